@@ -1,0 +1,37 @@
+#!/bin/sh
+# run-all.sh: the standard dajia-bench scenarios, one table.
+#
+#   bench/run-all.sh [DAJIA_BENCH [DAJIA_BROKER]]
+#
+# Each scenario starts its own broker in a fresh temporary data directory (under
+# $TMPDIR, else /tmp: put TMPDIR on the disk you want to measure, since every commit
+# is an fsync). BENCH_DURATION and BENCH_WARMUP (seconds) shorten or lengthen the runs.
+set -eu
+
+bench=${1:-dajia-bench}
+broker=${2:-}
+duration=${BENCH_DURATION:-5}
+warmup=${BENCH_WARMUP:-1}
+
+spawn=""
+if [ -n "$broker" ]; then
+    spawn="--spawn $broker"
+fi
+
+status=0
+header=""
+run() {
+    label=$1
+    shift
+    # shellcheck disable=SC2086 # $spawn and $header are meant to split
+    "$bench" $spawn $header --label "$label" --duration "$duration" --warmup "$warmup" "$@" \
+        || status=1
+    header="--no-header"
+}
+
+run "8 agents x window 128" --agents 8 --window 128
+run "50 agents x window 1" --agents 50 --window 1
+run "rate 1000/s" --agents 8 --rate 1000
+run "rate 5000/s" --agents 8 --rate 5000
+run "rate 50000/s" --agents 8 --rate 50000
+exit $status

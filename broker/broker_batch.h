@@ -1,0 +1,93 @@
+/*  broker_batch: the events of one group commit, and how they go into the log.
+
+    The api thread fills a batch with validated events (their routing id and bytes moved
+    in, not copied); the writer thread applies it to the store in one transaction:
+    for each event, the dedup table (unit NUL event_id -> log_seq, kept for ever) either
+    takes a new entry, and the event is appended to the log with the next log_seq, or
+    already holds one, and the event is a DUPLICATE of that seq. The api thread then
+    answers every event of the batch at once.
+*/
+#ifndef BROKER_BATCH_H
+#define BROKER_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#include "dajia_codec.h"
+#include "store.h"
+
+#define BROKER_TABLE_LOG    "log"
+#define BROKER_TABLE_DEDUP  "dedup"
+#define BROKER_KEY_MAX      (2 * DAJIA_MAX_ID + 2)   /* unit NUL event_id */
+
+typedef enum {
+    BROKER_ITEM_PENDING = 0,
+    BROKER_ITEM_ACCEPTED,
+    BROKER_ITEM_DUPLICATE,
+} broker_item_status_t;
+
+typedef struct {
+    zmq_msg_t routing;          /* who sent it (ROUTER identity frame) */
+    zmq_msg_t body;             /* the packed Envelope, exactly as sent */
+    char key[BROKER_KEY_MAX];   /* unit NUL event_id */
+    uint16_t key_len;
+    uint16_t unit_len;          /* event_id starts at key + unit_len + 1 */
+    broker_item_status_t status;
+    uint64_t log_seq;
+} broker_item_t;
+
+typedef struct {
+    broker_item_t *items;
+    size_t count;
+    size_t capacity;
+    int64_t received_at;        /* when the api thread handed the batch over */
+    /* Filled by the writer: */
+    int rc;                     /* 0, or the store's error: nothing of the batch stored */
+    uint64_t commit_us;         /* time in store_write, sync included */
+    uint64_t last_seq;          /* the log's last seq after the batch */
+    size_t map_bytes;
+    size_t used_bytes;
+} broker_batch_t;
+
+/* A batch with room for `capacity` events, or NULL when memory ran out. */
+broker_batch_t *
+    broker_batch_new(size_t capacity);
+
+/* Closes any messages still held and frees the batch; accepts NULL, sets *self_p NULL. */
+void
+    broker_batch_destroy(broker_batch_t **self_p);
+
+/* The next free item (its messages initialised, empty), or NULL if the batch is full.
+   The item counts once broker_batch_commit_item() is called. */
+broker_item_t *
+    broker_batch_next_item(broker_batch_t *self);
+
+/* Counts the item returned by the last broker_batch_next_item(). */
+void
+    broker_batch_commit_item(broker_batch_t *self);
+
+/* Closes the messages of every item and empties the batch for reuse. */
+void
+    broker_batch_reset(broker_batch_t *self);
+
+/* The event id of an item (not NUL-terminated: length given). */
+static inline const char *
+broker_item_event_id(const broker_item_t *item, size_t *len)
+{
+    *len = (size_t)(item->key_len - item->unit_len - 1);
+    return item->key + item->unit_len + 1;
+}
+
+/* Writes the batch into the log in `txn`: dedup, then append with log_seq from
+   *next_seq on. Sets each item's status and log_seq. Runs again from the start if the
+   store retries the transaction, so it only reads `first_seq`. */
+int
+    broker_batch_apply(broker_batch_t *self, store_txn_t *txn, uint64_t first_seq,
+                       uint64_t *next_seq);
+
+/* The last log_seq in the store (0 for an empty log). */
+int
+    broker_log_last_seq(store_t *store, uint64_t *last_seq);
+
+#endif

@@ -1,0 +1,116 @@
+/*  dajia-broker: stores the events of the member units durably and acknowledges them.
+
+    main() only reads the configuration, starts the server, prints the READY line the
+    tests and scripts wait for, and serves until SIGTERM or SIGINT.
+*/
+#include <czmq.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_config.h"
+#include "broker_server.h"
+
+#define BROKER_MAX_FLAGS 32
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: dajia-broker [-c FILE] [--KEY VALUE ...] [-v] [--print-config]\n"
+            "\n"
+            "Stores the events the member units submit in a durable log and acknowledges\n"
+            "each one once it is on disk. Prints \"READY api=ENDPOINT\" when it serves.\n"
+            "\n"
+            "  -c, --config FILE   configuration file (ZPL); see --print-config\n"
+            "  -v, --verbose       log every rejected event\n"
+            "      --print-config  print the effective configuration and exit\n"
+            "  -h, --help          this text\n"
+            "\n"
+            "Keys (file path, environment variable, flag), each overriding the one before:\n");
+    for (const broker_config_key_t *k = broker_config_keys(); k->path; k++)
+        fprintf(out, "  --%-14s %-20s %-18s %s (default %s)\n", k->flag, k->env, k->path,
+                k->help, k->value);
+    fprintf(out, "\nExample:\n  dajia-broker --data ./var/broker --api tcp://127.0.0.1:7400\n");
+}
+
+int
+main(int argc, char **argv)
+{
+    enum { OPT_PRINT_CONFIG = 256, OPT_KEY = 512 };
+    struct option options[BROKER_MAX_FLAGS] = {
+        {"config", required_argument, NULL, 'c'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+    };
+    int n = 4;
+    const broker_config_key_t *keys = broker_config_keys();
+    for (int i = 0; keys[i].path && n < BROKER_MAX_FLAGS - 1; i++, n++)
+        options[n] = (struct option){keys[i].flag, required_argument, NULL, OPT_KEY + i};
+
+    const char *config_path = getenv("DAJIA_CONFIG");
+    const char *flag_values[BROKER_MAX_FLAGS] = {0};
+    bool verbose = false, print_config = false;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {
+        if (opt == 'c')
+            config_path = optarg;
+        else if (opt == 'v')
+            verbose = true;
+        else if (opt == 'h') {
+            s_usage(stdout);
+            return 0;
+        } else if (opt == OPT_PRINT_CONFIG)
+            print_config = true;
+        else if (opt >= OPT_KEY && opt < OPT_KEY + BROKER_MAX_FLAGS)
+            flag_values[opt - OPT_KEY] = optarg;
+        else {
+            fprintf(stderr, "dajia-broker: see --help for the options\n");
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "dajia-broker: unexpected argument \"%s\"; see --help\n",
+                argv[optind]);
+        return 2;
+    }
+
+    zsys_init();
+    zsys_set_logident("dajia-broker");
+    zsys_set_logstream(stderr);
+    zsys_set_logsystem(false);
+
+    char err[512] = "";
+    broker_config_t *config = NULL;
+    broker_server_t *server = NULL;
+    int status = 1;
+    if (broker_config_load(config_path, &config, err, sizeof err) != 0)
+        goto fail;
+    for (int i = 0; keys[i].path; i++)
+        if (flag_values[i])
+            broker_config_set(config, keys[i].path, flag_values[i]);
+    if (broker_config_validate(config, err, sizeof err) != 0)
+        goto fail;
+    if (print_config) {
+        broker_config_print(config, stdout);
+        status = 0;
+        goto cleanup;
+    }
+    if (broker_server_new(config, &server, err, sizeof err) != 0)
+        goto fail;
+    broker_server_set_verbose(server, verbose);
+    zsys_info("serving on %s, data in %s", broker_server_endpoint(server),
+              broker_config_get(config, "broker/data"));
+    printf("READY api=%s\n", broker_server_endpoint(server));
+    fflush(stdout);
+    status = broker_server_run(server) == 0 ? 0 : 1;
+    goto cleanup;
+fail:
+    fprintf(stderr, "dajia-broker: %s\n", err);
+cleanup:
+    broker_server_destroy(&server);
+    broker_config_destroy(&config);
+    return status;
+}

@@ -1,0 +1,461 @@
+/*  broker_server: the api ROUTER, validation, and group commit through the writer.
+
+    The loop polls two sockets: the api ROUTER and the writer's pipe. Whenever the api
+    has messages ready it drains them (as many as the batch being filled can hold);
+    whenever the writer is idle and events wait, the batch goes to the writer; whenever
+    the writer gives a batch back, every event in it is acknowledged. So under light
+    load a batch is one event (lowest latency), and under heavy load one sync covers
+    thousands, with no timer anywhere. A full batch stops reads from the api socket
+    until the writer is free again: that is the broker's back-pressure.
+*/
+#include "broker_server.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <string.h>
+
+#include "broker_batch.h"
+#include "broker_stats.h"
+#include "broker_writer.h"
+#include "dajia_codec.h"
+#include "store.h"
+
+#define BROKER_CMD_SUBMIT      "SUBMIT"
+#define BROKER_CMD_STATS       "STATS"
+#define BROKER_REPLY_ACK       "ACK"
+#define BROKER_REPLY_STATS     "STATS"
+#define BROKER_SOCKET_HWM      1000000
+#define BROKER_LINGER_MS       2000
+#define BROKER_POLL_MS         1000
+#define BROKER_ACK_MAX         512      /* an encoded Ack, reason text included */
+#define BROKER_WIRE_CAP_MIN    (1u << 20)
+
+struct broker_server_t {
+    broker_config_t *config;     /* borrowed */
+    store_t *store;
+    broker_writer_t *writer;
+    zsock_t *api;
+    void *api_handle;            /* zsock_resolve(api), for the hot path */
+    char *endpoint;
+    broker_batch_t *fill;        /* being filled by the api */
+    broker_batch_t *spare;       /* empty, or NULL while a batch is at the writer */
+    dajia_limits_t limits;
+    broker_stats_t stats;
+    int64_t now_ms;              /* clock read once per drain */
+    bool verbose;                /* log each rejection */
+};
+
+/* ================================================================ answers */
+
+/* Sends [routing][ACK][Ack] and consumes `routing` (closed even when sending fails:
+   a client that went away simply misses its answer and resends). */
+static void
+s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
+           Dajia__AckStatus status, uint64_t log_seq, Dajia__Reason reason, const char *text,
+           int64_t received_at)
+{
+    Dajia__Ack ack = DAJIA__ACK__INIT;
+    ack.event_id = (char *)(event_id ? event_id : "");
+    ack.status = status;
+    ack.log_seq = log_seq;
+    ack.reason = reason;
+    ack.reason_text = (char *)(text ? text : "");
+    ack.received_at = received_at;
+    uint8_t buf[BROKER_ACK_MAX];
+    size_t len = dajia__ack__get_packed_size(&ack);
+    if (len > sizeof buf) {
+        ack.reason_text = (char *)dajia_reason_text(reason);
+        len = dajia__ack__get_packed_size(&ack);
+    }
+    dajia__ack__pack(&ack, buf);
+    if (zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE) < 0) {
+        zmq_msg_close(routing);
+        return;
+    }
+    zmq_send(self->api_handle, BROKER_REPLY_ACK, strlen(BROKER_REPLY_ACK), ZMQ_SNDMORE);
+    zmq_send(self->api_handle, buf, len, 0);
+}
+
+static void
+s_reject(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
+         const dajia_verdict_t *verdict)
+{
+    broker_stats_reject(&self->stats, verdict->reason);
+    if (self->verbose)
+        zsys_debug("rejected %s: %s: %s", event_id && *event_id ? event_id : "(no id)",
+               dajia_reason_name(verdict->reason), verdict->text);
+    s_send_ack(self, routing, event_id, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0,
+               verdict->reason, verdict->text, 0);
+}
+
+static void
+s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
+{
+    char *json = broker_stats_json(&self->stats, zclock_time());
+    if (zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE) < 0) {
+        zmq_msg_close(routing);
+        free(json);
+        return;
+    }
+    zmq_send(self->api_handle, BROKER_REPLY_STATS, strlen(BROKER_REPLY_STATS), ZMQ_SNDMORE);
+    zmq_send(self->api_handle, json ? json : "{}", json ? strlen(json) : 2, 0);
+    free(json);
+}
+
+/* Answers every event of a batch the writer gave back. */
+static void
+s_answer_batch(broker_server_t *self, broker_batch_t *batch)
+{
+    broker_stats_t *st = &self->stats;
+    st->batches++;
+    st->batch_events += batch->count;
+    broker_hist_record(&st->commit_us, batch->commit_us);
+    st->last_seq = batch->last_seq;
+    st->map_bytes = batch->map_bytes;
+    st->used_bytes = batch->used_bytes;
+    if (batch->rc) {
+        st->storage_failures++;
+        zsys_error("could not store a batch of %zu events: %s; they are answered "
+                   "\"storage unavailable\" and their agents will send them again",
+                   batch->count, store_strerror(batch->rc));
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        broker_item_t *item = &batch->items[i];
+        size_t id_len;
+        const char *event_id = broker_item_event_id(item, &id_len);
+        if (batch->rc) {
+            dajia_verdict_t verdict;
+            dajia_verdict_set(&verdict, DAJIA__REASON__REASON_STORAGE_UNAVAILABLE, "%s (%s)",
+                              dajia_reason_text(DAJIA__REASON__REASON_STORAGE_UNAVAILABLE),
+                              store_strerror(batch->rc));
+            s_reject(self, &item->routing, event_id, &verdict);
+            continue;
+        }
+        bool dup = item->status == BROKER_ITEM_DUPLICATE;
+        if (dup)
+            st->duplicates++;
+        else
+            st->accepted++;
+        s_send_ack(self, &item->routing, event_id,
+                   dup ? DAJIA__ACK_STATUS__ACK_STATUS_DUPLICATE
+                       : DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED,
+                   item->log_seq, DAJIA__REASON__REASON_NONE, "", batch->received_at);
+    }
+    broker_batch_reset(batch);
+}
+
+/* ================================================================ batches */
+
+/* If the writer is idle and events wait, hands them over. */
+static void
+s_flush(broker_server_t *self)
+{
+    if (broker_writer_busy(self->writer) || self->fill->count == 0)
+        return;
+    self->fill->received_at = zclock_time();
+    if (broker_writer_submit(self->writer, self->fill) != 0)
+        return;
+    self->fill = self->spare;
+    self->spare = NULL;
+}
+
+/* Takes the finished batch back from the writer and answers it. */
+static void
+s_collect(broker_server_t *self)
+{
+    broker_batch_t *done = broker_writer_take(self->writer);
+    if (!done)
+        return;
+    s_answer_batch(self, done);
+    self->spare = done;
+}
+
+/* ================================================================ requests */
+
+static bool
+s_unit_known(const char *unit, void *arg)
+{
+    return broker_config_is_member(arg, unit);
+}
+
+static bool
+s_frame_is(zmq_msg_t *frame, const char *text)
+{
+    size_t len = strlen(text);
+    return zmq_msg_size(frame) == len && memcmp(zmq_msg_data(frame), text, len) == 0;
+}
+
+/* Rejects the event in item->body, naming it when it decodes at all: the agent matches
+   answers by event_id, so a rejection it can match moves the event out of its outbox
+   at once instead of being sent again. Rare path: decoding twice costs nothing here. */
+static void
+s_reject_named(broker_server_t *self, broker_item_t *item, const dajia_verdict_t *verdict)
+{
+    Dajia__Envelope *env = NULL;
+    char event_id[DAJIA_MAX_ID + 1] = "";
+    size_t size = zmq_msg_size(&item->body);
+    if (verdict->reason != DAJIA__REASON__REASON_TOO_LARGE
+        && verdict->reason != DAJIA__REASON__REASON_MALFORMED)
+        env = dajia__envelope__unpack(NULL, size, zmq_msg_data(&item->body));
+    if (env && env->event_id && strlen(env->event_id) <= DAJIA_MAX_ID)
+        snprintf(event_id, sizeof event_id, "%s", env->event_id);
+    dajia__envelope__free_unpacked(env, NULL);
+    s_reject(self, &item->routing, event_id, verdict);
+}
+
+/* Validates the event in item->body; on success fills the item's key and returns 0.
+   On failure answers the client and returns -1 (the item's routing is consumed). */
+static int
+s_take_event(broker_server_t *self, broker_item_t *item)
+{
+    dajia_verdict_t verdict;
+    Dajia__Envelope *env = NULL;
+    size_t size = zmq_msg_size(&item->body);
+    if (dajia_envelope_decode(zmq_msg_data(&item->body), size, &self->limits, self->now_ms,
+                              s_unit_known, self->config, &env, &verdict) != 0) {
+        s_reject_named(self, item, &verdict);
+        return -1;
+    }
+    size_t unit_len = strlen(env->unit), id_len = strlen(env->event_id);
+    if (unit_len + id_len + 2 > BROKER_KEY_MAX) {
+        /* validation bounds both by DAJIA_MAX_ID, so this is defence in depth */
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_STRING_TOO_LONG,
+                          "unit and event_id together are too long");
+        s_reject(self, &item->routing, NULL, &verdict);
+        dajia__envelope__free_unpacked(env, NULL);
+        return -1;
+    }
+    memcpy(item->key, env->unit, unit_len);
+    item->key[unit_len] = '\0';
+    memcpy(item->key + unit_len + 1, env->event_id, id_len);
+    item->key[unit_len + 1 + id_len] = '\0';     /* for the Ack, not part of the key */
+    item->unit_len = (uint16_t)unit_len;
+    item->key_len = (uint16_t)(unit_len + 1 + id_len);
+    dajia__envelope__free_unpacked(env, NULL);
+    return 0;
+}
+
+/* Reads one request (all its frames) into `item` and either keeps it in the batch (a
+   valid SUBMIT) or answers it at once. Returns 0 when a request was read, -1 when the
+   socket had nothing more (or failed). */
+static int
+s_read_request(broker_server_t *self, broker_item_t *item)
+{
+    if (zmq_msg_recv(&item->routing, self->api_handle, ZMQ_DONTWAIT) < 0)
+        return -1;
+    zmq_msg_t command, extra;
+    zmq_msg_init(&command);
+    int frames = 0;
+    bool more = zmq_msg_more(&item->routing);
+    if (more && zmq_msg_recv(&command, self->api_handle, 0) >= 0) {
+        frames = 1;
+        more = zmq_msg_more(&command);
+    }
+    if (more && zmq_msg_recv(&item->body, self->api_handle, 0) >= 0) {
+        frames = 2;
+        more = zmq_msg_more(&item->body);
+    }
+    while (more) {              /* frames beyond the protocol's two: read and count */
+        zmq_msg_init(&extra);
+        if (zmq_msg_recv(&extra, self->api_handle, 0) < 0)
+            break;
+        frames++;
+        more = zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+    }
+
+    dajia_verdict_t verdict;
+    bool kept = false;
+    if (frames >= 1 && s_frame_is(&command, BROKER_CMD_STATS)) {
+        s_reply_stats(self, &item->routing);
+        goto done;
+    }
+    self->stats.received++;
+    if (frames == 0 || zmq_msg_size(&command) == 0) {
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_BAD_FRAMES,
+                          "the request has no command: send two frames, \"SUBMIT\" and "
+                          "the event");
+        s_reject(self, &item->routing, NULL, &verdict);
+    } else if (!s_frame_is(&command, BROKER_CMD_SUBMIT)) {
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNKNOWN_COMMAND,
+                          "unknown command (%zu bytes); the broker knows SUBMIT and STATS",
+                          zmq_msg_size(&command));
+        s_reject(self, &item->routing, NULL, &verdict);
+    } else if (frames != 2) {
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_BAD_FRAMES,
+                          "a SUBMIT has exactly two frames, the command and the event; "
+                          "this one had %d", frames);
+        s_reject(self, &item->routing, NULL, &verdict);
+    } else if (s_take_event(self, item) == 0) {
+        kept = true;
+    }
+done:
+    zmq_msg_close(&command);
+    if (kept) {
+        broker_batch_commit_item(self->fill);
+    } else {
+        zmq_msg_close(&item->routing);
+        zmq_msg_close(&item->body);
+    }
+    return 0;
+}
+
+/* Reads what is ready on the api socket, up to the room left in the batch. */
+static void
+s_drain(broker_server_t *self)
+{
+    self->now_ms = zclock_time();
+    broker_item_t *item;
+    while ((item = broker_batch_next_item(self->fill)) != NULL) {
+        if (s_read_request(self, item) != 0) {
+            zmq_msg_close(&item->routing);
+            zmq_msg_close(&item->body);
+            break;
+        }
+    }
+}
+
+/* ================================================================ lifecycle */
+
+int
+broker_server_new(broker_config_t *config, broker_server_t **out, char *err, size_t errlen)
+{
+    broker_server_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    self->config = config;
+    size_t max_message = 0, batch_max = 0, map_size = 0, max_map = 0, max_repeated = 0,
+           max_future = 0;
+    if (broker_config_size(config, "broker/max_message", &max_message, err, errlen)
+        || broker_config_size(config, "broker/batch_max", &batch_max, err, errlen)
+        || broker_config_size(config, "broker/map_size", &map_size, err, errlen)
+        || broker_config_size(config, "broker/max_map_size", &max_map, err, errlen)
+        || broker_config_size(config, "limits/max_repeated", &max_repeated, err, errlen)
+        || broker_config_size(config, "limits/max_future", &max_future, err, errlen))
+        goto fail;
+    dajia_limits_default(&self->limits);
+    self->limits.max_message = max_message;
+    self->limits.max_repeated = max_repeated;
+    self->limits.max_future_ms = (int64_t)max_future * 1000;
+
+    const char *data = broker_config_get(config, "broker/data");
+    if (zsys_dir_create("%s", data) != 0) {
+        snprintf(err, errlen, "cannot create the data directory %s: %s", data,
+                 strerror(errno));
+        goto fail;
+    }
+    store_options_t opts = {.initial_map_size = map_size, .max_map_size = max_map};
+    int rc = store_open(data, &opts, &self->store);
+    if (rc) {
+        snprintf(err, errlen, "cannot open the log in %s: %s", data, store_strerror(rc));
+        goto fail;
+    }
+    uint64_t last_seq = 0;
+    rc = broker_log_last_seq(self->store, &last_seq);
+    if (rc) {
+        snprintf(err, errlen, "cannot read the log in %s: %s", data, store_strerror(rc));
+        goto fail;
+    }
+    self->fill = broker_batch_new(batch_max);
+    self->spare = broker_batch_new(batch_max);
+    if (!self->fill || !self->spare) {
+        snprintf(err, errlen, "out of memory for batches of %zu events", batch_max);
+        goto fail;
+    }
+    rc = broker_writer_start(self->store, last_seq, &self->writer);
+    if (rc) {
+        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(-rc));
+        goto fail;
+    }
+
+    self->api = zsock_new(ZMQ_ROUTER);
+    if (!self->api) {
+        snprintf(err, errlen, "cannot create the api socket: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    zsock_set_sndhwm(self->api, BROKER_SOCKET_HWM);
+    zsock_set_rcvhwm(self->api, BROKER_SOCKET_HWM);
+    zsock_set_linger(self->api, BROKER_LINGER_MS);
+    /* Frames beyond this cost a disconnect in libzmq; frames between max_message and
+       this are read and answered TOO_LARGE, so a client learns why. */
+    size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2
+                                                            : BROKER_WIRE_CAP_MIN;
+    zsock_set_maxmsgsize(self->api, (int)wire_cap);
+    const char *api = broker_config_get(config, "broker/api");
+    if (zsock_bind(self->api, "%s", api) < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", api, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    self->api_handle = zsock_resolve(self->api);
+    self->endpoint = zsock_last_endpoint(self->api);
+    broker_stats_init(&self->stats, zclock_time());
+    self->stats.last_seq = last_seq;
+    zsys_info("log in %s holds %" PRIu64 " events; %zu member units", data, last_seq,
+              broker_config_member_count(config));
+    *out = self;
+    return 0;
+fail:
+    broker_server_destroy(&self);
+    return -1;
+}
+
+void
+broker_server_destroy(broker_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    broker_server_t *self = *self_p;
+    broker_writer_destroy(&self->writer);
+    zsock_destroy(&self->api);
+    broker_batch_destroy(&self->fill);
+    broker_batch_destroy(&self->spare);
+    store_destroy(&self->store);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+broker_server_set_verbose(broker_server_t *self, bool verbose)
+{
+    self->verbose = verbose;
+}
+
+const char *
+broker_server_endpoint(broker_server_t *self)
+{
+    return self->endpoint;
+}
+
+int
+broker_server_run(broker_server_t *self)
+{
+    while (!zsys_interrupted) {
+        zmq_pollitem_t items[] = {
+            {zsock_resolve(broker_writer_sock(self->writer)), 0, ZMQ_POLLIN, 0},
+            {self->api_handle, 0, ZMQ_POLLIN, 0},
+        };
+        /* With the batch full, only the writer can make room: stop reading. */
+        int count = self->fill->count < self->fill->capacity ? 2 : 1;
+        int rc = zmq_poll(items, count, BROKER_POLL_MS);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            zsys_error("polling the api socket failed: %s", zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            s_collect(self);
+        if (count > 1 && (items[1].revents & ZMQ_POLLIN))
+            s_drain(self);
+        s_flush(self);
+    }
+    /* Interrupted: nothing more is read; what was read is committed and answered. */
+    s_collect(self);
+    s_flush(self);
+    s_collect(self);
+    zsys_info("stopped with the log at seq %" PRIu64, self->stats.last_seq);
+    return 0;
+}

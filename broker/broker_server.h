@@ -1,0 +1,43 @@
+/*  broker_server: the api socket and the loop that serves it.
+
+    Receives requests on a ROUTER, validates events, gathers them into a batch and hands
+    the batch to the writer thread; while the writer commits, the next batch gathers.
+    When a batch comes back committed, every event of it is acknowledged at once. Events
+    that fail validation, and STATS requests, are answered straight away.
+*/
+#ifndef BROKER_SERVER_H
+#define BROKER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "broker_config.h"
+
+typedef struct broker_server_t broker_server_t;
+
+/* Opens the store in the configured data directory (creating the directory), binds the
+   api endpoint and starts the writer. `config` is borrowed and must outlive the server.
+   Returns 0 and sets *out, or -1 with a sentence in `err`. */
+int
+    broker_server_new(broker_config_t *config, broker_server_t **out, char *err,
+                      size_t errlen);
+
+/* Stops the writer, closes the socket and the store. Accepts NULL, sets *self_p NULL. */
+void
+    broker_server_destroy(broker_server_t **self_p);
+
+/* With `verbose`, every rejected event is logged (at debug level) with its reason. */
+void
+    broker_server_set_verbose(broker_server_t *self, bool verbose);
+
+/* The endpoint actually bound (with the real port for tcp://...:*). Owned by the server. */
+const char *
+    broker_server_endpoint(broker_server_t *self);
+
+/* Serves until zsys_interrupted is set (SIGINT, SIGTERM), then finishes the batches it
+   holds, acknowledges them and returns 0. Returns -1 on a fatal error (logged). */
+int
+    broker_server_run(broker_server_t *self);
+
+#endif

@@ -1,0 +1,47 @@
+/*  broker_writer: the thread that commits batches to the log.
+
+    The api thread keeps receiving and validating while the writer commits (and waits for
+    the disk's sync), so a slow fsync never stalls the socket: whatever arrives meanwhile
+    forms the next batch. At most one batch is at the writer at a time; the api thread
+    hands it over with broker_writer_submit() and learns it is done when the writer's
+    socket becomes readable, then takes it back with broker_writer_take().
+*/
+#ifndef BROKER_WRITER_H
+#define BROKER_WRITER_H
+
+#include <czmq.h>
+
+#include "broker_batch.h"
+#include "store.h"
+
+typedef struct broker_writer_t broker_writer_t;
+
+/* Starts the writer thread on `store` (borrowed: must outlive the writer), appending
+   after `last_seq`. Sets *out only on success. */
+int
+    broker_writer_start(store_t *store, uint64_t last_seq, broker_writer_t **out);
+
+/* Stops the thread (after the batch it holds, if any) and frees the writer. Accepts
+   NULL, sets *self_p to NULL. A batch not taken back is destroyed. */
+void
+    broker_writer_destroy(broker_writer_t **self_p);
+
+/* Hands `batch` to the writer. The writer owns it until broker_writer_take() returns it.
+   Returns 0, or -1 if the writer already holds a batch. */
+int
+    broker_writer_submit(broker_writer_t *self, broker_batch_t *batch);
+
+/* True while the writer holds a batch. */
+bool
+    broker_writer_busy(const broker_writer_t *self);
+
+/* The socket to poll: readable when the submitted batch is done. */
+zsock_t *
+    broker_writer_sock(broker_writer_t *self);
+
+/* Takes the finished batch back (its rc, statuses and seqs set). Blocks until it is
+   done; returns NULL if the writer holds nothing. */
+broker_batch_t *
+    broker_writer_take(broker_writer_t *self);
+
+#endif

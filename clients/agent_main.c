@@ -1,0 +1,499 @@
+/*  dajia-agent: how a member unit reports to the broker.
+
+    Events are read from files, checked, written to a durable outbox and then sent until
+    the broker has answered for every one of them. The outbox survives anything
+    (kill -9, a reboot, the broker being away for a week); `flush` picks up where a run
+    left off. This file is only the command line: parsing options, wiring the outbox,
+    the submitter and the session together, and telling the person what happened.
+*/
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent_outbox.h"
+#include "agent_session.h"
+#include "agent_submit.h"
+#include "client_args.h"
+#include "dajia_codec.h"
+#include "dajia_json.h"
+
+#define S_NAME "dajia-agent"
+#define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
+#define S_DEFAULT_STATE_FMT "./var/agent-%s"
+#define S_DEFAULT_WINDOW 128
+#define S_DEFAULT_TIMEOUT_MS (60 * 1000)
+#define S_DEFAULT_RESEND_MS 2000
+#define S_MAX_TIMEOUT_S (7 * 24 * 3600)
+#define S_MAX_RESEND_MS (3600 * 1000)
+#define S_STATE_MODE 0700
+#define S_MAX_PROBLEMS 50 /* per-event messages printed before summarising */
+
+enum { S_EXIT_OK = 0, S_EXIT_REJECTED = 1, S_EXIT_USAGE = 2, S_EXIT_WAITING = 3 };
+enum { S_OPT_BROKER = 256, S_OPT_UNIT, S_OPT_STATE, S_OPT_WINDOW, S_OPT_TIMEOUT, S_OPT_RESEND };
+
+typedef struct {
+    const char *broker;
+    const char *unit;
+    const char *state;
+    char state_buf[256];
+    int64_t window;
+    int64_t timeout_ms;
+    int64_t resend_ms;
+    bool verbose;
+} s_options_t;
+
+/* What the person sees while and after a run. */
+typedef struct {
+    const s_options_t *opts;
+    bool tty; /* stderr is a terminal: draw progress */
+    bool progress_drawn;
+    uint64_t problems; /* per-event messages, printed or not */
+    bool unknown_unit; /* the broker said our unit is not a member */
+} s_ui_t;
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: " S_NAME " [OPTIONS] COMMAND\n"
+            "\n"
+            "Reports a member unit's events to the dajia broker. Events wait in a durable\n"
+            "outbox until the broker has stored them, so nothing is lost if either side\n"
+            "stops; running a command again never stores anything twice.\n"
+            "\n"
+            "commands:\n"
+            "  submit FILE...   queue the events in FILE (one JSON object, several, or JSON\n"
+            "                   Lines; \"-\" reads standard input) and send everything waiting\n"
+            "  outbox           list the events waiting to be stored\n"
+            "  rejected         list the events that were refused, with the reasons\n"
+            "  flush            send what waits in the outbox\n"
+            "\n"
+            "options:\n"
+            "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
+            ")\n"
+            "  --unit CODE         this unit's code, e.g. psb (env DAJIA_UNIT; required)\n"
+            "  --state DIR         outbox directory (default ./var/agent-CODE)\n"
+            "  --window N          events in flight at once (default %d)\n"
+            "  --timeout SEC       give up after SEC seconds without an answer (default %d;\n"
+            "                      0: only queue, send nothing)\n"
+            "  --resend-ms MS      resend an unanswered event after MS (default %d)\n"
+            "  -v, --verbose       log resends and odd replies\n"
+            "  -h, --help          show this help\n"
+            "\n"
+            "exit status: 0 all stored; 1 some events rejected, or an error; 2 usage error;\n"
+            "3 some events still waiting, e.g. the broker did not answer in time (3 wins\n"
+            "over 1: the rejected ones are listed all the same).\n",
+            S_DEFAULT_WINDOW, S_DEFAULT_TIMEOUT_MS / 1000, S_DEFAULT_RESEND_MS);
+}
+
+static int s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+s_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, S_NAME ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
+    va_end(ap);
+    return S_EXIT_USAGE;
+}
+
+/* ====================================================================== ui */
+
+static void
+s_clear_progress(s_ui_t *ui)
+{
+    if (ui->progress_drawn) {
+        fputs("\r\033[K", stderr);
+        ui->progress_drawn = false;
+    }
+}
+
+static void
+s_on_progress(const agent_session_report_t *r, void *arg)
+{
+    s_ui_t *ui = arg;
+    if (!ui->tty)
+        return;
+    fprintf(stderr, "\rsent %llu/%llu, stored %llu, duplicates %llu, rejected %llu\033[K",
+            (unsigned long long)r->sent, (unsigned long long)r->total,
+            (unsigned long long)(r->accepted + r->duplicates), (unsigned long long)r->duplicates,
+            (unsigned long long)r->rejected);
+    fflush(stderr);
+    ui->progress_drawn = true;
+}
+
+static void
+s_problem(const char *message, void *arg)
+{
+    s_ui_t *ui = arg;
+    if (ui->problems++ < S_MAX_PROBLEMS) {
+        s_clear_progress(ui);
+        fprintf(stderr, "%s\n", message);
+    }
+}
+
+static void
+s_on_reject(const char *event_id, int reason, const char *text, void *arg)
+{
+    s_ui_t *ui = arg;
+    if (reason == DAJIA__REASON__REASON_UNKNOWN_UNIT)
+        ui->unknown_unit = true;
+    char message[AGENT_OUTBOX_MAX_TEXT + 128];
+    snprintf(message, sizeof message, S_NAME ": event %s rejected by the broker: %s: %s", event_id,
+             dajia_reason_name((Dajia__Reason)reason), text);
+    s_problem(message, ui);
+}
+
+/* Prints the closing lines and picks the exit status. */
+static int
+s_finish(s_ui_t *ui, const agent_session_report_t *r, uint64_t local_rejected, bool failed)
+{
+    const s_options_t *o = ui->opts;
+    s_clear_progress(ui);
+    if (ui->problems > S_MAX_PROBLEMS)
+        fprintf(stderr, S_NAME ": ... and %llu more; `" S_NAME " rejected` lists them all\n",
+                (unsigned long long)(ui->problems - S_MAX_PROBLEMS));
+    if (r->unmatched && r->waiting > 0)
+        fprintf(stderr,
+                S_NAME ": the broker refused %llu send%s without naming the event: %s: %s\n",
+                (unsigned long long)r->unmatched, r->unmatched == 1 ? "" : "s",
+                dajia_reason_name((Dajia__Reason)r->unmatched_reason), r->unmatched_text);
+    if (ui->unknown_unit || r->unit_unknown)
+        fprintf(stderr,
+                S_NAME ": the broker does not know unit \"%s\"; check --unit (or DAJIA_UNIT)"
+                       " against the broker's member list\n",
+                o->unit ? o->unit : "?");
+    uint64_t rejected = local_rejected + r->rejected;
+    fprintf(stderr,
+            S_NAME ": %llu stored (%llu new, %llu duplicates), %llu rejected, %llu waiting\n",
+            (unsigned long long)(r->accepted + r->duplicates), (unsigned long long)r->accepted,
+            (unsigned long long)r->duplicates, (unsigned long long)rejected,
+            (unsigned long long)r->waiting);
+    if (r->waiting > 0) {
+        const char *when = "to send them";
+        if (r->interrupted)
+            fprintf(stderr, S_NAME ": interrupted\n");
+        else if (r->unit_unknown)
+            when = "once the broker lists the unit";
+        else if (r->timed_out) {
+            fprintf(stderr, S_NAME ": %s the broker at %s for %g s\n",
+                    r->unmatched ? "nothing stored by" : "no answer from", o->broker,
+                    (double)o->timeout_ms / 1000);
+            when = "when the broker is back";
+        }
+        fprintf(stderr,
+                S_NAME ": %llu event%s still waiting in the outbox; run `" S_NAME " flush` %s\n",
+                (unsigned long long)r->waiting, r->waiting == 1 ? "" : "s", when);
+        return S_EXIT_WAITING;
+    }
+    return failed || rejected > 0 ? S_EXIT_REJECTED : S_EXIT_OK;
+}
+
+/* ====================================================================== commands */
+
+/* Opens the outbox in the state directory (creating it when `create`). Sets *out to
+   NULL, and returns 0, when the directory does not exist and `create` is false. */
+static int
+s_open(const s_options_t *o, bool create, agent_outbox_t **out)
+{
+    *out = NULL;
+    struct stat st;
+    if (!create && stat(o->state, &st) != 0 && errno == ENOENT)
+        return 0;
+    int rc = create ? client_mkdir_p(o->state, S_STATE_MODE) : 0;
+    if (rc == 0)
+        rc = agent_outbox_open(o->state, out);
+    if (rc) {
+        fprintf(stderr, S_NAME ": cannot open the outbox in %s: %s\n", o->state,
+                agent_outbox_strerror(rc));
+        return rc;
+    }
+    if (!o->unit)
+        return 0;
+    char owner[256] = "";
+    rc = agent_outbox_claim(*out, o->unit, owner, sizeof owner);
+    if (rc == AGENT_OUTBOX_WRONG_UNIT)
+        fprintf(stderr, S_NAME ": %s holds the outbox of unit \"%s\", not \"%s\"\n", o->state,
+                owner, o->unit);
+    else if (rc)
+        fprintf(stderr, S_NAME ": cannot use the outbox in %s: %s\n", o->state,
+                agent_outbox_strerror(rc));
+    if (rc)
+        agent_outbox_destroy(out);
+    return rc;
+}
+
+static int
+s_run_session(s_ui_t *ui, agent_outbox_t *outbox, agent_session_report_t *report)
+{
+    const s_options_t *o = ui->opts;
+    agent_session_options_t so = {
+        .endpoint = o->broker,
+        .window = (size_t)o->window,
+        .timeout_ms = o->timeout_ms,
+        .resend_ms = o->resend_ms,
+        .on_progress = ui->tty ? s_on_progress : NULL,
+        .on_reject = s_on_reject,
+        .arg = ui,
+        .verbose = o->verbose,
+    };
+    int rc = agent_session_run(outbox, &so, report);
+    if (rc == -EINVAL) {
+        s_clear_progress(ui);
+        fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n", o->broker);
+    } else if (rc) {
+        s_clear_progress(ui);
+        fprintf(stderr, S_NAME ": cannot update the outbox in %s: %s\n", o->state,
+                agent_outbox_strerror(rc));
+    }
+    return rc;
+}
+
+static int
+s_cmd_submit(const s_options_t *o, int nfiles, char **files)
+{
+    s_ui_t ui = {.opts = o, .tty = isatty(STDERR_FILENO)};
+    agent_outbox_t *outbox = NULL;
+    agent_submit_t *submit = NULL;
+    agent_session_report_t report;
+    memset(&report, 0, sizeof report);
+    agent_submit_counts_t counts;
+    memset(&counts, 0, sizeof counts);
+    bool failed = false;
+
+    int rc = s_open(o, true, &outbox);
+    if (rc)
+        return S_EXIT_REJECTED;
+    rc = agent_submit_new(outbox, o->unit, s_problem, &ui, &submit);
+    for (int i = 0; rc == 0 && i < nfiles; i++) {
+        int read_error = 0;
+        agent_submit_counts(submit, &counts);
+        uint64_t read_before = counts.read;
+        rc = agent_submit_file(submit, files[i], &read_error);
+        agent_submit_counts(submit, &counts);
+        if (read_error) {
+            /* This file could not be read; the others still can. */
+            fprintf(stderr, S_NAME ": cannot read %s: %s\n", files[i], strerror(read_error));
+            failed = true;
+        } else if (rc == 0 && counts.read == read_before)
+            fprintf(stderr, S_NAME ": %s holds no events\n",
+                    strcmp(files[i], "-") == 0 ? "standard input" : files[i]);
+    }
+    if (rc == 0)
+        rc = agent_submit_flush(submit);
+    if (submit)
+        agent_submit_counts(submit, &counts);
+    if (rc) {
+        fprintf(stderr, S_NAME ": cannot write the outbox in %s: %s\n", o->state,
+                agent_outbox_strerror(rc));
+        failed = true;
+    }
+    if (o->verbose)
+        zsys_debug("read %llu objects: %llu queued, %llu already waiting, %llu refused",
+                   (unsigned long long)counts.read, (unsigned long long)counts.queued,
+                   (unsigned long long)counts.waiting, (unsigned long long)counts.rejected);
+    /* Send what the outbox holds even after a failure: what was written is safe. */
+    if (s_run_session(&ui, outbox, &report) != 0)
+        failed = true;
+    int status = s_finish(&ui, &report, counts.rejected, failed);
+    agent_submit_destroy(&submit);
+    agent_outbox_destroy(&outbox);
+    return status;
+}
+
+static int
+s_cmd_flush(const s_options_t *o)
+{
+    s_ui_t ui = {.opts = o, .tty = isatty(STDERR_FILENO)};
+    agent_outbox_t *outbox = NULL;
+    agent_session_report_t report;
+    memset(&report, 0, sizeof report);
+    if (s_open(o, false, &outbox) != 0)
+        return S_EXIT_REJECTED;
+    bool failed = outbox && s_run_session(&ui, outbox, &report) != 0;
+    int status = s_finish(&ui, &report, 0, failed);
+    agent_outbox_destroy(&outbox);
+    return status;
+}
+
+static int
+s_print_waiting(uint64_t seq, const char *event_id, const void *data, size_t len, void *arg)
+{
+    (void)seq;
+    uint64_t *count = arg;
+    const char *kind = "?";
+    char when[32] = "-";
+    Dajia__Envelope *env = dajia__envelope__unpack(NULL, len, data);
+    if (env) {
+        const ProtobufCFieldDescriptor *field = protobuf_c_message_descriptor_get_field(
+            &dajia__envelope__descriptor, (unsigned)env->body_case);
+        kind = field ? field->name : "-";
+        if (env->occurred_at)
+            dajia_json_format_time(env->occurred_at, when, sizeof when);
+    }
+    printf("%-42s  %-15s  %s\n", event_id, kind, when);
+    if (env)
+        dajia__envelope__free_unpacked(env, NULL);
+    (*count)++;
+    return 0;
+}
+
+static int
+s_cmd_outbox(const s_options_t *o)
+{
+    agent_outbox_t *outbox = NULL;
+    uint64_t count = 0;
+    if (s_open(o, false, &outbox) != 0)
+        return S_EXIT_REJECTED;
+    int rc = outbox ? agent_outbox_walk(outbox, 0, s_print_waiting, &count) : 0;
+    agent_outbox_destroy(&outbox);
+    if (rc) {
+        fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
+                agent_outbox_strerror(rc));
+        return S_EXIT_REJECTED;
+    }
+    printf("%llu event%s waiting\n", (unsigned long long)count, count == 1 ? "" : "s");
+    return S_EXIT_OK;
+}
+
+static int
+s_print_rejected(const agent_rejection_t *r, void *arg)
+{
+    uint64_t *count = arg;
+    char when[32];
+    dajia_json_format_time(r->at_ms, when, sizeof when);
+    const char *what = r->event_id[0] ? r->event_id : r->source;
+    printf("%-42s  %-18s  %s", what, dajia_reason_name((Dajia__Reason)r->reason), r->text);
+    if (r->event_id[0] && r->source[0])
+        printf("  [%s]", r->source);
+    printf("  (%s)\n", when);
+    (*count)++;
+    return 0;
+}
+
+static int
+s_cmd_rejected(const s_options_t *o)
+{
+    agent_outbox_t *outbox = NULL;
+    uint64_t count = 0;
+    if (s_open(o, false, &outbox) != 0)
+        return S_EXIT_REJECTED;
+    int rc = outbox ? agent_outbox_walk_rejected(outbox, s_print_rejected, &count) : 0;
+    agent_outbox_destroy(&outbox);
+    if (rc) {
+        fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
+                agent_outbox_strerror(rc));
+        return S_EXIT_REJECTED;
+    }
+    printf("%llu rejected\n", (unsigned long long)count);
+    return S_EXIT_OK;
+}
+
+/* ====================================================================== main */
+
+int
+main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"broker", required_argument, NULL, S_OPT_BROKER},
+        {"unit", required_argument, NULL, S_OPT_UNIT},
+        {"state", required_argument, NULL, S_OPT_STATE},
+        {"window", required_argument, NULL, S_OPT_WINDOW},
+        {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
+        {"resend-ms", required_argument, NULL, S_OPT_RESEND},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    s_options_t o = {
+        .broker = getenv("DAJIA_BROKER"),
+        .unit = getenv("DAJIA_UNIT"),
+        .window = S_DEFAULT_WINDOW,
+        .timeout_ms = S_DEFAULT_TIMEOUT_MS,
+        .resend_ms = S_DEFAULT_RESEND_MS,
+    };
+    if (!o.broker || !*o.broker)
+        o.broker = S_DEFAULT_BROKER;
+    if (o.unit && !*o.unit)
+        o.unit = NULL;
+
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case S_OPT_BROKER:
+            o.broker = optarg;
+            break;
+        case S_OPT_UNIT:
+            o.unit = optarg;
+            break;
+        case S_OPT_STATE:
+            o.state = optarg;
+            break;
+        case S_OPT_WINDOW:
+            if (client_parse_int(optarg, 1, AGENT_SESSION_WINDOW_MAX, &o.window) != 0)
+                return s_usage_error("--window wants a number from 1 to 65536, not \"%s\"", optarg);
+            break;
+        case S_OPT_TIMEOUT:
+            if (client_parse_seconds(optarg, S_MAX_TIMEOUT_S, &o.timeout_ms) != 0)
+                return s_usage_error("--timeout wants seconds (0 or more), not \"%s\"", optarg);
+            break;
+        case S_OPT_RESEND:
+            if (client_parse_int(optarg, 1, S_MAX_RESEND_MS, &o.resend_ms) != 0)
+                return s_usage_error("--resend-ms wants milliseconds (1 or more), not \"%s\"",
+                                     optarg);
+            break;
+        case 'v':
+            o.verbose = true;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return S_EXIT_OK;
+        case ':':
+            return s_usage_error("option \"%s\" needs a value", argv[optind - 1]);
+        default:
+            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return s_usage_error("%s", "no command given (submit, outbox, rejected or flush)");
+    const char *command = argv[optind++];
+    int nargs = argc - optind;
+    char **args = argv + optind;
+
+    bool submit = strcmp(command, "submit") == 0;
+    if (!submit && strcmp(command, "outbox") && strcmp(command, "rejected") &&
+        strcmp(command, "flush"))
+        return s_usage_error("unknown command \"%s\"", command);
+    if (submit && nargs == 0)
+        return s_usage_error("%s", "submit needs at least one FILE (\"-\" for standard input)");
+    if (!submit && nargs > 0)
+        return s_usage_error("unexpected argument \"%s\"", args[0]);
+    if (o.unit && !client_unit_ok(o.unit))
+        return s_usage_error("\"%s\" is not a unit code (letters, digits, . _ -)", o.unit);
+    if (!o.unit && (submit || !o.state))
+        return s_usage_error("%s", "which unit? give --unit CODE or set DAJIA_UNIT");
+    if (!o.state) {
+        snprintf(o.state_buf, sizeof o.state_buf, S_DEFAULT_STATE_FMT, o.unit);
+        o.state = o.state_buf;
+    }
+
+    zsys_set_logident(S_NAME);
+    if (submit)
+        return s_cmd_submit(&o, nargs, args);
+    if (strcmp(command, "flush") == 0)
+        return s_cmd_flush(&o);
+    if (strcmp(command, "outbox") == 0)
+        return s_cmd_outbox(&o);
+    return s_cmd_rejected(&o);
+}

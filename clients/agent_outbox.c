@@ -1,0 +1,619 @@
+/*  agent_outbox: the agent's durable outbox. See agent_outbox.h for the tables.
+
+    The outbox is small and simple on purpose: the session and the submit path keep
+    their state in memory and describe what changed as a batch; this file turns a batch
+    into one store transaction and reads the tables back. Every record carries a version
+    byte, and its strings are stored with their NUL so that readers can hand out
+    pointers into the map without copying.
+*/
+#include "agent_outbox.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define S_TABLE_OUTBOX "outbox"
+#define S_TABLE_INDEX "index"
+#define S_TABLE_REJECTED "rejected"
+#define S_TABLE_META "meta"
+#define S_META_NEXT_SEQ "next_seq"
+#define S_META_UNIT "unit"
+
+#define S_OUTBOX_VERSION 1
+#define S_OUTBOX_HEADER 2 /* version, id length */
+#define S_REJECTED_VERSION 1
+#define S_REJECTED_HEADER 24 /* see s_rejection_encode */
+#define S_MAX_UNIT 255
+
+struct agent_outbox_t {
+    store_t *store;
+};
+
+typedef enum {
+    S_OP_ADD,    /* key: event_id, data: outbox record */
+    S_OP_DONE,   /* key: event_id */
+    S_OP_REJECT, /* key: rejected key, data: rejection record */
+} s_op_kind_t;
+
+typedef struct {
+    s_op_kind_t kind;
+    size_t key_off, key_len;   /* in the arena */
+    size_t data_off, data_len; /* in the arena */
+} s_op_t;
+
+struct agent_outbox_batch_t {
+    s_op_t *ops;
+    size_t nops, ops_cap;
+    unsigned char *arena; /* keys and records, referenced by offset */
+    size_t used, arena_cap;
+};
+
+/* ====================================================================== helpers */
+
+static void
+s_put_u16(unsigned char *p, uint16_t v)
+{
+    p[0] = (unsigned char)(v >> 8);
+    p[1] = (unsigned char)v;
+}
+
+static void
+s_put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 3; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static void
+s_put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static uint16_t
+s_get_u16(const unsigned char *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static uint32_t
+s_get_u32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static uint64_t
+s_get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static size_t
+s_clamp(const char *text, size_t max)
+{
+    size_t len = text ? strlen(text) : 0;
+    return len < max ? len : max;
+}
+
+/* ====================================================================== batches */
+
+agent_outbox_batch_t *
+agent_outbox_batch_new(void)
+{
+    return calloc(1, sizeof(agent_outbox_batch_t));
+}
+
+void
+agent_outbox_batch_destroy(agent_outbox_batch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    agent_outbox_batch_t *self = *self_p;
+    free(self->ops);
+    free(self->arena);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+agent_outbox_batch_clear(agent_outbox_batch_t *self)
+{
+    self->nops = 0;
+    self->used = 0;
+}
+
+size_t
+agent_outbox_batch_size(const agent_outbox_batch_t *self)
+{
+    return self->nops;
+}
+
+/* Reserves `len` bytes at the end of the arena; returns their offset via *off. */
+static int
+s_arena_reserve(agent_outbox_batch_t *self, size_t len, size_t *off)
+{
+    if (len > SIZE_MAX / 2 - self->used)
+        return -ENOMEM;
+    if (self->used + len > self->arena_cap) {
+        size_t cap = self->arena_cap ? self->arena_cap : 64 * 1024;
+        while (cap < self->used + len)
+            cap *= 2;
+        unsigned char *arena = realloc(self->arena, cap);
+        if (!arena)
+            return -ENOMEM;
+        self->arena = arena;
+        self->arena_cap = cap;
+    }
+    *off = self->used;
+    self->used += len;
+    return 0;
+}
+
+/* Appends an op whose key and record the caller then writes at the returned offsets. */
+static int
+s_op_push(agent_outbox_batch_t *self, s_op_kind_t kind, size_t key_len, size_t data_len,
+          unsigned char **key, unsigned char **data)
+{
+    if (self->nops == self->ops_cap) {
+        size_t cap = self->ops_cap ? self->ops_cap * 2 : 256;
+        s_op_t *ops = realloc(self->ops, cap * sizeof(s_op_t));
+        if (!ops)
+            return -ENOMEM;
+        self->ops = ops;
+        self->ops_cap = cap;
+    }
+    size_t key_off = 0, data_off = 0;
+    int rc = s_arena_reserve(self, key_len + data_len, &key_off);
+    if (rc)
+        return rc;
+    data_off = key_off + key_len;
+    self->ops[self->nops++] = (s_op_t){kind, key_off, key_len, data_off, data_len};
+    *key = self->arena + key_off;
+    if (data)
+        *data = self->arena + data_off;
+    return 0;
+}
+
+static bool
+s_id_ok(const char *event_id)
+{
+    size_t len = event_id ? strlen(event_id) : 0;
+    return len > 0 && len <= AGENT_OUTBOX_MAX_ID;
+}
+
+int
+agent_outbox_batch_add(agent_outbox_batch_t *self, const char *event_id, const void *data,
+                       size_t len)
+{
+    if (!s_id_ok(event_id))
+        return -EINVAL;
+    size_t id_len = strlen(event_id);
+    size_t rec_len = S_OUTBOX_HEADER + id_len + 1 + len;
+    unsigned char *key = NULL, *rec = NULL;
+    int rc = s_op_push(self, S_OP_ADD, id_len, rec_len, &key, &rec);
+    if (rc)
+        return rc;
+    memcpy(key, event_id, id_len);
+    rec[0] = S_OUTBOX_VERSION;
+    rec[1] = (unsigned char)id_len;
+    memcpy(rec + S_OUTBOX_HEADER, event_id, id_len + 1);
+    if (len)
+        memcpy(rec + S_OUTBOX_HEADER + id_len + 1, data, len);
+    return 0;
+}
+
+int
+agent_outbox_batch_done(agent_outbox_batch_t *self, const char *event_id)
+{
+    if (!s_id_ok(event_id))
+        return -EINVAL;
+    size_t id_len = strlen(event_id);
+    unsigned char *key = NULL;
+    int rc = s_op_push(self, S_OP_DONE, id_len, 0, &key, NULL);
+    if (rc)
+        return rc;
+    memcpy(key, event_id, id_len);
+    return 0;
+}
+
+/* The rejected table's key: the event_id, or NUL + source for input without one (no
+   event_id starts with NUL, so the two never meet). */
+static size_t
+s_rejected_key_len(const agent_rejection_t *r, bool *by_source)
+{
+    *by_source = !r->event_id || !r->event_id[0];
+    if (*by_source)
+        return 1 + s_clamp(r->source, STORE_MAX_KEY - 1);
+    return s_clamp(r->event_id, STORE_MAX_KEY);
+}
+
+/* Rejection record, version 1:
+     0  u8  version          1  u32 reason          5  u64 at_ms (two's complement)
+    13  u8  original kind   14  u16 event_id len   16  u16 source len
+    18  u16 text len        20  u32 original len
+    24  event_id NUL, source NUL, text NUL, original bytes */
+int
+agent_outbox_batch_reject(agent_outbox_batch_t *self, const agent_rejection_t *r)
+{
+    bool by_source = false;
+    size_t key_len = s_rejected_key_len(r, &by_source);
+    if (key_len == (by_source ? 1u : 0u))
+        return -EINVAL;
+    size_t id_len = s_clamp(r->event_id, AGENT_OUTBOX_MAX_ID);
+    size_t src_len = s_clamp(r->source, AGENT_OUTBOX_MAX_TEXT);
+    size_t text_len = s_clamp(r->text, AGENT_OUTBOX_MAX_TEXT);
+    size_t orig_len = r->original ? r->original_len : 0;
+    if (orig_len > AGENT_OUTBOX_MAX_ORIGINAL)
+        orig_len = AGENT_OUTBOX_MAX_ORIGINAL;
+    size_t rec_len = S_REJECTED_HEADER + id_len + 1 + src_len + 1 + text_len + 1 + orig_len;
+
+    unsigned char *key = NULL, *rec = NULL;
+    int rc = s_op_push(self, S_OP_REJECT, key_len, rec_len, &key, &rec);
+    if (rc)
+        return rc;
+    if (by_source) {
+        key[0] = 0;
+        memcpy(key + 1, r->source, key_len - 1);
+    } else
+        memcpy(key, r->event_id, key_len);
+
+    rec[0] = S_REJECTED_VERSION;
+    s_put_u32(rec + 1, (uint32_t)r->reason);
+    s_put_u64(rec + 5, (uint64_t)r->at_ms);
+    rec[13] = (unsigned char)(orig_len ? r->original_kind : AGENT_ORIGINAL_NONE);
+    s_put_u16(rec + 14, (uint16_t)id_len);
+    s_put_u16(rec + 16, (uint16_t)src_len);
+    s_put_u16(rec + 18, (uint16_t)text_len);
+    s_put_u32(rec + 20, (uint32_t)orig_len);
+    unsigned char *p = rec + S_REJECTED_HEADER;
+    const char *fields[3] = {r->event_id, r->source, r->text};
+    size_t lens[3] = {id_len, src_len, text_len};
+    for (int i = 0; i < 3; i++) {
+        if (lens[i])
+            memcpy(p, fields[i], lens[i]);
+        p[lens[i]] = 0;
+        p += lens[i] + 1;
+    }
+    if (orig_len)
+        memcpy(p, r->original, orig_len);
+    return 0;
+}
+
+/* Reads a rejection record into `r`, pointing into `data`. */
+static int
+s_rejection_decode(const unsigned char *data, size_t len, agent_rejection_t *r)
+{
+    if (len < S_REJECTED_HEADER || data[0] < S_REJECTED_VERSION)
+        return AGENT_OUTBOX_BADRECORD;
+    size_t lens[3] = {s_get_u16(data + 14), s_get_u16(data + 16), s_get_u16(data + 18)};
+    size_t orig_len = s_get_u32(data + 20);
+    size_t need = S_REJECTED_HEADER + lens[0] + lens[1] + lens[2] + 3 + orig_len;
+    if (need > len)
+        return AGENT_OUTBOX_BADRECORD;
+    const char *fields[3];
+    const unsigned char *p = data + S_REJECTED_HEADER;
+    for (int i = 0; i < 3; i++) {
+        if (p[lens[i]] != 0)
+            return AGENT_OUTBOX_BADRECORD;
+        fields[i] = (const char *)p;
+        p += lens[i] + 1;
+    }
+    r->reason = (int)s_get_u32(data + 1);
+    r->at_ms = (int64_t)s_get_u64(data + 5);
+    r->original_kind = (agent_original_t)data[13];
+    r->event_id = fields[0];
+    r->source = fields[1];
+    r->text = fields[2];
+    r->original = orig_len ? p : NULL;
+    r->original_len = orig_len;
+    return 0;
+}
+
+/* ====================================================================== the outbox */
+
+int
+agent_outbox_open(const char *dir, agent_outbox_t **out)
+{
+    agent_outbox_t *self = calloc(1, sizeof(agent_outbox_t));
+    if (!self)
+        return -ENOMEM;
+    int rc = store_open(dir, NULL, &self->store);
+    if (rc) {
+        free(self);
+        return rc;
+    }
+    *out = self;
+    return 0;
+}
+
+void
+agent_outbox_destroy(agent_outbox_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    store_destroy(&(*self_p)->store);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+const char *
+agent_outbox_strerror(int rc)
+{
+    switch (rc) {
+    case AGENT_OUTBOX_WRONG_UNIT:
+        return "the agent state belongs to another unit";
+    case AGENT_OUTBOX_BADRECORD:
+        return "a record in the agent state is damaged";
+    default:
+        return store_strerror(rc);
+    }
+}
+
+typedef struct {
+    const char *unit;
+    char *owner;
+    size_t size;
+} s_claim_t;
+
+static int
+s_claim(store_txn_t *txn, void *arg)
+{
+    s_claim_t *c = arg;
+    const void *val = NULL;
+    size_t vlen = 0;
+    int rc = store_get(txn, S_TABLE_META, S_META_UNIT, strlen(S_META_UNIT), &val, &vlen);
+    if (rc == STORE_NOTFOUND)
+        return store_put(txn, S_TABLE_META, S_META_UNIT, strlen(S_META_UNIT), c->unit,
+                         strlen(c->unit), 0);
+    if (rc)
+        return rc;
+    if (vlen == strlen(c->unit) && memcmp(val, c->unit, vlen) == 0)
+        return 0;
+    if (c->owner && c->size) {
+        size_t n = vlen < c->size - 1 ? vlen : c->size - 1;
+        memcpy(c->owner, val, n);
+        c->owner[n] = 0;
+    }
+    return AGENT_OUTBOX_WRONG_UNIT;
+}
+
+int
+agent_outbox_claim(agent_outbox_t *self, const char *unit, char *owner, size_t size)
+{
+    if (!unit || !unit[0] || strlen(unit) > S_MAX_UNIT)
+        return -EINVAL;
+    /* Look first, so that the common case (already ours) costs no write. */
+    store_txn_t *txn = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc)
+        return rc;
+    const void *val = NULL;
+    size_t vlen = 0;
+    rc = store_get(txn, S_TABLE_META, S_META_UNIT, strlen(S_META_UNIT), &val, &vlen);
+    bool ours = rc == 0 && vlen == strlen(unit) && memcmp(val, unit, vlen) == 0;
+    store_txn_end(&txn);
+    if (ours)
+        return 0;
+    s_claim_t claim = {unit, owner, size};
+    return store_write(self->store, s_claim, &claim);
+}
+
+int
+agent_outbox_counts(agent_outbox_t *self, uint64_t *waiting, uint64_t *rejected)
+{
+    store_txn_t *txn = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc)
+        return rc;
+    uint64_t w = 0, r = 0;
+    rc = store_count(txn, S_TABLE_OUTBOX, &w);
+    if (rc == 0)
+        rc = store_count(txn, S_TABLE_REJECTED, &r);
+    store_txn_end(&txn);
+    if (rc)
+        return rc;
+    if (waiting)
+        *waiting = w;
+    if (rejected)
+        *rejected = r;
+    return 0;
+}
+
+int
+agent_outbox_walk(agent_outbox_t *self, uint64_t after, agent_outbox_event_fn *fn, void *arg)
+{
+    store_txn_t *txn = NULL;
+    store_cursor_t *cursor = NULL;
+    if (after == UINT64_MAX)
+        return 0;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc)
+        goto out;
+    rc = store_cursor_open(txn, S_TABLE_OUTBOX, &cursor);
+    if (rc)
+        goto out;
+    unsigned char start[8];
+    store_u64_to_key(after + 1, start);
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    rc = store_cursor_seek(cursor, start, sizeof start, &k, &kl, &v, &vl);
+    while (rc == 0) {
+        const unsigned char *rec = v;
+        if (kl != 8 || vl < S_OUTBOX_HEADER || rec[0] < S_OUTBOX_VERSION ||
+            vl < (size_t)S_OUTBOX_HEADER + rec[1] + 1 || rec[S_OUTBOX_HEADER + rec[1]] != 0) {
+            rc = AGENT_OUTBOX_BADRECORD;
+            goto out;
+        }
+        size_t skip = (size_t)S_OUTBOX_HEADER + rec[1] + 1;
+        rc = fn(store_key_to_u64(k), (const char *)rec + S_OUTBOX_HEADER, rec + skip, vl - skip,
+                arg);
+        if (rc)
+            break;
+        rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
+    }
+out:
+    store_cursor_close(&cursor);
+    store_txn_end(&txn);
+    if (rc == STORE_NOTFOUND || rc > 0)
+        rc = 0;
+    return rc;
+}
+
+int
+agent_outbox_walk_rejected(agent_outbox_t *self, agent_outbox_rejection_fn *fn, void *arg)
+{
+    store_txn_t *txn = NULL;
+    store_cursor_t *cursor = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc)
+        goto out;
+    rc = store_cursor_open(txn, S_TABLE_REJECTED, &cursor);
+    if (rc)
+        goto out;
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+    while (rc == 0) {
+        agent_rejection_t r;
+        rc = s_rejection_decode(v, vl, &r);
+        if (rc)
+            goto out;
+        rc = fn(&r, arg);
+        if (rc)
+            break;
+        rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
+    }
+out:
+    store_cursor_close(&cursor);
+    store_txn_end(&txn);
+    if (rc == STORE_NOTFOUND || rc > 0)
+        rc = 0;
+    return rc;
+}
+
+/* ====================================================================== applying */
+
+typedef struct {
+    const agent_outbox_batch_t *batch;
+    size_t queued;
+} s_apply_t;
+
+/* Deletes `key` from `table`; a missing key is fine. */
+static int
+s_del(store_txn_t *txn, const char *table, const void *key, size_t klen)
+{
+    int rc = store_del(txn, table, key, klen);
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+static int
+s_apply_add(store_txn_t *txn, const void *id, size_t id_len, const void *rec, size_t rec_len,
+            uint64_t *next_seq, size_t *queued)
+{
+    const void *val = NULL;
+    size_t vlen = 0;
+    int rc = store_get(txn, S_TABLE_INDEX, id, id_len, &val, &vlen);
+    if (rc == 0)
+        return 0; /* already waiting */
+    if (rc != STORE_NOTFOUND)
+        return rc;
+    unsigned char key[8];
+    store_u64_to_key((*next_seq)++, key);
+    rc = store_put(txn, S_TABLE_OUTBOX, key, sizeof key, rec, rec_len, 0);
+    if (rc == 0)
+        rc = store_put(txn, S_TABLE_INDEX, id, id_len, key, sizeof key, 0);
+    if (rc == 0)
+        rc = s_del(txn, S_TABLE_REJECTED, id, id_len);
+    if (rc == 0)
+        (*queued)++;
+    return rc;
+}
+
+static int
+s_apply_done(store_txn_t *txn, const void *id, size_t id_len)
+{
+    const void *val = NULL;
+    size_t vlen = 0;
+    int rc = store_get(txn, S_TABLE_INDEX, id, id_len, &val, &vlen);
+    if (rc == STORE_NOTFOUND)
+        return 0; /* not waiting (an ack for a resend) */
+    if (rc)
+        return rc;
+    if (vlen != 8)
+        return AGENT_OUTBOX_BADRECORD;
+    unsigned char key[8];
+    memcpy(key, val, sizeof key); /* val is invalid after the next del */
+    rc = s_del(txn, S_TABLE_OUTBOX, key, sizeof key);
+    if (rc == 0)
+        rc = store_del(txn, S_TABLE_INDEX, id, id_len);
+    return rc;
+}
+
+/* The batch body. store_write may run it more than once (map growth), so it computes
+   everything afresh from the transaction. */
+static int
+s_apply(store_txn_t *txn, void *arg)
+{
+    s_apply_t *ctx = arg;
+    const agent_outbox_batch_t *b = ctx->batch;
+    ctx->queued = 0;
+
+    uint64_t next_seq = 1;
+    const void *val = NULL;
+    size_t vlen = 0;
+    int rc = store_get(txn, S_TABLE_META, S_META_NEXT_SEQ, strlen(S_META_NEXT_SEQ), &val, &vlen);
+    if (rc == 0 && vlen == 8)
+        next_seq = s_get_u64(val);
+    else if (rc == 0)
+        return AGENT_OUTBOX_BADRECORD;
+    else if (rc != STORE_NOTFOUND)
+        return rc;
+    uint64_t first_seq = next_seq;
+
+    for (size_t i = 0; i < b->nops; i++) {
+        const s_op_t *op = &b->ops[i];
+        const unsigned char *key = b->arena + op->key_off;
+        const unsigned char *data = b->arena + op->data_off;
+        switch (op->kind) {
+        case S_OP_ADD:
+            rc = s_apply_add(txn, key, op->key_len, data, op->data_len, &next_seq, &ctx->queued);
+            break;
+        case S_OP_DONE:
+            rc = s_apply_done(txn, key, op->key_len);
+            break;
+        case S_OP_REJECT:
+            rc = store_put(txn, S_TABLE_REJECTED, key, op->key_len, data, op->data_len, 0);
+            break;
+        }
+        if (rc)
+            return rc;
+    }
+    if (next_seq != first_seq) {
+        unsigned char seq[8];
+        s_put_u64(seq, next_seq);
+        rc = store_put(txn, S_TABLE_META, S_META_NEXT_SEQ, strlen(S_META_NEXT_SEQ), seq, sizeof seq,
+                       0);
+    }
+    return rc;
+}
+
+int
+agent_outbox_apply(agent_outbox_t *self, const agent_outbox_batch_t *batch, size_t *queued)
+{
+    s_apply_t ctx = {batch, 0};
+    if (batch->nops == 0) {
+        if (queued)
+            *queued = 0;
+        return 0;
+    }
+    int rc = store_write(self->store, s_apply, &ctx);
+    if (rc == 0 && queued)
+        *queued = ctx.queued;
+    return rc;
+}

@@ -1,0 +1,660 @@
+/*  dajia_codec: decoding and validating an Envelope, and deriving event ids.
+
+    The broker runs every submitted event through dajia_envelope_decode, at up to a few
+    hundred thousand events a second, so the checks are written to cost nearly nothing
+    on a good event: the generic pass looks at a field's name only when its value could
+    be wrong (a non-empty string, a negative number, a time that is set), and nothing is
+    allocated beyond what protobuf-c's unpack allocates. Texts are formatted only on
+    failure, and then they name the field by its path ("case_report.goods[3]") so that a
+    liaison officer can find it in the form.
+
+    One deliberate departure from "every `*_at` lies before now + max_future": deadlines,
+    the fields named `*_due_at`, are in the future by nature (the next progress report on
+    a major matter is due in 7 or 15 days), so they may lie up to a year ahead.
+*/
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "dajia_codec.h"
+#include "dajia_json.h"
+#include "dajia_utf8.h"
+
+/* Deepest nesting of messages the generic pass follows. The schema nests two deep
+   (Envelope -> body); the cap only guards the path buffer. */
+#define S_MAX_DEPTH 8
+
+/* Room for a field path in a verdict ("case_report.involved_units[63]"). */
+#define S_PATH_MAX 96
+
+/* Room for a quoted id or unit in a verdict (DAJIA_MAX_ID bytes and a marker). */
+#define S_QUOTE_MAX (DAJIA_MAX_ID + 8)
+
+/* Packed envelopes up to this size are hashed from the stack when deriving ids. */
+#define S_DERIVE_STACK 4096
+
+/* Room for a time as dajia_json_format_time writes it. */
+#define S_TIME_TEXT 32
+
+/* SHA-1, as zdigest computes it. */
+#define S_SHA1_SIZE 20
+
+/* How far ahead a deadline (`*_due_at`) may lie. Deadlines are in the future by nature,
+   so the clock-skew cap that holds for every other time cannot apply to them; a year
+   still catches a wrong year typed into the form. */
+#define S_MAX_DUE_AHEAD_MS (366LL * 24 * 3600 * 1000)
+
+// ============================================================== string limits
+
+typedef enum { S_TEXT_SHORT, S_TEXT_ID, S_TEXT_LONG } s_text_t;
+
+/* Fields that hold ids or codes, and fields that hold long prose. Every other string is
+   short text. Matched by field name, so that a body added to the schema later gets the
+   same limits for the same names. */
+static const struct {
+    const char *name;
+    s_text_t kind;
+} s_text_kinds[] = {
+    {"event_id", S_TEXT_ID},       {"unit", S_TEXT_ID},
+    {"case_no", S_TEXT_ID},        {"matter_id", S_TEXT_ID},
+    {"info_id", S_TEXT_ID},        {"supersedes_event_id", S_TEXT_ID},
+    {"region", S_TEXT_ID},         {"decision_no", S_TEXT_ID},
+    {"supervision_no", S_TEXT_ID}, {"period", S_TEXT_ID},
+    {"campaign_tag", S_TEXT_ID},   {"platform_ids", S_TEXT_ID},
+    {"involved_units", S_TEXT_ID}, {"related_case_nos", S_TEXT_ID},
+    {"summary", S_TEXT_LONG},      {"narrative", S_TEXT_LONG},
+    {"body", S_TEXT_LONG},
+};
+
+static size_t
+s_text_limit(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_text_kinds / sizeof s_text_kinds[0]; i++) {
+        /* The first byte rules out almost every entry without a call. */
+        if (s_text_kinds[i].name[0] == name[0] && strcmp(s_text_kinds[i].name, name) == 0)
+            return s_text_kinds[i].kind == S_TEXT_ID ? DAJIA_MAX_ID : DAJIA_MAX_LONG_TEXT;
+    }
+    return DAJIA_MAX_SHORT_TEXT;
+}
+
+static bool
+s_ends_with(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), m = strlen(suffix);
+    return n >= m && memcmp(name + n - m, suffix, m) == 0;
+}
+
+// ============================================================ validation state
+
+/* A message the pass has descended into: the field holding it, and its item. */
+typedef struct {
+    const char *name;
+    long index; /* item of a repeated field, or -1 */
+} s_step_t;
+
+typedef struct {
+    const dajia_limits_t *limits;
+    int64_t latest_ms;     /* now + max_future, saturated */
+    int64_t latest_due_ms; /* now + S_MAX_DUE_AHEAD_MS, saturated */
+    dajia_verdict_t *verdict;
+    s_step_t parents[S_MAX_DEPTH];
+    int depth;
+} s_check_t;
+
+/* Writes the path of `field` (item `index`, or -1) under the messages the pass is in,
+   "case_report.goods[3]", into buf. Only failures call it: the pass itself keeps no
+   more than the chain of parent messages. */
+static const char *
+s_path(const s_check_t *self, const ProtobufCFieldDescriptor *field, long index, char *buf,
+       size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i <= self->depth && used < size; i++) {
+        const char *name = i < self->depth ? self->parents[i].name : field->name;
+        long item = i < self->depth ? self->parents[i].index : index;
+        int n = item >= 0 ? snprintf(buf + used, size - used, "%s%s[%ld]", i ? "." : "", name, item)
+                          : snprintf(buf + used, size - used, "%s%s", i ? "." : "", name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    return buf;
+}
+
+/* Copies `text` for quoting in a sentence, with control characters, quotes and
+   backslashes replaced by '?', cut to fit. The texts quoted are ids that already passed
+   the UTF-8 and length checks; this keeps a verdict printable in any log. */
+static const char *
+s_quote(const char *text, char *buf, size_t size)
+{
+    size_t i = 0;
+    for (; text[i] && i + 1 < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        buf[i] = (c < 0x20 || c == 0x7F || c == '"' || c == '\\') ? '?' : (char)c;
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+static bool
+s_empty(const char *text)
+{
+    return !text || !*text;
+}
+
+/* An id of the event itself: [A-Za-z0-9._:-] only. */
+static bool
+s_id_valid(const char *id)
+{
+    for (const char *p = id; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == ':' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+// ================================================================ generic pass
+//
+// The loop over fields is the hot part: for a field at its default (most of a case
+// report) it costs a load and a compare. Everything that formats text lives in the
+// s_bad_* functions, reached only when a value is wrong.
+
+static int s_check_message(s_check_t *self, const ProtobufCMessage *msg);
+
+/* A time (`*_at`) that is set: within [2000-01-01, now + max_future], or for a deadline
+   (`*_due_at`) within a year ahead. */
+static int
+s_check_time(s_check_t *self, const ProtobufCFieldDescriptor *field, long index, int64_t value)
+{
+    char path[S_PATH_MAX], when[S_TIME_TEXT], limit[S_TIME_TEXT];
+    if (value < DAJIA_MIN_TIME_MS)
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TIME_BEFORE_2000,
+                                 "%s is %s, before the year 2000",
+                                 s_path(self, field, index, path, sizeof path),
+                                 dajia_json_format_time(value, when, sizeof when));
+    if (value <= self->latest_ms)
+        return 0;
+    if (s_ends_with(field->name, "_due_at")) {
+        if (value <= self->latest_due_ms)
+            return 0;
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TIME_IN_FUTURE,
+                                 "%s is %s, more than a year ahead; check the date",
+                                 s_path(self, field, index, path, sizeof path),
+                                 dajia_json_format_time(value, when, sizeof when));
+    }
+    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TIME_IN_FUTURE,
+                             "%s is %s, later than the broker's clock allows (%s); check the date",
+                             s_path(self, field, index, path, sizeof path),
+                             dajia_json_format_time(value, when, sizeof when),
+                             dajia_json_format_time(self->latest_ms, limit, sizeof limit));
+}
+
+/* A negative integer that is not a time: money or a count. */
+static int
+s_bad_negative(s_check_t *self, const ProtobufCFieldDescriptor *field, long index, int64_t value)
+{
+    char path[S_PATH_MAX];
+    Dajia__Reason reason = s_ends_with(field->name, "_fen") ? DAJIA__REASON__REASON_NEGATIVE_AMOUNT
+                                                            : DAJIA__REASON__REASON_NEGATIVE_COUNT;
+    return dajia_verdict_set(self->verdict, reason, "%s is negative (%" PRId64 ")",
+                             s_path(self, field, index, path, sizeof path), value);
+}
+
+static int
+s_check_string(s_check_t *self, const ProtobufCFieldDescriptor *field, long index, const char *text)
+{
+    char path[S_PATH_MAX];
+    size_t len = strlen(text);
+    /* Every limit is at least DAJIA_MAX_ID: shorter strings need no lookup. */
+    if (len > DAJIA_MAX_ID) {
+        size_t limit = s_text_limit(field->name);
+        if (len > limit)
+            return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_STRING_TOO_LONG,
+                                     "%s is %zu bytes long, more than the limit of %zu",
+                                     s_path(self, field, index, path, sizeof path), len, limit);
+    }
+    size_t bad = dajia_utf8_check(text, len);
+    if (bad < len)
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_INVALID_UTF8,
+                                 "%s is not valid UTF-8 text (at byte %zu); it may have been "
+                                 "saved in another encoding",
+                                 s_path(self, field, index, path, sizeof path), bad);
+    return 0;
+}
+
+static int
+s_bad_enum(s_check_t *self, const ProtobufCFieldDescriptor *field, long index, int value)
+{
+    char path[S_PATH_MAX];
+    const ProtobufCEnumDescriptor *enum_desc = field->descriptor;
+    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_ENUM_OUT_OF_RANGE,
+                             "%s has the value %d, which is not a known %s",
+                             s_path(self, field, index, path, sizeof path), value,
+                             enum_desc->short_name);
+}
+
+static int
+s_check_sub(s_check_t *self, const ProtobufCFieldDescriptor *field, long index,
+            const ProtobufCMessage *sub)
+{
+    char path[S_PATH_MAX];
+    if (self->depth >= S_MAX_DEPTH)
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MALFORMED,
+                                 "%s nests messages too deeply",
+                                 s_path(self, field, index, path, sizeof path));
+    self->parents[self->depth].name = field->name;
+    self->parents[self->depth].index = index;
+    self->depth++;
+    int rc = s_check_message(self, sub);
+    self->depth--;
+    return rc;
+}
+
+/* Checks one value of `field` at `value`: a singular member (index -1) or an item. */
+static inline int
+s_check_value(s_check_t *self, const ProtobufCFieldDescriptor *field, long index, const void *value)
+{
+    switch (field->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32: {
+        int32_t v;
+        memcpy(&v, value, sizeof v);
+        if (v >= 0)
+            return 0;
+        return s_ends_with(field->name, "_at") ? s_check_time(self, field, index, v)
+                                               : s_bad_negative(self, field, index, v);
+    }
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64: {
+        int64_t v;
+        memcpy(&v, value, sizeof v);
+        if (v == 0)
+            return 0;
+        if (s_ends_with(field->name, "_at"))
+            return s_check_time(self, field, index, v);
+        return v > 0 ? 0 : s_bad_negative(self, field, index, v);
+    }
+    case PROTOBUF_C_TYPE_ENUM: {
+        int v;
+        memcpy(&v, value, sizeof v);
+        if (protobuf_c_enum_descriptor_get_value(field->descriptor, v))
+            return 0;
+        return s_bad_enum(self, field, index, v);
+    }
+    case PROTOBUF_C_TYPE_STRING: {
+        const char *text;
+        memcpy(&text, value, sizeof text);
+        return s_empty(text) ? 0 : s_check_string(self, field, index, text);
+    }
+    case PROTOBUF_C_TYPE_MESSAGE: {
+        const ProtobufCMessage *sub;
+        memcpy(&sub, value, sizeof sub);
+        return sub ? s_check_sub(self, field, index, sub) : 0;
+    }
+    default:
+        /* Unsigned numbers, bools, floating point and bytes carry no rule. */
+        return 0;
+    }
+}
+
+static size_t
+s_item_size(ProtobufCType type)
+{
+    switch (type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+        return 4;
+    case PROTOBUF_C_TYPE_FLOAT:
+        return sizeof(float);
+    case PROTOBUF_C_TYPE_ENUM:
+        return sizeof(int);
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+        return 8;
+    case PROTOBUF_C_TYPE_DOUBLE:
+        return sizeof(double);
+    case PROTOBUF_C_TYPE_BOOL:
+        return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING:
+        return sizeof(char *);
+    case PROTOBUF_C_TYPE_BYTES:
+        return sizeof(ProtobufCBinaryData);
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return sizeof(ProtobufCMessage *);
+    }
+    return 0;
+}
+
+static int
+s_check_repeated(s_check_t *self, const ProtobufCFieldDescriptor *field, const char *base)
+{
+    char path[S_PATH_MAX];
+    size_t n;
+    const char *items;
+    memcpy(&n, base + field->quantifier_offset, sizeof n);
+    memcpy(&items, base + field->offset, sizeof items);
+    if (n > self->limits->max_repeated)
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TOO_MANY_ITEMS,
+                                 "%s has %zu items, more than the limit of %zu",
+                                 s_path(self, field, -1, path, sizeof path), n,
+                                 self->limits->max_repeated);
+    size_t size = s_item_size(field->type);
+    for (size_t i = 0; i < n && items; i++) {
+        int rc = s_check_value(self, field, (long)i, items + i * size);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+s_check_message(s_check_t *self, const ProtobufCMessage *msg)
+{
+    const ProtobufCMessageDescriptor *desc = msg->descriptor;
+    const char *base = (const char *)msg;
+    for (unsigned f = 0; f < desc->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &desc->fields[f];
+        if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+            /* Members of a oneof share their storage: only the chosen one is real. */
+            uint32_t chosen;
+            memcpy(&chosen, base + field->quantifier_offset, sizeof chosen);
+            if (chosen != field->id)
+                continue;
+        }
+        int rc = field->label == PROTOBUF_C_LABEL_REPEATED
+                     ? s_check_repeated(self, field, base)
+                     : s_check_value(self, field, -1, base + field->offset);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+// =============================================================== specific pass
+
+static int
+s_missing(s_check_t *self, const char *field, const char *hint)
+{
+    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_FIELD, "%s is missing%s",
+                             field, hint ? hint : "");
+}
+
+static int
+s_check_case_report(s_check_t *self, const Dajia__CaseReport *body)
+{
+    if (s_empty(body->case_no))
+        return s_missing(self, "case_report.case_no", " (the unit's own case number)");
+    if (body->category == DAJIA__CASE_CATEGORY__CASE_CATEGORY_UNSPECIFIED)
+        return s_missing(self, "case_report.category", " (what kind of case this is)");
+    if (body->stage == DAJIA__CASE_STAGE__CASE_STAGE_UNSPECIFIED)
+        return s_missing(self, "case_report.stage", " (where the case stands now)");
+    return 0;
+}
+
+static int
+s_check_major_matter(s_check_t *self, const Dajia__MajorMatterReport *body)
+{
+    if (s_empty(body->matter_id))
+        return s_missing(self, "major_matter.matter_id", NULL);
+    if (body->type == DAJIA__MATTER_TYPE__MATTER_TYPE_UNSPECIFIED)
+        return s_missing(self, "major_matter.type", NULL);
+    if (body->severity == DAJIA__SEVERITY__SEVERITY_UNSPECIFIED)
+        return s_missing(self, "major_matter.severity", " (major or especially major)");
+    if (s_empty(body->title))
+        return s_missing(self, "major_matter.title", NULL);
+    return 0;
+}
+
+static int
+s_check_matter_progress(s_check_t *self, const Dajia__MajorMatterProgress *body)
+{
+    if (s_empty(body->matter_id))
+        return s_missing(self, "matter_progress.matter_id", NULL);
+    if (body->seq == 0)
+        return s_missing(self, "matter_progress.seq",
+                         " (progress reports on a matter are numbered 1, 2, ...)");
+    if (body->status == DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
+        return s_missing(self, "matter_progress.status", NULL);
+    if (s_empty(body->narrative))
+        return s_missing(self, "matter_progress.narrative", " (what has happened since)");
+    return 0;
+}
+
+static bool
+s_digits(const char *text, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    return true;
+}
+
+/* "YYYY-MM" with a month 01..12, or "YYYY-Qn" with a quarter 1..4. */
+static bool
+s_period_valid(const char *period)
+{
+    size_t len = strlen(period);
+    if (len != 7 || !s_digits(period, 4) || period[4] != '-')
+        return false;
+    if (period[5] == 'Q')
+        return period[6] >= '1' && period[6] <= '4';
+    if (!s_digits(period + 5, 2))
+        return false;
+    int month = (period[5] - '0') * 10 + (period[6] - '0');
+    return month >= 1 && month <= 12;
+}
+
+static int
+s_check_dynamic_info(s_check_t *self, const Dajia__DynamicInfo *body)
+{
+    char quoted[S_QUOTE_MAX];
+    if (s_empty(body->info_id))
+        return s_missing(self, "dynamic_info.info_id", NULL);
+    if (s_empty(body->period))
+        return s_missing(self, "dynamic_info.period",
+                         " (a month like 2026-11 or a quarter like "
+                         "2026-Q4)");
+    if (!s_period_valid(body->period))
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_PERIOD,
+                                 "dynamic_info.period \"%s\" is neither a month like 2026-11 nor "
+                                 "a quarter like 2026-Q4",
+                                 s_quote(body->period, quoted, sizeof quoted));
+    if (body->kind == DAJIA__INFO_KIND__INFO_KIND_UNSPECIFIED)
+        return s_missing(self, "dynamic_info.kind", NULL);
+    if (!body->zero_report && s_empty(body->title))
+        return s_missing(self, "dynamic_info.title", " (only a zero report may go without one)");
+    return 0;
+}
+
+static int
+s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_fn *known,
+                 void *known_arg)
+{
+    char quoted[S_QUOTE_MAX];
+    if (s_empty(env->event_id))
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_EVENT_ID,
+                                 "event_id is missing; every event needs one so that it is never "
+                                 "stored twice");
+    if (!s_id_valid(env->event_id))
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_ID,
+                                 "event_id \"%s\" may contain only letters, digits and . _ : -",
+                                 s_quote(env->event_id, quoted, sizeof quoted));
+    if (s_empty(env->unit))
+        return s_missing(self, "unit", " (the code of the reporting member unit)");
+    if (known && !known(env->unit, known_arg))
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_UNKNOWN_UNIT,
+                                 "unit \"%s\" is not a member unit of the leading group",
+                                 s_quote(env->unit, quoted, sizeof quoted));
+    if (env->occurred_at == 0)
+        return s_missing(self, "occurred_at", " (when the reported change happened)");
+    if (!s_empty(env->supersedes_event_id)) {
+        if (!s_id_valid(env->supersedes_event_id))
+            return dajia_verdict_set(
+                self->verdict, DAJIA__REASON__REASON_BAD_ID,
+                "supersedes_event_id \"%s\" may contain only letters, digits and . _ : -",
+                s_quote(env->supersedes_event_id, quoted, sizeof quoted));
+        if (strcmp(env->supersedes_event_id, env->event_id) == 0)
+            return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_ID,
+                                     "supersedes_event_id names this event itself; it must "
+                                     "name the earlier event being corrected");
+    }
+    switch (env->body_case) {
+    case DAJIA__ENVELOPE__BODY_CASE_REPORT:
+        if (env->case_report)
+            return s_check_case_report(self, env->case_report);
+        break;
+    case DAJIA__ENVELOPE__BODY_MAJOR_MATTER:
+        if (env->major_matter)
+            return s_check_major_matter(self, env->major_matter);
+        break;
+    case DAJIA__ENVELOPE__BODY_MATTER_PROGRESS:
+        if (env->matter_progress)
+            return s_check_matter_progress(self, env->matter_progress);
+        break;
+    case DAJIA__ENVELOPE__BODY_DYNAMIC_INFO:
+        if (env->dynamic_info)
+            return s_check_dynamic_info(self, env->dynamic_info);
+        break;
+    default:
+        break;
+    }
+    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_BODY,
+                             "the event carries no report: one of case_report, major_matter, "
+                             "matter_progress or dynamic_info is needed");
+}
+
+// ==================================================================== public
+
+void
+dajia_limits_default(dajia_limits_t *limits)
+{
+    limits->max_message = DAJIA_MAX_MESSAGE;
+    limits->max_repeated = DAJIA_MAX_REPEATED;
+    limits->max_future_ms = DAJIA_MAX_FUTURE_MS;
+}
+
+int
+dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits, int64_t now_ms,
+                        dajia_unit_known_fn *known, void *known_arg, dajia_verdict_t *verdict)
+{
+    dajia_limits_t defaults;
+    dajia_verdict_t scratch;
+    if (!limits) {
+        dajia_limits_default(&defaults);
+        limits = &defaults;
+    }
+    if (!verdict)
+        verdict = &scratch;
+    if (!env || env->base.descriptor != &dajia__envelope__descriptor)
+        return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
+                                 "not a valid dajia event (no envelope)");
+
+    s_check_t check = {.limits = limits, .verdict = verdict};
+    int64_t future = limits->max_future_ms > 0 ? limits->max_future_ms : 0;
+    check.latest_ms = now_ms > INT64_MAX - future ? INT64_MAX : now_ms + future;
+    check.latest_due_ms =
+        now_ms > INT64_MAX - S_MAX_DUE_AHEAD_MS ? INT64_MAX : now_ms + S_MAX_DUE_AHEAD_MS;
+
+    if (s_check_message(&check, &env->base) || s_check_envelope(&check, env, known, known_arg))
+        return -1;
+    verdict->reason = DAJIA__REASON__REASON_NONE;
+    verdict->text[0] = '\0';
+    return 0;
+}
+
+int
+dajia_envelope_decode(const void *data, size_t len, const dajia_limits_t *limits, int64_t now_ms,
+                      dajia_unit_known_fn *known, void *known_arg, Dajia__Envelope **out,
+                      dajia_verdict_t *verdict)
+{
+    assert(out);
+    dajia_limits_t defaults;
+    dajia_verdict_t scratch;
+    if (!limits) {
+        dajia_limits_default(&defaults);
+        limits = &defaults;
+    }
+    if (!verdict)
+        verdict = &scratch;
+    *out = NULL;
+
+    if (len > limits->max_message)
+        return dajia_verdict_set(verdict, DAJIA__REASON__REASON_TOO_LARGE,
+                                 "the event is %zu bytes, more than the limit of %zu bytes", len,
+                                 limits->max_message);
+    if (!data && len > 0)
+        return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
+                                 "not a valid dajia event (no data)");
+    Dajia__Envelope *env = dajia__envelope__unpack(NULL, len, data ? data : (const void *)"");
+    if (!env)
+        return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
+                                 "not a valid dajia event (protobuf decoding failed)");
+    if (dajia_envelope_validate(env, limits, now_ms, known, known_arg, verdict)) {
+        dajia__envelope__free_unpacked(env, NULL);
+        return -1;
+    }
+    *out = env;
+    return 0;
+}
+
+int
+dajia_event_id_derive(const Dajia__Envelope *env, char *buf, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t stack[S_DERIVE_STACK];
+    uint8_t *packed = stack;
+    zdigest_t *digest = NULL;
+    int rc = -1;
+    if (!env || !buf || size < DAJIA_DERIVED_ID_SIZE)
+        goto out;
+
+    /* A shallow copy shares every string and body with `env`, which stays untouched. */
+    Dajia__Envelope copy = *env;
+    copy.event_id = (char *)protobuf_c_empty_string;
+    copy.reported_at = 0;
+    size_t packed_size = dajia__envelope__get_packed_size(&copy);
+    if (packed_size > sizeof stack) {
+        packed = malloc(packed_size);
+        if (!packed)
+            goto out;
+    }
+    dajia__envelope__pack(&copy, packed);
+
+    digest = zdigest_new();
+    if (!digest)
+        goto out;
+    const char *unit = env->unit ? env->unit : "";
+    zdigest_update(digest, (const byte *)unit, strlen(unit) + 1);
+    zdigest_update(digest, packed, packed_size);
+    const byte *sum = zdigest_data(digest);
+    if (!sum || zdigest_size(digest) != S_SHA1_SIZE)
+        goto out;
+
+    buf[0] = 'd';
+    buf[1] = '-';
+    for (size_t i = 0; i < S_SHA1_SIZE; i++) {
+        buf[2 + 2 * i] = hex[sum[i] >> 4];
+        buf[3 + 2 * i] = hex[sum[i] & 0x0F];
+    }
+    buf[2 + 2 * S_SHA1_SIZE] = '\0';
+    rc = 0;
+out:
+    zdigest_destroy(&digest);
+    if (packed != stack)
+        free(packed);
+    return rc;
+}

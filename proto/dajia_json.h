@@ -1,0 +1,52 @@
+/*  dajia_json: JSON <-> protobuf for every dajia message, through protobuf-c descriptors.
+
+    One mapper serves all messages. Names are the schema's field names; enums are written
+    as the value name without its type prefix, in lower case (CASE_STAGE_FILED ->
+    "filed"), and read either that way or as the full name; int64 fields whose name ends
+    in `_at` are RFC 3339 strings ("2026-11-29T08:00:00Z", offsets and fractions
+    accepted, written in UTC with milliseconds when non-zero); other 64-bit integers are
+    JSON numbers (strings of digits are accepted too); bytes are base64; oneof members
+    are ordinary keys and at most one may be present. Unknown keys are refused, naming
+    the key and where it stands.
+*/
+#ifndef DAJIA_JSON_H
+#define DAJIA_JSON_H
+
+#include <stddef.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#define DAJIA_JSON_ERROR_MAX 256
+
+/* Where a JSON text went wrong: line and column are 1-based (0 when unknown). */
+typedef struct {
+    int line;
+    int column;
+    char text[DAJIA_JSON_ERROR_MAX];
+} dajia_json_error_t;
+
+/* Parses one JSON object from `text` (`len` bytes, need not be NUL-terminated) into a
+   new message of type `desc`. Returns 0 and sets *out (free with
+   protobuf_c_message_free_unpacked(*out, NULL)); or -1 with `err` filled and *out
+   untouched. */
+int
+    dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text,
+                          size_t len, ProtobufCMessage **out, dajia_json_error_t *err);
+
+/* Writes `msg` as one line of compact JSON (no trailing newline). Fields that hold their
+   default value (0, "", false, empty) are left out. Returns a string the caller frees
+   with free(), or NULL when memory ran out. */
+char *
+    dajia_json_from_message(const ProtobufCMessage *msg);
+
+/* Formats unix milliseconds as RFC 3339 in UTC into `buf` (at least 32 bytes).
+   Returns buf. */
+char *
+    dajia_json_format_time(long long ms, char *buf, size_t size);
+
+/* Parses an RFC 3339 date-time (or a plain date "YYYY-MM-DD", taken as midnight UTC)
+   into unix milliseconds. Returns 0, or -1 if the text is not one. */
+int
+    dajia_json_parse_time(const char *text, long long *ms);
+
+#endif

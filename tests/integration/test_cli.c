@@ -1,0 +1,317 @@
+/*  Integration: the command lines of dajia-broker, dajia-agent and dajia-ctl.
+
+    --help answers on stdout with exit 0; a bad flag is a usage error, exit 2; the broker's
+    --print-config shows the effective values (file < environment < flags); the agent's
+    exit status tells a script what happened: 0 all stored, 1 some rejected (and
+    `dajia-agent rejected` names them with the reason), 3 some still waiting because the
+    broker could not be reached (and `dajia-agent flush` sends them once it can).
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* A string that lives until the teardown. */
+#define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
+
+typedef struct {
+    char *dir;
+    harness_proc_t *broker;
+} fixture_t;
+
+static const char *const s_programs[] = {DAJIA_BROKER_BIN, DAJIA_AGENT_BIN, DAJIA_CTL_BIN};
+#define S_PROGRAMS (sizeof s_programs / sizeof s_programs[0])
+
+static int
+s_setup(void **state)
+{
+    fixture_t *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    *state = fx;
+    fx->dir = harness_tmpdir_new();
+    return fx->dir ? 0 : -1;
+}
+
+static int
+s_teardown(void **state)
+{
+    fixture_t *fx = *state;
+    if (!fx)
+        return 0;
+    harness_proc_destroy(&fx->broker);
+    if (fx->dir)
+        harness_rm_rf(fx->dir);
+    free(fx->dir);
+    free(fx);
+    harness_autofree_all();
+    return 0;
+}
+
+static bool
+s_contains_nocase(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *at = text; *at; at++)
+        if (strncasecmp(at, word, n) == 0)
+            return true;
+    return false;
+}
+
+/* Runs argv to completion; the texts live until the teardown. */
+static harness_result_t
+s_run(const char *const *argv, const char *const *env)
+{
+    harness_opts_t opts = {env, true};
+    harness_result_t run;
+    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
+    harness_autofree(run.out);
+    harness_autofree(run.err);
+    return run;
+}
+
+static void
+s_write(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fputs(text, file);
+    assert_int_equal(fclose(file), 0);
+}
+
+static size_t
+s_dump(const char *data, harness_record_t **records)
+{
+    size_t count = 0;
+    assert_int_equal(harness_dump(data, records, &count), 0);
+    harness_autofree(*records);
+    return count;
+}
+
+/* ------------------------------------------------------------------ every program */
+
+static void
+test_cli_help_prints_usage_and_exits_zero(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < S_PROGRAMS; i++) {
+        const char *argv[] = {s_programs[i], "--help", NULL};
+        harness_result_t run = s_run(argv, NULL);
+        if (run.status != 0 || !s_contains_nocase(run.out, "usage"))
+            fail_msg("%s --help: exit %d, stdout:\n%s", s_programs[i], run.status, run.out);
+    }
+}
+
+static void
+test_cli_bad_flag_exits_two_with_message(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < S_PROGRAMS; i++) {
+        const char *argv[] = {s_programs[i], "--no-such-flag", NULL};
+        harness_result_t run = s_run(argv, NULL);
+        if (run.status != 2 || !*run.err)
+            fail_msg("%s --no-such-flag: exit %d, stderr:\n%s", s_programs[i], run.status,
+                     run.err);
+    }
+}
+
+/* ------------------------------------------------------------------ broker */
+
+static void
+test_cli_print_config_shows_file_env_and_flag_overrides(void **state)
+{
+    fixture_t *fx = *state;
+    char *config = S_STR("%s/broker.cfg", fx->dir);
+    s_write(config, S_STR("broker\n"
+                          "    data = \"%s/from-file\"\n"
+                          "    api = \"ipc://%s/from-file\"\n"
+                          "    batch_max = 4321\n",
+                          fx->dir, fx->dir));
+    char *flag_data = S_STR("%s/from-flag-data", fx->dir);
+    const char *env[] = {S_STR("DAJIA_DATA=%s/from-env-data", fx->dir),
+                         S_STR("DAJIA_API=ipc://%s/from-env-api", fx->dir), NULL};
+    const char *argv[] = {DAJIA_BROKER_BIN, "-c", config, "--data", flag_data, "--print-config",
+                          NULL};
+    harness_result_t run = s_run(argv, env);
+    if (run.status != 0)
+        fail_msg("--print-config exited %d: %s", run.status, run.err);
+    print_message("%s", run.out);
+
+    /* data: the flag beats the environment and the file. api: the environment beats the
+       file. batch_max: the file beats the default. */
+    assert_non_null(strstr(run.out, flag_data));
+    assert_non_null(strstr(run.out, S_STR("ipc://%s/from-env-api", fx->dir)));
+    assert_null(strstr(run.out, "from-env-data"));
+    assert_null(strstr(run.out, "from-file"));
+    assert_non_null(strstr(run.out, "4321"));
+    /* It only prints: no log was made. */
+    assert_int_not_equal(access(S_STR("%s/data.mdb", flag_data), F_OK), 0);
+}
+
+/* ------------------------------------------------------------------ agent */
+
+static void
+test_cli_agent_exit_one_when_broker_rejects_and_lists_it(void **state)
+{
+    fixture_t *fx = *state;
+    /* A broker whose members leave out "tax": the agent (which does not know the member
+       list) sends the event, the broker refuses it as an unknown unit. */
+    char *config = S_STR("%s/members.cfg", fx->dir);
+    s_write(config, "members\n"
+                    "    psb\n"
+                    "        name = \"Public Security Bureau\"\n"
+                    "    customs\n"
+                    "        name = \"Customs\"\n");
+    char *data = S_STR("%s/broker", fx->dir);
+    char endpoint[256];
+    const char *extra[] = {"-c", config, NULL};
+    assert_int_equal(harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker,
+                                          endpoint, sizeof endpoint),
+                     0);
+
+    char *file = S_STR("%s/tax.jsonl", fx->dir);
+    char *agent_state = S_STR("%s/agent-tax", fx->dir);
+    assert_int_equal(harness_write_cases(file, "tax", "REJ", "tax-event-", 1, 1), 0);
+    const char *submit[] = {DAJIA_AGENT_BIN, "--broker", endpoint, "--unit", "tax", "--state",
+                            agent_state, "--timeout", "30", "submit", file, NULL};
+    harness_result_t run = s_run(submit, NULL);
+    if (run.status != 1)
+        fail_msg("submit of a refused unit exited %d, expected 1:\n%s%s", run.status, run.out,
+                 run.err);
+
+    const char *rejected[] = {DAJIA_AGENT_BIN, "--unit", "tax", "--state", agent_state,
+                              "rejected", NULL};
+    run = s_run(rejected, NULL);
+    assert_int_equal(run.status, 0);
+    print_message("dajia-agent rejected:\n%s", run.out);
+    assert_non_null(strstr(run.out, "tax-event-1"));
+    if (!strstr(run.out, "unknown_unit") && !s_contains_nocase(run.out, "not a member"))
+        fail_msg("the listing does not give the reason:\n%s", run.out);
+
+    /* Nothing waits any more, and the broker stored nothing. */
+    const char *outbox[] = {DAJIA_AGENT_BIN, "--unit", "tax", "--state", agent_state, "outbox",
+                            NULL};
+    run = s_run(outbox, NULL);
+    assert_int_equal(run.status, 0);
+    assert_null(strstr(run.out, "tax-event-1"));
+    harness_record_t *records = NULL;
+    assert_int_equal(s_dump(data, &records), 0);
+    assert_int_equal(harness_proc_stop(fx->broker), 0);
+}
+
+static void
+test_cli_agent_exit_three_when_unreachable_then_flush_sends(void **state)
+{
+    fixture_t *fx = *state;
+    char *api = S_STR("ipc://%s/api", fx->dir);
+    char *file = S_STR("%s/psb.jsonl", fx->dir);
+    char *agent_state = S_STR("%s/agent-psb", fx->dir);
+    assert_int_equal(harness_write_cases(file, "psb", "LATE", "late-", 1, 3), 0);
+
+    /* No broker yet: after --timeout the events still wait, exit 3. */
+    const char *submit[] = {DAJIA_AGENT_BIN, "--broker", api, "--unit", "psb", "--state",
+                            agent_state, "--timeout", "2", "submit", file, NULL};
+    harness_result_t run = s_run(submit, NULL);
+    if (run.status != 3)
+        fail_msg("submit with no broker exited %d, expected 3:\n%s%s", run.status, run.out,
+                 run.err);
+
+    const char *outbox[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state", agent_state, "outbox",
+                            NULL};
+    run = s_run(outbox, NULL);
+    assert_int_equal(run.status, 0);
+    for (int n = 1; n <= 3; n++)
+        if (!strstr(run.out, S_STR("late-%d", n)))
+            fail_msg("late-%d is not listed as waiting:\n%s", n, run.out);
+
+    /* The broker comes up; flush sends what waited (the unit from the environment). */
+    char *data = S_STR("%s/broker", fx->dir);
+    char endpoint[256];
+    assert_int_equal(
+        harness_broker_start(data, api, NULL, &fx->broker, endpoint, sizeof endpoint), 0);
+    const char *flush[] = {DAJIA_AGENT_BIN, "--broker", api,   "--state", agent_state,
+                           "--timeout",     "60",     "flush", NULL};
+    const char *env[] = {"DAJIA_UNIT=psb", NULL};
+    run = s_run(flush, env);
+    if (run.status != 0)
+        fail_msg("flush exited %d:\n%s%s", run.status, run.out, run.err);
+
+    harness_record_t *records = NULL;
+    size_t count = s_dump(data, &records);
+    assert_int_equal(count, 3);
+    assert_int_equal(harness_check_log(records, count), 0);
+    harness_records_sort(records, count);
+    assert_non_null(harness_records_find(records, count, "psb", "late-1"));
+    assert_non_null(harness_records_find(records, count, "psb", "late-2"));
+    assert_non_null(harness_records_find(records, count, "psb", "late-3"));
+
+    run = s_run(outbox, NULL);
+    assert_int_equal(run.status, 0);
+    assert_null(strstr(run.out, "late-"));
+    assert_int_equal(harness_proc_stop(fx->broker), 0);
+}
+
+static void
+test_cli_agent_usage_errors_exit_two(void **state)
+{
+    fixture_t *fx = *state;
+    char *agent_state = S_STR("%s/agent", fx->dir);
+    char *file = S_STR("%s/psb.jsonl", fx->dir);
+    assert_int_equal(harness_write_cases(file, "psb", "USAGE", NULL, 1, 1), 0);
+
+    const char *no_command[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state", agent_state, NULL};
+    harness_result_t run = s_run(no_command, NULL);
+    assert_int_equal(run.status, 2);
+    assert_true(*run.err);
+
+    /* submit must know the unit (outbox and the like read it from the state). */
+    const char *no_unit_env[] = {"DAJIA_UNIT", NULL}; /* unset */
+    const char *no_unit[] = {DAJIA_AGENT_BIN, "--state", agent_state, "submit", file, NULL};
+    run = s_run(no_unit, no_unit_env);
+    assert_int_equal(run.status, 2);
+    assert_true(*run.err);
+
+    const char *bad_window[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state", agent_state,
+                                "--window", "zero", "outbox", NULL};
+    run = s_run(bad_window, NULL);
+    assert_int_equal(run.status, 2);
+
+    const char *bad_command[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state", agent_state,
+                                 "launch", NULL};
+    run = s_run(bad_command, NULL);
+    assert_int_equal(run.status, 2);
+
+    /* ctl: a command it does not know. */
+    const char *ctl_bad[] = {DAJIA_CTL_BIN, "launch", NULL};
+    run = s_run(ctl_bad, NULL);
+    assert_int_equal(run.status, 2);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_cli_help_prints_usage_and_exits_zero, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_bad_flag_exits_two_with_message, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_print_config_shows_file_env_and_flag_overrides,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_agent_exit_one_when_broker_rejects_and_lists_it,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_cli_agent_exit_three_when_unreachable_then_flush_sends, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_agent_usage_errors_exit_two, s_setup,
+                                        s_teardown),
+    };
+    return cmocka_run_group_tests_name("integration.cli", tests, NULL, NULL);
+}

@@ -1,0 +1,243 @@
+/*  Unit tests for broker_batch: dedup and append, the heart of guarantees 1 and 2. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker_batch.h"
+#include "dajia.pb-c.h"
+#include "store.h"
+
+typedef struct {
+    char dir[64];
+    store_t *store;
+} fixture_t;
+
+static int
+setup(void **state)
+{
+    fixture_t *fx = calloc(1, sizeof *fx);
+    strcpy(fx->dir, "/tmp/dajia-batch-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    assert_int_equal(store_open(fx->dir, NULL, &fx->store), 0);
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture_t *fx = *state;
+    store_destroy(&fx->store);
+    char path[128];
+    snprintf(path, sizeof path, "%s/data.mdb", fx->dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/lock.mdb", fx->dir);
+    unlink(path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Adds an event with `unit` and `event_id` whose body is `payload`. */
+static void
+s_add(broker_batch_t *batch, const char *unit, const char *event_id, const char *payload)
+{
+    broker_item_t *item = broker_batch_next_item(batch);
+    assert_non_null(item);
+    size_t ul = strlen(unit), il = strlen(event_id);
+    memcpy(item->key, unit, ul + 1);
+    memcpy(item->key + ul + 1, event_id, il + 1);
+    item->unit_len = (uint16_t)ul;
+    item->key_len = (uint16_t)(ul + 1 + il);
+    zmq_msg_close(&item->body);
+    zmq_msg_init_size(&item->body, strlen(payload));
+    memcpy(zmq_msg_data(&item->body), payload, strlen(payload));
+    broker_batch_commit_item(batch);
+}
+
+typedef struct {
+    broker_batch_t *batch;
+    uint64_t first, next;
+    int runs;
+} apply_t;
+
+static int
+s_apply(store_txn_t *txn, void *arg)
+{
+    apply_t *a = arg;
+    a->runs++;
+    return broker_batch_apply(a->batch, txn, a->first, &a->next);
+}
+
+static void
+test_new_events_get_consecutive_seqs(void **state)
+{
+    fixture_t *fx = *state;
+    broker_batch_t *batch = broker_batch_new(8);
+    s_add(batch, "psb", "e1", "one");
+    s_add(batch, "psb", "e2", "two");
+    s_add(batch, "customs", "e1", "three");     /* same id, other unit: a new event */
+    apply_t a = {batch, 1, 0, 0};
+    assert_int_equal(store_write(fx->store, s_apply, &a), 0);
+    assert_int_equal(a.next, 4);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(batch->items[i].status, BROKER_ITEM_ACCEPTED);
+        assert_int_equal(batch->items[i].log_seq, i + 1);
+    }
+    uint64_t last = 0;
+    assert_int_equal(broker_log_last_seq(fx->store, &last), 0);
+    assert_int_equal(last, 3);
+    broker_batch_destroy(&batch);
+    assert_null(batch);
+}
+
+static void
+test_duplicate_in_same_batch_and_later_batch_gets_original_seq(void **state)
+{
+    fixture_t *fx = *state;
+    broker_batch_t *batch = broker_batch_new(8);
+    s_add(batch, "psb", "e1", "one");
+    s_add(batch, "psb", "e1", "one again");
+    apply_t a = {batch, 1, 0, 0};
+    assert_int_equal(store_write(fx->store, s_apply, &a), 0);
+    assert_int_equal(batch->items[0].status, BROKER_ITEM_ACCEPTED);
+    assert_int_equal(batch->items[1].status, BROKER_ITEM_DUPLICATE);
+    assert_int_equal(batch->items[1].log_seq, 1);
+    broker_batch_reset(batch);
+    assert_int_equal(batch->count, 0);
+
+    s_add(batch, "psb", "e2", "two");
+    s_add(batch, "psb", "e1", "one a third time");
+    apply_t b = {batch, a.next, 0, 0};
+    assert_int_equal(store_write(fx->store, s_apply, &b), 0);
+    assert_int_equal(batch->items[0].status, BROKER_ITEM_ACCEPTED);
+    assert_int_equal(batch->items[0].log_seq, 2);
+    assert_int_equal(batch->items[1].status, BROKER_ITEM_DUPLICATE);
+    assert_int_equal(batch->items[1].log_seq, 1);
+    assert_int_equal(b.next, 3);
+    broker_batch_destroy(&batch);
+}
+
+static void
+test_log_record_holds_the_exact_bytes_sent(void **state)
+{
+    fixture_t *fx = *state;
+    broker_batch_t *batch = broker_batch_new(2);
+    s_add(batch, "msa", "x-1", "the envelope bytes");
+    batch->received_at = 1764403200123LL;
+    apply_t a = {batch, 41, 0, 0};
+    assert_int_equal(store_write(fx->store, s_apply, &a), 0);
+
+    store_txn_t *txn = NULL;
+    assert_int_equal(store_read_begin(fx->store, &txn), 0);
+    unsigned char key[8];
+    store_u64_to_key(41, key);
+    const void *val = NULL;
+    size_t vlen = 0;
+    assert_int_equal(store_get(txn, BROKER_TABLE_LOG, key, 8, &val, &vlen), 0);
+    Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, vlen, val);
+    assert_non_null(rec);
+    assert_int_equal(rec->log_seq, 41);
+    assert_int_equal(rec->received_at, 1764403200123LL);
+    assert_int_equal(rec->envelope.len, strlen("the envelope bytes"));
+    assert_memory_equal(rec->envelope.data, "the envelope bytes", rec->envelope.len);
+    dajia__log_record__free_unpacked(rec, NULL);
+    store_txn_end(&txn);
+    broker_batch_destroy(&batch);
+}
+
+static int
+s_apply_then_abort(store_txn_t *txn, void *arg)
+{
+    s_apply(txn, arg);
+    return 7;
+}
+
+static void
+test_apply_run_twice_gives_the_same_answer(void **state)
+{
+    /* store_write runs a batch again after growing the map: the second run must not
+       take the first run's writes (thrown away) for duplicates, nor keep its seqs. */
+    fixture_t *fx = *state;
+    broker_batch_t *batch = broker_batch_new(4);
+    s_add(batch, "psb", "a", "1");
+    s_add(batch, "psb", "b", "2");
+    apply_t a = {batch, 1, 0, 0};
+    assert_int_equal(store_write(fx->store, s_apply_then_abort, &a), 7);
+    uint64_t last = 99;
+    assert_int_equal(broker_log_last_seq(fx->store, &last), 0);
+    assert_int_equal(last, 0);
+    assert_int_equal(store_write(fx->store, s_apply, &a), 0);
+    assert_int_equal(batch->items[0].status, BROKER_ITEM_ACCEPTED);
+    assert_int_equal(batch->items[0].log_seq, 1);
+    assert_int_equal(batch->items[1].status, BROKER_ITEM_ACCEPTED);
+    assert_int_equal(batch->items[1].log_seq, 2);
+    broker_batch_destroy(&batch);
+}
+
+static int
+s_fail_commit(void)
+{
+    return ENOSPC;
+}
+
+static void
+test_failed_commit_stores_nothing(void **state)
+{
+    fixture_t *fx = *state;
+    broker_batch_t *batch = broker_batch_new(4);
+    s_add(batch, "psb", "a", "1");
+    apply_t a = {batch, 1, 0, 0};
+    store_commit_hook = s_fail_commit;
+    int rc = store_write(fx->store, s_apply, &a);
+    store_commit_hook = NULL;
+    assert_int_not_equal(rc, 0);
+    uint64_t last = 99;
+    assert_int_equal(broker_log_last_seq(fx->store, &last), 0);
+    assert_int_equal(last, 0);
+    /* the same event afterwards is new, not a duplicate of what was never stored */
+    broker_batch_reset(batch);
+    s_add(batch, "psb", "a", "1");
+    apply_t b = {batch, 1, 0, 0};
+    assert_int_equal(store_write(fx->store, s_apply, &b), 0);
+    assert_int_equal(batch->items[0].status, BROKER_ITEM_ACCEPTED);
+    assert_int_equal(batch->items[0].log_seq, 1);
+    broker_batch_destroy(&batch);
+}
+
+static void
+test_full_batch_refuses_more_items(void **state)
+{
+    (void)state;
+    broker_batch_t *batch = broker_batch_new(1);
+    s_add(batch, "psb", "a", "1");
+    assert_null(broker_batch_next_item(batch));
+    size_t len = 0;
+    const char *id = broker_item_event_id(&batch->items[0], &len);
+    assert_int_equal(len, 1);
+    assert_memory_equal(id, "a", 1);
+    broker_batch_destroy(&batch);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_new_events_get_consecutive_seqs, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_duplicate_in_same_batch_and_later_batch_gets_original_seq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_record_holds_the_exact_bytes_sent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_apply_run_twice_gives_the_same_answer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_commit_stores_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_batch_refuses_more_items, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("broker_batch", tests, NULL, NULL);
+}

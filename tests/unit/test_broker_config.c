@@ -1,0 +1,216 @@
+/*  Unit tests for broker_config: defaults, file, environment, flags, validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <czmq.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker_config.h"
+
+static char s_dir[64];
+
+static int
+setup(void **state)
+{
+    (void)state;
+    strcpy(s_dir, "/tmp/dajia-config-XXXXXX");
+    assert_non_null(mkdtemp(s_dir));
+    unsetenv("DAJIA_API");
+    unsetenv("DAJIA_DATA");
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/dajia.cfg", s_dir);
+    unlink(path);
+    rmdir(s_dir);
+    unsetenv("DAJIA_API");
+    unsetenv("DAJIA_DATA");
+    return 0;
+}
+
+static const char *
+s_write_config(const char *text)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/dajia.cfg", s_dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void
+test_defaults_serve_one_machine_with_23_units(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(NULL, &config, err, sizeof err), 0);
+    assert_string_equal(broker_config_get(config, "broker/api"), "tcp://127.0.0.1:7400");
+    assert_string_equal(broker_config_get(config, "broker/data"), "./var/broker");
+    assert_int_equal(broker_config_member_count(config), 23);
+    assert_true(broker_config_is_member(config, "psb"));
+    assert_true(broker_config_is_member(config, "procuratorate"));
+    assert_false(broker_config_is_member(config, "nobody"));
+    assert_false(broker_config_is_member(config, ""));
+    assert_int_equal(broker_config_validate(config, err, sizeof err), 0);
+    broker_config_destroy(&config);
+    assert_null(config);
+}
+
+static void
+test_file_then_env_then_flag_override(void **state)
+{
+    (void)state;
+    const char *path = s_write_config("broker\n    api = \"ipc://from-file\"\n"
+                                      "    data = \"/tmp/from-file\"\n");
+    setenv("DAJIA_DATA", "/tmp/from-env", 1);
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(path, &config, err, sizeof err), 0);
+    assert_string_equal(broker_config_get(config, "broker/api"), "ipc://from-file");
+    assert_string_equal(broker_config_get(config, "broker/data"), "/tmp/from-env");
+    assert_int_equal(broker_config_set(config, "broker/data", "/tmp/from-flag"), 0);
+    assert_string_equal(broker_config_get(config, "broker/data"), "/tmp/from-flag");
+    assert_int_equal(broker_config_set(config, "broker/nonsense", "x"), -1);
+    broker_config_destroy(&config);
+}
+
+static void
+test_members_section_replaces_the_default_list(void **state)
+{
+    (void)state;
+    const char *path = s_write_config("members\n    psb\n        name = \"Police\"\n"
+                                      "    customs\n");
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(path, &config, err, sizeof err), 0);
+    assert_int_equal(broker_config_member_count(config), 2);
+    assert_true(broker_config_is_member(config, "customs"));
+    assert_false(broker_config_is_member(config, "msa"));
+    broker_config_destroy(&config);
+}
+
+static void
+test_unknown_key_in_file_is_named(void **state)
+{
+    (void)state;
+    const char *path = s_write_config("broker\n    apu = \"tcp://x\"\n");
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(path, &config, err, sizeof err), -1);
+    assert_null(config);
+    assert_non_null(strstr(err, "broker/apu"));
+}
+
+static void
+test_missing_file_is_an_error(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load("/nonexistent/dajia.cfg", &config, err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "no such configuration file"));
+}
+
+static void
+test_sizes_take_suffixes_and_refuse_words(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    size_t value = 0;
+    assert_int_equal(broker_config_load(NULL, &config, err, sizeof err), 0);
+    broker_config_set(config, "broker/map_size", "64M");
+    assert_int_equal(broker_config_size(config, "broker/map_size", &value, err, sizeof err), 0);
+    assert_int_equal(value, 64u << 20);
+    broker_config_set(config, "broker/map_size", "2k");
+    assert_int_equal(broker_config_size(config, "broker/map_size", &value, err, sizeof err), 0);
+    assert_int_equal(value, 2048);
+    broker_config_set(config, "broker/map_size", "lots");
+    assert_int_equal(broker_config_size(config, "broker/map_size", &value, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a size"));
+    assert_int_equal(broker_config_validate(config, err, sizeof err), -1);
+    broker_config_set(config, "broker/map_size", "-5");
+    assert_int_equal(broker_config_size(config, "broker/map_size", &value, err, sizeof err), -1);
+    broker_config_destroy(&config);
+}
+
+static void
+test_validate_refuses_bad_endpoint_and_limits(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(NULL, &config, err, sizeof err), 0);
+    broker_config_set(config, "broker/api", "localhost:7400");
+    assert_int_equal(broker_config_validate(config, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a ZeroMQ endpoint"));
+    broker_config_set(config, "broker/api", "tcp://127.0.0.1:7400");
+    broker_config_set(config, "broker/batch_max", "0");
+    assert_int_equal(broker_config_validate(config, err, sizeof err), -1);
+    assert_non_null(strstr(err, "batch_max"));
+    broker_config_destroy(&config);
+}
+
+static void
+test_print_config_shows_every_key_and_member(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(NULL, &config, err, sizeof err), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    broker_config_print(config, out);
+    fclose(out);
+    for (const broker_config_key_t *k = broker_config_keys(); k->path; k++) {
+        assert_non_null(strstr(text, k->env));
+        assert_non_null(strstr(text, k->flag));
+    }
+    assert_non_null(strstr(text, "procuratorate"));
+    /* what it prints is itself a configuration file the broker reads back */
+    const char *path = s_write_config(text);
+    broker_config_t *again = NULL;
+    assert_int_equal(broker_config_load(path, &again, err, sizeof err), 0);
+    assert_int_equal(broker_config_member_count(again), 23);
+    assert_string_equal(broker_config_get(again, "broker/api"),
+                        broker_config_get(config, "broker/api"));
+    broker_config_destroy(&again);
+    free(text);
+    broker_config_destroy(&config);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_defaults_serve_one_machine_with_23_units, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_file_then_env_then_flag_override, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_members_section_replaces_the_default_list, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_key_in_file_is_named, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sizes_take_suffixes_and_refuse_words, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_validate_refuses_bad_endpoint_and_limits, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_print_config_shows_every_key_and_member, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests_name("broker_config", tests, NULL, NULL);
+}
