@@ -1149,7 +1149,14 @@ main(int argc, char **argv)
         r.per_commit = (double)(after.accepted - before.accepted)
                        / (double)(after.batches - before.batches);
     s_report_print(&cfg, &r);
-    status = (r.rejected || r.stalled || s_interrupted) ? 1 : 0;
+    if (r.measured == 0 && !s_interrupted)
+        fprintf(stderr, "dajia-bench: no event was stored while measuring; is a broker "
+                        "serving %s?\n",
+                endpoint);
+    else if (!before.ok || !after.ok)
+        fprintf(stderr, "dajia-bench: the broker did not answer STATS; events per commit "
+                        "unknown\n");
+    status = (r.rejected || r.stalled || r.measured == 0 || s_interrupted) ? 1 : 0;
 
 out:
     atomic_store(&s_stop, true);

@@ -148,7 +148,7 @@ struct harness_proc_t {
     s_buf_t out;
     s_buf_t err;
     int status;          /* -1 while running */
-    const char *name;    /* argv[0], for messages; points into no child memory */
+    char *name;          /* a copy of argv[0], for messages */
 };
 
 static int
@@ -309,11 +309,11 @@ harness_proc_start(const char *const *argv, const harness_opts_t *opts,
         return -ENOMEM;
     self->out_fd = self->err_fd = -1;
     self->status = -1;
-    self->name = argv[0];
+    self->name = strdup(argv[0]);
     bool capture_err = opts && opts->capture_stderr;
     env = s_env_build(opts ? opts->env : NULL);
     args = s_argv_build(argv);
-    if (!env || !args) {
+    if (!env || !args || !self->name) {
         rc = -ENOMEM;
         goto out;
     }
@@ -380,6 +380,7 @@ out:
     free(env);
     free(args);
     if (rc != 0) {
+        free(self->name);
         free(self);
         return rc;
     }
@@ -519,6 +520,7 @@ harness_proc_destroy(harness_proc_t **self_p)
         close(self->err_fd);
     free(self->out.data);
     free(self->err.data);
+    free(self->name);
     free(self);
     *self_p = NULL;
 }
