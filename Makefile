@@ -35,7 +35,7 @@ test-asan: build-asan
 test: test-fast test-asan
 
 bench: build
-	$(BUILD)/bench/dajia-bench
+	sh bench/run-all.sh $(BUILD)/bench/dajia-bench $(BUILD)/broker/dajia-broker
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

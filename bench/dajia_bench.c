@@ -841,8 +841,8 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
                "\"events_per_s\":%.1f,"
                "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},",
                label, cfg->agents, cfg->rate > 0 ? 0 : cfg->window, cfg->rate, r->seconds,
-               cfg->warmup_s, msg_bytes, r->sent, r->accepted, r->measured, r->events_per_s, r->p50_ms,
-               r->p99_ms, r->p999_ms, r->max_ms);
+               cfg->warmup_s, msg_bytes, r->sent, r->accepted, r->measured, r->events_per_s,
+               r->p50_ms, r->p99_ms, r->p999_ms, r->max_ms);
         if (r->per_commit >= 0)
             printf("\"events_per_commit\":%.1f,", r->per_commit);
         else
@@ -875,6 +875,11 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
                 r->rejected, r->first_reject);
     if (r->duplicates)
         fprintf(stderr, "dajia-bench: %" PRIu64 " duplicate acks\n", r->duplicates);
+    if (r->unmatched)
+        fprintf(stderr,
+                "dajia-bench: %" PRIu64 " replies were not acks of this run's events "
+                "(a rejection that names no event, or a broken reply)\n",
+                r->unmatched);
     if (r->stalled)
         fprintf(stderr, "dajia-bench: %d agents got no ack for %llu s and gave up\n",
                 r->stalled, (unsigned long long)(BENCH_STALL_NS / NS_PER_S));
@@ -1156,7 +1161,8 @@ main(int argc, char **argv)
     else if (!before.ok || !after.ok)
         fprintf(stderr, "dajia-bench: the broker did not answer STATS; events per commit "
                         "unknown\n");
-    status = (r.rejected || r.stalled || r.measured == 0 || s_interrupted) ? 1 : 0;
+    bool failed = r.rejected || r.unmatched || r.stalled || r.measured == 0;
+    status = failed || s_interrupted ? 1 : 0;
 
 out:
     atomic_store(&s_stop, true);

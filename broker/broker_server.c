@@ -17,6 +17,7 @@
 #include "broker_batch.h"
 #include "broker_stats.h"
 #include "broker_writer.h"
+#include "dajia_arena.h"
 #include "dajia_codec.h"
 #include "store.h"
 
@@ -29,6 +30,7 @@
 #define BROKER_POLL_MS         1000
 #define BROKER_ACK_MAX         512      /* an encoded Ack, reason text included */
 #define BROKER_WIRE_CAP_MIN    (1u << 20)
+#define BROKER_ARENA_BYTES     (256u << 10)   /* an unpacked event of the largest size fits */
 
 struct broker_server_t {
     broker_config_t *config;     /* borrowed */
@@ -43,6 +45,7 @@ struct broker_server_t {
     broker_stats_t stats;
     int64_t now_ms;              /* clock read once per drain */
     bool verbose;                /* log each rejection */
+    dajia_arena_t *arena;        /* decoding memory, reset after each event */
 };
 
 /* ================================================================ answers */
@@ -211,10 +214,13 @@ s_take_event(broker_server_t *self, broker_item_t *item)
     dajia_verdict_t verdict;
     Dajia__Envelope *env = NULL;
     size_t size = zmq_msg_size(&item->body);
-    if (dajia_envelope_decode(zmq_msg_data(&item->body), size, &self->limits, self->now_ms,
-                              s_unit_known, self->config, &env, &verdict) != 0) {
+    int rc = -1;
+    /* Decoded into the arena: validated, two strings kept, all released at once. */
+    if (dajia_envelope_decode_with(zmq_msg_data(&item->body), size, &self->limits, self->now_ms,
+                                   s_unit_known, self->config, dajia_arena_allocator(self->arena),
+                                   &env, &verdict) != 0) {
         s_reject_named(self, item, &verdict);
-        return -1;
+        goto cleanup;
     }
     size_t unit_len = strlen(env->unit), id_len = strlen(env->event_id);
     if (unit_len + id_len + 2 > BROKER_KEY_MAX) {
@@ -222,8 +228,7 @@ s_take_event(broker_server_t *self, broker_item_t *item)
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_STRING_TOO_LONG,
                           "unit and event_id together are too long");
         s_reject(self, &item->routing, NULL, &verdict);
-        dajia__envelope__free_unpacked(env, NULL);
-        return -1;
+        goto cleanup;
     }
     memcpy(item->key, env->unit, unit_len);
     item->key[unit_len] = '\0';
@@ -231,8 +236,10 @@ s_take_event(broker_server_t *self, broker_item_t *item)
     item->key[unit_len + 1 + id_len] = '\0';     /* for the Ack, not part of the key */
     item->unit_len = (uint16_t)unit_len;
     item->key_len = (uint16_t)(unit_len + 1 + id_len);
-    dajia__envelope__free_unpacked(env, NULL);
-    return 0;
+    rc = 0;
+cleanup:
+    dajia_arena_reset(self->arena);
+    return rc;
 }
 
 /* Reads one request (all its frames) into `item` and either keeps it in the batch (a
@@ -358,9 +365,10 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         snprintf(err, errlen, "cannot read the log in %s: %s", data, store_strerror(rc));
         goto fail;
     }
+    self->arena = dajia_arena_new(BROKER_ARENA_BYTES);
     self->fill = broker_batch_new(batch_max);
     self->spare = broker_batch_new(batch_max);
-    if (!self->fill || !self->spare) {
+    if (!self->fill || !self->spare || !self->arena) {
         snprintf(err, errlen, "out of memory for batches of %zu events", batch_max);
         goto fail;
     }
@@ -411,6 +419,7 @@ broker_server_destroy(broker_server_t **self_p)
     zsock_destroy(&self->api);
     broker_batch_destroy(&self->fill);
     broker_batch_destroy(&self->spare);
+    dajia_arena_destroy(&self->arena);
     store_destroy(&self->store);
     free(self->endpoint);
     free(self);

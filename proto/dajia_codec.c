@@ -581,6 +581,16 @@ dajia_envelope_decode(const void *data, size_t len, const dajia_limits_t *limits
                       dajia_unit_known_fn *known, void *known_arg, Dajia__Envelope **out,
                       dajia_verdict_t *verdict)
 {
+    return dajia_envelope_decode_with(data, len, limits, now_ms, known, known_arg, NULL, out,
+                                      verdict);
+}
+
+int
+dajia_envelope_decode_with(const void *data, size_t len, const dajia_limits_t *limits,
+                           int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
+                           ProtobufCAllocator *allocator, Dajia__Envelope **out,
+                           dajia_verdict_t *verdict)
+{
     assert(out);
     dajia_limits_t defaults;
     dajia_verdict_t scratch;
@@ -599,12 +609,12 @@ dajia_envelope_decode(const void *data, size_t len, const dajia_limits_t *limits
     if (!data && len > 0)
         return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
                                  "not a valid dajia event (no data)");
-    Dajia__Envelope *env = dajia__envelope__unpack(NULL, len, data ? data : (const void *)"");
+    Dajia__Envelope *env = dajia__envelope__unpack(allocator, len, data ? data : (const void *)"");
     if (!env)
         return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
                                  "not a valid dajia event (protobuf decoding failed)");
     if (dajia_envelope_validate(env, limits, now_ms, known, known_arg, verdict)) {
-        dajia__envelope__free_unpacked(env, NULL);
+        dajia__envelope__free_unpacked(env, allocator);
         return -1;
     }
     *out = env;

@@ -56,6 +56,15 @@ int
                           int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
                           Dajia__Envelope **out, dajia_verdict_t *verdict);
 
+/* The same, with `allocator` for the unpacked message (NULL: malloc). With an arena
+   (dajia_arena.h) the caller releases the message by resetting the arena instead of
+   calling free_unpacked; on failure nothing needs releasing but the arena. */
+int
+    dajia_envelope_decode_with(const void *data, size_t len, const dajia_limits_t *limits,
+                               int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
+                               ProtobufCAllocator *allocator, Dajia__Envelope **out,
+                               dajia_verdict_t *verdict);
+
 /* Validates an envelope already in memory (the same checks as decode, minus the
    size cap). Returns 0 when acceptable, -1 with `verdict` filled otherwise. */
 int
