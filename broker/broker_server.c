@@ -30,6 +30,7 @@
 #define BROKER_POLL_MS         1000
 #define BROKER_ACK_MAX         512      /* an encoded Ack, reason text included */
 #define BROKER_WIRE_CAP_MIN    (1u << 20)
+#define BROKER_STORAGE_LOG_MS  10000
 #define BROKER_ARENA_BYTES     (256u << 10)   /* an unpacked event of the largest size fits */
 
 struct broker_server_t {
@@ -46,6 +47,7 @@ struct broker_server_t {
     int64_t now_ms;              /* clock read once per drain */
     bool verbose;                /* log each rejection */
     dajia_arena_t *arena;        /* decoding memory, reset after each event */
+    int64_t storage_logged_ms;   /* when a storage failure was last logged */
 };
 
 /* ================================================================ answers */
@@ -118,9 +120,16 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
     st->used_bytes = batch->used_bytes;
     if (batch->rc) {
         st->storage_failures++;
-        zsys_error("could not store a batch of %zu events: %s; they are answered "
-                   "\"storage unavailable\" and their agents will send them again",
-                   batch->count, store_strerror(batch->rc));
+        /* Once, then at most every BROKER_STORAGE_LOG_MS while it lasts: an operator
+           must act, but a full disk must not also fill the log. */
+        int64_t now = zclock_mono();
+        if (st->storage_failures == 1 || now - self->storage_logged_ms >= BROKER_STORAGE_LOG_MS) {
+            zsys_error("could not store a batch of %zu events: %s; they are answered "
+                       "\"storage unavailable\" and their agents will send them again "
+                       "(%" PRIu64 " failed batches so far)",
+                       batch->count, store_strerror(batch->rc), st->storage_failures);
+            self->storage_logged_ms = now;
+        }
     }
     for (size_t i = 0; i < batch->count; i++) {
         broker_item_t *item = &batch->items[i];
