@@ -21,6 +21,7 @@
 
 #include "dajia_codec.h"
 #include "dajia_json.h"
+#include "dajia_pbc.h"
 #include "dajia_utf8.h"
 
 /* Deepest nesting of messages the generic pass follows. The schema nests two deep
@@ -305,40 +306,6 @@ s_check_value(s_check_t *self, const ProtobufCFieldDescriptor *field, long index
     }
 }
 
-static size_t
-s_item_size(ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        return 4;
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_ENUM:
-        return sizeof(int);
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return 8;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    }
-    return 0;
-}
-
 static int
 s_check_repeated(s_check_t *self, const ProtobufCFieldDescriptor *field, const char *base)
 {
@@ -352,7 +319,7 @@ s_check_repeated(s_check_t *self, const ProtobufCFieldDescriptor *field, const c
                                  "%s has %zu items, more than the limit of %zu",
                                  s_path(self, field, -1, path, sizeof path), n,
                                  self->limits->max_repeated);
-    size_t size = s_item_size(field->type);
+    size_t size = dajia_pbc_item_size(field->type);
     for (size_t i = 0; i < n && items; i++) {
         int rc = s_check_value(self, field, (long)i, items + i * size);
         if (rc)

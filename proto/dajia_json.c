@@ -48,6 +48,7 @@
 #include <jansson.h>
 
 #include "dajia_json.h"
+#include "dajia_pbc.h"
 #include "dajia_utf8.h"
 
 /* Deepest path (keys and array indices) the mapper follows. The schema needs four
@@ -104,40 +105,6 @@ s_equal_nocase(const char *a, const char *b)
         if (s_lower(*a) != s_lower(*b))
             return false;
     return *a == *b;
-}
-
-static size_t
-s_item_size(ProtobufCType type)
-{
-    switch (type) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-        return 4;
-    case PROTOBUF_C_TYPE_FLOAT:
-        return sizeof(float);
-    case PROTOBUF_C_TYPE_ENUM:
-        return sizeof(int);
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-        return 8;
-    case PROTOBUF_C_TYPE_DOUBLE:
-        return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL:
-        return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING:
-        return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES:
-        return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return sizeof(ProtobufCMessage *);
-    }
-    return 0;
 }
 
 // ====================================================================== enums
@@ -985,7 +952,7 @@ s_read_repeated(s_reader_t *self, const ProtobufCFieldDescriptor *field, const j
     size_t n = json_array_size(value);
     if (n == 0)
         return 0;
-    size_t size = s_item_size(field->type);
+    size_t size = dajia_pbc_item_size(field->type);
     char *items = calloc(n, size);
     if (!items)
         return s_fail(self, true, "out of memory");
@@ -1527,7 +1494,7 @@ s_write_message(s_out_t *out, const ProtobufCMessage *msg)
         }
         const char *items;
         memcpy(&items, member, sizeof items);
-        size_t size = s_item_size(field->type);
+        size_t size = dajia_pbc_item_size(field->type);
         s_putc(out, '[');
         for (size_t k = 0; k < n; k++) {
             if (k)
