@@ -1,0 +1,500 @@
+/*  test_esc_rules.c: unit tests of workers/esc_rules, the escalation rules as pure
+    functions: thresholds at and just below their boundaries, the E2 goods and flags
+    combinations, each E4 trigger, the E5 prosecution thresholds per category, and the
+    words (yuan, times) reasons are written with. Money is in fen: 1 yuan = 100 fen.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "esc_rules.h"
+
+#define CAT(name) DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
+#define GOODS(name) DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
+#define LINK(name) DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
+#define STAGE(name) DAJIA__CASE_STAGE__CASE_STAGE_##name
+#define SEV(name) DAJIA__SEVERITY__SEVERITY_##name
+
+#define YUAN(y) ((int64_t)(y)*100)
+
+/* ------------------------------------------------------------------ E3 */
+
+static void
+test_e3_value_thresholds_at_and_below_each_boundary(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t value_fen;
+        Dajia__Severity level;
+        int64_t threshold_fen;
+    } cases[] = {
+        {0, SEV(UNSPECIFIED), 0},
+        {49999999, SEV(UNSPECIFIED), 0},               /* 499,999.99 yuan: one fen short */
+        {50000000, SEV(MAJOR), 50000000},              /* 500,000 yuan exactly */
+        {199999999, SEV(MAJOR), 50000000},             /* 1,999,999.99 yuan */
+        {200000000, SEV(ESPECIALLY_MAJOR), 200000000}, /* 2,000,000 yuan exactly */
+        {215000000, SEV(ESPECIALLY_MAJOR), 200000000},
+    };
+    esc_limits_t limits;
+    esc_limits_default(&limits);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Dajia__CaseReport r = DAJIA__CASE_REPORT__INIT;
+        r.case_value_fen = cases[i].value_fen;
+        int64_t threshold = 0;
+        assert_int_equal(esc_rules_e3(&limits, &r, &threshold), cases[i].level);
+        assert_int_equal(threshold, cases[i].threshold_fen);
+    }
+}
+
+static void
+test_limits_settings_override_defaults(void **state)
+{
+    (void)state;
+    worker_settings_t *settings = worker_settings_new();
+    assert_non_null(settings);
+    assert_int_equal(worker_settings_set(settings, "escalate/value_major_fen", "1000"), 0);
+    assert_int_equal(
+        worker_settings_set(settings, "escalate/e5_trademark_counterfeiting_business_fen", "0"), 0);
+    assert_int_equal(worker_settings_set(settings, "escalate/e5_other_gains_fen", "500"), 0);
+    esc_limits_t limits;
+    esc_limits_load(&limits, settings);
+    worker_settings_destroy(&settings);
+
+    assert_int_equal(limits.value_major_fen, 1000);
+    assert_int_equal(limits.value_especially_major_fen, YUAN(2000000)); /* untouched */
+    /* Business switched off for trademark counterfeiting; gains still 30,000 yuan. */
+    assert_int_equal(
+        limits.prosecution[CAT(TRADEMARK_COUNTERFEITING)].min_fen[ESC_MEASURE_BUSINESS], 0);
+    assert_int_equal(limits.prosecution[CAT(TRADEMARK_COUNTERFEITING)].min_fen[ESC_MEASURE_GAINS],
+                     YUAN(30000));
+    assert_int_equal(limits.prosecution[CAT(OTHER)].min_fen[ESC_MEASURE_GAINS], 500);
+}
+
+/* ------------------------------------------------------------------ E2 */
+
+static void
+test_e2_goods_and_flags_combinations(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what;
+        Dajia__GoodsCategory goods[2];
+        size_t n_goods;
+        Dajia__CaseCategory category;
+        int health_safety;
+        int casualties;
+        bool fires;
+        Dajia__Severity level;
+        const char *goods_name;
+    } cases[] = {
+        {"food, flag",
+         {GOODS(FOOD)},
+         1,
+         CAT(TRADEMARK_COUNTERFEITING),
+         1,
+         0,
+         true,
+         SEV(MAJOR),
+         "food"},
+        {"food, casualties",
+         {GOODS(FOOD)},
+         1,
+         CAT(OTHER),
+         0,
+         1,
+         true,
+         SEV(ESPECIALLY_MAJOR),
+         "food"},
+        {"drug, both", {GOODS(DRUG)}, 1, CAT(OTHER), 1, 1, true, SEV(ESPECIALLY_MAJOR), "drug"},
+        {"medical device",
+         {GOODS(MEDICAL_DEVICE)},
+         1,
+         CAT(OTHER),
+         1,
+         0,
+         true,
+         SEV(MAJOR),
+         "medical device"},
+        {"agricultural input",
+         {GOODS(AGRICULTURAL_INPUT)},
+         1,
+         CAT(OTHER),
+         1,
+         0,
+         true,
+         SEV(MAJOR),
+         "agricultural input"},
+        {"fire safety", {GOODS(FIRE_SAFETY)}, 1, CAT(OTHER), 1, 0, true, SEV(MAJOR), "fire safety"},
+        {"maternal and child",
+         {GOODS(MATERNAL_AND_CHILD)},
+         1,
+         CAT(OTHER),
+         0,
+         1,
+         true,
+         SEV(ESPECIALLY_MAJOR),
+         "maternal and child"},
+        {"second goods counts",
+         {GOODS(TEA), GOODS(DRUG)},
+         2,
+         CAT(OTHER),
+         1,
+         0,
+         true,
+         SEV(MAJOR),
+         "drug"},
+        {"food, no flag", {GOODS(FOOD)}, 1, CAT(OTHER), 0, 0, false, SEV(UNSPECIFIED), NULL},
+        {"cosmetics, casualties",
+         {GOODS(COSMETICS)},
+         1,
+         CAT(OTHER),
+         1,
+         1,
+         false,
+         SEV(UNSPECIFIED),
+         NULL},
+        {"no goods, casualties",
+         {GOODS(UNSPECIFIED)},
+         0,
+         CAT(OTHER),
+         1,
+         1,
+         false,
+         SEV(UNSPECIFIED),
+         NULL},
+        /* A category that names the goods by itself stands in for a missing goods list. */
+        {"unsafe food category",
+         {GOODS(UNSPECIFIED)},
+         0,
+         CAT(UNSAFE_FOOD),
+         1,
+         0,
+         true,
+         SEV(MAJOR),
+         "food"},
+        {"fake drug category",
+         {GOODS(UNSPECIFIED)},
+         0,
+         CAT(FAKE_DRUG),
+         0,
+         1,
+         true,
+         SEV(ESPECIALLY_MAJOR),
+         "drug"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Dajia__CaseReport r = DAJIA__CASE_REPORT__INIT;
+        Dajia__GoodsCategory goods[2] = {cases[i].goods[0], cases[i].goods[1]};
+        r.goods = goods;
+        r.n_goods = cases[i].n_goods;
+        r.category = cases[i].category;
+        r.health_safety = cases[i].health_safety;
+        r.casualties = cases[i].casualties;
+        Dajia__Severity level = SEV(UNSPECIFIED);
+        const char *name = NULL;
+        bool fires = esc_rules_e2(&r, &level, &name);
+        if (fires != cases[i].fires)
+            fail_msg("%s: fires %d, expected %d", cases[i].what, fires, cases[i].fires);
+        if (fires) {
+            assert_int_equal(level, cases[i].level);
+            assert_string_equal(name, cases[i].goods_name);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ E4 */
+
+static void
+test_e4_each_trigger(void **state)
+{
+    (void)state;
+    char *one_other[] = {"psb"};
+    char *self_only[] = {"msa"};
+    char *self_twice_and_other[] = {"msa", "psb", "msa", "psb"};
+    char *empty[] = {""};
+    static const Dajia__RegionScope province = DAJIA__REGION_SCOPE__REGION_SCOPE_PROVINCE;
+    static const Dajia__RegionScope foreign = DAJIA__REGION_SCOPE__REGION_SCOPE_FOREIGN;
+    static const Dajia__RegionScope city = DAJIA__REGION_SCOPE__REGION_SCOPE_CITY;
+    static const Dajia__SupervisionLevel sup_city =
+        DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_CITY;
+    static const Dajia__SupervisionLevel sup_prov =
+        DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_PROVINCE;
+    static const Dajia__SupervisionLevel sup_nat =
+        DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_NATIONAL;
+    const struct {
+        const char *what;
+        Dajia__RegionScope scope;
+        int foreign_holder;
+        char **units;
+        size_t n_units;
+        Dajia__SupervisionLevel supervision;
+        int media;
+        unsigned expected;
+    } cases[] = {
+        {"nothing", city, 0, NULL, 0, sup_city, 0, 0},
+        {"province", province, 0, NULL, 0, 0, 0, ESC_E4_PROVINCE},
+        {"foreign", foreign, 0, NULL, 0, 0, 0, ESC_E4_FOREIGN},
+        {"foreign holder", 0, 1, NULL, 0, 0, 0, ESC_E4_FOREIGN_HOLDER},
+        {"one other unit: two units", 0, 0, one_other, 1, 0, 0, ESC_E4_UNITS},
+        {"only the reporter", 0, 0, self_only, 1, 0, 0, 0},
+        {"empty unit name", 0, 0, empty, 1, 0, 0, 0},
+        {"repeats count once", 0, 0, self_twice_and_other, 4, 0, 0, ESC_E4_UNITS},
+        {"city supervision", 0, 0, NULL, 0, sup_city, 0, 0},
+        {"province supervision", 0, 0, NULL, 0, sup_prov, 0, ESC_E4_SUPERVISION},
+        {"national supervision", 0, 0, NULL, 0, sup_nat, 0, ESC_E4_SUPERVISION},
+        {"media", 0, 0, NULL, 0, 0, 1, ESC_E4_MEDIA},
+        {"all", province, 1, one_other, 1, sup_nat, 1,
+         ESC_E4_PROVINCE | ESC_E4_FOREIGN_HOLDER | ESC_E4_UNITS | ESC_E4_SUPERVISION |
+             ESC_E4_MEDIA},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Dajia__CaseReport r = DAJIA__CASE_REPORT__INIT;
+        r.scope = cases[i].scope;
+        r.foreign_right_holder = cases[i].foreign_holder;
+        r.involved_units = cases[i].units;
+        r.n_involved_units = cases[i].n_units;
+        r.supervision = cases[i].supervision;
+        r.media_attention = cases[i].media;
+        unsigned got = esc_rules_e4(&r, "msa");
+        if (got != cases[i].expected)
+            fail_msg("%s: triggers 0x%x, expected 0x%x", cases[i].what, got, cases[i].expected);
+    }
+    assert_string_equal(esc_rules_e4_name(ESC_E4_MEDIA), "media");
+}
+
+/* ------------------------------------------------------------------ E5 */
+
+static void
+test_e5_thresholds_per_category(void **state)
+{
+    (void)state;
+    const struct {
+        const char *what;
+        Dajia__CaseCategory category;
+        int64_t business, gains, sales, unsold, value;
+        bool fires;
+        esc_measure_t measure;
+        int64_t threshold;
+    } cases[] = {
+        /* trademark counterfeiting: business >= 50,000 yuan or gains >= 30,000 yuan */
+        {"tm business below", CAT(TRADEMARK_COUNTERFEITING), YUAN(50000) - 1, YUAN(30000) - 1, 0, 0,
+         0, false, 0, 0},
+        {"tm business at", CAT(TRADEMARK_COUNTERFEITING), YUAN(50000), 0, 0, 0, 0, true,
+         ESC_MEASURE_BUSINESS, YUAN(50000)},
+        {"tm gains at", CAT(TRADEMARK_COUNTERFEITING), 0, YUAN(30000), 0, 0, 0, true,
+         ESC_MEASURE_GAINS, YUAN(30000)},
+        {"tm selling: sales at", CAT(TRADEMARK_COUNTERFEITING), 0, 0, YUAN(50000), 0, 0, true,
+         ESC_MEASURE_SALES, YUAN(50000)},
+        /* copyright: gains >= 30,000 or business >= 50,000 */
+        {"copyright below", CAT(COPYRIGHT_PIRACY), YUAN(50000) - 1, YUAN(30000) - 1, 0, 0, 0, false,
+         0, 0},
+        {"copyright gains at", CAT(COPYRIGHT_PIRACY), 0, YUAN(30000), 0, 0, 0, true,
+         ESC_MEASURE_GAINS, YUAN(30000)},
+        {"copyright business at", CAT(COPYRIGHT_PIRACY), YUAN(50000), 0, 0, 0, 0, true,
+         ESC_MEASURE_BUSINESS, YUAN(50000)},
+        /* trade secret: loss (case value) >= 300,000 */
+        {"secret below", CAT(TRADE_SECRET), 0, 0, 0, 0, YUAN(300000) - 1, false, 0, 0},
+        {"secret at", CAT(TRADE_SECRET), 0, 0, 0, 0, YUAN(300000), true, ESC_MEASURE_LOSS,
+         YUAN(300000)},
+        /* patent passing-off: business >= 200,000 or gains >= 100,000 */
+        {"patent below", CAT(PATENT_PASSING_OFF), YUAN(200000) - 1, YUAN(100000) - 1, 0, 0, 0,
+         false, 0, 0},
+        {"patent business at", CAT(PATENT_PASSING_OFF), YUAN(200000), 0, 0, 0, 0, true,
+         ESC_MEASURE_BUSINESS, YUAN(200000)},
+        {"patent gains at", CAT(PATENT_PASSING_OFF), 0, YUAN(100000), 0, 0, 0, true,
+         ESC_MEASURE_GAINS, YUAN(100000)},
+        /* shoddy products: sales >= 50,000, unsold >= 150,000, sales x 3 + unsold >= 150,000 */
+        {"shoddy sales at", CAT(SHODDY_PRODUCTS), 0, 0, YUAN(50000), 0, 0, true, ESC_MEASURE_SALES,
+         YUAN(50000)},
+        {"shoddy unsold at", CAT(SHODDY_PRODUCTS), 0, 0, 0, YUAN(150000), 0, true,
+         ESC_MEASURE_UNSOLD, YUAN(150000)},
+        /* 40,000 x 3 + 30,000 = 150,000: the combination meets it */
+        {"shoddy combination at", CAT(SHODDY_PRODUCTS), 0, 0, YUAN(40000), YUAN(30000), 0, true,
+         ESC_MEASURE_SALES3_UNSOLD, YUAN(150000)},
+        /* 40,000 x 3 + 29,999.99 = 149,999.99: one fen short */
+        {"shoddy combination below", CAT(SHODDY_PRODUCTS), 0, 0, YUAN(40000), YUAN(30000) - 1, 0,
+         false, 0, 0},
+        /* huge sales do not overflow the combination */
+        {"shoddy huge", CAT(SHODDY_PRODUCTS), 0, 0, INT64_MAX / 2, 0, 0, true, ESC_MEASURE_SALES,
+         YUAN(50000)},
+        /* categories without a threshold never fire */
+        {"infringement", CAT(TRADEMARK_INFRINGEMENT), YUAN(10000000), YUAN(10000000), 0, 0,
+         YUAN(10000000), false, 0, 0},
+        {"other", CAT(OTHER), YUAN(10000000), YUAN(10000000), 0, 0, 0, false, 0, 0},
+    };
+    esc_limits_t limits;
+    esc_limits_default(&limits);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Dajia__CaseReport r = DAJIA__CASE_REPORT__INIT;
+        r.stage = STAGE(PENALTY_DECIDED);
+        r.linkage = LINK(NONE);
+        r.category = cases[i].category;
+        r.illegal_business_fen = cases[i].business;
+        r.illegal_gains_fen = cases[i].gains;
+        r.sales_fen = cases[i].sales;
+        r.unsold_goods_value_fen = cases[i].unsold;
+        r.case_value_fen = cases[i].value;
+        esc_measure_t measure = ESC_MEASURE_COUNT;
+        int64_t amount = 0, threshold = 0;
+        bool fires = esc_rules_e5(&limits, &r, &measure, &amount, &threshold);
+        if (fires != cases[i].fires)
+            fail_msg("%s: fires %d, expected %d", cases[i].what, fires, cases[i].fires);
+        if (fires) {
+            if (measure != cases[i].measure || threshold != cases[i].threshold)
+                fail_msg("%s: measure %d threshold %lld", cases[i].what, (int)measure,
+                         (long long)threshold);
+        }
+    }
+}
+
+static void
+test_e5_needs_penalty_decided_and_no_transfer(void **state)
+{
+    (void)state;
+    const struct {
+        Dajia__CaseStage stage;
+        Dajia__LinkageStatus linkage;
+        bool fires;
+    } cases[] = {
+        {STAGE(PENALTY_DECIDED), LINK(NONE), true},
+        {STAGE(PENALTY_DECIDED), LINK(UNSPECIFIED), true},
+        {STAGE(PENALTY_DECIDED), LINK(TRANSFERRED), false},
+        {STAGE(PENALTY_DECIDED), LINK(SUSPECTED), false},
+        {STAGE(FILED), LINK(NONE), false},
+        {STAGE(CLOSED), LINK(NONE), false},
+    };
+    esc_limits_t limits;
+    esc_limits_default(&limits);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Dajia__CaseReport r = DAJIA__CASE_REPORT__INIT;
+        r.category = CAT(TRADEMARK_COUNTERFEITING);
+        r.illegal_business_fen = YUAN(60000);
+        r.stage = cases[i].stage;
+        r.linkage = cases[i].linkage;
+        esc_measure_t measure;
+        int64_t amount = 0, threshold = 0;
+        assert_int_equal(esc_rules_e5(&limits, &r, &measure, &amount, &threshold), cases[i].fires);
+    }
+}
+
+/* ------------------------------------------------------------------ E1 and deadlines */
+
+static void
+test_e1_statuses_and_deadline_table(void **state)
+{
+    (void)state;
+    assert_string_equal(esc_rules_e1_status(LINK(TRANSFERRED)), "transferred");
+    assert_string_equal(esc_rules_e1_status(LINK(POLICE_DECLINED)), "police_declined");
+    assert_string_equal(esc_rules_e1_status(LINK(RECONSIDERATION_REQUESTED)),
+                        "reconsideration_requested");
+    assert_string_equal(esc_rules_e1_status(LINK(RECONSIDERATION_DECIDED)),
+                        "reconsideration_decided");
+    assert_string_equal(esc_rules_e1_status(LINK(SUPERVISION_REQUESTED)), "supervision_requested");
+    assert_null(esc_rules_e1_status(LINK(NONE)));
+    assert_null(esc_rules_e1_status(LINK(APPROVED)));
+    assert_null(esc_rules_e1_status(LINK(POLICE_FILED)));
+
+    /* model.md section 4: 3 d, 24 h, 3 d, 3 d, 7 d, 15 d */
+    const struct {
+        Dajia__LinkageStatus status;
+        int64_t hours;
+    } expected[] = {{LINK(REPORT_PENDING_APPROVAL), 72},
+                    {LINK(APPROVED), 24},
+                    {LINK(TRANSFERRED), 72},
+                    {LINK(POLICE_FILED), 72},
+                    {LINK(POLICE_DECLINED), 168},
+                    {LINK(PROCURATORATE_NOTIFIED_FILING), 360}};
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        int idx = esc_deadline_index(expected[i].status);
+        assert_true(idx >= 0);
+        assert_int_equal(esc_deadlines()[idx].default_hours, expected[i].hours);
+    }
+    assert_int_equal(esc_deadline_index(LINK(MATERIALS_HANDED_OVER)), -1);
+
+    Dajia__CaseReport r = DAJIA__CASE_REPORT__INIT;
+    r.linkage = LINK(TRANSFERRED);
+    assert_int_equal(esc_rules_linkage_at(&r, 5000), 5000); /* no own date: occurred_at */
+    r.transferred_at = 4000;
+    assert_int_equal(esc_rules_linkage_at(&r, 5000), 4000);
+    r.linkage = LINK(POLICE_DECLINED);
+    r.police_decision_at = 3000;
+    assert_int_equal(esc_rules_linkage_at(&r, 5000), 3000);
+    assert_true(esc_rules_concluded(STAGE(CLOSED)));
+    assert_true(esc_rules_concluded(STAGE(JUDGMENT_EFFECTIVE)));
+    assert_false(esc_rules_concluded(STAGE(PENALTY_DECIDED)));
+}
+
+/* ------------------------------------------------------------------ words */
+
+static void
+test_format_yuan_groups_thousands(void **state)
+{
+    (void)state;
+    const struct {
+        int64_t fen;
+        bool cents;
+        const char *text;
+    } cases[] = {
+        {215000000, true, "2,150,000.00"},
+        {200000000, false, "2,000,000"},
+        {0, true, "0.00"},
+        {0, false, "0"},
+        {12345, true, "123.45"},
+        {99, false, "0.99"},
+        {100000, false, "1,000"},
+        {99999, true, "999.99"},
+        {-150, true, "-1.50"},
+        {INT64_MAX, true, "92,233,720,368,547,758.07"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[ESC_YUAN_MAX];
+        assert_string_equal(esc_format_yuan(cases[i].fen, cases[i].cents, buf), cases[i].text);
+    }
+}
+
+static void
+test_format_time_in_local_zone(void **state)
+{
+    (void)state;
+    char buf[ESC_TIME_MAX];
+    /* 2026-11-02T00:00:00Z is 1793577600 s; in Beijing (UTC+8) it is 08:00. */
+    assert_string_equal(esc_format_time(1793577600000LL, 480, buf), "2026-11-02 08:00 (UTC+8)");
+    assert_string_equal(esc_format_time(1793577600000LL, 0, buf), "2026-11-02 00:00 (UTC)");
+    assert_string_equal(esc_format_time(1793577600000LL, 330, buf), "2026-11-02 05:30 (UTC+5:30)");
+    assert_string_equal(esc_format_time(-1, 0, buf), "1969-12-31 23:59 (UTC)");
+}
+
+static void
+test_clip_utf8_never_cuts_a_character(void **state)
+{
+    (void)state;
+    const char *text = "ab\xe5\x81\x87\xe5\x86\x92"; /* "ab" + two 3-byte characters */
+    assert_int_equal(esc_clip_utf8(text, 100), 8);
+    assert_int_equal(esc_clip_utf8(text, 8), 8);
+    assert_int_equal(esc_clip_utf8(text, 7), 5);
+    assert_int_equal(esc_clip_utf8(text, 5), 5);
+    assert_int_equal(esc_clip_utf8(text, 4), 2);
+    assert_int_equal(esc_clip_utf8(text, 0), 0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_e3_value_thresholds_at_and_below_each_boundary),
+        cmocka_unit_test(test_limits_settings_override_defaults),
+        cmocka_unit_test(test_e2_goods_and_flags_combinations),
+        cmocka_unit_test(test_e4_each_trigger),
+        cmocka_unit_test(test_e5_thresholds_per_category),
+        cmocka_unit_test(test_e5_needs_penalty_decided_and_no_transfer),
+        cmocka_unit_test(test_e1_statuses_and_deadline_table),
+        cmocka_unit_test(test_format_yuan_groups_thousands),
+        cmocka_unit_test(test_format_time_in_local_zone),
+        cmocka_unit_test(test_clip_utf8_never_cuts_a_character),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,535 @@
+/*  esc_rules: the escalation rules of model.md section 7 as pure functions, with the
+    tables they read (prosecution thresholds, linkage deadlines) and the words the
+    reasons are written with.
+*/
+#include "esc_rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define S_CAT(name) DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
+#define S_GOODS(name) DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
+#define S_LINK(name) DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
+#define S_STAGE(name) DAJIA__CASE_STAGE__CASE_STAGE_##name
+
+#define S_YUAN(y) ((int64_t)(y)*ESC_FEN_PER_YUAN)
+
+/* ================================================================ names */
+
+/* Indexed by enum value; the first entry is the unspecified value. Keys double as the
+   settings names of categories. */
+static const char *const s_category_keys[ESC_CATEGORY_COUNT] = {"unspecified",
+                                                                "trademark_infringement",
+                                                                "trademark_counterfeiting",
+                                                                "patent_infringement",
+                                                                "patent_passing_off",
+                                                                "copyright_piracy",
+                                                                "geographical_indication",
+                                                                "official_mark",
+                                                                "plant_variety",
+                                                                "trade_secret",
+                                                                "ic_layout",
+                                                                "ip_agency",
+                                                                "shoddy_products",
+                                                                "fake_drug",
+                                                                "unsafe_food",
+                                                                "fake_agricultural_input",
+                                                                "counterfeit_tobacco",
+                                                                "other"};
+
+static const char *const s_category_names[ESC_CATEGORY_COUNT] = {
+    "unspecified category",
+    "trademark infringement",
+    "trademark counterfeiting",
+    "patent infringement",
+    "patent passing-off",
+    "copyright piracy",
+    "geographical indication",
+    "official, special or Olympic mark",
+    "plant variety",
+    "trade secret",
+    "integrated circuit layout",
+    "IP agency",
+    "shoddy products",
+    "fake or substandard drug",
+    "unsafe food",
+    "fake agricultural input",
+    "counterfeit tobacco",
+    "other"};
+
+static const char *const s_goods_names[] = {"unspecified",
+                                            "food",
+                                            "drug",
+                                            "medical device",
+                                            "cosmetics",
+                                            "agricultural input",
+                                            "tea",
+                                            "alcohol",
+                                            "tobacco",
+                                            "auto parts",
+                                            "building materials",
+                                            "home appliance",
+                                            "consumer electronics",
+                                            "clothing, shoes and bags",
+                                            "maternal and child",
+                                            "elderly",
+                                            "publication, audio-visual and software",
+                                            "fire safety",
+                                            "protective supplies",
+                                            "other"};
+
+static const char *const s_linkage_names[] = {"unspecified",
+                                              "none",
+                                              "suspected",
+                                              "report pending approval",
+                                              "not approved",
+                                              "approved",
+                                              "transferred to the police",
+                                              "filed by the police",
+                                              "declined by the police",
+                                              "reconsideration requested",
+                                              "reconsideration decided",
+                                              "procuratorate supervision requested",
+                                              "procuratorate notified the police to file",
+                                              "materials handed over",
+                                              "reverse transferred"};
+
+static const char *const s_matter_type_names[] = {"unspecified",
+                                                  "major case",
+                                                  "cross-region case",
+                                                  "health and safety incident",
+                                                  "public opinion",
+                                                  "superior supervision",
+                                                  "coordination or policy",
+                                                  "other"};
+
+static const char *const s_severity_names[] = {"unspecified", "major", "especially major"};
+
+static const char *const s_matter_status_names[] = {"unspecified", "open",     "in progress",
+                                                    "blocked",     "resolved", "closed"};
+
+static const char *const s_measure_keys[ESC_MEASURE_COUNT] = {"business", "gains", "sales",
+                                                              "unsold",   "loss",  "sales3_unsold"};
+
+static const char *const s_measure_names[ESC_MEASURE_COUNT] = {
+    "illegal business",   "illegal gains",     "sales",
+    "unsold goods value", "loss (case value)", "sales x 3 + unsold goods value"};
+
+#define S_COUNT(array) (sizeof(array) / sizeof((array)[0]))
+#define S_NAME(array, value)                                                                       \
+    ((value) >= 0 && (size_t)(value) < S_COUNT(array) ? (array)[(value)] : "unknown")
+
+const char *
+esc_name_category(Dajia__CaseCategory value)
+{
+    return S_NAME(s_category_names, (int)value);
+}
+
+const char *
+esc_name_goods(Dajia__GoodsCategory value)
+{
+    return S_NAME(s_goods_names, (int)value);
+}
+
+const char *
+esc_name_linkage(Dajia__LinkageStatus value)
+{
+    return S_NAME(s_linkage_names, (int)value);
+}
+
+const char *
+esc_name_matter_type(Dajia__MatterType value)
+{
+    return S_NAME(s_matter_type_names, (int)value);
+}
+
+const char *
+esc_name_severity(Dajia__Severity value)
+{
+    return S_NAME(s_severity_names, (int)value);
+}
+
+const char *
+esc_name_matter_status(Dajia__MatterStatus value)
+{
+    return S_NAME(s_matter_status_names, (int)value);
+}
+
+const char *
+esc_name_measure(esc_measure_t measure)
+{
+    return S_NAME(s_measure_names, (int)measure);
+}
+
+/* ================================================================ limits */
+
+void
+esc_limits_default(esc_limits_t *limits)
+{
+    memset(limits, 0, sizeof *limits);
+    /* Criminal Law art. 140 bands: 500k and 2M yuan. */
+    limits->value_major_fen = S_YUAN(500000);
+    limits->value_especially_major_fen = S_YUAN(2000000);
+
+    /* Prosecution thresholds (model.md section 2). Counterfeiting a mark: business 50k or
+       gains 30k; selling goods with counterfeit marks: sales 50k. */
+    esc_threshold_t *t = &limits->prosecution[S_CAT(TRADEMARK_COUNTERFEITING)];
+    t->min_fen[ESC_MEASURE_BUSINESS] = S_YUAN(50000);
+    t->min_fen[ESC_MEASURE_GAINS] = S_YUAN(30000);
+    t->min_fen[ESC_MEASURE_SALES] = S_YUAN(50000);
+
+    t = &limits->prosecution[S_CAT(COPYRIGHT_PIRACY)];
+    t->min_fen[ESC_MEASURE_GAINS] = S_YUAN(30000);
+    t->min_fen[ESC_MEASURE_BUSINESS] = S_YUAN(50000);
+
+    t = &limits->prosecution[S_CAT(TRADE_SECRET)];
+    t->min_fen[ESC_MEASURE_LOSS] = S_YUAN(300000);
+
+    t = &limits->prosecution[S_CAT(PATENT_PASSING_OFF)];
+    t->min_fen[ESC_MEASURE_BUSINESS] = S_YUAN(200000);
+    t->min_fen[ESC_MEASURE_GAINS] = S_YUAN(100000);
+
+    t = &limits->prosecution[S_CAT(SHODDY_PRODUCTS)];
+    t->min_fen[ESC_MEASURE_SALES] = S_YUAN(50000);
+    t->min_fen[ESC_MEASURE_UNSOLD] = S_YUAN(150000);
+    t->min_fen[ESC_MEASURE_SALES3_UNSOLD] = S_YUAN(150000);
+}
+
+void
+esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings)
+{
+    esc_limits_default(limits);
+    if (!settings)
+        return;
+    limits->value_major_fen =
+        worker_settings_int(settings, "escalate/value_major_fen", limits->value_major_fen);
+    limits->value_especially_major_fen = worker_settings_int(
+        settings, "escalate/value_especially_major_fen", limits->value_especially_major_fen);
+    for (int c = 1; c < ESC_CATEGORY_COUNT; c++) {
+        for (int m = 0; m < ESC_MEASURE_COUNT; m++) {
+            char key[128];
+            snprintf(key, sizeof key, "escalate/e5_%s_%s_fen", s_category_keys[c],
+                     s_measure_keys[m]);
+            int64_t *min = &limits->prosecution[c].min_fen[m];
+            *min = worker_settings_int(settings, key, *min);
+            if (*min < 0)
+                *min = 0;
+        }
+    }
+}
+
+/* ================================================================ rules */
+
+const char *
+esc_rules_e1_status(Dajia__LinkageStatus status)
+{
+    switch (status) {
+    case S_LINK(TRANSFERRED):
+        return "transferred";
+    case S_LINK(POLICE_DECLINED):
+        return "police_declined";
+    case S_LINK(RECONSIDERATION_REQUESTED):
+        return "reconsideration_requested";
+    case S_LINK(RECONSIDERATION_DECIDED):
+        return "reconsideration_decided";
+    case S_LINK(SUPERVISION_REQUESTED):
+        return "supervision_requested";
+    default:
+        return NULL;
+    }
+}
+
+static bool
+s_sensitive_goods(Dajia__GoodsCategory goods)
+{
+    switch (goods) {
+    case S_GOODS(FOOD):
+    case S_GOODS(DRUG):
+    case S_GOODS(MEDICAL_DEVICE):
+    case S_GOODS(AGRICULTURAL_INPUT):
+    case S_GOODS(FIRE_SAFETY):
+    case S_GOODS(MATERNAL_AND_CHILD):
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Categories that name sensitive goods by themselves, for reports that list no goods. */
+static Dajia__GoodsCategory
+s_category_goods(Dajia__CaseCategory category)
+{
+    switch (category) {
+    case S_CAT(FAKE_DRUG):
+        return S_GOODS(DRUG);
+    case S_CAT(UNSAFE_FOOD):
+        return S_GOODS(FOOD);
+    case S_CAT(FAKE_AGRICULTURAL_INPUT):
+        return S_GOODS(AGRICULTURAL_INPUT);
+    default:
+        return S_GOODS(UNSPECIFIED);
+    }
+}
+
+bool
+esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char **goods)
+{
+    if (!report->casualties && !report->health_safety)
+        return false;
+    Dajia__GoodsCategory found = S_GOODS(UNSPECIFIED);
+    for (size_t i = 0; i < report->n_goods && found == S_GOODS(UNSPECIFIED); i++)
+        if (s_sensitive_goods(report->goods[i]))
+            found = report->goods[i];
+    if (found == S_GOODS(UNSPECIFIED))
+        found = s_category_goods(report->category);
+    if (found == S_GOODS(UNSPECIFIED))
+        return false;
+    *level = report->casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
+                                : DAJIA__SEVERITY__SEVERITY_MAJOR;
+    *goods = esc_name_goods(found);
+    return true;
+}
+
+Dajia__Severity
+esc_rules_e3(const esc_limits_t *limits, const Dajia__CaseReport *report, int64_t *threshold_fen)
+{
+    int64_t value = report->case_value_fen;
+    if (limits->value_especially_major_fen > 0 && value >= limits->value_especially_major_fen) {
+        *threshold_fen = limits->value_especially_major_fen;
+        return DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR;
+    }
+    if (limits->value_major_fen > 0 && value >= limits->value_major_fen) {
+        *threshold_fen = limits->value_major_fen;
+        return DAJIA__SEVERITY__SEVERITY_MAJOR;
+    }
+    return DAJIA__SEVERITY__SEVERITY_UNSPECIFIED;
+}
+
+size_t
+esc_rules_other_units(const Dajia__CaseReport *report, const char *unit)
+{
+    size_t others = 0;
+    for (size_t i = 0; i < report->n_involved_units; i++) {
+        const char *u = report->involved_units[i];
+        if (!u || !*u || strcmp(u, unit) == 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = report->involved_units[j] && strcmp(report->involved_units[j], u) == 0;
+        if (!seen)
+            others++;
+    }
+    return others;
+}
+
+unsigned
+esc_rules_e4(const Dajia__CaseReport *report, const char *unit)
+{
+    unsigned triggers = 0;
+    if (report->scope == DAJIA__REGION_SCOPE__REGION_SCOPE_PROVINCE)
+        triggers |= ESC_E4_PROVINCE;
+    if (report->scope == DAJIA__REGION_SCOPE__REGION_SCOPE_FOREIGN)
+        triggers |= ESC_E4_FOREIGN;
+    if (report->foreign_right_holder)
+        triggers |= ESC_E4_FOREIGN_HOLDER;
+    /* The reporter plus at least one other unit: two or more member units. */
+    if (esc_rules_other_units(report, unit) >= 1)
+        triggers |= ESC_E4_UNITS;
+    if (report->supervision == DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_PROVINCE ||
+        report->supervision == DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_NATIONAL)
+        triggers |= ESC_E4_SUPERVISION;
+    if (report->media_attention)
+        triggers |= ESC_E4_MEDIA;
+    return triggers;
+}
+
+const char *
+esc_rules_e4_name(unsigned bit)
+{
+    switch (bit) {
+    case ESC_E4_PROVINCE:
+        return "province";
+    case ESC_E4_FOREIGN:
+        return "foreign";
+    case ESC_E4_FOREIGN_HOLDER:
+        return "foreign_right_holder";
+    case ESC_E4_UNITS:
+        return "units";
+    case ESC_E4_SUPERVISION:
+        return "supervision";
+    case ESC_E4_MEDIA:
+        return "media";
+    default:
+        return "unknown";
+    }
+}
+
+/* sales x 3 + unsold, saturating (amounts are validated non-negative, but a core does
+   not trust that to avoid overflow). */
+static int64_t
+s_sales3_unsold(int64_t sales, int64_t unsold)
+{
+    if (sales < 0)
+        sales = 0;
+    if (unsold < 0)
+        unsold = 0;
+    if (sales > (INT64_MAX - unsold) / 3)
+        return INT64_MAX;
+    return sales * 3 + unsold;
+}
+
+bool
+esc_rules_e5(const esc_limits_t *limits, const Dajia__CaseReport *report, esc_measure_t *measure,
+             int64_t *amount_fen, int64_t *threshold_fen)
+{
+    if (report->stage != S_STAGE(PENALTY_DECIDED))
+        return false;
+    if (report->linkage != S_LINK(NONE) && report->linkage != S_LINK(UNSPECIFIED))
+        return false;
+    if ((int)report->category < 0 || (int)report->category >= ESC_CATEGORY_COUNT)
+        return false;
+    const esc_threshold_t *t = &limits->prosecution[report->category];
+    int64_t amounts[ESC_MEASURE_COUNT] = {
+        [ESC_MEASURE_BUSINESS] = report->illegal_business_fen,
+        [ESC_MEASURE_GAINS] = report->illegal_gains_fen,
+        [ESC_MEASURE_SALES] = report->sales_fen,
+        [ESC_MEASURE_UNSOLD] = report->unsold_goods_value_fen,
+        [ESC_MEASURE_LOSS] = report->case_value_fen,
+        [ESC_MEASURE_SALES3_UNSOLD] =
+            s_sales3_unsold(report->sales_fen, report->unsold_goods_value_fen),
+    };
+    for (int m = 0; m < ESC_MEASURE_COUNT; m++) {
+        if (t->min_fen[m] > 0 && amounts[m] >= t->min_fen[m]) {
+            *measure = (esc_measure_t)m;
+            *amount_fen = amounts[m];
+            *threshold_fen = t->min_fen[m];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ================================================================ deadlines */
+
+static const esc_deadline_t s_deadlines[ESC_DEADLINE_COUNT] = {
+    {S_LINK(REPORT_PENDING_APPROVAL), "APPROVAL", "escalate/deadline_approval_hours", 72,
+     "the head of the agency decides on the transfer report within 3 days"},
+    {S_LINK(APPROVED), "TRANSFER", "escalate/deadline_transfer_hours", 24,
+     "an approved case is transferred to the police within 24 hours"},
+    {S_LINK(TRANSFERRED), "POLICE-DECISION", "escalate/deadline_police_decision_hours", 72,
+     "the police decide whether to file the case within 3 days of the transfer"},
+    {S_LINK(POLICE_FILED), "HANDOVER", "escalate/deadline_handover_hours", 72,
+     "seized goods and materials are handed over within 3 days of the police filing"},
+    {S_LINK(POLICE_DECLINED), "EXPLANATION", "escalate/deadline_explanation_hours", 168,
+     "the police explain their refusal within 7 days"},
+    {S_LINK(PROCURATORATE_NOTIFIED_FILING), "FILING", "escalate/deadline_filing_hours", 360,
+     "the police file the case within 15 days of the procuratorate's notice"},
+};
+
+const esc_deadline_t *
+esc_deadlines(void)
+{
+    return s_deadlines;
+}
+
+int
+esc_deadline_index(Dajia__LinkageStatus status)
+{
+    for (int i = 0; i < ESC_DEADLINE_COUNT; i++)
+        if (s_deadlines[i].status == status)
+            return i;
+    return -1;
+}
+
+int64_t
+esc_rules_linkage_at(const Dajia__CaseReport *report, int64_t occurred_at)
+{
+    int64_t own = 0;
+    switch (report->linkage) {
+    case S_LINK(TRANSFERRED):
+        own = report->transferred_at;
+        break;
+    case S_LINK(POLICE_FILED):
+    case S_LINK(POLICE_DECLINED):
+        own = report->police_decision_at;
+        break;
+    default:
+        break;
+    }
+    return own > 0 ? own : occurred_at;
+}
+
+bool
+esc_rules_concluded(Dajia__CaseStage stage)
+{
+    return stage == S_STAGE(CLOSED) || stage == S_STAGE(JUDGMENT_EFFECTIVE) ||
+           stage == S_STAGE(REVOKED);
+}
+
+/* ================================================================ words */
+
+char *
+esc_format_yuan(int64_t fen, bool always_cents, char buf[ESC_YUAN_MAX])
+{
+    uint64_t magnitude = fen < 0 ? (uint64_t)0 - (uint64_t)fen : (uint64_t)fen;
+    uint64_t yuan = magnitude / ESC_FEN_PER_YUAN;
+    unsigned cents = (unsigned)(magnitude % ESC_FEN_PER_YUAN);
+
+    /* Digits of the whole yuan, grouped by three, written backwards then reversed. */
+    char digits[32];
+    size_t n = 0;
+    do {
+        if (n % 4 == 3)
+            digits[n++] = ',';
+        digits[n++] = (char)('0' + yuan % 10);
+        yuan /= 10;
+    } while (yuan);
+
+    size_t at = 0;
+    if (fen < 0)
+        buf[at++] = '-';
+    while (n)
+        buf[at++] = digits[--n];
+    if (always_cents || cents)
+        snprintf(buf + at, ESC_YUAN_MAX - at, ".%02u", cents);
+    else
+        buf[at] = '\0';
+    return buf;
+}
+
+char *
+esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX])
+{
+    int64_t seconds = at / 1000 - (at % 1000 < 0 ? 1 : 0) + (int64_t)tz_offset_min * 60;
+    time_t t = (time_t)seconds;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(buf, ESC_TIME_MAX, "%" PRId64 " ms", at);
+        return buf;
+    }
+    char zone[16] = "UTC";
+    int minutes = tz_offset_min < 0 ? -tz_offset_min : tz_offset_min;
+    if (minutes % 60)
+        snprintf(zone, sizeof zone, "UTC%c%d:%02d", tz_offset_min < 0 ? '-' : '+', minutes / 60,
+                 minutes % 60);
+    else if (minutes)
+        snprintf(zone, sizeof zone, "UTC%c%d", tz_offset_min < 0 ? '-' : '+', minutes / 60);
+    snprintf(buf, ESC_TIME_MAX, "%04d-%02d-%02d %02d:%02d (%s)", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, zone);
+    return buf;
+}
+
+int
+esc_clip_utf8(const char *s, size_t max)
+{
+    size_t len = strnlen(s, max + 1);
+    if (len <= max)
+        return (int)len;
+    len = max;
+    /* Step back over continuation bytes (10xxxxxx) to the start of a sequence. */
+    while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+        len--;
+    return (int)len;
+}
