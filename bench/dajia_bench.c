@@ -81,6 +81,7 @@ static const char *const s_units[] = {
 typedef struct {
     const char *broker;          /* --broker: use this endpoint, spawn nothing */
     const char *spawn;           /* --spawn: the broker binary to start */
+    bool with_workers;           /* --with-workers: the spawned broker runs its workers */
     const char *label;           /* --label: name of the scenario in the report */
     int agents;
     int window;
@@ -692,7 +693,7 @@ s_broker_stop(spawned_t *self)
 }
 
 static int
-s_broker_spawn(const char *binary, spawned_t *self)
+s_broker_spawn(const char *binary, bool with_workers, spawned_t *self)
 {
     int pipefd[2] = {-1, -1};
     int logfd = -1;
@@ -723,7 +724,11 @@ s_broker_spawn(const char *binary, spawned_t *self)
         fprintf(stderr, "dajia-bench: %s: %s\n", log, strerror(errno));
         goto out;
     }
-    char *argv[] = {(char *)binary, "--data", data, "--api", "tcp://127.0.0.1:*", NULL};
+    /* Ingest alone by default: the broker starts no workers (their threads would share
+       the two cores with the bench); --with-workers measures the whole broker. */
+    char *argv[] = {(char *)binary, "--data", data, "--api", "tcp://127.0.0.1:*",
+                    "--workers", "tcp://127.0.0.1:*",
+                    with_workers ? NULL : "--external-workers", NULL};
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -911,6 +916,8 @@ s_usage(FILE *out)
             "  --broker ENDPOINT  use a running broker (its dedup table keeps the ids:\n"
             "                     each run makes new ones)\n"
             "  --spawn BIN        start BIN on tcp://127.0.0.1:* in a temporary data dir\n"
+            "  --with-workers     the spawned broker runs its in-process workers too\n"
+            "                     (default: ingest alone, --external-workers)\n"
             "                     (default: dajia-broker next to this program)\n"
             "  --agents N         agent threads, one DEALER each (default 8, max %d)\n"
             "  --window W         events in flight per agent (default 128)\n"
@@ -948,7 +955,8 @@ s_parse_args(int argc, char **argv, bench_config_t *cfg)
         {"rate", required_argument, NULL, 'r'},   {"duration", required_argument, NULL, 'd'},
         {"warmup", required_argument, NULL, 'u'}, {"label", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},         {"no-header", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},         {"with-workers", no_argument, NULL, 'W'},
+        {NULL, 0, NULL, 0},
     };
     int opt, longindex = 0;
     double v;
@@ -956,6 +964,9 @@ s_parse_args(int argc, char **argv, bench_config_t *cfg)
         switch (opt) {
         case 'b':
             cfg->broker = optarg;
+            break;
+        case 'W':
+            cfg->with_workers = true;
             break;
         case 's':
             cfg->spawn = optarg;
@@ -1043,7 +1054,7 @@ main(int argc, char **argv)
             snprintf(binary, sizeof binary, "%s", cfg.spawn);
         else
             s_default_broker(binary, sizeof binary);
-        if (s_broker_spawn(binary, &spawned) != 0)
+        if (s_broker_spawn(binary, cfg.with_workers, &spawned) != 0)
             goto out;
         endpoint = spawned.endpoint;
     }

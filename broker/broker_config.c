@@ -29,10 +29,22 @@ static const broker_config_key_t s_keys[] = {
      "initial size of the store's map; it grows by itself"},
     {"broker/max_map_size", "DAJIA_MAX_MAP_SIZE", "max-map-size", "0",
      "cap on the store's size (0: none but the disk)"},
+    {"broker/workers", "DAJIA_WORKERS", "workers", "",
+     "where workers connect; empty: in-process (inproc), or tcp://127.0.0.1:7401 "
+     "with external_workers"},
+    {"broker/office", "DAJIA_OFFICE", "office", "",
+     "the office feed (XPUB); empty: tcp://127.0.0.1:7402 (beside an ipc:// or :* api, "
+     "an endpoint of the same kind)"},
+    {"broker/public", "DAJIA_PUBLIC", "public", "",
+     "the public feed (XPUB); empty: tcp://127.0.0.1:7403 (likewise)"},
+    {"broker/external_workers", "DAJIA_EXTERNAL_WORKERS", "external-workers", "0",
+     "1: start no worker threads, wait for dajia-worker processes"},
     {"limits/max_repeated", "DAJIA_MAX_REPEATED", "max-repeated", "64",
      "most items in any list of an event"},
     {"limits/max_future", "DAJIA_MAX_FUTURE", "max-future", "86400",
      "seconds an event time may lie ahead of the broker's clock"},
+    {"worker/state", "DAJIA_WORKER_STATE", "worker-state", "",
+     "directory of the in-process workers' state; empty: <data>/../workers"},
     {NULL, NULL, NULL, NULL, NULL}};
 
 /* The member units of the leading group (domain/model.md section 5). A `members`
@@ -288,6 +300,11 @@ broker_config_validate(broker_config_t *self, char *err, size_t errlen)
     if (!strstr(api, "://")) {
         snprintf(err, errlen, "broker/api = \"%s\" is not a ZeroMQ endpoint "
                  "(e.g. tcp://127.0.0.1:7400 or ipc:///run/dajia/api)", api);
+        return -1;
+    }
+    const char *external = broker_config_get(self, "broker/external_workers");
+    if (!streq(external, "0") && !streq(external, "1")) {
+        snprintf(err, errlen, "broker/external_workers = \"%s\" must be 0 or 1", external);
         return -1;
     }
     if (self->member_count == 0) {

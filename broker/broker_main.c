@@ -11,8 +11,59 @@
 
 #include "broker_config.h"
 #include "broker_server.h"
+#include "worker_shell.h"
 
 #define BROKER_MAX_FLAGS 32
+#define BROKER_SERVICES  3
+
+/* The in-process workers: one thread per service, over inproc. */
+typedef struct {
+    worker_shell_t *shell[BROKER_SERVICES];
+    zactor_t *actor[BROKER_SERVICES];
+} s_workers_t;
+
+static void
+s_workers_stop(s_workers_t *w)
+{
+    for (size_t i = 0; i < BROKER_SERVICES; i++) {
+        zactor_destroy(&w->actor[i]);
+        worker_shell_destroy(&w->shell[i]);
+    }
+}
+
+/* Starts a worker thread per service whose core this build holds, each with its state
+   in <worker/state>/<service> (default <data>/../workers/<service>). */
+static int
+s_workers_start(s_workers_t *w, broker_config_t *config, broker_server_t *server, char *err,
+                size_t errlen)
+{
+    static const char *names[BROKER_SERVICES] = {"aggregate", "escalate", "circulate"};
+    const char *base = broker_config_get(config, "worker/state");
+    char *derived = NULL;
+    if (!*base)
+        base = derived = zsys_sprintf("%s/../workers", broker_config_get(config, "broker/data"));
+    int rc = 0;
+    for (size_t i = 0; i < BROKER_SERVICES && rc == 0; i++) {
+        const worker_service_t *service = worker_service_find(names[i]);
+        if (!service) {
+            zsys_warning("no %s core in this build: its events wait for a dajia-worker",
+                         names[i]);
+            continue;
+        }
+        char *dir = zsys_sprintf("%s/%s", base, names[i]);
+        worker_shell_options_t opts = {
+            .service = service, .state_dir = dir,
+            .broker = broker_server_feed_endpoint(server, BROKER_DISPATCH_WORKERS)};
+        rc = dir ? worker_shell_new(&opts, &w->shell[i], err, errlen) : -1;
+        if (rc == 0 && !(w->actor[i] = zactor_new(worker_shell_actor, w->shell[i]))) {
+            snprintf(err, errlen, "cannot start the %s worker thread", names[i]);
+            rc = -1;
+        }
+        zstr_free(&dir);
+    }
+    zstr_free(&derived);
+    return rc;
+}
 
 static void
 s_usage(FILE *out)
@@ -21,7 +72,8 @@ s_usage(FILE *out)
             "usage: dajia-broker [-c FILE] [--KEY VALUE ...] [-v] [--print-config]\n"
             "\n"
             "Stores the events the member units submit in a durable log and acknowledges\n"
-            "each one once it is on disk. Prints \"READY api=ENDPOINT\" when it serves.\n"
+            "each one once it is on disk. Prints \"READY api=... workers=... office=...\n"
+            "public=...\" (the endpoints bound) when it serves.\n"
             "\n"
             "  -c, --config FILE   configuration file (ZPL); see --print-config\n"
             "  -v, --verbose       log every rejected event\n"
@@ -47,8 +99,13 @@ main(int argc, char **argv)
     };
     int n = 4;
     const broker_config_key_t *keys = broker_config_keys();
-    for (int i = 0; keys[i].path && n < BROKER_MAX_FLAGS - 1; i++, n++)
-        options[n] = (struct option){keys[i].flag, required_argument, NULL, OPT_KEY + i};
+    for (int i = 0; keys[i].path && n < BROKER_MAX_FLAGS - 1; i++, n++) {
+        /* --external-workers alone means 1 */
+        bool optional = streq(keys[i].path, "broker/external_workers");
+        options[n] = (struct option){keys[i].flag, optional ? optional_argument
+                                                            : required_argument,
+                                     NULL, OPT_KEY + i};
+    }
 
     const char *config_path = getenv("DAJIA_CONFIG");
     const char *flag_values[BROKER_MAX_FLAGS] = {0};
@@ -65,7 +122,7 @@ main(int argc, char **argv)
         } else if (opt == OPT_PRINT_CONFIG)
             print_config = true;
         else if (opt >= OPT_KEY && opt < OPT_KEY + BROKER_MAX_FLAGS)
-            flag_values[opt - OPT_KEY] = optarg;
+            flag_values[opt - OPT_KEY] = optarg ? optarg : "1";
         else {
             fprintf(stderr, "dajia-broker: see --help for the options\n");
             return 2;
@@ -85,6 +142,7 @@ main(int argc, char **argv)
     char err[512] = "";
     broker_config_t *config = NULL;
     broker_server_t *server = NULL;
+    s_workers_t workers = {0};
     int status = 1;
     if (broker_config_load(config_path, &config, err, sizeof err) != 0)
         goto fail;
@@ -101,15 +159,22 @@ main(int argc, char **argv)
     if (broker_server_new(config, &server, err, sizeof err) != 0)
         goto fail;
     broker_server_set_verbose(server, verbose);
+    if (!streq(broker_config_get(config, "broker/external_workers"), "1")
+        && s_workers_start(&workers, config, server, err, sizeof err) != 0)
+        goto fail;
     zsys_info("serving on %s, data in %s", broker_server_endpoint(server),
               broker_config_get(config, "broker/data"));
-    printf("READY api=%s\n", broker_server_endpoint(server));
+    printf("READY api=%s workers=%s office=%s public=%s\n", broker_server_endpoint(server),
+           broker_server_feed_endpoint(server, BROKER_DISPATCH_WORKERS),
+           broker_server_feed_endpoint(server, BROKER_DISPATCH_OFFICE),
+           broker_server_feed_endpoint(server, BROKER_DISPATCH_PUBLIC));
     fflush(stdout);
     status = broker_server_run(server) == 0 ? 0 : 1;
     goto cleanup;
 fail:
     fprintf(stderr, "dajia-broker: %s\n", err);
 cleanup:
+    s_workers_stop(&workers);
     broker_server_destroy(&server);
     broker_config_destroy(&config);
     return status;

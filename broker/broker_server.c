@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "broker_batch.h"
+#include "broker_dispatch.h"
+#include "broker_feed.h"
 #include "broker_stats.h"
 #include "broker_writer.h"
 #include "dajia_arena.h"
@@ -23,6 +25,8 @@
 
 #define BROKER_CMD_SUBMIT      "SUBMIT"
 #define BROKER_CMD_STATS       "STATS"
+#define BROKER_CMD_REPLAY      "REPLAY"
+#define BROKER_REPLY_FEED      "FEED"
 #define BROKER_REPLY_ACK       "ACK"
 #define BROKER_REPLY_STATS     "STATS"
 #define BROKER_SOCKET_HWM      1000000
@@ -37,6 +41,7 @@ struct broker_server_t {
     broker_config_t *config;     /* borrowed */
     store_t *store;
     broker_writer_t *writer;
+    broker_dispatch_t *dispatch; /* workers, feed log, publication: a thread of its own */
     zsock_t *api;
     void *api_handle;            /* zsock_resolve(api), for the hot path */
     char *endpoint;
@@ -107,6 +112,48 @@ s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
     free(json);
 }
 
+/* Answers ["REPLAY", ReplayRequest] with ["FEED", FeedBatch], read from the feed log
+   (a read transaction: no lock with the writer or the dispatcher). */
+static void
+s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body)
+{
+    Dajia__FeedBatch refused = DAJIA__FEED_BATCH__INIT;
+    Dajia__FeedBatch *batch = NULL;
+    Dajia__ReplayRequest *req = body ? dajia__replay_request__unpack(
+                                           NULL, zmq_msg_size(body), zmq_msg_data(body))
+                                     : NULL;
+    if (!req) {
+        refused.reason = body ? DAJIA__REASON__REASON_MALFORMED
+                              : DAJIA__REASON__REASON_BAD_FRAMES;
+        refused.reason_text = (char *)(body ? "the body is not a ReplayRequest"
+                                            : "a REPLAY has two frames: the command and a "
+                                              "ReplayRequest");
+    } else {
+        int rc = broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items,
+                                    &batch);
+        if (rc) {
+            zsys_error("cannot read the feed log for a replay from %" PRIu64 ": %s",
+                       req->from_seq, store_strerror(rc));
+            refused.reason = DAJIA__REASON__REASON_STORAGE_UNAVAILABLE;
+            refused.reason_text = (char *)store_strerror(rc);
+        }
+    }
+    const Dajia__FeedBatch *answer = batch ? batch : &refused;
+    size_t len = dajia__feed_batch__get_packed_size(answer);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (buf)
+        dajia__feed_batch__pack(answer, buf);
+    if (buf && zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE) >= 0) {
+        zmq_send(self->api_handle, BROKER_REPLY_FEED, strlen(BROKER_REPLY_FEED), ZMQ_SNDMORE);
+        zmq_send(self->api_handle, buf, len, 0);
+    } else {
+        zmq_msg_close(routing);
+    }
+    free(buf);
+    broker_feed_batch_destroy(&batch);
+    dajia__replay_request__free_unpacked(req, NULL);
+}
+
 /* Answers every event of a batch the writer gave back. */
 static void
 s_answer_batch(broker_server_t *self, broker_batch_t *batch)
@@ -116,6 +163,8 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
     st->batch_events += batch->count;
     broker_hist_record(&st->commit_us, batch->commit_us);
     st->last_seq = batch->last_seq;
+    if (!batch->rc)
+        broker_dispatch_notify(self->dispatch, batch->last_seq);
     st->map_bytes = batch->map_bytes;
     st->used_bytes = batch->used_bytes;
     if (batch->rc) {
@@ -286,6 +335,10 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         s_reply_stats(self, &item->routing);
         goto done;
     }
+    if (frames >= 1 && s_frame_is(&command, BROKER_CMD_REPLAY)) {
+        s_reply_replay(self, &item->routing, frames == 2 ? &item->body : NULL);
+        goto done;
+    }
     self->stats.received++;
     if (frames == 0 || zmq_msg_size(&command) == 0) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_BAD_FRAMES,
@@ -294,7 +347,8 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         s_reject(self, &item->routing, NULL, &verdict);
     } else if (!s_frame_is(&command, BROKER_CMD_SUBMIT)) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNKNOWN_COMMAND,
-                          "unknown command (%zu bytes); the broker knows SUBMIT and STATS",
+                          "unknown command (%zu bytes); the broker knows SUBMIT, STATS and "
+                          "REPLAY",
                           zmq_msg_size(&command));
         s_reject(self, &item->routing, NULL, &verdict);
     } else if (frames != 2) {
@@ -332,6 +386,58 @@ s_drain(broker_server_t *self)
 }
 
 /* ================================================================ lifecycle */
+
+/* The endpoint of `key`, or when it is empty one beside the api: the same ephemeral tcp
+   port kind (tests), an ipc path with `suffix`, or the documented default. Returns a
+   string the caller frees, or NULL. */
+static char *
+s_endpoint_beside_api(broker_config_t *config, const char *key, const char *suffix,
+                      const char *fallback)
+{
+    const char *value = broker_config_get(config, key);
+    if (*value)
+        return strdup(value);
+    const char *api = broker_config_get(config, "broker/api");
+    size_t len = strlen(api);
+    if (strncmp(api, "tcp://", 6) == 0 && len > 2 && streq(api + len - 2, ":*"))
+        return strdup(api);
+    if (strncmp(api, "ipc://", 6) == 0)
+        return zsys_sprintf("%s-%s", api, suffix);
+    return strdup(fallback);
+}
+
+/* Starts the dispatcher: workers ROUTER, feeds, cursors. Returns 0 or -1 with `err`. */
+static int
+s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t errlen)
+{
+    bool external = streq(broker_config_get(self->config, "broker/external_workers"), "1");
+    char *workers = s_endpoint_beside_api(self->config, "broker/workers", "workers",
+                                          external ? "tcp://127.0.0.1:7401"
+                                                   : "inproc://dajia-workers");
+    char *office = s_endpoint_beside_api(self->config, "broker/office", "office",
+                                         "tcp://127.0.0.1:7402");
+    char *public_feed = s_endpoint_beside_api(self->config, "broker/public", "public",
+                                              "tcp://127.0.0.1:7403");
+    int rc = -1;
+    if (!workers || !office || !public_feed) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    if (!external && !*broker_config_get(self->config, "broker/workers")) {
+        /* in-process workers: inproc, unique per server so tests may run several */
+        free(workers);
+        workers = zsys_sprintf("inproc://dajia-workers-%p", (void *)self);
+    }
+    broker_dispatch_options_t opts = {.store = self->store, .last_log_seq = last_seq,
+                                      .workers = workers, .office = office,
+                                      .public_feed = public_feed};
+    rc = broker_dispatch_start(&opts, &self->dispatch, err, errlen);
+cleanup:
+    free(workers);
+    free(office);
+    free(public_feed);
+    return rc;
+}
 
 int
 broker_server_new(broker_config_t *config, broker_server_t **out, char *err, size_t errlen)
@@ -407,6 +513,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     }
     self->api_handle = zsock_resolve(self->api);
     self->endpoint = zsock_last_endpoint(self->api);
+    if (s_dispatch_start(self, last_seq, err, errlen) != 0)
+        goto fail;
     broker_stats_init(&self->stats, zclock_time());
     self->stats.last_seq = last_seq;
     zsys_info("log in %s holds %" PRIu64 " events; %zu member units", data, last_seq,
@@ -424,6 +532,7 @@ broker_server_destroy(broker_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_server_t *self = *self_p;
+    broker_dispatch_destroy(&self->dispatch);
     broker_writer_destroy(&self->writer);
     zsock_destroy(&self->api);
     broker_batch_destroy(&self->fill);
@@ -445,6 +554,12 @@ const char *
 broker_server_endpoint(broker_server_t *self)
 {
     return self->endpoint;
+}
+
+const char *
+broker_server_feed_endpoint(broker_server_t *self, broker_dispatch_socket_t which)
+{
+    return broker_dispatch_endpoint(self->dispatch, which);
 }
 
 int

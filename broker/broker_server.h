@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "broker_config.h"
+#include "broker_dispatch.h"
 
 typedef struct broker_server_t broker_server_t;
 
@@ -34,6 +35,11 @@ void
 /* The endpoint actually bound (with the real port for tcp://...:*). Owned by the server. */
 const char *
     broker_server_endpoint(broker_server_t *self);
+
+/* The endpoints of the dispatcher (workers, office feed, public feed) as bound.
+   Owned by the server. */
+const char *
+    broker_server_feed_endpoint(broker_server_t *self, broker_dispatch_socket_t which);
 
 /* Serves until zsys_interrupted is set (SIGINT, SIGTERM), then finishes the batches it
    holds, acknowledges them and returns 0. Returns -1 on a fatal error (logged). */

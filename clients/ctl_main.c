@@ -5,6 +5,9 @@
            one JSON object per stored event. It works while the broker runs: each chunk
            of records is read in its own short read transaction, so a long dump never
            pins old pages and makes the broker's map grow.
+    keys   makes and revokes the CURVE certificates of the broker and its clients, in a
+           key directory (see client_keys.h for the layout). A running broker watches
+           that directory, so a revoke takes effect without a restart.
 */
 #include <czmq.h>
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include <string.h>
 
 #include "client_args.h"
+#include "client_keys.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
 #include "store.h"
@@ -25,6 +29,8 @@
 #define S_NAME "dajia-ctl"
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
 #define S_DEFAULT_DATA "./var/broker"
+#define S_DEFAULT_KEYS "./var/keys"
+#define S_MAX_UNITS 1000 /* --units entries */
 #define S_DEFAULT_TIMEOUT_MS 5000
 #define S_MAX_TIMEOUT_S 3600
 #define S_REAL_DIGITS 6    /* enough for stats, without binary noise */
@@ -34,13 +40,37 @@
 #define S_ACK "ACK"
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
-enum { S_OPT_BROKER = 256, S_OPT_DATA, S_OPT_FROM, S_OPT_TIMEOUT };
+enum {
+    S_OPT_BROKER = 256,
+    S_OPT_DATA,
+    S_OPT_FROM,
+    S_OPT_TIMEOUT,
+    S_OPT_DIR,
+    S_OPT_UNITS,
+    S_OPT_ROLE,
+    S_OPT_UNIT,
+    S_OPT_NAME,
+};
+
+/* The member units `keys init` makes certificates for when --units is not given: the
+   broker's default member list (broker_config.c). */
+static const char *const s_default_units[] = {
+    "publicity", "polilegal", "govoffice", "drc",   "iit",           "psb",
+    "justice",   "finance",   "eco",       "agri",  "commerce",      "culture",
+    "health",    "pboc",      "customs",   "tax",   "msa",           "cac",
+    "forestea",  "post",      "tobacco",   "court", "procuratorate",
+};
 
 typedef struct {
     const char *broker;
     const char *data;
     int64_t from;
     int64_t timeout_ms;
+    const char *keys;  /* key directory */
+    const char *units; /* comma-separated, for keys init */
+    const char *role;
+    const char *unit;
+    const char *name;
 } s_options_t;
 
 static void
@@ -54,6 +84,17 @@ s_usage(FILE *out)
             "  dump             print the stored log, one JSON object per event; reads the\n"
             "                   broker's data directory directly (read-only, safe while the\n"
             "                   broker runs)\n"
+            "  keys init [--units a,b,...]\n"
+            "                   make a key directory: the broker's key pair and one\n"
+            "                   certificate per member unit (default: the 23 members), the\n"
+            "                   office, a dashboard, the admin and each worker service\n"
+            "  keys add --role ROLE [--unit CODE] [--name NAME]\n"
+            "                   add a certificate; ROLE is unit (needs --unit), office,\n"
+            "                   dashboard, worker or admin; NAME defaults to the unit code\n"
+            "                   or the role\n"
+            "  keys revoke NAME take certificate NAME out of the trusted set (a running\n"
+            "                   broker notices within a second, or at once on SIGHUP)\n"
+            "  keys list        every certificate: name, role, unit, public key, status\n"
             "\n"
             "options:\n"
             "  --broker ENDPOINT   broker api endpoint, for stats (env DAJIA_BROKER; default\n"
@@ -62,9 +103,15 @@ s_usage(FILE *out)
             "  --data DIR          the broker's data directory, for dump (env DAJIA_DATA;\n"
             "                      default " S_DEFAULT_DATA ")\n"
             "  --from SEQ          dump from this log_seq on (default 1)\n"
+            "  --dir DIR           the key directory, for keys (env DAJIA_KEYS; default\n"
+            "                      " S_DEFAULT_KEYS ")\n"
             "  -h, --help          show this help\n"
             "\n"
-            "exit status: 0 done; 1 an error (broker not answering, unreadable data); 2 usage.\n",
+            "Each client gets its own secret/NAME.cert_secret and the broker's broker.cert\n"
+            "(never another client's secret); the broker gets the whole directory.\n"
+            "\n"
+            "exit status: 0 done; 1 an error (broker not answering, unreadable data, a\n"
+            "certificate that exists already or does not exist); 2 usage.\n",
             S_DEFAULT_TIMEOUT_MS / 1000);
 }
 
@@ -270,6 +317,205 @@ s_cmd_dump(const s_options_t *o)
     return S_EXIT_OK;
 }
 
+/* ====================================================================== keys */
+
+/* Exit status for a client_keys error: the user's input, or the state of the files. */
+static int
+s_keys_error(const char *what, const char *dir, int rc)
+{
+    fprintf(stderr, S_NAME ": %s in %s: %s\n", what, dir, client_keys_strerror(rc));
+    switch (rc) {
+    case CLIENT_KEYS_BADROLE:
+    case CLIENT_KEYS_NOUNIT:
+    case CLIENT_KEYS_BADUNIT:
+    case CLIENT_KEYS_BADNAME:
+        return S_EXIT_USAGE;
+    default:
+        return S_EXIT_ERROR;
+    }
+}
+
+/* Splits the comma-separated `text` into `units` (pointers into `copy`, which the
+   caller frees). Returns the count, or -1 for an empty item or too many. */
+static int
+s_split_units(const char *text, char **copy, const char **units, size_t max)
+{
+    *copy = strdup(text);
+    if (!*copy)
+        return -1;
+    size_t n = 0;
+    for (char *p = *copy;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = 0;
+        if (!*p || n == max)
+            return -1;
+        units[n++] = p;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return (int)n;
+}
+
+static int
+s_keys_init(const s_options_t *o)
+{
+    const char **units = NULL;
+    char *copy = NULL;
+    int status = S_EXIT_ERROR;
+    size_t count = sizeof s_default_units / sizeof s_default_units[0];
+    if (o->units) {
+        units = calloc(S_MAX_UNITS, sizeof *units);
+        if (!units) {
+            fprintf(stderr, S_NAME ": out of memory\n");
+            goto out;
+        }
+        int n = s_split_units(o->units, &copy, units, S_MAX_UNITS);
+        if (n < 0) {
+            status = s_usage_error("--units wants unit codes separated by commas (at most "
+                                   "%d), not \"%s\"",
+                                   S_MAX_UNITS, o->units);
+            goto out;
+        }
+        count = (size_t)n;
+    }
+    int rc = client_keys_init(o->keys, units ? units : s_default_units, count);
+    if (rc == CLIENT_KEYS_EXISTS)
+        fprintf(stderr,
+                S_NAME ": cannot make keys in %s: it has keys already, or a unit code "
+                       "repeats or is the name of a fixed certificate (office, dashboard, "
+                       "admin, worker-*); use `keys add` to add to it\n",
+                o->keys);
+    else if (rc)
+        status = s_keys_error("cannot make keys", o->keys, rc);
+    else {
+        printf("made %s: the broker's key pair and client certificates for %zu unit%s, the "
+               "office, a dashboard, the admin and each worker service (see `keys list`)\n"
+               "start the broker with --keys %s; give each client its "
+               "secret/NAME.cert_secret and broker.cert\n",
+               o->keys, count, count == 1 ? "" : "s", o->keys);
+        status = S_EXIT_OK;
+    }
+out:
+    free(copy);
+    free(units);
+    return status;
+}
+
+static int
+s_keys_add(const s_options_t *o)
+{
+    if (!o->role)
+        return s_usage_error("%s", "keys add needs --role (unit, office, dashboard, worker "
+                                   "or admin)");
+    client_keys_entry_t made;
+    int rc = client_keys_add(o->keys, o->role, o->unit, o->name, &made);
+    if (rc == CLIENT_KEYS_EXISTS) {
+        fprintf(stderr,
+                S_NAME ": a certificate \"%s\" exists in %s already; give another --name, "
+                       "or revoke it first\n",
+                o->name && *o->name   ? o->name
+                : o->unit && *o->unit ? o->unit
+                                      : o->role,
+                o->keys);
+        return S_EXIT_ERROR;
+    }
+    if (rc == CLIENT_KEYS_NOTFOUND) {
+        fprintf(stderr,
+                S_NAME ": %s has no broker key pair; run `" S_NAME " keys init --dir %s` first\n",
+                o->keys, o->keys);
+        return S_EXIT_ERROR;
+    }
+    if (rc)
+        return s_keys_error("cannot add a certificate", o->keys, rc);
+    printf("added %s (role %s%s%s): give %s/" CLIENT_KEYS_SECRET_DIR "/%s" CLIENT_KEYS_SECRET_EXT
+           " and %s/" CLIENT_KEYS_BROKER_CERT " to that client only\n",
+           made.name, made.role, *made.unit ? ", unit " : "", made.unit, o->keys, made.name,
+           o->keys);
+    return S_EXIT_OK;
+}
+
+static int
+s_keys_revoke(const s_options_t *o, const char *name)
+{
+    client_keys_entry_t gone;
+    int rc = client_keys_revoke(o->keys, name, &gone);
+    if (rc == CLIENT_KEYS_NOTFOUND) {
+        fprintf(stderr,
+                S_NAME ": no trusted certificate \"%s\" in %s (see `" S_NAME " keys list`)\n", name,
+                o->keys);
+        return S_EXIT_ERROR;
+    }
+    if (rc)
+        return s_keys_error("cannot revoke", o->keys, rc);
+    printf("revoked %s%s%s%s: a running broker refuses its key within a second (at once "
+           "on SIGHUP)\n",
+           gone.name, *gone.public_txt ? " (key " : "", gone.public_txt,
+           *gone.public_txt ? ")" : "");
+    return S_EXIT_OK;
+}
+
+static int
+s_keys_list(const s_options_t *o)
+{
+    client_keys_entry_t *entries = NULL;
+    size_t count = 0;
+    int rc = client_keys_list(o->keys, &entries, &count);
+    if (rc == CLIENT_KEYS_NOTFOUND) {
+        fprintf(stderr,
+                S_NAME ": %s is not a key directory (no public/); make one with `" S_NAME
+                       " keys init --dir %s`\n",
+                o->keys, o->keys);
+        return S_EXIT_ERROR;
+    }
+    if (rc)
+        return s_keys_error("cannot list the certificates", o->keys, rc);
+    printf("%-20s %-10s %-14s %-40s %s\n", "NAME", "ROLE", "UNIT", "PUBLIC KEY (Z85)", "STATUS");
+    for (size_t i = 0; i < count; i++) {
+        const client_keys_entry_t *e = &entries[i];
+        printf("%-20s %-10s %-14s %-40s %s\n", e->name, *e->role ? e->role : "-",
+               *e->unit ? e->unit : "-", *e->public_txt ? e->public_txt : "-",
+               e->damaged   ? "damaged (does not parse)"
+               : e->revoked ? "revoked"
+                            : "trusted");
+    }
+    free(entries);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, S_NAME ": cannot write the list: %s\n", strerror(errno));
+        return S_EXIT_ERROR;
+    }
+    return S_EXIT_OK;
+}
+
+/* keys SUB [ARG]: `args` are the words after "keys". */
+static int
+s_cmd_keys(const s_options_t *o, int argc, char **argv)
+{
+    if (argc < 1)
+        return s_usage_error("%s", "keys wants init, add, revoke or list");
+    const char *sub = argv[0];
+    bool is_revoke = strcmp(sub, "revoke") == 0;
+    if (is_revoke && argc < 2)
+        return s_usage_error("%s", "keys revoke wants the NAME of a certificate");
+    if (argc > (is_revoke ? 2 : 1))
+        return s_usage_error("unexpected argument \"%s\"", argv[is_revoke ? 2 : 1]);
+    bool is_add = strcmp(sub, "add") == 0, is_init = strcmp(sub, "init") == 0;
+    if (!is_add && (o->role || o->unit || o->name))
+        return s_usage_error("--role, --unit and --name go with keys add, not keys %s", sub);
+    if (!is_init && o->units)
+        return s_usage_error("--units goes with keys init, not keys %s", sub);
+    if (is_init)
+        return s_keys_init(o);
+    if (is_add)
+        return s_keys_add(o);
+    if (is_revoke)
+        return s_keys_revoke(o, argv[1]);
+    if (strcmp(sub, "list") == 0)
+        return s_keys_list(o);
+    return s_usage_error("unknown keys command \"%s\" (init, add, revoke or list)", sub);
+}
+
 /* ====================================================================== main */
 
 int
@@ -280,6 +526,11 @@ main(int argc, char **argv)
         {"data", required_argument, NULL, S_OPT_DATA},
         {"from", required_argument, NULL, S_OPT_FROM},
         {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
+        {"dir", required_argument, NULL, S_OPT_DIR},
+        {"units", required_argument, NULL, S_OPT_UNITS},
+        {"role", required_argument, NULL, S_OPT_ROLE},
+        {"unit", required_argument, NULL, S_OPT_UNIT},
+        {"name", required_argument, NULL, S_OPT_NAME},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -288,12 +539,15 @@ main(int argc, char **argv)
         .data = getenv("DAJIA_DATA"),
         .from = 1,
         .timeout_ms = S_DEFAULT_TIMEOUT_MS,
+        .keys = getenv("DAJIA_KEYS"),
     };
     if (!o.broker || !*o.broker)
         o.broker = S_DEFAULT_BROKER;
     if (!o.data || !*o.data)
         o.data = S_DEFAULT_DATA;
-    bool from_given = false;
+    if (!o.keys || !*o.keys)
+        o.keys = S_DEFAULT_KEYS;
+    bool from_given = false, dir_given = false;
 
     opterr = 0;
     int c;
@@ -315,6 +569,24 @@ main(int argc, char **argv)
                 o.timeout_ms == 0)
                 return s_usage_error("--timeout wants seconds (more than 0), not \"%s\"", optarg);
             break;
+        case S_OPT_DIR:
+            if (!*optarg)
+                return s_usage_error("%s", "--dir wants a directory");
+            o.keys = optarg;
+            dir_given = true;
+            break;
+        case S_OPT_UNITS:
+            o.units = optarg;
+            break;
+        case S_OPT_ROLE:
+            o.role = optarg;
+            break;
+        case S_OPT_UNIT:
+            o.unit = optarg;
+            break;
+        case S_OPT_NAME:
+            o.name = optarg;
+            break;
         case 'h':
             s_usage(stdout);
             return S_EXIT_OK;
@@ -325,11 +597,20 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return s_usage_error("%s", "no command given (stats or dump)");
+        return s_usage_error("%s", "no command given (stats, dump or keys)");
     const char *command = argv[optind++];
+    zsys_set_logident(S_NAME);
+    if (strcmp(command, "keys") == 0) {
+        if (from_given)
+            return s_usage_error("%s", "--from goes with dump, not keys");
+        return s_cmd_keys(&o, argc - optind, argv + optind);
+    }
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
-    zsys_set_logident(S_NAME);
+    if (dir_given || o.units || o.role || o.unit || o.name)
+        return s_usage_error("--dir, --units, --role, --unit and --name go with keys, not "
+                             "%s",
+                             command);
     if (strcmp(command, "stats") == 0) {
         if (from_given)
             return s_usage_error("%s", "--from goes with dump, not stats");

@@ -328,11 +328,34 @@ s_check_repeated(s_check_t *self, const ProtobufCFieldDescriptor *field, const c
     return 0;
 }
 
+/* protobuf-c 1.4 reads an overlong encoding of field number 0 (0x80 0x00) as an unknown
+   field, and packs it again as the single byte 0x00, which no protobuf reader accepts
+   (itself included). Such an envelope would be stored as sent and break every other
+   reader of the log, so it is refused as malformed. Found by tests/fuzz/fuzz_envelope. */
+static int
+s_check_unknown(s_check_t *self, const ProtobufCMessage *msg)
+{
+    char path[S_PATH_MAX] = "the envelope";
+    for (unsigned u = 0; u < msg->n_unknown_fields; u++) {
+        if (msg->unknown_fields[u].tag != 0)
+            continue;
+        if (self->depth > 0) {
+            const s_step_t *step = &self->parents[self->depth - 1];
+            snprintf(path, sizeof path, "%s", step->name);
+        }
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MALFORMED,
+                                 "not a valid dajia event (%s holds a field numbered 0)", path);
+    }
+    return 0;
+}
+
 static int
 s_check_message(s_check_t *self, const ProtobufCMessage *msg)
 {
     const ProtobufCMessageDescriptor *desc = msg->descriptor;
     const char *base = (const char *)msg;
+    if (msg->n_unknown_fields && s_check_unknown(self, msg))
+        return -1;
     for (unsigned f = 0; f < desc->n_fields; f++) {
         const ProtobufCFieldDescriptor *field = &desc->fields[f];
         if (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {

@@ -1063,6 +1063,25 @@ s_read_message(s_reader_t *self, const ProtobufCMessageDescriptor *desc, const j
     return 0;
 }
 
+/* jansson quotes the text near a syntax error byte for byte: the quote may cut a
+   character in two, or hold bytes that are no UTF-8 at all, or control characters.
+   Each such byte becomes '?', so the message stays valid, printable UTF-8 (it is shown
+   to a person and may travel in a protobuf string). Found by tests/fuzz/fuzz_json. */
+static void
+s_printable(char *text)
+{
+    unsigned char *p = (unsigned char *)text;
+    size_t n = strlen(text);
+    for (size_t i = 0; i < n;) {
+        size_t seq = dajia_utf8_seq(p + i, n - i);
+        if (seq == 0 || (seq == 1 && (p[i] < 0x20 || p[i] == 0x7F))) {
+            p[i++] = '?';
+            continue;
+        }
+        i += seq;
+    }
+}
+
 int
 dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
                       ProtobufCMessage **out, dajia_json_error_t *err)
@@ -1077,9 +1096,13 @@ dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, 
     json_error_t jerr;
     json_t *root = json_loadb(text ? text : "", len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
+        /* jansson's column is that of the last character it read, 0 when the error
+           comes before any on its line (an empty text, a text ending in a newline):
+           then the error stands at the line's first column. */
         err->line = jerr.line > 0 ? jerr.line : 0;
-        err->column = jerr.column > 0 ? jerr.column : 0;
+        err->column = jerr.column > 0 ? jerr.column : err->line > 0 ? 1 : 0;
         snprintf(err->text, sizeof err->text, "%s", jerr.text);
+        s_printable(err->text);
         return -1;
     }
     s_reader_t reader = {.text = text, .len = len, .err = err};

@@ -352,6 +352,61 @@ test_decode_truncated_rejected(void **state)
     free(buf);
 }
 
+/* Appends `extra` to the packed envelope (or to its case report, `nested`) and decodes. */
+static int
+s_decode_with_extra(fixture_t *f, const uint8_t *extra, size_t extra_len, bool nested)
+{
+    uint8_t buf[4096];
+    size_t len;
+    if (nested) {
+        /* The body goes last, as field 10 with its length grown by extra_len. */
+        Dajia__CaseReport *body = f->env.case_report;
+        f->env.body_case = DAJIA__ENVELOPE__BODY__NOT_SET;
+        f->env.case_report = NULL;
+        len = dajia__envelope__pack(&f->env, buf);
+        size_t body_len = dajia__case_report__get_packed_size(body) + extra_len;
+        assert_true(body_len < 16384 && len + 3 + body_len < sizeof buf);
+        buf[len++] = 0x52; /* field 10, length-delimited */
+        if (body_len < 0x80) {
+            buf[len++] = (uint8_t)body_len;
+        } else {
+            buf[len++] = (uint8_t)(0x80 | (body_len & 0x7F));
+            buf[len++] = (uint8_t)(body_len >> 7);
+        }
+        len += dajia__case_report__pack(body, buf + len);
+        f->env.case_report = body;
+        f->env.body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
+    } else {
+        len = dajia__envelope__pack(&f->env, buf);
+        assert_true(len + extra_len < sizeof buf);
+    }
+    memcpy(buf + len, extra, extra_len);
+    len += extra_len;
+    Dajia__Envelope *out = NULL;
+    int rc = dajia_envelope_decode(buf, len, NULL, NOW_MS, s_known, NULL, &out, &f->verdict);
+    dajia__envelope__free_unpacked(out, NULL);
+    return rc;
+}
+
+/* Found by tests/fuzz/fuzz_envelope: protobuf-c reads 0x80 0x00 as an unknown field
+   numbered 0 and packs it back as 0x00, which nothing reads. Fields from a newer schema
+   are still accepted. */
+static void
+test_decode_field_number_zero_rejected_malformed(void **state)
+{
+    fixture_t *f = *state;
+    static const uint8_t zero[] = {0x80, 0x00, 0x01};     /* field 0, varint 1 */
+    static const uint8_t newer[] = {0x98, 0x06, 0x01};    /* field 99, varint 1 */
+    assert_int_equal(s_decode_with_extra(f, zero, sizeof zero, false), -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_MALFORMED);
+    assert_non_null(strstr(f->verdict.text, "numbered 0"));
+    assert_int_equal(s_decode_with_extra(f, zero, sizeof zero, true), -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_MALFORMED);
+    assert_non_null(strstr(f->verdict.text, "case_report"));
+    assert_int_equal(s_decode_with_extra(f, newer, sizeof newer, false), 0);
+    assert_int_equal(s_decode_with_extra(f, newer, sizeof newer, true), 0);
+}
+
 static void
 test_decode_empty_rejected_missing_event_id(void **state)
 {
@@ -1014,6 +1069,7 @@ main(void)
         T(test_decode_cap_from_limits),
         T(test_decode_random_bytes_rejected_malformed),
         T(test_decode_truncated_rejected),
+        T(test_decode_field_number_zero_rejected_malformed),
         T(test_decode_empty_rejected_missing_event_id),
         T(test_event_id_missing_rejected),
         T(test_event_id_bad_characters_rejected),

@@ -19,6 +19,7 @@
 
 #include "dajia_codec.h"
 #include "dajia_json.h"
+#include "dajia_utf8.h"
 
 #define T_0800Z 1795939200000LL /* 2026-11-29T08:00:00Z */
 #define FIXTURE_LINE_MAX 16384
@@ -734,6 +735,41 @@ test_syntax_error_has_position(void **state)
     assert_int_equal(s_parse(f, &dajia__envelope__descriptor, "{} {}"), -1);
 }
 
+/* Found by tests/fuzz/fuzz_json: jansson gives column 0 for an error before any
+   character of its line; the position must still be 1-based. */
+static void
+test_syntax_error_at_line_start_has_column_one(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(s_parse(f, &dajia__envelope__descriptor, ""), -1);
+    assert_int_equal(f->err.line, 1);
+    assert_int_equal(f->err.column, 1);
+    assert_int_equal(s_parse(f, &dajia__envelope__descriptor, "{\"unit\":\"msa\",\n"), -1);
+    assert_int_equal(f->err.line, 2);
+    assert_int_equal(f->err.column, 1);
+}
+
+/* Found by tests/fuzz/fuzz_json: jansson quotes the text near a syntax error byte for
+   byte, cutting "\xcc\x9a" in two; the error must stay valid UTF-8. */
+static void
+test_syntax_error_text_stays_utf8(void **state)
+{
+    fixture_t *f = *state;
+    static const char *const texts[] = {
+        "{\"reporter\":\"\\u738b\\u\xcc\x9a\"}", /* bad escape, then a 2-byte character */
+        "{\"reporter\":\"\xff\xfe\"}",             /* no UTF-8 at all */
+        "{\"reporter\":\"a\x01b\"}",                 /* a control character */
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        assert_int_equal(s_parse(f, &dajia__envelope__descriptor, texts[i]), -1);
+        size_t len = strlen(f->err.text);
+        assert_true(len > 0);
+        assert_int_equal(dajia_utf8_check(f->err.text, len), len);
+        for (size_t k = 0; k < len; k++)
+            assert_true((unsigned char)f->err.text[k] >= 0x20);
+    }
+}
+
 static void
 test_not_an_object_rejected(void **state)
 {
@@ -999,6 +1035,8 @@ main(void)
         T(test_unknown_key_with_escapes_located),
         T(test_duplicate_key_rejected),
         T(test_syntax_error_has_position),
+        T(test_syntax_error_at_line_start_has_column_one),
+        T(test_syntax_error_text_stays_utf8),
         T(test_not_an_object_rejected),
         T(test_text_need_not_be_terminated),
         T(test_type_errors_rejected),

@@ -1,0 +1,683 @@
+/*  broker_dispatch: delivery of the log to the workers, the feed log and publication.
+
+    One thread, one loop: poll the workers ROUTER, the control pipe and the two XPUBs
+    (whose subscription messages are read and dropped) with a timeout that ends at the
+    next heartbeat. Everything the ROUTER has ready is read as one group; the outputs of
+    the group's DONEs and TICKEDs go into the feed log, and the cursors forward, in one
+    write transaction, so under load one sync covers many answers. Only after it commits
+    are the items published and more events sent.
+*/
+#include "broker_dispatch.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "broker_batch.h"
+#include "broker_feed.h"
+#include "dajia.pb-c.h"
+#include "dajia_clock.h"
+
+#define DISPATCH_GROUP_MAX    4096          /* messages read before one write */
+#define DISPATCH_CURSOR_SAVE_MS 1000        /* cursors alone are stored this often */
+#define DISPATCH_IDENTITY_MAX 256
+#define DISPATCH_HWM          100000
+#define DISPATCH_TERM         "$TERM"
+#define DISPATCH_WAKE         "W"
+
+static const char *s_default_services[] = {"aggregate", "escalate", "circulate", NULL};
+
+/* ================================================================ state */
+
+typedef struct s_service_t s_service_t;
+
+typedef struct s_worker_t {
+    unsigned char id[DISPATCH_IDENTITY_MAX];
+    size_t id_len;
+    s_service_t *service;
+    uint64_t last_applied;       /* as the worker said in READY */
+    int64_t expires_at;          /* monotonic ms; silent past this = dead */
+    struct s_worker_t *next;
+} s_worker_t;
+
+struct s_service_t {
+    char *name;
+    uint64_t cursor;             /* durable: last DONE stored */
+    uint64_t pending;            /* cursor once the group being gathered commits */
+    s_worker_t *active;          /* NULL: no worker; the others wait as standbys */
+    uint64_t sent;               /* last seq sent to the active worker */
+    uint64_t acked;              /* last DONE seq from the active worker */
+};
+
+struct broker_dispatch_t {
+    store_t *store;
+    zsock_t *workers, *office, *public_feed;
+    zsock_t *pipe_api;           /* api thread's end */
+    zsock_t *pipe_thread;        /* dispatch thread's end */
+    char *endpoint[3];
+    pthread_t thread;
+    bool running;
+    atomic_uint_fast64_t last_log_seq;
+    atomic_bool signalled;
+
+    /* dispatch thread only */
+    s_service_t *services;
+    size_t service_count;
+    s_worker_t *worker_list;
+    unsigned window;
+    int heartbeat_ms;
+    uint64_t log_seq;            /* newest seq the thread knows of */
+    uint64_t feed_seq;           /* newest feed_seq stored */
+    broker_feed_entry_t *entries; /* the group's outputs, prepared */
+    size_t entry_count, entry_cap;
+    bool group_cursor_moved;
+    int64_t cursor_saved_ms;     /* when cursors were last stored (monotonic) */
+};
+
+/* ================================================================ helpers */
+
+static void
+s_u64_put(uint64_t value, unsigned char out[8])
+{
+    store_u64_to_key(value, out);
+}
+
+static bool
+s_frame_is(zframe_t *frame, const char *text)
+{
+    return frame && zframe_streq(frame, text);
+}
+
+static bool
+s_frame_u64(zframe_t *frame, uint64_t *value)
+{
+    if (!frame || zframe_size(frame) != 8)
+        return false;
+    *value = store_key_to_u64(zframe_data(frame));
+    return true;
+}
+
+static s_service_t *
+s_service_find(broker_dispatch_t *self, const char *name, size_t len)
+{
+    for (size_t i = 0; i < self->service_count; i++)
+        if (strlen(self->services[i].name) == len
+            && memcmp(self->services[i].name, name, len) == 0)
+            return &self->services[i];
+    return NULL;
+}
+
+static s_worker_t *
+s_worker_find(broker_dispatch_t *self, zframe_t *identity)
+{
+    for (s_worker_t *w = self->worker_list; w; w = w->next)
+        if (w->id_len == zframe_size(identity)
+            && memcmp(w->id, zframe_data(identity), w->id_len) == 0)
+            return w;
+    return NULL;
+}
+
+/* Sends [identity][command][u64] to a worker; without `value` only two frames. */
+static void
+s_send(broker_dispatch_t *self, s_worker_t *w, const char *command, const uint64_t *value)
+{
+    void *sock = zsock_resolve(self->workers);
+    unsigned char buf[8];
+    if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return;
+    zmq_send(sock, command, strlen(command), value ? ZMQ_SNDMORE : 0);
+    if (value) {
+        s_u64_put(*value, buf);
+        zmq_send(sock, buf, sizeof buf, 0);
+    }
+}
+
+/* The active worker for `service` becomes `w` (NULL: none). Delivery starts again at
+   min(cursor, what the worker has applied) + 1. */
+static void
+s_activate(s_service_t *service, s_worker_t *w)
+{
+    service->active = w;
+    if (!w)
+        return;
+    uint64_t from = service->cursor < w->last_applied ? service->cursor : w->last_applied;
+    service->sent = from;
+    service->acked = from;
+    zsys_info("dispatch: %s worker active, delivering from log_seq %" PRIu64 " (cursor %"
+              PRIu64 ", worker applied %" PRIu64 ")", service->name, from + 1,
+              service->cursor, w->last_applied);
+}
+
+static void
+s_worker_remove(broker_dispatch_t *self, s_worker_t *dead)
+{
+    s_worker_t **p = &self->worker_list;
+    while (*p && *p != dead)
+        p = &(*p)->next;
+    if (*p)
+        *p = dead->next;
+    s_service_t *service = dead->service;
+    if (service->active == dead) {
+        s_worker_t *standby = NULL;
+        for (s_worker_t *w = self->worker_list; w && !standby; w = w->next)
+            if (w->service == service)
+                standby = w;
+        s_activate(service, standby);
+        if (!standby)
+            zsys_warning("dispatch: no %s worker left; its events wait", service->name);
+    }
+    free(dead);
+}
+
+/* ================================================================ delivery */
+
+/* Sends the active workers what the log holds beyond what they were sent, up to the
+   window. One short read transaction per service. */
+static void
+s_pump(broker_dispatch_t *self)
+{
+    void *sock = zsock_resolve(self->workers);
+    for (size_t i = 0; i < self->service_count; i++) {
+        s_service_t *service = &self->services[i];
+        s_worker_t *w = service->active;
+        if (!w || service->sent >= self->log_seq
+            || service->sent - service->acked >= self->window)
+            continue;
+        store_txn_t *txn = NULL;
+        store_cursor_t *cursor = NULL;
+        int rc = store_read_begin(self->store, &txn);
+        if (rc == 0)
+            rc = store_cursor_open(txn, BROKER_TABLE_LOG, &cursor);
+        unsigned char key[8];
+        s_u64_put(service->sent + 1, key);
+        const void *k, *v;
+        size_t kl, vl;
+        if (rc == 0)
+            rc = store_cursor_seek(cursor, key, sizeof key, &k, &kl, &v, &vl);
+        while (rc == 0 && service->sent - service->acked < self->window) {
+            uint64_t seq = kl == 8 ? store_key_to_u64(k) : 0;
+            if (seq != service->sent + 1)
+                break;          /* the log has no gaps; anything else is not ours yet */
+            if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+                break;          /* its queue is full: the rest waits for its DONEs */
+            zmq_send(sock, "EVENT", 5, ZMQ_SNDMORE);
+            zmq_send(sock, v, vl, 0);
+            service->sent = seq;
+            rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
+        }
+        if (rc != 0 && rc != STORE_NOTFOUND)
+            zsys_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s",
+                       service->name, service->sent + 1, store_strerror(rc));
+        store_cursor_close(&cursor);
+        store_txn_end(&txn);
+    }
+}
+
+/* ================================================================ the group */
+
+/* Prepares the outputs in frames after `first` of `msg` as feed entries. */
+static void
+s_take_outputs(broker_dispatch_t *self, s_service_t *service, zmsg_t *msg, uint64_t log_seq)
+{
+    for (zframe_t *f = zmsg_next(msg); f; f = zmsg_next(msg)) {
+        if (self->entry_count == self->entry_cap) {
+            size_t cap = self->entry_cap ? self->entry_cap * 2 : 64;
+            broker_feed_entry_t *grown = realloc(self->entries, cap * sizeof *grown);
+            if (!grown) {
+                zsys_error("dispatch: out of memory for the outputs of %s", service->name);
+                return;
+            }
+            memset(grown + self->entry_cap, 0, (cap - self->entry_cap) * sizeof *grown);
+            self->entries = grown;
+            self->entry_cap = cap;
+        }
+        uint64_t feed_seq = self->feed_seq + self->entry_count + 1;
+        int rc = broker_feed_prepare(zframe_data(f), zframe_size(f), service->name, feed_seq,
+                                     &self->entries[self->entry_count]);
+        if (rc) {
+            zsys_warning("dispatch: %s sent an output for log_seq %" PRIu64 " that is not a "
+                         "FeedItem (%zu bytes); dropped", service->name, log_seq,
+                         zframe_size(f));
+            continue;
+        }
+        self->entry_count++;
+    }
+}
+
+static void
+s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
+{
+    s_service_t *service = w->service;
+    uint64_t seq = 0;
+    if (!s_frame_u64(zmsg_next(msg), &seq)) {
+        zsys_warning("dispatch: a DONE from %s without its log_seq; ignored", service->name);
+        return;
+    }
+    if (service->active != w)
+        return;                 /* a late answer of a worker that was replaced */
+    if (seq > service->acked)
+        service->acked = seq;
+    if (seq <= service->pending)
+        return;                 /* stored already: its outputs are in the feed */
+    if (seq != service->pending + 1) {
+        zsys_warning("dispatch: %s answered log_seq %" PRIu64 " while %" PRIu64 " is due; "
+                     "ignored", service->name, seq, service->pending + 1);
+        return;
+    }
+    s_take_outputs(self, service, msg, seq);
+    service->pending = seq;
+    self->group_cursor_moved = true;
+}
+
+static void
+s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
+{
+    zframe_t *name = zmsg_next(msg);
+    uint64_t last_applied = 0;
+    s_service_t *service = name ? s_service_find(self, (const char *)zframe_data(name),
+                                                 zframe_size(name))
+                                : NULL;
+    if (!service || zframe_size(identity) > DISPATCH_IDENTITY_MAX
+        || !s_frame_u64(zmsg_next(msg), &last_applied)) {
+        zsys_warning("dispatch: a READY for an unknown service or without its last "
+                     "applied seq; ignored");
+        return;
+    }
+    s_worker_t *old = s_worker_find(self, identity);
+    if (old)
+        s_worker_remove(self, old);
+    s_worker_t *w = calloc(1, sizeof *w);
+    if (!w) {
+        zsys_error("dispatch: out of memory for a %s worker", service->name);
+        return;
+    }
+    memcpy(w->id, zframe_data(identity), zframe_size(identity));
+    w->id_len = zframe_size(identity);
+    w->service = service;
+    w->last_applied = last_applied;
+    w->expires_at = zclock_mono() + (int64_t)self->heartbeat_ms * BROKER_DISPATCH_LIVENESS;
+    s_worker_t **tail = &self->worker_list;     /* standbys take over in arrival order */
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = w;
+    zsys_info("dispatch: %s worker registered (applied through %" PRIu64 ")%s",
+              service->name, last_applied, service->active ? "; it waits as a standby" : "");
+    if (!service->active)
+        s_activate(service, w);
+    s_send(self, w, "HEARTBEAT", &service->cursor);     /* confirms the registration */
+}
+
+/* Handles one message from the workers ROUTER. */
+static void
+s_on_message(broker_dispatch_t *self, zmsg_t *msg)
+{
+    zframe_t *identity = zmsg_first(msg);
+    zframe_t *command = zmsg_next(msg);
+    if (!command)
+        return;
+    if (s_frame_is(command, "READY")) {
+        s_on_ready(self, identity, msg);
+        return;
+    }
+    s_worker_t *w = s_worker_find(self, identity);
+    if (!w)
+        return;     /* not registered (e.g. the broker restarted): it will READY again */
+    w->expires_at = zclock_mono() + (int64_t)self->heartbeat_ms * BROKER_DISPATCH_LIVENESS;
+    if (s_frame_is(command, "DONE"))
+        s_on_done(self, w, msg);
+    else if (s_frame_is(command, "TICKED")) {
+        if (w->service->active == w)
+            s_take_outputs(self, w->service, msg, 0);
+    } else if (!s_frame_is(command, "HEARTBEAT"))
+        zsys_warning("dispatch: unknown command from a %s worker; ignored",
+                     w->service->name);
+}
+
+static int
+s_write_group(store_txn_t *txn, void *arg)
+{
+    broker_dispatch_t *self = arg;
+    for (size_t i = 0; i < self->entry_count; i++) {
+        int rc = broker_feed_put(txn, &self->entries[i]);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < self->service_count; i++) {
+        s_service_t *service = &self->services[i];
+        if (service->pending == service->cursor)
+            continue;
+        unsigned char value[8];
+        s_u64_put(service->pending, value);
+        int rc = store_put(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name),
+                           value, sizeof value, 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static void
+s_publish(broker_dispatch_t *self, const broker_feed_entry_t *e)
+{
+    void *office = zsock_resolve(self->office), *pub = zsock_resolve(self->public_feed);
+    zmq_send(office, e->topic, strlen(e->topic), ZMQ_SNDMORE);
+    zmq_send(office, e->data, e->len, 0);
+    if (e->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC) {
+        zmq_send(pub, e->topic, strlen(e->topic), ZMQ_SNDMORE);
+        zmq_send(pub, e->data, e->len, 0);
+    }
+}
+
+/* Stores the group gathered (outputs and cursors) in one transaction, then publishes.
+
+   A group without feed items only moves cursors, and those are saved lazily (at most
+   every DISPATCH_CURSOR_SAVE_MS, and when `force`): each save is a synced commit that
+   holds LMDB's write lock against the ingest writer, and a cursor behind the truth only
+   means the workers are sent again events they have applied, which they skip. Feed
+   items are never lazy: they and the cursor up to their event are stored together
+   before they are published, so a redelivered event cannot store its outputs twice. */
+static void
+s_commit_group(broker_dispatch_t *self, bool force)
+{
+    if (self->entry_count == 0 && !self->group_cursor_moved)
+        return;
+    int64_t mono = zclock_mono();
+    if (self->entry_count == 0 && !force
+        && mono - self->cursor_saved_ms < DISPATCH_CURSOR_SAVE_MS)
+        return;
+    int rc = store_write(self->store, s_write_group, self);
+    if (rc == 0)
+        self->cursor_saved_ms = mono;
+    for (size_t i = 0; i < self->service_count; i++) {
+        s_service_t *service = &self->services[i];
+        if (rc == 0) {
+            service->cursor = service->pending;
+        } else if (service->pending != service->cursor) {
+            /* Not stored: deliver again from the cursor; the worker skips what it has
+               applied and sends the same outputs again. */
+            service->pending = service->cursor;
+            if (service->active)
+                service->sent = service->acked = service->cursor;
+        }
+    }
+    if (rc == 0) {
+        for (size_t i = 0; i < self->entry_count; i++)
+            s_publish(self, &self->entries[i]);
+        self->feed_seq += self->entry_count;
+    } else {
+        zsys_error("dispatch: cannot store %zu feed items and the cursors: %s; the events "
+                   "are delivered again", self->entry_count, store_strerror(rc));
+    }
+    for (size_t i = 0; i < self->entry_count; i++)
+        broker_feed_entry_clear(&self->entries[i]);
+    self->entry_count = 0;
+    self->group_cursor_moved = false;
+}
+
+/* ================================================================ timers */
+
+static void
+s_heartbeat(broker_dispatch_t *self)
+{
+    int64_t mono = zclock_mono();
+    s_worker_t *w = self->worker_list;
+    while (w) {
+        s_worker_t *next = w->next;
+        if (mono > w->expires_at) {
+            zsys_warning("dispatch: a %s worker missed %d heartbeats: taken as dead",
+                         w->service->name, BROKER_DISPATCH_LIVENESS);
+            s_worker_remove(self, w);
+        }
+        w = next;
+    }
+    uint64_t now = (uint64_t)dajia_clock_now_ms();
+    for (w = self->worker_list; w; w = w->next) {
+        s_service_t *service = w->service;
+        s_send(self, w, "HEARTBEAT", &service->cursor);
+        /* Timers fire only for a worker that has caught up with the log: a tick ahead of
+           the events still in flight could fire a timer those events would have
+           stopped. */
+        if (service->active == w && service->acked == service->sent
+            && service->sent >= self->log_seq)
+            s_send(self, w, "TICK", &now);
+    }
+}
+
+/* ================================================================ the thread */
+
+static void
+s_drain_subscriptions(zsock_t *xpub)
+{
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    while (zmq_msg_recv(&msg, zsock_resolve(xpub), ZMQ_DONTWAIT) >= 0)
+        ;
+    zmq_msg_close(&msg);
+}
+
+/* Reads the control pipe; returns true on $TERM. */
+static bool
+s_on_pipe(broker_dispatch_t *self)
+{
+    bool term = false;
+    char buf[16];
+    int n;
+    while ((n = zmq_recv(zsock_resolve(self->pipe_thread), buf, sizeof buf, ZMQ_DONTWAIT))
+           >= 0)
+        if ((size_t)n == strlen(DISPATCH_TERM) && memcmp(buf, DISPATCH_TERM, (size_t)n) == 0)
+            term = true;
+    atomic_store(&self->signalled, false);
+    uint64_t seq = atomic_load(&self->last_log_seq);
+    if (seq > self->log_seq)
+        self->log_seq = seq;
+    return term;
+}
+
+static void *
+s_run(void *arg)
+{
+    broker_dispatch_t *self = arg;
+    int64_t next_beat = zclock_mono() + self->heartbeat_ms;
+    bool term = false;
+    while (!term) {
+        zmq_pollitem_t items[] = {
+            {zsock_resolve(self->pipe_thread), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve(self->workers), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve(self->office), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve(self->public_feed), 0, ZMQ_POLLIN, 0},
+        };
+        int64_t wait = next_beat - zclock_mono();
+        int rc = zmq_poll(items, 4, wait > 0 ? wait : 0);
+        if (rc < 0 && zmq_errno() != EINTR) {
+            zsys_error("dispatch: poll failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
+            term = s_on_pipe(self);
+        if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
+            for (int n = 0; n < DISPATCH_GROUP_MAX; n++) {
+                if (!(zsock_events(self->workers) & ZMQ_POLLIN))
+                    break;
+                zmsg_t *msg = zmsg_recv(self->workers);
+                if (!msg)
+                    break;
+                s_on_message(self, msg);
+                zmsg_destroy(&msg);
+            }
+            s_commit_group(self, false);
+        }
+        if (rc > 0 && (items[2].revents & ZMQ_POLLIN))
+            s_drain_subscriptions(self->office);
+        if (rc > 0 && (items[3].revents & ZMQ_POLLIN))
+            s_drain_subscriptions(self->public_feed);
+        if (zclock_mono() >= next_beat) {
+            s_commit_group(self, false);
+            s_heartbeat(self);
+            next_beat = zclock_mono() + self->heartbeat_ms;
+        }
+        s_pump(self);
+    }
+    s_commit_group(self, true);     /* the cursors, as far as they got */
+    return NULL;
+}
+
+/* ================================================================ lifecycle */
+
+static int
+s_bind(zsock_t *sock, const char *endpoint, char **bound, const char *what, char *err,
+       size_t errlen)
+{
+    if (zsock_bind(sock, "%s", endpoint) < 0) {
+        snprintf(err, errlen, "cannot listen for %s on %s: %s", what, endpoint,
+                 zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    *bound = zsock_last_endpoint(sock);
+    if (!*bound || strncmp(endpoint, "inproc://", 9) == 0) {
+        free(*bound);
+        *bound = strdup(endpoint);
+    }
+    return *bound ? 0 : -1;
+}
+
+static int
+s_load_cursors(broker_dispatch_t *self)
+{
+    store_txn_t *txn = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < self->service_count && rc == 0; i++) {
+        s_service_t *service = &self->services[i];
+        const void *v;
+        size_t vl;
+        rc = store_get(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), &v,
+                       &vl);
+        if (rc == 0 && vl == 8)
+            service->cursor = service->pending = store_key_to_u64(v);
+        else if (rc == STORE_NOTFOUND)
+            rc = 0;
+    }
+    if (rc == 0)
+        rc = broker_feed_last_seq(txn, &self->feed_seq);
+    store_txn_end(&txn);
+    return rc;
+}
+
+int
+broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out,
+                      char *err, size_t errlen)
+{
+    broker_dispatch_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    self->store = opts->store;
+    self->log_seq = opts->last_log_seq;
+    atomic_init(&self->last_log_seq, opts->last_log_seq);
+    atomic_init(&self->signalled, false);
+    self->window = opts->window ? opts->window : BROKER_DISPATCH_WINDOW;
+    self->heartbeat_ms = opts->heartbeat_ms > 0 ? opts->heartbeat_ms
+                                                : BROKER_DISPATCH_HEARTBEAT_MS;
+    const char *const *names = opts->services ? opts->services : s_default_services;
+    while (names[self->service_count])
+        self->service_count++;
+    self->services = calloc(self->service_count ? self->service_count : 1,
+                            sizeof *self->services);
+    if (!self->services)
+        goto nomem;
+    for (size_t i = 0; i < self->service_count; i++)
+        if (!(self->services[i].name = strdup(names[i])))
+            goto nomem;
+    int rc = s_load_cursors(self);
+    if (rc) {
+        snprintf(err, errlen, "cannot read the cursors and the feed: %s", store_strerror(rc));
+        goto fail;
+    }
+
+    self->workers = zsock_new(ZMQ_ROUTER);
+    self->office = zsock_new(ZMQ_XPUB);
+    self->public_feed = zsock_new(ZMQ_XPUB);
+    if (!self->workers || !self->office || !self->public_feed)
+        goto nomem;
+    zsock_set_sndhwm(self->workers, DISPATCH_HWM);
+    zsock_set_rcvhwm(self->workers, DISPATCH_HWM);
+    zsock_set_sndhwm(self->office, DISPATCH_HWM);
+    zsock_set_sndhwm(self->public_feed, DISPATCH_HWM);
+    zsock_set_linger(self->workers, 0);
+    if (s_bind(self->workers, opts->workers, &self->endpoint[BROKER_DISPATCH_WORKERS],
+               "the workers", err, errlen)
+        || s_bind(self->office, opts->office, &self->endpoint[BROKER_DISPATCH_OFFICE],
+                  "the office feed", err, errlen)
+        || s_bind(self->public_feed, opts->public_feed,
+                  &self->endpoint[BROKER_DISPATCH_PUBLIC], "the public feed", err, errlen))
+        goto fail;
+    self->pipe_thread = zsys_create_pipe(&self->pipe_api);
+    if (!self->pipe_thread)
+        goto nomem;
+    rc = pthread_create(&self->thread, NULL, s_run, self);
+    if (rc) {
+        snprintf(err, errlen, "cannot start the dispatch thread: %s", strerror(rc));
+        goto fail;
+    }
+    self->running = true;
+    zsys_info("dispatch: workers on %s, office feed on %s, public feed on %s; feed holds %"
+              PRIu64 " items", self->endpoint[0], self->endpoint[1], self->endpoint[2],
+              self->feed_seq);
+    *out = self;
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory (or out of sockets) starting the dispatcher");
+fail:
+    broker_dispatch_destroy(&self);
+    return -1;
+}
+
+void
+broker_dispatch_notify(broker_dispatch_t *self, uint64_t last_log_seq)
+{
+    atomic_store(&self->last_log_seq, last_log_seq);
+    if (!atomic_exchange(&self->signalled, true))
+        zmq_send(zsock_resolve(self->pipe_api), DISPATCH_WAKE, 1, ZMQ_DONTWAIT);
+}
+
+const char *
+broker_dispatch_endpoint(broker_dispatch_t *self, broker_dispatch_socket_t which)
+{
+    return self->endpoint[which];
+}
+
+void
+broker_dispatch_destroy(broker_dispatch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    broker_dispatch_t *self = *self_p;
+    if (self->running) {
+        zstr_send(self->pipe_api, DISPATCH_TERM);
+        pthread_join(self->thread, NULL);
+    }
+    zsock_destroy(&self->workers);
+    zsock_destroy(&self->office);
+    zsock_destroy(&self->public_feed);
+    zsock_destroy(&self->pipe_api);
+    zsock_destroy(&self->pipe_thread);
+    for (size_t i = 0; i < 3; i++)
+        free(self->endpoint[i]);
+    while (self->worker_list) {
+        s_worker_t *next = self->worker_list->next;
+        free(self->worker_list);
+        self->worker_list = next;
+    }
+    for (size_t i = 0; i < self->service_count; i++)
+        free(self->services[i].name);
+    free(self->services);
+    for (size_t i = 0; i < self->entry_cap; i++)
+        broker_feed_entry_clear(&self->entries[i]);
+    free(self->entries);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,72 @@
+/*  broker_dispatch: hands the stored events to the workers and publishes what they make.
+
+    A thread of its own with its own sockets: the workers ROUTER and the office and public
+    XPUBs. It reads the log with read transactions, delivers each service's events in log
+    order to that service's active worker (a window of them in flight), and when workers
+    answer DONE or TICKED it stores their outputs in the feed log and advances the
+    service's durable cursor in one transaction, then publishes the items. See
+    workers/worker_shell.h for the frames.
+
+    Cursor table "cursor": key the service name, value the last log_seq whose DONE was
+    stored (8 bytes big-endian), advanced contiguously. After a restart, or when a worker
+    dies (3 missed heartbeats) and a standby takes over, delivery starts again at
+    min(cursor, the worker's last applied) + 1: events are delivered at least once and the
+    worker applies each once (guarantee 4). A DONE for a seq at or below the cursor is
+    counted but its outputs are already stored and are dropped.
+
+    Threads: broker_dispatch_start, _notify and _destroy must be called from one thread
+    (the api thread); everything else runs in the dispatch thread.
+*/
+#ifndef BROKER_DISPATCH_H
+#define BROKER_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+#define BROKER_CURSOR_TABLE          "cursor"
+#define BROKER_DISPATCH_WINDOW       1024    /* events in flight per worker */
+#define BROKER_DISPATCH_HEARTBEAT_MS 1000
+#define BROKER_DISPATCH_LIVENESS     3       /* heartbeats missed before a worker is dead */
+
+typedef struct broker_dispatch_t broker_dispatch_t;
+
+typedef struct {
+    store_t *store;               /* the broker's store; borrowed, outlives the dispatcher */
+    uint64_t last_log_seq;        /* newest log_seq when the dispatcher starts */
+    const char *workers;          /* endpoint to bind for the workers (ROUTER) */
+    const char *office;           /* endpoint to bind for the office feed (XPUB) */
+    const char *public_feed;      /* endpoint to bind for the public feed (XPUB) */
+    const char *const *services;  /* NULL-terminated names; NULL: the three services */
+    unsigned window;              /* 0: BROKER_DISPATCH_WINDOW */
+    int heartbeat_ms;             /* 0: BROKER_DISPATCH_HEARTBEAT_MS */
+} broker_dispatch_options_t;
+
+typedef enum {
+    BROKER_DISPATCH_WORKERS,
+    BROKER_DISPATCH_OFFICE,
+    BROKER_DISPATCH_PUBLIC,
+} broker_dispatch_socket_t;
+
+/* Reads the cursors, binds the three endpoints and starts the thread. Returns 0 and
+   sets *out, or -1 with a sentence in `err`. `opts` is borrowed for the call. */
+int
+    broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out,
+                          char *err, size_t errlen);
+
+/* Tells the dispatcher the log now holds events up to `last_log_seq` (call after each
+   committed batch). Cheap: one atomic store, and a wake-up only when none is pending. */
+void
+    broker_dispatch_notify(broker_dispatch_t *self, uint64_t last_log_seq);
+
+/* The endpoint actually bound (real port for tcp://...:*). Owned by the dispatcher. */
+const char *
+    broker_dispatch_endpoint(broker_dispatch_t *self, broker_dispatch_socket_t which);
+
+/* Stops the thread (outputs already received are stored first) and closes its sockets.
+   Accepts NULL and sets *self_p to NULL. */
+void
+    broker_dispatch_destroy(broker_dispatch_t **self_p);
+
+#endif

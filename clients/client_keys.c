@@ -1,0 +1,943 @@
+/*  client_keys: the CURVE key directory (`dajia-ctl keys`) and a client's own key.
+
+    Certificates are read here with zconfig rather than zcert_load(): zcert_load()
+    passes each metadata value to zcert_set_meta() as a printf format, so a '%' in a
+    hand-edited file is undefined behaviour, and it quietly yields an all-zero key for a
+    malformed one. This reader bounds the file, checks every field and says what is wrong.
+    The files it writes are ordinary zcert files all the same.
+*/
+#include "client_keys.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_args.h"
+
+#define S_DIR_MODE 0700
+#define S_SECRET_MODE 0600
+#define S_PUBLIC_MODE 0644  /* inside a 0700 directory all the same */
+#define S_CERT_MAX 16384    /* a certificate is a few hundred bytes */
+#define S_KEY_LEN 32        /* binary CURVE key */
+#define S_Z85_LEN 40        /* its Z85 text */
+#define S_REVOKED_TRIES 100 /* suffixes tried when a revoked name is taken */
+#define S_BROKER_NAME "broker"
+#define S_MONITOR_EVENTS                                                                           \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |                             \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+
+/* The worker services of this build, one certificate each. */
+static const char *const s_services[] = {"aggregate", "escalate", "circulate"};
+#define S_SERVICES (sizeof s_services / sizeof s_services[0])
+
+static const char *const s_roles[] = {"unit", "office", "dashboard", "worker", "admin"};
+#define S_ROLES (sizeof s_roles / sizeof s_roles[0])
+
+/* A certificate file as read. */
+typedef struct {
+    char name[CLIENT_KEYS_NAME_MAX + 1];
+    char role[CLIENT_KEYS_ROLE_MAX];
+    char unit[CLIENT_KEYS_NAME_MAX + 1];
+    char public_txt[CLIENT_KEYS_KEY_TXT];
+    char secret_txt[CLIENT_KEYS_KEY_TXT]; /* "" in a public certificate */
+} s_cert_t;
+
+/* ====================================================================== names */
+
+bool
+client_keys_role_ok(const char *role)
+{
+    for (size_t i = 0; role && i < S_ROLES; i++)
+        if (strcmp(role, s_roles[i]) == 0)
+            return true;
+    return false;
+}
+
+bool
+client_keys_name_ok(const char *name)
+{
+    return client_unit_ok(name) && name[0] != '.' && strcmp(name, S_BROKER_NAME) != 0;
+}
+
+/* A unit code becomes a certificate name, so it must be both. */
+static bool
+s_unit_ok(const char *unit)
+{
+    return client_unit_ok(unit) && unit[0] != '.';
+}
+
+const char *
+client_keys_strerror(int rc)
+{
+    switch (rc) {
+    case 0:
+        return "success";
+    case CLIENT_KEYS_EXISTS:
+        return "a certificate of that name exists already";
+    case CLIENT_KEYS_NOTFOUND:
+        return "no such certificate";
+    case CLIENT_KEYS_BADROLE:
+        return "not a role (unit, office, dashboard, worker or admin)";
+    case CLIENT_KEYS_NOUNIT:
+        return "the unit role needs a unit code";
+    case CLIENT_KEYS_BADUNIT:
+        return "not a unit code, or a unit code for a role other than unit";
+    case CLIENT_KEYS_BADNAME:
+        return "not a certificate name (1 to 64 of A-Z a-z 0-9 . _ -, not starting with "
+               "'.', not \"broker\")";
+    case CLIENT_KEYS_BADCERT:
+        return "not a valid certificate file";
+    case CLIENT_KEYS_BADMODE:
+        return "the secret file is readable by others (chmod 600 it)";
+    case CLIENT_KEYS_NOCURVE:
+        return "this libzmq was built without CURVE security";
+    case CLIENT_KEYS_REFUSED:
+        return "the broker refused this key (unknown, revoked, or its role may not use "
+               "this endpoint)";
+    case CLIENT_KEYS_HANDSHAKE:
+        return "the security handshake failed (is the broker key right?)";
+    case CLIENT_KEYS_NOSECRET:
+        return "the certificate holds no secret key";
+    case -ETIMEDOUT:
+        return "no answer from the broker (is it running, with this broker key?)";
+    default:
+        return rc < 0 ? strerror(-rc) : "unknown error";
+    }
+}
+
+/* ====================================================================== paths */
+
+/* buf = dir/sub/name+ext, any of sub and name may be NULL. */
+static int
+s_path(char *buf, size_t size, const char *dir, const char *sub, const char *name, const char *ext)
+{
+    int n = snprintf(buf, size, "%s%s%s%s%s%s", dir, sub ? "/" : "", sub ? sub : "",
+                     name ? "/" : "", name ? name : "", ext ? ext : "");
+    return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static bool
+s_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Creates `path` 0700 when missing (the parents must exist). */
+static int
+s_mkdir(const char *path)
+{
+    if (mkdir(path, S_DIR_MODE) != 0 && errno != EEXIST)
+        return -errno;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -errno;
+    return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+static int
+s_fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+/* ====================================================================== reading */
+
+static bool
+s_z85_ok(const char *txt)
+{
+    uint8_t bin[S_KEY_LEN];
+    if (!txt || strlen(txt) != S_Z85_LEN || !zmq_z85_decode(bin, txt))
+        return false;
+    for (size_t i = 0; i < S_KEY_LEN; i++)
+        if (bin[i])
+            return true;
+    return false; /* what zcert makes without CURVE: no key at all */
+}
+
+static int
+s_copy(char *dst, size_t size, const char *src)
+{
+    size_t len = src ? strlen(src) : 0;
+    if (len >= size)
+        return -1;
+    memcpy(dst, src ? src : "", len + 1);
+    return 0;
+}
+
+/* Reads the whole file at `path` (at most S_CERT_MAX bytes) into a new string, and
+   its mode into *mode. */
+static int
+s_slurp(const char *path, char **out, mode_t *mode)
+{
+    int rc = 0;
+    char *text = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? CLIENT_KEYS_NOTFOUND : -errno;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > S_CERT_MAX) {
+        rc = CLIENT_KEYS_BADCERT;
+        goto out;
+    }
+    *mode = st.st_mode;
+    text = malloc((size_t)st.st_size + 1);
+    if (!text) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    size_t have = 0;
+    while (have < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + have, (size_t)st.st_size - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -errno : CLIENT_KEYS_BADCERT; /* shrank while we read */
+            goto out;
+        }
+        have += (size_t)n;
+    }
+    text[have] = 0;
+    if (strlen(text) != have)
+        rc = CLIENT_KEYS_BADCERT; /* a NUL inside: not a text file */
+out:
+    close(fd);
+    if (rc == 0)
+        *out = text;
+    else
+        free(text);
+    return rc;
+}
+
+/* Parses the certificate at `path`. With `secret`, the file must hold the secret key
+   too (and be private). Client metadata is checked when present; `client` requires it. */
+static int
+s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert)
+{
+    char *text = NULL;
+    mode_t mode = 0;
+    int rc = s_slurp(path, &text, &mode);
+    if (rc)
+        return rc;
+    memset(cert, 0, sizeof *cert);
+    zconfig_t *root = zconfig_str_load(text);
+    memset(text, 0, strlen(text)); /* it may hold a secret key */
+    free(text);
+    if (!root)
+        return CLIENT_KEYS_BADCERT;
+    const char *pub = zconfig_get(root, "curve/public-key", NULL);
+    const char *sec = zconfig_get(root, "curve/secret-key", NULL);
+    const char *name = zconfig_get(root, "metadata/name", NULL);
+    const char *role = zconfig_get(root, "metadata/role", NULL);
+    const char *unit = zconfig_get(root, "metadata/unit", NULL);
+    rc = CLIENT_KEYS_BADCERT;
+    if (!s_z85_ok(pub) || s_copy(cert->public_txt, sizeof cert->public_txt, pub))
+        goto out;
+    if (secret) {
+        if (!sec || !*sec) {
+            rc = CLIENT_KEYS_NOSECRET;
+            goto out;
+        }
+        if (!s_z85_ok(sec) || s_copy(cert->secret_txt, sizeof cert->secret_txt, sec))
+            goto out;
+        if (mode & 077) {
+            rc = CLIENT_KEYS_BADMODE;
+            goto out;
+        }
+    }
+    if (client || role) {
+        if (!client_keys_role_ok(role) || !name || !client_keys_name_ok(name))
+            goto out;
+        bool is_unit = strcmp(role, "unit") == 0;
+        if (is_unit ? !s_unit_ok(unit) : (unit && *unit))
+            goto out;
+        s_copy(cert->name, sizeof cert->name, name);
+        s_copy(cert->role, sizeof cert->role, role);
+        s_copy(cert->unit, sizeof cert->unit, is_unit ? unit : "");
+    } else if (name)
+        s_copy(cert->name, sizeof cert->name, name);
+    rc = 0;
+out:
+    zconfig_destroy(&root);
+    if (rc)
+        memset(cert->secret_txt, 0, sizeof cert->secret_txt);
+    return rc;
+}
+
+/* ====================================================================== writing */
+
+/* The ZPL text of `cert`, with its secret key when `secret`. Caller frees. */
+static char *
+s_cert_text(const s_cert_t *cert, bool secret)
+{
+    zconfig_t *root = zconfig_new("root", NULL);
+    if (!root)
+        return NULL;
+    if (secret) {
+        zconfig_set_comment(root, "   ZeroMQ CURVE **Secret** Certificate (dajia)");
+        zconfig_set_comment(root, "   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change "
+                                  "its permissions.");
+    } else {
+        zconfig_set_comment(root, "   ZeroMQ CURVE Public Certificate (dajia)");
+        zconfig_set_comment(root, "   The broker admits this key while the file is in "
+                                  "its public/ directory.");
+    }
+    zconfig_put(root, "metadata/name", cert->name);
+    if (*cert->role)
+        zconfig_put(root, "metadata/role", cert->role);
+    if (*cert->unit)
+        zconfig_put(root, "metadata/unit", cert->unit);
+    zconfig_put(root, "curve/public-key", cert->public_txt);
+    if (secret)
+        zconfig_put(root, "curve/secret-key", cert->secret_txt);
+    char *text = zconfig_str_save(root);
+    zconfig_destroy(&root);
+    return text;
+}
+
+static int
+s_write_all(int fd, const char *text, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, text, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        text += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes `text` as `dir`/`file` with `mode`, never replacing an existing file: into
+   a temporary name first, synced, then linked into place (link fails on an existing
+   target, where rename would replace it). Returns 0, CLIENT_KEYS_EXISTS or -errno. */
+static int
+s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
+{
+    char tmp[PATH_MAX], path[PATH_MAX];
+    int rc = s_path(path, sizeof path, dir, NULL, file, NULL);
+    if (rc == 0) {
+        int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, file);
+        rc = n < 0 || (size_t)n >= sizeof tmp ? -ENAMETOOLONG : 0;
+    }
+    if (rc)
+        return rc;
+    unlink(tmp); /* left by a crash; the name is ours */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -errno;
+    rc = s_write_all(fd, text, strlen(text));
+    if (rc == 0 && fchmod(fd, mode) != 0) /* the umask may have taken bits we want */
+        rc = -errno;
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && link(tmp, path) != 0)
+        rc = errno == EEXIST ? CLIENT_KEYS_EXISTS : -errno;
+    unlink(tmp);
+    if (rc == 0)
+        rc = s_fsync_dir(dir);
+    return rc;
+}
+
+/* A fresh key pair into `cert`. */
+static int
+s_keypair(s_cert_t *cert)
+{
+    if (!zsys_has_curve() || zmq_curve_keypair(cert->public_txt, cert->secret_txt) != 0)
+        return CLIENT_KEYS_NOCURVE;
+    return 0;
+}
+
+/* Makes a client certificate: its secret file first, then the public one the broker
+   trusts (so the broker never trusts a key whose owner cannot have it). */
+static int
+s_make_client(const char *dir, const char *name, const char *role, const char *unit,
+              client_keys_entry_t *out)
+{
+    char secret_dir[PATH_MAX], public_dir[PATH_MAX], file[CLIENT_KEYS_NAME_MAX + 32];
+    s_cert_t cert = {0};
+    char *pub_text = NULL, *sec_text = NULL;
+    int rc = s_path(secret_dir, sizeof secret_dir, dir, CLIENT_KEYS_SECRET_DIR, NULL, NULL);
+    if (rc == 0)
+        rc = s_path(public_dir, sizeof public_dir, dir, CLIENT_KEYS_PUBLIC_DIR, NULL, NULL);
+    if (rc == 0)
+        rc = s_keypair(&cert);
+    if (rc)
+        goto out;
+    s_copy(cert.name, sizeof cert.name, name);
+    s_copy(cert.role, sizeof cert.role, role);
+    s_copy(cert.unit, sizeof cert.unit, unit ? unit : "");
+    pub_text = s_cert_text(&cert, false);
+    sec_text = s_cert_text(&cert, true);
+    if (!pub_text || !sec_text) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    snprintf(file, sizeof file, "%s" CLIENT_KEYS_SECRET_EXT, name);
+    rc = s_write_new(secret_dir, file, sec_text, S_SECRET_MODE);
+    if (rc)
+        goto out;
+    snprintf(file, sizeof file, "%s" CLIENT_KEYS_CERT_EXT, name);
+    rc = s_write_new(public_dir, file, pub_text, S_PUBLIC_MODE);
+    if (rc) {
+        /* Take back the secret of a key nobody will trust. */
+        char path[PATH_MAX];
+        if (s_path(path, sizeof path, secret_dir, NULL, name, CLIENT_KEYS_SECRET_EXT) == 0)
+            unlink(path);
+        goto out;
+    }
+    if (out) {
+        memset(out, 0, sizeof *out);
+        s_copy(out->name, sizeof out->name, cert.name);
+        s_copy(out->role, sizeof out->role, cert.role);
+        s_copy(out->unit, sizeof out->unit, cert.unit);
+        s_copy(out->public_txt, sizeof out->public_txt, cert.public_txt);
+    }
+out:
+    free(pub_text);
+    if (sec_text) {
+        memset(sec_text, 0, strlen(sec_text)); /* it held a secret key */
+        free(sec_text);
+    }
+    memset(cert.secret_txt, 0, sizeof cert.secret_txt);
+    return rc;
+}
+
+/* Does a certificate `name` exist in `dir` (trusted, or its secret file)? */
+static int
+s_client_exists(const char *dir, const char *name, bool *exists)
+{
+    char pub[PATH_MAX], sec[PATH_MAX];
+    int rc = s_path(pub, sizeof pub, dir, CLIENT_KEYS_PUBLIC_DIR, name, CLIENT_KEYS_CERT_EXT);
+    if (rc == 0)
+        rc = s_path(sec, sizeof sec, dir, CLIENT_KEYS_SECRET_DIR, name, CLIENT_KEYS_SECRET_EXT);
+    if (rc == 0)
+        *exists = s_exists(pub) || s_exists(sec);
+    return rc;
+}
+
+/* Creates the three subdirectories of `dir` (which exists). */
+static int
+s_make_subdirs(const char *dir)
+{
+    static const char *const subs[] = {CLIENT_KEYS_PUBLIC_DIR, CLIENT_KEYS_SECRET_DIR,
+                                       CLIENT_KEYS_REVOKED_DIR};
+    char path[PATH_MAX];
+    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+        int rc = s_path(path, sizeof path, dir, subs[i], NULL, NULL);
+        if (rc == 0)
+            rc = s_mkdir(path);
+        if (rc == 0 && chmod(path, S_DIR_MODE) != 0)
+            rc = -errno;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ====================================================================== init, add */
+
+/* The names init makes, in order: units, then the fixed ones. Caller frees the list
+   and the strings it owns (the worker names), via s_plan_free. */
+typedef struct {
+    char name[CLIENT_KEYS_NAME_MAX + 1];
+    const char *role;
+    const char *unit;
+} s_plan_t;
+
+static int
+s_plan(const char *const *units, size_t count, s_plan_t **out, size_t *n_out)
+{
+    size_t n = count + 3 + S_SERVICES;
+    s_plan_t *plan = calloc(n, sizeof *plan);
+    if (!plan)
+        return -ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < count; i++, k++) {
+        if (!s_unit_ok(units[i]) || !client_keys_name_ok(units[i])) {
+            free(plan);
+            return CLIENT_KEYS_BADUNIT;
+        }
+        s_copy(plan[k].name, sizeof plan[k].name, units[i]);
+        plan[k].role = "unit";
+        plan[k].unit = units[i];
+    }
+    s_copy(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_OFFICE_NAME);
+    plan[k++].role = "office";
+    s_copy(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_DASHBOARD_NAME);
+    plan[k++].role = "dashboard";
+    s_copy(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_ADMIN_NAME);
+    plan[k++].role = "admin";
+    for (size_t i = 0; i < S_SERVICES; i++, k++) {
+        snprintf(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_WORKER_PREFIX "%s", s_services[i]);
+        plan[k].role = "worker";
+    }
+    /* A repeated code, or a unit named like a fixed certificate. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (strcmp(plan[i].name, plan[j].name) == 0) {
+                free(plan);
+                return CLIENT_KEYS_EXISTS;
+            }
+    *out = plan;
+    *n_out = n;
+    return 0;
+}
+
+int
+client_keys_init(const char *dir, const char *const *units, size_t count)
+{
+    if (!dir || !*dir || (count && !units))
+        return -EINVAL;
+    s_plan_t *plan = NULL;
+    size_t n = 0;
+    char path[PATH_MAX];
+    s_cert_t broker = {0};
+    char *pub_text = NULL, *sec_text = NULL;
+    int rc = s_plan(units, count, &plan, &n);
+    if (rc)
+        return rc;
+    /* Refuse before writing anything. */
+    rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_SECRET, NULL);
+    if (rc == 0 && s_exists(path))
+        rc = CLIENT_KEYS_EXISTS;
+    if (rc == 0)
+        rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_CERT, NULL);
+    if (rc == 0 && s_exists(path))
+        rc = CLIENT_KEYS_EXISTS;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        bool exists = false;
+        rc = s_client_exists(dir, plan[i].name, &exists);
+        if (rc == 0 && exists)
+            rc = CLIENT_KEYS_EXISTS;
+    }
+    if (rc == 0)
+        rc = s_keypair(&broker);
+    if (rc)
+        goto out;
+    rc = client_mkdir_p(dir, S_DIR_MODE);
+    if (rc == 0 && chmod(dir, S_DIR_MODE) != 0)
+        rc = -errno;
+    if (rc == 0)
+        rc = s_make_subdirs(dir);
+    if (rc)
+        goto out;
+
+    s_copy(broker.name, sizeof broker.name, S_BROKER_NAME);
+    pub_text = s_cert_text(&broker, false);
+    sec_text = s_cert_text(&broker, true);
+    if (!pub_text || !sec_text) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = s_write_new(dir, CLIENT_KEYS_BROKER_SECRET, sec_text, S_SECRET_MODE);
+    if (rc == 0)
+        rc = s_write_new(dir, CLIENT_KEYS_BROKER_CERT, pub_text, S_PUBLIC_MODE);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = s_make_client(dir, plan[i].name, plan[i].role, plan[i].unit, NULL);
+out:
+    free(plan);
+    free(pub_text);
+    if (sec_text) {
+        memset(sec_text, 0, strlen(sec_text));
+        free(sec_text);
+    }
+    memset(broker.secret_txt, 0, sizeof broker.secret_txt);
+    return rc;
+}
+
+int
+client_keys_add(const char *dir, const char *role, const char *unit, const char *name,
+                client_keys_entry_t *out)
+{
+    if (!dir || !*dir)
+        return -EINVAL;
+    if (!client_keys_role_ok(role))
+        return CLIENT_KEYS_BADROLE;
+    bool is_unit = strcmp(role, "unit") == 0;
+    if (is_unit && (!unit || !*unit))
+        return CLIENT_KEYS_NOUNIT;
+    if (is_unit ? !s_unit_ok(unit) : (unit && *unit))
+        return CLIENT_KEYS_BADUNIT;
+    if (!name || !*name)
+        name = is_unit ? unit : role;
+    if (!client_keys_name_ok(name))
+        return CLIENT_KEYS_BADNAME;
+    char path[PATH_MAX];
+    int rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_SECRET, NULL);
+    if (rc)
+        return rc;
+    if (!s_exists(path))
+        return CLIENT_KEYS_NOTFOUND;
+    bool exists = false;
+    rc = s_client_exists(dir, name, &exists);
+    if (rc)
+        return rc;
+    if (exists)
+        return CLIENT_KEYS_EXISTS;
+    rc = s_make_subdirs(dir); /* a directory restored without its empty ones */
+    if (rc)
+        return rc;
+    return s_make_client(dir, name, role, is_unit ? unit : NULL, out);
+}
+
+/* ====================================================================== revoke */
+
+/* The first 4 bytes of a Z85 key in hex: a short id for the revoked file's name. */
+static void
+s_key_id(const char *public_txt, char id[9])
+{
+    uint8_t bin[S_KEY_LEN];
+    if (s_z85_ok(public_txt) && zmq_z85_decode(bin, public_txt))
+        snprintf(id, 9, "%02x%02x%02x%02x", bin[0], bin[1], bin[2], bin[3]);
+    else
+        snprintf(id, 9, "%08lx", (unsigned long)time(NULL) & 0xffffffffUL);
+}
+
+int
+client_keys_revoke(const char *dir, const char *name, client_keys_entry_t *out)
+{
+    if (!dir || !*dir)
+        return -EINVAL;
+    if (!client_keys_name_ok(name))
+        return CLIENT_KEYS_BADNAME;
+    char pub[PATH_MAX], sec[PATH_MAX], revoked_dir[PATH_MAX], public_dir[PATH_MAX];
+    char target[PATH_MAX];
+    int rc = s_path(pub, sizeof pub, dir, CLIENT_KEYS_PUBLIC_DIR, name, CLIENT_KEYS_CERT_EXT);
+    if (rc == 0)
+        rc = s_path(sec, sizeof sec, dir, CLIENT_KEYS_SECRET_DIR, name, CLIENT_KEYS_SECRET_EXT);
+    if (rc == 0)
+        rc = s_path(revoked_dir, sizeof revoked_dir, dir, CLIENT_KEYS_REVOKED_DIR, NULL, NULL);
+    if (rc == 0)
+        rc = s_path(public_dir, sizeof public_dir, dir, CLIENT_KEYS_PUBLIC_DIR, NULL, NULL);
+    if (rc)
+        return rc;
+    if (!s_exists(pub))
+        return CLIENT_KEYS_NOTFOUND;
+    s_cert_t cert = {0};
+    bool damaged = s_cert_read(pub, false, true, &cert) != 0;
+    char id[9];
+    s_key_id(cert.public_txt, id);
+    rc = s_mkdir(revoked_dir);
+    if (rc)
+        return rc;
+    /* link + unlink rather than rename: never replace an earlier revoked file. */
+    rc = CLIENT_KEYS_EXISTS;
+    for (int i = 1; i <= S_REVOKED_TRIES && rc == CLIENT_KEYS_EXISTS; i++) {
+        int n = i == 1 ? snprintf(target, sizeof target, "%s/%s-%s%s", revoked_dir, name, id,
+                                  CLIENT_KEYS_CERT_EXT)
+                       : snprintf(target, sizeof target, "%s/%s-%s-%d%s", revoked_dir, name, id, i,
+                                  CLIENT_KEYS_CERT_EXT);
+        if (n < 0 || (size_t)n >= sizeof target)
+            return -ENAMETOOLONG;
+        rc = link(pub, target) == 0 ? 0 : errno == EEXIST ? CLIENT_KEYS_EXISTS : -errno;
+    }
+    if (rc)
+        return rc;
+    if (unlink(pub) != 0) {
+        rc = -errno;
+        unlink(target);
+        return rc;
+    }
+    if (unlink(sec) != 0 && errno != ENOENT)
+        rc = -errno;
+    /* Durable before we say it is done: public/ first, where the broker looks. */
+    int sync_rc = s_fsync_dir(public_dir);
+    if (sync_rc == 0)
+        sync_rc = s_fsync_dir(revoked_dir);
+    if (rc == 0)
+        rc = sync_rc;
+    if (out) {
+        memset(out, 0, sizeof *out);
+        s_copy(out->name, sizeof out->name, name);
+        if (!damaged) {
+            s_copy(out->role, sizeof out->role, cert.role);
+            s_copy(out->unit, sizeof out->unit, cert.unit);
+            s_copy(out->public_txt, sizeof out->public_txt, cert.public_txt);
+        }
+        out->revoked = true;
+        out->damaged = damaged;
+    }
+    return rc;
+}
+
+/* ====================================================================== list */
+
+typedef struct {
+    client_keys_entry_t *items;
+    size_t count, cap;
+} s_list_t;
+
+static int
+s_list_push(s_list_t *list, const client_keys_entry_t *entry)
+{
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 32;
+        client_keys_entry_t *items = realloc(list->items, cap * sizeof *items);
+        if (!items)
+            return -ENOMEM;
+        list->items = items;
+        list->cap = cap;
+    }
+    list->items[list->count++] = *entry;
+    return 0;
+}
+
+/* Adds every *.cert file of `dir` to `list`. A missing directory is empty unless
+   `required`. */
+static int
+s_list_dir(const char *dir, bool revoked, bool required, s_list_t *list)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return required ? CLIENT_KEYS_NOTFOUND : 0;
+        return -errno;
+    }
+    int rc = 0;
+    size_t ext_len = strlen(CLIENT_KEYS_CERT_EXT);
+    struct dirent *de;
+    while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len <= ext_len ||
+            strcmp(de->d_name + len - ext_len, CLIENT_KEYS_CERT_EXT) != 0)
+            continue;
+        char path[PATH_MAX];
+        rc = s_path(path, sizeof path, dir, NULL, de->d_name, NULL);
+        if (rc)
+            break;
+        client_keys_entry_t entry = {.revoked = revoked};
+        s_cert_t cert;
+        if (s_cert_read(path, false, true, &cert) == 0) {
+            s_copy(entry.role, sizeof entry.role, cert.role);
+            s_copy(entry.unit, sizeof entry.unit, cert.unit);
+            s_copy(entry.public_txt, sizeof entry.public_txt, cert.public_txt);
+        } else
+            entry.damaged = true;
+        /* A trusted certificate is known by its file name (that is what the broker
+           reports as its user id); a revoked one by the name it had. */
+        if (revoked && !entry.damaged)
+            s_copy(entry.name, sizeof entry.name, cert.name);
+        else {
+            size_t stem = len - ext_len;
+            if (stem > CLIENT_KEYS_NAME_MAX)
+                stem = CLIENT_KEYS_NAME_MAX;
+            memcpy(entry.name, de->d_name, stem);
+            entry.name[stem] = 0;
+        }
+        rc = s_list_push(list, &entry);
+    }
+    if (rc == 0 && errno)
+        rc = -errno;
+    closedir(d);
+    return rc;
+}
+
+static int
+s_entry_cmp(const void *a, const void *b)
+{
+    const client_keys_entry_t *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    if (c)
+        return c;
+    return (int)x->revoked - (int)y->revoked;
+}
+
+int
+client_keys_list(const char *dir, client_keys_entry_t **entries, size_t *count)
+{
+    if (!dir || !*dir || !entries || !count)
+        return -EINVAL;
+    char path[PATH_MAX];
+    s_list_t list = {0};
+    int rc = s_path(path, sizeof path, dir, CLIENT_KEYS_PUBLIC_DIR, NULL, NULL);
+    if (rc == 0)
+        rc = s_list_dir(path, false, true, &list);
+    if (rc == 0)
+        rc = s_path(path, sizeof path, dir, CLIENT_KEYS_REVOKED_DIR, NULL, NULL);
+    if (rc == 0)
+        rc = s_list_dir(path, true, false, &list);
+    if (rc) {
+        free(list.items);
+        return rc;
+    }
+    if (list.count)
+        qsort(list.items, list.count, sizeof *list.items, s_entry_cmp);
+    *entries = list.items;
+    *count = list.count;
+    return 0;
+}
+
+/* ====================================================================== loading */
+
+int
+client_keys_load_file(const char *path, zcert_t **out)
+{
+    if (!path || !out)
+        return -EINVAL;
+    s_cert_t cert;
+    int rc = s_cert_read(path, true, false, &cert);
+    if (rc)
+        return rc;
+    uint8_t pub[S_KEY_LEN], sec[S_KEY_LEN];
+    zmq_z85_decode(pub, cert.public_txt);
+    zmq_z85_decode(sec, cert.secret_txt);
+    zcert_t *zc = zcert_new_from(pub, sec);
+    memset(sec, 0, sizeof sec);
+    memset(cert.secret_txt, 0, sizeof cert.secret_txt);
+    if (!zc)
+        return -ENOMEM;
+    if (*cert.name)
+        zcert_set_meta(zc, "name", "%s", cert.name);
+    if (*cert.role)
+        zcert_set_meta(zc, "role", "%s", cert.role);
+    if (*cert.unit)
+        zcert_set_meta(zc, "unit", "%s", cert.unit);
+    *out = zc;
+    return 0;
+}
+
+int
+client_keys_load(const char *dir, const char *name, zcert_t **out)
+{
+    if (!dir || !*dir)
+        return -EINVAL;
+    if (!client_keys_name_ok(name))
+        return CLIENT_KEYS_BADNAME;
+    char path[PATH_MAX];
+    int rc = s_path(path, sizeof path, dir, CLIENT_KEYS_SECRET_DIR, name, CLIENT_KEYS_SECRET_EXT);
+    return rc ? rc : client_keys_load_file(path, out);
+}
+
+int
+client_keys_broker_key(const char *dir, char key_txt[CLIENT_KEYS_KEY_TXT])
+{
+    if (!dir || !*dir)
+        return -EINVAL;
+    char path[PATH_MAX];
+    s_cert_t cert;
+    int rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_CERT, NULL);
+    if (rc == 0)
+        rc = s_cert_read(path, false, false, &cert);
+    if (rc == 0)
+        memcpy(key_txt, cert.public_txt, CLIENT_KEYS_KEY_TXT);
+    return rc;
+}
+
+/* ====================================================================== sockets */
+
+int
+client_keys_apply(void *sock, zcert_t *own, const char *broker_key)
+{
+    if (!sock || !own)
+        return -EINVAL;
+    if (!zsys_has_curve())
+        return CLIENT_KEYS_NOCURVE;
+    if (!s_z85_ok(broker_key))
+        return -EINVAL;
+    zcert_apply(own, sock);
+    zsock_set_curve_serverkey(sock, broker_key);
+    return 0;
+}
+
+/* Reads one monitor event: [6 bytes: event (16 bits), value (32 bits)][endpoint]. */
+static int
+s_monitor_event(void *pair, uint16_t *event, uint32_t *value)
+{
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    int rc = zmq_msg_recv(&msg, pair, 0) < 0 ? -errno : 0;
+    if (rc == 0 && zmq_msg_size(&msg) >= 6) {
+        const uint8_t *data = zmq_msg_data(&msg);
+        memcpy(event, data, sizeof *event);
+        memcpy(value, data + 2, sizeof *value);
+    } else if (rc == 0)
+        rc = -EPROTO;
+    /* The endpoint frame (and anything else) is not needed. */
+    while (zmq_msg_more(&msg)) {
+        zmq_msg_close(&msg);
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, pair, 0) < 0)
+            break;
+    }
+    zmq_msg_close(&msg);
+    return rc;
+}
+
+int
+client_keys_connect(void *sock, const char *endpoint, int timeout_ms)
+{
+    static atomic_uint s_monitors;
+    if (!sock || !endpoint)
+        return -EINVAL;
+    void *handle = zsock_resolve(sock);
+    char monitor[64];
+    snprintf(monitor, sizeof monitor, "inproc://dajia-keys-monitor-%u",
+             atomic_fetch_add(&s_monitors, 1));
+    if (zmq_socket_monitor(handle, monitor, S_MONITOR_EVENTS) != 0)
+        return -errno;
+    int rc = 0;
+    zsock_t *pair = zsock_new(ZMQ_PAIR);
+    if (!pair || zsock_connect(pair, "%s", monitor) != 0) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    if (zmq_connect(handle, endpoint) != 0) {
+        rc = -EINVAL;
+        goto out;
+    }
+    int64_t deadline = zclock_mono() + timeout_ms;
+    rc = -ETIMEDOUT;
+    while (rc == -ETIMEDOUT) {
+        int64_t left = deadline - zclock_mono();
+        if (left <= 0)
+            break;
+        zmq_pollitem_t item = {zsock_resolve(pair), 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&item, 1, (long)left);
+        if (n < 0) {
+            rc = errno == EINTR ? -EINTR : -errno;
+            break;
+        }
+        if (n == 0)
+            continue;
+        uint16_t event = 0;
+        uint32_t value = 0;
+        int erc = s_monitor_event(zsock_resolve(pair), &event, &value);
+        if (erc) {
+            rc = erc;
+            break;
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            rc = 0;
+        else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            rc = CLIENT_KEYS_REFUSED;
+        else
+            rc = CLIENT_KEYS_HANDSHAKE;
+    }
+out:
+    zmq_socket_monitor(handle, NULL, 0);
+    zsock_destroy(&pair);
+    return rc;
+}

@@ -1,0 +1,436 @@
+/*  dajia-office: the Office's view of the feeds.
+
+    watch     escalations as they happen, after catching up on what was missed since the
+              last run (the feed position is kept in --state);
+    matters   the open major matters with their last progress, overdue first;
+    bulletin  the circulation bulletin of a period, as markdown or JSON.
+
+    All three read the broker's feed log through replay (office_follow); watch then
+    follows the office XPUB live. Every wait on the broker is bounded: no answer within
+    --timeout (5 s) is an error, exit 1.
+*/
+#include <czmq.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_args.h"
+#include "office_follow.h"
+#include "office_format.h"
+
+#define S_NAME "dajia-office"
+#define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
+#define S_DEFAULT_OFFICE "tcp://127.0.0.1:7402"
+#define S_DEFAULT_STATE "./var/office"
+#define S_MAX_TIMEOUT_S 3600
+#define S_MAX_COUNT 1000000000LL
+#define S_PERIOD_LEN 7 /* YYYY-MM */
+
+enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
+enum {
+    S_OPT_BROKER = 256,
+    S_OPT_OFFICE,
+    S_OPT_STATE,
+    S_OPT_JSON,
+    S_OPT_COUNT,
+    S_OPT_ONCE,
+    S_OPT_ALL,
+    S_OPT_PERIOD,
+    S_OPT_FORMAT,
+    S_OPT_TIMEOUT,
+};
+
+typedef struct {
+    const char *broker;
+    const char *office;
+    const char *state;
+    bool json;
+    int64_t count; /* 0: no limit */
+    bool once;
+    bool all;
+    const char *period;
+    const char *format;
+    int64_t timeout_ms;
+    const char *command;
+} s_options_t;
+
+static void
+s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: " S_NAME " [OPTIONS] COMMAND\n"
+            "\n"
+            "commands:\n"
+            "  watch      escalations as they happen, after catching up on those missed since\n"
+            "             the last run; runs until SIGINT/SIGTERM\n"
+            "               --count N   exit after N new items\n"
+            "               --once      only catch up, then exit\n"
+            "               --all       every feed item, not only escalations\n"
+            "  matters    open major matters with their last progress, overdue first\n"
+            "  bulletin   the circulation bulletin of a period (default: the latest)\n"
+            "               --period YYYY-MM\n"
+            "               --format md|json   (default md)\n"
+            "\n"
+            "options:\n"
+            "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
+            ")\n"
+            "  --office ENDPOINT   the broker's office feed (env DAJIA_OFFICE; default\n"
+            "                      " S_DEFAULT_OFFICE ")\n"
+            "  --state DIR         where watch keeps its feed position (default " S_DEFAULT_STATE
+            ")\n"
+            "  --json              one JSON object per line (the feed items)\n"
+            "  --timeout SEC       how long to wait for the broker (default %d)\n"
+            "  -h, --help          show this help\n"
+            "\n"
+            "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
+            "bulletin); 2 usage.\n",
+            OFFICE_FOLLOW_TIMEOUT_MS / 1000);
+}
+
+static int s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+s_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, S_NAME ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
+    va_end(ap);
+    return S_EXIT_USAGE;
+}
+
+static bool
+s_period_ok(const char *p)
+{
+    if (strlen(p) != S_PERIOD_LEN || p[4] != '-')
+        return false;
+    for (int i = 0; i < S_PERIOD_LEN; i++)
+        if (i != 4 && (p[i] < '0' || p[i] > '9'))
+            return false;
+    int month = (p[5] - '0') * 10 + (p[6] - '0');
+    return month >= 1 && month <= 12;
+}
+
+static int
+s_parse(int argc, char **argv, s_options_t *o)
+{
+    static const struct option longopts[] = {
+        {"broker", required_argument, NULL, S_OPT_BROKER},
+        {"office", required_argument, NULL, S_OPT_OFFICE},
+        {"state", required_argument, NULL, S_OPT_STATE},
+        {"json", no_argument, NULL, S_OPT_JSON},
+        {"count", required_argument, NULL, S_OPT_COUNT},
+        {"once", no_argument, NULL, S_OPT_ONCE},
+        {"all", no_argument, NULL, S_OPT_ALL},
+        {"period", required_argument, NULL, S_OPT_PERIOD},
+        {"format", required_argument, NULL, S_OPT_FORMAT},
+        {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case S_OPT_BROKER:
+            o->broker = optarg;
+            break;
+        case S_OPT_OFFICE:
+            o->office = optarg;
+            break;
+        case S_OPT_STATE:
+            o->state = optarg;
+            break;
+        case S_OPT_JSON:
+            o->json = true;
+            break;
+        case S_OPT_COUNT:
+            if (client_parse_int(optarg, 1, S_MAX_COUNT, &o->count))
+                return s_usage_error("--count: expected a number of items >= 1, got \"%s\"",
+                                     optarg);
+            break;
+        case S_OPT_ONCE:
+            o->once = true;
+            break;
+        case S_OPT_ALL:
+            o->all = true;
+            break;
+        case S_OPT_PERIOD:
+            if (!s_period_ok(optarg))
+                return s_usage_error("--period: expected a month like 2026-11, got \"%s\"", optarg);
+            o->period = optarg;
+            break;
+        case S_OPT_FORMAT:
+            if (strcmp(optarg, "md") != 0 && strcmp(optarg, "json") != 0)
+                return s_usage_error("--format: expected md or json, got \"%s\"", optarg);
+            o->format = optarg;
+            break;
+        case S_OPT_TIMEOUT:
+            if (client_parse_seconds(optarg, S_MAX_TIMEOUT_S, &o->timeout_ms) || o->timeout_ms == 0)
+                return s_usage_error("--timeout: expected seconds > 0, got \"%s\"", optarg);
+            break;
+        case 'h':
+            s_usage(stdout);
+            exit(S_EXIT_OK);
+        case ':':
+            return s_usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
+        }
+    }
+    if (optind >= argc)
+        return s_usage_error("a command is needed: watch, matters or bulletin");
+    o->command = argv[optind++];
+    if (optind < argc)
+        return s_usage_error("unexpected argument \"%s\"", argv[optind]);
+    bool watch = strcmp(o->command, "watch") == 0;
+    bool bulletin = strcmp(o->command, "bulletin") == 0;
+    if (!watch && !bulletin && strcmp(o->command, "matters") != 0)
+        return s_usage_error("unknown command \"%s\"", o->command);
+    if (!watch && (o->count || o->once || o->all))
+        return s_usage_error("--count, --once and --all belong to watch");
+    if (!bulletin && (o->period || o->format))
+        return s_usage_error("--period and --format belong to bulletin");
+    if (o->once && o->count)
+        return s_usage_error("--once and --count do not go together");
+    if (!o->broker)
+        o->broker = getenv("DAJIA_BROKER");
+    if (!o->broker || !*o->broker)
+        o->broker = S_DEFAULT_BROKER;
+    if (!o->office)
+        o->office = getenv("DAJIA_OFFICE");
+    if (!o->office || !*o->office)
+        o->office = S_DEFAULT_OFFICE;
+    return 0;
+}
+
+/* Explains a follower's failure. */
+static int
+s_failed(office_follow_t *follow, int rc)
+{
+    if (rc == -EINTR && zsys_interrupted)
+        return S_EXIT_OK;
+    const char *text = follow ? office_follow_error(follow) : "";
+    if (!*text)
+        text = rc == OFFICE_FOLLOW_STATE ? "the kept feed position is not a number"
+               : rc < 0 && rc > -4096    ? strerror(-rc)
+                                         : "failed";
+    fprintf(stderr, S_NAME ": %s\n", text);
+    return S_EXIT_ERROR;
+}
+
+static int
+s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, const char *state,
+             office_follow_t **out)
+{
+    office_follow_options_t fo = {
+        .api = o->broker,
+        .feed = feed,
+        .audience = audience,
+        .state_dir = state,
+        .from_seq = 1,
+        .timeout_ms = (int)o->timeout_ms,
+    };
+    int rc = office_follow_new(&fo, out);
+    if (rc == -EINVAL)
+        fprintf(stderr, S_NAME ": cannot connect to \"%s\" or \"%s\": not a valid endpoint\n",
+                o->broker, feed ? feed : "");
+    else if (rc == OFFICE_FOLLOW_STATE)
+        fprintf(stderr,
+                S_NAME ": %s/%s does not hold a feed position; remove it to start "
+                       "from the beginning\n",
+                state, OFFICE_FOLLOW_STATE_FILE);
+    else if (rc)
+        fprintf(stderr, S_NAME ": cannot start: %s%s%s\n", state ? state : "", state ? ": " : "",
+                strerror(-rc));
+    return rc;
+}
+
+// ====================================================================== watch
+
+typedef struct {
+    const s_options_t *o;
+    int64_t shown;
+} s_watch_t;
+
+static int
+s_watch_item(const Dajia__FeedItem *item, void *arg)
+{
+    s_watch_t *w = arg;
+    if (!w->o->all && item->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
+        return 0;
+    int rc = w->o->json ? office_print_json(stdout, &item->base) : office_print_item(stdout, item);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = -EIO;
+    if (rc)
+        return rc;
+    w->shown++;
+    return w->o->count && w->shown >= w->o->count ? 1 : 0;
+}
+
+static int
+s_cmd_watch(const s_options_t *o)
+{
+    office_follow_t *follow = NULL;
+    const char *state = o->state ? o->state : S_DEFAULT_STATE;
+    if (s_follow_new(o, o->once ? NULL : o->office, DAJIA__AUDIENCE__AUDIENCE_OFFICE, state,
+                     &follow))
+        return S_EXIT_ERROR;
+    s_watch_t w = {o, 0};
+    int rc = o->once ? office_follow_catch_up(follow, s_watch_item, &w)
+                     : office_follow_run(follow, s_watch_item, &w);
+    int status = rc >= 0 ? S_EXIT_OK : rc == -EIO ? S_EXIT_ERROR : s_failed(follow, rc);
+    if (rc == -EIO)
+        fprintf(stderr, S_NAME ": cannot write the output\n");
+    office_follow_destroy(&follow);
+    return status;
+}
+
+// ====================================================================== matters
+
+static int
+s_matter_item(const Dajia__FeedItem *item, void *arg)
+{
+    return office_matters_add(arg, item);
+}
+
+static int
+s_cmd_matters(const s_options_t *o)
+{
+    office_follow_t *follow = NULL;
+    office_matters_t *fold = office_matters_new();
+    int status = S_EXIT_ERROR;
+    if (!fold) {
+        fprintf(stderr, S_NAME ": out of memory\n");
+        return S_EXIT_ERROR;
+    }
+    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_OFFICE, NULL, &follow))
+        goto out;
+    int rc = office_follow_catch_up(follow, s_matter_item, fold);
+    if (rc < 0) {
+        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
+                               : s_failed(follow, rc);
+        goto out;
+    }
+    const Dajia__FeedItem *const *items = NULL;
+    size_t n = office_matters_open(fold, &items);
+    if (n == (size_t)-1) {
+        fprintf(stderr, S_NAME ": out of memory\n");
+        goto out;
+    }
+    size_t overdue = 0;
+    rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        overdue += items[i]->matter->days_overdue > 0;
+        rc = o->json ? office_print_json(stdout, &items[i]->base)
+                     : office_print_matter(stdout, items[i]->matter);
+    }
+    if (rc == 0 && !o->json)
+        printf("%zu open major matter%s, %zu overdue\n", n, n == 1 ? "" : "s", overdue);
+    if (rc || fflush(stdout) != 0) {
+        fprintf(stderr, S_NAME ": %s\n",
+                rc == -ENOMEM ? "out of memory" : "cannot write the output");
+        goto out;
+    }
+    status = S_EXIT_OK;
+out:
+    office_follow_destroy(&follow);
+    office_matters_destroy(&fold);
+    return status;
+}
+
+// ====================================================================== bulletin
+
+typedef struct {
+    const char *period;
+    Dajia__FeedItem *held; /* a copy */
+} s_pick_t;
+
+static int
+s_bulletin_item(const Dajia__FeedItem *item, void *arg)
+{
+    s_pick_t *pick = arg;
+    if (item->item_case != DAJIA__FEED_ITEM__ITEM_BULLETIN || !item->bulletin)
+        return 0;
+    if (!office_bulletin_better(pick->held ? pick->held->bulletin : NULL, item->bulletin,
+                                pick->period))
+        return 0;
+    Dajia__FeedItem *copy = office_item_copy(item);
+    if (!copy)
+        return -ENOMEM;
+    if (pick->held)
+        dajia__feed_item__free_unpacked(pick->held, NULL);
+    pick->held = copy;
+    return 0;
+}
+
+static int
+s_cmd_bulletin(const s_options_t *o)
+{
+    office_follow_t *follow = NULL;
+    s_pick_t pick = {o->period, NULL};
+    int status = S_EXIT_ERROR;
+    bool json = o->json || (o->format && strcmp(o->format, "json") == 0);
+    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+        goto out;
+    int rc = office_follow_catch_up(follow, s_bulletin_item, &pick);
+    if (rc < 0) {
+        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
+                               : s_failed(follow, rc);
+        goto out;
+    }
+    if (!pick.held) {
+        if (o->period)
+            fprintf(stderr, S_NAME ": no bulletin for %s yet\n", o->period);
+        else
+            fprintf(stderr, S_NAME ": no bulletin has been issued yet\n");
+        goto out;
+    }
+    const Dajia__Bulletin *b = pick.held->bulletin;
+    if (json) {
+        rc = office_print_json(stdout, &b->base);
+    } else {
+        size_t len = strlen(b->markdown);
+        if (len)
+            fputs(b->markdown, stdout);
+        else
+            printf("# Bulletin %s\n\n(the bulletin carries no text)", b->period);
+        if (!len || b->markdown[len - 1] != '\n')
+            fputc('\n', stdout);
+        rc = ferror(stdout) ? -EIO : 0;
+    }
+    if (rc || fflush(stdout) != 0) {
+        fprintf(stderr, S_NAME ": %s\n",
+                rc == -ENOMEM ? "out of memory" : "cannot write the output");
+        goto out;
+    }
+    status = S_EXIT_OK;
+out:
+    if (pick.held)
+        dajia__feed_item__free_unpacked(pick.held, NULL);
+    office_follow_destroy(&follow);
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    s_options_t o = {.timeout_ms = OFFICE_FOLLOW_TIMEOUT_MS};
+    int status = s_parse(argc, argv, &o);
+    if (status)
+        return status;
+    zsys_init();
+    zsys_set_logident(S_NAME);
+    if (strcmp(o.command, "watch") == 0)
+        return s_cmd_watch(&o);
+    if (strcmp(o.command, "matters") == 0)
+        return s_cmd_matters(&o);
+    return s_cmd_bulletin(&o);
+}

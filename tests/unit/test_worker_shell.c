@@ -1,0 +1,384 @@
+/*  test_worker_shell: the shell around a fake core, against a fake broker ROUTER.
+
+    The fake core counts how often each log_seq is applied (in memory, so a second
+    application shows even when the state would hide it) and emits one escalation per
+    event whose source_log_seq is the event's seq; a tick at FAKE_TICK_FIRE emits one
+    escalation. The test plays the broker frame by frame.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "worker_shell.h"
+
+#define FAKE_MAX_SEQ   64
+#define FAKE_TICK_FIRE 1800000000000LL
+#define RECV_MS        10000
+
+static int s_applied[FAKE_MAX_SEQ];
+static int s_ticks_fired;
+
+/* ================================================================ fake core */
+
+static int
+s_fake_create(const worker_settings_t *settings, void **core)
+{
+    (void)settings;
+    *core = &s_applied;
+    return 0;
+}
+
+static int
+s_fake_apply(void *core, store_txn_t *txn, const worker_event_t *event, worker_outputs_t *out)
+{
+    (void)core;
+    if (event->log_seq < FAKE_MAX_SEQ)
+        s_applied[event->log_seq]++;
+    unsigned char key[8];
+    store_u64_to_key(event->log_seq, key);
+    int rc = store_put(txn, "fake.seen", key, sizeof key, event->env->event_id,
+                       strlen(event->env->event_id), 0);
+    if (rc)
+        return rc;
+    char id[32];
+    snprintf(id, sizeof id, "E1:%s", event->env->event_id);
+    Dajia__Escalation esc = DAJIA__ESCALATION__INIT;
+    esc.escalation_id = id;
+    esc.rule = "E1";
+    esc.source_log_seq = event->log_seq;
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+    item.source_log_seq = event->log_seq;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_ESCALATION;
+    item.escalation = &esc;
+    return worker_outputs_add(out, &item);
+}
+
+static int
+s_fake_tick(void *core, store_txn_t *txn, int64_t now_ms, worker_outputs_t *out)
+{
+    (void)core;
+    (void)txn;
+    if (now_ms != FAKE_TICK_FIRE)
+        return 0;
+    s_ticks_fired++;
+    Dajia__Escalation esc = DAJIA__ESCALATION__INIT;
+    esc.escalation_id = "OVERDUE-7D:m1";
+    esc.rule = "OVERDUE-7D";
+    esc.escalated_at = now_ms;
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_ESCALATION;
+    item.escalation = &esc;
+    return worker_outputs_add(out, &item);
+}
+
+static void
+s_fake_destroy(void **core)
+{
+    *core = NULL;
+}
+
+static const worker_service_t s_fake = {"fake", s_fake_create, s_fake_apply, s_fake_tick,
+                                        s_fake_destroy};
+
+/* ================================================================ fixture */
+
+typedef struct {
+    char dir[64];
+    char endpoint[64];
+    zsock_t *router;
+    worker_shell_t *shell;
+    zactor_t *actor;
+    zframe_t *peer;              /* the shell's routing id, from its READY */
+} fixture_t;
+
+static int s_counter;
+
+/* Starts a shell on the fixture's directory; returns its READY's last applied seq. */
+static uint64_t
+s_start_shell(fixture_t *f)
+{
+    char err[256] = "";
+    worker_shell_options_t opts = {.service = &s_fake, .broker = f->endpoint,
+                                   .state_dir = f->dir, .heartbeat_ms = 200};
+    int rc = worker_shell_new(&opts, &f->shell, err, sizeof err);
+    if (rc)
+        fail_msg("worker_shell_new: %s", err);
+    f->actor = zactor_new(worker_shell_actor, f->shell);
+    assert_non_null(f->actor);
+    zmsg_t *msg = zmsg_recv(f->router);
+    assert_non_null(msg);
+    zframe_destroy(&f->peer);
+    f->peer = zmsg_pop(msg);
+    char *command = zmsg_popstr(msg);
+    char *service = zmsg_popstr(msg);
+    zframe_t *applied = zmsg_pop(msg);
+    assert_string_equal(command, "READY");
+    assert_string_equal(service, "fake");
+    assert_int_equal(zframe_size(applied), 8);
+    uint64_t last = store_key_to_u64(zframe_data(applied));
+    free(command);
+    free(service);
+    zframe_destroy(&applied);
+    zmsg_destroy(&msg);
+    return last;
+}
+
+static void
+s_stop_shell(fixture_t *f)
+{
+    zactor_destroy(&f->actor);
+    worker_shell_destroy(&f->shell);
+}
+
+static int
+setup(void **state)
+{
+    memset(s_applied, 0, sizeof s_applied);
+    s_ticks_fired = 0;
+    fixture_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/dajia-shell-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->endpoint, sizeof f->endpoint, "inproc://test-shell-%d", ++s_counter);
+    f->router = zsock_new_router(f->endpoint);
+    if (!f->router)
+        return -1;
+    zsock_set_rcvtimeo(f->router, RECV_MS);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture_t *f = *state;
+    s_stop_shell(f);
+    zframe_destroy(&f->peer);
+    zsock_destroy(&f->router);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    int rc = system(cmd);
+    free(f);
+    return rc == 0 ? 0 : -1;
+}
+
+/* ================================================================ the fake broker */
+
+static void
+s_send_to_shell(fixture_t *f, const char *command, const void *body, size_t len)
+{
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(f->peer)});
+    zmsg_addstr(msg, command);
+    if (body)
+        zmsg_addmem(msg, body, len);
+    assert_int_equal(zmsg_send(&msg, f->router), 0);
+}
+
+static void
+s_send_u64(fixture_t *f, const char *command, uint64_t value)
+{
+    unsigned char buf[8];
+    store_u64_to_key(value, buf);
+    s_send_to_shell(f, command, buf, sizeof buf);
+}
+
+static void
+s_send_event(fixture_t *f, uint64_t seq)
+{
+    char id[32];
+    snprintf(id, sizeof id, "ev-%" PRIu64, seq);
+    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
+    env.event_id = id;
+    env.unit = "psb";
+    uint8_t envbuf[256];
+    size_t envlen = dajia__envelope__pack(&env, envbuf);
+    Dajia__LogRecord rec = DAJIA__LOG_RECORD__INIT;
+    rec.log_seq = seq;
+    rec.received_at = 1796000000000LL + (int64_t)seq;
+    rec.envelope.data = envbuf;
+    rec.envelope.len = envlen;
+    uint8_t buf[512];
+    size_t len = dajia__log_record__pack(&rec, buf);
+    s_send_to_shell(f, "EVENT", buf, len);
+}
+
+/* Receives the next message that is not a HEARTBEAT; returns it without the routing id. */
+static zmsg_t *
+s_recv(fixture_t *f)
+{
+    for (;;) {
+        zmsg_t *msg = zmsg_recv(f->router);
+        assert_non_null(msg);
+        zframe_t *peer = zmsg_pop(msg);
+        zframe_destroy(&peer);
+        if (!zframe_streq(zmsg_first(msg), "HEARTBEAT"))
+            return msg;
+        zmsg_destroy(&msg);
+    }
+}
+
+/* Expects ["DONE", seq, outputs...]; returns the number of outputs and checks that each
+   is an escalation from `seq`. */
+static size_t
+s_expect_done(fixture_t *f, uint64_t seq)
+{
+    zmsg_t *msg = s_recv(f);
+    assert_true(zframe_streq(zmsg_first(msg), "DONE"));
+    zframe_t *seq_frame = zmsg_next(msg);
+    assert_int_equal(zframe_size(seq_frame), 8);
+    assert_int_equal(store_key_to_u64(zframe_data(seq_frame)), seq);
+    size_t n = 0;
+    for (zframe_t *out = zmsg_next(msg); out; out = zmsg_next(msg), n++) {
+        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out),
+                                                         zframe_data(out));
+        assert_non_null(item);
+        assert_int_equal(item->item_case, DAJIA__FEED_ITEM__ITEM_ESCALATION);
+        assert_int_equal(item->source_log_seq, seq);
+        dajia__feed_item__free_unpacked(item, NULL);
+    }
+    zmsg_destroy(&msg);
+    return n;
+}
+
+/* ================================================================ tests */
+
+static void
+test_shell_events_answered_in_order_with_outputs(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(s_start_shell(f), 0);
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        s_send_event(f, seq);
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        assert_int_equal(s_expect_done(f, seq), 1);
+    assert_int_equal(s_applied[1] + s_applied[2] + s_applied[3], 3);
+}
+
+static void
+test_shell_redelivered_event_applied_once_and_outputs_resent(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    s_send_event(f, 1);
+    s_send_event(f, 2);
+    assert_int_equal(s_expect_done(f, 1), 1);
+    assert_int_equal(s_expect_done(f, 2), 1);
+    /* the broker lost the DONE of 2 and delivers it again */
+    s_send_event(f, 2);
+    assert_int_equal(s_expect_done(f, 2), 1);     /* the same escalation, from storage */
+    assert_int_equal(s_applied[2], 1);
+    s_send_event(f, 3);
+    assert_int_equal(s_expect_done(f, 3), 1);
+    assert_int_equal(s_applied[3], 1);
+}
+
+static void
+test_shell_last_applied_survives_reopen(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        s_send_event(f, seq);
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        s_expect_done(f, seq);
+    s_stop_shell(f);
+    /* a new process on the same state says so in its READY and skips 1..4 */
+    assert_int_equal(s_start_shell(f), 4);
+    assert_int_equal(worker_shell_last_applied(f->shell), 4);
+    s_send_event(f, 4);
+    assert_int_equal(s_expect_done(f, 4), 1);     /* kept: the broker never confirmed it */
+    s_send_event(f, 5);
+    assert_int_equal(s_expect_done(f, 5), 1);
+    assert_int_equal(s_applied[4], 1);
+    assert_int_equal(s_applied[5], 1);
+}
+
+static void
+test_shell_outputs_dropped_once_broker_confirms(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    s_send_event(f, 1);
+    s_send_event(f, 2);
+    s_expect_done(f, 1);
+    s_expect_done(f, 2);
+    s_send_u64(f, "HEARTBEAT", 1);     /* the broker stored the DONE of 1 */
+    s_send_event(f, 1);
+    assert_int_equal(s_expect_done(f, 1), 0);     /* pruned: nothing to send again */
+    s_send_event(f, 2);
+    assert_int_equal(s_expect_done(f, 2), 1);     /* not confirmed yet: still kept */
+    assert_int_equal(s_applied[1], 1);
+}
+
+static void
+test_shell_tick_outputs_sent_as_ticked(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE - 1000);    /* nothing due */
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE);
+    zmsg_t *msg = s_recv(f);
+    assert_true(zframe_streq(zmsg_first(msg), "TICKED"));
+    zframe_t *out = zmsg_next(msg);
+    assert_non_null(out);
+    Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out), zframe_data(out));
+    assert_non_null(item);
+    assert_string_equal(item->escalation->rule, "OVERDUE-7D");
+    dajia__feed_item__free_unpacked(item, NULL);
+    assert_null(zmsg_next(msg));
+    zmsg_destroy(&msg);
+    assert_int_equal(s_ticks_fired, 1);
+}
+
+static void
+test_shell_bad_record_skipped_and_answered(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    /* a LogRecord whose envelope bytes do not decode: answered, never applied */
+    Dajia__LogRecord rec = DAJIA__LOG_RECORD__INIT;
+    rec.log_seq = 1;
+    uint8_t junk[] = {0xff, 0xff, 0xff};
+    rec.envelope.data = junk;
+    rec.envelope.len = sizeof junk;
+    uint8_t buf[64];
+    size_t len = dajia__log_record__pack(&rec, buf);
+    s_send_to_shell(f, "EVENT", buf, len);
+    s_send_event(f, 2);
+    assert_int_equal(s_expect_done(f, 1), 0);
+    assert_int_equal(s_expect_done(f, 2), 1);
+    assert_int_equal(s_applied[1], 0);
+}
+
+int
+main(void)
+{
+    zsys_init();
+    zsys_set_logstream(stderr);
+    zsys_set_logsystem(false);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_shell_events_answered_in_order_with_outputs,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_shell_redelivered_event_applied_once_and_outputs_resent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shell_last_applied_survives_reopen, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_outputs_dropped_once_broker_confirms, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_tick_outputs_sent_as_ticked, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_bad_record_skipped_and_answered, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

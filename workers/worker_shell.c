@@ -1,0 +1,662 @@
+/*  worker_shell: the socket side of a worker. See worker_shell.h for the protocol.
+
+    The loop polls the DEALER (and the actor pipe) until the next heartbeat is due. What
+    the DEALER has ready is read at once: consecutive EVENTs are applied as one batch in
+    one write transaction, then answered with one DONE each; any other message first
+    flushes the events read before it, so answers keep the order of the log.
+*/
+#include "worker_shell.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+#define SHELL_KEY_APPLIED  "applied"
+#define SHELL_PRUNE_MAX    4096          /* stored outputs deleted per transaction */
+#define SHELL_HWM          100000
+#define SHELL_RETRY_MS     1000          /* pause before reconnecting after a store failure */
+
+typedef struct {
+    uint64_t seq;
+    int64_t received_at;
+    Dajia__Envelope *env;        /* NULL: the record did not decode; skipped */
+    worker_outputs_t *out;
+    bool applied;                /* applied by the batch now (not before) */
+} s_event_t;
+
+struct worker_shell_t {
+    const worker_service_t *service;
+    char *broker;
+    char *state_dir;
+    int heartbeat_ms;
+    void (*on_registered)(const char *service, void *arg);
+    void *arg;
+    bool verbose;
+
+    store_t *store;
+    void *core;
+    zsock_t *dealer;
+    uint64_t last_applied;
+    uint64_t confirmed;          /* the broker's cursor: outputs up to it may go */
+    uint64_t pruned;             /* outputs up to here are deleted */
+    bool registered;             /* the broker answered since the last READY */
+    bool announced;              /* on_registered was called */
+    bool reconnect;              /* a failed write: start again from what is durable */
+    int64_t broker_expires;      /* monotonic ms */
+    int64_t next_beat;
+
+    s_event_t events[WORKER_SHELL_BATCH_MAX];
+    size_t event_count;
+    worker_outputs_t *tick_out;
+};
+
+/* ================================================================ helpers */
+
+static bool
+s_frame_is(zframe_t *frame, const char *text)
+{
+    return frame && zframe_streq(frame, text);
+}
+
+static bool
+s_frame_u64(zframe_t *frame, uint64_t *value)
+{
+    if (!frame || zframe_size(frame) != 8)
+        return false;
+    *value = store_key_to_u64(zframe_data(frame));
+    return true;
+}
+
+/* A failure of the store (the disk, the map), as opposed to the core refusing an event:
+   the first is retried, the second skips the event. */
+static bool
+s_is_store_failure(int rc)
+{
+    return (rc <= STORE_NOTFOUND && rc >= STORE_ERROR) || rc == -ENOSPC || rc == -EIO
+           || rc == -ENOMEM;
+}
+
+static void
+s_event_clear(s_event_t *e)
+{
+    dajia__envelope__free_unpacked(e->env, NULL);
+    e->env = NULL;
+    if (e->out)
+        worker_outputs_clear(e->out);
+    e->applied = false;
+}
+
+/* ================================================================ stored outputs */
+
+/* Encodes `out` as u32 length + bytes per item. Returns a malloc'd buffer or NULL. */
+static uint8_t *
+s_outputs_encode(const worker_outputs_t *out, size_t *len)
+{
+    size_t total = 0, n = worker_outputs_count(out);
+    for (size_t i = 0; i < n; i++) {
+        size_t l;
+        worker_outputs_get(out, i, &l);
+        total += 4 + l;
+    }
+    uint8_t *buf = malloc(total ? total : 1), *p = buf;
+    if (!buf)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t l;
+        const uint8_t *data = worker_outputs_get(out, i, &l);
+        p[0] = (uint8_t)(l >> 24);
+        p[1] = (uint8_t)(l >> 16);
+        p[2] = (uint8_t)(l >> 8);
+        p[3] = (uint8_t)l;
+        memcpy(p + 4, data, l);
+        p += 4 + l;
+    }
+    *len = total;
+    return buf;
+}
+
+static int
+s_put_u64(store_txn_t *txn, const char *table, const char *key, uint64_t value)
+{
+    unsigned char v[8];
+    store_u64_to_key(value, v);
+    return store_put(txn, table, key, strlen(key), v, sizeof v, 0);
+}
+
+/* Deletes stored outputs up to the broker's cursor (at most SHELL_PRUNE_MAX); sets
+   *through to how far it got. */
+static int
+s_prune(worker_shell_t *self, store_txn_t *txn, uint64_t *through)
+{
+    *through = self->pruned;
+    if (self->confirmed <= self->pruned)
+        return 0;
+    store_cursor_t *cursor = NULL;
+    int rc = store_cursor_open(txn, WORKER_SHELL_TABLE_OUTPUT, &cursor);
+    if (rc == STORE_NOTFOUND) {
+        *through = self->confirmed;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    uint64_t *found = calloc(SHELL_PRUNE_MAX, sizeof *found);
+    if (!found) {
+        store_cursor_close(&cursor);
+        return -ENOMEM;
+    }
+    size_t n = 0;
+    const void *k, *v;
+    size_t kl, vl;
+    for (rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+         rc == 0 && n < SHELL_PRUNE_MAX; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
+        uint64_t seq = kl == 8 ? store_key_to_u64(k) : 0;
+        if (seq > self->confirmed)
+            break;
+        found[n++] = seq;
+    }
+    store_cursor_close(&cursor);
+    if (rc == STORE_NOTFOUND || rc == 0)
+        rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        unsigned char key[8];
+        store_u64_to_key(found[i], key);
+        rc = store_del(txn, WORKER_SHELL_TABLE_OUTPUT, key, sizeof key);
+    }
+    if (rc == 0)
+        *through = n == SHELL_PRUNE_MAX ? found[n - 1] : self->confirmed;
+    free(found);
+    return rc;
+}
+
+/* ================================================================ applying events */
+
+typedef struct {
+    worker_shell_t *self;
+    size_t from, count;          /* the events of this write */
+    bool apply;                  /* false: record them as applied without the core */
+    uint64_t last;               /* result: last applied */
+    uint64_t pruned;
+    size_t failed;               /* index of the event the core refused */
+} s_batch_t;
+
+static int
+s_write_events(store_txn_t *txn, void *arg)
+{
+    s_batch_t *b = arg;
+    worker_shell_t *self = b->self;
+    b->last = self->last_applied;
+    for (size_t i = b->from; i < b->from + b->count; i++) {
+        s_event_t *e = &self->events[i];
+        e->applied = false;
+        worker_outputs_clear(e->out);
+        if (e->seq <= b->last)
+            continue;
+        if (e->env && b->apply) {
+            worker_event_t event = {e->seq, e->received_at, e->env};
+            int rc = self->service->apply(self->core, txn, &event, e->out);
+            if (rc == 0 && self->service->tick)
+                rc = self->service->tick(self->core, txn, e->received_at, e->out);
+            if (rc) {
+                b->failed = i;
+                return rc;
+            }
+        }
+        if (worker_outputs_count(e->out) > 0) {
+            size_t len = 0;
+            uint8_t *buf = s_outputs_encode(e->out, &len);
+            if (!buf)
+                return -ENOMEM;
+            unsigned char key[8];
+            store_u64_to_key(e->seq, key);
+            int rc = store_put(txn, WORKER_SHELL_TABLE_OUTPUT, key, sizeof key, buf, len, 0);
+            free(buf);
+            if (rc)
+                return rc;
+        }
+        b->last = e->seq;
+        e->applied = true;
+    }
+    int rc = 0;
+    if (b->last != self->last_applied)
+        rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, b->last);
+    if (rc == 0)
+        rc = s_prune(self, txn, &b->pruned);
+    return rc;
+}
+
+/* Sends ["DONE", seq, outputs...], the outputs from `out` or, when NULL, as stored. */
+static void
+s_send_done(worker_shell_t *self, s_event_t *e, store_txn_t *txn)
+{
+    void *sock = zsock_resolve(self->dealer);
+    unsigned char key[8];
+    store_u64_to_key(e->seq, key);
+    const void *stored = NULL;
+    size_t stored_len = 0;
+    if (!e->applied && txn
+        && store_get(txn, WORKER_SHELL_TABLE_OUTPUT, key, sizeof key, &stored, &stored_len))
+        stored_len = 0;         /* none, or pruned: the broker has them already */
+    size_t n = e->applied ? worker_outputs_count(e->out) : 0;
+    bool more = n > 0 || stored_len > 0;
+    zmq_send(sock, "DONE", 4, ZMQ_SNDMORE);
+    zmq_send(sock, key, sizeof key, more ? ZMQ_SNDMORE : 0);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const uint8_t *data = worker_outputs_get(e->out, i, &len);
+        zmq_send(sock, data, len, i + 1 < n ? ZMQ_SNDMORE : 0);
+    }
+    const uint8_t *p = stored;
+    while (stored_len >= 4) {
+        size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (len > stored_len - 4)
+            len = stored_len - 4;    /* our own bytes: cannot happen, but never overread */
+        stored_len -= 4 + len;
+        zmq_send(sock, p + 4, len, stored_len >= 4 ? ZMQ_SNDMORE : 0);
+        p += 4 + len;
+    }
+}
+
+static int
+s_write(worker_shell_t *self, s_batch_t *b)
+{
+    b->failed = SIZE_MAX;
+    int rc = store_write(self->store, s_write_events, b);
+    if (rc == 0) {
+        self->last_applied = b->last;
+        self->pruned = b->pruned;
+    }
+    return rc;
+}
+
+/* Applies the events read so far and answers each. */
+static void
+s_flush_events(worker_shell_t *self)
+{
+    if (self->event_count == 0)
+        return;
+    s_batch_t b = {self, 0, self->event_count, true, 0, 0, SIZE_MAX};
+    int rc = s_write(self, &b);
+    if (rc && !s_is_store_failure(rc)) {
+        /* The core refused an event: apply one at a time, skipping the ones it refuses,
+           so one bad event cannot stop the service. */
+        for (size_t i = 0; i < self->event_count && (rc == 0 || !s_is_store_failure(rc));
+             i++) {
+            s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX};
+            rc = s_write(self, &one);
+            if (rc && !s_is_store_failure(rc)) {
+                zsys_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
+                           "skipped", self->service->name, self->events[i].seq,
+                           store_strerror(rc));
+                one.apply = false;
+                rc = s_write(self, &one);
+            }
+        }
+    }
+    if (rc) {
+        zsys_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
+                   "to have the events again", self->service->name, self->last_applied,
+                   store_strerror(rc));
+        self->reconnect = true;
+    }
+    if (self->verbose)
+        zsys_debug("%s: %zu events read, applied through log_seq %" PRIu64,
+                   self->service->name, self->event_count, self->last_applied);
+    store_txn_t *txn = NULL;
+    bool resend = false;
+    for (size_t i = 0; i < self->event_count; i++)
+        if (!self->events[i].applied && self->events[i].seq <= self->last_applied)
+            resend = true;
+    if (resend && store_read_begin(self->store, &txn) != 0)
+        txn = NULL;
+    for (size_t i = 0; i < self->event_count; i++) {
+        s_event_t *e = &self->events[i];
+        if (e->applied || e->seq <= self->last_applied)
+            s_send_done(self, e, txn);
+        s_event_clear(e);
+    }
+    store_txn_end(&txn);
+    self->event_count = 0;
+}
+
+/* Keeps an EVENT for the batch (flushing a full batch first). */
+static void
+s_take_event(worker_shell_t *self, zmsg_t *msg)
+{
+    zframe_t *body = zmsg_next(msg);
+    if (!body)
+        return;
+    Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, zframe_size(body),
+                                                      zframe_data(body));
+    if (!rec || rec->log_seq == 0) {
+        zsys_warning("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
+                     self->service->name, zframe_size(body));
+        dajia__log_record__free_unpacked(rec, NULL);
+        return;
+    }
+    if (self->event_count == WORKER_SHELL_BATCH_MAX)
+        s_flush_events(self);
+    s_event_t *e = &self->events[self->event_count];
+    e->seq = rec->log_seq;
+    e->received_at = rec->received_at;
+    e->env = dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
+    if (!e->env)
+        zsys_error("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",
+                   self->service->name, e->seq);
+    dajia__log_record__free_unpacked(rec, NULL);
+    self->event_count++;
+}
+
+/* ================================================================ ticks */
+
+static int
+s_write_tick(store_txn_t *txn, void *arg)
+{
+    s_batch_t *b = arg;
+    worker_shell_t *self = b->self;
+    worker_outputs_clear(self->tick_out);
+    int rc = self->service->tick(self->core, txn, (int64_t)b->last, self->tick_out);
+    if (rc == 0)
+        rc = s_prune(self, txn, &b->pruned);
+    return rc;
+}
+
+static void
+s_on_tick(worker_shell_t *self, zmsg_t *msg)
+{
+    uint64_t now = 0;
+    if (!self->service->tick || !s_frame_u64(zmsg_next(msg), &now))
+        return;
+    s_batch_t b = {self, 0, 0, false, now, self->pruned, SIZE_MAX};
+    int rc = store_write(self->store, s_write_tick, &b);
+    if (rc) {
+        zsys_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
+                   store_strerror(rc));
+        return;
+    }
+    self->pruned = b.pruned;
+    size_t n = worker_outputs_count(self->tick_out);
+    if (n == 0)
+        return;
+    void *sock = zsock_resolve(self->dealer);
+    zmq_send(sock, "TICKED", 6, ZMQ_SNDMORE);
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const uint8_t *data = worker_outputs_get(self->tick_out, i, &len);
+        zmq_send(sock, data, len, i + 1 < n ? ZMQ_SNDMORE : 0);
+    }
+}
+
+/* ================================================================ heartbeats */
+
+static int
+s_write_prune(store_txn_t *txn, void *arg)
+{
+    s_batch_t *b = arg;
+    return s_prune(b->self, txn, &b->pruned);
+}
+
+static void
+s_on_heartbeat(worker_shell_t *self, zmsg_t *msg)
+{
+    uint64_t cursor = 0;
+    if (s_frame_u64(zmsg_next(msg), &cursor) && cursor > self->confirmed)
+        self->confirmed = cursor;
+    if (self->confirmed > self->pruned) {
+        s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX};
+        if (store_write(self->store, s_write_prune, &b) == 0)
+            self->pruned = b.pruned;
+    }
+}
+
+/* ================================================================ connection */
+
+static int
+s_connect(worker_shell_t *self)
+{
+    zsock_destroy(&self->dealer);
+    self->dealer = zsock_new(ZMQ_DEALER);
+    if (!self->dealer)
+        return -1;
+    zsock_set_linger(self->dealer, 0);
+    zsock_set_rcvhwm(self->dealer, SHELL_HWM);
+    zsock_set_sndhwm(self->dealer, SHELL_HWM);
+    if (zsock_connect(self->dealer, "%s", self->broker) < 0) {
+        zsys_error("%s: cannot connect to %s: %s", self->service->name, self->broker,
+                   zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    unsigned char applied[8];
+    store_u64_to_key(self->last_applied, applied);
+    void *sock = zsock_resolve(self->dealer);
+    zmq_send(sock, "READY", 5, ZMQ_SNDMORE);
+    zmq_send(sock, self->service->name, strlen(self->service->name), ZMQ_SNDMORE);
+    zmq_send(sock, applied, sizeof applied, 0);
+    self->broker_expires = zclock_mono() + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
+    if (self->verbose)
+        zsys_debug("%s: registering with %s, applied through %" PRIu64, self->service->name,
+               self->broker, self->last_applied);
+    return 0;
+}
+
+/* Handles one message from the broker (EVENTs are only gathered). */
+static void
+s_on_message(worker_shell_t *self, zmsg_t *msg)
+{
+    zframe_t *command = zmsg_first(msg);
+    self->broker_expires = zclock_mono() + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
+    if (!self->registered) {
+        self->registered = true;
+        zsys_info("%s: registered with %s", self->service->name, self->broker);
+        if (self->on_registered && !self->announced)
+            self->on_registered(self->service->name, self->arg);
+        self->announced = true;
+    }
+    if (s_frame_is(command, "EVENT")) {
+        s_take_event(self, msg);
+        return;
+    }
+    s_flush_events(self);
+    if (s_frame_is(command, "TICK"))
+        s_on_tick(self, msg);
+    else if (s_frame_is(command, "HEARTBEAT"))
+        s_on_heartbeat(self, msg);
+    else
+        zsys_warning("%s: unknown command from the broker; ignored", self->service->name);
+}
+
+static bool
+s_pipe_term(zsock_t *pipe)
+{
+    char *command = zstr_recv(pipe);
+    bool term = !command || streq(command, "$TERM");
+    zstr_free(&command);
+    return term;
+}
+
+int
+worker_shell_run(worker_shell_t *self, zsock_t *pipe)
+{
+    if (s_connect(self) != 0)
+        return -1;
+    self->next_beat = zclock_mono() + self->heartbeat_ms;
+    while (pipe || !zsys_interrupted) {
+        zmq_pollitem_t items[] = {
+            {zsock_resolve(self->dealer), 0, ZMQ_POLLIN, 0},
+            {pipe ? zsock_resolve(pipe) : NULL, 0, ZMQ_POLLIN, 0},
+        };
+        int64_t wait = self->next_beat - zclock_mono();
+        int rc = zmq_poll(items, pipe ? 2 : 1, wait > 0 ? wait : 0);
+        if (rc < 0) {
+            if (zmq_errno() == EINTR)
+                continue;
+            zsys_error("%s: poll failed: %s", self->service->name, zmq_strerror(zmq_errno()));
+            return -1;
+        }
+        if (pipe && (items[1].revents & ZMQ_POLLIN) && s_pipe_term(pipe))
+            break;
+        if (items[0].revents & ZMQ_POLLIN) {
+            for (int n = 0; n < WORKER_SHELL_BATCH_MAX * 2; n++) {
+                if (!(zsock_events(self->dealer) & ZMQ_POLLIN))
+                    break;
+                zmsg_t *msg = zmsg_recv(self->dealer);
+                if (!msg)
+                    break;
+                s_on_message(self, msg);
+                zmsg_destroy(&msg);
+            }
+            s_flush_events(self);
+        }
+        int64_t now = zclock_mono();
+        if (now >= self->next_beat) {
+            zstr_send(self->dealer, "HEARTBEAT");
+            self->next_beat = now + self->heartbeat_ms;
+        }
+        if (self->reconnect || now > self->broker_expires) {
+            if (self->reconnect)
+                zclock_sleep(SHELL_RETRY_MS);
+            else if (self->registered)
+                zsys_warning("%s: no word from the broker for %d heartbeats; reconnecting",
+                             self->service->name, WORKER_SHELL_LIVENESS);
+            self->registered = false;   /* the next answer confirms the new READY */
+            self->reconnect = false;
+            if (s_connect(self) != 0)
+                return -1;
+        }
+    }
+    s_flush_events(self);
+    return 0;
+}
+
+void
+worker_shell_actor(zsock_t *pipe, void *args)
+{
+    zsock_signal(pipe, 0);
+    worker_shell_run(args, pipe);
+}
+
+/* ================================================================ lifecycle */
+
+static int
+s_read_applied(worker_shell_t *self, uint64_t *applied)
+{
+    store_txn_t *txn = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc)
+        return rc;
+    const void *v;
+    size_t vl;
+    *applied = 0;
+    rc = store_get(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, strlen(SHELL_KEY_APPLIED),
+                   &v, &vl);
+    if (rc == 0 && vl == 8)
+        *applied = store_key_to_u64(v);
+    store_txn_end(&txn);
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+int
+worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err,
+                 size_t errlen)
+{
+    worker_shell_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    self->service = opts->service;
+    self->heartbeat_ms = opts->heartbeat_ms > 0 ? opts->heartbeat_ms
+                                                : WORKER_SHELL_HEARTBEAT_MS;
+    self->on_registered = opts->on_registered;
+    self->arg = opts->arg;
+    self->verbose = opts->verbose;
+    self->broker = strdup(opts->broker);
+    self->state_dir = strdup(opts->state_dir);
+    self->tick_out = worker_outputs_new();
+    if (!self->broker || !self->state_dir || !self->tick_out)
+        goto nomem;
+    for (size_t i = 0; i < WORKER_SHELL_BATCH_MAX; i++)
+        if (!(self->events[i].out = worker_outputs_new()))
+            goto nomem;
+    if (zsys_dir_create("%s", self->state_dir) != 0) {
+        snprintf(err, errlen, "cannot create the state directory %s: %s", self->state_dir,
+                 strerror(errno));
+        goto fail;
+    }
+    int rc = store_open(self->state_dir, NULL, &self->store);
+    if (rc == 0)
+        rc = s_read_applied(self, &self->last_applied);
+    if (rc) {
+        snprintf(err, errlen, "cannot open the state in %s: %s", self->state_dir,
+                 store_strerror(rc));
+        goto fail;
+    }
+    worker_settings_t *empty = NULL;
+    const worker_settings_t *settings = opts->settings;
+    if (!settings && !(settings = empty = worker_settings_new()))
+        goto nomem;
+    rc = self->service->create(settings, &self->core);
+    worker_settings_destroy(&empty);
+    if (rc) {
+        snprintf(err, errlen, "cannot create the %s core: %s", self->service->name,
+                 store_strerror(rc));
+        goto fail;
+    }
+    zsys_info("%s: state in %s, applied through log_seq %" PRIu64, self->service->name,
+              self->state_dir, self->last_applied);
+    *out = self;
+    return 0;
+nomem:
+    snprintf(err, errlen, "out of memory");
+fail:
+    worker_shell_destroy(&self);
+    return -1;
+}
+
+uint64_t
+worker_shell_last_applied(const worker_shell_t *self)
+{
+    return self->last_applied;
+}
+
+/* ================================================================ services */
+
+/* Weak references: a program links the cores its libraries hold; one not built yet
+   resolves to NULL instead of failing the link. Programs that run services link the
+   workers library whole (see workers/CMakeLists.txt). */
+#pragma weak worker_aggregate
+#pragma weak worker_escalate
+#pragma weak worker_circulate
+
+const worker_service_t *
+worker_service_find(const char *name)
+{
+    const worker_service_t *services[] = {&worker_aggregate, &worker_escalate,
+                                          &worker_circulate};
+    for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
+        if (services[i] && services[i]->name && streq(services[i]->name, name))
+            return services[i];
+    return NULL;
+}
+
+void
+worker_shell_destroy(worker_shell_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    worker_shell_t *self = *self_p;
+    if (self->core && self->service->destroy)
+        self->service->destroy(&self->core);
+    zsock_destroy(&self->dealer);
+    store_destroy(&self->store);
+    for (size_t i = 0; i < WORKER_SHELL_BATCH_MAX; i++) {
+        s_event_clear(&self->events[i]);
+        worker_outputs_destroy(&self->events[i].out);
+    }
+    worker_outputs_destroy(&self->tick_out);
+    free(self->broker);
+    free(self->state_dir);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,94 @@
+/*  worker_shell: connects a pure core (worker_core.h) to the broker.
+
+    The shell owns a DEALER connected to the broker's workers ROUTER and the core's state
+    store. Frames (each message starts with the command frame; u64 = 8 bytes big-endian):
+
+      worker -> broker  READY      service, last applied log_seq (u64)
+                        DONE       log_seq (u64), the event's outputs: FeedItem packed ...
+                        TICKED     the outputs of a timer tick: FeedItem packed ...
+                        HEARTBEAT
+      broker -> worker  EVENT      LogRecord packed
+                        TICK       now_ms (u64), the broker's clock (dajia_clock)
+                        HEARTBEAT  [the service's cursor (u64)]: the broker has stored
+                                   every DONE up to it; the first one answers READY
+
+    Guarantee 4 lives here: the events a batch applies, the last applied log_seq and the
+    outputs of each applied event are written in one transaction, so an event delivered
+    again (the broker lost our DONE, or we restarted) is not applied again: its stored
+    outputs are sent again instead, and the broker drops them if it has them. Outputs are
+    deleted once the broker's cursor (from its heartbeats) has passed them. Every event
+    also ticks the core with the event's received_at, inside the same transaction, so
+    timers that event time passes fire as part of that event (and are replayed with it).
+
+    Heartbeats go both ways every second; three missed from the broker and the shell
+    reconnects with a new socket and a new READY. Events arriving together are applied
+    in one transaction (one sync for many events).
+
+    Tables in the state store, beside the core's own: "shell.state" (key "applied": u64)
+    and "shell.outputs" (key log_seq u64: the outputs, each as u32 length + bytes).
+*/
+#ifndef WORKER_SHELL_H
+#define WORKER_SHELL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <czmq.h>
+
+#include "worker_core.h"
+
+#define WORKER_SHELL_HEARTBEAT_MS 1000
+#define WORKER_SHELL_LIVENESS     3        /* broker heartbeats missed before reconnecting */
+#define WORKER_SHELL_BATCH_MAX    1024     /* events applied in one transaction at most */
+#define WORKER_SHELL_TABLE_STATE  "shell.state"
+#define WORKER_SHELL_TABLE_OUTPUT "shell.outputs"
+
+typedef struct worker_shell_t worker_shell_t;
+
+typedef struct {
+    const worker_service_t *service;     /* borrowed; outlives the shell */
+    const worker_settings_t *settings;   /* borrowed for the call; NULL: every default */
+    const char *broker;                  /* the broker's workers endpoint */
+    const char *state_dir;               /* the state store's directory (created) */
+    int heartbeat_ms;                    /* 0: WORKER_SHELL_HEARTBEAT_MS */
+    /* Called once, from the thread running the shell, when the broker first confirms
+       the registration. May be NULL. */
+    void (*on_registered)(const char *service, void *arg);
+    void *arg;
+    bool verbose;                        /* log each batch at debug level */
+} worker_shell_options_t;
+
+/* Opens (creating) the state store, reads the last applied log_seq and creates the core.
+   Does not connect yet. Returns 0 and sets *out, or -1 with a sentence in `err`. The
+   options are copied (the strings too), except `service` and `arg`. */
+int
+    worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err,
+                     size_t errlen);
+
+/* Connects, registers and serves until `pipe` (may be NULL) receives "$TERM" or, when
+   `pipe` is NULL, until zsys_interrupted is set. Returns 0, or -1 on a fatal error
+   (logged). May be called from another thread than worker_shell_new's. */
+int
+    worker_shell_run(worker_shell_t *self, zsock_t *pipe);
+
+/* A czmq actor running worker_shell_run(shell, pipe) on the shell passed as `args`
+   (which the caller keeps and destroys after the actor). */
+void
+    worker_shell_actor(zsock_t *pipe, void *args);
+
+/* The last log_seq applied (and durable). */
+uint64_t
+    worker_shell_last_applied(const worker_shell_t *self);
+
+/* Destroys the core, closes the socket and the store. Accepts NULL, sets *self_p NULL. */
+void
+    worker_shell_destroy(worker_shell_t **self_p);
+
+/* The core of the service `name` ("aggregate", "escalate", "circulate"), or NULL when
+   the name is unknown or that core is not built into this program (the cores are
+   linked weakly, so a program links whichever cores exist). Static. */
+const worker_service_t *
+    worker_service_find(const char *name);
+
+#endif
