@@ -61,6 +61,12 @@ void
 /* Sets `key` to `value` (copied). Returns 0 or -ENOMEM. */
 int
     worker_settings_set(worker_settings_t *self, const char *key, const char *value);
+/* Adds every key of section `service` of the ZPL file `path` as "service/key" (the
+   file the broker reads: sections aggregate, escalate, circulate). A missing section is
+   no error. Returns 0, or -1 with a sentence in `err` (file unreadable). */
+int
+    worker_settings_load(worker_settings_t *self, const char *path, const char *service,
+                         char *err, size_t errlen);
 /* The value of `key` as an integer, or `fallback` when unset or not a number. */
 int64_t
     worker_settings_int(const worker_settings_t *self, const char *key, int64_t fallback);

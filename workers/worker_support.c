@@ -1,6 +1,9 @@
 /*  worker_support: the outputs list and the settings every core uses. */
 #include "worker_core.h"
 
+#include <czmq.h>
+#include <stdio.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,4 +168,29 @@ worker_settings_str(const worker_settings_t *self, const char *key, const char *
 {
     const s_setting_t *found = s_find(self, key);
     return found ? found->value : fallback;
+}
+
+int
+worker_settings_load(worker_settings_t *self, const char *path, const char *service,
+                     char *err, size_t errlen)
+{
+    zconfig_t *root = zsys_file_exists(path) ? zconfig_load(path) : NULL;
+    if (!root) {
+        snprintf(err, errlen, "%s: cannot read this configuration file", path);
+        return -1;
+    }
+    int rc = 0;
+    zconfig_t *section = zconfig_locate(root, service);
+    for (zconfig_t *item = section ? zconfig_child(section) : NULL; item && rc == 0;
+         item = zconfig_next(item)) {
+        char key[256];
+        snprintf(key, sizeof key, "%s/%s", service, zconfig_name(item));
+        const char *value = zconfig_value(item);
+        if (worker_settings_set(self, key, value ? value : "") != 0) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
+    }
+    zconfig_destroy(&root);
+    return rc;
 }
