@@ -43,6 +43,9 @@ static const broker_config_key_t s_keys[] = {
      "most items in any list of an event"},
     {"limits/max_future", "DAJIA_MAX_FUTURE", "max-future", "86400",
      "seconds an event time may lie ahead of the broker's clock"},
+    {"broker/keys", "DAJIA_KEYS", "keys", "",
+     "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
+     "none (anyone who reaches an endpoint may use it)"},
     {"worker/state", "DAJIA_WORKER_STATE", "worker-state", "",
      "directory of the in-process workers' state; empty: <data>/../workers"},
     {NULL, NULL, NULL, NULL, NULL}};

@@ -5,6 +5,7 @@
 */
 #include <czmq.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,16 @@ s_workers_start(s_workers_t *w, broker_config_t *config, broker_server_t *server
     return rc;
 }
 
+/* SIGHUP: re-read the key directory (the server's loop acts on it). */
+static volatile sig_atomic_t s_hup;
+
+static void
+s_on_hup(int signum)
+{
+    (void)signum;
+    s_hup = 1;
+}
+
 static void
 s_usage(FILE *out)
 {
@@ -73,7 +84,9 @@ s_usage(FILE *out)
             "\n"
             "Stores the events the member units submit in a durable log and acknowledges\n"
             "each one once it is on disk. Prints \"READY api=... workers=... office=...\n"
-            "public=...\" (the endpoints bound) when it serves.\n"
+            "public=...\" (the endpoints bound) when it serves. With --keys DIR every tcp\n"
+            "endpoint takes only the CURVE keys of DIR (dajia-ctl keys init), each with its\n"
+            "role; SIGHUP re-reads DIR (a revoke also takes effect by itself within a second).\n"
             "\n"
             "  -c, --config FILE   configuration file (ZPL); see --print-config\n"
             "  -v, --verbose       log every rejected event\n"
@@ -135,6 +148,12 @@ main(int argc, char **argv)
     }
 
     zsys_init();
+    /* No SA_RESTART: the signal wakes the server's poll, which then re-reads the keys. */
+    struct sigaction hup;
+    memset(&hup, 0, sizeof hup);
+    hup.sa_handler = s_on_hup;
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, NULL);
     zsys_set_logident("dajia-broker");
     zsys_set_logstream(stderr);
     zsys_set_logsystem(false);
@@ -159,6 +178,7 @@ main(int argc, char **argv)
     if (broker_server_new(config, &server, err, sizeof err) != 0)
         goto fail;
     broker_server_set_verbose(server, verbose);
+    broker_server_set_reload_flag(server, &s_hup);
     if (!streq(broker_config_get(config, "broker/external_workers"), "1")
         && s_workers_start(&workers, config, server, err, sizeof err) != 0)
         goto fail;

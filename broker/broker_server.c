@@ -7,6 +7,12 @@
     load a batch is one event (lowest latency), and under heavy load one sync covers
     thousands, with no timer anywhere. A full batch stops reads from the api socket
     until the writer is free again: that is the broker's back-pressure.
+
+    With a key directory (broker/keys) every tcp socket is a CURVE server behind the
+    broker's ZAP handler (broker_auth.h), which attaches the peer's role, unit and key to
+    each message. Each request is then judged on its first frame: a role that may do the
+    command, a key still trusted (so a revoke reaches open connections), and for SUBMIT
+    an envelope naming the certificate's own unit.
 */
 #include "broker_server.h"
 
@@ -14,6 +20,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "broker_auth.h"
 #include "broker_batch.h"
 #include "broker_dispatch.h"
 #include "broker_feed.h"
@@ -36,6 +43,16 @@
 #define BROKER_WIRE_CAP_MIN    (1u << 20)
 #define BROKER_STORAGE_LOG_MS  10000
 #define BROKER_ARENA_BYTES     (256u << 10)   /* an unpacked event of the largest size fits */
+#define BROKER_MISMATCH_LOG_MS 10000    /* one key's unit mismatches: logged this often */
+#define BROKER_KEY_TXT         41       /* a Z85 CURVE key and its NUL */
+
+/* Who sent a request, from the metadata the ZAP handler attached to its connection.
+   Pointers into the message's metadata: valid while the command frame is open. */
+typedef struct {
+    const char *role;            /* NULL: no auth on this socket (or no role: refused) */
+    const char *unit;            /* role unit only */
+    const char *key;             /* Z85; NULL for ipc peers (role "local") */
+} s_peer_t;
 
 struct broker_server_t {
     broker_config_t *config;     /* borrowed */
@@ -53,6 +70,12 @@ struct broker_server_t {
     bool verbose;                /* log each rejection */
     dajia_arena_t *arena;        /* decoding memory, reset after each event */
     int64_t storage_logged_ms;   /* when a storage failure was last logged */
+    broker_auth_t *auth;         /* NULL: no CURVE, no roles */
+    volatile sig_atomic_t *reload; /* set by SIGHUP: re-read the key directory */
+    char trusted_key[BROKER_KEY_TXT]; /* last key found trusted in this drain, or "" */
+    char mismatch_key[BROKER_KEY_TXT]; /* last key logged for a unit mismatch */
+    int64_t mismatch_logged_ms;  /* and when */
+    uint64_t mismatches;         /* unit mismatches since the start */
 };
 
 /* ================================================================ answers */
@@ -112,11 +135,23 @@ s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
     free(json);
 }
 
-/* Answers ["REPLAY", ReplayRequest] with ["FEED", FeedBatch], read from the feed log
-   (a read transaction: no lock with the writer or the dispatcher). */
-static void
-s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body)
+/* The ZAP domain whose rules judge a replay: office items, or public ones. */
+static const char *
+s_replay_domain(const Dajia__ReplayRequest *req)
 {
+    return req->audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE ? BROKER_AUTH_DOMAIN_OFFICE
+                                                             : BROKER_AUTH_DOMAIN_PUBLIC;
+}
+
+/* Answers ["REPLAY", ReplayRequest] with ["FEED", FeedBatch], read from the feed log
+   (a read transaction: no lock with the writer or the dispatcher). With auth, the
+   audience asked for decides who may: office items the office role, public items the
+   unit, office and dashboard roles. */
+static void
+s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body,
+               const s_peer_t *peer)
+{
+    char text[160];
     Dajia__FeedBatch refused = DAJIA__FEED_BATCH__INIT;
     Dajia__FeedBatch *batch = NULL;
     Dajia__ReplayRequest *req = body ? dajia__replay_request__unpack(
@@ -128,6 +163,13 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body)
         refused.reason_text = (char *)(body ? "the body is not a ReplayRequest"
                                             : "a REPLAY has two frames: the command and a "
                                               "ReplayRequest");
+    } else if (self->auth && !broker_auth_allows(peer->role, s_replay_domain(req),
+                                                 BROKER_CMD_REPLAY)) {
+        snprintf(text, sizeof text, "a certificate of role %s may not replay the %s feed: "
+                 "that needs %s", peer->role ? peer->role : "(none)", s_replay_domain(req),
+                 broker_auth_needs(s_replay_domain(req), BROKER_CMD_REPLAY));
+        refused.reason = DAJIA__REASON__REASON_FORBIDDEN;
+        refused.reason_text = text;
     } else {
         int rc = broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items,
                                     &batch);
@@ -264,10 +306,30 @@ s_reject_named(broker_server_t *self, broker_item_t *item, const dajia_verdict_t
     s_reject(self, &item->routing, event_id, verdict);
 }
 
-/* Validates the event in item->body; on success fills the item's key and returns 0.
-   On failure answers the client and returns -1 (the item's routing is consumed). */
+/* Logs a unit mismatch with the key that tried: each key's first at once, then at most
+   every BROKER_MISMATCH_LOG_MS while the same key goes on (a flood must not fill the
+   log). */
+static void
+s_log_mismatch(broker_server_t *self, const s_peer_t *peer, const char *claimed)
+{
+    self->mismatches++;
+    int64_t now = zclock_mono();
+    const char *key = peer->key ? peer->key : "(none)";
+    if (strcmp(key, self->mismatch_key) == 0
+        && now - self->mismatch_logged_ms < BROKER_MISMATCH_LOG_MS)
+        return;
+    zsys_warning("unit mismatch: the certificate of unit %s (key %s) submitted an event as "
+                 "unit %s; rejected, nothing stored (%" PRIu64 " mismatches so far)",
+                 peer->unit, key, claimed, self->mismatches);
+    snprintf(self->mismatch_key, sizeof self->mismatch_key, "%s", key);
+    self->mismatch_logged_ms = now;
+}
+
+/* Validates the event in item->body, sent by `peer`; on success fills the item's key
+   and returns 0. On failure answers the client and returns -1 (the item's routing is
+   consumed). A unit certificate may only submit its own unit's events. */
 static int
-s_take_event(broker_server_t *self, broker_item_t *item)
+s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
 {
     dajia_verdict_t verdict;
     Dajia__Envelope *env = NULL;
@@ -278,6 +340,14 @@ s_take_event(broker_server_t *self, broker_item_t *item)
                                    s_unit_known, self->config, dajia_arena_allocator(self->arena),
                                    &env, &verdict) != 0) {
         s_reject_named(self, item, &verdict);
+        goto cleanup;
+    }
+    if (peer->unit && strcmp(peer->unit, env->unit) != 0) {
+        s_log_mismatch(self, peer, env->unit);
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNIT_MISMATCH,
+                          "this certificate is unit %s's; it cannot submit events of unit %s",
+                          peer->unit, env->unit);
+        s_reject(self, &item->routing, env->event_id, &verdict);
         goto cleanup;
     }
     size_t unit_len = strlen(env->unit), id_len = strlen(env->event_id);
@@ -298,6 +368,51 @@ s_take_event(broker_server_t *self, broker_item_t *item)
 cleanup:
     dajia_arena_reset(self->arena);
     return rc;
+}
+
+/* Is `key` still trusted? One lookup per key and drain: requests from one connection
+   come in runs, and a revoke is seen by the next drain. */
+static bool
+s_key_trusted(broker_server_t *self, const char *key)
+{
+    if (*self->trusted_key && strcmp(key, self->trusted_key) == 0)
+        return true;
+    if (!broker_auth_trusts(self->auth, key))
+        return false;
+    snprintf(self->trusted_key, sizeof self->trusted_key, "%s", key);
+    return true;
+}
+
+/* Reads who sent `command` and whether they may send it at all. Returns true, or
+   false with the refusal in `verdict`. REPLAY is judged later, by its audience. */
+static bool
+s_peer_judge(broker_server_t *self, zmq_msg_t *command, s_peer_t *peer,
+             dajia_verdict_t *verdict)
+{
+    peer->role = zmq_msg_gets(command, BROKER_AUTH_PROP_ROLE);
+    peer->unit = zmq_msg_gets(command, BROKER_AUTH_PROP_UNIT);
+    peer->key = zmq_msg_gets(command, BROKER_AUTH_PROP_KEY);
+    if (!peer->role) {
+        dajia_verdict_set(verdict, DAJIA__REASON__REASON_FORBIDDEN,
+                          "this connection has no role: connect with a certificate");
+        return false;
+    }
+    if (peer->key && !s_key_trusted(self, peer->key)) {
+        dajia_verdict_set(verdict, DAJIA__REASON__REASON_FORBIDDEN,
+                          "this certificate is no longer trusted (revoked); ask the Office "
+                          "for a new one");
+        return false;
+    }
+    const char *name = s_frame_is(command, BROKER_CMD_SUBMIT)  ? BROKER_CMD_SUBMIT
+                       : s_frame_is(command, BROKER_CMD_STATS) ? BROKER_CMD_STATS
+                                                               : NULL;
+    if (name && !broker_auth_allows(peer->role, BROKER_AUTH_DOMAIN_API, name)) {
+        dajia_verdict_set(verdict, DAJIA__REASON__REASON_FORBIDDEN,
+                          "a certificate of role %s may not %s: that needs %s", peer->role,
+                          name, broker_auth_needs(BROKER_AUTH_DOMAIN_API, name));
+        return false;
+    }
+    return true;
 }
 
 /* Reads one request (all its frames) into `item` and either keeps it in the batch (a
@@ -331,12 +446,18 @@ s_read_request(broker_server_t *self, broker_item_t *item)
 
     dajia_verdict_t verdict;
     bool kept = false;
+    s_peer_t peer = {NULL, NULL, NULL};
+    if (self->auth && frames >= 1 && !s_peer_judge(self, &command, &peer, &verdict)) {
+        self->stats.received++;
+        s_reject(self, &item->routing, NULL, &verdict);
+        goto done;
+    }
     if (frames >= 1 && s_frame_is(&command, BROKER_CMD_STATS)) {
         s_reply_stats(self, &item->routing);
         goto done;
     }
     if (frames >= 1 && s_frame_is(&command, BROKER_CMD_REPLAY)) {
-        s_reply_replay(self, &item->routing, frames == 2 ? &item->body : NULL);
+        s_reply_replay(self, &item->routing, frames == 2 ? &item->body : NULL, &peer);
         goto done;
     }
     self->stats.received++;
@@ -356,7 +477,7 @@ s_read_request(broker_server_t *self, broker_item_t *item)
                           "a SUBMIT has exactly two frames, the command and the event; "
                           "this one had %d", frames);
         s_reject(self, &item->routing, NULL, &verdict);
-    } else if (s_take_event(self, item) == 0) {
+    } else if (s_take_event(self, item, &peer) == 0) {
         kept = true;
     }
 done:
@@ -375,6 +496,7 @@ static void
 s_drain(broker_server_t *self)
 {
     self->now_ms = zclock_time();
+    self->trusted_key[0] = '\0';
     broker_item_t *item;
     while ((item = broker_batch_next_item(self->fill)) != NULL) {
         if (s_read_request(self, item) != 0) {
@@ -430,7 +552,7 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
     }
     broker_dispatch_options_t opts = {.store = self->store, .last_log_seq = last_seq,
                                       .workers = workers, .office = office,
-                                      .public_feed = public_feed};
+                                      .public_feed = public_feed, .auth = self->auth};
     rc = broker_dispatch_start(&opts, &self->dispatch, err, errlen);
 cleanup:
     free(workers);
@@ -487,6 +609,18 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         snprintf(err, errlen, "out of memory for batches of %zu events", batch_max);
         goto fail;
     }
+    /* The ZAP handler before any guarded socket: without one libzmq admits every key. */
+    const char *keys = broker_config_get(config, "broker/keys");
+    if (*keys) {
+        rc = broker_auth_start(keys, &self->auth);
+        if (rc) {
+            snprintf(err, errlen, "cannot use the key directory %s: %s", keys,
+                     broker_auth_strerror(rc));
+            goto fail;
+        }
+        zsys_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
+                  broker_auth_size(self->auth), keys);
+    }
     rc = broker_writer_start(self->store, last_seq, &self->writer);
     if (rc) {
         snprintf(err, errlen, "cannot start the writer thread: %s", strerror(-rc));
@@ -507,12 +641,10 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
                                                             : BROKER_WIRE_CAP_MIN;
     zsock_set_maxmsgsize(self->api, (int)wire_cap);
     const char *api = broker_config_get(config, "broker/api");
-    if (zsock_bind(self->api, "%s", api) < 0) {
-        snprintf(err, errlen, "cannot listen on %s: %s", api, zmq_strerror(zmq_errno()));
+    if (broker_dispatch_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
+                               &self->endpoint, err, errlen) != 0)
         goto fail;
-    }
     self->api_handle = zsock_resolve(self->api);
-    self->endpoint = zsock_last_endpoint(self->api);
     if (s_dispatch_start(self, last_seq, err, errlen) != 0)
         goto fail;
     broker_stats_init(&self->stats, zclock_time());
@@ -539,6 +671,7 @@ broker_server_destroy(broker_server_t **self_p)
     broker_batch_destroy(&self->spare);
     dajia_arena_destroy(&self->arena);
     store_destroy(&self->store);
+    broker_auth_destroy(&self->auth);  /* after every socket it guards is closed */
     free(self->endpoint);
     free(self);
     *self_p = NULL;
@@ -548,6 +681,32 @@ void
 broker_server_set_verbose(broker_server_t *self, bool verbose)
 {
     self->verbose = verbose;
+}
+
+void
+broker_server_set_reload_flag(broker_server_t *self, volatile sig_atomic_t *flag)
+{
+    self->reload = flag;
+}
+
+/* Re-reads the key directory when SIGHUP asked for it. */
+static void
+s_reload_keys(broker_server_t *self)
+{
+    if (!self->reload || !*self->reload)
+        return;
+    *self->reload = 0;
+    if (!self->auth) {
+        zsys_info("SIGHUP: no key directory to re-read (started without keys)");
+        return;
+    }
+    int rc = broker_auth_reload(self->auth);
+    if (rc)
+        zsys_error("SIGHUP: cannot re-read the keys, the previous ones stay: %s",
+                   broker_auth_strerror(rc));
+    else
+        zsys_info("SIGHUP: keys re-read; %zu certificates trusted",
+                  broker_auth_size(self->auth));
 }
 
 const char *
@@ -566,6 +725,7 @@ int
 broker_server_run(broker_server_t *self)
 {
     while (!zsys_interrupted) {
+        s_reload_keys(self);
         zmq_pollitem_t items[] = {
             {zsock_resolve(broker_writer_sock(self->writer)), 0, ZMQ_POLLIN, 0},
             {self->api_handle, 0, ZMQ_POLLIN, 0},

@@ -8,6 +8,7 @@
 #ifndef BROKER_SERVER_H
 #define BROKER_SERVER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,8 +18,9 @@
 
 typedef struct broker_server_t broker_server_t;
 
-/* Opens the store in the configured data directory (creating the directory), binds the
-   api endpoint and starts the writer. `config` is borrowed and must outlive the server.
+/* Opens the store in the configured data directory (creating the directory), starts the
+   key directory's ZAP handler when broker/keys is set, binds the api endpoint and starts
+   the writer. `config` is borrowed and must outlive the server.
    Returns 0 and sets *out, or -1 with a sentence in `err`. */
 int
     broker_server_new(broker_config_t *config, broker_server_t **out, char *err,
@@ -31,6 +33,11 @@ void
 /* With `verbose`, every rejected event is logged (at debug level) with its reason. */
 void
     broker_server_set_verbose(broker_server_t *self, bool verbose);
+
+/* `flag` (set by a SIGHUP handler; may be NULL) makes the loop re-read the key
+   directory (broker/keys) and clear it. Borrowed: it must outlive the server. */
+void
+    broker_server_set_reload_flag(broker_server_t *self, volatile sig_atomic_t *flag);
 
 /* The endpoint actually bound (with the real port for tcp://...:*). Owned by the server. */
 const char *

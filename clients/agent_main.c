@@ -21,6 +21,7 @@
 #include "agent_session.h"
 #include "agent_submit.h"
 #include "client_args.h"
+#include "client_keys.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
 
@@ -36,7 +37,16 @@
 #define S_MAX_PROBLEMS 50 /* per-event messages printed before summarising */
 
 enum { S_EXIT_OK = 0, S_EXIT_REJECTED = 1, S_EXIT_USAGE = 2, S_EXIT_WAITING = 3 };
-enum { S_OPT_BROKER = 256, S_OPT_UNIT, S_OPT_STATE, S_OPT_WINDOW, S_OPT_TIMEOUT, S_OPT_RESEND };
+enum {
+    S_OPT_BROKER = 256,
+    S_OPT_UNIT,
+    S_OPT_STATE,
+    S_OPT_WINDOW,
+    S_OPT_TIMEOUT,
+    S_OPT_RESEND,
+    S_OPT_KEYS,
+    S_OPT_NAME
+};
 
 typedef struct {
     const char *broker;
@@ -47,6 +57,10 @@ typedef struct {
     int64_t timeout_ms;
     int64_t resend_ms;
     bool verbose;
+    const char *keys;           /* key directory; NULL: no CURVE */
+    const char *name;           /* our certificate's name */
+    zcert_t *cert;              /* its key pair, loaded from `keys` */
+    char broker_key[CLIENT_KEYS_KEY_TXT];
 } s_options_t;
 
 /* What the person sees while and after a run. */
@@ -78,7 +92,12 @@ s_usage(FILE *out)
             "options:\n"
             "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
             ")\n"
-            "  --unit CODE         this unit's code, e.g. psb (env DAJIA_UNIT; required)\n"
+            "  --unit CODE         this unit's code, e.g. psb (env DAJIA_UNIT; default: the\n"
+            "                      certificate's unit)\n"
+            "  --keys DIR          key directory (env DAJIA_KEYS; default " CLIENT_KEYS_DEFAULT_DIR
+            "\n"
+            "                      when it holds broker.cert, else no CURVE)\n"
+            "  --name NAME         certificate name in DIR (env DAJIA_NAME; default the unit)\n"
             "  --state DIR         outbox directory (default ./var/agent-CODE)\n"
             "  --window N          events in flight at once (default %d)\n"
             "  --timeout SEC       give up after SEC seconds without an answer (default %d;\n"
@@ -246,9 +265,17 @@ s_run_session(s_ui_t *ui, agent_outbox_t *outbox, agent_session_report_t *report
         .on_reject = s_on_reject,
         .arg = ui,
         .verbose = o->verbose,
+        .cert = o->cert,
+        .broker_key = o->broker_key,
     };
     int rc = agent_session_run(outbox, &so, report);
-    if (rc == -EINVAL) {
+    if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
+        s_clear_progress(ui);
+        fprintf(stderr,
+                S_NAME ": the broker refused this key: %s (certificate \"%s\" in %s); the "
+                       "events stay in the outbox\n",
+                client_keys_strerror(rc), o->name, o->keys);
+    } else if (rc == -EINVAL) {
         s_clear_progress(ui);
         fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n", o->broker);
     } else if (rc) {
@@ -401,6 +428,37 @@ s_cmd_rejected(const s_options_t *o)
 
 /* ====================================================================== main */
 
+/* Loads our certificate from o->keys (named o->name: --name, DAJIA_NAME or the unit) and
+   the broker's key; a unit not given is the certificate's. Returns S_EXIT_OK or the exit
+   status after saying what is wrong. */
+static int
+s_load_cert(s_options_t *o)
+{
+    if (!o->name)
+        return s_usage_error("%s", "which certificate? give --name NAME (or --unit CODE)");
+    int rc = client_keys_open(o->keys, o->name, &o->cert, o->broker_key);
+    if (rc) {
+        fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o->name, o->keys,
+                client_keys_strerror(rc));
+        return S_EXIT_USAGE;
+    }
+    const char *role = zcert_meta(o->cert, "role");
+    const char *unit = zcert_meta(o->cert, "unit");
+    if (!role || strcmp(role, "unit") != 0 || !unit) {
+        fprintf(stderr, S_NAME ": certificate \"%s\" has role %s; the agent needs a unit's\n",
+                o->name, role ? role : "(none)");
+        return S_EXIT_USAGE;
+    }
+    if (!o->unit)
+        o->unit = unit;
+    else if (strcmp(o->unit, unit) != 0) {
+        fprintf(stderr, S_NAME ": certificate \"%s\" is unit %s's, not %s's: the broker "
+                "would refuse every event\n", o->name, unit, o->unit);
+        return S_EXIT_USAGE;
+    }
+    return S_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -411,6 +469,8 @@ main(int argc, char **argv)
         {"window", required_argument, NULL, S_OPT_WINDOW},
         {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
         {"resend-ms", required_argument, NULL, S_OPT_RESEND},
+        {"keys", required_argument, NULL, S_OPT_KEYS},
+        {"name", required_argument, NULL, S_OPT_NAME},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -439,6 +499,12 @@ main(int argc, char **argv)
             break;
         case S_OPT_STATE:
             o.state = optarg;
+            break;
+        case S_OPT_KEYS:
+            o.keys = optarg;
+            break;
+        case S_OPT_NAME:
+            o.name = optarg;
             break;
         case S_OPT_WINDOW:
             if (client_parse_int(optarg, 1, AGENT_SESSION_WINDOW_MAX, &o.window) != 0)
@@ -479,6 +545,17 @@ main(int argc, char **argv)
         return s_usage_error("%s", "submit needs at least one FILE (\"-\" for standard input)");
     if (!submit && nargs > 0)
         return s_usage_error("unexpected argument \"%s\"", args[0]);
+    o.keys = client_keys_dir_pick(o.keys);
+    if (!o.name || !*o.name)
+        o.name = getenv("DAJIA_NAME");
+    if (!o.name || !*o.name)
+        o.name = o.unit;
+    int status = S_EXIT_OK;
+    if (o.keys && (submit || strcmp(command, "flush") == 0)) {
+        status = s_load_cert(&o);
+        if (status != S_EXIT_OK)
+            return status;
+    }
     if (o.unit && !client_unit_ok(o.unit))
         return s_usage_error("\"%s\" is not a unit code (letters, digits, . _ -)", o.unit);
     if (!o.unit && (submit || !o.state))
@@ -490,10 +567,13 @@ main(int argc, char **argv)
 
     zsys_set_logident(S_NAME);
     if (submit)
-        return s_cmd_submit(&o, nargs, args);
-    if (strcmp(command, "flush") == 0)
-        return s_cmd_flush(&o);
-    if (strcmp(command, "outbox") == 0)
-        return s_cmd_outbox(&o);
-    return s_cmd_rejected(&o);
+        status = s_cmd_submit(&o, nargs, args);
+    else if (strcmp(command, "flush") == 0)
+        status = s_cmd_flush(&o);
+    else if (strcmp(command, "outbox") == 0)
+        status = s_cmd_outbox(&o);
+    else
+        status = s_cmd_rejected(&o);
+    zcert_destroy(&o.cert);
+    return status;
 }

@@ -13,6 +13,7 @@
     session blocked and the poll waits for POLLOUT, i.e. for the connection.
 */
 #include "agent_session.h"
+#include "client_keys.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #define S_IDLE_POLL_MS 1000
 #define S_RECONNECT_IVL_MS 100
 #define S_HWM_SLACK 64
+#define S_HANDSHAKE_MS 5000 /* longest wait for the broker to admit our key */
 #define S_SUBMIT "SUBMIT"
 #define S_ACK "ACK"
 
@@ -413,10 +415,17 @@ s_connect(s_session_t *s)
     zsock_set_reconnect_ivl_max(s->sock, 0);
     /* A reply bigger than any ack is not from a broker; do not buffer it. */
     zsock_set_maxmsgsize(s->sock, DAJIA_MAX_MESSAGE);
-    if (zsock_connect(s->sock, "%s", s->opts->endpoint) != 0)
-        return -EINVAL;
     s->handle = zsock_resolve(s->sock);
-    return 0;
+    if (!s->opts->cert)
+        return zsock_connect(s->sock, "%s", s->opts->endpoint) != 0 ? -EINVAL : 0;
+    int rc = client_keys_apply(s->sock, s->opts->cert, s->opts->broker_key);
+    if (rc)
+        return rc;
+    /* Wait for the handshake so that a refused key is an error, not a silent wait. No
+       answer in time (the broker is down): the socket keeps trying, the outbox waits. */
+    int64_t wait = s->opts->timeout_ms < S_HANDSHAKE_MS ? s->opts->timeout_ms : S_HANDSHAKE_MS;
+    rc = client_keys_connect(s->sock, s->opts->endpoint, (int)wait);
+    return rc == -ETIMEDOUT || rc == -EINTR ? 0 : rc;
 }
 
 static int64_t

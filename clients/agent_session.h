@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <czmq.h>
+
 #include "agent_outbox.h"
 
 #define AGENT_SESSION_WINDOW_MAX   65536
@@ -57,11 +59,14 @@ typedef struct {
     agent_session_reject_fn *on_reject;       /* each broker rejection; may be NULL */
     void *arg;                       /* passed to both callbacks */
     bool verbose;                    /* log each resend and odd reply (zsys_debug) */
+    zcert_t *cert;                   /* own CURVE key pair, borrowed; NULL: no CURVE */
+    const char *broker_key;          /* the broker's public key (Z85), with `cert` */
 } agent_session_options_t;
 
 /* Runs a session over `outbox` and fills `report`. Returns 0 when it ended normally
    (report->waiting says whether everything was settled), -EINVAL for a bad endpoint or
-   option, -ENOMEM, or an outbox/store code when the outbox could not be read or
+   option, CLIENT_KEYS_REFUSED when the broker refused `cert`, CLIENT_KEYS_HANDSHAKE when
+   the handshake failed otherwise (a wrong broker key), -ENOMEM, or an outbox/store code when the outbox could not be read or
    written (events then stay where they were: nothing is lost). */
 int
     agent_session_run(agent_outbox_t *outbox, const agent_session_options_t *options,

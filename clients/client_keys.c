@@ -941,3 +941,31 @@ out:
     zsock_destroy(&pair);
     return rc;
 }
+
+const char *
+client_keys_dir_pick(const char *dir)
+{
+    if (dir && *dir)
+        return dir;
+    const char *env = getenv("DAJIA_KEYS");
+    if (env && *env)
+        return env;
+    struct stat st;
+    if (stat(CLIENT_KEYS_DEFAULT_DIR "/" CLIENT_KEYS_BROKER_CERT, &st) == 0 && S_ISREG(st.st_mode))
+        return CLIENT_KEYS_DEFAULT_DIR;
+    return NULL;
+}
+
+int
+client_keys_open(const char *dir, const char *name, zcert_t **own,
+                 char broker_key[CLIENT_KEYS_KEY_TXT])
+{
+    zcert_t *cert = NULL;
+    int rc = client_keys_load(dir, name, &cert);
+    if (rc == 0)
+        rc = client_keys_broker_key(dir, broker_key);
+    if (rc)
+        zcert_destroy(&cert);
+    *own = cert;
+    return rc;
+}

@@ -137,6 +137,20 @@ int client_keys_apply(void *sock, zcert_t *own, const char *broker_key);
    refusal libzmq keeps retrying in the background: destroy the socket. */
 int client_keys_connect(void *sock, const char *endpoint, int timeout_ms);
 
+/* Where a client looks for its keys when neither --keys nor DAJIA_KEYS says. */
+#define CLIENT_KEYS_DEFAULT_DIR "./var/keys"
+
+/* The key directory a client uses: `dir` when given (its --keys flag), else $DAJIA_KEYS
+   when set and not empty, else CLIENT_KEYS_DEFAULT_DIR when it holds broker.cert. NULL:
+   none, the client connects without CURVE. Borrowed (from `dir`, the environment, or
+   static). */
+const char *client_keys_dir_pick(const char *dir);
+
+/* For a client about to connect: loads its key pair `name` from `dir` and the broker's
+   public key. Returns 0, or a code of client_keys_load() / client_keys_broker_key(). */
+int client_keys_open(const char *dir, const char *name, zcert_t **own,
+                     char broker_key[CLIENT_KEYS_KEY_TXT]);
+
 /* A sentence for a return code of this module (or -errno). Static. */
 const char *client_keys_strerror(int rc);
 

@@ -50,6 +50,7 @@ enum {
     S_OPT_ROLE,
     S_OPT_UNIT,
     S_OPT_NAME,
+    S_OPT_KEYS,
 };
 
 /* The member units `keys init` makes certificates for when --units is not given: the
@@ -71,6 +72,7 @@ typedef struct {
     const char *role;
     const char *unit;
     const char *name;
+    const char *client_keys; /* --keys, for stats */
 } s_options_t;
 
 static void
@@ -100,6 +102,11 @@ s_usage(FILE *out)
             "  --broker ENDPOINT   broker api endpoint, for stats (env DAJIA_BROKER; default\n"
             "                      " S_DEFAULT_BROKER ")\n"
             "  --timeout SEC       how long stats waits for the broker (default %d)\n"
+            "  --keys DIR          key directory stats connects with (env DAJIA_KEYS; default\n"
+            "                      " CLIENT_KEYS_DEFAULT_DIR " when it holds broker.cert, else no "
+            "CURVE)\n"
+            "  --name NAME         with stats: the certificate to use (env DAJIA_NAME; default\n"
+            "                      admin)\n"
             "  --data DIR          the broker's data directory, for dump (env DAJIA_DATA;\n"
             "                      default " S_DEFAULT_DATA ")\n"
             "  --from SEQ          dump from this log_seq on (default 1)\n"
@@ -170,7 +177,40 @@ s_cmd_stats(const s_options_t *o)
         return S_EXIT_ERROR;
     }
     zsock_set_linger(sock, 0);
-    if (zsock_connect(sock, "%s", o->broker) != 0) {
+    const char *keys = client_keys_dir_pick(o->client_keys);
+    if (keys) {
+        const char *name = o->name && *o->name ? o->name : getenv("DAJIA_NAME");
+        if (!name || !*name)
+            name = CLIENT_KEYS_ADMIN_NAME;
+        zcert_t *own = NULL;
+        char broker_key[CLIENT_KEYS_KEY_TXT];
+        int rc = client_keys_open(keys, name, &own, broker_key);
+        if (rc == 0)
+            rc = client_keys_apply(sock, own, broker_key);
+        zcert_destroy(&own);
+        if (rc) {
+            fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", name, keys,
+                    client_keys_strerror(rc));
+            goto out;
+        }
+        rc = client_keys_connect(sock, o->broker, (int)o->timeout_ms);
+        if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
+            fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\")\n",
+                    client_keys_strerror(rc), name);
+            goto out;
+        }
+        if (rc == -ETIMEDOUT) {
+            fprintf(stderr,
+                    S_NAME ": no answer from the broker at %s within %g s (is it running?)\n",
+                    o->broker, (double)o->timeout_ms / 1000);
+            goto out;
+        }
+        if (rc) {
+            fprintf(stderr, S_NAME ": cannot connect to \"%s\": %s\n", o->broker,
+                    client_keys_strerror(rc));
+            goto out;
+        }
+    } else if (zsock_connect(sock, "%s", o->broker) != 0) {
         fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n", o->broker);
         goto out;
     }
@@ -531,6 +571,7 @@ main(int argc, char **argv)
         {"role", required_argument, NULL, S_OPT_ROLE},
         {"unit", required_argument, NULL, S_OPT_UNIT},
         {"name", required_argument, NULL, S_OPT_NAME},
+        {"keys", required_argument, NULL, S_OPT_KEYS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -587,6 +628,9 @@ main(int argc, char **argv)
         case S_OPT_NAME:
             o.name = optarg;
             break;
+        case S_OPT_KEYS:
+            o.client_keys = optarg;
+            break;
         case 'h':
             s_usage(stdout);
             return S_EXIT_OK;
@@ -601,17 +645,23 @@ main(int argc, char **argv)
     const char *command = argv[optind++];
     zsys_set_logident(S_NAME);
     if (strcmp(command, "keys") == 0) {
+        if (o.client_keys)
+            return s_usage_error("%s", "keys commands take --dir DIR, not --keys");
         if (from_given)
             return s_usage_error("%s", "--from goes with dump, not keys");
         return s_cmd_keys(&o, argc - optind, argv + optind);
     }
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
-    if (dir_given || o.units || o.role || o.unit || o.name)
+    bool stats = strcmp(command, "stats") == 0;
+    if (dir_given || o.units || o.role || o.unit || (o.name && !stats))
         return s_usage_error("--dir, --units, --role, --unit and --name go with keys, not "
                              "%s",
                              command);
-    if (strcmp(command, "stats") == 0) {
+    if (o.client_keys && !stats)
+        return s_usage_error("--keys goes with stats, not %s (keys commands take --dir)",
+                             command);
+    if (stats) {
         if (from_given)
             return s_usage_error("%s", "--from goes with dump, not stats");
         return s_cmd_stats(&o);

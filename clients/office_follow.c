@@ -157,6 +157,15 @@ s_mkdir_p(const char *path)
     return rc;
 }
 
+/* Connects `sock` to `endpoint` the way the options say. Returns 0 or a negative code. */
+static int
+s_connect(office_follow_t *self, zsock_t *sock, const char *endpoint)
+{
+    if (self->options.connect)
+        return self->options.connect(sock, endpoint, self->options.connect_arg);
+    return zsock_connect(sock, "%s", endpoint) == 0 ? 0 : -EINVAL;
+}
+
 int
 office_follow_new(const office_follow_options_t *options, office_follow_t **out)
 {
@@ -195,7 +204,8 @@ office_follow_new(const office_follow_options_t *options, office_follow_t **out)
         goto fail_errno;
     zsock_set_linger(self->dealer, 0);
     zsock_set_sndtimeo(self->dealer, self->options.timeout_ms);
-    if (zsock_connect(self->dealer, "%s", self->api) != 0)
+    rc = s_connect(self, self->dealer, self->api);
+    if (rc)
         goto fail;
     if (self->feed) {
         self->sub = zsock_new(ZMQ_SUB);
@@ -206,7 +216,8 @@ office_follow_new(const office_follow_options_t *options, office_follow_t **out)
            in the queue and the gap detection replays them. */
         zsock_set_rcvhwm(self->sub, S_SUB_HWM);
         zsock_set_subscribe(self->sub, "");
-        if (zsock_connect(self->sub, "%s", self->feed) != 0)
+        rc = s_connect(self, self->sub, self->feed);
+        if (rc)
             goto fail;
     }
     *out = self;

@@ -64,12 +64,18 @@ typedef struct {
     int timeout_ms;           /* 0: OFFICE_FOLLOW_TIMEOUT_MS */
     int idle_check_ms;        /* 0: OFFICE_FOLLOW_IDLE_CHECK_MS */
     uint32_t batch;           /* items per replay request; 0: the broker's default */
+    /* Connects each socket (a zsock_t: the DEALER to `api`, the SUB to `feed`), e.g. as a
+       CURVE client; NULL: zsock_connect. Returns 0 or a negative code, which
+       office_follow_new returns. */
+    int (*connect)(void *sock, const char *endpoint, void *arg);
+    void *connect_arg;
 } office_follow_options_t;
 
 typedef struct office_follow_t office_follow_t;
 
 /* Creates a follower: reads the state (if any), connects to the api and subscribes to
-   the feed. Returns 0 and sets *out, -EINVAL for a bad option or endpoint,
+   the feed. Returns 0 and sets *out, -EINVAL for a bad option or endpoint, a code of
+   options->connect,
    OFFICE_FOLLOW_STATE for a state file that holds no number, or -errno (state directory,
    sockets). */
 int office_follow_new(const office_follow_options_t *options, office_follow_t **out);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "client_args.h"
+#include "client_keys.h"
 #include "office_follow.h"
 #include "office_format.h"
 
@@ -43,6 +44,8 @@ enum {
     S_OPT_PERIOD,
     S_OPT_FORMAT,
     S_OPT_TIMEOUT,
+    S_OPT_KEYS,
+    S_OPT_NAME,
 };
 
 typedef struct {
@@ -57,6 +60,10 @@ typedef struct {
     const char *format;
     int64_t timeout_ms;
     const char *command;
+    const char *keys;  /* key directory; NULL: no CURVE */
+    const char *name;  /* our certificate in it */
+    zcert_t *cert;     /* its key pair, loaded by main */
+    char broker_key[CLIENT_KEYS_KEY_TXT];
 } s_options_t;
 
 static void
@@ -85,6 +92,10 @@ s_usage(FILE *out)
             ")\n"
             "  --json              one JSON object per line (the feed items)\n"
             "  --timeout SEC       how long to wait for the broker (default %d)\n"
+            "  --keys DIR          key directory (env DAJIA_KEYS; default " CLIENT_KEYS_DEFAULT_DIR
+            "\n"
+            "                      when it holds broker.cert, else no CURVE)\n"
+            "  --name NAME         certificate name in DIR (env DAJIA_NAME; default office)\n"
             "  -h, --help          show this help\n"
             "\n"
             "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
@@ -132,6 +143,8 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"period", required_argument, NULL, S_OPT_PERIOD},
         {"format", required_argument, NULL, S_OPT_FORMAT},
         {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
+        {"keys", required_argument, NULL, S_OPT_KEYS},
+        {"name", required_argument, NULL, S_OPT_NAME},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -147,6 +160,12 @@ s_parse(int argc, char **argv, s_options_t *o)
             break;
         case S_OPT_STATE:
             o->state = optarg;
+            break;
+        case S_OPT_KEYS:
+            o->keys = optarg;
+            break;
+        case S_OPT_NAME:
+            o->name = optarg;
             break;
         case S_OPT_JSON:
             o->json = true;
@@ -208,7 +227,25 @@ s_parse(int argc, char **argv, s_options_t *o)
         o->office = getenv("DAJIA_OFFICE");
     if (!o->office || !*o->office)
         o->office = S_DEFAULT_OFFICE;
+    o->keys = client_keys_dir_pick(o->keys);
+    if (!o->name || !*o->name)
+        o->name = getenv("DAJIA_NAME");
+    if (!o->name || !*o->name)
+        o->name = CLIENT_KEYS_OFFICE_NAME;
     return 0;
+}
+
+/* office_follow's connect: a CURVE client with our certificate, waiting for the broker
+   to admit it so that a refusal is reported instead of waited out. */
+static int
+s_connect(void *sock, const char *endpoint, void *arg)
+{
+    const s_options_t *o = arg;
+    int rc = client_keys_apply(sock, o->cert, o->broker_key);
+    if (rc == 0)
+        rc = client_keys_connect(sock, endpoint, (int)o->timeout_ms);
+    /* No answer: the broker may be down; the follower's own timeouts report it. */
+    return rc == -ETIMEDOUT || rc == -EINTR ? 0 : rc;
 }
 
 /* Explains a follower's failure. */
@@ -237,9 +274,14 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
         .state_dir = state,
         .from_seq = 1,
         .timeout_ms = (int)o->timeout_ms,
+        .connect = o->cert ? s_connect : NULL,
+        .connect_arg = (void *)o,
     };
     int rc = office_follow_new(&fo, out);
-    if (rc == -EINVAL)
+    if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE)
+        fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\" of %s)\n",
+                client_keys_strerror(rc), o->name, o->keys);
+    else if (rc == -EINVAL)
         fprintf(stderr, S_NAME ": cannot connect to \"%s\" or \"%s\": not a valid endpoint\n",
                 o->broker, feed ? feed : "");
     else if (rc == OFFICE_FOLLOW_STATE)
@@ -428,9 +470,20 @@ main(int argc, char **argv)
         return status;
     zsys_init();
     zsys_set_logident(S_NAME);
+    if (o.keys) {
+        int rc = client_keys_open(o.keys, o.name, &o.cert, o.broker_key);
+        if (rc) {
+            fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o.name, o.keys,
+                    client_keys_strerror(rc));
+            return S_EXIT_ERROR;
+        }
+    }
     if (strcmp(o.command, "watch") == 0)
-        return s_cmd_watch(&o);
-    if (strcmp(o.command, "matters") == 0)
-        return s_cmd_matters(&o);
-    return s_cmd_bulletin(&o);
+        status = s_cmd_watch(&o);
+    else if (strcmp(o.command, "matters") == 0)
+        status = s_cmd_matters(&o);
+    else
+        status = s_cmd_bulletin(&o);
+    zcert_destroy(&o.cert);
+    return status;
 }

@@ -1,10 +1,17 @@
 /*  dajia-worker: one worker service as a process of its own, on this host or another.
 
-    main() only parses the flags, opens the state and runs the shell until SIGTERM or
-    SIGINT. It prints "READY service=NAME" once the broker has confirmed the registration.
+    main() only parses the flags, loads its key pair (a broker with keys takes a worker
+    certificate on its workers endpoint), opens the state and runs the shell until SIGTERM
+    or SIGINT. It prints "READY service=NAME" once the broker has confirmed the
+    registration.
+
+    The key directory is the one `dajia-ctl keys init` makes (clients/client_keys.h); this
+    program reads its two files with czmq alone: secret/NAME.cert_secret and broker.cert.
 */
 #include <czmq.h>
+#include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +19,111 @@
 #include "worker_shell.h"
 
 #define WORKER_DEFAULT_BROKER "tcp://127.0.0.1:7401"
+#define WORKER_DEFAULT_KEYS "./var/keys"
+#define WORKER_HANDSHAKE_MS 5000 /* how long the broker has to admit our key */
+
+/* The key directory: the flag, else $DAJIA_KEYS, else WORKER_DEFAULT_KEYS when it holds
+   broker.cert. NULL: no CURVE. */
+static const char *
+s_keys_dir(const char *flag)
+{
+    if (flag && *flag)
+        return flag;
+    const char *env = getenv("DAJIA_KEYS");
+    if (env && *env)
+        return env;
+    struct stat st;
+    return stat(WORKER_DEFAULT_KEYS "/broker.cert", &st) == 0 ? WORKER_DEFAULT_KEYS : NULL;
+}
+
+/* Loads our key pair DIR/secret/NAME.cert_secret (which only we may read) and the
+   broker's public key. Returns 0, or -1 after saying why. */
+static int
+s_keys_load(const char *dir, const char *name, zcert_t **own, zcert_t **broker)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/secret/%s.cert_secret", dir, name);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        fprintf(stderr, "dajia-worker: cannot use %s: %s (dajia-ctl keys add --role worker "
+                "--name %s makes one)\n", path, strerror(errno), name);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        fprintf(stderr, "dajia-worker: %s may be read by others; chmod 600 it\n", path);
+        return -1;
+    }
+    *own = zcert_load(path);
+    const char *role = *own ? zcert_meta(*own, "role") : NULL;
+    if (!*own || !role || strcmp(role, "worker") != 0) {
+        fprintf(stderr, "dajia-worker: %s is not a worker certificate\n", path);
+        zcert_destroy(own);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/broker.cert", dir);
+    *broker = zcert_load(path);
+    if (!*broker) {
+        fprintf(stderr, "dajia-worker: cannot read the broker's certificate %s\n", path);
+        zcert_destroy(own);
+        return -1;
+    }
+    return 0;
+}
+
+/* Connects once with our key and waits for the handshake, so that a key the broker
+   refuses is an error now rather than a worker waiting for ever. Returns 0 when admitted
+   or when no answer came (the broker may not be up yet), -1 when refused. */
+static int
+s_keys_probe(const char *endpoint, zcert_t *own, zcert_t *broker)
+{
+    zsock_t *probe = zsock_new(ZMQ_DEALER);
+    zsock_t *monitor = zsock_new(ZMQ_PAIR);
+    int rc = 0;
+    if (!probe || !monitor)
+        goto out;
+    zsock_set_linger(probe, 0);
+    zcert_apply(own, probe);
+    zsock_set_curve_serverkey(probe, zcert_public_txt(broker));
+    char name[64];
+    snprintf(name, sizeof name, "inproc://dajia-worker-probe-%p", (void *)probe);
+    if (zmq_socket_monitor(zsock_resolve(probe), name,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+            != 0
+        || zsock_connect(monitor, "%s", name) != 0 || zsock_connect(probe, "%s", endpoint) != 0)
+        goto out;
+    zpoller_t *poller = zpoller_new(monitor, NULL);
+    zmsg_t *event = poller && zpoller_wait(poller, WORKER_HANDSHAKE_MS) == monitor
+                        ? zmsg_recv(monitor)
+                        : NULL;
+    zpoller_destroy(&poller);
+    zframe_t *head = event ? zmsg_first(event) : NULL;
+    if (head && zframe_size(head) >= 6) {
+        uint16_t id;
+        memcpy(&id, zframe_data(head), sizeof id);
+        if (id != ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            fprintf(stderr, "dajia-worker: the broker refused this key: %s\n",
+                    id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                        ? "it does not trust this certificate on its workers endpoint "
+                          "(unknown, revoked, or not a worker's)"
+                        : "the handshake failed (is broker.cert this broker's?)");
+            rc = -1;
+        }
+    }
+    zmsg_destroy(&event);
+    zmq_socket_monitor(zsock_resolve(probe), NULL, 0);
+out:
+    zsock_destroy(&monitor);
+    zsock_destroy(&probe);
+    return rc;
+}
 
 static void
 s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: dajia-worker --service NAME [--broker ENDPOINT] [--state DIR] [-v]\n"
+            "usage: dajia-worker --service NAME [--broker ENDPOINT] [--state DIR]\n"
+            "                    [--keys DIR] [--name NAME] [-v]\n"
             "\n"
             "Runs one worker service (aggregate, escalate or circulate) for a broker started\n"
             "with --external-workers. Prints \"READY service=NAME\" once registered.\n"
@@ -26,6 +132,10 @@ s_usage(FILE *out)
             "  -b, --broker ENDPOINT the broker's workers endpoint (default $DAJIA_WORKERS or\n"
             "                        " WORKER_DEFAULT_BROKER ")\n"
             "      --state DIR       the service's state store (default ./var/worker-NAME)\n"
+            "      --keys DIR        key directory (env DAJIA_KEYS; default " WORKER_DEFAULT_KEYS "\n"
+            "                        when it holds broker.cert, else no CURVE)\n"
+            "      --name NAME       certificate name in DIR (env DAJIA_NAME; default\n"
+            "                        worker-SERVICE)\n"
             "  -v, --verbose         log every message\n"
             "  -h, --help            this text\n");
 }
@@ -41,12 +151,13 @@ s_ready(const char *service, void *arg)
 int
 main(int argc, char **argv)
 {
-    enum { OPT_STATE = 256 };
+    enum { OPT_STATE = 256, OPT_KEYS, OPT_NAME };
     struct option options[] = {
         {"service", required_argument, NULL, 's'}, {"broker", required_argument, NULL, 'b'},
         {"state", required_argument, NULL, OPT_STATE}, {"verbose", no_argument, NULL, 'v'},
+        {"keys", required_argument, NULL, OPT_KEYS},   {"name", required_argument, NULL, OPT_NAME},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
-    const char *service_name = NULL, *state = NULL;
+    const char *service_name = NULL, *state = NULL, *keys = NULL, *name = NULL;
     const char *broker = getenv("DAJIA_WORKERS") ? getenv("DAJIA_WORKERS")
                                                  : WORKER_DEFAULT_BROKER;
     bool verbose = false;
@@ -56,6 +167,8 @@ main(int argc, char **argv)
         case 's': service_name = optarg; break;
         case 'b': broker = optarg; break;
         case OPT_STATE: state = optarg; break;
+        case OPT_KEYS: keys = optarg; break;
+        case OPT_NAME: name = optarg; break;
         case 'v': verbose = true; break;
         case 'h': s_usage(stdout); return 0;
         default:
@@ -90,11 +203,31 @@ main(int argc, char **argv)
         snprintf(default_state, sizeof default_state, "./var/worker-%s", service_name);
         state = default_state;
     }
+    keys = s_keys_dir(keys);
+    if (!name || !*name)
+        name = getenv("DAJIA_NAME");
+    char default_name[64];
+    if (!name || !*name) {
+        snprintf(default_name, sizeof default_name, "worker-%s", service_name);
+        name = default_name;
+    }
+    zcert_t *own = NULL, *broker_cert = NULL;
+    if (keys && (s_keys_load(keys, name, &own, &broker_cert) != 0
+                 || s_keys_probe(broker, own, broker_cert) != 0)) {
+        zcert_destroy(&own);
+        zcert_destroy(&broker_cert);
+        return 1;
+    }
     char err[512] = "";
     worker_shell_t *shell = NULL;
     worker_shell_options_t opts = {.service = service, .broker = broker, .state_dir = state,
-                                   .on_registered = s_ready, .verbose = verbose};
-    if (worker_shell_new(&opts, &shell, err, sizeof err) != 0) {
+                                   .on_registered = s_ready, .verbose = verbose, .cert = own,
+                                   .broker_key = broker_cert ? zcert_public_txt(broker_cert)
+                                                             : NULL};
+    int rc = worker_shell_new(&opts, &shell, err, sizeof err);
+    zcert_destroy(&own);
+    zcert_destroy(&broker_cert);
+    if (rc != 0) {
         fprintf(stderr, "dajia-worker: %s\n", err);
         return 1;
     }

@@ -34,6 +34,8 @@ struct worker_shell_t {
     void (*on_registered)(const char *service, void *arg);
     void *arg;
     bool verbose;
+    zcert_t *cert;               /* NULL: no CURVE */
+    char *broker_key;
 
     store_t *store;
     void *core;
@@ -422,6 +424,10 @@ s_connect(worker_shell_t *self)
     zsock_set_linger(self->dealer, 0);
     zsock_set_rcvhwm(self->dealer, SHELL_HWM);
     zsock_set_sndhwm(self->dealer, SHELL_HWM);
+    if (self->cert) {
+        zcert_apply(self->cert, self->dealer);
+        zsock_set_curve_serverkey(self->dealer, self->broker_key);
+    }
     if (zsock_connect(self->dealer, "%s", self->broker) < 0) {
         zsys_error("%s: cannot connect to %s: %s", self->service->name, self->broker,
                    zmq_strerror(zmq_errno()));
@@ -576,6 +582,16 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
     self->tick_out = worker_outputs_new();
     if (!self->broker || !self->state_dir || !self->tick_out)
         goto nomem;
+    if (opts->cert) {
+        if (!opts->broker_key) {
+            snprintf(err, errlen, "a CURVE certificate needs the broker's public key");
+            goto fail;
+        }
+        self->cert = zcert_dup(opts->cert);
+        self->broker_key = strdup(opts->broker_key);
+        if (!self->cert || !self->broker_key)
+            goto nomem;
+    }
     for (size_t i = 0; i < WORKER_SHELL_BATCH_MAX; i++)
         if (!(self->events[i].out = worker_outputs_new()))
             goto nomem;
@@ -657,6 +673,8 @@ worker_shell_destroy(worker_shell_t **self_p)
     worker_outputs_destroy(&self->tick_out);
     free(self->broker);
     free(self->state_dir);
+    zcert_destroy(&self->cert);
+    free(self->broker_key);
     free(self);
     *self_p = NULL;
 }

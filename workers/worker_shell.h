@@ -57,6 +57,8 @@ typedef struct {
     void (*on_registered)(const char *service, void *arg);
     void *arg;
     bool verbose;                        /* log each batch at debug level */
+    zcert_t *cert;                       /* own CURVE key pair (copied); NULL: no CURVE */
+    const char *broker_key;              /* the broker's public key (Z85), with `cert` */
 } worker_shell_options_t;
 
 /* Opens (creating) the state store, reads the last applied log_seq and creates the core.

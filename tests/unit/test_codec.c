@@ -395,8 +395,8 @@ static void
 test_decode_field_number_zero_rejected_malformed(void **state)
 {
     fixture_t *f = *state;
-    static const uint8_t zero[] = {0x80, 0x00, 0x01};     /* field 0, varint 1 */
-    static const uint8_t newer[] = {0x98, 0x06, 0x01};    /* field 99, varint 1 */
+    static const uint8_t zero[] = {0x80, 0x00, 0x01};  /* field 0, varint 1 */
+    static const uint8_t newer[] = {0x98, 0x06, 0x01}; /* field 99, varint 1 */
     assert_int_equal(s_decode_with_extra(f, zero, sizeof zero, false), -1);
     assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_MALFORMED);
     assert_non_null(strstr(f->verdict.text, "numbered 0"));

@@ -757,8 +757,8 @@ test_syntax_error_text_stays_utf8(void **state)
     fixture_t *f = *state;
     static const char *const texts[] = {
         "{\"reporter\":\"\\u738b\\u\xcc\x9a\"}", /* bad escape, then a 2-byte character */
-        "{\"reporter\":\"\xff\xfe\"}",             /* no UTF-8 at all */
-        "{\"reporter\":\"a\x01b\"}",                 /* a control character */
+        "{\"reporter\":\"\xff\xfe\"}",           /* no UTF-8 at all */
+        "{\"reporter\":\"a\x01b\"}",             /* a control character */
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         assert_int_equal(s_parse(f, &dajia__envelope__descriptor, texts[i]), -1);
