@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "client_args.h"
+#include "client_keys.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
 #include "sim_gen.h"
@@ -53,6 +54,7 @@ enum {
     S_OPT_START,
     S_OPT_DPM,
     S_OPT_WINDOW,
+    S_OPT_KEYS,
     S_OPT_PRINT,
 };
 
@@ -71,6 +73,7 @@ typedef struct {
     double dpm;
     int64_t window;
     bool print;
+    const char *keys; /* --keys: key directory (each unit uses its own certificate) */
 } s_options_t;
 
 typedef struct {
@@ -100,6 +103,9 @@ s_usage(FILE *out)
             "  --start TIME           event time of the first event, RFC 3339 (default: so\n"
             "                         that the last event falls at the present)\n"
             "  --window N             events in flight (default %d)\n"
+            "  --keys DIR             key directory: each unit connects with its own\n"
+            "                         certificate (env DAJIA_KEYS; default ./var/keys when\n"
+            "                         it holds broker.cert)\n"
             "  --print                print the events as JSON Lines instead of sending\n"
             "  -h, --help             show this help\n"
             "\n"
@@ -172,6 +178,7 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"start", required_argument, NULL, S_OPT_START},
         {"days-per-minute", required_argument, NULL, S_OPT_DPM},
         {"window", required_argument, NULL, S_OPT_WINDOW},
+        {"keys", required_argument, NULL, S_OPT_KEYS},
         {"print", no_argument, NULL, S_OPT_PRINT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -223,6 +230,9 @@ s_parse(int argc, char **argv, s_options_t *o)
                 return s_usage_error("--days-per-minute: expected a number in (0, %g], got "
                                      "\"%s\"",
                                      S_MAX_DPM, optarg);
+            break;
+        case S_OPT_KEYS:
+            o->keys = optarg;
             break;
         case S_OPT_WINDOW:
             if (client_parse_int(optarg, 1, S_MAX_WINDOW, &o->window))
@@ -321,6 +331,61 @@ s_read_acks(void *sock, s_counts_t *counts, uint64_t *answered)
     }
 }
 
+/* The connections: one per unit, so that with keys each unit speaks with its own
+   certificate (the broker binds an event to the unit of the key that sent it). */
+typedef struct {
+    const s_options_t *o;
+    const char *keys;                      /* key directory, or NULL: no CURVE */
+    char broker_key[CLIENT_KEYS_KEY_TXT];
+    zsock_t *socks[SIM_UNIT_COUNT];
+    zmq_pollitem_t items[SIM_UNIT_COUNT];
+    size_t count;
+} s_links_t;
+
+/* The socket of `unit`, connected on first use. NULL after printing why. */
+static void *
+s_link(s_links_t *links, const char *unit)
+{
+    int index = sim_unit_index(unit);
+    if (index < 0)
+        return NULL;
+    if (links->socks[index])
+        return zsock_resolve(links->socks[index]);
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    if (!sock) {
+        fprintf(stderr, S_NAME ": cannot create a socket: %s\n", zmq_strerror(errno));
+        return NULL;
+    }
+    zsock_set_linger(sock, 0);
+    zsock_set_sndhwm(sock, 0);
+    zsock_set_rcvhwm(sock, 0);
+    zsock_set_sndtimeo(sock, S_ANSWER_TIMEOUT_MS);
+    int rc = 0;
+    if (links->keys) {
+        zcert_t *cert = NULL;
+        rc = client_keys_load(links->keys, unit, &cert);
+        if (rc == 0)
+            rc = client_keys_apply(sock, cert, links->broker_key);
+        zcert_destroy(&cert);
+        if (rc == 0)
+            rc = client_keys_connect(sock, links->o->broker, S_ANSWER_TIMEOUT_MS);
+        if (rc != 0)
+            fprintf(stderr, S_NAME ": unit %s cannot connect with its key from %s: %s\n",
+                    unit, links->keys, client_keys_strerror(rc));
+    } else if (zsock_connect(sock, "%s", links->o->broker) != 0) {
+        fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n",
+                links->o->broker);
+        rc = -1;
+    }
+    if (rc != 0) {
+        zsock_destroy(&sock);
+        return NULL;
+    }
+    links->socks[index] = sock;
+    links->items[links->count++] = (zmq_pollitem_t){zsock_resolve(sock), 0, ZMQ_POLLIN, 0};
+    return zsock_resolve(sock);
+}
+
 static int
 s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
 {
@@ -330,20 +395,15 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
     uint8_t *buf = NULL;
     size_t cap = 0;
     bool silent_broker = false;
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    if (!sock) {
-        fprintf(stderr, S_NAME ": cannot create a socket: %s\n", zmq_strerror(errno));
-        return S_EXIT_ERROR;
+    s_links_t links = {.o = o, .keys = client_keys_dir_pick(o->keys)};
+    if (links.keys) {
+        int rc = client_keys_broker_key(links.keys, links.broker_key);
+        if (rc != 0) {
+            fprintf(stderr, S_NAME ": no broker key in %s: %s\n", links.keys,
+                    client_keys_strerror(rc));
+            return S_EXIT_ERROR;
+        }
     }
-    zsock_set_linger(sock, 0);
-    zsock_set_sndhwm(sock, 0);
-    zsock_set_rcvhwm(sock, 0);
-    zsock_set_sndtimeo(sock, S_ANSWER_TIMEOUT_MS);
-    if (zsock_connect(sock, "%s", o->broker) != 0) {
-        fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n", o->broker);
-        goto out;
-    }
-    void *raw = zsock_resolve(sock);
     int64_t t0 = zclock_mono();
     int64_t last_answer = t0;
     while (!zsys_interrupted) {
@@ -356,6 +416,9 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
                 fprintf(stderr, S_NAME ": out of memory\n");
                 goto out;
             }
+            void *raw = s_link(&links, env->unit);
+            if (!raw)
+                goto out;
             size_t len = dajia__envelope__get_packed_size(env);
             if (len > cap) {
                 uint8_t *bigger = realloc(buf, len);
@@ -384,14 +447,16 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
             int64_t due = t0 + (int64_t)((double)counts.sent * 1000.0 / o->rate);
             wait = due > now ? due - now : 0;
         }
-        zmq_pollitem_t item = {raw, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&item, 1, (long)wait);
+        int n = links.count ? zmq_poll(links.items, (int)links.count, (long)wait)
+                            : (zclock_sleep((int)wait), 0);
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, S_NAME ": poll failed: %s\n", zmq_strerror(errno));
             goto out;
         }
-        if (n > 0) {
-            int got = s_read_acks(raw, &counts, &answered);
+        for (size_t i = 0; n > 0 && i < links.count; i++) {
+            if (!(links.items[i].revents & ZMQ_POLLIN))
+                continue;
+            int got = s_read_acks(links.items[i].socket, &counts, &answered);
             if (got < 0) {
                 fprintf(stderr, S_NAME ": receive failed: %s\n", zmq_strerror(errno));
                 goto out;
@@ -410,10 +475,15 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
     }
     if (zsys_interrupted && counts.sent > answered) {
         /* Interrupted: collect the answers still on their way, for an honest report. */
-        zmq_pollitem_t item = {raw, 0, ZMQ_POLLIN, 0};
-        while (counts.sent > answered && zmq_poll(&item, 1, S_ANSWER_TIMEOUT_MS) > 0)
-            if (s_read_acks(raw, &counts, &answered) <= 0)
+        while (counts.sent > answered
+               && zmq_poll(links.items, (int)links.count, S_ANSWER_TIMEOUT_MS) > 0) {
+            int got = 0;
+            for (size_t i = 0; i < links.count; i++)
+                if (links.items[i].revents & ZMQ_POLLIN)
+                    got += s_read_acks(links.items[i].socket, &counts, &answered);
+            if (got <= 0)
                 break;
+        }
     }
     double secs = (double)(zclock_mono() - t0) / 1000.0;
     uint64_t unanswered = counts.sent - answered;
@@ -425,7 +495,8 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
     status = counts.rejected || unanswered || silent_broker ? S_EXIT_ERROR : S_EXIT_OK;
 out:
     free(buf);
-    zsock_destroy(&sock);
+    for (size_t i = 0; i < SIM_UNIT_COUNT; i++)
+        zsock_destroy(&links.socks[i]);
     return status;
 }
 
