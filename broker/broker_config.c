@@ -141,6 +141,8 @@ s_merge_file(zconfig_t *root, zconfig_t *file, const char *path, char *err, size
 {
     for (zconfig_t *section = zconfig_child(file); section; section = zconfig_next(section)) {
         const char *name = zconfig_name(section);
+        if (streq(name, "aggregate") || streq(name, "escalate") || streq(name, "circulate"))
+            continue;           /* the workers' settings: read by each worker */
         if (streq(name, "members")) {
             for (zconfig_t *m = zconfig_child(section); m; m = zconfig_next(m)) {
                 char key[160];
@@ -333,6 +335,12 @@ size_t
 broker_config_member_count(const broker_config_t *self)
 {
     return self->member_count;
+}
+
+const char *
+broker_config_member(const broker_config_t *self, size_t index)
+{
+    return index < self->member_count ? self->members[index] : NULL;
 }
 
 void

@@ -4,7 +4,9 @@
     command-line flags, each overriding the one before. Every key has a default in code,
     so the broker runs on a single machine with no configuration at all. The member list
     (unit code and name) is configuration too: the defaults hold the 23 member units of
-    the leading group; a file with a `members` section replaces them.
+    the leading group; a file with a `members` section replaces them. Sections named
+    after a worker service (aggregate, escalate, circulate) hold that worker's settings
+    (thresholds, intervals, periods) and are read by the worker, not here.
 */
 #ifndef BROKER_CONFIG_H
 #define BROKER_CONFIG_H
@@ -62,6 +64,10 @@ bool
 /* Number of member units. */
 size_t
     broker_config_member_count(const broker_config_t *self);
+
+/* The code of member `index` (in code order), or NULL past the end. Borrowed. */
+const char *
+    broker_config_member(const broker_config_t *self, size_t index);
 
 /* Writes the effective configuration as a ZPL file, with a comment per key. */
 void

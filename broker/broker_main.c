@@ -32,11 +32,44 @@ s_workers_stop(s_workers_t *w)
     }
 }
 
+/* A worker's settings: its section of the configuration file, and the broker's member
+   list for circulate (which names the units that reported nothing). NULL after filling
+   `err`. */
+static worker_settings_t *
+s_worker_settings(broker_config_t *config, const char *config_path, const char *service,
+                  char *err, size_t errlen)
+{
+    worker_settings_t *settings = worker_settings_new();
+    if (!settings) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    size_t len = 0;
+    for (size_t i = 0; broker_config_member(config, i); i++)
+        len += strlen(broker_config_member(config, i)) + 1;
+    char *members = calloc(1, len + 1);
+    for (size_t i = 0; members && broker_config_member(config, i); i++) {
+        if (i)
+            strcat(members, ",");
+        strcat(members, broker_config_member(config, i));
+    }
+    int rc = members ? worker_settings_set(settings, "circulate/members", members) : -1;
+    free(members);
+    if (rc == 0 && config_path)
+        rc = worker_settings_load(settings, config_path, service, err, errlen);
+    else if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    if (rc != 0)
+        worker_settings_destroy(&settings);
+    return settings;
+}
+
 /* Starts a worker thread per service whose core this build holds, each with its state
-   in <worker/state>/<service> (default <data>/../workers/<service>). */
+   in <worker/state>/<service> (default <data>/../workers/<service>) and its settings
+   from the configuration file's section of the service's name. */
 static int
-s_workers_start(s_workers_t *w, broker_config_t *config, broker_server_t *server, char *err,
-                size_t errlen)
+s_workers_start(s_workers_t *w, broker_config_t *config, const char *config_path,
+                broker_server_t *server, char *err, size_t errlen)
 {
     static const char *names[BROKER_SERVICES] = {"aggregate", "escalate", "circulate"};
     const char *base = broker_config_get(config, "worker/state");
@@ -52,10 +85,13 @@ s_workers_start(s_workers_t *w, broker_config_t *config, broker_server_t *server
             continue;
         }
         char *dir = zsys_sprintf("%s/%s", base, names[i]);
+        worker_settings_t *settings = s_worker_settings(config, config_path, names[i], err,
+                                                        errlen);
         worker_shell_options_t opts = {
-            .service = service, .state_dir = dir,
+            .service = service, .state_dir = dir, .settings = settings,
             .broker = broker_server_feed_endpoint(server, BROKER_DISPATCH_WORKERS)};
-        rc = dir ? worker_shell_new(&opts, &w->shell[i], err, errlen) : -1;
+        rc = dir && settings ? worker_shell_new(&opts, &w->shell[i], err, errlen) : -1;
+        worker_settings_destroy(&settings);
         if (rc == 0 && !(w->actor[i] = zactor_new(worker_shell_actor, w->shell[i]))) {
             snprintf(err, errlen, "cannot start the %s worker thread", names[i]);
             rc = -1;
@@ -180,7 +216,7 @@ main(int argc, char **argv)
     broker_server_set_verbose(server, verbose);
     broker_server_set_reload_flag(server, &s_hup);
     if (!streq(broker_config_get(config, "broker/external_workers"), "1")
-        && s_workers_start(&workers, config, server, err, sizeof err) != 0)
+        && s_workers_start(&workers, config, config_path, server, err, sizeof err) != 0)
         goto fail;
     zsys_info("serving on %s, data in %s", broker_server_endpoint(server),
               broker_config_get(config, "broker/data"));

@@ -123,7 +123,7 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "usage: dajia-worker --service NAME [--broker ENDPOINT] [--state DIR]\n"
-            "                    [--keys DIR] [--name NAME] [-v]\n"
+            "                    [-c FILE] [--keys DIR] [--name NAME] [-v]\n"
             "\n"
             "Runs one worker service (aggregate, escalate or circulate) for a broker started\n"
             "with --external-workers. Prints \"READY service=NAME\" once registered.\n"
@@ -132,6 +132,9 @@ s_usage(FILE *out)
             "  -b, --broker ENDPOINT the broker's workers endpoint (default $DAJIA_WORKERS or\n"
             "                        " WORKER_DEFAULT_BROKER ")\n"
             "      --state DIR       the service's state store (default ./var/worker-NAME)\n"
+            "  -c, --config FILE     settings from the section named after the service\n"
+            "                        (thresholds, intervals, periods; env DAJIA_CONFIG);\n"
+            "                        the broker's configuration file will do\n"
             "      --keys DIR        key directory (env DAJIA_KEYS; default " WORKER_DEFAULT_KEYS "\n"
             "                        when it holds broker.cert, else no CURVE)\n"
             "      --name NAME       certificate name in DIR (env DAJIA_NAME; default\n"
@@ -156,14 +159,17 @@ main(int argc, char **argv)
         {"service", required_argument, NULL, 's'}, {"broker", required_argument, NULL, 'b'},
         {"state", required_argument, NULL, OPT_STATE}, {"verbose", no_argument, NULL, 'v'},
         {"keys", required_argument, NULL, OPT_KEYS},   {"name", required_argument, NULL, OPT_NAME},
+        {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     const char *service_name = NULL, *state = NULL, *keys = NULL, *name = NULL;
+    const char *config_path = getenv("DAJIA_CONFIG");
     const char *broker = getenv("DAJIA_WORKERS") ? getenv("DAJIA_WORKERS")
                                                  : WORKER_DEFAULT_BROKER;
     bool verbose = false;
     int opt;
-    while ((opt = getopt_long(argc, argv, "s:b:vh", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "s:b:c:vh", options, NULL)) != -1) {
         switch (opt) {
+        case 'c': config_path = optarg; break;
         case 's': service_name = optarg; break;
         case 'b': broker = optarg; break;
         case OPT_STATE: state = optarg; break;
@@ -220,11 +226,20 @@ main(int argc, char **argv)
     }
     char err[512] = "";
     worker_shell_t *shell = NULL;
+    worker_settings_t *settings = worker_settings_new();
+    int rc = settings ? 0 : -1;
+    if (rc)
+        snprintf(err, sizeof err, "out of memory");
+    else if (config_path && *config_path)
+        rc = worker_settings_load(settings, config_path, service_name, err, sizeof err);
     worker_shell_options_t opts = {.service = service, .broker = broker, .state_dir = state,
                                    .on_registered = s_ready, .verbose = verbose, .cert = own,
+                                   .settings = settings,
                                    .broker_key = broker_cert ? zcert_public_txt(broker_cert)
                                                              : NULL};
-    int rc = worker_shell_new(&opts, &shell, err, sizeof err);
+    if (rc == 0)
+        rc = worker_shell_new(&opts, &shell, err, sizeof err);
+    worker_settings_destroy(&settings);
     zcert_destroy(&own);
     zcert_destroy(&broker_cert);
     if (rc != 0) {

@@ -103,6 +103,23 @@ test_members_section_replaces_the_default_list(void **state)
 }
 
 static void
+test_worker_sections_are_left_to_the_workers(void **state)
+{
+    (void)state;
+    const char *path = s_write_config("escalate\n    value_major_fen = 1000\n"
+                                      "circulate\n    period_seconds = 60\n"
+                                      "broker\n    api = \"ipc://x\"\n");
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(path, &config, err, sizeof err), 0);
+    assert_string_equal(broker_config_get(config, "broker/api"), "ipc://x");
+    assert_int_equal(broker_config_member_count(config), 23);
+    assert_string_equal(broker_config_member(config, 0), "agri");   /* in code order */
+    assert_null(broker_config_member(config, 23));
+    broker_config_destroy(&config);
+}
+
+static void
 test_unknown_key_in_file_is_named(void **state)
 {
     (void)state;
@@ -202,6 +219,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_file_then_env_then_flag_override, setup, teardown),
         cmocka_unit_test_setup_teardown(test_members_section_replaces_the_default_list, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_worker_sections_are_left_to_the_workers, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_in_file_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file_is_an_error, setup, teardown),
