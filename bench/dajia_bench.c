@@ -19,6 +19,16 @@
     wrong; they are reported and make the exit status 1. There are no pass/fail
     thresholds: this program measures, it does not judge.
 
+    End to end (--e2e, fixed rate, 1000/s unless --rate says otherwise): the broker runs
+    its workers, and every event is a case of its own (a unique case_no) whose value is
+    above the major-case threshold (rule E3), so the escalate worker escalates each event
+    once. A subscriber thread follows the office feed and takes, for each event, the time
+    from its *scheduled* send to the first escalation naming it (source_event_id) on the
+    feed: ingest, fsync, dispatch, the worker's commit, the feed log's commit and the
+    publication, all included. Events whose escalation has not arrived a few seconds
+    after the last ack are counted as missing (and make the exit status 1: the feeds
+    promise that nothing is lost).
+
     With --spawn (the default when --broker is not given) the bench starts the broker
     itself on tcp://127.0.0.1:* in a fresh temporary data directory, reads its READY line,
     stops it with SIGTERM at the end and removes the directory.
@@ -64,6 +74,10 @@
 #define BENCH_BURST_MAX        256      /* sends per loop turn before reading acks */
 #define BENCH_LAG_WARN_MS      1.0      /* rate mode: sends this late mean a busy bench */
 #define BENCH_START_DELAY_NS   (200 * NS_PER_MS) /* let the DEALERs connect first */
+#define BENCH_E2E_RATE         1000     /* --e2e without --rate */
+#define BENCH_E2E_STRAGGLE_NS  (5 * NS_PER_S)   /* wait for escalations after the acks */
+#define BENCH_E2E_VALUE_FEN    6000000000LL     /* 60 million yuan: a major case (E3) */
+#define BENCH_E2E_POLL_MS      100
 #define NS_PER_S               1000000000ULL
 #define NS_PER_MS              1000000ULL
 
@@ -82,6 +96,8 @@ typedef struct {
     const char *broker;          /* --broker: use this endpoint, spawn nothing */
     const char *spawn;           /* --spawn: the broker binary to start */
     bool with_workers;           /* --with-workers: the spawned broker runs its workers */
+    bool e2e;                    /* --e2e: submit -> escalation latency (implies workers) */
+    const char *office;          /* --office: the office feed of a --broker */
     const char *label;           /* --label: name of the scenario in the report */
     int agents;
     int window;
@@ -115,6 +131,7 @@ typedef struct {
     uint8_t *pool[BENCH_POOL_SIZE];
     size_t pool_len[BENCH_POOL_SIZE];
     size_t counter_at[BENCH_POOL_SIZE];   /* offset of the counter digits in pool[i] */
+    size_t case_at[BENCH_POOL_SIZE];      /* e2e: the counter digits in case_no; else 0 */
     uint8_t *scratch;            /* the message being sent */
     uint64_t *sent_at;           /* window mode: send time by counter & ring_mask */
     uint64_t ring_mask;
@@ -139,7 +156,28 @@ typedef struct {
     pid_t pid;
     char *dir;                   /* temp dir holding data/ and broker.log */
     char endpoint[256];
+    char office[256];            /* the office feed, "" when READY named none */
 } spawned_t;
+
+/* E2E: the subscriber thread that follows the office feed. */
+typedef struct {
+    const bench_config_t *cfg;
+    void *sock;                  /* SUB to the office feed, owned; used only by the thread */
+    const agent_t *agents;       /* their prefixes, schedules and windows (read only) */
+    int n_agents;
+    uint8_t **seen;              /* per agent: counter -> an escalation arrived */
+    uint64_t *cap;               /* per agent: counters that can exist */
+    bench_hist_t *hist;          /* scheduled send -> escalation on the feed */
+    uint64_t deadline;           /* give up on stragglers then */
+    _Atomic uint64_t expected;   /* accepted events, set by main after the agents end;
+                                    UINT64_MAX until then */
+    uint64_t escalations;        /* escalation items received */
+    uint64_t events;             /* distinct events of this run that escalated */
+    uint64_t foreign;            /* escalations not of this run's events */
+    uint64_t bad;                /* messages that were not FeedItems */
+    pthread_t thread;
+    bool started;
+} e2e_sub_t;
 
 static volatile sig_atomic_t s_interrupted = 0;
 static atomic_bool s_stop = false;
@@ -303,7 +341,13 @@ s_agent_build_pool(agent_t *self, const char *run_id, int64_t now_ms)
     for (int i = 0; i < BENCH_POOL_SIZE; i++) {
         char event_id[64], case_no[48], reporter[48];
         snprintf(event_id, sizeof event_id, "%s%0*d", self->prefix, BENCH_COUNTER_DIGITS, 0);
-        snprintf(case_no, sizeof case_no, "%s-BENCH-%03d-%04d", self->unit, self->index, i);
+        bool e2e = self->cfg->e2e;
+        if (e2e) /* one case per event: the counter goes in here too */
+            snprintf(case_no, sizeof case_no, "%s-E2E-%03d-%0*d", self->unit, self->index,
+                     BENCH_COUNTER_DIGITS, 0);
+        else
+            snprintf(case_no, sizeof case_no, "%s-BENCH-%03d-%04d", self->unit, self->index,
+                     i);
         snprintf(reporter, sizeof reporter, "liaison-%s-%d", self->unit, i % 4);
 
         Dajia__GoodsCategory goods[2] = {DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_TEA,
@@ -318,7 +362,7 @@ s_agent_build_pool(agent_t *self, const char *run_id, int64_t now_ms)
         report.right_holder = "Xinyang Maojian Tea Association";
         report.brand = "Xinyang Maojian";
         report.ecommerce = true;
-        report.case_value_fen = 1250000 + i * 100;
+        report.case_value_fen = e2e ? BENCH_E2E_VALUE_FEN : 1250000 + i * 100;
         report.illegal_business_fen = 830000 + i * 10;
         report.clue_received_at = now_ms - 30LL * 86400000;
         report.filed_at = now_ms - 20LL * 86400000;
@@ -348,6 +392,12 @@ s_agent_build_pool(agent_t *self, const char *run_id, int64_t now_ms)
         self->pool[i] = buf;
         self->pool_len[i] = len;
         self->counter_at[i] = (size_t)(id_at - buf) + BENCH_ID_PREFIX_LEN;
+        if (e2e) {
+            uint8_t *case_at = memmem(buf, len, case_no, strlen(case_no));
+            if (!case_at)
+                return -EINVAL; /* buf is freed with the pool */
+            self->case_at[i] = (size_t)(case_at - buf) + strlen(case_no) - BENCH_COUNTER_DIGITS;
+        }
         if (len > biggest)
             biggest = len;
     }
@@ -391,6 +441,8 @@ s_agent_send(agent_t *self, uint64_t counter)
     size_t len = self->pool_len[slot];
     memcpy(self->scratch, self->pool[slot], len);
     s_write_counter(self->scratch + self->counter_at[slot], counter);
+    if (self->case_at[slot])
+        s_write_counter(self->scratch + self->case_at[slot], counter);
     if (zmq_send(self->sock, "SUBMIT", 6, ZMQ_SNDMORE) < 0)
         return -errno;
     if (zmq_send(self->sock, self->scratch, len, 0) < 0)
@@ -591,6 +643,173 @@ s_agent_free(agent_t *self)
         zmq_close(self->sock);
 }
 
+/* ================================================================== e2e subscriber */
+
+/* The agent and counter of one of this run's event ids ("b<run>-<agent>-<counter>"), or
+   false for anything else. */
+static bool
+s_e2e_event(const e2e_sub_t *self, const char *event_id, int *agent, uint64_t *counter)
+{
+    if (strlen(event_id) != BENCH_ID_PREFIX_LEN + BENCH_COUNTER_DIGITS)
+        return false;
+    /* the prefix up to the agent number is the run's: compare it with agent 0's */
+    const char *first = self->agents[0].prefix;
+    size_t run_len = BENCH_ID_PREFIX_LEN - 4; /* "b" + 8 hex + "-" */
+    if (memcmp(event_id, first, run_len) != 0 || event_id[BENCH_ID_PREFIX_LEN - 1] != '-')
+        return false;
+    int a = 0;
+    for (size_t i = run_len; i < run_len + 3; i++) {
+        if (event_id[i] < '0' || event_id[i] > '9')
+            return false;
+        a = a * 10 + (event_id[i] - '0');
+    }
+    uint64_t c = 0;
+    for (size_t i = BENCH_ID_PREFIX_LEN; event_id[i]; i++) {
+        if (event_id[i] < '0' || event_id[i] > '9')
+            return false;
+        c = c * 10 + (uint64_t)(event_id[i] - '0');
+    }
+    if (a >= self->n_agents || c >= self->cap[a])
+        return false;
+    *agent = a;
+    *counter = c;
+    return true;
+}
+
+/* One message of the office feed: [topic][FeedItem]. */
+static void
+s_e2e_take(e2e_sub_t *self, zmq_msg_t *body, uint64_t now)
+{
+    Dajia__FeedItem *item =
+        dajia__feed_item__unpack(NULL, zmq_msg_size(body), (const uint8_t *)zmq_msg_data(body));
+    if (!item) {
+        self->bad++;
+        return;
+    }
+    if (item->item_case == DAJIA__FEED_ITEM__ITEM_ESCALATION && item->escalation) {
+        self->escalations++;
+        int a;
+        uint64_t c;
+        const char *source = item->escalation->source_event_id;
+        if (!source || !s_e2e_event(self, source, &a, &c)) {
+            self->foreign++;
+        } else if (!self->seen[a][c]) {
+            /* the first escalation of the event: the one a reader waits for */
+            self->seen[a][c] = 1;
+            self->events++;
+            const agent_t *ag = &self->agents[a];
+            uint64_t due = ag->first_due + (uint64_t)((double)c * ag->interval_ns);
+            if (due >= ag->t_warm && due < ag->t_end)
+                bench_hist_record(self->hist, now > due ? now - due : 0);
+        }
+    }
+    dajia__feed_item__free_unpacked(item, NULL);
+}
+
+static void *
+s_e2e_main(void *arg)
+{
+    e2e_sub_t *self = arg;
+    zmq_msg_t topic, body;
+    zmq_msg_init(&topic);
+    zmq_msg_init(&body);
+    while (!atomic_load_explicit(&s_stop, memory_order_relaxed)) {
+        uint64_t expected = atomic_load(&self->expected);
+        if (expected != UINT64_MAX && self->events >= expected)
+            break;
+        if (s_now() >= self->deadline)
+            break;
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, BENCH_E2E_POLL_MS);
+        if (rc < 0 && errno != EINTR)
+            break;
+        if (rc <= 0)
+            continue;
+        while (zmq_msg_recv(&topic, self->sock, ZMQ_DONTWAIT) >= 0) {
+            uint64_t now = s_now();
+            if (!zmq_msg_more(&topic) || zmq_msg_recv(&body, self->sock, 0) < 0) {
+                self->bad++;
+                continue;
+            }
+            bool extra = zmq_msg_more(&body);
+            s_e2e_take(self, &body, now);
+            while (extra && zmq_msg_recv(&body, self->sock, 0) >= 0) {
+                extra = zmq_msg_more(&body);
+                self->bad++;
+            }
+        }
+    }
+    zmq_msg_close(&topic);
+    zmq_msg_close(&body);
+    return NULL;
+}
+
+/* Connects the subscriber to the office feed, early: a SUB gets nothing published
+   before its subscription reaches the broker. Returns 0, or -1 after saying why. */
+static int
+s_e2e_connect(e2e_sub_t *self, void *ctx, const char *office)
+{
+    self->sock = zmq_socket(ctx, ZMQ_SUB);
+    if (!self->sock) {
+        fprintf(stderr, "dajia-bench: socket: %s\n", zmq_strerror(errno));
+        return -1;
+    }
+    int zero = 0;
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero); /* the bench drops nothing */
+    if (zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "escalation", 10) != 0
+        || zmq_connect(self->sock, office) != 0) {
+        fprintf(stderr, "dajia-bench: office feed %s: %s\n", office, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Sizes the subscriber's tables from the agents' schedules (already set). Returns 0, or
+   -1 after saying why. */
+static int
+s_e2e_init(e2e_sub_t *self, const bench_config_t *cfg, const agent_t *agents)
+{
+    self->cfg = cfg;
+    self->agents = agents;
+    self->n_agents = cfg->agents;
+    atomic_store(&self->expected, UINT64_MAX);
+    self->hist = bench_hist_new();
+    self->seen = calloc((size_t)cfg->agents, sizeof *self->seen);
+    self->cap = calloc((size_t)cfg->agents, sizeof *self->cap);
+    if (!self->hist || !self->seen || !self->cap) {
+        fprintf(stderr, "dajia-bench: out of memory\n");
+        return -1;
+    }
+    for (int i = 0; i < cfg->agents; i++) {
+        const agent_t *a = &agents[i];
+        /* an agent sends counter c while first_due + c * interval < t_end */
+        self->cap[i] = (uint64_t)((double)(a->t_end - a->first_due) / a->interval_ns) + 2;
+        self->seen[i] = calloc(self->cap[i], 1);
+        if (!self->seen[i]) {
+            fprintf(stderr, "dajia-bench: out of memory\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+s_e2e_free(e2e_sub_t *self)
+{
+    if (self->started)
+        pthread_join(self->thread, NULL);
+    self->started = false;
+    if (self->seen)
+        for (int i = 0; i < self->n_agents; i++)
+            free(self->seen[i]);
+    free(self->seen);
+    free(self->cap);
+    bench_hist_destroy(&self->hist);
+    if (self->sock)
+        zmq_close(self->sock);
+}
+
 /* ================================================================== broker */
 
 static void
@@ -615,9 +834,27 @@ s_default_broker(char *buf, size_t size)
     snprintf(buf, size, "dajia-broker"); /* from PATH */
 }
 
-/* Reads the child's stdout until "READY api=<endpoint>" or the timeout. */
+/* Copies the value of `key` ("office=") in the READY line `line` into `out`; "" when the
+   line has none or it does not fit. */
+static void
+s_ready_field(const char *line, const char *key, char *out, size_t size)
+{
+    out[0] = '\0';
+    const char *at = strstr(line, key);
+    if (!at)
+        return;
+    at += strlen(key);
+    size_t len = strcspn(at, " \t\r");
+    if (len < size) {
+        memcpy(out, at, len);
+        out[len] = '\0';
+    }
+}
+
+/* Reads the child's stdout until "READY api=<endpoint> ..." or the timeout; the office
+   feed's endpoint, when the line names one, goes into `office`. */
 static int
-s_read_ready(int fd, char *endpoint, size_t size)
+s_read_ready(int fd, char *endpoint, size_t size, char *office, size_t office_size)
 {
     char buf[4096];
     size_t used = 0;
@@ -650,6 +887,7 @@ s_read_ready(int fd, char *endpoint, size_t size)
                     return -EINVAL;
                 memcpy(endpoint, api, len);
                 endpoint[len] = '\0';
+                s_ready_field(line, " office=", office, office_size);
                 return 0;
             }
             line = nl + 1;
@@ -759,7 +997,8 @@ s_broker_spawn(const char *binary, bool with_workers, spawned_t *self)
     self->pid = pid;
     close(pipefd[1]);
     pipefd[1] = -1;
-    rc = s_read_ready(pipefd[0], self->endpoint, sizeof self->endpoint);
+    rc = s_read_ready(pipefd[0], self->endpoint, sizeof self->endpoint, self->office,
+                      sizeof self->office);
     if (rc != 0)
         fprintf(stderr, "dajia-bench: broker %s gave no READY line (%s); its log: %s\n", binary,
                 strerror(-rc), log);
@@ -821,6 +1060,12 @@ typedef struct {
     double lag_p99_ms, lag_max_ms; /* rate mode: the bench's own lateness */
     double per_commit;           /* < 0: unknown */
     const char *first_reject;
+    /* e2e: scheduled send -> escalation on the office feed */
+    uint64_t e2e_measured;       /* events of the measured interval that escalated */
+    uint64_t escalated;          /* events of the whole run that escalated */
+    uint64_t missing;            /* accepted events with no escalation at the end */
+    uint64_t foreign;            /* escalations of no event of this run */
+    double e2e_p50_ms, e2e_p99_ms, e2e_p999_ms, e2e_max_ms;
 } report_t;
 
 static void
@@ -829,6 +1074,8 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
     char label[64];
     if (cfg->label)
         snprintf(label, sizeof label, "%s", cfg->label);
+    else if (cfg->e2e)
+        snprintf(label, sizeof label, "e2e %dx rate %.0f/s", cfg->agents, cfg->rate);
     else if (cfg->rate > 0)
         snprintf(label, sizeof label, "%dx rate %.0f/s", cfg->agents, cfg->rate);
     else
@@ -855,14 +1102,22 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
         if (cfg->rate > 0)
             printf("\"send_lag_ms\":{\"p99\":%.3f,\"max\":%.3f},", r->lag_p99_ms,
                    r->lag_max_ms);
+        if (cfg->e2e)
+            printf("\"e2e_latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
+                   "\"max\":%.3f},\"e2e_measured\":%" PRIu64 ",\"escalated\":%" PRIu64
+                   ",\"missing\":%" PRIu64 ",",
+                   r->e2e_p50_ms, r->e2e_p99_ms, r->e2e_p999_ms, r->e2e_max_ms,
+                   r->e2e_measured, r->escalated, r->missing);
         printf("\"rejected\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"unmatched\":%" PRIu64
                ",\"stalled_agents\":%d}\n",
                r->rejected, r->duplicates, r->unmatched, r->stalled);
     } else {
+        /* e2e rows: the latencies are submit -> escalation on the office feed, and
+           "missing" counts escalations that never came; other rows: submit -> ack. */
         if (cfg->header)
-            printf("%-22s %6s %6s %8s %11s %8s %8s %8s %9s %8s\n", "scenario", "agents",
+            printf("%-34s %6s %6s %8s %11s %8s %8s %8s %9s %8s %8s\n", "scenario", "agents",
                    "window", "rate/s", "events/s", "p50 ms", "p99 ms", "p999 ms",
-                   "ev/commit", "rejected");
+                   "ev/commit", "rejected", "missing");
         char rate[16], window[16], per_commit[16];
         snprintf(rate, sizeof rate, cfg->rate > 0 ? "%.0f" : "-", cfg->rate);
         snprintf(window, sizeof window, cfg->rate > 0 ? "-" : "%d", cfg->window);
@@ -870,9 +1125,12 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
             snprintf(per_commit, sizeof per_commit, "%.1f", r->per_commit);
         else
             snprintf(per_commit, sizeof per_commit, "?");
-        printf("%-22s %6d %6s %8s %11.0f %8.3f %8.3f %8.3f %9s %8" PRIu64 "\n", label,
-               cfg->agents, window, rate, r->events_per_s, r->p50_ms, r->p99_ms, r->p999_ms,
-               per_commit, r->rejected);
+        char missing[24];
+        snprintf(missing, sizeof missing, cfg->e2e ? "%" PRIu64 : "-", r->missing);
+        printf("%-34s %6d %6s %8s %11.0f %8.3f %8.3f %8.3f %9s %8" PRIu64 " %8s\n", label,
+               cfg->agents, window, rate, r->events_per_s,
+               cfg->e2e ? r->e2e_p50_ms : r->p50_ms, cfg->e2e ? r->e2e_p99_ms : r->p99_ms,
+               cfg->e2e ? r->e2e_p999_ms : r->p999_ms, per_commit, r->rejected, missing);
     }
     fflush(stdout);
     if (r->rejected)
@@ -880,6 +1138,15 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
                 r->rejected, r->first_reject);
     if (r->duplicates)
         fprintf(stderr, "dajia-bench: %" PRIu64 " duplicate acks\n", r->duplicates);
+    if (r->missing)
+        fprintf(stderr,
+                "dajia-bench: %" PRIu64 " of %" PRIu64 " stored events had no escalation "
+                "on the office feed %.0f s after the run\n",
+                r->missing, r->missing + r->escalated,
+                (double)(BENCH_DRAIN_NS + BENCH_E2E_STRAGGLE_NS) / (double)NS_PER_S);
+    if (r->foreign)
+        fprintf(stderr, "dajia-bench: %" PRIu64 " escalations named no event of this run\n",
+                r->foreign);
     if (r->unmatched)
         fprintf(stderr,
                 "dajia-bench: %" PRIu64 " replies were not acks of this run's events "
@@ -906,19 +1173,26 @@ static void
 s_usage(FILE *out)
 {
     fprintf(out,
-            "usage: dajia-bench [--broker ENDPOINT | --spawn BROKER_BIN] [--agents N]\n"
-            "                   [--window W] [--rate EVENTS_PER_S] [--duration S]\n"
-            "                   [--warmup S] [--label NAME] [--no-header] [--json]\n"
+            "usage: dajia-bench [--broker ENDPOINT [--office ENDPOINT] | --spawn BROKER_BIN]\n"
+            "                   [--agents N] [--window W] [--rate EVENTS_PER_S] [--e2e]\n"
+            "                   [--duration S] [--warmup S] [--label NAME] [--no-header]\n"
+            "                   [--json]\n"
             "\n"
             "Loads a dajia broker with CaseReport submissions and reports durable\n"
-            "events/s, ack latency percentiles and events per commit.\n"
+            "events/s, ack latency percentiles and events per commit; with --e2e, the\n"
+            "latency from submit to the event's escalation on the office feed.\n"
             "\n"
             "  --broker ENDPOINT  use a running broker (its dedup table keeps the ids:\n"
             "                     each run makes new ones)\n"
+            "  --office ENDPOINT  with --broker and --e2e: its office feed\n"
             "  --spawn BIN        start BIN on tcp://127.0.0.1:* in a temporary data dir\n"
+            "                     (default: dajia-broker next to this program)\n"
             "  --with-workers     the spawned broker runs its in-process workers too\n"
             "                     (default: ingest alone, --external-workers)\n"
-            "                     (default: dajia-broker next to this program)\n"
+            "  --e2e              end to end: every event is a major case the escalate\n"
+            "                     worker escalates; measure scheduled send -> escalation\n"
+            "                     on the office feed (fixed rate, default %d/s; implies\n"
+            "                     --with-workers)\n"
             "  --agents N         agent threads, one DEALER each (default 8, max %d)\n"
             "  --window W         events in flight per agent (default 128)\n"
             "  --rate R           offer R events/s in total, open loop; latency from the\n"
@@ -930,8 +1204,9 @@ s_usage(FILE *out)
             "  --json             one JSON object instead of the table\n"
             "  -h, --help         this text\n"
             "\n"
-            "Exit status: 0 measured, 1 the run failed or events were rejected, 2 usage.\n",
-            BENCH_MAX_AGENTS);
+            "Exit status: 0 measured, 1 the run failed, events were rejected or (--e2e)\n"
+            "escalations were missing, 2 usage.\n",
+            BENCH_E2E_RATE, BENCH_MAX_AGENTS);
 }
 
 static int
@@ -956,6 +1231,7 @@ s_parse_args(int argc, char **argv, bench_config_t *cfg)
         {"warmup", required_argument, NULL, 'u'}, {"label", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},         {"no-header", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},         {"with-workers", no_argument, NULL, 'W'},
+        {"e2e", no_argument, NULL, 'E'},          {"office", required_argument, NULL, 'o'},
         {NULL, 0, NULL, 0},
     };
     int opt, longindex = 0;
@@ -967,6 +1243,12 @@ s_parse_args(int argc, char **argv, bench_config_t *cfg)
             break;
         case 'W':
             cfg->with_workers = true;
+            break;
+        case 'E':
+            cfg->e2e = true;
+            break;
+        case 'o':
+            cfg->office = optarg;
             break;
         case 's':
             cfg->spawn = optarg;
@@ -1023,6 +1305,18 @@ bad:
         fprintf(stderr, "dajia-bench: --broker and --spawn exclude each other\n");
         return -1;
     }
+    if (cfg->e2e) {
+        cfg->with_workers = true;
+        if (cfg->rate <= 0)
+            cfg->rate = BENCH_E2E_RATE; /* e2e is always an open loop */
+        if (cfg->broker && !cfg->office) {
+            fprintf(stderr, "dajia-bench: --e2e with --broker needs --office ENDPOINT\n");
+            return -1;
+        }
+    } else if (cfg->office) {
+        fprintf(stderr, "dajia-bench: --office is for --e2e\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -1039,7 +1333,9 @@ main(int argc, char **argv)
     void *ctx = NULL;
     agent_t *agents = NULL;
     bench_hist_t *total = NULL, *lag = NULL;
-    spawned_t spawned = {0, NULL, ""};
+    e2e_sub_t sub;
+    memset(&sub, 0, sizeof sub);
+    spawned_t spawned = {0, NULL, "", ""};
     char binary[PATH_MAX];
 
     struct sigaction sa;
@@ -1066,6 +1362,15 @@ main(int argc, char **argv)
     if (!ctx || !agents || !total || !lag) {
         fprintf(stderr, "dajia-bench: out of memory\n");
         goto out;
+    }
+    if (cfg.e2e) {
+        const char *office = cfg.office ? cfg.office : spawned.office;
+        if (!*office) {
+            fprintf(stderr, "dajia-bench: the broker's READY line names no office feed\n");
+            goto out;
+        }
+        if (s_e2e_connect(&sub, ctx, office) != 0)
+            goto out;
     }
 
     /* A run id in every event_id, so runs against the same broker never collide. */
@@ -1117,6 +1422,19 @@ main(int argc, char **argv)
         a->t_end = t_end;
         a->interval_ns = interval;
         a->first_due = t_start + (uint64_t)(interval * i / cfg.agents); /* staggered */
+    }
+    if (cfg.e2e) {
+        if (s_e2e_init(&sub, &cfg, agents) != 0)
+            goto out;
+        sub.deadline = t_end + BENCH_DRAIN_NS + BENCH_E2E_STRAGGLE_NS;
+        if (pthread_create(&sub.thread, NULL, s_e2e_main, &sub) != 0) {
+            fprintf(stderr, "dajia-bench: cannot start the subscriber thread\n");
+            goto out;
+        }
+        sub.started = true;
+    }
+    for (int i = 0; i < cfg.agents; i++) {
+        agent_t *a = &agents[i];
         if (pthread_create(&a->thread, NULL, s_agent_main, a) != 0) {
             fprintf(stderr, "dajia-bench: cannot start thread %d\n", i);
             atomic_store(&s_stop, true);
@@ -1151,6 +1469,20 @@ main(int argc, char **argv)
         bench_hist_merge(total, a->hist);
         bench_hist_merge(lag, a->lag);
     }
+    if (cfg.e2e) {
+        /* every accepted event should escalate; wait for the stragglers */
+        atomic_store(&sub.expected, r.accepted);
+        pthread_join(sub.thread, NULL);
+        sub.started = false;
+        r.e2e_measured = bench_hist_count(sub.hist);
+        r.escalated = sub.events;
+        r.missing = r.accepted > sub.events ? r.accepted - sub.events : 0;
+        r.foreign = sub.foreign;
+        r.e2e_p50_ms = (double)bench_hist_quantile(sub.hist, 0.50) / (double)NS_PER_MS;
+        r.e2e_p99_ms = (double)bench_hist_quantile(sub.hist, 0.99) / (double)NS_PER_MS;
+        r.e2e_p999_ms = (double)bench_hist_quantile(sub.hist, 0.999) / (double)NS_PER_MS;
+        r.e2e_max_ms = (double)bench_hist_max(sub.hist) / (double)NS_PER_MS;
+    }
     uint64_t t_last = t_stats < t_end ? t_stats : t_end; /* interrupted: shorter run */
     r.seconds = t_last > t_warm ? (double)(t_last - t_warm) / (double)NS_PER_S : 0;
     r.events_per_s = r.seconds > 0 ? (double)r.measured / r.seconds : 0;
@@ -1172,11 +1504,15 @@ main(int argc, char **argv)
     else if (!before.ok || !after.ok)
         fprintf(stderr, "dajia-bench: the broker did not answer STATS; events per commit "
                         "unknown\n");
-    bool failed = r.rejected || r.unmatched || r.stalled || r.measured == 0;
+    bool failed = r.rejected || r.unmatched || r.stalled || r.measured == 0 || r.missing
+                  || (cfg.e2e && r.e2e_measured == 0);
     status = failed || s_interrupted ? 1 : 0;
 
 out:
     atomic_store(&s_stop, true);
+    if (sub.started) /* before the agents go: it reads their schedules */
+        pthread_join(sub.thread, NULL);
+    sub.started = false;
     if (agents) {
         for (int i = 0; i < cfg.agents; i++) {
             if (agents[i].started)
@@ -1185,6 +1521,7 @@ out:
         }
         free(agents);
     }
+    s_e2e_free(&sub);
     bench_hist_destroy(&total);
     bench_hist_destroy(&lag);
     if (ctx)

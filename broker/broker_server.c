@@ -27,6 +27,7 @@
 #include "broker_stats.h"
 #include "broker_writer.h"
 #include "dajia_arena.h"
+#include "dajia_clock.h"
 #include "dajia_codec.h"
 #include "store.h"
 
@@ -255,7 +256,7 @@ s_flush(broker_server_t *self)
 {
     if (broker_writer_busy(self->writer) || self->fill->count == 0)
         return;
-    self->fill->received_at = zclock_time();
+    self->fill->received_at = dajia_clock_now_ms();
     if (broker_writer_submit(self->writer, self->fill) != 0)
         return;
     self->fill = self->spare;
@@ -495,7 +496,7 @@ done:
 static void
 s_drain(broker_server_t *self)
 {
-    self->now_ms = zclock_time();
+    self->now_ms = dajia_clock_now_ms();
     self->trusted_key[0] = '\0';
     broker_item_t *item;
     while ((item = broker_batch_next_item(self->fill)) != NULL) {
