@@ -43,6 +43,9 @@ static const broker_config_key_t s_keys[] = {
      "most items in any list of an event"},
     {"limits/max_future", "DAJIA_MAX_FUTURE", "max-future", "86400",
      "seconds an event time may lie ahead of the broker's clock"},
+    {"broker/reject_budget", "DAJIA_REJECT_BUDGET", "reject-budget", "100",
+     "rejections a second one connection may earn; past it the rest of its requests that "
+     "second are dropped unread (0: no limit)"},
     {"broker/keys", "DAJIA_KEYS", "keys", "",
      "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
      "none (anyone who reaches an endpoint may use it)"},

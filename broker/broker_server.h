@@ -3,7 +3,9 @@
     Receives requests on a ROUTER, validates events, gathers them into a batch and hands
     the batch to the writer thread; while the writer commits, the next batch gathers.
     When a batch comes back committed, every event of it is acknowledged at once. Events
-    that fail validation, and STATS requests, are answered straight away.
+    that fail validation, and STATS requests, are answered straight away. A connection
+    that earns more than broker/reject_budget rejections in a second is throttled: the
+    rest of its requests that second are dropped unanswered (after one notice).
 */
 #ifndef BROKER_SERVER_H
 #define BROKER_SERVER_H

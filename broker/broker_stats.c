@@ -98,6 +98,7 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_object_set_new(root, "duplicates", json_integer((json_int_t)stats->duplicates));
     json_object_set_new(root, "rejected", json_integer((json_int_t)stats->rejected));
     json_object_set(root, "rejected_by_reason", by_reason);
+    json_object_set_new(root, "throttled", json_integer((json_int_t)stats->throttled));
     json_object_set_new(root, "batches", json_integer((json_int_t)stats->batches));
     json_object_set_new(root, "mean_batch",
                         json_real(stats->batches ? (double)stats->batch_events

@@ -27,6 +27,8 @@ typedef struct {
     uint64_t duplicates;        /* events stored before (answered with the original seq) */
     uint64_t rejected;          /* events refused, by reason below */
     uint64_t rejected_by_reason[BROKER_REASON_SLOTS];
+    uint64_t throttled;         /* requests dropped undecoded: their connection was over
+                                   its reject budget (broker/reject_budget) */
     uint64_t batches;           /* write transactions committed */
     uint64_t batch_events;      /* events in those transactions */
     uint64_t storage_failures;  /* batches the store could not commit */

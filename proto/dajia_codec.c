@@ -527,6 +527,69 @@ s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_f
                              "matter_progress or dynamic_info is needed");
 }
 
+// ====================================================================== wire
+
+/* Reads a varint at *pos; false when the bytes end first or it runs past 10 bytes. */
+static bool
+s_wire_varint(const uint8_t *data, size_t len, size_t *pos, uint64_t *value)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 70 && *pos < len; shift += 7) {
+        uint8_t b = data[(*pos)++];
+        v |= (uint64_t)(b & 0x7F) << (shift < 64 ? shift : 63);
+        if (!(b & 0x80)) {
+            *value = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True when a string field of `desc` (or of a message inside it) holds a NUL byte in
+   the encoded `data`. Only called on bytes protobuf-c has unpacked, so the walk stops
+   quietly at anything it does not expect. */
+static bool
+s_wire_has_nul(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+               int depth)
+{
+    size_t pos = 0;
+    while (pos < len && depth < S_MAX_DEPTH) {
+        uint64_t tag = 0, n = 0;
+        if (!s_wire_varint(data, len, &pos, &tag))
+            return false;
+        switch (tag & 7) {
+        case 0:
+            if (!s_wire_varint(data, len, &pos, &n))
+                return false;
+            break;
+        case 1:
+            pos += 8;
+            break;
+        case 5:
+            pos += 4;
+            break;
+        case 2: {
+            if (!s_wire_varint(data, len, &pos, &n) || n > len - pos)
+                return false;
+            const ProtobufCFieldDescriptor *field =
+                tag >> 3 <= UINT32_MAX
+                    ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3))
+                    : NULL;
+            if (field && field->type == PROTOBUF_C_TYPE_STRING && memchr(data + pos, 0, n))
+                return true;
+            if (field && field->type == PROTOBUF_C_TYPE_MESSAGE
+                && s_wire_has_nul(field->descriptor, data + pos, n, depth + 1))
+                return true;
+            pos += n;
+            break;
+        }
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
 // ==================================================================== public
 
 void
@@ -603,6 +666,14 @@ dajia_envelope_decode_with(const void *data, size_t len, const dajia_limits_t *l
     if (!env)
         return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
                                  "not a valid dajia event (protobuf decoding failed)");
+    /* protobuf-c ends each string at its first NUL byte, so "ab\0cd" would be checked
+       (and deduplicated) as "ab" while the log keeps all five bytes: refuse it. */
+    if (s_wire_has_nul(&dajia__envelope__descriptor, data, len, 0)) {
+        dajia__envelope__free_unpacked(env, allocator);
+        return dajia_verdict_set(verdict, DAJIA__REASON__REASON_INVALID_UTF8,
+                                 "a text of the event holds a NUL byte (a zero byte), which "
+                                 "no text may contain");
+    }
     if (dajia_envelope_validate(env, limits, now_ms, known, known_arg, verdict)) {
         dajia__envelope__free_unpacked(env, allocator);
         return -1;

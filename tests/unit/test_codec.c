@@ -392,6 +392,23 @@ s_decode_with_extra(fixture_t *f, const uint8_t *extra, size_t extra_len, bool n
    numbered 0 and packs it back as 0x00, which nothing reads. Fields from a newer schema
    are still accepted. */
 static void
+test_decode_text_with_nul_byte_rejected(void **state)
+{
+    /* protobuf-c would cut "ab\0cd" to "ab": the event would be checked and deduplicated
+       as something other than the bytes the log keeps. */
+    fixture_t *f = *state;
+    static const uint8_t reporter[] = {0x1A, 0x05, 'a', 'b', 0x00, 'c', 'd'};  /* field 3 */
+    static const uint8_t case_name[] = {0x1A, 0x03, 'x', 0x00, 'y'};          /* field 3 */
+    static const uint8_t clean[] = {0x1A, 0x02, 'a', 'b'};
+    assert_int_equal(s_decode_with_extra(f, reporter, sizeof reporter, false), -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_INVALID_UTF8);
+    assert_non_null(strstr(f->verdict.text, "NUL"));
+    assert_int_equal(s_decode_with_extra(f, case_name, sizeof case_name, true), -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_INVALID_UTF8);
+    assert_int_equal(s_decode_with_extra(f, clean, sizeof clean, false), 0);
+}
+
+static void
 test_decode_field_number_zero_rejected_malformed(void **state)
 {
     fixture_t *f = *state;
@@ -1070,6 +1087,7 @@ main(void)
         T(test_decode_random_bytes_rejected_malformed),
         T(test_decode_truncated_rejected),
         T(test_decode_field_number_zero_rejected_malformed),
+        T(test_decode_text_with_nul_byte_rejected),
         T(test_decode_empty_rejected_missing_event_id),
         T(test_event_id_missing_rejected),
         T(test_event_id_bad_characters_rejected),
