@@ -1,12 +1,18 @@
 # The two commands of the README, and a few more. CMake does the real work.
 #   make run    install what is missing, build, start the broker on ./var
-#   make test   install what is missing, build, run every test, then again under ASan+UBSan
+#   make test   install what is missing, build, run every test, then again under ASan+UBSan,
+#               then each fuzz target for TEST_FUZZ_SECONDS (20)
+#   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (300)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure -j $(JOBS)
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
+TEST_FUZZ_SECONDS ?= 20
 
-.PHONY: all setup build build-asan run test test-fast test-asan bench clean
+.PHONY: all setup build build-asan build-fuzz run test test-fast test-asan test-fuzz fuzz \
+        bench clean
 
 all: build
 
@@ -21,9 +27,19 @@ build-asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDAJIA_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# libFuzzer needs clang: the fuzz targets have a build directory of their own.
+build-fuzz: setup
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDAJIA_FUZZ=ON \
+	    -DDAJIA_SANITIZE=address,undefined >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all
+
+# Secure by default: the first run makes the keys (the broker's pair and a certificate
+# per member unit, the Office, a dashboard, the admin and the workers) in var/keys;
+# clients run from this directory find them there.
 run: build
 	@mkdir -p var
-	exec $(BUILD)/broker/dajia-broker --data var/broker
+	@[ -f var/keys/broker.cert ] || $(BUILD)/clients/dajia-ctl keys init --dir var/keys
+	exec $(BUILD)/broker/dajia-broker --data var/broker --keys var/keys
 
 test-fast: build
 	cd $(BUILD) && ctest $(CTEST_ARGS)
@@ -32,10 +48,17 @@ test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
 
-test: test-fast test-asan
+# Crashes go to $(FUZZ_BUILD)/fuzz/crashes/<target>/; see tests/fuzz/README.md.
+fuzz: build-fuzz
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+test-fuzz: build-fuzz
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(TEST_FUZZ_SECONDS)
+
+test: test-fast test-asan test-fuzz
 
 bench: build
 	sh bench/run-all.sh $(BUILD)/bench/dajia-bench $(BUILD)/broker/dajia-broker
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -29,6 +29,8 @@
 #define DISPATCH_HWM          100000
 #define DISPATCH_TERM         "$TERM"
 #define DISPATCH_WAKE         "W"
+#define DISPATCH_TICK_SUFFIX  ".tick"       /* cursor key "<service>.tick": last tick stored */
+#define DISPATCH_TICK_KEY_MAX 128
 
 static const char *s_default_services[] = {"aggregate", "escalate", "circulate", NULL};
 
@@ -52,6 +54,10 @@ struct s_service_t {
     s_worker_t *active;          /* NULL: no worker; the others wait as standbys */
     uint64_t sent;               /* last seq sent to the active worker */
     uint64_t acked;              /* last DONE seq from the active worker */
+    uint64_t tick;               /* durable: last tick number whose outputs are stored */
+    uint64_t tick_pending;       /* tick once the group being gathered commits */
+    bool tick_known;             /* tick numbers known: the next must follow tick_pending */
+    uint64_t tick_base;          /* the first tick taken while none was known */
 };
 
 struct broker_dispatch_t {
@@ -135,6 +141,30 @@ s_send(broker_dispatch_t *self, s_worker_t *w, const char *command, const uint64
         s_u64_put(*value, buf);
         zmq_send(sock, buf, sizeof buf, 0);
     }
+}
+
+/* Sends ["HEARTBEAT", cursor, last tick stored] to a worker: what it may prune. */
+static void
+s_send_heartbeat(broker_dispatch_t *self, s_worker_t *w)
+{
+    void *sock = zsock_resolve(self->workers);
+    unsigned char cursor[8], tick[8];
+    if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return;
+    s_u64_put(w->service->cursor, cursor);
+    s_u64_put(w->service->tick, tick);
+    zmq_send(sock, "HEARTBEAT", 9, ZMQ_SNDMORE);
+    zmq_send(sock, cursor, sizeof cursor, ZMQ_SNDMORE);
+    zmq_send(sock, tick, sizeof tick, 0);
+}
+
+/* The cursor table's key for the last tick of `service`; returns its length. */
+static size_t
+s_tick_key(const s_service_t *service, char key[DISPATCH_TICK_KEY_MAX])
+{
+    int n = snprintf(key, DISPATCH_TICK_KEY_MAX, "%s" DISPATCH_TICK_SUFFIX, service->name);
+    return n < 0 ? 0 : (size_t)n < DISPATCH_TICK_KEY_MAX ? (size_t)n
+                                                         : DISPATCH_TICK_KEY_MAX - 1;
 }
 
 /* The active worker for `service` becomes `w` (NULL: none). Delivery starts again at
@@ -274,6 +304,38 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     self->group_cursor_moved = true;
 }
 
+/* ["TICKED", tick number, FeedItem...]: the outputs of a timer tick, numbered by the
+   worker so that a tick sent again (our store failed, or the worker could not know we
+   had them) is stored once. Numbers follow one another: the worker sends again the ones
+   we do not confirm, in order, so a number past the next one means one in between was
+   lost here, and it is dropped until the one due comes. Only while we know no tick of the
+   service (a new store) is the first number taken as it comes. */
+static void
+s_on_ticked(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
+{
+    s_service_t *service = w->service;
+    uint64_t tick_no = 0;
+    if (!s_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0) {
+        zsys_warning("dispatch: a TICKED from %s without its tick number; ignored",
+                     service->name);
+        return;
+    }
+    if (service->active != w || tick_no <= service->tick_pending)
+        return;                 /* a standby's, or stored already */
+    bool known = service->tick_known || service->tick_pending > 0;
+    if (known && tick_no != service->tick_pending + 1) {
+        zsys_warning("dispatch: %s sent tick %" PRIu64 " while %" PRIu64 " is due; ignored "
+                     "until the worker sends that one again", service->name, tick_no,
+                     service->tick_pending + 1);
+        return;
+    }
+    if (!known)
+        service->tick_base = tick_no;
+    s_take_outputs(self, service, msg, 0);
+    service->tick_pending = tick_no;
+    self->group_cursor_moved = true;
+}
+
 static void
 s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
 {
@@ -309,7 +371,7 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
               service->name, last_applied, service->active ? "; it waits as a standby" : "");
     if (!service->active)
         s_activate(service, w);
-    s_send(self, w, "HEARTBEAT", &service->cursor);     /* confirms the registration */
+    s_send_heartbeat(self, w);      /* confirms the registration */
 }
 
 /* Handles one message from the workers ROUTER. */
@@ -330,10 +392,9 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
     w->expires_at = zclock_mono() + (int64_t)self->heartbeat_ms * BROKER_DISPATCH_LIVENESS;
     if (s_frame_is(command, "DONE"))
         s_on_done(self, w, msg);
-    else if (s_frame_is(command, "TICKED")) {
-        if (w->service->active == w)
-            s_take_outputs(self, w->service, msg, 0);
-    } else if (!s_frame_is(command, "HEARTBEAT"))
+    else if (s_frame_is(command, "TICKED"))
+        s_on_ticked(self, w, msg);
+    else if (!s_frame_is(command, "HEARTBEAT"))
         zsys_warning("dispatch: unknown command from a %s worker; ignored",
                      w->service->name);
 }
@@ -355,6 +416,18 @@ s_write_group(store_txn_t *txn, void *arg)
         s_u64_put(service->pending, value);
         int rc = store_put(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name),
                            value, sizeof value, 0);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < self->service_count; i++) {
+        s_service_t *service = &self->services[i];
+        if (service->tick_pending == service->tick)
+            continue;
+        unsigned char value[8];
+        char key[DISPATCH_TICK_KEY_MAX];
+        s_u64_put(service->tick_pending, value);
+        int rc = store_put(txn, BROKER_CURSOR_TABLE, key, s_tick_key(service, key), value,
+                           sizeof value, 0);
         if (rc)
             return rc;
     }
@@ -397,9 +470,22 @@ s_commit_group(broker_dispatch_t *self, bool force)
         s_service_t *service = &self->services[i];
         if (rc == 0) {
             service->cursor = service->pending;
-        } else if (service->pending != service->cursor) {
-            /* Not stored: deliver again from the cursor; the worker skips what it has
-               applied and sends the same outputs again. */
+            service->tick = service->tick_pending;
+            if (service->tick > 0)
+                service->tick_known = true;
+            continue;
+        }
+        /* Not stored. Ticks: the worker sends them again when our heartbeats show them
+           missing, from the first we took (when we knew none, from the number it began
+           with). Events: delivered again from the cursor; the worker skips what it has
+           applied and sends the same outputs again. */
+        if (!service->tick_known && service->tick_pending != service->tick) {
+            service->tick_known = true;
+            service->tick_pending = service->tick_base - 1;
+        } else {
+            service->tick_pending = service->tick;
+        }
+        if (service->pending != service->cursor) {
             service->pending = service->cursor;
             if (service->active)
                 service->sent = service->acked = service->cursor;
@@ -438,7 +524,7 @@ s_heartbeat(broker_dispatch_t *self)
     uint64_t now = (uint64_t)dajia_clock_now_ms();
     for (w = self->worker_list; w; w = w->next) {
         s_service_t *service = w->service;
-        s_send(self, w, "HEARTBEAT", &service->cursor);
+        s_send_heartbeat(self, w);
         /* Timers fire only for a worker that has caught up with the log: a tick ahead of
            the events still in flight could fire a timer those events would have
            stopped. */
@@ -622,6 +708,15 @@ s_load_cursors(broker_dispatch_t *self)
             service->cursor = service->pending = store_key_to_u64(v);
         else if (rc == STORE_NOTFOUND)
             rc = 0;
+        char key[DISPATCH_TICK_KEY_MAX];
+        if (rc == 0)
+            rc = store_get(txn, BROKER_CURSOR_TABLE, key, s_tick_key(service, key), &v, &vl);
+        if (rc == 0 && vl == 8) {
+            service->tick = service->tick_pending = store_key_to_u64(v);
+            service->tick_known = true;
+        } else if (rc == STORE_NOTFOUND) {
+            rc = 0;
+        }
     }
     if (rc == 0)
         rc = broker_feed_last_seq(txn, &self->feed_seq);

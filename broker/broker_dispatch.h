@@ -14,6 +14,12 @@
     worker applies each once (guarantee 4). A DONE for a seq at or below the cursor is
     counted but its outputs are already stored and are dropped.
 
+    Tick outputs: a worker numbers each tick that made outputs (TICKED carries the
+    number) and keeps them until told they are stored. Key "<service>.tick" of the cursor
+    table holds the last tick number stored, written in the transaction that stores its
+    outputs; a TICKED at or below it is dropped, one past the next is dropped until the
+    one due is sent again. HEARTBEAT carries the cursor and that tick number.
+
     Threads: broker_dispatch_start, _notify and _destroy must be called from one thread
     (the api thread); everything else runs in the dispatch thread.
 */

@@ -418,6 +418,17 @@ s_frame_is(zmq_msg_t *frame, const char *text)
     return zmq_msg_size(frame) == len && memcmp(zmq_msg_data(frame), text, len) == 0;
 }
 
+/* True when `text` is 1..max characters of printable ASCII. */
+static bool
+s_printable_ascii(const char *text, size_t max)
+{
+    size_t n = 0;
+    for (; text && text[n]; n++)
+        if (n >= max || text[n] < 0x20 || text[n] > 0x7E)
+            return false;
+    return n > 0;
+}
+
 /* Rejects the event in item->body, naming it when it decodes at all: the agent matches
    answers by event_id, so a rejection it can match moves the event out of its outbox
    at once instead of being sent again. Rare path: decoding twice costs nothing here. */
@@ -430,7 +441,9 @@ s_reject_named(broker_server_t *self, broker_item_t *item, const dajia_verdict_t
     if (verdict->reason != DAJIA__REASON__REASON_TOO_LARGE
         && verdict->reason != DAJIA__REASON__REASON_MALFORMED)
         env = dajia__envelope__unpack(NULL, size, zmq_msg_data(&item->body));
-    if (env && env->event_id && strlen(env->event_id) <= DAJIA_MAX_ID)
+    /* Echo only printable ASCII: the answer must stay a valid protobuf (strings are
+       UTF-8) and readable whatever the event held. Found by tests/fuzz. */
+    if (env && s_printable_ascii(env->event_id, DAJIA_MAX_ID))
         snprintf(event_id, sizeof event_id, "%s", env->event_id);
     dajia__envelope__free_unpacked(env, NULL);
     s_reject(self, &item->routing, event_id, verdict);

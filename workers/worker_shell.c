@@ -14,9 +14,11 @@
 #include "store.h"
 
 #define SHELL_KEY_APPLIED  "applied"
+#define SHELL_KEY_TICK     "tick"
 #define SHELL_PRUNE_MAX    4096          /* stored outputs deleted per transaction */
 #define SHELL_HWM          100000
 #define SHELL_RETRY_MS     1000          /* pause before reconnecting after a store failure */
+#define SHELL_RESEND_MAX   4096          /* stored ticks sent again at once, at most */
 
 typedef struct {
     uint64_t seq;
@@ -43,6 +45,11 @@ struct worker_shell_t {
     uint64_t last_applied;
     uint64_t confirmed;          /* the broker's cursor: outputs up to it may go */
     uint64_t pruned;             /* outputs up to here are deleted */
+    uint64_t last_tick;          /* the last tick number given (durable) */
+    uint64_t tick_confirmed;     /* the broker's last stored tick: outputs up to it may go */
+    uint64_t tick_pruned;        /* tick outputs up to here are deleted */
+    uint64_t tick_mark;          /* last tick number sent when the last heartbeat came */
+    bool tick_resend;            /* send the unconfirmed ticks at the next heartbeat */
     bool registered;             /* the broker answered since the last READY */
     bool announced;              /* on_registered was called */
     bool reconnect;              /* a failed write: start again from what is durable */
@@ -127,18 +134,19 @@ s_put_u64(store_txn_t *txn, const char *table, const char *key, uint64_t value)
     return store_put(txn, table, key, strlen(key), v, sizeof v, 0);
 }
 
-/* Deletes stored outputs up to the broker's cursor (at most SHELL_PRUNE_MAX); sets
-   *through to how far it got. */
+/* Deletes the entries of `table` (keys u64) up to `confirmed`, at most SHELL_PRUNE_MAX;
+   sets *through to how far it got (from `pruned`, how far it had got before). */
 static int
-s_prune(worker_shell_t *self, store_txn_t *txn, uint64_t *through)
+s_prune_table(store_txn_t *txn, const char *table, uint64_t confirmed, uint64_t pruned,
+              uint64_t *through)
 {
-    *through = self->pruned;
-    if (self->confirmed <= self->pruned)
+    *through = pruned;
+    if (confirmed <= pruned)
         return 0;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, WORKER_SHELL_TABLE_OUTPUT, &cursor);
+    int rc = store_cursor_open(txn, table, &cursor);
     if (rc == STORE_NOTFOUND) {
-        *through = self->confirmed;
+        *through = confirmed;
         return 0;
     }
     if (rc)
@@ -154,7 +162,7 @@ s_prune(worker_shell_t *self, store_txn_t *txn, uint64_t *through)
     for (rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
          rc == 0 && n < SHELL_PRUNE_MAX; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
         uint64_t seq = kl == 8 ? store_key_to_u64(k) : 0;
-        if (seq > self->confirmed)
+        if (seq > confirmed)
             break;
         found[n++] = seq;
     }
@@ -164,10 +172,10 @@ s_prune(worker_shell_t *self, store_txn_t *txn, uint64_t *through)
     for (size_t i = 0; i < n && rc == 0; i++) {
         unsigned char key[8];
         store_u64_to_key(found[i], key);
-        rc = store_del(txn, WORKER_SHELL_TABLE_OUTPUT, key, sizeof key);
+        rc = store_del(txn, table, key, sizeof key);
     }
     if (rc == 0)
-        *through = n == SHELL_PRUNE_MAX ? found[n - 1] : self->confirmed;
+        *through = n == SHELL_PRUNE_MAX ? found[n - 1] : confirmed;
     free(found);
     return rc;
 }
@@ -181,7 +189,22 @@ typedef struct {
     uint64_t last;               /* result: last applied */
     uint64_t pruned;
     size_t failed;               /* index of the event the core refused */
+    uint64_t tick_pruned;
+    uint64_t tick_no;            /* for a tick: its number when it made outputs, else 0 */
 } s_batch_t;
+
+/* Deletes the event and tick outputs the broker has confirmed (b->pruned and
+   b->tick_pruned say how far it got). */
+static int
+s_prune(worker_shell_t *self, store_txn_t *txn, s_batch_t *b)
+{
+    int rc = s_prune_table(txn, WORKER_SHELL_TABLE_OUTPUT, self->confirmed, self->pruned,
+                           &b->pruned);
+    if (rc == 0)
+        rc = s_prune_table(txn, WORKER_SHELL_TABLE_TICKS, self->tick_confirmed,
+                           self->tick_pruned, &b->tick_pruned);
+    return rc;
+}
 
 static int
 s_write_events(store_txn_t *txn, void *arg)
@@ -224,8 +247,24 @@ s_write_events(store_txn_t *txn, void *arg)
     if (b->last != self->last_applied)
         rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, b->last);
     if (rc == 0)
-        rc = s_prune(self, txn, &b->pruned);
+        rc = s_prune(self, txn, b);
     return rc;
+}
+
+/* Sends the outputs `stored` (encoded by s_outputs_encode) as frames, the last without
+   ZMQ_SNDMORE. The caller has sent the frames before them with ZMQ_SNDMORE and calls
+   only with stored_len >= 4. */
+static void
+s_send_stored(void *sock, const uint8_t *p, size_t stored_len)
+{
+    while (stored_len >= 4) {
+        size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+        if (len > stored_len - 4)
+            len = stored_len - 4;    /* our own bytes: cannot happen, but never overread */
+        stored_len -= 4 + len;
+        zmq_send(sock, p + 4, len, stored_len >= 4 ? ZMQ_SNDMORE : 0);
+        p += 4 + len;
+    }
 }
 
 /* Sends ["DONE", seq, outputs...], the outputs from `out` or, when NULL, as stored. */
@@ -249,15 +288,7 @@ s_send_done(worker_shell_t *self, s_event_t *e, store_txn_t *txn)
         const uint8_t *data = worker_outputs_get(e->out, i, &len);
         zmq_send(sock, data, len, i + 1 < n ? ZMQ_SNDMORE : 0);
     }
-    const uint8_t *p = stored;
-    while (stored_len >= 4) {
-        size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
-        if (len > stored_len - 4)
-            len = stored_len - 4;    /* our own bytes: cannot happen, but never overread */
-        stored_len -= 4 + len;
-        zmq_send(sock, p + 4, len, stored_len >= 4 ? ZMQ_SNDMORE : 0);
-        p += 4 + len;
-    }
+    s_send_stored(sock, stored, stored_len);
 }
 
 static int
@@ -268,6 +299,7 @@ s_write(worker_shell_t *self, s_batch_t *b)
     if (rc == 0) {
         self->last_applied = b->last;
         self->pruned = b->pruned;
+        self->tick_pruned = b->tick_pruned;
     }
     return rc;
 }
@@ -278,14 +310,14 @@ s_flush_events(worker_shell_t *self)
 {
     if (self->event_count == 0)
         return;
-    s_batch_t b = {self, 0, self->event_count, true, 0, 0, SIZE_MAX};
+    s_batch_t b = {self, 0, self->event_count, true, 0, 0, SIZE_MAX, 0, 0};
     int rc = s_write(self, &b);
     if (rc && !s_is_store_failure(rc)) {
         /* The core refused an event: apply one at a time, skipping the ones it refuses,
            so one bad event cannot stop the service. */
         for (size_t i = 0; i < self->event_count && (rc == 0 || !s_is_store_failure(rc));
              i++) {
-            s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX};
+            s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0};
             rc = s_write(self, &one);
             if (rc && !s_is_store_failure(rc)) {
                 zsys_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
@@ -357,10 +389,30 @@ s_write_tick(store_txn_t *txn, void *arg)
 {
     s_batch_t *b = arg;
     worker_shell_t *self = b->self;
+    b->tick_no = 0;
     worker_outputs_clear(self->tick_out);
     int rc = self->service->tick(self->core, txn, (int64_t)b->last, self->tick_out);
+    if (rc == 0 && worker_outputs_count(self->tick_out) > 0) {
+        /* Numbered past what the broker has too: a fresh state must not reuse numbers
+           the broker has stored (it would drop the outputs as known). */
+        uint64_t tick_no = (self->last_tick > self->tick_confirmed ? self->last_tick
+                                                                   : self->tick_confirmed)
+                           + 1;
+        size_t len = 0;
+        uint8_t *buf = s_outputs_encode(self->tick_out, &len);
+        if (!buf)
+            return -ENOMEM;
+        unsigned char key[8];
+        store_u64_to_key(tick_no, key);
+        rc = store_put(txn, WORKER_SHELL_TABLE_TICKS, key, sizeof key, buf, len, 0);
+        free(buf);
+        if (rc == 0)
+            rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_TICK, tick_no);
+        if (rc == 0)
+            b->tick_no = tick_no;
+    }
     if (rc == 0)
-        rc = s_prune(self, txn, &b->pruned);
+        rc = s_prune(self, txn, b);
     return rc;
 }
 
@@ -370,7 +422,7 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     uint64_t now = 0;
     if (!self->service->tick || !s_frame_u64(zmsg_next(msg), &now))
         return;
-    s_batch_t b = {self, 0, 0, false, now, self->pruned, SIZE_MAX};
+    s_batch_t b = {self, 0, 0, false, now, self->pruned, SIZE_MAX, self->tick_pruned, 0};
     int rc = store_write(self->store, s_write_tick, &b);
     if (rc) {
         zsys_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
@@ -378,16 +430,59 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
         return;
     }
     self->pruned = b.pruned;
-    size_t n = worker_outputs_count(self->tick_out);
-    if (n == 0)
+    self->tick_pruned = b.tick_pruned;
+    if (b.tick_no == 0)
         return;
+    self->last_tick = b.tick_no;
+    size_t n = worker_outputs_count(self->tick_out);
     void *sock = zsock_resolve(self->dealer);
+    unsigned char key[8];
+    store_u64_to_key(b.tick_no, key);
     zmq_send(sock, "TICKED", 6, ZMQ_SNDMORE);
+    zmq_send(sock, key, sizeof key, ZMQ_SNDMORE);
     for (size_t i = 0; i < n; i++) {
         size_t len;
         const uint8_t *data = worker_outputs_get(self->tick_out, i, &len);
         zmq_send(sock, data, len, i + 1 < n ? ZMQ_SNDMORE : 0);
     }
+}
+
+/* Sends again, in order, the stored outputs of the ticks the broker has not confirmed. */
+static void
+s_resend_ticks(worker_shell_t *self)
+{
+    if (self->last_tick <= self->tick_confirmed)
+        return;
+    store_txn_t *txn = NULL;
+    store_cursor_t *cursor = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc == 0)
+        rc = store_cursor_open(txn, WORKER_SHELL_TABLE_TICKS, &cursor);
+    unsigned char key[8];
+    store_u64_to_key(self->tick_confirmed + 1, key);
+    const void *k, *v;
+    size_t kl, vl;
+    if (rc == 0)
+        rc = store_cursor_seek(cursor, key, sizeof key, &k, &kl, &v, &vl);
+    void *sock = zsock_resolve(self->dealer);
+    size_t sent = 0;
+    for (; rc == 0 && sent < SHELL_RESEND_MAX; rc = store_cursor_next(cursor, &k, &kl, &v,
+                                                                        &vl)) {
+        if (kl != 8 || vl < 4)
+            continue;           /* not ours, or no outputs: nothing to send */
+        zmq_send(sock, "TICKED", 6, ZMQ_SNDMORE);
+        zmq_send(sock, k, kl, ZMQ_SNDMORE);
+        s_send_stored(sock, v, vl);
+        sent++;
+    }
+    if (rc != 0 && rc != STORE_NOTFOUND)
+        zsys_error("%s: cannot read the stored tick outputs: %s", self->service->name,
+                   store_strerror(rc));
+    else if (sent && self->verbose)
+        zsys_debug("%s: sent again the outputs of %zu ticks after tick %" PRIu64,
+                   self->service->name, sent, self->tick_confirmed);
+    store_cursor_close(&cursor);
+    store_txn_end(&txn);
 }
 
 /* ================================================================ heartbeats */
@@ -396,20 +491,32 @@ static int
 s_write_prune(store_txn_t *txn, void *arg)
 {
     s_batch_t *b = arg;
-    return s_prune(b->self, txn, &b->pruned);
+    return s_prune(b->self, txn, b);
 }
 
 static void
 s_on_heartbeat(worker_shell_t *self, zmsg_t *msg)
 {
-    uint64_t cursor = 0;
+    uint64_t cursor = 0, tick = 0;
     if (s_frame_u64(zmsg_next(msg), &cursor) && cursor > self->confirmed)
         self->confirmed = cursor;
-    if (self->confirmed > self->pruned) {
-        s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX};
-        if (store_write(self->store, s_write_prune, &b) == 0)
+    bool has_tick = s_frame_u64(zmsg_next(msg), &tick);
+    if (has_tick && tick > self->tick_confirmed)
+        self->tick_confirmed = tick;
+    if (self->confirmed > self->pruned || self->tick_confirmed > self->tick_pruned) {
+        s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0};
+        if (store_write(self->store, s_write_prune, &b) == 0) {
             self->pruned = b.pruned;
+            self->tick_pruned = b.tick_pruned;
+        }
     }
+    /* Ticks sent before the previous heartbeat and still not stored were lost (or the
+       broker could not store them): send them again. A broker that does not say which
+       ticks it has stored gets them once per registration. */
+    if (self->tick_resend || (has_tick && self->tick_confirmed < self->tick_mark))
+        s_resend_ticks(self);
+    self->tick_resend = false;
+    self->tick_mark = self->last_tick;
 }
 
 /* ================================================================ connection */
@@ -439,6 +546,7 @@ s_connect(worker_shell_t *self)
     zmq_send(sock, "READY", 5, ZMQ_SNDMORE);
     zmq_send(sock, self->service->name, strlen(self->service->name), ZMQ_SNDMORE);
     zmq_send(sock, applied, sizeof applied, 0);
+    self->tick_resend = true;   /* the unconfirmed ticks, once the broker answers */
     self->broker_expires = zclock_mono() + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
     if (self->verbose)
         zsys_debug("%s: registering with %s, applied through %" PRIu64, self->service->name,
@@ -544,22 +652,32 @@ worker_shell_actor(zsock_t *pipe, void *args)
 
 /* ================================================================ lifecycle */
 
+/* Reads the u64 at `key` of the shell's state table into *value (0 when absent). */
 static int
-s_read_applied(worker_shell_t *self, uint64_t *applied)
+s_get_u64(store_txn_t *txn, const char *key, uint64_t *value)
+{
+    const void *v;
+    size_t vl;
+    *value = 0;
+    int rc = store_get(txn, WORKER_SHELL_TABLE_STATE, key, strlen(key), &v, &vl);
+    if (rc == 0 && vl == 8)
+        *value = store_key_to_u64(v);
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/* Reads the last applied log_seq and the last tick number. */
+static int
+s_read_state(worker_shell_t *self)
 {
     store_txn_t *txn = NULL;
     int rc = store_read_begin(self->store, &txn);
     if (rc)
         return rc;
-    const void *v;
-    size_t vl;
-    *applied = 0;
-    rc = store_get(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, strlen(SHELL_KEY_APPLIED),
-                   &v, &vl);
-    if (rc == 0 && vl == 8)
-        *applied = store_key_to_u64(v);
+    rc = s_get_u64(txn, SHELL_KEY_APPLIED, &self->last_applied);
+    if (rc == 0)
+        rc = s_get_u64(txn, SHELL_KEY_TICK, &self->last_tick);
     store_txn_end(&txn);
-    return rc == STORE_NOTFOUND ? 0 : rc;
+    return rc;
 }
 
 int
@@ -602,7 +720,7 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
     }
     int rc = store_open(self->state_dir, NULL, &self->store);
     if (rc == 0)
-        rc = s_read_applied(self, &self->last_applied);
+        rc = s_read_state(self);
     if (rc) {
         snprintf(err, errlen, "cannot open the state in %s: %s", self->state_dir,
                  store_strerror(rc));

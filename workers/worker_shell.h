@@ -5,12 +5,15 @@
 
       worker -> broker  READY      service, last applied log_seq (u64)
                         DONE       log_seq (u64), the event's outputs: FeedItem packed ...
-                        TICKED     the outputs of a timer tick: FeedItem packed ...
+                        TICKED     tick number (u64), the outputs of that timer tick:
+                                   FeedItem packed ...
                         HEARTBEAT
       broker -> worker  EVENT      LogRecord packed
                         TICK       now_ms (u64), the broker's clock (dajia_clock)
-                        HEARTBEAT  [the service's cursor (u64)]: the broker has stored
-                                   every DONE up to it; the first one answers READY
+                        HEARTBEAT  [the service's cursor (u64) [last tick stored (u64)]]:
+                                   the broker has stored every DONE up to the cursor and
+                                   the outputs of every tick up to the tick number; the
+                                   first one answers READY
 
     Guarantee 4 lives here: the events a batch applies, the last applied log_seq and the
     outputs of each applied event are written in one transaction, so an event delivered
@@ -20,12 +23,21 @@
     also ticks the core with the event's received_at, inside the same transaction, so
     timers that event time passes fire as part of that event (and are replayed with it).
 
+    A TICK that makes outputs gets the next tick number of the service (one past the
+    larger of our last one and the broker's last stored one), and the number and the
+    outputs are stored in the tick's transaction, where the core records its timers as
+    fired. They are sent as TICKED and kept until a broker HEARTBEAT says it has stored
+    that tick; they are sent again, in order, when a registration is confirmed and when a
+    heartbeat shows the broker still without ticks sent before the previous heartbeat
+    (lost, or its store failed). The broker drops a tick number it has stored already.
+
     Heartbeats go both ways every second; three missed from the broker and the shell
     reconnects with a new socket and a new READY. Events arriving together are applied
     in one transaction (one sync for many events).
 
-    Tables in the state store, beside the core's own: "shell.state" (key "applied": u64)
-    and "shell.outputs" (key log_seq u64: the outputs, each as u32 length + bytes).
+    Tables in the state store, beside the core's own: "shell.state" (keys "applied" and
+    "tick": u64), "shell.outputs" (key log_seq u64: the outputs, each as u32 length +
+    bytes) and "shell.ticks" (key tick number u64: the outputs, encoded alike).
 */
 #ifndef WORKER_SHELL_H
 #define WORKER_SHELL_H
@@ -43,6 +55,7 @@
 #define WORKER_SHELL_BATCH_MAX    1024     /* events applied in one transaction at most */
 #define WORKER_SHELL_TABLE_STATE  "shell.state"
 #define WORKER_SHELL_TABLE_OUTPUT "shell.outputs"
+#define WORKER_SHELL_TABLE_TICKS  "shell.ticks"
 
 typedef struct worker_shell_t worker_shell_t;
 

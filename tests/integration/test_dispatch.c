@@ -7,6 +7,8 @@
     gap or a silence) and check that every event escalated exactly once, that feed_seq
     has no gap, and that replay from 1 returns the very bytes that were published. One
     test runs the workers as separate dajia-worker processes and kills one mid-stream.
+    One plays an escalate worker frame by frame to check that tick outputs are stored
+    once per tick number, across a broker restart.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -287,6 +289,88 @@ s_worker_start(fixture_t *fx, const char *service, const char *state_dir)
     return proc;
 }
 
+/* ================================================================ a fake worker */
+
+/* Registers a fake escalate worker (a DEALER) on the broker's workers endpoint. */
+static zsock_t *
+s_fake_worker(fixture_t *fx)
+{
+    zsock_t *dealer = zsock_new_dealer(fx->workers_endpoint);
+    assert_non_null(dealer);
+    zsock_set_rcvtimeo(dealer, HARNESS_RECV_TIMEOUT_MS);
+    unsigned char applied[8] = {0};
+    zmsg_t *msg = zmsg_new();
+    zmsg_addstr(msg, "READY");
+    zmsg_addstr(msg, "escalate");
+    zmsg_addmem(msg, applied, sizeof applied);
+    assert_int_equal(zmsg_send(&msg, dealer), 0);
+    return dealer;
+}
+
+/* Sends ["TICKED", tick_no, one escalation `id`]. */
+static void
+s_fake_ticked(zsock_t *dealer, uint64_t tick_no, const char *id)
+{
+    Dajia__Escalation esc = DAJIA__ESCALATION__INIT;
+    esc.escalation_id = (char *)id;
+    esc.rule = "OVERDUE-7D";
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_ESCALATION;
+    item.escalation = &esc;
+    uint8_t buf[256];
+    assert_true(dajia__feed_item__get_packed_size(&item) <= sizeof buf);
+    size_t len = dajia__feed_item__pack(&item, buf);
+    unsigned char no[8];
+    for (int i = 0; i < 8; i++)
+        no[i] = (unsigned char)(tick_no >> (56 - 8 * i));
+    zmsg_t *msg = zmsg_new();
+    zmsg_addstr(msg, "TICKED");
+    zmsg_addmem(msg, no, sizeof no);
+    zmsg_addmem(msg, buf, len);
+    assert_int_equal(zmsg_send(&msg, dealer), 0);
+}
+
+/* Reads the broker's messages (TICKs too) until a HEARTBEAT says tick `tick_no` is
+   stored; fails past the deadline. */
+static void
+s_fake_wait_tick(zsock_t *dealer, uint64_t tick_no)
+{
+    int64_t deadline = harness_now_ms() + S_DEADLINE_MS;
+    uint64_t seen = 0;
+    while (harness_now_ms() < deadline) {
+        zmsg_t *msg = zmsg_recv(dealer);
+        assert_non_null(msg);
+        if (zframe_streq(zmsg_first(msg), "HEARTBEAT") && zmsg_size(msg) == 3) {
+            zframe_t *tick = zmsg_last(msg);
+            assert_int_equal(zframe_size(tick), 8);
+            seen = 0;
+            for (int i = 0; i < 8; i++)
+                seen = seen << 8 | zframe_data(tick)[i];
+        }
+        zmsg_destroy(&msg);
+        if (seen == tick_no)
+            return;
+        assert_true(seen < tick_no);
+    }
+    fail_msg("the broker never confirmed tick %" PRIu64 " (last %" PRIu64 ")", tick_no, seen);
+}
+
+/* The feed holds exactly the escalations `ids`, in this order. */
+static void
+s_feed_is(fixture_t *fx, const char *const *ids, size_t count)
+{
+    Dajia__FeedBatch *batch = s_replay(fx, 1, 0);
+    assert_int_equal(batch->n_items, count);
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal(batch->items[i]->feed_seq, i + 1);
+        assert_int_equal(batch->items[i]->item_case, DAJIA__FEED_ITEM__ITEM_ESCALATION);
+        assert_string_equal(batch->items[i]->escalation->escalation_id, ids[i]);
+        assert_string_equal(batch->items[i]->service, "escalate");
+    }
+    dajia__feed_batch__free_unpacked(batch, NULL);
+}
+
 /* ================================================================ tests */
 
 static void
@@ -345,6 +429,37 @@ test_dispatch_worker_killed_midstream_loses_and_repeats_nothing(void **state)
 }
 
 static void
+test_dispatch_tick_outputs_stored_once_per_tick_number(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"OVERDUE-7D:a", "OVERDUE-7D:b", "OVERDUE-7D:c"};
+    assert_int_equal(s_start(fx, true), 0);
+    zsock_t *worker = s_fake_worker(fx);
+    s_fake_wait_tick(worker, 0);                /* registered: no tick stored yet */
+    s_fake_ticked(worker, 1, ids[0]);
+    s_fake_ticked(worker, 1, ids[0]);           /* sent again: stored already */
+    s_fake_ticked(worker, 3, ids[2]);           /* 2 is due: dropped */
+    s_fake_ticked(worker, 2, ids[1]);
+    s_fake_wait_tick(worker, 2);
+    s_feed_is(fx, ids, 2);
+    zsock_destroy(&worker);
+    /* the tick number is durable: after a restart 2 is still known, 3 is taken */
+    zsock_destroy(&fx->sub);
+    harness_client_destroy(&fx->client);
+    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    harness_proc_destroy(&fx->broker);
+    assert_int_equal(s_start(fx, true), 0);
+    worker = s_fake_worker(fx);
+    s_fake_wait_tick(worker, 2);
+    s_fake_ticked(worker, 2, ids[1]);
+    s_fake_ticked(worker, 3, ids[2]);
+    s_fake_wait_tick(worker, 3);
+    s_feed_is(fx, ids, 3);
+    zsock_destroy(&worker);
+    assert_int_equal(harness_proc_stop(fx->broker), 0);
+}
+
+static void
 test_dispatch_replay_refuses_malformed_request(void **state)
 {
     fixture_t *fx = *state;
@@ -377,6 +492,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_dispatch_worker_killed_midstream_loses_and_repeats_nothing, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown(test_dispatch_tick_outputs_stored_once_per_tick_number,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_replay_refuses_malformed_request, s_setup,
                                         s_teardown),
     };

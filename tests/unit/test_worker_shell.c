@@ -3,7 +3,9 @@
     The fake core counts how often each log_seq is applied (in memory, so a second
     application shows even when the state would hide it) and emits one escalation per
     event whose source_log_seq is the event's seq; a tick at FAKE_TICK_FIRE emits one
-    escalation. The test plays the broker frame by frame.
+    escalation (every time: the fake keeps no timers, so a tick number shows whether the
+    shell ticked the core again or sent stored outputs). The test plays the broker frame
+    by frame.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,6 +214,21 @@ s_send_event(fixture_t *f, uint64_t seq)
     s_send_to_shell(f, "EVENT", buf, len);
 }
 
+/* Sends ["HEARTBEAT", cursor, last tick stored]. */
+static void
+s_send_heartbeat(fixture_t *f, uint64_t cursor, uint64_t tick)
+{
+    unsigned char c[8], t[8];
+    store_u64_to_key(cursor, c);
+    store_u64_to_key(tick, t);
+    zmsg_t *msg = zmsg_new();
+    zmsg_append(msg, &(zframe_t *){zframe_dup(f->peer)});
+    zmsg_addstr(msg, "HEARTBEAT");
+    zmsg_addmem(msg, c, sizeof c);
+    zmsg_addmem(msg, t, sizeof t);
+    assert_int_equal(zmsg_send(&msg, f->router), 0);
+}
+
 /* Receives the next message that is not a HEARTBEAT; returns it without the routing id. */
 static zmsg_t *
 s_recv(fixture_t *f)
@@ -248,6 +265,52 @@ s_expect_done(fixture_t *f, uint64_t seq)
     }
     zmsg_destroy(&msg);
     return n;
+}
+
+/* Expects ["TICKED", tick_no, outputs...] and checks each output is the fake's overdue
+   escalation; returns the number of outputs. */
+static size_t
+s_expect_ticked(fixture_t *f, uint64_t tick_no)
+{
+    zmsg_t *msg = s_recv(f);
+    assert_true(zframe_streq(zmsg_first(msg), "TICKED"));
+    zframe_t *no = zmsg_next(msg);
+    assert_non_null(no);
+    assert_int_equal(zframe_size(no), 8);
+    assert_int_equal(store_key_to_u64(zframe_data(no)), tick_no);
+    size_t n = 0;
+    for (zframe_t *out = zmsg_next(msg); out; out = zmsg_next(msg), n++) {
+        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out),
+                                                         zframe_data(out));
+        assert_non_null(item);
+        assert_int_equal(item->item_case, DAJIA__FEED_ITEM__ITEM_ESCALATION);
+        assert_string_equal(item->escalation->rule, "OVERDUE-7D");
+        assert_int_equal(item->escalation->escalated_at, FAKE_TICK_FIRE);
+        dajia__feed_item__free_unpacked(item, NULL);
+    }
+    zmsg_destroy(&msg);
+    return n;
+}
+
+/* Waits for the shell to register again (it does after three silent heartbeats of the
+   broker, or when started); the new routing id replaces the old. */
+static void
+s_expect_ready(fixture_t *f)
+{
+    for (;;) {
+        zmsg_t *msg = zmsg_recv(f->router);
+        assert_non_null(msg);
+        zframe_t *peer = zmsg_pop(msg);
+        if (zframe_streq(zmsg_first(msg), "READY")) {
+            zframe_destroy(&f->peer);
+            f->peer = peer;
+            zmsg_destroy(&msg);
+            return;
+        }
+        assert_true(zframe_streq(zmsg_first(msg), "HEARTBEAT"));
+        zframe_destroy(&peer);
+        zmsg_destroy(&msg);
+    }
 }
 
 /* ================================================================ tests */
@@ -327,17 +390,65 @@ test_shell_tick_outputs_sent_as_ticked(void **state)
     s_start_shell(f);
     s_send_u64(f, "TICK", FAKE_TICK_FIRE - 1000);    /* nothing due */
     s_send_u64(f, "TICK", FAKE_TICK_FIRE);
-    zmsg_t *msg = s_recv(f);
-    assert_true(zframe_streq(zmsg_first(msg), "TICKED"));
-    zframe_t *out = zmsg_next(msg);
-    assert_non_null(out);
-    Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out), zframe_data(out));
-    assert_non_null(item);
-    assert_string_equal(item->escalation->rule, "OVERDUE-7D");
-    dajia__feed_item__free_unpacked(item, NULL);
-    assert_null(zmsg_next(msg));
-    zmsg_destroy(&msg);
+    assert_int_equal(s_expect_ticked(f, 1), 1);     /* the first tick with outputs: 1 */
     assert_int_equal(s_ticks_fired, 1);
+}
+
+static void
+test_shell_lost_tick_outputs_resent_after_reregistration(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    s_send_heartbeat(f, 0, 0);                       /* registered; no tick stored */
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE);
+    assert_int_equal(s_expect_ticked(f, 1), 1);
+    /* The broker "dies" before storing it: it says nothing more, so after three missed
+       heartbeats the shell registers again. */
+    s_expect_ready(f);
+    s_send_heartbeat(f, 0, 0);                       /* the new broker has no tick stored */
+    assert_int_equal(s_expect_ticked(f, 1), 1);     /* the same outputs, the same number */
+    assert_int_equal(s_ticks_fired, 1);             /* from storage, not a second tick */
+    /* Confirmed: pruned, so neither a new registration nor a new process sends it again;
+       the next tick takes the next number. */
+    s_send_heartbeat(f, 0, 1);
+    s_send_event(f, 1);             /* its answer shows the heartbeat was handled */
+    assert_int_equal(s_expect_done(f, 1), 1);
+    s_stop_shell(f);
+    s_start_shell(f);
+    s_send_heartbeat(f, 0, 0);
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE);
+    assert_int_equal(s_expect_ticked(f, 2), 1);     /* not tick 1 again first */
+    assert_int_equal(s_ticks_fired, 2);
+}
+
+static void
+test_shell_unconfirmed_tick_resent_after_a_heartbeat(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    s_send_heartbeat(f, 0, 0);
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE);
+    assert_int_equal(s_expect_ticked(f, 1), 1);
+    s_send_heartbeat(f, 0, 0);      /* may have crossed the TICKED: nothing sent again */
+    s_send_heartbeat(f, 0, 0);      /* a whole heartbeat later still missing: lost */
+    assert_int_equal(s_expect_ticked(f, 1), 1);
+    s_send_heartbeat(f, 0, 1);      /* stored: pruned */
+    s_send_heartbeat(f, 0, 0);      /* (a confirmation never goes back) */
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE);
+    assert_int_equal(s_expect_ticked(f, 2), 1);
+    assert_int_equal(s_ticks_fired, 2);
+}
+
+static void
+test_shell_tick_numbers_continue_past_broker_ticks(void **state)
+{
+    fixture_t *f = *state;
+    s_start_shell(f);
+    /* a fresh state, but the broker stored ticks up to 7 (from another worker): the
+       first tick with outputs is 8, not 1, which the broker would drop as stored */
+    s_send_heartbeat(f, 0, 7);
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE);
+    assert_int_equal(s_expect_ticked(f, 8), 1);
 }
 
 static void
@@ -379,6 +490,12 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shell_bad_record_skipped_and_answered, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_shell_lost_tick_outputs_resent_after_reregistration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shell_unconfirmed_tick_resent_after_a_heartbeat,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shell_tick_numbers_continue_past_broker_ticks,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,2 @@
+
+msa-edge-0001msa 
