@@ -516,8 +516,10 @@ esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX])
                  minutes % 60);
     else if (minutes)
         snprintf(zone, sizeof zone, "UTC%c%d", tz_offset_min < 0 ? '-' : '+', minutes / 60);
-    snprintf(buf, ESC_TIME_MAX, "%04d-%02d-%02d %02d:%02d (%s)", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, zone);
+    int n = snprintf(buf, ESC_TIME_MAX, "%04d-%02d-%02d %02d:%02d (%s)", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, zone);
+    if (n < 0 || n >= ESC_TIME_MAX) //  a year beyond 9999 does not fit: show the raw figure
+        snprintf(buf, ESC_TIME_MAX, "%" PRId64 " ms", at);
     return buf;
 }
 
