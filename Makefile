@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, start the broker on ./var
 #   make test   install what is missing, build, run every test, then again under ASan+UBSan,
 #               then each fuzz target for TEST_FUZZ_SECONDS (20)
+#   make demo   the whole flow, bulletin included, in two minutes (scripts/demo)
 #   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (300)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -11,8 +12,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 20
 
-.PHONY: all setup build build-asan build-fuzz run test test-fast test-asan test-fuzz fuzz \
-        bench clean
+.PHONY: all setup build build-asan build-fuzz run demo test test-fast test-asan test-fuzz \
+        fuzz bench clean
 
 all: build
 
@@ -40,6 +41,11 @@ run: build
 	@mkdir -p var
 	@[ -f var/keys/broker.cert ] || $(BUILD)/clients/dajia-ctl keys init --dir var/keys
 	exec $(BUILD)/broker/dajia-broker --data var/broker --keys var/keys
+
+# The whole flow with a bulletin, on a broker of its own whose clock stands just before
+# the month's end (data in var/demo, ports 7410-7413): see scripts/demo.
+demo: build
+	@sh scripts/demo $(BUILD)
 
 test-fast: build
 	cd $(BUILD) && ctest $(CTEST_ARGS)

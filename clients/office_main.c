@@ -432,7 +432,9 @@ s_cmd_bulletin(const s_options_t *o)
         if (o->period)
             fprintf(stderr, S_NAME ": no bulletin for %s yet\n", o->period);
         else
-            fprintf(stderr, S_NAME ": no bulletin has been issued yet\n");
+            fprintf(stderr, S_NAME ": no bulletin has been issued yet: the first one comes "
+                            "when the current period ends (monthly by default, at midnight "
+                            "Beijing time on the 1st); `make demo` shows one in two minutes\n");
         goto out;
     }
     const Dajia__Bulletin *b = pick.held->bulletin;
