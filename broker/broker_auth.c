@@ -83,6 +83,7 @@ struct broker_auth_t {
     int start_rc; /* set by the actor before it signals */
     atomic_bool verbose;
     atomic_uint_fast64_t admitted, refused;
+    atomic_uint_fast64_t withdrawn; /* keys a reload took away: see broker_auth_withdrawn */
 };
 
 /* ====================================================================== rules */
@@ -545,7 +546,7 @@ s_reload(broker_auth_t *self, bool initial)
         pthread_mutex_unlock(&self->reload_lock);
         return rc;
     }
-    size_t added = 0, removed = 0;
+    size_t added = 0, removed = 0, changed = 0;
     pthread_mutex_lock(&self->lock);
     s_set_t old = self->set;
     self->set = fresh;
@@ -553,16 +554,26 @@ s_reload(broker_auth_t *self, bool initial)
     if (old.trusted) {
         for (void *e = zhash_first(fresh.trusted); e; e = zhash_next(fresh.trusted))
             added += zhash_lookup(old.trusted, zhash_cursor(fresh.trusted)) == NULL;
-        for (void *e = zhash_first(old.trusted); e; e = zhash_next(old.trusted))
-            removed += zhash_lookup(fresh.trusted, zhash_cursor(old.trusted)) == NULL;
+        for (s_entry_t *e = zhash_first(old.trusted); e; e = zhash_next(old.trusted)) {
+            const s_entry_t *now = zhash_lookup(fresh.trusted, zhash_cursor(old.trusted));
+            if (!now)
+                removed++;
+            else if (strcmp(now->role, e->role) != 0 || strcmp(now->unit, e->unit) != 0)
+                changed++; /* its connections carry the old role in their metadata */
+        }
     }
     self->stamp = stamp;
     if (initial)
         zsys_info("auth: %zu certificates trusted, %zu revoked, from %s", zhash_size(fresh.trusted),
                   zhash_size(fresh.revoked), self->dir);
     else
-        zsys_info("auth: reloaded %s: %zu certificates trusted (%zu added, %zu removed)", self->dir,
-                  zhash_size(fresh.trusted), added, removed);
+        zsys_info("auth: reloaded %s: %zu certificates trusted (%zu added, %zu removed%s)",
+                  self->dir, zhash_size(fresh.trusted), added, removed,
+                  changed ? ", some with a new role or unit" : "");
+    /* Published last, after the new set is in force: whoever sees the counter move and
+       makes peers connect again knows their handshakes meet the new set. */
+    if (removed + changed)
+        atomic_fetch_add(&self->withdrawn, removed + changed);
     pthread_mutex_unlock(&self->reload_lock);
     s_set_clear(&old);
     return 0;
@@ -835,6 +846,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     atomic_init(&self->verbose, false);
     atomic_init(&self->admitted, 0);
     atomic_init(&self->refused, 0);
+    atomic_init(&self->withdrawn, 0);
     int rc = 0;
     self->dir = strdup(keys_dir);
     if (!self->dir) {
@@ -944,6 +956,12 @@ broker_auth_counts(broker_auth_t *self, uint64_t *admitted, uint64_t *refused)
         *admitted = atomic_load(&self->admitted);
     if (refused)
         *refused = atomic_load(&self->refused);
+}
+
+uint64_t
+broker_auth_withdrawn(broker_auth_t *self)
+{
+    return self ? atomic_load(&self->withdrawn) : 0;
 }
 
 size_t

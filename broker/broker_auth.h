@@ -24,8 +24,11 @@
 
     Revocation: the handler re-reads the directory when public/ or revoked/ change
     (checked every BROKER_AUTH_WATCH_MS) and on broker_auth_reload() (SIGHUP). A
-    connection admitted before a revoke keeps its handshake metadata, so the broker also
-    asks broker_auth_trusts() with the "key" property before acting on a message.
+    connection admitted before a revoke keeps its handshake metadata and stays open:
+    ZAP is asked only at the handshake. So the api asks broker_auth_trusts() with the
+    "key" property before acting on a message, and the dispatcher, whose feeds and
+    workers socket send rather than receive, watches broker_auth_withdrawn() and makes
+    every peer of its tcp endpoints connect (and show its key) again when it moves.
 
     Order matters: libzmq admits every CURVE client when no ZAP handler is bound, so
     start the handler before binding the broker's sockets and destroy it only after
@@ -123,6 +126,12 @@ bool broker_auth_allows(const char *role, const char *domain, const char *comman
 /* Who may do `command` on `domain`, in words for a refusal ("the unit role").
    Static. */
 const char *broker_auth_needs(const char *domain, const char *command);
+
+/* How many trusted keys reloads have taken away since the start: revoked, removed from
+   public/, or given another role or unit (whose open connections carry the old one).
+   Only grows; it moves after the new set is in force. One atomic load, no lock: cheap
+   enough to poll from a socket loop on every turn, from any thread. 0 for NULL. */
+uint64_t broker_auth_withdrawn(broker_auth_t *self);
 
 /* Connections admitted and refused since the start. */
 void broker_auth_counts(broker_auth_t *self, uint64_t *admitted, uint64_t *refused);

@@ -31,6 +31,9 @@
 #define DISPATCH_WAKE         "W"
 #define DISPATCH_TICK_SUFFIX  ".tick"       /* cursor key "<service>.tick": last tick stored */
 #define DISPATCH_TICK_KEY_MAX 128
+#define DISPATCH_REBIND_RETRY_MS 10         /* a listener closing in the io thread */
+#define DISPATCH_REBIND_WARN_MS 1000        /* then a line, and again this often x 60 */
+#define DISPATCH_SOCKETS      3
 
 static const char *s_default_services[] = {"aggregate", "escalate", "circulate", NULL};
 
@@ -65,7 +68,8 @@ struct broker_dispatch_t {
     zsock_t *workers, *office, *public_feed;
     zsock_t *pipe_api;           /* api thread's end */
     zsock_t *pipe_thread;        /* dispatch thread's end */
-    char *endpoint[3];
+    char *endpoint[DISPATCH_SOCKETS];
+    broker_auth_t *auth;         /* borrowed; NULL: no CURVE */
     pthread_t thread;
     bool running;
     atomic_uint_fast64_t last_log_seq;
@@ -83,6 +87,10 @@ struct broker_dispatch_t {
     size_t entry_count, entry_cap;
     bool group_cursor_moved;
     int64_t cursor_saved_ms;     /* when cursors were last stored (monotonic) */
+    uint64_t withdrawn_seen;     /* broker_auth_withdrawn() when last acted on */
+    bool unbound[DISPATCH_SOCKETS]; /* listener closed, not yet open again */
+    int64_t unbound_at;          /* when (monotonic ms) */
+    int64_t unbound_warned;      /* when the last line about it was written */
 };
 
 /* ================================================================ helpers */
@@ -534,6 +542,138 @@ s_heartbeat(broker_dispatch_t *self)
     }
 }
 
+/* ================================================================ revocation */
+
+/* ZAP is asked at the handshake only: a connection admitted before its key was revoked
+   stays open, and the feeds and the workers ROUTER would go on sending to it. libzmq
+   cannot close one peer of a socket, so when keys are taken away every peer of the
+   guarded (tcp, CURVE) endpoints is made to connect again: the listener is unbound and
+   bound again on the same endpoint (the resolved one, so a port chosen with :* stays).
+   Unbinding closes the connections it accepted (tried with libzmq 4.3.4: they are
+   children of the listener and go with it, but only as the socket's own thread goes on
+   using the socket, which the loop's poll does; a socket left untouched keeps them).
+   Destroying and recreating the socket closes them as well, but would need its options
+   set again and finds the port busy more often (the reaper thread frees it later).
+   Honest peers reconnect by themselves, meet the ZAP handler with the new certificate
+   set and go on: subscribers see a gap in feed_seq (or an idle feed) and replay what
+   they missed; workers re-register (below). A revoked key fails the handshake. Inproc
+   and ipc peers carry no key and stay. */
+
+static zsock_t *
+s_socket_of(broker_dispatch_t *self, int which)
+{
+    return which == BROKER_DISPATCH_WORKERS  ? self->workers
+           : which == BROKER_DISPATCH_OFFICE ? self->office
+                                             : self->public_feed;
+}
+
+static bool
+s_guarded(const broker_dispatch_t *self, int which)
+{
+    return self->auth && strncmp(self->endpoint[which], "tcp://", 6) == 0;
+}
+
+/* Forgets every registered worker: their connections are about to close, and a worker
+   that connects again comes from a new ROUTER identity and says READY again (after
+   its liveness runs out without our heartbeats). The cursors are stored first, as far
+   as the answers go, so that registration delivers again exactly what was in flight:
+   from min(cursor, what the worker applied) + 1. Answers still queued from the old
+   connections come from identities no longer known and are dropped; the events they
+   answer are among those delivered again, and a worker sends the stored outputs of
+   an event it has applied already. */
+static void
+s_workers_forget(broker_dispatch_t *self)
+{
+    s_commit_group(self, true);
+    size_t count = 0;
+    while (self->worker_list) {
+        s_worker_t *next = self->worker_list->next;
+        free(self->worker_list);
+        self->worker_list = next;
+        count++;
+    }
+    for (size_t i = 0; i < self->service_count; i++) {
+        s_service_t *service = &self->services[i];
+        service->active = NULL;
+        service->sent = service->acked = service->cursor;
+    }
+    if (count)
+        zsys_info("dispatch: %zu worker%s must register again; events they had in flight "
+                  "go out again then", count, count == 1 ? "" : "s");
+}
+
+/* Opens again the listeners closed by s_reopen. The port may still be held by the
+   closing listener (libzmq's io thread closes it a moment later): then the loop tries
+   again on its next turn, in DISPATCH_REBIND_RETRY_MS, and says so after
+   DISPATCH_REBIND_WARN_MS (a port taken meanwhile by another program would need an
+   operator). */
+static void
+s_rebind(broker_dispatch_t *self)
+{
+    int64_t now = zclock_mono();
+    int64_t every = self->unbound_warned ? DISPATCH_REBIND_WARN_MS * 60 : DISPATCH_REBIND_WARN_MS;
+    bool warn = now - (self->unbound_warned ? self->unbound_warned : self->unbound_at) >= every;
+    bool warned = false;
+    for (int i = 0; i < DISPATCH_SOCKETS; i++) {
+        if (!self->unbound[i])
+            continue;
+        if (zmq_bind(zsock_resolve(s_socket_of(self, i)), self->endpoint[i]) == 0) {
+            self->unbound[i] = false;
+            if (self->unbound_warned)
+                zsys_info("dispatch: listening on %s again", self->endpoint[i]);
+        } else if (warn) {
+            zsys_warning("dispatch: cannot listen on %s again yet: %s; trying on",
+                         self->endpoint[i], zmq_strerror(zmq_errno()));
+            warned = true;
+        }
+    }
+    if (warned)
+        self->unbound_warned = now;
+}
+
+static bool
+s_rebind_pending(const broker_dispatch_t *self)
+{
+    for (int i = 0; i < DISPATCH_SOCKETS; i++)
+        if (self->unbound[i])
+            return true;
+    return false;
+}
+
+/* Acts when the auth module has taken keys away since the last look: one atomic load
+   per turn of the loop. */
+static void
+s_reopen(broker_dispatch_t *self)
+{
+    uint64_t withdrawn = broker_auth_withdrawn(self->auth);
+    if (withdrawn == self->withdrawn_seen)
+        return;
+    uint64_t keys = withdrawn - self->withdrawn_seen;
+    self->withdrawn_seen = withdrawn;
+    bool workers = s_guarded(self, BROKER_DISPATCH_WORKERS);
+    bool feeds = s_guarded(self, BROKER_DISPATCH_OFFICE) || s_guarded(self, BROKER_DISPATCH_PUBLIC);
+    if (!workers && !feeds)
+        return; /* local peers only: they show no key */
+    zsys_info("auth: %" PRIu64 " key%s revoked; closing the %s connections so every peer "
+              "shows its key again", keys, keys == 1 ? "" : "s",
+              workers && feeds ? "feed and worker" : feeds ? "feed" : "worker");
+    if (workers)
+        s_workers_forget(self);
+    for (int i = 0; i < DISPATCH_SOCKETS; i++) {
+        if (!s_guarded(self, i) || self->unbound[i])
+            continue; /* already closed, waiting to open again */
+        if (zmq_unbind(zsock_resolve(s_socket_of(self, i)), self->endpoint[i]) != 0) {
+            zsys_error("dispatch: cannot close the connections of %s: %s", self->endpoint[i],
+                       zmq_strerror(zmq_errno()));
+            continue;
+        }
+        self->unbound[i] = true;
+    }
+    self->unbound_at = zclock_mono();
+    self->unbound_warned = 0;
+    s_rebind(self);
+}
+
 /* ================================================================ the thread */
 
 static void
@@ -571,6 +711,10 @@ s_run(void *arg)
     int64_t next_beat = zclock_mono() + self->heartbeat_ms;
     bool term = false;
     while (!term) {
+        if (self->auth)
+            s_reopen(self);
+        if (s_rebind_pending(self))
+            s_rebind(self);
         zmq_pollitem_t items[] = {
             {zsock_resolve(self->pipe_thread), 0, ZMQ_POLLIN, 0},
             {zsock_resolve(self->workers), 0, ZMQ_POLLIN, 0},
@@ -578,6 +722,8 @@ s_run(void *arg)
             {zsock_resolve(self->public_feed), 0, ZMQ_POLLIN, 0},
         };
         int64_t wait = next_beat - zclock_mono();
+        if (s_rebind_pending(self) && wait > DISPATCH_REBIND_RETRY_MS)
+            wait = DISPATCH_REBIND_RETRY_MS;
         int rc = zmq_poll(items, 4, wait > 0 ? wait : 0);
         if (rc < 0 && zmq_errno() != EINTR) {
             zsys_error("dispatch: poll failed: %s", zmq_strerror(zmq_errno()));
@@ -734,6 +880,8 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
         return -1;
     }
     self->store = opts->store;
+    self->auth = opts->auth;
+    self->withdrawn_seen = broker_auth_withdrawn(opts->auth);
     self->log_seq = opts->last_log_seq;
     atomic_init(&self->last_log_seq, opts->last_log_seq);
     atomic_init(&self->signalled, false);
@@ -826,7 +974,7 @@ broker_dispatch_destroy(broker_dispatch_t **self_p)
     zsock_destroy(&self->public_feed);
     zsock_destroy(&self->pipe_api);
     zsock_destroy(&self->pipe_thread);
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < DISPATCH_SOCKETS; i++)
         free(self->endpoint[i]);
     while (self->worker_list) {
         s_worker_t *next = self->worker_list->next;

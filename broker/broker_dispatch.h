@@ -20,6 +20,11 @@
     outputs; a TICKED at or below it is dropped, one past the next is dropped until the
     one due is sent again. HEARTBEAT carries the cursor and that tick number.
 
+    Revocation: with `auth`, the thread watches broker_auth_withdrawn(); when keys are
+    taken away it closes every connection of its tcp endpoints (unbinds and binds them
+    again, same port) so each peer shows its key again, and forgets the registered
+    workers, whose in-flight events go out again when they register anew.
+
     Threads: broker_dispatch_start, _notify and _destroy must be called from one thread
     (the api thread); everything else runs in the dispatch thread.
 */
@@ -50,7 +55,8 @@ typedef struct {
     const char *const *services;  /* NULL-terminated names; NULL: the three services */
     unsigned window;              /* 0: BROKER_DISPATCH_WINDOW */
     int heartbeat_ms;             /* 0: BROKER_DISPATCH_HEARTBEAT_MS */
-    broker_auth_t *auth;          /* borrowed; NULL: no CURVE (see broker_dispatch_listen) */
+    broker_auth_t *auth;          /* borrowed, outlives the dispatcher; NULL: no CURVE (see
+                                     broker_dispatch_listen), no revocation watch */
 } broker_dispatch_options_t;
 
 typedef enum {

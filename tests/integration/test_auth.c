@@ -9,6 +9,11 @@
     a connection was admitted is read from the client socket's monitor (handshake
     succeeded, or failed with ZAP status 400), never guessed from a timeout alone.
 
+    Revoking a key also ends the connections it already has on the feeds and the worker
+    socket (ZAP is asked at the handshake only, so the broker makes every peer of those
+    endpoints connect again): the tests at the end watch that from the clients' side,
+    on each socket's monitor (closed by the broker, then refused or admitted again).
+
     Until the broker has `--keys` every test here skips; a test that needs feed or worker
     endpoints skips while the broker lacks them.
 */
@@ -34,7 +39,8 @@
 #define S_REVOKE_MS 15000            /* SIGHUP or the directory watch must act within this */
 #define S_ESCALATE_MS 60000          /* for the in-process workers to publish an escalation */
 #define S_VALUE_FEN (600000LL * 100) /* 600k yuan: a major case, escalated */
-#define S_MAX_SOCKS 16
+#define S_MAX_SOCKS 24
+#define S_BEAT_MS 300 /* a test's own worker socket says HEARTBEAT this often */
 
 /* The roles' certificates made by `keys init --units customs,psb,tax`. */
 #define S_UNITS "customs,psb,tax"
@@ -53,6 +59,7 @@ typedef struct {
     zsock_t *socks[S_MAX_SOCKS];
     size_t nsocks;
     uint64_t event_no;
+    harness_proc_t *worker; /* a dajia-worker process, when a test starts one */
 } fixture_t;
 
 /* ====================================================================== the broker */
@@ -171,8 +178,17 @@ s_teardown(void **state)
     fixture_t *fx = *state;
     if (!fx)
         return 0;
+    int worker_status = 0;
     for (size_t i = 0; i < fx->nsocks; i++)
         zsock_destroy(&fx->socks[i]);
+    if (fx->worker) {
+        int status = harness_proc_stop(fx->worker);
+        if (status != 0)
+            fprintf(stderr, "dajia-worker exited with %d; stderr:\n%s\n", status,
+                    harness_proc_stderr(fx->worker));
+        harness_proc_destroy(&fx->worker);
+        worker_status = status;
+    }
     if (fx->broker) {
         int status = harness_proc_stop(fx->broker);
         if (status != 0)
@@ -188,6 +204,7 @@ s_teardown(void **state)
     free(fx->data);
     free(fx);
     harness_autofree_all();
+    assert_int_equal(worker_status, 0);
     return 0;
 }
 
@@ -694,6 +711,397 @@ test_agent_with_its_certificate_submits_as_its_unit(void **state)
     assert_false(s_stored(fx, "psb", "auth-psb-1"));
 }
 
+/* ====================================================================== revoking open
+   connections */
+
+/* The connection events a test follows on a client socket. */
+#define S_WATCHED                                                                                  \
+    (ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+/* A monitor on `sock` (not yet connected), kept for the whole test: its PAIR end, read
+   with s_await. Destroyed by the teardown. */
+static zsock_t *
+s_watch(fixture_t *fx, zsock_t *sock)
+{
+    static unsigned watches;
+    char *name = S_STR("inproc://test-auth-watch-%u", watches++);
+    assert_int_equal(zmq_socket_monitor(zsock_resolve(sock), name, S_WATCHED), 0);
+    zsock_t *pair = zsock_new(ZMQ_PAIR);
+    assert_non_null(pair);
+    assert_true(fx->nsocks < S_MAX_SOCKS);
+    fx->socks[fx->nsocks++] = pair;
+    assert_int_equal(zsock_connect(pair, "%s", name), 0);
+    return pair;
+}
+
+/* Waits up to `timeout_ms` for connection event `want` on monitor `pair`, passing over
+   the others. */
+static bool
+s_await(zsock_t *pair, int want, int timeout_ms)
+{
+    int64_t deadline = harness_now_ms() + timeout_ms;
+    zpoller_t *poller = zpoller_new(pair, NULL);
+    assert_non_null(poller);
+    bool seen = false;
+    while (!seen) {
+        int64_t left = deadline - harness_now_ms();
+        if (left <= 0 || zpoller_wait(poller, (int)left) != pair)
+            break;
+        zmsg_t *event = zmsg_recv(pair);
+        zframe_t *head = event ? zmsg_first(event) : NULL;
+        if (head && zframe_size(head) >= 6) {
+            uint16_t id;
+            memcpy(&id, zframe_data(head), sizeof id);
+            seen = id == want;
+        }
+        zmsg_destroy(&event);
+    }
+    zpoller_destroy(&poller);
+    return seen;
+}
+
+/* Reads and drops what `sock` holds already; returns how many messages. */
+static size_t
+s_drain(zsock_t *sock)
+{
+    size_t n = 0;
+    while (zsock_events(sock) & ZMQ_POLLIN) {
+        zmsg_t *msg = zmsg_recv(sock);
+        if (!msg)
+            break;
+        zmsg_destroy(&msg);
+        n++;
+    }
+    return n;
+}
+
+/* A socket of certificate `name` with a monitor (*watch), connected to `endpoint` and
+   admitted. */
+static zsock_t *
+s_watched_client(fixture_t *fx, int type, const char *name, const char *endpoint, zsock_t **watch)
+{
+    zsock_t *sock = s_socket(fx, type, name, NULL);
+    *watch = s_watch(fx, sock);
+    assert_int_equal(zsock_connect(sock, "%s", endpoint), 0);
+    if (!s_await(*watch, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, S_HANDSHAKE_MS))
+        fail_msg("certificate %s was not admitted on %s; broker stderr:\n%s", name, endpoint,
+                 harness_proc_stderr(fx->broker));
+    return sock;
+}
+
+/* dajia-ctl keys add --role ROLE --name NAME. */
+static void
+s_ctl_keys_add(fixture_t *fx, const char *role, const char *name)
+{
+    const char *argv[] = {DAJIA_CTL_BIN, "keys", "add",   "--role", role,
+                          "--name",      name,   "--dir", fx->keys, NULL};
+    harness_result_t run;
+    assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
+    if (run.status != 0)
+        fail_msg("dajia-ctl keys add --role %s --name %s: %d: %s", role, name, run.status, run.err);
+    harness_result_free(&run);
+}
+
+/* Revokes certificate `name` and tells the broker at once (SIGHUP). */
+static void
+s_revoke(fixture_t *fx, const char *name)
+{
+    s_ctl_keys(fx, "revoke", name);
+    assert_int_equal(kill(harness_proc_pid(fx->broker), SIGHUP), 0);
+}
+
+/* Has the broker said, in plain words, that it closes the connections? */
+static void
+s_assert_closing_logged(fixture_t *fx)
+{
+    int64_t deadline = harness_now_ms() + HARNESS_RECV_TIMEOUT_MS;
+    const char *line = "revoked; closing the";
+    while (!strstr(harness_proc_stderr(fx->broker), line) && harness_now_ms() < deadline) {
+        harness_proc_running(fx->broker); /* reads what the broker wrote */
+        zclock_sleep(20);
+    }
+    if (!strstr(harness_proc_stderr(fx->broker), line))
+        fail_msg("the broker did not log \"%s\":\n%s", line, harness_proc_stderr(fx->broker));
+}
+
+/* Submits a case of customs (a major one when `major`) and asserts it was accepted.
+   Returns its log_seq. */
+static uint64_t
+s_submit_case(fixture_t *fx, zsock_t *customs, bool major)
+{
+    Dajia__Ack *ack = s_submit(customs, "customs", s_event_id(fx, "live"), major ? S_VALUE_FEN : 0,
+                               HARNESS_RECV_TIMEOUT_MS);
+    assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
+    uint64_t seq = ack->log_seq;
+    dajia__ack__free_unpacked(ack, NULL);
+    return seq;
+}
+
+static void
+test_revoked_subscriber_is_cut_off_and_the_others_go_on(void **state)
+{
+    S_REQUIRE("--keys", "--office", "--public");
+    fixture_t *fx = *state;
+    s_ctl_keys_add(fx, "dashboard", "dashboard-2");
+    s_start_with_feeds(fx);
+    zsock_t *gone_watch, *kept_watch, *office_watch;
+    zsock_t *gone = s_watched_client(fx, ZMQ_SUB, "dashboard", fx->public_, &gone_watch);
+    zsock_t *kept = s_watched_client(fx, ZMQ_SUB, "dashboard-2", fx->public_, &kept_watch);
+    zsock_t *office = s_watched_client(fx, ZMQ_SUB, "office", fx->office, &office_watch);
+    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
+
+    /* Before: both dashboards get the aggregate a case makes (in-process workers). */
+    s_submit_case(fx, customs, false);
+    zpoller_t *poller = zpoller_new(gone, NULL);
+    assert_true(zpoller_wait(poller, S_ESCALATE_MS) == gone);
+    zpoller_destroy(&poller);
+    poller = zpoller_new(kept, NULL);
+    assert_true(zpoller_wait(poller, S_ESCALATE_MS) == kept);
+    zpoller_destroy(&poller);
+
+    s_revoke(fx, "dashboard");
+    /* The broker closes the revoked dashboard's open connection, and refuses it when
+       libzmq connects it again by itself. */
+    if (!s_await(gone_watch, ZMQ_EVENT_DISCONNECTED, S_REVOKE_MS))
+        fail_msg("the revoked dashboard's subscription is still open; broker stderr:\n%s",
+                 harness_proc_stderr(fx->broker));
+    assert_true(s_await(gone_watch, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, S_REVOKE_MS));
+    s_assert_closing_logged(fx);
+    /* What came before the close may still be queued; nothing can come after it. */
+    s_drain(gone);
+    /* The trusted subscribers were closed too, and admitted again. */
+    assert_true(s_await(kept_watch, ZMQ_EVENT_DISCONNECTED, S_REVOKE_MS));
+    assert_true(s_await(kept_watch, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, S_REVOKE_MS));
+    assert_true(s_await(office_watch, ZMQ_EVENT_DISCONNECTED, S_REVOKE_MS));
+    assert_true(s_await(office_watch, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, S_REVOKE_MS));
+    s_drain(kept);
+    s_drain(office);
+
+    /* After: new items reach the trusted dashboard on the same endpoint (its SUB sends
+       its subscription again when it is next used: a case is submitted again until one
+       of its items arrives), never the revoked one. */
+    poller = zpoller_new(kept, gone, NULL);
+    assert_non_null(poller);
+    int64_t deadline = harness_now_ms() + S_ESCALATE_MS;
+    bool received = false;
+    while (!received && harness_now_ms() < deadline) {
+        zsock_events(kept); /* lets its socket send the subscription again */
+        s_submit_case(fx, customs, false);
+        int64_t until = harness_now_ms() + S_ESCALATE_MS / 6;
+        for (int64_t left; !received && (left = until - harness_now_ms()) > 0;) {
+            void *which = zpoller_wait(poller, (int)left);
+            if (which == gone)
+                fail_msg("the revoked dashboard received an item after its connection was "
+                         "closed");
+            if (which == kept) {
+                zmsg_t *item = zmsg_recv(kept);
+                assert_non_null(item);
+                zmsg_destroy(&item);
+                received = true;
+            } else if (!which) {
+                break;
+            }
+        }
+    }
+    assert_true(received);
+    /* And the revoked one stays silent a while longer. */
+    assert_null(zpoller_wait(poller, S_SILENCE_MS));
+    zpoller_destroy(&poller);
+}
+
+/* Sends [command] on a worker socket of the test's own; dropped when the socket has no
+   connection (a refused one). */
+static void
+s_worker_say(zsock_t *sock, const char *command)
+{
+    zsock_set_sndtimeo(sock, 0);
+    zstr_send(sock, command);
+}
+
+/* Registers a worker socket of the test's own for `service`, having applied nothing,
+   and waits for the broker's HEARTBEAT that confirms it. */
+static void
+s_worker_register(zsock_t *sock, const char *service)
+{
+    zmsg_t *ready = zmsg_new();
+    assert_non_null(ready);
+    uint8_t applied[8] = {0}; /* u64 big-endian: 0 */
+    zmsg_addstr(ready, "READY");
+    zmsg_addstr(ready, service);
+    zmsg_addmem(ready, applied, sizeof applied);
+    assert_int_equal(zmsg_send(&ready, sock), 0);
+    zpoller_t *poller = zpoller_new(sock, NULL);
+    assert_true(zpoller_wait(poller, HARNESS_RECV_TIMEOUT_MS) == sock);
+    zpoller_destroy(&poller);
+    zmsg_t *reply = zmsg_recv(sock);
+    assert_non_null(reply);
+    assert_true(zframe_streq(zmsg_first(reply), "HEARTBEAT"));
+    zmsg_destroy(&reply);
+}
+
+/* Waits up to `timeout_ms` for an EVENT on `sock` (a worker socket of the test's own),
+   saying HEARTBEAT every S_BEAT_MS meanwhile so that the broker keeps it as alive. */
+static bool
+s_worker_await_event(zsock_t *sock, int timeout_ms)
+{
+    int64_t deadline = harness_now_ms() + timeout_ms;
+    zpoller_t *poller = zpoller_new(sock, NULL);
+    assert_non_null(poller);
+    bool event = false;
+    while (!event && harness_now_ms() < deadline) {
+        if (zpoller_wait(poller, S_BEAT_MS) == sock) {
+            zmsg_t *msg = zmsg_recv(sock);
+            assert_non_null(msg);
+            event = zframe_streq(zmsg_first(msg), "EVENT");
+            zmsg_destroy(&msg);
+        }
+        s_worker_say(sock, "HEARTBEAT");
+    }
+    zpoller_destroy(&poller);
+    return event;
+}
+
+/* The escalations stored in the feed, read with REPLAY (office) through `office`:
+   count[seq] for each source log_seq up to `max_seq`; *dupes the escalation ids seen
+   twice. */
+static void
+s_escalations(zsock_t *office, uint64_t max_seq, unsigned *count, size_t *dupes)
+{
+    memset(count, 0, (max_seq + 1) * sizeof *count);
+    *dupes = 0;
+    zhash_t *ids = zhash_new();
+    assert_non_null(ids);
+    uint64_t from = 1;
+    for (bool more = true; more;) {
+        Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
+        req.from_seq = from;
+        req.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+        uint8_t buf[64];
+        size_t len = dajia__replay_request__pack(&req, buf);
+        zmsg_t *reply = s_request(office, "REPLAY", buf, len, HARNESS_RECV_TIMEOUT_MS);
+        assert_non_null(reply);
+        zframe_t *cmd = zmsg_first(reply), *body = zmsg_next(reply);
+        assert_true(zframe_streq(cmd, "FEED"));
+        Dajia__FeedBatch *batch =
+            dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
+        zmsg_destroy(&reply);
+        assert_non_null(batch);
+        assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
+        for (size_t i = 0; i < batch->n_items; i++) {
+            const Dajia__FeedItem *item = batch->items[i];
+            from = item->feed_seq + 1;
+            if (item->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
+                continue;
+            const Dajia__Escalation *esc = item->escalation;
+            if (esc->source_log_seq <= max_seq)
+                count[esc->source_log_seq]++;
+            if (zhash_insert(ids, esc->escalation_id, (void *)"") != 0)
+                (*dupes)++;
+        }
+        more = batch->more && batch->n_items > 0;
+        dajia__feed_batch__free_unpacked(batch, NULL);
+    }
+    zhash_destroy(&ids);
+}
+
+static void
+test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one(void **state)
+{
+    S_REQUIRE("--keys", "--workers", "--external-workers", "--office");
+#ifndef DAJIA_WORKER_BIN
+    print_message("skipped: the build gives this test no dajia-worker\n");
+    skip();
+#else
+    fixture_t *fx = *state;
+    s_ctl_keys_add(fx, "worker", "worker-rogue");
+    const char *extra[] = {
+        "--workers",         "tcp://127.0.0.1:*", "--external-workers", "--office",
+        "tcp://127.0.0.1:*", "--public",          "tcp://127.0.0.1:*",  NULL};
+    s_start(fx, extra);
+    s_ready_endpoint(fx, "workers", fx->workers, sizeof fx->workers);
+
+    /* The worker to be revoked registers first, so it is the escalate service's active
+       worker; it is a socket of the test's own, to see what it is sent. */
+    zsock_t *rogue_watch;
+    zsock_t *rogue = s_watched_client(fx, ZMQ_DEALER, "worker-rogue", fx->workers, &rogue_watch);
+    s_worker_register(rogue, "escalate");
+
+    /* The honest worker, a real dajia-worker, waits as a standby. */
+    const char *argv[] = {DAJIA_WORKER_BIN,
+                          "--service",
+                          "escalate",
+                          "--broker",
+                          fx->workers,
+                          "--keys",
+                          fx->keys,
+                          "--name",
+                          "worker-escalate",
+                          "--state",
+                          S_STR("%s/worker-escalate", fx->dir),
+                          NULL};
+    harness_opts_t opts = {.capture_stderr = true};
+    assert_int_equal(harness_proc_start(argv, &opts, &fx->worker), 0);
+    int64_t deadline = harness_now_ms() + HARNESS_READY_TIMEOUT_MS, beat = 0;
+    while (!strstr(harness_proc_stdout(fx->worker), "READY service=escalate\n")) {
+        if (!harness_proc_running(fx->worker) || harness_now_ms() > deadline)
+            fail_msg("dajia-worker gave no READY line: %s%s", harness_proc_stdout(fx->worker),
+                     harness_proc_stderr(fx->worker));
+        if (harness_now_ms() - beat >= S_BEAT_MS) {
+            s_worker_say(rogue, "HEARTBEAT");
+            beat = harness_now_ms();
+        }
+        zclock_sleep(10); /* polling the child's pipe, not waiting for readiness */
+    }
+
+    /* A major case goes to the rogue, which keeps it in flight (no DONE). */
+    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
+    uint64_t first = s_submit_case(fx, customs, true);
+    assert_true(s_worker_await_event(rogue, HARNESS_RECV_TIMEOUT_MS));
+
+    s_revoke(fx, "worker-rogue");
+    if (!s_await(rogue_watch, ZMQ_EVENT_DISCONNECTED, S_REVOKE_MS))
+        fail_msg("the revoked worker's connection is still open; broker stderr:\n%s",
+                 harness_proc_stderr(fx->broker));
+    assert_true(s_await(rogue_watch, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, S_REVOKE_MS));
+    s_assert_closing_logged(fx);
+    s_drain(rogue); /* sent before the close */
+
+    /* Two more major cases. The honest worker registers again and gets all three, the
+       one the rogue had in flight included, each once; the rogue gets nothing. */
+    uint64_t last = first;
+    for (int i = 0; i < 2; i++)
+        last = s_submit_case(fx, customs, true);
+    assert_int_equal(last, first + 2);
+    zsock_t *office = s_client(fx, ZMQ_DEALER, "office", fx->api, S_ADMITTED);
+    unsigned *count = harness_autofree(calloc(last + 1, sizeof *count));
+    assert_non_null(count);
+    size_t dupes = 0;
+    bool all = false;
+    zpoller_t *poller = zpoller_new(rogue, NULL);
+    assert_non_null(poller);
+    deadline = harness_now_ms() + S_ESCALATE_MS;
+    while (!all && harness_now_ms() < deadline) {
+        if (zpoller_wait(poller, S_SILENCE_MS / 3) == rogue)
+            fail_msg("the revoked worker was sent something after its connection was closed");
+        s_escalations(office, last, count, &dupes);
+        all = true;
+        for (uint64_t seq = first; seq <= last; seq++)
+            all = all && count[seq] > 0;
+    }
+    if (!all)
+        fail_msg("escalations of log_seq %" PRIu64 "..%" PRIu64 ": %u, %u, %u; worker "
+                 "stderr:\n%s\nbroker stderr:\n%s",
+                 first, last, count[first], count[first + 1], count[last],
+                 harness_proc_stderr(fx->worker), harness_proc_stderr(fx->broker));
+    assert_null(zpoller_wait(poller, S_SILENCE_MS));
+    zpoller_destroy(&poller);
+    s_escalations(office, last, count, &dupes);
+    assert_int_equal(dupes, 0);
+    for (uint64_t seq = first; seq <= last; seq++)
+        assert_true(count[seq] > 0);
+#endif
+}
+
 int
 main(void)
 {
@@ -717,6 +1125,11 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_agent_with_its_certificate_submits_as_its_unit,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_revoked_subscriber_is_cut_off_and_the_others_go_on,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one, s_setup,
+            s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
