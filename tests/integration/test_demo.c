@@ -1,0 +1,73 @@
+/*  Integration: `make demo` (scripts/demo) shows the whole flow, a bulletin included.
+
+    The script starts its own broker with the clock just before a month's end, runs the
+    simulator, prints the escalations and matters, and waits for the month's bulletin.
+    Here it runs on free ports (DEMO_API=tcp://127.0.0.1:*), in a temporary directory
+    (DEMO_VAR), with a short simulation; the test checks that it ends well and that the
+    bulletin it prints counts the cases the simulator reported.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#ifndef DAJIA_DEMO_SCRIPT
+#error "DAJIA_DEMO_SCRIPT and DAJIA_BUILD_DIR must be defined by the build"
+#endif
+
+static void
+test_demo_prints_escalations_and_the_months_bulletin(void **state)
+{
+    (void)state;
+    char *dir = harness_tmpdir_new();
+    assert_non_null(dir);
+    harness_autofree(dir);
+    char *var = harness_strf("DEMO_VAR=%s/var", dir);
+    harness_autofree(var);
+    const char *env[] = {var, "DEMO_API=tcp://127.0.0.1:*", "DEMO_SECONDS=3", "DAJIA_CLOCK",
+                         NULL};
+    const char *argv[] = {"sh", DAJIA_DEMO_SCRIPT, DAJIA_BUILD_DIR, NULL};
+    harness_opts_t opts = {env, true};
+    harness_result_t run;
+    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
+    harness_autofree(run.out);
+    harness_autofree(run.err);
+    if (run.status != 0)
+        fail_msg("scripts/demo exited %d\nstdout:\n%s\nstderr:\n%s", run.status, run.out,
+                 run.err);
+    const char *want[] = {"rejected 0 unanswered 0", "== escalations that reached the Office",
+                          "== open major matters", "Circulation bulletin",
+                          "Reporting compliance", "demo: done"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(run.out, want[i]))
+            fail_msg("no \"%s\" in the demo's output:\n%s", want[i], run.out);
+    /* The simulator's cases are counted in the bulletin's total. */
+    const char *total = strstr(run.out, "Total: filed ");
+    assert_non_null(total);
+    long filed = strtol(total + strlen("Total: filed "), NULL, 10);
+    if (filed <= 0)
+        fail_msg("the bulletin counts no case:\n%s", run.out);
+    /* Every escalation line names a rule and a unit: at least one arrived. */
+    const char *esc = strstr(run.out, "== escalations that reached the Office");
+    const char *matters = strstr(run.out, "== open major matters");
+    assert_true(esc && matters && strstr(esc, "-> ") && strstr(esc, "-> ") < matters);
+    harness_rm_rf(dir);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_demo_prints_escalations_and_the_months_bulletin),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    harness_autofree_all();
+    return rc;
+}
