@@ -296,6 +296,61 @@ test_revoked_key_is_refused_after_reload(void **state)
     assert_ok(client_keys_connect(psb, fx->endpoint, S_CONNECT_MS));
 }
 
+/* Replaces the first `from` in the file at `path` with `to`, as an editor would. */
+static void
+s_replace_in_file(const char *path, const char *from, const char *to)
+{
+    FILE *file = fopen(path, "r");
+    assert_non_null(file);
+    char text[4096] = "", edited[4096 + 64];
+    size_t len = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[len] = 0;
+    char *at = strstr(text, from);
+    assert_non_null(at);
+    snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    file = fopen(path, "w");
+    assert_non_null(file);
+    assert_int_equal(fputs(edited, file) >= 0, 1);
+    assert_int_equal(fclose(file), 0);
+}
+
+/* broker_auth_withdrawn() counts what a reload takes away from connections that are
+   already open: a revoked key, a certificate gone from public/, a certificate whose
+   role or unit changed. A key added takes nothing away. */
+static void
+test_withdrawn_counts_revoked_removed_and_changed_keys(void **state)
+{
+    fixture_t *fx = *state;
+    assert_int_equal(broker_auth_withdrawn(fx->auth), 0);
+
+    assert_ok(client_keys_add(fx->dir, "dashboard", NULL, "wall", NULL));
+    assert_ok(broker_auth_reload(fx->auth));
+    assert_int_equal(broker_auth_withdrawn(fx->auth), 0);
+
+    assert_ok(client_keys_revoke(fx->dir, "customs", NULL));
+    assert_ok(broker_auth_reload(fx->auth));
+    assert_int_equal(broker_auth_withdrawn(fx->auth), 1);
+
+    /* psb's certificate now says dashboard: its open connections carry role unit. */
+    char path[160];
+    snprintf(path, sizeof path, "%s/public/psb.cert", fx->dir);
+    s_replace_in_file(path, "role = \"unit\"", "role = \"dashboard\"");
+    assert_ok(broker_auth_reload(fx->auth));
+    assert_int_equal(broker_auth_withdrawn(fx->auth), 2);
+
+    char gone[160];
+    snprintf(path, sizeof path, "%s/public/wall.cert", fx->dir);
+    snprintf(gone, sizeof gone, "%s/wall.cert.removed", fx->root);
+    assert_int_equal(rename(path, gone), 0);
+    assert_ok(broker_auth_reload(fx->auth));
+    assert_int_equal(broker_auth_withdrawn(fx->auth), 3);
+
+    /* A reload that changes nothing takes nothing away. */
+    assert_ok(broker_auth_reload(fx->auth));
+    assert_int_equal(broker_auth_withdrawn(fx->auth), 3);
+}
+
 static void
 test_watch_applies_a_revoke_without_reload(void **state)
 {
@@ -549,6 +604,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_unknown_key_is_refused_and_nothing_arrives, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_revoked_key_is_refused_after_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_withdrawn_counts_revoked_removed_and_changed_keys,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_watch_applies_a_revoke_without_reload, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unit_on_the_office_feed_is_refused, setup, teardown),
