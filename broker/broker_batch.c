@@ -1,8 +1,11 @@
 /*  broker_batch: a group commit's events and their application to the log. */
 #include "broker_batch.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "broker_dedup.h"
 
 broker_batch_t *
 broker_batch_new(size_t capacity)
@@ -97,35 +100,39 @@ s_record_header(uint8_t *out, uint64_t seq, int64_t received_at, size_t body_len
 
 #define BROKER_RECORD_HEADER_MAX 40
 
-int
-broker_batch_apply(broker_batch_t *self, store_txn_t *txn, uint64_t first_seq,
-                   uint64_t *next_seq)
+void
+broker_batch_rollback(broker_batch_t *self, broker_dedup_t *dedup)
 {
+    for (size_t i = 0; i < self->count; i++) {
+        broker_item_t *item = &self->items[i];
+        if (item->status == BROKER_ITEM_ACCEPTED)
+            broker_dedup_remove(dedup, item->hash, item->log_seq);
+        item->status = BROKER_ITEM_PENDING;
+        item->log_seq = 0;
+    }
+}
+
+int
+broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup,
+                   uint64_t first_seq, uint64_t *next_seq)
+{
+    /* A rerun: the earlier run's log writes are gone with its transaction. */
+    broker_batch_rollback(self, dedup);
     uint64_t seq = first_seq;
     uint8_t *record = NULL;
     size_t record_cap = 0;
     int rc = 0;
     for (size_t i = 0; i < self->count; i++) {
         broker_item_t *item = &self->items[i];
-        unsigned char seq_key[8];
-        store_u64_to_key(seq, seq_key);
-        rc = store_put(txn, BROKER_TABLE_DEDUP, item->key, item->key_len, seq_key, 8,
-                       STORE_NOOVERWRITE);
-        if (rc == STORE_KEYEXIST) {
-            const void *val = NULL;
-            size_t vlen = 0;
-            rc = store_get(txn, BROKER_TABLE_DEDUP, item->key, item->key_len, &val, &vlen);
-            if (rc)
-                goto cleanup;
-            if (vlen != 8) {
-                rc = STORE_CORRUPT;
-                goto cleanup;
-            }
+        item->hash = broker_dedup_hash(dedup, item->key, item->key_len);
+        uint64_t earlier = 0;
+        rc = broker_dedup_lookup(dedup, txn, item->key, item->key_len, item->hash, &earlier);
+        if (rc == 0) {
             item->status = BROKER_ITEM_DUPLICATE;
-            item->log_seq = store_key_to_u64(val);
+            item->log_seq = earlier;
             continue;
         }
-        if (rc)
+        if (rc != STORE_NOTFOUND)
             goto cleanup;
         size_t body_len = zmq_msg_size(&item->body);
         if (record_cap < body_len + BROKER_RECORD_HEADER_MAX) {
@@ -137,9 +144,14 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, uint64_t first_seq,
                 goto cleanup;
             }
         }
+        unsigned char seq_key[8];
+        store_u64_to_key(seq, seq_key);
         size_t n = s_record_header(record, seq, self->received_at, body_len);
         memcpy(record + n, zmq_msg_data(&item->body), body_len);
         rc = store_put(txn, BROKER_TABLE_LOG, seq_key, 8, record, n + body_len, STORE_APPEND);
+        if (rc)
+            goto cleanup;
+        rc = broker_dedup_insert(dedup, item->hash, seq);
         if (rc)
             goto cleanup;
         item->status = BROKER_ITEM_ACCEPTED;

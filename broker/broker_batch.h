@@ -2,10 +2,10 @@
 
     The api thread fills a batch with validated events (their routing id and bytes moved
     in, not copied); the writer thread applies it to the store in one transaction:
-    for each event, the dedup table (unit NUL event_id -> log_seq, kept for ever) either
-    takes a new entry, and the event is appended to the log with the next log_seq, or
-    already holds one, and the event is a DUPLICATE of that seq. The api thread then
-    answers every event of the batch at once.
+    for each event, the dedup index (unit NUL event_id -> log_seq, of every event the log
+    holds: broker_dedup.h) either has no entry, and the event is appended to the log with
+    the next log_seq and entered in the index, or has one, and the event is a DUPLICATE of
+    that seq. The api thread then answers every event of the batch at once.
 */
 #ifndef BROKER_BATCH_H
 #define BROKER_BATCH_H
@@ -18,7 +18,6 @@
 #include "store.h"
 
 #define BROKER_TABLE_LOG    "log"
-#define BROKER_TABLE_DEDUP  "dedup"
 #define BROKER_KEY_MAX      (2 * DAJIA_MAX_ID + 2)   /* unit NUL event_id */
 
 typedef enum {
@@ -35,6 +34,7 @@ typedef struct {
     uint16_t unit_len;          /* event_id starts at key + unit_len + 1 */
     broker_item_status_t status;
     uint64_t log_seq;
+    uint64_t hash;              /* the key's in the dedup index (set by apply) */
 } broker_item_t;
 
 typedef struct {
@@ -79,12 +79,22 @@ broker_item_event_id(const broker_item_t *item, size_t *len)
     return item->key + item->unit_len + 1;
 }
 
-/* Writes the batch into the log in `txn`: dedup, then append with log_seq from
-   *next_seq on. Sets each item's status and log_seq. Runs again from the start if the
-   store retries the transaction, so it only reads `first_seq`. */
+struct broker_dedup_t;
+
+/* Writes the batch into the log in `txn`: looks each event up in `dedup`, appends the
+   new ones with log_seq from `first_seq` on (*next_seq: the one after the last) and
+   enters them in `dedup`. Sets each item's status and log_seq. Runs again from the start
+   if the store retries the transaction: it first takes back what an earlier run
+   entered. When the transaction is not committed in the end, the caller takes back the
+   entries with broker_batch_rollback. */
 int
-    broker_batch_apply(broker_batch_t *self, store_txn_t *txn, uint64_t first_seq,
-                       uint64_t *next_seq);
+    broker_batch_apply(broker_batch_t *self, store_txn_t *txn, struct broker_dedup_t *dedup,
+                       uint64_t first_seq, uint64_t *next_seq);
+
+/* Removes from `dedup` what broker_batch_apply entered, and marks the items PENDING
+   again: for a transaction that was aborted or failed to commit. */
+void
+    broker_batch_rollback(broker_batch_t *self, struct broker_dedup_t *dedup);
 
 /* The last log_seq in the store (0 for an empty log). */
 int

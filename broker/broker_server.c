@@ -37,6 +37,7 @@
 
 #include "broker_auth.h"
 #include "broker_batch.h"
+#include "broker_dedup.h"
 #include "broker_dispatch.h"
 #include "broker_feed.h"
 #include "broker_stats.h"
@@ -786,7 +787,20 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         zsys_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
                   broker_auth_size(self->auth), keys);
     }
-    rc = broker_writer_start(self->store, last_seq, &self->writer);
+    /* Every key the log holds, for the writer to tell new events from repeats. */
+    broker_dedup_t *dedup = NULL;
+    int64_t began = zclock_mono();
+    rc = broker_dedup_rebuild(self->store, &dedup);
+    if (rc) {
+        snprintf(err, errlen, "cannot read the log in %s to index its events: %s", data,
+                 store_strerror(rc));
+        goto fail;
+    }
+    zsys_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
+              broker_dedup_count(dedup), zclock_mono() - began,
+              broker_dedup_bytes(dedup) >> 20);
+    rc = broker_writer_start(self->store, last_seq, &dedup, &self->writer);
+    broker_dedup_destroy(&dedup); /* only when the writer did not take it */
     if (rc) {
         snprintf(err, errlen, "cannot start the writer thread: %s", strerror(-rc));
         goto fail;

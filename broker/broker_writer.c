@@ -13,6 +13,7 @@
 
 struct broker_writer_t {
     store_t *store;
+    broker_dedup_t *dedup;      /* owned; writer thread only once started */
     uint64_t last_seq;          /* writer thread only */
     zsock_t *front;             /* api thread's end */
     zsock_t *back;              /* writer thread's end */
@@ -46,6 +47,7 @@ s_recv_ptr(zsock_t *sock)
 
 typedef struct {
     broker_batch_t *batch;
+    broker_dedup_t *dedup;
     uint64_t first_seq;
     uint64_t next_seq;
 } s_apply_t;
@@ -54,7 +56,8 @@ static int
 s_apply(store_txn_t *txn, void *arg)
 {
     s_apply_t *apply = arg;
-    return broker_batch_apply(apply->batch, txn, apply->first_seq, &apply->next_seq);
+    return broker_batch_apply(apply->batch, txn, apply->dedup, apply->first_seq,
+                              &apply->next_seq);
 }
 
 static uint64_t
@@ -68,12 +71,14 @@ s_now_us(void)
 static void
 s_commit(broker_writer_t *self, broker_batch_t *batch)
 {
-    s_apply_t apply = {batch, self->last_seq + 1, self->last_seq + 1};
+    s_apply_t apply = {batch, self->dedup, self->last_seq + 1, self->last_seq + 1};
     uint64_t start = s_now_us();
     batch->rc = store_write(self->store, s_apply, &apply);
     batch->commit_us = s_now_us() - start;
     if (batch->rc == 0)
         self->last_seq = apply.next_seq - 1;
+    else
+        broker_batch_rollback(batch, self->dedup); /* none of it is in the log */
     batch->last_seq = self->last_seq;
     store_stats_t stats;
     if (store_stats(self->store, &stats) == 0) {
@@ -110,15 +115,19 @@ s_start_thread(broker_writer_t *self)
 }
 
 int
-broker_writer_start(store_t *store, uint64_t last_seq, broker_writer_t **out)
+broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
+                    broker_writer_t **out)
 {
     broker_writer_t *self = calloc(1, sizeof *self);
     if (!self)
         return -ENOMEM;
     self->store = store;
     self->last_seq = last_seq;
+    self->dedup = *dedup;
+    *dedup = NULL;
     self->front = zsys_create_pipe(&self->back);
     if (!self->front) {
+        *dedup = self->dedup;   /* not taken after all */
         free(self);
         return -ENOMEM;
     }
@@ -126,6 +135,7 @@ broker_writer_start(store_t *store, uint64_t last_seq, broker_writer_t **out)
     if (rc) {
         zsock_destroy(&self->front);
         zsock_destroy(&self->back);
+        *dedup = self->dedup;   /* not taken after all */
         free(self);
         return rc;
     }
@@ -148,6 +158,7 @@ broker_writer_destroy(broker_writer_t **self_p)
     }
     zsock_destroy(&self->front);
     zsock_destroy(&self->back);
+    broker_dedup_destroy(&self->dedup);
     free(self);
     *self_p = NULL;
 }

@@ -12,14 +12,18 @@
 #include <czmq.h>
 
 #include "broker_batch.h"
+#include "broker_dedup.h"
 #include "store.h"
 
 typedef struct broker_writer_t broker_writer_t;
 
 /* Starts the writer thread on `store` (borrowed: must outlive the writer), appending
-   after `last_seq`. Sets *out only on success. */
+   after `last_seq`, with `*dedup` the index of the log's keys (broker_dedup_rebuild).
+   On success the writer owns the index (*dedup becomes NULL) and *out is set; on
+   failure *dedup stays the caller's. */
 int
-    broker_writer_start(store_t *store, uint64_t last_seq, broker_writer_t **out);
+    broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
+                        broker_writer_t **out);
 
 /* Stops the thread (after the batch it holds, if any) and frees the writer. Accepts
    NULL, sets *self_p to NULL. A batch not taken back is destroyed. */
