@@ -12,8 +12,9 @@
     An open-addressing table (linear probing, at most 70% full) of 16-byte slots: a
     keyed 64-bit hash of the key and the log_seq (0 marks an empty slot). The key itself
     is not kept: a slot whose hash matches is only a candidate, which is confirmed by
-    reading that log record. So memory is 23 to 46 bytes per stored event (46 MB for a
-    million), and a hash collision costs one read, never a wrong answer. The hash is
+    reading that log record. So memory is 23 to 46 bytes per stored event once the table
+    has grown (the rebuild makes room for twice the log: 64 MB for 1.26 million), and a
+    hash collision costs one read, never a wrong answer. The hash is
     keyed with a random seed per process, so that no unit can choose event ids that
     collide on purpose.
 
