@@ -123,8 +123,11 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
     size_t record_cap = 0;
     int rc = 0;
     for (size_t i = 0; i < self->count; i++) {
+        self->items[i].hash = broker_dedup_hash(dedup, self->items[i].key, self->items[i].key_len);
+        broker_dedup_prefetch(dedup, self->items[i].hash);
+    }
+    for (size_t i = 0; i < self->count; i++) {
         broker_item_t *item = &self->items[i];
-        item->hash = broker_dedup_hash(dedup, item->key, item->key_len);
         uint64_t earlier = 0;
         rc = broker_dedup_lookup(dedup, txn, item->key, item->key_len, item->hash, &earlier);
         if (rc == 0) {

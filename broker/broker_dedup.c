@@ -186,6 +186,12 @@ broker_dedup_remove(broker_dedup_t *self, uint64_t hash, uint64_t log_seq)
     return true;
 }
 
+void
+broker_dedup_prefetch(const broker_dedup_t *self, uint64_t hash)
+{
+    __builtin_prefetch(&self->slots[(size_t)hash & self->mask], 1);
+}
+
 int
 broker_dedup_find(const broker_dedup_t *self, uint64_t hash, broker_dedup_match_fn *match,
                   void *arg, uint64_t *log_seq)

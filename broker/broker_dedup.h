@@ -48,6 +48,12 @@ uint64_t
    a negative error that ends the lookup. */
 typedef int (broker_dedup_match_fn)(uint64_t log_seq, void *arg);
 
+/* Asks the CPU to bring the slot where a lookup of `hash` starts into its cache: in a
+   table of millions each lookup is a cache miss, and a batch that prefetches all its
+   slots first waits for those misses together instead of one after the other. */
+void
+    broker_dedup_prefetch(const broker_dedup_t *self, uint64_t hash);
+
 /* Looks for the key of hash `hash`: each candidate is put to `match`. Returns 0 and
    sets *log_seq when a candidate matches, STORE_NOTFOUND when none does, or match's
    error. */
