@@ -10,6 +10,10 @@
                                 and requests of every other shape
       fuzz_json.dict            every field name and enum value name of the schema
       fuzz_api_request.dict     the commands and the member unit codes
+      corpus/fuzz_worker_protocol/  what workers send: READY, DONE with FeedItems of
+                                each kind, TICKED, HEARTBEAT, broken shapes of each, the
+                                options (standby, failing store) and reproducers (repro-*)
+      fuzz_worker_protocol.dict the worker commands and the service names
     The output is committed (tests/fuzz/corpus); run this again after the schema or the
     fixtures change. Files are small: the largest is one fixture event.
 */
@@ -379,6 +383,224 @@ s_request_edges(void)
                     (size_t)0, "", (size_t)0);
 }
 
+// ========================================================= worker messages
+
+/* A message in fuzz_worker_protocol's format (fuzz_util.h): byte 0 with the frame count,
+   `prefix` and `arg`, then each frame but the last behind a 2-byte little-endian length,
+   then the last frame. */
+static void
+s_write_worker(const char *name, unsigned prefix, unsigned arg, size_t count, ...)
+{
+    uint8_t buf[S_LINE_MAX];
+    size_t used = 0;
+    va_list ap;
+    va_start(ap, count);
+    buf[used++] = fuzz_worker_byte0(count, prefix, arg);
+    for (size_t i = 0; i < count; i++) {
+        const void *data = va_arg(ap, const void *);
+        size_t len = va_arg(ap, size_t);
+        if (i + 1 < count) {
+            buf[used++] = (uint8_t)(len & 0xFF);
+            buf[used++] = (uint8_t)(len >> 8);
+        }
+        if (used + len > sizeof buf)
+            break;
+        memcpy(buf + used, data, len);
+        used += len;
+    }
+    va_end(ap);
+    s_write("fuzz_worker_protocol", name, buf, used);
+}
+
+static void
+s_u64_be(uint64_t value, uint8_t out[8])
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)(value & 0xFF);
+        value >>= 8;
+    }
+}
+
+/* A FeedItem of each kind, packed, as the workers make them. */
+static size_t
+s_feed_items(uint8_t *packed[4], size_t len[4])
+{
+    Dajia__Escalation esc = DAJIA__ESCALATION__INIT;
+    esc.escalation_id = "E1:msa:F-1";
+    esc.rule = "E1";
+    esc.level = DAJIA__SEVERITY__SEVERITY_MAJOR;
+    esc.reason = "case value over the threshold";
+    esc.unit = "msa";
+    esc.case_no = "F-1";
+    esc.source_event_id = "fuzz-1";
+    esc.source_log_seq = 1;
+    esc.escalated_at = 1795161600000LL;
+    esc.action = "notify office";
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+    item.service = "escalate";
+    item.source_log_seq = 1;
+    item.produced_at = 1795161600000LL;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_ESCALATION;
+    item.escalation = &esc;
+    packed[0] = s_pack(&item.base, &len[0]);
+
+    Dajia__Figures figures = DAJIA__FIGURES__INIT;
+    figures.cases_filed = 1;
+    figures.case_value_fen = 120000;
+    Dajia__AggregateRow row = DAJIA__AGGREGATE_ROW__INIT;
+    row.period = "2026-11";
+    row.unit = "msa";
+    row.category = DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING;
+    row.figures = &figures;
+    Dajia__AggregateRow *rows[] = {&row};
+    Dajia__AggregateUpdate update = DAJIA__AGGREGATE_UPDATE__INIT;
+    update.rows = rows;
+    update.n_rows = 1;
+    update.through_log_seq = 1;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
+    item.service = "aggregate";
+    item.item_case = DAJIA__FEED_ITEM__ITEM_AGGREGATE;
+    item.aggregate = &update;
+    packed[1] = s_pack(&item.base, &len[1]);
+
+    Dajia__Bulletin bulletin = DAJIA__BULLETIN__INIT;
+    bulletin.period = "2026-11";
+    bulletin.produced_at = 1796083200000LL;
+    bulletin.figures = rows;
+    bulletin.n_figures = 1;
+    char *silent[] = {"tobacco"};
+    bulletin.silent_units = silent;
+    bulletin.n_silent_units = 1;
+    bulletin.markdown = "# 2026-11\n";
+    item.service = "circulate";
+    item.source_log_seq = 0;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_BULLETIN;
+    item.bulletin = &bulletin;
+    packed[2] = s_pack(&item.base, &len[2]);
+
+    Dajia__MatterLine matter = DAJIA__MATTER_LINE__INIT;
+    matter.unit = "psb";
+    matter.matter_id = "M-1";
+    matter.title = "a major matter";
+    matter.severity = DAJIA__SEVERITY__SEVERITY_MAJOR;
+    matter.status = DAJIA__MATTER_STATUS__MATTER_STATUS_IN_PROGRESS;
+    matter.days_overdue = 3;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+    item.service = "escalate";
+    item.source_log_seq = 2;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_MATTER;
+    item.matter = &matter;
+    packed[3] = s_pack(&item.base, &len[3]);
+    return 4;
+}
+
+static void
+s_worker_edges(void)
+{
+    uint8_t zero[8], one[8], two[8], max[8];
+    s_u64_be(0, zero);
+    s_u64_be(1, one);
+    s_u64_be(2, two);
+    s_u64_be(UINT64_MAX, max);
+    uint8_t *item[4];
+    size_t len[4];
+    s_feed_items(item, len);
+    const size_t n = (size_t)8;
+
+    /* Registration */
+    s_write_worker("ready-aggregate.msg", FUZZ_WORKER_RAW, 0, 3, "READY", (size_t)5, "aggregate",
+                   (size_t)9, zero, n);
+    s_write_worker("ready-escalate-standby.msg", FUZZ_WORKER_RAW, 0, 3, "READY", (size_t)5,
+                   "escalate", (size_t)8, one, n);
+    s_write_worker("ready-circulate-applied-max.msg", FUZZ_WORKER_RAW, 0, 3, "READY", (size_t)5,
+                   "circulate", (size_t)9, max, n);
+    s_write_worker("ready-prefix-circulate.msg", FUZZ_WORKER_READY_SERVICE, 2, 1, zero, n);
+    s_write_worker("ready-unknown-service.msg", FUZZ_WORKER_READY, 0, 2, "audit", (size_t)5, zero,
+                   n);
+    s_write_worker("ready-short-seq.msg", FUZZ_WORKER_READY, 0, 2, "aggregate", (size_t)9, "\x01",
+                   (size_t)1);
+    s_write_worker("ready-alone.msg", FUZZ_WORKER_RAW, 0, 1, "READY", (size_t)5);
+
+    /* Answers to events: the log_seq due, with outputs of each kind */
+    s_write_worker("done-due-aggregate.msg", FUZZ_WORKER_DONE_SEQ, 0, 1, item[1], len[1]);
+    s_write_worker("done-due-escalation-matter.msg", FUZZ_WORKER_DONE_SEQ, 0, 2, item[0], len[0],
+                   item[3], len[3]);
+    s_write_worker("done-due-none.msg", FUZZ_WORKER_DONE_SEQ, 0, 1, "", (size_t)0);
+    s_write_worker("done-stored-already.msg", FUZZ_WORKER_DONE_SEQ, 1, 1, item[1], len[1]);
+    s_write_worker("done-ahead.msg", FUZZ_WORKER_DONE_SEQ, 2, 1, item[1], len[1]);
+    s_write_worker("done-raw-1.msg", FUZZ_WORKER_RAW, 0, 3, "DONE", (size_t)4, one, n, item[1],
+                   len[1]);
+    s_write_worker("done-not-a-feeditem.msg", FUZZ_WORKER_DONE_SEQ, 0, 2, "\xff\xff\xff", (size_t)3,
+                   item[1], len[1]);
+    s_write_worker("done-feeditem-no-item.msg", FUZZ_WORKER_DONE_SEQ, 0, 1, "\x10\x02", (size_t)2);
+    s_write_worker("done-no-seq.msg", FUZZ_WORKER_RAW, 0, 1, "DONE", (size_t)4);
+    s_write_worker("done-short-seq.msg", FUZZ_WORKER_DONE, 0, 2, "\x01\x02", (size_t)2, item[1],
+                   len[1]);
+
+    /* A reproducer: the dispatcher stores a DONE for the log_seq after the last one it
+       sent, so that this message, sent again and again, moves the aggregate cursor past
+       the end of the log on the 9th time (tests/fuzz/README.md, "Known bug"). */
+    s_write_worker("repro-done-past-log-end.msg", FUZZ_WORKER_DONE_SEQ, 0, 1, item[1], len[1]);
+
+    /* Timer ticks */
+    s_write_worker("ticked-due-bulletin.msg", FUZZ_WORKER_TICKED_NO, 0, 1, item[2], len[2]);
+    s_write_worker("ticked-first-escalation.msg", FUZZ_WORKER_TICKED_NO, 3, 1, item[0], len[0]);
+    s_write_worker("ticked-raw-2.msg", FUZZ_WORKER_RAW, 0, 3, "TICKED", (size_t)6, two, n, item[2],
+                   len[2]);
+    s_write_worker("ticked-zero.msg", FUZZ_WORKER_TICKED, 0, 2, zero, n, item[2], len[2]);
+    s_write_worker("ticked-skips-one.msg", FUZZ_WORKER_TICKED_NO, 2, 1, item[2], len[2]);
+
+    /* The options: sent by a standby, the dispatcher's store failing */
+    s_write_worker("done-as-standby.msg", FUZZ_WORKER_DONE, FUZZ_WORKER_STANDBY, 2, one, n, item[1],
+                   len[1]);
+    s_write_worker("ticked-as-standby.msg", FUZZ_WORKER_TICKED, FUZZ_WORKER_STANDBY, 2, one, n,
+                   item[2], len[2]);
+    s_write_worker("done-store-fails.msg", FUZZ_WORKER_DONE, FUZZ_WORKER_STORE_FAILS, 2, one, n,
+                   item[1], len[1]);
+    s_write_worker("ticked-store-fails.msg", FUZZ_WORKER_TICKED, FUZZ_WORKER_STORE_FAILS, 2, one, n,
+                   item[2], len[2]);
+    s_write_worker("heartbeat-as-standby-store-fails.msg", FUZZ_WORKER_HEARTBEAT,
+                   FUZZ_WORKER_STANDBY | FUZZ_WORKER_STORE_FAILS, 1, "", (size_t)0);
+
+    /* Heartbeats and the rest */
+    s_write_worker("heartbeat.msg", FUZZ_WORKER_RAW, 0, 1, "HEARTBEAT", (size_t)9);
+    s_write_worker("heartbeat-extra.msg", FUZZ_WORKER_HEARTBEAT, 0, 2, one, n, "x", (size_t)1);
+    s_write_worker("unknown-command.msg", FUZZ_WORKER_RAW, 0, 2, "EVENT", (size_t)5, "x",
+                   (size_t)1);
+    s_write_worker("empty.msg", FUZZ_WORKER_RAW, 0, 1, "", (size_t)0);
+    s_write_worker("eight-empty-frames.msg", FUZZ_WORKER_RAW, 0, 8, "", (size_t)0, "", (size_t)0,
+                   "", (size_t)0, "", (size_t)0, "", (size_t)0, "", (size_t)0, "", (size_t)0, "",
+                   (size_t)0);
+    for (size_t i = 0; i < 4; i++)
+        free(item[i]);
+}
+
+static void
+s_write_worker_dict(void)
+{
+    static const char *const words[] = {"READY",     "DONE",       "TICKED",    "HEARTBEAT",
+                                        "EVENT",     "TICK",       "aggregate", "escalate",
+                                        "circulate", "escalation", "bulletin",  "matter"};
+    char path[S_PATH_MAX];
+    snprintf(path, sizeof path, "%s/fuzz_worker_protocol.dict", s_dir);
+    FILE *dict = fopen(path, "w");
+    if (!dict) {
+        fprintf(stderr, "fuzz_seeds: cannot write %s: %s\n", path, strerror(errno));
+        s_failed = 1;
+        return;
+    }
+    fprintf(dict, "# libFuzzer dictionary for fuzz_worker_protocol, written by fuzz_seeds: the\n"
+                  "# commands of the worker protocol, the service names, numbers at the edges.\n");
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        fprintf(dict, "\"%s\"\n", words[i]);
+    fprintf(dict, "\"\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01\"\n"
+                  "\"\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\"\n"
+                  "\"\\x7f\\xff\\xff\\xff\\xff\\xff\\xff\\xff\"\n");
+    if (fclose(dict) != 0)
+        s_failed = 1;
+}
+
 // ==================================================================== main
 
 int
@@ -438,5 +660,7 @@ main(int argc, char **argv)
     s_request_edges();
     s_write_dict();
     s_write_api_dict();
+    s_worker_edges();
+    s_write_worker_dict();
     return s_failed;
 }

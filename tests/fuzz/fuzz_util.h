@@ -83,6 +83,37 @@ fuzz_text_ok(const char *text, size_t size)
     return len > 0 && len < size && fuzz_utf8_valid(text, len);
 }
 
+/* fuzz_worker_protocol's input format, shared with fuzz_seeds. Byte 0: bits 0-2 the
+   number of frames less one (1 to FUZZ_WORKER_MAX_FRAMES), bits 3-5 a prefix of frames
+   put before them (FUZZ_WORKER_*), bits 6-7 that prefix's argument; a prefix without one
+   takes options there instead (FUZZ_WORKER_STANDBY, FUZZ_WORKER_STORE_FAILS). Then the
+   frames as in fuzz_api_request: each but the last a 2-byte little-endian length and
+   that many bytes, the last one the rest. */
+#define FUZZ_WORKER_MAX_FRAMES 8
+enum {
+    FUZZ_WORKER_RAW = 0,       /* no prefix: the input writes the command itself */
+    FUZZ_WORKER_READY,         /* "READY" */
+    FUZZ_WORKER_READY_SERVICE, /* "READY", a service name (argument: aggregate, escalate,
+                                  circulate, one the broker does not know) */
+    FUZZ_WORKER_DONE,          /* "DONE" */
+    FUZZ_WORKER_DONE_SEQ,      /* "DONE", a log_seq (argument: the one due, the one before,
+                                  the one after, the last in the log) */
+    FUZZ_WORKER_TICKED,        /* "TICKED" */
+    FUZZ_WORKER_TICKED_NO,     /* "TICKED", a tick number (argument: the one due, the one
+                                  before, the one after, 1) */
+    FUZZ_WORKER_HEARTBEAT,     /* "HEARTBEAT" */
+};
+
+/* Options of the prefixes without an argument (RAW, READY, DONE, TICKED, HEARTBEAT). */
+#define FUZZ_WORKER_STANDBY 1     /* the worker is a standby while the message is handled */
+#define FUZZ_WORKER_STORE_FAILS 2 /* the dispatcher's next store fails (disk full) */
+
+static inline uint8_t
+fuzz_worker_byte0(size_t frames, unsigned prefix, unsigned arg)
+{
+    return (uint8_t)(((frames - 1) & 7) | (prefix & 7) << 3 | (arg & 3) << 6);
+}
+
 /* The libFuzzer entry point, declared for -Wmissing-prototypes and friends. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
