@@ -298,6 +298,14 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     }
     if (service->active != w)
         return;                 /* a late answer of a worker that was replaced */
+    if (seq > service->sent) {
+        /* Never sent to it: storing its outputs would move the cursor past events the
+           service has not seen, and acked past sent would stop delivery to this worker.
+           Found by tests/fuzz/fuzz_worker_protocol. */
+        zsys_warning("dispatch: %s answered log_seq %" PRIu64 ", which it was not sent "
+                     "(last sent %" PRIu64 "); ignored", service->name, seq, service->sent);
+        return;
+    }
     if (seq > service->acked)
         service->acked = seq;
     if (seq <= service->pending)
@@ -323,7 +331,9 @@ s_on_ticked(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
 {
     s_service_t *service = w->service;
     uint64_t tick_no = 0;
-    if (!s_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0) {
+    /* UINT64_MAX too: the worker numbers the next tick one past it, which wraps to 0
+       ("no outputs"), and every later tick would be dropped as stored already. */
+    if (!s_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0 || tick_no == UINT64_MAX) {
         zsys_warning("dispatch: a TICKED from %s without its tick number; ignored",
                      service->name);
         return;
