@@ -93,7 +93,8 @@ struct broker_server_t {
     void *api_handle;            /* zsock_resolve(api), for the hot path */
     char *endpoint;
     broker_batch_t *fill;        /* being filled by the api */
-    broker_batch_t *spare;       /* empty, or NULL while a batch is at the writer */
+    broker_batch_t *spare[2];    /* empty batches: two while none is at the writer, one
+                                    while one is (three in all: fill, writer, spare) */
     dajia_limits_t limits;
     broker_stats_t stats;
     int64_t now_ms;              /* clock read once per drain */
@@ -389,19 +390,23 @@ s_flush(broker_server_t *self)
     self->fill->received_at = dajia_clock_now_ms();
     if (broker_writer_submit(self->writer, self->fill) != 0)
         return;
-    self->fill = self->spare;
-    self->spare = NULL;
+    int last = self->spare[1] ? 1 : 0;
+    self->fill = self->spare[last];
+    self->spare[last] = NULL;
 }
 
-/* Takes the finished batch back from the writer and answers it. */
+/* Takes the finished batch back from the writer and answers it. What arrived meanwhile
+   goes to the writer first, so that the next commit and its sync run while this
+   batch's acks are sent, not after. */
 static void
 s_collect(broker_server_t *self)
 {
     broker_batch_t *done = broker_writer_take(self->writer);
     if (!done)
         return;
+    s_flush(self);
     s_answer_batch(self, done);
-    self->spare = done;
+    self->spare[self->spare[0] ? 1 : 0] = done;
 }
 
 /* ================================================================ requests */
@@ -770,8 +775,9 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     }
     self->arena = dajia_arena_new(BROKER_ARENA_BYTES);
     self->fill = broker_batch_new(batch_max);
-    self->spare = broker_batch_new(batch_max);
-    if (!self->fill || !self->spare || !self->arena) {
+    self->spare[0] = broker_batch_new(batch_max);
+    self->spare[1] = broker_batch_new(batch_max);
+    if (!self->fill || !self->spare[0] || !self->spare[1] || !self->arena) {
         snprintf(err, errlen, "out of memory for batches of %zu events", batch_max);
         goto fail;
     }
@@ -847,7 +853,8 @@ broker_server_destroy(broker_server_t **self_p)
     broker_writer_destroy(&self->writer);
     zsock_destroy(&self->api);
     broker_batch_destroy(&self->fill);
-    broker_batch_destroy(&self->spare);
+    broker_batch_destroy(&self->spare[0]);
+    broker_batch_destroy(&self->spare[1]);
     dajia_arena_destroy(&self->arena);
     store_destroy(&self->store);
     broker_auth_destroy(&self->auth);  /* after every socket it guards is closed */
