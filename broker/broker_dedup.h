@@ -62,7 +62,8 @@ int
                       void *arg, uint64_t *log_seq);
 
 /* Records that the key of hash `hash` is at `log_seq` (not 0); the caller has made sure
-   it is not there yet. Grows the table when it is 70% full. Returns 0, or -ENOMEM (the
+   it is not there yet. Past 70% full the table starts doubling: its entries move to the
+   new table a few on each insert, so no insert waits for all of them. Returns 0, or -ENOMEM (the
    index is unchanged), or -EINVAL for seq 0. */
 int
     broker_dedup_insert(broker_dedup_t *self, uint64_t hash, uint64_t log_seq);

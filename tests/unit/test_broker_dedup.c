@@ -99,9 +99,9 @@ test_hash_is_keyed_and_sees_every_byte(void **state)
     broker_dedup_destroy(&b);
 }
 
-/* Many entries, many sharing a home, through several doublings; then removals in every
-   position of the probe runs; after each step every entry is checked against the
-   reference array. */
+/* Many entries, many sharing a home, through several doublings (each moves its entries
+   over during the inserts that follow); then removals in every position of the probe
+   runs; after each step every entry is checked against the reference array. */
 static void
 test_growth_and_removal_keep_every_entry_findable(void **state)
 {
@@ -117,6 +117,10 @@ test_growth_and_removal_keep_every_entry_findable(void **state)
         hash[seq] = seq % 3 ? ((uint64_t)rand() << 31) ^ (uint64_t)rand() : UINT64_MAX - seq % 5;
         assert_int_equal(broker_dedup_insert(d, hash[seq], seq), 0);
         present[seq] = true;
+        /* also while a growth is moving entries over: old and new ones are found */
+        assert_true(s_has(d, hash[seq], seq));
+        assert_true(s_has(d, hash[seq / 2 + 1], seq / 2 + 1));
+        assert_true(s_has(d, hash[1], 1));
     }
     assert_int_equal(broker_dedup_count(d), N);
     assert_true(broker_dedup_bytes(d) > start_bytes);
