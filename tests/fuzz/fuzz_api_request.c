@@ -95,22 +95,6 @@ s_serve(void *arg)
     return NULL;
 }
 
-static int
-s_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void
-s_remove_tree(const char *path)
-{
-    nftw(path, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void
 s_set(const char *key, const char *value)
 {
@@ -207,17 +191,17 @@ s_stop(void)
     broker_config_destroy(&s_fuzz.config);
     zhashx_destroy(&s_fuzz.stored);
     /* The log and whatever the workers kept: everything of this generation. */
-    s_remove_tree(s_fuzz.data);
+    fuzz_remove_tree(s_fuzz.data);
     char state[S_PATH_MAX];
     snprintf(state, sizeof state, "%s/workers-%u", s_fuzz.dir, s_fuzz.generation);
-    s_remove_tree(state);
+    fuzz_remove_tree(state);
 }
 
 static void
 s_cleanup(void)
 {
     s_stop();
-    s_remove_tree(s_fuzz.dir);
+    fuzz_remove_tree(s_fuzz.dir);
 }
 
 static void

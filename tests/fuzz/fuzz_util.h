@@ -8,12 +8,14 @@
 #ifndef FUZZ_UTIL_H
 #define FUZZ_UTIL_H
 
+#include <ftw.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* 2026-12-01T00:00:00Z: the fixed clock of the targets that do not talk to a broker, so
    that a crash reproduces on any day. */
@@ -116,5 +118,22 @@ fuzz_worker_byte0(size_t frames, unsigned prefix, unsigned arg)
 
 /* The libFuzzer entry point, declared for -Wmissing-prototypes and friends. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Removes `path` and everything under it, as far as it can (a target's scratch data). */
+static inline int
+fuzz_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static inline void
+fuzz_remove_tree(const char *path)
+{
+    nftw(path, fuzz_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #endif

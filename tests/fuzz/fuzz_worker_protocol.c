@@ -138,22 +138,6 @@ s_commit_hook(void)
 
 /* ================================================================== helpers */
 
-static int
-s_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void
-s_remove_tree(const char *path)
-{
-    nftw(path, s_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static bool
 s_is(const uint8_t *data, size_t size, const char *text)
 {
@@ -756,7 +740,7 @@ s_stop(void)
     zsock_destroy(&s_fuzz.office);
     zsock_destroy(&s_fuzz.public_feed);
     store_destroy(&s_fuzz.store);
-    s_remove_tree(s_fuzz.data);
+    fuzz_remove_tree(s_fuzz.data);
     s_fuzz.running = false;
 }
 
@@ -764,7 +748,7 @@ static void
 s_cleanup(void)
 {
     s_stop();
-    s_remove_tree(s_fuzz.dir);
+    fuzz_remove_tree(s_fuzz.dir);
 }
 
 static void
