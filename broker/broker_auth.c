@@ -823,6 +823,11 @@ s_actor(zsock_t *pipe, void *arg)
             next_watch = zclock_mono() + BROKER_AUTH_WATCH_MS;
         }
     }
+    /* Closing a socket releases its inproc endpoint later, on libzmq's reaper thread;
+       unbinding releases it now, so that a handler started right after this one ends
+       (a restart, a test) can bind it. Found as a rare ZAPBUSY under load. */
+    if (handler && self->start_rc == 0)
+        zsock_unbind(handler, S_ZAP_ENDPOINT);
     zsock_destroy(&handler);
     zhash_destroy(&seen);
 }
