@@ -405,8 +405,18 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
         return;
     }
     s_worker_t *w = s_worker_find(self, identity);
-    if (!w)
-        return;     /* not registered (e.g. the broker restarted): it will READY again */
+    if (!w) {
+        /* Not registered: the broker restarted, or forgot it when keys were withdrawn.
+           Its heartbeat (one a second) gets REGISTER, so it sends READY now instead of
+           after three missed heartbeats of ours. */
+        if (s_frame_is(command, "HEARTBEAT")) {
+            void *sock = zsock_resolve(self->workers);
+            if (zmq_send(sock, zframe_data(identity), zframe_size(identity),
+                         ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+                zmq_send(sock, "REGISTER", 8, 0);
+        }
+        return;
+    }
     w->expires_at = zclock_mono() + (int64_t)self->heartbeat_ms * BROKER_DISPATCH_LIVENESS;
     if (s_frame_is(command, "DONE"))
         s_on_done(self, w, msg);

@@ -51,6 +51,7 @@ struct worker_shell_t {
     uint64_t tick_mark;          /* last tick number sent when the last heartbeat came */
     bool tick_resend;            /* send the unconfirmed ticks at the next heartbeat */
     bool registered;             /* the broker answered since the last READY */
+    int64_t ready_at;            /* when the last READY went (zclock_mono) */
     bool announced;              /* on_registered was called */
     bool reconnect;              /* a failed write: start again from what is durable */
     int64_t broker_expires;      /* monotonic ms */
@@ -521,6 +522,25 @@ s_on_heartbeat(worker_shell_t *self, zmsg_t *msg)
 
 /* ================================================================ connection */
 
+/* READY on the current socket: registers (again) with the broker. */
+static void
+s_send_ready(worker_shell_t *self)
+{
+    unsigned char applied[8];
+    store_u64_to_key(self->last_applied, applied);
+    void *sock = zsock_resolve(self->dealer);
+    zmq_send(sock, "READY", 5, ZMQ_SNDMORE);
+    zmq_send(sock, self->service->name, strlen(self->service->name), ZMQ_SNDMORE);
+    zmq_send(sock, applied, sizeof applied, 0);
+    self->registered = false;   /* the next answer confirms it */
+    self->ready_at = zclock_mono();
+    self->tick_resend = true;   /* the unconfirmed ticks, once the broker answers */
+    self->broker_expires = self->ready_at + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
+    if (self->verbose)
+        zsys_debug("%s: registering with %s, applied through %" PRIu64, self->service->name,
+                   self->broker, self->last_applied);
+}
+
 static int
 s_connect(worker_shell_t *self)
 {
@@ -540,17 +560,7 @@ s_connect(worker_shell_t *self)
                    zmq_strerror(zmq_errno()));
         return -1;
     }
-    unsigned char applied[8];
-    store_u64_to_key(self->last_applied, applied);
-    void *sock = zsock_resolve(self->dealer);
-    zmq_send(sock, "READY", 5, ZMQ_SNDMORE);
-    zmq_send(sock, self->service->name, strlen(self->service->name), ZMQ_SNDMORE);
-    zmq_send(sock, applied, sizeof applied, 0);
-    self->tick_resend = true;   /* the unconfirmed ticks, once the broker answers */
-    self->broker_expires = zclock_mono() + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
-    if (self->verbose)
-        zsys_debug("%s: registering with %s, applied through %" PRIu64, self->service->name,
-               self->broker, self->last_applied);
+    s_send_ready(self);
     return 0;
 }
 
@@ -559,6 +569,16 @@ static void
 s_on_message(worker_shell_t *self, zmsg_t *msg)
 {
     zframe_t *command = zmsg_first(msg);
+    if (s_frame_is(command, "REGISTER")) {
+        /* The broker does not know this connection (it restarted, or closed every
+           connection when keys were withdrawn): register again, at most once per
+           heartbeat interval however many answers ask for it. */
+        if (zclock_mono() - self->ready_at >= self->heartbeat_ms) {
+            zsys_info("%s: the broker asks us to register again", self->service->name);
+            s_send_ready(self);
+        }
+        return;
+    }
     self->broker_expires = zclock_mono() + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
     if (!self->registered) {
         self->registered = true;

@@ -14,6 +14,9 @@
                                    the broker has stored every DONE up to the cursor and
                                    the outputs of every tick up to the tick number; the
                                    first one answers READY
+                        REGISTER   the answer to a HEARTBEAT from a connection the broker
+                                   does not know (it restarted, or closed the connection
+                                   when keys were withdrawn): send READY again
 
     Guarantee 4 lives here: the events a batch applies, the last applied log_seq and the
     outputs of each applied event are written in one transaction, so an event delivered
@@ -32,7 +35,7 @@
     (lost, or its store failed). The broker drops a tick number it has stored already.
 
     Heartbeats go both ways every second; three missed from the broker and the shell
-    reconnects with a new socket and a new READY. Events arriving together are applied
+    reconnects with a new socket and a new READY; a REGISTER makes it send READY at once. Events arriving together are applied
     in one transaction (one sync for many events).
 
     Tables in the state store, beside the core's own: "shell.state" (keys "applied" and

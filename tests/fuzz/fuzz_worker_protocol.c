@@ -271,7 +271,7 @@ s_append_event(void)
 
 /* ============================================================ broker -> worker */
 
-typedef enum { S_EVENT, S_BEAT, S_TICK } s_kind_t;
+typedef enum { S_EVENT, S_BEAT, S_TICK, S_REGISTER } s_kind_t;
 
 /* Checks a message the dispatcher sent a worker; returns its kind, and sets *value to
    the EVENT's log_seq, the HEARTBEAT's cursor or the TICK's time, *tick to the
@@ -330,6 +330,11 @@ s_from_broker(zmsg_t *msg, const char *who, uint64_t *value, uint64_t *tick)
                    n);
         *value = s_u64(now);
         return S_TICK;
+    }
+    if (zframe_streq(command, "REGISTER")) {
+        /* the answer to a HEARTBEAT of a connection the dispatcher does not know */
+        FUZZ_CHECK(n == 1, "a REGISTER of %zu frames to the %s worker", n, who);
+        return S_REGISTER;
     }
     FUZZ_FAIL("the %s worker was sent a command \"%.*s\"", who, (int)zframe_size(command),
               (const char *)zframe_data(command));

@@ -315,6 +315,34 @@ s_expect_ready(fixture_t *f)
 
 /* ================================================================ tests */
 
+/* A broker that does not know the connection answers its HEARTBEAT with REGISTER: the
+   shell sends READY at once, on the same connection, not after three silent heartbeats
+   (heartbeat_ms 200 here: well under 600 ms), and a burst of REGISTERs costs one READY. */
+static void
+test_shell_register_makes_it_ready_again_at_once(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(s_start_shell(f), 0);
+    s_send_heartbeat(f, 0, 0); /* registered */
+    zclock_sleep(250);         /* one heartbeat interval since the READY */
+    int64_t asked = zclock_mono();
+    s_send_to_shell(f, "REGISTER", NULL, 0);
+    s_send_to_shell(f, "REGISTER", NULL, 0);
+    zframe_t *before = zframe_dup(f->peer);
+    s_expect_ready(f);
+    int64_t took = zclock_mono() - asked;
+    assert_true(zframe_eq(before, f->peer)); /* the same connection */
+    zframe_destroy(&before);
+    if (took >= 3 * 200)
+        fail_msg("READY came %" PRId64 " ms after REGISTER: no faster than the liveness timeout",
+                 took);
+    /* The second REGISTER made no second READY: only heartbeats follow, then events
+       are answered as before. */
+    s_send_heartbeat(f, 0, 0);
+    s_send_event(f, 1);
+    assert_int_equal(s_expect_done(f, 1), 1);
+}
+
 static void
 test_shell_events_answered_in_order_with_outputs(void **state)
 {
@@ -478,6 +506,8 @@ main(void)
     zsys_set_logstream(stderr);
     zsys_set_logsystem(false);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_shell_register_makes_it_ready_again_at_once, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_shell_events_answered_in_order_with_outputs,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
