@@ -68,16 +68,15 @@ s_pack(const ProtobufCMessage *msg, size_t *len)
     return buf;
 }
 
-/* A request in fuzz_api_request's format: a frame-count byte, then each frame but the
-   last behind a 2-byte little-endian length, then the last frame. */
+/* Writes input `name` of `target`: byte `byte0`, then each of the `count` frames in
+   `ap` (data, length pairs) but the last behind a 2-byte little-endian length, then the
+   last frame. The format of both fuzz_api_request and fuzz_worker_protocol. */
 static void
-s_write_request(const char *name, size_t count, ...)
+s_write_frames(const char *target, const char *name, uint8_t byte0, size_t count, va_list ap)
 {
     uint8_t buf[S_LINE_MAX];
     size_t used = 0;
-    va_list ap;
-    va_start(ap, count);
-    buf[used++] = (uint8_t)(count - 1); /* 1 + byte % S_MAX_FRAMES frames */
+    buf[used++] = byte0;
     for (size_t i = 0; i < count; i++) {
         const void *data = va_arg(ap, const void *);
         size_t len = va_arg(ap, size_t);
@@ -90,8 +89,17 @@ s_write_request(const char *name, size_t count, ...)
         memcpy(buf + used, data, len);
         used += len;
     }
+    s_write(target, name, buf, used);
+}
+
+/* A request in fuzz_api_request's format: byte 0 gives 1 + byte % S_MAX_FRAMES frames. */
+static void
+s_write_request(const char *name, size_t count, ...)
+{
+    va_list ap;
+    va_start(ap, count);
+    s_write_frames("fuzz_api_request", name, (uint8_t)(count - 1), count, ap);
     va_end(ap);
-    s_write("fuzz_api_request", name, buf, used);
 }
 
 static void
@@ -391,25 +399,11 @@ s_request_edges(void)
 static void
 s_write_worker(const char *name, unsigned prefix, unsigned arg, size_t count, ...)
 {
-    uint8_t buf[S_LINE_MAX];
-    size_t used = 0;
     va_list ap;
     va_start(ap, count);
-    buf[used++] = fuzz_worker_byte0(count, prefix, arg);
-    for (size_t i = 0; i < count; i++) {
-        const void *data = va_arg(ap, const void *);
-        size_t len = va_arg(ap, size_t);
-        if (i + 1 < count) {
-            buf[used++] = (uint8_t)(len & 0xFF);
-            buf[used++] = (uint8_t)(len >> 8);
-        }
-        if (used + len > sizeof buf)
-            break;
-        memcpy(buf + used, data, len);
-        used += len;
-    }
+    s_write_frames("fuzz_worker_protocol", name, fuzz_worker_byte0(count, prefix, arg), count,
+                   ap);
     va_end(ap);
-    s_write("fuzz_worker_protocol", name, buf, used);
 }
 
 static void
