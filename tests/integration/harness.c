@@ -855,6 +855,36 @@ harness_client_recv_ack(harness_client_t *self, Dajia__Ack **ack)
 }
 
 int
+harness_client_replay(harness_client_t *self, Dajia__Audience audience, uint64_t from,
+                      uint32_t max_items, Dajia__FeedBatch **out)
+{
+    Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
+    req.from_seq = from;
+    req.audience = audience;
+    req.max_items = max_items;
+    uint8_t buf[64];
+    size_t len = dajia__replay_request__pack(&req, buf);
+    const void *frames[] = {"REPLAY", buf};
+    const size_t lens[] = {6, len};
+    int rc = harness_client_send(self, 2, frames, lens);
+    zmsg_t *msg = NULL;
+    if (rc == 0)
+        rc = harness_client_recv(self, &msg);
+    if (rc != 0)
+        return rc;
+    rc = -EPROTO;
+    zframe_t *cmd = zmsg_first(msg);
+    zframe_t *body = zmsg_next(msg);
+    if (zmsg_size(msg) == 2 && zframe_streq(cmd, "FEED")) {
+        *out = dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
+        if (*out)
+            rc = 0;
+    }
+    zmsg_destroy(&msg);
+    return rc;
+}
+
+int
 harness_client_submit(harness_client_t *self, const Dajia__Envelope *env)
 {
     size_t len = dajia__envelope__get_packed_size(env);

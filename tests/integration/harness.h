@@ -237,6 +237,14 @@ int
 int
     harness_client_recv_ack(harness_client_t *self, Dajia__Ack **ack);
 
+/* Sends "REPLAY" with a ReplayRequest (from `from`, `audience`, at most `max_items`; 0:
+   the broker's default) and receives the answer. Returns 0 and sets *out (free with
+   dajia__feed_batch__free_unpacked; a refusal is a batch with a reason), -EAGAIN on
+   timeout, -EPROTO if the answer is not "FEED" + FeedBatch. */
+int
+    harness_client_replay(harness_client_t *self, Dajia__Audience audience, uint64_t from,
+                          uint32_t max_items, Dajia__FeedBatch **out);
+
 /* Sends "SUBMIT" + the packed `env`. Returns 0 or -errno. */
 int
     harness_client_submit(harness_client_t *self, const Dajia__Envelope *env);

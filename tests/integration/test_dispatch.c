@@ -139,25 +139,11 @@ s_submit(fixture_t *fx, size_t first, size_t count)
 static Dajia__FeedBatch *
 s_replay(fixture_t *fx, uint64_t from, uint32_t max)
 {
-    Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
-    req.from_seq = from;
-    req.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
-    req.max_items = max;
-    uint8_t buf[64];
-    size_t len = dajia__replay_request__pack(&req, buf);
-    const void *data[] = {"REPLAY", buf};
-    const size_t lens[] = {6, len};
-    assert_int_equal(harness_client_send(fx->client, 2, data, lens), 0);
-    zmsg_t *msg = NULL;
-    assert_int_equal(harness_client_recv(fx->client, &msg), 0);
-    assert_int_equal(zmsg_size(msg), 2);
-    assert_true(zframe_streq(zmsg_first(msg), "FEED"));
-    zframe_t *body = zmsg_next(msg);
-    Dajia__FeedBatch *batch = dajia__feed_batch__unpack(NULL, zframe_size(body),
-                                                        zframe_data(body));
-    assert_non_null(batch);
+    Dajia__FeedBatch *batch = NULL;
+    assert_int_equal(harness_client_replay(fx->client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from,
+                                           max, &batch),
+                     0);
     assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
-    zmsg_destroy(&msg);
     return batch;
 }
 

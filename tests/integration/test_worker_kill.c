@@ -323,23 +323,10 @@ s_fold_replay(run_t *run)
     fold_t *fold = &run->fold;
     bool more = true;
     while (more) {
-        Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
-        req.from_seq = fold->next_seq;
-        req.audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
-        uint8_t buf[64];
-        size_t len = dajia__replay_request__pack(&req, buf);
-        const void *data[] = {"REPLAY", buf};
-        const size_t lens[] = {6, len};
-        assert_int_equal(harness_client_send(run->client, 2, data, lens), 0);
-        zmsg_t *msg = NULL;
-        assert_int_equal(harness_client_recv(run->client, &msg), 0);
-        assert_int_equal(zmsg_size(msg), 2);
-        assert_true(zframe_streq(zmsg_first(msg), "FEED"));
-        zframe_t *body = zmsg_next(msg);
-        Dajia__FeedBatch *batch =
-            dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
-        zmsg_destroy(&msg);
-        assert_non_null(batch);
+        Dajia__FeedBatch *batch = NULL;
+        assert_int_equal(harness_client_replay(run->client, DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
+                                               fold->next_seq, 0, &batch),
+                         0);
         assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
         for (size_t i = 0; i < batch->n_items; i++) {
             const Dajia__FeedItem *item = batch->items[i];
