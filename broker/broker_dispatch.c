@@ -136,19 +136,26 @@ s_worker_find(broker_dispatch_t *self, zframe_t *identity)
     return NULL;
 }
 
-/* Sends [identity][command][u64] to a worker; without `value` only two frames. */
+/* Sends [identity][command][u64] to the peer `id`; without `value` only two frames. */
 static void
-s_send(broker_dispatch_t *self, s_worker_t *w, const char *command, const uint64_t *value)
+s_send_to(broker_dispatch_t *self, const void *id, size_t id_len, const char *command,
+          const uint64_t *value)
 {
     void *sock = zsock_resolve(self->workers);
     unsigned char buf[8];
-    if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    if (zmq_send(sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return;
     zmq_send(sock, command, strlen(command), value ? ZMQ_SNDMORE : 0);
     if (value) {
         s_u64_put(*value, buf);
         zmq_send(sock, buf, sizeof buf, 0);
     }
+}
+
+static void
+s_send(broker_dispatch_t *self, s_worker_t *w, const char *command, const uint64_t *value)
+{
+    s_send_to(self, w->id, w->id_len, command, value);
 }
 
 /* Sends ["HEARTBEAT", cursor, last tick stored] to a worker: what it may prune. */
@@ -409,12 +416,8 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
         /* Not registered: the broker restarted, or forgot it when keys were withdrawn.
            Its heartbeat (one a second) gets REGISTER, so it sends READY now instead of
            after three missed heartbeats of ours. */
-        if (s_frame_is(command, "HEARTBEAT")) {
-            void *sock = zsock_resolve(self->workers);
-            if (zmq_send(sock, zframe_data(identity), zframe_size(identity),
-                         ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
-                zmq_send(sock, "REGISTER", 8, 0);
-        }
+        if (s_frame_is(command, "HEARTBEAT"))
+            s_send_to(self, zframe_data(identity), zframe_size(identity), "REGISTER", NULL);
         return;
     }
     w->expires_at = zclock_mono() + (int64_t)self->heartbeat_ms * BROKER_DISPATCH_LIVENESS;
