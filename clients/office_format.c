@@ -23,11 +23,8 @@ office_format_time(int64_t ms, char *buf, size_t size)
     }
     time_t secs = (time_t)(ms / 1000) + S_BEIJING_S;
     struct tm tm;
-    if (!gmtime_r(&secs, &tm))
+    if (!gmtime_r(&secs, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
         snprintf(buf, size, "?");
-    else
-        snprintf(buf, size, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min);
     return buf;
 }
 

@@ -299,12 +299,18 @@ dajia_json_format_time(long long ms, char *buf, size_t size)
         snprintf(buf, size, "%lld", ms);
         return buf;
     }
+    /* The remainders change nothing (gmtime_r keeps every field in range); they tell
+       the compiler how many digits each takes, which -Wformat-truncation checks. */
+    unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u;
+    unsigned month = (unsigned)(tm.tm_mon + 1) % 100u, day = (unsigned)tm.tm_mday % 100u;
+    unsigned hour = (unsigned)tm.tm_hour % 100u, minute = (unsigned)tm.tm_min % 100u;
+    unsigned second = (unsigned)tm.tm_sec % 100u;
     if (frac)
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+        snprintf(buf, size, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year, month, day, hour,
+                 minute, second, (unsigned)frac % 1000u);
     else
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        snprintf(buf, size, "%04u-%02u-%02uT%02u:%02u:%02uZ", year, month, day, hour, minute,
+                 second);
     return buf;
 }
 
