@@ -22,11 +22,11 @@
 #include "dajia_codec.h"
 #include "dajia_json.h"
 #include "dajia_pbc.h"
+#include "dajia_rules.h"
 #include "dajia_utf8.h"
 
-/* Deepest nesting of messages the generic pass follows. The schema nests two deep
-   (Envelope -> body); the cap only guards the path buffer. */
-#define S_MAX_DEPTH 8
+/* Deepest nesting of messages the generic pass follows (the cap guards the path). */
+#define S_MAX_DEPTH DAJIA_RULES_MAX_DEPTH
 
 /* Room for a field path in a verdict ("case_report.involved_units[63]"). */
 #define S_PATH_MAX 96
@@ -43,51 +43,6 @@
 /* SHA-1, as zdigest computes it. */
 #define S_SHA1_SIZE 20
 
-/* How far ahead a deadline (`*_due_at`) may lie. Deadlines are in the future by nature,
-   so the clock-skew cap that holds for every other time cannot apply to them; a year
-   still catches a wrong year typed into the form. */
-#define S_MAX_DUE_AHEAD_MS (366LL * 24 * 3600 * 1000)
-
-// ============================================================== string limits
-
-typedef enum { S_TEXT_SHORT, S_TEXT_ID, S_TEXT_LONG } s_text_t;
-
-/* Fields that hold ids or codes, and fields that hold long prose. Every other string is
-   short text. Matched by field name, so that a body added to the schema later gets the
-   same limits for the same names. */
-static const struct {
-    const char *name;
-    s_text_t kind;
-} s_text_kinds[] = {
-    {"event_id", S_TEXT_ID},       {"unit", S_TEXT_ID},
-    {"case_no", S_TEXT_ID},        {"matter_id", S_TEXT_ID},
-    {"info_id", S_TEXT_ID},        {"supersedes_event_id", S_TEXT_ID},
-    {"region", S_TEXT_ID},         {"decision_no", S_TEXT_ID},
-    {"supervision_no", S_TEXT_ID}, {"period", S_TEXT_ID},
-    {"campaign_tag", S_TEXT_ID},   {"platform_ids", S_TEXT_ID},
-    {"involved_units", S_TEXT_ID}, {"related_case_nos", S_TEXT_ID},
-    {"summary", S_TEXT_LONG},      {"narrative", S_TEXT_LONG},
-    {"body", S_TEXT_LONG},
-};
-
-static size_t
-s_text_limit(const char *name)
-{
-    for (size_t i = 0; i < sizeof s_text_kinds / sizeof s_text_kinds[0]; i++) {
-        /* The first byte rules out almost every entry without a call. */
-        if (s_text_kinds[i].name[0] == name[0] && strcmp(s_text_kinds[i].name, name) == 0)
-            return s_text_kinds[i].kind == S_TEXT_ID ? DAJIA_MAX_ID : DAJIA_MAX_LONG_TEXT;
-    }
-    return DAJIA_MAX_SHORT_TEXT;
-}
-
-static bool
-s_ends_with(const char *name, const char *suffix)
-{
-    size_t n = strlen(name), m = strlen(suffix);
-    return n >= m && memcmp(name + n - m, suffix, m) == 0;
-}
-
 // ============================================================ validation state
 
 /* A message the pass has descended into: the field holding it, and its item. */
@@ -99,7 +54,7 @@ typedef struct {
 typedef struct {
     const dajia_limits_t *limits;
     int64_t latest_ms;     /* now + max_future, saturated */
-    int64_t latest_due_ms; /* now + S_MAX_DUE_AHEAD_MS, saturated */
+    int64_t latest_due_ms; /* now + DAJIA_RULES_MAX_DUE_AHEAD_MS, saturated */
     dajia_verdict_t *verdict;
     s_step_t parents[S_MAX_DEPTH];
     int depth;
@@ -147,19 +102,6 @@ s_empty(const char *text)
     return !text || !*text;
 }
 
-/* An id of the event itself: [A-Za-z0-9._:-] only. */
-static bool
-s_id_valid(const char *id)
-{
-    for (const char *p = id; *p; p++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == ':' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 // ================================================================ generic pass
 //
 // The loop over fields is the hot part: for a field at its default (most of a case
@@ -181,7 +123,7 @@ s_check_time(s_check_t *self, const ProtobufCFieldDescriptor *field, long index,
                                  dajia_json_format_time(value, when, sizeof when));
     if (value <= self->latest_ms)
         return 0;
-    if (s_ends_with(field->name, "_due_at")) {
+    if (dajia_rules_ends_with(field->name, "_due_at")) {
         if (value <= self->latest_due_ms)
             return 0;
         return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TIME_IN_FUTURE,
@@ -201,7 +143,7 @@ static int
 s_bad_negative(s_check_t *self, const ProtobufCFieldDescriptor *field, long index, int64_t value)
 {
     char path[S_PATH_MAX];
-    Dajia__Reason reason = s_ends_with(field->name, "_fen") ? DAJIA__REASON__REASON_NEGATIVE_AMOUNT
+    Dajia__Reason reason = dajia_rules_ends_with(field->name, "_fen") ? DAJIA__REASON__REASON_NEGATIVE_AMOUNT
                                                             : DAJIA__REASON__REASON_NEGATIVE_COUNT;
     return dajia_verdict_set(self->verdict, reason, "%s is negative (%" PRId64 ")",
                              s_path(self, field, index, path, sizeof path), value);
@@ -214,7 +156,7 @@ s_check_string(s_check_t *self, const ProtobufCFieldDescriptor *field, long inde
     size_t len = strlen(text);
     /* Every limit is at least DAJIA_MAX_ID: shorter strings need no lookup. */
     if (len > DAJIA_MAX_ID) {
-        size_t limit = s_text_limit(field->name);
+        size_t limit = dajia_rules_text_limit(field->name);
         if (len > limit)
             return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_STRING_TOO_LONG,
                                      "%s is %zu bytes long, more than the limit of %zu",
@@ -269,7 +211,7 @@ s_check_value(s_check_t *self, const ProtobufCFieldDescriptor *field, long index
         memcpy(&v, value, sizeof v);
         if (v >= 0)
             return 0;
-        return s_ends_with(field->name, "_at") ? s_check_time(self, field, index, v)
+        return dajia_rules_ends_with(field->name, "_at") ? s_check_time(self, field, index, v)
                                                : s_bad_negative(self, field, index, v);
     }
     case PROTOBUF_C_TYPE_INT64:
@@ -279,7 +221,7 @@ s_check_value(s_check_t *self, const ProtobufCFieldDescriptor *field, long index
         memcpy(&v, value, sizeof v);
         if (v == 0)
             return 0;
-        if (s_ends_with(field->name, "_at"))
+        if (dajia_rules_ends_with(field->name, "_at"))
             return s_check_time(self, field, index, v);
         return v > 0 ? 0 : s_bad_negative(self, field, index, v);
     }
@@ -424,30 +366,6 @@ s_check_matter_progress(s_check_t *self, const Dajia__MajorMatterProgress *body)
     return 0;
 }
 
-static bool
-s_digits(const char *text, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (text[i] < '0' || text[i] > '9')
-            return false;
-    return true;
-}
-
-/* "YYYY-MM" with a month 01..12, or "YYYY-Qn" with a quarter 1..4. */
-static bool
-s_period_valid(const char *period)
-{
-    size_t len = strlen(period);
-    if (len != 7 || !s_digits(period, 4) || period[4] != '-')
-        return false;
-    if (period[5] == 'Q')
-        return period[6] >= '1' && period[6] <= '4';
-    if (!s_digits(period + 5, 2))
-        return false;
-    int month = (period[5] - '0') * 10 + (period[6] - '0');
-    return month >= 1 && month <= 12;
-}
-
 static int
 s_check_dynamic_info(s_check_t *self, const Dajia__DynamicInfo *body)
 {
@@ -458,7 +376,7 @@ s_check_dynamic_info(s_check_t *self, const Dajia__DynamicInfo *body)
         return s_missing(self, "dynamic_info.period",
                          " (a month like 2026-11 or a quarter like "
                          "2026-Q4)");
-    if (!s_period_valid(body->period))
+    if (!dajia_rules_period_valid(body->period, strlen(body->period)))
         return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_PERIOD,
                                  "dynamic_info.period \"%s\" is neither a month like 2026-11 nor "
                                  "a quarter like 2026-Q4",
@@ -479,7 +397,7 @@ s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_f
         return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_EVENT_ID,
                                  "event_id is missing; every event needs one so that it is never "
                                  "stored twice");
-    if (!s_id_valid(env->event_id))
+    if (!dajia_rules_id_valid(env->event_id, strlen(env->event_id)))
         return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_ID,
                                  "event_id \"%s\" may contain only letters, digits and . _ : -",
                                  s_quote(env->event_id, quoted, sizeof quoted));
@@ -492,7 +410,7 @@ s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_f
     if (env->occurred_at == 0)
         return s_missing(self, "occurred_at", " (when the reported change happened)");
     if (!s_empty(env->supersedes_event_id)) {
-        if (!s_id_valid(env->supersedes_event_id))
+        if (!dajia_rules_id_valid(env->supersedes_event_id, strlen(env->supersedes_event_id)))
             return dajia_verdict_set(
                 self->verdict, DAJIA__REASON__REASON_BAD_ID,
                 "supersedes_event_id \"%s\" may contain only letters, digits and . _ : -",
@@ -617,10 +535,8 @@ dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits
                                  "not a valid dajia event (no envelope)");
 
     s_check_t check = {.limits = limits, .verdict = verdict};
-    int64_t future = limits->max_future_ms > 0 ? limits->max_future_ms : 0;
-    check.latest_ms = now_ms > INT64_MAX - future ? INT64_MAX : now_ms + future;
-    check.latest_due_ms =
-        now_ms > INT64_MAX - S_MAX_DUE_AHEAD_MS ? INT64_MAX : now_ms + S_MAX_DUE_AHEAD_MS;
+    check.latest_ms = dajia_rules_latest(now_ms, limits->max_future_ms);
+    check.latest_due_ms = dajia_rules_latest(now_ms, DAJIA_RULES_MAX_DUE_AHEAD_MS);
 
     if (s_check_message(&check, &env->base) || s_check_envelope(&check, env, known, known_arg))
         return -1;

@@ -1,4 +1,5 @@
-/*  fuzz_envelope: dajia_envelope_decode on arbitrary bytes, as the broker calls it.
+/*  fuzz_envelope: dajia_envelope_decode and its fast path, dajia_wire_accept, on
+    arbitrary bytes, as the broker calls them.
 
     Properties checked on every input:
       - decoding never crashes, leaks or trips a sanitizer, whatever the bytes;
@@ -6,6 +7,8 @@
         UTF-8 (it travels in an Ack string, which other protobuf readers check);
       - decoding into an arena (the broker's hot path) reaches the same verdict as
         decoding with malloc;
+      - the fast path accepts only what decoding accepts, and then reads the same
+        event_id and unit;
     and on every accepted envelope:
       - packing it and decoding the packed bytes succeeds and validates again, and
         packing that gives the same bytes (the encoding is a fixed point);
@@ -21,6 +24,7 @@
 #include "dajia_arena.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
+#include "dajia_wire.h"
 #include "fuzz_util.h"
 
 /* Room for one decoded envelope in the arena; larger ones spill to malloc, which the
@@ -111,6 +115,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(arena_verdict.reason == verdict.reason, "reasons differ: %s, %s",
                dajia_reason_name(verdict.reason), dajia_reason_name(arena_verdict.reason));
     dajia_arena_reset(arena);
+
+    /* The fast path may say "cannot tell" of anything, but never accept a refusal. */
+    dajia_wire_keys_t keys;
+    bool fast = dajia_wire_accept(data, size, &limits, FUZZ_NOW_MS, s_known, NULL, &keys);
+    FUZZ_CHECK(!fast || rc == 0, "the fast path accepts what decoding refuses: %s: %s",
+               dajia_reason_name(verdict.reason), verdict.text);
+    if (fast)
+        FUZZ_CHECK(keys.event_id_len == strlen(env->event_id)
+                       && memcmp(keys.event_id, env->event_id, keys.event_id_len) == 0
+                       && keys.unit_len == strlen(env->unit)
+                       && memcmp(keys.unit, env->unit, keys.unit_len) == 0,
+                   "the fast path reads other keys than decoding");
 
     if (rc != 0) {
         FUZZ_CHECK(rc == -1, "decode returned %d", rc);

@@ -3,7 +3,10 @@
     Every test starts from an envelope that is valid (a case report from the market
     regulator, unless the test switches the body), breaks one thing, and checks both the
     reason code and that the sentence names the field, as the liaison will read it.
-    Envelopes go through pack and dajia_envelope_decode, the broker's own path.
+    Envelopes go through pack and dajia_envelope_decode, the broker's own path, and
+    through the broker's fast path, dajia_wire_accept, which must never accept what
+    decode refuses, must read the same keys, and must take every accepted fixture (each
+    is an ordinary event).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +20,7 @@
 
 #include "dajia_codec.h"
 #include "dajia_json.h"
+#include "dajia_wire.h"
 
 #define NOW_MS 1796083200000LL      /* 2026-12-01T00:00:00Z */
 #define OCCURRED_MS 1795161600000LL /* 2026-11-20T08:00:00Z */
@@ -36,6 +40,7 @@ typedef struct {
     char *units[DAJIA_MAX_REPEATED + 1];
     char text[TEXT_BUF];
     dajia_verdict_t verdict;
+    bool wire_accepted; /* what dajia_wire_accept said of the last decode */
 } fixture_t;
 
 static const char *const s_members[] = {"msa",     "psb",  "culture", "tobacco",
@@ -152,6 +157,34 @@ s_text(fixture_t *f, char c, size_t n)
     return f->text;
 }
 
+/* Runs `len` bytes through decode and through the fast path, and holds the fast path
+   to its promise: it never accepts what decode refuses, and reads the same keys. */
+static int
+s_judge(fixture_t *f, const uint8_t *buf, size_t len, const dajia_limits_t *limits)
+{
+    Dajia__Envelope *out = (Dajia__Envelope *)0x1;
+    memset(&f->verdict, 0, sizeof f->verdict);
+    int rc = dajia_envelope_decode(buf, len, limits, NOW_MS, s_known, NULL, &out, &f->verdict);
+    dajia_wire_keys_t keys;
+    f->wire_accepted = dajia_wire_accept(buf, len, limits, NOW_MS, s_known, NULL, &keys);
+    if (rc == 0) {
+        assert_non_null(out);
+        if (f->wire_accepted) {
+            assert_int_equal(keys.event_id_len, strlen(out->event_id));
+            assert_memory_equal(keys.event_id, out->event_id, keys.event_id_len);
+            assert_int_equal(keys.unit_len, strlen(out->unit));
+            assert_memory_equal(keys.unit, out->unit, keys.unit_len);
+        }
+        dajia__envelope__free_unpacked(out, NULL);
+    } else {
+        assert_null(out);
+        if (f->wire_accepted)
+            fail_msg("the fast path accepts what decode refuses (%s)",
+                     dajia_reason_name(f->verdict.reason));
+    }
+    return rc;
+}
+
 /* Packs the envelope and runs it through decode, as the broker does. */
 static int
 s_decode_limits(fixture_t *f, const dajia_limits_t *limits)
@@ -160,14 +193,7 @@ s_decode_limits(fixture_t *f, const dajia_limits_t *limits)
     uint8_t *buf = malloc(len ? len : 1);
     assert_non_null(buf);
     dajia__envelope__pack(&f->env, buf);
-    Dajia__Envelope *out = (Dajia__Envelope *)0x1;
-    memset(&f->verdict, 0, sizeof f->verdict);
-    int rc = dajia_envelope_decode(buf, len, limits, NOW_MS, s_known, NULL, &out, &f->verdict);
-    if (rc == 0) {
-        assert_non_null(out);
-        dajia__envelope__free_unpacked(out, NULL);
-    } else
-        assert_null(out);
+    int rc = s_judge(f, buf, len, limits);
     free(buf);
     return rc;
 }
@@ -184,6 +210,8 @@ s_decode(fixture_t *f)
             fail_msg("rejected: %s (%s)", (f)->verdict.text,                                       \
                      dajia_reason_name((f)->verdict.reason));                                      \
         assert_int_equal((f)->verdict.reason, DAJIA__REASON__REASON_NONE);                         \
+        if (!(f)->wire_accepted)                                                                   \
+            fail_msg("the fast path does not take this ordinary event");                           \
     } while (0)
 
 #define assert_rejected(f, code, words)                                                            \
@@ -382,10 +410,7 @@ s_decode_with_extra(fixture_t *f, const uint8_t *extra, size_t extra_len, bool n
     }
     memcpy(buf + len, extra, extra_len);
     len += extra_len;
-    Dajia__Envelope *out = NULL;
-    int rc = dajia_envelope_decode(buf, len, NULL, NOW_MS, s_known, NULL, &out, &f->verdict);
-    dajia__envelope__free_unpacked(out, NULL);
-    return rc;
+    return s_judge(f, buf, len, NULL);
 }
 
 /* Found by tests/fuzz/fuzz_envelope: protobuf-c reads 0x80 0x00 as an unknown field
@@ -422,6 +447,37 @@ test_decode_field_number_zero_rejected_malformed(void **state)
     assert_non_null(strstr(f->verdict.text, "case_report"));
     assert_int_equal(s_decode_with_extra(f, newer, sizeof newer, false), 0);
     assert_int_equal(s_decode_with_extra(f, newer, sizeof newer, true), 0);
+}
+
+/* The fast path takes lists sent one item at a time as well as packed, and leaves to
+   decode whatever protobuf-c reads leniently: fields of a newer schema, a field sent
+   twice (the last one wins), a second body, a varint longer than its value needs or
+   wider than its field. s_judge checks that decode agrees whenever it does accept. */
+static void
+test_wire_fast_path_takes_only_what_it_reads_exactly(void **state)
+{
+    fixture_t *f = *state;
+    static const uint8_t unpacked_goods[] = {0x30, 0x06};     /* goods: TEA, unpacked */
+    static const uint8_t newer[] = {0x98, 0x06, 0x01};        /* field 99, varint 1 */
+    static const uint8_t id_again[] = {0x0A, 0x02, 'x', '1'}; /* event_id a second time */
+    static const uint8_t second_body[] = {0x6A, 0x00};        /* an empty dynamic_info */
+    static const uint8_t overlong[] = {0xA0, 0x02, 0x85, 0x80, 0x80, 0x80, 0x80, 0x00};
+    static const uint8_t wide[] = {0xA0, 0x02, 0x85, 0x80, 0x80, 0x80, 0x10}; /* 2^32 + 5 */
+
+    assert_int_equal(s_decode_with_extra(f, unpacked_goods, sizeof unpacked_goods, true), 0);
+    assert_true(f->wire_accepted);
+    assert_int_equal(s_decode_with_extra(f, newer, sizeof newer, false), 0);
+    assert_false(f->wire_accepted);
+    assert_int_equal(s_decode_with_extra(f, newer, sizeof newer, true), 0);
+    assert_false(f->wire_accepted);
+    assert_int_equal(s_decode_with_extra(f, id_again, sizeof id_again, false), 0);
+    assert_false(f->wire_accepted);
+    assert_int_equal(s_decode_with_extra(f, second_body, sizeof second_body, false), -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_MISSING_FIELD);
+    assert_int_equal(s_decode_with_extra(f, overlong, sizeof overlong, true), 0);
+    assert_false(f->wire_accepted);
+    assert_int_equal(s_decode_with_extra(f, wide, sizeof wide, true), 0);
+    assert_false(f->wire_accepted);
 }
 
 static void
@@ -1087,6 +1143,7 @@ main(void)
         T(test_decode_random_bytes_rejected_malformed),
         T(test_decode_truncated_rejected),
         T(test_decode_field_number_zero_rejected_malformed),
+        T(test_wire_fast_path_takes_only_what_it_reads_exactly),
         T(test_decode_text_with_nul_byte_rejected),
         T(test_decode_empty_rejected_missing_event_id),
         T(test_event_id_missing_rejected),

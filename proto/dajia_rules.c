@@ -1,0 +1,56 @@
+/*  dajia_rules: the value rules shared by the envelope's two checkers. */
+#include "dajia_rules.h"
+
+#include "dajia_codec.h"
+
+typedef enum { S_TEXT_SHORT, S_TEXT_ID, S_TEXT_LONG } s_text_t;
+
+/* Fields that hold ids or codes, and fields that hold long prose. Every other string is
+   short text. */
+static const struct {
+    const char *name;
+    s_text_t kind;
+} s_text_kinds[] = {
+    {"event_id", S_TEXT_ID},       {"unit", S_TEXT_ID},
+    {"case_no", S_TEXT_ID},        {"matter_id", S_TEXT_ID},
+    {"info_id", S_TEXT_ID},        {"supersedes_event_id", S_TEXT_ID},
+    {"region", S_TEXT_ID},         {"decision_no", S_TEXT_ID},
+    {"supervision_no", S_TEXT_ID}, {"period", S_TEXT_ID},
+    {"campaign_tag", S_TEXT_ID},   {"platform_ids", S_TEXT_ID},
+    {"involved_units", S_TEXT_ID}, {"related_case_nos", S_TEXT_ID},
+    {"summary", S_TEXT_LONG},      {"narrative", S_TEXT_LONG},
+    {"body", S_TEXT_LONG},
+};
+
+size_t
+dajia_rules_text_limit(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_text_kinds / sizeof s_text_kinds[0]; i++) {
+        /* The first byte rules out almost every entry without a call. */
+        if (s_text_kinds[i].name[0] == name[0] && strcmp(s_text_kinds[i].name, name) == 0)
+            return s_text_kinds[i].kind == S_TEXT_ID ? DAJIA_MAX_ID : DAJIA_MAX_LONG_TEXT;
+    }
+    return DAJIA_MAX_SHORT_TEXT;
+}
+
+static bool
+s_digits(const char *text, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    return true;
+}
+
+bool
+dajia_rules_period_valid(const char *period, size_t len)
+{
+    if (len != 7 || !s_digits(period, 4) || period[4] != '-')
+        return false;
+    if (period[5] == 'Q')
+        return period[6] >= '1' && period[6] <= '4';
+    if (!s_digits(period + 5, 2))
+        return false;
+    int month = (period[5] - '0') * 10 + (period[6] - '0');
+    return month >= 1 && month <= 12;
+}
