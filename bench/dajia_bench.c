@@ -1,8 +1,10 @@
 /*  dajia-bench: load generator for the broker's api, and the latency/throughput report.
 
-    N agent threads, each with its own DEALER, submit CaseReport envelopes of about 300
-    bytes. The messages are built before the clock starts (a small pool per thread, each
-    encoded once); a send copies one and writes a fresh counter into its event_id, so the
+    N agents, each with its own DEALER connection, submit CaseReport envelopes of about
+    300 bytes. T threads carry them (--threads, a share of the agents each, polled
+    together), since a thread per connection would cost the two cores more than the
+    broker does. The messages are built before the clock starts (a small pool per agent,
+    each encoded once); a send copies one and writes a fresh counter into its event_id, so the
     bench spends its time in the broker, not in protobuf. Two ways to load:
 
       full windows (default)  each agent keeps W events in flight and sends one more for
@@ -78,6 +80,7 @@
 #define BENCH_E2E_STRAGGLE_NS  (5 * NS_PER_S)   /* wait for escalations after the acks */
 #define BENCH_E2E_VALUE_FEN    6000000000LL     /* 60 million yuan: a major case (E3) */
 #define BENCH_E2E_POLL_MS      100
+#define BENCH_DEFAULT_THREADS  8        /* runner threads when --threads is not given */
 #define NS_PER_S               1000000000ULL
 #define NS_PER_MS              1000000ULL
 
@@ -100,6 +103,7 @@ typedef struct {
     const char *office;          /* --office: the office feed of a --broker */
     const char *label;           /* --label: name of the scenario in the report */
     int agents;
+    int threads;                 /* runner threads carrying the agents */
     int window;
     double rate;                 /* events/s in total; 0: full windows */
     double duration_s;
@@ -140,10 +144,26 @@ typedef struct {
     double interval_ns;          /* rate mode */
     bench_hist_t *hist;          /* ack latency */
     bench_hist_t *lag;           /* rate mode: how late each send left */
+    uint64_t counter;            /* events sent so far; the next one's number */
+    uint64_t inflight;           /* sent and not acked */
+    uint64_t last_progress;      /* window mode: when an ack last came */
+    uint64_t next_due;           /* rate mode: when the next send is due */
+    bool done;                   /* a send or receive failed, or it stalled */
     agent_result_t result;
+} agent_t;
+
+/* One thread driving a run of consecutive agents, each on its own connection: the
+   agents are independent members, the threads only the bench's way of carrying them
+   without a thread per connection (which would cost the two cores more than the
+   broker does). */
+typedef struct {
+    agent_t *agents;             /* borrowed: agents[0 .. count) */
+    int count;
+    struct pollfd *fds;          /* the agents' ZMQ_FDs, owned */
+    uint64_t t_start, t_end;
     pthread_t thread;
     bool started;
-} agent_t;
+} runner_t;
 
 typedef struct {
     bool ok;
@@ -514,119 +534,140 @@ s_agent_read_acks(agent_t *self)
     return matched;
 }
 
-/* Waits until a reply is ready or `deadline` passes, to the microsecond: ppoll on the
-   socket's ZMQ_FD, which signals edges, so ZMQ_EVENTS is asked first and again after
-   every wakeup, as the libzmq manual requires. */
+/* ================================================================== runner thread */
+
+/* Sends what the agent may send now: in window mode, until W events are in flight; in
+   rate mode, whatever is due (late: up to BENCH_BURST_MAX at a time), setting
+   self->next_due. Marks the agent done when a send fails. */
 static void
-s_agent_wait(agent_t *self, uint64_t deadline)
+s_agent_send_some(agent_t *self, uint64_t now)
 {
-    int fd = -1;
-    size_t size = sizeof fd;
-    if (zmq_getsockopt(self->sock, ZMQ_FD, &fd, &size) != 0)
+    if (self->cfg->rate <= 0) {
+        uint64_t window = (uint64_t)self->cfg->window;
+        while (self->inflight < window) {
+            self->sent_at[self->counter & self->ring_mask] = now;
+            if (s_agent_send(self, self->counter) != 0) {
+                self->done = true;
+                return;
+            }
+            self->counter++;
+            self->inflight++;
+        }
         return;
-    while (!atomic_load_explicit(&s_stop, memory_order_relaxed)) {
-        int events = 0;
-        size = sizeof events;
-        if (zmq_getsockopt(self->sock, ZMQ_EVENTS, &events, &size) != 0
-            || (events & ZMQ_POLLIN))
+    }
+    int burst = 0;
+    uint64_t due = self->first_due + (uint64_t)((double)self->counter * self->interval_ns);
+    while (due <= now && due < self->t_end && burst < BENCH_BURST_MAX) {
+        uint64_t sent = s_now();
+        if (sent >= self->t_warm)
+            bench_hist_record(self->lag, sent - due);
+        if (s_agent_send(self, self->counter) != 0) {
+            self->done = true;
             return;
+        }
+        self->counter++;
+        self->inflight++;
+        burst++;
+        due = self->first_due + (uint64_t)((double)self->counter * self->interval_ns);
+    }
+    self->next_due = burst < BENCH_BURST_MAX ? due : now; /* behind: no waiting */
+}
+
+/* Reads the agent's acks; in window mode an agent that hears nothing for
+   BENCH_STALL_NS is stalled, and done. */
+static void
+s_agent_take_acks(agent_t *self, uint64_t now)
+{
+    int got = s_agent_read_acks(self);
+    if (got < 0) {
+        self->done = true;
+        return;
+    }
+    if (got > 0) {
+        self->inflight -= (uint64_t)got <= self->inflight ? (uint64_t)got : self->inflight;
+        self->last_progress = now;
+    } else if (self->cfg->rate <= 0 && self->inflight > 0
+               && now - self->last_progress > BENCH_STALL_NS) {
+        self->result.stalled = true;
+        self->done = true;
+    }
+}
+
+/* Waits until a reply is ready on one of the runner's sockets, or `deadline` passes, to
+   the microsecond: ppoll on the sockets' ZMQ_FDs, which signal edges, so ZMQ_EVENTS is
+   asked first and again after every wakeup, as the libzmq manual requires. */
+static void
+s_runner_wait(runner_t *self, uint64_t deadline)
+{
+    while (!atomic_load_explicit(&s_stop, memory_order_relaxed)) {
+        for (int i = 0; i < self->count; i++) {
+            int events = 0;
+            size_t size = sizeof events;
+            if (zmq_getsockopt(self->agents[i].sock, ZMQ_EVENTS, &events, &size) != 0
+                || (events & ZMQ_POLLIN))
+                return;
+        }
         uint64_t now = s_now();
         if (now >= deadline)
             return;
         uint64_t left = deadline - now;
         struct timespec ts = {(time_t)(left / NS_PER_S), (long)(left % NS_PER_S)};
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (ppoll(&pfd, 1, &ts, NULL) == 0)
+        if (ppoll(self->fds, (nfds_t)self->count, &ts, NULL) == 0)
             return;
     }
 }
 
+/* Drives the runner's agents until the end of the run, then waits (at most
+   BENCH_DRAIN_NS) for the acks of what they sent. */
 static void
-s_agent_run_window(agent_t *self)
+s_runner_run(runner_t *self)
 {
-    uint64_t counter = 0, inflight = 0;
-    uint64_t window = (uint64_t)self->cfg->window;
-    uint64_t last_progress = s_now();
+    uint64_t now = s_now();
+    for (int i = 0; i < self->count; i++)
+        self->agents[i].last_progress = now;
     while (!atomic_load_explicit(&s_stop, memory_order_relaxed)) {
-        uint64_t now = s_now();
+        now = s_now();
         if (now >= self->t_end)
             break;
-        while (inflight < window) {
-            self->sent_at[counter & self->ring_mask] = now;
-            if (s_agent_send(self, counter) != 0)
-                return;
-            counter++;
-            inflight++;
+        uint64_t wake = now + 100 * NS_PER_MS;
+        if (wake > self->t_end)
+            wake = self->t_end;
+        for (int i = 0; i < self->count; i++) {
+            agent_t *a = &self->agents[i];
+            if (a->done)
+                continue;
+            s_agent_send_some(a, now);
+            if (a->cfg->rate > 0 && a->next_due < wake)
+                wake = a->next_due;
         }
-        s_agent_wait(self, now + 100 * NS_PER_MS);
-        int got = s_agent_read_acks(self);
-        if (got < 0)
-            return;
-        if (got > 0) {
-            inflight -= (uint64_t)got <= inflight ? (uint64_t)got : inflight;
-            last_progress = s_now();
-        } else if (s_now() - last_progress > BENCH_STALL_NS) {
-            self->result.stalled = true;
-            return;
-        }
+        s_runner_wait(self, wake);
+        now = s_now();
+        for (int i = 0; i < self->count; i++)
+            if (!self->agents[i].done)
+                s_agent_take_acks(&self->agents[i], now);
     }
     uint64_t drain_end = s_now() + BENCH_DRAIN_NS;
-    while (inflight > 0 && s_now() < drain_end && !s_interrupted) {
-        s_agent_wait(self, drain_end);
-        int got = s_agent_read_acks(self);
-        if (got < 0)
-            return;
-        inflight -= (uint64_t)got <= inflight ? (uint64_t)got : inflight;
-    }
-}
-
-static void
-s_agent_run_rate(agent_t *self)
-{
-    uint64_t counter = 0, acked = 0;
-    while (!atomic_load_explicit(&s_stop, memory_order_relaxed)) {
-        uint64_t now = s_now();
-        if (now >= self->t_end)
+    while (!s_interrupted && (now = s_now()) < drain_end) {
+        bool waiting = false;
+        for (int i = 0; i < self->count; i++) {
+            agent_t *a = &self->agents[i];
+            if (!a->done && a->inflight > 0) {
+                s_agent_take_acks(a, now);
+                waiting = waiting || (!a->done && a->inflight > 0);
+            }
+        }
+        if (!waiting)
             break;
-        /* Send whatever is due; when late, catch up in bursts but keep reading acks. */
-        int burst = 0;
-        uint64_t due = self->first_due + (uint64_t)((double)counter * self->interval_ns);
-        while (due <= now && due < self->t_end && burst < BENCH_BURST_MAX) {
-            uint64_t sent = s_now();
-            if (sent >= self->t_warm)
-                bench_hist_record(self->lag, sent - due);
-            if (s_agent_send(self, counter) != 0)
-                return;
-            counter++;
-            burst++;
-            due = self->first_due + (uint64_t)((double)counter * self->interval_ns);
-        }
-        int got = s_agent_read_acks(self);
-        if (got < 0)
-            return;
-        acked += (uint64_t)got;
-        if (burst < BENCH_BURST_MAX)
-            s_agent_wait(self, due < self->t_end ? due : self->t_end);
-    }
-    uint64_t drain_end = s_now() + BENCH_DRAIN_NS;
-    while (acked < counter && s_now() < drain_end && !s_interrupted) {
-        s_agent_wait(self, drain_end);
-        int got = s_agent_read_acks(self);
-        if (got < 0)
-            return;
-        acked += (uint64_t)got;
+        s_runner_wait(self, drain_end);
     }
 }
 
 static void *
-s_agent_main(void *arg)
+s_runner_main(void *arg)
 {
-    agent_t *self = arg;
+    runner_t *self = arg;
     s_sleep_until(self->t_start);
-    if (self->cfg->rate > 0)
-        s_agent_run_rate(self);
-    else
-        s_agent_run_window(self);
+    s_runner_run(self);
     return NULL;
 }
 
@@ -1174,7 +1215,7 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "usage: dajia-bench [--broker ENDPOINT [--office ENDPOINT] | --spawn BROKER_BIN]\n"
-            "                   [--agents N] [--window W] [--rate EVENTS_PER_S] [--e2e]\n"
+            "                   [--agents N] [--threads T] [--window W] [--rate EVENTS_PER_S] [--e2e]\n"
             "                   [--duration S] [--warmup S] [--label NAME] [--no-header]\n"
             "                   [--json]\n"
             "\n"
@@ -1193,7 +1234,9 @@ s_usage(FILE *out)
             "                     worker escalates; measure scheduled send -> escalation\n"
             "                     on the office feed (fixed rate, default %d/s; implies\n"
             "                     --with-workers)\n"
-            "  --agents N         agent threads, one DEALER each (default 8, max %d)\n"
+            "  --agents N         agents, one DEALER connection each (default 8, max %d)\n"
+            "  --threads T        threads that carry the agents, each a share of them\n"
+            "                     (default: one per agent, at most %d)\n"
             "  --window W         events in flight per agent (default 128)\n"
             "  --rate R           offer R events/s in total, open loop; latency from the\n"
             "                     scheduled send time (default: full windows)\n"
@@ -1206,7 +1249,7 @@ s_usage(FILE *out)
             "\n"
             "Exit status: 0 measured, 1 the run failed, events were rejected or (--e2e)\n"
             "escalations were missing, 2 usage.\n",
-            BENCH_E2E_RATE, BENCH_MAX_AGENTS);
+            BENCH_E2E_RATE, BENCH_MAX_AGENTS, BENCH_DEFAULT_THREADS);
 }
 
 static int
@@ -1232,6 +1275,7 @@ s_parse_args(int argc, char **argv, bench_config_t *cfg)
         {"json", no_argument, NULL, 'j'},         {"no-header", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},         {"with-workers", no_argument, NULL, 'W'},
         {"e2e", no_argument, NULL, 'E'},          {"office", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     int opt, longindex = 0;
@@ -1257,6 +1301,11 @@ s_parse_args(int argc, char **argv, bench_config_t *cfg)
             if (s_parse_double(optarg, 1, &v) || v > BENCH_MAX_AGENTS || v != (int)v)
                 goto bad;
             cfg->agents = (int)v;
+            break;
+        case 't':
+            if (s_parse_double(optarg, 1, &v) || v > BENCH_MAX_AGENTS || v != (int)v)
+                goto bad;
+            cfg->threads = (int)v;
             break;
         case 'w':
             if (s_parse_double(optarg, 1, &v) || v > 1000000 || v != (int)v)
@@ -1301,6 +1350,10 @@ bad:
         fprintf(stderr, "dajia-bench: unexpected argument: %s\n", argv[optind]);
         return -1;
     }
+    if (cfg->threads == 0)
+        cfg->threads = BENCH_DEFAULT_THREADS;
+    if (cfg->threads > cfg->agents)
+        cfg->threads = cfg->agents;
     if (cfg->broker && cfg->spawn) {
         fprintf(stderr, "dajia-bench: --broker and --spawn exclude each other\n");
         return -1;
@@ -1332,6 +1385,7 @@ main(int argc, char **argv)
     int status = 1;
     void *ctx = NULL;
     agent_t *agents = NULL;
+    runner_t *runners = NULL;
     bench_hist_t *total = NULL, *lag = NULL;
     e2e_sub_t sub;
     memset(&sub, 0, sizeof sub);
@@ -1357,9 +1411,10 @@ main(int argc, char **argv)
 
     ctx = zmq_ctx_new();
     agents = calloc((size_t)cfg.agents, sizeof *agents);
+    runners = calloc((size_t)cfg.threads, sizeof *runners);
     total = bench_hist_new();
     lag = bench_hist_new();
-    if (!ctx || !agents || !total || !lag) {
+    if (!ctx || !agents || !runners || !total || !lag) {
         fprintf(stderr, "dajia-bench: out of memory\n");
         goto out;
     }
@@ -1433,14 +1488,35 @@ main(int argc, char **argv)
         }
         sub.started = true;
     }
-    for (int i = 0; i < cfg.agents; i++) {
-        agent_t *a = &agents[i];
-        if (pthread_create(&a->thread, NULL, s_agent_main, a) != 0) {
-            fprintf(stderr, "dajia-bench: cannot start thread %d\n", i);
+    /* The agents are dealt out in runs, as evenly as they go, one run per thread. */
+    for (int t = 0, first = 0; t < cfg.threads; t++) {
+        runner_t *r = &runners[t];
+        r->count = cfg.agents / cfg.threads + (t < cfg.agents % cfg.threads ? 1 : 0);
+        r->agents = &agents[first];
+        first += r->count;
+        r->t_start = t_start;
+        r->t_end = t_end;
+        r->fds = calloc((size_t)r->count, sizeof *r->fds);
+        if (!r->fds) {
+            fprintf(stderr, "dajia-bench: out of memory\n");
+            goto out;
+        }
+        for (int i = 0; i < r->count; i++) {
+            size_t size = sizeof r->fds[i].fd;
+            if (zmq_getsockopt(r->agents[i].sock, ZMQ_FD, &r->fds[i].fd, &size) != 0) {
+                fprintf(stderr, "dajia-bench: ZMQ_FD: %s\n", zmq_strerror(errno));
+                goto out;
+            }
+            r->fds[i].events = POLLIN;
+        }
+    }
+    for (int t = 0; t < cfg.threads; t++) {
+        if (pthread_create(&runners[t].thread, NULL, s_runner_main, &runners[t]) != 0) {
+            fprintf(stderr, "dajia-bench: cannot start thread %d\n", t);
             atomic_store(&s_stop, true);
             goto out;
         }
-        a->started = true;
+        runners[t].started = true;
     }
 
     s_sleep_until(t_warm);
@@ -1452,10 +1528,12 @@ main(int argc, char **argv)
     report_t r;
     memset(&r, 0, sizeof r);
     r.first_reject = "";
+    for (int t = 0; t < cfg.threads; t++) {
+        pthread_join(runners[t].thread, NULL);
+        runners[t].started = false;
+    }
     for (int i = 0; i < cfg.agents; i++) {
         agent_t *a = &agents[i];
-        pthread_join(a->thread, NULL);
-        a->started = false;
         r.sent += a->result.sent;
         r.accepted += a->result.accepted;
         r.duplicates += a->result.duplicates;
@@ -1513,12 +1591,17 @@ out:
     if (sub.started) /* before the agents go: it reads their schedules */
         pthread_join(sub.thread, NULL);
     sub.started = false;
-    if (agents) {
-        for (int i = 0; i < cfg.agents; i++) {
-            if (agents[i].started)
-                pthread_join(agents[i].thread, NULL);
-            s_agent_free(&agents[i]);
+    if (runners) {
+        for (int t = 0; t < cfg.threads; t++) {
+            if (runners[t].started)
+                pthread_join(runners[t].thread, NULL);
+            free(runners[t].fds);
         }
+        free(runners);
+    }
+    if (agents) {
+        for (int i = 0; i < cfg.agents; i++)
+            s_agent_free(&agents[i]);
         free(agents);
     }
     s_e2e_free(&sub);
