@@ -1223,7 +1223,7 @@ s_usage(FILE *out)
             "events/s, ack latency percentiles and events per commit; with --e2e, the\n"
             "latency from submit to the event's escalation on the office feed.\n"
             "\n"
-            "  --broker ENDPOINT  use a running broker (its dedup table keeps the ids:\n"
+            "  --broker ENDPOINT  use a running broker (it remembers every event id:\n"
             "                     each run makes new ones)\n"
             "  --office ENDPOINT  with --broker and --e2e: its office feed\n"
             "  --spawn BIN        start BIN on tcp://127.0.0.1:* in a temporary data dir\n"

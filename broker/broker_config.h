@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct broker_config_t broker_config_t;
@@ -52,6 +53,14 @@ const char *
 int
     broker_config_size(broker_config_t *self, const char *path, size_t *value, char *err,
                        size_t errlen);
+
+/* The largest broker/cpu_wakeup_us accepted: a second. */
+#define BROKER_CPU_WAKEUP_MAX_US 1000000
+
+/* broker/cpu_wakeup_us in microseconds, or -1 when it is empty (off). Returns 0, or -1
+   with `err` filled when it is neither. */
+int
+    broker_config_wakeup_us(broker_config_t *self, int32_t *us, char *err, size_t errlen);
 
 /* Checks every value; returns 0, or -1 with one clear sentence in `err`. */
 int

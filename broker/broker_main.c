@@ -4,7 +4,9 @@
     tests and scripts wait for, and serves until SIGTERM or SIGINT.
 */
 #include <czmq.h>
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "broker_config.h"
 #include "broker_server.h"
+#include "broker_wakeup.h"
 #include "worker_shell.h"
 
 #define BROKER_MAX_FLAGS 32
@@ -100,6 +103,25 @@ s_workers_start(s_workers_t *w, broker_config_t *config, const char *config_path
     }
     zstr_free(&derived);
     return rc;
+}
+
+/* broker/cpu_wakeup_us: holds the kernel request in *fd, or says why it cannot. The
+   broker serves either way; the request only makes acks quicker at light load. */
+static void
+s_wakeup_start(broker_config_t *config, int *fd)
+{
+    int32_t us;
+    char err[256];
+    if (broker_config_wakeup_us(config, &us, err, sizeof err) != 0 || us < 0)
+        return; /* off (validation has refused anything else) */
+    *fd = broker_wakeup_request(BROKER_WAKEUP_DEVICE, us);
+    if (*fd >= 0)
+        zsys_info("CPUs are asked to wake within %" PRId32 " us while the broker serves "
+                  "(broker/cpu_wakeup_us)", us);
+    else
+        zsys_warning("broker/cpu_wakeup_us: cannot write %s (%s)%s; serving without it",
+                     BROKER_WAKEUP_DEVICE, strerror(-*fd),
+                     *fd == -EACCES ? ": only root may, unless a udev rule grants it" : "");
 }
 
 /* SIGHUP: re-read the key directory (the server's loop acts on it). */
@@ -198,6 +220,7 @@ main(int argc, char **argv)
     broker_config_t *config = NULL;
     broker_server_t *server = NULL;
     s_workers_t workers = {0};
+    int wakeup = -1;
     int status = 1;
     if (broker_config_load(config_path, &config, err, sizeof err) != 0)
         goto fail;
@@ -218,6 +241,7 @@ main(int argc, char **argv)
     if (!streq(broker_config_get(config, "broker/external_workers"), "1")
         && s_workers_start(&workers, config, config_path, server, err, sizeof err) != 0)
         goto fail;
+    s_wakeup_start(config, &wakeup);
     zsys_info("serving on %s, data in %s", broker_server_endpoint(server),
               broker_config_get(config, "broker/data"));
     printf("READY api=%s workers=%s office=%s public=%s\n", broker_server_endpoint(server),
@@ -231,6 +255,7 @@ fail:
     fprintf(stderr, "dajia-broker: %s\n", err);
 cleanup:
     s_workers_stop(&workers);
+    broker_wakeup_release(&wakeup);
     broker_server_destroy(&server);
     broker_config_destroy(&config);
     return status;

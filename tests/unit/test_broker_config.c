@@ -5,12 +5,15 @@
 #include <cmocka.h>
 
 #include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "broker_config.h"
+#include "broker_wakeup.h"
 
 static char s_dir[64];
 
@@ -182,6 +185,59 @@ test_validate_refuses_bad_endpoint_and_limits(void **state)
     broker_config_destroy(&config);
 }
 
+/* broker/cpu_wakeup_us: off by default, a whole number of microseconds when set. */
+static void
+test_cpu_wakeup_is_off_unless_set_to_microseconds(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    int32_t us = 7;
+    assert_int_equal(broker_config_load(NULL, &config, err, sizeof err), 0);
+    assert_int_equal(broker_config_wakeup_us(config, &us, err, sizeof err), 0);
+    assert_int_equal(us, -1);
+    broker_config_set(config, "broker/cpu_wakeup_us", "0");
+    assert_int_equal(broker_config_wakeup_us(config, &us, err, sizeof err), 0);
+    assert_int_equal(us, 0);
+    broker_config_set(config, "broker/cpu_wakeup_us", "50");
+    assert_int_equal(broker_config_validate(config, err, sizeof err), 0);
+    static const char *const bad[] = {"-1", "1k", "fast", "1000001", "5us"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        broker_config_set(config, "broker/cpu_wakeup_us", bad[i]);
+        assert_int_equal(broker_config_validate(config, err, sizeof err), -1);
+        assert_non_null(strstr(err, "cpu_wakeup_us"));
+    }
+    broker_config_destroy(&config);
+}
+
+/* The request is the bound as a binary 32-bit number, held while the descriptor is
+   open; a device that cannot be written is an error, with nothing held. A file stands
+   in for the device. */
+static void
+test_cpu_wakeup_request_writes_the_bound(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/qos", s_dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    fd = broker_wakeup_request(path, 20);
+    assert_true(fd >= 0);
+    broker_wakeup_release(&fd);
+    assert_int_equal(fd, -1);
+    broker_wakeup_release(&fd); /* twice is harmless */
+    int32_t written = 0;
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fread(&written, sizeof written, 1, f), 1);
+    fclose(f);
+    assert_int_equal(written, 20);
+    unlink(path);
+    assert_int_equal(broker_wakeup_request(path, 0), -ENOENT);
+    assert_int_equal(broker_wakeup_request(path, -1), -EINVAL);
+}
+
 static void
 test_print_config_shows_every_key_and_member(void **state)
 {
@@ -227,6 +283,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_sizes_take_suffixes_and_refuse_words, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_validate_refuses_bad_endpoint_and_limits, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_wakeup_is_off_unless_set_to_microseconds,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_wakeup_request_writes_the_bound, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_print_config_shows_every_key_and_member, setup,
                                         teardown),
