@@ -3,7 +3,8 @@
     N agents, each with its own DEALER connection, submit CaseReport envelopes of about
     300 bytes. T threads carry them (--threads, a share of the agents each, polled
     together), since a thread per connection would cost the two cores more than the
-    broker does. The messages are built before the clock starts (a small pool per agent,
+    broker does: at most 8 with full windows, one at a fixed rate, where a thread per
+    agent would wake for every send of its own. The messages are built before the clock starts (a small pool per agent,
     each encoded once); a send copies one and writes a fresh counter into its event_id, so the
     bench spends its time in the broker, not in protobuf. Two ways to load:
 
@@ -80,7 +81,7 @@
 #define BENCH_E2E_STRAGGLE_NS  (5 * NS_PER_S)   /* wait for escalations after the acks */
 #define BENCH_E2E_VALUE_FEN    6000000000LL     /* 60 million yuan: a major case (E3) */
 #define BENCH_E2E_POLL_MS      100
-#define BENCH_DEFAULT_THREADS  8        /* runner threads when --threads is not given */
+#define BENCH_DEFAULT_THREADS  8        /* full windows: most runner threads by default */
 #define NS_PER_S               1000000000ULL
 #define NS_PER_MS              1000000ULL
 
@@ -1236,7 +1237,7 @@ s_usage(FILE *out)
             "                     --with-workers)\n"
             "  --agents N         agents, one DEALER connection each (default 8, max %d)\n"
             "  --threads T        threads that carry the agents, each a share of them\n"
-            "                     (default: one per agent, at most %d)\n"
+            "                     (default: one per agent, at most %d; with --rate, one)\n"
             "  --window W         events in flight per agent (default 128)\n"
             "  --rate R           offer R events/s in total, open loop; latency from the\n"
             "                     scheduled send time (default: full windows)\n"
@@ -1350,8 +1351,8 @@ bad:
         fprintf(stderr, "dajia-bench: unexpected argument: %s\n", argv[optind]);
         return -1;
     }
-    if (cfg->threads == 0)
-        cfg->threads = BENCH_DEFAULT_THREADS;
+    if (cfg->threads == 0) /* an open loop wakes for every send: one thread batches them */
+        cfg->threads = cfg->rate > 0 ? 1 : BENCH_DEFAULT_THREADS;
     if (cfg->threads > cfg->agents)
         cfg->threads = cfg->agents;
     if (cfg->broker && cfg->spawn) {
