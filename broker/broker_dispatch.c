@@ -22,6 +22,7 @@
 #include "broker_feed.h"
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
+#include "worker_protocol.h"
 
 #define DISPATCH_GROUP_MAX    4096          /* messages read before one write */
 #define DISPATCH_CURSOR_SAVE_MS 1000        /* cursors alone are stored this often */
@@ -101,21 +102,6 @@ s_u64_put(uint64_t value, unsigned char out[8])
     store_u64_to_key(value, out);
 }
 
-static bool
-s_frame_is(zframe_t *frame, const char *text)
-{
-    return frame && zframe_streq(frame, text);
-}
-
-static bool
-s_frame_u64(zframe_t *frame, uint64_t *value)
-{
-    if (!frame || zframe_size(frame) != 8)
-        return false;
-    *value = store_key_to_u64(zframe_data(frame));
-    return true;
-}
-
 static s_service_t *
 s_service_find(broker_dispatch_t *self, const char *name, size_t len)
 {
@@ -168,7 +154,7 @@ s_send_heartbeat(broker_dispatch_t *self, s_worker_t *w)
         return;
     s_u64_put(w->service->cursor, cursor);
     s_u64_put(w->service->tick, tick);
-    zmq_send(sock, "HEARTBEAT", 9, ZMQ_SNDMORE);
+    worker_send_command(sock, WORKER_CMD_HEARTBEAT, ZMQ_SNDMORE);
     zmq_send(sock, cursor, sizeof cursor, ZMQ_SNDMORE);
     zmq_send(sock, tick, sizeof tick, 0);
 }
@@ -250,7 +236,7 @@ s_pump(broker_dispatch_t *self)
                 break;          /* the log has no gaps; anything else is not ours yet */
             if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
                 break;          /* its queue is full: the rest waits for its DONEs */
-            zmq_send(sock, "EVENT", 5, ZMQ_SNDMORE);
+            worker_send_command(sock, WORKER_CMD_EVENT, ZMQ_SNDMORE);
             zmq_send(sock, v, vl, 0);
             service->sent = seq;
             rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
@@ -299,7 +285,7 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
 {
     s_service_t *service = w->service;
     uint64_t seq = 0;
-    if (!s_frame_u64(zmsg_next(msg), &seq)) {
+    if (!worker_frame_u64(zmsg_next(msg), &seq)) {
         zsys_warning("dispatch: a DONE from %s without its log_seq; ignored", service->name);
         return;
     }
@@ -340,7 +326,7 @@ s_on_ticked(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     uint64_t tick_no = 0;
     /* UINT64_MAX too: the worker numbers the next tick one past it, which wraps to 0
        ("no outputs"), and every later tick would be dropped as stored already. */
-    if (!s_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0 || tick_no == UINT64_MAX) {
+    if (!worker_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0 || tick_no == UINT64_MAX) {
         zsys_warning("dispatch: a TICKED from %s without its tick number; ignored",
                      service->name);
         return;
@@ -370,7 +356,7 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
                                                  zframe_size(name))
                                 : NULL;
     if (!service || zframe_size(identity) > DISPATCH_IDENTITY_MAX
-        || !s_frame_u64(zmsg_next(msg), &last_applied)) {
+        || !worker_frame_u64(zmsg_next(msg), &last_applied)) {
         zsys_warning("dispatch: a READY for an unknown service or without its last "
                      "applied seq; ignored");
         return;
@@ -407,7 +393,7 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
     zframe_t *command = zmsg_next(msg);
     if (!command)
         return;
-    if (s_frame_is(command, "READY")) {
+    if (worker_frame_is(command, WORKER_CMD_READY)) {
         s_on_ready(self, identity, msg);
         return;
     }
@@ -416,16 +402,17 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
         /* Not registered: the broker restarted, or forgot it when keys were withdrawn.
            Its heartbeat (one a second) gets REGISTER, so it sends READY now instead of
            after three missed heartbeats of ours. */
-        if (s_frame_is(command, "HEARTBEAT"))
-            s_send_to(self, zframe_data(identity), zframe_size(identity), "REGISTER", NULL);
+        if (worker_frame_is(command, WORKER_CMD_HEARTBEAT))
+            s_send_to(self, zframe_data(identity), zframe_size(identity), WORKER_CMD_REGISTER,
+                      NULL);
         return;
     }
     w->expires_at = zclock_mono() + (int64_t)self->heartbeat_ms * BROKER_DISPATCH_LIVENESS;
-    if (s_frame_is(command, "DONE"))
+    if (worker_frame_is(command, WORKER_CMD_DONE))
         s_on_done(self, w, msg);
-    else if (s_frame_is(command, "TICKED"))
+    else if (worker_frame_is(command, WORKER_CMD_TICKED))
         s_on_ticked(self, w, msg);
-    else if (!s_frame_is(command, "HEARTBEAT"))
+    else if (!worker_frame_is(command, WORKER_CMD_HEARTBEAT))
         zsys_warning("dispatch: unknown command from a %s worker; ignored",
                      w->service->name);
 }
@@ -561,7 +548,7 @@ s_heartbeat(broker_dispatch_t *self)
            stopped. */
         if (service->active == w && service->acked == service->sent
             && service->sent >= self->log_seq)
-            s_send(self, w, "TICK", &now);
+            s_send(self, w, WORKER_CMD_TICK, &now);
     }
 }
 

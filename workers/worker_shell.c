@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "worker_protocol.h"
 
 #define SHELL_KEY_APPLIED  "applied"
 #define SHELL_KEY_TICK     "tick"
@@ -63,21 +64,6 @@ struct worker_shell_t {
 };
 
 /* ================================================================ helpers */
-
-static bool
-s_frame_is(zframe_t *frame, const char *text)
-{
-    return frame && zframe_streq(frame, text);
-}
-
-static bool
-s_frame_u64(zframe_t *frame, uint64_t *value)
-{
-    if (!frame || zframe_size(frame) != 8)
-        return false;
-    *value = store_key_to_u64(zframe_data(frame));
-    return true;
-}
 
 /* A failure of the store (the disk, the map), as opposed to the core refusing an event:
    the first is retried, the second skips the event. */
@@ -282,7 +268,7 @@ s_send_done(worker_shell_t *self, s_event_t *e, store_txn_t *txn)
         stored_len = 0;         /* none, or pruned: the broker has them already */
     size_t n = e->applied ? worker_outputs_count(e->out) : 0;
     bool more = n > 0 || stored_len > 0;
-    zmq_send(sock, "DONE", 4, ZMQ_SNDMORE);
+    worker_send_command(sock, WORKER_CMD_DONE, ZMQ_SNDMORE);
     zmq_send(sock, key, sizeof key, more ? ZMQ_SNDMORE : 0);
     for (size_t i = 0; i < n; i++) {
         size_t len;
@@ -421,7 +407,7 @@ static void
 s_on_tick(worker_shell_t *self, zmsg_t *msg)
 {
     uint64_t now = 0;
-    if (!self->service->tick || !s_frame_u64(zmsg_next(msg), &now))
+    if (!self->service->tick || !worker_frame_u64(zmsg_next(msg), &now))
         return;
     s_batch_t b = {self, 0, 0, false, now, self->pruned, SIZE_MAX, self->tick_pruned, 0};
     int rc = store_write(self->store, s_write_tick, &b);
@@ -439,7 +425,7 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     void *sock = zsock_resolve(self->dealer);
     unsigned char key[8];
     store_u64_to_key(b.tick_no, key);
-    zmq_send(sock, "TICKED", 6, ZMQ_SNDMORE);
+    worker_send_command(sock, WORKER_CMD_TICKED, ZMQ_SNDMORE);
     zmq_send(sock, key, sizeof key, ZMQ_SNDMORE);
     for (size_t i = 0; i < n; i++) {
         size_t len;
@@ -471,7 +457,7 @@ s_resend_ticks(worker_shell_t *self)
                                                                         &vl)) {
         if (kl != 8 || vl < 4)
             continue;           /* not ours, or no outputs: nothing to send */
-        zmq_send(sock, "TICKED", 6, ZMQ_SNDMORE);
+        worker_send_command(sock, WORKER_CMD_TICKED, ZMQ_SNDMORE);
         zmq_send(sock, k, kl, ZMQ_SNDMORE);
         s_send_stored(sock, v, vl);
         sent++;
@@ -499,9 +485,9 @@ static void
 s_on_heartbeat(worker_shell_t *self, zmsg_t *msg)
 {
     uint64_t cursor = 0, tick = 0;
-    if (s_frame_u64(zmsg_next(msg), &cursor) && cursor > self->confirmed)
+    if (worker_frame_u64(zmsg_next(msg), &cursor) && cursor > self->confirmed)
         self->confirmed = cursor;
-    bool has_tick = s_frame_u64(zmsg_next(msg), &tick);
+    bool has_tick = worker_frame_u64(zmsg_next(msg), &tick);
     if (has_tick && tick > self->tick_confirmed)
         self->tick_confirmed = tick;
     if (self->confirmed > self->pruned || self->tick_confirmed > self->tick_pruned) {
@@ -529,7 +515,7 @@ s_send_ready(worker_shell_t *self)
     unsigned char applied[8];
     store_u64_to_key(self->last_applied, applied);
     void *sock = zsock_resolve(self->dealer);
-    zmq_send(sock, "READY", 5, ZMQ_SNDMORE);
+    worker_send_command(sock, WORKER_CMD_READY, ZMQ_SNDMORE);
     zmq_send(sock, self->service->name, strlen(self->service->name), ZMQ_SNDMORE);
     zmq_send(sock, applied, sizeof applied, 0);
     self->registered = false;   /* the next answer confirms it */
@@ -569,7 +555,7 @@ static void
 s_on_message(worker_shell_t *self, zmsg_t *msg)
 {
     zframe_t *command = zmsg_first(msg);
-    if (s_frame_is(command, "REGISTER")) {
+    if (worker_frame_is(command, WORKER_CMD_REGISTER)) {
         /* The broker does not know this connection (it restarted, or closed every
            connection when keys were withdrawn): register again, at most once per
            heartbeat interval however many answers ask for it. */
@@ -587,14 +573,14 @@ s_on_message(worker_shell_t *self, zmsg_t *msg)
             self->on_registered(self->service->name, self->arg);
         self->announced = true;
     }
-    if (s_frame_is(command, "EVENT")) {
+    if (worker_frame_is(command, WORKER_CMD_EVENT)) {
         s_take_event(self, msg);
         return;
     }
     s_flush_events(self);
-    if (s_frame_is(command, "TICK"))
+    if (worker_frame_is(command, WORKER_CMD_TICK))
         s_on_tick(self, msg);
-    else if (s_frame_is(command, "HEARTBEAT"))
+    else if (worker_frame_is(command, WORKER_CMD_HEARTBEAT))
         s_on_heartbeat(self, msg);
     else
         zsys_warning("%s: unknown command from the broker; ignored", self->service->name);
@@ -644,7 +630,7 @@ worker_shell_run(worker_shell_t *self, zsock_t *pipe)
         }
         int64_t now = zclock_mono();
         if (now >= self->next_beat) {
-            zstr_send(self->dealer, "HEARTBEAT");
+            worker_send_command(zsock_resolve(self->dealer), WORKER_CMD_HEARTBEAT, 0);
             self->next_beat = now + self->heartbeat_ms;
         }
         if (self->reconnect || now > self->broker_expires) {
