@@ -4,6 +4,7 @@
 #               then each fuzz target for TEST_FUZZ_SECONDS (20)
 #   make demo   the whole flow, bulletin included, in two minutes (scripts/demo)
 #   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (300)
+#   make format apply .clang-format to every C source; make format-check fails on a difference
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -13,7 +14,7 @@ FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 20
 
 .PHONY: all setup build build-asan build-fuzz run demo test test-fast test-asan test-fuzz \
-        fuzz bench clean
+        fuzz bench clean format format-check
 
 all: build
 
@@ -61,7 +62,16 @@ fuzz: build-fuzz
 test-fuzz: build-fuzz
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(TEST_FUZZ_SECONDS)
 
-test: test-fast test-asan test-fuzz
+# The C sources under git: generated code lives in the build directories and is not formatted.
+FORMAT_FILES = git ls-files '*.c' '*.h'
+
+format:
+	@$(FORMAT_FILES) | xargs clang-format -i
+
+format-check: setup
+	@$(FORMAT_FILES) | xargs clang-format --dry-run --Werror && echo "format-check: clean"
+
+test: format-check test-fast test-asan test-fuzz
 
 bench: build
 	sh bench/run-all.sh $(BUILD)/bench/dajia-bench $(BUILD)/broker/dajia-broker

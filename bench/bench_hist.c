@@ -11,10 +11,10 @@
 
 #include <stdlib.h>
 
-#define S_SUB_COUNT  (1u << BENCH_HIST_SUB_BITS)
-#define S_EXACT      (2u * S_SUB_COUNT)
-#define S_GROUPS     (64 - BENCH_HIST_SUB_BITS - 1)
-#define S_BUCKETS    (S_EXACT + S_GROUPS * S_SUB_COUNT)
+#define S_SUB_COUNT (1u << BENCH_HIST_SUB_BITS)
+#define S_EXACT     (2u * S_SUB_COUNT)
+#define S_GROUPS    (64 - BENCH_HIST_SUB_BITS - 1)
+#define S_BUCKETS   (S_EXACT + S_GROUPS * S_SUB_COUNT)
 
 struct bench_hist_t {
     uint64_t total;

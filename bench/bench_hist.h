@@ -19,31 +19,31 @@ typedef struct bench_hist_t bench_hist_t;
 
 /* A new, empty histogram, or NULL when memory ran out. Free with bench_hist_destroy(). */
 bench_hist_t *
-    bench_hist_new(void);
+bench_hist_new(void);
 
 /* Frees the histogram; accepts NULL and sets *self_p to NULL. */
 void
-    bench_hist_destroy(bench_hist_t **self_p);
+bench_hist_destroy(bench_hist_t **self_p);
 
 /* Counts one value. */
 void
-    bench_hist_record(bench_hist_t *self, uint64_t value);
+bench_hist_record(bench_hist_t *self, uint64_t value);
 
 /* Adds every count of `other` to `self`. */
 void
-    bench_hist_merge(bench_hist_t *self, const bench_hist_t *other);
+bench_hist_merge(bench_hist_t *self, const bench_hist_t *other);
 
 /* Number of values recorded. */
 uint64_t
-    bench_hist_count(const bench_hist_t *self);
+bench_hist_count(const bench_hist_t *self);
 
 /* The largest value recorded (exact), 0 when empty. */
 uint64_t
-    bench_hist_max(const bench_hist_t *self);
+bench_hist_max(const bench_hist_t *self);
 
 /* The value at `quantile` (0.0 .. 1.0): the highest value of the bucket that holds it,
    so the answer errs on the slow side by at most one bucket width. 0 when empty. */
 uint64_t
-    bench_hist_quantile(const bench_hist_t *self, double quantile);
+bench_hist_quantile(const bench_hist_t *self, double quantile);
 
 #endif

@@ -4,9 +4,9 @@
     300 bytes. T threads carry them (--threads, a share of the agents each, polled
     together), since a thread per connection would cost the two cores more than the
     broker does: at most 8 with full windows, one at a fixed rate, where a thread per
-    agent would wake for every send of its own. The messages are built before the clock starts (a small pool per agent,
-    each encoded once); a send copies one and writes a fresh counter into its event_id, so the
-    bench spends its time in the broker, not in protobuf. Two ways to load:
+    agent would wake for every send of its own. The messages are built before the clock starts (a
+   small pool per agent, each encoded once); a send copies one and writes a fresh counter into its
+   event_id, so the bench spends its time in the broker, not in protobuf. Two ways to load:
 
       full windows (default)  each agent keeps W events in flight and sends one more for
                               every ack: the broker's best throughput at that concurrency.
@@ -65,48 +65,48 @@
 
 /* ================================================================== constants */
 
-#define BENCH_MAX_AGENTS       999      /* the thread number is 3 digits of event_id */
-#define BENCH_POOL_SIZE        64       /* pre-encoded messages per agent */
-#define BENCH_COUNTER_DIGITS   10       /* the per-agent counter at the end of event_id */
-#define BENCH_ID_PREFIX_LEN    14       /* "b" + 8 hex run id + "-" + 3 digits + "-" */
-#define BENCH_READY_TIMEOUT_MS 30000    /* broker startup */
-#define BENCH_STOP_TIMEOUT_MS  5000     /* SIGTERM, then SIGKILL */
+#define BENCH_MAX_AGENTS       999   /* the thread number is 3 digits of event_id */
+#define BENCH_POOL_SIZE        64    /* pre-encoded messages per agent */
+#define BENCH_COUNTER_DIGITS   10    /* the per-agent counter at the end of event_id */
+#define BENCH_ID_PREFIX_LEN    14    /* "b" + 8 hex run id + "-" + 3 digits + "-" */
+#define BENCH_READY_TIMEOUT_MS 30000 /* broker startup */
+#define BENCH_STOP_TIMEOUT_MS  5000  /* SIGTERM, then SIGKILL */
 #define BENCH_STATS_TIMEOUT_MS 5000
-#define BENCH_STALL_NS         (10 * NS_PER_S)  /* window mode: no ack for this long */
-#define BENCH_DRAIN_NS         (3 * NS_PER_S)   /* wait for acks after the run */
-#define BENCH_BURST_MAX        256      /* sends per loop turn before reading acks */
-#define BENCH_LAG_WARN_MS      1.0      /* rate mode: sends this late mean a busy bench */
+#define BENCH_STALL_NS         (10 * NS_PER_S)   /* window mode: no ack for this long */
+#define BENCH_DRAIN_NS         (3 * NS_PER_S)    /* wait for acks after the run */
+#define BENCH_BURST_MAX        256               /* sends per loop turn before reading acks */
+#define BENCH_LAG_WARN_MS      1.0               /* rate mode: sends this late mean a busy bench */
 #define BENCH_START_DELAY_NS   (200 * NS_PER_MS) /* let the DEALERs connect first */
-#define BENCH_E2E_RATE         1000     /* --e2e without --rate */
-#define BENCH_E2E_STRAGGLE_NS  (5 * NS_PER_S)   /* wait for escalations after the acks */
-#define BENCH_E2E_VALUE_FEN    6000000000LL     /* 60 million yuan: a major case (E3) */
+#define BENCH_E2E_RATE         1000              /* --e2e without --rate */
+#define BENCH_E2E_STRAGGLE_NS  (5 * NS_PER_S)    /* wait for escalations after the acks */
+#define BENCH_E2E_VALUE_FEN    6000000000LL      /* 60 million yuan: a major case (E3) */
 #define BENCH_E2E_POLL_MS      100
-#define BENCH_DEFAULT_THREADS  8        /* full windows: most runner threads by default */
+#define BENCH_DEFAULT_THREADS  8 /* full windows: most runner threads by default */
 #define NS_PER_S               1000000000ULL
 #define NS_PER_MS              1000000ULL
 
 /* The 23 member units of the default configuration. */
 static const char *const s_units[] = {
-    "publicity", "polilegal", "govoffice", "drc",     "iit",     "psb",
-    "justice",   "finance",   "eco",       "agri",    "commerce", "culture",
-    "health",    "pboc",      "customs",   "tax",     "msa",     "cac",
-    "forestea",  "post",      "tobacco",   "court",   "procuratorate",
+    "publicity", "polilegal", "govoffice", "drc",   "iit",           "psb",
+    "justice",   "finance",   "eco",       "agri",  "commerce",      "culture",
+    "health",    "pboc",      "customs",   "tax",   "msa",           "cac",
+    "forestea",  "post",      "tobacco",   "court", "procuratorate",
 };
 #define BENCH_UNIT_COUNT (sizeof(s_units) / sizeof(s_units[0]))
 
 /* ================================================================== types */
 
 typedef struct {
-    const char *broker;          /* --broker: use this endpoint, spawn nothing */
-    const char *spawn;           /* --spawn: the broker binary to start */
-    bool with_workers;           /* --with-workers: the spawned broker runs its workers */
-    bool e2e;                    /* --e2e: submit -> escalation latency (implies workers) */
-    const char *office;          /* --office: the office feed of a --broker */
-    const char *label;           /* --label: name of the scenario in the report */
+    const char *broker; /* --broker: use this endpoint, spawn nothing */
+    const char *spawn;  /* --spawn: the broker binary to start */
+    bool with_workers;  /* --with-workers: the spawned broker runs its workers */
+    bool e2e;           /* --e2e: submit -> escalation latency (implies workers) */
+    const char *office; /* --office: the office feed of a --broker */
+    const char *label;  /* --label: name of the scenario in the report */
     int agents;
-    int threads;                 /* runner threads carrying the agents */
+    int threads; /* runner threads carrying the agents */
     int window;
-    double rate;                 /* events/s in total; 0: full windows */
+    double rate; /* events/s in total; 0: full windows */
     double duration_s;
     double warmup_s;
     bool json;
@@ -117,39 +117,39 @@ typedef struct {
 typedef struct {
     uint64_t sent;
     uint64_t acks;
-    uint64_t accepted;           /* over the whole run, warmup and drain included */
+    uint64_t accepted; /* over the whole run, warmup and drain included */
     uint64_t duplicates;
     uint64_t rejected;
-    uint64_t measured;           /* ACCEPTED acks received inside the measured interval */
-    uint64_t unmatched;          /* replies the agent could not pair with a send */
-    uint64_t bytes;              /* payload bytes sent */
+    uint64_t measured;  /* ACCEPTED acks received inside the measured interval */
+    uint64_t unmatched; /* replies the agent could not pair with a send */
+    uint64_t bytes;     /* payload bytes sent */
     bool stalled;
-    char first_reject[160];      /* the first reject's reason, for the report */
+    char first_reject[160]; /* the first reject's reason, for the report */
 } agent_result_t;
 
 typedef struct {
     int index;
     const bench_config_t *cfg;
     const char *unit;
-    void *sock;                  /* DEALER, owned; created in main, used only here */
+    void *sock; /* DEALER, owned; created in main, used only here */
     char prefix[BENCH_ID_PREFIX_LEN + 1];
     uint8_t *pool[BENCH_POOL_SIZE];
     size_t pool_len[BENCH_POOL_SIZE];
-    size_t counter_at[BENCH_POOL_SIZE];   /* offset of the counter digits in pool[i] */
-    size_t case_at[BENCH_POOL_SIZE];      /* e2e: the counter digits in case_no; else 0 */
-    uint8_t *scratch;            /* the message being sent */
-    uint64_t *sent_at;           /* window mode: send time by counter & ring_mask */
+    size_t counter_at[BENCH_POOL_SIZE]; /* offset of the counter digits in pool[i] */
+    size_t case_at[BENCH_POOL_SIZE];    /* e2e: the counter digits in case_no; else 0 */
+    uint8_t *scratch;                   /* the message being sent */
+    uint64_t *sent_at;                  /* window mode: send time by counter & ring_mask */
     uint64_t ring_mask;
     uint64_t t_start, t_warm, t_end;
-    uint64_t first_due;          /* rate mode: when counter 0 is due */
-    double interval_ns;          /* rate mode */
-    bench_hist_t *hist;          /* ack latency */
-    bench_hist_t *lag;           /* rate mode: how late each send left */
-    uint64_t counter;            /* events sent so far; the next one's number */
-    uint64_t inflight;           /* sent and not acked */
-    uint64_t last_progress;      /* window mode: when an ack last came */
-    uint64_t next_due;           /* rate mode: when the next send is due */
-    bool done;                   /* a send or receive failed, or it stalled */
+    uint64_t first_due;     /* rate mode: when counter 0 is due */
+    double interval_ns;     /* rate mode */
+    bench_hist_t *hist;     /* ack latency */
+    bench_hist_t *lag;      /* rate mode: how late each send left */
+    uint64_t counter;       /* events sent so far; the next one's number */
+    uint64_t inflight;      /* sent and not acked */
+    uint64_t last_progress; /* window mode: when an ack last came */
+    uint64_t next_due;      /* rate mode: when the next send is due */
+    bool done;              /* a send or receive failed, or it stalled */
     agent_result_t result;
 } agent_t;
 
@@ -158,9 +158,9 @@ typedef struct {
    without a thread per connection (which would cost the two cores more than the
    broker does). */
 typedef struct {
-    agent_t *agents;             /* borrowed: agents[0 .. count) */
+    agent_t *agents; /* borrowed: agents[0 .. count) */
     int count;
-    struct pollfd *fds;          /* the agents' ZMQ_FDs, owned */
+    struct pollfd *fds; /* the agents' ZMQ_FDs, owned */
     uint64_t t_start, t_end;
     pthread_t thread;
     bool started;
@@ -175,27 +175,27 @@ typedef struct {
 
 typedef struct {
     pid_t pid;
-    char *dir;                   /* temp dir holding data/ and broker.log */
+    char *dir; /* temp dir holding data/ and broker.log */
     char endpoint[256];
-    char office[256];            /* the office feed, "" when READY named none */
+    char office[256]; /* the office feed, "" when READY named none */
 } spawned_t;
 
 /* E2E: the subscriber thread that follows the office feed. */
 typedef struct {
     const bench_config_t *cfg;
-    void *sock;                  /* SUB to the office feed, owned; used only by the thread */
-    const agent_t *agents;       /* their prefixes, schedules and windows (read only) */
+    void *sock;            /* SUB to the office feed, owned; used only by the thread */
+    const agent_t *agents; /* their prefixes, schedules and windows (read only) */
     int n_agents;
-    uint8_t **seen;              /* per agent: counter -> an escalation arrived */
-    uint64_t *cap;               /* per agent: counters that can exist */
-    bench_hist_t *hist;          /* scheduled send -> escalation on the feed */
-    uint64_t deadline;           /* give up on stragglers then */
-    _Atomic uint64_t expected;   /* accepted events, set by main after the agents end;
-                                    UINT64_MAX until then */
-    uint64_t escalations;        /* escalation items received */
-    uint64_t events;             /* distinct events of this run that escalated */
-    uint64_t foreign;            /* escalations not of this run's events */
-    uint64_t bad;                /* messages that were not FeedItems */
+    uint8_t **seen;            /* per agent: counter -> an escalation arrived */
+    uint64_t *cap;             /* per agent: counters that can exist */
+    bench_hist_t *hist;        /* scheduled send -> escalation on the feed */
+    uint64_t deadline;         /* give up on stragglers then */
+    _Atomic uint64_t expected; /* accepted events, set by main after the agents end;
+                                  UINT64_MAX until then */
+    uint64_t escalations;      /* escalation items received */
+    uint64_t events;           /* distinct events of this run that escalated */
+    uint64_t foreign;          /* escalations not of this run's events */
+    uint64_t bad;              /* messages that were not FeedItems */
     pthread_t thread;
     bool started;
 } e2e_sub_t;
@@ -367,8 +367,7 @@ s_agent_build_pool(agent_t *self, const char *run_id, int64_t now_ms)
             snprintf(case_no, sizeof case_no, "%s-E2E-%03d-%0*d", self->unit, self->index,
                      BENCH_COUNTER_DIGITS, 0);
         else
-            snprintf(case_no, sizeof case_no, "%s-BENCH-%03d-%04d", self->unit, self->index,
-                     i);
+            snprintf(case_no, sizeof case_no, "%s-BENCH-%03d-%04d", self->unit, self->index, i);
         snprintf(reporter, sizeof reporter, "liaison-%s-%d", self->unit, i % 4);
 
         Dajia__GoodsCategory goods[2] = {DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_TEA,
@@ -439,8 +438,8 @@ s_write_counter(uint8_t *at, uint64_t counter)
 static bool
 s_read_counter(const agent_t *self, const wire_ack_t *ack, uint64_t *counter)
 {
-    if (ack->event_id_len != BENCH_ID_PREFIX_LEN + BENCH_COUNTER_DIGITS
-        || memcmp(ack->event_id, self->prefix, BENCH_ID_PREFIX_LEN) != 0)
+    if (ack->event_id_len != BENCH_ID_PREFIX_LEN + BENCH_COUNTER_DIGITS ||
+        memcmp(ack->event_id, self->prefix, BENCH_ID_PREFIX_LEN) != 0)
         return false;
     uint64_t v = 0;
     for (size_t i = BENCH_ID_PREFIX_LEN; i < ack->event_id_len; i++) {
@@ -500,9 +499,9 @@ s_agent_read_acks(agent_t *self)
         uint64_t now = s_now();
         wire_ack_t ack;
         uint64_t counter;
-        if (zmq_msg_size(&cmd) != 3 || memcmp(zmq_msg_data(&cmd), "ACK", 3) != 0
-            || !s_ack_parse(zmq_msg_data(&body), zmq_msg_size(&body), &ack)
-            || !s_read_counter(self, &ack, &counter)) {
+        if (zmq_msg_size(&cmd) != 3 || memcmp(zmq_msg_data(&cmd), "ACK", 3) != 0 ||
+            !s_ack_parse(zmq_msg_data(&body), zmq_msg_size(&body), &ack) ||
+            !s_read_counter(self, &ack, &counter)) {
             self->result.unmatched++;
             continue;
         }
@@ -587,8 +586,8 @@ s_agent_take_acks(agent_t *self, uint64_t now)
     if (got > 0) {
         self->inflight -= (uint64_t)got <= self->inflight ? (uint64_t)got : self->inflight;
         self->last_progress = now;
-    } else if (self->cfg->rate <= 0 && self->inflight > 0
-               && now - self->last_progress > BENCH_STALL_NS) {
+    } else if (self->cfg->rate <= 0 && self->inflight > 0 &&
+               now - self->last_progress > BENCH_STALL_NS) {
         self->result.stalled = true;
         self->done = true;
     }
@@ -604,8 +603,8 @@ s_runner_wait(runner_t *self, uint64_t deadline)
         for (int i = 0; i < self->count; i++) {
             int events = 0;
             size_t size = sizeof events;
-            if (zmq_getsockopt(self->agents[i].sock, ZMQ_EVENTS, &events, &size) != 0
-                || (events & ZMQ_POLLIN))
+            if (zmq_getsockopt(self->agents[i].sock, ZMQ_EVENTS, &events, &size) != 0 ||
+                (events & ZMQ_POLLIN))
                 return;
         }
         uint64_t now = s_now();
@@ -799,8 +798,8 @@ s_e2e_connect(e2e_sub_t *self, void *ctx, const char *office)
     int zero = 0;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero); /* the bench drops nothing */
-    if (zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "escalation", 10) != 0
-        || zmq_connect(self->sock, office) != 0) {
+    if (zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "escalation", 10) != 0 ||
+        zmq_connect(self->sock, office) != 0) {
         fprintf(stderr, "dajia-bench: office feed %s: %s\n", office, zmq_strerror(errno));
         return -1;
     }
@@ -960,8 +959,7 @@ s_broker_stop(spawned_t *self)
             waitpid(self->pid, &status, 0);
         } else if (done > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
             fprintf(stderr, "dajia-bench: broker exited with status %d (see %s/broker.log)\n",
-                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                    self->dir);
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), self->dir);
         }
         self->pid = 0;
     }
@@ -1006,9 +1004,15 @@ s_broker_spawn(const char *binary, bool with_workers, spawned_t *self)
     }
     /* Ingest alone by default: the broker starts no workers (their threads would share
        the two cores with the bench); --with-workers measures the whole broker. */
-    char *argv[] = {(char *)binary, "--data", data, "--api", "tcp://127.0.0.1:*",
-                    "--workers", "tcp://127.0.0.1:*",
-                    with_workers ? NULL : "--external-workers", NULL};
+    char *argv[] = {(char *)binary,
+                    "--data",
+                    data,
+                    "--api",
+                    "tcp://127.0.0.1:*",
+                    "--workers",
+                    "tcp://127.0.0.1:*",
+                    with_workers ? NULL : "--external-workers",
+                    NULL};
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -1067,11 +1071,11 @@ s_broker_stats(void *ctx, const char *endpoint)
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    if (zmq_connect(sock, endpoint) != 0 || zmq_send(sock, "STATS", 5, ZMQ_SNDMORE) < 0
-        || zmq_send(sock, "", 0, 0) < 0)
+    if (zmq_connect(sock, endpoint) != 0 || zmq_send(sock, "STATS", 5, ZMQ_SNDMORE) < 0 ||
+        zmq_send(sock, "", 0, 0) < 0)
         goto out;
-    if (zmq_msg_recv(&msg, sock, 0) < 0 || zmq_msg_size(&msg) != 5
-        || memcmp(zmq_msg_data(&msg), "STATS", 5) != 0 || !zmq_msg_more(&msg))
+    if (zmq_msg_recv(&msg, sock, 0) < 0 || zmq_msg_size(&msg) != 5 ||
+        memcmp(zmq_msg_data(&msg), "STATS", 5) != 0 || !zmq_msg_more(&msg))
         goto out;
     if (zmq_msg_recv(&msg, sock, 0) < 0)
         goto out;
@@ -1081,8 +1085,8 @@ s_broker_stats(void *ctx, const char *endpoint)
         goto out;
     memcpy(json, zmq_msg_data(&msg), len);
     json[len] = '\0';
-    stats.ok = s_json_u64(json, "accepted", &stats.accepted)
-               && s_json_u64(json, "batches", &stats.batches);
+    stats.ok = s_json_u64(json, "accepted", &stats.accepted) &&
+               s_json_u64(json, "batches", &stats.batches);
     s_json_u64(json, "rejected", &stats.rejected);
     free(json);
 out:
@@ -1100,13 +1104,13 @@ typedef struct {
     double events_per_s;
     double p50_ms, p99_ms, p999_ms, max_ms;
     double lag_p99_ms, lag_max_ms; /* rate mode: the bench's own lateness */
-    double per_commit;           /* < 0: unknown */
+    double per_commit;             /* < 0: unknown */
     const char *first_reject;
     /* e2e: scheduled send -> escalation on the office feed */
-    uint64_t e2e_measured;       /* events of the measured interval that escalated */
-    uint64_t escalated;          /* events of the whole run that escalated */
-    uint64_t missing;            /* accepted events with no escalation at the end */
-    uint64_t foreign;            /* escalations of no event of this run */
+    uint64_t e2e_measured; /* events of the measured interval that escalated */
+    uint64_t escalated;    /* events of the whole run that escalated */
+    uint64_t missing;      /* accepted events with no escalation at the end */
+    uint64_t foreign;      /* escalations of no event of this run */
     double e2e_p50_ms, e2e_p99_ms, e2e_p999_ms, e2e_max_ms;
 } report_t;
 
@@ -1142,14 +1146,13 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
         else
             printf("\"events_per_commit\":null,");
         if (cfg->rate > 0)
-            printf("\"send_lag_ms\":{\"p99\":%.3f,\"max\":%.3f},", r->lag_p99_ms,
-                   r->lag_max_ms);
+            printf("\"send_lag_ms\":{\"p99\":%.3f,\"max\":%.3f},", r->lag_p99_ms, r->lag_max_ms);
         if (cfg->e2e)
             printf("\"e2e_latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
                    "\"max\":%.3f},\"e2e_measured\":%" PRIu64 ",\"escalated\":%" PRIu64
                    ",\"missing\":%" PRIu64 ",",
-                   r->e2e_p50_ms, r->e2e_p99_ms, r->e2e_p999_ms, r->e2e_max_ms,
-                   r->e2e_measured, r->escalated, r->missing);
+                   r->e2e_p50_ms, r->e2e_p99_ms, r->e2e_p999_ms, r->e2e_max_ms, r->e2e_measured,
+                   r->escalated, r->missing);
         printf("\"rejected\":%" PRIu64 ",\"duplicates\":%" PRIu64 ",\"unmatched\":%" PRIu64
                ",\"stalled_agents\":%d}\n",
                r->rejected, r->duplicates, r->unmatched, r->stalled);
@@ -1158,8 +1161,8 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
            "missing" counts escalations that never came; other rows: submit -> ack. */
         if (cfg->header)
             printf("%-34s %6s %6s %8s %11s %8s %8s %8s %9s %8s %8s\n", "scenario", "agents",
-                   "window", "rate/s", "events/s", "p50 ms", "p99 ms", "p999 ms",
-                   "ev/commit", "rejected", "missing");
+                   "window", "rate/s", "events/s", "p50 ms", "p99 ms", "p999 ms", "ev/commit",
+                   "rejected", "missing");
         char rate[16], window[16], per_commit[16];
         snprintf(rate, sizeof rate, cfg->rate > 0 ? "%.0f" : "-", cfg->rate);
         snprintf(window, sizeof window, cfg->rate > 0 ? "-" : "%d", cfg->window);
@@ -1170,14 +1173,14 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
         char missing[24];
         snprintf(missing, sizeof missing, cfg->e2e ? "%" PRIu64 : "-", r->missing);
         printf("%-34s %6d %6s %8s %11.0f %8.3f %8.3f %8.3f %9s %8" PRIu64 " %8s\n", label,
-               cfg->agents, window, rate, r->events_per_s,
-               cfg->e2e ? r->e2e_p50_ms : r->p50_ms, cfg->e2e ? r->e2e_p99_ms : r->p99_ms,
-               cfg->e2e ? r->e2e_p999_ms : r->p999_ms, per_commit, r->rejected, missing);
+               cfg->agents, window, rate, r->events_per_s, cfg->e2e ? r->e2e_p50_ms : r->p50_ms,
+               cfg->e2e ? r->e2e_p99_ms : r->p99_ms, cfg->e2e ? r->e2e_p999_ms : r->p999_ms,
+               per_commit, r->rejected, missing);
     }
     fflush(stdout);
     if (r->rejected)
-        fprintf(stderr, "dajia-bench: %" PRIu64 " events were rejected (first: %s)\n",
-                r->rejected, r->first_reject);
+        fprintf(stderr, "dajia-bench: %" PRIu64 " events were rejected (first: %s)\n", r->rejected,
+                r->first_reject);
     if (r->duplicates)
         fprintf(stderr, "dajia-bench: %" PRIu64 " duplicate acks\n", r->duplicates);
     if (r->missing)
@@ -1195,8 +1198,8 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
                 "(a rejection that names no event, or a broken reply)\n",
                 r->unmatched);
     if (r->stalled)
-        fprintf(stderr, "dajia-bench: %d agents got no ack for %llu s and gave up\n",
-                r->stalled, (unsigned long long)(BENCH_STALL_NS / NS_PER_S));
+        fprintf(stderr, "dajia-bench: %d agents got no ack for %llu s and gave up\n", r->stalled,
+                (unsigned long long)(BENCH_STALL_NS / NS_PER_S));
     if (cfg->rate > 0 && r->lag_p99_ms > BENCH_LAG_WARN_MS)
         fprintf(stderr,
                 "dajia-bench: 1%% of the sends left more than %.1f ms late (worst %.1f ms): "
@@ -1204,8 +1207,9 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
                 "try fewer --agents\n",
                 r->lag_p99_ms, r->lag_max_ms);
     if (cfg->rate > 0 && r->seconds > 0 && r->events_per_s < 0.9 * cfg->rate)
-        fprintf(stderr, "dajia-bench: offered %.0f/s but %.0f/s were stored: "
-                        "the broker is saturated at this rate\n",
+        fprintf(stderr,
+                "dajia-bench: offered %.0f/s but %.0f/s were stored: "
+                "the broker is saturated at this rate\n",
                 cfg->rate, r->events_per_s);
 }
 
@@ -1214,43 +1218,44 @@ s_report_print(const bench_config_t *cfg, const report_t *r)
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: dajia-bench [--broker ENDPOINT [--office ENDPOINT] | --spawn BROKER_BIN]\n"
-            "                   [--agents N] [--threads T] [--window W] [--rate EVENTS_PER_S] [--e2e]\n"
-            "                   [--duration S] [--warmup S] [--label NAME] [--no-header]\n"
-            "                   [--json]\n"
-            "\n"
-            "Loads a dajia broker with CaseReport submissions and reports durable\n"
-            "events/s, ack latency percentiles and events per commit; with --e2e, the\n"
-            "latency from submit to the event's escalation on the office feed.\n"
-            "\n"
-            "  --broker ENDPOINT  use a running broker (it remembers every event id:\n"
-            "                     each run makes new ones)\n"
-            "  --office ENDPOINT  with --broker and --e2e: its office feed\n"
-            "  --spawn BIN        start BIN on tcp://127.0.0.1:* in a temporary data dir\n"
-            "                     (default: dajia-broker next to this program)\n"
-            "  --with-workers     the spawned broker runs its in-process workers too\n"
-            "                     (default: ingest alone, --external-workers)\n"
-            "  --e2e              end to end: every event is a major case the escalate\n"
-            "                     worker escalates; measure scheduled send -> escalation\n"
-            "                     on the office feed (fixed rate, default %d/s; implies\n"
-            "                     --with-workers)\n"
-            "  --agents N         agents, one DEALER connection each (default 8, max %d)\n"
-            "  --threads T        threads that carry the agents, each a share of them\n"
-            "                     (default: one per agent, at most %d; with --rate, one)\n"
-            "  --window W         events in flight per agent (default 128)\n"
-            "  --rate R           offer R events/s in total, open loop; latency from the\n"
-            "                     scheduled send time (default: full windows)\n"
-            "  --duration S       measured seconds after the warmup (default 5)\n"
-            "  --warmup S         seconds not measured at the start (default 1)\n"
-            "  --label NAME       scenario name in the report\n"
-            "  --no-header        leave out the table header\n"
-            "  --json             one JSON object instead of the table\n"
-            "  -h, --help         this text\n"
-            "\n"
-            "Exit status: 0 measured, 1 the run failed, events were rejected or (--e2e)\n"
-            "escalations were missing, 2 usage.\n",
-            BENCH_E2E_RATE, BENCH_MAX_AGENTS, BENCH_DEFAULT_THREADS);
+    fprintf(
+        out,
+        "usage: dajia-bench [--broker ENDPOINT [--office ENDPOINT] | --spawn BROKER_BIN]\n"
+        "                   [--agents N] [--threads T] [--window W] [--rate EVENTS_PER_S] [--e2e]\n"
+        "                   [--duration S] [--warmup S] [--label NAME] [--no-header]\n"
+        "                   [--json]\n"
+        "\n"
+        "Loads a dajia broker with CaseReport submissions and reports durable\n"
+        "events/s, ack latency percentiles and events per commit; with --e2e, the\n"
+        "latency from submit to the event's escalation on the office feed.\n"
+        "\n"
+        "  --broker ENDPOINT  use a running broker (it remembers every event id:\n"
+        "                     each run makes new ones)\n"
+        "  --office ENDPOINT  with --broker and --e2e: its office feed\n"
+        "  --spawn BIN        start BIN on tcp://127.0.0.1:* in a temporary data dir\n"
+        "                     (default: dajia-broker next to this program)\n"
+        "  --with-workers     the spawned broker runs its in-process workers too\n"
+        "                     (default: ingest alone, --external-workers)\n"
+        "  --e2e              end to end: every event is a major case the escalate\n"
+        "                     worker escalates; measure scheduled send -> escalation\n"
+        "                     on the office feed (fixed rate, default %d/s; implies\n"
+        "                     --with-workers)\n"
+        "  --agents N         agents, one DEALER connection each (default 8, max %d)\n"
+        "  --threads T        threads that carry the agents, each a share of them\n"
+        "                     (default: one per agent, at most %d; with --rate, one)\n"
+        "  --window W         events in flight per agent (default 128)\n"
+        "  --rate R           offer R events/s in total, open loop; latency from the\n"
+        "                     scheduled send time (default: full windows)\n"
+        "  --duration S       measured seconds after the warmup (default 5)\n"
+        "  --warmup S         seconds not measured at the start (default 1)\n"
+        "  --label NAME       scenario name in the report\n"
+        "  --no-header        leave out the table header\n"
+        "  --json             one JSON object instead of the table\n"
+        "  -h, --help         this text\n"
+        "\n"
+        "Exit status: 0 measured, 1 the run failed, events were rejected or (--e2e)\n"
+        "escalations were missing, 2 usage.\n",
+        BENCH_E2E_RATE, BENCH_MAX_AGENTS, BENCH_DEFAULT_THREADS);
 }
 
 static int
@@ -1269,15 +1274,14 @@ static int
 s_parse_args(int argc, char **argv, bench_config_t *cfg)
 {
     static const struct option options[] = {
-        {"broker", required_argument, NULL, 'b'}, {"spawn", required_argument, NULL, 's'},
-        {"agents", required_argument, NULL, 'n'}, {"window", required_argument, NULL, 'w'},
-        {"rate", required_argument, NULL, 'r'},   {"duration", required_argument, NULL, 'd'},
-        {"warmup", required_argument, NULL, 'u'}, {"label", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},         {"no-header", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},         {"with-workers", no_argument, NULL, 'W'},
-        {"e2e", no_argument, NULL, 'E'},          {"office", required_argument, NULL, 'o'},
-        {"threads", required_argument, NULL, 't'},
-        {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},  {"spawn", required_argument, NULL, 's'},
+        {"agents", required_argument, NULL, 'n'},  {"window", required_argument, NULL, 'w'},
+        {"rate", required_argument, NULL, 'r'},    {"duration", required_argument, NULL, 'd'},
+        {"warmup", required_argument, NULL, 'u'},  {"label", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},          {"no-header", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},          {"with-workers", no_argument, NULL, 'W'},
+        {"e2e", no_argument, NULL, 'E'},           {"office", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
     };
     int opt, longindex = 0;
     double v;
@@ -1342,9 +1346,8 @@ s_parse_args(int argc, char **argv, bench_config_t *cfg)
             return -1;
         }
         continue;
-bad:
-        fprintf(stderr, "dajia-bench: bad value for --%s: %s\n", options[longindex].name,
-                optarg);
+    bad:
+        fprintf(stderr, "dajia-bench: bad value for --%s: %s\n", options[longindex].name, optarg);
         return -1;
     }
     if (optind != argc) {
@@ -1378,7 +1381,12 @@ int
 main(int argc, char **argv)
 {
     bench_config_t cfg = {
-        .agents = 8, .window = 128, .rate = 0, .duration_s = 5, .warmup_s = 1, .header = true,
+        .agents = 8,
+        .window = 128,
+        .rate = 0,
+        .duration_s = 5,
+        .warmup_s = 1,
+        .header = true,
     };
     if (s_parse_args(argc, argv, &cfg) != 0)
         return 2;
@@ -1434,8 +1442,8 @@ main(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &real);
     char run_id[9];
     snprintf(run_id, sizeof run_id, "%08x",
-             (unsigned)((uint64_t)real.tv_sec * 2654435761u ^ (uint64_t)real.tv_nsec
-                        ^ (uint64_t)getpid() << 16));
+             (unsigned)((uint64_t)real.tv_sec * 2654435761u ^ (uint64_t)real.tv_nsec ^
+                        (uint64_t)getpid() << 16));
     int64_t now_ms = (int64_t)real.tv_sec * 1000 + real.tv_nsec / 1000000;
 
     uint64_t ring = 1;
@@ -1451,8 +1459,8 @@ main(int argc, char **argv)
         a->ring_mask = ring - 1;
         a->sent_at = cfg.rate > 0 ? NULL : calloc(ring, sizeof(uint64_t));
         a->sock = zmq_socket(ctx, ZMQ_DEALER);
-        if (!a->hist || !a->lag || (cfg.rate <= 0 && !a->sent_at) || !a->sock
-            || s_agent_build_pool(a, run_id, now_ms) != 0) {
+        if (!a->hist || !a->lag || (cfg.rate <= 0 && !a->sent_at) || !a->sock ||
+            s_agent_build_pool(a, run_id, now_ms) != 0) {
             fprintf(stderr, "dajia-bench: cannot set up agent %d: %s\n", i, strerror(errno));
             goto out;
         }
@@ -1573,18 +1581,19 @@ main(int argc, char **argv)
     r.lag_max_ms = (double)bench_hist_max(lag) / (double)NS_PER_MS;
     r.per_commit = -1;
     if (before.ok && after.ok && after.batches > before.batches)
-        r.per_commit = (double)(after.accepted - before.accepted)
-                       / (double)(after.batches - before.batches);
+        r.per_commit =
+            (double)(after.accepted - before.accepted) / (double)(after.batches - before.batches);
     s_report_print(&cfg, &r);
     if (r.measured == 0 && !s_interrupted)
-        fprintf(stderr, "dajia-bench: no event was stored while measuring; is a broker "
-                        "serving %s?\n",
+        fprintf(stderr,
+                "dajia-bench: no event was stored while measuring; is a broker "
+                "serving %s?\n",
                 endpoint);
     else if (!before.ok || !after.ok)
         fprintf(stderr, "dajia-bench: the broker did not answer STATS; events per commit "
                         "unknown\n");
-    bool failed = r.rejected || r.unmatched || r.stalled || r.measured == 0 || r.missing
-                  || (cfg.e2e && r.e2e_measured == 0);
+    bool failed = r.rejected || r.unmatched || r.stalled || r.measured == 0 || r.missing ||
+                  (cfg.e2e && r.e2e_measured == 0);
     status = failed || s_interrupted ? 1 : 0;
 
 out:

@@ -30,21 +30,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define S_ZAP_VERSION "1.0"
+#define S_ZAP_ENDPOINT  "inproc://zeromq.zap.01"
+#define S_ZAP_VERSION   "1.0"
 #define S_BROKER_SECRET "broker.cert_secret"
-#define S_PUBLIC_DIR "public"
-#define S_REVOKED_DIR "revoked"
-#define S_CERT_EXT ".cert"
-#define S_CERT_MAX 16384 /* a certificate is a few hundred bytes */
-#define S_KEY_LEN 32
-#define S_Z85_LEN 40
-#define S_NAME_MAX 64
-#define S_ROLE_MAX 16
-#define S_ZAP_FRAMES 7       /* version .. mechanism, then one credential */
-#define S_META_MAX 512       /* ZAP metadata: three short properties */
-#define S_LOG_EVERY_MS 60000 /* a refused key is logged once a minute */
-#define S_LOG_KEYS_MAX 4096  /* keys remembered for that; then forgotten */
+#define S_PUBLIC_DIR    "public"
+#define S_REVOKED_DIR   "revoked"
+#define S_CERT_EXT      ".cert"
+#define S_CERT_MAX      16384 /* a certificate is a few hundred bytes */
+#define S_KEY_LEN       32
+#define S_Z85_LEN       40
+#define S_NAME_MAX      64
+#define S_ROLE_MAX      16
+#define S_ZAP_FRAMES    7     /* version .. mechanism, then one credential */
+#define S_META_MAX      512   /* ZAP metadata: three short properties */
+#define S_LOG_EVERY_MS  60000 /* a refused key is logged once a minute */
+#define S_LOG_KEYS_MAX  4096  /* keys remembered for that; then forgotten */
 
 /* ====================================================================== types */
 

@@ -43,31 +43,31 @@
 #include <czmq.h>
 
 /* Module codes, outside errno's range and the other modules' codes. */
-#define BROKER_AUTH_NOKEYS (-31000)    /* no key directory, broker key pair or public/ */
-#define BROKER_AUTH_BADCERT (-31001)   /* the broker's key pair does not parse */
-#define BROKER_AUTH_BADMODE (-31002)   /* the broker's secret file is readable by others */
-#define BROKER_AUTH_NOCURVE (-31003)   /* this libzmq was built without CURVE */
-#define BROKER_AUTH_ZAPBUSY (-31004)   /* another ZAP handler is bound in this context */
+#define BROKER_AUTH_NOKEYS    (-31000) /* no key directory, broker key pair or public/ */
+#define BROKER_AUTH_BADCERT   (-31001) /* the broker's key pair does not parse */
+#define BROKER_AUTH_BADMODE   (-31002) /* the broker's secret file is readable by others */
+#define BROKER_AUTH_NOCURVE   (-31003) /* this libzmq was built without CURVE */
+#define BROKER_AUTH_ZAPBUSY   (-31004) /* another ZAP handler is bound in this context */
 #define BROKER_AUTH_BADDOMAIN (-31005) /* not one of the domains below */
 
 /* ZAP domains, one per socket. Who may connect: */
-#define BROKER_AUTH_DOMAIN_API "api"         /* unit, office, dashboard, admin */
+#define BROKER_AUTH_DOMAIN_API     "api"     /* unit, office, dashboard, admin */
 #define BROKER_AUTH_DOMAIN_WORKERS "workers" /* worker */
-#define BROKER_AUTH_DOMAIN_OFFICE "office"   /* office */
-#define BROKER_AUTH_DOMAIN_PUBLIC "public"   /* unit, office, dashboard */
+#define BROKER_AUTH_DOMAIN_OFFICE  "office"  /* office */
+#define BROKER_AUTH_DOMAIN_PUBLIC  "public"  /* unit, office, dashboard */
 
 /* Roles. "local" is never in a certificate: it is what NULL-mechanism peers get. */
-#define BROKER_AUTH_ROLE_UNIT "unit"
-#define BROKER_AUTH_ROLE_OFFICE "office"
+#define BROKER_AUTH_ROLE_UNIT      "unit"
+#define BROKER_AUTH_ROLE_OFFICE    "office"
 #define BROKER_AUTH_ROLE_DASHBOARD "dashboard"
-#define BROKER_AUTH_ROLE_WORKER "worker"
-#define BROKER_AUTH_ROLE_ADMIN "admin"
-#define BROKER_AUTH_ROLE_LOCAL "local"
+#define BROKER_AUTH_ROLE_WORKER    "worker"
+#define BROKER_AUTH_ROLE_ADMIN     "admin"
+#define BROKER_AUTH_ROLE_LOCAL     "local"
 
 /* Message properties set by the handler (zmq_msg_gets / zframe_meta). */
 #define BROKER_AUTH_PROP_ROLE "role"
 #define BROKER_AUTH_PROP_UNIT "unit"
-#define BROKER_AUTH_PROP_KEY "key"
+#define BROKER_AUTH_PROP_KEY  "key"
 #define BROKER_AUTH_PROP_USER "User-Id"
 
 #define BROKER_AUTH_WATCH_MS 1000 /* how often the directory is checked for changes */
@@ -79,37 +79,45 @@ typedef struct broker_auth_t broker_auth_t;
    sets *out (broker_auth_destroy), or BROKER_AUTH_NOKEYS, BROKER_AUTH_BADCERT,
    BROKER_AUTH_BADMODE, BROKER_AUTH_NOCURVE, BROKER_AUTH_ZAPBUSY or -errno (logged with
    the path). */
-int broker_auth_start(const char *keys_dir, broker_auth_t **out);
+int
+broker_auth_start(const char *keys_dir, broker_auth_t **out);
 
 /* Re-reads public/ and revoked/ and swaps the new set in (the broker's own key pair is
    kept). New connections see the new set at once. On failure the old set stays. Safe
    from any thread. Returns 0, BROKER_AUTH_NOKEYS or -errno. */
-int broker_auth_reload(broker_auth_t *self);
+int
+broker_auth_reload(broker_auth_t *self);
 
 /* Stops the handler and frees everything. Call after the sockets it guards are closed.
    Accepts NULL and sets *self_p to NULL. */
-void broker_auth_destroy(broker_auth_t **self_p);
+void
+broker_auth_destroy(broker_auth_t **self_p);
 
 /* With `verbose`, each admitted connection is logged (debug). */
-void broker_auth_set_verbose(broker_auth_t *self, bool verbose);
+void
+broker_auth_set_verbose(broker_auth_t *self, bool verbose);
 
 /* Makes `sock` (a zsock_t or a libzmq socket) a CURVE server with the broker's key
    pair, authenticated in `domain`. Call before binding. Returns 0,
    BROKER_AUTH_BADDOMAIN or BROKER_AUTH_NOCURVE. */
-int broker_auth_apply_server(broker_auth_t *self, void *sock, const char *domain);
+int
+broker_auth_apply_server(broker_auth_t *self, void *sock, const char *domain);
 
 /* Makes `sock` a CURVE client with key pair `cert` for a server whose public key is
    `server_key` (Z85). Call before connecting. Returns 0, -EINVAL (a bad key) or
    BROKER_AUTH_NOCURVE. */
-int broker_auth_apply_client(void *sock, zcert_t *cert, const char *server_key);
+int
+broker_auth_apply_client(void *sock, zcert_t *cert, const char *server_key);
 
 /* The broker's public key, Z85. Owned by `self`. */
-const char *broker_auth_public_key(broker_auth_t *self);
+const char *
+broker_auth_public_key(broker_auth_t *self);
 
 /* Is `key` (Z85, as in the "key" property) still trusted? False for NULL, unknown and
    revoked keys. Takes a mutex shared with the handler thread: cheap, but call it per
    peer and batch rather than per frame when that is easy. */
-bool broker_auth_trusts(broker_auth_t *self, const char *key);
+bool
+broker_auth_trusts(broker_auth_t *self, const char *key);
 
 /* May `role` do `command` on a socket of `domain`? `command` NULL asks whether the role
    may connect at all (what the handler checks). The rules:
@@ -121,25 +129,31 @@ bool broker_auth_trusts(broker_auth_t *self, const char *key);
    A REPLAY request arrives on the api socket but is judged by the audience it asks
    for: pass domain "office" for office items and "public" for public ones. Role
    "local" may do everything; NULL roles and unknown domains nothing. */
-bool broker_auth_allows(const char *role, const char *domain, const char *command);
+bool
+broker_auth_allows(const char *role, const char *domain, const char *command);
 
 /* Who may do `command` on `domain`, in words for a refusal ("the unit role").
    Static. */
-const char *broker_auth_needs(const char *domain, const char *command);
+const char *
+broker_auth_needs(const char *domain, const char *command);
 
 /* How many trusted keys reloads have taken away since the start: revoked, removed from
    public/, or given another role or unit (whose open connections carry the old one).
    Only grows; it moves after the new set is in force. One atomic load, no lock: cheap
    enough to poll from a socket loop on every turn, from any thread. 0 for NULL. */
-uint64_t broker_auth_withdrawn(broker_auth_t *self);
+uint64_t
+broker_auth_withdrawn(broker_auth_t *self);
 
 /* Connections admitted and refused since the start. */
-void broker_auth_counts(broker_auth_t *self, uint64_t *admitted, uint64_t *refused);
+void
+broker_auth_counts(broker_auth_t *self, uint64_t *admitted, uint64_t *refused);
 
 /* Certificates trusted now. */
-size_t broker_auth_size(broker_auth_t *self);
+size_t
+broker_auth_size(broker_auth_t *self);
 
 /* A sentence for a return code of this module (or -errno). Static. */
-const char *broker_auth_strerror(int rc);
+const char *
+broker_auth_strerror(int rc);
 
 #endif

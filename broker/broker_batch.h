@@ -17,8 +17,8 @@
 #include "dajia_codec.h"
 #include "store.h"
 
-#define BROKER_TABLE_LOG    "log"
-#define BROKER_KEY_MAX      (2 * DAJIA_MAX_ID + 2)   /* unit NUL event_id */
+#define BROKER_TABLE_LOG "log"
+#define BROKER_KEY_MAX   (2 * DAJIA_MAX_ID + 2) /* unit NUL event_id */
 
 typedef enum {
     BROKER_ITEM_PENDING = 0,
@@ -27,49 +27,49 @@ typedef enum {
 } broker_item_status_t;
 
 typedef struct {
-    zmq_msg_t routing;          /* who sent it (ROUTER identity frame) */
-    zmq_msg_t body;             /* the packed Envelope, exactly as sent */
-    char key[BROKER_KEY_MAX];   /* unit NUL event_id */
+    zmq_msg_t routing;        /* who sent it (ROUTER identity frame) */
+    zmq_msg_t body;           /* the packed Envelope, exactly as sent */
+    char key[BROKER_KEY_MAX]; /* unit NUL event_id */
     uint16_t key_len;
-    uint16_t unit_len;          /* event_id starts at key + unit_len + 1 */
+    uint16_t unit_len; /* event_id starts at key + unit_len + 1 */
     broker_item_status_t status;
     uint64_t log_seq;
-    uint64_t hash;              /* the key's in the dedup index (set by apply) */
+    uint64_t hash; /* the key's in the dedup index (set by apply) */
 } broker_item_t;
 
 typedef struct {
     broker_item_t *items;
     size_t count;
     size_t capacity;
-    int64_t received_at;        /* when the api thread handed the batch over */
+    int64_t received_at; /* when the api thread handed the batch over */
     /* Filled by the writer: */
-    int rc;                     /* 0, or the store's error: nothing of the batch stored */
-    uint64_t commit_us;         /* time in store_write, sync included */
-    uint64_t last_seq;          /* the log's last seq after the batch */
+    int rc;             /* 0, or the store's error: nothing of the batch stored */
+    uint64_t commit_us; /* time in store_write, sync included */
+    uint64_t last_seq;  /* the log's last seq after the batch */
     size_t map_bytes;
     size_t used_bytes;
 } broker_batch_t;
 
 /* A batch with room for `capacity` events, or NULL when memory ran out. */
 broker_batch_t *
-    broker_batch_new(size_t capacity);
+broker_batch_new(size_t capacity);
 
 /* Closes any messages still held and frees the batch; accepts NULL, sets *self_p NULL. */
 void
-    broker_batch_destroy(broker_batch_t **self_p);
+broker_batch_destroy(broker_batch_t **self_p);
 
 /* The next free item (its messages initialised, empty), or NULL if the batch is full.
    The item counts once broker_batch_commit_item() is called. */
 broker_item_t *
-    broker_batch_next_item(broker_batch_t *self);
+broker_batch_next_item(broker_batch_t *self);
 
 /* Counts the item returned by the last broker_batch_next_item(). */
 void
-    broker_batch_commit_item(broker_batch_t *self);
+broker_batch_commit_item(broker_batch_t *self);
 
 /* Closes the messages of every item and empties the batch for reuse. */
 void
-    broker_batch_reset(broker_batch_t *self);
+broker_batch_reset(broker_batch_t *self);
 
 /* The event id of an item (not NUL-terminated: length given). */
 static inline const char *
@@ -88,16 +88,16 @@ struct broker_dedup_t;
    entered. When the transaction is not committed in the end, the caller takes back the
    entries with broker_batch_rollback. */
 int
-    broker_batch_apply(broker_batch_t *self, store_txn_t *txn, struct broker_dedup_t *dedup,
-                       uint64_t first_seq, uint64_t *next_seq);
+broker_batch_apply(broker_batch_t *self, store_txn_t *txn, struct broker_dedup_t *dedup,
+                   uint64_t first_seq, uint64_t *next_seq);
 
 /* Removes from `dedup` what broker_batch_apply entered, and marks the items PENDING
    again: for a transaction that was aborted or failed to commit. */
 void
-    broker_batch_rollback(broker_batch_t *self, struct broker_dedup_t *dedup);
+broker_batch_rollback(broker_batch_t *self, struct broker_dedup_t *dedup);
 
 /* The last log_seq in the store (0 for an empty log). */
 int
-    broker_log_last_seq(store_t *store, uint64_t *last_seq);
+broker_log_last_seq(store_t *store, uint64_t *last_seq);
 
 #endif

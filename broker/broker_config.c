@@ -12,13 +12,12 @@
 
 struct broker_config_t {
     zconfig_t *root;
-    char **members;        /* sorted unit codes, for bsearch */
+    char **members; /* sorted unit codes, for bsearch */
     size_t member_count;
 };
 
 static const broker_config_key_t s_keys[] = {
-    {"broker/data", "DAJIA_DATA", "data", "./var/broker",
-     "directory of the durable log (LMDB)"},
+    {"broker/data", "DAJIA_DATA", "data", "./var/broker", "directory of the durable log (LMDB)"},
     {"broker/api", "DAJIA_API", "api", "tcp://127.0.0.1:7400",
      "where member units submit (ZeroMQ endpoint)"},
     {"broker/max_message", "DAJIA_MAX_MESSAGE", "max-message", "65536",
@@ -60,18 +59,14 @@ static const broker_config_key_t s_keys[] = {
 /* The member units of the leading group (domain/model.md section 5). A `members`
    section in the configuration file replaces this list as a whole. */
 static const char *s_default_members[][2] = {
-    {"publicity", "市委宣传部"},          {"polilegal", "市委政法委"},
-    {"govoffice", "市政府办公室"},        {"drc", "市发展改革委"},
-    {"iit", "市工业和信息化局"},          {"psb", "市公安局"},
-    {"justice", "市司法局"},              {"finance", "市财政局"},
-    {"eco", "市生态环境局"},              {"agri", "市农业农村局"},
-    {"commerce", "市商务局"},             {"culture", "市文化广电旅游局"},
-    {"health", "市卫生健康委"},           {"pboc", "市人行信阳支行"},
-    {"customs", "信阳海关"},              {"tax", "市税务局"},
-    {"msa", "市市场监管局"},              {"cac", "市网信办"},
-    {"forestea", "市林茶局"},             {"post", "市邮政管理局"},
-    {"tobacco", "市烟草专卖局"},          {"court", "市中级人民法院"},
-    {"procuratorate", "市人民检察院"},
+    {"publicity", "市委宣传部"}, {"polilegal", "市委政法委"},       {"govoffice", "市政府办公室"},
+    {"drc", "市发展改革委"},     {"iit", "市工业和信息化局"},       {"psb", "市公安局"},
+    {"justice", "市司法局"},     {"finance", "市财政局"},           {"eco", "市生态环境局"},
+    {"agri", "市农业农村局"},    {"commerce", "市商务局"},          {"culture", "市文化广电旅游局"},
+    {"health", "市卫生健康委"},  {"pboc", "市人行信阳支行"},        {"customs", "信阳海关"},
+    {"tax", "市税务局"},         {"msa", "市市场监管局"},           {"cac", "市网信办"},
+    {"forestea", "市林茶局"},    {"post", "市邮政管理局"},          {"tobacco", "市烟草专卖局"},
+    {"court", "市中级人民法院"}, {"procuratorate", "市人民检察院"},
 };
 
 const broker_config_key_t *
@@ -149,7 +144,7 @@ s_merge_file(zconfig_t *root, zconfig_t *file, const char *path, char *err, size
     for (zconfig_t *section = zconfig_child(file); section; section = zconfig_next(section)) {
         const char *name = zconfig_name(section);
         if (streq(name, "aggregate") || streq(name, "escalate") || streq(name, "circulate"))
-            continue;           /* the workers' settings: read by each worker */
+            continue; /* the workers' settings: read by each worker */
         if (streq(name, "members")) {
             for (zconfig_t *m = zconfig_child(section); m; m = zconfig_next(m)) {
                 char key[160];
@@ -162,8 +157,10 @@ s_merge_file(zconfig_t *root, zconfig_t *file, const char *path, char *err, size
             char key[160];
             snprintf(key, sizeof key, "%s/%s", name, zconfig_name(item));
             if (!s_key_find(key)) {
-                snprintf(err, errlen, "%s: unknown key \"%s\" (dajia-broker --print-config "
-                         "lists them all)", path, key);
+                snprintf(err, errlen,
+                         "%s: unknown key \"%s\" (dajia-broker --print-config "
+                         "lists them all)",
+                         path, key);
                 return -1;
             }
             zconfig_put(root, key, zconfig_value(item) ? zconfig_value(item) : "");
@@ -193,8 +190,10 @@ broker_config_load(const char *path, broker_config_t **out, char *err, size_t er
         }
         file = zconfig_load(path);
         if (!file) {
-            snprintf(err, errlen, "%s: not a valid configuration file (ZPL: sections and "
-                     "\"key = value\" lines, indented by 4 spaces)", path);
+            snprintf(err, errlen,
+                     "%s: not a valid configuration file (ZPL: sections and "
+                     "\"key = value\" lines, indented by 4 spaces)",
+                     path);
             goto cleanup;
         }
     }
@@ -255,8 +254,7 @@ broker_config_get(broker_config_t *self, const char *path)
 }
 
 int
-broker_config_size(broker_config_t *self, const char *path, size_t *value, char *err,
-                   size_t errlen)
+broker_config_size(broker_config_t *self, const char *path, size_t *value, char *err, size_t errlen)
 {
     const char *text = broker_config_get(self, path);
     char *end = NULL;
@@ -265,17 +263,29 @@ broker_config_size(broker_config_t *self, const char *path, size_t *value, char 
     unsigned long long unit = 1;
     if (end && *end) {
         switch (*end) {
-        case 'k': case 'K': unit = 1ULL << 10; break;
-        case 'm': case 'M': unit = 1ULL << 20; break;
-        case 'g': case 'G': unit = 1ULL << 30; break;
-        default: unit = 0;
+        case 'k':
+        case 'K':
+            unit = 1ULL << 10;
+            break;
+        case 'm':
+        case 'M':
+            unit = 1ULL << 20;
+            break;
+        case 'g':
+        case 'G':
+            unit = 1ULL << 30;
+            break;
+        default:
+            unit = 0;
         }
         if (unit && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
             unit = 0;
     }
     if (errno || end == text || unit == 0 || *text == '-' || n > SIZE_MAX / unit) {
-        snprintf(err, errlen, "%s = \"%s\" is not a size (a number, optionally followed "
-                 "by k, M or G)", path, text);
+        snprintf(err, errlen,
+                 "%s = \"%s\" is not a size (a number, optionally followed "
+                 "by k, M or G)",
+                 path, text);
         return -1;
     }
     *value = (size_t)(n * unit);
@@ -293,8 +303,10 @@ broker_config_wakeup_us(broker_config_t *self, int32_t *us, char *err, size_t er
     errno = 0;
     long n = strtol(text, &end, 10);
     if (errno || end == text || *end || n < 0 || n > BROKER_CPU_WAKEUP_MAX_US) {
-        snprintf(err, errlen, "broker/cpu_wakeup_us = \"%s\" must be empty (off) or a whole "
-                 "number of microseconds from 0 to %d", text, BROKER_CPU_WAKEUP_MAX_US);
+        snprintf(err, errlen,
+                 "broker/cpu_wakeup_us = \"%s\" must be empty (off) or a whole "
+                 "number of microseconds from 0 to %d",
+                 text, BROKER_CPU_WAKEUP_MAX_US);
         return -1;
     }
     *us = (int32_t)n;
@@ -304,9 +316,9 @@ broker_config_wakeup_us(broker_config_t *self, int32_t *us, char *err, size_t er
 int
 broker_config_validate(broker_config_t *self, char *err, size_t errlen)
 {
-    static const char *sizes[] = {"broker/max_message", "broker/batch_max", "broker/map_size",
-                                  "broker/max_map_size", "limits/max_repeated",
-                                  "limits/max_future"};
+    static const char *sizes[] = {"broker/max_message",  "broker/batch_max",
+                                  "broker/map_size",     "broker/max_map_size",
+                                  "limits/max_repeated", "limits/max_future"};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         size_t v;
         if (broker_config_size(self, sizes[i], &v, err, errlen))
@@ -332,8 +344,10 @@ broker_config_validate(broker_config_t *self, char *err, size_t errlen)
     }
     const char *api = broker_config_get(self, "broker/api");
     if (!strstr(api, "://")) {
-        snprintf(err, errlen, "broker/api = \"%s\" is not a ZeroMQ endpoint "
-                 "(e.g. tcp://127.0.0.1:7400 or ipc:///run/dajia/api)", api);
+        snprintf(err, errlen,
+                 "broker/api = \"%s\" is not a ZeroMQ endpoint "
+                 "(e.g. tcp://127.0.0.1:7400 or ipc:///run/dajia/api)",
+                 api);
         return -1;
     }
     const char *external = broker_config_get(self, "broker/external_workers");
@@ -356,8 +370,7 @@ broker_config_validate(broker_config_t *self, char *err, size_t errlen)
 bool
 broker_config_is_member(const broker_config_t *self, const char *unit)
 {
-    return bsearch(&unit, self->members, self->member_count, sizeof(char *), s_member_cmp)
-           != NULL;
+    return bsearch(&unit, self->members, self->member_count, sizeof(char *), s_member_cmp) != NULL;
 }
 
 size_t

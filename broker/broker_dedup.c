@@ -10,13 +10,13 @@
 #include "broker_batch.h"
 
 #define S_MIN_SLOTS 1024
-#define S_FULL_NUM  7   /* grow past 7/10 full */
+#define S_FULL_NUM  7 /* grow past 7/10 full */
 #define S_FULL_DEN  10
-#define S_MOVE_STEP 64  /* old slots moved to the new table per insert while growing */
+#define S_MOVE_STEP 64 /* old slots moved to the new table per insert while growing */
 
 typedef struct {
     uint64_t hash;
-    uint64_t seq;  /* 0: empty */
+    uint64_t seq; /* 0: empty */
 } s_slot_t;
 
 /* Growing moves the entries to a table twice the size a few at a time, on each insert
@@ -204,8 +204,8 @@ broker_dedup_remove(broker_dedup_t *self, uint64_t hash, uint64_t log_seq)
         s_move(self, SIZE_MAX);
     size_t mask = self->mask;
     size_t hole = (size_t)hash & mask;
-    while (self->slots[hole].seq
-           && !(self->slots[hole].seq == log_seq && self->slots[hole].hash == hash))
+    while (self->slots[hole].seq &&
+           !(self->slots[hole].seq == log_seq && self->slots[hole].hash == hash))
         hole = (hole + 1) & mask;
     if (!self->slots[hole].seq)
         return false;
@@ -331,12 +331,12 @@ broker_dedup_record_key(const void *record, size_t len, const char **unit, size_
                         const char **event_id, size_t *event_id_len)
 {
     const unsigned char *p = record, *end = p + len;
-    const uint32_t envelope_field[] = {3};  /* LogRecord.envelope */
+    const uint32_t envelope_field[] = {3}; /* LogRecord.envelope */
     const unsigned char *env = NULL;
     size_t env_len = 0;
     if (s_fields(p, end, envelope_field, &env, &env_len, 1) || !env)
         return STORE_CORRUPT;
-    const uint32_t key_fields[] = {2, 1};   /* Envelope.unit, Envelope.event_id */
+    const uint32_t key_fields[] = {2, 1}; /* Envelope.unit, Envelope.event_id */
     const unsigned char *data[2];
     size_t lens[2];
     if (s_fields(env, env + env_len, key_fields, data, lens, 2) || !data[0] || !data[1])
@@ -352,7 +352,7 @@ broker_dedup_record_key(const void *record, size_t len, const char **unit, size_
 
 typedef struct {
     store_txn_t *txn;
-    const char *key;    /* unit NUL event_id */
+    const char *key; /* unit NUL event_id */
     size_t len;
 } s_probe_t;
 
@@ -367,16 +367,15 @@ s_record_matches(uint64_t seq, void *arg)
     size_t record_len = 0;
     int rc = store_get(probe->txn, BROKER_TABLE_LOG, seq_key, 8, &record, &record_len);
     if (rc)
-        return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc;  /* the index names a record */
+        return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc; /* the index names a record */
     const char *unit, *event_id;
     size_t unit_len, event_id_len;
-    rc = broker_dedup_record_key(record, record_len, &unit, &unit_len, &event_id,
-                                 &event_id_len);
+    rc = broker_dedup_record_key(record, record_len, &unit, &unit_len, &event_id, &event_id_len);
     if (rc)
         return rc;
-    return unit_len + 1 + event_id_len == probe->len
-           && memcmp(probe->key, unit, unit_len) == 0 && probe->key[unit_len] == '\0'
-           && memcmp(probe->key + unit_len + 1, event_id, event_id_len) == 0;
+    return unit_len + 1 + event_id_len == probe->len && memcmp(probe->key, unit, unit_len) == 0 &&
+           probe->key[unit_len] == '\0' &&
+           memcmp(probe->key + unit_len + 1, event_id, event_id_len) == 0;
 }
 
 int
@@ -415,9 +414,8 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
     for (; rc == 0; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
         const char *unit, *event_id;
         size_t unit_len, event_id_len;
-        if (kl != 8 || broker_dedup_record_key(v, vl, &unit, &unit_len, &event_id,
-                                               &event_id_len)
-            || unit_len + 1 + event_id_len > sizeof key) {
+        if (kl != 8 || broker_dedup_record_key(v, vl, &unit, &unit_len, &event_id, &event_id_len) ||
+            unit_len + 1 + event_id_len > sizeof key) {
             rc = STORE_CORRUPT;
             goto cleanup;
         }
@@ -439,7 +437,7 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
             goto cleanup;
     }
     if (rc == STORE_NOTFOUND)
-        rc = 0;     /* the end of the log, or no log yet */
+        rc = 0; /* the end of the log, or no log yet */
 cleanup:
     store_cursor_close(&cursor);
     store_txn_end(&txn);

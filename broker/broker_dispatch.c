@@ -24,17 +24,17 @@
 #include "dajia_clock.h"
 #include "worker_protocol.h"
 
-#define DISPATCH_GROUP_MAX    4096          /* messages read before one write */
-#define DISPATCH_CURSOR_SAVE_MS 1000        /* cursors alone are stored this often */
-#define DISPATCH_IDENTITY_MAX 256
-#define DISPATCH_HWM          100000
-#define DISPATCH_TERM         "$TERM"
-#define DISPATCH_WAKE         "W"
-#define DISPATCH_TICK_SUFFIX  ".tick"       /* cursor key "<service>.tick": last tick stored */
-#define DISPATCH_TICK_KEY_MAX 128
-#define DISPATCH_REBIND_RETRY_MS 10         /* a listener closing in the io thread */
-#define DISPATCH_REBIND_WARN_MS 1000        /* then a line, and again this often x 60 */
-#define DISPATCH_SOCKETS      3
+#define DISPATCH_GROUP_MAX       4096 /* messages read before one write */
+#define DISPATCH_CURSOR_SAVE_MS  1000 /* cursors alone are stored this often */
+#define DISPATCH_IDENTITY_MAX    256
+#define DISPATCH_HWM             100000
+#define DISPATCH_TERM            "$TERM"
+#define DISPATCH_WAKE            "W"
+#define DISPATCH_TICK_SUFFIX     ".tick" /* cursor key "<service>.tick": last tick stored */
+#define DISPATCH_TICK_KEY_MAX    128
+#define DISPATCH_REBIND_RETRY_MS 10   /* a listener closing in the io thread */
+#define DISPATCH_REBIND_WARN_MS  1000 /* then a line, and again this often x 60 */
+#define DISPATCH_SOCKETS         3
 
 static const char *s_default_services[] = {"aggregate", "escalate", "circulate", NULL};
 
@@ -46,31 +46,31 @@ typedef struct s_worker_t {
     unsigned char id[DISPATCH_IDENTITY_MAX];
     size_t id_len;
     s_service_t *service;
-    uint64_t last_applied;       /* as the worker said in READY */
-    int64_t expires_at;          /* monotonic ms; silent past this = dead */
+    uint64_t last_applied; /* as the worker said in READY */
+    int64_t expires_at;    /* monotonic ms; silent past this = dead */
     struct s_worker_t *next;
 } s_worker_t;
 
 struct s_service_t {
     char *name;
-    uint64_t cursor;             /* durable: last DONE stored */
-    uint64_t pending;            /* cursor once the group being gathered commits */
-    s_worker_t *active;          /* NULL: no worker; the others wait as standbys */
-    uint64_t sent;               /* last seq sent to the active worker */
-    uint64_t acked;              /* last DONE seq from the active worker */
-    uint64_t tick;               /* durable: last tick number whose outputs are stored */
-    uint64_t tick_pending;       /* tick once the group being gathered commits */
-    bool tick_known;             /* tick numbers known: the next must follow tick_pending */
-    uint64_t tick_base;          /* the first tick taken while none was known */
+    uint64_t cursor;       /* durable: last DONE stored */
+    uint64_t pending;      /* cursor once the group being gathered commits */
+    s_worker_t *active;    /* NULL: no worker; the others wait as standbys */
+    uint64_t sent;         /* last seq sent to the active worker */
+    uint64_t acked;        /* last DONE seq from the active worker */
+    uint64_t tick;         /* durable: last tick number whose outputs are stored */
+    uint64_t tick_pending; /* tick once the group being gathered commits */
+    bool tick_known;       /* tick numbers known: the next must follow tick_pending */
+    uint64_t tick_base;    /* the first tick taken while none was known */
 };
 
 struct broker_dispatch_t {
     store_t *store;
     zsock_t *workers, *office, *public_feed;
-    zsock_t *pipe_api;           /* api thread's end */
-    zsock_t *pipe_thread;        /* dispatch thread's end */
+    zsock_t *pipe_api;    /* api thread's end */
+    zsock_t *pipe_thread; /* dispatch thread's end */
     char *endpoint[DISPATCH_SOCKETS];
-    broker_auth_t *auth;         /* borrowed; NULL: no CURVE */
+    broker_auth_t *auth; /* borrowed; NULL: no CURVE */
     pthread_t thread;
     bool running;
     atomic_uint_fast64_t last_log_seq;
@@ -82,16 +82,16 @@ struct broker_dispatch_t {
     s_worker_t *worker_list;
     unsigned window;
     int heartbeat_ms;
-    uint64_t log_seq;            /* newest seq the thread knows of */
-    uint64_t feed_seq;           /* newest feed_seq stored */
+    uint64_t log_seq;             /* newest seq the thread knows of */
+    uint64_t feed_seq;            /* newest feed_seq stored */
     broker_feed_entry_t *entries; /* the group's outputs, prepared */
     size_t entry_count, entry_cap;
     bool group_cursor_moved;
-    int64_t cursor_saved_ms;     /* when cursors were last stored (monotonic) */
-    uint64_t withdrawn_seen;     /* broker_auth_withdrawn() when last acted on */
+    int64_t cursor_saved_ms;        /* when cursors were last stored (monotonic) */
+    uint64_t withdrawn_seen;        /* broker_auth_withdrawn() when last acted on */
     bool unbound[DISPATCH_SOCKETS]; /* listener closed, not yet open again */
-    int64_t unbound_at;          /* when (monotonic ms) */
-    int64_t unbound_warned;      /* when the last line about it was written */
+    int64_t unbound_at;             /* when (monotonic ms) */
+    int64_t unbound_warned;         /* when the last line about it was written */
 };
 
 /* ================================================================ helpers */
@@ -106,8 +106,7 @@ static s_service_t *
 s_service_find(broker_dispatch_t *self, const char *name, size_t len)
 {
     for (size_t i = 0; i < self->service_count; i++)
-        if (strlen(self->services[i].name) == len
-            && memcmp(self->services[i].name, name, len) == 0)
+        if (strlen(self->services[i].name) == len && memcmp(self->services[i].name, name, len) == 0)
             return &self->services[i];
     return NULL;
 }
@@ -116,8 +115,8 @@ static s_worker_t *
 s_worker_find(broker_dispatch_t *self, zframe_t *identity)
 {
     for (s_worker_t *w = self->worker_list; w; w = w->next)
-        if (w->id_len == zframe_size(identity)
-            && memcmp(w->id, zframe_data(identity), w->id_len) == 0)
+        if (w->id_len == zframe_size(identity) &&
+            memcmp(w->id, zframe_data(identity), w->id_len) == 0)
             return w;
     return NULL;
 }
@@ -164,8 +163,7 @@ static size_t
 s_tick_key(const s_service_t *service, char key[DISPATCH_TICK_KEY_MAX])
 {
     int n = snprintf(key, DISPATCH_TICK_KEY_MAX, "%s" DISPATCH_TICK_SUFFIX, service->name);
-    return n < 0 ? 0 : (size_t)n < DISPATCH_TICK_KEY_MAX ? (size_t)n
-                                                         : DISPATCH_TICK_KEY_MAX - 1;
+    return n < 0 ? 0 : (size_t)n < DISPATCH_TICK_KEY_MAX ? (size_t)n : DISPATCH_TICK_KEY_MAX - 1;
 }
 
 /* The active worker for `service` becomes `w` (NULL: none). Delivery starts again at
@@ -179,9 +177,9 @@ s_activate(s_service_t *service, s_worker_t *w)
     uint64_t from = service->cursor < w->last_applied ? service->cursor : w->last_applied;
     service->sent = from;
     service->acked = from;
-    zsys_info("dispatch: %s worker active, delivering from log_seq %" PRIu64 " (cursor %"
-              PRIu64 ", worker applied %" PRIu64 ")", service->name, from + 1,
-              service->cursor, w->last_applied);
+    zsys_info("dispatch: %s worker active, delivering from log_seq %" PRIu64 " (cursor %" PRIu64
+              ", worker applied %" PRIu64 ")",
+              service->name, from + 1, service->cursor, w->last_applied);
 }
 
 static void
@@ -216,8 +214,7 @@ s_pump(broker_dispatch_t *self)
     for (size_t i = 0; i < self->service_count; i++) {
         s_service_t *service = &self->services[i];
         s_worker_t *w = service->active;
-        if (!w || service->sent >= self->log_seq
-            || service->sent - service->acked >= self->window)
+        if (!w || service->sent >= self->log_seq || service->sent - service->acked >= self->window)
             continue;
         store_txn_t *txn = NULL;
         store_cursor_t *cursor = NULL;
@@ -233,17 +230,17 @@ s_pump(broker_dispatch_t *self)
         while (rc == 0 && service->sent - service->acked < self->window) {
             uint64_t seq = kl == 8 ? store_key_to_u64(k) : 0;
             if (seq != service->sent + 1)
-                break;          /* the log has no gaps; anything else is not ours yet */
+                break; /* the log has no gaps; anything else is not ours yet */
             if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-                break;          /* its queue is full: the rest waits for its DONEs */
+                break; /* its queue is full: the rest waits for its DONEs */
             worker_send_command(sock, WORKER_CMD_EVENT, ZMQ_SNDMORE);
             zmq_send(sock, v, vl, 0);
             service->sent = seq;
             rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
         }
         if (rc != 0 && rc != STORE_NOTFOUND)
-            zsys_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s",
-                       service->name, service->sent + 1, store_strerror(rc));
+            zsys_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s", service->name,
+                       service->sent + 1, store_strerror(rc));
         store_cursor_close(&cursor);
         store_txn_end(&txn);
     }
@@ -272,8 +269,8 @@ s_take_outputs(broker_dispatch_t *self, s_service_t *service, zmsg_t *msg, uint6
                                      &self->entries[self->entry_count]);
         if (rc) {
             zsys_warning("dispatch: %s sent an output for log_seq %" PRIu64 " that is not a "
-                         "FeedItem (%zu bytes); dropped", service->name, log_seq,
-                         zframe_size(f));
+                         "FeedItem (%zu bytes); dropped",
+                         service->name, log_seq, zframe_size(f));
             continue;
         }
         self->entry_count++;
@@ -290,22 +287,24 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
         return;
     }
     if (service->active != w)
-        return;                 /* a late answer of a worker that was replaced */
+        return; /* a late answer of a worker that was replaced */
     if (seq > service->sent) {
         /* Never sent to it: storing its outputs would move the cursor past events the
            service has not seen, and acked past sent would stop delivery to this worker.
            Found by tests/fuzz/fuzz_worker_protocol. */
         zsys_warning("dispatch: %s answered log_seq %" PRIu64 ", which it was not sent "
-                     "(last sent %" PRIu64 "); ignored", service->name, seq, service->sent);
+                     "(last sent %" PRIu64 "); ignored",
+                     service->name, seq, service->sent);
         return;
     }
     if (seq > service->acked)
         service->acked = seq;
     if (seq <= service->pending)
-        return;                 /* stored already: its outputs are in the feed */
+        return; /* stored already: its outputs are in the feed */
     if (seq != service->pending + 1) {
         zsys_warning("dispatch: %s answered log_seq %" PRIu64 " while %" PRIu64 " is due; "
-                     "ignored", service->name, seq, service->pending + 1);
+                     "ignored",
+                     service->name, seq, service->pending + 1);
         return;
     }
     s_take_outputs(self, service, msg, seq);
@@ -327,17 +326,16 @@ s_on_ticked(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     /* UINT64_MAX too: the worker numbers the next tick one past it, which wraps to 0
        ("no outputs"), and every later tick would be dropped as stored already. */
     if (!worker_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0 || tick_no == UINT64_MAX) {
-        zsys_warning("dispatch: a TICKED from %s without its tick number; ignored",
-                     service->name);
+        zsys_warning("dispatch: a TICKED from %s without its tick number; ignored", service->name);
         return;
     }
     if (service->active != w || tick_no <= service->tick_pending)
-        return;                 /* a standby's, or stored already */
+        return; /* a standby's, or stored already */
     bool known = service->tick_known || service->tick_pending > 0;
     if (known && tick_no != service->tick_pending + 1) {
         zsys_warning("dispatch: %s sent tick %" PRIu64 " while %" PRIu64 " is due; ignored "
-                     "until the worker sends that one again", service->name, tick_no,
-                     service->tick_pending + 1);
+                     "until the worker sends that one again",
+                     service->name, tick_no, service->tick_pending + 1);
         return;
     }
     if (!known)
@@ -352,11 +350,10 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
 {
     zframe_t *name = zmsg_next(msg);
     uint64_t last_applied = 0;
-    s_service_t *service = name ? s_service_find(self, (const char *)zframe_data(name),
-                                                 zframe_size(name))
-                                : NULL;
-    if (!service || zframe_size(identity) > DISPATCH_IDENTITY_MAX
-        || !worker_frame_u64(zmsg_next(msg), &last_applied)) {
+    s_service_t *service =
+        name ? s_service_find(self, (const char *)zframe_data(name), zframe_size(name)) : NULL;
+    if (!service || zframe_size(identity) > DISPATCH_IDENTITY_MAX ||
+        !worker_frame_u64(zmsg_next(msg), &last_applied)) {
         zsys_warning("dispatch: a READY for an unknown service or without its last "
                      "applied seq; ignored");
         return;
@@ -374,15 +371,15 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
     w->service = service;
     w->last_applied = last_applied;
     w->expires_at = zclock_mono() + (int64_t)self->heartbeat_ms * BROKER_DISPATCH_LIVENESS;
-    s_worker_t **tail = &self->worker_list;     /* standbys take over in arrival order */
+    s_worker_t **tail = &self->worker_list; /* standbys take over in arrival order */
     while (*tail)
         tail = &(*tail)->next;
     *tail = w;
-    zsys_info("dispatch: %s worker registered (applied through %" PRIu64 ")%s",
-              service->name, last_applied, service->active ? "; it waits as a standby" : "");
+    zsys_info("dispatch: %s worker registered (applied through %" PRIu64 ")%s", service->name,
+              last_applied, service->active ? "; it waits as a standby" : "");
     if (!service->active)
         s_activate(service, w);
-    s_send_heartbeat(self, w);      /* confirms the registration */
+    s_send_heartbeat(self, w); /* confirms the registration */
 }
 
 /* Handles one message from the workers ROUTER. */
@@ -413,8 +410,7 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
     else if (worker_frame_is(command, WORKER_CMD_TICKED))
         s_on_ticked(self, w, msg);
     else if (!worker_frame_is(command, WORKER_CMD_HEARTBEAT))
-        zsys_warning("dispatch: unknown command from a %s worker; ignored",
-                     w->service->name);
+        zsys_warning("dispatch: unknown command from a %s worker; ignored", w->service->name);
 }
 
 static int
@@ -432,8 +428,8 @@ s_write_group(store_txn_t *txn, void *arg)
             continue;
         unsigned char value[8];
         s_u64_put(service->pending, value);
-        int rc = store_put(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name),
-                           value, sizeof value, 0);
+        int rc = store_put(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), value,
+                           sizeof value, 0);
         if (rc)
             return rc;
     }
@@ -478,8 +474,7 @@ s_commit_group(broker_dispatch_t *self, bool force)
     if (self->entry_count == 0 && !self->group_cursor_moved)
         return;
     int64_t mono = zclock_mono();
-    if (self->entry_count == 0 && !force
-        && mono - self->cursor_saved_ms < DISPATCH_CURSOR_SAVE_MS)
+    if (self->entry_count == 0 && !force && mono - self->cursor_saved_ms < DISPATCH_CURSOR_SAVE_MS)
         return;
     int rc = store_write(self->store, s_write_group, self);
     if (rc == 0)
@@ -515,7 +510,8 @@ s_commit_group(broker_dispatch_t *self, bool force)
         self->feed_seq += self->entry_count;
     } else {
         zsys_error("dispatch: cannot store %zu feed items and the cursors: %s; the events "
-                   "are delivered again", self->entry_count, store_strerror(rc));
+                   "are delivered again",
+                   self->entry_count, store_strerror(rc));
     }
     for (size_t i = 0; i < self->entry_count; i++)
         broker_feed_entry_clear(&self->entries[i]);
@@ -546,8 +542,8 @@ s_heartbeat(broker_dispatch_t *self)
         /* Timers fire only for a worker that has caught up with the log: a tick ahead of
            the events still in flight could fire a timer those events would have
            stopped. */
-        if (service->active == w && service->acked == service->sent
-            && service->sent >= self->log_seq)
+        if (service->active == w && service->acked == service->sent &&
+            service->sent >= self->log_seq)
             s_send(self, w, WORKER_CMD_TICK, &now);
     }
 }
@@ -609,7 +605,8 @@ s_workers_forget(broker_dispatch_t *self)
     }
     if (count)
         zsys_info("dispatch: %zu worker%s must register again; events they had in flight "
-                  "go out again then", count, count == 1 ? "" : "s");
+                  "go out again then",
+                  count, count == 1 ? "" : "s");
 }
 
 /* Opens again the listeners closed by s_reopen. The port may still be held by the
@@ -665,8 +662,11 @@ s_reopen(broker_dispatch_t *self)
     if (!workers && !feeds)
         return; /* local peers only: they show no key */
     zsys_info("auth: %" PRIu64 " key%s revoked; closing the %s connections so every peer "
-              "shows its key again", keys, keys == 1 ? "" : "s",
-              workers && feeds ? "feed and worker" : feeds ? "feed" : "worker");
+              "shows its key again",
+              keys, keys == 1 ? "" : "s",
+              workers && feeds ? "feed and worker"
+              : feeds          ? "feed"
+                               : "worker");
     if (workers)
         s_workers_forget(self);
     for (int i = 0; i < DISPATCH_SOCKETS; i++) {
@@ -703,8 +703,7 @@ s_on_pipe(broker_dispatch_t *self)
     bool term = false;
     char buf[16];
     int n;
-    while ((n = zmq_recv(zsock_resolve(self->pipe_thread), buf, sizeof buf, ZMQ_DONTWAIT))
-           >= 0)
+    while ((n = zmq_recv(zsock_resolve(self->pipe_thread), buf, sizeof buf, ZMQ_DONTWAIT)) >= 0)
         if ((size_t)n == strlen(DISPATCH_TERM) && memcmp(buf, DISPATCH_TERM, (size_t)n) == 0)
             term = true;
     atomic_store(&self->signalled, false);
@@ -764,7 +763,7 @@ s_run(void *arg)
         }
         s_pump(self);
     }
-    s_commit_group(self, true);     /* the cursors, as far as they got */
+    s_commit_group(self, true); /* the cursors, as far as they got */
     return NULL;
 }
 
@@ -798,7 +797,8 @@ s_ipc_dir_private(const char *path)
         return; /* the bind will say what is wrong */
     if (st.st_uid != geteuid() || (st.st_mode & S_ISVTX)) {
         zsys_warning("%s is a shared directory: only the socket file %s is made private "
-                     "(mode 0700); prefer a directory of the broker's own", dir, path);
+                     "(mode 0700); prefer a directory of the broker's own",
+                     dir, path);
         return;
     }
     if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0)
@@ -806,9 +806,8 @@ s_ipc_dir_private(const char *path)
 }
 
 int
-broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth,
-                       const char *domain, const char *what, char **bound, char *err,
-                       size_t errlen)
+broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth, const char *domain,
+                       const char *what, char **bound, char *err, size_t errlen)
 {
     const char *ipc = s_ipc_path(endpoint);
     if (auth && strncmp(endpoint, "tcp://", 6) == 0) {
@@ -831,8 +830,7 @@ broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth,
         return -1;
     }
     if (auth && ipc && chmod(ipc, 0700) != 0) {
-        snprintf(err, errlen, "cannot make the socket file %s private: %s", ipc,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot make the socket file %s private: %s", ipc, strerror(errno));
         return -1;
     }
     *bound = zsock_last_endpoint(sock);
@@ -858,8 +856,7 @@ s_load_cursors(broker_dispatch_t *self)
         s_service_t *service = &self->services[i];
         const void *v;
         size_t vl;
-        rc = store_get(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), &v,
-                       &vl);
+        rc = store_get(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), &v, &vl);
         if (rc == 0 && vl == 8)
             service->cursor = service->pending = store_key_to_u64(v);
         else if (rc == STORE_NOTFOUND)
@@ -881,8 +878,8 @@ s_load_cursors(broker_dispatch_t *self)
 }
 
 int
-broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out,
-                      char *err, size_t errlen)
+broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out, char *err,
+                      size_t errlen)
 {
     broker_dispatch_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -896,13 +893,11 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     atomic_init(&self->last_log_seq, opts->last_log_seq);
     atomic_init(&self->signalled, false);
     self->window = opts->window ? opts->window : BROKER_DISPATCH_WINDOW;
-    self->heartbeat_ms = opts->heartbeat_ms > 0 ? opts->heartbeat_ms
-                                                : BROKER_DISPATCH_HEARTBEAT_MS;
+    self->heartbeat_ms = opts->heartbeat_ms > 0 ? opts->heartbeat_ms : BROKER_DISPATCH_HEARTBEAT_MS;
     const char *const *names = opts->services ? opts->services : s_default_services;
     while (names[self->service_count])
         self->service_count++;
-    self->services = calloc(self->service_count ? self->service_count : 1,
-                            sizeof *self->services);
+    self->services = calloc(self->service_count ? self->service_count : 1, sizeof *self->services);
     if (!self->services)
         goto nomem;
     for (size_t i = 0; i < self->service_count; i++)
@@ -924,15 +919,15 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     zsock_set_sndhwm(self->office, DISPATCH_HWM);
     zsock_set_sndhwm(self->public_feed, DISPATCH_HWM);
     zsock_set_linger(self->workers, 0);
-    if (broker_dispatch_listen(self->workers, opts->workers, opts->auth,
-                               BROKER_AUTH_DOMAIN_WORKERS, "the workers",
-                               &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen)
-        || broker_dispatch_listen(self->office, opts->office, opts->auth,
-                                  BROKER_AUTH_DOMAIN_OFFICE, "the office feed",
-                                  &self->endpoint[BROKER_DISPATCH_OFFICE], err, errlen)
-        || broker_dispatch_listen(self->public_feed, opts->public_feed, opts->auth,
-                                  BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
-                                  &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
+    if (broker_dispatch_listen(self->workers, opts->workers, opts->auth, BROKER_AUTH_DOMAIN_WORKERS,
+                               "the workers", &self->endpoint[BROKER_DISPATCH_WORKERS], err,
+                               errlen) ||
+        broker_dispatch_listen(self->office, opts->office, opts->auth, BROKER_AUTH_DOMAIN_OFFICE,
+                               "the office feed", &self->endpoint[BROKER_DISPATCH_OFFICE], err,
+                               errlen) ||
+        broker_dispatch_listen(self->public_feed, opts->public_feed, opts->auth,
+                               BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
+                               &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
         goto fail;
     self->pipe_thread = zsys_create_pipe(&self->pipe_api);
     if (!self->pipe_thread)
@@ -943,9 +938,9 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
         goto fail;
     }
     self->running = true;
-    zsys_info("dispatch: workers on %s, office feed on %s, public feed on %s; feed holds %"
-              PRIu64 " items", self->endpoint[0], self->endpoint[1], self->endpoint[2],
-              self->feed_seq);
+    zsys_info("dispatch: workers on %s, office feed on %s, public feed on %s; feed holds %" PRIu64
+              " items",
+              self->endpoint[0], self->endpoint[1], self->endpoint[2], self->feed_seq);
     *out = self;
     return 0;
 nomem:

@@ -40,23 +40,23 @@
 #include "store.h"
 
 #define BROKER_CURSOR_TABLE          "cursor"
-#define BROKER_DISPATCH_WINDOW       1024    /* events in flight per worker */
+#define BROKER_DISPATCH_WINDOW       1024 /* events in flight per worker */
 #define BROKER_DISPATCH_HEARTBEAT_MS 1000
-#define BROKER_DISPATCH_LIVENESS     3       /* heartbeats missed before a worker is dead */
+#define BROKER_DISPATCH_LIVENESS     3 /* heartbeats missed before a worker is dead */
 
 typedef struct broker_dispatch_t broker_dispatch_t;
 
 typedef struct {
-    store_t *store;               /* the broker's store; borrowed, outlives the dispatcher */
-    uint64_t last_log_seq;        /* newest log_seq when the dispatcher starts */
-    const char *workers;          /* endpoint to bind for the workers (ROUTER) */
-    const char *office;           /* endpoint to bind for the office feed (XPUB) */
-    const char *public_feed;      /* endpoint to bind for the public feed (XPUB) */
-    const char *const *services;  /* NULL-terminated names; NULL: the three services */
-    unsigned window;              /* 0: BROKER_DISPATCH_WINDOW */
-    int heartbeat_ms;             /* 0: BROKER_DISPATCH_HEARTBEAT_MS */
-    broker_auth_t *auth;          /* borrowed, outlives the dispatcher; NULL: no CURVE (see
-                                     broker_dispatch_listen), no revocation watch */
+    store_t *store;              /* the broker's store; borrowed, outlives the dispatcher */
+    uint64_t last_log_seq;       /* newest log_seq when the dispatcher starts */
+    const char *workers;         /* endpoint to bind for the workers (ROUTER) */
+    const char *office;          /* endpoint to bind for the office feed (XPUB) */
+    const char *public_feed;     /* endpoint to bind for the public feed (XPUB) */
+    const char *const *services; /* NULL-terminated names; NULL: the three services */
+    unsigned window;             /* 0: BROKER_DISPATCH_WINDOW */
+    int heartbeat_ms;            /* 0: BROKER_DISPATCH_HEARTBEAT_MS */
+    broker_auth_t *auth;         /* borrowed, outlives the dispatcher; NULL: no CURVE (see
+                                    broker_dispatch_listen), no revocation watch */
 } broker_dispatch_options_t;
 
 typedef enum {
@@ -72,28 +72,27 @@ typedef enum {
    mode 0700 and its directory 0700 when that directory is ours alone; inproc needs
    nothing. Returns 0, or -1 with a sentence in `err`. */
 int
-    broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth,
-                           const char *domain, const char *what, char **bound, char *err,
-                           size_t errlen);
+broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth, const char *domain,
+                       const char *what, char **bound, char *err, size_t errlen);
 
 /* Reads the cursors, binds the three endpoints and starts the thread. Returns 0 and
    sets *out, or -1 with a sentence in `err`. `opts` is borrowed for the call. */
 int
-    broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out,
-                          char *err, size_t errlen);
+broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out, char *err,
+                      size_t errlen);
 
 /* Tells the dispatcher the log now holds events up to `last_log_seq` (call after each
    committed batch). Cheap: one atomic store, and a wake-up only when none is pending. */
 void
-    broker_dispatch_notify(broker_dispatch_t *self, uint64_t last_log_seq);
+broker_dispatch_notify(broker_dispatch_t *self, uint64_t last_log_seq);
 
 /* The endpoint actually bound (real port for tcp://...:*). Owned by the dispatcher. */
 const char *
-    broker_dispatch_endpoint(broker_dispatch_t *self, broker_dispatch_socket_t which);
+broker_dispatch_endpoint(broker_dispatch_t *self, broker_dispatch_socket_t which);
 
 /* Stops the thread (outputs already received are stored first) and closes its sockets.
    Accepts NULL and sets *self_p to NULL. */
 void
-    broker_dispatch_destroy(broker_dispatch_t **self_p);
+broker_dispatch_destroy(broker_dispatch_t **self_p);
 
 #endif

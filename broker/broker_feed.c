@@ -47,7 +47,7 @@ broker_feed_prepare(const uint8_t *raw, size_t len, const char *service, uint64_
         goto cleanup;
     }
     dajia__feed_item__pack(item, data);
-    item->service = their_service;     /* free_unpacked frees what unpack allocated */
+    item->service = their_service; /* free_unpacked frees what unpack allocated */
     broker_feed_entry_clear(entry);
     entry->feed_seq = feed_seq;
     entry->audience = item->audience;
@@ -100,8 +100,8 @@ broker_feed_last_seq(store_txn_t *txn, uint64_t *last)
 static bool
 s_visible(const Dajia__FeedItem *item, Dajia__Audience audience)
 {
-    return audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE
-           || item->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
+    return audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE ||
+           item->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
 }
 
 int
@@ -148,7 +148,7 @@ broker_feed_replay(store_t *store, uint64_t from, Dajia__Audience audience, uint
         }
         Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, vl, v);
         if (!item)
-            continue;               /* never written so; skipping beats a stuck reader */
+            continue; /* never written so; skipping beats a stuck reader */
         if (!s_visible(item, audience)) {
             dajia__feed_item__free_unpacked(item, NULL);
             continue;

@@ -39,8 +39,8 @@ s_workers_stop(s_workers_t *w)
    list for circulate (which names the units that reported nothing). NULL after filling
    `err`. */
 static worker_settings_t *
-s_worker_settings(broker_config_t *config, const char *config_path, const char *service,
-                  char *err, size_t errlen)
+s_worker_settings(broker_config_t *config, const char *config_path, const char *service, char *err,
+                  size_t errlen)
 {
     worker_settings_t *settings = worker_settings_new();
     if (!settings) {
@@ -83,15 +83,15 @@ s_workers_start(s_workers_t *w, broker_config_t *config, const char *config_path
     for (size_t i = 0; i < BROKER_SERVICES && rc == 0; i++) {
         const worker_service_t *service = worker_service_find(names[i]);
         if (!service) {
-            zsys_warning("no %s core in this build: its events wait for a dajia-worker",
-                         names[i]);
+            zsys_warning("no %s core in this build: its events wait for a dajia-worker", names[i]);
             continue;
         }
         char *dir = zsys_sprintf("%s/%s", base, names[i]);
-        worker_settings_t *settings = s_worker_settings(config, config_path, names[i], err,
-                                                        errlen);
+        worker_settings_t *settings = s_worker_settings(config, config_path, names[i], err, errlen);
         worker_shell_options_t opts = {
-            .service = service, .state_dir = dir, .settings = settings,
+            .service = service,
+            .state_dir = dir,
+            .settings = settings,
             .broker = broker_server_feed_endpoint(server, BROKER_DISPATCH_WORKERS)};
         rc = dir && settings ? worker_shell_new(&opts, &w->shell[i], err, errlen) : -1;
         worker_settings_destroy(&settings);
@@ -117,7 +117,8 @@ s_wakeup_start(broker_config_t *config, int *fd)
     *fd = broker_wakeup_request(BROKER_WAKEUP_DEVICE, us);
     if (*fd >= 0)
         zsys_info("CPUs are asked to wake within %" PRId32 " us while the broker serves "
-                  "(broker/cpu_wakeup_us)", us);
+                  "(broker/cpu_wakeup_us)",
+                  us);
     else
         zsys_warning("broker/cpu_wakeup_us: cannot write %s (%s)%s; serving without it",
                      BROKER_WAKEUP_DEVICE, strerror(-*fd),
@@ -153,8 +154,8 @@ s_usage(FILE *out)
             "\n"
             "Keys (file path, environment variable, flag), each overriding the one before:\n");
     for (const broker_config_key_t *k = broker_config_keys(); k->path; k++)
-        fprintf(out, "  --%-14s %-20s %-18s %s (default %s)\n", k->flag, k->env, k->path,
-                k->help, k->value);
+        fprintf(out, "  --%-14s %-20s %-18s %s (default %s)\n", k->flag, k->env, k->path, k->help,
+                k->value);
     fprintf(out, "\nExample:\n  dajia-broker --data ./var/broker --api tcp://127.0.0.1:7400\n");
 }
 
@@ -173,8 +174,7 @@ main(int argc, char **argv)
     for (int i = 0; keys[i].path && n < BROKER_MAX_FLAGS - 1; i++, n++) {
         /* --external-workers alone means 1 */
         bool optional = streq(keys[i].path, "broker/external_workers");
-        options[n] = (struct option){keys[i].flag, optional ? optional_argument
-                                                            : required_argument,
+        options[n] = (struct option){keys[i].flag, optional ? optional_argument : required_argument,
                                      NULL, OPT_KEY + i};
     }
 
@@ -200,8 +200,7 @@ main(int argc, char **argv)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "dajia-broker: unexpected argument \"%s\"; see --help\n",
-                argv[optind]);
+        fprintf(stderr, "dajia-broker: unexpected argument \"%s\"; see --help\n", argv[optind]);
         return 2;
     }
 
@@ -238,8 +237,8 @@ main(int argc, char **argv)
         goto fail;
     broker_server_set_verbose(server, verbose);
     broker_server_set_reload_flag(server, &s_hup);
-    if (!streq(broker_config_get(config, "broker/external_workers"), "1")
-        && s_workers_start(&workers, config, config_path, server, err, sizeof err) != 0)
+    if (!streq(broker_config_get(config, "broker/external_workers"), "1") &&
+        s_workers_start(&workers, config, config_path, server, err, sizeof err) != 0)
         goto fail;
     s_wakeup_start(config, &wakeup);
     zsys_info("serving on %s, data in %s", broker_server_endpoint(server),

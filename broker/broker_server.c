@@ -57,22 +57,22 @@
 #define BROKER_SOCKET_HWM      1000000
 #define BROKER_LINGER_MS       2000
 #define BROKER_POLL_MS         1000
-#define BROKER_ACK_MAX         512      /* an encoded Ack, reason text included */
+#define BROKER_ACK_MAX         512 /* an encoded Ack, reason text included */
 #define BROKER_WIRE_CAP_MIN    (1u << 20)
 #define BROKER_STORAGE_LOG_MS  10000
-#define BROKER_ARENA_BYTES     (256u << 10)   /* an unpacked event of the largest size fits */
-#define BROKER_MISMATCH_LOG_MS 10000    /* one key's unit mismatches: logged this often */
-#define BROKER_KEY_TXT         41       /* a Z85 CURVE key and its NUL */
-#define BROKER_PEER_SLOTS      512      /* connections tracked per second (a power of 2) */
-#define BROKER_PEER_PROBES     8        /* slots one routing id may occupy */
-#define BROKER_PEER_ID_MAX     255      /* a ZeroMQ routing id is 1..255 bytes */
-#define BROKER_THROTTLE_LOG_MS 10000    /* throttling is logged at most this often */
+#define BROKER_ARENA_BYTES     (256u << 10) /* an unpacked event of the largest size fits */
+#define BROKER_MISMATCH_LOG_MS 10000        /* one key's unit mismatches: logged this often */
+#define BROKER_KEY_TXT         41           /* a Z85 CURVE key and its NUL */
+#define BROKER_PEER_SLOTS      512          /* connections tracked per second (a power of 2) */
+#define BROKER_PEER_PROBES     8            /* slots one routing id may occupy */
+#define BROKER_PEER_ID_MAX     255          /* a ZeroMQ routing id is 1..255 bytes */
+#define BROKER_THROTTLE_LOG_MS 10000        /* throttling is logged at most this often */
 
 /* One connection's rejections in one second of the monotonic clock. */
 typedef struct {
-    int64_t second;              /* 0: never used; another second than now: free */
-    uint32_t rejects;            /* rejections answered in `second` */
-    uint32_t dropped;            /* requests dropped in `second`, the notice included */
+    int64_t second;   /* 0: never used; another second than now: free */
+    uint32_t rejects; /* rejections answered in `second` */
+    uint32_t dropped; /* requests dropped in `second`, the notice included */
     uint8_t id_len;
     uint8_t id[BROKER_PEER_ID_MAX];
 } s_budget_t;
@@ -80,40 +80,40 @@ typedef struct {
 /* Who sent a request, from the metadata the ZAP handler attached to its connection.
    Pointers into the message's metadata: valid while the command frame is open. */
 typedef struct {
-    const char *role;            /* NULL: no auth on this socket (or no role: refused) */
-    const char *unit;            /* role unit only */
-    const char *key;             /* Z85; NULL for ipc peers (role "local") */
+    const char *role; /* NULL: no auth on this socket (or no role: refused) */
+    const char *unit; /* role unit only */
+    const char *key;  /* Z85; NULL for ipc peers (role "local") */
 } s_peer_t;
 
 struct broker_server_t {
-    broker_config_t *config;     /* borrowed */
+    broker_config_t *config; /* borrowed */
     store_t *store;
     broker_writer_t *writer;
     broker_dispatch_t *dispatch; /* workers, feed log, publication: a thread of its own */
     zsock_t *api;
-    void *api_handle;            /* zsock_resolve(api), for the hot path */
+    void *api_handle; /* zsock_resolve(api), for the hot path */
     char *endpoint;
-    broker_batch_t *fill;        /* being filled by the api */
-    broker_batch_t *spare[2];    /* empty batches: two while none is at the writer, one
-                                    while one is (three in all: fill, writer, spare) */
+    broker_batch_t *fill;     /* being filled by the api */
+    broker_batch_t *spare[2]; /* empty batches: two while none is at the writer, one
+                                 while one is (three in all: fill, writer, spare) */
     dajia_limits_t limits;
     broker_stats_t stats;
-    int64_t now_ms;              /* clock read once per drain */
-    bool verbose;                /* log each rejection */
-    dajia_arena_t *arena;        /* decoding memory, reset after each event */
-    int64_t storage_logged_ms;   /* when a storage failure was last logged */
-    broker_auth_t *auth;         /* NULL: no CURVE, no roles */
-    volatile sig_atomic_t *reload; /* set by SIGHUP: re-read the key directory */
-    char trusted_key[BROKER_KEY_TXT]; /* last key found trusted in this drain, or "" */
+    int64_t now_ms;                    /* clock read once per drain */
+    bool verbose;                      /* log each rejection */
+    dajia_arena_t *arena;              /* decoding memory, reset after each event */
+    int64_t storage_logged_ms;         /* when a storage failure was last logged */
+    broker_auth_t *auth;               /* NULL: no CURVE, no roles */
+    volatile sig_atomic_t *reload;     /* set by SIGHUP: re-read the key directory */
+    char trusted_key[BROKER_KEY_TXT];  /* last key found trusted in this drain, or "" */
     char mismatch_key[BROKER_KEY_TXT]; /* last key logged for a unit mismatch */
-    int64_t mismatch_logged_ms;  /* and when */
-    uint64_t mismatches;         /* unit mismatches since the start */
-    uint32_t reject_budget;      /* rejections a second per connection; 0: no limit */
-    s_budget_t *budgets;         /* BROKER_PEER_SLOTS of them; NULL without a budget */
-    uint64_t budget_seed;        /* hashes routing ids */
-    int64_t second;              /* monotonic second of this drain (never 0) */
-    int64_t throttle_second;     /* a connection is over budget in this second */
-    int64_t throttle_logged_ms;  /* when throttling was last logged */
+    int64_t mismatch_logged_ms;        /* and when */
+    uint64_t mismatches;               /* unit mismatches since the start */
+    uint32_t reject_budget;            /* rejections a second per connection; 0: no limit */
+    s_budget_t *budgets;               /* BROKER_PEER_SLOTS of them; NULL without a budget */
+    uint64_t budget_seed;              /* hashes routing ids */
+    int64_t second;                    /* monotonic second of this drain (never 0) */
+    int64_t throttle_second;           /* a connection is over budget in this second */
+    int64_t throttle_logged_ms;        /* when throttling was last logged */
 };
 
 /* ================================================================ answers */
@@ -121,9 +121,8 @@ struct broker_server_t {
 /* Sends [routing][ACK][Ack] and consumes `routing` (closed even when sending fails:
    a client that went away simply misses its answer and resends). */
 static void
-s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
-           Dajia__AckStatus status, uint64_t log_seq, Dajia__Reason reason, const char *text,
-           int64_t received_at)
+s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id, Dajia__AckStatus status,
+           uint64_t log_seq, Dajia__Reason reason, const char *text, int64_t received_at)
 {
     Dajia__Ack ack = DAJIA__ACK__INIT;
     ack.event_id = (char *)(event_id ? event_id : "");
@@ -152,7 +151,7 @@ s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
 static uint64_t
 s_budget_hash(const broker_server_t *self, const uint8_t *id, size_t len)
 {
-    uint64_t h = 14695981039346656037ULL ^ self->budget_seed;   /* FNV-1a */
+    uint64_t h = 14695981039346656037ULL ^ self->budget_seed; /* FNV-1a */
     for (size_t i = 0; i < len; i++) {
         h ^= id[i];
         h *= 1099511628211ULL;
@@ -176,7 +175,7 @@ s_budget_find(broker_server_t *self, zmq_msg_t *routing, bool create)
         s_budget_t *b = &self->budgets[(h + i) & (BROKER_PEER_SLOTS - 1)];
         if (b->second != self->second) {
             if (!victim || victim->second == self->second)
-                victim = b;         /* a free slot beats any live one */
+                victim = b; /* a free slot beats any live one */
             continue;
         }
         if (b->id_len == len && memcmp(b->id, id, len) == 0)
@@ -210,7 +209,7 @@ static bool
 s_budget_throttle(broker_server_t *self, zmq_msg_t *routing)
 {
     if (self->throttle_second != self->second)
-        return false;               /* nobody over budget: the usual case, no lookup */
+        return false; /* nobody over budget: the usual case, no lookup */
     s_budget_t *b = s_budget_find(self, routing, false);
     if (!b || b->rejects < self->reject_budget)
         return false;
@@ -220,17 +219,18 @@ s_budget_throttle(broker_server_t *self, zmq_msg_t *routing)
         return true;
     int64_t now = zclock_mono();
     if (self->throttle_logged_ms == 0 || now - self->throttle_logged_ms >= BROKER_THROTTLE_LOG_MS) {
-        zsys_warning("a connection earned %" PRIu32 " rejections within a second (budget %"
-                     PRIu32 "); its requests are dropped for the rest of that second (%"
-                     PRIu64 " dropped so far)", b->rejects, self->reject_budget,
-                     self->stats.throttled);
+        zsys_warning("a connection earned %" PRIu32 " rejections within a second (budget %" PRIu32
+                     "); its requests are dropped for the rest of that second (%" PRIu64
+                     " dropped so far)",
+                     b->rejects, self->reject_budget, self->stats.throttled);
         self->throttle_logged_ms = now;
     }
     char text[DAJIA_REASON_TEXT_MAX];
-    snprintf(text, sizeof text, "too many rejected requests from this connection (%" PRIu32
+    snprintf(text, sizeof text,
+             "too many rejected requests from this connection (%" PRIu32
              " in one second, budget %" PRIu32 "): its requests are dropped unanswered for "
-             "the rest of this second; slow down and fix the events", b->rejects,
-             self->reject_budget);
+             "the rest of this second; slow down and fix the events",
+             b->rejects, self->reject_budget);
     s_send_ack(self, routing, NULL, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0,
                DAJIA__REASON__REASON_FORBIDDEN, text, 0);
     return true;
@@ -249,9 +249,9 @@ s_reject(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
         s_budget_charge(self, routing);
     if (self->verbose)
         zsys_debug("rejected %s: %s: %s", event_id && *event_id ? event_id : "(no id)",
-               dajia_reason_name(verdict->reason), verdict->text);
-    s_send_ack(self, routing, event_id, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0,
-               verdict->reason, verdict->text, 0);
+                   dajia_reason_name(verdict->reason), verdict->text);
+    s_send_ack(self, routing, event_id, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0, verdict->reason,
+               verdict->text, 0);
 }
 
 static void
@@ -281,34 +281,33 @@ s_replay_domain(const Dajia__ReplayRequest *req)
    audience asked for decides who may: office items the office role, public items the
    unit, office and dashboard roles. */
 static void
-s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body,
-               const s_peer_t *peer)
+s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body, const s_peer_t *peer)
 {
     char text[160];
     Dajia__FeedBatch refused = DAJIA__FEED_BATCH__INIT;
     Dajia__FeedBatch *batch = NULL;
-    Dajia__ReplayRequest *req = body ? dajia__replay_request__unpack(
-                                           NULL, zmq_msg_size(body), zmq_msg_data(body))
-                                     : NULL;
+    Dajia__ReplayRequest *req =
+        body ? dajia__replay_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body)) : NULL;
     if (!req) {
-        refused.reason = body ? DAJIA__REASON__REASON_MALFORMED
-                              : DAJIA__REASON__REASON_BAD_FRAMES;
+        refused.reason = body ? DAJIA__REASON__REASON_MALFORMED : DAJIA__REASON__REASON_BAD_FRAMES;
         refused.reason_text = (char *)(body ? "the body is not a ReplayRequest"
                                             : "a REPLAY has two frames: the command and a "
                                               "ReplayRequest");
-    } else if (self->auth && !broker_auth_allows(peer->role, s_replay_domain(req),
-                                                 BROKER_CMD_REPLAY)) {
-        snprintf(text, sizeof text, "a certificate of role %s may not replay the %s feed: "
-                 "that needs %s", peer->role ? peer->role : "(none)", s_replay_domain(req),
+    } else if (self->auth &&
+               !broker_auth_allows(peer->role, s_replay_domain(req), BROKER_CMD_REPLAY)) {
+        snprintf(text, sizeof text,
+                 "a certificate of role %s may not replay the %s feed: "
+                 "that needs %s",
+                 peer->role ? peer->role : "(none)", s_replay_domain(req),
                  broker_auth_needs(s_replay_domain(req), BROKER_CMD_REPLAY));
         refused.reason = DAJIA__REASON__REASON_FORBIDDEN;
         refused.reason_text = text;
     } else {
-        int rc = broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items,
-                                    &batch);
+        int rc =
+            broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items, &batch);
         if (rc) {
-            zsys_error("cannot read the feed log for a replay from %" PRIu64 ": %s",
-                       req->from_seq, store_strerror(rc));
+            zsys_error("cannot read the feed log for a replay from %" PRIu64 ": %s", req->from_seq,
+                       store_strerror(rc));
             refused.reason = DAJIA__REASON__REASON_STORAGE_UNAVAILABLE;
             refused.reason_text = (char *)store_strerror(rc);
         }
@@ -445,8 +444,8 @@ s_reject_named(broker_server_t *self, broker_item_t *item, const dajia_verdict_t
     Dajia__Envelope *env = NULL;
     char event_id[DAJIA_MAX_ID + 1] = "";
     size_t size = zmq_msg_size(&item->body);
-    if (verdict->reason != DAJIA__REASON__REASON_TOO_LARGE
-        && verdict->reason != DAJIA__REASON__REASON_MALFORMED)
+    if (verdict->reason != DAJIA__REASON__REASON_TOO_LARGE &&
+        verdict->reason != DAJIA__REASON__REASON_MALFORMED)
         env = dajia__envelope__unpack(NULL, size, zmq_msg_data(&item->body));
     /* Echo only printable ASCII: the answer must stay a valid protobuf (strings are
        UTF-8) and readable whatever the event held. Found by tests/fuzz. */
@@ -465,8 +464,8 @@ s_log_mismatch(broker_server_t *self, const s_peer_t *peer, const char *claimed)
     self->mismatches++;
     int64_t now = zclock_mono();
     const char *key = peer->key ? peer->key : "(none)";
-    if (strcmp(key, self->mismatch_key) == 0
-        && now - self->mismatch_logged_ms < BROKER_MISMATCH_LOG_MS)
+    if (strcmp(key, self->mismatch_key) == 0 &&
+        now - self->mismatch_logged_ms < BROKER_MISMATCH_LOG_MS)
         return;
     zsys_warning("unit mismatch: the certificate of unit %s (key %s) submitted an event as "
                  "unit %s; rejected, nothing stored (%" PRIu64 " mismatches so far)",
@@ -492,7 +491,7 @@ s_set_key(broker_server_t *self, broker_item_t *item, const char *unit, size_t u
     memcpy(item->key, unit, unit_len);
     item->key[unit_len] = '\0';
     memcpy(item->key + unit_len + 1, event_id, id_len);
-    item->key[unit_len + 1 + id_len] = '\0';     /* for the Ack, not part of the key */
+    item->key[unit_len + 1 + id_len] = '\0'; /* for the Ack, not part of the key */
     item->unit_len = (uint16_t)unit_len;
     item->key_len = (uint16_t)(unit_len + 1 + id_len);
     return 0;
@@ -529,17 +528,15 @@ s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
     dajia_wire_keys_t keys;
     if (dajia_wire_accept(data, size, &self->limits, self->now_ms, s_unit_known, self->config,
                           &keys)) {
-        if (peer->unit
-            && (strlen(peer->unit) != keys.unit_len
-                || memcmp(peer->unit, keys.unit, keys.unit_len) != 0)) {
+        if (peer->unit && (strlen(peer->unit) != keys.unit_len ||
+                           memcmp(peer->unit, keys.unit, keys.unit_len) != 0)) {
             char unit[DAJIA_MAX_ID + 1], event_id[DAJIA_MAX_ID + 1];
             snprintf(unit, sizeof unit, "%.*s", (int)keys.unit_len, keys.unit);
             snprintf(event_id, sizeof event_id, "%.*s", (int)keys.event_id_len, keys.event_id);
             s_reject_mismatch(self, item, peer, unit, event_id);
             return -1;
         }
-        return s_set_key(self, item, keys.unit, keys.unit_len, keys.event_id,
-                         keys.event_id_len);
+        return s_set_key(self, item, keys.unit, keys.unit_len, keys.event_id, keys.event_id_len);
     }
     if (dajia_envelope_decode_with(data, size, &self->limits, self->now_ms, s_unit_known,
                                    self->config, dajia_arena_allocator(self->arena), &env,
@@ -551,8 +548,7 @@ s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
         s_reject_mismatch(self, item, peer, env->unit, env->event_id);
         goto cleanup;
     }
-    rc = s_set_key(self, item, env->unit, strlen(env->unit), env->event_id,
-                   strlen(env->event_id));
+    rc = s_set_key(self, item, env->unit, strlen(env->unit), env->event_id, strlen(env->event_id));
 cleanup:
     dajia_arena_reset(self->arena);
     return rc;
@@ -574,8 +570,7 @@ s_key_trusted(broker_server_t *self, const char *key)
 /* Reads who sent `command` and whether they may send it at all. Returns true, or
    false with the refusal in `verdict`. REPLAY is judged later, by its audience. */
 static bool
-s_peer_judge(broker_server_t *self, zmq_msg_t *command, s_peer_t *peer,
-             dajia_verdict_t *verdict)
+s_peer_judge(broker_server_t *self, zmq_msg_t *command, s_peer_t *peer, dajia_verdict_t *verdict)
 {
     peer->role = zmq_msg_gets(command, BROKER_AUTH_PROP_ROLE);
     peer->unit = zmq_msg_gets(command, BROKER_AUTH_PROP_UNIT);
@@ -596,8 +591,8 @@ s_peer_judge(broker_server_t *self, zmq_msg_t *command, s_peer_t *peer,
                                                                : NULL;
     if (name && !broker_auth_allows(peer->role, BROKER_AUTH_DOMAIN_API, name)) {
         dajia_verdict_set(verdict, DAJIA__REASON__REASON_FORBIDDEN,
-                          "a certificate of role %s may not %s: that needs %s", peer->role,
-                          name, broker_auth_needs(BROKER_AUTH_DOMAIN_API, name));
+                          "a certificate of role %s may not %s: that needs %s", peer->role, name,
+                          broker_auth_needs(BROKER_AUTH_DOMAIN_API, name));
         return false;
     }
     return true;
@@ -623,7 +618,7 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         frames = 2;
         more = zmq_msg_more(&item->body);
     }
-    while (more) {              /* frames beyond the protocol's two: read and count */
+    while (more) { /* frames beyond the protocol's two: read and count */
         zmq_msg_init(&extra);
         if (zmq_msg_recv(&extra, self->api_handle, 0) < 0)
             break;
@@ -665,7 +660,8 @@ s_read_request(broker_server_t *self, broker_item_t *item)
     } else if (frames != 2) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_BAD_FRAMES,
                           "a SUBMIT has exactly two frames, the command and the event; "
-                          "this one had %d", frames);
+                          "this one had %d",
+                          frames);
         s_reject(self, &item->routing, NULL, &verdict);
     } else if (s_take_event(self, item, &peer) == 0) {
         kept = true;
@@ -728,13 +724,13 @@ static int
 s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t errlen)
 {
     bool external = streq(broker_config_get(self->config, "broker/external_workers"), "1");
-    char *workers = s_endpoint_beside_api(self->config, "broker/workers", "workers",
-                                          external ? "tcp://127.0.0.1:7401"
-                                                   : "inproc://dajia-workers");
-    char *office = s_endpoint_beside_api(self->config, "broker/office", "office",
-                                         "tcp://127.0.0.1:7402");
-    char *public_feed = s_endpoint_beside_api(self->config, "broker/public", "public",
-                                              "tcp://127.0.0.1:7403");
+    char *workers =
+        s_endpoint_beside_api(self->config, "broker/workers", "workers",
+                              external ? "tcp://127.0.0.1:7401" : "inproc://dajia-workers");
+    char *office =
+        s_endpoint_beside_api(self->config, "broker/office", "office", "tcp://127.0.0.1:7402");
+    char *public_feed =
+        s_endpoint_beside_api(self->config, "broker/public", "public", "tcp://127.0.0.1:7403");
     int rc = -1;
     if (!workers || !office || !public_feed) {
         snprintf(err, errlen, "out of memory");
@@ -745,9 +741,12 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
         free(workers);
         workers = zsys_sprintf("inproc://dajia-workers-%p", (void *)self);
     }
-    broker_dispatch_options_t opts = {.store = self->store, .last_log_seq = last_seq,
-                                      .workers = workers, .office = office,
-                                      .public_feed = public_feed, .auth = self->auth};
+    broker_dispatch_options_t opts = {.store = self->store,
+                                      .last_log_seq = last_seq,
+                                      .workers = workers,
+                                      .office = office,
+                                      .public_feed = public_feed,
+                                      .auth = self->auth};
     rc = broker_dispatch_start(&opts, &self->dispatch, err, errlen);
 cleanup:
     free(workers);
@@ -767,13 +766,13 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     self->config = config;
     size_t max_message = 0, batch_max = 0, map_size = 0, max_map = 0, max_repeated = 0,
            max_future = 0, reject_budget = 0;
-    if (broker_config_size(config, "broker/max_message", &max_message, err, errlen)
-        || broker_config_size(config, "broker/batch_max", &batch_max, err, errlen)
-        || broker_config_size(config, "broker/map_size", &map_size, err, errlen)
-        || broker_config_size(config, "broker/max_map_size", &max_map, err, errlen)
-        || broker_config_size(config, "limits/max_repeated", &max_repeated, err, errlen)
-        || broker_config_size(config, "limits/max_future", &max_future, err, errlen)
-        || broker_config_size(config, "broker/reject_budget", &reject_budget, err, errlen))
+    if (broker_config_size(config, "broker/max_message", &max_message, err, errlen) ||
+        broker_config_size(config, "broker/batch_max", &batch_max, err, errlen) ||
+        broker_config_size(config, "broker/map_size", &map_size, err, errlen) ||
+        broker_config_size(config, "broker/max_map_size", &max_map, err, errlen) ||
+        broker_config_size(config, "limits/max_repeated", &max_repeated, err, errlen) ||
+        broker_config_size(config, "limits/max_future", &max_future, err, errlen) ||
+        broker_config_size(config, "broker/reject_budget", &reject_budget, err, errlen))
         goto fail;
     if (reject_budget > UINT32_MAX) {
         snprintf(err, errlen, "broker/reject_budget must be at most %" PRIu32 " a second",
@@ -796,8 +795,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
 
     const char *data = broker_config_get(config, "broker/data");
     if (zsys_dir_create("%s", data) != 0) {
-        snprintf(err, errlen, "cannot create the data directory %s: %s", data,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot create the data directory %s: %s", data, strerror(errno));
         goto fail;
     }
     store_options_t opts = {.initial_map_size = map_size, .max_map_size = max_map};
@@ -842,8 +840,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         goto fail;
     }
     zsys_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
-              broker_dedup_count(dedup), zclock_mono() - began,
-              broker_dedup_bytes(dedup) >> 20);
+              broker_dedup_count(dedup), zclock_mono() - began, broker_dedup_bytes(dedup) >> 20);
     rc = broker_writer_start(self->store, last_seq, &dedup, &self->writer);
     broker_dedup_destroy(&dedup); /* only when the writer did not take it */
     if (rc) {
@@ -861,8 +858,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     zsock_set_linger(self->api, BROKER_LINGER_MS);
     /* Frames beyond this cost a disconnect in libzmq; frames between max_message and
        this are read and answered TOO_LARGE, so a client learns why. */
-    size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2
-                                                            : BROKER_WIRE_CAP_MIN;
+    size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2 : BROKER_WIRE_CAP_MIN;
     zsock_set_maxmsgsize(self->api, (int)wire_cap);
     const char *api = broker_config_get(config, "broker/api");
     if (broker_dispatch_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
@@ -896,7 +892,7 @@ broker_server_destroy(broker_server_t **self_p)
     broker_batch_destroy(&self->spare[1]);
     dajia_arena_destroy(&self->arena);
     store_destroy(&self->store);
-    broker_auth_destroy(&self->auth);  /* after every socket it guards is closed */
+    broker_auth_destroy(&self->auth); /* after every socket it guards is closed */
     free(self->budgets);
     free(self->endpoint);
     free(self);
@@ -931,8 +927,7 @@ s_reload_keys(broker_server_t *self)
         zsys_error("SIGHUP: cannot re-read the keys, the previous ones stay: %s",
                    broker_auth_strerror(rc));
     else
-        zsys_info("SIGHUP: keys re-read; %zu certificates trusted",
-                  broker_auth_size(self->auth));
+        zsys_info("SIGHUP: keys re-read; %zu certificates trusted", broker_auth_size(self->auth));
 }
 
 const char *

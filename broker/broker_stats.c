@@ -29,7 +29,7 @@ s_bucket(uint64_t value)
 {
     if (value < BROKER_HIST_SUB)
         return (unsigned)value;
-    unsigned power = 63u - (unsigned)__builtin_clzll(value);      /* >= 4 */
+    unsigned power = 63u - (unsigned)__builtin_clzll(value); /* >= 4 */
     unsigned sub = (unsigned)(value >> (power - 4)) & (BROKER_HIST_SUB - 1);
     unsigned row = power - 3;
     if (row >= BROKER_HIST_POWERS)
@@ -87,8 +87,10 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
         if (stats->rejected_by_reason[r])
             json_object_set_new(by_reason, dajia_reason_name((Dajia__Reason)r),
                                 json_integer((json_int_t)stats->rejected_by_reason[r]));
-    json_object_set_new(commit, "p50", json_real(broker_hist_quantile(&stats->commit_us, 0.50) / 1000.0));
-    json_object_set_new(commit, "p99", json_real(broker_hist_quantile(&stats->commit_us, 0.99) / 1000.0));
+    json_object_set_new(commit, "p50",
+                        json_real(broker_hist_quantile(&stats->commit_us, 0.50) / 1000.0));
+    json_object_set_new(commit, "p99",
+                        json_real(broker_hist_quantile(&stats->commit_us, 0.99) / 1000.0));
     json_object_set_new(log, "last_seq", json_integer((json_int_t)stats->last_seq));
     json_object_set_new(log, "map_bytes", json_integer((json_int_t)stats->map_bytes));
     json_object_set_new(log, "used_bytes", json_integer((json_int_t)stats->used_bytes));
@@ -100,14 +102,15 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_object_set(root, "rejected_by_reason", by_reason);
     json_object_set_new(root, "throttled", json_integer((json_int_t)stats->throttled));
     json_object_set_new(root, "batches", json_integer((json_int_t)stats->batches));
-    json_object_set_new(root, "mean_batch",
-                        json_real(stats->batches ? (double)stats->batch_events
-                                                       / (double)stats->batches : 0.0));
+    json_object_set_new(
+        root, "mean_batch",
+        json_real(stats->batches ? (double)stats->batch_events / (double)stats->batches : 0.0));
     json_object_set_new(root, "storage_failures",
                         json_integer((json_int_t)stats->storage_failures));
     json_object_set(root, "commit_ms", commit);
     json_object_set(root, "log", log);
-    json_object_set_new(root, "uptime_s", json_integer((json_int_t)((now_ms - stats->started_ms) / 1000)));
+    json_object_set_new(root, "uptime_s",
+                        json_integer((json_int_t)((now_ms - stats->started_ms) / 1000)));
     text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 cleanup:
     json_decref(by_reason);

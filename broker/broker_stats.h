@@ -11,9 +11,9 @@
 
 #include "dajia.pb-c.h"
 
-#define BROKER_HIST_SUB      16
-#define BROKER_HIST_POWERS   40
-#define BROKER_REASON_SLOTS  64   /* Reason values we count one by one; more go to "other" */
+#define BROKER_HIST_SUB     16
+#define BROKER_HIST_POWERS  40
+#define BROKER_REASON_SLOTS 64 /* Reason values we count one by one; more go to "other" */
 
 typedef struct {
     uint64_t counts[BROKER_HIST_POWERS * BROKER_HIST_SUB];
@@ -22,17 +22,17 @@ typedef struct {
 
 typedef struct {
     int64_t started_ms;
-    uint64_t received;          /* messages read from the api socket */
-    uint64_t accepted;          /* events stored for the first time */
-    uint64_t duplicates;        /* events stored before (answered with the original seq) */
-    uint64_t rejected;          /* events refused, by reason below */
+    uint64_t received;   /* messages read from the api socket */
+    uint64_t accepted;   /* events stored for the first time */
+    uint64_t duplicates; /* events stored before (answered with the original seq) */
+    uint64_t rejected;   /* events refused, by reason below */
     uint64_t rejected_by_reason[BROKER_REASON_SLOTS];
-    uint64_t throttled;         /* requests dropped undecoded: their connection was over
-                                   its reject budget (broker/reject_budget) */
-    uint64_t batches;           /* write transactions committed */
-    uint64_t batch_events;      /* events in those transactions */
-    uint64_t storage_failures;  /* batches the store could not commit */
-    broker_hist_t commit_us;    /* commit (write + sync) time per batch */
+    uint64_t throttled;        /* requests dropped undecoded: their connection was over
+                                  its reject budget (broker/reject_budget) */
+    uint64_t batches;          /* write transactions committed */
+    uint64_t batch_events;     /* events in those transactions */
+    uint64_t storage_failures; /* batches the store could not commit */
+    broker_hist_t commit_us;   /* commit (write + sync) time per batch */
     uint64_t last_seq;
     uint64_t map_bytes;
     uint64_t used_bytes;
@@ -40,22 +40,22 @@ typedef struct {
 
 /* Zeroes `stats` and sets its start time. */
 void
-    broker_stats_init(broker_stats_t *stats, int64_t now_ms);
+broker_stats_init(broker_stats_t *stats, int64_t now_ms);
 
 /* Counts one rejection. */
 void
-    broker_stats_reject(broker_stats_t *stats, Dajia__Reason reason);
+broker_stats_reject(broker_stats_t *stats, Dajia__Reason reason);
 
 /* Records one value (microseconds) in a histogram. */
 void
-    broker_hist_record(broker_hist_t *hist, uint64_t value);
+broker_hist_record(broker_hist_t *hist, uint64_t value);
 
 /* The value at quantile q (0..1), in the same unit; 0 if empty. */
 double
-    broker_hist_quantile(const broker_hist_t *hist, double q);
+broker_hist_quantile(const broker_hist_t *hist, double q);
 
 /* The stats as one JSON object (the STATS reply). Caller frees with free(). */
 char *
-    broker_stats_json(const broker_stats_t *stats, int64_t now_ms);
+broker_stats_json(const broker_stats_t *stats, int64_t now_ms);
 
 #endif

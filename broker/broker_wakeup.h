@@ -21,10 +21,10 @@
    while the returned descriptor stays open. Returns it (>= 0), or -errno with nothing
    held (-EACCES: only root may write the device, unless udev grants it). */
 int
-    broker_wakeup_request(const char *device, int32_t us);
+broker_wakeup_request(const char *device, int32_t us);
 
 /* Withdraws the request: closes *fd if it holds one and sets it to -1. */
 void
-    broker_wakeup_release(int *fd);
+broker_wakeup_release(int *fd);
 
 #endif

@@ -13,13 +13,13 @@
 
 struct broker_writer_t {
     store_t *store;
-    broker_dedup_t *dedup;      /* owned; writer thread only once started */
-    uint64_t last_seq;          /* writer thread only */
-    zsock_t *front;             /* api thread's end */
-    zsock_t *back;              /* writer thread's end */
+    broker_dedup_t *dedup; /* owned; writer thread only once started */
+    uint64_t last_seq;     /* writer thread only */
+    zsock_t *front;        /* api thread's end */
+    zsock_t *back;         /* writer thread's end */
     pthread_t thread;
     bool started;
-    broker_batch_t *held;       /* api thread's view: the batch at the writer */
+    broker_batch_t *held; /* api thread's view: the batch at the writer */
 };
 
 /* A pointer travels as one frame of sizeof(void *) bytes, inside this process only.
@@ -56,8 +56,7 @@ static int
 s_apply(store_txn_t *txn, void *arg)
 {
     s_apply_t *apply = arg;
-    return broker_batch_apply(apply->batch, txn, apply->dedup, apply->first_seq,
-                              &apply->next_seq);
+    return broker_batch_apply(apply->batch, txn, apply->dedup, apply->first_seq, &apply->next_seq);
 }
 
 static uint64_t
@@ -94,7 +93,7 @@ s_thread(void *arg)
     while (true) {
         broker_batch_t *batch = s_recv_ptr(self->back);
         if (!batch)
-            break;              /* NULL: stop */
+            break; /* NULL: stop */
         s_commit(self, batch);
         if (s_send_ptr(self->back, batch) != 0)
             break;
@@ -127,7 +126,7 @@ broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
     *dedup = NULL;
     self->front = zsys_create_pipe(&self->back);
     if (!self->front) {
-        *dedup = self->dedup;   /* not taken after all */
+        *dedup = self->dedup; /* not taken after all */
         free(self);
         return -ENOMEM;
     }
@@ -135,7 +134,7 @@ broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
     if (rc) {
         zsock_destroy(&self->front);
         zsock_destroy(&self->back);
-        *dedup = self->dedup;   /* not taken after all */
+        *dedup = self->dedup; /* not taken after all */
         free(self);
         return rc;
     }

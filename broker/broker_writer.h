@@ -22,30 +22,30 @@ typedef struct broker_writer_t broker_writer_t;
    On success the writer owns the index (*dedup becomes NULL) and *out is set; on
    failure *dedup stays the caller's. */
 int
-    broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
-                        broker_writer_t **out);
+broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
+                    broker_writer_t **out);
 
 /* Stops the thread (after the batch it holds, if any) and frees the writer. Accepts
    NULL, sets *self_p to NULL. A batch not taken back is destroyed. */
 void
-    broker_writer_destroy(broker_writer_t **self_p);
+broker_writer_destroy(broker_writer_t **self_p);
 
 /* Hands `batch` to the writer. The writer owns it until broker_writer_take() returns it.
    Returns 0, or -1 if the writer already holds a batch. */
 int
-    broker_writer_submit(broker_writer_t *self, broker_batch_t *batch);
+broker_writer_submit(broker_writer_t *self, broker_batch_t *batch);
 
 /* True while the writer holds a batch. */
 bool
-    broker_writer_busy(const broker_writer_t *self);
+broker_writer_busy(const broker_writer_t *self);
 
 /* The socket to poll: readable when the submitted batch is done. */
 zsock_t *
-    broker_writer_sock(broker_writer_t *self);
+broker_writer_sock(broker_writer_t *self);
 
 /* Takes the finished batch back (its rc, statuses and seqs set). Blocks until it is
    done; returns NULL if the writer holds nothing. */
 broker_batch_t *
-    broker_writer_take(broker_writer_t *self);
+broker_writer_take(broker_writer_t *self);
 
 #endif

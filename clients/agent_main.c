@@ -25,16 +25,16 @@
 #include "dajia_codec.h"
 #include "dajia_json.h"
 
-#define S_NAME "dajia-agent"
-#define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
-#define S_DEFAULT_STATE_FMT "./var/agent-%s"
-#define S_DEFAULT_WINDOW 128
+#define S_NAME               "dajia-agent"
+#define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
+#define S_DEFAULT_STATE_FMT  "./var/agent-%s"
+#define S_DEFAULT_WINDOW     128
 #define S_DEFAULT_TIMEOUT_MS (60 * 1000)
-#define S_DEFAULT_RESEND_MS 2000
-#define S_MAX_TIMEOUT_S (7 * 24 * 3600)
-#define S_MAX_RESEND_MS (3600 * 1000)
-#define S_STATE_MODE 0700
-#define S_MAX_PROBLEMS 50 /* per-event messages printed before summarising */
+#define S_DEFAULT_RESEND_MS  2000
+#define S_MAX_TIMEOUT_S      (7 * 24 * 3600)
+#define S_MAX_RESEND_MS      (3600 * 1000)
+#define S_STATE_MODE         0700
+#define S_MAX_PROBLEMS       50 /* per-event messages printed before summarising */
 
 enum { S_EXIT_OK = 0, S_EXIT_REJECTED = 1, S_EXIT_USAGE = 2, S_EXIT_WAITING = 3 };
 enum {
@@ -57,9 +57,9 @@ typedef struct {
     int64_t timeout_ms;
     int64_t resend_ms;
     bool verbose;
-    const char *keys;           /* key directory; NULL: no CURVE */
-    const char *name;           /* our certificate's name */
-    zcert_t *cert;              /* its key pair, loaded from `keys` */
+    const char *keys; /* key directory; NULL: no CURVE */
+    const char *name; /* our certificate's name */
+    zcert_t *cert;    /* its key pair, loaded from `keys` */
     char broker_key[CLIENT_KEYS_KEY_TXT];
 } s_options_t;
 
@@ -112,7 +112,8 @@ s_usage(FILE *out)
             S_DEFAULT_WINDOW, S_DEFAULT_TIMEOUT_MS / 1000, S_DEFAULT_RESEND_MS);
 }
 
-static int s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int
+s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 s_usage_error(const char *fmt, ...)
@@ -452,8 +453,10 @@ s_load_cert(s_options_t *o)
     if (!o->unit)
         o->unit = unit;
     else if (strcmp(o->unit, unit) != 0) {
-        fprintf(stderr, S_NAME ": certificate \"%s\" is unit %s's, not %s's: the broker "
-                "would refuse every event\n", o->name, unit, o->unit);
+        fprintf(stderr,
+                S_NAME ": certificate \"%s\" is unit %s's, not %s's: the broker "
+                       "would refuse every event\n",
+                o->name, unit, o->unit);
         return S_EXIT_USAGE;
     }
     return S_EXIT_OK;

@@ -14,18 +14,18 @@
 
 #include "store.h"
 
-#define S_TABLE_OUTBOX "outbox"
-#define S_TABLE_INDEX "index"
+#define S_TABLE_OUTBOX   "outbox"
+#define S_TABLE_INDEX    "index"
 #define S_TABLE_REJECTED "rejected"
-#define S_TABLE_META "meta"
-#define S_META_NEXT_SEQ "next_seq"
-#define S_META_UNIT "unit"
+#define S_TABLE_META     "meta"
+#define S_META_NEXT_SEQ  "next_seq"
+#define S_META_UNIT      "unit"
 
-#define S_OUTBOX_VERSION 1
-#define S_OUTBOX_HEADER 2 /* version, id length */
+#define S_OUTBOX_VERSION   1
+#define S_OUTBOX_HEADER    2 /* version, id length */
 #define S_REJECTED_VERSION 1
-#define S_REJECTED_HEADER 24 /* see s_rejection_encode */
-#define S_MAX_UNIT 255
+#define S_REJECTED_HEADER  24 /* see s_rejection_encode */
+#define S_MAX_UNIT         255
 
 struct agent_outbox_t {
     store_t *store;

@@ -29,12 +29,12 @@
 #include <stdint.h>
 
 /* Module codes, outside errno's and the store's ranges. */
-#define AGENT_OUTBOX_WRONG_UNIT  (-30950)  /* the state belongs to another unit */
-#define AGENT_OUTBOX_BADRECORD   (-30951)  /* a stored record could not be read */
+#define AGENT_OUTBOX_WRONG_UNIT (-30950) /* the state belongs to another unit */
+#define AGENT_OUTBOX_BADRECORD  (-30951) /* a stored record could not be read */
 
-#define AGENT_OUTBOX_MAX_ID      255      /* longest event_id the outbox holds */
-#define AGENT_OUTBOX_MAX_TEXT    1024     /* longest reason text or source kept */
-#define AGENT_OUTBOX_MAX_ORIGINAL 65536   /* longest original input kept with a rejection */
+#define AGENT_OUTBOX_MAX_ID       255   /* longest event_id the outbox holds */
+#define AGENT_OUTBOX_MAX_TEXT     1024  /* longest reason text or source kept */
+#define AGENT_OUTBOX_MAX_ORIGINAL 65536 /* longest original input kept with a rejection */
 
 typedef struct agent_outbox_t agent_outbox_t;
 typedef struct agent_outbox_batch_t agent_outbox_batch_t;
@@ -42,20 +42,20 @@ typedef struct agent_outbox_batch_t agent_outbox_batch_t;
 /* What a rejection keeps of the input. */
 typedef enum {
     AGENT_ORIGINAL_NONE = 0,
-    AGENT_ORIGINAL_ENVELOPE = 1,   /* the packed Envelope */
-    AGENT_ORIGINAL_JSON = 2,       /* the JSON text as read */
+    AGENT_ORIGINAL_ENVELOPE = 1, /* the packed Envelope */
+    AGENT_ORIGINAL_JSON = 2,     /* the JSON text as read */
 } agent_original_t;
 
 /* One rejected input. Strings are NUL-terminated; when read back from the outbox every
    pointer points into the store and is valid only during the callback. */
 typedef struct {
-    const char *event_id;          /* "" when the input never became an event */
-    const char *source;            /* "FILE:LINE" of the input; "" when unknown */
-    int reason;                    /* a Dajia__Reason */
-    const char *text;              /* the sentence for the liaison */
-    int64_t at_ms;                 /* when it was rejected, unix ms */
+    const char *event_id; /* "" when the input never became an event */
+    const char *source;   /* "FILE:LINE" of the input; "" when unknown */
+    int reason;           /* a Dajia__Reason */
+    const char *text;     /* the sentence for the liaison */
+    int64_t at_ms;        /* when it was rejected, unix ms */
     agent_original_t original_kind;
-    const void *original;          /* may be NULL when original_len is 0 */
+    const void *original; /* may be NULL when original_len is 0 */
     size_t original_len;
 } agent_rejection_t;
 
@@ -64,34 +64,33 @@ typedef struct {
 /* Opens (creating if needed) the outbox in directory `dir`, which must exist. Sets *out
    only on success; destroy with agent_outbox_destroy(). Returns 0 or a store code. */
 int
-    agent_outbox_open(const char *dir, agent_outbox_t **out);
+agent_outbox_open(const char *dir, agent_outbox_t **out);
 
 /* Closes the outbox; accepts NULL and sets *self_p to NULL. */
 void
-    agent_outbox_destroy(agent_outbox_t **self_p);
+agent_outbox_destroy(agent_outbox_t **self_p);
 
 /* Ties the state to `unit`: the first call records it, later calls check it. Returns 0,
    or AGENT_OUTBOX_WRONG_UNIT with the recorded unit copied to `owner` (`size` bytes,
    may be NULL), or a store code. */
 int
-    agent_outbox_claim(agent_outbox_t *self, const char *unit, char *owner, size_t size);
+agent_outbox_claim(agent_outbox_t *self, const char *unit, char *owner, size_t size);
 
 /* Counts the events waiting and the rejections kept. Either pointer may be NULL. */
 int
-    agent_outbox_counts(agent_outbox_t *self, uint64_t *waiting, uint64_t *rejected);
+agent_outbox_counts(agent_outbox_t *self, uint64_t *waiting, uint64_t *rejected);
 
 /* Called for each waiting event. `event_id` and `data` (the packed Envelope, `len`
    bytes) are valid during the call only. Return 0 to go on, a positive value to stop
    (the walk then returns 0), a negative value to stop and have the walk return it. */
-typedef int(agent_outbox_event_fn)(uint64_t seq, const char *event_id, const void *data,
-                                   size_t len, void *arg);
+typedef int(agent_outbox_event_fn)(uint64_t seq, const char *event_id, const void *data, size_t len,
+                                   void *arg);
 
 /* Calls `fn` for each waiting event whose local seq is greater than `after`, in seq
    (submission) order, within one read snapshot. Returns 0, fn's negative result,
    AGENT_OUTBOX_BADRECORD or a store code. */
 int
-    agent_outbox_walk(agent_outbox_t *self, uint64_t after, agent_outbox_event_fn *fn,
-                      void *arg);
+agent_outbox_walk(agent_outbox_t *self, uint64_t after, agent_outbox_event_fn *fn, void *arg);
 
 /* Called for each rejection; same return convention as agent_outbox_event_fn. */
 typedef int(agent_outbox_rejection_fn)(const agent_rejection_t *rejection, void *arg);
@@ -99,50 +98,48 @@ typedef int(agent_outbox_rejection_fn)(const agent_rejection_t *rejection, void 
 /* Calls `fn` for each rejection kept, in key order (event_id; input errors first).
    Returns 0, fn's negative result, AGENT_OUTBOX_BADRECORD or a store code. */
 int
-    agent_outbox_walk_rejected(agent_outbox_t *self, agent_outbox_rejection_fn *fn,
-                               void *arg);
+agent_outbox_walk_rejected(agent_outbox_t *self, agent_outbox_rejection_fn *fn, void *arg);
 
 /* Applies every operation of `batch`, in order, in one transaction committed with a full
    sync. On success sets *queued (may be NULL) to the number of adds that queued a new
    event (the others were already waiting) and returns 0; on failure nothing is written
    and a store code or -ENOMEM is returned. The batch is left as it was. */
 int
-    agent_outbox_apply(agent_outbox_t *self, const agent_outbox_batch_t *batch,
-                       size_t *queued);
+agent_outbox_apply(agent_outbox_t *self, const agent_outbox_batch_t *batch, size_t *queued);
 
 /* A sentence for any code this module returns (store and errno codes too). */
 const char *
-    agent_outbox_strerror(int rc);
+agent_outbox_strerror(int rc);
 
 /* ------------------------------------------------------------------ batches */
 
 /* A new empty batch, or NULL when memory ran out. The batch copies everything it is
    given, so callers may free their buffers as soon as a call returns. */
 agent_outbox_batch_t *
-    agent_outbox_batch_new(void);
+agent_outbox_batch_new(void);
 
 void
-    agent_outbox_batch_destroy(agent_outbox_batch_t **self_p);
+agent_outbox_batch_destroy(agent_outbox_batch_t **self_p);
 
 /* Empties the batch, keeping its memory for reuse. */
 void
-    agent_outbox_batch_clear(agent_outbox_batch_t *self);
+agent_outbox_batch_clear(agent_outbox_batch_t *self);
 
 /* Number of operations in the batch. */
 size_t
-    agent_outbox_batch_size(const agent_outbox_batch_t *self);
+agent_outbox_batch_size(const agent_outbox_batch_t *self);
 
 /* Queues `data` (a packed Envelope of `len` bytes) under `event_id` (1 to
    AGENT_OUTBOX_MAX_ID bytes) unless an event with that id already waits. A rejection
    kept under the same id is dropped: the new submission supersedes it.
    Returns 0, -EINVAL for a bad id, or -ENOMEM. */
 int
-    agent_outbox_batch_add(agent_outbox_batch_t *self, const char *event_id,
-                           const void *data, size_t len);
+agent_outbox_batch_add(agent_outbox_batch_t *self, const char *event_id, const void *data,
+                       size_t len);
 
 /* Forgets the waiting event `event_id` (the broker stored it). No-op if none waits. */
 int
-    agent_outbox_batch_done(agent_outbox_batch_t *self, const char *event_id);
+agent_outbox_batch_done(agent_outbox_batch_t *self, const char *event_id);
 
 /* Keeps `rejection` (under its event_id, or its source when the id is empty; a later
    rejection under the same key replaces it). Does not touch the waiting events: to
@@ -150,6 +147,6 @@ int
    Long fields are truncated to the AGENT_OUTBOX_MAX_* limits. Returns 0, -EINVAL when
    both event_id and source are empty, or -ENOMEM. */
 int
-    agent_outbox_batch_reject(agent_outbox_batch_t *self, const agent_rejection_t *rejection);
+agent_outbox_batch_reject(agent_outbox_batch_t *self, const agent_rejection_t *rejection);
 
 #endif

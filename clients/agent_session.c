@@ -22,13 +22,13 @@
 
 #include "dajia_codec.h"
 
-#define S_NONE UINT32_MAX
-#define S_IDLE_POLL_MS 1000
+#define S_NONE             UINT32_MAX
+#define S_IDLE_POLL_MS     1000
 #define S_RECONNECT_IVL_MS 100
-#define S_HWM_SLACK 64
-#define S_HANDSHAKE_MS 5000 /* longest wait for the broker to admit our key */
-#define S_SUBMIT "SUBMIT"
-#define S_ACK "ACK"
+#define S_HWM_SLACK        64
+#define S_HANDSHAKE_MS     5000 /* longest wait for the broker to admit our key */
+#define S_SUBMIT           "SUBMIT"
+#define S_ACK              "ACK"
 
 typedef enum { S_FREE, S_PENDING, S_INFLIGHT, S_SETTLING } s_state_t;
 

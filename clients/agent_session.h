@@ -26,22 +26,22 @@
 
 #include "agent_outbox.h"
 
-#define AGENT_SESSION_WINDOW_MAX   65536
-#define AGENT_SESSION_PROGRESS_MS  100     /* at most this often to on_progress */
-#define AGENT_SESSION_TEXT_MAX     256
+#define AGENT_SESSION_WINDOW_MAX  65536
+#define AGENT_SESSION_PROGRESS_MS 100 /* at most this often to on_progress */
+#define AGENT_SESSION_TEXT_MAX    256
 
 typedef struct {
-    uint64_t total;        /* events waiting when the session began */
-    uint64_t sent;         /* events sent at least once */
-    uint64_t accepted;     /* stored now by the broker */
-    uint64_t duplicates;   /* the broker had them already */
-    uint64_t rejected;     /* refused by the broker, now in the rejected table */
-    uint64_t waiting;      /* still in the outbox (set when the session ends) */
-    bool timed_out;        /* gave up after timeout_ms without an answer */
-    bool interrupted;      /* stopped by a signal */
-    bool unit_unknown;     /* stopped: the broker said the unit is not a member */
-    uint64_t unmatched;    /* refusals that named no event (so none could be settled) */
-    int unmatched_reason;  /* the last of those: its Dajia__Reason and text */
+    uint64_t total;       /* events waiting when the session began */
+    uint64_t sent;        /* events sent at least once */
+    uint64_t accepted;    /* stored now by the broker */
+    uint64_t duplicates;  /* the broker had them already */
+    uint64_t rejected;    /* refused by the broker, now in the rejected table */
+    uint64_t waiting;     /* still in the outbox (set when the session ends) */
+    bool timed_out;       /* gave up after timeout_ms without an answer */
+    bool interrupted;     /* stopped by a signal */
+    bool unit_unknown;    /* stopped: the broker said the unit is not a member */
+    uint64_t unmatched;   /* refusals that named no event (so none could be settled) */
+    int unmatched_reason; /* the last of those: its Dajia__Reason and text */
     char unmatched_text[AGENT_SESSION_TEXT_MAX];
 } agent_session_report_t;
 
@@ -50,26 +50,26 @@ typedef void(agent_session_reject_fn)(const char *event_id, int reason, const ch
                                       void *arg);
 
 typedef struct {
-    const char *endpoint;            /* the broker's api endpoint */
-    size_t window;                   /* events in flight, 1 .. AGENT_SESSION_WINDOW_MAX */
-    int64_t timeout_ms;              /* give up after this long without progress; 0: do
-                                        not send at all */
-    int64_t resend_ms;               /* resend an event unanswered for this long */
-    agent_session_progress_fn *on_progress;   /* may be NULL */
-    agent_session_reject_fn *on_reject;       /* each broker rejection; may be NULL */
-    void *arg;                       /* passed to both callbacks */
-    bool verbose;                    /* log each resend and odd reply (zsys_debug) */
-    zcert_t *cert;                   /* own CURVE key pair, borrowed; NULL: no CURVE */
-    const char *broker_key;          /* the broker's public key (Z85), with `cert` */
+    const char *endpoint;                   /* the broker's api endpoint */
+    size_t window;                          /* events in flight, 1 .. AGENT_SESSION_WINDOW_MAX */
+    int64_t timeout_ms;                     /* give up after this long without progress; 0: do
+                                               not send at all */
+    int64_t resend_ms;                      /* resend an event unanswered for this long */
+    agent_session_progress_fn *on_progress; /* may be NULL */
+    agent_session_reject_fn *on_reject;     /* each broker rejection; may be NULL */
+    void *arg;                              /* passed to both callbacks */
+    bool verbose;                           /* log each resend and odd reply (zsys_debug) */
+    zcert_t *cert;                          /* own CURVE key pair, borrowed; NULL: no CURVE */
+    const char *broker_key;                 /* the broker's public key (Z85), with `cert` */
 } agent_session_options_t;
 
 /* Runs a session over `outbox` and fills `report`. Returns 0 when it ended normally
    (report->waiting says whether everything was settled), -EINVAL for a bad endpoint or
    option, CLIENT_KEYS_REFUSED when the broker refused `cert`, CLIENT_KEYS_HANDSHAKE when
-   the handshake failed otherwise (a wrong broker key), -ENOMEM, or an outbox/store code when the outbox could not be read or
-   written (events then stay where they were: nothing is lost). */
+   the handshake failed otherwise (a wrong broker key), -ENOMEM, or an outbox/store code when the
+   outbox could not be read or written (events then stay where they were: nothing is lost). */
 int
-    agent_session_run(agent_outbox_t *outbox, const agent_session_options_t *options,
-                      agent_session_report_t *report);
+agent_session_run(agent_outbox_t *outbox, const agent_session_options_t *options,
+                  agent_session_report_t *report);
 
 #endif

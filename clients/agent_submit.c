@@ -24,7 +24,7 @@
 #include "dajia_json.h"
 
 #define S_MESSAGE_MAX (2 * AGENT_OUTBOX_MAX_TEXT)
-#define S_READ_CHUNK (1024 * 1024)
+#define S_READ_CHUNK  (1024 * 1024)
 
 struct agent_submit_t {
     agent_outbox_t *outbox;
@@ -122,8 +122,8 @@ s_flush_if_full(agent_submit_t *self)
 
 /* ====================================================================== one event */
 
-static void s_problem(agent_submit_t *self, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void
+s_problem(agent_submit_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 s_problem(agent_submit_t *self, const char *fmt, ...)

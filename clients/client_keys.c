@@ -23,14 +23,14 @@
 
 #include "client_args.h"
 
-#define S_DIR_MODE 0700
-#define S_SECRET_MODE 0600
-#define S_PUBLIC_MODE 0644  /* inside a 0700 directory all the same */
-#define S_CERT_MAX 16384    /* a certificate is a few hundred bytes */
-#define S_KEY_LEN 32        /* binary CURVE key */
-#define S_Z85_LEN 40        /* its Z85 text */
-#define S_REVOKED_TRIES 100 /* suffixes tried when a revoked name is taken */
-#define S_BROKER_NAME "broker"
+#define S_DIR_MODE      0700
+#define S_SECRET_MODE   0600
+#define S_PUBLIC_MODE   0644  /* inside a 0700 directory all the same */
+#define S_CERT_MAX      16384 /* a certificate is a few hundred bytes */
+#define S_KEY_LEN       32    /* binary CURVE key */
+#define S_Z85_LEN       40    /* its Z85 text */
+#define S_REVOKED_TRIES 100   /* suffixes tried when a revoked name is taken */
+#define S_BROKER_NAME   "broker"
 #define S_MONITOR_EVENTS                                                                           \
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |                             \
      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)

@@ -26,18 +26,18 @@
 #include "dajia_json.h"
 #include "store.h"
 
-#define S_NAME "dajia-ctl"
-#define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
-#define S_DEFAULT_DATA "./var/broker"
-#define S_DEFAULT_KEYS "./var/keys"
-#define S_MAX_UNITS 1000 /* --units entries */
+#define S_NAME               "dajia-ctl"
+#define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
+#define S_DEFAULT_DATA       "./var/broker"
+#define S_DEFAULT_KEYS       "./var/keys"
+#define S_MAX_UNITS          1000 /* --units entries */
 #define S_DEFAULT_TIMEOUT_MS 5000
-#define S_MAX_TIMEOUT_S 3600
-#define S_REAL_DIGITS 6    /* enough for stats, without binary noise */
-#define S_DUMP_CHUNK 10000 /* records per read transaction */
-#define S_TABLE_LOG "log"
-#define S_STATS "STATS"
-#define S_ACK "ACK"
+#define S_MAX_TIMEOUT_S      3600
+#define S_REAL_DIGITS        6     /* enough for stats, without binary noise */
+#define S_DUMP_CHUNK         10000 /* records per read transaction */
+#define S_TABLE_LOG          "log"
+#define S_STATS              "STATS"
+#define S_ACK                "ACK"
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
@@ -122,7 +122,8 @@ s_usage(FILE *out)
             S_DEFAULT_TIMEOUT_MS / 1000);
 }
 
-static int s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int
+s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 s_usage_error(const char *fmt, ...)
@@ -659,8 +660,7 @@ main(int argc, char **argv)
                              "%s",
                              command);
     if (o.client_keys && !stats)
-        return s_usage_error("--keys goes with stats, not %s (keys commands take --dir)",
-                             command);
+        return s_usage_error("--keys goes with stats, not %s (keys commands take --dir)", command);
     if (stats) {
         if (from_given)
             return s_usage_error("%s", "--from goes with dump, not stats");

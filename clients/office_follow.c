@@ -19,12 +19,12 @@
 
 #include "dajia_codec.h"
 
-#define S_REPLAY "REPLAY"
-#define S_FEED "FEED"
-#define S_ACK "ACK"
+#define S_REPLAY    "REPLAY"
+#define S_FEED      "FEED"
+#define S_ACK       "ACK"
 #define S_ERROR_MAX 512
 #define S_STATE_MAX 32 /* "18446744073709551615\n" and room */
-#define S_SUB_HWM 100000
+#define S_SUB_HWM   100000
 
 struct office_follow_t {
     office_follow_options_t options;
@@ -35,8 +35,8 @@ struct office_follow_t {
     char error[S_ERROR_MAX];
 };
 
-static int s_fail(office_follow_t *self, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int
+s_fail(office_follow_t *self, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Records the sentence for office_follow_error() and returns `code`. */
 static int

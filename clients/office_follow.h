@@ -32,12 +32,12 @@
 /* Codes beyond errno's range. */
 #define OFFICE_FOLLOW_TIMEOUT (-2001) /* the broker did not answer in time */
 #define OFFICE_FOLLOW_REFUSED (-2002) /* the broker refused the replay (see error text) */
-#define OFFICE_FOLLOW_PROTO (-2003)   /* the broker's answer does not decode */
-#define OFFICE_FOLLOW_STATE (-2004)   /* the state file holds no feed_seq */
+#define OFFICE_FOLLOW_PROTO   (-2003) /* the broker's answer does not decode */
+#define OFFICE_FOLLOW_STATE   (-2004) /* the state file holds no feed_seq */
 
-#define OFFICE_FOLLOW_TIMEOUT_MS 5000
+#define OFFICE_FOLLOW_TIMEOUT_MS    5000
 #define OFFICE_FOLLOW_IDLE_CHECK_MS 2000
-#define OFFICE_FOLLOW_STATE_FILE "feed_seq"
+#define OFFICE_FOLLOW_STATE_FILE    "feed_seq"
 
 /* What to do with a live item that carries feed_seq `seq` when the last delivered one
    was `last`. */
@@ -47,7 +47,8 @@ typedef enum {
     OFFICE_FOLLOW_GAP,  /* items are missing before it: replay */
 } office_follow_verdict_t;
 
-office_follow_verdict_t office_follow_judge(uint64_t last, uint64_t seq);
+office_follow_verdict_t
+office_follow_judge(uint64_t last, uint64_t seq);
 
 /* Receives each new item, in feed_seq order; `item` is borrowed for the call. Returns 0
    to go on, 1 to stop (the item counts as delivered), or a negative code to abort (the
@@ -78,33 +79,41 @@ typedef struct office_follow_t office_follow_t;
    options->connect,
    OFFICE_FOLLOW_STATE for a state file that holds no number, or -errno (state directory,
    sockets). */
-int office_follow_new(const office_follow_options_t *options, office_follow_t **out);
+int
+office_follow_new(const office_follow_options_t *options, office_follow_t **out);
 
 /* Replays from the last feed_seq + 1 until the broker has no more. Returns 0 when caught
    up, 1 when `fn` asked to stop, or a negative code (OFFICE_FOLLOW_*, -errno, or what
    `fn` returned). */
-int office_follow_catch_up(office_follow_t *self, office_follow_fn *fn, void *arg);
+int
+office_follow_catch_up(office_follow_t *self, office_follow_fn *fn, void *arg);
 
 /* Catches up, then follows the live feed until `fn` asks to stop (returns 1) or the
    process is interrupted (SIGINT/SIGTERM through czmq's zsys_interrupted; returns 0).
    Negative codes as for catch_up. Needs a feed endpoint (-EINVAL otherwise). */
-int office_follow_run(office_follow_t *self, office_follow_fn *fn, void *arg);
+int
+office_follow_run(office_follow_t *self, office_follow_fn *fn, void *arg);
 
 /* The last delivered feed_seq (0: none). */
-uint64_t office_follow_last(const office_follow_t *self);
+uint64_t
+office_follow_last(const office_follow_t *self);
 
 /* A sentence about the last failure (the broker's own text for a refusal). Owned by the
    follower, valid until the next call on it. */
-const char *office_follow_error(const office_follow_t *self);
+const char *
+office_follow_error(const office_follow_t *self);
 
 /* Reads the feed_seq kept in `state_dir` into *seq (0 when no file yet). Returns 0,
    OFFICE_FOLLOW_STATE or -errno. */
-int office_follow_state_load(const char *state_dir, uint64_t *seq);
+int
+office_follow_state_load(const char *state_dir, uint64_t *seq);
 
 /* Keeps `seq` in `state_dir` (atomically, synced). Returns 0 or -errno. */
-int office_follow_state_save(const char *state_dir, uint64_t seq);
+int
+office_follow_state_save(const char *state_dir, uint64_t seq);
 
 /* Accepts NULL; sets *self_p to NULL. */
-void office_follow_destroy(office_follow_t **self_p);
+void
+office_follow_destroy(office_follow_t **self_p);
 
 #endif

@@ -24,13 +24,13 @@
 #include "office_follow.h"
 #include "office_format.h"
 
-#define S_NAME "dajia-office"
+#define S_NAME           "dajia-office"
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
 #define S_DEFAULT_OFFICE "tcp://127.0.0.1:7402"
-#define S_DEFAULT_STATE "./var/office"
-#define S_MAX_TIMEOUT_S 3600
-#define S_MAX_COUNT 1000000000LL
-#define S_PERIOD_LEN 7 /* YYYY-MM */
+#define S_DEFAULT_STATE  "./var/office"
+#define S_MAX_TIMEOUT_S  3600
+#define S_MAX_COUNT      1000000000LL
+#define S_PERIOD_LEN     7 /* YYYY-MM */
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
@@ -60,50 +60,50 @@ typedef struct {
     const char *format;
     int64_t timeout_ms;
     const char *command;
-    const char *keys;  /* key directory; NULL: no CURVE */
-    const char *name;  /* our certificate in it */
-    zcert_t *cert;     /* its key pair, loaded by main */
+    const char *keys; /* key directory; NULL: no CURVE */
+    const char *name; /* our certificate in it */
+    zcert_t *cert;    /* its key pair, loaded by main */
     char broker_key[CLIENT_KEYS_KEY_TXT];
 } s_options_t;
 
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: " S_NAME " [OPTIONS] COMMAND\n"
-            "\n"
-            "commands:\n"
-            "  watch      escalations as they happen, after catching up on those missed since\n"
-            "             the last run; runs until SIGINT/SIGTERM\n"
-            "               --count N   exit after N new items\n"
-            "               --once      only catch up, then exit\n"
-            "               --all       every feed item, not only escalations\n"
-            "  matters    open major matters with their last progress, overdue first\n"
-            "  bulletin   the circulation bulletin of a period (default: the latest)\n"
-            "               --period YYYY-MM\n"
-            "               --format md|json   (default md)\n"
-            "\n"
-            "options:\n"
-            "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
-            ")\n"
-            "  --office ENDPOINT   the broker's office feed (env DAJIA_OFFICE; default\n"
-            "                      " S_DEFAULT_OFFICE ")\n"
-            "  --state DIR         where watch keeps its feed position (default " S_DEFAULT_STATE
-            ")\n"
-            "  --json              one JSON object per line (the feed items)\n"
-            "  --timeout SEC       how long to wait for the broker (default %d)\n"
-            "  --keys DIR          key directory (env DAJIA_KEYS; default " CLIENT_KEYS_DEFAULT_DIR
-            "\n"
-            "                      when it holds broker.cert, else no CURVE)\n"
-            "  --name NAME         certificate name in DIR (env DAJIA_NAME; default office)\n"
-            "  -h, --help          show this help\n"
-            "\n"
-            "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
-            "bulletin); 2 usage.\n",
-            OFFICE_FOLLOW_TIMEOUT_MS / 1000);
+    fprintf(
+        out,
+        "usage: " S_NAME " [OPTIONS] COMMAND\n"
+        "\n"
+        "commands:\n"
+        "  watch      escalations as they happen, after catching up on those missed since\n"
+        "             the last run; runs until SIGINT/SIGTERM\n"
+        "               --count N   exit after N new items\n"
+        "               --once      only catch up, then exit\n"
+        "               --all       every feed item, not only escalations\n"
+        "  matters    open major matters with their last progress, overdue first\n"
+        "  bulletin   the circulation bulletin of a period (default: the latest)\n"
+        "               --period YYYY-MM\n"
+        "               --format md|json   (default md)\n"
+        "\n"
+        "options:\n"
+        "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
+        ")\n"
+        "  --office ENDPOINT   the broker's office feed (env DAJIA_OFFICE; default\n"
+        "                      " S_DEFAULT_OFFICE ")\n"
+        "  --state DIR         where watch keeps its feed position (default " S_DEFAULT_STATE ")\n"
+        "  --json              one JSON object per line (the feed items)\n"
+        "  --timeout SEC       how long to wait for the broker (default %d)\n"
+        "  --keys DIR          key directory (env DAJIA_KEYS; default " CLIENT_KEYS_DEFAULT_DIR "\n"
+        "                      when it holds broker.cert, else no CURVE)\n"
+        "  --name NAME         certificate name in DIR (env DAJIA_NAME; default office)\n"
+        "  -h, --help          show this help\n"
+        "\n"
+        "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
+        "bulletin); 2 usage.\n",
+        OFFICE_FOLLOW_TIMEOUT_MS / 1000);
 }
 
-static int s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int
+s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 s_usage_error(const char *fmt, ...)
@@ -432,9 +432,10 @@ s_cmd_bulletin(const s_options_t *o)
         if (o->period)
             fprintf(stderr, S_NAME ": no bulletin for %s yet\n", o->period);
         else
-            fprintf(stderr, S_NAME ": no bulletin has been issued yet: the first one comes "
-                            "when the current period ends (monthly by default, at midnight "
-                            "Beijing time on the 1st); `make demo` shows one in two minutes\n");
+            fprintf(stderr,
+                    S_NAME ": no bulletin has been issued yet: the first one comes "
+                           "when the current period ends (monthly by default, at midnight "
+                           "Beijing time on the 1st); `make demo` shows one in two minutes\n");
         goto out;
     }
     const Dajia__Bulletin *b = pick.held->bulletin;

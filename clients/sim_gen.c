@@ -21,24 +21,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_DAY_MS (24LL * 3600 * 1000)
-#define S_HOUR_MS (3600LL * 1000)
-#define S_BEIJING_MS (8LL * 3600 * 1000) /* periods are months in Beijing time */
-#define S_FEN 100                        /* fen per yuan */
-#define S_MAX_START_MS (4102444800000LL) /* 2100-01-01: keeps every sum in range */
-#define S_MAX_STEP_MS (366LL * S_DAY_MS)
-#define S_RECENT 64 /* cases a correction may pick from */
-#define S_ID_SIZE 64
-#define S_TEXT_SIZE 256
+#define S_DAY_MS         (24LL * 3600 * 1000)
+#define S_HOUR_MS        (3600LL * 1000)
+#define S_BEIJING_MS     (8LL * 3600 * 1000) /* periods are months in Beijing time */
+#define S_FEN            100                 /* fen per yuan */
+#define S_MAX_START_MS   (4102444800000LL)   /* 2100-01-01: keeps every sum in range */
+#define S_MAX_STEP_MS    (366LL * S_DAY_MS)
+#define S_RECENT         64 /* cases a correction may pick from */
+#define S_ID_SIZE        64
+#define S_TEXT_SIZE      256
 #define S_MAX_VALUE_YUAN 30000000.0 /* the long tail stops at 30M yuan */
 #define S_MIN_VALUE_YUAN 3000.0     /* Pareto scale */
-#define S_PARETO_ALPHA 0.85         /* ~1.3% of cases >= 500k, ~0.4% >= 2M */
-#define S_CRIMINAL_YUAN 50000       /* prosecution threshold most categories use */
-#define S_MANY_UNITS 8              /* below this, no unit is made late or silent */
-#define S_SILENT_UNITS 2
-#define S_LATE_UNITS 3
-#define S_INTERVAL_DAYS 15 /* major matter progress, model.md section 7 */
-#define S_URGENT_DAYS 7
+#define S_PARETO_ALPHA   0.85       /* ~1.3% of cases >= 500k, ~0.4% >= 2M */
+#define S_CRIMINAL_YUAN  50000      /* prosecution threshold most categories use */
+#define S_MANY_UNITS     8          /* below this, no unit is made late or silent */
+#define S_SILENT_UNITS   2
+#define S_LATE_UNITS     3
+#define S_INTERVAL_DAYS  15 /* major matter progress, model.md section 7 */
+#define S_URGENT_DAYS    7
 
 // ================================================================= unit profiles
 
@@ -1209,7 +1209,8 @@ s_pick_unit(sim_gen_t *self, bool by_case_weight)
 /* Runs a scheduled action. A case action whose case slot was reused is stale (it cannot
    happen today: a case is freed only when nothing is scheduled for it) and yields a
    fresh event instead. */
-static int s_fresh(sim_gen_t *self);
+static int
+s_fresh(sim_gen_t *self);
 
 static int
 s_run(sim_gen_t *self, const s_action_t *act)

@@ -41,23 +41,29 @@ typedef struct {
 } sim_gen_options_t;
 
 /* The 23 member unit codes, in the configuration's order. Static; `count` may be NULL. */
-const char *const *sim_units(size_t *count);
+const char *const *
+sim_units(size_t *count);
 
 /* The index of `code` in sim_units(), or -1 when it is not a member. */
-int sim_unit_index(const char *code);
+int
+sim_unit_index(const char *code);
 
 /* Creates a generator. Returns 0 and sets *out (destroy with sim_gen_destroy), -EINVAL
    for bad options (unknown unit, step or start out of range), or -ENOMEM. */
-int sim_gen_new(const sim_gen_options_t *options, sim_gen_t **out);
+int
+sim_gen_new(const sim_gen_options_t *options, sim_gen_t **out);
 
 /* Makes the next event. Returns 0 and sets *env to it: borrowed, valid until the next
    call or sim_gen_destroy. Returns -ENOMEM when memory ran out (the stream cannot go on). */
-int sim_gen_next(sim_gen_t *self, const Dajia__Envelope **env);
+int
+sim_gen_next(sim_gen_t *self, const Dajia__Envelope **env);
 
 /* Number of events made so far. */
-uint64_t sim_gen_count(const sim_gen_t *self);
+uint64_t
+sim_gen_count(const sim_gen_t *self);
 
 /* Accepts NULL; sets *self_p to NULL. */
-void sim_gen_destroy(sim_gen_t **self_p);
+void
+sim_gen_destroy(sim_gen_t **self_p);
 
 #endif

@@ -28,20 +28,20 @@
 #include "dajia_json.h"
 #include "sim_gen.h"
 
-#define S_NAME "dajia-sim"
-#define S_DEFAULT_RATE 20.0
-#define S_MAX_RATE 1000000.0
+#define S_NAME               "dajia-sim"
+#define S_DEFAULT_RATE       20.0
+#define S_MAX_RATE           1000000.0
 #define S_DEFAULT_DURATION_S 60
-#define S_MAX_DURATION_S (366LL * 24 * 3600)
-#define S_DEFAULT_DPM 30.0
-#define S_MAX_DPM 100000.0
-#define S_DEFAULT_WINDOW 256
-#define S_MAX_WINDOW 65536
-#define S_ANSWER_TIMEOUT_MS 5000 /* no answer at all for this long: the broker is gone */
-#define S_MAX_COUNT 1000000000LL
-#define S_SHOW_REJECTS 10 /* rejections printed one by one, then only counted */
-#define S_DAY_MS (24.0 * 3600 * 1000)
-#define S_MIN_TIME_MS 946684800000LL
+#define S_MAX_DURATION_S     (366LL * 24 * 3600)
+#define S_DEFAULT_DPM        30.0
+#define S_MAX_DPM            100000.0
+#define S_DEFAULT_WINDOW     256
+#define S_MAX_WINDOW         65536
+#define S_ANSWER_TIMEOUT_MS  5000 /* no answer at all for this long: the broker is gone */
+#define S_MAX_COUNT          1000000000LL
+#define S_SHOW_REJECTS       10 /* rejections printed one by one, then only counted */
+#define S_DAY_MS             (24.0 * 3600 * 1000)
+#define S_MIN_TIME_MS        946684800000LL
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
@@ -114,7 +114,8 @@ s_usage(FILE *out)
             S_DEFAULT_RATE, S_DEFAULT_DURATION_S, S_DEFAULT_DPM, S_DEFAULT_WINDOW);
 }
 
-static int s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int
+s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 s_usage_error(const char *fmt, ...)
@@ -335,7 +336,7 @@ s_read_acks(void *sock, s_counts_t *counts, uint64_t *answered)
    certificate (the broker binds an event to the unit of the key that sent it). */
 typedef struct {
     const s_options_t *o;
-    const char *keys;                      /* key directory, or NULL: no CURVE */
+    const char *keys; /* key directory, or NULL: no CURVE */
     char broker_key[CLIENT_KEYS_KEY_TXT];
     zsock_t *socks[SIM_UNIT_COUNT];
     zmq_pollitem_t items[SIM_UNIT_COUNT];
@@ -370,8 +371,8 @@ s_link(s_links_t *links, const char *unit)
         if (rc == 0)
             rc = client_keys_connect(sock, links->o->broker, S_ANSWER_TIMEOUT_MS);
         if (rc != 0)
-            fprintf(stderr, S_NAME ": unit %s cannot connect with its key from %s: %s\n",
-                    unit, links->keys, client_keys_strerror(rc));
+            fprintf(stderr, S_NAME ": unit %s cannot connect with its key from %s: %s\n", unit,
+                    links->keys, client_keys_strerror(rc));
     } else if (zsock_connect(sock, "%s", links->o->broker) != 0) {
         fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n",
                 links->o->broker);
@@ -475,8 +476,8 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
     }
     if (zsys_interrupted && counts.sent > answered) {
         /* Interrupted: collect the answers still on their way, for an honest report. */
-        while (counts.sent > answered
-               && zmq_poll(links.items, (int)links.count, S_ANSWER_TIMEOUT_MS) > 0) {
+        while (counts.sent > answered &&
+               zmq_poll(links.items, (int)links.count, S_ANSWER_TIMEOUT_MS) > 0) {
             int got = 0;
             for (size_t i = 0; i < links.count; i++)
                 if (links.items[i].revents & ZMQ_POLLIN)

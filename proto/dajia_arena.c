@@ -13,7 +13,7 @@ typedef struct s_spill {
 } s_spill_t;
 
 struct dajia_arena_t {
-    ProtobufCAllocator allocator;   /* first: the allocator_data points back here */
+    ProtobufCAllocator allocator; /* first: the allocator_data points back here */
     unsigned char *block;
     size_t size;
     size_t used;
@@ -41,7 +41,7 @@ s_alloc(void *data, size_t size)
 static void
 s_free(void *data, void *ptr)
 {
-    (void)data;     /* everything goes at reset */
+    (void)data; /* everything goes at reset */
     (void)ptr;
 }
 
@@ -51,8 +51,8 @@ dajia_arena_new(size_t block_size)
     dajia_arena_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->block = aligned_alloc(DAJIA_ARENA_ALIGN,
-                                (block_size + DAJIA_ARENA_ALIGN - 1) & ~(size_t)(DAJIA_ARENA_ALIGN - 1));
+    self->block = aligned_alloc(DAJIA_ARENA_ALIGN, (block_size + DAJIA_ARENA_ALIGN - 1) &
+                                                       ~(size_t)(DAJIA_ARENA_ALIGN - 1));
     if (!self->block) {
         free(self);
         return NULL;

@@ -21,18 +21,18 @@ typedef struct dajia_arena_t dajia_arena_t;
 
 /* An arena whose block holds `block_size` bytes. NULL when memory ran out. */
 dajia_arena_t *
-    dajia_arena_new(size_t block_size);
+dajia_arena_new(size_t block_size);
 
 /* Frees the arena and everything allocated from it; accepts NULL, sets *self_p NULL. */
 void
-    dajia_arena_destroy(dajia_arena_t **self_p);
+dajia_arena_destroy(dajia_arena_t **self_p);
 
 /* The allocator to pass to unpack(). Owned by the arena. */
 ProtobufCAllocator *
-    dajia_arena_allocator(dajia_arena_t *self);
+dajia_arena_allocator(dajia_arena_t *self);
 
 /* Releases everything allocated since the last reset. */
 void
-    dajia_arena_reset(dajia_arena_t *self);
+dajia_arena_reset(dajia_arena_t *self);
 
 #endif

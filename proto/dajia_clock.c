@@ -14,7 +14,7 @@
 #include "dajia_json.h"
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
-static int64_t s_offset_ms;           /* added to the wall clock */
+static int64_t s_offset_ms; /* added to the wall clock */
 
 static int64_t
 s_wall_ms(void)
@@ -51,8 +51,10 @@ s_init(void)
         return;
     int64_t start = 0;
     if (dajia_clock_parse(text, &start) != 0) {
-        fprintf(stderr, "%s=\"%s\" is neither an RFC 3339 time nor unix milliseconds; "
-                "using the wall clock\n", DAJIA_CLOCK_ENV, text);
+        fprintf(stderr,
+                "%s=\"%s\" is neither an RFC 3339 time nor unix milliseconds; "
+                "using the wall clock\n",
+                DAJIA_CLOCK_ENV, text);
         return;
     }
     s_offset_ms = start - s_wall_ms();

@@ -17,11 +17,11 @@
 /* Now, in unix milliseconds (UTC). Thread-safe. A DAJIA_CLOCK that does not parse is
    reported once on stderr and ignored (the wall clock is used). */
 int64_t
-    dajia_clock_now_ms(void);
+dajia_clock_now_ms(void);
 
 /* Parses a DAJIA_CLOCK value: RFC 3339 or unix milliseconds. Returns 0 and sets *ms, or
    -1 when `text` is neither. */
 int
-    dajia_clock_parse(const char *text, int64_t *ms);
+dajia_clock_parse(const char *text, int64_t *ms);
 
 #endif

@@ -108,7 +108,8 @@ s_empty(const char *text)
 // report) it costs a load and a compare. Everything that formats text lives in the
 // s_bad_* functions, reached only when a value is wrong.
 
-static int s_check_message(s_check_t *self, const ProtobufCMessage *msg);
+static int
+s_check_message(s_check_t *self, const ProtobufCMessage *msg);
 
 /* A time (`*_at`) that is set: within [2000-01-01, now + max_future], or for a deadline
    (`*_due_at`) within a year ahead. */
@@ -143,8 +144,9 @@ static int
 s_bad_negative(s_check_t *self, const ProtobufCFieldDescriptor *field, long index, int64_t value)
 {
     char path[S_PATH_MAX];
-    Dajia__Reason reason = dajia_rules_ends_with(field->name, "_fen") ? DAJIA__REASON__REASON_NEGATIVE_AMOUNT
-                                                            : DAJIA__REASON__REASON_NEGATIVE_COUNT;
+    Dajia__Reason reason = dajia_rules_ends_with(field->name, "_fen")
+                               ? DAJIA__REASON__REASON_NEGATIVE_AMOUNT
+                               : DAJIA__REASON__REASON_NEGATIVE_COUNT;
     return dajia_verdict_set(self->verdict, reason, "%s is negative (%" PRId64 ")",
                              s_path(self, field, index, path, sizeof path), value);
 }
@@ -212,7 +214,7 @@ s_check_value(s_check_t *self, const ProtobufCFieldDescriptor *field, long index
         if (v >= 0)
             return 0;
         return dajia_rules_ends_with(field->name, "_at") ? s_check_time(self, field, index, v)
-                                               : s_bad_negative(self, field, index, v);
+                                                         : s_bad_negative(self, field, index, v);
     }
     case PROTOBUF_C_TYPE_INT64:
     case PROTOBUF_C_TYPE_SINT64:
@@ -467,8 +469,7 @@ s_wire_varint(const uint8_t *data, size_t len, size_t *pos, uint64_t *value)
    the encoded `data`. Only called on bytes protobuf-c has unpacked, so the walk stops
    quietly at anything it does not expect. */
 static bool
-s_wire_has_nul(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
-               int depth)
+s_wire_has_nul(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len, int depth)
 {
     size_t pos = 0;
     while (pos < len && depth < S_MAX_DEPTH) {
@@ -495,8 +496,8 @@ s_wire_has_nul(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size
                     : NULL;
             if (field && field->type == PROTOBUF_C_TYPE_STRING && memchr(data + pos, 0, n))
                 return true;
-            if (field && field->type == PROTOBUF_C_TYPE_MESSAGE
-                && s_wire_has_nul(field->descriptor, data + pos, n, depth + 1))
+            if (field && field->type == PROTOBUF_C_TYPE_MESSAGE &&
+                s_wire_has_nul(field->descriptor, data + pos, n, depth + 1))
                 return true;
             pos += n;
             break;

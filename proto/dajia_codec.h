@@ -18,14 +18,14 @@
 #include "dajia.pb-c.h"
 
 /* Limits. Each may be overridden in dajia_limits_t; these are the defaults. */
-#define DAJIA_MAX_MESSAGE      65536   /* bytes of one encoded Envelope */
-#define DAJIA_MAX_ID           64      /* event_id, matter_id, info_id, case_no, unit */
-#define DAJIA_MAX_SHORT_TEXT   512     /* names, titles, numbers, urls */
-#define DAJIA_MAX_LONG_TEXT    16384   /* summary, narrative, body */
-#define DAJIA_MAX_REPEATED     64      /* items of any repeated field */
-#define DAJIA_MAX_FUTURE_MS    (24LL * 3600 * 1000)   /* clock skew we tolerate */
-#define DAJIA_MIN_TIME_MS      946684800000LL         /* 2000-01-01T00:00:00Z */
-#define DAJIA_REASON_TEXT_MAX  256
+#define DAJIA_MAX_MESSAGE     65536                /* bytes of one encoded Envelope */
+#define DAJIA_MAX_ID          64                   /* event_id, matter_id, info_id, case_no, unit */
+#define DAJIA_MAX_SHORT_TEXT  512                  /* names, titles, numbers, urls */
+#define DAJIA_MAX_LONG_TEXT   16384                /* summary, narrative, body */
+#define DAJIA_MAX_REPEATED    64                   /* items of any repeated field */
+#define DAJIA_MAX_FUTURE_MS   (24LL * 3600 * 1000) /* clock skew we tolerate */
+#define DAJIA_MIN_TIME_MS     946684800000LL       /* 2000-01-01T00:00:00Z */
+#define DAJIA_REASON_TEXT_MAX 256
 
 typedef struct {
     size_t max_message;
@@ -35,10 +35,10 @@ typedef struct {
 
 /* The default limits above. */
 void
-    dajia_limits_default(dajia_limits_t *limits);
+dajia_limits_default(dajia_limits_t *limits);
 
 /* Is `unit` a member? Called by validation; `arg` is passed through. */
-typedef bool (dajia_unit_known_fn)(const char *unit, void *arg);
+typedef bool(dajia_unit_known_fn)(const char *unit, void *arg);
 
 /* What went wrong: a reason code and a sentence for a person. */
 typedef struct {
@@ -52,40 +52,39 @@ typedef struct {
    when the envelope is acceptable. Otherwise returns -1, sets *out to NULL and fills
    `verdict`. Never asserts on input bytes. */
 int
-    dajia_envelope_decode(const void *data, size_t len, const dajia_limits_t *limits,
-                          int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
-                          Dajia__Envelope **out, dajia_verdict_t *verdict);
+dajia_envelope_decode(const void *data, size_t len, const dajia_limits_t *limits, int64_t now_ms,
+                      dajia_unit_known_fn *known, void *known_arg, Dajia__Envelope **out,
+                      dajia_verdict_t *verdict);
 
 /* The same, with `allocator` for the unpacked message (NULL: malloc). With an arena
    (dajia_arena.h) the caller releases the message by resetting the arena instead of
    calling free_unpacked; on failure nothing needs releasing but the arena. */
 int
-    dajia_envelope_decode_with(const void *data, size_t len, const dajia_limits_t *limits,
-                               int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
-                               ProtobufCAllocator *allocator, Dajia__Envelope **out,
-                               dajia_verdict_t *verdict);
+dajia_envelope_decode_with(const void *data, size_t len, const dajia_limits_t *limits,
+                           int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
+                           ProtobufCAllocator *allocator, Dajia__Envelope **out,
+                           dajia_verdict_t *verdict);
 
 /* Validates an envelope already in memory (the same checks as decode, minus the
    size cap). Returns 0 when acceptable, -1 with `verdict` filled otherwise. */
 int
-    dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits,
-                            int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
-                            dajia_verdict_t *verdict);
+dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits, int64_t now_ms,
+                        dajia_unit_known_fn *known, void *known_arg, dajia_verdict_t *verdict);
 
 /* Sets `verdict` to `reason` with a printf-style sentence. Always returns -1, so a
    check can `return dajia_verdict_set(...)`. */
 int
-    dajia_verdict_set(dajia_verdict_t *verdict, Dajia__Reason reason, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+dajia_verdict_set(dajia_verdict_t *verdict, Dajia__Reason reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The short, stable name of a reason ("unknown_unit"), for stats and logs.
    Static storage; never NULL. */
 const char *
-    dajia_reason_name(Dajia__Reason reason);
+dajia_reason_name(Dajia__Reason reason);
 
 /* A generic sentence for a reason, when no specific text is at hand. Static; never NULL. */
 const char *
-    dajia_reason_text(Dajia__Reason reason);
+dajia_reason_text(Dajia__Reason reason);
 
 /* Derives an event id for an envelope that has none: "d-" followed by 40 hex digits of
    SHA-1 over the unit and the envelope encoded with event_id and reported_at cleared.
@@ -93,7 +92,7 @@ const char *
    stores nothing twice. Writes at most `size` bytes (41 + 2 + NUL needs 43) into `buf`.
    Returns 0, or -1 if the buffer is too small or memory ran out. */
 int
-    dajia_event_id_derive(const Dajia__Envelope *env, char *buf, size_t size);
+dajia_event_id_derive(const Dajia__Envelope *env, char *buf, size_t size);
 
 #define DAJIA_DERIVED_ID_SIZE 43
 

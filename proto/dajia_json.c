@@ -306,8 +306,8 @@ dajia_json_format_time(long long ms, char *buf, size_t size)
     unsigned hour = (unsigned)tm.tm_hour % 100u, minute = (unsigned)tm.tm_min % 100u;
     unsigned second = (unsigned)tm.tm_sec % 100u;
     if (frac)
-        snprintf(buf, size, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year, month, day, hour,
-                 minute, second, (unsigned)frac % 1000u);
+        snprintf(buf, size, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year, month, day, hour, minute,
+                 second, (unsigned)frac % 1000u);
     else
         snprintf(buf, size, "%04u-%02u-%02uT%02u:%02u:%02uZ", year, month, day, hour, minute,
                  second);
@@ -608,8 +608,8 @@ s_path(const s_reader_t *self, int depth, char *buf, size_t size)
 
 /* Fills the error with the position of the current path and a sentence; `prefix`
    puts the path in front of the sentence. Always returns -1. */
-static int s_fail(s_reader_t *self, bool prefix, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int
+s_fail(s_reader_t *self, bool prefix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 s_fail(s_reader_t *self, bool prefix, const char *fmt, ...)
@@ -704,8 +704,9 @@ s_json_type(const json_t *value)
     return "something else";
 }
 
-static int s_read_message(s_reader_t *self, const ProtobufCMessageDescriptor *desc,
-                          const json_t *object, ProtobufCMessage *msg);
+static int
+s_read_message(s_reader_t *self, const ProtobufCMessageDescriptor *desc, const json_t *object,
+               ProtobufCMessage *msg);
 
 /* An integer in [min, max]: a JSON integer or, if `strings`, a string of digits. */
 static int
@@ -1188,7 +1189,8 @@ s_putc(s_out_t *out, char c)
     out->data[out->len++] = c;
 }
 
-static void s_printf(s_out_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+s_printf(s_out_t *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 s_printf(s_out_t *out, const char *fmt, ...)
@@ -1304,7 +1306,8 @@ s_put_double(s_out_t *out, double v, bool single)
     s_put(out, buf, strlen(buf));
 }
 
-static void s_write_message(s_out_t *out, const ProtobufCMessage *msg);
+static void
+s_write_message(s_out_t *out, const ProtobufCMessage *msg);
 
 static void
 s_write_value(s_out_t *out, const ProtobufCFieldDescriptor *field, const void *value)

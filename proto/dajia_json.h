@@ -30,23 +30,23 @@ typedef struct {
    protobuf_c_message_free_unpacked(*out, NULL)); or -1 with `err` filled and *out
    untouched. */
 int
-    dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text,
-                          size_t len, ProtobufCMessage **out, dajia_json_error_t *err);
+dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
+                      ProtobufCMessage **out, dajia_json_error_t *err);
 
 /* Writes `msg` as one line of compact JSON (no trailing newline). Fields that hold their
    default value (0, "", false, empty) are left out. Returns a string the caller frees
    with free(), or NULL when memory ran out. */
 char *
-    dajia_json_from_message(const ProtobufCMessage *msg);
+dajia_json_from_message(const ProtobufCMessage *msg);
 
 /* Formats unix milliseconds as RFC 3339 in UTC into `buf` (at least 32 bytes).
    Returns buf. */
 char *
-    dajia_json_format_time(long long ms, char *buf, size_t size);
+dajia_json_format_time(long long ms, char *buf, size_t size);
 
 /* Parses an RFC 3339 date-time (or a plain date "YYYY-MM-DD", taken as midnight UTC)
    into unix milliseconds. Returns 0, or -1 if the text is not one. */
 int
-    dajia_json_parse_time(const char *text, long long *ms);
+dajia_json_parse_time(const char *text, long long *ms);
 
 #endif

@@ -63,8 +63,8 @@ static const s_reason_t s_reasons[] = {
         {"storage_unavailable", "the broker could not store the event right now; it will be "
                                 "sent again"},
     [DAJIA__REASON__REASON_NEGATIVE_COUNT] = {"negative_count", "a count is negative"},
-    [DAJIA__REASON__REASON_FORBIDDEN] =
-        {"forbidden", "the certificate this was sent with may not do that"},
+    [DAJIA__REASON__REASON_FORBIDDEN] = {"forbidden",
+                                         "the certificate this was sent with may not do that"},
 };
 
 #define S_REASONS_COUNT (sizeof s_reasons / sizeof s_reasons[0])

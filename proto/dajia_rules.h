@@ -27,7 +27,7 @@
    field name, so that a body added to the schema later gets the same limits for the
    same names. Every limit is at least DAJIA_MAX_ID: shorter strings need no call. */
 size_t
-    dajia_rules_text_limit(const char *name);
+dajia_rules_text_limit(const char *name);
 
 /* Does field `name` end with `suffix` ("_at", "_due_at", "_fen")? */
 static inline bool
@@ -52,7 +52,7 @@ dajia_rules_id_valid(const char *id, size_t len)
 
 /* A reporting period: "YYYY-MM" with a month 01..12, or "YYYY-Qn" with a quarter 1..4. */
 bool
-    dajia_rules_period_valid(const char *period, size_t len);
+dajia_rules_period_valid(const char *period, size_t len);
 
 /* The latest time an event may carry: `now_ms + ahead_ms`, saturated. */
 static inline int64_t

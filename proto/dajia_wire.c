@@ -46,17 +46,17 @@
 
 /* What the walk does with a field's value. */
 typedef enum {
-    S_KIND_NONE = 0,  /* a type the fast path leaves to the full decoder */
-    S_KIND_INT32,     /* not negative */
-    S_KIND_UINT32,    /* fits 32 bits */
-    S_KIND_ENUM,      /* a named value */
-    S_KIND_INT64,     /* not negative */
-    S_KIND_TIME,      /* `*_at`: 0, or within [2000, now + max_future] */
-    S_KIND_DEADLINE,  /* `*_due_at`: 0, or within [2000, now + a year] */
-    S_KIND_ANY64,     /* uint64, bool: no rule */
-    S_KIND_STRING,    /* UTF-8, no NUL, within text_limit */
-    S_KIND_BYTES,     /* no rule */
-    S_KIND_MESSAGE,   /* walked with `sub` */
+    S_KIND_NONE = 0, /* a type the fast path leaves to the full decoder */
+    S_KIND_INT32,    /* not negative */
+    S_KIND_UINT32,   /* fits 32 bits */
+    S_KIND_ENUM,     /* a named value */
+    S_KIND_INT64,    /* not negative */
+    S_KIND_TIME,     /* `*_at`: 0, or within [2000, now + max_future] */
+    S_KIND_DEADLINE, /* `*_due_at`: 0, or within [2000, now + a year] */
+    S_KIND_ANY64,    /* uint64, bool: no rule */
+    S_KIND_STRING,   /* UTF-8, no NUL, within text_limit */
+    S_KIND_BYTES,    /* no rule */
+    S_KIND_MESSAGE,  /* walked with `sub` */
 } s_kind_t;
 
 typedef struct s_schema_t s_schema_t;
@@ -65,9 +65,9 @@ typedef struct {
     const ProtobufCFieldDescriptor *field;
     s_kind_t kind;
     bool repeated;
-    bool member;              /* of a oneof */
-    size_t text_limit;        /* S_KIND_STRING */
-    const s_schema_t *sub;    /* S_KIND_MESSAGE */
+    bool member;           /* of a oneof */
+    size_t text_limit;     /* S_KIND_STRING */
+    const s_schema_t *sub; /* S_KIND_MESSAGE */
 } s_field_t;
 
 struct s_schema_t {
@@ -88,7 +88,7 @@ typedef struct {
 
 static struct {
     pthread_once_t once;
-    bool ok;                  /* compiled: the fast path is on */
+    bool ok; /* compiled: the fast path is on */
     s_schema_t schemas[S_MAX_SCHEMAS];
     int n_schemas;
     const s_schema_t *envelope;
@@ -130,8 +130,8 @@ s_compile(const ProtobufCMessageDescriptor *desc, int depth)
     for (int i = 0; i < s_compiled.n_schemas; i++)
         if (s_compiled.schemas[i].desc == desc)
             return &s_compiled.schemas[i];
-    if (depth >= DAJIA_RULES_MAX_DEPTH || s_compiled.n_schemas == S_MAX_SCHEMAS
-        || desc->n_fields > S_MAX_FIELDS)
+    if (depth >= DAJIA_RULES_MAX_DEPTH || s_compiled.n_schemas == S_MAX_SCHEMAS ||
+        desc->n_fields > S_MAX_FIELDS)
         return NULL;
     s_schema_t *schema = &s_compiled.schemas[s_compiled.n_schemas++];
     schema->desc = desc;
@@ -161,8 +161,8 @@ s_index_of(const ProtobufCMessageDescriptor *desc, size_t offset)
 {
     for (unsigned i = 0; i < desc->n_fields; i++) {
         const ProtobufCFieldDescriptor *field = &desc->fields[i];
-        if (field->offset == offset && !(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
-            && field->label != PROTOBUF_C_LABEL_REPEATED)
+        if (field->offset == offset && !(field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            field->label != PROTOBUF_C_LABEL_REPEATED)
             return (int)i;
     }
     return -1;
@@ -170,7 +170,7 @@ s_index_of(const ProtobufCMessageDescriptor *desc, size_t offset)
 
 /* A field is found by its offset in the generated struct, so that a renamed or removed
    field fails to compile here rather than being skipped. */
-#define S_INDEX(slot, type, member)                                                            \
+#define S_INDEX(slot, type, member)                                                                \
     ((s_compiled.at.slot = s_index_of(&type##_DESCRIPTOR, offsetof(type, member))) >= 0)
 
 #define Dajia__Envelope_DESCRIPTOR            dajia__envelope__descriptor
@@ -183,26 +183,26 @@ static void
 s_compile_once(void)
 {
     s_compiled.envelope = s_compile(&dajia__envelope__descriptor, 0);
-    bool found = S_INDEX(event_id, Dajia__Envelope, event_id)
-                 && S_INDEX(unit, Dajia__Envelope, unit)
-                 && S_INDEX(occurred_at, Dajia__Envelope, occurred_at)
-                 && S_INDEX(supersedes, Dajia__Envelope, supersedes_event_id)
-                 && S_INDEX(case_no, Dajia__CaseReport, case_no)
-                 && S_INDEX(case_category, Dajia__CaseReport, category)
-                 && S_INDEX(case_stage, Dajia__CaseReport, stage)
-                 && S_INDEX(major_matter_id, Dajia__MajorMatterReport, matter_id)
-                 && S_INDEX(major_type, Dajia__MajorMatterReport, type)
-                 && S_INDEX(major_severity, Dajia__MajorMatterReport, severity)
-                 && S_INDEX(major_title, Dajia__MajorMatterReport, title)
-                 && S_INDEX(progress_matter_id, Dajia__MajorMatterProgress, matter_id)
-                 && S_INDEX(progress_seq, Dajia__MajorMatterProgress, seq)
-                 && S_INDEX(progress_status, Dajia__MajorMatterProgress, status)
-                 && S_INDEX(progress_narrative, Dajia__MajorMatterProgress, narrative)
-                 && S_INDEX(info_id, Dajia__DynamicInfo, info_id)
-                 && S_INDEX(info_period, Dajia__DynamicInfo, period)
-                 && S_INDEX(info_kind, Dajia__DynamicInfo, kind)
-                 && S_INDEX(info_zero_report, Dajia__DynamicInfo, zero_report)
-                 && S_INDEX(info_title, Dajia__DynamicInfo, title);
+    bool found = S_INDEX(event_id, Dajia__Envelope, event_id) &&
+                 S_INDEX(unit, Dajia__Envelope, unit) &&
+                 S_INDEX(occurred_at, Dajia__Envelope, occurred_at) &&
+                 S_INDEX(supersedes, Dajia__Envelope, supersedes_event_id) &&
+                 S_INDEX(case_no, Dajia__CaseReport, case_no) &&
+                 S_INDEX(case_category, Dajia__CaseReport, category) &&
+                 S_INDEX(case_stage, Dajia__CaseReport, stage) &&
+                 S_INDEX(major_matter_id, Dajia__MajorMatterReport, matter_id) &&
+                 S_INDEX(major_type, Dajia__MajorMatterReport, type) &&
+                 S_INDEX(major_severity, Dajia__MajorMatterReport, severity) &&
+                 S_INDEX(major_title, Dajia__MajorMatterReport, title) &&
+                 S_INDEX(progress_matter_id, Dajia__MajorMatterProgress, matter_id) &&
+                 S_INDEX(progress_seq, Dajia__MajorMatterProgress, seq) &&
+                 S_INDEX(progress_status, Dajia__MajorMatterProgress, status) &&
+                 S_INDEX(progress_narrative, Dajia__MajorMatterProgress, narrative) &&
+                 S_INDEX(info_id, Dajia__DynamicInfo, info_id) &&
+                 S_INDEX(info_period, Dajia__DynamicInfo, period) &&
+                 S_INDEX(info_kind, Dajia__DynamicInfo, kind) &&
+                 S_INDEX(info_zero_report, Dajia__DynamicInfo, zero_report) &&
+                 S_INDEX(info_title, Dajia__DynamicInfo, title);
     s_compiled.ok = s_compiled.envelope && found;
 }
 
@@ -259,8 +259,8 @@ s_number_ok(const s_walk_t *self, const s_field_t *f, uint64_t v, size_t bytes)
     case S_KIND_UINT32:
         return bytes <= S_VARINT32_MAX && v <= UINT32_MAX;
     case S_KIND_ENUM:
-        return bytes <= S_VARINT32_MAX && v <= INT32_MAX
-               && protobuf_c_enum_descriptor_get_value(f->field->descriptor, (int)v) != NULL;
+        return bytes <= S_VARINT32_MAX && v <= INT32_MAX &&
+               protobuf_c_enum_descriptor_get_value(f->field->descriptor, (int)v) != NULL;
     case S_KIND_INT64: /* at most 9 bytes: below 2^63, so never negative */
     case S_KIND_ANY64:
         return true;
@@ -291,8 +291,8 @@ s_text_ok(const uint8_t *p, size_t n)
         if (p[i] == 0)
             return false;
         if (p[i] >= 0x80)
-            return !memchr(p + i, 0, n - i)
-                   && dajia_utf8_check((const char *)p + i, n - i) == n - i;
+            return !memchr(p + i, 0, n - i) &&
+                   dajia_utf8_check((const char *)p + i, n - i) == n - i;
     }
     return true;
 }
@@ -301,8 +301,8 @@ s_text_ok(const uint8_t *p, size_t n)
    checking every value. With `notes` it notes each singular field, and walks the
    oneof's member, a message, with `member_notes`. */
 static bool
-s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size_t len,
-       int depth, s_notes_t *notes, s_notes_t *member_notes)
+s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size_t len, int depth,
+       s_notes_t *notes, s_notes_t *member_notes)
 {
     if (depth >= DAJIA_RULES_MAX_DEPTH)
         return false;
@@ -340,12 +340,12 @@ s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size
                 return false;
             const uint8_t *bytes = data + pos;
             pos += (size_t)v;
-            if (f->kind == S_KIND_STRING && v > 0
-                && (v > f->text_limit || !s_text_ok(bytes, (size_t)v)))
+            if (f->kind == S_KIND_STRING && v > 0 &&
+                (v > f->text_limit || !s_text_ok(bytes, (size_t)v)))
                 return false;
-            if (f->kind == S_KIND_MESSAGE
-                && !s_walk(self, f->sub, bytes, (size_t)v, depth + 1,
-                           notes && f->member ? member_notes : NULL, NULL))
+            if (f->kind == S_KIND_MESSAGE &&
+                !s_walk(self, f->sub, bytes, (size_t)v, depth + 1,
+                        notes && f->member ? member_notes : NULL, NULL))
                 return false;
             if (notes && !f->repeated) {
                 notes->note[index].bytes = bytes;
@@ -358,9 +358,9 @@ s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size
         default: /* numbers: one varint, or a list's values packed into one run */
             if (wire == 0) {
                 size_t start = pos;
-                if (!s_varint(data, len, &pos, S_VARINT_MAX, &v)
-                    || !s_number_ok(self, f, v, pos - start)
-                    || (f->repeated && ++items[index] > self->limits->max_repeated))
+                if (!s_varint(data, len, &pos, S_VARINT_MAX, &v) ||
+                    !s_number_ok(self, f, v, pos - start) ||
+                    (f->repeated && ++items[index] > self->limits->max_repeated))
                     return false;
                 if (notes && !f->repeated)
                     notes->note[index].value = v;
@@ -370,9 +370,9 @@ s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size
                 size_t end = pos + (size_t)v;
                 while (pos < end) {
                     size_t start = pos;
-                    if (!s_varint(data, end, &pos, S_VARINT_MAX, &v)
-                        || !s_number_ok(self, f, v, pos - start)
-                        || ++items[index] > self->limits->max_repeated)
+                    if (!s_varint(data, end, &pos, S_VARINT_MAX, &v) ||
+                        !s_number_ok(self, f, v, pos - start) ||
+                        ++items[index] > self->limits->max_repeated)
                         return false;
                 }
             } else {
@@ -409,21 +409,20 @@ s_body_ok(const ProtobufCMessageDescriptor *desc, const s_notes_t *notes)
 {
     const s_index_t *at = &s_compiled.at;
     if (desc == &dajia__case_report__descriptor)
-        return s_text_set(notes, at->case_no) && s_number(notes, at->case_category)
-               && s_number(notes, at->case_stage);
+        return s_text_set(notes, at->case_no) && s_number(notes, at->case_category) &&
+               s_number(notes, at->case_stage);
     if (desc == &dajia__major_matter_report__descriptor)
-        return s_text_set(notes, at->major_matter_id) && s_number(notes, at->major_type)
-               && s_number(notes, at->major_severity) && s_text_set(notes, at->major_title);
+        return s_text_set(notes, at->major_matter_id) && s_number(notes, at->major_type) &&
+               s_number(notes, at->major_severity) && s_text_set(notes, at->major_title);
     if (desc == &dajia__major_matter_progress__descriptor)
-        return s_text_set(notes, at->progress_matter_id) && s_number(notes, at->progress_seq)
-               && s_number(notes, at->progress_status)
-               && s_text_set(notes, at->progress_narrative);
+        return s_text_set(notes, at->progress_matter_id) && s_number(notes, at->progress_seq) &&
+               s_number(notes, at->progress_status) && s_text_set(notes, at->progress_narrative);
     if (desc == &dajia__dynamic_info__descriptor)
-        return s_text_set(notes, at->info_id) && s_text_set(notes, at->info_period)
-               && dajia_rules_period_valid((const char *)notes->note[at->info_period].bytes,
-                                           notes->note[at->info_period].value)
-               && s_number(notes, at->info_kind)
-               && (s_number(notes, at->info_zero_report) || s_text_set(notes, at->info_title));
+        return s_text_set(notes, at->info_id) && s_text_set(notes, at->info_period) &&
+               dajia_rules_period_valid((const char *)notes->note[at->info_period].bytes,
+                                        notes->note[at->info_period].value) &&
+               s_number(notes, at->info_kind) &&
+               (s_number(notes, at->info_zero_report) || s_text_set(notes, at->info_title));
     return false; /* a body this pass does not know */
 }
 
@@ -439,12 +438,12 @@ s_member(const s_notes_t *notes)
 }
 
 static bool
-s_envelope_ok(const s_notes_t *notes, const s_notes_t *member_notes,
-              dajia_unit_known_fn *known, void *known_arg, dajia_wire_keys_t *keys)
+s_envelope_ok(const s_notes_t *notes, const s_notes_t *member_notes, dajia_unit_known_fn *known,
+              void *known_arg, dajia_wire_keys_t *keys)
 {
     const s_index_t *at = &s_compiled.at;
-    if (!s_text_set(notes, at->event_id) || !s_text_set(notes, at->unit)
-        || !s_number(notes, at->occurred_at))
+    if (!s_text_set(notes, at->event_id) || !s_text_set(notes, at->unit) ||
+        !s_number(notes, at->occurred_at))
         return false;
     const char *event_id = (const char *)notes->note[at->event_id].bytes;
     const char *unit = (const char *)notes->note[at->unit].bytes;
@@ -455,14 +454,13 @@ s_envelope_ok(const s_notes_t *notes, const s_notes_t *member_notes,
     if (s_text_set(notes, at->supersedes)) {
         const char *supersedes = (const char *)notes->note[at->supersedes].bytes;
         size_t supersedes_len = notes->note[at->supersedes].value;
-        if (!dajia_rules_id_valid(supersedes, supersedes_len)
-            || (supersedes_len == event_id_len
-                && memcmp(supersedes, event_id, event_id_len) == 0))
+        if (!dajia_rules_id_valid(supersedes, supersedes_len) ||
+            (supersedes_len == event_id_len && memcmp(supersedes, event_id, event_id_len) == 0))
             return false;
     }
     const s_field_t *member = s_member(notes);
-    if (!member || member->kind != S_KIND_MESSAGE
-        || !s_body_ok(member->field->descriptor, member_notes))
+    if (!member || member->kind != S_KIND_MESSAGE ||
+        !s_body_ok(member->field->descriptor, member_notes))
         return false;
     if (known) {
         char text[DAJIA_MAX_ID + 1];
@@ -499,6 +497,6 @@ dajia_wire_accept(const void *data, size_t len, const dajia_limits_t *limits, in
     };
     s_notes_t notes, member_notes;
     member_notes.seen = 0;
-    return s_walk(&walk, s_compiled.envelope, data, len, 0, &notes, &member_notes)
-           && s_envelope_ok(&notes, &member_notes, known, known_arg, keys);
+    return s_walk(&walk, s_compiled.envelope, data, len, 0, &notes, &member_notes) &&
+           s_envelope_ok(&notes, &member_notes, known, known_arg, keys);
 }

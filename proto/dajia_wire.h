@@ -32,8 +32,7 @@ typedef struct {
    `data`. False means only that the fast path cannot tell. Reads nothing outside
    `data`, never allocates, never asserts on input bytes. */
 bool
-    dajia_wire_accept(const void *data, size_t len, const dajia_limits_t *limits,
-                      int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
-                      dajia_wire_keys_t *keys);
+dajia_wire_accept(const void *data, size_t len, const dajia_limits_t *limits, int64_t now_ms,
+                  dajia_unit_known_fn *known, void *known_arg, dajia_wire_keys_t *keys);
 
 #endif

@@ -42,12 +42,12 @@
 #include <unistd.h>
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
-#define STORE_DEFAULT_READERS 126
-#define STORE_MIN_MAP_PAGES 16 /* a new environment needs a few pages before any data */
-#define STORE_GROW_PERCENT 80  /* grow after a commit that leaves the map this full */
-#define STORE_FILE_MODE 0600
-#define STORE_BEGIN_TRIES 16 /* bounds the retries of store_read_begin() */
-#define STORE_ERRNO_MAX 4095
+#define STORE_DEFAULT_READERS  126
+#define STORE_MIN_MAP_PAGES    16 /* a new environment needs a few pages before any data */
+#define STORE_GROW_PERCENT     80 /* grow after a commit that leaves the map this full */
+#define STORE_FILE_MODE        0600
+#define STORE_BEGIN_TRIES      16 /* bounds the retries of store_read_begin() */
+#define STORE_ERRNO_MAX        4095
 #define STORE_GATE_PATIENCE_MS 100 /* how long a new reader waits for a pending growth */
 
 typedef struct {

@@ -26,47 +26,47 @@
 #include <stdint.h>
 
 /* Module codes, outside errno's range (like LMDB's MDB_* codes). */
-#define STORE_NOTFOUND  (-30900)  /* no such key */
-#define STORE_KEYEXIST  (-30901)  /* put with STORE_NOOVERWRITE found the key */
-#define STORE_FULL      (-30902)  /* the map reached max_map_size, or the disk is full */
-#define STORE_CORRUPT   (-30903)  /* the environment is damaged or of another version */
-#define STORE_BADTABLE  (-30904)  /* too many tables, or a table missing read-only */
-#define STORE_READONLY  (-30905)  /* a write on a store opened read-only */
-#define STORE_ERROR     (-30906)  /* any other LMDB failure */
+#define STORE_NOTFOUND (-30900) /* no such key */
+#define STORE_KEYEXIST (-30901) /* put with STORE_NOOVERWRITE found the key */
+#define STORE_FULL     (-30902) /* the map reached max_map_size, or the disk is full */
+#define STORE_CORRUPT  (-30903) /* the environment is damaged or of another version */
+#define STORE_BADTABLE (-30904) /* too many tables, or a table missing read-only */
+#define STORE_READONLY (-30905) /* a write on a store opened read-only */
+#define STORE_ERROR    (-30906) /* any other LMDB failure */
 
-#define STORE_MAX_TABLES   16
-#define STORE_MAX_KEY      511     /* LMDB's default key size limit */
+#define STORE_MAX_TABLES 16
+#define STORE_MAX_KEY    511 /* LMDB's default key size limit */
 
 /* Flags for store_put(). */
-#define STORE_NOOVERWRITE  0x1   /* fail with STORE_KEYEXIST if the key is there */
-#define STORE_APPEND       0x2   /* keys come in increasing order (fast path for logs) */
+#define STORE_NOOVERWRITE 0x1 /* fail with STORE_KEYEXIST if the key is there */
+#define STORE_APPEND      0x2 /* keys come in increasing order (fast path for logs) */
 
 typedef struct store_t store_t;
 typedef struct store_txn_t store_txn_t;
 typedef struct store_cursor_t store_cursor_t;
 
 typedef struct {
-    bool read_only;              /* open an existing store for reading only */
-    size_t initial_map_size;     /* bytes; 0: 64 MiB */
-    size_t max_map_size;         /* bytes; 0: no cap but the disk */
-    unsigned max_readers;        /* 0: 126 */
+    bool read_only;          /* open an existing store for reading only */
+    size_t initial_map_size; /* bytes; 0: 64 MiB */
+    size_t max_map_size;     /* bytes; 0: no cap but the disk */
+    unsigned max_readers;    /* 0: 126 */
 } store_options_t;
 
 typedef struct {
-    size_t map_size;             /* bytes reserved for the map now */
-    size_t used_bytes;           /* pages in use x page size */
-    unsigned grow_count;         /* times this process grew the map */
+    size_t map_size;     /* bytes reserved for the map now */
+    size_t used_bytes;   /* pages in use x page size */
+    unsigned grow_count; /* times this process grew the map */
 } store_stats_t;
 
 /* Opens (creating if needed, unless read_only) the store in directory `dir`, which must
    exist. `opts` may be NULL for the defaults. Sets *out only on success; the caller
    destroys it with store_destroy(). */
 int
-    store_open(const char *dir, const store_options_t *opts, store_t **out);
+store_open(const char *dir, const store_options_t *opts, store_t **out);
 
 /* Closes the store; accepts NULL and sets *self_p to NULL. No transaction may be open. */
 void
-    store_destroy(store_t **self_p);
+store_destroy(store_t **self_p);
 
 /* ------------------------------------------------------------------ writing */
 
@@ -74,83 +74,81 @@ void
    (that value is then returned by store_write). It may run more than once: after a
    map-full it is run again from the start on a larger map, so it must compute its
    results afresh each time and only publish them after store_write() returns 0. */
-typedef int (store_batch_fn)(store_txn_t *txn, void *arg);
+typedef int(store_batch_fn)(store_txn_t *txn, void *arg);
 
 /* Runs `fn` in a write transaction and commits it with a full sync. Returns 0 once the
    batch is durable; `fn`'s own non-zero result; STORE_FULL when the map cannot grow
    (max_map_size reached or no space on disk), in which case nothing was written. */
 int
-    store_write(store_t *self, store_batch_fn *fn, void *arg);
+store_write(store_t *self, store_batch_fn *fn, void *arg);
 
 /* Inside a batch: puts `key` -> `val` in `table` (created on first use). */
 int
-    store_put(store_txn_t *txn, const char *table, const void *key, size_t klen,
-              const void *val, size_t vlen, unsigned flags);
+store_put(store_txn_t *txn, const char *table, const void *key, size_t klen, const void *val,
+          size_t vlen, unsigned flags);
 
 /* Inside a batch: deletes `key` from `table`. Returns STORE_NOTFOUND if absent. */
 int
-    store_del(store_txn_t *txn, const char *table, const void *key, size_t klen);
+store_del(store_txn_t *txn, const char *table, const void *key, size_t klen);
 
 /* ------------------------------------------------------------------ reading */
 
 /* Begins a read transaction (a consistent snapshot). Free with store_txn_end(). */
 int
-    store_read_begin(store_t *self, store_txn_t **out);
+store_read_begin(store_t *self, store_txn_t **out);
 
 /* Ends a read transaction; accepts NULL and sets *txn_p to NULL. */
 void
-    store_txn_end(store_txn_t **txn_p);
+store_txn_end(store_txn_t **txn_p);
 
 /* Looks `key` up in `table`, inside a read or write transaction. On success *val and
    *vlen point into the map: valid until the transaction ends (or, in a write
    transaction, until the next put or del). Returns STORE_NOTFOUND when absent, also when
    the table does not exist yet. */
 int
-    store_get(store_txn_t *txn, const char *table, const void *key, size_t klen,
-              const void **val, size_t *vlen);
+store_get(store_txn_t *txn, const char *table, const void *key, size_t klen, const void **val,
+          size_t *vlen);
 
 /* Number of entries in `table` (0 if the table does not exist). */
 int
-    store_count(store_txn_t *txn, const char *table, uint64_t *count);
+store_count(store_txn_t *txn, const char *table, uint64_t *count);
 
 /* Opens a cursor on `table` in `txn`. Returns STORE_NOTFOUND if the table does not exist.
    Close with store_cursor_close() before the transaction ends. */
 int
-    store_cursor_open(store_txn_t *txn, const char *table, store_cursor_t **out);
+store_cursor_open(store_txn_t *txn, const char *table, store_cursor_t **out);
 
 void
-    store_cursor_close(store_cursor_t **cursor_p);
+store_cursor_close(store_cursor_t **cursor_p);
 
 /* Positions at the first key >= `key` (klen 0: the first key). */
 int
-    store_cursor_seek(store_cursor_t *cursor, const void *key, size_t klen,
-                      const void **k, size_t *kl, const void **v, size_t *vl);
+store_cursor_seek(store_cursor_t *cursor, const void *key, size_t klen, const void **k, size_t *kl,
+                  const void **v, size_t *vl);
 
 /* Moves to the next entry. Returns STORE_NOTFOUND at the end. */
 int
-    store_cursor_next(store_cursor_t *cursor, const void **k, size_t *kl, const void **v,
-                      size_t *vl);
+store_cursor_next(store_cursor_t *cursor, const void **k, size_t *kl, const void **v, size_t *vl);
 
 /* Positions at the last entry of the table. Returns STORE_NOTFOUND if it is empty. */
 int
-    store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void **v,
-                      size_t *vl);
+store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void **v, size_t *vl);
 
 /* ------------------------------------------------------------------ misc */
 
 /* Fills `stats`. */
 int
-    store_stats(store_t *self, store_stats_t *stats);
+store_stats(store_t *self, store_stats_t *stats);
 
 /* A sentence for any code the store returns (errno values too). Static; never NULL. */
 const char *
-    store_strerror(int rc);
+store_strerror(int rc);
 
 /* Big-endian 8-byte keys, so that numeric order is key order. */
 void
-    store_u64_to_key(uint64_t value, unsigned char key[8]);
+store_u64_to_key(uint64_t value, unsigned char key[8]);
 uint64_t
-    store_key_to_u64(const unsigned char key[8]);
+store_key_to_u64(const unsigned char key[8]);
 
 /* Test seam: when set, called before each commit; a non-zero return is taken as the
    commit's LMDB result (e.g. MDB_MAP_FULL as STORE_FULL's source, or ENOSPC). */

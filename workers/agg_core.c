@@ -59,7 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AGG_ROWS_PER_UPDATE 256
+#define AGG_ROWS_PER_UPDATE  256
 #define AGG_EMIT_INTERVAL_MS 1000
 
 static const char *const s_cells = "agg.cells";

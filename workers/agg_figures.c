@@ -17,9 +17,9 @@
 #include <errno.h>
 #include <string.h>
 
-#define S_KEY_MAX (AGG_UNIT_MAX + 1 + 65) /* unit NUL id */
-#define S_CASE_HEAD 12                    /* position + 4 bytes */
-#define S_CASE_MAX (S_CASE_HEAD + AGG_MAX_PARTS * (1 + AGG_PERIOD_MAX + AGG_FIGURES_BYTES))
+#define S_KEY_MAX    (AGG_UNIT_MAX + 1 + 65) /* unit NUL id */
+#define S_CASE_HEAD  12                      /* position + 4 bytes */
+#define S_CASE_MAX   (S_CASE_HEAD + AGG_MAX_PARTS * (1 + AGG_PERIOD_MAX + AGG_FIGURES_BYTES))
 #define S_MAX_DELTAS (3 * AGG_MAX_PARTS)
 
 /* ================================================================ figures */

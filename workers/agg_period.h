@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define AGG_PERIOD_MAX 32 /* bytes of a period name, with the NUL */
-#define AGG_MS_PER_DAY (86400LL * 1000)
+#define AGG_PERIOD_MAX     32 /* bytes of a period name, with the NUL */
+#define AGG_MS_PER_DAY     (86400LL * 1000)
 #define AGG_TZ_BEIJING_MIN 480 /* UTC+8, in minutes */
 
 typedef struct {
@@ -22,26 +22,34 @@ typedef struct {
 } agg_period_spec_t;
 
 /* Start (unix ms) of the period that contains `at_ms`. */
-int64_t agg_period_start(const agg_period_spec_t *spec, int64_t at_ms);
+int64_t
+agg_period_start(const agg_period_spec_t *spec, int64_t at_ms);
 
 /* Start of the period after (resp. before) the one starting at `start_ms`. */
-int64_t agg_period_next(const agg_period_spec_t *spec, int64_t start_ms);
-int64_t agg_period_prev(const agg_period_spec_t *spec, int64_t start_ms);
+int64_t
+agg_period_next(const agg_period_spec_t *spec, int64_t start_ms);
+int64_t
+agg_period_prev(const agg_period_spec_t *spec, int64_t start_ms);
 
 /* Writes the name of the period that starts at `start_ms` into `buf` (AGG_PERIOD_MAX
    bytes): "YYYY-MM" for months, RFC 3339 UTC for fixed periods. */
-void agg_period_name(const agg_period_spec_t *spec, int64_t start_ms, char buf[AGG_PERIOD_MAX]);
+void
+agg_period_name(const agg_period_spec_t *spec, int64_t start_ms, char buf[AGG_PERIOD_MAX]);
 
 /* Name of the period that contains `at_ms` (agg_period_start then agg_period_name). */
-void agg_period_name_at(const agg_period_spec_t *spec, int64_t at_ms, char buf[AGG_PERIOD_MAX]);
+void
+agg_period_name_at(const agg_period_spec_t *spec, int64_t at_ms, char buf[AGG_PERIOD_MAX]);
 
 /* Parses a month name "YYYY-MM" (months only). Returns true and sets *start_ms to the
    start of that month in the spec's zone; false when `name` is not such a month or the
    spec has fixed-length periods. */
-bool agg_period_parse_month(const agg_period_spec_t *spec, const char *name, int64_t *start_ms);
+bool
+agg_period_parse_month(const agg_period_spec_t *spec, const char *name, int64_t *start_ms);
 
 /* Civil date helpers (proleptic Gregorian, days since 1970-01-01). */
-int64_t agg_days_from_civil(int64_t year, unsigned month, unsigned day);
-void agg_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
+int64_t
+agg_days_from_civil(int64_t year, unsigned month, unsigned day);
+void
+agg_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
 
 #endif

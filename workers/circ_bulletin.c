@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAX_GOODS 256
+#define S_MAX_GOODS           256
 #define S_COMPLIANCE_LOOKBACK 24
 
 /* ================================================================ growing buffers */
@@ -367,10 +367,10 @@ s_change(s_text_t *t, int64_t now, int64_t before)
     s_text_printf(t, "%lld (%+lld)", (long long)now, (long long)(now - before));
 }
 
-#define S_CAT_PREFIX (sizeof "CASE_CATEGORY_" - 1)
-#define S_GOODS_PREFIX (sizeof "GOODS_CATEGORY_" - 1)
+#define S_CAT_PREFIX    (sizeof "CASE_CATEGORY_" - 1)
+#define S_GOODS_PREFIX  (sizeof "GOODS_CATEGORY_" - 1)
 #define S_STATUS_PREFIX (sizeof "MATTER_STATUS_" - 1)
-#define S_KIND_PREFIX (sizeof "INFO_KIND_" - 1)
+#define S_KIND_PREFIX   (sizeof "INFO_KIND_" - 1)
 
 static void
 s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_period_t *cur,

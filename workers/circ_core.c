@@ -43,11 +43,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CIRC_MAX_PER_CALL 16
+#define CIRC_MAX_PER_CALL         16
 #define CIRC_DEFAULT_DEADLINE_DAY 10
-#define CIRC_INTERVAL_DAYS 15
+#define CIRC_INTERVAL_DAYS        15
 #define CIRC_INTERVAL_URGENT_DAYS 7
-#define CIRC_KEY_MAX (AGG_PERIOD_MAX + 2 * AGG_UNIT_MAX + 2)
+#define CIRC_KEY_MAX              (AGG_PERIOD_MAX + 2 * AGG_UNIT_MAX + 2)
 #define CIRC_DEFAULT_MEMBERS                                                                       \
     "publicity,polilegal,govoffice,drc,iit,psb,justice,finance,eco,agri,commerce,culture,"         \
     "health,pboc,customs,tax,msa,cac,forestea,post,tobacco,court,procuratorate"

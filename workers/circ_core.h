@@ -19,11 +19,11 @@
 
 #define CIRC_TABLE_REPORTS "circ.reports"
 #define CIRC_TABLE_MATTERS "circ.matters"
-#define CIRC_TABLE_INFO "circ.info"
-#define CIRC_TABLE_META "circ.meta"
-#define CIRC_TABLE_DONE "circ.done"
-#define CIRC_REPORT_BYTES 32
-#define CIRC_MATTER_HEAD 8
+#define CIRC_TABLE_INFO    "circ.info"
+#define CIRC_TABLE_META    "circ.meta"
+#define CIRC_TABLE_DONE    "circ.done"
+#define CIRC_REPORT_BYTES  32
+#define CIRC_MATTER_HEAD   8
 
 extern const agg_tables_t circ_tables;
 
@@ -37,12 +37,14 @@ typedef struct {
 } circ_config_t;
 
 /* When reports for the period starting at `start_ms` are due (unix ms). */
-int64_t circ_deadline(const circ_config_t *cfg, int64_t start_ms);
+int64_t
+circ_deadline(const circ_config_t *cfg, int64_t start_ms);
 
 /* Builds the bulletin of the period starting at `start_ms` from the state in `txn` and
    appends it to `out` as a FeedItem (audience PUBLIC, service "circulate").
    Returns 0, -ENOMEM, a store error or -EINVAL on damaged state. */
-int circ_bulletin_build(store_txn_t *txn, const circ_config_t *cfg, int64_t start_ms,
-                        int64_t produced_at, uint64_t source_log_seq, worker_outputs_t *out);
+int
+circ_bulletin_build(store_txn_t *txn, const circ_config_t *cfg, int64_t start_ms,
+                    int64_t produced_at, uint64_t source_log_seq, worker_outputs_t *out);
 
 #endif

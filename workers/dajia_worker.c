@@ -19,8 +19,8 @@
 #include "worker_shell.h"
 
 #define WORKER_DEFAULT_BROKER "tcp://127.0.0.1:7401"
-#define WORKER_DEFAULT_KEYS "./var/keys"
-#define WORKER_HANDSHAKE_MS 5000 /* how long the broker has to admit our key */
+#define WORKER_DEFAULT_KEYS   "./var/keys"
+#define WORKER_HANDSHAKE_MS   5000 /* how long the broker has to admit our key */
 
 /* The key directory: the flag, else $DAJIA_KEYS, else WORKER_DEFAULT_KEYS when it holds
    broker.cert. NULL: no CURVE. */
@@ -45,8 +45,10 @@ s_keys_load(const char *dir, const char *name, zcert_t **own, zcert_t **broker)
     snprintf(path, sizeof path, "%s/secret/%s.cert_secret", dir, name);
     struct stat st;
     if (stat(path, &st) != 0) {
-        fprintf(stderr, "dajia-worker: cannot use %s: %s (dajia-ctl keys add --role worker "
-                "--name %s makes one)\n", path, strerror(errno), name);
+        fprintf(stderr,
+                "dajia-worker: cannot use %s: %s (dajia-ctl keys add --role worker "
+                "--name %s makes one)\n",
+                path, strerror(errno), name);
         return -1;
     }
     if (st.st_mode & 077) {
@@ -88,14 +90,12 @@ s_keys_probe(const char *endpoint, zcert_t *own, zcert_t *broker)
     snprintf(name, sizeof name, "inproc://dajia-worker-probe-%p", (void *)probe);
     if (zmq_socket_monitor(zsock_resolve(probe), name,
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-            != 0
-        || zsock_connect(monitor, "%s", name) != 0 || zsock_connect(probe, "%s", endpoint) != 0)
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
+        zsock_connect(monitor, "%s", name) != 0 || zsock_connect(probe, "%s", endpoint) != 0)
         goto out;
     zpoller_t *poller = zpoller_new(monitor, NULL);
-    zmsg_t *event = poller && zpoller_wait(poller, WORKER_HANDSHAKE_MS) == monitor
-                        ? zmsg_recv(monitor)
-                        : NULL;
+    zmsg_t *event =
+        poller && zpoller_wait(poller, WORKER_HANDSHAKE_MS) == monitor ? zmsg_recv(monitor) : NULL;
     zpoller_destroy(&poller);
     zframe_t *head = event ? zmsg_first(event) : NULL;
     if (head && zframe_size(head) >= 6) {
@@ -135,7 +135,8 @@ s_usage(FILE *out)
             "  -c, --config FILE     settings from the section named after the service\n"
             "                        (thresholds, intervals, periods; env DAJIA_CONFIG);\n"
             "                        the broker's configuration file will do\n"
-            "      --keys DIR        key directory (env DAJIA_KEYS; default " WORKER_DEFAULT_KEYS "\n"
+            "      --keys DIR        key directory (env DAJIA_KEYS; default " WORKER_DEFAULT_KEYS
+            "\n"
             "                        when it holds broker.cert, else no CURVE)\n"
             "      --name NAME       certificate name in DIR (env DAJIA_NAME; default\n"
             "                        worker-SERVICE)\n"
@@ -155,47 +156,66 @@ int
 main(int argc, char **argv)
 {
     enum { OPT_STATE = 256, OPT_KEYS, OPT_NAME };
-    struct option options[] = {
-        {"service", required_argument, NULL, 's'}, {"broker", required_argument, NULL, 'b'},
-        {"state", required_argument, NULL, OPT_STATE}, {"verbose", no_argument, NULL, 'v'},
-        {"keys", required_argument, NULL, OPT_KEYS},   {"name", required_argument, NULL, OPT_NAME},
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    struct option options[] = {{"service", required_argument, NULL, 's'},
+                               {"broker", required_argument, NULL, 'b'},
+                               {"state", required_argument, NULL, OPT_STATE},
+                               {"verbose", no_argument, NULL, 'v'},
+                               {"keys", required_argument, NULL, OPT_KEYS},
+                               {"name", required_argument, NULL, OPT_NAME},
+                               {"config", required_argument, NULL, 'c'},
+                               {"help", no_argument, NULL, 'h'},
+                               {NULL, 0, NULL, 0}};
     const char *service_name = NULL, *state = NULL, *keys = NULL, *name = NULL;
     const char *config_path = getenv("DAJIA_CONFIG");
-    const char *broker = getenv("DAJIA_WORKERS") ? getenv("DAJIA_WORKERS")
-                                                 : WORKER_DEFAULT_BROKER;
+    const char *broker = getenv("DAJIA_WORKERS") ? getenv("DAJIA_WORKERS") : WORKER_DEFAULT_BROKER;
     bool verbose = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "s:b:c:vh", options, NULL)) != -1) {
         switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 's': service_name = optarg; break;
-        case 'b': broker = optarg; break;
-        case OPT_STATE: state = optarg; break;
-        case OPT_KEYS: keys = optarg; break;
-        case OPT_NAME: name = optarg; break;
-        case 'v': verbose = true; break;
-        case 'h': s_usage(stdout); return 0;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 's':
+            service_name = optarg;
+            break;
+        case 'b':
+            broker = optarg;
+            break;
+        case OPT_STATE:
+            state = optarg;
+            break;
+        case OPT_KEYS:
+            keys = optarg;
+            break;
+        case OPT_NAME:
+            name = optarg;
+            break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'h':
+            s_usage(stdout);
+            return 0;
         default:
             fprintf(stderr, "dajia-worker: see --help for the options\n");
             return 2;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "dajia-worker: unexpected argument \"%s\"; see --help\n",
-                argv[optind]);
+        fprintf(stderr, "dajia-worker: unexpected argument \"%s\"; see --help\n", argv[optind]);
         return 2;
     }
     if (!service_name) {
         fprintf(stderr, "dajia-worker: --service NAME is required (aggregate, escalate or "
-                "circulate)\n");
+                        "circulate)\n");
         return 2;
     }
     const worker_service_t *service = worker_service_find(service_name);
     if (!service) {
-        fprintf(stderr, "dajia-worker: no service \"%s\" in this build (aggregate, escalate "
-                "or circulate)\n", service_name);
+        fprintf(stderr,
+                "dajia-worker: no service \"%s\" in this build (aggregate, escalate "
+                "or circulate)\n",
+                service_name);
         return 2;
     }
 
@@ -218,8 +238,8 @@ main(int argc, char **argv)
         name = default_name;
     }
     zcert_t *own = NULL, *broker_cert = NULL;
-    if (keys && (s_keys_load(keys, name, &own, &broker_cert) != 0
-                 || s_keys_probe(broker, own, broker_cert) != 0)) {
+    if (keys && (s_keys_load(keys, name, &own, &broker_cert) != 0 ||
+                 s_keys_probe(broker, own, broker_cert) != 0)) {
         zcert_destroy(&own);
         zcert_destroy(&broker_cert);
         return 1;
@@ -232,11 +252,15 @@ main(int argc, char **argv)
         snprintf(err, sizeof err, "out of memory");
     else if (config_path && *config_path)
         rc = worker_settings_load(settings, config_path, service_name, err, sizeof err);
-    worker_shell_options_t opts = {.service = service, .broker = broker, .state_dir = state,
-                                   .on_registered = s_ready, .verbose = verbose, .cert = own,
+    worker_shell_options_t opts = {.service = service,
+                                   .broker = broker,
+                                   .state_dir = state,
+                                   .on_registered = s_ready,
+                                   .verbose = verbose,
+                                   .cert = own,
                                    .settings = settings,
-                                   .broker_key = broker_cert ? zcert_public_txt(broker_cert)
-                                                             : NULL};
+                                   .broker_key =
+                                       broker_cert ? zcert_public_txt(broker_cert) : NULL};
     if (rc == 0)
         rc = worker_shell_new(&opts, &shell, err, sizeof err);
     worker_settings_destroy(&settings);

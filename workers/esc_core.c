@@ -25,31 +25,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SERVICE "escalate"
+#define S_SERVICE        "escalate"
 #define S_SEVERITY_MAJOR DAJIA__SEVERITY__SEVERITY_MAJOR
-#define S_SEVERITY_EM DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
-#define S_EM_SUFFIX ":especially_major"
+#define S_SEVERITY_EM    DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
+#define S_EM_SUFFIX      ":especially_major"
 
-#define S_ID_MAX 384      /* escalation ids: rule, unit, key, suffixes; < STORE_MAX_KEY */
+#define S_ID_MAX     384  /* escalation ids: rule, unit, key, suffixes; < STORE_MAX_KEY */
 #define S_REASON_MAX 2048 /* reasons; every quoted field is clipped to fit */
-#define S_QUOTE_MAX 160   /* bytes of a free-text field quoted in a reason */
+#define S_QUOTE_MAX  160  /* bytes of a free-text field quoted in a reason */
 #define S_LIST_UNITS 6    /* units named in an E4 reason before "and N more" */
 #define S_TICK_BATCH 64   /* due timers read per cursor pass */
 
-#define S_DEFAULT_INTERVAL_DAYS 15
+#define S_DEFAULT_INTERVAL_DAYS        15
 #define S_DEFAULT_URGENT_INTERVAL_DAYS 7
-#define S_DEFAULT_TZ_OFFSET_MIN 480 /* Beijing time */
+#define S_DEFAULT_TZ_OFFSET_MIN        480 /* Beijing time */
 
 /* Rules that configuration ("escalate/rules") may switch off. */
-#define S_RULE_E1 0x01u
-#define S_RULE_E2 0x02u
-#define S_RULE_E3 0x04u
-#define S_RULE_E4 0x08u
-#define S_RULE_E5 0x10u
-#define S_RULE_MM 0x20u
-#define S_RULE_OVERDUE 0x40u
+#define S_RULE_E1       0x01u
+#define S_RULE_E2       0x02u
+#define S_RULE_E3       0x04u
+#define S_RULE_E4       0x08u
+#define S_RULE_E5       0x10u
+#define S_RULE_MM       0x20u
+#define S_RULE_OVERDUE  0x40u
 #define S_RULE_DEADLINE 0x80u
-#define S_RULES_ALL 0xFFu
+#define S_RULES_ALL     0xFFu
 
 static const struct {
     const char *name;
@@ -114,7 +114,8 @@ typedef struct {
 
 /* Appends a formatted piece, or nothing if it does not fit whole (so no UTF-8
    sequence is ever cut). */
-static void s_append(s_text_t *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static void
+s_append(s_text_t *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 s_append(s_text_t *t, const char *format, ...)

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <time.h>
 
-#define S_CAT(name) DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
+#define S_CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
 #define S_GOODS(name) DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
-#define S_LINK(name) DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
+#define S_LINK(name)  DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
 #define S_STAGE(name) DAJIA__CASE_STAGE__CASE_STAGE_##name
 
 #define S_YUAN(y) ((int64_t)(y)*ESC_FEN_PER_YUAN)

@@ -16,8 +16,8 @@
 #include "worker_core.h"
 
 #define ESC_FEN_PER_YUAN 100LL
-#define ESC_MS_PER_HOUR (3600LL * 1000)
-#define ESC_MS_PER_DAY (24 * ESC_MS_PER_HOUR)
+#define ESC_MS_PER_HOUR  (3600LL * 1000)
+#define ESC_MS_PER_DAY   (24 * ESC_MS_PER_HOUR)
 
 /* Case categories are numbered 0..ESC_CATEGORY_COUNT-1 by the schema. */
 #define ESC_CATEGORY_COUNT (DAJIA__CASE_CATEGORY__CASE_CATEGORY_OTHER + 1)
@@ -49,53 +49,61 @@ typedef struct {
 } esc_limits_t;
 
 /* Fills `limits` with the defaults of model.md. */
-void esc_limits_default(esc_limits_t *limits);
+void
+esc_limits_default(esc_limits_t *limits);
 
 /* Fills `limits` with the defaults overridden by `settings` (may be NULL). Keys:
    "escalate/value_major_fen", "escalate/value_especially_major_fen" and, per category
    and measure, "escalate/e5_<category>_<measure>_fen", e.g.
    "escalate/e5_trademark_counterfeiting_business_fen" (0 switches the criterion off). */
-void esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings);
+void
+esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings);
 
 /* ------------------------------------------------------------------ the rules */
 
 /* E1: the linkage statuses the Office hears about at once. Returns a short name for
    the escalation id ("transferred", ...) or NULL when `status` is not one of them. */
-const char *esc_rules_e1_status(Dajia__LinkageStatus status);
+const char *
+esc_rules_e1_status(Dajia__LinkageStatus status);
 
 /* E2: health and safety. Returns true when the case's goods (or its category) are of a
    sensitive kind and it has casualties or the health and safety flag. Sets *level
    (especially major with casualties) and *goods (the first sensitive goods' name). */
-bool esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char **goods);
+bool
+esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char **goods);
 
 /* E3: value. Returns the level the case value reaches, SEVERITY_UNSPECIFIED below the
    major threshold; *threshold_fen is set to the threshold reached. */
-Dajia__Severity esc_rules_e3(const esc_limits_t *limits, const Dajia__CaseReport *report,
-                             int64_t *threshold_fen);
+Dajia__Severity
+esc_rules_e3(const esc_limits_t *limits, const Dajia__CaseReport *report, int64_t *threshold_fen);
 
 /* E4: scope. The triggers, one bit each. */
-#define ESC_E4_PROVINCE 0x01u       /* crosses the province line */
-#define ESC_E4_FOREIGN 0x02u        /* reaches abroad */
+#define ESC_E4_PROVINCE       0x01u /* crosses the province line */
+#define ESC_E4_FOREIGN        0x02u /* reaches abroad */
 #define ESC_E4_FOREIGN_HOLDER 0x04u /* foreign right holder */
-#define ESC_E4_UNITS 0x08u          /* two or more member units */
-#define ESC_E4_SUPERVISION 0x10u    /* supervised by the province or the nation */
-#define ESC_E4_MEDIA 0x20u          /* media attention */
-#define ESC_E4_COUNT 6
+#define ESC_E4_UNITS          0x08u /* two or more member units */
+#define ESC_E4_SUPERVISION    0x10u /* supervised by the province or the nation */
+#define ESC_E4_MEDIA          0x20u /* media attention */
+#define ESC_E4_COUNT          6
 
 /* Returns the triggers `report` (made by `unit`) has; 0 for none. */
-unsigned esc_rules_e4(const Dajia__CaseReport *report, const char *unit);
+unsigned
+esc_rules_e4(const Dajia__CaseReport *report, const char *unit);
 
 /* The name of trigger bit `bit` (one of ESC_E4_*), for ids: "province", ... */
-const char *esc_rules_e4_name(unsigned bit);
+const char *
+esc_rules_e4_name(unsigned bit);
 
 /* Number of member units other than `unit` named in involved_units (distinct). */
-size_t esc_rules_other_units(const Dajia__CaseReport *report, const char *unit);
+size_t
+esc_rules_other_units(const Dajia__CaseReport *report, const char *unit);
 
 /* E5: fining instead of prosecuting. True when the penalty is decided, the case was not
    sent on (linkage none or unspecified) and an amount meets the category's threshold;
    sets the first criterion met, its amount and its threshold. */
-bool esc_rules_e5(const esc_limits_t *limits, const Dajia__CaseReport *report,
-                  esc_measure_t *measure, int64_t *amount_fen, int64_t *threshold_fen);
+bool
+esc_rules_e5(const esc_limits_t *limits, const Dajia__CaseReport *report, esc_measure_t *measure,
+             int64_t *amount_fen, int64_t *threshold_fen);
 
 /* ------------------------------------------------------------------ linkage deadlines */
 
@@ -112,41 +120,55 @@ typedef struct {
 #define ESC_DEADLINE_COUNT 6
 
 /* The table of deadlines (ESC_DEADLINE_COUNT entries), static. */
-const esc_deadline_t *esc_deadlines(void);
+const esc_deadline_t *
+esc_deadlines(void);
 
 /* The index in esc_deadlines() of `status`'s deadline, or -1 when it has none. */
-int esc_deadline_index(Dajia__LinkageStatus status);
+int
+esc_deadline_index(Dajia__LinkageStatus status);
 
 /* The time the case entered its linkage status: the status's own date field when it
    has one and it is set (transferred_at, police_decision_at), else `occurred_at`. */
-int64_t esc_rules_linkage_at(const Dajia__CaseReport *report, int64_t occurred_at);
+int64_t
+esc_rules_linkage_at(const Dajia__CaseReport *report, int64_t occurred_at);
 
 /* A case whose stage ends it (closed, judgment effective, revoked): its timers stop. */
-bool esc_rules_concluded(Dajia__CaseStage stage);
+bool
+esc_rules_concluded(Dajia__CaseStage stage);
 
 /* ------------------------------------------------------------------ words */
 
 /* Plain names of enum values, for reasons ("trademark counterfeiting"); never NULL. */
-const char *esc_name_category(Dajia__CaseCategory value);
-const char *esc_name_goods(Dajia__GoodsCategory value);
-const char *esc_name_linkage(Dajia__LinkageStatus value);
-const char *esc_name_matter_type(Dajia__MatterType value);
-const char *esc_name_severity(Dajia__Severity value);
-const char *esc_name_matter_status(Dajia__MatterStatus value);
-const char *esc_name_measure(esc_measure_t measure);
+const char *
+esc_name_category(Dajia__CaseCategory value);
+const char *
+esc_name_goods(Dajia__GoodsCategory value);
+const char *
+esc_name_linkage(Dajia__LinkageStatus value);
+const char *
+esc_name_matter_type(Dajia__MatterType value);
+const char *
+esc_name_severity(Dajia__Severity value);
+const char *
+esc_name_matter_status(Dajia__MatterStatus value);
+const char *
+esc_name_measure(esc_measure_t measure);
 
 /* Writes `fen` as yuan with thousands separators: "2,150,000.00" (always_cents) or
    "2,000,000" when whole and !always_cents. Returns `buf`. */
 #define ESC_YUAN_MAX 40
-char *esc_format_yuan(int64_t fen, bool always_cents, char buf[ESC_YUAN_MAX]);
+char *
+esc_format_yuan(int64_t fen, bool always_cents, char buf[ESC_YUAN_MAX]);
 
 /* Writes unix ms `at` as local time "2026-11-05 16:00 (UTC+8)" for a zone
    `tz_offset_min` minutes east of UTC. Returns `buf`. */
 #define ESC_TIME_MAX 48
-char *esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX]);
+char *
+esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX]);
 
 /* The length of the longest prefix of `s` that is at most `max` bytes and does not cut
    a UTF-8 sequence, for clipping text quoted in reasons. */
-int esc_clip_utf8(const char *s, size_t max);
+int
+esc_clip_utf8(const char *s, size_t max);
 
 #endif

@@ -20,20 +20,20 @@
 
 #include "dajia_codec.h"
 
-#define ESC_TABLE_FIRED "esc.fired"
-#define ESC_TABLE_CASES "esc.cases"
+#define ESC_TABLE_FIRED   "esc.fired"
+#define ESC_TABLE_CASES   "esc.cases"
 #define ESC_TABLE_MATTERS "esc.matters"
-#define ESC_TABLE_TIMERS "esc.timers"
+#define ESC_TABLE_TIMERS  "esc.timers"
 
-#define ESC_TIMER_CASE 'C'
+#define ESC_TIMER_CASE   'C'
 #define ESC_TIMER_MATTER 'M'
 
-#define ESC_MAX_ID DAJIA_MAX_ID /* unit, case_no, matter_id, event_id */
-#define ESC_MAX_TITLE 200       /* bytes of a matter title we keep */
+#define ESC_MAX_ID        DAJIA_MAX_ID /* unit, case_no, matter_id, event_id */
+#define ESC_MAX_TITLE     200          /* bytes of a matter title we keep */
 #define ESC_STATE_VERSION 1
 
 /* unit "\0" key: the key of esc.cases and esc.matters. */
-#define ESC_KEY_MAX (2 * ESC_MAX_ID + 1)
+#define ESC_KEY_MAX       (2 * ESC_MAX_ID + 1)
 /* due (8) kind (1) unit "\0" key. */
 #define ESC_TIMER_KEY_MAX (8 + 1 + ESC_KEY_MAX)
 
@@ -65,28 +65,34 @@ typedef struct {
     char title[ESC_MAX_TITLE + 1];
 } esc_matter_t;
 
-#define ESC_CASE_RECORD_MAX (1 + 1 + 1 + 2 + 8 + 8 + 8 + 1 + ESC_MAX_ID)
+#define ESC_CASE_RECORD_MAX   (1 + 1 + 1 + 2 + 8 + 8 + 8 + 1 + ESC_MAX_ID)
 #define ESC_MATTER_RECORD_MAX (1 + 5 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + ESC_MAX_ID + 2 + ESC_MAX_TITLE)
 
 /* Encodes `rec` into `buf`; returns the length. */
-size_t esc_case_encode(const esc_case_t *rec, uint8_t buf[ESC_CASE_RECORD_MAX]);
-size_t esc_matter_encode(const esc_matter_t *rec, uint8_t buf[ESC_MATTER_RECORD_MAX]);
+size_t
+esc_case_encode(const esc_case_t *rec, uint8_t buf[ESC_CASE_RECORD_MAX]);
+size_t
+esc_matter_encode(const esc_matter_t *rec, uint8_t buf[ESC_MATTER_RECORD_MAX]);
 
 /* Decodes `len` bytes into *rec. Returns 0, or -EBADMSG when the bytes are not a record
    of a version we know (*rec is then zeroed). */
-int esc_case_decode(const void *data, size_t len, esc_case_t *rec);
-int esc_matter_decode(const void *data, size_t len, esc_matter_t *rec);
+int
+esc_case_decode(const void *data, size_t len, esc_case_t *rec);
+int
+esc_matter_decode(const void *data, size_t len, esc_matter_t *rec);
 
 /* Writes unit "\0" key into `buf`; returns the length, or 0 when either part is empty or
    longer than ESC_MAX_ID. */
-size_t esc_key_make(const char *unit, const char *key, uint8_t buf[ESC_KEY_MAX]);
+size_t
+esc_key_make(const char *unit, const char *key, uint8_t buf[ESC_KEY_MAX]);
 
 /* Writes a timer key; `source` is a key from esc_key_make(). Returns its length. */
-size_t esc_timer_key_make(int64_t due_at, char kind, const uint8_t *source, size_t source_len,
-                          uint8_t buf[ESC_TIMER_KEY_MAX]);
+size_t
+esc_timer_key_make(int64_t due_at, char kind, const uint8_t *source, size_t source_len,
+                   uint8_t buf[ESC_TIMER_KEY_MAX]);
 
 /* Splits a key from esc_key_make() into NUL-terminated parts. Returns 0 or -EBADMSG. */
-int esc_key_split(const uint8_t *data, size_t len, char unit[ESC_MAX_ID + 1],
-                  char key[ESC_MAX_ID + 1]);
+int
+esc_key_split(const uint8_t *data, size_t len, char unit[ESC_MAX_ID + 1], char key[ESC_MAX_ID + 1]);
 
 #endif

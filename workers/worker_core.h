@@ -23,8 +23,8 @@
 /* An event as the broker delivers it. Everything is borrowed for the call. */
 typedef struct {
     uint64_t log_seq;
-    int64_t received_at;                  /* broker clock, unix ms */
-    const Dajia__Envelope *env;           /* validated by the broker */
+    int64_t received_at;        /* broker clock, unix ms */
+    const Dajia__Envelope *env; /* validated by the broker */
 } worker_event_t;
 
 /* Outputs of one call: FeedItems, packed. The shell owns the list. */
@@ -33,20 +33,20 @@ typedef struct worker_outputs_t worker_outputs_t;
 /* Appends a copy of `item` (packed; the caller keeps `item`). feed_seq is left 0: the
    broker sets it. Returns 0 or -ENOMEM. */
 int
-    worker_outputs_add(worker_outputs_t *out, const Dajia__FeedItem *item);
+worker_outputs_add(worker_outputs_t *out, const Dajia__FeedItem *item);
 
 /* Number of items, and item i (packed bytes, valid until the list is cleared). */
 size_t
-    worker_outputs_count(const worker_outputs_t *out);
+worker_outputs_count(const worker_outputs_t *out);
 const uint8_t *
-    worker_outputs_get(const worker_outputs_t *out, size_t i, size_t *len);
+worker_outputs_get(const worker_outputs_t *out, size_t i, size_t *len);
 
 worker_outputs_t *
-    worker_outputs_new(void);
+worker_outputs_new(void);
 void
-    worker_outputs_clear(worker_outputs_t *out);
+worker_outputs_clear(worker_outputs_t *out);
 void
-    worker_outputs_destroy(worker_outputs_t **out_p);
+worker_outputs_destroy(worker_outputs_t **out_p);
 
 /* Settings every core may read: thresholds, intervals and periods. A core asks with
    its own default (the value of domain/model.md); configuration may override it.
@@ -55,33 +55,32 @@ typedef struct worker_settings_t worker_settings_t;
 
 /* An empty set (every key at its default). */
 worker_settings_t *
-    worker_settings_new(void);
+worker_settings_new(void);
 void
-    worker_settings_destroy(worker_settings_t **self_p);
+worker_settings_destroy(worker_settings_t **self_p);
 /* Sets `key` to `value` (copied). Returns 0 or -ENOMEM. */
 int
-    worker_settings_set(worker_settings_t *self, const char *key, const char *value);
+worker_settings_set(worker_settings_t *self, const char *key, const char *value);
 /* Adds every key of section `service` of the ZPL file `path` as "service/key" (the
    file the broker reads: sections aggregate, escalate, circulate). A missing section is
    no error. Returns 0, or -1 with a sentence in `err` (file unreadable). */
 int
-    worker_settings_load(worker_settings_t *self, const char *path, const char *service,
-                         char *err, size_t errlen);
+worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
+                     size_t errlen);
 /* The value of `key` as an integer, or `fallback` when unset or not a number. */
 int64_t
-    worker_settings_int(const worker_settings_t *self, const char *key, int64_t fallback);
+worker_settings_int(const worker_settings_t *self, const char *key, int64_t fallback);
 /* The value of `key`, or `fallback` when unset. Borrowed. */
 const char *
-    worker_settings_str(const worker_settings_t *self, const char *key, const char *fallback);
+worker_settings_str(const worker_settings_t *self, const char *key, const char *fallback);
 
 /* One service's core. */
 typedef struct {
-    const char *name;                     /* "aggregate", "escalate", "circulate" */
+    const char *name; /* "aggregate", "escalate", "circulate" */
     /* Creates the core's in-memory handle (no state is read here). */
     int (*create)(const worker_settings_t *settings, void **core);
     /* Applies one event inside `txn`. Appends what it produces to `out`. */
-    int (*apply)(void *core, store_txn_t *txn, const worker_event_t *event,
-                 worker_outputs_t *out);
+    int (*apply)(void *core, store_txn_t *txn, const worker_event_t *event, worker_outputs_t *out);
     /* Called by the shell every second with the clock (and after each event with the
        event's time): timers fire here. */
     int (*tick)(void *core, store_txn_t *txn, int64_t now_ms, worker_outputs_t *out);

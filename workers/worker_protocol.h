@@ -15,13 +15,13 @@
 #include "store.h"
 
 /* Worker -> broker. */
-#define WORKER_CMD_READY     "READY"     /* service name, last applied log_seq */
-#define WORKER_CMD_DONE      "DONE"      /* log_seq, outputs... */
-#define WORKER_CMD_TICKED    "TICKED"    /* tick number, outputs... */
+#define WORKER_CMD_READY     "READY"  /* service name, last applied log_seq */
+#define WORKER_CMD_DONE      "DONE"   /* log_seq, outputs... */
+#define WORKER_CMD_TICKED    "TICKED" /* tick number, outputs... */
 /* Broker -> worker. */
-#define WORKER_CMD_EVENT     "EVENT"     /* log record */
-#define WORKER_CMD_TICK      "TICK"      /* tick number (the broker's clock, ms) */
-#define WORKER_CMD_REGISTER  "REGISTER"  /* the broker does not know this connection */
+#define WORKER_CMD_EVENT     "EVENT"    /* log record */
+#define WORKER_CMD_TICK      "TICK"     /* tick number (the broker's clock, ms) */
+#define WORKER_CMD_REGISTER  "REGISTER" /* the broker does not know this connection */
 /* Both ways. */
 #define WORKER_CMD_HEARTBEAT "HEARTBEAT"
 

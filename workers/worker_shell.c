@@ -14,19 +14,19 @@
 #include "store.h"
 #include "worker_protocol.h"
 
-#define SHELL_KEY_APPLIED  "applied"
-#define SHELL_KEY_TICK     "tick"
-#define SHELL_PRUNE_MAX    4096          /* stored outputs deleted per transaction */
-#define SHELL_HWM          100000
-#define SHELL_RETRY_MS     1000          /* pause before reconnecting after a store failure */
-#define SHELL_RESEND_MAX   4096          /* stored ticks sent again at once, at most */
+#define SHELL_KEY_APPLIED "applied"
+#define SHELL_KEY_TICK    "tick"
+#define SHELL_PRUNE_MAX   4096 /* stored outputs deleted per transaction */
+#define SHELL_HWM         100000
+#define SHELL_RETRY_MS    1000 /* pause before reconnecting after a store failure */
+#define SHELL_RESEND_MAX  4096 /* stored ticks sent again at once, at most */
 
 typedef struct {
     uint64_t seq;
     int64_t received_at;
-    Dajia__Envelope *env;        /* NULL: the record did not decode; skipped */
+    Dajia__Envelope *env; /* NULL: the record did not decode; skipped */
     worker_outputs_t *out;
-    bool applied;                /* applied by the batch now (not before) */
+    bool applied; /* applied by the batch now (not before) */
 } s_event_t;
 
 struct worker_shell_t {
@@ -37,25 +37,25 @@ struct worker_shell_t {
     void (*on_registered)(const char *service, void *arg);
     void *arg;
     bool verbose;
-    zcert_t *cert;               /* NULL: no CURVE */
+    zcert_t *cert; /* NULL: no CURVE */
     char *broker_key;
 
     store_t *store;
     void *core;
     zsock_t *dealer;
     uint64_t last_applied;
-    uint64_t confirmed;          /* the broker's cursor: outputs up to it may go */
-    uint64_t pruned;             /* outputs up to here are deleted */
-    uint64_t last_tick;          /* the last tick number given (durable) */
-    uint64_t tick_confirmed;     /* the broker's last stored tick: outputs up to it may go */
-    uint64_t tick_pruned;        /* tick outputs up to here are deleted */
-    uint64_t tick_mark;          /* last tick number sent when the last heartbeat came */
-    bool tick_resend;            /* send the unconfirmed ticks at the next heartbeat */
-    bool registered;             /* the broker answered since the last READY */
-    int64_t ready_at;            /* when the last READY went (zclock_mono) */
-    bool announced;              /* on_registered was called */
-    bool reconnect;              /* a failed write: start again from what is durable */
-    int64_t broker_expires;      /* monotonic ms */
+    uint64_t confirmed;      /* the broker's cursor: outputs up to it may go */
+    uint64_t pruned;         /* outputs up to here are deleted */
+    uint64_t last_tick;      /* the last tick number given (durable) */
+    uint64_t tick_confirmed; /* the broker's last stored tick: outputs up to it may go */
+    uint64_t tick_pruned;    /* tick outputs up to here are deleted */
+    uint64_t tick_mark;      /* last tick number sent when the last heartbeat came */
+    bool tick_resend;        /* send the unconfirmed ticks at the next heartbeat */
+    bool registered;         /* the broker answered since the last READY */
+    int64_t ready_at;        /* when the last READY went (zclock_mono) */
+    bool announced;          /* on_registered was called */
+    bool reconnect;          /* a failed write: start again from what is durable */
+    int64_t broker_expires;  /* monotonic ms */
     int64_t next_beat;
 
     s_event_t events[WORKER_SHELL_BATCH_MAX];
@@ -70,8 +70,8 @@ struct worker_shell_t {
 static bool
 s_is_store_failure(int rc)
 {
-    return (rc <= STORE_NOTFOUND && rc >= STORE_ERROR) || rc == -ENOSPC || rc == -EIO
-           || rc == -ENOMEM;
+    return (rc <= STORE_NOTFOUND && rc >= STORE_ERROR) || rc == -ENOSPC || rc == -EIO ||
+           rc == -ENOMEM;
 }
 
 static void
@@ -146,8 +146,8 @@ s_prune_table(store_txn_t *txn, const char *table, uint64_t confirmed, uint64_t 
     size_t n = 0;
     const void *k, *v;
     size_t kl, vl;
-    for (rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
-         rc == 0 && n < SHELL_PRUNE_MAX; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
+    for (rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl); rc == 0 && n < SHELL_PRUNE_MAX;
+         rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
         uint64_t seq = kl == 8 ? store_key_to_u64(k) : 0;
         if (seq > confirmed)
             break;
@@ -171,13 +171,13 @@ s_prune_table(store_txn_t *txn, const char *table, uint64_t confirmed, uint64_t 
 
 typedef struct {
     worker_shell_t *self;
-    size_t from, count;          /* the events of this write */
-    bool apply;                  /* false: record them as applied without the core */
-    uint64_t last;               /* result: last applied */
+    size_t from, count; /* the events of this write */
+    bool apply;         /* false: record them as applied without the core */
+    uint64_t last;      /* result: last applied */
     uint64_t pruned;
-    size_t failed;               /* index of the event the core refused */
+    size_t failed; /* index of the event the core refused */
     uint64_t tick_pruned;
-    uint64_t tick_no;            /* for a tick: its number when it made outputs, else 0 */
+    uint64_t tick_no; /* for a tick: its number when it made outputs, else 0 */
 } s_batch_t;
 
 /* Deletes the event and tick outputs the broker has confirmed (b->pruned and
@@ -185,11 +185,11 @@ typedef struct {
 static int
 s_prune(worker_shell_t *self, store_txn_t *txn, s_batch_t *b)
 {
-    int rc = s_prune_table(txn, WORKER_SHELL_TABLE_OUTPUT, self->confirmed, self->pruned,
-                           &b->pruned);
+    int rc =
+        s_prune_table(txn, WORKER_SHELL_TABLE_OUTPUT, self->confirmed, self->pruned, &b->pruned);
     if (rc == 0)
-        rc = s_prune_table(txn, WORKER_SHELL_TABLE_TICKS, self->tick_confirmed,
-                           self->tick_pruned, &b->tick_pruned);
+        rc = s_prune_table(txn, WORKER_SHELL_TABLE_TICKS, self->tick_confirmed, self->tick_pruned,
+                           &b->tick_pruned);
     return rc;
 }
 
@@ -247,7 +247,7 @@ s_send_stored(void *sock, const uint8_t *p, size_t stored_len)
     while (stored_len >= 4) {
         size_t len = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
         if (len > stored_len - 4)
-            len = stored_len - 4;    /* our own bytes: cannot happen, but never overread */
+            len = stored_len - 4; /* our own bytes: cannot happen, but never overread */
         stored_len -= 4 + len;
         zmq_send(sock, p + 4, len, stored_len >= 4 ? ZMQ_SNDMORE : 0);
         p += 4 + len;
@@ -263,9 +263,9 @@ s_send_done(worker_shell_t *self, s_event_t *e, store_txn_t *txn)
     store_u64_to_key(e->seq, key);
     const void *stored = NULL;
     size_t stored_len = 0;
-    if (!e->applied && txn
-        && store_get(txn, WORKER_SHELL_TABLE_OUTPUT, key, sizeof key, &stored, &stored_len))
-        stored_len = 0;         /* none, or pruned: the broker has them already */
+    if (!e->applied && txn &&
+        store_get(txn, WORKER_SHELL_TABLE_OUTPUT, key, sizeof key, &stored, &stored_len))
+        stored_len = 0; /* none, or pruned: the broker has them already */
     size_t n = e->applied ? worker_outputs_count(e->out) : 0;
     bool more = n > 0 || stored_len > 0;
     worker_send_command(sock, WORKER_CMD_DONE, ZMQ_SNDMORE);
@@ -302,14 +302,13 @@ s_flush_events(worker_shell_t *self)
     if (rc && !s_is_store_failure(rc)) {
         /* The core refused an event: apply one at a time, skipping the ones it refuses,
            so one bad event cannot stop the service. */
-        for (size_t i = 0; i < self->event_count && (rc == 0 || !s_is_store_failure(rc));
-             i++) {
+        for (size_t i = 0; i < self->event_count && (rc == 0 || !s_is_store_failure(rc)); i++) {
             s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0};
             rc = s_write(self, &one);
             if (rc && !s_is_store_failure(rc)) {
                 zsys_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
-                           "skipped", self->service->name, self->events[i].seq,
-                           store_strerror(rc));
+                           "skipped",
+                           self->service->name, self->events[i].seq, store_strerror(rc));
                 one.apply = false;
                 rc = s_write(self, &one);
             }
@@ -317,13 +316,13 @@ s_flush_events(worker_shell_t *self)
     }
     if (rc) {
         zsys_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
-                   "to have the events again", self->service->name, self->last_applied,
-                   store_strerror(rc));
+                   "to have the events again",
+                   self->service->name, self->last_applied, store_strerror(rc));
         self->reconnect = true;
     }
     if (self->verbose)
-        zsys_debug("%s: %zu events read, applied through log_seq %" PRIu64,
-                   self->service->name, self->event_count, self->last_applied);
+        zsys_debug("%s: %zu events read, applied through log_seq %" PRIu64, self->service->name,
+                   self->event_count, self->last_applied);
     store_txn_t *txn = NULL;
     bool resend = false;
     for (size_t i = 0; i < self->event_count; i++)
@@ -348,8 +347,7 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
     zframe_t *body = zmsg_next(msg);
     if (!body)
         return;
-    Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, zframe_size(body),
-                                                      zframe_data(body));
+    Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, zframe_size(body), zframe_data(body));
     if (!rec || rec->log_seq == 0) {
         zsys_warning("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
                      self->service->name, zframe_size(body));
@@ -382,9 +380,8 @@ s_write_tick(store_txn_t *txn, void *arg)
     if (rc == 0 && worker_outputs_count(self->tick_out) > 0) {
         /* Numbered past what the broker has too: a fresh state must not reuse numbers
            the broker has stored (it would drop the outputs as known). */
-        uint64_t tick_no = (self->last_tick > self->tick_confirmed ? self->last_tick
-                                                                   : self->tick_confirmed)
-                           + 1;
+        uint64_t tick_no =
+            (self->last_tick > self->tick_confirmed ? self->last_tick : self->tick_confirmed) + 1;
         size_t len = 0;
         uint8_t *buf = s_outputs_encode(self->tick_out, &len);
         if (!buf)
@@ -453,10 +450,9 @@ s_resend_ticks(worker_shell_t *self)
         rc = store_cursor_seek(cursor, key, sizeof key, &k, &kl, &v, &vl);
     void *sock = zsock_resolve(self->dealer);
     size_t sent = 0;
-    for (; rc == 0 && sent < SHELL_RESEND_MAX; rc = store_cursor_next(cursor, &k, &kl, &v,
-                                                                        &vl)) {
+    for (; rc == 0 && sent < SHELL_RESEND_MAX; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
         if (kl != 8 || vl < 4)
-            continue;           /* not ours, or no outputs: nothing to send */
+            continue; /* not ours, or no outputs: nothing to send */
         worker_send_command(sock, WORKER_CMD_TICKED, ZMQ_SNDMORE);
         zmq_send(sock, k, kl, ZMQ_SNDMORE);
         s_send_stored(sock, v, vl);
@@ -518,9 +514,9 @@ s_send_ready(worker_shell_t *self)
     worker_send_command(sock, WORKER_CMD_READY, ZMQ_SNDMORE);
     zmq_send(sock, self->service->name, strlen(self->service->name), ZMQ_SNDMORE);
     zmq_send(sock, applied, sizeof applied, 0);
-    self->registered = false;   /* the next answer confirms it */
+    self->registered = false; /* the next answer confirms it */
     self->ready_at = zclock_mono();
-    self->tick_resend = true;   /* the unconfirmed ticks, once the broker answers */
+    self->tick_resend = true; /* the unconfirmed ticks, once the broker answers */
     self->broker_expires = self->ready_at + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
     if (self->verbose)
         zsys_debug("%s: registering with %s, applied through %" PRIu64, self->service->name,
@@ -639,7 +635,7 @@ worker_shell_run(worker_shell_t *self, zsock_t *pipe)
             else if (self->registered)
                 zsys_warning("%s: no word from the broker for %d heartbeats; reconnecting",
                              self->service->name, WORKER_SHELL_LIVENESS);
-            self->registered = false;   /* the next answer confirms the new READY */
+            self->registered = false; /* the next answer confirms the new READY */
             self->reconnect = false;
             if (s_connect(self) != 0)
                 return -1;
@@ -687,8 +683,7 @@ s_read_state(worker_shell_t *self)
 }
 
 int
-worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err,
-                 size_t errlen)
+worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err, size_t errlen)
 {
     worker_shell_t *self = calloc(1, sizeof *self);
     if (!self) {
@@ -696,8 +691,7 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
         return -1;
     }
     self->service = opts->service;
-    self->heartbeat_ms = opts->heartbeat_ms > 0 ? opts->heartbeat_ms
-                                                : WORKER_SHELL_HEARTBEAT_MS;
+    self->heartbeat_ms = opts->heartbeat_ms > 0 ? opts->heartbeat_ms : WORKER_SHELL_HEARTBEAT_MS;
     self->on_registered = opts->on_registered;
     self->arg = opts->arg;
     self->verbose = opts->verbose;
@@ -772,8 +766,7 @@ worker_shell_last_applied(const worker_shell_t *self)
 const worker_service_t *
 worker_service_find(const char *name)
 {
-    const worker_service_t *services[] = {&worker_aggregate, &worker_escalate,
-                                          &worker_circulate};
+    const worker_service_t *services[] = {&worker_aggregate, &worker_escalate, &worker_circulate};
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
         if (services[i] && services[i]->name && streq(services[i]->name, name))
             return services[i];

@@ -35,8 +35,8 @@
     (lost, or its store failed). The broker drops a tick number it has stored already.
 
     Heartbeats go both ways every second; three missed from the broker and the shell
-    reconnects with a new socket and a new READY; a REGISTER makes it send READY at once. Events arriving together are applied
-    in one transaction (one sync for many events).
+    reconnects with a new socket and a new READY; a REGISTER makes it send READY at once. Events
+   arriving together are applied in one transaction (one sync for many events).
 
     Tables in the state store, beside the core's own: "shell.state" (keys "applied" and
     "tick": u64), "shell.outputs" (key log_seq u64: the outputs, each as u32 length +
@@ -54,8 +54,8 @@
 #include "worker_core.h"
 
 #define WORKER_SHELL_HEARTBEAT_MS 1000
-#define WORKER_SHELL_LIVENESS     3        /* broker heartbeats missed before reconnecting */
-#define WORKER_SHELL_BATCH_MAX    1024     /* events applied in one transaction at most */
+#define WORKER_SHELL_LIVENESS     3    /* broker heartbeats missed before reconnecting */
+#define WORKER_SHELL_BATCH_MAX    1024 /* events applied in one transaction at most */
 #define WORKER_SHELL_TABLE_STATE  "shell.state"
 #define WORKER_SHELL_TABLE_OUTPUT "shell.outputs"
 #define WORKER_SHELL_TABLE_TICKS  "shell.ticks"
@@ -63,50 +63,50 @@
 typedef struct worker_shell_t worker_shell_t;
 
 typedef struct {
-    const worker_service_t *service;     /* borrowed; outlives the shell */
-    const worker_settings_t *settings;   /* borrowed for the call; NULL: every default */
-    const char *broker;                  /* the broker's workers endpoint */
-    const char *state_dir;               /* the state store's directory (created) */
-    int heartbeat_ms;                    /* 0: WORKER_SHELL_HEARTBEAT_MS */
+    const worker_service_t *service;   /* borrowed; outlives the shell */
+    const worker_settings_t *settings; /* borrowed for the call; NULL: every default */
+    const char *broker;                /* the broker's workers endpoint */
+    const char *state_dir;             /* the state store's directory (created) */
+    int heartbeat_ms;                  /* 0: WORKER_SHELL_HEARTBEAT_MS */
     /* Called once, from the thread running the shell, when the broker first confirms
        the registration. May be NULL. */
     void (*on_registered)(const char *service, void *arg);
     void *arg;
-    bool verbose;                        /* log each batch at debug level */
-    zcert_t *cert;                       /* own CURVE key pair (copied); NULL: no CURVE */
-    const char *broker_key;              /* the broker's public key (Z85), with `cert` */
+    bool verbose;           /* log each batch at debug level */
+    zcert_t *cert;          /* own CURVE key pair (copied); NULL: no CURVE */
+    const char *broker_key; /* the broker's public key (Z85), with `cert` */
 } worker_shell_options_t;
 
 /* Opens (creating) the state store, reads the last applied log_seq and creates the core.
    Does not connect yet. Returns 0 and sets *out, or -1 with a sentence in `err`. The
    options are copied (the strings too), except `service` and `arg`. */
 int
-    worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err,
-                     size_t errlen);
+worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err,
+                 size_t errlen);
 
 /* Connects, registers and serves until `pipe` (may be NULL) receives "$TERM" or, when
    `pipe` is NULL, until zsys_interrupted is set. Returns 0, or -1 on a fatal error
    (logged). May be called from another thread than worker_shell_new's. */
 int
-    worker_shell_run(worker_shell_t *self, zsock_t *pipe);
+worker_shell_run(worker_shell_t *self, zsock_t *pipe);
 
 /* A czmq actor running worker_shell_run(shell, pipe) on the shell passed as `args`
    (which the caller keeps and destroys after the actor). */
 void
-    worker_shell_actor(zsock_t *pipe, void *args);
+worker_shell_actor(zsock_t *pipe, void *args);
 
 /* The last log_seq applied (and durable). */
 uint64_t
-    worker_shell_last_applied(const worker_shell_t *self);
+worker_shell_last_applied(const worker_shell_t *self);
 
 /* Destroys the core, closes the socket and the store. Accepts NULL, sets *self_p NULL. */
 void
-    worker_shell_destroy(worker_shell_t **self_p);
+worker_shell_destroy(worker_shell_t **self_p);
 
 /* The core of the service `name` ("aggregate", "escalate", "circulate"), or NULL when
    the name is unknown or that core is not built into this program (the cores are
    linked weakly, so a program links whichever cores exist). Static. */
 const worker_service_t *
-    worker_service_find(const char *name);
+worker_service_find(const char *name);
 
 #endif

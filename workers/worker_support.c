@@ -171,8 +171,8 @@ worker_settings_str(const worker_settings_t *self, const char *key, const char *
 }
 
 int
-worker_settings_load(worker_settings_t *self, const char *path, const char *service,
-                     char *err, size_t errlen)
+worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
+                     size_t errlen)
 {
     zconfig_t *root = zsys_file_exists(path) ? zconfig_load(path) : NULL;
     if (!root) {

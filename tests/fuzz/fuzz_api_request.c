@@ -47,16 +47,16 @@
 #include "dajia_codec.h"
 #include "fuzz_util.h"
 
-#define S_MAX_FRAMES 5       /* frames in one request: 1 .. S_MAX_FRAMES */
-#define S_MAX_MESSAGE "2048" /* the broker's size cap, low so inputs can pass it */
-#define S_MAX_REPEATED "16"
-#define S_MAX_FUTURE_S "86400"
+#define S_MAX_FRAMES      5      /* frames in one request: 1 .. S_MAX_FRAMES */
+#define S_MAX_MESSAGE     "2048" /* the broker's size cap, low so inputs can pass it */
+#define S_MAX_REPEATED    "16"
+#define S_MAX_FUTURE_S    "86400"
 #define S_RECV_TIMEOUT_MS 20000 /* an answer slower than this is a hang */
-#define S_RECYCLE_SEQ 20000     /* stored events before the broker starts afresh */
-#define S_STATS_EVERY 1024      /* inputs between two STATS checks of our own */
-#define S_REASON_SLOTS 64
-#define S_CLOCK_SLACK_MS 1000 /* a drain of the api socket lasts less than this */
-#define S_PATH_MAX 4096
+#define S_RECYCLE_SEQ     20000 /* stored events before the broker starts afresh */
+#define S_STATS_EVERY     1024  /* inputs between two STATS checks of our own */
+#define S_REASON_SLOTS    64
+#define S_CLOCK_SLACK_MS  1000 /* a drain of the api socket lasts less than this */
+#define S_PATH_MAX        4096
 
 typedef struct {
     uint64_t requests; /* requests other than STATS */

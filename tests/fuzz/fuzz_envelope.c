@@ -122,10 +122,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(!fast || rc == 0, "the fast path accepts what decoding refuses: %s: %s",
                dajia_reason_name(verdict.reason), verdict.text);
     if (fast)
-        FUZZ_CHECK(keys.event_id_len == strlen(env->event_id)
-                       && memcmp(keys.event_id, env->event_id, keys.event_id_len) == 0
-                       && keys.unit_len == strlen(env->unit)
-                       && memcmp(keys.unit, env->unit, keys.unit_len) == 0,
+        FUZZ_CHECK(keys.event_id_len == strlen(env->event_id) &&
+                       memcmp(keys.event_id, env->event_id, keys.event_id_len) == 0 &&
+                       keys.unit_len == strlen(env->unit) &&
+                       memcmp(keys.unit, env->unit, keys.unit_len) == 0,
                    "the fast path reads other keys than decoding");
 
     if (rc != 0) {

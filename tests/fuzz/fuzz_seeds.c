@@ -30,11 +30,11 @@
 #include "dajia_json.h"
 #include "fuzz_util.h"
 
-#define S_LINE_MAX 16384
-#define S_PATH_MAX 4096
-#define S_YEAR_MS (365LL * 24 * 3600 * 1000)
+#define S_LINE_MAX   16384
+#define S_PATH_MAX   4096
+#define S_YEAR_MS    (365LL * 24 * 3600 * 1000)
 #define S_MAX_FRAMES 5 /* as in fuzz_api_request.c */
-#define S_MAX_NAMES 1024
+#define S_MAX_NAMES  1024
 
 static const char *s_dir;
 static int s_failed;
@@ -401,8 +401,7 @@ s_write_worker(const char *name, unsigned prefix, unsigned arg, size_t count, ..
 {
     va_list ap;
     va_start(ap, count);
-    s_write_frames("fuzz_worker_protocol", name, fuzz_worker_byte0(count, prefix, arg), count,
-                   ap);
+    s_write_frames("fuzz_worker_protocol", name, fuzz_worker_byte0(count, prefix, arg), count, ap);
     va_end(ap);
 }
 

@@ -107,7 +107,7 @@ enum {
 };
 
 /* Options of the prefixes without an argument (RAW, READY, DONE, TICKED, HEARTBEAT). */
-#define FUZZ_WORKER_STANDBY 1     /* the worker is a standby while the message is handled */
+#define FUZZ_WORKER_STANDBY     1 /* the worker is a standby while the message is handled */
 #define FUZZ_WORKER_STORE_FAILS 2 /* the dispatcher's next store fails (disk full) */
 
 static inline uint8_t
@@ -117,7 +117,8 @@ fuzz_worker_byte0(size_t frames, unsigned prefix, unsigned arg)
 }
 
 /* The libFuzzer entry point, declared for -Wmissing-prototypes and friends. */
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Removes `path` and everything under it, as far as it can (a target's scratch data). */
 static inline int

@@ -64,19 +64,19 @@
 #include "fuzz_util.h"
 #include "store.h"
 
-#define S_HOME "aggregate"     /* the fuzzed worker's service */
-#define S_ORACLE "escalate"    /* the oracle worker's service */
-#define S_OTHER "circulate"    /* the other well-behaved worker's */
-#define S_WINDOW 4             /* events in flight per worker */
-#define S_HEARTBEAT_MS 100     /* the dispatcher's: a worker dies after 3 missed */
-#define S_TIMEOUT_MS 10000     /* an answer slower than this is a hang */
-#define S_SEED_EVENTS 8        /* events in the log when the dispatcher starts */
-#define S_CHECK_EVERY 64       /* inputs between two events for the oracle worker */
-#define S_RECYCLE_INPUTS 20000 /* inputs before the dispatcher starts afresh */
-#define S_RECYCLE_FEED 100000  /* or feed items */
-#define S_PATH_MAX 4096
-#define S_FRAMES (FUZZ_WORKER_MAX_FRAMES + 2) /* the input's, and a prefix of two */
-#define S_NO_LIMIT UINT64_MAX
+#define S_HOME           "aggregate" /* the fuzzed worker's service */
+#define S_ORACLE         "escalate"  /* the oracle worker's service */
+#define S_OTHER          "circulate" /* the other well-behaved worker's */
+#define S_WINDOW         4           /* events in flight per worker */
+#define S_HEARTBEAT_MS   100         /* the dispatcher's: a worker dies after 3 missed */
+#define S_TIMEOUT_MS     10000       /* an answer slower than this is a hang */
+#define S_SEED_EVENTS    8           /* events in the log when the dispatcher starts */
+#define S_CHECK_EVERY    64          /* inputs between two events for the oracle worker */
+#define S_RECYCLE_INPUTS 20000       /* inputs before the dispatcher starts afresh */
+#define S_RECYCLE_FEED   100000      /* or feed items */
+#define S_PATH_MAX       4096
+#define S_FRAMES         (FUZZ_WORKER_MAX_FRAMES + 2) /* the input's, and a prefix of two */
+#define S_NO_LIMIT       UINT64_MAX
 
 static const char *const s_services[] = {"aggregate", "escalate", "circulate", NULL};
 
@@ -104,7 +104,7 @@ typedef struct {
     char data[S_PATH_MAX]; /* the current dispatcher's store */
     unsigned generation;
     bool running;
-    bool log;    /* DAJIA_FUZZ_LOG: the dispatcher's log lines go to stderr */
+    bool log; /* DAJIA_FUZZ_LOG: the dispatcher's log lines go to stderr */
     store_t *store;
     broker_dispatch_t *dispatch;
     zsock_t *fuzz;   /* the fuzzed worker */
@@ -673,7 +673,8 @@ s_connect(zsock_t **sock, int type, const char *endpoint)
         FUZZ_FAIL("cannot connect to %s", endpoint);
 }
 
-static void s_sync(size_t beats, bool reset);
+static void
+s_sync(size_t beats, bool reset);
 
 /* Starts a dispatcher on a fresh store, registers the workers and waits until the
    oracle worker has been sent the events of the log. */

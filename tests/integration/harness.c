@@ -33,8 +33,8 @@ extern char **environ;
 #define S_READ_CHUNK     65536
 #define S_VALGRIND_ERROR 99
 #define S_MAX_PROCS      64
-#define S_CASE_EPOCH     1748764800   /* 2025-06-01T08:00:00Z */
-#define S_CASE_SPREAD    100000       /* minutes: about 69 days */
+#define S_CASE_EPOCH     1748764800 /* 2025-06-01T08:00:00Z */
+#define S_CASE_SPREAD    100000     /* minutes: about 69 days */
 
 /* ================================================================== buffers */
 
@@ -143,12 +143,12 @@ harness_autofree_all(void)
 
 struct harness_proc_t {
     pid_t pid;
-    int out_fd;          /* read end of the child's stdout, -1 once at EOF */
-    int err_fd;          /* read end of its stderr when captured, else -1 */
+    int out_fd; /* read end of the child's stdout, -1 once at EOF */
+    int err_fd; /* read end of its stderr when captured, else -1 */
     s_buf_t out;
     s_buf_t err;
-    int status;          /* -1 while running */
-    char *name;          /* a copy of argv[0], for messages */
+    int status; /* -1 while running */
+    char *name; /* a copy of argv[0], for messages */
 };
 
 static int
@@ -259,8 +259,8 @@ s_env_build(const char *const *changes)
         bool replaced = false;
         for (size_t j = 0; j < extra && !replaced; j++) {
             size_t name_len = strcspn(changes[j], "=");
-            replaced = strncmp(environ[i], changes[j], name_len) == 0
-                       && environ[i][name_len] == '=';
+            replaced =
+                strncmp(environ[i], changes[j], name_len) == 0 && environ[i][name_len] == '=';
         }
         if (!replaced)
             env[n++] = environ[i];
@@ -276,9 +276,12 @@ s_env_build(const char *const *changes)
 static char **
 s_argv_build(const char *const *argv)
 {
-    static const char *const valgrind[] = {
-        "valgrind", "--quiet", "--leak-check=full", "--errors-for-leak-kinds=definite",
-        "--error-exitcode=99", NULL};
+    static const char *const valgrind[] = {"valgrind",
+                                           "--quiet",
+                                           "--leak-check=full",
+                                           "--errors-for-leak-kinds=definite",
+                                           "--error-exitcode=99",
+                                           NULL};
     const char *want = getenv("DAJIA_VALGRIND");
     bool wrap = want && *want && strcmp(want, "0") != 0;
     size_t pre = 0, n = 0;
@@ -298,8 +301,7 @@ s_argv_build(const char *const *argv)
 }
 
 int
-harness_proc_start(const char *const *argv, const harness_opts_t *opts,
-                   harness_proc_t **out)
+harness_proc_start(const char *const *argv, const harness_opts_t *opts, harness_proc_t **out)
 {
     int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     char **env = NULL, **args = NULL;
@@ -572,8 +574,9 @@ harness_broker_start(const char *data_dir, const char *api, const char *const *e
     }
     rc = harness_proc_wait_ready(proc, HARNESS_READY_TIMEOUT_MS, endpoint, size);
     if (rc != 0) {
-        fprintf(stderr, "harness: the broker gave no READY line (%s, exit status %d); "
-                        "its stdout:\n%s\n",
+        fprintf(stderr,
+                "harness: the broker gave no READY line (%s, exit status %d); "
+                "its stdout:\n%s\n",
                 strerror(-rc), harness_proc_status(proc), harness_proc_stdout(proc));
         harness_proc_destroy(&proc);
         return rc;
@@ -686,8 +689,8 @@ harness_dump(const char *data_dir, harness_record_t **records, size_t *count)
         json_t *seq = obj ? json_object_get(obj, "log_seq") : NULL;
         const char *unit = json_string_value(json_object_get(event, "unit"));
         const char *id = json_string_value(json_object_get(event, "event_id"));
-        if (!json_is_integer(seq) || !unit || !id || strlen(unit) >= HARNESS_UNIT_MAX
-            || strlen(id) >= HARNESS_ID_MAX) {
+        if (!json_is_integer(seq) || !unit || !id || strlen(unit) >= HARNESS_UNIT_MAX ||
+            strlen(id) >= HARNESS_ID_MAX) {
             fprintf(stderr, "harness: dump line %zu is not a log record: %.*s\n", n + 1,
                     (int)(len > 200 ? 200 : len), line);
             rc = -EPROTO;
@@ -764,10 +767,8 @@ harness_check_log(const harness_record_t *records, size_t count)
     harness_records_sort(sorted, count);
     for (size_t i = 1; i < count; i++) {
         if (s_record_cmp(&sorted[i - 1], &sorted[i]) == 0 && problems++ < 10)
-            fprintf(stderr, "harness: (%s, %s) is stored twice, at %" PRIu64 " and %" PRIu64
-                            "\n",
-                    sorted[i].unit, sorted[i].event_id, sorted[i - 1].log_seq,
-                    sorted[i].log_seq);
+            fprintf(stderr, "harness: (%s, %s) is stored twice, at %" PRIu64 " and %" PRIu64 "\n",
+                    sorted[i].unit, sorted[i].event_id, sorted[i - 1].log_seq, sorted[i].log_seq);
     }
     free(sorted);
     return problems;

@@ -43,10 +43,10 @@
 #endif
 
 /* Generous on purpose: the suite runs on loaded two-core machines and under ASan. */
-#define HARNESS_READY_TIMEOUT_MS  60000
-#define HARNESS_STOP_TIMEOUT_MS   5000
-#define HARNESS_RUN_TIMEOUT_MS    120000
-#define HARNESS_RECV_TIMEOUT_MS   20000
+#define HARNESS_READY_TIMEOUT_MS 60000
+#define HARNESS_STOP_TIMEOUT_MS  5000
+#define HARNESS_RUN_TIMEOUT_MS   120000
+#define HARNESS_RECV_TIMEOUT_MS  20000
 
 /* ============================================================== processes */
 
@@ -65,121 +65,119 @@ typedef struct {
    a new process group. `opts` may be NULL. Returns 0 and sets *out (destroy with
    harness_proc_destroy), or -errno. */
 int
-    harness_proc_start(const char *const *argv, const harness_opts_t *opts,
-                       harness_proc_t **out);
+harness_proc_start(const char *const *argv, const harness_opts_t *opts, harness_proc_t **out);
 
 /* Waits for a stdout line "READY api=<endpoint>" and copies the endpoint into `endpoint`.
    Returns 0; -ETIMEDOUT; -ECHILD if the child exited first (its output is kept for
    the test to print); -ENAMETOOLONG if the endpoint does not fit. */
 int
-    harness_proc_wait_ready(harness_proc_t *self, int timeout_ms, char *endpoint,
-                            size_t size);
+harness_proc_wait_ready(harness_proc_t *self, int timeout_ms, char *endpoint, size_t size);
 
 /* Waits for the child to exit, reading its output meanwhile. Returns its exit status
    (>= 0), or -ETIMEDOUT with the child still running. */
 int
-    harness_proc_wait(harness_proc_t *self, int timeout_ms);
+harness_proc_wait(harness_proc_t *self, int timeout_ms);
 
 /* Waits for all `count` children at once (each one's output is read while any runs).
    Returns 0 when all have exited, or -ETIMEDOUT. Their statuses: harness_proc_status. */
 int
-    harness_proc_wait_all(harness_proc_t *const *procs, size_t count, int timeout_ms);
+harness_proc_wait_all(harness_proc_t *const *procs, size_t count, int timeout_ms);
 
 /* Reads whatever output is ready without waiting, and notices an exit. Returns true
    while the child runs. Use it in polling loops that run beside a child. */
 bool
-    harness_proc_running(harness_proc_t *self);
+harness_proc_running(harness_proc_t *self);
 
 /* SIGTERM, up to HARNESS_STOP_TIMEOUT_MS, then SIGKILL to the group. Returns the exit
    status; a child that needed SIGKILL reports 128 + SIGKILL. A child that had exited
    already just reports its status. */
 int
-    harness_proc_stop(harness_proc_t *self);
+harness_proc_stop(harness_proc_t *self);
 
 /* SIGKILL to the child's process group at once, then reaps it. Returns the status. */
 int
-    harness_proc_kill(harness_proc_t *self);
+harness_proc_kill(harness_proc_t *self);
 
 /* The exit status of an exited child, or -1 while it runs. */
 int
-    harness_proc_status(const harness_proc_t *self);
+harness_proc_status(const harness_proc_t *self);
 
 pid_t
-    harness_proc_pid(const harness_proc_t *self);
+harness_proc_pid(const harness_proc_t *self);
 
 /* What the child wrote so far; NUL-terminated, owned by the proc, valid until the next
    call on it. stderr is "" unless captured. */
 const char *
-    harness_proc_stdout(const harness_proc_t *self);
+harness_proc_stdout(const harness_proc_t *self);
 const char *
-    harness_proc_stderr(const harness_proc_t *self);
+harness_proc_stderr(const harness_proc_t *self);
 
 /* Kills the child's group with SIGKILL if it still runs, reaps it, frees everything.
    Accepts NULL and sets *self_p to NULL. */
 void
-    harness_proc_destroy(harness_proc_t **self_p);
+harness_proc_destroy(harness_proc_t **self_p);
 
 /* The result of a program run to completion. */
 typedef struct {
-    int status;      /* exit status, or -1 when it timed out (and was killed) */
-    char *out;       /* stdout, NUL-terminated, owned: harness_result_free() */
-    char *err;       /* stderr, likewise */
+    int status; /* exit status, or -1 when it timed out (and was killed) */
+    char *out;  /* stdout, NUL-terminated, owned: harness_result_free() */
+    char *err;  /* stderr, likewise */
 } harness_result_t;
 
 /* Runs `argv` to completion (stdout and stderr both captured) for at most `timeout_ms`;
    on timeout kills it and sets status -1. Returns 0 (whatever the status), or -errno
    when it could not start. `opts->capture_stderr` is ignored: stderr is captured. */
 int
-    harness_run(const char *const *argv, const harness_opts_t *opts, int timeout_ms,
-                harness_result_t *result);
+harness_run(const char *const *argv, const harness_opts_t *opts, int timeout_ms,
+            harness_result_t *result);
 
 void
-    harness_result_free(harness_result_t *result);
+harness_result_free(harness_result_t *result);
 
 /* Starts the broker with `--data data_dir --api api` plus `extra` args (NULL-terminated,
    may be NULL) and waits for READY; `endpoint` receives the bound endpoint. Returns 0
    and sets *out, or a negative code after printing the broker's output. */
 int
-    harness_broker_start(const char *data_dir, const char *api, const char *const *extra,
-                         harness_proc_t **out, char *endpoint, size_t size);
+harness_broker_start(const char *data_dir, const char *api, const char *const *extra,
+                     harness_proc_t **out, char *endpoint, size_t size);
 
 /* ============================================================== files */
 
 /* Creates a fresh directory "$TMPDIR/dajia-it-XXXXXX" (/tmp without TMPDIR). Returns a
    string the caller frees, or NULL with errno set. */
 char *
-    harness_tmpdir_new(void);
+harness_tmpdir_new(void);
 
 /* Removes `path` and everything under it. Returns 0, or -errno of the first failure. */
 int
-    harness_rm_rf(const char *path);
+harness_rm_rf(const char *path);
 
 /* printf into a new string (caller frees); aborts the test program on out-of-memory. */
 char *
-    harness_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+harness_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Takes `ptr` (from malloc) to free at the next harness_autofree_all(), which the tests'
    teardowns call: a failed assertion leaves the test by longjmp, past any free() after
    it, and this keeps such exits free of leaks. Returns `ptr`. Main thread only. */
 void *
-    harness_autofree(void *ptr);
+harness_autofree(void *ptr);
 
 /* Frees everything given to harness_autofree(). */
 void
-    harness_autofree_all(void);
+harness_autofree_all(void);
 
 /* Writes `count` valid CaseReport events of `unit` as JSON Lines to `path`, with case_no
    "<unit>-<case_prefix>-<n>" for n in [first, first + count). `id_prefix` non-NULL gives
    each an explicit event_id "<id_prefix><n>"; NULL leaves event_id out for the agent to
    derive. Returns 0 or -errno. */
 int
-    harness_write_cases(const char *path, const char *unit, const char *case_prefix,
-                        const char *id_prefix, uint64_t first, uint64_t count);
+harness_write_cases(const char *path, const char *unit, const char *case_prefix,
+                    const char *id_prefix, uint64_t first, uint64_t count);
 
 /* ============================================================== the log */
 
-#define HARNESS_UNIT_MAX  32
-#define HARNESS_ID_MAX    80
+#define HARNESS_UNIT_MAX 32
+#define HARNESS_ID_MAX   80
 
 typedef struct {
     uint64_t log_seq;
@@ -190,22 +188,22 @@ typedef struct {
 /* Runs `dajia-ctl --data data_dir dump` and parses every line. Sets *records (caller
    frees with free()) and *count. Returns 0, or a negative code after printing why. */
 int
-    harness_dump(const char *data_dir, harness_record_t **records, size_t *count);
+harness_dump(const char *data_dir, harness_record_t **records, size_t *count);
 
 /* Checks the log's shape: log_seq runs 1..count with no gap (in the order given, which
    is the dump's order), and no (unit, event_id) appears twice. Returns the number of
    problems found, printing the first few. */
 size_t
-    harness_check_log(const harness_record_t *records, size_t count);
+harness_check_log(const harness_record_t *records, size_t count);
 
 /* Sorts records by (unit, event_id), for harness_records_find(). */
 void
-    harness_records_sort(harness_record_t *records, size_t count);
+harness_records_sort(harness_record_t *records, size_t count);
 
 /* The record of (unit, event_id) in records sorted by harness_records_sort(), or NULL. */
 const harness_record_t *
-    harness_records_find(const harness_record_t *sorted, size_t count, const char *unit,
-                         const char *event_id);
+harness_records_find(const harness_record_t *sorted, size_t count, const char *unit,
+                     const char *event_id);
 
 /* ============================================================== the api */
 
@@ -216,59 +214,59 @@ typedef struct harness_client_t harness_client_t;
    that uses it; a test with several threads calls zsys_init() before starting them (czmq
    initialises itself on the first socket, which is not thread-safe). */
 int
-    harness_client_new(const char *endpoint, int timeout_ms, harness_client_t **out);
+harness_client_new(const char *endpoint, int timeout_ms, harness_client_t **out);
 
 void
-    harness_client_destroy(harness_client_t **self_p);
+harness_client_destroy(harness_client_t **self_p);
 
 /* Sends one message of `count` frames (data[i], lens[i]; data may be NULL when the
    length is 0). Returns 0 or -errno. */
 int
-    harness_client_send(harness_client_t *self, size_t count, const void *const *data,
-                        const size_t *lens);
+harness_client_send(harness_client_t *self, size_t count, const void *const *data,
+                    const size_t *lens);
 
 /* Receives one message. Returns 0 and sets *out (caller destroys), or -EAGAIN on
    timeout. */
 int
-    harness_client_recv(harness_client_t *self, zmsg_t **out);
+harness_client_recv(harness_client_t *self, zmsg_t **out);
 
 /* Receives one reply and decodes it as "ACK" + Ack. Returns 0 and sets *ack (free with
    dajia__ack__free_unpacked), -EAGAIN on timeout, -EPROTO if it is not an ACK. */
 int
-    harness_client_recv_ack(harness_client_t *self, Dajia__Ack **ack);
+harness_client_recv_ack(harness_client_t *self, Dajia__Ack **ack);
 
 /* Sends "REPLAY" with a ReplayRequest (from `from`, `audience`, at most `max_items`; 0:
    the broker's default) and receives the answer. Returns 0 and sets *out (free with
    dajia__feed_batch__free_unpacked; a refusal is a batch with a reason), -EAGAIN on
    timeout, -EPROTO if the answer is not "FEED" + FeedBatch. */
 int
-    harness_client_replay(harness_client_t *self, Dajia__Audience audience, uint64_t from,
-                          uint32_t max_items, Dajia__FeedBatch **out);
+harness_client_replay(harness_client_t *self, Dajia__Audience audience, uint64_t from,
+                      uint32_t max_items, Dajia__FeedBatch **out);
 
 /* Sends "SUBMIT" + the packed `env`. Returns 0 or -errno. */
 int
-    harness_client_submit(harness_client_t *self, const Dajia__Envelope *env);
+harness_client_submit(harness_client_t *self, const Dajia__Envelope *env);
 
 /* Sends "STATS" and returns the broker's JSON text (caller frees), or NULL on timeout. */
 char *
-    harness_client_stats(harness_client_t *self);
+harness_client_stats(harness_client_t *self);
 
 /* The unsigned integer at `path` ("accepted", "rejected_by_reason/unknown_unit") in a
    JSON text; 0 when the key is missing (a counter never bumped). -1 when the text is
    not JSON or the value is not a non-negative integer. */
 int64_t
-    harness_json_u64(const char *json, const char *path);
+harness_json_u64(const char *json, const char *path);
 
 /* ============================================================== events */
 
 /* A valid CaseReport envelope in `env`, borrowing `unit`, `event_id` and `case_no`;
    `report` is the body's storage. occurred_at is an hour ago. */
 void
-    harness_envelope_init(Dajia__Envelope *env, Dajia__CaseReport *report, const char *unit,
-                          const char *event_id, const char *case_no);
+harness_envelope_init(Dajia__Envelope *env, Dajia__CaseReport *report, const char *unit,
+                      const char *event_id, const char *case_no);
 
 /* Unix time in milliseconds. */
 int64_t
-    harness_now_ms(void);
+harness_now_ms(void);
 
 #endif

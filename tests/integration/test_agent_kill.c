@@ -24,13 +24,13 @@
 
 #include "harness.h"
 
-#define S_UNIT         "msa"
-#define S_ID_PREFIX    "ak-"
-#define S_EVENTS       20000
-#define S_KILL_AFTER   1000        /* events the broker accepted before the kill */
-#define S_PROGRESS_MS  120000
-#define S_POLL_NS      5000000L    /* 5 ms between polls of STATS */
-#define S_WAIT_MS      240000
+#define S_UNIT        "msa"
+#define S_ID_PREFIX   "ak-"
+#define S_EVENTS      20000
+#define S_KILL_AFTER  1000 /* events the broker accepted before the kill */
+#define S_PROGRESS_MS 120000
+#define S_POLL_NS     5000000L /* 5 ms between polls of STATS */
+#define S_WAIT_MS     240000
 
 typedef struct {
     char *dir;
@@ -39,7 +39,7 @@ typedef struct {
     char *state;
     harness_proc_t *broker;
     harness_proc_t *agent;
-    harness_client_t *probe;     /* asks STATS while the test waits for progress */
+    harness_client_t *probe; /* asks STATS while the test waits for progress */
     char endpoint[256];
 } fixture_t;
 
@@ -56,8 +56,8 @@ s_setup(void **state)
     fx->data = harness_strf("%s/broker", fx->dir);
     fx->file = harness_strf("%s/cases.jsonl", fx->dir);
     fx->state = harness_strf("%s/agent", fx->dir);
-    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker,
-                                fx->endpoint, sizeof fx->endpoint);
+    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker, fx->endpoint,
+                                sizeof fx->endpoint);
 }
 
 static int
@@ -84,8 +84,8 @@ s_teardown(void **state)
 static harness_result_t
 s_agent(const fixture_t *fx, const char *command, const char *file)
 {
-    const char *argv[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint, "--unit", S_UNIT,
-                          "--state", fx->state, "--timeout", "120", command, file, NULL};
+    const char *argv[] = {DAJIA_AGENT_BIN, "--broker",  fx->endpoint, "--unit", S_UNIT, "--state",
+                          fx->state,       "--timeout", "120",        command,  file,   NULL};
     harness_result_t run;
     assert_int_equal(harness_run(argv, NULL, S_WAIT_MS, &run), 0);
     harness_autofree(run.out);
@@ -106,8 +106,8 @@ s_mark_log(const fixture_t *fx, bool *seen)
     for (size_t i = 0; i < count; i++) {
         unsigned long n = 0;
         char *end = NULL;
-        if (strcmp(records[i].unit, S_UNIT) == 0
-            && strncmp(records[i].event_id, S_ID_PREFIX, strlen(S_ID_PREFIX)) == 0)
+        if (strcmp(records[i].unit, S_UNIT) == 0 &&
+            strncmp(records[i].event_id, S_ID_PREFIX, strlen(S_ID_PREFIX)) == 0)
             n = strtoul(records[i].event_id + strlen(S_ID_PREFIX), &end, 10);
         if (n < 1 || n > S_EVENTS || !end || *end)
             fail_msg("the log holds %s/%s, which is not in the file", records[i].unit,
@@ -121,8 +121,7 @@ s_mark_log(const fixture_t *fx, bool *seen)
 static size_t
 s_mark_outbox(const fixture_t *fx, bool *seen)
 {
-    const char *argv[] = {DAJIA_AGENT_BIN, "--unit", S_UNIT, "--state", fx->state, "outbox",
-                          NULL};
+    const char *argv[] = {DAJIA_AGENT_BIN, "--unit", S_UNIT, "--state", fx->state, "outbox", NULL};
     harness_result_t run;
     assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
     harness_autofree(run.out);
@@ -149,8 +148,8 @@ test_agent_kill_outbox_keeps_unacked_and_rerun_stores_every_event_once(void **st
 {
     fixture_t *fx = *state;
     assert_int_equal(harness_write_cases(fx->file, S_UNIT, "AK", S_ID_PREFIX, 1, S_EVENTS), 0);
-    const char *argv[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint, "--unit", S_UNIT,
-                          "--state", fx->state, "--timeout", "120", "submit", fx->file, NULL};
+    const char *argv[] = {DAJIA_AGENT_BIN, "--broker",  fx->endpoint, "--unit", S_UNIT,   "--state",
+                          fx->state,       "--timeout", "120",        "submit", fx->file, NULL};
     assert_int_equal(harness_proc_start(argv, NULL, &fx->agent), 0);
 
     /* Kill it once the broker shows that part of the file is through. */
@@ -173,8 +172,8 @@ test_agent_kill_outbox_keeps_unacked_and_rerun_stores_every_event_once(void **st
     harness_client_destroy(&fx->probe);
     int status = harness_proc_kill(fx->agent);
     if (status == 128 + SIGKILL)
-        print_message("killed the agent with %lld of %d events accepted\n",
-                      (long long)accepted, S_EVENTS);
+        print_message("killed the agent with %lld of %d events accepted\n", (long long)accepted,
+                      S_EVENTS);
     else
         /* A fast machine may finish first; what follows must hold all the same. */
         print_message("the agent finished (status %d) before it could be killed\n", status);

@@ -34,13 +34,13 @@
 
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
-#define S_HANDSHAKE_MS 10000         /* a CURVE handshake on loopback takes milliseconds */
-#define S_SILENCE_MS 1500            /* how long "no answer" is waited for */
-#define S_REVOKE_MS 15000            /* SIGHUP or the directory watch must act within this */
-#define S_ESCALATE_MS 60000          /* for the in-process workers to publish an escalation */
-#define S_VALUE_FEN (600000LL * 100) /* 600k yuan: a major case, escalated */
-#define S_MAX_SOCKS 24
-#define S_BEAT_MS 300 /* a test's own worker socket says HEARTBEAT this often */
+#define S_HANDSHAKE_MS 10000            /* a CURVE handshake on loopback takes milliseconds */
+#define S_SILENCE_MS   1500             /* how long "no answer" is waited for */
+#define S_REVOKE_MS    15000            /* SIGHUP or the directory watch must act within this */
+#define S_ESCALATE_MS  60000            /* for the in-process workers to publish an escalation */
+#define S_VALUE_FEN    (600000LL * 100) /* 600k yuan: a major case, escalated */
+#define S_MAX_SOCKS    24
+#define S_BEAT_MS      300 /* a test's own worker socket says HEARTBEAT this often */
 
 /* The roles' certificates made by `keys init --units customs,psb,tax`. */
 #define S_UNITS "customs,psb,tax"

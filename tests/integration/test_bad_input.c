@@ -28,18 +28,19 @@
 /* A string that lives until the teardown. */
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
-#define S_RANDOM_LEN      200
-#define S_OVER_CAP_LEN    70000     /* over the 65536 default cap, under libzmq's limit */
-#define S_OVER_WIRE_LEN   (2 << 20) /* over the broker's wire cap: libzmq drops the peer */
-#define S_LONG_TEXT_LEN   20000     /* longer than any text limit, under the size cap */
-#define S_MAX_CASES       96        /* and under the reject budget (100 a second), or the
-                                       broker would throttle the test's own client */
-#define S_BUF_CAP         (80u << 10)  /* one hand-written body; the largest is 70,000 */
-#define S_HUGE_REPEATED   10000     /* items in a "huge repeated field" (the limit is 64) */
-#define S_FLOOD           5000      /* bad requests one connection sends as fast as it can */
-#define S_STEADY          100       /* valid events another connection sends meanwhile */
-#define S_FLOOD_NO_BUDGET 300       /* bad requests when the budget is off */
-#define S_FLOOD_RECV_MS   3000      /* the flooder's wait for answers that may never come */
+#define S_RANDOM_LEN    200
+#define S_OVER_CAP_LEN  70000     /* over the 65536 default cap, under libzmq's limit */
+#define S_OVER_WIRE_LEN (2 << 20) /* over the broker's wire cap: libzmq drops the peer */
+#define S_LONG_TEXT_LEN 20000     /* longer than any text limit, under the size cap */
+#define S_MAX_CASES                                                                                \
+    96                                /* and under the reject budget (100 a second), or the        \
+                                         broker would throttle the test's own client */
+#define S_BUF_CAP         (80u << 10) /* one hand-written body; the largest is 70,000 */
+#define S_HUGE_REPEATED   10000       /* items in a "huge repeated field" (the limit is 64) */
+#define S_FLOOD           5000        /* bad requests one connection sends as fast as it can */
+#define S_STEADY          100         /* valid events another connection sends meanwhile */
+#define S_FLOOD_NO_BUDGET 300         /* bad requests when the budget is off */
+#define S_FLOOD_RECV_MS   3000        /* the flooder's wait for answers that may never come */
 #define S_THROTTLE_TEXT   "too many rejected requests"
 
 typedef struct {
@@ -47,8 +48,8 @@ typedef struct {
     char *data;
     harness_proc_t *broker;
     harness_client_t *client;
-    uint8_t *packed;             /* the last s_pack() */
-    uint8_t *big;                /* large frames */
+    uint8_t *packed; /* the last s_pack() */
+    uint8_t *big;    /* large frames */
     char endpoint[256];
 } fixture_t;
 
@@ -64,8 +65,7 @@ s_setup_with(void **state, const char *const *extra)
         return -1;
     fx->data = harness_strf("%s/broker", fx->dir);
     if (harness_broker_start(fx->data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->endpoint,
-                             sizeof fx->endpoint)
-        != 0)
+                             sizeof fx->endpoint) != 0)
         return -1;
     return harness_client_new(fx->endpoint, HARNESS_RECV_TIMEOUT_MS, &fx->client);
 }
@@ -150,8 +150,7 @@ s_expect_rejected_id(fixture_t *fx, const char *what, size_t count, const void *
     /* An envelope that decoded is answered with its event_id, so that a client with many
        events in flight can tell which one was refused. */
     if (event_id && strcmp(id, event_id) != 0)
-        fail_msg("%s: the rejection names event_id \"%s\", expected \"%s\"", what, id,
-                 event_id);
+        fail_msg("%s: the rejection names event_id \"%s\", expected \"%s\"", what, id, event_id);
     print_message("%-28s -> %-16s %s\n", what, dajia_reason_name(got), text);
     return got;
 }
@@ -171,15 +170,15 @@ s_expect_envelope_rejected(fixture_t *fx, const char *what, const Dajia__Envelop
     uint8_t *buf = s_pack(fx, env, &len);
     const void *frames[] = {"SUBMIT", buf};
     const size_t lens[] = {6, len};
-    Dajia__Reason got = s_expect_rejected_id(fx, what, 2, frames, lens, reason, reason,
-                                             env->event_id);
+    Dajia__Reason got =
+        s_expect_rejected_id(fx, what, 2, frames, lens, reason, reason, env->event_id);
     return got;
 }
 
 /* Submits `env` (event_id `id`) and checks it is ACCEPTED with `log_seq` (0: any). */
 static void
 s_expect_accepted(harness_client_t *client, const Dajia__Envelope *env, const char *id,
-                      uint64_t log_seq)
+                  uint64_t log_seq)
 {
     assert_int_equal(harness_client_submit(client, env), 0);
     Dajia__Ack *ack = NULL;
@@ -270,11 +269,26 @@ s_sub(s_buf_t *b, unsigned field, const s_buf_t *sub)
 
 /* Field numbers of dajia.proto the cases use. */
 enum {
-    S_ENV_EVENT_ID = 1, S_ENV_UNIT = 2, S_ENV_REPORTER = 3, S_ENV_OCCURRED_AT = 4,
-    S_ENV_REGION = 6, S_ENV_CASE_REPORT = 10, S_ENV_MAJOR_MATTER = 11, S_ENV_DYNAMIC_INFO = 13,
-    S_CR_CASE_NO = 1, S_CR_PLATFORM_IDS = 2, S_CR_CASE_NAME = 3, S_CR_CATEGORY = 5,
-    S_CR_GOODS = 6, S_CR_STAGE = 29, S_CR_SUSPECTS_ARRESTED = 36, S_CR_INVOLVED_UNITS = 49,
-    S_DI_INFO_ID = 1, S_DI_PERIOD = 2, S_DI_KIND = 3, S_DI_TITLE = 4,
+    S_ENV_EVENT_ID = 1,
+    S_ENV_UNIT = 2,
+    S_ENV_REPORTER = 3,
+    S_ENV_OCCURRED_AT = 4,
+    S_ENV_REGION = 6,
+    S_ENV_CASE_REPORT = 10,
+    S_ENV_MAJOR_MATTER = 11,
+    S_ENV_DYNAMIC_INFO = 13,
+    S_CR_CASE_NO = 1,
+    S_CR_PLATFORM_IDS = 2,
+    S_CR_CASE_NAME = 3,
+    S_CR_CATEGORY = 5,
+    S_CR_GOODS = 6,
+    S_CR_STAGE = 29,
+    S_CR_SUSPECTS_ARRESTED = 36,
+    S_CR_INVOLVED_UNITS = 49,
+    S_DI_INFO_ID = 1,
+    S_DI_PERIOD = 2,
+    S_DI_KIND = 3,
+    S_DI_TITLE = 4,
 };
 
 #define S_STR_LIT(b, field, lit) s_str(b, field, lit, sizeof lit - 1)
@@ -352,13 +366,46 @@ s_report(s_buf_t *b)
    V_PERIOD     dynamic_info with period "2026-13"                              BAD_PERIOD
 */
 typedef enum {
-    F_LOWER, F_NUL, F_NO_CMD, F_EMPTY_3RD, F_FOUR, F_EMPTY_BODY, F_CAP_PLUS_1,
-    W_VARINT_CUT, W_VARINT_11, W_STR_VARINT, W_INT_LEN, W_MSG_FIX32, W_INT_FIX64, W_GROUP,
-    W_WT7, W_FIELD0, W_FIELD0_LONG, W_LEN_PAST, W_LEN_HUGE, W_NEST_OVER, W_NEST_PAST,
-    W_NEST_CUT, W_PACK_CUT, W_FIX32_CUT, W_UNK_PAST,
-    U_ID, U_UNIT, U_OVERLONG, U_SURROGATE, U_CUT, U_ABOVE_MAX, U_ID_LONG,
-    R_65_IDS, R_HUGE_PACK, R_HUGE_STRS, R_ENUM_PACK,
-    V_NEG_COUNT, V_TWO_BODIES, V_EMPTY_BODY, V_PERIOD,
+    F_LOWER,
+    F_NUL,
+    F_NO_CMD,
+    F_EMPTY_3RD,
+    F_FOUR,
+    F_EMPTY_BODY,
+    F_CAP_PLUS_1,
+    W_VARINT_CUT,
+    W_VARINT_11,
+    W_STR_VARINT,
+    W_INT_LEN,
+    W_MSG_FIX32,
+    W_INT_FIX64,
+    W_GROUP,
+    W_WT7,
+    W_FIELD0,
+    W_FIELD0_LONG,
+    W_LEN_PAST,
+    W_LEN_HUGE,
+    W_NEST_OVER,
+    W_NEST_PAST,
+    W_NEST_CUT,
+    W_PACK_CUT,
+    W_FIX32_CUT,
+    W_UNK_PAST,
+    U_ID,
+    U_UNIT,
+    U_OVERLONG,
+    U_SURROGATE,
+    U_CUT,
+    U_ABOVE_MAX,
+    U_ID_LONG,
+    R_65_IDS,
+    R_HUGE_PACK,
+    R_HUGE_STRS,
+    R_ENUM_PACK,
+    V_NEG_COUNT,
+    V_TWO_BODIES,
+    V_EMPTY_BODY,
+    V_PERIOD,
 } s_case_id_t;
 
 typedef struct {
@@ -430,13 +477,29 @@ s_build(s_case_id_t id, s_buf_t *body, s_buf_t *sub, s_request_t *req)
     /* the valid parts most cases start from */
     bool head = true, report = true;
     switch (id) {
-    case F_EMPTY_BODY: case W_VARINT_CUT: case W_VARINT_11: case W_STR_VARINT: case W_INT_LEN:
-    case W_GROUP: case W_WT7: case W_FIELD0: case W_LEN_PAST: case W_LEN_HUGE: case U_ID:
-    case U_UNIT: case U_ID_LONG: case F_CAP_PLUS_1:
+    case F_EMPTY_BODY:
+    case W_VARINT_CUT:
+    case W_VARINT_11:
+    case W_STR_VARINT:
+    case W_INT_LEN:
+    case W_GROUP:
+    case W_WT7:
+    case W_FIELD0:
+    case W_LEN_PAST:
+    case W_LEN_HUGE:
+    case U_ID:
+    case U_UNIT:
+    case U_ID_LONG:
+    case F_CAP_PLUS_1:
         head = report = false;
         break;
-    case W_NEST_OVER: case W_NEST_PAST: case W_NEST_CUT: case V_TWO_BODIES: case V_EMPTY_BODY:
-    case V_PERIOD: case W_MSG_FIX32:
+    case W_NEST_OVER:
+    case W_NEST_PAST:
+    case W_NEST_CUT:
+    case V_TWO_BODIES:
+    case V_EMPTY_BODY:
+    case V_PERIOD:
+    case W_MSG_FIX32:
         report = false;
         break;
     default:
@@ -444,9 +507,9 @@ s_build(s_case_id_t id, s_buf_t *body, s_buf_t *sub, s_request_t *req)
     }
     /* faults inside the case report go into `sub` before it is written; any other
        fault goes after a complete report, at the end of the body */
-    bool fault_in_sub = id == W_PACK_CUT || id == U_SURROGATE || id == U_ABOVE_MAX
-                        || id == R_65_IDS || id == R_HUGE_PACK || id == R_HUGE_STRS
-                        || id == R_ENUM_PACK || id == V_NEG_COUNT;
+    bool fault_in_sub = id == W_PACK_CUT || id == U_SURROGATE || id == U_ABOVE_MAX ||
+                        id == R_65_IDS || id == R_HUGE_PACK || id == R_HUGE_STRS ||
+                        id == R_ENUM_PACK || id == V_NEG_COUNT;
     if (head)
         s_head(body, id_text);
     if (report)
@@ -566,7 +629,9 @@ s_build(s_case_id_t id, s_buf_t *body, s_buf_t *sub, s_request_t *req)
         s_report(sub);
         break;
     case U_OVERLONG:
-        S_STR_LIT(body, S_ENV_REPORTER, "a\xc0\xaf" "b");
+        S_STR_LIT(body, S_ENV_REPORTER,
+                  "a\xc0\xaf"
+                  "b");
         break;
     case U_SURROGATE:
         S_STR_LIT(sub, S_CR_CASE_NAME, "fake \xed\xa0\x80 tea");
@@ -602,10 +667,10 @@ s_build(s_case_id_t id, s_buf_t *body, s_buf_t *sub, s_request_t *req)
     case R_ENUM_PACK:
         s_tag(sub, S_CR_GOODS, S_WT_LEN);
         s_varint(sub, 3);
-        s_bytes(sub, 3, 0x01, 0xe7, 0x07);   /* 1, 999 */
+        s_bytes(sub, 3, 0x01, 0xe7, 0x07); /* 1, 999 */
         break;
     case V_NEG_COUNT:
-        s_int(sub, S_CR_SUSPECTS_ARRESTED, UINT64_MAX);   /* -1, sign-extended */
+        s_int(sub, S_CR_SUSPECTS_ARRESTED, UINT64_MAX); /* -1, sign-extended */
         break;
     case V_TWO_BODIES:
         s_report(sub);
@@ -659,29 +724,26 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
         noise[0] = 0xfe; /* never the first byte of "SUBMIT" or "STATS" */
         const void *frames[] = {noise};
         const size_t lens[] = {sizeof noise};
-        outcomes[n++] = (s_outcome_t){
-            "random bytes, one frame",
-            s_expect_rejected(fx, "random bytes, one frame", 1, frames, lens,
-                              DAJIA__REASON__REASON_UNKNOWN_COMMAND,
-                              DAJIA__REASON__REASON_BAD_FRAMES)};
+        outcomes[n++] = (s_outcome_t){"random bytes, one frame",
+                                      s_expect_rejected(fx, "random bytes, one frame", 1, frames,
+                                                        lens, DAJIA__REASON__REASON_UNKNOWN_COMMAND,
+                                                        DAJIA__REASON__REASON_BAD_FRAMES)};
     }
     {
         const void *frames[] = {"SUBMIT"};
         const size_t lens[] = {6};
-        outcomes[n++] = (s_outcome_t){
-            "SUBMIT without a body",
-            s_expect_rejected(fx, "SUBMIT without a body", 1, frames, lens,
-                              DAJIA__REASON__REASON_BAD_FRAMES,
-                              DAJIA__REASON__REASON_BAD_FRAMES)};
+        outcomes[n++] = (s_outcome_t){"SUBMIT without a body",
+                                      s_expect_rejected(fx, "SUBMIT without a body", 1, frames,
+                                                        lens, DAJIA__REASON__REASON_BAD_FRAMES,
+                                                        DAJIA__REASON__REASON_BAD_FRAMES)};
     }
     {
         const void *frames[] = {"", ""};
         const size_t lens[] = {0, 0};
-        outcomes[n++] = (s_outcome_t){
-            "empty frames",
-            s_expect_rejected(fx, "empty frames", 2, frames, lens,
-                              DAJIA__REASON__REASON_BAD_FRAMES,
-                              DAJIA__REASON__REASON_BAD_FRAMES)};
+        outcomes[n++] =
+            (s_outcome_t){"empty frames", s_expect_rejected(fx, "empty frames", 2, frames, lens,
+                                                            DAJIA__REASON__REASON_BAD_FRAMES,
+                                                            DAJIA__REASON__REASON_BAD_FRAMES)};
     }
     {
         /* A valid envelope with a frame too many: must not be stored. */
@@ -690,11 +752,10 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
         uint8_t *buf = s_pack(fx, &env, &len);
         const void *frames[] = {"SUBMIT", buf, "trailer"};
         const size_t lens[] = {6, len, 7};
-        outcomes[n++] = (s_outcome_t){
-            "extra frame",
-            s_expect_rejected(fx, "extra frame", 3, frames, lens,
-                              DAJIA__REASON__REASON_BAD_FRAMES,
-                              DAJIA__REASON__REASON_BAD_FRAMES)};
+        outcomes[n++] =
+            (s_outcome_t){"extra frame", s_expect_rejected(fx, "extra frame", 3, frames, lens,
+                                                           DAJIA__REASON__REASON_BAD_FRAMES,
+                                                           DAJIA__REASON__REASON_BAD_FRAMES)};
     }
     {
         harness_envelope_init(&env, &report, "psb", "unknown-command-1", "PSB-CMD-1");
@@ -702,11 +763,10 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
         uint8_t *buf = s_pack(fx, &env, &len);
         const void *frames[] = {"DELETE", buf};
         const size_t lens[] = {6, len};
-        outcomes[n++] = (s_outcome_t){
-            "unknown command",
-            s_expect_rejected(fx, "unknown command", 2, frames, lens,
-                              DAJIA__REASON__REASON_UNKNOWN_COMMAND,
-                              DAJIA__REASON__REASON_UNKNOWN_COMMAND)};
+        outcomes[n++] = (s_outcome_t){"unknown command",
+                                      s_expect_rejected(fx, "unknown command", 2, frames, lens,
+                                                        DAJIA__REASON__REASON_UNKNOWN_COMMAND,
+                                                        DAJIA__REASON__REASON_UNKNOWN_COMMAND)};
     }
 
     /* --- bodies that are not an Envelope --- */
@@ -715,11 +775,10 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
         noise[0] = 0x07;
         const void *frames[] = {"SUBMIT", noise};
         const size_t lens[] = {6, sizeof noise};
-        outcomes[n++] = (s_outcome_t){
-            "SUBMIT + random bytes",
-            s_expect_rejected(fx, "SUBMIT + random bytes", 2, frames, lens,
-                              DAJIA__REASON__REASON_MALFORMED,
-                              DAJIA__REASON__REASON_MALFORMED)};
+        outcomes[n++] = (s_outcome_t){"SUBMIT + random bytes",
+                                      s_expect_rejected(fx, "SUBMIT + random bytes", 2, frames,
+                                                        lens, DAJIA__REASON__REASON_MALFORMED,
+                                                        DAJIA__REASON__REASON_MALFORMED)};
     }
     {
         /* The body is encoded last, so cutting bytes off the end cuts the body's
@@ -729,45 +788,42 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
         uint8_t *buf = s_pack(fx, &env, &len);
         const void *frames[] = {"SUBMIT", buf};
         const size_t lens[] = {6, len - 5};
-        outcomes[n++] = (s_outcome_t){
-            "truncated envelope",
-            s_expect_rejected(fx, "truncated envelope", 2, frames, lens,
-                              DAJIA__REASON__REASON_MALFORMED,
-                              DAJIA__REASON__REASON_MALFORMED)};
+        outcomes[n++] = (s_outcome_t){"truncated envelope",
+                                      s_expect_rejected(fx, "truncated envelope", 2, frames, lens,
+                                                        DAJIA__REASON__REASON_MALFORMED,
+                                                        DAJIA__REASON__REASON_MALFORMED)};
     }
     {
         fx->big = calloc(1, S_OVER_CAP_LEN);
         assert_non_null(fx->big);
         const void *frames[] = {"SUBMIT", fx->big};
         const size_t lens[] = {6, S_OVER_CAP_LEN};
-        outcomes[n++] = (s_outcome_t){
-            "70,000-byte body",
-            s_expect_rejected(fx, "70,000-byte body", 2, frames, lens,
-                              DAJIA__REASON__REASON_TOO_LARGE,
-                              DAJIA__REASON__REASON_TOO_LARGE)};
+        outcomes[n++] = (s_outcome_t){"70,000-byte body",
+                                      s_expect_rejected(fx, "70,000-byte body", 2, frames, lens,
+                                                        DAJIA__REASON__REASON_TOO_LARGE,
+                                                        DAJIA__REASON__REASON_TOO_LARGE)};
         free(fx->big);
         fx->big = NULL;
     }
 
     /* --- envelopes that decode but break a rule; one fault each --- */
     harness_envelope_init(&env, &report, "atlantis", "unknown-unit-1", "X-1");
-    outcomes[n++] = (s_outcome_t){"unknown unit",
-                                  s_expect_envelope_rejected(fx, "unknown unit", &env,
-                                                             DAJIA__REASON__REASON_UNKNOWN_UNIT)};
+    outcomes[n++] = (s_outcome_t){
+        "unknown unit",
+        s_expect_envelope_rejected(fx, "unknown unit", &env, DAJIA__REASON__REASON_UNKNOWN_UNIT)};
 
     harness_envelope_init(&env, &report, "psb", "no-body-1", "PSB-NOBODY-1");
     env.body_case = DAJIA__ENVELOPE__BODY__NOT_SET;
     env.case_report = NULL;
-    outcomes[n++] = (s_outcome_t){"missing body",
-                                  s_expect_envelope_rejected(fx, "missing body", &env,
-                                                             DAJIA__REASON__REASON_MISSING_BODY)};
+    outcomes[n++] = (s_outcome_t){
+        "missing body",
+        s_expect_envelope_rejected(fx, "missing body", &env, DAJIA__REASON__REASON_MISSING_BODY)};
 
     harness_envelope_init(&env, &report, "psb", "negative-1", "PSB-NEG-1");
     report.case_value_fen = -100;
     outcomes[n++] = (s_outcome_t){
-        "negative amount",
-        s_expect_envelope_rejected(fx, "negative amount", &env,
-                                   DAJIA__REASON__REASON_NEGATIVE_AMOUNT)};
+        "negative amount", s_expect_envelope_rejected(fx, "negative amount", &env,
+                                                      DAJIA__REASON__REASON_NEGATIVE_AMOUNT)};
 
     static char long_text[S_LONG_TEXT_LEN + 1];
     memset(long_text, 'x', S_LONG_TEXT_LEN);
@@ -775,53 +831,47 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
     harness_envelope_init(&env, &report, "psb", "long-text-1", "PSB-LONG-1");
     report.case_name = long_text;
     outcomes[n++] = (s_outcome_t){
-        "over-long string",
-        s_expect_envelope_rejected(fx, "over-long string", &env,
-                                   DAJIA__REASON__REASON_STRING_TOO_LONG)};
+        "over-long string", s_expect_envelope_rejected(fx, "over-long string", &env,
+                                                       DAJIA__REASON__REASON_STRING_TOO_LONG)};
 
     harness_envelope_init(&env, &report, "psb", "", "PSB-NOID-1");
     outcomes[n++] = (s_outcome_t){
-        "missing event_id",
-        s_expect_envelope_rejected(fx, "missing event_id", &env,
-                                   DAJIA__REASON__REASON_MISSING_EVENT_ID)};
+        "missing event_id", s_expect_envelope_rejected(fx, "missing event_id", &env,
+                                                       DAJIA__REASON__REASON_MISSING_EVENT_ID)};
 
     harness_envelope_init(&env, &report, "psb", "bad id/1", "PSB-BADID-1");
-    outcomes[n++] = (s_outcome_t){"bad event_id",
-                                  s_expect_envelope_rejected(fx, "bad event_id", &env,
-                                                             DAJIA__REASON__REASON_BAD_ID)};
+    outcomes[n++] =
+        (s_outcome_t){"bad event_id", s_expect_envelope_rejected(fx, "bad event_id", &env,
+                                                                 DAJIA__REASON__REASON_BAD_ID)};
 
     harness_envelope_init(&env, &report, "psb", "future-1", "PSB-FUT-1");
     env.occurred_at = harness_now_ms() + 30LL * 86400 * 1000;
-    outcomes[n++] = (s_outcome_t){
-        "time in the future",
-        s_expect_envelope_rejected(fx, "time in the future", &env,
-                                   DAJIA__REASON__REASON_TIME_IN_FUTURE)};
+    outcomes[n++] = (s_outcome_t){"time in the future",
+                                  s_expect_envelope_rejected(fx, "time in the future", &env,
+                                                             DAJIA__REASON__REASON_TIME_IN_FUTURE)};
 
     harness_envelope_init(&env, &report, "psb", "ancient-1", "PSB-OLD-1");
     env.occurred_at = 631152000000LL; /* 1990-01-01 */
     outcomes[n++] = (s_outcome_t){
-        "time before 2000",
-        s_expect_envelope_rejected(fx, "time before 2000", &env,
-                                   DAJIA__REASON__REASON_TIME_BEFORE_2000)};
+        "time before 2000", s_expect_envelope_rejected(fx, "time before 2000", &env,
+                                                       DAJIA__REASON__REASON_TIME_BEFORE_2000)};
 
     harness_envelope_init(&env, &report, "psb", "gbk-1", "PSB-GBK-1");
     report.case_name = "\xbc\xd9\xc3\xb0"; /* "假冒" in GBK: not UTF-8 */
-    outcomes[n++] = (s_outcome_t){"invalid UTF-8",
-                                  s_expect_envelope_rejected(fx, "invalid UTF-8", &env,
-                                                             DAJIA__REASON__REASON_INVALID_UTF8)};
+    outcomes[n++] = (s_outcome_t){
+        "invalid UTF-8",
+        s_expect_envelope_rejected(fx, "invalid UTF-8", &env, DAJIA__REASON__REASON_INVALID_UTF8)};
 
     harness_envelope_init(&env, &report, "psb", "enum-1", "PSB-ENUM-1");
     report.stage = (Dajia__CaseStage)999;
     outcomes[n++] = (s_outcome_t){
-        "enum out of range",
-        s_expect_envelope_rejected(fx, "enum out of range", &env,
-                                   DAJIA__REASON__REASON_ENUM_OUT_OF_RANGE)};
+        "enum out of range", s_expect_envelope_rejected(fx, "enum out of range", &env,
+                                                        DAJIA__REASON__REASON_ENUM_OUT_OF_RANGE)};
 
     harness_envelope_init(&env, &report, "psb", "no-case-no-1", "");
-    outcomes[n++] = (s_outcome_t){
-        "missing case_no",
-        s_expect_envelope_rejected(fx, "missing case_no", &env,
-                                   DAJIA__REASON__REASON_MISSING_FIELD)};
+    outcomes[n++] = (s_outcome_t){"missing case_no",
+                                  s_expect_envelope_rejected(fx, "missing case_no", &env,
+                                                             DAJIA__REASON__REASON_MISSING_FIELD)};
 
     /* --- the hand-written bytes of s_cases --- */
     s_buf_t body = {harness_autofree(malloc(S_BUF_CAP)), 0};
@@ -833,9 +883,8 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
         s_request_t req;
         s_build(c->id, &body, &sub, &req);
         assert_true(n < S_MAX_CASES);
-        outcomes[n++] = (s_outcome_t){
-            c->what, s_expect_rejected(fx, c->what, req.count, req.frames, req.lens, c->reason,
-                                       c->reason)};
+        outcomes[n++] = (s_outcome_t){c->what, s_expect_rejected(fx, c->what, req.count, req.frames,
+                                                                 req.lens, c->reason, c->reason)};
     }
     assert_true(n >= 30);
 
@@ -915,9 +964,9 @@ test_bad_input_oversized_wire_frame_costs_only_that_connection(void **state)
 
 /* What a flooding connection got back. */
 typedef struct {
-    size_t answers;              /* replies of any kind */
-    size_t malformed;            /* REJECTED/MALFORMED: its requests, decoded and refused */
-    size_t notices;              /* REJECTED/FORBIDDEN with the throttle's sentence */
+    size_t answers;   /* replies of any kind */
+    size_t malformed; /* REJECTED/MALFORMED: its requests, decoded and refused */
+    size_t notices;   /* REJECTED/FORBIDDEN with the throttle's sentence */
 } s_flood_t;
 
 /* Receives what `client` gets until nothing comes for its receive timeout. */
@@ -931,8 +980,8 @@ s_flood_collect(harness_client_t *client, s_flood_t *out)
         if (ack->status == DAJIA__ACK_STATUS__ACK_STATUS_REJECTED) {
             if (ack->reason == DAJIA__REASON__REASON_MALFORMED)
                 out->malformed++;
-            else if (ack->reason == DAJIA__REASON__REASON_FORBIDDEN
-                     && strstr(ack->reason_text, S_THROTTLE_TEXT))
+            else if (ack->reason == DAJIA__REASON__REASON_FORBIDDEN &&
+                     strstr(ack->reason_text, S_THROTTLE_TEXT))
                 out->notices++;
         }
         dajia__ack__free_unpacked(ack, NULL);
@@ -986,8 +1035,8 @@ test_bad_input_reject_flood_is_throttled_while_others_flow(void **state)
         Dajia__Ack *ack = NULL;
         if (harness_client_recv_ack(fx->client, &ack) != 0)
             break;
-        accepted += ack->status == DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED
-                    && strncmp(ack->event_id, "steady-", 7) == 0;
+        accepted += ack->status == DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED &&
+                    strncmp(ack->event_id, "steady-", 7) == 0;
         dajia__ack__free_unpacked(ack, NULL);
     }
 
@@ -995,8 +1044,8 @@ test_bad_input_reject_flood_is_throttled_while_others_flow(void **state)
     s_flood_collect(flooder, &flood);
     harness_client_destroy(&flooder);
     print_message("flood of %d: %zu answers (%zu malformed, %zu throttle notices); %zu of %d "
-                  "valid events accepted\n", S_FLOOD, flood.answers, flood.malformed,
-                  flood.notices, accepted, S_STEADY);
+                  "valid events accepted\n",
+                  S_FLOOD, flood.answers, flood.malformed, flood.notices, accepted, S_STEADY);
     assert_int_equal(accepted, S_STEADY);
 
     /* The flooder was throttled: fewer answers than requests, and told why. */
@@ -1066,10 +1115,9 @@ main(void)
             test_bad_input_each_request_rejected_with_reason_and_nothing_stored, s_setup,
             s_teardown),
         cmocka_unit_test_setup_teardown(
-            test_bad_input_oversized_wire_frame_costs_only_that_connection, s_setup,
-            s_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_bad_input_reject_flood_is_throttled_while_others_flow, s_setup, s_teardown),
+            test_bad_input_oversized_wire_frame_costs_only_that_connection, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_reject_flood_is_throttled_while_others_flow,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_reject_budget_zero_answers_every_reject,
                                         s_setup_no_budget, s_teardown),
     };

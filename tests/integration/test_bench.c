@@ -51,7 +51,7 @@ s_bench(const char *const *args, int agents)
     char *dir = harness_tmpdir_new();
     assert_non_null(dir);
     const char *argv[24] = {DAJIA_BENCH_BIN, "--spawn", DAJIA_BROKER_BIN, "--json",
-                            "--duration", "0.5", "--warmup", "0.2"};
+                            "--duration",    "0.5",     "--warmup",       "0.2"};
     size_t n = 8;
     for (size_t i = 0; args[i] && n < sizeof argv / sizeof argv[0] - 1; i++)
         argv[n++] = args[i];

@@ -22,13 +22,13 @@
 
 /* Eight seconds before the month's end: the events below are submitted (and applied)
    long before the boundary, even on a loaded machine or under ASan. */
-#define S_CLOCK "DAJIA_CLOCK=2026-11-30T15:59:52Z"
+#define S_CLOCK       "DAJIA_CLOCK=2026-11-30T15:59:52Z"
 #define S_BOUNDARY_MS 1796054400000LL /* 2026-11-30T16:00:00Z = 12-01 00:00 Beijing */
-#define S_WAIT_MS 60000               /* for the bulletin, once the boundary passed */
-#define S_RECV_MS 500                 /* one wait on the feed */
-#define S_DAY_MS 86400000LL
-#define S_NOV01_UTC 1793491200000LL /* 2026-11-01T00:00:00Z */
-#define S_MEMBERS 23                /* the default member units */
+#define S_WAIT_MS     60000           /* for the bulletin, once the boundary passed */
+#define S_RECV_MS     500             /* one wait on the feed */
+#define S_DAY_MS      86400000LL
+#define S_NOV01_UTC   1793491200000LL /* 2026-11-01T00:00:00Z */
+#define S_MEMBERS     23              /* the default member units */
 
 typedef struct {
     char *dir;
@@ -125,9 +125,9 @@ typedef struct {
     bool ecommerce;
 } s_case_t;
 
-#define S_TM DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING
-#define S_PP DAJIA__CASE_CATEGORY__CASE_CATEGORY_PATENT_PASSING_OFF
-#define S_FILED DAJIA__CASE_STAGE__CASE_STAGE_FILED
+#define S_TM     DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING
+#define S_PP     DAJIA__CASE_CATEGORY__CASE_CATEGORY_PATENT_PASSING_OFF
+#define S_FILED  DAJIA__CASE_STAGE__CASE_STAGE_FILED
 #define S_CLOSED DAJIA__CASE_STAGE__CASE_STAGE_CLOSED
 
 static const s_case_t s_cases[] = {
@@ -214,9 +214,9 @@ s_replay_bulletins(fixture_t *fx, zchunk_t **out, size_t max)
     bool more = true;
     while (more) {
         Dajia__FeedBatch *batch = NULL;
-        assert_int_equal(harness_client_replay(fx->client, DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
-                                               from, 0, &batch),
-                         0);
+        assert_int_equal(
+            harness_client_replay(fx->client, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, from, 0, &batch),
+            0);
         assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
         for (size_t i = 0; i < batch->n_items; i++) {
             const Dajia__FeedItem *item = batch->items[i];

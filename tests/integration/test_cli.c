@@ -119,8 +119,7 @@ test_cli_bad_flag_exits_two_with_message(void **state)
         const char *argv[] = {s_programs[i], "--no-such-flag", NULL};
         harness_result_t run = s_run(argv, NULL);
         if (run.status != 2 || !*run.err)
-            fail_msg("%s --no-such-flag: exit %d, stderr:\n%s", s_programs[i], run.status,
-                     run.err);
+            fail_msg("%s --no-such-flag: exit %d, stderr:\n%s", s_programs[i], run.status, run.err);
     }
 }
 
@@ -139,8 +138,8 @@ test_cli_print_config_shows_file_env_and_flag_overrides(void **state)
     char *flag_data = S_STR("%s/from-flag-data", fx->dir);
     const char *env[] = {S_STR("DAJIA_DATA=%s/from-env-data", fx->dir),
                          S_STR("DAJIA_API=ipc://%s/from-env-api", fx->dir), NULL};
-    const char *argv[] = {DAJIA_BROKER_BIN, "-c", config, "--data", flag_data, "--print-config",
-                          NULL};
+    const char *argv[] = {DAJIA_BROKER_BIN, "-c", config, "--data", flag_data,
+                          "--print-config", NULL};
     harness_result_t run = s_run(argv, env);
     if (run.status != 0)
         fail_msg("--print-config exited %d: %s", run.status, run.err);
@@ -174,22 +173,22 @@ test_cli_agent_exit_one_when_broker_rejects_and_lists_it(void **state)
     char *data = S_STR("%s/broker", fx->dir);
     char endpoint[256];
     const char *extra[] = {"-c", config, NULL};
-    assert_int_equal(harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker,
-                                          endpoint, sizeof endpoint),
+    assert_int_equal(harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker, endpoint,
+                                          sizeof endpoint),
                      0);
 
     char *file = S_STR("%s/tax.jsonl", fx->dir);
     char *agent_state = S_STR("%s/agent-tax", fx->dir);
     assert_int_equal(harness_write_cases(file, "tax", "REJ", "tax-event-", 1, 1), 0);
-    const char *submit[] = {DAJIA_AGENT_BIN, "--broker", endpoint, "--unit", "tax", "--state",
-                            agent_state, "--timeout", "30", "submit", file, NULL};
+    const char *submit[] = {DAJIA_AGENT_BIN, "--broker",  endpoint, "--unit", "tax", "--state",
+                            agent_state,     "--timeout", "30",     "submit", file,  NULL};
     harness_result_t run = s_run(submit, NULL);
     if (run.status != 1)
         fail_msg("submit of a refused unit exited %d, expected 1:\n%s%s", run.status, run.out,
                  run.err);
 
-    const char *rejected[] = {DAJIA_AGENT_BIN, "--unit", "tax", "--state", agent_state,
-                              "rejected", NULL};
+    const char *rejected[] = {DAJIA_AGENT_BIN, "--unit",   "tax", "--state",
+                              agent_state,     "rejected", NULL};
     run = s_run(rejected, NULL);
     assert_int_equal(run.status, 0);
     print_message("dajia-agent rejected:\n%s", run.out);
@@ -198,8 +197,8 @@ test_cli_agent_exit_one_when_broker_rejects_and_lists_it(void **state)
         fail_msg("the listing does not give the reason:\n%s", run.out);
 
     /* Nothing waits any more, and the broker stored nothing. */
-    const char *outbox[] = {DAJIA_AGENT_BIN, "--unit", "tax", "--state", agent_state, "outbox",
-                            NULL};
+    const char *outbox[] = {DAJIA_AGENT_BIN, "--unit", "tax", "--state",
+                            agent_state,     "outbox", NULL};
     run = s_run(outbox, NULL);
     assert_int_equal(run.status, 0);
     assert_null(strstr(run.out, "tax-event-1"));
@@ -218,15 +217,15 @@ test_cli_agent_exit_three_when_unreachable_then_flush_sends(void **state)
     assert_int_equal(harness_write_cases(file, "psb", "LATE", "late-", 1, 3), 0);
 
     /* No broker yet: after --timeout the events still wait, exit 3. */
-    const char *submit[] = {DAJIA_AGENT_BIN, "--broker", api, "--unit", "psb", "--state",
-                            agent_state, "--timeout", "2", "submit", file, NULL};
+    const char *submit[] = {DAJIA_AGENT_BIN, "--broker",  api, "--unit", "psb", "--state",
+                            agent_state,     "--timeout", "2", "submit", file,  NULL};
     harness_result_t run = s_run(submit, NULL);
     if (run.status != 3)
         fail_msg("submit with no broker exited %d, expected 3:\n%s%s", run.status, run.out,
                  run.err);
 
-    const char *outbox[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state", agent_state, "outbox",
-                            NULL};
+    const char *outbox[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state",
+                            agent_state,     "outbox", NULL};
     run = s_run(outbox, NULL);
     assert_int_equal(run.status, 0);
     for (int n = 1; n <= 3; n++)
@@ -236,10 +235,10 @@ test_cli_agent_exit_three_when_unreachable_then_flush_sends(void **state)
     /* The broker comes up; flush sends what waited (the unit from the environment). */
     char *data = S_STR("%s/broker", fx->dir);
     char endpoint[256];
-    assert_int_equal(
-        harness_broker_start(data, api, NULL, &fx->broker, endpoint, sizeof endpoint), 0);
-    const char *flush[] = {DAJIA_AGENT_BIN, "--broker", api,   "--state", agent_state,
-                           "--timeout",     "60",     "flush", NULL};
+    assert_int_equal(harness_broker_start(data, api, NULL, &fx->broker, endpoint, sizeof endpoint),
+                     0);
+    const char *flush[] = {DAJIA_AGENT_BIN, "--broker", api,     "--state", agent_state,
+                           "--timeout",     "60",       "flush", NULL};
     const char *env[] = {"DAJIA_UNIT=psb", NULL};
     run = s_run(flush, env);
     if (run.status != 0)
@@ -280,13 +279,13 @@ test_cli_agent_usage_errors_exit_two(void **state)
     assert_int_equal(run.status, 2);
     assert_true(*run.err);
 
-    const char *bad_window[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state", agent_state,
-                                "--window", "zero", "outbox", NULL};
+    const char *bad_window[] = {DAJIA_AGENT_BIN, "--unit", "psb",    "--state", agent_state,
+                                "--window",      "zero",   "outbox", NULL};
     run = s_run(bad_window, NULL);
     assert_int_equal(run.status, 2);
 
-    const char *bad_command[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state", agent_state,
-                                 "launch", NULL};
+    const char *bad_command[] = {DAJIA_AGENT_BIN, "--unit", "psb", "--state",
+                                 agent_state,     "launch", NULL};
     run = s_run(bad_command, NULL);
     assert_int_equal(run.status, 2);
 
@@ -308,10 +307,9 @@ main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_agent_exit_one_when_broker_rejects_and_lists_it,
                                         s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(
-            test_cli_agent_exit_three_when_unreachable_then_flush_sends, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_cli_agent_usage_errors_exit_two, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_agent_exit_three_when_unreachable_then_flush_sends,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_agent_usage_errors_exit_two, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("integration.cli", tests, NULL, NULL);
 }

@@ -52,13 +52,13 @@ static const char *const s_units[S_AGENTS] = {"psb", "customs", "msa", "tax"};
 typedef struct {
     char endpoint[256];
     pthread_mutex_t lock;
-    uint64_t seqs[S_RAW_MAX];    /* log_seq of each acked raw event */
-    size_t acked;                /* raw-0 .. raw-(acked-1) have acks */
-    size_t mismatches;           /* a DUPLICATE that named another log_seq */
+    uint64_t seqs[S_RAW_MAX]; /* log_seq of each acked raw event */
+    size_t acked;             /* raw-0 .. raw-(acked-1) have acks */
+    size_t mismatches;        /* a DUPLICATE that named another log_seq */
     size_t rejected;
-    size_t strays;               /* acks that were not for a raw event sent */
-    atomic_int mode;             /* S_RAW_RUN, S_RAW_FINISH, S_RAW_ABORT */
-    atomic_bool failed;          /* could not set up its socket */
+    size_t strays;      /* acks that were not for a raw event sent */
+    atomic_int mode;    /* S_RAW_RUN, S_RAW_FINISH, S_RAW_ABORT */
+    atomic_bool failed; /* could not set up its socket */
 } raw_t;
 
 typedef struct {
@@ -68,7 +68,7 @@ typedef struct {
     harness_proc_t *broker;
     harness_proc_t *agents[S_AGENTS];
     char endpoint[256];
-    harness_client_t *probe;     /* asks STATS while the test waits for progress */
+    harness_client_t *probe; /* asks STATS while the test waits for progress */
     raw_t *raw;
     pthread_t raw_thread;
     bool raw_started;
@@ -200,8 +200,8 @@ s_raw_rejected(raw_t *raw)
 
 /* Every raw event acked among the first `acked` is in `sorted` at its acked log_seq. */
 static void
-s_assert_raw_acks_kept(raw_t *raw, size_t acked, const harness_record_t *sorted,
-                       size_t count, const char *when)
+s_assert_raw_acks_kept(raw_t *raw, size_t acked, const harness_record_t *sorted, size_t count,
+                       const char *when)
 {
     for (size_t n = 0; n < acked; n++) {
         char id[32];
@@ -246,9 +246,9 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
         files[i] = S_STR("%s/%s.jsonl", fx->dir, s_units[i]);
         states[i] = S_STR("%s/agent-%s", fx->dir, s_units[i]);
         prefixes[i] = S_STR("crash-%s-", s_units[i]);
-        assert_int_equal(harness_write_cases(files[i], s_units[i], "CRASH", prefixes[i], 1,
-                                             S_EVENTS_PER_UNIT),
-                         0);
+        assert_int_equal(
+            harness_write_cases(files[i], s_units[i], "CRASH", prefixes[i], 1, S_EVENTS_PER_UNIT),
+            0);
     }
 
     /* czmq sets itself up on the first socket, and that is not thread-safe: do it here,
@@ -259,9 +259,10 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     for (size_t i = 0; i < S_AGENTS; i++) {
         /* A small window keeps the agents busy for a while, so the kill lands among
            them; a long timeout lets them wait out the restart. */
-        const char *argv[] = {DAJIA_AGENT_BIN, "--broker", fx->api, "--unit", s_units[i],
-                              "--state", states[i], "--window", "8", "--timeout", "120",
-                              "--resend-ms", "1000", "submit", files[i], NULL};
+        const char *argv[] = {
+            DAJIA_AGENT_BIN, "--broker", fx->api,  "--unit",    s_units[i], "--state",
+            states[i],       "--window", "8",      "--timeout", "120",      "--resend-ms",
+            "1000",          "submit",   files[i], NULL};
         assert_int_equal(harness_proc_start(argv, NULL, &fx->agents[i]), 0);
     }
 
@@ -309,9 +310,8 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     /* Same directory, same endpoint: everyone reconnects by themselves. */
     harness_proc_destroy(&fx->broker);
     char endpoint[256];
-    assert_int_equal(harness_broker_start(fx->data, fx->api, NULL, &fx->broker, endpoint,
-                                          sizeof endpoint),
-                     0);
+    assert_int_equal(
+        harness_broker_start(fx->data, fx->api, NULL, &fx->broker, endpoint, sizeof endpoint), 0);
     assert_string_equal(endpoint, fx->api);
 
     clock_gettime(CLOCK_MONOTONIC, &start);

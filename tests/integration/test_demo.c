@@ -31,8 +31,7 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     harness_autofree(dir);
     char *var = harness_strf("DEMO_VAR=%s/var", dir);
     harness_autofree(var);
-    const char *env[] = {var, "DEMO_API=tcp://127.0.0.1:*", "DEMO_SECONDS=3", "DAJIA_CLOCK",
-                         NULL};
+    const char *env[] = {var, "DEMO_API=tcp://127.0.0.1:*", "DEMO_SECONDS=3", "DAJIA_CLOCK", NULL};
     const char *argv[] = {"sh", DAJIA_DEMO_SCRIPT, DAJIA_BUILD_DIR, NULL};
     harness_opts_t opts = {env, true};
     harness_result_t run;
@@ -40,11 +39,10 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     harness_autofree(run.out);
     harness_autofree(run.err);
     if (run.status != 0)
-        fail_msg("scripts/demo exited %d\nstdout:\n%s\nstderr:\n%s", run.status, run.out,
-                 run.err);
+        fail_msg("scripts/demo exited %d\nstdout:\n%s\nstderr:\n%s", run.status, run.out, run.err);
     const char *want[] = {"rejected 0 unanswered 0", "== escalations that reached the Office",
-                          "== open major matters", "Circulation bulletin",
-                          "Reporting compliance", "demo: done"};
+                          "== open major matters",   "Circulation bulletin",
+                          "Reporting compliance",    "demo: done"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(run.out, want[i]))
             fail_msg("no \"%s\" in the demo's output:\n%s", want[i], run.out);

@@ -24,12 +24,12 @@
 
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
-#define S_EVENTS        60
-#define S_STREAM        400               /* events per half of the kill test */
-#define S_MAJOR_FEN     6000000000LL      /* 60 million yuan: major by any threshold */
-#define S_LIVE_WAIT_MS  500               /* silence after which the reader replays */
-#define S_DEADLINE_MS   60000
-#define S_FEED_MAX      8192
+#define S_EVENTS       60
+#define S_STREAM       400          /* events per half of the kill test */
+#define S_MAJOR_FEN    6000000000LL /* 60 million yuan: major by any threshold */
+#define S_LIVE_WAIT_MS 500          /* silence after which the reader replays */
+#define S_DEADLINE_MS  60000
+#define S_FEED_MAX     8192
 
 typedef struct {
     char *dir;
@@ -44,7 +44,7 @@ typedef struct {
     /* what the reader holds, in feed_seq order: feed_seq i + 1 at index i */
     zchunk_t *items[S_FEED_MAX];
     size_t count;
-    size_t live;                  /* how many came from the live feed */
+    size_t live; /* how many came from the live feed */
 } fixture_t;
 
 /* ================================================================ plumbing */
@@ -140,9 +140,8 @@ static Dajia__FeedBatch *
 s_replay(fixture_t *fx, uint64_t from, uint32_t max)
 {
     Dajia__FeedBatch *batch = NULL;
-    assert_int_equal(harness_client_replay(fx->client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from,
-                                           max, &batch),
-                     0);
+    assert_int_equal(
+        harness_client_replay(fx->client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from, max, &batch), 0);
     assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
     return batch;
 }
@@ -162,7 +161,7 @@ s_catch_up(fixture_t *fx)
     do {
         batch = s_replay(fx, fx->count + 1, 7);
         for (size_t i = 0; i < batch->n_items; i++) {
-            assert_int_equal(batch->items[i]->feed_seq, fx->count + 1);   /* no gap */
+            assert_int_equal(batch->items[i]->feed_seq, fx->count + 1); /* no gap */
             size_t len = dajia__feed_item__get_packed_size(batch->items[i]);
             uint8_t *buf = malloc(len ? len : 1);
             dajia__feed_item__pack(batch->items[i], buf);
@@ -185,8 +184,8 @@ s_escalated_events(fixture_t *fx, size_t events)
     zhash_t *ids = zhash_new();
     size_t covered = 0;
     for (size_t i = 0; i < fx->count; i++) {
-        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zchunk_size(fx->items[i]),
-                                                         zchunk_data(fx->items[i]));
+        Dajia__FeedItem *item =
+            dajia__feed_item__unpack(NULL, zchunk_size(fx->items[i]), zchunk_data(fx->items[i]));
         assert_non_null(item);
         assert_int_equal(item->feed_seq, i + 1);
         if (item->item_case == DAJIA__FEED_ITEM__ITEM_ESCALATION) {
@@ -219,13 +218,13 @@ s_follow(fixture_t *fx, size_t events)
         for (int n = 0; n < 1000; n++) {
             zmsg_t *msg = zmsg_recv(fx->sub);
             if (!msg) {
-                s_catch_up(fx);        /* silence: maybe we joined late */
+                s_catch_up(fx); /* silence: maybe we joined late */
                 break;
             }
             assert_int_equal(zmsg_size(msg), 2);
             zframe_t *body = zmsg_last(msg);
-            Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(body),
-                                                             zframe_data(body));
+            Dajia__FeedItem *item =
+                dajia__feed_item__unpack(NULL, zframe_size(body), zframe_data(body));
             assert_non_null(item);
             uint64_t seq = item->feed_seq;
             dajia__feed_item__free_unpacked(item, NULL);
@@ -233,7 +232,7 @@ s_follow(fixture_t *fx, size_t events)
                 s_keep(fx, zframe_data(body), zframe_size(body));
                 fx->live++;
             } else if (seq > fx->count + 1) {
-                s_catch_up(fx);        /* a gap: what we missed is in the log */
+                s_catch_up(fx); /* a gap: what we missed is in the log */
             }
             zmsg_destroy(&msg);
         }
@@ -260,17 +259,16 @@ s_check_replay_matches(fixture_t *fx)
 static harness_proc_t *
 s_worker_start(fixture_t *fx, const char *service, const char *state_dir)
 {
-    const char *argv[] = {DAJIA_WORKER_BIN, "--service", service, "--broker",
-                          fx->workers_endpoint, "--state", state_dir, NULL};
+    const char *argv[] = {DAJIA_WORKER_BIN,     "--service", service,   "--broker",
+                          fx->workers_endpoint, "--state",   state_dir, NULL};
     harness_proc_t *proc = NULL;
     assert_int_equal(harness_proc_start(argv, NULL, &proc), 0);
     char *expect = S_STR("READY service=%s\n", service);
     int64_t deadline = harness_now_ms() + HARNESS_READY_TIMEOUT_MS;
     while (!strstr(harness_proc_stdout(proc), expect)) {
         if (!harness_proc_running(proc) || harness_now_ms() > deadline)
-            fail_msg("dajia-worker %s gave no READY line: %s", service,
-                     harness_proc_stdout(proc));
-        zclock_sleep(10);   /* polling the child's pipe, not waiting for readiness */
+            fail_msg("dajia-worker %s gave no READY line: %s", service, harness_proc_stdout(proc));
+        zclock_sleep(10); /* polling the child's pipe, not waiting for readiness */
     }
     return proc;
 }
@@ -366,7 +364,7 @@ test_dispatch_in_process_escalations_reach_office_feed_in_order(void **state)
     assert_int_equal(s_start(fx, false), 0);
     s_submit(fx, 0, S_EVENTS);
     s_follow(fx, S_EVENTS);
-    assert_true(fx->live > 0);                  /* publication works, not only replay */
+    assert_true(fx->live > 0); /* publication works, not only replay */
     s_check_replay_matches(fx);
     assert_int_equal(harness_proc_stop(fx->broker), 0);
 }
@@ -405,7 +403,7 @@ test_dispatch_worker_killed_midstream_loses_and_repeats_nothing(void **state)
     assert_non_null(first);
     zmsg_destroy(&first);
     harness_proc_kill(fx->workers[0]);
-    s_submit(fx, S_STREAM, S_STREAM);           /* more arrive while it is down */
+    s_submit(fx, S_STREAM, S_STREAM); /* more arrive while it is down */
     /* a new process on the same state takes over once the broker declares it dead */
     fx->workers[1] = s_worker_start(fx, "escalate", esc_state);
     s_follow(fx, 2 * S_STREAM);
@@ -421,10 +419,10 @@ test_dispatch_tick_outputs_stored_once_per_tick_number(void **state)
     const char *ids[] = {"OVERDUE-7D:a", "OVERDUE-7D:b", "OVERDUE-7D:c"};
     assert_int_equal(s_start(fx, true), 0);
     zsock_t *worker = s_fake_worker(fx);
-    s_fake_wait_tick(worker, 0);                /* registered: no tick stored yet */
+    s_fake_wait_tick(worker, 0); /* registered: no tick stored yet */
     s_fake_ticked(worker, 1, ids[0]);
-    s_fake_ticked(worker, 1, ids[0]);           /* sent again: stored already */
-    s_fake_ticked(worker, 3, ids[2]);           /* 2 is due: dropped */
+    s_fake_ticked(worker, 1, ids[0]); /* sent again: stored already */
+    s_fake_ticked(worker, 3, ids[2]); /* 2 is due: dropped */
     s_fake_ticked(worker, 2, ids[1]);
     s_fake_wait_tick(worker, 2);
     s_feed_is(fx, ids, 2);
@@ -457,8 +455,7 @@ test_dispatch_replay_refuses_malformed_request(void **state)
     assert_int_equal(harness_client_recv(fx->client, &msg), 0);
     assert_true(zframe_streq(zmsg_first(msg), "FEED"));
     zframe_t *body = zmsg_next(msg);
-    Dajia__FeedBatch *batch = dajia__feed_batch__unpack(NULL, zframe_size(body),
-                                                        zframe_data(body));
+    Dajia__FeedBatch *batch = dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
     assert_non_null(batch);
     assert_int_equal(batch->reason, DAJIA__REASON__REASON_MALFORMED);
     assert_int_equal(batch->n_items, 0);
@@ -471,13 +468,11 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
-            test_dispatch_in_process_escalations_reach_office_feed_in_order, s_setup,
-            s_teardown),
+            test_dispatch_in_process_escalations_reach_office_feed_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_feed_and_cursors_survive_broker_restart,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(
-            test_dispatch_worker_killed_midstream_loses_and_repeats_nothing, s_setup,
-            s_teardown),
+            test_dispatch_worker_killed_midstream_loses_and_repeats_nothing, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_tick_outputs_stored_once_per_tick_number,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_replay_refuses_malformed_request, s_setup,

@@ -22,7 +22,7 @@
 #define S_AGENTS          4
 #define S_EVENTS_PER_UNIT 2500
 #define S_EVENTS          (S_AGENTS * S_EVENTS_PER_UNIT)
-#define S_AGENT_TIMEOUT   "120"       /* seconds without progress before an agent gives up */
+#define S_AGENT_TIMEOUT   "120" /* seconds without progress before an agent gives up */
 #define S_WAIT_MS         240000
 
 static const char *const s_units[S_AGENTS] = {"psb", "customs", "msa", "tax"};
@@ -46,8 +46,8 @@ s_setup(void **state)
     if (!fx->dir)
         return -1;
     fx->data = harness_strf("%s/broker", fx->dir);
-    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker,
-                                fx->endpoint, sizeof fx->endpoint);
+    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker, fx->endpoint,
+                                sizeof fx->endpoint);
 }
 
 static int
@@ -109,15 +109,14 @@ test_ingest_four_agents_store_every_event_once(void **state)
     fixture_t *fx = *state;
     for (size_t i = 0; i < S_AGENTS; i++) {
         assert_int_equal(
-            harness_write_cases(s_file(fx, i), s_units[i], "ING", NULL, 1, S_EVENTS_PER_UNIT),
-            0);
+            harness_write_cases(s_file(fx, i), s_units[i], "ING", NULL, 1, S_EVENTS_PER_UNIT), 0);
     }
 
     /* Four agents at once, each its own unit, state and file. */
     for (size_t i = 0; i < S_AGENTS; i++) {
-        const char *argv[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint, "--unit", s_units[i],
-                              "--state", s_state(fx, i), "--timeout", S_AGENT_TIMEOUT, "submit",
-                              s_file(fx, i), NULL};
+        const char *argv[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint,   "--unit",
+                              s_units[i],      "--state",  s_state(fx, i), "--timeout",
+                              S_AGENT_TIMEOUT, "submit",   s_file(fx, i),  NULL};
         assert_int_equal(harness_proc_start(argv, NULL, &fx->agents[i]), 0);
     }
     assert_int_equal(harness_proc_wait_all(fx->agents, S_AGENTS, S_WAIT_MS), 0);
@@ -159,9 +158,9 @@ test_ingest_four_agents_store_every_event_once(void **state)
     /* The same file again: the agent derives the same ids, the broker answers DUPLICATE
        for each, and nothing new is stored. */
     harness_proc_destroy(&fx->agents[0]);
-    const char *again[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint, "--unit", s_units[0],
-                           "--state", s_state(fx, 0), "--timeout", S_AGENT_TIMEOUT, "submit",
-                           s_file(fx, 0), NULL};
+    const char *again[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint,   "--unit",
+                           s_units[0],      "--state",  s_state(fx, 0), "--timeout",
+                           S_AGENT_TIMEOUT, "submit",   s_file(fx, 0),  NULL};
     harness_result_t run;
     assert_int_equal(harness_run(again, NULL, S_WAIT_MS, &run), 0);
     harness_autofree(run.out);
@@ -187,8 +186,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_ingest_four_agents_store_every_event_once,
-                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_four_agents_store_every_event_once, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests_name("integration.ingest", tests, NULL, NULL);
 }

@@ -29,10 +29,10 @@
 #error "DAJIA_SIM_BIN must be defined by the build"
 #endif
 
-#define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
-#define S_MAX_SEQS 256
-#define S_WAIT_MS 60000 /* for the workers to turn events into escalations */
-#define S_POLL_MS 50
+#define S_STR(...)  ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
+#define S_MAX_SEQS  256
+#define S_WAIT_MS   60000 /* for the workers to turn events into escalations */
+#define S_POLL_MS   50
 #define S_VALUE_FEN (600000LL * 100) /* 600k yuan: E3, a major case */
 
 typedef struct {

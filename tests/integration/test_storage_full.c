@@ -14,8 +14,8 @@
 
 #include "harness.h"
 
-#define S_MAX_EVENTS   40000        /* far more than the small map can hold */
-#define S_RECV_MS      10000
+#define S_MAX_EVENTS 40000 /* far more than the small map can hold */
+#define S_RECV_MS    10000
 
 typedef struct {
     char *dir;

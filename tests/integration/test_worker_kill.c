@@ -32,14 +32,14 @@
 
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
-#define S_EVENTS 2000
-#define S_UNITS 4
-#define S_CASES 125 /* per unit: each case is reported 4 times */
-#define S_CHUNK 100 /* submits before their acks are read */
-#define S_CELL_MAX 1024
-#define S_POLL_MS 50        /* between two REPLAYs while waiting */
+#define S_EVENTS      2000
+#define S_UNITS       4
+#define S_CASES       125 /* per unit: each case is reported 4 times */
+#define S_CHUNK       100 /* submits before their acks are read */
+#define S_CELL_MAX    1024
+#define S_POLL_MS     50    /* between two REPLAYs while waiting */
 #define S_DEADLINE_MS 90000 /* for a run to be counted completely */
-#define S_DAY_MS 86400000LL
+#define S_DAY_MS      86400000LL
 
 /* 2026-09-15T00:00:00Z, 2026-11-20T00:00:00Z, 2026-11-25T00:00:00Z (Beijing: the same
    days, 08:00): every date below is mid-month in both time zones. */

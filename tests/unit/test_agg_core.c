@@ -29,7 +29,7 @@
     } while (0)
 
 #define MAX_EVENTS 8
-#define MAX_CELLS 6
+#define MAX_CELLS  6
 
 enum { TRADEMARK = DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING };
 enum {
@@ -234,10 +234,10 @@ typedef struct {
 } scenario_t;
 
 /* Beijing 10:00 on these days, as unix ms (checked against s_bj() in a test). */
-#define OCT15 1792029600000LL
-#define OCT20 1792461600000LL
-#define NOV08 1794103200000LL
-#define NOV10 1794276000000LL
+#define OCT15      1792029600000LL
+#define OCT20      1792461600000LL
+#define NOV08      1794103200000LL
+#define NOV10      1794276000000LL
 #define NOV01_0030 1793464200000LL /* 2026-11-01 00:30 Beijing = 2026-10-31T16:30Z */
 
 /* Positional shorthands that expand to designated initializers. */

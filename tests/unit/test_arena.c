@@ -37,9 +37,8 @@ test_unpacked_message_lives_in_the_arena_until_reset(void **state)
     size_t len = s_pack_case(buf, "C-1", "a name");
     dajia_arena_t *arena = dajia_arena_new(4096);
     assert_non_null(arena);
-    for (int round = 0; round < 1000; round++) {     /* reuse never grows memory */
-        Dajia__Envelope *env =
-            dajia__envelope__unpack(dajia_arena_allocator(arena), len, buf);
+    for (int round = 0; round < 1000; round++) { /* reuse never grows memory */
+        Dajia__Envelope *env = dajia__envelope__unpack(dajia_arena_allocator(arena), len, buf);
         assert_non_null(env);
         assert_string_equal(env->case_report->case_no, "C-1");
         assert_string_equal(env->unit, "psb");
@@ -47,7 +46,7 @@ test_unpacked_message_lives_in_the_arena_until_reset(void **state)
     }
     dajia_arena_destroy(&arena);
     assert_null(arena);
-    dajia_arena_destroy(&arena);     /* accepts NULL */
+    dajia_arena_destroy(&arena); /* accepts NULL */
 }
 
 static void
@@ -59,11 +58,11 @@ test_allocations_beyond_the_block_spill_and_are_freed(void **state)
     big[19999] = '\0';
     uint8_t *buf = malloc(21000);
     size_t len = s_pack_case(buf, "C-2", big);
-    dajia_arena_t *arena = dajia_arena_new(256);     /* far too small: spills */
+    dajia_arena_t *arena = dajia_arena_new(256); /* far too small: spills */
     Dajia__Envelope *env = dajia__envelope__unpack(dajia_arena_allocator(arena), len, buf);
     assert_non_null(env);
     assert_int_equal(strlen(env->case_report->case_name), 19999);
-    dajia_arena_reset(arena);                         /* LeakSanitizer checks the spill */
+    dajia_arena_reset(arena); /* LeakSanitizer checks the spill */
     dajia_arena_destroy(&arena);
     free(buf);
     free(big);

@@ -18,9 +18,9 @@
 #include "broker_auth.h"
 #include "client_keys.h"
 
-#define S_CONNECT_MS 10000 /* a handshake on loopback takes milliseconds */
-#define S_SEND_MS 1000
-#define S_SILENCE_MS 500   /* how long "nothing arrives" is watched for */
+#define S_CONNECT_MS    10000 /* a handshake on loopback takes milliseconds */
+#define S_SEND_MS       1000
+#define S_SILENCE_MS    500 /* how long "nothing arrives" is watched for */
 #define S_WATCH_WAIT_MS (BROKER_AUTH_WATCH_MS * 10)
 
 #define assert_ok(expr)                                                                            \

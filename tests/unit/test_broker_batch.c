@@ -94,7 +94,7 @@ test_new_events_get_consecutive_seqs(void **state)
     broker_batch_t *batch = broker_batch_new(8);
     s_add(batch, "psb", "e1", "one");
     s_add(batch, "psb", "e2", "two");
-    s_add(batch, "customs", "e1", "three");     /* same id, other unit: a new event */
+    s_add(batch, "customs", "e1", "three"); /* same id, other unit: a new event */
     apply_t a = {batch, 1, 0, 0, fx->dedup};
     assert_int_equal(store_write(fx->store, s_apply, &a), 0);
     assert_int_equal(a.next, 4);
@@ -339,10 +339,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_apply_run_twice_gives_the_same_answer, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_commit_stores_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rerun_after_map_growth_enters_each_key_once,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rebuilt_index_knows_every_stored_key, setup,
+        cmocka_unit_test_setup_teardown(test_rerun_after_map_growth_enters_each_key_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_rebuilt_index_knows_every_stored_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_batch_refuses_more_items, setup, teardown),
     };
     return cmocka_run_group_tests_name("broker_batch", tests, NULL, NULL);

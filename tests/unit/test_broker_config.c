@@ -117,7 +117,7 @@ test_worker_sections_are_left_to_the_workers(void **state)
     assert_int_equal(broker_config_load(path, &config, err, sizeof err), 0);
     assert_string_equal(broker_config_get(config, "broker/api"), "ipc://x");
     assert_int_equal(broker_config_member_count(config), 23);
-    assert_string_equal(broker_config_member(config, 0), "agri");   /* in code order */
+    assert_string_equal(broker_config_member(config, 0), "agri"); /* in code order */
     assert_null(broker_config_member(config, 23));
     broker_config_destroy(&config);
 }
@@ -140,8 +140,7 @@ test_missing_file_is_an_error(void **state)
     (void)state;
     broker_config_t *config = NULL;
     char err[256] = "";
-    assert_int_equal(broker_config_load("/nonexistent/dajia.cfg", &config, err, sizeof err),
-                     -1);
+    assert_int_equal(broker_config_load("/nonexistent/dajia.cfg", &config, err, sizeof err), -1);
     assert_non_null(strstr(err, "no such configuration file"));
 }
 
@@ -280,14 +279,12 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_in_file_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file_is_an_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sizes_take_suffixes_and_refuse_words, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sizes_take_suffixes_and_refuse_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validate_refuses_bad_endpoint_and_limits, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_cpu_wakeup_is_off_unless_set_to_microseconds,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_cpu_wakeup_request_writes_the_bound, setup,
+        cmocka_unit_test_setup_teardown(test_cpu_wakeup_is_off_unless_set_to_microseconds, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cpu_wakeup_request_writes_the_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print_config_shows_every_key_and_member, setup,
                                         teardown),
     };

@@ -61,13 +61,13 @@ test_find_insert_and_collisions(void **state)
     assert_non_null(d);
     assert_false(s_has(d, 42, 1));
     assert_int_equal(broker_dedup_insert(d, 42, 1), 0);
-    assert_int_equal(broker_dedup_insert(d, 42, 2), 0);   /* same hash, other key */
+    assert_int_equal(broker_dedup_insert(d, 42, 2), 0); /* same hash, other key */
     assert_int_equal(broker_dedup_insert(d, 43, 3), 0);
     assert_int_equal(broker_dedup_count(d), 3);
     assert_true(s_has(d, 42, 1));
     assert_true(s_has(d, 42, 2));
     assert_true(s_has(d, 43, 3));
-    assert_false(s_has(d, 43, 1));     /* hash 43's only candidate is seq 3 */
+    assert_false(s_has(d, 43, 1)); /* hash 43's only candidate is seq 3 */
     /* Only candidates of the same hash reach match. */
     s_want_t w = {2, 0};
     uint64_t got = 0;
@@ -88,13 +88,16 @@ test_hash_is_keyed_and_sees_every_byte(void **state)
     (void)state;
     broker_dedup_t *a = broker_dedup_new(0), *b = broker_dedup_new(0);
     const char k1[] = "psb\0psb-2026-000001", k2[] = "psb\0psb-2026-000002";
-    assert_int_equal(broker_dedup_hash(a, k1, sizeof k1 - 1), broker_dedup_hash(a, k1, sizeof k1 - 1));
-    assert_int_not_equal(broker_dedup_hash(a, k1, sizeof k1 - 1), broker_dedup_hash(a, k2, sizeof k2 - 1));
+    assert_int_equal(broker_dedup_hash(a, k1, sizeof k1 - 1),
+                     broker_dedup_hash(a, k1, sizeof k1 - 1));
+    assert_int_not_equal(broker_dedup_hash(a, k1, sizeof k1 - 1),
+                         broker_dedup_hash(a, k2, sizeof k2 - 1));
     /* the NUL between unit and id counts: "ab" + "c" is not "a" + "bc" */
     assert_int_not_equal(broker_dedup_hash(a, "ab\0c", 4), broker_dedup_hash(a, "a\0bc", 4));
     assert_int_not_equal(broker_dedup_hash(a, "x", 1), broker_dedup_hash(a, "x\0", 2));
     /* another index (another process) has another seed */
-    assert_int_not_equal(broker_dedup_hash(a, k1, sizeof k1 - 1), broker_dedup_hash(b, k1, sizeof k1 - 1));
+    assert_int_not_equal(broker_dedup_hash(a, k1, sizeof k1 - 1),
+                         broker_dedup_hash(b, k1, sizeof k1 - 1));
     broker_dedup_destroy(&a);
     broker_dedup_destroy(&b);
 }
@@ -154,8 +157,8 @@ test_record_key_reads_unit_and_event_id(void **state)
     (void)state;
     /* LogRecord{log_seq=1, received_at=2, envelope=Envelope{event_id="e1", unit="psb",
        reporter="x", event_id="e2" (the last one counts)}} */
-    const unsigned char env[] = {0x0a, 2, 'e', '1', 0x12, 3, 'p', 's', 'b', 0x1a, 1, 'x',
-                                 0x20, 0x96, 0x01, 0x0a, 2, 'e', '2'};
+    const unsigned char env[] = {0x0a, 2,   'e',  '1',  0x12, 3,    'p', 's', 'b', 0x1a,
+                                 1,    'x', 0x20, 0x96, 0x01, 0x0a, 2,   'e', '2'};
     unsigned char rec[64] = {0x08, 1, 0x10, 2, 0x1a, sizeof env};
     memcpy(rec + 6, env, sizeof env);
     const char *unit, *id;

@@ -12,11 +12,11 @@
 #include "broker_feed.h"
 #include "store.h"
 
-#define assert_ok(expr)                                                                       \
-    do {                                                                                      \
-        int rc_ = (expr);                                                                     \
-        if (rc_ != 0)                                                                         \
-            fail_msg("%s: %s", #expr, store_strerror(rc_));                                   \
+#define assert_ok(expr)                                                                            \
+    do {                                                                                           \
+        int rc_ = (expr);                                                                          \
+        if (rc_ != 0)                                                                              \
+            fail_msg("%s: %s", #expr, store_strerror(rc_));                                        \
     } while (0)
 
 typedef struct {
@@ -100,8 +100,8 @@ s_append_items(store_t *store, size_t count)
     for (size_t i = 0; i < count; i++) {
         uint8_t raw[256];
         uint64_t seq = last + i + 1;
-        Dajia__Audience audience = seq % 2 ? DAJIA__AUDIENCE__AUDIENCE_OFFICE
-                                           : DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
+        Dajia__Audience audience =
+            seq % 2 ? DAJIA__AUDIENCE__AUDIENCE_OFFICE : DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
         size_t len = s_item(raw, audience, seq * 10);
         assert_ok(broker_feed_prepare(raw, len, "escalate", seq, &entries[i]));
     }
@@ -144,8 +144,7 @@ test_feed_prepare_refuses_bytes_that_are_no_item(void **state)
     Dajia__FeedItem empty = DAJIA__FEED_ITEM__INIT;
     uint8_t buf[32];
     size_t len = dajia__feed_item__pack(&empty, buf);
-    assert_int_equal(broker_feed_prepare(buf, len, "escalate", 1, &entry),
-                     BROKER_FEED_MALFORMED);
+    assert_int_equal(broker_feed_prepare(buf, len, "escalate", 1, &entry), BROKER_FEED_MALFORMED);
     assert_null(entry.data);
 }
 
@@ -154,7 +153,7 @@ test_feed_replay_from_start_returns_consecutive_seqs(void **state)
 {
     fixture_t *f = *state;
     s_append_items(f->store, 3);
-    s_append_items(f->store, 2);           /* appends continue at 4 */
+    s_append_items(f->store, 2); /* appends continue at 4 */
     Dajia__FeedBatch *batch = NULL;
     assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 0, &batch));
     assert_int_equal(batch->n_items, 5);
@@ -170,7 +169,7 @@ static void
 test_feed_replay_public_sees_public_items_only(void **state)
 {
     fixture_t *f = *state;
-    s_append_items(f->store, 6);            /* odd seqs office, even seqs public */
+    s_append_items(f->store, 6); /* odd seqs office, even seqs public */
     Dajia__FeedBatch *batch = NULL;
     assert_ok(broker_feed_replay(f->store, 0, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
     assert_int_equal(batch->n_items, 3);
@@ -179,8 +178,7 @@ test_feed_replay_public_sees_public_items_only(void **state)
     assert_int_equal(batch->items[2]->feed_seq, 6);
     broker_feed_batch_destroy(&batch);
     /* an unspecified audience is treated as public, never as the office */
-    assert_ok(broker_feed_replay(f->store, 0, DAJIA__AUDIENCE__AUDIENCE_UNSPECIFIED, 0,
-                                 &batch));
+    assert_ok(broker_feed_replay(f->store, 0, DAJIA__AUDIENCE__AUDIENCE_UNSPECIFIED, 0, &batch));
     assert_int_equal(batch->n_items, 3);
     broker_feed_batch_destroy(&batch);
 }
@@ -228,7 +226,7 @@ test_feed_survives_reopen(void **state)
     s_append_items(f->store, 3);
     store_destroy(&f->store);
     assert_ok(store_open(f->dir, NULL, &f->store));
-    s_append_items(f->store, 1);            /* continues at 4 */
+    s_append_items(f->store, 1); /* continues at 4 */
     Dajia__FeedBatch *batch = NULL;
     assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 0, &batch));
     assert_int_equal(batch->n_items, 4);
@@ -243,13 +241,12 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_feed_prepare_sets_seq_service_topic),
         cmocka_unit_test(test_feed_prepare_refuses_bytes_that_are_no_item),
-        cmocka_unit_test_setup_teardown(test_feed_replay_from_start_returns_consecutive_seqs,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_replay_from_start_returns_consecutive_seqs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_feed_replay_public_sees_public_items_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_feed_replay_pages_with_more, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_feed_replay_of_empty_store_is_empty, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_feed_replay_of_empty_store_is_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_survives_reopen, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

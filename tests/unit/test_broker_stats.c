@@ -33,7 +33,7 @@ test_empty_histogram_reads_zero_and_small_values_are_exact(void **state)
     assert_true(broker_hist_quantile(hist, 0.5) == 0.0);
     broker_hist_record(hist, 3);
     assert_true(broker_hist_quantile(hist, 0.5) == 3.0);
-    broker_hist_record(hist, UINT64_MAX);        /* clamps, does not overflow */
+    broker_hist_record(hist, UINT64_MAX); /* clamps, does not overflow */
     assert_true(broker_hist_quantile(hist, 1.0) > 1e9);
     free(hist);
 }

@@ -22,8 +22,8 @@
 #include "dajia_json.h"
 #include "dajia_wire.h"
 
-#define NOW_MS 1796083200000LL      /* 2026-12-01T00:00:00Z */
-#define OCCURRED_MS 1795161600000LL /* 2026-11-20T08:00:00Z */
+#define NOW_MS           1796083200000LL /* 2026-12-01T00:00:00Z */
+#define OCCURRED_MS      1795161600000LL /* 2026-11-20T08:00:00Z */
 #define FIXTURE_LINE_MAX 16384
 
 /* Big enough for the longest text plus one byte, and its NUL. */
@@ -422,7 +422,7 @@ test_decode_text_with_nul_byte_rejected(void **state)
     /* protobuf-c would cut "ab\0cd" to "ab": the event would be checked and deduplicated
        as something other than the bytes the log keeps. */
     fixture_t *f = *state;
-    static const uint8_t reporter[] = {0x1A, 0x05, 'a', 'b', 0x00, 'c', 'd'};  /* field 3 */
+    static const uint8_t reporter[] = {0x1A, 0x05, 'a', 'b', 0x00, 'c', 'd'}; /* field 3 */
     static const uint8_t case_name[] = {0x1A, 0x03, 'x', 0x00, 'y'};          /* field 3 */
     static const uint8_t clean[] = {0x1A, 0x02, 'a', 'b'};
     assert_int_equal(s_decode_with_extra(f, reporter, sizeof reporter, false), -1);

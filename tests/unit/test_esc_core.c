@@ -22,16 +22,16 @@
 #include "store.h"
 #include "worker_core.h"
 
-#define CAT(name) DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
-#define GOODS(name) DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
-#define LINK(name) DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
-#define STAGE(name) DAJIA__CASE_STAGE__CASE_STAGE_##name
-#define SEV(name) DAJIA__SEVERITY__SEVERITY_##name
+#define CAT(name)     DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
+#define GOODS(name)   DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
+#define LINK(name)    DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
+#define STAGE(name)   DAJIA__CASE_STAGE__CASE_STAGE_##name
+#define SEV(name)     DAJIA__SEVERITY__SEVERITY_##name
 #define MSTATUS(name) DAJIA__MATTER_STATUS__MATTER_STATUS_##name
 
-#define T0 1793577600000LL
-#define HOUR (3600LL * 1000)
-#define DAY (24 * HOUR)
+#define T0        1793577600000LL
+#define HOUR      (3600LL * 1000)
+#define DAY       (24 * HOUR)
 #define MAX_ITEMS 64
 
 #define assert_ok(expr)                                                                            \

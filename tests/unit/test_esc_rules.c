@@ -13,11 +13,11 @@
 
 #include "esc_rules.h"
 
-#define CAT(name) DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
+#define CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
 #define GOODS(name) DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
-#define LINK(name) DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
+#define LINK(name)  DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
 #define STAGE(name) DAJIA__CASE_STAGE__CASE_STAGE_##name
-#define SEV(name) DAJIA__SEVERITY__SEVERITY_##name
+#define SEV(name)   DAJIA__SEVERITY__SEVERITY_##name
 
 #define YUAN(y) ((int64_t)(y)*100)
 

@@ -21,9 +21,9 @@
 #include "dajia_json.h"
 #include "dajia_utf8.h"
 
-#define T_0800Z 1795939200000LL /* 2026-11-29T08:00:00Z */
+#define T_0800Z          1795939200000LL /* 2026-11-29T08:00:00Z */
 #define FIXTURE_LINE_MAX 16384
-#define MAX_ENUMS 64
+#define MAX_ENUMS        64
 
 typedef struct {
     ProtobufCMessage *msg; /* parsed by the test, freed in teardown */
@@ -98,7 +98,8 @@ static const ProtobufCMessageDescriptor *const s_roots[] = {
 
 // ============================================================ generic filler
 
-static void s_fill(ProtobufCMessage *msg, uint32_t oneof_choice);
+static void
+s_fill(ProtobufCMessage *msg, uint32_t oneof_choice);
 
 static size_t
 s_item_size(ProtobufCType type)

@@ -19,8 +19,8 @@
 
 #include "office_follow.h"
 
-#define T_FEED 12
-#define T_BATCH 3
+#define T_FEED    12
+#define T_BATCH   3
 #define T_TIMEOUT 5000
 #define T_IDLE_MS 50
 

@@ -14,7 +14,7 @@
 
 #define T_DAY_MS (24LL * 3600 * 1000)
 /* 2026-11-30T00:00:00Z, which is 08:00 in Beijing. */
-#define T_NOV30 1795996800000LL
+#define T_NOV30  1795996800000LL
 
 /* Prints through `print` into a string; caller frees. */
 static char *

@@ -22,7 +22,7 @@
 
 /* LMDB's MDB_MAP_FULL, for the commit hook; only store/ may include lmdb.h. */
 #define TEST_MDB_MAP_FULL (-30792)
-#define TEST_MAX_SEEN 16
+#define TEST_MAX_SEEN     16
 
 #define assert_ok(expr)                                                                            \
     do {                                                                                           \

@@ -14,11 +14,11 @@
 #include "sim_gen.h"
 
 #define T_START_MS 1793462400000LL /* 2026-10-31T16:00:00Z = 2026-11-01 00:00 Beijing */
-#define T_DAY_MS (24LL * 3600 * 1000)
+#define T_DAY_MS   (24LL * 3600 * 1000)
 /* The simulator's default pace: 30 days of event time per minute at 20 events/s, i.e.
    30 * 86400000 ms / 1200 events = 2,160,000 ms (36 min) per event. */
-#define T_STEP_MS 2160000LL
-#define T_EVENTS 5000 /* 5000 * 36 min = 125 days: four month boundaries */
+#define T_STEP_MS  2160000LL
+#define T_EVENTS   5000 /* 5000 * 36 min = 125 days: four month boundaries */
 
 /* The packed bytes of `count` events from a generator with `seed`, concatenated with a
    4-byte length before each. Caller frees. */

@@ -16,8 +16,7 @@ test_unset_keys_take_the_fallback(void **state)
 {
     (void)state;
     worker_settings_t *settings = worker_settings_new();
-    assert_int_equal(worker_settings_int(settings, "escalate/value_major_fen", 50000000),
-                     50000000);
+    assert_int_equal(worker_settings_int(settings, "escalate/value_major_fen", 50000000), 50000000);
     assert_string_equal(worker_settings_str(settings, "circulate/members", "psb"), "psb");
     assert_int_equal(worker_settings_set(settings, "escalate/value_major_fen", "123"), 0);
     assert_int_equal(worker_settings_int(settings, "escalate/value_major_fen", 1), 123);
@@ -37,7 +36,8 @@ test_load_takes_only_the_services_section(void **state)
     FILE *f = fdopen(fd, "w");
     fputs("broker\n    api = \"tcp://127.0.0.1:7400\"\n"
           "escalate\n    value_major_fen = 1000\n    matter_interval_days = 10\n"
-          "circulate\n    period_seconds = 60\n", f);
+          "circulate\n    period_seconds = 60\n",
+          f);
     fclose(f);
     worker_settings_t *settings = worker_settings_new();
     char err[256] = "";
@@ -46,9 +46,8 @@ test_load_takes_only_the_services_section(void **state)
     assert_int_equal(worker_settings_int(settings, "escalate/matter_interval_days", 0), 10);
     assert_int_equal(worker_settings_int(settings, "circulate/period_seconds", -1), -1);
     assert_int_equal(worker_settings_load(settings, path, "aggregate", err, sizeof err), 0);
-    assert_int_equal(worker_settings_load(settings, "/nonexistent.cfg", "escalate", err,
-                                          sizeof err),
-                     -1);
+    assert_int_equal(
+        worker_settings_load(settings, "/nonexistent.cfg", "escalate", err, sizeof err), -1);
     assert_non_null(strstr(err, "/nonexistent.cfg"));
     worker_settings_destroy(&settings);
     unlink(path);

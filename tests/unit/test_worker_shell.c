@@ -99,7 +99,7 @@ typedef struct {
     zsock_t *router;
     worker_shell_t *shell;
     zactor_t *actor;
-    zframe_t *peer;              /* the shell's routing id, from its READY */
+    zframe_t *peer; /* the shell's routing id, from its READY */
 } fixture_t;
 
 static int s_counter;
@@ -109,8 +109,8 @@ static uint64_t
 s_start_shell(fixture_t *f)
 {
     char err[256] = "";
-    worker_shell_options_t opts = {.service = &s_fake, .broker = f->endpoint,
-                                   .state_dir = f->dir, .heartbeat_ms = 200};
+    worker_shell_options_t opts = {
+        .service = &s_fake, .broker = f->endpoint, .state_dir = f->dir, .heartbeat_ms = 200};
     int rc = worker_shell_new(&opts, &f->shell, err, sizeof err);
     if (rc)
         fail_msg("worker_shell_new: %s", err);
@@ -256,8 +256,7 @@ s_expect_done(fixture_t *f, uint64_t seq)
     assert_int_equal(store_key_to_u64(zframe_data(seq_frame)), seq);
     size_t n = 0;
     for (zframe_t *out = zmsg_next(msg); out; out = zmsg_next(msg), n++) {
-        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out),
-                                                         zframe_data(out));
+        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out), zframe_data(out));
         assert_non_null(item);
         assert_int_equal(item->item_case, DAJIA__FEED_ITEM__ITEM_ESCALATION);
         assert_int_equal(item->source_log_seq, seq);
@@ -280,8 +279,7 @@ s_expect_ticked(fixture_t *f, uint64_t tick_no)
     assert_int_equal(store_key_to_u64(zframe_data(no)), tick_no);
     size_t n = 0;
     for (zframe_t *out = zmsg_next(msg); out; out = zmsg_next(msg), n++) {
-        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out),
-                                                         zframe_data(out));
+        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, zframe_size(out), zframe_data(out));
         assert_non_null(item);
         assert_int_equal(item->item_case, DAJIA__FEED_ITEM__ITEM_ESCALATION);
         assert_string_equal(item->escalation->rule, "OVERDUE-7D");
@@ -366,7 +364,7 @@ test_shell_redelivered_event_applied_once_and_outputs_resent(void **state)
     assert_int_equal(s_expect_done(f, 2), 1);
     /* the broker lost the DONE of 2 and delivers it again */
     s_send_event(f, 2);
-    assert_int_equal(s_expect_done(f, 2), 1);     /* the same escalation, from storage */
+    assert_int_equal(s_expect_done(f, 2), 1); /* the same escalation, from storage */
     assert_int_equal(s_applied[2], 1);
     s_send_event(f, 3);
     assert_int_equal(s_expect_done(f, 3), 1);
@@ -387,7 +385,7 @@ test_shell_last_applied_survives_reopen(void **state)
     assert_int_equal(s_start_shell(f), 4);
     assert_int_equal(worker_shell_last_applied(f->shell), 4);
     s_send_event(f, 4);
-    assert_int_equal(s_expect_done(f, 4), 1);     /* kept: the broker never confirmed it */
+    assert_int_equal(s_expect_done(f, 4), 1); /* kept: the broker never confirmed it */
     s_send_event(f, 5);
     assert_int_equal(s_expect_done(f, 5), 1);
     assert_int_equal(s_applied[4], 1);
@@ -403,11 +401,11 @@ test_shell_outputs_dropped_once_broker_confirms(void **state)
     s_send_event(f, 2);
     s_expect_done(f, 1);
     s_expect_done(f, 2);
-    s_send_u64(f, "HEARTBEAT", 1);     /* the broker stored the DONE of 1 */
+    s_send_u64(f, "HEARTBEAT", 1); /* the broker stored the DONE of 1 */
     s_send_event(f, 1);
-    assert_int_equal(s_expect_done(f, 1), 0);     /* pruned: nothing to send again */
+    assert_int_equal(s_expect_done(f, 1), 0); /* pruned: nothing to send again */
     s_send_event(f, 2);
-    assert_int_equal(s_expect_done(f, 2), 1);     /* not confirmed yet: still kept */
+    assert_int_equal(s_expect_done(f, 2), 1); /* not confirmed yet: still kept */
     assert_int_equal(s_applied[1], 1);
 }
 
@@ -416,9 +414,9 @@ test_shell_tick_outputs_sent_as_ticked(void **state)
 {
     fixture_t *f = *state;
     s_start_shell(f);
-    s_send_u64(f, "TICK", FAKE_TICK_FIRE - 1000);    /* nothing due */
+    s_send_u64(f, "TICK", FAKE_TICK_FIRE - 1000); /* nothing due */
     s_send_u64(f, "TICK", FAKE_TICK_FIRE);
-    assert_int_equal(s_expect_ticked(f, 1), 1);     /* the first tick with outputs: 1 */
+    assert_int_equal(s_expect_ticked(f, 1), 1); /* the first tick with outputs: 1 */
     assert_int_equal(s_ticks_fired, 1);
 }
 
@@ -427,25 +425,25 @@ test_shell_lost_tick_outputs_resent_after_reregistration(void **state)
 {
     fixture_t *f = *state;
     s_start_shell(f);
-    s_send_heartbeat(f, 0, 0);                       /* registered; no tick stored */
+    s_send_heartbeat(f, 0, 0); /* registered; no tick stored */
     s_send_u64(f, "TICK", FAKE_TICK_FIRE);
     assert_int_equal(s_expect_ticked(f, 1), 1);
     /* The broker "dies" before storing it: it says nothing more, so after three missed
        heartbeats the shell registers again. */
     s_expect_ready(f);
-    s_send_heartbeat(f, 0, 0);                       /* the new broker has no tick stored */
-    assert_int_equal(s_expect_ticked(f, 1), 1);     /* the same outputs, the same number */
-    assert_int_equal(s_ticks_fired, 1);             /* from storage, not a second tick */
+    s_send_heartbeat(f, 0, 0);                  /* the new broker has no tick stored */
+    assert_int_equal(s_expect_ticked(f, 1), 1); /* the same outputs, the same number */
+    assert_int_equal(s_ticks_fired, 1);         /* from storage, not a second tick */
     /* Confirmed: pruned, so neither a new registration nor a new process sends it again;
        the next tick takes the next number. */
     s_send_heartbeat(f, 0, 1);
-    s_send_event(f, 1);             /* its answer shows the heartbeat was handled */
+    s_send_event(f, 1); /* its answer shows the heartbeat was handled */
     assert_int_equal(s_expect_done(f, 1), 1);
     s_stop_shell(f);
     s_start_shell(f);
     s_send_heartbeat(f, 0, 0);
     s_send_u64(f, "TICK", FAKE_TICK_FIRE);
-    assert_int_equal(s_expect_ticked(f, 2), 1);     /* not tick 1 again first */
+    assert_int_equal(s_expect_ticked(f, 2), 1); /* not tick 1 again first */
     assert_int_equal(s_ticks_fired, 2);
 }
 
@@ -457,11 +455,11 @@ test_shell_unconfirmed_tick_resent_after_a_heartbeat(void **state)
     s_send_heartbeat(f, 0, 0);
     s_send_u64(f, "TICK", FAKE_TICK_FIRE);
     assert_int_equal(s_expect_ticked(f, 1), 1);
-    s_send_heartbeat(f, 0, 0);      /* may have crossed the TICKED: nothing sent again */
-    s_send_heartbeat(f, 0, 0);      /* a whole heartbeat later still missing: lost */
+    s_send_heartbeat(f, 0, 0); /* may have crossed the TICKED: nothing sent again */
+    s_send_heartbeat(f, 0, 0); /* a whole heartbeat later still missing: lost */
     assert_int_equal(s_expect_ticked(f, 1), 1);
-    s_send_heartbeat(f, 0, 1);      /* stored: pruned */
-    s_send_heartbeat(f, 0, 0);      /* (a confirmation never goes back) */
+    s_send_heartbeat(f, 0, 1); /* stored: pruned */
+    s_send_heartbeat(f, 0, 0); /* (a confirmation never goes back) */
     s_send_u64(f, "TICK", FAKE_TICK_FIRE);
     assert_int_equal(s_expect_ticked(f, 2), 1);
     assert_int_equal(s_ticks_fired, 2);
@@ -508,24 +506,22 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_shell_register_makes_it_ready_again_at_once, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_shell_events_answered_in_order_with_outputs,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shell_events_answered_in_order_with_outputs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_shell_redelivered_event_applied_once_and_outputs_resent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shell_last_applied_survives_reopen, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_last_applied_survives_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shell_outputs_dropped_once_broker_confirms, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_shell_tick_outputs_sent_as_ticked, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_tick_outputs_sent_as_ticked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shell_bad_record_skipped_and_answered, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(
-            test_shell_lost_tick_outputs_resent_after_reregistration, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shell_unconfirmed_tick_resent_after_a_heartbeat,
+        cmocka_unit_test_setup_teardown(test_shell_lost_tick_outputs_resent_after_reregistration,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_shell_tick_numbers_continue_past_broker_ticks,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shell_unconfirmed_tick_resent_after_a_heartbeat, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_tick_numbers_continue_past_broker_ticks, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
