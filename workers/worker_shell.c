@@ -756,19 +756,12 @@ worker_shell_last_applied(const worker_shell_t *self)
 
 /* ================================================================ services */
 
-/* Weak references: a program links the cores its libraries hold; one not built yet
-   resolves to NULL instead of failing the link. Programs that run services link the
-   workers library whole (see workers/CMakeLists.txt). */
-#pragma weak worker_aggregate
-#pragma weak worker_escalate
-#pragma weak worker_circulate
-
 const worker_service_t *
 worker_service_find(const char *name)
 {
     const worker_service_t *services[] = {&worker_aggregate, &worker_escalate, &worker_circulate};
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
-        if (services[i] && services[i]->name && streq(services[i]->name, name))
+        if (streq(services[i]->name, name))
             return services[i];
     return NULL;
 }
