@@ -932,6 +932,8 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     self->pipe_thread = zsys_create_pipe(&self->pipe_api);
     if (!self->pipe_thread)
         goto nomem;
+    /* Read before the thread starts: from then on feed_seq is the thread's. */
+    uint64_t feed_seq = self->feed_seq;
     rc = pthread_create(&self->thread, NULL, s_run, self);
     if (rc) {
         snprintf(err, errlen, "cannot start the dispatch thread: %s", strerror(rc));
@@ -940,7 +942,7 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     self->running = true;
     zsys_info("dispatch: workers on %s, office feed on %s, public feed on %s; feed holds %" PRIu64
               " items",
-              self->endpoint[0], self->endpoint[1], self->endpoint[2], self->feed_seq);
+              self->endpoint[0], self->endpoint[1], self->endpoint[2], feed_seq);
     *out = self;
     return 0;
 nomem:
