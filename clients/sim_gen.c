@@ -37,7 +37,7 @@
 #define S_MANY_UNITS     8          /* below this, no unit is made late or silent */
 #define S_SILENT_UNITS   2
 #define S_LATE_UNITS     3
-#define S_INTERVAL_DAYS  15 /* major matter progress, model.md section 7 */
+#define S_INTERVAL_DAYS  15 /* major matter progress, docs/domain.md §5.8 */
 #define S_URGENT_DAYS    7
 
 // ================================================================= unit profiles

@@ -29,12 +29,12 @@
     of the bulletin for P is for the latest period (P or earlier) whose deadline is before
     the bulletin's production time; with the defaults that is the month before P
     (Bulletin.compliance_period names it). silent_units are the members (circulate/members,
-    default the 23 units of model.md section 5) with no report at all for P itself.
+    default the 23 units of docs/domain.md §2) with no report at all for P itself.
 
     MATTERS (item 4): a MajorMatterReport opens a matter (status open); MajorMatterProgress
     sets its status and last progress. The next update is due at next_update_due_at, or
     the event time plus the interval (update_interval_days; default 15 days, 7 for
-    especially major or health and safety matters, model.md section 7). A progress whose
+    especially major or health and safety matters, docs/domain.md §5.8). A progress whose
     seq is not above the last one seen is ignored unless it is a correction.
 */
 #include "circ_core.h"

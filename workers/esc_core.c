@@ -1,6 +1,6 @@
 /*  esc_core: the pure core of the escalate worker (worker_escalate).
 
-    Every event is checked against the rules of domain/model.md section 7 and each rule
+    Every event is checked against the rules of docs/domain.md §5 and each rule
     that applies sends one Escalation to the Office: E1 linkage steps, E2 health and
     safety, E3 value, E4 scope, E5 fining instead of prosecuting, MM every major-matter
     report. An escalation id is the rule plus the source ("E3:psb/CASE-1", with
@@ -10,7 +10,7 @@
 
     Timers: a major matter's progress is due at next_update_due_at or after its interval;
     1, 7 and 15 days past due it escalates (OVERDUE-1D/7D/15D). A case's linkage status
-    must move on within the deadlines of model.md section 4 (DEADLINE-*). Both live in
+    must move on within the deadlines of docs/domain.md §5.9 (DEADLINE-*). Both live in
     esc.timers ordered by due time, so tick() reads only what is due. Time is the event's
     occurred_at and tick's now_ms; nothing here reads a clock. State layout: esc_state.h.
 */
@@ -59,7 +59,7 @@ static const struct {
                     {"E5", S_RULE_E5},           {"MM", S_RULE_MM},
                     {"OVERDUE", S_RULE_OVERDUE}, {"DEADLINE", S_RULE_DEADLINE}};
 
-/* The three overdue steps of a major matter's progress (model.md section 7). */
+/* The three overdue steps of a major matter's progress (docs/domain.md §5.8). */
 #define S_OVERDUE_STEPS 3
 static const struct {
     const char *rule;

@@ -1,4 +1,4 @@
-/*  esc_rules: the escalation rules of model.md section 7 as pure functions, with the
+/*  esc_rules: the escalation rules of docs/domain.md §5 as pure functions, with the
     tables they read (prosecution thresholds, linkage deadlines) and the words the
     reasons are written with.
 */
@@ -173,7 +173,7 @@ esc_limits_default(esc_limits_t *limits)
     limits->value_major_fen = S_YUAN(500000);
     limits->value_especially_major_fen = S_YUAN(2000000);
 
-    /* Prosecution thresholds (model.md section 2). Counterfeiting a mark: business 50k or
+    /* Prosecution thresholds (docs/domain.md §5.6). Counterfeiting a mark: business 50k or
        gains 30k; selling goods with counterfeit marks: sales 50k. */
     esc_threshold_t *t = &limits->prosecution[S_CAT(TRADEMARK_COUNTERFEITING)];
     t->min_fen[ESC_MEASURE_BUSINESS] = S_YUAN(50000);

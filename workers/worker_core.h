@@ -49,7 +49,7 @@ void
 worker_outputs_destroy(worker_outputs_t **out_p);
 
 /* Settings every core may read: thresholds, intervals and periods. A core asks with
-   its own default (the value of domain/model.md); configuration may override it.
+   its own default (docs/domain.md §9); configuration may override it.
    Keys are "service/name", e.g. "escalate/value_major_fen". */
 typedef struct worker_settings_t worker_settings_t;
 

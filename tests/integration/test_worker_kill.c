@@ -1,5 +1,5 @@
 /*  Integration: a worker killed with SIGKILL mid-stream is replaced and the aggregate it
-    publishes is exactly the one of a run with no crash (issue 3; DESIGN.md guarantee 4).
+    publishes is exactly the one of a run with no crash (issue 3; README guarantee 4).
 
     Run A: a broker with --external-workers and one `dajia-worker --service aggregate`
     process. Half the events go in and are counted (an AggregateUpdate is on the feed);

@@ -799,7 +799,7 @@ typedef struct {
     Dajia__LinkageStatus next;
 } deadline_case_t;
 
-/* model.md section 4. */
+/* docs/domain.md §5.9. */
 static const deadline_case_t s_deadline_cases[] = {
     {LINK(REPORT_PENDING_APPROVAL), "DEADLINE-APPROVAL", 3 * DAY, LINK(APPROVED)},
     {LINK(APPROVED), "DEADLINE-TRANSFER", 24 * HOUR, LINK(TRANSFERRED)},
