@@ -30,6 +30,10 @@
 
 #include "harness.h"
 
+#ifndef DAJIA_WORKER_BIN
+#error "DAJIA_WORKER_BIN must be defined by the build"
+#endif
+
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
 #define S_EVENTS      2000
@@ -160,17 +164,7 @@ s_ready_field(run_t *run, const char *key, char *out, size_t size)
 static void
 s_worker_bin(fixture_t *fx)
 {
-#ifdef DAJIA_WORKER_BIN
     snprintf(fx->worker_bin, sizeof fx->worker_bin, "%s", DAJIA_WORKER_BIN);
-#else
-    /* The build puts dajia-worker in workers/ beside broker/dajia-broker. */
-    const char *broker = DAJIA_BROKER_BIN;
-    const char *tail = "broker/dajia-broker";
-    size_t len = strlen(broker), tlen = strlen(tail);
-    if (len >= tlen && strcmp(broker + len - tlen, tail) == 0)
-        snprintf(fx->worker_bin, sizeof fx->worker_bin, "%.*sworkers/dajia-worker",
-                 (int)(len - tlen), broker);
-#endif
 }
 
 static int
