@@ -199,7 +199,7 @@ s_read_matters(store_txn_t *txn, int64_t start, int64_t end, s_matters_t *m)
             dajia__matter_line__free_unpacked(line, NULL);
         } else {
             if (!closed && line->next_update_due_at && end > line->next_update_due_at)
-                line->days_overdue = (end - line->next_update_due_at) / AGG_MS_PER_DAY;
+                line->days_overdue = (end - line->next_update_due_at) / DAJIA_TIME_MS_PER_DAY;
             if (m->count == m->cap) {
                 size_t cap = m->cap ? m->cap * 2 : 16;
                 Dajia__MatterLine **items = realloc(m->items, cap * sizeof *items);
@@ -352,12 +352,7 @@ s_date(char buf[32], const agg_period_spec_t *spec, int64_t at)
 {
     if (!at)
         return "-";
-    int64_t local = at + (int64_t)spec->tz_offset_min * 60000;
-    int64_t days = local / AGG_MS_PER_DAY - (local % AGG_MS_PER_DAY < 0);
-    int64_t y;
-    unsigned m, d;
-    agg_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+    dajia_time_format_date(at, spec->tz_offset_min, buf, 32);
     return buf;
 }
 

@@ -16,8 +16,6 @@
 #include "worker_core.h"
 
 #define ESC_FEN_PER_YUAN 100LL
-#define ESC_MS_PER_HOUR  (3600LL * 1000)
-#define ESC_MS_PER_DAY   (24 * ESC_MS_PER_HOUR)
 
 /* Case categories are numbered 0..ESC_CATEGORY_COUNT-1 by the schema. */
 #define ESC_CATEGORY_COUNT (DAJIA__CASE_CATEGORY__CASE_CATEGORY_OTHER + 1)

@@ -49,7 +49,8 @@ enum {
 static int64_t
 s_bj(int y, unsigned m, unsigned d, int h, int min)
 {
-    return agg_days_from_civil(y, m, d) * AGG_MS_PER_DAY + ((h - 8) * 60LL + min) * 60000;
+    return dajia_time_days_from_civil(y, m, d) * DAJIA_TIME_MS_PER_DAY +
+           ((h - 8) * 60LL + min) * 60000;
 }
 
 /* ------------------------------------------------------------------ fixture */
@@ -483,7 +484,7 @@ static void
 test_period_names_and_bounds(void **state)
 {
     (void)state;
-    agg_period_spec_t month = {0, AGG_TZ_BEIJING_MIN};
+    agg_period_spec_t month = {0, DAJIA_TIME_BEIJING_MIN};
     /* the literal times of the tables */
     assert_int_equal(OCT15, s_bj(2026, 10, 15, 10, 0));
     assert_int_equal(OCT20, s_bj(2026, 10, 20, 10, 0));
@@ -506,9 +507,9 @@ test_period_names_and_bounds(void **state)
     assert_false(agg_period_parse_month(&month, "2026-13", &parsed));
     assert_false(agg_period_parse_month(&month, "2026-Q4", &parsed));
 
-    agg_period_spec_t demo = {60000, AGG_TZ_BEIJING_MIN};
+    agg_period_spec_t demo = {60000, DAJIA_TIME_BEIJING_MIN};
     /* 2026-11-30T15:59:58.500Z lies in the minute starting 15:59:00Z */
-    int64_t at = agg_days_from_civil(2026, 11, 30) * AGG_MS_PER_DAY +
+    int64_t at = dajia_time_days_from_civil(2026, 11, 30) * DAJIA_TIME_MS_PER_DAY +
                  (15 * 3600 + 59 * 60 + 58) * 1000LL + 500;
     agg_period_name_at(&demo, at, name);
     assert_string_equal(name, "2026-11-30T15:59:00Z");
