@@ -27,6 +27,8 @@
 
 #include <jansson.h>
 
+#include "dajia_error.h"
+
 extern char **environ;
 
 #define S_POLL_STEP_MS   20
@@ -569,7 +571,7 @@ harness_broker_start(const char *data_dir, const char *api, const char *const *e
     harness_proc_t *proc = NULL;
     int rc = harness_proc_start(argv, NULL, &proc);
     if (rc != 0) {
-        fprintf(stderr, "harness: cannot start the broker: %s\n", strerror(-rc));
+        fprintf(stderr, "harness: cannot start the broker: %s\n", dajia_strerror(rc));
         return rc;
     }
     rc = harness_proc_wait_ready(proc, HARNESS_READY_TIMEOUT_MS, endpoint, size);
@@ -577,7 +579,7 @@ harness_broker_start(const char *data_dir, const char *api, const char *const *e
         fprintf(stderr,
                 "harness: the broker gave no READY line (%s, exit status %d); "
                 "its stdout:\n%s\n",
-                strerror(-rc), harness_proc_status(proc), harness_proc_stdout(proc));
+                dajia_strerror(rc), harness_proc_status(proc), harness_proc_stdout(proc));
         harness_proc_destroy(&proc);
         return rc;
     }

@@ -25,7 +25,7 @@
     do {                                                                                           \
         int rc_ = (expr);                                                                          \
         if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, store_strerror(rc_), rc_);                              \
+            fail_msg("%s: %s (%d)", #expr, dajia_strerror(rc_), rc_);                              \
     } while (0)
 
 #define MAX_EVENTS 8

@@ -27,8 +27,7 @@
     do {                                                                                           \
         int rc_ = (expr);                                                                          \
         if (rc_ != 0)                                                                              \
-            fail_msg("%s: %d: %s / %s", #expr, rc_, broker_auth_strerror(rc_),                     \
-                     client_keys_strerror(rc_));                                                   \
+            fail_msg("%s: %s (%d)", #expr, dajia_strerror(rc_), rc_);                              \
     } while (0)
 
 typedef struct {

@@ -16,7 +16,7 @@
     do {                                                                                           \
         int rc_ = (expr);                                                                          \
         if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s", #expr, store_strerror(rc_));                                        \
+            fail_msg("%s: %s", #expr, dajia_strerror(rc_));                                        \
     } while (0)
 
 typedef struct {

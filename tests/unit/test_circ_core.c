@@ -25,7 +25,7 @@
     do {                                                                                           \
         int rc_ = (expr);                                                                          \
         if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, store_strerror(rc_), rc_);                              \
+            fail_msg("%s: %s (%d)", #expr, dajia_strerror(rc_), rc_);                              \
     } while (0)
 
 /* Beijing 10:00 of these days (00:00 for DEC01 and JAN01), unix ms. */

@@ -34,7 +34,7 @@
     do {                                                                                           \
         int rc_ = (expr);                                                                          \
         if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, store_strerror(rc_), rc_);                              \
+            fail_msg("%s: %s (%d)", #expr, dajia_strerror(rc_), rc_);                              \
     } while (0)
 
 typedef struct {
@@ -225,7 +225,7 @@ s_assert_filled(store_t *store, const char *table, uint64_t first, uint64_t coun
         int rc = store_get(txn, table, key, sizeof key, &val, &len);
         if (rc) {
             store_txn_end(&txn);
-            fail_msg("key %llu: %s", (unsigned long long)n, store_strerror(rc));
+            fail_msg("key %llu: %s", (unsigned long long)n, dajia_strerror(rc));
         }
         assert_int_equal(len, vlen);
         const unsigned char *bytes = val;
@@ -1107,31 +1107,6 @@ test_u64_keys_keep_numeric_order(void **state)
     assert_memory_equal(key, expect, 8);
 }
 
-static void
-test_strerror_names_every_code(void **state)
-{
-    (void)state;
-    static const int codes[] = {0,
-                                STORE_NOTFOUND,
-                                STORE_KEYEXIST,
-                                STORE_FULL,
-                                STORE_CORRUPT,
-                                STORE_BADTABLE,
-                                STORE_READONLY,
-                                STORE_ERROR};
-    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
-        const char *text = store_strerror(codes[i]);
-        assert_non_null(text);
-        assert_true(strlen(text) > 0);
-        for (size_t j = 0; j < i; j++)
-            assert_string_not_equal(text, store_strerror(codes[j]));
-    }
-    assert_string_equal(store_strerror(-ENOENT), strerror(ENOENT));
-    assert_non_null(store_strerror(-4000));
-    assert_non_null(store_strerror(-99999));
-    assert_non_null(store_strerror(12345));
-}
-
 int
 main(void)
 {
@@ -1185,7 +1160,6 @@ main(void)
         cmocka_unit_test_setup_teardown(test_write_inside_batch_returns_edeadlk, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_u64_keys_keep_numeric_order),
-        cmocka_unit_test(test_strerror_names_every_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
