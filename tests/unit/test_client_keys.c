@@ -14,13 +14,7 @@
 #include <unistd.h>
 
 #include "client_keys.h"
-
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, dajia_strerror(rc_), rc_);                              \
-    } while (0)
+#include "test_util.h"
 
 typedef struct {
     char root[64]; /* the mkdtemp directory */
@@ -37,8 +31,7 @@ setup(void **state)
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    strcpy(fx->root, "/tmp/dajia-keys-XXXXXX");
-    if (!mkdtemp(fx->root)) {
+    if (test_util_dir_make(fx->root, sizeof fx->root, "keys") != 0) {
         free(fx);
         return -1;
     }
@@ -51,9 +44,7 @@ static int
 teardown(void **state)
 {
     fixture_t *fx = *state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->root);
-    int rc = system(cmd);
+    int rc = test_util_dir_remove(fx->root);
     free(fx);
     return rc == 0 ? 0 : -1;
 }

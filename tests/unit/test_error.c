@@ -15,8 +15,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dajia_error.h"
+#include "test_util.h"
 
 /* LMDB's own codes (MDB_KEYEXIST .. MDB_LAST_ERRCODE): store.c maps them, never returns
    them, and no module block may cover them. */
@@ -138,6 +141,39 @@ test_strerror_of_success_errno_and_unknown_codes(void **state)
     }
 }
 
+static void
+test_dir_helpers_make_and_remove_a_tree(void **state)
+{
+    (void)state;
+    char dir[TEST_UTIL_DIR_MAX];
+    assert_ok(test_util_dir_make(dir, sizeof dir, "error"));
+    char path[TEST_UTIL_DIR_MAX + 32];
+    snprintf(path, sizeof path, "%s/sub", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/sub/file", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    fclose(file);
+    assert_ok(test_util_dir_remove(dir));
+    assert_int_equal(access(dir, F_OK), -1);
+    assert_ok(test_util_dir_remove(dir)); /* already gone: nothing to do */
+    char tiny[8];
+    assert_int_equal(test_util_dir_make(tiny, sizeof tiny, "error"), -ENAMETOOLONG);
+}
+
+static void
+test_store_helpers_open_and_remove_a_store(void **state)
+{
+    (void)state;
+    char dir[TEST_UTIL_DIR_MAX];
+    store_t *store = NULL;
+    assert_ok(test_util_store_make(dir, sizeof dir, "error", &store));
+    assert_non_null(store);
+    assert_ok(test_util_store_remove(&store, dir));
+    assert_null(store);
+    assert_int_equal(access(dir, F_OK), -1);
+}
+
 int
 main(void)
 {
@@ -146,6 +182,8 @@ main(void)
         cmocka_unit_test(test_every_code_is_unique_in_its_block_and_named),
         cmocka_unit_test(test_feed_and_outbox_codes_differ),
         cmocka_unit_test(test_strerror_of_success_errno_and_unknown_codes),
+        cmocka_unit_test(test_dir_helpers_make_and_remove_a_tree),
+        cmocka_unit_test(test_store_helpers_open_and_remove_a_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,19 +22,13 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "test_util.h"
 
 /* LMDB's MDB_MAP_FULL, for the commit hook; only store/ may include lmdb.h. */
 #define TEST_MDB_MAP_FULL (-30792)
 
 #define KIB ((size_t)1024)
 #define MIB (KIB * 1024)
-
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, dajia_strerror(rc_), rc_);                              \
-    } while (0)
 
 typedef struct {
     char dir[256];
@@ -50,9 +43,7 @@ s_setup_dir(void **state)
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/dajia-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir)) {
+    if (test_util_dir_make(fx->dir, sizeof fx->dir, "store") != 0) {
         free(fx);
         return -1;
     }
@@ -69,33 +60,14 @@ s_setup(void **state)
     return store_open(fx->dir, NULL, &fx->store) == 0 ? 0 : -1;
 }
 
-static void
-s_remove_dir(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *entry;
-        char file[512];
-        while ((entry = readdir(dir))) {
-            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-                continue;
-            snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
-            unlink(file);
-        }
-        closedir(dir);
-    }
-    rmdir(path);
-}
-
 static int
 s_teardown(void **state)
 {
     fixture_t *fx = *state;
     store_commit_hook = NULL;
-    store_destroy(&fx->store);
-    s_remove_dir(fx->dir);
+    int rc = test_util_store_remove(&fx->store, fx->dir);
     free(fx);
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 /* Reopens the fixture's store with `opts`. */
