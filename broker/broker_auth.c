@@ -197,30 +197,6 @@ s_domain_words(const char *domain)
     return "an unknown domain";
 }
 
-const char *
-broker_auth_strerror(int rc)
-{
-    switch (rc) {
-    case 0:
-        return "success";
-    case BROKER_AUTH_NOKEYS:
-        return "no key directory with a broker key pair and a public/ directory (make one "
-               "with `dajia-ctl keys init --dir DIR`)";
-    case BROKER_AUTH_BADCERT:
-        return "the broker's key pair is not a valid certificate";
-    case BROKER_AUTH_BADMODE:
-        return "the broker's secret file is readable by others (chmod 600 it)";
-    case BROKER_AUTH_NOCURVE:
-        return "this libzmq was built without CURVE security";
-    case BROKER_AUTH_ZAPBUSY:
-        return "another ZAP handler is already running in this process";
-    case BROKER_AUTH_BADDOMAIN:
-        return "not a ZAP domain of the broker (api, workers, office, public)";
-    default:
-        return rc < 0 ? strerror(-rc) : "unknown error";
-    }
-}
-
 /* ====================================================================== certificates */
 
 static bool
@@ -298,7 +274,7 @@ s_client_read(const char *path, const char *file_name, char key[S_Z85_LEN + 1], 
     zconfig_t *root = NULL;
     int rc = s_config_load(path, false, &root);
     if (rc) {
-        *why = rc == BROKER_AUTH_BADCERT ? "not a certificate file" : strerror(-rc);
+        *why = rc == BROKER_AUTH_BADCERT ? "not a certificate file" : dajia_strerror(rc);
         return -1;
     }
     const char *pub = zconfig_get(root, "curve/public-key", NULL);
@@ -340,8 +316,7 @@ s_broker_read(const char *dir, zcert_t **out)
     if (rc) {
         if (rc == -ENOENT)
             rc = BROKER_AUTH_NOKEYS;
-        zsys_error("auth: cannot read the broker's key pair %s: %s", path,
-                   broker_auth_strerror(rc));
+        zsys_error("auth: cannot read the broker's key pair %s: %s", path, dajia_strerror(rc));
         return rc;
     }
     const char *pub = zconfig_get(root, "curve/public-key", NULL);
@@ -504,14 +479,14 @@ s_set_load(const char *dir, s_set_t *set)
     int rc = s_each_cert(path, s_load_trusted, &load);
     if (rc) {
         load.rc = rc == -ENOENT ? BROKER_AUTH_NOKEYS : rc;
-        zsys_error("auth: cannot read %s: %s", path, broker_auth_strerror(load.rc));
+        zsys_error("auth: cannot read %s: %s", path, dajia_strerror(load.rc));
         goto out;
     }
     snprintf(path, sizeof path, "%s/%s", dir, S_REVOKED_DIR);
     rc = s_each_cert(path, s_load_revoked, &load);
     if (rc && rc != -ENOENT) {
         load.rc = rc;
-        zsys_error("auth: cannot read %s: %s", path, strerror(-rc));
+        zsys_error("auth: cannot read %s: %s", path, dajia_strerror(rc));
         goto out;
     }
     if (load.rc)
@@ -840,7 +815,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     if (!keys_dir || !*keys_dir || !out)
         return -EINVAL;
     if (!zsys_has_curve()) {
-        zsys_error("auth: %s", broker_auth_strerror(BROKER_AUTH_NOCURVE));
+        zsys_error("auth: %s", dajia_strerror(BROKER_AUTH_NOCURVE));
         return BROKER_AUTH_NOCURVE;
     }
     broker_auth_t *self = calloc(1, sizeof *self);
@@ -870,7 +845,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     }
     if (self->start_rc) {
         rc = self->start_rc;
-        zsys_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, broker_auth_strerror(rc));
+        zsys_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
         goto fail;
     }
     *out = self;

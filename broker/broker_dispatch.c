@@ -22,6 +22,7 @@
 #include "broker_feed.h"
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
+#include "dajia_error.h"
 #include "worker_protocol.h"
 
 #define DISPATCH_GROUP_MAX       4096 /* messages read before one write */
@@ -240,7 +241,7 @@ s_pump(broker_dispatch_t *self)
         }
         if (rc != 0 && rc != STORE_NOTFOUND)
             zsys_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s", service->name,
-                       service->sent + 1, store_strerror(rc));
+                       service->sent + 1, dajia_strerror(rc));
         store_cursor_close(&cursor);
         store_txn_end(&txn);
     }
@@ -511,7 +512,7 @@ s_commit_group(broker_dispatch_t *self, bool force)
     } else {
         zsys_error("dispatch: cannot store %zu feed items and the cursors: %s; the events "
                    "are delivered again",
-                   self->entry_count, store_strerror(rc));
+                   self->entry_count, dajia_strerror(rc));
     }
     for (size_t i = 0; i < self->entry_count; i++)
         broker_feed_entry_clear(&self->entries[i]);
@@ -813,8 +814,7 @@ broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth,
     if (auth && strncmp(endpoint, "tcp://", 6) == 0) {
         int rc = broker_auth_apply_server(auth, sock, domain);
         if (rc) {
-            snprintf(err, errlen, "cannot secure %s on %s: %s", what, endpoint,
-                     broker_auth_strerror(rc));
+            snprintf(err, errlen, "cannot secure %s on %s: %s", what, endpoint, dajia_strerror(rc));
             return -1;
         }
     } else if (auth && strncmp(endpoint, "ipc://", 6) == 0) {
@@ -905,7 +905,7 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
             goto nomem;
     int rc = s_load_cursors(self);
     if (rc) {
-        snprintf(err, errlen, "cannot read the cursors and the feed: %s", store_strerror(rc));
+        snprintf(err, errlen, "cannot read the cursors and the feed: %s", dajia_strerror(rc));
         goto fail;
     }
 

@@ -70,13 +70,15 @@ typedef enum {
    guarded in ZAP `domain` first: a tcp endpoint becomes a CURVE server, an ipc endpoint
    gets the domain only (its peers get role "local") and, once bound, its socket file
    mode 0700 and its directory 0700 when that directory is ours alone; inproc needs
-   nothing. Returns 0, or -1 with a sentence in `err`. */
+   nothing. Returns 0, or -1 with a sentence in `err` for the operator (it names the
+   endpoint; dajia_error.h says why this is not a code). */
 int
 broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth, const char *domain,
                        const char *what, char **bound, char *err, size_t errlen);
 
 /* Reads the cursors, binds the three endpoints and starts the thread. Returns 0 and
-   sets *out, or -1 with a sentence in `err`. `opts` is borrowed for the call. */
+   sets *out, or -1 with a sentence in `err` for the operator, as broker_dispatch_listen.
+   `opts` is borrowed for the call. */
 int
 broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out, char *err,
                       size_t errlen);

@@ -46,6 +46,7 @@
 #include "dajia_wire.h"
 #include "dajia_clock.h"
 #include "dajia_codec.h"
+#include "dajia_error.h"
 #include "store.h"
 
 #define BROKER_CMD_SUBMIT      "SUBMIT"
@@ -307,9 +308,9 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body, const
             broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items, &batch);
         if (rc) {
             zsys_error("cannot read the feed log for a replay from %" PRIu64 ": %s", req->from_seq,
-                       store_strerror(rc));
+                       dajia_strerror(rc));
             refused.reason = DAJIA__REASON__REASON_STORAGE_UNAVAILABLE;
-            refused.reason_text = (char *)store_strerror(rc);
+            refused.reason_text = (char *)dajia_strerror(rc);
         }
     }
     const Dajia__FeedBatch *answer = batch ? batch : &refused;
@@ -350,7 +351,7 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
             zsys_error("could not store a batch of %zu events: %s; they are answered "
                        "\"storage unavailable\" and their agents will send them again "
                        "(%" PRIu64 " failed batches so far)",
-                       batch->count, store_strerror(batch->rc), st->storage_failures);
+                       batch->count, dajia_strerror(batch->rc), st->storage_failures);
             self->storage_logged_ms = now;
         }
     }
@@ -362,7 +363,7 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
             dajia_verdict_t verdict;
             dajia_verdict_set(&verdict, DAJIA__REASON__REASON_STORAGE_UNAVAILABLE, "%s (%s)",
                               dajia_reason_text(DAJIA__REASON__REASON_STORAGE_UNAVAILABLE),
-                              store_strerror(batch->rc));
+                              dajia_strerror(batch->rc));
             s_reject(self, &item->routing, event_id, &verdict);
             continue;
         }
@@ -801,13 +802,13 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     store_options_t opts = {.initial_map_size = map_size, .max_map_size = max_map};
     int rc = store_open(data, &opts, &self->store);
     if (rc) {
-        snprintf(err, errlen, "cannot open the log in %s: %s", data, store_strerror(rc));
+        snprintf(err, errlen, "cannot open the log in %s: %s", data, dajia_strerror(rc));
         goto fail;
     }
     uint64_t last_seq = 0;
     rc = broker_log_last_seq(self->store, &last_seq);
     if (rc) {
-        snprintf(err, errlen, "cannot read the log in %s: %s", data, store_strerror(rc));
+        snprintf(err, errlen, "cannot read the log in %s: %s", data, dajia_strerror(rc));
         goto fail;
     }
     self->arena = dajia_arena_new(BROKER_ARENA_BYTES);
@@ -823,8 +824,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     if (*keys) {
         rc = broker_auth_start(keys, &self->auth);
         if (rc) {
-            snprintf(err, errlen, "cannot use the key directory %s: %s", keys,
-                     broker_auth_strerror(rc));
+            snprintf(err, errlen, "cannot use the key directory %s: %s", keys, dajia_strerror(rc));
             goto fail;
         }
         zsys_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
@@ -836,7 +836,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     rc = broker_dedup_rebuild(self->store, &dedup);
     if (rc) {
         snprintf(err, errlen, "cannot read the log in %s to index its events: %s", data,
-                 store_strerror(rc));
+                 dajia_strerror(rc));
         goto fail;
     }
     zsys_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
@@ -844,7 +844,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     rc = broker_writer_start(self->store, last_seq, &dedup, &self->writer);
     broker_dedup_destroy(&dedup); /* only when the writer did not take it */
     if (rc) {
-        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(-rc));
+        snprintf(err, errlen, "cannot start the writer thread: %s", dajia_strerror(rc));
         goto fail;
     }
 
@@ -925,7 +925,7 @@ s_reload_keys(broker_server_t *self)
     int rc = broker_auth_reload(self->auth);
     if (rc)
         zsys_error("SIGHUP: cannot re-read the keys, the previous ones stay: %s",
-                   broker_auth_strerror(rc));
+                   dajia_strerror(rc));
     else
         zsys_info("SIGHUP: keys re-read; %zu certificates trusted", broker_auth_size(self->auth));
 }

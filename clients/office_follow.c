@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "dajia_codec.h"
+#include "dajia_error.h"
 
 #define S_REPLAY    "REPLAY"
 #define S_FEED      "FEED"
@@ -266,7 +267,7 @@ s_save(office_follow_t *self)
     int rc = office_follow_state_save(self->state_dir, self->last);
     if (rc)
         return s_fail(self, rc, "cannot keep the feed position in %s: %s", self->state_dir,
-                      strerror(-rc));
+                      dajia_strerror(rc));
     return 0;
 }
 

@@ -63,7 +63,8 @@ int
 worker_settings_set(worker_settings_t *self, const char *key, const char *value);
 /* Adds every key of section `service` of the ZPL file `path` as "service/key" (the
    file the broker reads: sections aggregate, escalate, circulate). A missing section is
-   no error. Returns 0, or -1 with a sentence in `err` (file unreadable). */
+   no error. Returns 0, or -1 with a sentence in `err` for the operator (file unreadable;
+   it names the file, which no code of dajia_error.h could). */
 int
 worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
                      size_t errlen);

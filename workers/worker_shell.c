@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_error.h"
 #include "store.h"
 #include "worker_protocol.h"
 
@@ -308,7 +309,7 @@ s_flush_events(worker_shell_t *self)
             if (rc && !s_is_store_failure(rc)) {
                 zsys_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
                            "skipped",
-                           self->service->name, self->events[i].seq, store_strerror(rc));
+                           self->service->name, self->events[i].seq, dajia_strerror(rc));
                 one.apply = false;
                 rc = s_write(self, &one);
             }
@@ -317,7 +318,7 @@ s_flush_events(worker_shell_t *self)
     if (rc) {
         zsys_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
                    "to have the events again",
-                   self->service->name, self->last_applied, store_strerror(rc));
+                   self->service->name, self->last_applied, dajia_strerror(rc));
         self->reconnect = true;
     }
     if (self->verbose)
@@ -410,7 +411,7 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     int rc = store_write(self->store, s_write_tick, &b);
     if (rc) {
         zsys_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
-                   store_strerror(rc));
+                   dajia_strerror(rc));
         return;
     }
     self->pruned = b.pruned;
@@ -460,7 +461,7 @@ s_resend_ticks(worker_shell_t *self)
     }
     if (rc != 0 && rc != STORE_NOTFOUND)
         zsys_error("%s: cannot read the stored tick outputs: %s", self->service->name,
-                   store_strerror(rc));
+                   dajia_strerror(rc));
     else if (sent && self->verbose)
         zsys_debug("%s: sent again the outputs of %zu ticks after tick %" PRIu64,
                    self->service->name, sent, self->tick_confirmed);
@@ -723,7 +724,7 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
         rc = s_read_state(self);
     if (rc) {
         snprintf(err, errlen, "cannot open the state in %s: %s", self->state_dir,
-                 store_strerror(rc));
+                 dajia_strerror(rc));
         goto fail;
     }
     worker_settings_t *empty = NULL;
@@ -734,7 +735,7 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
     worker_settings_destroy(&empty);
     if (rc) {
         snprintf(err, errlen, "cannot create the %s core: %s", self->service->name,
-                 store_strerror(rc));
+                 dajia_strerror(rc));
         goto fail;
     }
     zsys_info("%s: state in %s, applied through log_seq %" PRIu64, self->service->name,
