@@ -40,6 +40,7 @@
 #include "broker_dedup.h"
 #include "broker_dispatch.h"
 #include "broker_feed.h"
+#include "broker_guard.h"
 #include "broker_stats.h"
 #include "broker_writer.h"
 #include "dajia_arena.h"
@@ -861,8 +862,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2 : BROKER_WIRE_CAP_MIN;
     zsock_set_maxmsgsize(self->api, (int)wire_cap);
     const char *api = broker_config_get(config, "broker/api");
-    if (broker_dispatch_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
-                               &self->endpoint, err, errlen) != 0)
+    if (broker_guard_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
+                            &self->endpoint, err, errlen) != 0)
         goto fail;
     self->api_handle = zsock_resolve(self->api);
     if (s_dispatch_start(self, last_seq, err, errlen) != 0)
