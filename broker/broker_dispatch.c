@@ -11,15 +11,13 @@
 
 #include <czmq.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "broker_batch.h"
 #include "broker_feed.h"
+#include "broker_guard.h"
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
 #include "dajia_error.h"
@@ -577,7 +575,7 @@ s_socket_of(broker_dispatch_t *self, int which)
 static bool
 s_guarded(const broker_dispatch_t *self, int which)
 {
-    return self->auth && strncmp(self->endpoint[which], "tcp://", 6) == 0;
+    return broker_guard_is_curve(self->auth, self->endpoint[which]);
 }
 
 /* Forgets every registered worker: their connections are about to close, and a worker
@@ -770,81 +768,6 @@ s_run(void *arg)
 
 /* ================================================================ lifecycle */
 
-/* The file path of an ipc:// endpoint, or NULL (another transport, or Linux's abstract
-   namespace "ipc://@name", which has no file). */
-static const char *
-s_ipc_path(const char *endpoint)
-{
-    if (strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] == '@' || endpoint[6] == '\0')
-        return NULL;
-    return endpoint + 6;
-}
-
-/* Makes the directory of ipc socket `path` 0700 when this user owns it and it is not a
-   shared one (sticky, like /tmp): then no one else can even reach the socket file. */
-static void
-s_ipc_dir_private(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return; /* the bind will say what is wrong */
-    if (st.st_uid != geteuid() || (st.st_mode & S_ISVTX)) {
-        zsys_warning("%s is a shared directory: only the socket file %s is made private "
-                     "(mode 0700); prefer a directory of the broker's own",
-                     dir, path);
-        return;
-    }
-    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0)
-        zsys_warning("cannot make %s private (mode 0700): %s", dir, strerror(errno));
-}
-
-int
-broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth, const char *domain,
-                       const char *what, char **bound, char *err, size_t errlen)
-{
-    const char *ipc = s_ipc_path(endpoint);
-    if (auth && strncmp(endpoint, "tcp://", 6) == 0) {
-        int rc = broker_auth_apply_server(auth, sock, domain);
-        if (rc) {
-            snprintf(err, errlen, "cannot secure %s on %s: %s", what, endpoint, dajia_strerror(rc));
-            return -1;
-        }
-    } else if (auth && strncmp(endpoint, "ipc://", 6) == 0) {
-        /* No CURVE on a local socket: the file mode is the guard, the domain gives
-           its peers the role "local". */
-        zsock_set_zap_domain(sock, domain);
-        if (ipc)
-            s_ipc_dir_private(ipc);
-    }
-    if (zsock_bind(sock, "%s", endpoint) < 0) {
-        snprintf(err, errlen, "cannot listen for %s on %s: %s", what, endpoint,
-                 zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    if (auth && ipc && chmod(ipc, 0700) != 0) {
-        snprintf(err, errlen, "cannot make the socket file %s private: %s", ipc, strerror(errno));
-        return -1;
-    }
-    *bound = zsock_last_endpoint(sock);
-    if (!*bound || strncmp(endpoint, "inproc://", 9) == 0) {
-        free(*bound);
-        *bound = strdup(endpoint);
-    }
-    if (!*bound) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
 static int
 s_load_cursors(broker_dispatch_t *self)
 {
@@ -919,15 +842,14 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     zsock_set_sndhwm(self->office, DISPATCH_HWM);
     zsock_set_sndhwm(self->public_feed, DISPATCH_HWM);
     zsock_set_linger(self->workers, 0);
-    if (broker_dispatch_listen(self->workers, opts->workers, opts->auth, BROKER_AUTH_DOMAIN_WORKERS,
-                               "the workers", &self->endpoint[BROKER_DISPATCH_WORKERS], err,
-                               errlen) ||
-        broker_dispatch_listen(self->office, opts->office, opts->auth, BROKER_AUTH_DOMAIN_OFFICE,
-                               "the office feed", &self->endpoint[BROKER_DISPATCH_OFFICE], err,
-                               errlen) ||
-        broker_dispatch_listen(self->public_feed, opts->public_feed, opts->auth,
-                               BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
-                               &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
+    if (broker_guard_listen(self->workers, opts->workers, opts->auth, BROKER_AUTH_DOMAIN_WORKERS,
+                            "the workers", &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen) ||
+        broker_guard_listen(self->office, opts->office, opts->auth, BROKER_AUTH_DOMAIN_OFFICE,
+                            "the office feed", &self->endpoint[BROKER_DISPATCH_OFFICE], err,
+                            errlen) ||
+        broker_guard_listen(self->public_feed, opts->public_feed, opts->auth,
+                            BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
+                            &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
         goto fail;
     self->pipe_thread = zsys_create_pipe(&self->pipe_api);
     if (!self->pipe_thread)

@@ -14,8 +14,10 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
-void __tsan_acquire(void *addr);
-void __tsan_release(void *addr);
+void
+__tsan_acquire(void *addr);
+void
+__tsan_release(void *addr);
 
 /* The one address every hand-off is released on and acquired from. */
 static char s_zmq_order;
