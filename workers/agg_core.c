@@ -5,37 +5,67 @@
     holding the Figures of proto/dajia.proto. Every AggregateUpdate it emits carries the
     current figures of the cells that changed, so a reader replaces rows, never adds.
 
-    COUNTING RULES
-    - A case is unit + case_no: two units with the same case_no are two cases.
-    - A case counts by its LATEST report, whatever its stage. The core keeps per case the
-      contribution (cells and figures) its latest report made; a new report replaces it
-      (old contribution subtracted, new added), so repeating a report changes nothing and
-      a case moving forward is never counted twice.
-    - A correction (supersedes_event_id) withdraws the superseded report's contribution if
-      that report is still its case's current one, and the correction (when it carries a
-      CaseReport) stands in the superseded report's place. A correction of a report that a
-      later report has already replaced changes nothing but the record of events: the later
-      report is the case's state. A correction may move a case to another case_no: the old
-      key is withdrawn and the new one counted.
-    - A revoked case (stage revoked) contributes nothing; its earlier figures are withdrawn.
-
-    ATTRIBUTION: each figure goes to the period of its own date, so a case filed in October
-    and closed in November counts as filed in October and closed in November, whenever the
-    reports arrive. A missing date falls back as listed; occurred_at is the report's time.
-    - cases_filed = 1 and case_value_fen, in the period of filed_at (else occurred_at),
-      when the stage is filed or any later stage (clue and unspecified are not filed).
-    - cases_closed = 1, in the period of closed_at (else occurred_at), when the stage is
-      closed or judgment effective, or closed_at is set.
-    - fines_confiscations_fen and loss_recovered_fen, in the period of decision_at (else
-      closed_at, else occurred_at): money is counted when it is decided.
-    - transfers_to_police = 1, in the period of transferred_at (else occurred_at), when the
-      linkage status is transferred or any status after it (police filed or declined,
-      reconsideration, supervision, notified filing, materials handed over, reverse
-      transfer): each of those implies the transfer happened.
-    - dens_destroyed, suspects_arrested, arrests_approved, prosecutions (prosecuted_cases)
-      and judgments (persons_judged), in the period of the report's occurred_at. They are
-      the case's running totals, so the latest report's values replace the earlier ones,
-      and they move to the latest report's period.
+    COUNTING RULES (docs/domain.md §Figures; implemented in agg_figures.c, each rule cited
+    there by its name below). "The month of" a date is its calendar month in Beijing time
+    (aggregate/tz_offset_min). A report's time is its occurred_at. Reports of a case are
+    taken in log order (log_seq); a correction stands in the place of the report it
+    supersedes.
+    - Identity: a case is unit + case_no: two units with the same case_no are two cases.
+    - Dated figures: each lands in the month of the fact it counts, as the case's current
+      statement gives it: the facts of its latest report, as corrections changed them. A
+      report repeating the facts changes no month; a report that states a fact or its
+      date differently (a new value, a later filed_at) moves that figure to the month of
+      the fact as now stated: it is a late report for that month.
+      . Filed: cases_filed 1 and case_value_fen, in the month of filed_at, when the stage
+        is filed, investigating, penalty decided, closed, criminal investigation, arrest
+        approved, prosecuted, in trial or judgment effective; at stage handed to other
+        agency only when the report names filed_at or an earlier report showed the case
+        filed (a clue handed over was never filed). Clue, revoked, unspecified and any
+        stage added later are not filed. Stages are named one by one, never compared by
+        their order in the enum.
+      . Closed: cases_closed 1 in the month of closed_at, when the stage is closed or
+        judgment effective, or closed_at is set.
+      . Money: fines_confiscations_fen and loss_recovered_fen in the month of decision_at.
+      . Transfers: transfers_to_police 1 in the month of transferred_at, when the linkage
+        is transferred, police filed, police declined, reconsideration requested or
+        decided, supervision requested, procuratorate notified filing, materials handed
+        over or reverse transferred (each implies the transfer happened), and the stage is
+        not one of the criminal justice organs' (criminal investigation, arrest approved,
+        prosecuted, in trial, judgment effective): the case a police unit received by
+        transfer (police filed) is counted once, under the unit that transferred it.
+      . Dates: a date the report names wins; else the date the case already has for that
+        fact (from an earlier report); else, for money, the closing date (closed_at, else
+        the case's); else the report's time. So a fact first reported without its date
+        stays in the month of the report that first stated it.
+      . Revoked: a revoked case states no dated fact: its filing, value, closing, money
+        and transfer leave the months they were counted in.
+    - Counters: dens_destroyed, suspects_arrested, arrests_approved, prosecuted_cases
+      (figure prosecutions) and persons_judged (figure judgments) have no date of their
+      own. A report states the case's running totals; the increase over what the case has
+      counted so far goes to the month (and cell) of that report, and stays there, so
+      August's arrests stay in August when an October report arrives. A report stating a
+      lower total counts the decrease in its own month, so the months always add up to
+      the case's latest total. suspects_detained and prosecuted_persons are not figures
+      (message Figures has no field for them).
+    - Corrections (supersedes_event_id): a correction changes exactly what the report it
+      supersedes stated, in that report's place.
+      . Its counters: the corrected report's increase changes by the difference between
+        the correction's totals and the corrected report's, in the corrected report's
+        month (not the correction's); other reports' increases stay. So a correction of an
+        August report arriving in October changes August by the correction only.
+      . Its facts: each fact the later reports carried forward unchanged from the
+        corrected report takes the correction's value; a fact a later report changed since
+        keeps that later value (field by field: a three-way merge). Dates the correction
+        leaves out are the corrected report's, else the case's, else the corrected
+        report's time.
+      . A second correction of the same report (superseding it or the first correction)
+        replaces the first one's statement.
+      . A correction naming another case_no moves the report: its increase leaves the old
+        case (whose dated figures stay, unless that was its only report: then they go) and
+        it counts as a report of the new case in the corrected report's place and month.
+      . A correction whose body is no case report withdraws the report the same way.
+      . A correction of an event not known (yet) counts as a report of its own, at its own
+        time; the event it supersedes counts nothing if it arrives later.
     - Goods: a case naming several goods categories counts under its FIRST one only
       (GOODS_CATEGORY_UNSPECIFIED when it names none). Counting it under each would make the
       sum of the rows larger than the number of cases, and every total a reader takes
@@ -48,8 +78,9 @@
     figures fall back to zero is emitted with zero figures, then forgotten. Big sets are
     split into several AggregateUpdate items of at most AGG_ROWS_PER_UPDATE rows each.
 
-    TABLES: agg.cells, agg.cases, agg.events (see agg_figures.c), agg.dirty (cell key ->
-    "1"), agg.meta ("through" -> last applied log_seq, "emit_at" -> tick time of the last
+    TABLES: agg.cells, agg.cases, agg.events (layout 2, see agg_figures.c: a state
+    written before issue 9 is converted as it is read), agg.dirty (cell key -> "1"),
+    agg.meta ("through" -> last applied log_seq, "emit_at" -> tick time of the last
     emission), all big-endian.
 */
 #include "agg_figures.h"

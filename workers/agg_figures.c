@@ -1,26 +1,54 @@
-/*  agg_figures: contributions of case reports and the cells they are counted in.
+/*  agg_figures: what case reports state, and the cells their figures are counted in.
 
-    Layout of the tables (all integers big-endian):
+    Layout of the tables, version 2 (integers big-endian, int64 as two's complement):
       cells   key  period NUL unit NUL category(1) goods(1) channels(1)
               val  AGG_FIG_COUNT x int64
       cases   key  unit NUL case_no
-              val  position(8) category(1) goods(1) channels(1) count(1)
-                   then count x [period length(1) period bytes, AGG_FIG_COUNT x int64]
+              val  'C' position(8) reports(4) facts(60) counted(5 x 8)
       events  key  unit NUL event_id
-              val  position(8) case_no bytes
-    A position orders the reports of a case: it is the log_seq of the report, except that a
-    correction takes the position of the event it supersedes (it stands in its place).
+              val  'R' position(8) report_at(8) stated(5 x 8) raised(5 x 8) facts(60) case_no
+                   (a report: its own statement, possibly corrected since)
+              or   'A' event_id of a report ('R') in the same unit (a correction, or the
+                   id a correction stored before it said it supersedes)
+      facts   category(1) goods(1) channels(1) flags(1: filed 1, closed 2, transferred 4)
+              filed_at value_fen closed_at money_at fines_fen loss_fen transferred_at (8 each)
+    A case's facts are its current statement (s_facts_t); `counted` is the sum of the
+    counter increases counted for it; `reports` how many reports ('R') name it; `position`
+    the log_seq of the report its facts were last taken from. A report's `stated` are the
+    counter totals it (or the correction standing in its place) gave, `raised` the increase
+    counted for it in the cell of `report_at`, its own time.
     A cell whose figures all come back to zero is deleted, so tables hold only live cells.
+
+    Layout 1 (before issue 9) is recognised by its first byte, 0 (the top byte of a
+    log_seq), and converted when a record is read (s_case_decode_v1, s_report_get): a case
+    held the contribution of its latest report only, so each fact is dated by the start of
+    the period it was counted in (the same cell), the counter totals count as raised by
+    that report in the period they were counted in, and a layout-1 event record is known
+    only by its position and case: a correction of the case's current report corrects
+    those figures; one of an older report changes nothing (what layout 1 did). Figures
+    already counted stay where layout 1 put them; rebuilding the worker's state from the
+    log counts them again under the rules of agg_core.c.
 */
 #include "agg_figures.h"
+#include "dajia_time.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
-#define S_KEY_MAX    (AGG_UNIT_MAX + 1 + 65) /* unit NUL id */
-#define S_CASE_HEAD  12                      /* position + 4 bytes */
-#define S_CASE_MAX   (S_CASE_HEAD + AGG_MAX_PARTS * (1 + AGG_PERIOD_MAX + AGG_FIGURES_BYTES))
-#define S_MAX_DELTAS (3 * AGG_MAX_PARTS)
+#define S_ID_MAX      65                            /* an id, with its NUL */
+#define S_KEY_MAX     (AGG_UNIT_MAX + 1 + S_ID_MAX) /* unit NUL id */
+#define S_COUNTERS    (AGG_FIG_COUNT - AGG_FIG_DENS)
+#define S_FACTS_BYTES (4 + 7 * 8)
+#define S_CASE_BYTES  (1 + 8 + 4 + S_FACTS_BYTES + S_COUNTERS * 8)
+#define S_REPORT_HEAD (1 + 8 + 8 + 2 * S_COUNTERS * 8 + S_FACTS_BYTES)
+#define S_MAX_DELTAS  24 /* a move touches two cases: at most 2 x (2 x 4 facts + 2 counters) */
+#define S_TAG_CASE    'C'
+#define S_TAG_REPORT  'R'
+#define S_TAG_ALIAS   'A'
+#define S_FLAG_FILED  0x01u
+#define S_FLAG_CLOSED 0x02u
+#define S_FLAG_TRANSF 0x04u
 
 /* ================================================================ figures */
 
@@ -110,94 +138,6 @@ agg_figures_decode(const void *data, size_t len, agg_figures_t *out)
     for (int i = 0; i < AGG_FIG_COUNT; i++)
         out->v[i] = (int64_t)s_get_u64((const uint8_t *)data + 8 * i);
     return 0;
-}
-
-/* ================================================================ contributions */
-
-/* The part for the period containing `at_ms`, created if new. */
-static agg_figures_t *
-s_part(agg_contribution_t *c, const agg_period_spec_t *spec, int64_t at_ms)
-{
-    char period[AGG_PERIOD_MAX];
-    agg_period_name_at(spec, at_ms, period);
-    for (size_t i = 0; i < c->count; i++)
-        if (strcmp(c->parts[i].period, period) == 0)
-            return &c->parts[i].figures;
-    /* Five figure groups, five dates at most: there is always room. */
-    agg_part_t *part = &c->parts[c->count++];
-    memcpy(part->period, period, sizeof period);
-    memset(&part->figures, 0, sizeof part->figures);
-    return &part->figures;
-}
-
-static int64_t
-s_first_set(int64_t a, int64_t b, int64_t c)
-{
-    return a ? a : b ? b : c;
-}
-
-void
-agg_contribution_compute(const agg_period_spec_t *spec, const Dajia__Envelope *env,
-                         bool with_channels, agg_contribution_t *out)
-{
-    memset(out, 0, sizeof *out);
-    const Dajia__CaseReport *cr = env->case_report;
-    if (env->body_case != DAJIA__ENVELOPE__BODY_CASE_REPORT || !cr)
-        return;
-    out->category = cr->category >= 0 && cr->category <= UINT8_MAX ? (int)cr->category : 0;
-    int goods = cr->n_goods ? (int)cr->goods[0] : 0;
-    out->goods = goods >= 0 && goods <= UINT8_MAX ? goods : 0;
-    if (with_channels)
-        out->channels = (cr->ecommerce ? AGG_CHANNEL_ECOMMERCE : 0) |
-                        (cr->key_physical_market ? AGG_CHANNEL_KEY_MARKET : 0) |
-                        (cr->rural ? AGG_CHANNEL_RURAL : 0) |
-                        (cr->import_export ? AGG_CHANNEL_IMPORT_EXPORT : 0) |
-                        (cr->postal_express ? AGG_CHANNEL_POSTAL_EXPRESS : 0);
-    if (cr->stage == DAJIA__CASE_STAGE__CASE_STAGE_REVOKED)
-        return;
-
-    int64_t occurred = env->occurred_at;
-    if (cr->stage >= DAJIA__CASE_STAGE__CASE_STAGE_FILED) {
-        agg_figures_t *f = s_part(out, spec, s_first_set(cr->filed_at, occurred, 0));
-        f->v[AGG_FIG_FILED] += 1;
-        f->v[AGG_FIG_VALUE_FEN] += cr->case_value_fen;
-    }
-    if (cr->stage == DAJIA__CASE_STAGE__CASE_STAGE_CLOSED ||
-        cr->stage == DAJIA__CASE_STAGE__CASE_STAGE_JUDGMENT_EFFECTIVE || cr->closed_at) {
-        agg_figures_t *f = s_part(out, spec, s_first_set(cr->closed_at, occurred, 0));
-        f->v[AGG_FIG_CLOSED] += 1;
-    }
-    if (cr->fines_confiscations_fen || cr->loss_recovered_fen) {
-        agg_figures_t *f = s_part(out, spec, s_first_set(cr->decision_at, cr->closed_at, occurred));
-        f->v[AGG_FIG_FINES_FEN] += cr->fines_confiscations_fen;
-        f->v[AGG_FIG_LOSS_RECOVERED_FEN] += cr->loss_recovered_fen;
-    }
-    if (cr->linkage >= DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_TRANSFERRED) {
-        agg_figures_t *f = s_part(out, spec, s_first_set(cr->transferred_at, occurred, 0));
-        f->v[AGG_FIG_TRANSFERS] += 1;
-    }
-    if (cr->dens_destroyed || cr->suspects_arrested || cr->arrests_approved ||
-        cr->prosecuted_cases || cr->persons_judged) {
-        agg_figures_t *f = s_part(out, spec, occurred);
-        f->v[AGG_FIG_DENS] += cr->dens_destroyed;
-        f->v[AGG_FIG_ARRESTED] += cr->suspects_arrested;
-        f->v[AGG_FIG_ARRESTS_APPROVED] += cr->arrests_approved;
-        f->v[AGG_FIG_PROSECUTIONS] += cr->prosecuted_cases;
-        f->v[AGG_FIG_JUDGMENTS] += cr->persons_judged;
-    }
-}
-
-bool
-agg_contribution_equal(const agg_contribution_t *a, const agg_contribution_t *b)
-{
-    if (a->category != b->category || a->goods != b->goods || a->channels != b->channels ||
-        a->count != b->count)
-        return false;
-    for (size_t i = 0; i < a->count; i++)
-        if (strcmp(a->parts[i].period, b->parts[i].period) != 0 ||
-            memcmp(&a->parts[i].figures, &b->parts[i].figures, sizeof(agg_figures_t)) != 0)
-            return false;
-    return true;
 }
 
 /* ================================================================ cells */
@@ -292,12 +232,189 @@ out:
     return rc;
 }
 
-/* ================================================================ applying events */
+/* ================================================================ statements */
 
+/* The counters without a date of their own, figures AGG_FIG_DENS .. AGG_FIG_JUDGMENTS. */
 typedef struct {
-    uint64_t position;
-    agg_contribution_t contribution;
-} s_case_t;
+    int64_t v[S_COUNTERS];
+} s_counters_t;
+
+/* The dated facts of a case as a report states them, each date resolved
+   (s_facts_resolve). A date is kept once known, even while its fact is not stated, so a
+   later report that leaves the date out puts the fact back in the same month. */
+typedef struct {
+    int category, goods;
+    unsigned channels;
+    bool filed, closed, transferred;
+    int64_t filed_at, value_fen;
+    int64_t closed_at;
+    int64_t money_at, fines_fen, loss_fen;
+    int64_t transferred_at;
+} s_facts_t;
+
+/* docs/domain.md §Figures, "Filed": the stages only a filed case reaches, named one by one.
+   The enum's order is not the lifecycle: handed_to_other_agency comes after closed, yet a
+   clue can be handed over without ever being filed (s_facts_resolve handles that stage);
+   clue, revoked, unspecified and any value added later are not filed. */
+static bool
+s_stage_is_filed(Dajia__CaseStage stage)
+{
+    switch (stage) {
+    case DAJIA__CASE_STAGE__CASE_STAGE_FILED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_INVESTIGATING:
+    case DAJIA__CASE_STAGE__CASE_STAGE_PENALTY_DECIDED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_CLOSED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_CRIMINAL_INVESTIGATION:
+    case DAJIA__CASE_STAGE__CASE_STAGE_ARREST_APPROVED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_PROSECUTED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_IN_TRIAL:
+    case DAJIA__CASE_STAGE__CASE_STAGE_JUDGMENT_EFFECTIVE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* docs/domain.md §Figures, "Transfers": the stages of a case the criminal justice organs
+   themselves handle (police, procuratorate, court). Such a case's linkage (police_filed:
+   the police filed what it received) says it was received, not that this unit sent it. */
+static bool
+s_stage_is_criminal(Dajia__CaseStage stage)
+{
+    switch (stage) {
+    case DAJIA__CASE_STAGE__CASE_STAGE_CRIMINAL_INVESTIGATION:
+    case DAJIA__CASE_STAGE__CASE_STAGE_ARREST_APPROVED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_PROSECUTED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_IN_TRIAL:
+    case DAJIA__CASE_STAGE__CASE_STAGE_JUDGMENT_EFFECTIVE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* docs/domain.md §Figures, "Transfers": the linkage statuses that can only follow a
+   transfer to the police (each implies it happened). */
+static bool
+s_linkage_is_transferred(Dajia__LinkageStatus linkage)
+{
+    switch (linkage) {
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_TRANSFERRED:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_POLICE_FILED:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_POLICE_DECLINED:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_RECONSIDERATION_REQUESTED:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_RECONSIDERATION_DECIDED:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_SUPERVISION_REQUESTED:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_PROCURATORATE_NOTIFIED_FILING:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_MATERIALS_HANDED_OVER:
+    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_REVERSE_TRANSFERRED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The facts `cr` states. `known` (may be NULL) holds the dates the case already has;
+   `fallback_at` dates a fact no date names (the report's own time). Pure. */
+static void
+s_facts_resolve(const Dajia__CaseReport *cr, int64_t fallback_at, const s_facts_t *known,
+                bool with_channels, s_facts_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->category = cr->category >= 0 && cr->category <= UINT8_MAX ? (int)cr->category : 0;
+    /* docs/domain.md §Figures, "Goods": the first goods category only. */
+    int goods = cr->n_goods ? (int)cr->goods[0] : 0;
+    out->goods = goods >= 0 && goods <= UINT8_MAX ? goods : 0;
+    if (with_channels)
+        out->channels = (cr->ecommerce ? AGG_CHANNEL_ECOMMERCE : 0) |
+                        (cr->key_physical_market ? AGG_CHANNEL_KEY_MARKET : 0) |
+                        (cr->rural ? AGG_CHANNEL_RURAL : 0) |
+                        (cr->import_export ? AGG_CHANNEL_IMPORT_EXPORT : 0) |
+                        (cr->postal_express ? AGG_CHANNEL_POSTAL_EXPRESS : 0);
+    /* docs/domain.md §Figures, "Dates": a date the report names wins; else the date the
+       case already has for that fact; else (the fact is new) the fallback. */
+    if (known) {
+        out->filed_at = known->filed_at;
+        out->closed_at = known->closed_at;
+        out->money_at = known->money_at;
+        out->transferred_at = known->transferred_at;
+    }
+    if (cr->filed_at)
+        out->filed_at = cr->filed_at;
+    if (cr->closed_at)
+        out->closed_at = cr->closed_at;
+    if (cr->decision_at)
+        out->money_at = cr->decision_at;
+    if (cr->transferred_at)
+        out->transferred_at = cr->transferred_at;
+    /* docs/domain.md §Figures, "Revoked": a revoked case states no dated fact. */
+    Dajia__CaseStage stage = cr->stage;
+    if (stage == DAJIA__CASE_STAGE__CASE_STAGE_REVOKED)
+        return;
+    /* "Filed": a filed stage, or handed over after filing (the report names filed_at or
+       an earlier one showed the case filed); the case value goes with the filing. */
+    out->filed = s_stage_is_filed(stage) ||
+                 (stage == DAJIA__CASE_STAGE__CASE_STAGE_HANDED_TO_OTHER_AGENCY && out->filed_at);
+    if (out->filed) {
+        out->filed_at = out->filed_at ? out->filed_at : fallback_at;
+        out->value_fen = cr->case_value_fen;
+    }
+    /* "Closed": stage closed or judgment effective, or a closing date. */
+    out->closed = stage == DAJIA__CASE_STAGE__CASE_STAGE_CLOSED ||
+                  stage == DAJIA__CASE_STAGE__CASE_STAGE_JUDGMENT_EFFECTIVE || cr->closed_at;
+    if (out->closed && !out->closed_at)
+        out->closed_at = fallback_at;
+    /* "Money": the decision date, else the closing date. */
+    out->fines_fen = cr->fines_confiscations_fen;
+    out->loss_fen = cr->loss_recovered_fen;
+    if ((out->fines_fen || out->loss_fen) && !out->money_at)
+        out->money_at = out->closed_at ? out->closed_at : fallback_at;
+    /* "Transfers": sent by this unit, not received. */
+    out->transferred = s_linkage_is_transferred(cr->linkage) && !s_stage_is_criminal(stage);
+    if (out->transferred && !out->transferred_at)
+        out->transferred_at = fallback_at;
+}
+
+static void
+s_counters_of(const Dajia__CaseReport *cr, s_counters_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!cr)
+        return;
+    out->v[AGG_FIG_DENS - AGG_FIG_DENS] = cr->dens_destroyed;
+    out->v[AGG_FIG_ARRESTED - AGG_FIG_DENS] = cr->suspects_arrested;
+    out->v[AGG_FIG_ARRESTS_APPROVED - AGG_FIG_DENS] = cr->arrests_approved;
+    out->v[AGG_FIG_PROSECUTIONS - AGG_FIG_DENS] = cr->prosecuted_cases;
+    out->v[AGG_FIG_JUDGMENTS - AGG_FIG_DENS] = cr->persons_judged;
+}
+
+/* docs/domain.md §Figures, "Corrections": `cur` is the case's statement, `base` what the
+   corrected report stated, `fix` what the correction states. Each fact the later reports
+   carried forward unchanged from `base` takes the correction's value; a fact a later
+   report changed since keeps that later value. Three-way, field by field. */
+static void
+s_facts_merge(const s_facts_t *base, const s_facts_t *fix, s_facts_t *cur)
+{
+#define S_MERGE(field)                                                                             \
+    if (cur->field == base->field)                                                                 \
+    cur->field = fix->field
+    S_MERGE(category);
+    S_MERGE(goods);
+    S_MERGE(channels);
+    S_MERGE(filed);
+    S_MERGE(filed_at);
+    S_MERGE(value_fen);
+    S_MERGE(closed);
+    S_MERGE(closed_at);
+    S_MERGE(money_at);
+    S_MERGE(fines_fen);
+    S_MERGE(loss_fen);
+    S_MERGE(transferred);
+    S_MERGE(transferred_at);
+#undef S_MERGE
+}
+
+/* ================================================================ cell deltas */
 
 typedef struct {
     uint8_t key[AGG_CELL_KEY_MAX];
@@ -308,107 +425,66 @@ typedef struct {
 typedef struct {
     s_delta_t items[S_MAX_DELTAS];
     size_t count;
+    bool overflow;
 } s_deltas_t;
 
-/* Key "unit NUL id"; returns its length, 0 when too long. */
-static size_t
-s_id_key(uint8_t buf[S_KEY_MAX], const char *unit, const char *id)
+/* The delta of the cell of `unit` in the period containing `at_ms`, with the dimensions of
+   `dims`; NULL when the key does not fit (or, which the sizes rule out, the list is full). */
+static agg_figures_t *
+s_delta_at(s_deltas_t *deltas, const agg_period_spec_t *spec, const char *unit, int64_t at_ms,
+           const s_facts_t *dims)
 {
-    size_t ulen = strlen(unit), ilen = strlen(id);
-    if (ulen >= AGG_UNIT_MAX || ilen > S_KEY_MAX - AGG_UNIT_MAX - 1)
-        return 0;
-    memcpy(buf, unit, ulen + 1);
-    memcpy(buf + ulen + 1, id, ilen);
-    return ulen + 1 + ilen;
-}
-
-static size_t
-s_case_encode(const s_case_t *rec, uint8_t out[S_CASE_MAX])
-{
-    const agg_contribution_t *c = &rec->contribution;
-    uint8_t *p = out;
-    s_put_u64(p, rec->position);
-    p[8] = (uint8_t)c->category;
-    p[9] = (uint8_t)c->goods;
-    p[10] = (uint8_t)c->channels;
-    p[11] = (uint8_t)c->count;
-    p += S_CASE_HEAD;
-    for (size_t i = 0; i < c->count; i++) {
-        size_t plen = strlen(c->parts[i].period);
-        *p++ = (uint8_t)plen;
-        memcpy(p, c->parts[i].period, plen);
-        p += plen;
-        agg_figures_encode(&c->parts[i].figures, p);
-        p += AGG_FIGURES_BYTES;
+    char period[AGG_PERIOD_MAX];
+    uint8_t key[AGG_CELL_KEY_MAX];
+    agg_period_name_at(spec, at_ms, period);
+    size_t klen = agg_cell_key(key, period, unit, dims->category, dims->goods, dims->channels);
+    if (klen == 0)
+        return NULL;
+    for (size_t i = 0; i < deltas->count; i++)
+        if (deltas->items[i].klen == klen && memcmp(deltas->items[i].key, key, klen) == 0)
+            return &deltas->items[i].delta;
+    if (deltas->count == S_MAX_DELTAS) {
+        deltas->overflow = true;
+        return NULL;
     }
-    return (size_t)(p - out);
+    s_delta_t *d = &deltas->items[deltas->count++];
+    memcpy(d->key, key, klen);
+    d->klen = klen;
+    memset(&d->delta, 0, sizeof d->delta);
+    return &d->delta;
 }
 
-static int
-s_case_decode(const uint8_t *data, size_t len, s_case_t *rec)
-{
-    memset(rec, 0, sizeof *rec);
-    if (len < S_CASE_HEAD || data[11] > AGG_MAX_PARTS)
-        return -EINVAL;
-    agg_contribution_t *c = &rec->contribution;
-    rec->position = s_get_u64(data);
-    c->category = data[8];
-    c->goods = data[9];
-    c->channels = data[10];
-    c->count = data[11];
-    size_t off = S_CASE_HEAD;
-    for (size_t i = 0; i < c->count; i++) {
-        if (off >= len)
-            return -EINVAL;
-        size_t plen = data[off++];
-        if (plen >= AGG_PERIOD_MAX || len - off < plen + AGG_FIGURES_BYTES)
-            return -EINVAL;
-        memcpy(c->parts[i].period, data + off, plen);
-        c->parts[i].period[plen] = '\0';
-        off += plen;
-        agg_figures_decode(data + off, AGG_FIGURES_BYTES, &c->parts[i].figures);
-        off += AGG_FIGURES_BYTES;
-    }
-    return off == len ? 0 : -EINVAL;
-}
-
-static int
-s_case_get(store_txn_t *txn, const char *table, const uint8_t *key, size_t klen, s_case_t *rec)
-{
-    const void *val;
-    size_t vlen;
-    int rc = store_get(txn, table, key, klen, &val, &vlen);
-    if (rc)
-        return rc;
-    return s_case_decode(val, vlen, rec);
-}
-
-/* Adds `sign` x the contribution of `unit`'s case to the delta list, merging equal cells. */
+/* Adds `sign` x the dated figures of `f`, each in the period of its own date. */
 static void
-s_deltas_add(s_deltas_t *deltas, const char *unit, const agg_contribution_t *c, int sign)
+s_deltas_facts(s_deltas_t *deltas, const agg_period_spec_t *spec, const char *unit,
+               const s_facts_t *f, int sign)
 {
-    for (size_t i = 0; i < c->count; i++) {
-        uint8_t key[AGG_CELL_KEY_MAX];
-        size_t klen =
-            agg_cell_key(key, c->parts[i].period, unit, c->category, c->goods, c->channels);
-        if (klen == 0)
-            continue;
-        s_delta_t *d = NULL;
-        for (size_t j = 0; j < deltas->count && !d; j++)
-            if (deltas->items[j].klen == klen && memcmp(deltas->items[j].key, key, klen) == 0)
-                d = &deltas->items[j];
-        if (!d) {
-            /* At most three contributions (withdrawn, old, new) of AGG_MAX_PARTS each. */
-            d = &deltas->items[deltas->count++];
-            memcpy(d->key, key, klen);
-            d->klen = klen;
-            memset(&d->delta, 0, sizeof d->delta);
-        }
-        if (sign > 0)
-            agg_figures_add(&d->delta, &c->parts[i].figures);
-        else
-            agg_figures_sub(&d->delta, &c->parts[i].figures);
+    agg_figures_t *x;
+    if (f->filed && (x = s_delta_at(deltas, spec, unit, f->filed_at, f))) {
+        x->v[AGG_FIG_FILED] += sign;
+        x->v[AGG_FIG_VALUE_FEN] += sign * f->value_fen;
     }
+    if (f->closed && (x = s_delta_at(deltas, spec, unit, f->closed_at, f)))
+        x->v[AGG_FIG_CLOSED] += sign;
+    if ((f->fines_fen || f->loss_fen) && (x = s_delta_at(deltas, spec, unit, f->money_at, f))) {
+        x->v[AGG_FIG_FINES_FEN] += sign * f->fines_fen;
+        x->v[AGG_FIG_LOSS_RECOVERED_FEN] += sign * f->loss_fen;
+    }
+    if (f->transferred && (x = s_delta_at(deltas, spec, unit, f->transferred_at, f)))
+        x->v[AGG_FIG_TRANSFERS] += sign;
+}
+
+/* Adds `sign` x the counters `c` in the period of `at_ms`, cell dimensions of `dims`. */
+static void
+s_deltas_counters(s_deltas_t *deltas, const agg_period_spec_t *spec, const char *unit,
+                  int64_t at_ms, const s_facts_t *dims, const s_counters_t *c, int sign)
+{
+    bool any = false;
+    for (int i = 0; i < S_COUNTERS; i++)
+        any = any || c->v[i];
+    agg_figures_t *x = any ? s_delta_at(deltas, spec, unit, at_ms, dims) : NULL;
+    for (int i = 0; x && i < S_COUNTERS; i++)
+        x->v[AGG_FIG_DENS + i] += sign * c->v[i];
 }
 
 static int
@@ -441,42 +517,461 @@ s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
     return 0;
 }
 
-/* Withdraws the contribution of the event `event_id` of `unit` if it is still its case's
-   current one. Sets *position to the superseded event's position when it is known. */
-static int
-s_withdraw_superseded(store_txn_t *txn, const agg_tables_t *t, const char *unit,
-                      const char *event_id, uint64_t *position, s_deltas_t *deltas)
+/* ================================================================ records */
+
+typedef struct {
+    uint64_t position;
+    uint32_t reports;
+    s_facts_t facts;
+    s_counters_t counted;
+    int64_t v1_report_at; /* read from layout 1: when its counters were counted (else 0) */
+} s_case_t;
+
+typedef struct {
+    uint64_t position;
+    int64_t report_at;
+    s_counters_t stated;
+    s_counters_t raised;
+    s_facts_t facts;
+    char case_no[S_ID_MAX];
+    bool v1; /* a layout-1 record: only position and case_no are known */
+} s_report_t;
+
+static void
+s_put_i64(uint8_t **p, int64_t v)
 {
-    uint8_t key[S_KEY_MAX], case_key[S_KEY_MAX];
-    size_t klen = s_id_key(key, unit, event_id);
-    if (klen == 0)
+    s_put_u64(*p, (uint64_t)v);
+    *p += 8;
+}
+
+static int64_t
+s_take_i64(const uint8_t **p)
+{
+    int64_t v = (int64_t)s_get_u64(*p);
+    *p += 8;
+    return v;
+}
+
+static void
+s_facts_encode(const s_facts_t *f, uint8_t **p)
+{
+    uint8_t *q = *p;
+    q[0] = (uint8_t)f->category;
+    q[1] = (uint8_t)f->goods;
+    q[2] = (uint8_t)f->channels;
+    q[3] = (uint8_t)((f->filed ? S_FLAG_FILED : 0) | (f->closed ? S_FLAG_CLOSED : 0) |
+                     (f->transferred ? S_FLAG_TRANSF : 0));
+    *p += 4;
+    s_put_i64(p, f->filed_at);
+    s_put_i64(p, f->value_fen);
+    s_put_i64(p, f->closed_at);
+    s_put_i64(p, f->money_at);
+    s_put_i64(p, f->fines_fen);
+    s_put_i64(p, f->loss_fen);
+    s_put_i64(p, f->transferred_at);
+}
+
+static void
+s_facts_decode(const uint8_t **p, s_facts_t *f)
+{
+    const uint8_t *q = *p;
+    f->category = q[0];
+    f->goods = q[1];
+    f->channels = q[2];
+    f->filed = q[3] & S_FLAG_FILED;
+    f->closed = q[3] & S_FLAG_CLOSED;
+    f->transferred = q[3] & S_FLAG_TRANSF;
+    *p += 4;
+    f->filed_at = s_take_i64(p);
+    f->value_fen = s_take_i64(p);
+    f->closed_at = s_take_i64(p);
+    f->money_at = s_take_i64(p);
+    f->fines_fen = s_take_i64(p);
+    f->loss_fen = s_take_i64(p);
+    f->transferred_at = s_take_i64(p);
+}
+
+static void
+s_counters_encode(const s_counters_t *c, uint8_t **p)
+{
+    for (int i = 0; i < S_COUNTERS; i++)
+        s_put_i64(p, c->v[i]);
+}
+
+static void
+s_counters_decode(const uint8_t **p, s_counters_t *c)
+{
+    for (int i = 0; i < S_COUNTERS; i++)
+        c->v[i] = s_take_i64(p);
+}
+
+/* Key "unit NUL id"; returns its length, 0 when too long. */
+static size_t
+s_id_key(uint8_t buf[S_KEY_MAX], const char *unit, const char *id)
+{
+    size_t ulen = strlen(unit), ilen = strlen(id);
+    if (ulen >= AGG_UNIT_MAX || ilen >= S_ID_MAX)
         return 0;
+    memcpy(buf, unit, ulen + 1);
+    memcpy(buf + ulen + 1, id, ilen);
+    return ulen + 1 + ilen;
+}
+
+/* The start of the period named `name` (a month, or a fixed period's RFC 3339 start). */
+static bool
+s_period_named(const agg_period_spec_t *spec, const char *name, int64_t *start_ms)
+{
+    if (agg_period_parse_month(spec, name, start_ms))
+        return true;
+    int y, h, mi, s, n = 0;
+    unsigned mo, d;
+    if (sscanf(name, "%4d-%2u-%2uT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 ||
+        name[n] != '\0')
+        return false;
+    *start_ms = dajia_time_days_from_civil(y, (int)mo, (int)d) * DAJIA_TIME_MS_PER_DAY +
+                ((h * 60LL + mi) * 60 + s) * 1000;
+    return true;
+}
+
+/* Layout 1: position(8) category goods channels count, then count x [period length(1),
+   period, AGG_FIG_COUNT x int64]: the contribution of the case's latest report. */
+static int
+s_case_decode_v1(const agg_period_spec_t *spec, const uint8_t *data, size_t len, s_case_t *rec)
+{
+    if (len < 12)
+        return -EINVAL;
+    rec->position = s_get_u64(data);
+    rec->reports = 1;
+    rec->facts.category = data[8];
+    rec->facts.goods = data[9];
+    rec->facts.channels = data[10];
+    size_t count = data[11], off = 12;
+    for (size_t i = 0; i < count; i++) {
+        char period[AGG_PERIOD_MAX];
+        agg_figures_t f;
+        int64_t at;
+        if (off >= len)
+            return -EINVAL;
+        size_t plen = data[off++];
+        if (plen >= AGG_PERIOD_MAX || len - off < plen + AGG_FIGURES_BYTES)
+            return -EINVAL;
+        memcpy(period, data + off, plen);
+        period[plen] = '\0';
+        off += plen;
+        agg_figures_decode(data + off, AGG_FIGURES_BYTES, &f);
+        off += AGG_FIGURES_BYTES;
+        if (!s_period_named(spec, period, &at))
+            return -EINVAL;
+        s_facts_t *x = &rec->facts;
+        if (f.v[AGG_FIG_FILED])
+            x->filed = true, x->filed_at = at, x->value_fen = f.v[AGG_FIG_VALUE_FEN];
+        if (f.v[AGG_FIG_CLOSED])
+            x->closed = true, x->closed_at = at;
+        if (f.v[AGG_FIG_FINES_FEN] || f.v[AGG_FIG_LOSS_RECOVERED_FEN])
+            x->money_at = at, x->fines_fen = f.v[AGG_FIG_FINES_FEN],
+            x->loss_fen = f.v[AGG_FIG_LOSS_RECOVERED_FEN];
+        if (f.v[AGG_FIG_TRANSFERS])
+            x->transferred = true, x->transferred_at = at;
+        for (int c = 0; c < S_COUNTERS; c++)
+            if (f.v[AGG_FIG_DENS + c]) {
+                rec->counted.v[c] = f.v[AGG_FIG_DENS + c];
+                rec->v1_report_at = at;
+            }
+    }
+    return off == len ? 0 : -EINVAL;
+}
+
+/* Reads a case; STORE_NOTFOUND when it has none. */
+static int
+s_case_get(store_txn_t *txn, const char *table, const agg_period_spec_t *spec, const uint8_t *key,
+           size_t klen, s_case_t *rec)
+{
     const void *val;
     size_t vlen;
-    int rc = store_get(txn, t->events, key, klen, &val, &vlen);
-    if (rc == STORE_NOTFOUND)
-        return 0; /* not a case report we know: the correction stands on its own */
+    memset(rec, 0, sizeof *rec);
+    int rc = store_get(txn, table, key, klen, &val, &vlen);
     if (rc)
         return rc;
-    if (vlen < 8 || vlen - 8 > S_KEY_MAX - AGG_UNIT_MAX - 1)
+    const uint8_t *p = val;
+    if (vlen && p[0] == 0)
+        return s_case_decode_v1(spec, p, vlen, rec);
+    if (vlen != S_CASE_BYTES || p[0] != S_TAG_CASE)
         return -EINVAL;
-    uint64_t superseded = s_get_u64(val);
-    char case_no[S_KEY_MAX];
-    memcpy(case_no, (const uint8_t *)val + 8, vlen - 8);
-    case_no[vlen - 8] = '\0';
-    *position = superseded;
+    p++;
+    rec->position = s_get_u64(p);
+    p += 8;
+    rec->reports = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    p += 4;
+    s_facts_decode(&p, &rec->facts);
+    s_counters_decode(&p, &rec->counted);
+    return 0;
+}
 
-    size_t cklen = s_id_key(case_key, unit, case_no);
-    s_case_t rec;
-    rc = cklen ? s_case_get(txn, t->cases, case_key, cklen, &rec) : STORE_NOTFOUND;
-    if (rc == STORE_NOTFOUND)
+static int
+s_case_put(store_txn_t *txn, const char *table, const uint8_t *key, size_t klen,
+           const s_case_t *rec)
+{
+    uint8_t val[S_CASE_BYTES], *p = val;
+    *p++ = S_TAG_CASE;
+    s_put_u64(p, rec->position);
+    p += 8;
+    p[0] = (uint8_t)(rec->reports >> 24), p[1] = (uint8_t)(rec->reports >> 16);
+    p[2] = (uint8_t)(rec->reports >> 8), p[3] = (uint8_t)rec->reports;
+    p += 4;
+    s_facts_encode(&rec->facts, &p);
+    s_counters_encode(&rec->counted, &p);
+    return store_put(txn, table, key, klen, val, sizeof val, 0);
+}
+
+static int
+s_report_put(store_txn_t *txn, const char *table, const uint8_t *key, size_t klen,
+             const s_report_t *rec)
+{
+    uint8_t val[S_REPORT_HEAD + S_ID_MAX], *p = val;
+    size_t nlen = strlen(rec->case_no);
+    *p++ = S_TAG_REPORT;
+    s_put_u64(p, rec->position);
+    p += 8;
+    s_put_i64(&p, rec->report_at);
+    s_counters_encode(&rec->stated, &p);
+    s_counters_encode(&rec->raised, &p);
+    s_facts_encode(&rec->facts, &p);
+    memcpy(p, rec->case_no, nlen);
+    return store_put(txn, table, key, klen, val, S_REPORT_HEAD + nlen, 0);
+}
+
+static int
+s_alias_put(store_txn_t *txn, const char *table, const uint8_t *key, size_t klen,
+            const char *root_id)
+{
+    uint8_t val[1 + S_ID_MAX];
+    size_t ilen = strlen(root_id);
+    val[0] = S_TAG_ALIAS;
+    memcpy(val + 1, root_id, ilen);
+    return store_put(txn, table, key, klen, val, 1 + ilen, 0);
+}
+
+/* Reads the report `event_id` of `unit` stands for, following one alias: on return
+   `root_id` names the report record. STORE_NOTFOUND: no such event (or an alias to a
+   correction that counted nothing). */
+static int
+s_report_get(store_txn_t *txn, const char *table, const char *unit, const char *event_id,
+             char root_id[S_ID_MAX], s_report_t *rec)
+{
+    uint8_t key[S_KEY_MAX];
+    const char *id = event_id;
+    memset(rec, 0, sizeof *rec);
+    for (int hop = 0; hop < 2; hop++) {
+        size_t klen = s_id_key(key, unit, id);
+        const void *val;
+        size_t vlen;
+        int rc = klen ? store_get(txn, table, key, klen, &val, &vlen) : STORE_NOTFOUND;
+        if (rc)
+            return rc;
+        const uint8_t *p = val;
+        if (vlen == 0)
+            return -EINVAL;
+        if (p[0] == S_TAG_ALIAS) {
+            if (hop || vlen - 1 >= S_ID_MAX)
+                return -EINVAL; /* aliases always name a report */
+            memcpy(root_id, p + 1, vlen - 1);
+            root_id[vlen - 1] = '\0';
+            id = root_id;
+            continue;
+        }
+        if (id != root_id)
+            snprintf(root_id, S_ID_MAX, "%s", id);
+        if (p[0] == 0) { /* layout 1: position(8) case_no */
+            if (vlen < 8 || vlen - 8 >= S_ID_MAX)
+                return -EINVAL;
+            rec->v1 = true;
+            rec->position = s_get_u64(p);
+            memcpy(rec->case_no, p + 8, vlen - 8);
+            return 0;
+        }
+        if (p[0] != S_TAG_REPORT || vlen < S_REPORT_HEAD || vlen - S_REPORT_HEAD >= S_ID_MAX)
+            return -EINVAL;
+        p++;
+        rec->position = s_get_u64(p);
+        p += 8;
+        rec->report_at = s_take_i64(&p);
+        s_counters_decode(&p, &rec->stated);
+        s_counters_decode(&p, &rec->raised);
+        s_facts_decode(&p, &rec->facts);
+        memcpy(rec->case_no, p, vlen - S_REPORT_HEAD);
         return 0;
-    if (rc)
+    }
+    return -EINVAL;
+}
+
+/* ================================================================ applying events */
+
+typedef struct {
+    store_txn_t *txn;
+    const agg_tables_t *t;
+    const agg_period_spec_t *spec;
+    const char *unit;
+    s_deltas_t deltas;
+} s_ctx_t;
+
+/* Counts `cr` as a report of its case at `position`, made at `report_at`, and fills `rep`
+   with what it stated and raised. */
+static int
+s_count_report(s_ctx_t *x, const Dajia__CaseReport *cr, uint64_t position, int64_t report_at,
+               s_report_t *rep)
+{
+    uint8_t key[S_KEY_MAX];
+    size_t klen = s_id_key(key, x->unit, cr->case_no);
+    s_case_t cs;
+    int rc = klen ? s_case_get(x->txn, x->t->cases, x->spec, key, klen, &cs) : -EINVAL;
+    bool found = rc == 0;
+    if (rc && rc != STORE_NOTFOUND)
         return rc;
-    if (rec.position != superseded)
-        return 0; /* a later report of that case is its current state; it stands */
-    s_deltas_add(deltas, unit, &rec.contribution, -1);
-    return store_del(txn, t->cases, case_key, cklen);
+    memset(rep, 0, sizeof *rep);
+    rep->position = position;
+    rep->report_at = report_at;
+    snprintf(rep->case_no, sizeof rep->case_no, "%s", cr->case_no);
+    s_facts_resolve(cr, report_at, found ? &cs.facts : NULL, x->t->channels, &rep->facts);
+    s_counters_of(cr, &rep->stated);
+    /* Only a correction that moves a report to another case brings a position older than
+       the case's statement; the later report's statement and totals then stand. */
+    if (!found || cs.position <= position) {
+        /* docs/domain.md §Figures, "Dated figures": the case's facts are its latest
+           report's; each dated figure moves only where a fact or its date changed. */
+        if (found)
+            s_deltas_facts(&x->deltas, x->spec, x->unit, &cs.facts, -1);
+        s_deltas_facts(&x->deltas, x->spec, x->unit, &rep->facts, +1);
+        cs.facts = rep->facts;
+        cs.position = position;
+        /* "Counters": the increase over what the case has counted, in the report's
+           period; the case's totals become the report's. */
+        for (int i = 0; i < S_COUNTERS; i++)
+            rep->raised.v[i] = rep->stated.v[i] - cs.counted.v[i];
+        s_deltas_counters(&x->deltas, x->spec, x->unit, report_at, &rep->facts, &rep->raised, +1);
+        cs.counted = rep->stated;
+    }
+    cs.reports++;
+    return s_case_put(x->txn, x->t->cases, key, klen, &cs);
+}
+
+/* Withdraws report `rep` from its case (it moved to another case, or the correction is no
+   case report): its counter increases leave its period; the case's statement stays, or
+   goes when that was the case's only report. */
+static int
+s_withdraw(s_ctx_t *x, const s_report_t *rep, s_case_t *cs, const uint8_t *key, size_t klen)
+{
+    s_deltas_counters(&x->deltas, x->spec, x->unit, rep->report_at, &rep->facts, &rep->raised, -1);
+    for (int i = 0; i < S_COUNTERS; i++)
+        cs->counted.v[i] -= rep->raised.v[i];
+    if (cs->reports > 1) {
+        cs->reports--;
+        return s_case_put(x->txn, x->t->cases, key, klen, cs);
+    }
+    s_deltas_facts(&x->deltas, x->spec, x->unit, &cs->facts, -1);
+    for (int i = 0; i < S_COUNTERS; i++)
+        if (cs->counted.v[i]) /* corrections left totals the cells still hold */
+            return s_case_put(x->txn, x->t->cases, key, klen,
+                              &(s_case_t){.position = cs->position, .counted = cs->counted});
+    return store_del(x->txn, x->t->cases, key, klen);
+}
+
+/* docs/domain.md §Figures, "Corrections": the correction `env` (body `cr`, may be NULL)
+   stands in the place of report `rep` (its position and period) and changes what it
+   stated; `rep` is updated to the correction's statement. */
+static int
+s_correct(s_ctx_t *x, s_report_t *rep, const Dajia__Envelope *env, const Dajia__CaseReport *cr)
+{
+    uint8_t key[S_KEY_MAX];
+    size_t klen = *rep->case_no ? s_id_key(key, x->unit, rep->case_no) : 0;
+    s_case_t cs;
+    int rc = klen ? s_case_get(x->txn, x->t->cases, x->spec, key, klen, &cs) : STORE_NOTFOUND;
+    bool found = rc == 0;
+    if (rc && rc != STORE_NOTFOUND)
+        return rc;
+    s_counters_t stated;
+    s_counters_of(cr, &stated);
+    bool same = cr && strcmp(cr->case_no, rep->case_no) == 0;
+    s_facts_t fix;
+    memset(&fix, 0, sizeof fix);
+    bool stale = false;
+    if (rep->v1) {
+        /* Layout 1 knew a report by its position only: the case's current report stated
+           the case's figures; an older one was replaced and a correction of it changes
+           nothing (what layout 1 did). */
+        stale = !found || cs.position != rep->position;
+        if (!stale) {
+            rep->facts = cs.facts;
+            rep->stated = cs.counted;
+            rep->raised = cs.counted;
+            rep->report_at = cs.v1_report_at ? cs.v1_report_at : env->occurred_at;
+        } else {
+            rep->report_at = env->occurred_at;
+        }
+    }
+    if (cr) {
+        /* Missing dates: the corrected report's, else the case's, else its own time. */
+        s_facts_t known;
+        memset(&known, 0, sizeof known);
+        if (found)
+            known = cs.facts;
+        const s_facts_t *r = &rep->facts;
+        known.filed_at = r->filed_at && !stale ? r->filed_at : known.filed_at;
+        known.closed_at = r->closed_at && !stale ? r->closed_at : known.closed_at;
+        known.money_at = r->money_at && !stale ? r->money_at : known.money_at;
+        known.transferred_at =
+            r->transferred_at && !stale ? r->transferred_at : known.transferred_at;
+        s_facts_resolve(cr, rep->report_at, &known, x->t->channels, &fix);
+    }
+    if (stale) {
+        rep->facts = fix;
+        rep->stated = stated;
+        memset(&rep->raised, 0, sizeof rep->raised);
+    }
+    if (same) {
+        if (!found) {
+            memset(&cs, 0, sizeof cs);
+            cs.position = rep->position;
+            cs.reports = 1;
+        }
+        s_deltas_facts(&x->deltas, x->spec, x->unit, &cs.facts, -1);
+        s_facts_merge(&rep->facts, &fix, &cs.facts);
+        s_deltas_facts(&x->deltas, x->spec, x->unit, &cs.facts, +1);
+        /* "Counters": the corrected report's increase changes by what the correction
+           changes in its totals, in the corrected report's period; other reports'
+           increases stay. */
+        s_counters_t raised;
+        for (int i = 0; i < S_COUNTERS; i++) {
+            raised.v[i] = rep->raised.v[i] + stated.v[i] - rep->stated.v[i];
+            cs.counted.v[i] += stated.v[i] - rep->stated.v[i];
+        }
+        s_deltas_counters(&x->deltas, x->spec, x->unit, rep->report_at, &rep->facts, &rep->raised,
+                          -1);
+        s_deltas_counters(&x->deltas, x->spec, x->unit, rep->report_at, &fix, &raised, +1);
+        rep->facts = fix;
+        rep->stated = stated;
+        rep->raised = raised;
+        return s_case_put(x->txn, x->t->cases, key, klen, &cs);
+    }
+    /* Another case number, or no case report at all: the report leaves its case ... */
+    if (found && !stale) {
+        rc = s_withdraw(x, rep, &cs, key, klen);
+        if (rc)
+            return rc;
+    }
+    if (!cr) {
+        uint64_t position = rep->position;
+        int64_t report_at = rep->report_at;
+        memset(rep, 0, sizeof *rep);
+        rep->position = position;
+        rep->report_at = report_at;
+        return 0;
+    }
+    /* ... and counts in the case the correction names, in the report's place. */
+    s_report_t moved;
+    rc = s_count_report(x, cr, rep->position, rep->report_at, &moved);
+    if (rc == 0)
+        *rep = moved;
+    return rc;
 }
 
 int
@@ -485,56 +980,56 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
                         void *arg)
 {
     const char *unit = env->unit ? env->unit : "";
+    const char *id = env->event_id ? env->event_id : "";
     const Dajia__CaseReport *cr =
         env->body_case == DAJIA__ENVELOPE__BODY_CASE_REPORT ? env->case_report : NULL;
+    if (cr && (!cr->case_no || !*cr->case_no || strlen(cr->case_no) >= S_ID_MAX))
+        cr = NULL; /* the broker refuses these; nothing to count them under */
     bool correction = env->supersedes_event_id && *env->supersedes_event_id;
-    if (!*unit || (!cr && !correction))
+    uint8_t key[S_KEY_MAX];
+    size_t klen = *id ? s_id_key(key, unit, id) : 0;
+    if (!*unit || klen == 0 || (!cr && !correction))
         return 0;
 
-    s_deltas_t deltas = {.count = 0};
-    uint64_t position = log_seq;
-    int rc = 0;
+    /* docs/domain.md §Figures, "Corrections": a report that a correction stored before it
+       already supersedes counts nothing; the correction stands in its place. */
+    const void *val;
+    size_t vlen;
+    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
+    if (rc != STORE_NOTFOUND)
+        return rc;
+
+    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
+    s_report_t rep;
+    char root_id[S_ID_MAX];
     if (correction) {
-        rc = s_withdraw_superseded(txn, tables, unit, env->supersedes_event_id, &position, &deltas);
-        if (rc)
+        rc = s_report_get(txn, tables->events, unit, env->supersedes_event_id, root_id, &rep);
+        if (rc == 0) {
+            uint8_t root_key[S_KEY_MAX];
+            size_t rklen = s_id_key(root_key, unit, root_id);
+            rc = s_correct(&x, &rep, env, cr);
+            if (rc == 0)
+                rc = s_report_put(txn, tables->events, root_key, rklen, &rep);
+            if (rc == 0)
+                rc = s_alias_put(txn, tables->events, key, klen, root_id);
+            goto out;
+        }
+        if (rc != STORE_NOTFOUND)
+            return rc;
+        /* Not a case report we know: the correction counts as a report of its own. */
+        uint8_t skey[S_KEY_MAX];
+        size_t sklen = s_id_key(skey, unit, env->supersedes_event_id);
+        rc = sklen ? s_alias_put(txn, tables->events, skey, sklen, id) : 0;
+        if (rc || !cr)
             return rc;
     }
-    uint8_t case_key[S_KEY_MAX], event_key[S_KEY_MAX];
-    size_t cklen = cr && cr->case_no ? s_id_key(case_key, unit, cr->case_no) : 0;
-    size_t eklen = env->event_id ? s_id_key(event_key, unit, env->event_id) : 0;
-    if (cklen > strlen(unit) + 1) {
-        s_case_t cur;
-        rc = s_case_get(txn, tables->cases, case_key, cklen, &cur);
-        if (rc && rc != STORE_NOTFOUND)
-            return rc;
-        bool found = rc == 0;
-        rc = 0;
-        /* A report older than the case's current state (a correction of an earlier
-           report) does not replace it. */
-        if (!found || cur.position <= position) {
-            s_case_t next = {.position = position};
-            agg_contribution_compute(spec, env, tables->channels, &next.contribution);
-            if (found)
-                s_deltas_add(&deltas, unit, &cur.contribution, -1);
-            s_deltas_add(&deltas, unit, &next.contribution, +1);
-            if (!found || cur.position != position ||
-                !agg_contribution_equal(&cur.contribution, &next.contribution)) {
-                uint8_t val[S_CASE_MAX];
-                size_t vlen = s_case_encode(&next, val);
-                rc = store_put(txn, tables->cases, case_key, cklen, val, vlen, 0);
-                if (rc)
-                    return rc;
-            }
-        }
-        if (eklen) {
-            uint8_t val[8 + S_KEY_MAX];
-            size_t nlen = strlen(cr->case_no);
-            s_put_u64(val, position);
-            memcpy(val + 8, cr->case_no, nlen);
-            rc = store_put(txn, tables->events, event_key, eklen, val, 8 + nlen, 0);
-            if (rc)
-                return rc;
-        }
-    }
-    return s_deltas_apply(txn, tables->cells, &deltas, changed, arg);
+    rc = s_count_report(&x, cr, log_seq, env->occurred_at, &rep);
+    if (rc == 0)
+        rc = s_report_put(txn, tables->events, key, klen, &rep);
+out:
+    if (rc)
+        return rc;
+    if (x.deltas.overflow)
+        return -EOVERFLOW;
+    return s_deltas_apply(txn, tables->cells, &x.deltas, changed, arg);
 }

@@ -1,15 +1,23 @@
-/*  agg_figures: the figures of case reports, counted by the latest state of each case.
+/*  agg_figures: the figures of case reports, each in the month of the fact it counts.
 
     Shared by the aggregate and circulate cores. A "cell" is period x unit x case category
-    x goods category (x channel mask, for circulate); its value is a Figures record. Each
-    case (unit + case_no) has a current contribution: the cells and figures its latest
-    report puts in; a new report of the case, or a correction, replaces that contribution
-    (old subtracted, new added), so a case is never counted twice. The attribution rules
-    (which date puts which figure in which period) are documented at the top of
-    agg_core.c and implemented by agg_contribution_compute().
+    x goods category (x channel mask, for circulate); its value is a Figures record. The
+    counting rules (docs/domain.md §Figures) are listed at the top of agg_core.c and
+    implemented by agg_figures_apply_event(); in short:
+      - dated figures (filed, case value, closed, fines and loss recovered, transfers)
+        follow the case's current statement of its facts and land in the period of each
+        fact's own date, so a later report that repeats them changes nothing;
+      - counters without a date of their own (dens destroyed, suspects arrested, arrests
+        approved, prosecutions, judgments) land, increase by increase, in the period of
+        the report that raised them, and stay there;
+      - a correction (supersedes_event_id) changes exactly what the corrected report
+        stated: its counter increases in that report's period, and the facts where the
+        correction differs from it.
 
     State lives in three tables whose names the caller chooses (agg_tables_t), so that
-    each core keeps its own copy under its own prefix.
+    each core keeps its own copy under its own prefix. Records written by earlier versions
+    (layout 1, where a case held only its latest report's contribution) are read and
+    converted when touched; see agg_figures.c.
 */
 #ifndef AGG_FIGURES_H
 #define AGG_FIGURES_H
@@ -50,9 +58,6 @@ typedef struct {
 #define AGG_CHANNEL_POSTAL_EXPRESS 0x10u
 #define AGG_CHANNEL_COUNT          5
 
-/* A case contributes to at most one date per figure group: filing, closing, decision,
-   transfer and the report itself. */
-#define AGG_MAX_PARTS     5
 #define AGG_UNIT_MAX      65 /* DAJIA_MAX_ID + NUL */
 /* period NUL unit NUL category goods channels */
 #define AGG_CELL_KEY_MAX  (AGG_PERIOD_MAX + AGG_UNIT_MAX + 3)
@@ -77,34 +82,6 @@ void
 agg_figures_encode(const agg_figures_t *f, uint8_t out[AGG_FIGURES_BYTES]);
 int
 agg_figures_decode(const void *data, size_t len, agg_figures_t *out);
-
-/* ------------------------------------------------------------------ contributions */
-
-typedef struct {
-    char period[AGG_PERIOD_MAX];
-    agg_figures_t figures;
-} agg_part_t;
-
-/* What one case puts into the cells: one (category, goods, channels) and up to
-   AGG_MAX_PARTS periods. count == 0 means nothing (a clue, a revoked case). */
-typedef struct {
-    int category;
-    int goods;
-    unsigned channels;
-    size_t count;
-    agg_part_t parts[AGG_MAX_PARTS];
-} agg_contribution_t;
-
-/* Computes the contribution of the case report in `env` (which must carry a CaseReport)
-   under the rules of agg_core.c. With `with_channels` false, channels is left 0 (cells
-   then ignore channels). Pure. */
-void
-agg_contribution_compute(const agg_period_spec_t *spec, const Dajia__Envelope *env,
-                         bool with_channels, agg_contribution_t *out);
-
-/* Do `a` and `b` put the same figures in the same cells? */
-bool
-agg_contribution_equal(const agg_contribution_t *a, const agg_contribution_t *b);
 
 /* ------------------------------------------------------------------ cells */
 
@@ -143,18 +120,19 @@ agg_figures_read_period(store_txn_t *txn, const char *table, const char *period,
 /* The tables of one copy of the figures. */
 typedef struct {
     const char *cells;  /* cell key -> figures */
-    const char *cases;  /* unit NUL case_no -> position + contribution */
-    const char *events; /* unit NUL event_id -> position + case_no */
+    const char *cases;  /* unit NUL case_no -> the case's statement and counted totals */
+    const char *events; /* unit NUL event_id -> what that report stated and raised */
     bool channels;      /* keep the channel mask in cell keys */
 } agg_tables_t;
 
 /* Called for each cell whose figures changed (key borrowed). Non-zero aborts. */
 typedef int(agg_cell_changed_fn)(const void *cell_key, size_t klen, void *arg);
 
-/* Applies one event: a CaseReport replaces its case's contribution, and a correction
-   (supersedes_event_id) withdraws the superseded event's contribution when that is still
-   the case's current one. Other events change nothing (return 0). `changed` may be NULL.
-   Returns 0, a store error, or -EINVAL when stored state is damaged. Deterministic. */
+/* Applies one event under the rules of agg_core.c: a CaseReport is a new statement of its
+   case, and a correction (supersedes_event_id) changes what the report it supersedes
+   stated. Other events change nothing (return 0). `changed` may be NULL. `log_seq` orders
+   the reports of a case. Returns 0, a store error, or -EINVAL when stored state is
+   damaged. Deterministic. */
 int
 agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
                         uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,

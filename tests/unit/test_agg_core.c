@@ -2,8 +2,11 @@
 
     Each test opens a store in a fresh mkdtemp directory, applies envelopes through
     worker_aggregate inside store_write() as the shell would, and reads the cells back.
-    Expected figures are worked out by hand next to each table entry. Times are Beijing
-    wall-clock times (UTC+8) turned into unix ms by s_bj().
+    The scenario table holds, for every counting rule of agg_core.c (docs/domain.md
+    §Figures), a short sequence of reports and the cells (month x unit x category x goods,
+    all eleven figures) expected after given reports, worked out by hand in the comment
+    above each entry. Times are Beijing wall-clock times (UTC+8): the literals below are
+    checked against s_bj() in test_period_names_and_bounds.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,26 +19,72 @@
 #include <string.h>
 
 #include "agg_figures.h"
+#include "dajia_time.h"
 #include "store.h"
 #include "test_util.h"
 #include "worker_core.h"
 
 #define MAX_EVENTS 8
+#define MAX_CHECKS 4
 #define MAX_CELLS  6
 
-enum { TRADEMARK = DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING };
+enum {
+    TRADEMARK = DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING,
+    PATENT = DAJIA__CASE_CATEGORY__CASE_CATEGORY_PATENT_PASSING_OFF,
+};
 enum {
     NO_GOODS = DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_UNSPECIFIED,
     FOOD = DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_FOOD,
     DRUG = DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_DRUG,
 };
+#define STAGE(name) DAJIA__CASE_STAGE__CASE_STAGE_##name
+#define LINK(name)  DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
 enum {
-    CLUE = DAJIA__CASE_STAGE__CASE_STAGE_CLUE,
-    FILED = DAJIA__CASE_STAGE__CASE_STAGE_FILED,
-    CLOSED = DAJIA__CASE_STAGE__CASE_STAGE_CLOSED,
-    REVOKED = DAJIA__CASE_STAGE__CASE_STAGE_REVOKED,
-    CRIMINAL = DAJIA__CASE_STAGE__CASE_STAGE_CRIMINAL_INVESTIGATION,
+    CLUE = STAGE(CLUE),
+    FILED = STAGE(FILED),
+    INVESTIGATING = STAGE(INVESTIGATING),
+    PENALTY = STAGE(PENALTY_DECIDED),
+    CLOSED = STAGE(CLOSED),
+    HANDED = STAGE(HANDED_TO_OTHER_AGENCY),
+    CRIMINAL = STAGE(CRIMINAL_INVESTIGATION),
+    ARREST_APPROVED = STAGE(ARREST_APPROVED),
+    REVOKED = STAGE(REVOKED),
 };
+/* Figure indices, short, for designated initializers: {[F_FILED] = 1, ...}. */
+enum {
+    F_FILED = AGG_FIG_FILED,
+    F_CLOSED = AGG_FIG_CLOSED,
+    F_VALUE = AGG_FIG_VALUE_FEN,
+    F_FINES = AGG_FIG_FINES_FEN,
+    F_LOSS = AGG_FIG_LOSS_RECOVERED_FEN,
+    F_TRANSF = AGG_FIG_TRANSFERS,
+    F_DENS = AGG_FIG_DENS,
+    F_ARR = AGG_FIG_ARRESTED,
+    F_APPR = AGG_FIG_ARRESTS_APPROVED,
+    F_PROS = AGG_FIG_PROSECUTIONS,
+    F_JUDG = AGG_FIG_JUDGMENTS,
+};
+
+/* Beijing 10:00 on these days of 2026 (unless named otherwise), as unix ms. */
+#define AUG05      1785895200000LL
+#define AUG10      1786327200000LL
+#define AUG20      1787191200000LL
+#define AUG25      1787623200000LL
+#define AUG31_2330 1788190200000LL /* 2026-08-31 23:30 Beijing = 15:30Z */
+#define SEP03      1788400800000LL
+#define SEP05      1788573600000LL
+#define SEP08      1788832800000LL
+#define SEP10      1789005600000LL
+#define SEP15      1789437600000LL
+#define SEP20      1789869600000LL
+#define OCT01      1790820000000LL
+#define OCT05      1791165600000LL
+#define OCT10      1791597600000LL
+#define OCT15      1792029600000LL
+#define OCT20      1792461600000LL
+#define NOV08      1794103200000LL
+#define NOV10      1794276000000LL
+#define NOV01_0030 1793464200000LL /* 2026-11-01 00:30 Beijing = 2026-10-31T16:30Z */
 
 /* Beijing local time -> unix ms. */
 static int64_t
@@ -84,70 +133,131 @@ s_teardown(void **state)
 
 /* ------------------------------------------------------------------ events */
 
-/* One case report, as a test table writes it. */
+/* One report, as a test table writes it: unset fields are zero, as in protobuf. */
 typedef struct {
-    const char *event_id;
-    const char *unit;
-    const char *case_no;
-    const char *supersedes;
-    int stage;
+    const char *id, *unit, *no, *supersedes;
+    bool not_case; /* the event carries a DynamicInfo, not a case report */
+    int category;  /* 0: trademark counterfeiting */
+    int stage, linkage;
     int goods[2]; /* up to two goods; 0 ends */
-    int64_t occurred_at;
-    int64_t filed_at;
-    int64_t closed_at;
-    int64_t decision_at;
-    int64_t value_fen;
-    int64_t fines_fen;
-    int linkage;
-    int64_t transferred_at;
-    int arrested;
-} case_t;
+    int64_t occ, filed, closed, decision, transferred;
+    int64_t value, fines, loss;
+    int dens, arrested, approved, prosecuted, judged;
+} report_t;
+
+/* A report literal (a macro, so that the formatter packs its fields). */
+#define R(...)                                                                                     \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
 
 typedef struct {
     fixture_t *fx;
-    const case_t *c;
+    const report_t *r;
     int64_t now_ms;
 } s_call_t;
+
+typedef int(s_env_fn)(const Dajia__Envelope *env, void *arg);
+
+/* Builds the envelope of `r` and hands it to `fn` (it is borrowed for the call). */
+static int
+s_with_envelope(const report_t *r, s_env_fn *fn, void *arg)
+{
+    Dajia__GoodsCategory goods[2];
+    size_t n_goods = 0;
+    while (n_goods < 2 && r->goods[n_goods])
+        goods[n_goods] = (Dajia__GoodsCategory)r->goods[n_goods], n_goods++;
+    Dajia__CaseReport cr = DAJIA__CASE_REPORT__INIT;
+    cr.case_no = (char *)r->no;
+    cr.category = (Dajia__CaseCategory)(r->category ? r->category : TRADEMARK);
+    cr.n_goods = n_goods;
+    cr.goods = goods;
+    cr.stage = (Dajia__CaseStage)r->stage;
+    cr.linkage = (Dajia__LinkageStatus)r->linkage;
+    cr.filed_at = r->filed;
+    cr.closed_at = r->closed;
+    cr.decision_at = r->decision;
+    cr.transferred_at = r->transferred;
+    cr.case_value_fen = r->value;
+    cr.fines_confiscations_fen = r->fines;
+    cr.loss_recovered_fen = r->loss;
+    cr.dens_destroyed = r->dens;
+    cr.suspects_arrested = r->arrested;
+    cr.suspects_detained = r->arrested; /* not a figure: must change nothing */
+    cr.arrests_approved = r->approved;
+    cr.prosecuted_cases = r->prosecuted;
+    cr.prosecuted_persons = r->prosecuted * 2; /* not a figure (yet) */
+    cr.persons_judged = r->judged;
+    Dajia__DynamicInfo info = DAJIA__DYNAMIC_INFO__INIT;
+    info.info_id = "info-1";
+    info.period = "2026-10";
+    info.kind = DAJIA__INFO_KIND__INFO_KIND_WORK_DYNAMIC;
+    info.title = "work dynamic";
+    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
+    env.event_id = (char *)r->id;
+    env.unit = (char *)r->unit;
+    env.occurred_at = r->occ;
+    env.supersedes_event_id = (char *)(r->supersedes ? r->supersedes : "");
+    if (r->not_case) {
+        env.body_case = DAJIA__ENVELOPE__BODY_DYNAMIC_INFO;
+        env.dynamic_info = &info;
+    } else {
+        env.body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
+        env.case_report = &cr;
+    }
+    return fn(&env, arg);
+}
+
+typedef struct {
+    fixture_t *fx;
+    store_txn_t *txn;
+} s_core_call_t;
+
+static int
+s_core_apply(const Dajia__Envelope *env, void *arg)
+{
+    s_core_call_t *cc = arg;
+    worker_event_t event = {.log_seq = cc->fx->seq, .received_at = env->occurred_at, .env = env};
+    return worker_aggregate.apply(cc->fx->core, cc->txn, &event, cc->fx->out);
+}
 
 static int
 s_apply_batch(store_txn_t *txn, void *arg)
 {
     s_call_t *call = arg;
-    const case_t *c = call->c;
-    Dajia__GoodsCategory goods[2];
-    size_t n_goods = 0;
-    while (n_goods < 2 && c->goods[n_goods])
-        goods[n_goods] = (Dajia__GoodsCategory)c->goods[n_goods], n_goods++;
-    Dajia__CaseReport cr = DAJIA__CASE_REPORT__INIT;
-    cr.case_no = (char *)c->case_no;
-    cr.category = DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING;
-    cr.n_goods = n_goods;
-    cr.goods = goods;
-    cr.stage = (Dajia__CaseStage)c->stage;
-    cr.filed_at = c->filed_at;
-    cr.closed_at = c->closed_at;
-    cr.decision_at = c->decision_at;
-    cr.case_value_fen = c->value_fen;
-    cr.fines_confiscations_fen = c->fines_fen;
-    cr.linkage = (Dajia__LinkageStatus)c->linkage;
-    cr.transferred_at = c->transferred_at;
-    cr.suspects_arrested = c->arrested;
-    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
-    env.event_id = (char *)c->event_id;
-    env.unit = (char *)c->unit;
-    env.occurred_at = c->occurred_at;
-    env.supersedes_event_id = (char *)(c->supersedes ? c->supersedes : "");
-    env.body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
-    env.case_report = &cr;
-    worker_event_t event = {.log_seq = call->fx->seq, .received_at = c->occurred_at, .env = &env};
-    return worker_aggregate.apply(call->fx->core, txn, &event, call->fx->out);
+    s_core_call_t cc = {call->fx, txn};
+    return s_with_envelope(call->r, s_core_apply, &cc);
+}
+
+/* agg_figures_apply_event() itself, with other tables and periods than the core's. */
+typedef struct {
+    const agg_tables_t *tables;
+    const agg_period_spec_t *spec;
+    uint64_t log_seq;
+    const report_t *r;
+    store_txn_t *txn;
+} s_direct_t;
+
+static int
+s_direct_env(const Dajia__Envelope *env, void *arg)
+{
+    s_direct_t *d = arg;
+    return agg_figures_apply_event(d->txn, d->tables, d->spec, d->log_seq, env, NULL, NULL);
+}
+
+static int
+s_apply_direct(store_txn_t *txn, void *arg)
+{
+    s_direct_t *d = arg;
+    d->txn = txn;
+    return s_with_envelope(d->r, s_direct_env, d);
 }
 
 static void
-s_apply(fixture_t *fx, const case_t *c)
+s_apply(fixture_t *fx, const report_t *r)
 {
     fx->seq++;
-    s_call_t call = {fx, c, 0};
+    s_call_t call = {fx, r, 0};
     assert_ok(store_write(fx->store, s_apply_batch, &call));
 }
 
@@ -171,147 +281,472 @@ s_tick(fixture_t *fx, int64_t now_ms)
 /* ------------------------------------------------------------------ cells */
 
 typedef struct {
-    const char *period;
-    const char *unit;
+    const char *period, *unit;
+    int category; /* 0: trademark counterfeiting */
     int goods;
-    int64_t filed, closed, value_fen, fines_fen, transfers, arrested;
+    int64_t f[AGG_FIG_COUNT];
 } cell_t;
 
+static const char *const s_figure_names[AGG_FIG_COUNT] = {
+    "filed", "closed",   "value_fen", "fines_fen",    "loss_fen", "transfers",
+    "dens",  "arrested", "approved",  "prosecutions", "judgments"};
+
+/* The store holds exactly `cells` (n of them), each with exactly these figures. */
 static void
-s_expect_cells(fixture_t *fx, const cell_t *cells, size_t n, const char *label)
+s_expect_cells(fixture_t *fx, const char *table, const cell_t *cells, size_t n, const char *label,
+               size_t after)
 {
     store_txn_t *txn = NULL;
     assert_ok(store_read_begin(fx->store, &txn));
     uint64_t count = 0;
-    assert_ok(store_count(txn, "agg.cells", &count));
+    int rc = store_count(txn, table, &count);
+    if (rc == STORE_NOTFOUND)
+        count = 0;
+    else
+        assert_ok(rc);
     if (count != n)
-        fail_msg("%s: %llu cells, expected %zu", label, (unsigned long long)count, n);
+        fail_msg("%s, after report %zu: %llu cells, expected %zu", label, after,
+                 (unsigned long long)count, n);
     for (size_t i = 0; i < n; i++) {
         const cell_t *e = &cells[i];
         uint8_t key[AGG_CELL_KEY_MAX];
-        size_t klen = agg_cell_key(key, e->period, e->unit, TRADEMARK, e->goods, 0);
+        size_t klen = agg_cell_key(key, e->period, e->unit, e->category ? e->category : TRADEMARK,
+                                   e->goods, 0);
         agg_figures_t f;
-        assert_ok(agg_cell_get(txn, "agg.cells", key, klen, &f));
-        int64_t got[6] = {f.v[AGG_FIG_FILED],     f.v[AGG_FIG_CLOSED],    f.v[AGG_FIG_VALUE_FEN],
-                          f.v[AGG_FIG_FINES_FEN], f.v[AGG_FIG_TRANSFERS], f.v[AGG_FIG_ARRESTED]};
-        int64_t want[6] = {e->filed,     e->closed,    e->value_fen,
-                           e->fines_fen, e->transfers, e->arrested};
-        for (int j = 0; j < 6; j++)
-            if (got[j] != want[j])
-                fail_msg("%s: cell %s/%s/%d figure %d is %lld, expected %lld", label, e->period,
-                         e->unit, e->goods, j, (long long)got[j], (long long)want[j]);
+        assert_ok(agg_cell_get(txn, table, key, klen, &f));
+        for (int j = 0; j < AGG_FIG_COUNT; j++)
+            if (f.v[j] != e->f[j])
+                fail_msg("%s, after report %zu: cell %s/%s/%d/%d %s is %lld, expected %lld", label,
+                         after, e->period, e->unit, e->category, e->goods, s_figure_names[j],
+                         (long long)f.v[j], (long long)e->f[j]);
     }
     store_txn_end(&txn);
 }
 
-/* ------------------------------------------------------------------ table */
+/* ------------------------------------------------------------------ scenarios */
+
+typedef struct {
+    size_t after; /* checked once this many reports are applied; 0 ends the list */
+    cell_t cells[MAX_CELLS];
+} check_t;
 
 typedef struct {
     const char *name;
-    case_t events[MAX_EVENTS];
-    cell_t cells[MAX_CELLS];
+    report_t events[MAX_EVENTS];
+    check_t checks[MAX_CHECKS];
 } scenario_t;
-
-/* Beijing 10:00 on these days, as unix ms (checked against s_bj() in a test). */
-#define OCT15      1792029600000LL
-#define OCT20      1792461600000LL
-#define NOV08      1794103200000LL
-#define NOV10      1794276000000LL
-#define NOV01_0030 1793464200000LL /* 2026-11-01 00:30 Beijing = 2026-10-31T16:30Z */
-
-/* Positional shorthands that expand to designated initializers. */
-#define CASE(p_id, p_unit, p_no, p_sup, p_stage, p_g1, p_g2, p_occ, p_filed, p_closed, p_decision, \
-             p_value, p_fines, p_linkage, p_transferred, p_arrested)                               \
-    {                                                                                              \
-        .event_id = p_id, .unit = p_unit, .case_no = p_no, .supersedes = p_sup, .stage = p_stage,  \
-        .goods = {p_g1, p_g2}, .occurred_at = p_occ, .filed_at = p_filed, .closed_at = p_closed,   \
-        .decision_at = p_decision, .value_fen = p_value, .fines_fen = p_fines,                     \
-        .linkage = p_linkage, .transferred_at = p_transferred, .arrested = p_arrested              \
-    }
-#define CELL(p_period, p_unit, p_goods, p_filed, p_closed, p_value, p_fines, p_transfers,          \
-             p_arrested)                                                                           \
-    {                                                                                              \
-        .period = p_period, .unit = p_unit, .goods = p_goods, .filed = p_filed,                    \
-        .closed = p_closed, .value_fen = p_value, .fines_fen = p_fines, .transfers = p_transfers,  \
-        .arrested = p_arrested                                                                     \
-    }
 
 static void
 s_run_scenario(const scenario_t *s)
 {
     fixture_t *fx = NULL;
     assert_int_equal(s_setup((void **)&fx), 0);
-    size_t n_cells = 0;
-    for (size_t i = 0; i < MAX_EVENTS && s->events[i].event_id; i++)
+    size_t applied = 0, checked = 0;
+    for (size_t i = 0; i < MAX_EVENTS && s->events[i].id; i++) {
         s_apply(fx, &s->events[i]);
-    while (n_cells < MAX_CELLS && s->cells[n_cells].period)
-        n_cells++;
-    s_expect_cells(fx, s->cells, n_cells, s->name);
+        applied++;
+        for (size_t c = 0; c < MAX_CHECKS && s->checks[c].after; c++) {
+            if (s->checks[c].after != applied)
+                continue;
+            size_t n = 0;
+            while (n < MAX_CELLS && s->checks[c].cells[n].period)
+                n++;
+            s_expect_cells(fx, "agg.cells", s->checks[c].cells, n, s->name, applied);
+            checked++;
+        }
+    }
+    for (size_t c = 0; c < MAX_CHECKS && s->checks[c].after; c++)
+        if (s->checks[c].after > applied)
+            fail_msg("%s: a check after report %zu, but only %zu reports", s->name,
+                     s->checks[c].after, applied);
+    if (checked == 0)
+        fail_msg("%s: nothing checked", s->name);
     s_teardown((void **)&fx);
 }
 
+/* A report of the table (a macro, so that the formatter packs its fields). */
+#define R(...)                                                                                     \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
+/* An empty check list entry: "after n reports, no cell at all". */
+#define NO_CELLS                                                                                   \
+    {                                                                                              \
+        {                                                                                          \
+            NULL                                                                                   \
+        }                                                                                          \
+    }
+
 static const scenario_t s_scenarios[] = {
+    /* ---------------------------------------------------------- identity and repeats */
     {"repeat of the same stage counts once",
-     /* three reports of psb/A filed in October: one case, value 1000.00 yuan once */
-     {CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e2", "psb", "A", NULL, FILED, FOOD, 0, OCT20, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e3", "psb", "A", NULL, FILED, FOOD, 0, OCT20, OCT15, 0, 0, 100000, 0, 0, 0, 0)},
-     {CELL("2026-10", "psb", FOOD, 1, 0, 100000, 0, 0, 0)}},
-    {"correction replaces the superseded value",
-     /* e2 corrects e1's value 1000.00 -> 2500.00: filed 1, value 250000 fen */
-     {CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e2", "psb", "A", "e1", FILED, FOOD, 0, OCT20, OCT15, 0, 0, 250000, 0, 0, 0, 0)},
-     {CELL("2026-10", "psb", FOOD, 1, 0, 250000, 0, 0, 0)}},
-    {"correction moving the case number withdraws the old key",
-     /* e2 says e1's case was B, not A: A withdrawn, B counted once */
-     {CASE("e1", "msa", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e2", "msa", "B", "e1", FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0)},
-     {CELL("2026-10", "msa", FOOD, 1, 0, 100000, 0, 0, 0)}},
-    {"correction of a replaced report leaves the latest state",
-     /* e2 (closed in Nov, filed in Oct, value 1500.00) replaced e1; e3 corrects e1 only:
-        Oct filed 1 value 150000, Nov closed 1 */
-     {CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e2", "psb", "A", NULL, CLOSED, FOOD, 0, NOV10, OCT15, NOV10, 0, 150000, 0, 0, 0, 0),
-      CASE("e3", "psb", "A", "e1", FILED, FOOD, 0, OCT15, OCT15, 0, 0, 900000, 0, 0, 0, 0)},
-     {CELL("2026-10", "psb", FOOD, 1, 0, 150000, 0, 0, 0),
-      CELL("2026-11", "psb", FOOD, 0, 1, 0, 0, 0, 0)}},
-    {"stage move filed in October closed in November",
+     /* three reports of psb/A filed Oct 15: one case, value 1000.00 yuan once */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e2", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT20,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e3", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT20,
+        .filed = OCT15, .value = 100000)},
+     {{3, {{"2026-10", "psb", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 100000}}}}}},
+    {"two units with the same case number are two cases",
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 300000)},
+     {{2,
+       {{"2026-10", "psb", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 100000}},
+        {"2026-10", "msa", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 300000}}}}}},
+    {"goods: the first category only",
+     /* A names drug then food: drug only. B names none: unspecified. Sum = 2 cases. */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {DRUG, FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e2", .unit = "psb", .no = "B", .stage = FILED, .occ = OCT15, .filed = OCT15,
+        .value = 200000)},
+     {{2,
+       {{"2026-10", "psb", .goods = DRUG, .f = {[F_FILED] = 1, [F_VALUE] = 100000}},
+        {"2026-10", "psb", .goods = NO_GOODS, .f = {[F_FILED] = 1, [F_VALUE] = 200000}}}}}},
+    {"Beijing midnight decides the month",
+     /* filed 2026-11-01 00:30 Beijing = 2026-10-31T16:30Z: November; arrests reported
+        2026-08-31 23:30 Beijing = 15:30Z: August */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .occ = NOV01_0030,
+        .filed = NOV01_0030, .value = 100),
+      R(.id = "e2", .unit = "psb", .no = "B", .stage = CRIMINAL, .occ = AUG31_2330,
+        .filed = AUG31_2330, .arrested = 1)},
+     {{2,
+       {{"2026-11", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 100}},
+        {"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 1}}}}}},
+
+    /* ---------------------------------------------------------- filed and value */
+    {"a clue is not filed and has no value",
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = CLUE, .goods = {FOOD}, .occ = OCT15,
+        .value = 100000)},
+     {{1, NO_CELLS}}},
+    {"a case never filed (clue handed over) is neither filed nor valued",
+     /* A: clue in Aug, handed to the police Sep 3 (transferred, no filed_at): a transfer
+        in Sep, no filing, no value (the enum puts handed_to_other_agency after filed,
+        which counted it filed before issue 9).
+        B: filed Aug 5 (1000 fen), handed to another agency Sep 8 with no filed_at and no
+        linkage: still filed in Aug from its first report, no transfer.
+        C: first reported handed over Sep 20, naming filed_at Sep 15 (700 fen): filed Sep.
+        Aug: filed 1 value 1000. Sep: transfers 1, filed 1 value 700. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = CLUE, .occ = AUG10, .value = 300000),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = HANDED, .linkage = LINK(TRANSFERRED),
+        .occ = SEP03, .transferred = SEP03, .value = 300000),
+      R(.id = "e3", .unit = "msa", .no = "B", .stage = FILED, .occ = AUG05, .filed = AUG05,
+        .value = 1000),
+      R(.id = "e4", .unit = "msa", .no = "B", .stage = HANDED, .linkage = LINK(NONE), .occ = SEP08,
+        .value = 1000),
+      R(.id = "e5", .unit = "msa", .no = "C", .stage = HANDED, .occ = SEP20, .filed = SEP15,
+        .value = 700)},
+     {{2, {{"2026-09", "msa", .f = {[F_TRANSF] = 1}}}},
+      {5,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000}},
+        {"2026-09", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 700, [F_TRANSF] = 1}}}}}},
+    {"filed without filed_at: the first report's month, kept by later reports",
+     /* filed reported Aug 20 without a date: Aug. Investigating Oct 10, still no date: the
+        filing stays in Aug (it used to follow the latest report). */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG20, .value = 500),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = OCT10, .value = 500)},
+     {{1, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 500}}}},
+      {2, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 500}}}}}},
+    {"a later report that changes a dated fact changes that fact's month",
+     /* filed Aug 10 at 1000 fen; the Sep 15 report names filed_at Sep 3 and value 1500:
+        the filing and its value are Sep 3's (the month of the fact as now stated); a
+        report repeating them (Oct 10) changes nothing. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = FILED, .occ = SEP15, .filed = SEP03,
+        .value = 1500),
+      R(.id = "e3", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = OCT10, .filed = SEP03,
+        .value = 1500)},
+     {{1, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000}}}},
+      {3, {{"2026-09", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500}}}}}},
+
+    /* ---------------------------------------------------------- closed, money */
+    {"filed in October, closed in November",
      /* filed Oct 15 value 1000.00; closed Nov 10 with fines 50.00 decided Nov 8:
         Oct filed 1 value 100000; Nov closed 1 fines 5000 */
-     {CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e2", "psb", "A", NULL, CLOSED, FOOD, 0, NOV10, OCT15, NOV10, NOV08, 100000, 5000, 0, 0,
-           0)},
-     {CELL("2026-10", "psb", FOOD, 1, 0, 100000, 0, 0, 0),
-      CELL("2026-11", "psb", FOOD, 0, 1, 0, 5000, 0, 0)}},
-    {"revoked case withdraws everything",
-     {CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e2", "psb", "A", NULL, REVOKED, FOOD, 0, OCT20, OCT15, 0, 0, 100000, 0, 0, 0, 0)},
-     {{NULL}}},
-    {"clue is not filed",
-     {CASE("e1", "psb", "A", NULL, CLUE, FOOD, 0, OCT15, 0, 0, 0, 100000, 0, 0, 0, 0)},
-     {{NULL}}},
-    {"two units with the same case number are two cases",
-     {CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e1", "msa", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 300000, 0, 0, 0, 0)},
-     {CELL("2026-10", "psb", FOOD, 1, 0, 100000, 0, 0, 0),
-      CELL("2026-10", "msa", FOOD, 1, 0, 300000, 0, 0, 0)}},
-    {"goods attribution to the first category",
-     /* A names drug then food: drug only. B names none: unspecified. Sum = 2 cases. */
-     {CASE("e1", "psb", "A", NULL, FILED, DRUG, FOOD, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0),
-      CASE("e2", "psb", "B", NULL, FILED, 0, 0, OCT15, OCT15, 0, 0, 200000, 0, 0, 0, 0)},
-     {CELL("2026-10", "psb", DRUG, 1, 0, 100000, 0, 0, 0),
-      CELL("2026-10", "psb", NO_GOODS, 1, 0, 200000, 0, 0, 0)}},
-    {"Beijing midnight decides the month",
-     /* filed 2026-11-01 00:30 Beijing = 2026-10-31T16:30Z: November */
-     {CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, NOV01_0030, NOV01_0030, 0, 0, 100, 0, 0, 0, 0)},
-     {CELL("2026-11", "psb", FOOD, 1, 0, 100, 0, 0, 0)}},
-    {"transfer and criminal counters go to their own periods",
-     /* filed Oct 15; transferred Oct 20 (linkage police filed); report of Nov 10 with 3
-        arrested: Oct filed 1 transfers 1, Nov arrested 3 */
-     {CASE("e1", "psb", "A", NULL, CRIMINAL, FOOD, 0, NOV10, OCT15, 0, 0, 0, 0,
-           DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_POLICE_FILED, OCT20, 3)},
-     {CELL("2026-10", "psb", FOOD, 1, 0, 0, 0, 1, 0),
-      CELL("2026-11", "psb", FOOD, 0, 0, 0, 0, 0, 3)}},
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e2", .unit = "psb", .no = "A", .stage = CLOSED, .goods = {FOOD}, .occ = NOV10,
+        .filed = OCT15, .closed = NOV10, .decision = NOV08, .value = 100000, .fines = 5000)},
+     {{2,
+       {{"2026-10", "psb", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 100000}},
+        {"2026-11", "psb", .goods = FOOD, .f = {[F_CLOSED] = 1, [F_FINES] = 5000}}}}}},
+    {"fines and loss recovered: decision date, else closing date, else the report",
+     /* A: penalty decided Aug 25 (fines 5000, loss 1000) reported Aug 25, closed Sep 10:
+           money in Aug by the decision date, closed in Sep.
+        B: closed Sep 15 with fines 2000, no decision date: money in Sep (closed_at).
+        C: penalty reported Oct 5 without a decision date (fines 300): Oct, the report's
+           month; closed Nov 10 still without one: the money stays in Oct (the date the
+           case already has wins over the closing date).
+        Filed: A and B Aug 5 (10000 + 20000 fen), C Oct 1 (3000 fen).
+        Aug: filed 2 value 30000 fines 5000 loss 1000. Sep: closed 2 fines 2000.
+        Oct: filed 1 value 3000 fines 300. Nov: closed 1. */
+     {R(.id = "a1", .unit = "msa", .no = "A", .stage = PENALTY, .occ = AUG25, .filed = AUG05,
+        .decision = AUG25, .value = 10000, .fines = 5000, .loss = 1000),
+      R(.id = "a2", .unit = "msa", .no = "A", .stage = CLOSED, .occ = SEP10, .filed = AUG05,
+        .decision = AUG25, .closed = SEP10, .value = 10000, .fines = 5000, .loss = 1000),
+      R(.id = "b1", .unit = "msa", .no = "B", .stage = CLOSED, .occ = SEP15, .filed = AUG05,
+        .closed = SEP15, .value = 20000, .fines = 2000),
+      R(.id = "c1", .unit = "msa", .no = "C", .stage = PENALTY, .occ = OCT05, .filed = OCT01,
+        .value = 3000, .fines = 300),
+      R(.id = "c2", .unit = "msa", .no = "C", .stage = CLOSED, .occ = NOV10, .filed = OCT01,
+        .closed = NOV10, .value = 3000, .fines = 300)},
+     {{1,
+       {{"2026-08", "msa",
+         .f = {[F_FILED] = 1, [F_VALUE] = 10000, [F_FINES] = 5000, [F_LOSS] = 1000}}}},
+      {5,
+       {{"2026-08", "msa",
+         .f = {[F_FILED] = 2, [F_VALUE] = 30000, [F_FINES] = 5000, [F_LOSS] = 1000}},
+        {"2026-09", "msa", .f = {[F_CLOSED] = 2, [F_FINES] = 2000}},
+        {"2026-10", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 3000, [F_FINES] = 300}},
+        {"2026-11", "msa", .f = {[F_CLOSED] = 1}}}}}},
+    {"judgment effective closes; revoked withdraws every dated figure",
+     /* A: in trial Aug 10 (filed Aug 10), judgment effective Oct 10 with 2 persons
+        judged: closed in Oct (no closed_at: the report), judgments +2 in Oct.
+        B: filed Aug 10 (100 fen) with 2 arrested, revoked Oct 10 still stating 2
+        arrested: the filing leaves Aug; the arrests were made and stay (counters are
+        what the reports state).
+        Aug: filed 1 (A), arrested 2 (B). Oct: closed 1, judgments 2. */
+     {R(.id = "a1", .unit = "court", .no = "A", .stage = STAGE(IN_TRIAL), .occ = AUG10,
+        .filed = AUG10),
+      R(.id = "a2", .unit = "court", .no = "A", .stage = STAGE(JUDGMENT_EFFECTIVE), .occ = OCT10,
+        .filed = AUG10, .judged = 2),
+      R(.id = "b1", .unit = "court", .no = "B", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100, .arrested = 2),
+      R(.id = "b2", .unit = "court", .no = "B", .stage = REVOKED, .occ = OCT10, .filed = AUG10,
+        .value = 100, .arrested = 2)},
+     {{3,
+       {{"2026-08", "court", .f = {[F_FILED] = 2, [F_VALUE] = 100, [F_ARR] = 2}},
+        {"2026-10", "court", .f = {[F_CLOSED] = 1, [F_JUDG] = 2}}}},
+      {4,
+       {{"2026-08", "court", .f = {[F_FILED] = 1, [F_ARR] = 2}},
+        {"2026-10", "court", .f = {[F_CLOSED] = 1, [F_JUDG] = 2}}}}}},
+
+    /* ---------------------------------------------------------- counters */
+    {"a case spanning Aug-Oct: August's counters stay in August",
+     /* Aug 10: filed, 1 den, 3 arrested -> Aug. Sep 15: the same totals -> nothing.
+        Oct 20 progress: 5 arrested, 2 arrests approved -> Oct +2 arrested, +2 approved;
+        August unchanged (before issue 9 every counter moved to October). Nov 10: closed,
+        fines 200.00 and loss 50.00 decided Nov 8, totals unchanged -> Nov closed only. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 500000, .dens = 1, .arrested = 3),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP15, .filed = AUG10,
+        .value = 500000, .dens = 1, .arrested = 3),
+      R(.id = "e3", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = OCT20, .filed = AUG10,
+        .value = 500000, .dens = 1, .arrested = 5, .approved = 2),
+      R(.id = "e4", .unit = "msa", .no = "A", .stage = CLOSED, .occ = NOV10, .filed = AUG10,
+        .closed = NOV10, .decision = NOV08, .value = 500000, .fines = 20000, .loss = 5000,
+        .dens = 1, .arrested = 5, .approved = 2)},
+     {{2,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 500000, [F_DENS] = 1, [F_ARR] = 3}}}},
+      {3,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 500000, [F_DENS] = 1, [F_ARR] = 3}},
+        {"2026-10", "msa", .f = {[F_ARR] = 2, [F_APPR] = 2}}}},
+      {4,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 500000, [F_DENS] = 1, [F_ARR] = 3}},
+        {"2026-10", "msa", .f = {[F_ARR] = 2, [F_APPR] = 2}},
+        {"2026-11", "msa", .f = {[F_CLOSED] = 1, [F_FINES] = 20000, [F_LOSS] = 5000}}}}}},
+    {"every counter: prosecutions and judgments by the report that raised them",
+     /* procuratorate: Sep 10 prosecuted 1 case (2 arrests approved); Oct 15 another
+        prosecution of the same case file: 2. court: Oct 15 judged 3, Nov 10 judged 4.
+        Sep: procuratorate prosecutions 1, approved 2, filed 1 (filed Sep 10).
+        Oct: procuratorate prosecutions +1; court judgments 3, filed 1 (Oct 15).
+        Nov: court judgments +1, closed 1. */
+     {R(.id = "p1", .unit = "procuratorate", .no = "P", .stage = STAGE(PROSECUTED), .occ = SEP10,
+        .filed = SEP10, .approved = 2, .prosecuted = 1),
+      R(.id = "p2", .unit = "procuratorate", .no = "P", .stage = STAGE(PROSECUTED), .occ = OCT15,
+        .filed = SEP10, .approved = 2, .prosecuted = 2),
+      R(.id = "c1", .unit = "court", .no = "J", .stage = STAGE(IN_TRIAL), .occ = OCT15,
+        .filed = OCT15, .judged = 3),
+      R(.id = "c2", .unit = "court", .no = "J", .stage = STAGE(JUDGMENT_EFFECTIVE), .occ = NOV10,
+        .filed = OCT15, .closed = NOV10, .judged = 4)},
+     {{4,
+       {{"2026-09", "procuratorate", .f = {[F_FILED] = 1, [F_APPR] = 2, [F_PROS] = 1}},
+        {"2026-10", "procuratorate", .f = {[F_PROS] = 1}},
+        {"2026-10", "court", .f = {[F_FILED] = 1, [F_JUDG] = 3}},
+        {"2026-11", "court", .f = {[F_CLOSED] = 1, [F_JUDG] = 1}}}}}},
+    {"a lower total counts as a decrease in the lowering report's month",
+     /* Aug 10: 3 arrested. Oct 10: the unit now states 2 (no correction): Aug keeps 3,
+        Oct -1, so the months add up to the case's total, 2. */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .arrested = 3),
+      R(.id = "e2", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = OCT10, .filed = AUG10,
+        .arrested = 2)},
+     {{2,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 3}},
+        {"2026-10", "psb", .f = {[F_ARR] = -1}}}}}},
+    {"reclassified case: dated figures move cells, counters stay in theirs",
+     /* Aug 10 trademark, filed, 2 arrested. Oct 10 the same case as patent passing-off:
+        the filing moves to Aug/patent; the arrests stay in Aug/trademark. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 900, .arrested = 2),
+      R(.id = "e2", .unit = "msa", .no = "A", .category = PATENT, .stage = FILED, .occ = OCT10,
+        .filed = AUG10, .value = 900, .arrested = 2)},
+     {{2,
+       {{"2026-08", "msa", .f = {[F_ARR] = 2}},
+        {"2026-08", "msa", .category = PATENT, .f = {[F_FILED] = 1, [F_VALUE] = 900}}}}}},
+
+    /* ---------------------------------------------------------- transfers */
+    {"a transfer and the police case it became count one transfer",
+     /* msa/A filed Aug 20 (8000.00 yuan), handed to the police Sep 5 (transferred), then
+        police filed (Sep 10, same transferred_at): one transfer, Sep, under msa.
+        psb/P is the case the police received: criminal investigation, linkage police
+        filed, transferred_at Sep 5, filed Sep 10, 2 arrested, 1 den: filed under psb,
+        no transfer (before issue 9 it counted a second one). Oct 15: 2 arrests approved.
+        Aug msa: filed 1 value 800000. Sep msa: transfers 1.
+        Sep psb: filed 1 value 800000 dens 1 arrested 2. Oct psb: approved 2. */
+     {R(.id = "m1", .unit = "msa", .no = "A", .stage = FILED, .linkage = LINK(SUSPECTED),
+        .occ = AUG20, .filed = AUG20, .value = 800000),
+      R(.id = "m2", .unit = "msa", .no = "A", .stage = HANDED, .linkage = LINK(TRANSFERRED),
+        .occ = SEP05, .filed = AUG20, .transferred = SEP05, .value = 800000),
+      R(.id = "m3", .unit = "msa", .no = "A", .stage = HANDED, .linkage = LINK(POLICE_FILED),
+        .occ = SEP10, .filed = AUG20, .transferred = SEP05, .value = 800000),
+      R(.id = "p1", .unit = "psb", .no = "P", .stage = CRIMINAL, .linkage = LINK(POLICE_FILED),
+        .occ = SEP10, .filed = SEP10, .transferred = SEP05, .value = 800000, .dens = 1,
+        .arrested = 2),
+      R(.id = "p2", .unit = "psb", .no = "P", .stage = ARREST_APPROVED,
+        .linkage = LINK(POLICE_FILED), .occ = OCT15, .filed = SEP10, .transferred = SEP05,
+        .value = 800000, .dens = 1, .arrested = 2, .approved = 2)},
+     {{3,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 800000}},
+        {"2026-09", "msa", .f = {[F_TRANSF] = 1}}}},
+      {5,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 800000}},
+        {"2026-09", "msa", .f = {[F_TRANSF] = 1}},
+        {"2026-09", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 800000, [F_DENS] = 1, [F_ARR] = 2}},
+        {"2026-10", "psb", .f = {[F_APPR] = 2}}}}}},
+    {"a transfer without its date stays in the month first reported",
+     /* linkage transferred reported Sep 5 without transferred_at: Sep. Police declined
+        reported Oct 15, still without it: the transfer stays in Sep (once). */
+     {R(.id = "e1", .unit = "tobacco", .no = "A", .stage = FILED, .linkage = LINK(TRANSFERRED),
+        .occ = SEP05, .filed = SEP05),
+      R(.id = "e2", .unit = "tobacco", .no = "A", .stage = FILED, .linkage = LINK(POLICE_DECLINED),
+        .occ = OCT15, .filed = SEP05)},
+     {{2, {{"2026-09", "tobacco", .f = {[F_FILED] = 1, [F_TRANSF] = 1}}}}}},
+
+    /* ---------------------------------------------------------- corrections */
+    {"correction replaces the superseded value",
+     /* e2 corrects e1's value 1000.00 -> 2500.00: filed 1, value 250000 fen */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e2", .unit = "psb", .no = "A", .supersedes = "e1", .stage = FILED, .goods = {FOOD},
+        .occ = OCT20, .filed = OCT15, .value = 250000)},
+     {{2, {{"2026-10", "psb", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 250000}}}}}},
+    {"a correction of an August report arriving in October changes August by the correction",
+     /* Aug 10: filed, 1000.00 yuan, 3 arrested. Oct 15 progress copies those. Oct 20: a
+        correction of the Aug report: 1200.00 yuan, 4 arrested, 1 den. The value the Oct
+        report carried forward unchanged takes the correction's; the Aug report's
+        increase becomes 4 arrested and 1 den, in Aug; Oct gets nothing. A Nov report
+        stating the corrected figures changes nothing.
+        Aug: filed 1 value 120000 dens 1 arrested 4. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100000, .arrested = 3),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = OCT15, .filed = AUG10,
+        .value = 100000, .arrested = 3),
+      R(.id = "e3", .unit = "msa", .no = "A", .supersedes = "e1", .stage = FILED, .occ = OCT20,
+        .filed = AUG10, .value = 120000, .dens = 1, .arrested = 4),
+      R(.id = "e4", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = NOV10, .filed = AUG10,
+        .value = 120000, .dens = 1, .arrested = 4)},
+     {{2, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 100000, [F_ARR] = 3}}}},
+      {3,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000, [F_DENS] = 1, [F_ARR] = 4}}}},
+      {4,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000, [F_DENS] = 1, [F_ARR] = 4}}}}}},
+    {"a correction of the September report changes September only",
+     /* Aug 10: 3 arrested. Sep 15: 5 (+2 in Sep). Oct 20 corrects the Sep report to 6:
+        Sep +3; Aug and Oct unchanged. Then a second correction of the same Sep report
+        (superseding the first correction) to 4: Sep +1. */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .arrested = 3),
+      R(.id = "e2", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = SEP15, .filed = AUG10,
+        .arrested = 5),
+      R(.id = "e3", .unit = "psb", .no = "A", .supersedes = "e2", .stage = CRIMINAL, .occ = OCT20,
+        .filed = AUG10, .arrested = 6),
+      R(.id = "e4", .unit = "psb", .no = "A", .supersedes = "e3", .stage = CRIMINAL, .occ = OCT20,
+        .filed = AUG10, .arrested = 4)},
+     {{3,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 3}},
+        {"2026-09", "psb", .f = {[F_ARR] = 3}}}},
+      {4,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 3}},
+        {"2026-09", "psb", .f = {[F_ARR] = 1}}}}}},
+    {"a second correction of the original report replaces the first correction",
+     /* e2 corrects e1 (2 arrested -> 5), e3 corrects e1 again (-> 4): the case states 4,
+        all in Aug. */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .arrested = 2),
+      R(.id = "e2", .unit = "psb", .no = "A", .supersedes = "e1", .stage = CRIMINAL, .occ = OCT20,
+        .filed = AUG10, .arrested = 5),
+      R(.id = "e3", .unit = "psb", .no = "A", .supersedes = "e1", .stage = CRIMINAL, .occ = OCT20,
+        .filed = AUG10, .arrested = 4)},
+     {{2, {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 5}}}},
+      {3, {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 4}}}}}},
+    {"a correction of an earlier report leaves what a later report changed",
+     /* e2 (closed in Nov, filed in Oct, value 1500.00) followed e1; e3 corrects e1's value
+        to 9000.00: e2 had changed the value, so e2's stands.
+        Oct filed 1 value 150000, Nov closed 1 */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e2", .unit = "psb", .no = "A", .stage = CLOSED, .goods = {FOOD}, .occ = NOV10,
+        .filed = OCT15, .closed = NOV10, .value = 150000),
+      R(.id = "e3", .unit = "psb", .no = "A", .supersedes = "e1", .stage = FILED, .goods = {FOOD},
+        .occ = OCT15, .filed = OCT15, .value = 900000)},
+     {{3,
+       {{"2026-10", "psb", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 150000}},
+        {"2026-11", "psb", .goods = FOOD, .f = {[F_CLOSED] = 1}}}}}},
+    {"a correction of a filing that never was withdraws it from its month",
+     /* Aug 10 reported filed (700 fen); the Oct 20 correction says it was still a clue: the
+        filing and value leave Aug. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 700),
+      R(.id = "e2", .unit = "msa", .no = "A", .supersedes = "e1", .stage = CLUE, .occ = OCT20,
+        .value = 700)},
+     {{1, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 700}}}}, {2, NO_CELLS}}},
+    {"correction moving the case number withdraws the old key",
+     /* e2 says e1's case was B, not A: A withdrawn, B counted once */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+        .filed = OCT15, .value = 100000),
+      R(.id = "e2", .unit = "msa", .no = "B", .supersedes = "e1", .stage = FILED, .goods = {FOOD},
+        .occ = OCT15, .filed = OCT15, .value = 100000)},
+     {{2, {{"2026-10", "msa", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 100000}}}}}},
+    {"a correction moving a later report to another case keeps its month",
+     /* A: Aug 10 filed (100 fen), 2 arrested; Sep 10 progress, 3 arrested (+1 in Sep).
+        Oct 20: the Sep report was case C (filed Sep 10, 70 fen, 1 arrested). A keeps its
+        Aug figures (its other report); the Sep +1 leaves A; C counts in Sep, the
+        corrected report's month: filed 1 value 70 arrested 1.
+        Aug: filed 1 value 100 arrested 2. Sep: filed 1 value 70 arrested 1. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100, .arrested = 2),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP10, .filed = AUG10,
+        .value = 100, .arrested = 3),
+      R(.id = "e3", .unit = "msa", .no = "C", .supersedes = "e2", .stage = FILED, .occ = OCT20,
+        .filed = SEP10, .value = 70, .arrested = 1)},
+     {{2,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 100, [F_ARR] = 2}},
+        {"2026-09", "msa", .f = {[F_ARR] = 1}}}},
+      {3,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 100, [F_ARR] = 2}},
+        {"2026-09", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 70, [F_ARR] = 1}}}}}},
+    {"a correction that is no case report withdraws the report",
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100, .arrested = 1),
+      R(.id = "e2", .unit = "msa", .supersedes = "e1", .not_case = true, .occ = OCT20)},
+     {{1, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 100, [F_ARR] = 1}}}},
+      {2, NO_CELLS}}},
+    {"a correction stored before the report it corrects: the report counts nothing",
+     /* e2 corrects e1 but is stored first: it counts on its own (filed Aug 10, 1200.00,
+        4 arrested at its own time, Oct 20). e1 arrives after: it is superseded already
+        and counts nothing (before issue 9 it replaced the correction).
+        Aug: filed 1 value 120000. Oct: arrested 4. */
+     {R(.id = "e2", .unit = "msa", .no = "A", .supersedes = "e1", .stage = FILED, .occ = OCT20,
+        .filed = AUG10, .value = 120000, .arrested = 4),
+      R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100000, .arrested = 3)},
+     {{2,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000}},
+        {"2026-10", "msa", .f = {[F_ARR] = 4}}}}}},
 };
 
 static void
@@ -320,6 +755,95 @@ test_scenarios_match_hand_computed_cells(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof s_scenarios / sizeof s_scenarios[0]; i++)
         s_run_scenario(&s_scenarios[i]);
+}
+
+/* Every stage, by name, with and without a transfer linkage: filed or not, and a transfer
+   or not. One unit per stage so each lands in its own cell. Hand-worked from the lists
+   of docs/domain.md §Figures ("Filed", "Transfers"): never from the enum's order. */
+static void
+test_each_stage_filed_and_transfer(void **state)
+{
+    fixture_t *fx = *state;
+    static const struct {
+        int stage;
+        bool filed, transfer;
+    } rows[] = {
+        {CLUE, false, true},
+        {FILED, true, true},
+        {INVESTIGATING, true, true},
+        {PENALTY, true, true},
+        {CLOSED, true, true},
+        {HANDED, false, true}, /* without filed_at and never filed before */
+        {CRIMINAL, true, false},
+        {ARREST_APPROVED, true, false},
+        {STAGE(PROSECUTED), true, false},
+        {STAGE(IN_TRIAL), true, false},
+        {STAGE(JUDGMENT_EFFECTIVE), true, false},
+        {REVOKED, false, false},
+        {STAGE(REVOKED) + 1, false, true}, /* a stage added later: not filed */
+    };
+    char units[sizeof rows / sizeof rows[0]][8];
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        snprintf(units[i], sizeof units[i], "u%02zu", i);
+        report_t r = R(.id = "e1", .unit = units[i], .no = "A", .stage = rows[i].stage,
+                       .linkage = LINK(MATERIALS_HANDED_OVER), .occ = OCT10, .value = 10);
+        s_apply(fx, &r);
+    }
+    store_txn_t *txn = NULL;
+    assert_ok(store_read_begin(fx->store, &txn));
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        uint8_t key[AGG_CELL_KEY_MAX];
+        size_t klen = agg_cell_key(key, "2026-10", units[i], TRADEMARK, NO_GOODS, 0);
+        agg_figures_t f;
+        assert_ok(agg_cell_get(txn, "agg.cells", key, klen, &f));
+        bool closed = rows[i].stage == CLOSED || rows[i].stage == STAGE(JUDGMENT_EFFECTIVE);
+        if (f.v[F_FILED] != rows[i].filed || f.v[F_VALUE] != (rows[i].filed ? 10 : 0) ||
+            f.v[F_TRANSF] != rows[i].transfer || f.v[F_CLOSED] != closed)
+            fail_msg("stage %d: filed %lld value %lld transfers %lld closed %lld", rows[i].stage,
+                     (long long)f.v[F_FILED], (long long)f.v[F_VALUE], (long long)f.v[F_TRANSF],
+                     (long long)f.v[F_CLOSED]);
+    }
+    store_txn_end(&txn);
+    /* Every linkage with an administrative stage: a transfer from "transferred" on, in
+       the order of the proto (which here is the lifecycle, but the code lists them). */
+    static const struct {
+        int linkage;
+        bool transfer;
+    } links[] = {
+        {LINK(NONE), false},
+        {LINK(SUSPECTED), false},
+        {LINK(REPORT_PENDING_APPROVAL), false},
+        {LINK(NOT_APPROVED), false},
+        {LINK(APPROVED), false},
+        {LINK(TRANSFERRED), true},
+        {LINK(POLICE_FILED), true},
+        {LINK(POLICE_DECLINED), true},
+        {LINK(RECONSIDERATION_REQUESTED), true},
+        {LINK(RECONSIDERATION_DECIDED), true},
+        {LINK(SUPERVISION_REQUESTED), true},
+        {LINK(PROCURATORATE_NOTIFIED_FILING), true},
+        {LINK(MATERIALS_HANDED_OVER), true},
+        {LINK(REVERSE_TRANSFERRED), true},
+    };
+    char case_no[sizeof links / sizeof links[0]][8];
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+        snprintf(case_no[i], sizeof case_no[i], "L%02zu", i);
+        report_t r = R(.id = case_no[i], .unit = "agri", .no = case_no[i], .stage = FILED,
+                       .linkage = links[i].linkage, .occ = NOV10, .filed = NOV10);
+        s_apply(fx, &r);
+    }
+    int64_t want = 0;
+    for (size_t i = 0; i < sizeof links / sizeof links[0]; i++)
+        want += links[i].transfer;
+    assert_int_equal(want, 9);
+    assert_ok(store_read_begin(fx->store, &txn));
+    uint8_t key[AGG_CELL_KEY_MAX];
+    size_t klen = agg_cell_key(key, "2026-11", "agri", TRADEMARK, NO_GOODS, 0);
+    agg_figures_t f;
+    assert_ok(agg_cell_get(txn, "agg.cells", key, klen, &f));
+    store_txn_end(&txn);
+    assert_int_equal(f.v[F_FILED], 14);
+    assert_int_equal(f.v[F_TRANSF], want);
 }
 
 /* ------------------------------------------------------------------ ticks */
@@ -339,8 +863,8 @@ static void
 test_apply_emits_nothing_and_tick_emits_once(void **state)
 {
     fixture_t *fx = *state;
-    case_t e1 =
-        CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0);
+    report_t e1 = R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD},
+                    .occ = OCT15, .filed = OCT15, .value = 100000);
     s_apply(fx, &e1);
     assert_int_equal(worker_outputs_count(fx->out), 0);
 
@@ -364,8 +888,8 @@ test_apply_emits_nothing_and_tick_emits_once(void **state)
     assert_int_equal(s_tick(fx, t0 + 1000), 0);
     assert_int_equal(s_tick(fx, t0 + 60000), 0);
     /* a repeat of the same report changes no figure: still nothing */
-    case_t e2 = e1;
-    e2.event_id = "e2";
+    report_t e2 = e1;
+    e2.id = "e2";
     s_apply(fx, &e2);
     assert_int_equal(s_tick(fx, t0 + 62000), 0);
 }
@@ -374,14 +898,14 @@ static void
 test_tick_emits_at_most_once_per_second(void **state)
 {
     fixture_t *fx = *state;
-    case_t e1 =
-        CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0);
+    report_t e1 = R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD},
+                    .occ = OCT15, .filed = OCT15, .value = 100000);
     int64_t t0 = NOV10;
     s_apply(fx, &e1);
     assert_int_equal(s_tick(fx, t0), 1);
     /* revoke it 0.5 s later: the change waits for the next second */
-    case_t e2 = e1;
-    e2.event_id = "e2";
+    report_t e2 = e1;
+    e2.id = "e2";
     e2.stage = REVOKED;
     s_apply(fx, &e2);
     assert_int_equal(s_tick(fx, t0 + 500), 0);
@@ -401,10 +925,11 @@ static void
 test_stage_move_emits_both_periods(void **state)
 {
     fixture_t *fx = *state;
-    case_t e1 =
-        CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 100000, 0, 0, 0, 0);
-    case_t e2 = CASE("e2", "psb", "A", NULL, CLOSED, FOOD, 0, NOV10, OCT15, NOV10, NOV08, 100000,
-                     5000, 0, 0, 0);
+    report_t e1 = R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD},
+                    .occ = OCT15, .filed = OCT15, .value = 100000);
+    report_t e2 =
+        R(.id = "e2", .unit = "psb", .no = "A", .stage = CLOSED, .goods = {FOOD}, .occ = NOV10,
+          .filed = OCT15, .closed = NOV10, .decision = NOV08, .value = 100000, .fines = 5000);
     s_apply(fx, &e1);
     assert_int_equal(s_tick(fx, NOV10), 1);
     s_apply(fx, &e2);
@@ -416,6 +941,141 @@ test_stage_move_emits_both_periods(void **state)
     assert_int_equal(item->aggregate->rows[0]->figures->cases_closed, 1);
     assert_int_equal(item->aggregate->rows[0]->figures->fines_confiscations_fen, 5000);
     dajia__feed_item__free_unpacked(item, NULL);
+}
+
+/* ------------------------------------------------------------------ layout 1 */
+
+static void
+s_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+typedef struct {
+    const char *table;
+    uint8_t key[160], val[400];
+    size_t klen, vlen;
+} s_raw_t;
+
+static int
+s_put_raw(store_txn_t *txn, void *arg)
+{
+    const s_raw_t *raw = arg;
+    return store_put(txn, raw->table, raw->key, raw->klen, raw->val, raw->vlen, 0);
+}
+
+/* Writes, as the version before issue 9 did, the case `unit`/`case_no` at `position` with
+   one part per period: its latest report's contribution. */
+static void
+s_v1_case(store_t *store, const char *table, const char *unit, const char *case_no,
+          uint64_t position, int category, const char *const periods[], const agg_figures_t parts[],
+          size_t n)
+{
+    s_raw_t raw = {.table = table};
+    raw.klen = (size_t)snprintf((char *)raw.key, sizeof raw.key, "%s%c%s", unit, 0, case_no);
+    s_be64(raw.val, position);
+    raw.val[8] = (uint8_t)category, raw.val[9] = 0, raw.val[10] = 0, raw.val[11] = (uint8_t)n;
+    raw.vlen = 12;
+    for (size_t i = 0; i < n; i++) {
+        size_t plen = strlen(periods[i]);
+        raw.val[raw.vlen++] = (uint8_t)plen;
+        memcpy(raw.val + raw.vlen, periods[i], plen);
+        raw.vlen += plen;
+        agg_figures_encode(&parts[i], raw.val + raw.vlen);
+        raw.vlen += AGG_FIGURES_BYTES;
+    }
+    assert_ok(store_write(store, s_put_raw, &raw));
+}
+
+/* ... and its event record: position + case_no. */
+static void
+s_v1_event(store_t *store, const char *table, const char *unit, const char *event_id,
+           uint64_t position, const char *case_no)
+{
+    s_raw_t raw = {.table = table};
+    raw.klen = (size_t)snprintf((char *)raw.key, sizeof raw.key, "%s%c%s", unit, 0, event_id);
+    s_be64(raw.val, position);
+    raw.vlen = 8 + strlen(case_no);
+    memcpy(raw.val + 8, case_no, strlen(case_no));
+    assert_ok(store_write(store, s_put_raw, &raw));
+}
+
+static void
+s_v1_cell(store_t *store, const char *table, const char *period, const char *unit, int category,
+          const agg_figures_t *f)
+{
+    s_raw_t raw = {.table = table};
+    raw.klen = agg_cell_key(raw.key, period, unit, category, NO_GOODS, 0);
+    agg_figures_encode(f, raw.val);
+    raw.vlen = AGG_FIGURES_BYTES;
+    assert_ok(store_write(store, s_put_raw, &raw));
+}
+
+/* A state written before issue 9 is read and converted: a correction of a case's current
+   report corrects its figures (counters in the period layout 1 counted them in), one of
+   an older report changes nothing, a later report repeating the facts changes nothing. */
+static void
+test_layout1_state_is_converted(void **state)
+{
+    fixture_t *fx = *state;
+    /* msa/A: one report e1 (log_seq 1), filed Oct, 1000.00 yuan, 3 arrested.
+       msa/B: b1 (2) then b2 (3): filed Oct, 5.00 yuan; b2 reported 2 arrested in Nov. */
+    const char *const a_periods[] = {"2026-10"};
+    const agg_figures_t a_parts[] = {{{[F_FILED] = 1, [F_VALUE] = 100000, [F_ARR] = 3}}};
+    const char *const b_periods[] = {"2026-10", "2026-11"};
+    const agg_figures_t b_parts[] = {{{[F_FILED] = 1, [F_VALUE] = 500}}, {{[F_ARR] = 2}}};
+    s_v1_case(fx->store, "agg.cases", "msa", "A", 1, TRADEMARK, a_periods, a_parts, 1);
+    s_v1_case(fx->store, "agg.cases", "msa", "B", 3, TRADEMARK, b_periods, b_parts, 2);
+    s_v1_event(fx->store, "agg.events", "msa", "e1", 1, "A");
+    s_v1_event(fx->store, "agg.events", "msa", "b1", 2, "B");
+    s_v1_event(fx->store, "agg.events", "msa", "b2", 3, "B");
+    const agg_figures_t oct = {{[F_FILED] = 2, [F_VALUE] = 100500, [F_ARR] = 3}};
+    const agg_figures_t nov = {{[F_ARR] = 2}};
+    s_v1_cell(fx->store, "agg.cells", "2026-10", "msa", TRADEMARK, &oct);
+    s_v1_cell(fx->store, "agg.cells", "2026-11", "msa", TRADEMARK, &nov);
+    fx->seq = 3;
+
+    /* c1 corrects e1, A's current report: 1500.00 yuan, 4 arrested -> Oct value +50000,
+       arrested +1 (in Oct, where layout 1 counted them). c2 corrects b1, replaced by b2:
+       nothing. b3 repeats B's facts in Nov (filed Oct 15 falls in the same month as the
+       converted date, Oct 1): nothing. */
+    const report_t events[] = {
+        R(.id = "c1", .unit = "msa", .no = "A", .supersedes = "e1", .stage = FILED, .occ = OCT20,
+          .filed = OCT15, .value = 150000, .arrested = 4),
+        R(.id = "c2", .unit = "msa", .no = "B", .supersedes = "b1", .stage = FILED, .occ = OCT20,
+          .filed = OCT15, .value = 999900, .arrested = 9),
+        R(.id = "b3", .unit = "msa", .no = "B", .stage = INVESTIGATING, .occ = NOV10,
+          .filed = OCT15, .value = 500, .arrested = 2),
+    };
+    for (size_t i = 0; i < 3; i++)
+        s_apply(fx, &events[i]);
+    const cell_t want[] = {
+        {"2026-10", "msa", .f = {[F_FILED] = 2, [F_VALUE] = 150500, [F_ARR] = 4}},
+        {"2026-11", "msa", .f = {[F_ARR] = 2}},
+    };
+    s_expect_cells(fx, "agg.cells", want, 2, "layout 1", 3);
+
+    /* Fixed-length demo periods are named by their start (RFC 3339): a layout-1 part
+       there converts too. Circulate's tables, with channel masks. */
+    const agg_period_spec_t demo = {60000, DAJIA_TIME_BEIJING_MIN};
+    const agg_tables_t tables = {
+        .cells = "t.cells", .cases = "t.cases", .events = "t.events", .channels = true};
+    const char *const d_periods[] = {"2026-11-30T15:59:00Z"};
+    const agg_figures_t d_parts[] = {{{[F_FILED] = 1, [F_VALUE] = 7}}};
+    s_v1_case(fx->store, tables.cases, "psb", "X", 1, TRADEMARK, d_periods, d_parts, 1);
+    s_v1_event(fx->store, tables.events, "psb", "x1", 1, "X");
+    s_v1_cell(fx->store, tables.cells, d_periods[0], "psb", TRADEMARK, &d_parts[0]);
+    /* x2 corrects x1: value 8, filed_at left out -> the converted date, the same minute */
+    int64_t minute =
+        dajia_time_days_from_civil(2026, 11, 30) * DAJIA_TIME_MS_PER_DAY + (15 * 60 + 59) * 60000LL;
+    report_t x2 = R(.id = "x2", .unit = "psb", .no = "X", .supersedes = "x1", .stage = FILED,
+                    .occ = minute + 5 * 60000, .value = 8);
+    fx->seq++;
+    s_direct_t direct = {.tables = &tables, .spec = &demo, .log_seq = fx->seq, .r = &x2};
+    assert_ok(store_write(fx->store, s_apply_direct, &direct));
+    const cell_t want_demo[] = {{d_periods[0], "psb", .f = {[F_FILED] = 1, [F_VALUE] = 8}}};
+    s_expect_cells(fx, tables.cells, want_demo, 1, "layout 1, demo periods", 1);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -438,10 +1098,13 @@ static void
 test_read_period_returns_only_that_period(void **state)
 {
     fixture_t *fx = *state;
-    const case_t events[] = {
-        CASE("e1", "psb", "A", NULL, FILED, FOOD, 0, OCT15, OCT15, 0, 0, 1, 0, 0, 0, 0),
-        CASE("e2", "msa", "B", NULL, FILED, DRUG, 0, OCT20, OCT20, 0, 0, 1, 0, 0, 0, 0),
-        CASE("e3", "psb", "C", NULL, FILED, FOOD, 0, NOV10, NOV10, 0, 0, 1, 0, 0, 0, 0),
+    const report_t events[] = {
+        R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = OCT15,
+          .filed = OCT15, .value = 1),
+        R(.id = "e2", .unit = "msa", .no = "B", .stage = FILED, .goods = {DRUG}, .occ = OCT20,
+          .filed = OCT20, .value = 1),
+        R(.id = "e3", .unit = "psb", .no = "C", .stage = FILED, .goods = {FOOD}, .occ = NOV10,
+          .filed = NOV10, .value = 1),
     };
     for (size_t i = 0; i < 3; i++)
         s_apply(fx, &events[i]);
@@ -464,11 +1127,22 @@ test_period_names_and_bounds(void **state)
     (void)state;
     agg_period_spec_t month = {0, DAJIA_TIME_BEIJING_MIN};
     /* the literal times of the tables */
-    assert_int_equal(OCT15, s_bj(2026, 10, 15, 10, 0));
-    assert_int_equal(OCT20, s_bj(2026, 10, 20, 10, 0));
-    assert_int_equal(NOV08, s_bj(2026, 11, 8, 10, 0));
-    assert_int_equal(NOV10, s_bj(2026, 11, 10, 10, 0));
-    assert_int_equal(NOV01_0030, s_bj(2026, 11, 1, 0, 30));
+    static const struct {
+        int64_t literal;
+        unsigned month, day;
+        int hour, minute;
+    } times[] = {
+        {AUG05, 8, 5, 10, 0},       {AUG10, 8, 10, 10, 0},       {AUG20, 8, 20, 10, 0},
+        {AUG25, 8, 25, 10, 0},      {AUG31_2330, 8, 31, 23, 30}, {SEP03, 9, 3, 10, 0},
+        {SEP05, 9, 5, 10, 0},       {SEP08, 9, 8, 10, 0},        {SEP10, 9, 10, 10, 0},
+        {SEP15, 9, 15, 10, 0},      {SEP20, 9, 20, 10, 0},       {OCT01, 10, 1, 10, 0},
+        {OCT05, 10, 5, 10, 0},      {OCT10, 10, 10, 10, 0},      {OCT15, 10, 15, 10, 0},
+        {OCT20, 10, 20, 10, 0},     {NOV08, 11, 8, 10, 0},       {NOV10, 11, 10, 10, 0},
+        {NOV01_0030, 11, 1, 0, 30},
+    };
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+        assert_int_equal(times[i].literal,
+                         s_bj(2026, times[i].month, times[i].day, times[i].hour, times[i].minute));
     char name[AGG_PERIOD_MAX];
     /* 2026-10-31T16:00Z is 2026-11-01 00:00 Beijing */
     int64_t nov1 = s_bj(2026, 11, 1, 0, 0);
@@ -506,6 +1180,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stage_move_emits_both_periods, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_period_returns_only_that_period, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_each_stage_filed_and_transfer, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_layout1_state_is_converted, s_setup, s_teardown),
         cmocka_unit_test(test_period_names_and_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
