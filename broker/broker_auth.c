@@ -16,6 +16,7 @@
     on $TERM from broker_auth_destroy().
 */
 #include "broker_auth.h"
+#include "dajia_log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -316,7 +317,7 @@ s_broker_read(const char *dir, zcert_t **out)
     if (rc) {
         if (rc == -ENOENT)
             rc = BROKER_AUTH_NOKEYS;
-        zsys_error("auth: cannot read the broker's key pair %s: %s", path, dajia_strerror(rc));
+        dajia_log_error("auth: cannot read the broker's key pair %s: %s", path, dajia_strerror(rc));
         return rc;
     }
     const char *pub = zconfig_get(root, "curve/public-key", NULL);
@@ -329,7 +330,7 @@ s_broker_read(const char *dir, zcert_t **out)
         rc = *out ? 0 : -ENOMEM;
         memset(sec_bin, 0, sizeof sec_bin);
     } else {
-        zsys_error("auth: %s holds no valid curve/public-key and curve/secret-key", path);
+        dajia_log_error("auth: %s holds no valid curve/public-key and curve/secret-key", path);
         rc = BROKER_AUTH_BADCERT;
     }
     zconfig_destroy(&root);
@@ -391,12 +392,13 @@ s_load_trusted(const char *path, const char *stem, void *arg)
         return;
     /* The name is the file's: what `dajia-ctl keys list` shows and revoke takes. */
     if (s_client_read(path, stem, key, &entry, &why) != 0) {
-        zsys_warning("auth: ignoring %s: %s", path, why);
+        dajia_log_warning("auth: ignoring %s: %s", path, why);
         return;
     }
     s_entry_t *other = zhash_lookup(load->set->trusted, key);
     if (other) {
-        zsys_warning("auth: ignoring %s: same key as the certificate \"%s\"", path, other->name);
+        dajia_log_warning("auth: ignoring %s: same key as the certificate \"%s\"", path,
+                          other->name);
         return;
     }
     s_entry_t *copy = malloc(sizeof *copy);
@@ -479,14 +481,14 @@ s_set_load(const char *dir, s_set_t *set)
     int rc = s_each_cert(path, s_load_trusted, &load);
     if (rc) {
         load.rc = rc == -ENOENT ? BROKER_AUTH_NOKEYS : rc;
-        zsys_error("auth: cannot read %s: %s", path, dajia_strerror(load.rc));
+        dajia_log_error("auth: cannot read %s: %s", path, dajia_strerror(load.rc));
         goto out;
     }
     snprintf(path, sizeof path, "%s/%s", dir, S_REVOKED_DIR);
     rc = s_each_cert(path, s_load_revoked, &load);
     if (rc && rc != -ENOENT) {
         load.rc = rc;
-        zsys_error("auth: cannot read %s: %s", path, dajia_strerror(rc));
+        dajia_log_error("auth: cannot read %s: %s", path, dajia_strerror(rc));
         goto out;
     }
     if (load.rc)
@@ -494,8 +496,8 @@ s_set_load(const char *dir, s_set_t *set)
     for (const char *name = zhash_first(set->revoked); name; name = zhash_next(set->revoked)) {
         const char *key = zhash_cursor(set->revoked);
         if (zhash_lookup(set->trusted, key)) {
-            zsys_warning("auth: key %s of \"%s\" is both trusted and revoked: refusing it", key,
-                         name);
+            dajia_log_warning("auth: key %s of \"%s\" is both trusted and revoked: refusing it",
+                              key, name);
             zhash_delete(set->trusted, key);
         }
     }
@@ -516,8 +518,8 @@ s_reload(broker_auth_t *self, bool initial)
     int rc = s_set_load(self->dir, &fresh);
     if (rc) {
         if (!initial)
-            zsys_error("auth: reload of %s failed; the previous certificates stay in force",
-                       self->dir);
+            dajia_log_error("auth: reload of %s failed; the previous certificates stay in force",
+                            self->dir);
         pthread_mutex_unlock(&self->reload_lock);
         return rc;
     }
@@ -539,12 +541,12 @@ s_reload(broker_auth_t *self, bool initial)
     }
     self->stamp = stamp;
     if (initial)
-        zsys_info("auth: %zu certificates trusted, %zu revoked, from %s", zhash_size(fresh.trusted),
-                  zhash_size(fresh.revoked), self->dir);
+        dajia_log_info("auth: %zu certificates trusted, %zu revoked, from %s",
+                       zhash_size(fresh.trusted), zhash_size(fresh.revoked), self->dir);
     else
-        zsys_info("auth: reloaded %s: %zu certificates trusted (%zu added, %zu removed%s)",
-                  self->dir, zhash_size(fresh.trusted), added, removed,
-                  changed ? ", some with a new role or unit" : "");
+        dajia_log_info("auth: reloaded %s: %zu certificates trusted (%zu added, %zu removed%s)",
+                       self->dir, zhash_size(fresh.trusted), added, removed,
+                       changed ? ", some with a new role or unit" : "");
     /* Published last, after the new set is in force: whoever sees the counter move and
        makes peers connect again knows their handshakes meet the new set. */
     if (removed + changed)
@@ -645,12 +647,12 @@ s_log_refusal(zhash_t **seen_p, const char *who, const char *address, const char
     }
     uint64_t again = s ? s->suppressed : 0;
     if (again)
-        zsys_warning("auth: refused %s from %s on %s: %s (and %" PRIu64
-                     " more times since the last report)",
-                     who, address, s_domain_words(domain), reason, again);
+        dajia_log_warning("auth: refused %s from %s on %s: %s (and %" PRIu64
+                          " more times since the last report)",
+                          who, address, s_domain_words(domain), reason, again);
     else
-        zsys_warning("auth: refused %s from %s on %s: %s", who, address, s_domain_words(domain),
-                     reason);
+        dajia_log_warning("auth: refused %s from %s on %s: %s", who, address,
+                          s_domain_words(domain), reason);
     if (s) {
         s->logged_at = now;
         s->suppressed = 0;
@@ -696,7 +698,7 @@ s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
     size_t meta_len = 0;
 
     if (count < 6 || strcmp(version, S_ZAP_VERSION) != 0) {
-        zsys_error("auth: malformed ZAP request (%zu frames, version \"%s\")", count, version);
+        dajia_log_error("auth: malformed ZAP request (%zu frames, version \"%s\")", count, version);
         s_reply(handler, request_id, "500", "malformed request", "", NULL, 0);
     } else if (strcmp(mechanism, "NULL") == 0) {
         s_meta_add(meta, &meta_len, sizeof meta, BROKER_AUTH_PROP_ROLE, BROKER_AUTH_ROLE_LOCAL);
@@ -709,7 +711,7 @@ s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
         s_reply(handler, request_id, "400", "mechanism not accepted", "", NULL, 0);
         atomic_fetch_add(&self->refused, 1);
     } else if (count < 7 || zmq_msg_size(&frames[6]) != S_KEY_LEN) {
-        zsys_error("auth: CURVE request from %s without a 32-byte key", address);
+        dajia_log_error("auth: CURVE request from %s without a 32-byte key", address);
         s_reply(handler, request_id, "500", "malformed credentials", "", NULL, 0);
     } else {
         char key[S_Z85_LEN + 1];
@@ -754,8 +756,8 @@ s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
             s_reply(handler, request_id, "200", "OK", entry.name, meta, meta_len);
             atomic_fetch_add(&self->admitted, 1);
             if (atomic_load(&self->verbose))
-                zsys_debug("auth: admitted \"%s\" (role %s) from %s on %s", entry.name, entry.role,
-                           address, s_domain_words(domain));
+                dajia_log_debug("auth: admitted \"%s\" (role %s) from %s on %s", entry.name,
+                                entry.role, address, s_domain_words(domain));
         }
     }
     for (size_t i = 0; i < count; i++)
@@ -815,7 +817,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     if (!keys_dir || !*keys_dir || !out)
         return -EINVAL;
     if (!zsys_has_curve()) {
-        zsys_error("auth: %s", dajia_strerror(BROKER_AUTH_NOCURVE));
+        dajia_log_error("auth: %s", dajia_strerror(BROKER_AUTH_NOCURVE));
         return BROKER_AUTH_NOCURVE;
     }
     broker_auth_t *self = calloc(1, sizeof *self);
@@ -845,7 +847,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     }
     if (self->start_rc) {
         rc = self->start_rc;
-        zsys_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
+        dajia_log_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
         goto fail;
     }
     *out = self;

@@ -8,6 +8,7 @@
     are the items published and more events sent.
 */
 #include "broker_dispatch.h"
+#include "dajia_log.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -176,9 +177,9 @@ s_activate(s_service_t *service, s_worker_t *w)
     uint64_t from = service->cursor < w->last_applied ? service->cursor : w->last_applied;
     service->sent = from;
     service->acked = from;
-    zsys_info("dispatch: %s worker active, delivering from log_seq %" PRIu64 " (cursor %" PRIu64
-              ", worker applied %" PRIu64 ")",
-              service->name, from + 1, service->cursor, w->last_applied);
+    dajia_log_info("dispatch: %s worker active, delivering from log_seq %" PRIu64
+                   " (cursor %" PRIu64 ", worker applied %" PRIu64 ")",
+                   service->name, from + 1, service->cursor, w->last_applied);
 }
 
 static void
@@ -197,7 +198,7 @@ s_worker_remove(broker_dispatch_t *self, s_worker_t *dead)
                 standby = w;
         s_activate(service, standby);
         if (!standby)
-            zsys_warning("dispatch: no %s worker left; its events wait", service->name);
+            dajia_log_warning("dispatch: no %s worker left; its events wait", service->name);
     }
     free(dead);
 }
@@ -238,8 +239,8 @@ s_pump(broker_dispatch_t *self)
             rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
         }
         if (rc != 0 && rc != STORE_NOTFOUND)
-            zsys_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s", service->name,
-                       service->sent + 1, dajia_strerror(rc));
+            dajia_log_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s",
+                            service->name, service->sent + 1, dajia_strerror(rc));
         store_cursor_close(&cursor);
         store_txn_end(&txn);
     }
@@ -256,7 +257,7 @@ s_take_outputs(broker_dispatch_t *self, s_service_t *service, zmsg_t *msg, uint6
             size_t cap = self->entry_cap ? self->entry_cap * 2 : 64;
             broker_feed_entry_t *grown = realloc(self->entries, cap * sizeof *grown);
             if (!grown) {
-                zsys_error("dispatch: out of memory for the outputs of %s", service->name);
+                dajia_log_error("dispatch: out of memory for the outputs of %s", service->name);
                 return;
             }
             memset(grown + self->entry_cap, 0, (cap - self->entry_cap) * sizeof *grown);
@@ -267,9 +268,9 @@ s_take_outputs(broker_dispatch_t *self, s_service_t *service, zmsg_t *msg, uint6
         int rc = broker_feed_prepare(zframe_data(f), zframe_size(f), service->name, feed_seq,
                                      &self->entries[self->entry_count]);
         if (rc) {
-            zsys_warning("dispatch: %s sent an output for log_seq %" PRIu64 " that is not a "
-                         "FeedItem (%zu bytes); dropped",
-                         service->name, log_seq, zframe_size(f));
+            dajia_log_warning("dispatch: %s sent an output for log_seq %" PRIu64 " that is not a "
+                              "FeedItem (%zu bytes); dropped",
+                              service->name, log_seq, zframe_size(f));
             continue;
         }
         self->entry_count++;
@@ -282,7 +283,7 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     s_service_t *service = w->service;
     uint64_t seq = 0;
     if (!worker_frame_u64(zmsg_next(msg), &seq)) {
-        zsys_warning("dispatch: a DONE from %s without its log_seq; ignored", service->name);
+        dajia_log_warning("dispatch: a DONE from %s without its log_seq; ignored", service->name);
         return;
     }
     if (service->active != w)
@@ -291,9 +292,9 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
         /* Never sent to it: storing its outputs would move the cursor past events the
            service has not seen, and acked past sent would stop delivery to this worker.
            Found by tests/fuzz/fuzz_worker_protocol. */
-        zsys_warning("dispatch: %s answered log_seq %" PRIu64 ", which it was not sent "
-                     "(last sent %" PRIu64 "); ignored",
-                     service->name, seq, service->sent);
+        dajia_log_warning("dispatch: %s answered log_seq %" PRIu64 ", which it was not sent "
+                          "(last sent %" PRIu64 "); ignored",
+                          service->name, seq, service->sent);
         return;
     }
     if (seq > service->acked)
@@ -301,9 +302,9 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     if (seq <= service->pending)
         return; /* stored already: its outputs are in the feed */
     if (seq != service->pending + 1) {
-        zsys_warning("dispatch: %s answered log_seq %" PRIu64 " while %" PRIu64 " is due; "
-                     "ignored",
-                     service->name, seq, service->pending + 1);
+        dajia_log_warning("dispatch: %s answered log_seq %" PRIu64 " while %" PRIu64 " is due; "
+                          "ignored",
+                          service->name, seq, service->pending + 1);
         return;
     }
     s_take_outputs(self, service, msg, seq);
@@ -325,16 +326,17 @@ s_on_ticked(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     /* UINT64_MAX too: the worker numbers the next tick one past it, which wraps to 0
        ("no outputs"), and every later tick would be dropped as stored already. */
     if (!worker_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0 || tick_no == UINT64_MAX) {
-        zsys_warning("dispatch: a TICKED from %s without its tick number; ignored", service->name);
+        dajia_log_warning("dispatch: a TICKED from %s without its tick number; ignored",
+                          service->name);
         return;
     }
     if (service->active != w || tick_no <= service->tick_pending)
         return; /* a standby's, or stored already */
     bool known = service->tick_known || service->tick_pending > 0;
     if (known && tick_no != service->tick_pending + 1) {
-        zsys_warning("dispatch: %s sent tick %" PRIu64 " while %" PRIu64 " is due; ignored "
-                     "until the worker sends that one again",
-                     service->name, tick_no, service->tick_pending + 1);
+        dajia_log_warning("dispatch: %s sent tick %" PRIu64 " while %" PRIu64 " is due; ignored "
+                          "until the worker sends that one again",
+                          service->name, tick_no, service->tick_pending + 1);
         return;
     }
     if (!known)
@@ -353,8 +355,8 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
         name ? s_service_find(self, (const char *)zframe_data(name), zframe_size(name)) : NULL;
     if (!service || zframe_size(identity) > DISPATCH_IDENTITY_MAX ||
         !worker_frame_u64(zmsg_next(msg), &last_applied)) {
-        zsys_warning("dispatch: a READY for an unknown service or without its last "
-                     "applied seq; ignored");
+        dajia_log_warning("dispatch: a READY for an unknown service or without its last "
+                          "applied seq; ignored");
         return;
     }
     s_worker_t *old = s_worker_find(self, identity);
@@ -362,7 +364,7 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
         s_worker_remove(self, old);
     s_worker_t *w = calloc(1, sizeof *w);
     if (!w) {
-        zsys_error("dispatch: out of memory for a %s worker", service->name);
+        dajia_log_error("dispatch: out of memory for a %s worker", service->name);
         return;
     }
     memcpy(w->id, zframe_data(identity), zframe_size(identity));
@@ -374,8 +376,8 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
     while (*tail)
         tail = &(*tail)->next;
     *tail = w;
-    zsys_info("dispatch: %s worker registered (applied through %" PRIu64 ")%s", service->name,
-              last_applied, service->active ? "; it waits as a standby" : "");
+    dajia_log_info("dispatch: %s worker registered (applied through %" PRIu64 ")%s", service->name,
+                   last_applied, service->active ? "; it waits as a standby" : "");
     if (!service->active)
         s_activate(service, w);
     s_send_heartbeat(self, w); /* confirms the registration */
@@ -409,7 +411,7 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
     else if (worker_frame_is(command, WORKER_CMD_TICKED))
         s_on_ticked(self, w, msg);
     else if (!worker_frame_is(command, WORKER_CMD_HEARTBEAT))
-        zsys_warning("dispatch: unknown command from a %s worker; ignored", w->service->name);
+        dajia_log_warning("dispatch: unknown command from a %s worker; ignored", w->service->name);
 }
 
 static int
@@ -508,9 +510,9 @@ s_commit_group(broker_dispatch_t *self, bool force)
             s_publish(self, &self->entries[i]);
         self->feed_seq += self->entry_count;
     } else {
-        zsys_error("dispatch: cannot store %zu feed items and the cursors: %s; the events "
-                   "are delivered again",
-                   self->entry_count, dajia_strerror(rc));
+        dajia_log_error("dispatch: cannot store %zu feed items and the cursors: %s; the events "
+                        "are delivered again",
+                        self->entry_count, dajia_strerror(rc));
     }
     for (size_t i = 0; i < self->entry_count; i++)
         broker_feed_entry_clear(&self->entries[i]);
@@ -528,8 +530,8 @@ s_heartbeat(broker_dispatch_t *self)
     while (w) {
         s_worker_t *next = w->next;
         if (mono > w->expires_at) {
-            zsys_warning("dispatch: a %s worker missed %d heartbeats: taken as dead",
-                         w->service->name, BROKER_DISPATCH_LIVENESS);
+            dajia_log_warning("dispatch: a %s worker missed %d heartbeats: taken as dead",
+                              w->service->name, BROKER_DISPATCH_LIVENESS);
             s_worker_remove(self, w);
         }
         w = next;
@@ -603,9 +605,9 @@ s_workers_forget(broker_dispatch_t *self)
         service->sent = service->acked = service->cursor;
     }
     if (count)
-        zsys_info("dispatch: %zu worker%s must register again; events they had in flight "
-                  "go out again then",
-                  count, count == 1 ? "" : "s");
+        dajia_log_info("dispatch: %zu worker%s must register again; events they had in flight "
+                       "go out again then",
+                       count, count == 1 ? "" : "s");
 }
 
 /* Opens again the listeners closed by s_reopen. The port may still be held by the
@@ -626,10 +628,10 @@ s_rebind(broker_dispatch_t *self)
         if (zmq_bind(zsock_resolve(s_socket_of(self, i)), self->endpoint[i]) == 0) {
             self->unbound[i] = false;
             if (self->unbound_warned)
-                zsys_info("dispatch: listening on %s again", self->endpoint[i]);
+                dajia_log_info("dispatch: listening on %s again", self->endpoint[i]);
         } else if (warn) {
-            zsys_warning("dispatch: cannot listen on %s again yet: %s; trying on",
-                         self->endpoint[i], zmq_strerror(zmq_errno()));
+            dajia_log_warning("dispatch: cannot listen on %s again yet: %s; trying on",
+                              self->endpoint[i], zmq_strerror(zmq_errno()));
             warned = true;
         }
     }
@@ -660,20 +662,20 @@ s_reopen(broker_dispatch_t *self)
     bool feeds = s_guarded(self, BROKER_DISPATCH_OFFICE) || s_guarded(self, BROKER_DISPATCH_PUBLIC);
     if (!workers && !feeds)
         return; /* local peers only: they show no key */
-    zsys_info("auth: %" PRIu64 " key%s revoked; closing the %s connections so every peer "
-              "shows its key again",
-              keys, keys == 1 ? "" : "s",
-              workers && feeds ? "feed and worker"
-              : feeds          ? "feed"
-                               : "worker");
+    dajia_log_info("auth: %" PRIu64 " key%s revoked; closing the %s connections so every peer "
+                   "shows its key again",
+                   keys, keys == 1 ? "" : "s",
+                   workers && feeds ? "feed and worker"
+                   : feeds          ? "feed"
+                                    : "worker");
     if (workers)
         s_workers_forget(self);
     for (int i = 0; i < DISPATCH_SOCKETS; i++) {
         if (!s_guarded(self, i) || self->unbound[i])
             continue; /* already closed, waiting to open again */
         if (zmq_unbind(zsock_resolve(s_socket_of(self, i)), self->endpoint[i]) != 0) {
-            zsys_error("dispatch: cannot close the connections of %s: %s", self->endpoint[i],
-                       zmq_strerror(zmq_errno()));
+            dajia_log_error("dispatch: cannot close the connections of %s: %s", self->endpoint[i],
+                            zmq_strerror(zmq_errno()));
             continue;
         }
         self->unbound[i] = true;
@@ -734,7 +736,7 @@ s_run(void *arg)
             wait = DISPATCH_REBIND_RETRY_MS;
         int rc = zmq_poll(items, 4, wait > 0 ? wait : 0);
         if (rc < 0 && zmq_errno() != EINTR) {
-            zsys_error("dispatch: poll failed: %s", zmq_strerror(zmq_errno()));
+            dajia_log_error("dispatch: poll failed: %s", zmq_strerror(zmq_errno()));
             break;
         }
         if (rc > 0 && (items[0].revents & ZMQ_POLLIN))
@@ -862,9 +864,10 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
         goto fail;
     }
     self->running = true;
-    zsys_info("dispatch: workers on %s, office feed on %s, public feed on %s; feed holds %" PRIu64
-              " items",
-              self->endpoint[0], self->endpoint[1], self->endpoint[2], feed_seq);
+    dajia_log_info(
+        "dispatch: workers on %s, office feed on %s, public feed on %s; feed holds %" PRIu64
+        " items",
+        self->endpoint[0], self->endpoint[1], self->endpoint[2], feed_seq);
     *out = self;
     return 0;
 nomem:

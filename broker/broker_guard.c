@@ -6,6 +6,7 @@
     left alone, with a warning, since changing its mode would break other programs.
 */
 #include "broker_guard.h"
+#include "dajia_log.h"
 #include "dajia_error.h"
 
 #include <errno.h>
@@ -43,13 +44,13 @@ s_ipc_dir_private(const char *path)
     if (stat(dir, &st) != 0)
         return; /* the bind will say what is wrong */
     if (st.st_uid != geteuid() || (st.st_mode & S_ISVTX)) {
-        zsys_warning("%s is a shared directory: only the socket file %s is made private "
-                     "(mode 0700); prefer a directory of the broker's own",
-                     dir, path);
+        dajia_log_warning("%s is a shared directory: only the socket file %s is made private "
+                          "(mode 0700); prefer a directory of the broker's own",
+                          dir, path);
         return;
     }
     if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0)
-        zsys_warning("cannot make %s private (mode 0700): %s", dir, strerror(errno));
+        dajia_log_warning("cannot make %s private (mode 0700): %s", dir, strerror(errno));
 }
 
 bool

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "broker_config.h"
+#include "dajia_log.h"
 #include "broker_server.h"
 #include "broker_wakeup.h"
 #include "dajia_error.h"
@@ -84,7 +85,8 @@ s_workers_start(s_workers_t *w, broker_config_t *config, const char *config_path
     for (size_t i = 0; i < BROKER_SERVICES && rc == 0; i++) {
         const worker_service_t *service = worker_service_find(names[i]);
         if (!service) {
-            zsys_warning("no %s core in this build: its events wait for a dajia-worker", names[i]);
+            dajia_log_warning("no %s core in this build: its events wait for a dajia-worker",
+                              names[i]);
             continue;
         }
         char *dir = zsys_sprintf("%s/%s", base, names[i]);
@@ -117,13 +119,13 @@ s_wakeup_start(broker_config_t *config, int *fd)
         return; /* off (validation has refused anything else) */
     *fd = broker_wakeup_request(BROKER_WAKEUP_DEVICE, us);
     if (*fd >= 0)
-        zsys_info("CPUs are asked to wake within %" PRId32 " us while the broker serves "
-                  "(broker/cpu_wakeup_us)",
-                  us);
+        dajia_log_info("CPUs are asked to wake within %" PRId32 " us while the broker serves "
+                       "(broker/cpu_wakeup_us)",
+                       us);
     else
-        zsys_warning("broker/cpu_wakeup_us: cannot write %s (%s)%s; serving without it",
-                     BROKER_WAKEUP_DEVICE, dajia_strerror(*fd),
-                     *fd == -EACCES ? ": only root may, unless a udev rule grants it" : "");
+        dajia_log_warning("broker/cpu_wakeup_us: cannot write %s (%s)%s; serving without it",
+                          BROKER_WAKEUP_DEVICE, dajia_strerror(*fd),
+                          *fd == -EACCES ? ": only root may, unless a udev rule grants it" : "");
 }
 
 /* SIGHUP: re-read the key directory (the server's loop acts on it). */
@@ -212,7 +214,7 @@ main(int argc, char **argv)
     hup.sa_handler = s_on_hup;
     sigemptyset(&hup.sa_mask);
     sigaction(SIGHUP, &hup, NULL);
-    zsys_set_logident("dajia-broker");
+    dajia_log_set_ident("dajia-broker");
     zsys_set_logstream(stderr);
     zsys_set_logsystem(false);
 
@@ -242,8 +244,8 @@ main(int argc, char **argv)
         s_workers_start(&workers, config, config_path, server, err, sizeof err) != 0)
         goto fail;
     s_wakeup_start(config, &wakeup);
-    zsys_info("serving on %s, data in %s", broker_server_endpoint(server),
-              broker_config_get(config, "broker/data"));
+    dajia_log_info("serving on %s, data in %s", broker_server_endpoint(server),
+                   broker_config_get(config, "broker/data"));
     printf("READY api=%s workers=%s office=%s public=%s\n", broker_server_endpoint(server),
            broker_server_feed_endpoint(server, BROKER_DISPATCH_WORKERS),
            broker_server_feed_endpoint(server, BROKER_DISPATCH_OFFICE),

@@ -22,6 +22,7 @@
     cannot hold valid events of others back.
 */
 #include "broker_server.h"
+#include "dajia_log.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -159,8 +160,8 @@ s_reject(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
     if (self->throttle && verdict->reason != DAJIA__REASON__REASON_STORAGE_UNAVAILABLE)
         broker_throttle_charge(self->throttle, zmq_msg_data(routing), zmq_msg_size(routing));
     if (self->verbose)
-        zsys_debug("rejected %s: %s: %s", event_id && *event_id ? event_id : "(no id)",
-                   dajia_reason_name(verdict->reason), verdict->text);
+        dajia_log_debug("rejected %s: %s: %s", event_id && *event_id ? event_id : "(no id)",
+                        dajia_reason_name(verdict->reason), verdict->text);
     s_send_ack(self, routing, event_id, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0, verdict->reason,
                verdict->text, 0);
 }
@@ -217,8 +218,8 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body, const
         int rc =
             broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items, &batch);
         if (rc) {
-            zsys_error("cannot read the feed log for a replay from %" PRIu64 ": %s", req->from_seq,
-                       dajia_strerror(rc));
+            dajia_log_error("cannot read the feed log for a replay from %" PRIu64 ": %s",
+                            req->from_seq, dajia_strerror(rc));
             refused.reason = DAJIA__REASON__REASON_STORAGE_UNAVAILABLE;
             refused.reason_text = (char *)dajia_strerror(rc);
         }
@@ -258,10 +259,10 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
            must act, but a full disk must not also fill the log. */
         int64_t now = zclock_mono();
         if (st->storage_failures == 1 || now - self->storage_logged_ms >= BROKER_STORAGE_LOG_MS) {
-            zsys_error("could not store a batch of %zu events: %s; they are answered "
-                       "\"storage unavailable\" and their agents will send them again "
-                       "(%" PRIu64 " failed batches so far)",
-                       batch->count, dajia_strerror(batch->rc), st->storage_failures);
+            dajia_log_error("could not store a batch of %zu events: %s; they are answered "
+                            "\"storage unavailable\" and their agents will send them again "
+                            "(%" PRIu64 " failed batches so far)",
+                            batch->count, dajia_strerror(batch->rc), st->storage_failures);
             self->storage_logged_ms = now;
         }
     }
@@ -378,9 +379,9 @@ s_log_mismatch(broker_server_t *self, const s_peer_t *peer, const char *claimed)
     if (strcmp(key, self->mismatch_key) == 0 &&
         now - self->mismatch_logged_ms < BROKER_MISMATCH_LOG_MS)
         return;
-    zsys_warning("unit mismatch: the certificate of unit %s (key %s) submitted an event as "
-                 "unit %s; rejected, nothing stored (%" PRIu64 " mismatches so far)",
-                 peer->unit, key, claimed, self->mismatches);
+    dajia_log_warning("unit mismatch: the certificate of unit %s (key %s) submitted an event as "
+                      "unit %s; rejected, nothing stored (%" PRIu64 " mismatches so far)",
+                      peer->unit, key, claimed, self->mismatches);
     snprintf(self->mismatch_key, sizeof self->mismatch_key, "%s", key);
     self->mismatch_logged_ms = now;
 }
@@ -733,8 +734,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
             snprintf(err, errlen, "cannot use the key directory %s: %s", keys, dajia_strerror(rc));
             goto fail;
         }
-        zsys_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
-                  broker_auth_size(self->auth), keys);
+        dajia_log_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
+                       broker_auth_size(self->auth), keys);
     }
     /* Every key the log holds, for the writer to tell new events from repeats. */
     broker_dedup_t *dedup = NULL;
@@ -745,8 +746,9 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
                  dajia_strerror(rc));
         goto fail;
     }
-    zsys_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
-              broker_dedup_count(dedup), zclock_mono() - began, broker_dedup_bytes(dedup) >> 20);
+    dajia_log_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
+                   broker_dedup_count(dedup), zclock_mono() - began,
+                   broker_dedup_bytes(dedup) >> 20);
     rc = broker_writer_start(self->store, last_seq, &dedup, &self->writer);
     broker_dedup_destroy(&dedup); /* only when the writer did not take it */
     if (rc) {
@@ -775,8 +777,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         goto fail;
     broker_stats_init(&self->stats, zclock_time());
     self->stats.last_seq = last_seq;
-    zsys_info("log in %s holds %" PRIu64 " events; %zu member units", data, last_seq,
-              broker_config_member_count(config));
+    dajia_log_info("log in %s holds %" PRIu64 " events; %zu member units", data, last_seq,
+                   broker_config_member_count(config));
     *out = self;
     return 0;
 fail:
@@ -825,15 +827,16 @@ s_reload_keys(broker_server_t *self)
         return;
     *self->reload = 0;
     if (!self->auth) {
-        zsys_info("SIGHUP: no key directory to re-read (started without keys)");
+        dajia_log_info("SIGHUP: no key directory to re-read (started without keys)");
         return;
     }
     int rc = broker_auth_reload(self->auth);
     if (rc)
-        zsys_error("SIGHUP: cannot re-read the keys, the previous ones stay: %s",
-                   dajia_strerror(rc));
+        dajia_log_error("SIGHUP: cannot re-read the keys, the previous ones stay: %s",
+                        dajia_strerror(rc));
     else
-        zsys_info("SIGHUP: keys re-read; %zu certificates trusted", broker_auth_size(self->auth));
+        dajia_log_info("SIGHUP: keys re-read; %zu certificates trusted",
+                       broker_auth_size(self->auth));
 }
 
 const char *
@@ -863,7 +866,7 @@ broker_server_run(broker_server_t *self)
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
-            zsys_error("polling the api socket failed: %s", zmq_strerror(zmq_errno()));
+            dajia_log_error("polling the api socket failed: %s", zmq_strerror(zmq_errno()));
             return -1;
         }
         if (items[0].revents & ZMQ_POLLIN)
@@ -876,6 +879,6 @@ broker_server_run(broker_server_t *self)
     s_collect(self);
     s_flush(self);
     s_collect(self);
-    zsys_info("stopped with the log at seq %" PRIu64, self->stats.last_seq);
+    dajia_log_info("stopped with the log at seq %" PRIu64, self->stats.last_seq);
     return 0;
 }

@@ -8,6 +8,7 @@
     second: until one does, checking a request is one comparison, no lookup.
 */
 #include "broker_throttle.h"
+#include "dajia_log.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -147,10 +148,10 @@ broker_throttle_check(broker_throttle_t *self, const void *id, size_t len, char 
         return BROKER_THROTTLE_DROP;
     int64_t now = zclock_mono();
     if (self->logged_ms == 0 || now - self->logged_ms >= BROKER_THROTTLE_LOG_MS) {
-        zsys_warning("a connection earned %" PRIu32 " rejections within a second (budget %" PRIu32
-                     "); its requests are dropped for the rest of that second (%" PRIu64
-                     " dropped so far)",
-                     b->rejects, self->budget, self->dropped);
+        dajia_log_warning(
+            "a connection earned %" PRIu32 " rejections within a second (budget %" PRIu32
+            "); its requests are dropped for the rest of that second (%" PRIu64 " dropped so far)",
+            b->rejects, self->budget, self->dropped);
         self->logged_ms = now;
     }
     snprintf(notice, size,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent_outbox.h"
+#include "dajia_log.h"
 #include "agent_session.h"
 #include "agent_submit.h"
 #include "client_args.h"
@@ -327,9 +328,9 @@ s_cmd_submit(const s_options_t *o, int nfiles, char **files)
         failed = true;
     }
     if (o->verbose)
-        zsys_debug("read %llu objects: %llu queued, %llu already waiting, %llu refused",
-                   (unsigned long long)counts.read, (unsigned long long)counts.queued,
-                   (unsigned long long)counts.waiting, (unsigned long long)counts.rejected);
+        dajia_log_debug("read %llu objects: %llu queued, %llu already waiting, %llu refused",
+                        (unsigned long long)counts.read, (unsigned long long)counts.queued,
+                        (unsigned long long)counts.waiting, (unsigned long long)counts.rejected);
     /* Send what the outbox holds even after a failure: what was written is safe. */
     if (s_run_session(&ui, outbox, &report) != 0)
         failed = true;
@@ -568,7 +569,7 @@ main(int argc, char **argv)
         o.state = o.state_buf;
     }
 
-    zsys_set_logident(S_NAME);
+    dajia_log_set_ident(S_NAME);
     if (submit)
         status = s_cmd_submit(&o, nargs, args);
     else if (strcmp(command, "flush") == 0)

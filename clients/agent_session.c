@@ -13,6 +13,7 @@
     session blocked and the poll waits for POLLOUT, i.e. for the connection.
 */
 #include "agent_session.h"
+#include "dajia_log.h"
 #include "client_keys.h"
 
 #include <czmq.h>
@@ -190,7 +191,7 @@ s_send(s_session_t *s, const s_slot_t *slot)
     /* Once the first frame is accepted the rest of the message cannot hit the HWM. */
     if (zmq_send(s->handle, slot->data, slot->len, ZMQ_DONTWAIT) < 0) {
         if (s->opts->verbose)
-            zsys_debug("send of %s failed: %s", slot->event_id, zmq_strerror(errno));
+            dajia_log_debug("send of %s failed: %s", slot->event_id, zmq_strerror(errno));
         return -1;
     }
     return 0;
@@ -210,8 +211,8 @@ s_send_all(s_session_t *s, int64_t now)
             break;
         }
         if (s->opts->verbose)
-            zsys_debug("resent %s (no answer for %lld ms)", slot->event_id,
-                       (long long)(now - slot->sent_at));
+            dajia_log_debug("resent %s (no answer for %lld ms)", slot->event_id,
+                            (long long)(now - slot->sent_at));
         slot->sent_at = now;
         s_move(s, i, &s->inflight, S_INFLIGHT);
     }
@@ -248,8 +249,8 @@ s_on_unmatched(s_session_t *s, const Dajia__Ack *ack)
     snprintf(r->unmatched_text, sizeof r->unmatched_text, "%s",
              ack->reason_text[0] ? ack->reason_text : dajia_reason_text(ack->reason));
     if (s->opts->verbose)
-        zsys_debug("the broker refused an event without naming it: %s: %s",
-                   dajia_reason_name(ack->reason), r->unmatched_text);
+        dajia_log_debug("the broker refused an event without naming it: %s: %s",
+                        dajia_reason_name(ack->reason), r->unmatched_text);
     if (ack->reason == DAJIA__REASON__REASON_UNKNOWN_UNIT)
         r->unit_unknown = true;
 }
@@ -259,7 +260,7 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
 {
     Dajia__Ack *ack = dajia__ack__unpack(NULL, len, data);
     if (!ack) {
-        zsys_warning("the broker sent an ack that does not decode (%zu bytes); ignored", len);
+        dajia_log_warning("the broker sent an ack that does not decode (%zu bytes); ignored", len);
         return 0;
     }
     int rc = 0;
@@ -271,7 +272,7 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
     if (!slot || slot->state != S_INFLIGHT) {
         /* A second answer for a resent event. */
         if (s->opts->verbose)
-            zsys_debug("extra answer for %s ignored", ack->event_id);
+            dajia_log_debug("extra answer for %s ignored", ack->event_id);
         goto out;
     }
     uint32_t i = s_index(s, slot);
@@ -284,7 +285,7 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
         if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
             /* Not a verdict on the event: the broker could not write. Try again later. */
             if (s->opts->verbose)
-                zsys_debug("%s: broker storage unavailable, will resend", slot->event_id);
+                dajia_log_debug("%s: broker storage unavailable, will resend", slot->event_id);
             slot->sent_at = now;
             s_move(s, i, &s->inflight, S_INFLIGHT);
             goto out;
@@ -311,8 +312,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
         }
         break;
     default:
-        zsys_warning("the broker answered %s with status %d; ignored", slot->event_id,
-                     (int)ack->status);
+        dajia_log_warning("the broker answered %s with status %d; ignored", slot->event_id,
+                          (int)ack->status);
         goto out;
     }
     if (rc)
@@ -353,14 +354,14 @@ s_drain(s_session_t *s, int64_t now)
             }
         }
         if (frames != 2) {
-            zsys_warning("the broker sent a reply of %d frames, not 2; ignored", frames);
+            dajia_log_warning("the broker sent a reply of %d frames, not 2; ignored", frames);
             continue;
         }
         if (zmq_msg_size(&cmd) == strlen(S_ACK) &&
             memcmp(zmq_msg_data(&cmd), S_ACK, strlen(S_ACK)) == 0)
             rc = s_on_ack(s, zmq_msg_data(&body), zmq_msg_size(&body), now);
         else if (s->opts->verbose)
-            zsys_debug("unexpected reply of %zu bytes ignored", zmq_msg_size(&cmd));
+            dajia_log_debug("unexpected reply of %zu bytes ignored", zmq_msg_size(&cmd));
     }
     zmq_msg_close(&cmd);
     zmq_msg_close(&body);
@@ -465,7 +466,7 @@ s_loop(s_session_t *s)
         zmq_pollitem_t item = {s->handle, 0, ZMQ_POLLIN | (s->blocked ? ZMQ_POLLOUT : 0), 0};
         int n = zmq_poll(&item, 1, (long)s_poll_timeout(s, now));
         if (n < 0 && errno != EINTR) {
-            zsys_error("poll on %s failed: %s", s->opts->endpoint, zmq_strerror(errno));
+            dajia_log_error("poll on %s failed: %s", s->opts->endpoint, zmq_strerror(errno));
             rc = -errno;
             break;
         }

@@ -58,7 +58,7 @@ typedef struct {
     agent_session_progress_fn *on_progress; /* may be NULL */
     agent_session_reject_fn *on_reject;     /* each broker rejection; may be NULL */
     void *arg;                              /* passed to both callbacks */
-    bool verbose;                           /* log each resend and odd reply (zsys_debug) */
+    bool verbose;                           /* log each resend and odd reply (debug lines) */
     zcert_t *cert;                          /* own CURVE key pair, borrowed; NULL: no CURVE */
     const char *broker_key;                 /* the broker's public key (Z85), with `cert` */
 } agent_session_options_t;

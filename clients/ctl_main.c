@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "client_args.h"
+#include "dajia_log.h"
 #include "client_keys.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
@@ -645,7 +646,7 @@ main(int argc, char **argv)
     if (optind >= argc)
         return s_usage_error("%s", "no command given (stats, dump or keys)");
     const char *command = argv[optind++];
-    zsys_set_logident(S_NAME);
+    dajia_log_set_ident(S_NAME);
     if (strcmp(command, "keys") == 0) {
         if (o.client_keys)
             return s_usage_error("%s", "keys commands take --dir DIR, not --keys");

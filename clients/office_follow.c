@@ -6,6 +6,7 @@
     falling between the replay and the live feed.
 */
 #include "office_follow.h"
+#include "dajia_log.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -382,7 +383,7 @@ s_live(office_follow_t *self, office_follow_fn *fn, void *arg)
     zmsg_destroy(&msg);
     if (!item) {
         /* Not an item we can read: skip it; if it was one, the next item shows a gap. */
-        zsys_warning("skipped a live feed message that does not decode");
+        dajia_log_warning("skipped a live feed message that does not decode");
         return 0;
     }
     switch (office_follow_judge(self->last, item->feed_seq)) {

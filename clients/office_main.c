@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "client_args.h"
+#include "dajia_log.h"
 #include "client_keys.h"
 #include "dajia_error.h"
 #include "office_follow.h"
@@ -471,7 +472,7 @@ main(int argc, char **argv)
     if (status)
         return status;
     zsys_init();
-    zsys_set_logident(S_NAME);
+    dajia_log_set_ident(S_NAME);
     if (o.keys) {
         int rc = client_keys_open(o.keys, o.name, &o.cert, o.broker_key);
         if (rc) {

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "client_args.h"
+#include "dajia_log.h"
 #include "client_keys.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
@@ -518,7 +519,7 @@ main(int argc, char **argv)
     if (status)
         goto out;
     zsys_init();
-    zsys_set_logident(S_NAME);
+    dajia_log_set_ident(S_NAME);
     /* How many events: --count, or rate x duration, whichever is smaller when both. */
     double by_time = o.rate * (double)o.duration_ms / 1000.0;
     int64_t total = o.count > 0 ? o.count : 0;

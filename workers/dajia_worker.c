@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "worker_shell.h"
+#include "dajia_log.h"
 
 #define WORKER_DEFAULT_BROKER "tcp://127.0.0.1:7401"
 #define WORKER_DEFAULT_KEYS   "./var/keys"
@@ -220,7 +221,7 @@ main(int argc, char **argv)
     }
 
     zsys_init();
-    zsys_set_logident("dajia-worker");
+    dajia_log_set_ident("dajia-worker");
     zsys_set_logstream(stderr);
     zsys_set_logsystem(false);
 
@@ -270,10 +271,10 @@ main(int argc, char **argv)
         fprintf(stderr, "dajia-worker: %s\n", err);
         return 1;
     }
-    zsys_info("%s: serving the broker at %s", service_name, broker);
+    dajia_log_info("%s: serving the broker at %s", service_name, broker);
     int status = worker_shell_run(shell, NULL) == 0 ? 0 : 1;
-    zsys_info("%s: stopped, applied through log_seq %" PRIu64, service_name,
-              worker_shell_last_applied(shell));
+    dajia_log_info("%s: stopped, applied through log_seq %" PRIu64, service_name,
+                   worker_shell_last_applied(shell));
     worker_shell_destroy(&shell);
     return status;
 }

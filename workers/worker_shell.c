@@ -6,6 +6,7 @@
     flushes the events read before it, so answers keep the order of the log.
 */
 #include "worker_shell.h"
+#include "dajia_log.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -307,23 +308,23 @@ s_flush_events(worker_shell_t *self)
             s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0};
             rc = s_write(self, &one);
             if (rc && !s_is_store_failure(rc)) {
-                zsys_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
-                           "skipped",
-                           self->service->name, self->events[i].seq, dajia_strerror(rc));
+                dajia_log_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
+                                "skipped",
+                                self->service->name, self->events[i].seq, dajia_strerror(rc));
                 one.apply = false;
                 rc = s_write(self, &one);
             }
         }
     }
     if (rc) {
-        zsys_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
-                   "to have the events again",
-                   self->service->name, self->last_applied, dajia_strerror(rc));
+        dajia_log_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
+                        "to have the events again",
+                        self->service->name, self->last_applied, dajia_strerror(rc));
         self->reconnect = true;
     }
     if (self->verbose)
-        zsys_debug("%s: %zu events read, applied through log_seq %" PRIu64, self->service->name,
-                   self->event_count, self->last_applied);
+        dajia_log_debug("%s: %zu events read, applied through log_seq %" PRIu64,
+                        self->service->name, self->event_count, self->last_applied);
     store_txn_t *txn = NULL;
     bool resend = false;
     for (size_t i = 0; i < self->event_count; i++)
@@ -350,8 +351,8 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
         return;
     Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, zframe_size(body), zframe_data(body));
     if (!rec || rec->log_seq == 0) {
-        zsys_warning("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
-                     self->service->name, zframe_size(body));
+        dajia_log_warning("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
+                          self->service->name, zframe_size(body));
         dajia__log_record__free_unpacked(rec, NULL);
         return;
     }
@@ -362,8 +363,8 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
     e->received_at = rec->received_at;
     e->env = dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
     if (!e->env)
-        zsys_error("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",
-                   self->service->name, e->seq);
+        dajia_log_error("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",
+                        self->service->name, e->seq);
     dajia__log_record__free_unpacked(rec, NULL);
     self->event_count++;
 }
@@ -410,8 +411,8 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     s_batch_t b = {self, 0, 0, false, now, self->pruned, SIZE_MAX, self->tick_pruned, 0};
     int rc = store_write(self->store, s_write_tick, &b);
     if (rc) {
-        zsys_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
-                   dajia_strerror(rc));
+        dajia_log_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
+                        dajia_strerror(rc));
         return;
     }
     self->pruned = b.pruned;
@@ -460,11 +461,11 @@ s_resend_ticks(worker_shell_t *self)
         sent++;
     }
     if (rc != 0 && rc != STORE_NOTFOUND)
-        zsys_error("%s: cannot read the stored tick outputs: %s", self->service->name,
-                   dajia_strerror(rc));
+        dajia_log_error("%s: cannot read the stored tick outputs: %s", self->service->name,
+                        dajia_strerror(rc));
     else if (sent && self->verbose)
-        zsys_debug("%s: sent again the outputs of %zu ticks after tick %" PRIu64,
-                   self->service->name, sent, self->tick_confirmed);
+        dajia_log_debug("%s: sent again the outputs of %zu ticks after tick %" PRIu64,
+                        self->service->name, sent, self->tick_confirmed);
     store_cursor_close(&cursor);
     store_txn_end(&txn);
 }
@@ -520,8 +521,8 @@ s_send_ready(worker_shell_t *self)
     self->tick_resend = true; /* the unconfirmed ticks, once the broker answers */
     self->broker_expires = self->ready_at + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
     if (self->verbose)
-        zsys_debug("%s: registering with %s, applied through %" PRIu64, self->service->name,
-                   self->broker, self->last_applied);
+        dajia_log_debug("%s: registering with %s, applied through %" PRIu64, self->service->name,
+                        self->broker, self->last_applied);
 }
 
 static int
@@ -539,8 +540,8 @@ s_connect(worker_shell_t *self)
         zsock_set_curve_serverkey(self->dealer, self->broker_key);
     }
     if (zsock_connect(self->dealer, "%s", self->broker) < 0) {
-        zsys_error("%s: cannot connect to %s: %s", self->service->name, self->broker,
-                   zmq_strerror(zmq_errno()));
+        dajia_log_error("%s: cannot connect to %s: %s", self->service->name, self->broker,
+                        zmq_strerror(zmq_errno()));
         return -1;
     }
     s_send_ready(self);
@@ -557,7 +558,7 @@ s_on_message(worker_shell_t *self, zmsg_t *msg)
            connection when keys were withdrawn): register again, at most once per
            heartbeat interval however many answers ask for it. */
         if (zclock_mono() - self->ready_at >= self->heartbeat_ms) {
-            zsys_info("%s: the broker asks us to register again", self->service->name);
+            dajia_log_info("%s: the broker asks us to register again", self->service->name);
             s_send_ready(self);
         }
         return;
@@ -565,7 +566,7 @@ s_on_message(worker_shell_t *self, zmsg_t *msg)
     self->broker_expires = zclock_mono() + (int64_t)self->heartbeat_ms * WORKER_SHELL_LIVENESS;
     if (!self->registered) {
         self->registered = true;
-        zsys_info("%s: registered with %s", self->service->name, self->broker);
+        dajia_log_info("%s: registered with %s", self->service->name, self->broker);
         if (self->on_registered && !self->announced)
             self->on_registered(self->service->name, self->arg);
         self->announced = true;
@@ -580,7 +581,7 @@ s_on_message(worker_shell_t *self, zmsg_t *msg)
     else if (worker_frame_is(command, WORKER_CMD_HEARTBEAT))
         s_on_heartbeat(self, msg);
     else
-        zsys_warning("%s: unknown command from the broker; ignored", self->service->name);
+        dajia_log_warning("%s: unknown command from the broker; ignored", self->service->name);
 }
 
 static bool
@@ -608,7 +609,7 @@ worker_shell_run(worker_shell_t *self, zsock_t *pipe)
         if (rc < 0) {
             if (zmq_errno() == EINTR)
                 continue;
-            zsys_error("%s: poll failed: %s", self->service->name, zmq_strerror(zmq_errno()));
+            dajia_log_error("%s: poll failed: %s", self->service->name, zmq_strerror(zmq_errno()));
             return -1;
         }
         if (pipe && (items[1].revents & ZMQ_POLLIN) && s_pipe_term(pipe))
@@ -634,8 +635,8 @@ worker_shell_run(worker_shell_t *self, zsock_t *pipe)
             if (self->reconnect)
                 zclock_sleep(SHELL_RETRY_MS);
             else if (self->registered)
-                zsys_warning("%s: no word from the broker for %d heartbeats; reconnecting",
-                             self->service->name, WORKER_SHELL_LIVENESS);
+                dajia_log_warning("%s: no word from the broker for %d heartbeats; reconnecting",
+                                  self->service->name, WORKER_SHELL_LIVENESS);
             self->registered = false; /* the next answer confirms the new READY */
             self->reconnect = false;
             if (s_connect(self) != 0)
@@ -738,8 +739,8 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
                  dajia_strerror(rc));
         goto fail;
     }
-    zsys_info("%s: state in %s, applied through log_seq %" PRIu64, self->service->name,
-              self->state_dir, self->last_applied);
+    dajia_log_info("%s: state in %s, applied through log_seq %" PRIu64, self->service->name,
+                   self->state_dir, self->last_applied);
     *out = self;
     return 0;
 nomem:

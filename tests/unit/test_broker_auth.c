@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "broker_auth.h"
+#include "dajia_log.h"
 #include "client_keys.h"
 #include "test_util.h"
 
@@ -585,7 +586,7 @@ int
 main(void)
 {
     zsys_init();
-    zsys_set_logident("test_broker_auth");
+    dajia_log_set_ident("test_broker_auth");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_known_unit_is_admitted_with_role_unit_and_key_metadata,
                                         setup, teardown),
