@@ -61,6 +61,7 @@
 #include <zmq.h>
 
 #include "dajia.pb-c.h"
+#include "dajia_api.h"
 #include "bench_hist.h"
 
 /* ================================================================== constants */
@@ -463,7 +464,7 @@ s_agent_send(agent_t *self, uint64_t counter)
     s_write_counter(self->scratch + self->counter_at[slot], counter);
     if (self->case_at[slot])
         s_write_counter(self->scratch + self->case_at[slot], counter);
-    if (zmq_send(self->sock, "SUBMIT", 6, ZMQ_SNDMORE) < 0)
+    if (zmq_send(self->sock, DAJIA_API_SUBMIT, DAJIA_API_LEN(DAJIA_API_SUBMIT), ZMQ_SNDMORE) < 0)
         return -errno;
     if (zmq_send(self->sock, self->scratch, len, 0) < 0)
         return -errno;
@@ -499,7 +500,7 @@ s_agent_read_acks(agent_t *self)
         uint64_t now = s_now();
         wire_ack_t ack;
         uint64_t counter;
-        if (zmq_msg_size(&cmd) != 3 || memcmp(zmq_msg_data(&cmd), "ACK", 3) != 0 ||
+        if (!dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK) ||
             !s_ack_parse(zmq_msg_data(&body), zmq_msg_size(&body), &ack) ||
             !s_read_counter(self, &ack, &counter)) {
             self->result.unmatched++;
@@ -798,7 +799,8 @@ s_e2e_connect(e2e_sub_t *self, void *ctx, const char *office)
     int zero = 0;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero); /* the bench drops nothing */
-    if (zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "escalation", 10) != 0 ||
+    if (zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, DAJIA_TOPIC_ESCALATION,
+                       DAJIA_API_LEN(DAJIA_TOPIC_ESCALATION)) != 0 ||
         zmq_connect(self->sock, office) != 0) {
         fprintf(stderr, "dajia-bench: office feed %s: %s\n", office, zmq_strerror(errno));
         return -1;
@@ -1071,11 +1073,13 @@ s_broker_stats(void *ctx, const char *endpoint)
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    if (zmq_connect(sock, endpoint) != 0 || zmq_send(sock, "STATS", 5, ZMQ_SNDMORE) < 0 ||
+    if (zmq_connect(sock, endpoint) != 0 ||
+        zmq_send(sock, DAJIA_API_STATS, DAJIA_API_LEN(DAJIA_API_STATS), ZMQ_SNDMORE) < 0 ||
         zmq_send(sock, "", 0, 0) < 0)
         goto out;
-    if (zmq_msg_recv(&msg, sock, 0) < 0 || zmq_msg_size(&msg) != 5 ||
-        memcmp(zmq_msg_data(&msg), "STATS", 5) != 0 || !zmq_msg_more(&msg))
+    if (zmq_msg_recv(&msg, sock, 0) < 0 ||
+        !dajia_api_word_is(zmq_msg_data(&msg), zmq_msg_size(&msg), DAJIA_API_STATS_REPLY) ||
+        !zmq_msg_more(&msg))
         goto out;
     if (zmq_msg_recv(&msg, sock, 0) < 0)
         goto out;

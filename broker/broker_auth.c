@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dajia_api.h"
+
 #define S_ZAP_ENDPOINT  "inproc://zeromq.zap.01"
 #define S_ZAP_VERSION   "1.0"
 #define S_BROKER_SECRET "broker.cert_secret"
@@ -105,16 +107,16 @@ static const struct {
 } s_rules[] = {
     {BROKER_AUTH_DOMAIN_API, NULL, S_UNIT | S_OFFICE | S_DASHBOARD | S_ADMIN,
      "the unit, office, dashboard or admin role"},
-    {BROKER_AUTH_DOMAIN_API, "SUBMIT", S_UNIT, "the unit role"},
-    {BROKER_AUTH_DOMAIN_API, "STATS", S_ADMIN | S_OFFICE, "the admin or office role"},
+    {BROKER_AUTH_DOMAIN_API, DAJIA_API_SUBMIT, S_UNIT, "the unit role"},
+    {BROKER_AUTH_DOMAIN_API, DAJIA_API_STATS, S_ADMIN | S_OFFICE, "the admin or office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, NULL, S_OFFICE, "the office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, "SUBSCRIBE", S_OFFICE, "the office role"},
-    {BROKER_AUTH_DOMAIN_OFFICE, "REPLAY", S_OFFICE, "the office role"},
+    {BROKER_AUTH_DOMAIN_OFFICE, DAJIA_API_REPLAY, S_OFFICE, "the office role"},
     {BROKER_AUTH_DOMAIN_PUBLIC, NULL, S_UNIT | S_OFFICE | S_DASHBOARD,
      "the unit, office or dashboard role"},
     {BROKER_AUTH_DOMAIN_PUBLIC, "SUBSCRIBE", S_UNIT | S_OFFICE | S_DASHBOARD,
      "the unit, office or dashboard role"},
-    {BROKER_AUTH_DOMAIN_PUBLIC, "REPLAY", S_UNIT | S_OFFICE | S_DASHBOARD,
+    {BROKER_AUTH_DOMAIN_PUBLIC, DAJIA_API_REPLAY, S_UNIT | S_OFFICE | S_DASHBOARD,
      "the unit, office or dashboard role"},
     {BROKER_AUTH_DOMAIN_WORKERS, NULL, S_WORKER, "the worker role"},
     {BROKER_AUTH_DOMAIN_WORKERS, "*", S_WORKER, "the worker role"},

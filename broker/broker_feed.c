@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_api.h"
+
 /* ================================================================ append */
 
 const char *
@@ -16,13 +18,13 @@ broker_feed_topic(Dajia__FeedItem__ItemCase item_case)
 {
     switch (item_case) {
     case DAJIA__FEED_ITEM__ITEM_ESCALATION:
-        return "escalation";
+        return DAJIA_TOPIC_ESCALATION;
     case DAJIA__FEED_ITEM__ITEM_AGGREGATE:
-        return "aggregate";
+        return DAJIA_TOPIC_AGGREGATE;
     case DAJIA__FEED_ITEM__ITEM_BULLETIN:
-        return "bulletin";
+        return DAJIA_TOPIC_BULLETIN;
     case DAJIA__FEED_ITEM__ITEM_MATTER:
-        return "matter";
+        return DAJIA_TOPIC_MATTER;
     default:
         return "";
     }

@@ -26,7 +26,7 @@
 typedef struct {
     uint64_t feed_seq;
     Dajia__Audience audience;
-    const char *topic; /* "escalation", "aggregate", "bulletin", "matter" */
+    const char *topic; /* one of dajia_api.h's DAJIA_TOPIC_* */
     uint8_t *data;
     size_t len;
 } broker_feed_entry_t;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_api.h"
 #include "dajia_codec.h"
 
 #define S_NONE             UINT32_MAX
@@ -27,8 +28,6 @@
 #define S_RECONNECT_IVL_MS 100
 #define S_HWM_SLACK        64
 #define S_HANDSHAKE_MS     5000 /* longest wait for the broker to admit our key */
-#define S_SUBMIT           "SUBMIT"
-#define S_ACK              "ACK"
 
 typedef enum { S_FREE, S_PENDING, S_INFLIGHT, S_SETTLING } s_state_t;
 
@@ -185,7 +184,8 @@ s_load(s_session_t *s)
 static int
 s_send(s_session_t *s, const s_slot_t *slot)
 {
-    if (zmq_send(s->handle, S_SUBMIT, strlen(S_SUBMIT), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    if (zmq_send(s->handle, DAJIA_API_SUBMIT, DAJIA_API_LEN(DAJIA_API_SUBMIT),
+                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
     /* Once the first frame is accepted the rest of the message cannot hit the HWM. */
     if (zmq_send(s->handle, slot->data, slot->len, ZMQ_DONTWAIT) < 0) {
@@ -352,12 +352,12 @@ s_drain(s_session_t *s, int64_t now)
                 frames++;
             }
         }
-        if (frames != 2) {
-            zsys_warning("the broker sent a reply of %d frames, not 2; ignored", frames);
+        if (frames != DAJIA_API_FRAMES) {
+            zsys_warning("the broker sent a reply of %d frames, not %d; ignored", frames,
+                         DAJIA_API_FRAMES);
             continue;
         }
-        if (zmq_msg_size(&cmd) == strlen(S_ACK) &&
-            memcmp(zmq_msg_data(&cmd), S_ACK, strlen(S_ACK)) == 0)
+        if (dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK))
             rc = s_on_ack(s, zmq_msg_data(&body), zmq_msg_size(&body), now);
         else if (s->opts->verbose)
             zsys_debug("unexpected reply of %zu bytes ignored", zmq_msg_size(&cmd));

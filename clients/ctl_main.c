@@ -22,6 +22,7 @@
 
 #include "client_args.h"
 #include "client_keys.h"
+#include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
 #include "store.h"
@@ -36,8 +37,6 @@
 #define S_REAL_DIGITS        6     /* enough for stats, without binary noise */
 #define S_DUMP_CHUNK         10000 /* records per read transaction */
 #define S_TABLE_LOG          "log"
-#define S_STATS              "STATS"
-#define S_ACK                "ACK"
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
@@ -217,7 +216,7 @@ s_cmd_stats(const s_options_t *o)
     }
     /* Queued until the connection is up; the poll below bounds the whole wait. */
     zsock_set_sndtimeo(sock, (int)o->timeout_ms);
-    if (zstr_sendm(sock, S_STATS) != 0 || zmq_send(zsock_resolve(sock), "", 0, 0) != 0) {
+    if (zstr_sendm(sock, DAJIA_API_STATS) != 0 || zmq_send(zsock_resolve(sock), "", 0, 0) != 0) {
         fprintf(stderr, S_NAME ": cannot send to the broker at %s: %s\n", o->broker,
                 zmq_strerror(errno));
         goto out;
@@ -236,14 +235,14 @@ s_cmd_stats(const s_options_t *o)
     reply = zmsg_recv(sock);
     zframe_t *cmd = reply ? zmsg_first(reply) : NULL;
     zframe_t *body = reply ? zmsg_next(reply) : NULL;
-    if (!cmd || !body || zmsg_size(reply) != 2) {
+    if (!cmd || !body || zmsg_size(reply) != DAJIA_API_FRAMES) {
         fprintf(stderr, S_NAME ": the broker at %s sent a malformed reply\n", o->broker);
         goto out;
     }
-    if (zframe_streq(cmd, S_STATS)) {
+    if (zframe_streq(cmd, DAJIA_API_STATS_REPLY)) {
         s_print_stats((const char *)zframe_data(body), zframe_size(body));
         status = S_EXIT_OK;
-    } else if (zframe_streq(cmd, S_ACK))
+    } else if (zframe_streq(cmd, DAJIA_API_ACK))
         s_print_refusal(zframe_data(body), zframe_size(body));
     else
         fprintf(stderr, S_NAME ": the broker at %s sent an unexpected reply\n", o->broker);

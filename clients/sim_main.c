@@ -24,6 +24,7 @@
 
 #include "client_args.h"
 #include "client_keys.h"
+#include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
 #include "sim_gen.h"
@@ -431,7 +432,8 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
                 cap = len;
             }
             dajia__envelope__pack(env, buf);
-            if (zmq_send(raw, "SUBMIT", 6, ZMQ_SNDMORE) < 0 || zmq_send(raw, buf, len, 0) < 0) {
+            if (zmq_send(raw, DAJIA_API_SUBMIT, DAJIA_API_LEN(DAJIA_API_SUBMIT), ZMQ_SNDMORE) < 0 ||
+                zmq_send(raw, buf, len, 0) < 0) {
                 fprintf(stderr, S_NAME ": cannot send to the broker at %s: %s\n", o->broker,
                         zmq_strerror(errno));
                 goto out;
