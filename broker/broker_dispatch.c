@@ -22,7 +22,7 @@
 #include "broker_feed.h"
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
-#include "worker_protocol.h"
+#include "dajia_worker_protocol.h"
 
 #define DISPATCH_GROUP_MAX       4096 /* messages read before one write */
 #define DISPATCH_CURSOR_SAVE_MS  1000 /* cursors alone are stored this often */
@@ -96,12 +96,6 @@ struct broker_dispatch_t {
 
 /* ================================================================ helpers */
 
-static void
-s_u64_put(uint64_t value, unsigned char out[8])
-{
-    store_u64_to_key(value, out);
-}
-
 static s_service_t *
 s_service_find(broker_dispatch_t *self, const char *name, size_t len)
 {
@@ -127,12 +121,12 @@ s_send_to(broker_dispatch_t *self, const void *id, size_t id_len, const char *co
           const uint64_t *value)
 {
     void *sock = zsock_resolve(self->workers);
-    unsigned char buf[8];
+    uint8_t buf[WORKER_U64_SIZE];
     if (zmq_send(sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return;
     zmq_send(sock, command, strlen(command), value ? ZMQ_SNDMORE : 0);
     if (value) {
-        s_u64_put(*value, buf);
+        worker_u64_put(*value, buf);
         zmq_send(sock, buf, sizeof buf, 0);
     }
 }
@@ -148,11 +142,11 @@ static void
 s_send_heartbeat(broker_dispatch_t *self, s_worker_t *w)
 {
     void *sock = zsock_resolve(self->workers);
-    unsigned char cursor[8], tick[8];
+    uint8_t cursor[WORKER_U64_SIZE], tick[WORKER_U64_SIZE];
     if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return;
-    s_u64_put(w->service->cursor, cursor);
-    s_u64_put(w->service->tick, tick);
+    worker_u64_put(w->service->cursor, cursor);
+    worker_u64_put(w->service->tick, tick);
     worker_send_command(sock, WORKER_CMD_HEARTBEAT, ZMQ_SNDMORE);
     zmq_send(sock, cursor, sizeof cursor, ZMQ_SNDMORE);
     zmq_send(sock, tick, sizeof tick, 0);
@@ -222,7 +216,7 @@ s_pump(broker_dispatch_t *self)
         if (rc == 0)
             rc = store_cursor_open(txn, BROKER_TABLE_LOG, &cursor);
         unsigned char key[8];
-        s_u64_put(service->sent + 1, key);
+        store_u64_to_key(service->sent + 1, key);
         const void *k, *v;
         size_t kl, vl;
         if (rc == 0)
@@ -427,7 +421,7 @@ s_write_group(store_txn_t *txn, void *arg)
         if (service->pending == service->cursor)
             continue;
         unsigned char value[8];
-        s_u64_put(service->pending, value);
+        store_u64_to_key(service->pending, value);
         int rc = store_put(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), value,
                            sizeof value, 0);
         if (rc)
@@ -439,7 +433,7 @@ s_write_group(store_txn_t *txn, void *arg)
             continue;
         unsigned char value[8];
         char key[DISPATCH_TICK_KEY_MAX];
-        s_u64_put(service->tick_pending, value);
+        store_u64_to_key(service->tick_pending, value);
         int rc = store_put(txn, BROKER_CURSOR_TABLE, key, s_tick_key(service, key), value,
                            sizeof value, 0);
         if (rc)

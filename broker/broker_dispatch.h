@@ -4,8 +4,8 @@
     XPUBs. It reads the log with read transactions, delivers each service's events in log
     order to that service's active worker (a window of them in flight), and when workers
     answer DONE or TICKED it stores their outputs in the feed log and advances the
-    service's durable cursor in one transaction, then publishes the items. See
-    workers/worker_shell.h for the frames.
+    service's durable cursor in one transaction, then publishes the items. The frames
+    are those of the worker protocol (proto/dajia_worker_protocol.h).
 
     Cursor table "cursor": key the service name, value the last log_seq whose DONE was
     stored (8 bytes big-endian), advanced contiguously. After a restart, or when a worker

@@ -310,7 +310,7 @@ s_from_broker(zmsg_t *msg, const char *who, uint64_t *value, uint64_t *tick)
         return S_EVENT;
     }
     if (zframe_streq(command, "HEARTBEAT")) {
-        /* [cursor [last tick stored]] (worker_shell.h) */
+        /* [cursor [last tick stored]] (dajia_worker_protocol.h) */
         FUZZ_CHECK(n <= 3, "a HEARTBEAT of %zu frames to the %s worker", n, who);
         for (zframe_t *f = zmsg_next(msg); f; f = zmsg_next(msg))
             FUZZ_CHECK(zframe_size(f) == 8,
