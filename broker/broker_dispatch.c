@@ -22,6 +22,7 @@
 #include "broker_feed.h"
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
+#include "dajia_tables.h"
 #include "dajia_worker_protocol.h"
 
 #define DISPATCH_GROUP_MAX       4096 /* messages read before one write */
@@ -30,7 +31,6 @@
 #define DISPATCH_HWM             100000
 #define DISPATCH_TERM            "$TERM"
 #define DISPATCH_WAKE            "W"
-#define DISPATCH_TICK_SUFFIX     ".tick" /* cursor key "<service>.tick": last tick stored */
 #define DISPATCH_TICK_KEY_MAX    128
 #define DISPATCH_REBIND_RETRY_MS 10   /* a listener closing in the io thread */
 #define DISPATCH_REBIND_WARN_MS  1000 /* then a line, and again this often x 60 */
@@ -156,7 +156,7 @@ s_send_heartbeat(broker_dispatch_t *self, s_worker_t *w)
 static size_t
 s_tick_key(const s_service_t *service, char key[DISPATCH_TICK_KEY_MAX])
 {
-    int n = snprintf(key, DISPATCH_TICK_KEY_MAX, "%s" DISPATCH_TICK_SUFFIX, service->name);
+    int n = snprintf(key, DISPATCH_TICK_KEY_MAX, "%s" DAJIA_CURSOR_TICK, service->name);
     return n < 0 ? 0 : (size_t)n < DISPATCH_TICK_KEY_MAX ? (size_t)n : DISPATCH_TICK_KEY_MAX - 1;
 }
 
@@ -214,7 +214,7 @@ s_pump(broker_dispatch_t *self)
         store_cursor_t *cursor = NULL;
         int rc = store_read_begin(self->store, &txn);
         if (rc == 0)
-            rc = store_cursor_open(txn, BROKER_TABLE_LOG, &cursor);
+            rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
         unsigned char key[8];
         store_u64_to_key(service->sent + 1, key);
         const void *k, *v;
@@ -422,7 +422,7 @@ s_write_group(store_txn_t *txn, void *arg)
             continue;
         unsigned char value[8];
         store_u64_to_key(service->pending, value);
-        int rc = store_put(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), value,
+        int rc = store_put(txn, DAJIA_TABLE_CURSOR, service->name, strlen(service->name), value,
                            sizeof value, 0);
         if (rc)
             return rc;
@@ -434,7 +434,7 @@ s_write_group(store_txn_t *txn, void *arg)
         unsigned char value[8];
         char key[DISPATCH_TICK_KEY_MAX];
         store_u64_to_key(service->tick_pending, value);
-        int rc = store_put(txn, BROKER_CURSOR_TABLE, key, s_tick_key(service, key), value,
+        int rc = store_put(txn, DAJIA_TABLE_CURSOR, key, s_tick_key(service, key), value,
                            sizeof value, 0);
         if (rc)
             return rc;
@@ -850,14 +850,14 @@ s_load_cursors(broker_dispatch_t *self)
         s_service_t *service = &self->services[i];
         const void *v;
         size_t vl;
-        rc = store_get(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), &v, &vl);
+        rc = store_get(txn, DAJIA_TABLE_CURSOR, service->name, strlen(service->name), &v, &vl);
         if (rc == 0 && vl == 8)
             service->cursor = service->pending = store_key_to_u64(v);
         else if (rc == STORE_NOTFOUND)
             rc = 0;
         char key[DISPATCH_TICK_KEY_MAX];
         if (rc == 0)
-            rc = store_get(txn, BROKER_CURSOR_TABLE, key, s_tick_key(service, key), &v, &vl);
+            rc = store_get(txn, DAJIA_TABLE_CURSOR, key, s_tick_key(service, key), &v, &vl);
         if (rc == 0 && vl == 8) {
             service->tick = service->tick_pending = store_key_to_u64(v);
             service->tick_known = true;

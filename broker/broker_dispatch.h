@@ -7,8 +7,8 @@
     service's durable cursor in one transaction, then publishes the items. The frames
     are those of the worker protocol (proto/dajia_worker_protocol.h).
 
-    Cursor table "cursor": key the service name, value the last log_seq whose DONE was
-    stored (8 bytes big-endian), advanced contiguously. After a restart, or when a worker
+    Cursor table "cursor" (its layout: proto/dajia_tables.h): key the service name, value
+    the last log_seq whose DONE was stored, advanced contiguously. After a restart, or when a worker
     dies (3 missed heartbeats) and a standby takes over, delivery starts again at
     min(cursor, the worker's last applied) + 1: events are delivered at least once and the
     worker applies each once (guarantee 4). A DONE for a seq at or below the cursor is
@@ -39,7 +39,6 @@
 #include "broker_auth.h"
 #include "store.h"
 
-#define BROKER_CURSOR_TABLE          "cursor"
 #define BROKER_DISPATCH_WINDOW       1024 /* events in flight per worker */
 #define BROKER_DISPATCH_HEARTBEAT_MS 1000
 #define BROKER_DISPATCH_LIVENESS     3 /* heartbeats missed before a worker is dead */

@@ -25,6 +25,7 @@
 #include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
+#include "dajia_tables.h"
 #include "store.h"
 
 #define S_NAME               "dajia-ctl"
@@ -36,7 +37,6 @@
 #define S_MAX_TIMEOUT_S      3600
 #define S_REAL_DIGITS        6     /* enough for stats, without binary noise */
 #define S_DUMP_CHUNK         10000 /* records per read transaction */
-#define S_TABLE_LOG          "log"
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
@@ -294,16 +294,16 @@ s_dump_chunk(store_t *store, uint64_t *from, bool *done, uint64_t *bad)
     int rc = store_read_begin(store, &txn);
     if (rc)
         goto out;
-    rc = store_cursor_open(txn, S_TABLE_LOG, &cursor);
+    rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
     if (rc)
         goto out;
-    unsigned char start[8];
+    unsigned char start[DAJIA_TABLE_U64];
     store_u64_to_key(*from, start);
     const void *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
     rc = store_cursor_seek(cursor, start, sizeof start, &k, &kl, &v, &vl);
     for (int n = 0; rc == 0 && n < S_DUMP_CHUNK; n++) {
-        if (kl != 8) {
+        if (kl != DAJIA_TABLE_U64) {
             rc = STORE_CORRUPT;
             break;
         }
