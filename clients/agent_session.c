@@ -13,7 +13,6 @@
     session blocked and the poll waits for POLLOUT, i.e. for the connection.
 */
 #include "agent_session.h"
-#include "client_keys.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -22,6 +21,7 @@
 
 #include "dajia_api.h"
 #include "dajia_codec.h"
+#include "dajia_keydir.h"
 
 #define S_NONE             UINT32_MAX
 #define S_IDLE_POLL_MS     1000
@@ -418,13 +418,13 @@ s_connect(s_session_t *s)
     s->handle = zsock_resolve(s->sock);
     if (!s->opts->cert)
         return zsock_connect(s->sock, "%s", s->opts->endpoint) != 0 ? -EINVAL : 0;
-    int rc = client_keys_apply(s->sock, s->opts->cert, s->opts->broker_key);
+    int rc = dajia_keydir_apply(s->sock, s->opts->cert, s->opts->broker_key);
     if (rc)
         return rc;
     /* Wait for the handshake so that a refused key is an error, not a silent wait. No
        answer in time (the broker is down): the socket keeps trying, the outbox waits. */
     int64_t wait = s->opts->timeout_ms < S_HANDSHAKE_MS ? s->opts->timeout_ms : S_HANDSHAKE_MS;
-    rc = client_keys_connect(s->sock, s->opts->endpoint, (int)wait);
+    rc = dajia_keydir_connect(s->sock, s->opts->endpoint, (int)wait);
     return rc == -ETIMEDOUT || rc == -EINTR ? 0 : rc;
 }
 

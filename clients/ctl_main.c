@@ -6,7 +6,7 @@
            of records is read in its own short read transaction, so a long dump never
            pins old pages and makes the broker's map grow.
     keys   makes and revokes the CURVE certificates of the broker and its clients, in a
-           key directory (see client_keys.h for the layout). A running broker watches
+           key directory (see dajia_keydir.h for the layout). A running broker watches
            that directory, so a revoke takes effect without a restart.
 */
 #include <czmq.h>
@@ -21,17 +21,16 @@
 #include <string.h>
 
 #include "client_args.h"
-#include "client_keys.h"
 #include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_json.h"
+#include "dajia_keydir.h"
 #include "dajia_tables.h"
 #include "store.h"
 
 #define S_NAME               "dajia-ctl"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
 #define S_DEFAULT_DATA       "./var/broker"
-#define S_DEFAULT_KEYS       "./var/keys"
 #define S_MAX_UNITS          1000 /* --units entries */
 #define S_DEFAULT_TIMEOUT_MS 5000
 #define S_MAX_TIMEOUT_S      3600
@@ -102,7 +101,7 @@ s_usage(FILE *out)
             "                      " S_DEFAULT_BROKER ")\n"
             "  --timeout SEC       how long stats waits for the broker (default %d)\n"
             "  --keys DIR          key directory stats connects with (env DAJIA_KEYS; default\n"
-            "                      " CLIENT_KEYS_DEFAULT_DIR " when it holds broker.cert, else no "
+            "                      " DAJIA_KEYDIR_DEFAULT_DIR " when it holds broker.cert, else no "
             "CURVE)\n"
             "  --name NAME         with stats: the certificate to use (env DAJIA_NAME; default\n"
             "                      admin)\n"
@@ -110,7 +109,7 @@ s_usage(FILE *out)
             "                      default " S_DEFAULT_DATA ")\n"
             "  --from SEQ          dump from this log_seq on (default 1)\n"
             "  --dir DIR           the key directory, for keys (env DAJIA_KEYS; default\n"
-            "                      " S_DEFAULT_KEYS ")\n"
+            "                      " DAJIA_KEYDIR_DEFAULT_DIR ")\n"
             "  -h, --help          show this help\n"
             "\n"
             "Each client gets its own secret/NAME.cert_secret and the broker's broker.cert\n"
@@ -177,26 +176,26 @@ s_cmd_stats(const s_options_t *o)
         return S_EXIT_ERROR;
     }
     zsock_set_linger(sock, 0);
-    const char *keys = client_keys_dir_pick(o->client_keys);
+    const char *keys = dajia_keydir_pick(o->client_keys);
     if (keys) {
         const char *name = o->name && *o->name ? o->name : getenv("DAJIA_NAME");
         if (!name || !*name)
-            name = CLIENT_KEYS_ADMIN_NAME;
+            name = DAJIA_KEYDIR_ADMIN_NAME;
         zcert_t *own = NULL;
-        char broker_key[CLIENT_KEYS_KEY_TXT];
-        int rc = client_keys_open(keys, name, &own, broker_key);
+        char broker_key[DAJIA_KEYDIR_KEY_TXT];
+        int rc = dajia_keydir_open(keys, name, &own, broker_key);
         if (rc == 0)
-            rc = client_keys_apply(sock, own, broker_key);
+            rc = dajia_keydir_apply(sock, own, broker_key);
         zcert_destroy(&own);
         if (rc) {
             fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", name, keys,
-                    client_keys_strerror(rc));
+                    dajia_keydir_strerror(rc));
             goto out;
         }
-        rc = client_keys_connect(sock, o->broker, (int)o->timeout_ms);
+        rc = dajia_keydir_connect(sock, o->broker, (int)o->timeout_ms);
         if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
             fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\")\n",
-                    client_keys_strerror(rc), name);
+                    dajia_keydir_strerror(rc), name);
             goto out;
         }
         if (rc == -ETIMEDOUT) {
@@ -207,7 +206,7 @@ s_cmd_stats(const s_options_t *o)
         }
         if (rc) {
             fprintf(stderr, S_NAME ": cannot connect to \"%s\": %s\n", o->broker,
-                    client_keys_strerror(rc));
+                    dajia_keydir_strerror(rc));
             goto out;
         }
     } else if (zsock_connect(sock, "%s", o->broker) != 0) {
@@ -359,11 +358,11 @@ s_cmd_dump(const s_options_t *o)
 
 /* ====================================================================== keys */
 
-/* Exit status for a client_keys error: the user's input, or the state of the files. */
+/* Exit status for a key directory error: the user's input, or the state of the files. */
 static int
 s_keys_error(const char *what, const char *dir, int rc)
 {
-    fprintf(stderr, S_NAME ": %s in %s: %s\n", what, dir, client_keys_strerror(rc));
+    fprintf(stderr, S_NAME ": %s in %s: %s\n", what, dir, dajia_keydir_strerror(rc));
     switch (rc) {
     case CLIENT_KEYS_BADROLE:
     case CLIENT_KEYS_NOUNIT:
@@ -420,7 +419,7 @@ s_keys_init(const s_options_t *o)
         }
         count = (size_t)n;
     }
-    int rc = client_keys_init(o->keys, units ? units : s_default_units, count);
+    int rc = dajia_keydir_init(o->keys, units ? units : s_default_units, count);
     if (rc == CLIENT_KEYS_EXISTS)
         fprintf(stderr,
                 S_NAME ": cannot make keys in %s: it has keys already, or a unit code "
@@ -449,8 +448,8 @@ s_keys_add(const s_options_t *o)
     if (!o->role)
         return s_usage_error("%s", "keys add needs --role (unit, office, dashboard, worker "
                                    "or admin)");
-    client_keys_entry_t made;
-    int rc = client_keys_add(o->keys, o->role, o->unit, o->name, &made);
+    dajia_keydir_entry_t made;
+    int rc = dajia_keydir_add(o->keys, o->role, o->unit, o->name, &made);
     if (rc == CLIENT_KEYS_EXISTS) {
         fprintf(stderr,
                 S_NAME ": a certificate \"%s\" exists in %s already; give another --name, "
@@ -469,8 +468,8 @@ s_keys_add(const s_options_t *o)
     }
     if (rc)
         return s_keys_error("cannot add a certificate", o->keys, rc);
-    printf("added %s (role %s%s%s): give %s/" CLIENT_KEYS_SECRET_DIR "/%s" CLIENT_KEYS_SECRET_EXT
-           " and %s/" CLIENT_KEYS_BROKER_CERT " to that client only\n",
+    printf("added %s (role %s%s%s): give %s/" DAJIA_KEYDIR_SECRET_DIR "/%s" DAJIA_KEYDIR_SECRET_EXT
+           " and %s/" DAJIA_KEYDIR_BROKER_CERT " to that client only\n",
            made.name, made.role, *made.unit ? ", unit " : "", made.unit, o->keys, made.name,
            o->keys);
     return S_EXIT_OK;
@@ -479,8 +478,8 @@ s_keys_add(const s_options_t *o)
 static int
 s_keys_revoke(const s_options_t *o, const char *name)
 {
-    client_keys_entry_t gone;
-    int rc = client_keys_revoke(o->keys, name, &gone);
+    dajia_keydir_entry_t gone;
+    int rc = dajia_keydir_revoke(o->keys, name, &gone);
     if (rc == CLIENT_KEYS_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": no trusted certificate \"%s\" in %s (see `" S_NAME " keys list`)\n", name,
@@ -499,9 +498,9 @@ s_keys_revoke(const s_options_t *o, const char *name)
 static int
 s_keys_list(const s_options_t *o)
 {
-    client_keys_entry_t *entries = NULL;
+    dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    int rc = client_keys_list(o->keys, &entries, &count);
+    int rc = dajia_keydir_list(o->keys, &entries, &count);
     if (rc == CLIENT_KEYS_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": %s is not a key directory (no public/); make one with `" S_NAME
@@ -513,7 +512,7 @@ s_keys_list(const s_options_t *o)
         return s_keys_error("cannot list the certificates", o->keys, rc);
     printf("%-20s %-10s %-14s %-40s %s\n", "NAME", "ROLE", "UNIT", "PUBLIC KEY (Z85)", "STATUS");
     for (size_t i = 0; i < count; i++) {
-        const client_keys_entry_t *e = &entries[i];
+        const dajia_keydir_entry_t *e = &entries[i];
         printf("%-20s %-10s %-14s %-40s %s\n", e->name, *e->role ? e->role : "-",
                *e->unit ? e->unit : "-", *e->public_txt ? e->public_txt : "-",
                e->damaged   ? "damaged (does not parse)"
@@ -580,14 +579,14 @@ main(int argc, char **argv)
         .data = getenv("DAJIA_DATA"),
         .from = 1,
         .timeout_ms = S_DEFAULT_TIMEOUT_MS,
-        .keys = getenv("DAJIA_KEYS"),
+        .keys = getenv(DAJIA_KEYDIR_ENV),
     };
     if (!o.broker || !*o.broker)
         o.broker = S_DEFAULT_BROKER;
     if (!o.data || !*o.data)
         o.data = S_DEFAULT_DATA;
     if (!o.keys || !*o.keys)
-        o.keys = S_DEFAULT_KEYS;
+        o.keys = DAJIA_KEYDIR_DEFAULT_DIR;
     bool from_given = false, dir_given = false;
 
     opterr = 0;
