@@ -16,7 +16,6 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
-COPY cmake ./cmake
 COPY proto ./proto
 COPY store ./store
 COPY broker ./broker

@@ -1,19 +1,21 @@
 # The two commands of the README, and a few more. CMake does the real work.
 #   make run    install what is missing, build, start the broker on ./var
-#   make test   install what is missing, build, run every test, then again under ASan+UBSan,
-#               then each fuzz target for TEST_FUZZ_SECONDS (20)
+#   make test   install what is missing, check the format, build, run every test, then
+#               again under ASan+UBSan and under TSan, then each fuzz target for
+#               TEST_FUZZ_SECONDS (20)
 #   make demo   the whole flow, bulletin included, in two minutes (scripts/demo)
 #   make fuzz   build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (300)
 #   make format apply .clang-format to every C source; make format-check fails on a difference
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?= --output-on-failure -j $(JOBS)
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 20
 
-.PHONY: all setup build build-asan build-fuzz run demo test test-fast test-asan test-fuzz \
+.PHONY: all setup build build-asan build-tsan build-fuzz test-tsan run demo test test-fast test-asan test-fuzz \
         fuzz bench clean format format-check
 
 all: build
@@ -28,6 +30,11 @@ build: setup
 build-asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDAJIA_SANITIZE=address,undefined >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+# ThreadSanitizer: the broker runs an api thread, a writer, a dispatcher and the workers.
+build-tsan: setup
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DDAJIA_SANITIZE=thread >/dev/null
+	@cmake --build $(TSAN_BUILD) -j $(JOBS)
 
 # libFuzzer needs clang: the fuzz targets have a build directory of their own.
 build-fuzz: setup
@@ -55,6 +62,9 @@ test-asan: build-asan
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest $(CTEST_ARGS)
 
+test-tsan: build-tsan
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan/tsan.supp ctest $(CTEST_ARGS)
+
 # Crashes go to $(FUZZ_BUILD)/fuzz/crashes/<target>/; see tests/fuzz/README.md.
 fuzz: build-fuzz
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
@@ -71,7 +81,7 @@ format:
 format-check: setup
 	@$(FORMAT_FILES) | xargs clang-format --dry-run --Werror && echo "format-check: clean"
 
-test: format-check test-fast test-asan test-fuzz
+test: format-check test-fast test-asan test-tsan test-fuzz
 
 bench: build
 	sh bench/run-all.sh $(BUILD)/bench/dajia-bench $(BUILD)/broker/dajia-broker

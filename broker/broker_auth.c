@@ -188,30 +188,6 @@ s_domain_words(const char *domain)
     return "an unknown domain";
 }
 
-const char *
-broker_auth_strerror(int rc)
-{
-    switch (rc) {
-    case 0:
-        return "success";
-    case BROKER_AUTH_NOKEYS:
-        return "no key directory with a broker key pair and a public/ directory (make one "
-               "with `dajia-ctl keys init --dir DIR`)";
-    case BROKER_AUTH_BADCERT:
-        return "the broker's key pair is not a valid certificate";
-    case BROKER_AUTH_BADMODE:
-        return "the broker's secret file is readable by others (chmod 600 it)";
-    case BROKER_AUTH_NOCURVE:
-        return "this libzmq was built without CURVE security";
-    case BROKER_AUTH_ZAPBUSY:
-        return "another ZAP handler is already running in this process";
-    case BROKER_AUTH_BADDOMAIN:
-        return "not a ZAP domain of the broker (api, workers, office, public)";
-    default:
-        return rc < 0 ? strerror(-rc) : "unknown error";
-    }
-}
-
 /* ====================================================================== certificates */
 
 /* A code of dajia_keydir as this module reports it. */
@@ -238,7 +214,7 @@ s_broker_read(const char *dir, zcert_t **out)
     int rc = s_keydir_rc(dajia_keydir_load_broker(dir, out));
     if (rc)
         zsys_error("auth: cannot read the broker's key pair %s/%s: %s", dir,
-                   DAJIA_KEYDIR_BROKER_SECRET, broker_auth_strerror(rc));
+                   DAJIA_KEYDIR_BROKER_SECRET, dajia_strerror(rc));
     return rc;
 }
 
@@ -337,8 +313,7 @@ s_set_load(const char *dir, s_set_t *set)
     rc = dajia_keydir_each(dir, false, s_load_trusted, set);
     if (rc) {
         rc = s_keydir_rc(rc);
-        zsys_error("auth: cannot read %s/%s: %s", dir, DAJIA_KEYDIR_PUBLIC_DIR,
-                   broker_auth_strerror(rc));
+        zsys_error("auth: cannot read %s/%s: %s", dir, DAJIA_KEYDIR_PUBLIC_DIR, dajia_strerror(rc));
         goto out;
     }
     rc = dajia_keydir_each(dir, true, s_load_revoked, set);
@@ -346,7 +321,7 @@ s_set_load(const char *dir, s_set_t *set)
         rc = 0; /* nothing revoked yet */
     if (rc) {
         zsys_error("auth: cannot read %s/%s: %s", dir, DAJIA_KEYDIR_REVOKED_DIR,
-                   broker_auth_strerror(rc));
+                   dajia_strerror(rc));
         goto out;
     }
     for (const char *name = zhash_first(set->revoked); name; name = zhash_next(set->revoked)) {
@@ -673,7 +648,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     if (!keys_dir || !*keys_dir || !out)
         return -EINVAL;
     if (!zsys_has_curve()) {
-        zsys_error("auth: %s", broker_auth_strerror(BROKER_AUTH_NOCURVE));
+        zsys_error("auth: %s", dajia_strerror(BROKER_AUTH_NOCURVE));
         return BROKER_AUTH_NOCURVE;
     }
     broker_auth_t *self = calloc(1, sizeof *self);
@@ -703,7 +678,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     }
     if (self->start_rc) {
         rc = self->start_rc;
-        zsys_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, broker_auth_strerror(rc));
+        zsys_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
         goto fail;
     }
     *out = self;

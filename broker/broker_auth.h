@@ -42,15 +42,8 @@
 
 #include <czmq.h>
 
+#include "dajia_error.h" /* the BROKER_AUTH_* codes (-31000 ..): BROKER_AUTH_NOKEYS, ... */
 #include "dajia_keydir.h"
-
-/* Module codes, outside errno's range and the other modules' codes. */
-#define BROKER_AUTH_NOKEYS    (-31000) /* no key directory, broker key pair or public/ */
-#define BROKER_AUTH_BADCERT   (-31001) /* the broker's key pair does not parse */
-#define BROKER_AUTH_BADMODE   (-31002) /* the broker's secret file is readable by others */
-#define BROKER_AUTH_NOCURVE   (-31003) /* this libzmq was built without CURVE */
-#define BROKER_AUTH_ZAPBUSY   (-31004) /* another ZAP handler is bound in this context */
-#define BROKER_AUTH_BADDOMAIN (-31005) /* not one of the domains below */
 
 /* ZAP domains, one per socket. Who may connect: */
 #define BROKER_AUTH_DOMAIN_API     "api"     /* unit, office, dashboard, admin */
@@ -148,9 +141,5 @@ broker_auth_counts(broker_auth_t *self, uint64_t *admitted, uint64_t *refused);
 /* Certificates trusted now. */
 size_t
 broker_auth_size(broker_auth_t *self);
-
-/* A sentence for a return code of this module (or -errno). Static. */
-const char *
-broker_auth_strerror(int rc);
 
 #endif

@@ -56,7 +56,7 @@ static const broker_config_key_t s_keys[] = {
      "directory of the in-process workers' state; empty: <data>/../workers"},
     {NULL, NULL, NULL, NULL, NULL}};
 
-/* The member units of the leading group (domain/model.md section 5). A `members`
+/* The member units of the leading group (docs/domain.md §2). A `members`
    section in the configuration file replaces this list as a whole. */
 static const char *s_default_members[][2] = {
     {"publicity", "市委宣传部"}, {"polilegal", "市委政法委"},       {"govoffice", "市政府办公室"},

@@ -7,6 +7,10 @@
     the leading group; a file with a `members` section replaces them. Sections named
     after a worker service (aggregate, escalate, circulate) hold that worker's settings
     (thresholds, intervals, periods) and are read by the worker, not here.
+
+    Errors: this module talks to the operator, so loading and checking return -1 with one
+    sentence in the caller's `err` (naming the file, key or value at fault), not a code of
+    dajia_error.h; the broker prints it and exits.
 */
 #ifndef BROKER_CONFIG_H
 #define BROKER_CONFIG_H

@@ -6,8 +6,8 @@
     log when the broker starts (broker_dedup_rebuild), then kept up to date by the writer
     thread as it appends. It is not written to disk, so a commit writes only the log's
     pages: a dedup B-tree in LMDB made every event dirty a leaf page of its own, in
-    random places, and the sync of those pages was most of the cost of a commit (see the
-    README's Performance section).
+    random places, and the sync of those pages was most of the cost of a commit (see
+    docs/design.md §4).
 
     An open-addressing table (linear probing, at most 70% full) of 16-byte slots: a
     keyed 64-bit hash of the key and the log_seq (0 marks an empty slot). The key itself

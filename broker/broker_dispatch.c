@@ -11,17 +11,16 @@
 
 #include <czmq.h>
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "broker_batch.h"
 #include "broker_feed.h"
+#include "broker_guard.h"
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
+#include "dajia_error.h"
 #include "dajia_tables.h"
 #include "dajia_worker_protocol.h"
 
@@ -234,7 +233,7 @@ s_pump(broker_dispatch_t *self)
         }
         if (rc != 0 && rc != STORE_NOTFOUND)
             zsys_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s", service->name,
-                       service->sent + 1, store_strerror(rc));
+                       service->sent + 1, dajia_strerror(rc));
         store_cursor_close(&cursor);
         store_txn_end(&txn);
     }
@@ -505,7 +504,7 @@ s_commit_group(broker_dispatch_t *self, bool force)
     } else {
         zsys_error("dispatch: cannot store %zu feed items and the cursors: %s; the events "
                    "are delivered again",
-                   self->entry_count, store_strerror(rc));
+                   self->entry_count, dajia_strerror(rc));
     }
     for (size_t i = 0; i < self->entry_count; i++)
         broker_feed_entry_clear(&self->entries[i]);
@@ -570,7 +569,7 @@ s_socket_of(broker_dispatch_t *self, int which)
 static bool
 s_guarded(const broker_dispatch_t *self, int which)
 {
-    return self->auth && strncmp(self->endpoint[which], "tcp://", 6) == 0;
+    return broker_guard_is_curve(self->auth, self->endpoint[which]);
 }
 
 /* Forgets every registered worker: their connections are about to close, and a worker
@@ -763,82 +762,6 @@ s_run(void *arg)
 
 /* ================================================================ lifecycle */
 
-/* The file path of an ipc:// endpoint, or NULL (another transport, or Linux's abstract
-   namespace "ipc://@name", which has no file). */
-static const char *
-s_ipc_path(const char *endpoint)
-{
-    if (strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] == '@' || endpoint[6] == '\0')
-        return NULL;
-    return endpoint + 6;
-}
-
-/* Makes the directory of ipc socket `path` 0700 when this user owns it and it is not a
-   shared one (sticky, like /tmp): then no one else can even reach the socket file. */
-static void
-s_ipc_dir_private(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        snprintf(dir, sizeof dir, ".");
-    else if (slash == path)
-        snprintf(dir, sizeof dir, "/");
-    else
-        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return; /* the bind will say what is wrong */
-    if (st.st_uid != geteuid() || (st.st_mode & S_ISVTX)) {
-        zsys_warning("%s is a shared directory: only the socket file %s is made private "
-                     "(mode 0700); prefer a directory of the broker's own",
-                     dir, path);
-        return;
-    }
-    if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0)
-        zsys_warning("cannot make %s private (mode 0700): %s", dir, strerror(errno));
-}
-
-int
-broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth, const char *domain,
-                       const char *what, char **bound, char *err, size_t errlen)
-{
-    const char *ipc = s_ipc_path(endpoint);
-    if (auth && strncmp(endpoint, "tcp://", 6) == 0) {
-        int rc = broker_auth_apply_server(auth, sock, domain);
-        if (rc) {
-            snprintf(err, errlen, "cannot secure %s on %s: %s", what, endpoint,
-                     broker_auth_strerror(rc));
-            return -1;
-        }
-    } else if (auth && strncmp(endpoint, "ipc://", 6) == 0) {
-        /* No CURVE on a local socket: the file mode is the guard, the domain gives
-           its peers the role "local". */
-        zsock_set_zap_domain(sock, domain);
-        if (ipc)
-            s_ipc_dir_private(ipc);
-    }
-    if (zsock_bind(sock, "%s", endpoint) < 0) {
-        snprintf(err, errlen, "cannot listen for %s on %s: %s", what, endpoint,
-                 zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    if (auth && ipc && chmod(ipc, 0700) != 0) {
-        snprintf(err, errlen, "cannot make the socket file %s private: %s", ipc, strerror(errno));
-        return -1;
-    }
-    *bound = zsock_last_endpoint(sock);
-    if (!*bound || strncmp(endpoint, "inproc://", 9) == 0) {
-        free(*bound);
-        *bound = strdup(endpoint);
-    }
-    if (!*bound) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
 static int
 s_load_cursors(broker_dispatch_t *self)
 {
@@ -899,7 +822,7 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
             goto nomem;
     int rc = s_load_cursors(self);
     if (rc) {
-        snprintf(err, errlen, "cannot read the cursors and the feed: %s", store_strerror(rc));
+        snprintf(err, errlen, "cannot read the cursors and the feed: %s", dajia_strerror(rc));
         goto fail;
     }
 
@@ -913,19 +836,20 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     zsock_set_sndhwm(self->office, DISPATCH_HWM);
     zsock_set_sndhwm(self->public_feed, DISPATCH_HWM);
     zsock_set_linger(self->workers, 0);
-    if (broker_dispatch_listen(self->workers, opts->workers, opts->auth, BROKER_AUTH_DOMAIN_WORKERS,
-                               "the workers", &self->endpoint[BROKER_DISPATCH_WORKERS], err,
-                               errlen) ||
-        broker_dispatch_listen(self->office, opts->office, opts->auth, BROKER_AUTH_DOMAIN_OFFICE,
-                               "the office feed", &self->endpoint[BROKER_DISPATCH_OFFICE], err,
-                               errlen) ||
-        broker_dispatch_listen(self->public_feed, opts->public_feed, opts->auth,
-                               BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
-                               &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
+    if (broker_guard_listen(self->workers, opts->workers, opts->auth, BROKER_AUTH_DOMAIN_WORKERS,
+                            "the workers", &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen) ||
+        broker_guard_listen(self->office, opts->office, opts->auth, BROKER_AUTH_DOMAIN_OFFICE,
+                            "the office feed", &self->endpoint[BROKER_DISPATCH_OFFICE], err,
+                            errlen) ||
+        broker_guard_listen(self->public_feed, opts->public_feed, opts->auth,
+                            BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
+                            &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
         goto fail;
     self->pipe_thread = zsys_create_pipe(&self->pipe_api);
     if (!self->pipe_thread)
         goto nomem;
+    /* Read before the thread starts: from then on feed_seq is the thread's. */
+    uint64_t feed_seq = self->feed_seq;
     rc = pthread_create(&self->thread, NULL, s_run, self);
     if (rc) {
         snprintf(err, errlen, "cannot start the dispatch thread: %s", strerror(rc));
@@ -934,7 +858,7 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     self->running = true;
     zsys_info("dispatch: workers on %s, office feed on %s, public feed on %s; feed holds %" PRIu64
               " items",
-              self->endpoint[0], self->endpoint[1], self->endpoint[2], self->feed_seq);
+              self->endpoint[0], self->endpoint[1], self->endpoint[2], feed_seq);
     *out = self;
     return 0;
 nomem:

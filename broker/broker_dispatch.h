@@ -55,7 +55,7 @@ typedef struct {
     unsigned window;             /* 0: BROKER_DISPATCH_WINDOW */
     int heartbeat_ms;            /* 0: BROKER_DISPATCH_HEARTBEAT_MS */
     broker_auth_t *auth;         /* borrowed, outlives the dispatcher; NULL: no CURVE (see
-                                    broker_dispatch_listen), no revocation watch */
+                                    broker_guard_listen), no revocation watch */
 } broker_dispatch_options_t;
 
 typedef enum {
@@ -64,18 +64,9 @@ typedef enum {
     BROKER_DISPATCH_PUBLIC,
 } broker_dispatch_socket_t;
 
-/* Binds `sock` to `endpoint` (`what` names it in errors) and sets *bound to the endpoint
-   bound (real port for tcp://...:*; the caller frees it). With `auth`, the socket is
-   guarded in ZAP `domain` first: a tcp endpoint becomes a CURVE server, an ipc endpoint
-   gets the domain only (its peers get role "local") and, once bound, its socket file
-   mode 0700 and its directory 0700 when that directory is ours alone; inproc needs
-   nothing. Returns 0, or -1 with a sentence in `err`. */
-int
-broker_dispatch_listen(zsock_t *sock, const char *endpoint, broker_auth_t *auth, const char *domain,
-                       const char *what, char **bound, char *err, size_t errlen);
-
 /* Reads the cursors, binds the three endpoints and starts the thread. Returns 0 and
-   sets *out, or -1 with a sentence in `err`. `opts` is borrowed for the call. */
+   sets *out, or -1 with a sentence in `err` for the operator, as broker_dispatch_listen.
+   `opts` is borrowed for the call. */
 int
 broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out, char *err,
                       size_t errlen);

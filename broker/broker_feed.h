@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 #include "dajia.pb-c.h"
+#include "dajia_error.h" /* BROKER_FEED_MALFORMED (-31200): an output that is not a FeedItem */
 #include "store.h"
 
 #define BROKER_FEED_REPLAY_MAX   1000       /* items per FeedBatch by default */
 #define BROKER_FEED_REPLAY_CAP   10000      /* most items a request may ask for */
 #define BROKER_FEED_REPLAY_BYTES (4u << 20) /* a FeedBatch stops growing past this */
-#define BROKER_FEED_MALFORMED    (-30950)   /* an output that is not a FeedItem */
 
 /* An output made ready for the log: packed with its feed_seq, plus what publication
    needs. `data` is owned by the entry: broker_feed_entry_clear() frees it. */

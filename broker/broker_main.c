@@ -15,6 +15,7 @@
 #include "broker_config.h"
 #include "broker_server.h"
 #include "broker_wakeup.h"
+#include "dajia_error.h"
 #include "worker_shell.h"
 
 #define BROKER_MAX_FLAGS 32
@@ -121,7 +122,7 @@ s_wakeup_start(broker_config_t *config, int *fd)
                   us);
     else
         zsys_warning("broker/cpu_wakeup_us: cannot write %s (%s)%s; serving without it",
-                     BROKER_WAKEUP_DEVICE, strerror(-*fd),
+                     BROKER_WAKEUP_DEVICE, dajia_strerror(*fd),
                      *fd == -EACCES ? ": only root may, unless a udev rule grants it" : "");
 }
 

@@ -14,20 +14,12 @@
     command, a key still trusted (so a revoke reaches open connections), and for SUBMIT
     an envelope naming the certificate's own unit.
 
-    Reject floods. Each connection (ROUTER routing id) has a budget of rejections a second
-    (broker/reject_budget). A connection that spends it is throttled for the rest of that
-    second: its next request gets one REJECTED/FORBIDDEN notice saying so, and every
-    further one that second is read off the socket and dropped, undecoded and unanswered
-    (counted as "throttled" in STATS). Dropping is what protects the broker best: a
-    dropped request costs a hash lookup, and an agent sends again after its resend
-    timeout anyway. The budget is kept in a bounded table of the connections rejected in
-    the current second (open addressing, a fixed probe window): it never grows, entries
-    of past seconds are free slots, and when a window is full the connection with the
-    fewest rejections is forgotten. A flooder that reconnects gets a fresh routing id and
-    a fresh budget: the throttle bounds the cost of each connection, it is no ban. While
-    no connection is over budget, a request pays nothing for any of this; the drain also
-    reads at most a batch's worth of requests before the loop commits and answers, so a
-    flood of rejects cannot hold valid events of others back.
+    Reject floods: each connection has a budget of rejections a second
+    (broker/reject_budget, broker_throttle.h). Past it, its requests that second are read
+    off the socket and dropped, undecoded and unanswered (counted as "throttled" in
+    STATS), after one REJECTED/FORBIDDEN notice saying so. The drain also reads at most a
+    batch's worth of requests before the loop commits and answers, so a flood of rejects
+    cannot hold valid events of others back.
 */
 #include "broker_server.h"
 
@@ -40,13 +32,16 @@
 #include "broker_dedup.h"
 #include "broker_dispatch.h"
 #include "broker_feed.h"
+#include "broker_guard.h"
 #include "broker_stats.h"
+#include "broker_throttle.h"
 #include "broker_writer.h"
 #include "dajia_api.h"
 #include "dajia_arena.h"
 #include "dajia_wire.h"
 #include "dajia_clock.h"
 #include "dajia_codec.h"
+#include "dajia_error.h"
 #include "store.h"
 
 #define BROKER_SOCKET_HWM      1000000
@@ -58,19 +53,6 @@
 #define BROKER_ARENA_BYTES     (256u << 10) /* an unpacked event of the largest size fits */
 #define BROKER_MISMATCH_LOG_MS 10000        /* one key's unit mismatches: logged this often */
 #define BROKER_KEY_TXT         41           /* a Z85 CURVE key and its NUL */
-#define BROKER_PEER_SLOTS      512          /* connections tracked per second (a power of 2) */
-#define BROKER_PEER_PROBES     8            /* slots one routing id may occupy */
-#define BROKER_PEER_ID_MAX     255          /* a ZeroMQ routing id is 1..255 bytes */
-#define BROKER_THROTTLE_LOG_MS 10000        /* throttling is logged at most this often */
-
-/* One connection's rejections in one second of the monotonic clock. */
-typedef struct {
-    int64_t second;   /* 0: never used; another second than now: free */
-    uint32_t rejects; /* rejections answered in `second` */
-    uint32_t dropped; /* requests dropped in `second`, the notice included */
-    uint8_t id_len;
-    uint8_t id[BROKER_PEER_ID_MAX];
-} s_budget_t;
 
 /* Who sent a request, from the metadata the ZAP handler attached to its connection.
    Pointers into the message's metadata: valid while the command frame is open. */
@@ -103,12 +85,7 @@ struct broker_server_t {
     char mismatch_key[BROKER_KEY_TXT]; /* last key logged for a unit mismatch */
     int64_t mismatch_logged_ms;        /* and when */
     uint64_t mismatches;               /* unit mismatches since the start */
-    uint32_t reject_budget;            /* rejections a second per connection; 0: no limit */
-    s_budget_t *budgets;               /* BROKER_PEER_SLOTS of them; NULL without a budget */
-    uint64_t budget_seed;              /* hashes routing ids */
-    int64_t second;                    /* monotonic second of this drain (never 0) */
-    int64_t throttle_second;           /* a connection is over budget in this second */
-    int64_t throttle_logged_ms;        /* when throttling was last logged */
+    broker_throttle_t *throttle;       /* the reject budget; NULL: no limit */
 };
 
 /* ================================================================ answers */
@@ -143,91 +120,25 @@ s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id, Daji
 
 /* ================================================================ reject budget */
 
-static uint64_t
-s_budget_hash(const broker_server_t *self, const uint8_t *id, size_t len)
-{
-    uint64_t h = 14695981039346656037ULL ^ self->budget_seed; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= id[i];
-        h *= 1099511628211ULL;
-    }
-    return h ^ (h >> 29);
-}
-
-/* The budget of the connection `routing` comes from in the current second, or NULL when
-   it has none yet. With `create`, makes one (forgetting a free slot's past, or else the
-   window's connection with the fewest rejections). NULL without a budget too. */
-static s_budget_t *
-s_budget_find(broker_server_t *self, zmq_msg_t *routing, bool create)
-{
-    size_t len = zmq_msg_size(routing);
-    const uint8_t *id = zmq_msg_data(routing);
-    if (!self->budgets || len == 0 || len > BROKER_PEER_ID_MAX)
-        return NULL;
-    uint64_t h = s_budget_hash(self, id, len);
-    s_budget_t *victim = NULL;
-    for (unsigned i = 0; i < BROKER_PEER_PROBES; i++) {
-        s_budget_t *b = &self->budgets[(h + i) & (BROKER_PEER_SLOTS - 1)];
-        if (b->second != self->second) {
-            if (!victim || victim->second == self->second)
-                victim = b; /* a free slot beats any live one */
-            continue;
-        }
-        if (b->id_len == len && memcmp(b->id, id, len) == 0)
-            return b;
-        if (!victim || (victim->second == self->second && b->rejects < victim->rejects))
-            victim = b;
-    }
-    if (!create)
-        return NULL;
-    victim->second = self->second;
-    victim->rejects = 0;
-    victim->dropped = 0;
-    victim->id_len = (uint8_t)len;
-    memcpy(victim->id, id, len);
-    return victim;
-}
-
-/* Charges one rejection to the connection of `routing`. */
-static void
-s_budget_charge(broker_server_t *self, zmq_msg_t *routing)
-{
-    s_budget_t *b = s_budget_find(self, routing, true);
-    if (b && ++b->rejects >= self->reject_budget)
-        self->throttle_second = self->second;
-}
-
-/* Is the connection of `routing` over its budget this second? If so the request is
-   dropped: the first one of the second is answered with a notice, the rest not at all.
-   Returns true when the request was dealt with (the caller only closes its frames). */
+/* Is the connection of `routing` over its reject budget this second? If so the request
+   is dropped: the first one of the second is answered with a notice, the rest not at
+   all. Returns true when the request was dealt with (the caller only closes its
+   frames). */
 static bool
-s_budget_throttle(broker_server_t *self, zmq_msg_t *routing)
+s_throttled(broker_server_t *self, zmq_msg_t *routing)
 {
-    if (self->throttle_second != self->second)
-        return false; /* nobody over budget: the usual case, no lookup */
-    s_budget_t *b = s_budget_find(self, routing, false);
-    if (!b || b->rejects < self->reject_budget)
+    if (!self->throttle)
+        return false;
+    char text[DAJIA_REASON_TEXT_MAX];
+    broker_throttle_verdict_t verdict = broker_throttle_check(
+        self->throttle, zmq_msg_data(routing), zmq_msg_size(routing), text, sizeof text);
+    if (verdict == BROKER_THROTTLE_PASS)
         return false;
     self->stats.received++;
     self->stats.throttled++;
-    if (b->dropped++ > 0)
-        return true;
-    int64_t now = zclock_mono();
-    if (self->throttle_logged_ms == 0 || now - self->throttle_logged_ms >= BROKER_THROTTLE_LOG_MS) {
-        zsys_warning("a connection earned %" PRIu32 " rejections within a second (budget %" PRIu32
-                     "); its requests are dropped for the rest of that second (%" PRIu64
-                     " dropped so far)",
-                     b->rejects, self->reject_budget, self->stats.throttled);
-        self->throttle_logged_ms = now;
-    }
-    char text[DAJIA_REASON_TEXT_MAX];
-    snprintf(text, sizeof text,
-             "too many rejected requests from this connection (%" PRIu32
-             " in one second, budget %" PRIu32 "): its requests are dropped unanswered for "
-             "the rest of this second; slow down and fix the events",
-             b->rejects, self->reject_budget);
-    s_send_ack(self, routing, NULL, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0,
-               DAJIA__REASON__REASON_FORBIDDEN, text, 0);
+    if (verdict == BROKER_THROTTLE_NOTICE)
+        s_send_ack(self, routing, NULL, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0,
+                   DAJIA__REASON__REASON_FORBIDDEN, text, 0);
     return true;
 }
 
@@ -240,8 +151,8 @@ s_reject(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
          const dajia_verdict_t *verdict)
 {
     broker_stats_reject(&self->stats, verdict->reason);
-    if (self->reject_budget && verdict->reason != DAJIA__REASON__REASON_STORAGE_UNAVAILABLE)
-        s_budget_charge(self, routing);
+    if (self->throttle && verdict->reason != DAJIA__REASON__REASON_STORAGE_UNAVAILABLE)
+        broker_throttle_charge(self->throttle, zmq_msg_data(routing), zmq_msg_size(routing));
     if (self->verbose)
         zsys_debug("rejected %s: %s: %s", event_id && *event_id ? event_id : "(no id)",
                    dajia_reason_name(verdict->reason), verdict->text);
@@ -304,9 +215,9 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body, const
             broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items, &batch);
         if (rc) {
             zsys_error("cannot read the feed log for a replay from %" PRIu64 ": %s", req->from_seq,
-                       store_strerror(rc));
+                       dajia_strerror(rc));
             refused.reason = DAJIA__REASON__REASON_STORAGE_UNAVAILABLE;
-            refused.reason_text = (char *)store_strerror(rc);
+            refused.reason_text = (char *)dajia_strerror(rc);
         }
     }
     const Dajia__FeedBatch *answer = batch ? batch : &refused;
@@ -347,7 +258,7 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
             zsys_error("could not store a batch of %zu events: %s; they are answered "
                        "\"storage unavailable\" and their agents will send them again "
                        "(%" PRIu64 " failed batches so far)",
-                       batch->count, store_strerror(batch->rc), st->storage_failures);
+                       batch->count, dajia_strerror(batch->rc), st->storage_failures);
             self->storage_logged_ms = now;
         }
     }
@@ -359,7 +270,7 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
             dajia_verdict_t verdict;
             dajia_verdict_set(&verdict, DAJIA__REASON__REASON_STORAGE_UNAVAILABLE, "%s (%s)",
                               dajia_reason_text(DAJIA__REASON__REASON_STORAGE_UNAVAILABLE),
-                              store_strerror(batch->rc));
+                              dajia_strerror(batch->rc));
             s_reject(self, &item->routing, event_id, &verdict);
             continue;
         }
@@ -627,7 +538,7 @@ s_read_request(broker_server_t *self, broker_item_t *item)
     dajia_verdict_t verdict;
     bool kept = false;
     s_peer_t peer = {NULL, NULL, NULL};
-    if (s_budget_throttle(self, &item->routing))
+    if (s_throttled(self, &item->routing))
         goto done;
     if (self->auth && frames >= 1 && !s_peer_judge(self, &command, &peer, &verdict)) {
         self->stats.received++;
@@ -681,7 +592,8 @@ static void
 s_drain(broker_server_t *self)
 {
     self->now_ms = dajia_clock_now_ms();
-    self->second = zclock_mono() / 1000 + 1;
+    if (self->throttle)
+        broker_throttle_set_now(self->throttle, zclock_mono());
     self->trusted_key[0] = '\0';
     /* At most a batch's worth of reads, full or not: a flood of requests that are all
        answered at once (rejects, throttled ones) must not keep the loop from committing
@@ -778,14 +690,9 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
                  UINT32_MAX);
         goto fail;
     }
-    self->reject_budget = (uint32_t)reject_budget;
-    if (self->reject_budget) {
-        self->budgets = calloc(BROKER_PEER_SLOTS, sizeof *self->budgets);
-        if (!self->budgets) {
-            snprintf(err, errlen, "out of memory");
-            goto fail;
-        }
-        self->budget_seed = (uint64_t)zclock_usecs() ^ (uint64_t)(uintptr_t)self;
+    if (reject_budget && broker_throttle_new((uint32_t)reject_budget, &self->throttle) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
     }
     dajia_limits_default(&self->limits);
     self->limits.max_message = max_message;
@@ -800,13 +707,13 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     store_options_t opts = {.initial_map_size = map_size, .max_map_size = max_map};
     int rc = store_open(data, &opts, &self->store);
     if (rc) {
-        snprintf(err, errlen, "cannot open the log in %s: %s", data, store_strerror(rc));
+        snprintf(err, errlen, "cannot open the log in %s: %s", data, dajia_strerror(rc));
         goto fail;
     }
     uint64_t last_seq = 0;
     rc = broker_log_last_seq(self->store, &last_seq);
     if (rc) {
-        snprintf(err, errlen, "cannot read the log in %s: %s", data, store_strerror(rc));
+        snprintf(err, errlen, "cannot read the log in %s: %s", data, dajia_strerror(rc));
         goto fail;
     }
     self->arena = dajia_arena_new(BROKER_ARENA_BYTES);
@@ -822,8 +729,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     if (*keys) {
         rc = broker_auth_start(keys, &self->auth);
         if (rc) {
-            snprintf(err, errlen, "cannot use the key directory %s: %s", keys,
-                     broker_auth_strerror(rc));
+            snprintf(err, errlen, "cannot use the key directory %s: %s", keys, dajia_strerror(rc));
             goto fail;
         }
         zsys_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
@@ -835,7 +741,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     rc = broker_dedup_rebuild(self->store, &dedup);
     if (rc) {
         snprintf(err, errlen, "cannot read the log in %s to index its events: %s", data,
-                 store_strerror(rc));
+                 dajia_strerror(rc));
         goto fail;
     }
     zsys_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
@@ -843,7 +749,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     rc = broker_writer_start(self->store, last_seq, &dedup, &self->writer);
     broker_dedup_destroy(&dedup); /* only when the writer did not take it */
     if (rc) {
-        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(-rc));
+        snprintf(err, errlen, "cannot start the writer thread: %s", dajia_strerror(rc));
         goto fail;
     }
 
@@ -860,8 +766,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2 : BROKER_WIRE_CAP_MIN;
     zsock_set_maxmsgsize(self->api, (int)wire_cap);
     const char *api = broker_config_get(config, "broker/api");
-    if (broker_dispatch_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
-                               &self->endpoint, err, errlen) != 0)
+    if (broker_guard_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
+                            &self->endpoint, err, errlen) != 0)
         goto fail;
     self->api_handle = zsock_resolve(self->api);
     if (s_dispatch_start(self, last_seq, err, errlen) != 0)
@@ -892,7 +798,7 @@ broker_server_destroy(broker_server_t **self_p)
     dajia_arena_destroy(&self->arena);
     store_destroy(&self->store);
     broker_auth_destroy(&self->auth); /* after every socket it guards is closed */
-    free(self->budgets);
+    broker_throttle_destroy(&self->throttle);
     free(self->endpoint);
     free(self);
     *self_p = NULL;
@@ -924,7 +830,7 @@ s_reload_keys(broker_server_t *self)
     int rc = broker_auth_reload(self->auth);
     if (rc)
         zsys_error("SIGHUP: cannot re-read the keys, the previous ones stay: %s",
-                   broker_auth_strerror(rc));
+                   dajia_strerror(rc));
     else
         zsys_info("SIGHUP: keys re-read; %zu certificates trusted", broker_auth_size(self->auth));
 }

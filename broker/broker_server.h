@@ -6,6 +6,10 @@
     that fail validation, and STATS requests, are answered straight away. A connection
     that earns more than broker/reject_budget rejections in a second is throttled: the
     rest of its requests that second are dropped unanswered (after one notice).
+
+    Errors: broker_server_new talks to the operator (it decides whether the broker starts),
+    so it returns -1 with one sentence in `err` naming the directory, endpoint or key
+    directory at fault, not a code of dajia_error.h; broker_server_run logs its own.
 */
 #ifndef BROKER_SERVER_H
 #define BROKER_SERVER_H

@@ -22,6 +22,7 @@
 #include "agent_submit.h"
 #include "client_args.h"
 #include "dajia_codec.h"
+#include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 
@@ -235,7 +236,7 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
         rc = agent_outbox_open(o->state, out);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot open the outbox in %s: %s\n", o->state,
-                agent_outbox_strerror(rc));
+                dajia_strerror(rc));
         return rc;
     }
     if (!o->unit)
@@ -246,8 +247,7 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
         fprintf(stderr, S_NAME ": %s holds the outbox of unit \"%s\", not \"%s\"\n", o->state,
                 owner, o->unit);
     else if (rc)
-        fprintf(stderr, S_NAME ": cannot use the outbox in %s: %s\n", o->state,
-                agent_outbox_strerror(rc));
+        fprintf(stderr, S_NAME ": cannot use the outbox in %s: %s\n", o->state, dajia_strerror(rc));
     if (rc)
         agent_outbox_destroy(out);
     return rc;
@@ -275,14 +275,14 @@ s_run_session(s_ui_t *ui, agent_outbox_t *outbox, agent_session_report_t *report
         fprintf(stderr,
                 S_NAME ": the broker refused this key: %s (certificate \"%s\" in %s); the "
                        "events stay in the outbox\n",
-                dajia_keydir_strerror(rc), o->name, o->keys);
+                dajia_strerror(rc), o->name, o->keys);
     } else if (rc == -EINVAL) {
         s_clear_progress(ui);
         fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n", o->broker);
     } else if (rc) {
         s_clear_progress(ui);
         fprintf(stderr, S_NAME ": cannot update the outbox in %s: %s\n", o->state,
-                agent_outbox_strerror(rc));
+                dajia_strerror(rc));
     }
     return rc;
 }
@@ -323,7 +323,7 @@ s_cmd_submit(const s_options_t *o, int nfiles, char **files)
         agent_submit_counts(submit, &counts);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot write the outbox in %s: %s\n", o->state,
-                agent_outbox_strerror(rc));
+                dajia_strerror(rc));
         failed = true;
     }
     if (o->verbose)
@@ -387,7 +387,7 @@ s_cmd_outbox(const s_options_t *o)
     agent_outbox_destroy(&outbox);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
-                agent_outbox_strerror(rc));
+                dajia_strerror(rc));
         return S_EXIT_REJECTED;
     }
     printf("%llu event%s waiting\n", (unsigned long long)count, count == 1 ? "" : "s");
@@ -420,7 +420,7 @@ s_cmd_rejected(const s_options_t *o)
     agent_outbox_destroy(&outbox);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
-                agent_outbox_strerror(rc));
+                dajia_strerror(rc));
         return S_EXIT_REJECTED;
     }
     printf("%llu rejected\n", (unsigned long long)count);
@@ -440,7 +440,7 @@ s_load_cert(s_options_t *o)
     int rc = dajia_keydir_open(o->keys, o->name, &o->cert, o->broker_key);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o->name, o->keys,
-                dajia_keydir_strerror(rc));
+                dajia_strerror(rc));
         return S_EXIT_USAGE;
     }
     const char *role = zcert_meta(o->cert, "role");

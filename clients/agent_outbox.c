@@ -342,19 +342,6 @@ agent_outbox_destroy(agent_outbox_t **self_p)
     *self_p = NULL;
 }
 
-const char *
-agent_outbox_strerror(int rc)
-{
-    switch (rc) {
-    case AGENT_OUTBOX_WRONG_UNIT:
-        return "the agent state belongs to another unit";
-    case AGENT_OUTBOX_BADRECORD:
-        return "a record in the agent state is damaged";
-    default:
-        return store_strerror(rc);
-    }
-}
-
 typedef struct {
     const char *unit;
     char *owner;

@@ -28,9 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Module codes, outside errno's and the store's ranges. */
-#define AGENT_OUTBOX_WRONG_UNIT (-30950) /* the state belongs to another unit */
-#define AGENT_OUTBOX_BADRECORD  (-30951) /* a stored record could not be read */
+#include "dajia_error.h" /* AGENT_OUTBOX_WRONG_UNIT, AGENT_OUTBOX_BADRECORD (-31300 ..) */
 
 #define AGENT_OUTBOX_MAX_ID       255   /* longest event_id the outbox holds */
 #define AGENT_OUTBOX_MAX_TEXT     1024  /* longest reason text or source kept */
@@ -106,10 +104,6 @@ agent_outbox_walk_rejected(agent_outbox_t *self, agent_outbox_rejection_fn *fn, 
    and a store code or -ENOMEM is returned. The batch is left as it was. */
 int
 agent_outbox_apply(agent_outbox_t *self, const agent_outbox_batch_t *batch, size_t *queued);
-
-/* A sentence for any code this module returns (store and errno codes too). */
-const char *
-agent_outbox_strerror(int rc);
 
 /* ------------------------------------------------------------------ batches */
 

@@ -23,6 +23,7 @@
 #include "client_args.h"
 #include "dajia_api.h"
 #include "dajia_codec.h"
+#include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 #include "dajia_tables.h"
@@ -189,13 +190,13 @@ s_cmd_stats(const s_options_t *o)
         zcert_destroy(&own);
         if (rc) {
             fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", name, keys,
-                    dajia_keydir_strerror(rc));
+                    dajia_strerror(rc));
             goto out;
         }
         rc = dajia_keydir_connect(sock, o->broker, (int)o->timeout_ms);
         if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
             fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\")\n",
-                    dajia_keydir_strerror(rc), name);
+                    dajia_strerror(rc), name);
             goto out;
         }
         if (rc == -ETIMEDOUT) {
@@ -206,7 +207,7 @@ s_cmd_stats(const s_options_t *o)
         }
         if (rc) {
             fprintf(stderr, S_NAME ": cannot connect to \"%s\": %s\n", o->broker,
-                    dajia_keydir_strerror(rc));
+                    dajia_strerror(rc));
             goto out;
         }
     } else if (zsock_connect(sock, "%s", o->broker) != 0) {
@@ -330,7 +331,7 @@ s_cmd_dump(const s_options_t *o)
     int rc = store_open(o->data, &so, &store);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot open the broker's data in %s: %s\n", o->data,
-                store_strerror(rc));
+                dajia_strerror(rc));
         return S_EXIT_ERROR;
     }
     uint64_t from = (uint64_t)o->from, bad = 0;
@@ -341,7 +342,7 @@ s_cmd_dump(const s_options_t *o)
     if (rc == STORE_BADTABLE)
         rc = 0; /* no log table yet: nothing was ever stored */
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot read the log in %s: %s\n", o->data, store_strerror(rc));
+        fprintf(stderr, S_NAME ": cannot read the log in %s: %s\n", o->data, dajia_strerror(rc));
         return S_EXIT_ERROR;
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {
@@ -362,7 +363,7 @@ s_cmd_dump(const s_options_t *o)
 static int
 s_keys_error(const char *what, const char *dir, int rc)
 {
-    fprintf(stderr, S_NAME ": %s in %s: %s\n", what, dir, dajia_keydir_strerror(rc));
+    fprintf(stderr, S_NAME ": %s in %s: %s\n", what, dir, dajia_strerror(rc));
     switch (rc) {
     case CLIENT_KEYS_BADROLE:
     case CLIENT_KEYS_NOUNIT:

@@ -19,6 +19,7 @@
 
 #include "dajia_api.h"
 #include "dajia_codec.h"
+#include "dajia_error.h"
 
 #define S_ERROR_MAX 512
 #define S_STATE_MAX 32 /* "18446744073709551615\n" and room */
@@ -264,7 +265,7 @@ s_save(office_follow_t *self)
     int rc = office_follow_state_save(self->state_dir, self->last);
     if (rc)
         return s_fail(self, rc, "cannot keep the feed position in %s: %s", self->state_dir,
-                      strerror(-rc));
+                      dajia_strerror(rc));
     return 0;
 }
 

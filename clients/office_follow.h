@@ -29,11 +29,10 @@
 
 #include "dajia.pb-c.h"
 
-/* Codes beyond errno's range. */
-#define OFFICE_FOLLOW_TIMEOUT (-2001) /* the broker did not answer in time */
-#define OFFICE_FOLLOW_REFUSED (-2002) /* the broker refused the replay (see error text) */
-#define OFFICE_FOLLOW_PROTO   (-2003) /* the broker's answer does not decode */
-#define OFFICE_FOLLOW_STATE   (-2004) /* the state file holds no feed_seq */
+/* The OFFICE_FOLLOW_* codes (-31400 ..): TIMEOUT (the broker did not answer in time),
+   REFUSED (it refused the replay: see the error text), PROTO (its answer does not
+   decode), STATE (the state file holds no feed_seq). */
+#include "dajia_error.h"
 
 #define OFFICE_FOLLOW_TIMEOUT_MS    5000
 #define OFFICE_FOLLOW_IDLE_CHECK_MS 2000

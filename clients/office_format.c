@@ -6,11 +6,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dajia_json.h"
-
-#define S_BEIJING_S (8 * 3600)
 
 // ====================================================================== words
 
@@ -21,9 +18,7 @@ office_format_time(int64_t ms, char *buf, size_t size)
         snprintf(buf, size, "-");
         return buf;
     }
-    time_t secs = (time_t)(ms / 1000) + S_BEIJING_S;
-    struct tm tm;
-    if (!gmtime_r(&secs, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
+    if (dajia_time_format_minute(ms, DAJIA_TIME_BEIJING_MIN, buf, size) != 0)
         snprintf(buf, size, "?");
     return buf;
 }

@@ -15,8 +15,9 @@
 #include <stdio.h>
 
 #include "dajia.pb-c.h"
+#include "dajia_time.h"
 
-#define OFFICE_TIME_SIZE 24
+#define OFFICE_TIME_SIZE DAJIA_TIME_LOCAL_MAX
 
 /* "2026-11-30 08:00" in Beijing time (UTC+8), or "-" for 0. Returns buf (at least
    OFFICE_TIME_SIZE bytes). */

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "client_args.h"
+#include "dajia_error.h"
 #include "dajia_keydir.h"
 #include "office_follow.h"
 #include "office_format.h"
@@ -257,9 +258,7 @@ s_failed(office_follow_t *follow, int rc)
         return S_EXIT_OK;
     const char *text = follow ? office_follow_error(follow) : "";
     if (!*text)
-        text = rc == OFFICE_FOLLOW_STATE ? "the kept feed position is not a number"
-               : rc < 0 && rc > -4096    ? strerror(-rc)
-                                         : "failed";
+        text = dajia_strerror(rc);
     fprintf(stderr, S_NAME ": %s\n", text);
     return S_EXIT_ERROR;
 }
@@ -281,7 +280,7 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
     int rc = office_follow_new(&fo, out);
     if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE)
         fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\" of %s)\n",
-                dajia_keydir_strerror(rc), o->name, o->keys);
+                dajia_strerror(rc), o->name, o->keys);
     else if (rc == -EINVAL)
         fprintf(stderr, S_NAME ": cannot connect to \"%s\" or \"%s\": not a valid endpoint\n",
                 o->broker, feed ? feed : "");
@@ -292,7 +291,7 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
                 state, OFFICE_FOLLOW_STATE_FILE);
     else if (rc)
         fprintf(stderr, S_NAME ": cannot start: %s%s%s\n", state ? state : "", state ? ": " : "",
-                strerror(-rc));
+                dajia_strerror(rc));
     return rc;
 }
 
@@ -478,7 +477,7 @@ main(int argc, char **argv)
         int rc = dajia_keydir_open(o.keys, o.name, &o.cert, o.broker_key);
         if (rc) {
             fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o.name, o.keys,
-                    dajia_keydir_strerror(rc));
+                    dajia_strerror(rc));
             return S_EXIT_ERROR;
         }
     }

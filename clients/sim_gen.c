@@ -21,12 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_DAY_MS         (24LL * 3600 * 1000)
-#define S_HOUR_MS        (3600LL * 1000)
-#define S_BEIJING_MS     (8LL * 3600 * 1000) /* periods are months in Beijing time */
-#define S_FEN            100                 /* fen per yuan */
-#define S_MAX_START_MS   (4102444800000LL)   /* 2100-01-01: keeps every sum in range */
-#define S_MAX_STEP_MS    (366LL * S_DAY_MS)
+#include "dajia_time.h"
+
+#define S_FEN            100               /* fen per yuan */
+#define S_MAX_START_MS   (4102444800000LL) /* 2100-01-01: keeps every sum in range */
+#define S_MAX_STEP_MS    (366LL * DAJIA_TIME_MS_PER_DAY)
 #define S_RECENT         64 /* cases a correction may pick from */
 #define S_ID_SIZE        64
 #define S_TEXT_SIZE      256
@@ -37,7 +36,7 @@
 #define S_MANY_UNITS     8          /* below this, no unit is made late or silent */
 #define S_SILENT_UNITS   2
 #define S_LATE_UNITS     3
-#define S_INTERVAL_DAYS  15 /* major matter progress, model.md section 7 */
+#define S_INTERVAL_DAYS  15 /* major matter progress, docs/domain.md §5.8 */
 #define S_URGENT_DAYS    7
 
 // ================================================================= unit profiles
@@ -265,52 +264,45 @@ static int64_t
 s_days(uint64_t *state, int lo, int hi)
 {
     int64_t days = lo + (int64_t)s_below(state, (uint64_t)(hi - lo + 1));
-    return days * S_DAY_MS + (int64_t)s_below(state, S_DAY_MS / 2);
+    return days * DAJIA_TIME_MS_PER_DAY + (int64_t)s_below(state, DAJIA_TIME_MS_PER_DAY / 2);
 }
 
 // ================================================================= calendar
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static int64_t
-s_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The month (year * 12 + month - 1) of unix ms `ms` in Beijing time. */
+/* The generator numbers months year * 12 + month - 1, so that it can compare them, step
+   back one and keep one in an action's `gen`; dajia_time does the calendar, in Beijing
+   time, where the Office's months begin. */
 static int64_t
 s_month_of(int64_t ms)
 {
-    int64_t days = (ms + S_BEIJING_MS) / S_DAY_MS;
-    /* inverse of s_days_from_civil */
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    int64_t doe = days - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t m = mp + (mp < 10 ? 3 : -9);
-    y += m <= 2;
-    return y * 12 + (m - 1);
+    dajia_time_period_t m = dajia_time_period_of(DAJIA_TIME_MONTH, ms, DAJIA_TIME_BEIJING_MIN);
+    return m.year * 12 + m.index - 1;
+}
+
+static dajia_time_period_t
+s_month(int64_t month)
+{
+    return (dajia_time_period_t){DAJIA_TIME_MONTH, month / 12, (int)(month % 12) + 1};
 }
 
 /* Unix ms of the first instant of `month` in Beijing time. */
 static int64_t
 s_month_start(int64_t month)
 {
-    return s_days_from_civil(month / 12, (int)(month % 12) + 1, 1) * S_DAY_MS - S_BEIJING_MS;
+    return dajia_time_period_start(s_month(month), DAJIA_TIME_BEIJING_MIN);
 }
 
 static void
 s_period(int64_t month, char *buf, size_t size)
 {
-    snprintf(buf, size, "%04d-%02d", (int)(month / 12), (int)(month % 12) + 1);
+    dajia_time_period_format(s_month(month), buf, size);
+}
+
+/* The year of unix ms `ms` in Beijing time, as case and decision numbers carry it. */
+static int
+s_year_of(int64_t ms)
+{
+    return (int)dajia_time_period_of(DAJIA_TIME_YEAR, ms, DAJIA_TIME_BEIJING_MIN).year;
 }
 
 // ================================================================= state
@@ -589,7 +581,7 @@ s_begin(sim_gen_t *self, int unit)
     o->env.reporter = o->reporter;
     /* The change happened a little before the liaison reported it. */
     o->env.reported_at = self->now;
-    o->env.occurred_at = self->now - (int64_t)s_below(&self->rng, 6 * S_HOUR_MS);
+    o->env.occurred_at = self->now - (int64_t)s_below(&self->rng, 6 * DAJIA_TIME_MS_PER_HOUR);
     o->env.region = "411500";
 }
 
@@ -636,7 +628,7 @@ s_case_body(sim_gen_t *self, const s_case_t *c)
     cr->filed_at = c->filed_at;
     if (c->decision_at) {
         snprintf(o->decision_no, sizeof o->decision_no, "信%s罚决〔%d〕%u号", s_unit_codes[c->unit],
-                 (int)(s_month_of(c->decision_at) / 12), c->decision_serial);
+                 s_year_of(c->decision_at), c->decision_serial);
         cr->decision_no = o->decision_no;
         cr->decision_at = c->decision_at;
     }
@@ -808,7 +800,7 @@ s_case_new(sim_gen_t *self, int unit, const s_case_t *from, int64_t after)
     c->track = (uint8_t)p->track;
     c->region = (uint8_t)s_below(rng, S_COUNT(s_regions));
     snprintf(c->case_no, sizeof c->case_no, "%s-%d-%" PRIu64 "-%06" PRIu32, p->code,
-             (int)(s_month_of(self->now + after) / 12), self->seed, ++self->serial);
+             s_year_of(self->now + after), self->seed, ++self->serial);
     if (from) {
         c->category = from->category;
         c->goods = from->goods;
@@ -1057,7 +1049,7 @@ s_matter_new(sim_gen_t *self, int unit)
     o->mm.requests = o->requests;
     o->mm.n_requests = 1;
     o->mm.update_interval_days = m->interval_days;
-    m->due_at = o->env.occurred_at + (int64_t)m->interval_days * S_DAY_MS;
+    m->due_at = o->env.occurred_at + (int64_t)m->interval_days * DAJIA_TIME_MS_PER_DAY;
     o->mm.next_update_due_at = m->due_at;
     o->env.body_case = DAJIA__ENVELOPE__BODY_MAJOR_MATTER;
     o->env.major_matter = &o->mm;
@@ -1094,7 +1086,7 @@ s_matter_progress(sim_gen_t *self, uint32_t index)
                                          : DAJIA__MATTER_STATUS__MATTER_STATUS_IN_PROGRESS;
     o->mp.narrative = (char *)s_progress_text[s_below(rng, 4)];
     if (m->remaining) {
-        m->due_at = o->env.occurred_at + (int64_t)m->interval_days * S_DAY_MS;
+        m->due_at = o->env.occurred_at + (int64_t)m->interval_days * DAJIA_TIME_MS_PER_DAY;
         o->mp.next_update_due_at = m->due_at;
     }
     o->env.body_case = DAJIA__ENVELOPE__BODY_MATTER_PROGRESS;

@@ -25,6 +25,7 @@
 #include "client_args.h"
 #include "dajia_api.h"
 #include "dajia_codec.h"
+#include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 #include "sim_gen.h"
@@ -373,7 +374,10 @@ s_link(s_links_t *links, const char *unit)
             rc = dajia_keydir_connect(sock, links->o->broker, S_ANSWER_TIMEOUT_MS);
         if (rc != 0)
             fprintf(stderr, S_NAME ": unit %s cannot connect with its key from %s: %s\n", unit,
-                    links->keys, dajia_keydir_strerror(rc));
+                    links->keys,
+                    rc == -ETIMEDOUT
+                        ? "no answer from the broker (is it running, with this broker key?)"
+                        : dajia_strerror(rc));
     } else if (zsock_connect(sock, "%s", links->o->broker) != 0) {
         fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n",
                 links->o->broker);
@@ -401,8 +405,7 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
     if (links.keys) {
         int rc = dajia_keydir_broker_key(links.keys, links.broker_key);
         if (rc != 0) {
-            fprintf(stderr, S_NAME ": no broker key in %s: %s\n", links.keys,
-                    dajia_keydir_strerror(rc));
+            fprintf(stderr, S_NAME ": no broker key in %s: %s\n", links.keys, dajia_strerror(rc));
             return S_EXIT_ERROR;
         }
     }
@@ -543,7 +546,7 @@ main(int argc, char **argv)
                                o.unit_count};
     int rc = sim_gen_new(&gopts, &gen);
     if (rc) {
-        status = s_usage_error("cannot start the generator: %s", strerror(-rc));
+        status = s_usage_error("cannot start the generator: %s", dajia_strerror(rc));
         goto out;
     }
     status = o.print ? s_print(gen, total) : s_send(&o, gen, total);

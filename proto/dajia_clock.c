@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "dajia_json.h"
+#include "dajia_time.h"
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static int64_t s_offset_ms; /* added to the wall clock */
@@ -36,11 +36,7 @@ dajia_clock_parse(const char *text, int64_t *ms)
         *ms = value;
         return 0;
     }
-    long long parsed = 0;
-    if (dajia_json_parse_time(text, &parsed) != 0)
-        return -1;
-    *ms = parsed;
-    return 0;
+    return dajia_time_parse(text, ms) == 0 ? 0 : -1;
 }
 
 static void

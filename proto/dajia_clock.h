@@ -19,8 +19,8 @@
 int64_t
 dajia_clock_now_ms(void);
 
-/* Parses a DAJIA_CLOCK value: RFC 3339 or unix milliseconds. Returns 0 and sets *ms, or
-   -1 when `text` is neither. */
+/* Parses a DAJIA_CLOCK value: RFC 3339 (as dajia_time_parse reads it) or unix
+   milliseconds. Returns 0 and sets *ms, or -1 when `text` is neither. */
 int
 dajia_clock_parse(const char *text, int64_t *ms);
 

@@ -20,9 +20,9 @@
 #include <czmq.h>
 
 #include "dajia_codec.h"
-#include "dajia_json.h"
 #include "dajia_pbc.h"
 #include "dajia_rules.h"
+#include "dajia_time.h"
 #include "dajia_utf8.h"
 
 /* Deepest nesting of messages the generic pass follows (the cap guards the path). */
@@ -37,8 +37,8 @@
 /* Packed envelopes up to this size are hashed from the stack when deriving ids. */
 #define S_DERIVE_STACK 4096
 
-/* Room for a time as dajia_json_format_time writes it. */
-#define S_TIME_TEXT 32
+/* Room for a time as dajia_time_format writes it. */
+#define S_TIME_TEXT DAJIA_TIME_TEXT_MAX
 
 /* SHA-1, as zdigest computes it. */
 #define S_SHA1_SIZE 20
@@ -121,7 +121,7 @@ s_check_time(s_check_t *self, const ProtobufCFieldDescriptor *field, long index,
         return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TIME_BEFORE_2000,
                                  "%s is %s, before the year 2000",
                                  s_path(self, field, index, path, sizeof path),
-                                 dajia_json_format_time(value, when, sizeof when));
+                                 dajia_time_format(value, when, sizeof when));
     if (value <= self->latest_ms)
         return 0;
     if (dajia_rules_ends_with(field->name, "_due_at")) {
@@ -130,13 +130,13 @@ s_check_time(s_check_t *self, const ProtobufCFieldDescriptor *field, long index,
         return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TIME_IN_FUTURE,
                                  "%s is %s, more than a year ahead; check the date",
                                  s_path(self, field, index, path, sizeof path),
-                                 dajia_json_format_time(value, when, sizeof when));
+                                 dajia_time_format(value, when, sizeof when));
     }
     return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_TIME_IN_FUTURE,
                              "%s is %s, later than the broker's clock allows (%s); check the date",
                              s_path(self, field, index, path, sizeof path),
-                             dajia_json_format_time(value, when, sizeof when),
-                             dajia_json_format_time(self->latest_ms, limit, sizeof limit));
+                             dajia_time_format(value, when, sizeof when),
+                             dajia_time_format(self->latest_ms, limit, sizeof limit));
 }
 
 /* A negative integer that is not a time: money or a count. */

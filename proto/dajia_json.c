@@ -43,12 +43,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "dajia_json.h"
 #include "dajia_pbc.h"
+#include "dajia_time.h"
 #include "dajia_utf8.h"
 
 /* Deepest path (keys and array indices) the mapper follows. The schema needs four
@@ -62,16 +62,13 @@
 #define S_ENUM_HINTS 3
 
 /* Room for "9999-12-31T23:59:59.999Z" or a plain number of milliseconds. */
-#define S_TIME_MAX 32
+#define S_TIME_MAX DAJIA_TIME_TEXT_MAX
 
 /* Most bytes of a value or key an error message quotes. */
 #define S_QUOTE_MAX 48
 
 /* Initial size of the output buffer; one event is usually a few hundred bytes. */
 #define S_OUT_INITIAL 512
-
-#define S_MS_PER_SEC 1000LL
-#define S_MS_PER_MIN 60000LL
 
 // ============================================================ small helpers
 
@@ -242,136 +239,20 @@ s_b64_decode(const char *text, size_t len, uint8_t **out, size_t *out_len)
 
 // ====================================================================== time
 
-static bool
-s_leap(int year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-static int
-s_days_in_month(int year, int month)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return month == 2 && s_leap(year) ? 29 : days[month - 1];
-}
-
-/* Reads exactly `n` decimal digits. */
-static bool
-s_read_digits(const char **p, int n, int *value)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *p += n;
-    *value = v;
-    return true;
-}
-
-static bool
-s_expect(const char **p, char c)
-{
-    if (**p != c)
-        return false;
-    (*p)++;
-    return true;
-}
-
+/* The JSON mapping writes and reads times as RFC 3339; dajia_time does the calendar. */
 char *
 dajia_json_format_time(long long ms, char *buf, size_t size)
 {
-    if (!buf || size == 0)
-        return buf;
-    long long secs = ms / S_MS_PER_SEC;
-    long long frac = ms % S_MS_PER_SEC;
-    if (frac < 0) {
-        frac += S_MS_PER_SEC;
-        secs--;
-    }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    /* RFC 3339 has four-digit years only; a time outside them is written as a plain
-       number of milliseconds, which the reader accepts too, so nothing is lost. */
-    if (!gmtime_r(&t, &tm) || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
-        snprintf(buf, size, "%lld", ms);
-        return buf;
-    }
-    /* The remainders change nothing (gmtime_r keeps every field in range); they tell
-       the compiler how many digits each takes, which -Wformat-truncation checks. */
-    unsigned year = (unsigned)(tm.tm_year + 1900) % 10000u;
-    unsigned month = (unsigned)(tm.tm_mon + 1) % 100u, day = (unsigned)tm.tm_mday % 100u;
-    unsigned hour = (unsigned)tm.tm_hour % 100u, minute = (unsigned)tm.tm_min % 100u;
-    unsigned second = (unsigned)tm.tm_sec % 100u;
-    if (frac)
-        snprintf(buf, size, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year, month, day, hour, minute,
-                 second, (unsigned)frac % 1000u);
-    else
-        snprintf(buf, size, "%04u-%02u-%02uT%02u:%02u:%02uZ", year, month, day, hour, minute,
-                 second);
-    return buf;
+    return dajia_time_format((int64_t)ms, buf, size);
 }
 
 int
 dajia_json_parse_time(const char *text, long long *ms)
 {
-    if (!text || !ms)
+    int64_t parsed = 0;
+    if (!ms || dajia_time_parse(text, &parsed) != 0)
         return -1;
-    const char *p = text;
-    int year, month, day, hour = 0, minute = 0, second = 0;
-    long long frac_ms = 0, offset_min = 0;
-    if (!s_read_digits(&p, 4, &year) || !s_expect(&p, '-') || !s_read_digits(&p, 2, &month) ||
-        !s_expect(&p, '-') || !s_read_digits(&p, 2, &day))
-        return -1;
-    if (*p) {
-        /* RFC 3339 allows a space or a lower-case t instead of T, and a lower-case z. */
-        if (*p != 'T' && *p != 't' && *p != ' ')
-            return -1;
-        p++;
-        if (!s_read_digits(&p, 2, &hour) || !s_expect(&p, ':') || !s_read_digits(&p, 2, &minute) ||
-            !s_expect(&p, ':') || !s_read_digits(&p, 2, &second))
-            return -1;
-        if (*p == '.') {
-            /* Any number of digits; milliseconds are kept, finer ones dropped. */
-            p++;
-            int digits = 0;
-            for (; *p >= '0' && *p <= '9'; p++, digits++)
-                if (digits < 3)
-                    frac_ms = frac_ms * 10 + (*p - '0');
-            if (digits == 0)
-                return -1;
-            for (; digits < 3; digits++)
-                frac_ms *= 10;
-        }
-        if (*p == 'Z' || *p == 'z')
-            p++;
-        else if (*p == '+' || *p == '-') {
-            int sign = *p == '-' ? -1 : 1, oh, om;
-            p++;
-            if (!s_read_digits(&p, 2, &oh) || !s_expect(&p, ':') || !s_read_digits(&p, 2, &om))
-                return -1;
-            if (oh > 23 || om > 59)
-                return -1;
-            offset_min = sign * (oh * 60LL + om);
-        } else
-            return -1;
-        if (*p)
-            return -1;
-    }
-    /* Second 60 is a leap second, which RFC 3339 allows; timegm carries it over. */
-    if (month < 1 || month > 12 || day < 1 || day > s_days_in_month(year, month) || hour > 23 ||
-        minute > 59 || second > 60)
-        return -1;
-    struct tm tm = {.tm_year = year - 1900,
-                    .tm_mon = month - 1,
-                    .tm_mday = day,
-                    .tm_hour = hour,
-                    .tm_min = minute,
-                    .tm_sec = second};
-    time_t t = timegm(&tm);
-    *ms = (long long)t * S_MS_PER_SEC + frac_ms - offset_min * S_MS_PER_MIN;
+    *ms = parsed;
     return 0;
 }
 

@@ -39,13 +39,14 @@ dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, 
 char *
 dajia_json_from_message(const ProtobufCMessage *msg);
 
-/* Formats unix milliseconds as RFC 3339 in UTC into `buf` (at least 32 bytes).
-   Returns buf. */
+/* A time as JSON text: dajia_time_format (RFC 3339 in UTC, or a number of milliseconds
+   beyond year 9999) into `buf` (at least DAJIA_TIME_TEXT_MAX, 32 bytes). Returns buf. */
 char *
 dajia_json_format_time(long long ms, char *buf, size_t size);
 
-/* Parses an RFC 3339 date-time (or a plain date "YYYY-MM-DD", taken as midnight UTC)
-   into unix milliseconds. Returns 0, or -1 if the text is not one. */
+/* A time from JSON text: dajia_time_parse (an RFC 3339 date-time, or a plain date
+   "YYYY-MM-DD", taken as midnight UTC) into unix milliseconds. Returns 0, or -1 if the
+   text is not one. */
 int
 dajia_json_parse_time(const char *text, long long *ms);
 

@@ -80,45 +80,6 @@ dajia_keydir_name_ok(const char *name)
     return s_unit_ok(name) && strcmp(name, DAJIA_KEYDIR_BROKER_NAME) != 0;
 }
 
-const char *
-dajia_keydir_strerror(int rc)
-{
-    switch (rc) {
-    case 0:
-        return "success";
-    case CLIENT_KEYS_EXISTS:
-        return "a certificate of that name exists already";
-    case CLIENT_KEYS_NOTFOUND:
-        return "no such certificate";
-    case CLIENT_KEYS_BADROLE:
-        return "not a role (unit, office, dashboard, worker or admin)";
-    case CLIENT_KEYS_NOUNIT:
-        return "the unit role needs a unit code";
-    case CLIENT_KEYS_BADUNIT:
-        return "not a unit code, or a unit code for a role other than unit";
-    case CLIENT_KEYS_BADNAME:
-        return "not a certificate name (1 to 64 of A-Z a-z 0-9 . _ -, not starting with "
-               "'.', not \"broker\")";
-    case CLIENT_KEYS_BADCERT:
-        return "not a valid certificate file";
-    case CLIENT_KEYS_BADMODE:
-        return "the secret file is readable by others (chmod 600 it)";
-    case CLIENT_KEYS_NOCURVE:
-        return "this libzmq was built without CURVE security";
-    case CLIENT_KEYS_REFUSED:
-        return "the broker refused this key (unknown, revoked, or its role may not use "
-               "this endpoint)";
-    case CLIENT_KEYS_HANDSHAKE:
-        return "the security handshake failed (is the broker key right?)";
-    case CLIENT_KEYS_NOSECRET:
-        return "the certificate holds no secret key";
-    case -ETIMEDOUT:
-        return "no answer from the broker (is it running, with this broker key?)";
-    default:
-        return rc < 0 ? strerror(-rc) : "unknown error";
-    }
-}
-
 /* ====================================================================== paths */
 
 /* buf = dir/sub/name+ext, any of sub and name may be NULL. */

@@ -26,8 +26,8 @@
     leaves either the old state or the new one, and an existing file is never replaced.
 
     Functions return 0 or a negative code: -errno for system failures, CLIENT_KEYS_* for
-    the module's own (dajia_keydir_strerror() has a sentence for both). The codes keep
-    the names they had when the module lived with the clients.
+    the module's own (dajia_strerror() has a sentence for both). The codes keep the names
+    they had when the module lived with the clients.
 */
 #ifndef DAJIA_KEYDIR_H
 #define DAJIA_KEYDIR_H
@@ -37,19 +37,7 @@
 
 #include <czmq.h>
 
-/* Module codes, outside errno's range and the other modules' codes. */
-#define CLIENT_KEYS_EXISTS    (-31100) /* a certificate of that name exists already */
-#define CLIENT_KEYS_NOTFOUND  (-31101) /* no such certificate (or no key directory) */
-#define CLIENT_KEYS_BADROLE   (-31102) /* not one of the roles */
-#define CLIENT_KEYS_NOUNIT    (-31103) /* role unit without a unit code */
-#define CLIENT_KEYS_BADUNIT   (-31104) /* not a unit code, or a unit for another role */
-#define CLIENT_KEYS_BADNAME   (-31105) /* not a certificate name (or a reserved one) */
-#define CLIENT_KEYS_BADCERT   (-31106) /* a certificate file that does not parse */
-#define CLIENT_KEYS_BADMODE   (-31107) /* a secret file others may read */
-#define CLIENT_KEYS_NOCURVE   (-31108) /* this libzmq was built without CURVE */
-#define CLIENT_KEYS_REFUSED   (-31109) /* the broker refused this key (handshake) */
-#define CLIENT_KEYS_HANDSHAKE (-31110) /* the handshake failed: wrong broker key? */
-#define CLIENT_KEYS_NOSECRET  (-31111) /* a certificate without its secret key */
+#include "dajia_error.h" /* the CLIENT_KEYS_* codes (-31100 ..): CLIENT_KEYS_EXISTS, ... */
 
 #define DAJIA_KEYDIR_NAME_MAX 64 /* longest certificate name */
 #define DAJIA_KEYDIR_ROLE_MAX 16 /* longest role, with its NUL */
@@ -203,9 +191,5 @@ dajia_keydir_pick(const char *dir);
 int
 dajia_keydir_open(const char *dir, const char *name, zcert_t **own,
                   char broker_key[DAJIA_KEYDIR_KEY_TXT]);
-
-/* A sentence for a return code of this module (or -errno). Static. */
-const char *
-dajia_keydir_strerror(int rc);
 
 #endif

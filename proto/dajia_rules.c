@@ -2,6 +2,7 @@
 #include "dajia_rules.h"
 
 #include "dajia_codec.h"
+#include "dajia_time.h"
 
 typedef enum { S_TEXT_SHORT, S_TEXT_ID, S_TEXT_LONG } s_text_t;
 
@@ -33,24 +34,9 @@ dajia_rules_text_limit(const char *name)
     return DAJIA_MAX_SHORT_TEXT;
 }
 
-static bool
-s_digits(const char *text, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (text[i] < '0' || text[i] > '9')
-            return false;
-    return true;
-}
-
 bool
 dajia_rules_period_valid(const char *period, size_t len)
 {
-    if (len != 7 || !s_digits(period, 4) || period[4] != '-')
-        return false;
-    if (period[5] == 'Q')
-        return period[6] >= '1' && period[6] <= '4';
-    if (!s_digits(period + 5, 2))
-        return false;
-    int month = (period[5] - '0') * 10 + (period[6] - '0');
-    return month >= 1 && month <= 12;
+    dajia_time_period_t p;
+    return dajia_time_period_parse(period, len, &p) == 0 && p.unit != DAJIA_TIME_YEAR;
 }

@@ -46,8 +46,7 @@
 #define STORE_MIN_MAP_PAGES    16 /* a new environment needs a few pages before any data */
 #define STORE_GROW_PERCENT     80 /* grow after a commit that leaves the map this full */
 #define STORE_FILE_MODE        0600
-#define STORE_BEGIN_TRIES      16 /* bounds the retries of store_read_begin() */
-#define STORE_ERRNO_MAX        4095
+#define STORE_BEGIN_TRIES      16  /* bounds the retries of store_read_begin() */
 #define STORE_GATE_PATIENCE_MS 100 /* how long a new reader waits for a pending growth */
 
 typedef struct {
@@ -129,41 +128,6 @@ s_from_mdb(int rc)
         /* LMDB passes system errors through as positive errno values. */
         return rc > 0 ? -rc : STORE_ERROR;
     }
-}
-
-const char *
-store_strerror(int rc)
-{
-    switch (rc) {
-    case 0:
-        return "success";
-    case STORE_NOTFOUND:
-        return "no such key or table";
-    case STORE_KEYEXIST:
-        return "the key exists already";
-    case STORE_FULL:
-        return "the store is full: the map reached its maximum size or the disk is full";
-    case STORE_CORRUPT:
-        return "the store is damaged or was written by an incompatible version";
-    case STORE_BADTABLE:
-        return "too many tables, or the name is not a table";
-    case STORE_READONLY:
-        return "write on a read-only store or transaction";
-    case STORE_ERROR:
-        return "internal storage engine error";
-    default:
-        break;
-    }
-    if (rc < 0 && rc >= -STORE_ERRNO_MAX) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
-        /* strerror() may format unknown codes into a shared buffer; this never does. */
-        const char *text = strerrordesc_np(-rc);
-        return text ? text : "unknown system error";
-#else
-        return strerror(-rc);
-#endif
-    }
-    return "unknown store error code";
 }
 
 /* ------------------------------------------------------------------ keys */

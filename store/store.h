@@ -16,7 +16,7 @@
     directory twice in one process (LMDB's rules).
 
     Errors: functions return 0 on success, a negative errno for system failures, or one of
-    the STORE_* codes below; store_strerror() names them all.
+    the STORE_* codes; dajia_strerror() names them all.
 */
 #ifndef STORE_H
 #define STORE_H
@@ -25,14 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Module codes, outside errno's range (like LMDB's MDB_* codes). */
-#define STORE_NOTFOUND (-30900) /* no such key */
-#define STORE_KEYEXIST (-30901) /* put with STORE_NOOVERWRITE found the key */
-#define STORE_FULL     (-30902) /* the map reached max_map_size, or the disk is full */
-#define STORE_CORRUPT  (-30903) /* the environment is damaged or of another version */
-#define STORE_BADTABLE (-30904) /* too many tables, or a table missing read-only */
-#define STORE_READONLY (-30905) /* a write on a store opened read-only */
-#define STORE_ERROR    (-30906) /* any other LMDB failure */
+#include "dajia_error.h" /* the STORE_* codes (-30900 ..): STORE_NOTFOUND, STORE_FULL, ... */
 
 #define STORE_MAX_TABLES 16
 #define STORE_MAX_KEY    511 /* LMDB's default key size limit */
@@ -139,10 +132,6 @@ store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void
 /* Fills `stats`. */
 int
 store_stats(store_t *self, store_stats_t *stats);
-
-/* A sentence for any code the store returns (errno values too). Static; never NULL. */
-const char *
-store_strerror(int rc);
 
 /* Big-endian 8-byte keys, so that numeric order is key order. */
 void

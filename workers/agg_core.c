@@ -120,7 +120,7 @@ s_create(const worker_settings_t *settings, void **core)
         return -ENOMEM;
     self->spec.length_ms = 0;
     self->spec.tz_offset_min =
-        (int32_t)worker_settings_int(settings, "aggregate/tz_offset_min", AGG_TZ_BEIJING_MIN);
+        (int32_t)worker_settings_int(settings, "aggregate/tz_offset_min", DAJIA_TIME_BEIJING_MIN);
     *core = self;
     return 0;
 }

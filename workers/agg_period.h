@@ -3,8 +3,8 @@
     A period is either a calendar month cut in a time zone (the default: months in Beijing
     time, UTC+8, named "YYYY-MM"), or, for demonstrations, a fixed length of time aligned
     to the unix epoch and named by its start as an RFC 3339 UTC time
-    ("2026-11-30T15:59:00Z"). Times are unix milliseconds (UTC). Everything here is pure
-    arithmetic: no clock, no locale, no libc time functions (they read TZ).
+    ("2026-11-30T15:59:00Z"). Times are unix milliseconds (UTC). The calendar is
+    dajia_time's; this module only chooses between months and fixed lengths.
 */
 #ifndef AGG_PERIOD_H
 #define AGG_PERIOD_H
@@ -12,9 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define AGG_PERIOD_MAX     32 /* bytes of a period name, with the NUL */
-#define AGG_MS_PER_DAY     (86400LL * 1000)
-#define AGG_TZ_BEIJING_MIN 480 /* UTC+8, in minutes */
+#include "dajia_time.h"
+
+#define AGG_PERIOD_MAX 32 /* bytes of a period name, with the NUL */
 
 typedef struct {
     int64_t length_ms;     /* > 0: fixed-length periods; 0: calendar months */
@@ -45,11 +45,5 @@ agg_period_name_at(const agg_period_spec_t *spec, int64_t at_ms, char buf[AGG_PE
    spec has fixed-length periods. */
 bool
 agg_period_parse_month(const agg_period_spec_t *spec, const char *name, int64_t *start_ms);
-
-/* Civil date helpers (proleptic Gregorian, days since 1970-01-01). */
-int64_t
-agg_days_from_civil(int64_t year, unsigned month, unsigned day);
-void
-agg_civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day);
 
 #endif

@@ -199,7 +199,7 @@ s_read_matters(store_txn_t *txn, int64_t start, int64_t end, s_matters_t *m)
             dajia__matter_line__free_unpacked(line, NULL);
         } else {
             if (!closed && line->next_update_due_at && end > line->next_update_due_at)
-                line->days_overdue = (end - line->next_update_due_at) / AGG_MS_PER_DAY;
+                line->days_overdue = (end - line->next_update_due_at) / DAJIA_TIME_MS_PER_DAY;
             if (m->count == m->cap) {
                 size_t cap = m->cap ? m->cap * 2 : 16;
                 Dajia__MatterLine **items = realloc(m->items, cap * sizeof *items);
@@ -301,10 +301,19 @@ s_read_infos(store_txn_t *txn, const char *period, s_infos_t *infos)
     return rc;
 }
 
-/* The unit's record for `period`: returns 0 and fills the counters (zeros when absent). */
+/* One unit's record in circ.reports for one period: the events it sent on time, late,
+   and as zero reports, and when the last one came. */
+typedef struct {
+    uint64_t on_time;
+    uint64_t late;
+    uint64_t zero;
+    int64_t last_report_at;
+    bool found; /* the unit has a record for the period (it reported at all) */
+} s_unit_reports_t;
+
+/* The unit's record for `period`: returns 0 and fills `r` (zeros when absent). */
 static int
-s_read_report(store_txn_t *txn, const char *period, const char *unit, uint64_t counts[3],
-              int64_t *last, bool *found)
+s_read_report(store_txn_t *txn, const char *period, const char *unit, s_unit_reports_t *r)
 {
     uint8_t key[AGG_PERIOD_MAX + AGG_UNIT_MAX + 1];
     size_t plen = strlen(period), ulen = strlen(unit);
@@ -313,18 +322,19 @@ s_read_report(store_txn_t *txn, const char *period, const char *unit, uint64_t c
     const void *val;
     size_t vlen;
     int rc = store_get(txn, CIRC_TABLE_REPORTS, key, plen + 1 + ulen, &val, &vlen);
-    counts[0] = counts[1] = counts[2] = 0;
-    *last = 0;
-    *found = rc == 0;
+    memset(r, 0, sizeof *r);
+    r->found = rc == 0;
     if (rc == STORE_NOTFOUND)
         return 0;
     if (rc)
         return rc;
     if (vlen != CIRC_REPORT_BYTES)
         return -EINVAL;
-    for (int i = 0; i < 3; i++)
-        counts[i] = store_key_to_u64((const unsigned char *)val + 8 * i);
-    *last = (int64_t)store_key_to_u64((const unsigned char *)val + 24);
+    const unsigned char *rec = val;
+    r->on_time = store_key_to_u64(rec);
+    r->late = store_key_to_u64(rec + 8);
+    r->zero = store_key_to_u64(rec + 16);
+    r->last_report_at = (int64_t)store_key_to_u64(rec + 24);
     return 0;
 }
 
@@ -352,12 +362,7 @@ s_date(char buf[32], const agg_period_spec_t *spec, int64_t at)
 {
     if (!at)
         return "-";
-    int64_t local = at + (int64_t)spec->tz_offset_min * 60000;
-    int64_t days = local / AGG_MS_PER_DAY - (local % AGG_MS_PER_DAY < 0);
-    int64_t y;
-    unsigned m, d;
-    agg_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, 32, "%04lld-%02u-%02u", (long long)y, m, d);
+    dajia_time_format_date(at, spec->tz_offset_min, buf, 32);
     return buf;
 }
 
@@ -372,13 +377,11 @@ s_change(s_text_t *t, int64_t now, int64_t before)
 #define S_STATUS_PREFIX (sizeof "MATTER_STATUS_" - 1)
 #define S_KIND_PREFIX   (sizeof "INFO_KIND_" - 1)
 
+/* Item 1: figures by unit and category, each against the previous period, and totals. */
 static void
-s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_period_t *cur,
-         s_period_t *prev)
+s_render_figures(s_text_t *t, s_period_t *cur, s_period_t *prev)
 {
     char m1[32], m2[32];
-    s_text_printf(t, "# 打击侵权假冒工作通报 Circulation bulletin %s\n\n", b->period);
-
     s_text_printf(t, "## 一、案件数据 Figures by unit and category\n\n");
     if (!cur->by_unit.count) {
         s_text_printf(t, "No cases counted in this period.\n\n");
@@ -421,7 +424,13 @@ s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_peri
                   s_yuan(m1, total.v[AGG_FIG_VALUE_FEN]),
                   s_yuan(m2, total_prev.v[AGG_FIG_VALUE_FEN]),
                   (long long)total.v[AGG_FIG_TRANSFERS]);
+}
 
+/* Item 2: figures by goods, then by channel. */
+static void
+s_render_goods(s_text_t *t, const s_period_t *cur)
+{
+    char m1[32];
     s_text_printf(t, "## 二、商品与渠道 Goods and channels\n\n");
     if (cur->by_goods.count) {
         s_text_printf(t, "| 商品 Goods | 立案 Filed | 结案 Closed | 涉案金额 Value (yuan) |\n");
@@ -443,7 +452,13 @@ s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_peri
                       (long long)cur->channels[c].v[AGG_FIG_FILED],
                       (long long)cur->channels[c].v[AGG_FIG_CLOSED],
                       s_yuan(m1, cur->channels[c].v[AGG_FIG_VALUE_FEN]));
+}
 
+/* Item 4: the major matters, overdue first. */
+static void
+s_render_matters(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b)
+{
+    char m1[32], m2[32];
     s_text_printf(t, "\n## 四、重大事项 Major matters (overdue first)\n\n");
     if (!b->n_matters)
         s_text_printf(t, "None.\n");
@@ -459,7 +474,12 @@ s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_peri
                       s_date(m1, &cfg->spec, m->last_progress_at),
                       s_date(m2, &cfg->spec, m->next_update_due_at), (long long)m->days_overdue);
     }
+}
 
+/* Item 5: campaign progress, work dynamics and typical cases. */
+static void
+s_render_dynamics(s_text_t *t, const Dajia__Bulletin *b)
+{
     s_text_printf(t, "\n## 五、工作动态 Campaign progress, work dynamics, typical cases\n\n");
     if (!b->n_dynamics)
         s_text_printf(t, "None.\n");
@@ -470,7 +490,12 @@ s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_peri
                       d->title, *d->campaign_tag ? " (" : "", d->campaign_tag,
                       *d->campaign_tag ? ")" : "");
     }
+}
 
+/* Item 6: reporting compliance, and the units silent in this period. */
+static void
+s_render_compliance(s_text_t *t, const Dajia__Bulletin *b)
+{
     s_text_printf(t, "\n## 六、报送情况 Reporting compliance (%s)\n\n",
                   *b->compliance_period ? b->compliance_period : "no period past its deadline");
     if (b->n_compliance)
@@ -484,6 +509,18 @@ s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_peri
     for (size_t i = 0; i < b->n_silent_units; i++)
         s_text_printf(t, "%s%s", i ? ", " : "", b->silent_units[i]);
     s_text_printf(t, "\n");
+}
+
+static void
+s_render(s_text_t *t, const circ_config_t *cfg, const Dajia__Bulletin *b, s_period_t *cur,
+         s_period_t *prev)
+{
+    s_text_printf(t, "# 打击侵权假冒工作通报 Circulation bulletin %s\n\n", b->period);
+    s_render_figures(t, cur, prev);
+    s_render_goods(t, cur);
+    s_render_matters(t, cfg, b);
+    s_render_dynamics(t, b);
+    s_render_compliance(t, b);
 }
 
 /* ================================================================ building */
@@ -526,111 +563,201 @@ s_proto_rows_free(s_proto_rows_t *p)
     free(p->figures);
 }
 
+/* Everything one bulletin is made of while it is built: read from the store, then
+   pointed to by `b` (which owns nothing of it). */
+typedef struct {
+    const circ_config_t *cfg;
+    store_txn_t *txn;
+    int64_t start_ms, end_ms; /* the period */
+    char name[AGG_PERIOD_MAX], prev_name[AGG_PERIOD_MAX];
+    char compliance_name[AGG_PERIOD_MAX]; /* item 6's period, "" when none */
+    s_period_t cur, prev;
+    s_proto_rows_t p_cur, p_prev, p_goods;
+    Dajia__Figures channels[AGG_CHANNEL_COUNT];
+    s_matters_t matters;
+    s_infos_t infos;
+    Dajia__UnitCompliance *compliance;
+    Dajia__UnitCompliance **compliance_ptrs;
+    char **silent;
+    s_text_t md;
+    Dajia__Bulletin b;
+} s_bulletin_t;
+
+/* Items 1 and 2: the period's figures by unit and category (and the previous period's,
+   to compare), by goods, and by channel. */
+static int
+s_build_figures(s_bulletin_t *bt)
+{
+    int rc = s_read_period(bt->txn, bt->name, &bt->cur);
+    if (rc == 0)
+        rc = s_read_period(bt->txn, bt->prev_name, &bt->prev);
+    if (rc == 0)
+        rc = s_proto_rows(&bt->cur.by_unit, bt->name, &bt->p_cur);
+    if (rc == 0)
+        rc = s_proto_rows(&bt->prev.by_unit, bt->prev_name, &bt->p_prev);
+    if (rc == 0)
+        rc = s_proto_rows(&bt->cur.by_goods, bt->name, &bt->p_goods);
+    if (rc)
+        return rc;
+    Dajia__Bulletin *b = &bt->b;
+    b->n_figures = bt->cur.by_unit.count;
+    b->figures = bt->p_cur.ptrs;
+    b->n_previous = bt->prev.by_unit.count;
+    b->previous = bt->p_prev.ptrs;
+    b->n_by_goods = bt->cur.by_goods.count;
+    b->by_goods = bt->p_goods.ptrs;
+    for (int c = 0; c < AGG_CHANNEL_COUNT; c++) {
+        dajia__figures__init(&bt->channels[c]);
+        agg_figures_to_proto(&bt->cur.channels[c], &bt->channels[c]);
+    }
+    b->ecommerce = &bt->channels[0];
+    b->key_physical_market = &bt->channels[1];
+    b->rural = &bt->channels[2];
+    b->import_export = &bt->channels[3];
+    b->postal_express = &bt->channels[4];
+    return 0;
+}
+
+/* Item 4: the major matters still open or that moved in the period. */
+static int
+s_build_matters(s_bulletin_t *bt)
+{
+    int rc = s_read_matters(bt->txn, bt->start_ms, bt->end_ms, &bt->matters);
+    if (rc)
+        return rc;
+    bt->b.n_matters = bt->matters.count;
+    bt->b.matters = bt->matters.items;
+    return 0;
+}
+
+/* Item 5: the period's campaign progress, work dynamics and typical cases. */
+static int
+s_build_dynamics(s_bulletin_t *bt)
+{
+    int rc = s_read_infos(bt->txn, bt->name, &bt->infos);
+    if (rc)
+        return rc;
+    bt->b.n_dynamics = bt->infos.count;
+    bt->b.dynamics = bt->infos.items;
+    return 0;
+}
+
+/* A unit's reporting status for a period past its deadline. */
+static const char *
+s_compliance_status(const s_unit_reports_t *r)
+{
+    return r->on_time ? "on_time" : r->late ? "late" : r->zero ? "zero_report" : "missing";
+}
+
+/* Item 6: how each member reported in the latest period whose deadline has passed when
+   the bulletin is produced (none within S_COMPLIANCE_LOOKBACK periods: no table). */
+static int
+s_build_compliance(s_bulletin_t *bt)
+{
+    const circ_config_t *cfg = bt->cfg;
+    const agg_period_spec_t *spec = &cfg->spec;
+    Dajia__Bulletin *b = &bt->b;
+    int64_t q = bt->start_ms;
+    for (int i = 0; i < S_COMPLIANCE_LOOKBACK && circ_deadline(cfg, q) > b->produced_at; i++)
+        q = agg_period_prev(spec, q);
+    if (circ_deadline(cfg, q) <= b->produced_at)
+        agg_period_name(spec, q, bt->compliance_name);
+    b->compliance_period = bt->compliance_name;
+    b->compliance = bt->compliance_ptrs;
+    for (size_t i = 0; *bt->compliance_name && i < cfg->n_members; i++) {
+        s_unit_reports_t reports;
+        int rc = s_read_report(bt->txn, bt->compliance_name, cfg->members[i], &reports);
+        if (rc)
+            return rc;
+        Dajia__UnitCompliance *u = &bt->compliance[b->n_compliance];
+        dajia__unit_compliance__init(u);
+        u->unit = cfg->members[i];
+        u->status = (char *)s_compliance_status(&reports);
+        u->last_report_at = reports.last_report_at;
+        u->events = (int64_t)(reports.on_time + reports.late + reports.zero);
+        bt->compliance_ptrs[b->n_compliance++] = u;
+    }
+    return 0;
+}
+
+/* Item 6, its last line: the members that sent nothing at all for this period. */
+static int
+s_build_silent(s_bulletin_t *bt)
+{
+    const circ_config_t *cfg = bt->cfg;
+    bt->b.silent_units = bt->silent;
+    for (size_t i = 0; i < cfg->n_members; i++) {
+        s_unit_reports_t reports;
+        int rc = s_read_report(bt->txn, bt->name, cfg->members[i], &reports);
+        if (rc)
+            return rc;
+        if (!reports.found)
+            bt->silent[bt->b.n_silent_units++] = cfg->members[i];
+    }
+    return 0;
+}
+
+static void
+s_bulletin_free(s_bulletin_t *bt)
+{
+    free(bt->cur.by_unit.items);
+    free(bt->cur.by_goods.items);
+    free(bt->prev.by_unit.items);
+    free(bt->prev.by_goods.items);
+    for (size_t i = 0; i < bt->matters.count; i++)
+        dajia__matter_line__free_unpacked(bt->matters.items[i], NULL);
+    free(bt->matters.items);
+    for (size_t i = 0; i < bt->infos.count; i++)
+        dajia__info_line__free_unpacked(bt->infos.items[i], NULL);
+    free(bt->infos.items);
+    s_proto_rows_free(&bt->p_cur);
+    s_proto_rows_free(&bt->p_prev);
+    s_proto_rows_free(&bt->p_goods);
+    free(bt->compliance);
+    free(bt->compliance_ptrs);
+    free(bt->silent);
+    free(bt->md.data);
+}
+
 int
 circ_bulletin_build(store_txn_t *txn, const circ_config_t *cfg, int64_t start_ms,
                     int64_t produced_at, uint64_t source_log_seq, worker_outputs_t *out)
 {
     const agg_period_spec_t *spec = &cfg->spec;
-    char name[AGG_PERIOD_MAX], prev_name[AGG_PERIOD_MAX], q_name[AGG_PERIOD_MAX] = "";
-    int64_t end = agg_period_next(spec, start_ms);
-    agg_period_name(spec, start_ms, name);
-    agg_period_name(spec, agg_period_prev(spec, start_ms), prev_name);
-
-    s_period_t cur = {.failed = 0}, prev = {.failed = 0};
-    s_matters_t matters = {0};
-    s_infos_t infos = {0};
-    s_proto_rows_t p_cur = {0}, p_prev = {0}, p_goods = {0};
-    Dajia__UnitCompliance *compliance = calloc(cfg->n_members + 1, sizeof *compliance);
-    Dajia__UnitCompliance **compliance_ptrs = calloc(cfg->n_members + 1, sizeof(void *));
-    char **silent = calloc(cfg->n_members + 1, sizeof *silent);
-    s_text_t md = {0};
+    s_bulletin_t bulletin, *bt = &bulletin;
+    memset(bt, 0, sizeof *bt);
+    bt->cfg = cfg;
+    bt->txn = txn;
+    bt->start_ms = start_ms;
+    bt->end_ms = agg_period_next(spec, start_ms);
+    agg_period_name(spec, start_ms, bt->name);
+    agg_period_name(spec, agg_period_prev(spec, start_ms), bt->prev_name);
+    dajia__bulletin__init(&bt->b);
+    bt->b.period = bt->name;
+    bt->b.produced_at = produced_at;
+    bt->compliance = calloc(cfg->n_members + 1, sizeof *bt->compliance);
+    bt->compliance_ptrs = calloc(cfg->n_members + 1, sizeof *bt->compliance_ptrs);
+    bt->silent = calloc(cfg->n_members + 1, sizeof *bt->silent);
     int rc = -ENOMEM;
-    if (!compliance || !compliance_ptrs || !silent)
+    if (!bt->compliance || !bt->compliance_ptrs || !bt->silent)
         goto out;
-
-    rc = s_read_period(txn, name, &cur);
+    rc = s_build_figures(bt);
     if (rc == 0)
-        rc = s_read_period(txn, prev_name, &prev);
+        rc = s_build_matters(bt);
     if (rc == 0)
-        rc = s_read_matters(txn, start_ms, end, &matters);
+        rc = s_build_dynamics(bt);
     if (rc == 0)
-        rc = s_read_infos(txn, name, &infos);
+        rc = s_build_compliance(bt);
     if (rc == 0)
-        rc = s_proto_rows(&cur.by_unit, name, &p_cur);
-    if (rc == 0)
-        rc = s_proto_rows(&prev.by_unit, prev_name, &p_prev);
-    if (rc == 0)
-        rc = s_proto_rows(&cur.by_goods, name, &p_goods);
+        rc = s_build_silent(bt);
     if (rc)
         goto out;
 
-    Dajia__Bulletin b = DAJIA__BULLETIN__INIT;
-    b.period = name;
-    b.produced_at = produced_at;
-    b.n_figures = cur.by_unit.count;
-    b.figures = p_cur.ptrs;
-    b.n_previous = prev.by_unit.count;
-    b.previous = p_prev.ptrs;
-    b.n_by_goods = cur.by_goods.count;
-    b.by_goods = p_goods.ptrs;
-    Dajia__Figures channels[AGG_CHANNEL_COUNT];
-    for (int c = 0; c < AGG_CHANNEL_COUNT; c++) {
-        dajia__figures__init(&channels[c]);
-        agg_figures_to_proto(&cur.channels[c], &channels[c]);
-    }
-    b.ecommerce = &channels[0];
-    b.key_physical_market = &channels[1];
-    b.rural = &channels[2];
-    b.import_export = &channels[3];
-    b.postal_express = &channels[4];
-    b.n_matters = matters.count;
-    b.matters = matters.items;
-    b.n_dynamics = infos.count;
-    b.dynamics = infos.items;
-
-    /* Item 6: the latest period whose deadline has passed. */
-    int64_t q = start_ms;
-    for (int i = 0; i < S_COMPLIANCE_LOOKBACK && circ_deadline(cfg, q) > produced_at; i++)
-        q = agg_period_prev(spec, q);
-    if (circ_deadline(cfg, q) <= produced_at)
-        agg_period_name(spec, q, q_name);
-    b.compliance_period = q_name;
-    for (size_t i = 0; *q_name && i < cfg->n_members; i++) {
-        uint64_t counts[3];
-        int64_t last;
-        bool found;
-        rc = s_read_report(txn, q_name, cfg->members[i], counts, &last, &found);
-        if (rc)
-            goto out;
-        Dajia__UnitCompliance *u = &compliance[b.n_compliance];
-        dajia__unit_compliance__init(u);
-        u->unit = cfg->members[i];
-        u->status = counts[0]   ? "on_time"
-                    : counts[1] ? "late"
-                    : counts[2] ? "zero_report"
-                                : "missing";
-        u->last_report_at = last;
-        u->events = (int64_t)(counts[0] + counts[1] + counts[2]);
-        compliance_ptrs[b.n_compliance++] = u;
-    }
-    b.compliance = compliance_ptrs;
-    for (size_t i = 0; i < cfg->n_members; i++) {
-        uint64_t counts[3];
-        int64_t last;
-        bool found;
-        rc = s_read_report(txn, name, cfg->members[i], counts, &last, &found);
-        if (rc)
-            goto out;
-        if (!found)
-            silent[b.n_silent_units++] = cfg->members[i];
-    }
-    b.silent_units = silent;
-
-    s_render(&md, cfg, &b, &cur, &prev);
+    s_render(&bt->md, cfg, &bt->b, &bt->cur, &bt->prev);
     rc = -ENOMEM;
-    if (md.failed || !md.data)
+    if (bt->md.failed || !bt->md.data)
         goto out;
-    b.markdown = md.data;
+    bt->b.markdown = bt->md.data;
 
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
     item.audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
@@ -638,25 +765,9 @@ circ_bulletin_build(store_txn_t *txn, const circ_config_t *cfg, int64_t start_ms
     item.source_log_seq = source_log_seq;
     item.produced_at = produced_at;
     item.item_case = DAJIA__FEED_ITEM__ITEM_BULLETIN;
-    item.bulletin = &b;
+    item.bulletin = &bt->b;
     rc = worker_outputs_add(out, &item);
 out:
-    free(cur.by_unit.items);
-    free(cur.by_goods.items);
-    free(prev.by_unit.items);
-    free(prev.by_goods.items);
-    for (size_t i = 0; i < matters.count; i++)
-        dajia__matter_line__free_unpacked(matters.items[i], NULL);
-    free(matters.items);
-    for (size_t i = 0; i < infos.count; i++)
-        dajia__info_line__free_unpacked(infos.items[i], NULL);
-    free(infos.items);
-    s_proto_rows_free(&p_cur);
-    s_proto_rows_free(&p_prev);
-    s_proto_rows_free(&p_goods);
-    free(compliance);
-    free(compliance_ptrs);
-    free(silent);
-    free(md.data);
+    s_bulletin_free(bt);
     return rc;
 }

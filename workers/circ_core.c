@@ -29,12 +29,12 @@
     of the bulletin for P is for the latest period (P or earlier) whose deadline is before
     the bulletin's production time; with the defaults that is the month before P
     (Bulletin.compliance_period names it). silent_units are the members (circulate/members,
-    default the 23 units of model.md section 5) with no report at all for P itself.
+    default the 23 units of docs/domain.md §2) with no report at all for P itself.
 
     MATTERS (item 4): a MajorMatterReport opens a matter (status open); MajorMatterProgress
     sets its status and last progress. The next update is due at next_update_due_at, or
     the event time plus the interval (update_interval_days; default 15 days, 7 for
-    especially major or health and safety matters, model.md section 7). A progress whose
+    especially major or health and safety matters, docs/domain.md §5.8). A progress whose
     seq is not above the last one seen is ignored unless it is a correction.
 */
 #include "circ_core.h"
@@ -108,7 +108,7 @@ circ_deadline(const circ_config_t *cfg, int64_t start_ms)
     if (cfg->spec.length_ms > 0)
         return end + cfg->deadline_ms;
     /* day N at 24:00 is the start of the month plus N days */
-    return end + cfg->deadline_day * AGG_MS_PER_DAY;
+    return end + cfg->deadline_day * DAJIA_TIME_MS_PER_DAY;
 }
 
 /* ================================================================ lifecycle */
@@ -140,7 +140,7 @@ s_create(const worker_settings_t *settings, void **core)
     int64_t seconds = worker_settings_int(settings, "circulate/period_seconds", 0);
     cfg->spec.length_ms = seconds > 0 ? seconds * 1000 : 0;
     cfg->spec.tz_offset_min =
-        (int32_t)worker_settings_int(settings, "circulate/tz_offset_min", AGG_TZ_BEIJING_MIN);
+        (int32_t)worker_settings_int(settings, "circulate/tz_offset_min", DAJIA_TIME_BEIJING_MIN);
     int64_t grace = worker_settings_int(settings, "circulate/grace_seconds", 0);
     cfg->grace_ms = grace > 0 ? grace * 1000 : 0;
     int64_t day =
@@ -379,7 +379,7 @@ s_record_matter(store_txn_t *txn, const Dajia__Envelope *env)
             line.last_progress_at = env->occurred_at;
             line.next_update_due_at = report->next_update_due_at
                                           ? report->next_update_due_at
-                                          : env->occurred_at + interval * AGG_MS_PER_DAY;
+                                          : env->occurred_at + interval * DAJIA_TIME_MS_PER_DAY;
         }
     } else {
         bool correction = env->supersedes_event_id && *env->supersedes_event_id;
@@ -388,9 +388,10 @@ s_record_matter(store_txn_t *txn, const Dajia__Envelope *env)
         last_seq = progress->seq > last_seq ? progress->seq : last_seq;
         line.status = progress->status;
         line.last_progress_at = env->occurred_at;
-        line.next_update_due_at = progress->next_update_due_at
-                                      ? progress->next_update_due_at
-                                      : env->occurred_at + (int64_t)interval * AGG_MS_PER_DAY;
+        line.next_update_due_at =
+            progress->next_update_due_at
+                ? progress->next_update_due_at
+                : env->occurred_at + (int64_t)interval * DAJIA_TIME_MS_PER_DAY;
     }
     line.days_overdue = 0;
     size_t len = dajia__matter_line__get_packed_size(&line);

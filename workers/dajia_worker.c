@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_error.h"
 #include "dajia_keydir.h"
 #include "worker_shell.h"
 
@@ -31,7 +32,7 @@ s_keys_load(const char *dir, const char *name, zcert_t **own, char broker_key[DA
         fprintf(stderr,
                 "dajia-worker: cannot use the certificate %s of %s: %s (dajia-ctl keys add "
                 "--role worker --name %s makes one)\n",
-                name, dir, dajia_keydir_strerror(rc), name);
+                name, dir, dajia_strerror(rc), name);
         return -1;
     }
     const char *role = zcert_meta(*own, DAJIA_KEYDIR_META_ROLE);
@@ -43,7 +44,7 @@ s_keys_load(const char *dir, const char *name, zcert_t **own, char broker_key[DA
     rc = dajia_keydir_broker_key(dir, broker_key);
     if (rc) {
         fprintf(stderr, "dajia-worker: cannot read the broker's certificate %s/%s: %s\n", dir,
-                DAJIA_KEYDIR_BROKER_CERT, dajia_keydir_strerror(rc));
+                DAJIA_KEYDIR_BROKER_CERT, dajia_strerror(rc));
         zcert_destroy(own);
         return -1;
     }
@@ -73,7 +74,7 @@ s_keys_probe(const char *endpoint, zcert_t *own, const char *broker_key)
         fprintf(stderr, "dajia-worker: the broker refused this key: the handshake failed (is "
                         "broker.cert this broker's?)\n");
     else if (rc == CLIENT_KEYS_NOCURVE)
-        fprintf(stderr, "dajia-worker: %s\n", dajia_keydir_strerror(rc));
+        fprintf(stderr, "dajia-worker: %s\n", dajia_strerror(rc));
     else
         return 0;
     return -1;

@@ -1,6 +1,6 @@
 /*  esc_core: the pure core of the escalate worker (worker_escalate).
 
-    Every event is checked against the rules of domain/model.md section 7 and each rule
+    Every event is checked against the rules of docs/domain.md §5 and each rule
     that applies sends one Escalation to the Office: E1 linkage steps, E2 health and
     safety, E3 value, E4 scope, E5 fining instead of prosecuting, MM every major-matter
     report. An escalation id is the rule plus the source ("E3:psb/CASE-1", with
@@ -10,10 +10,11 @@
 
     Timers: a major matter's progress is due at next_update_due_at or after its interval;
     1, 7 and 15 days past due it escalates (OVERDUE-1D/7D/15D). A case's linkage status
-    must move on within the deadlines of model.md section 4 (DEADLINE-*). Both live in
+    must move on within the deadlines of docs/domain.md §5.9 (DEADLINE-*). Both live in
     esc.timers ordered by due time, so tick() reads only what is due. Time is the event's
     occurred_at and tick's now_ms; nothing here reads a clock. State layout: esc_state.h.
 */
+#include "dajia_time.h"
 #include "esc_rules.h"
 #include "esc_state.h"
 #include "worker_core.h"
@@ -38,7 +39,6 @@
 
 #define S_DEFAULT_INTERVAL_DAYS        15
 #define S_DEFAULT_URGENT_INTERVAL_DAYS 7
-#define S_DEFAULT_TZ_OFFSET_MIN        480 /* Beijing time */
 
 /* Rules that configuration ("escalate/rules") may switch off. */
 #define S_RULE_E1       0x01u
@@ -59,7 +59,7 @@ static const struct {
                     {"E5", S_RULE_E5},           {"MM", S_RULE_MM},
                     {"OVERDUE", S_RULE_OVERDUE}, {"DEADLINE", S_RULE_DEADLINE}};
 
-/* The three overdue steps of a major matter's progress (model.md section 7). */
+/* The three overdue steps of a major matter's progress (docs/domain.md §5.8). */
 #define S_OVERDUE_STEPS 3
 static const struct {
     const char *rule;
@@ -159,13 +159,14 @@ s_create(const worker_settings_t *settings, void **core_p)
     core->rules = rules ? s_rules_parse(rules) : S_RULES_ALL;
     int64_t days =
         worker_settings_int(settings, "escalate/matter_interval_days", S_DEFAULT_INTERVAL_DAYS);
-    core->interval_ms = (days > 0 ? days : S_DEFAULT_INTERVAL_DAYS) * ESC_MS_PER_DAY;
+    core->interval_ms = (days > 0 ? days : S_DEFAULT_INTERVAL_DAYS) * DAJIA_TIME_MS_PER_DAY;
     days = worker_settings_int(settings, "escalate/matter_interval_urgent_days",
                                S_DEFAULT_URGENT_INTERVAL_DAYS);
-    core->urgent_interval_ms = (days > 0 ? days : S_DEFAULT_URGENT_INTERVAL_DAYS) * ESC_MS_PER_DAY;
+    core->urgent_interval_ms =
+        (days > 0 ? days : S_DEFAULT_URGENT_INTERVAL_DAYS) * DAJIA_TIME_MS_PER_DAY;
     for (int i = 0; i < S_OVERDUE_STEPS; i++) {
         days = worker_settings_int(settings, s_overdue[i].setting, s_overdue[i].default_days);
-        int64_t ms = (days >= 0 ? days : s_overdue[i].default_days) * ESC_MS_PER_DAY;
+        int64_t ms = (days >= 0 ? days : s_overdue[i].default_days) * DAJIA_TIME_MS_PER_DAY;
         /* Steps never go back in time, so a tick fires them in order. */
         if (i > 0 && ms < core->overdue_ms[i - 1])
             ms = core->overdue_ms[i - 1];
@@ -175,10 +176,11 @@ s_create(const worker_settings_t *settings, void **core_p)
     for (int i = 0; i < ESC_DEADLINE_COUNT; i++) {
         int64_t hours =
             worker_settings_int(settings, deadlines[i].setting, deadlines[i].default_hours);
-        core->deadline_ms[i] = (hours > 0 ? hours : deadlines[i].default_hours) * ESC_MS_PER_HOUR;
+        core->deadline_ms[i] =
+            (hours > 0 ? hours : deadlines[i].default_hours) * DAJIA_TIME_MS_PER_HOUR;
     }
-    int64_t tz = worker_settings_int(settings, "escalate/tz_offset_min", S_DEFAULT_TZ_OFFSET_MIN);
-    core->tz_offset_min = (tz >= -14 * 60 && tz <= 14 * 60) ? (int)tz : S_DEFAULT_TZ_OFFSET_MIN;
+    int64_t tz = worker_settings_int(settings, "escalate/tz_offset_min", DAJIA_TIME_BEIJING_MIN);
+    core->tz_offset_min = (tz >= -14 * 60 && tz <= 14 * 60) ? (int)tz : DAJIA_TIME_BEIJING_MIN;
     *core_p = core;
     return 0;
 }
@@ -674,7 +676,7 @@ static int64_t
 s_matter_interval(const s_core_t *core, const esc_matter_t *rec)
 {
     if (rec->interval_days > 0)
-        return (int64_t)rec->interval_days * ESC_MS_PER_DAY;
+        return (int64_t)rec->interval_days * DAJIA_TIME_MS_PER_DAY;
     if (rec->type == DAJIA__MATTER_TYPE__MATTER_TYPE_HEALTH_SAFETY_INCIDENT ||
         rec->severity == S_SEVERITY_EM)
         return core->urgent_interval_ms;
@@ -720,7 +722,8 @@ s_emit_matter(worker_outputs_t *out, const char *unit, const char *matter_id,
     line.status = (Dajia__MatterStatus)rec->status;
     line.last_progress_at = rec->last_progress_at;
     line.next_update_due_at = rec->due_at;
-    line.days_overdue = rec->due_at && now > rec->due_at ? (now - rec->due_at) / ESC_MS_PER_DAY : 0;
+    line.days_overdue =
+        rec->due_at && now > rec->due_at ? (now - rec->due_at) / DAJIA_TIME_MS_PER_DAY : 0;
 
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
     item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
@@ -909,7 +912,7 @@ s_tick_matter(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t
         int step = rec.stage++;
         char due[ESC_TIME_MAX];
         s_text_t reason = {.len = 0};
-        int64_t days = (now - rec.due_at) / ESC_MS_PER_DAY;
+        int64_t days = (now - rec.due_at) / DAJIA_TIME_MS_PER_DAY;
         s_append(&reason,
                  "the progress report of unit %s on its %s matter \"%s\" was due %s and is "
                  "%" PRId64 " day%s overdue: %s",

@@ -1,4 +1,4 @@
-/*  esc_rules: the escalation rules of model.md section 7 as pure functions, with the
+/*  esc_rules: the escalation rules of docs/domain.md §5 as pure functions, with the
     tables they read (prosecution thresholds, linkage deadlines) and the words the
     reasons are written with.
 */
@@ -7,7 +7,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "dajia_time.h"
 
 #define S_CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
 #define S_GOODS(name) DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
@@ -173,7 +174,7 @@ esc_limits_default(esc_limits_t *limits)
     limits->value_major_fen = S_YUAN(500000);
     limits->value_especially_major_fen = S_YUAN(2000000);
 
-    /* Prosecution thresholds (model.md section 2). Counterfeiting a mark: business 50k or
+    /* Prosecution thresholds (docs/domain.md §5.6). Counterfeiting a mark: business 50k or
        gains 30k; selling goods with counterfeit marks: sales 50k. */
     esc_threshold_t *t = &limits->prosecution[S_CAT(TRADEMARK_COUNTERFEITING)];
     t->min_fen[ESC_MEASURE_BUSINESS] = S_YUAN(50000);
@@ -502,13 +503,6 @@ esc_format_yuan(int64_t fen, bool always_cents, char buf[ESC_YUAN_MAX])
 char *
 esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX])
 {
-    int64_t seconds = at / 1000 - (at % 1000 < 0 ? 1 : 0) + (int64_t)tz_offset_min * 60;
-    time_t t = (time_t)seconds;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
-        snprintf(buf, ESC_TIME_MAX, "%" PRId64 " ms", at);
-        return buf;
-    }
     char zone[16] = "UTC";
     int minutes = tz_offset_min < 0 ? -tz_offset_min : tz_offset_min;
     if (minutes % 60)
@@ -516,9 +510,10 @@ esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX])
                  minutes % 60);
     else if (minutes)
         snprintf(zone, sizeof zone, "UTC%c%d", tz_offset_min < 0 ? '-' : '+', minutes / 60);
-    int n = snprintf(buf, ESC_TIME_MAX, "%04d-%02d-%02d %02d:%02d (%s)", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, zone);
-    if (n < 0 || n >= ESC_TIME_MAX) //  a year beyond 9999 does not fit: show the raw figure
+    char local[DAJIA_TIME_LOCAL_MAX];
+    int rc = dajia_time_format_minute(at, tz_offset_min, local, sizeof local);
+    int n = snprintf(buf, ESC_TIME_MAX, "%s (%s)", local, zone);
+    if (rc || n < 0 || n >= ESC_TIME_MAX) //  cannot happen; show the raw figure all the same
         snprintf(buf, ESC_TIME_MAX, "%" PRId64 " ms", at);
     return buf;
 }

@@ -1,4 +1,4 @@
-/*  esc_rules: the escalation rules of domain/model.md section 7 as pure functions.
+/*  esc_rules: the escalation rules of docs/domain.md §5 as pure functions.
 
     Nothing here touches a store: each function looks at one CaseReport (and the limits
     the configuration gave) and says whether a rule applies, at which level and on which
@@ -16,15 +16,13 @@
 #include "worker_core.h"
 
 #define ESC_FEN_PER_YUAN 100LL
-#define ESC_MS_PER_HOUR  (3600LL * 1000)
-#define ESC_MS_PER_DAY   (24 * ESC_MS_PER_HOUR)
 
 /* Case categories are numbered 0..ESC_CATEGORY_COUNT-1 by the schema. */
 #define ESC_CATEGORY_COUNT (DAJIA__CASE_CATEGORY__CASE_CATEGORY_OTHER + 1)
 
 /* ------------------------------------------------------------------ E5 thresholds */
 
-/* The amounts a prosecution threshold (model.md section 2) may be met on. */
+/* The amounts a prosecution threshold (docs/domain.md §5.6) may be met on. */
 typedef enum {
     ESC_MEASURE_BUSINESS = 0,  /* illegal business amount */
     ESC_MEASURE_GAINS,         /* illegal gains */
@@ -48,7 +46,7 @@ typedef struct {
     esc_threshold_t prosecution[ESC_CATEGORY_COUNT];
 } esc_limits_t;
 
-/* Fills `limits` with the defaults of model.md. */
+/* Fills `limits` with the defaults of docs/domain.md §5. */
 void
 esc_limits_default(esc_limits_t *limits);
 
@@ -107,7 +105,7 @@ esc_rules_e5(const esc_limits_t *limits, const Dajia__CaseReport *report, esc_me
 
 /* ------------------------------------------------------------------ linkage deadlines */
 
-/* A deadline of model.md section 4: a case whose linkage status is `status` must move
+/* A deadline of docs/domain.md §5.9: a case whose linkage status is `status` must move
    on within `default_hours`. */
 typedef struct {
     Dajia__LinkageStatus status;

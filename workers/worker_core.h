@@ -49,7 +49,7 @@ void
 worker_outputs_destroy(worker_outputs_t **out_p);
 
 /* Settings every core may read: thresholds, intervals and periods. A core asks with
-   its own default (the value of domain/model.md); configuration may override it.
+   its own default (docs/domain.md §9); configuration may override it.
    Keys are "service/name", e.g. "escalate/value_major_fen". */
 typedef struct worker_settings_t worker_settings_t;
 
@@ -63,7 +63,8 @@ int
 worker_settings_set(worker_settings_t *self, const char *key, const char *value);
 /* Adds every key of section `service` of the ZPL file `path` as "service/key" (the
    file the broker reads: sections aggregate, escalate, circulate). A missing section is
-   no error. Returns 0, or -1 with a sentence in `err` (file unreadable). */
+   no error. Returns 0, or -1 with a sentence in `err` for the operator (file unreadable;
+   it names the file, which no code of dajia_error.h could). */
 int
 worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
                      size_t errlen);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_error.h"
 #include "store.h"
 #include "dajia_worker_protocol.h"
 
@@ -310,7 +311,7 @@ s_flush_events(worker_shell_t *self)
             if (rc && !s_is_store_failure(rc)) {
                 zsys_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
                            "skipped",
-                           self->service->name, self->events[i].seq, store_strerror(rc));
+                           self->service->name, self->events[i].seq, dajia_strerror(rc));
                 one.apply = false;
                 rc = s_write(self, &one);
             }
@@ -319,7 +320,7 @@ s_flush_events(worker_shell_t *self)
     if (rc) {
         zsys_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
                    "to have the events again",
-                   self->service->name, self->last_applied, store_strerror(rc));
+                   self->service->name, self->last_applied, dajia_strerror(rc));
         self->reconnect = true;
     }
     if (self->verbose)
@@ -412,7 +413,7 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     int rc = store_write(self->store, s_write_tick, &b);
     if (rc) {
         zsys_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
-                   store_strerror(rc));
+                   dajia_strerror(rc));
         return;
     }
     self->pruned = b.pruned;
@@ -464,7 +465,7 @@ s_resend_ticks(worker_shell_t *self)
     }
     if (rc != 0 && rc != STORE_NOTFOUND)
         zsys_error("%s: cannot read the stored tick outputs: %s", self->service->name,
-                   store_strerror(rc));
+                   dajia_strerror(rc));
     else if (sent && self->verbose)
         zsys_debug("%s: sent again the outputs of %zu ticks after tick %" PRIu64,
                    self->service->name, sent, self->tick_confirmed);
@@ -727,7 +728,7 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
         rc = s_read_state(self);
     if (rc) {
         snprintf(err, errlen, "cannot open the state in %s: %s", self->state_dir,
-                 store_strerror(rc));
+                 dajia_strerror(rc));
         goto fail;
     }
     worker_settings_t *empty = NULL;
@@ -738,7 +739,7 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
     worker_settings_destroy(&empty);
     if (rc) {
         snprintf(err, errlen, "cannot create the %s core: %s", self->service->name,
-                 store_strerror(rc));
+                 dajia_strerror(rc));
         goto fail;
     }
     zsys_info("%s: state in %s, applied through log_seq %" PRIu64, self->service->name,
@@ -760,19 +761,12 @@ worker_shell_last_applied(const worker_shell_t *self)
 
 /* ================================================================ services */
 
-/* Weak references: a program links the cores its libraries hold; one not built yet
-   resolves to NULL instead of failing the link. Programs that run services link the
-   workers library whole (see workers/CMakeLists.txt). */
-#pragma weak worker_aggregate
-#pragma weak worker_escalate
-#pragma weak worker_circulate
-
 const worker_service_t *
 worker_service_find(const char *name)
 {
     const worker_service_t *services[] = {&worker_aggregate, &worker_escalate, &worker_circulate};
     for (size_t i = 0; i < sizeof services / sizeof services[0]; i++)
-        if (services[i] && services[i]->name && streq(services[i]->name, name))
+        if (streq(services[i]->name, name))
             return services[i];
     return NULL;
 }

@@ -64,8 +64,9 @@ typedef struct {
 } worker_shell_options_t;
 
 /* Opens (creating) the state store, reads the last applied log_seq and creates the core.
-   Does not connect yet. Returns 0 and sets *out, or -1 with a sentence in `err`. The
-   options are copied (the strings too), except `service` and `arg`. */
+   Does not connect yet. Returns 0 and sets *out, or -1 with a sentence in `err` for the
+   operator (it names the state directory; dajia_error.h says why this is not a code).
+   The options are copied (the strings too), except `service` and `arg`. */
 int
 worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err,
                  size_t errlen);

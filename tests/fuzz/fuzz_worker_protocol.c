@@ -61,6 +61,7 @@
 #include "broker_feed.h"
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
+#include "dajia_error.h"
 #include "dajia_tables.h"
 #include "fuzz_util.h"
 #include "store.h"
@@ -262,7 +263,7 @@ s_append_event(void)
     FUZZ_CHECK(a.record, "out of memory");
     dajia__log_record__pack(&record, a.record);
     int rc = store_write(s_fuzz.store, s_append_batch, &a);
-    FUZZ_CHECK(rc == 0, "cannot append to the log: %s", store_strerror(rc));
+    FUZZ_CHECK(rc == 0, "cannot append to the log: %s", dajia_strerror(rc));
     free(a.record);
     free(env_data);
     s_fuzz.log_seq = seq;
@@ -303,7 +304,7 @@ s_from_broker(zmsg_t *msg, const char *who, uint64_t *value, uint64_t *tick)
         int rc = store_read_begin(s_fuzz.store, &txn);
         if (rc == 0)
             rc = store_get(txn, DAJIA_TABLE_LOG, key, sizeof key, &data, &len);
-        FUZZ_CHECK(rc == 0, "cannot read log_seq %" PRIu64 ": %s", *value, store_strerror(rc));
+        FUZZ_CHECK(rc == 0, "cannot read log_seq %" PRIu64 ": %s", *value, dajia_strerror(rc));
         FUZZ_CHECK(len == zframe_size(body) && memcmp(data, zframe_data(body), len) == 0,
                    "the %s worker was sent log_seq %" PRIu64 " otherwise than the log holds it",
                    who, *value);
@@ -494,7 +495,7 @@ s_stored_item(store_txn_t *txn, uint64_t feed_seq, const void **data, size_t *le
     store_u64_to_key(feed_seq, key);
     int rc = store_get(txn, DAJIA_TABLE_FEED, key, sizeof key, data, len);
     FUZZ_CHECK(rc == 0, "feed item %" PRIu64 " was published but is not stored: %s", feed_seq,
-               store_strerror(rc));
+               dajia_strerror(rc));
     return dajia__feed_item__unpack(NULL, *len, *data);
 }
 
@@ -522,7 +523,7 @@ s_published(zmsg_t *msg, bool office)
     /* Stored before it was published, with the same bytes; nothing public left out. */
     store_txn_t *txn = NULL;
     int rc = store_read_begin(s_fuzz.store, &txn);
-    FUZZ_CHECK(rc == 0, "cannot read the store: %s", store_strerror(rc));
+    FUZZ_CHECK(rc == 0, "cannot read the store: %s", dajia_strerror(rc));
     const void *data;
     size_t len;
     Dajia__FeedItem *stored = s_stored_item(txn, seq, &data, &len);
@@ -607,9 +608,9 @@ s_check_store(void)
     store_txn_t *txn = NULL;
     store_cursor_t *cursor = NULL;
     int rc = store_read_begin(s_fuzz.store, &txn);
-    FUZZ_CHECK(rc == 0, "cannot read the store: %s", store_strerror(rc));
+    FUZZ_CHECK(rc == 0, "cannot read the store: %s", dajia_strerror(rc));
     rc = store_cursor_open(txn, DAJIA_TABLE_FEED, &cursor);
-    FUZZ_CHECK(rc == 0 || rc == STORE_NOTFOUND, "cannot read the feed: %s", store_strerror(rc));
+    FUZZ_CHECK(rc == 0 || rc == STORE_NOTFOUND, "cannot read the feed: %s", dajia_strerror(rc));
     if (rc == 0) {
         unsigned char key[8];
         store_u64_to_key(s_fuzz.feed_checked + 1, key);
@@ -634,7 +635,7 @@ s_check_store(void)
             dajia__feed_item__free_unpacked(item, NULL);
             s_fuzz.feed_checked = want;
         }
-        FUZZ_CHECK(rc == STORE_NOTFOUND, "cannot read the feed: %s", store_strerror(rc));
+        FUZZ_CHECK(rc == STORE_NOTFOUND, "cannot read the feed: %s", dajia_strerror(rc));
         store_cursor_close(&cursor);
     }
     for (size_t i = 0; s_services[i]; i++) {
@@ -643,7 +644,7 @@ s_check_store(void)
         char key[64];
         rc = store_get(txn, DAJIA_TABLE_CURSOR, s_services[i], strlen(s_services[i]), &v, &vl);
         FUZZ_CHECK(rc == 0 || rc == STORE_NOTFOUND, "cannot read the cursors: %s",
-                   store_strerror(rc));
+                   dajia_strerror(rc));
         FUZZ_CHECK(rc != 0 || vl == 8, "the cursor of %s has %zu bytes", s_services[i], vl);
         if (rc == 0)
             FUZZ_CHECK(store_key_to_u64(v) <= s_fuzz.log_seq,
@@ -653,7 +654,7 @@ s_check_store(void)
         snprintf(key, sizeof key, "%s" DAJIA_CURSOR_TICK, s_services[i]);
         rc = store_get(txn, DAJIA_TABLE_CURSOR, key, strlen(key), &v, &vl);
         FUZZ_CHECK(rc == 0 || rc == STORE_NOTFOUND, "cannot read the cursors: %s",
-                   store_strerror(rc));
+                   dajia_strerror(rc));
         FUZZ_CHECK(rc != 0 || vl == 8, "the tick of %s has %zu bytes", s_services[i], vl);
     }
     store_txn_end(&txn);
@@ -688,7 +689,7 @@ s_start(void)
     if (mkdir(s_fuzz.data, 0700) != 0)
         FUZZ_FAIL("mkdir %s: %s", s_fuzz.data, strerror(errno));
     int rc = store_open(s_fuzz.data, NULL, &s_fuzz.store);
-    FUZZ_CHECK(rc == 0, "cannot open a store in %s: %s", s_fuzz.data, store_strerror(rc));
+    FUZZ_CHECK(rc == 0, "cannot open a store in %s: %s", s_fuzz.data, dajia_strerror(rc));
     s_fuzz.log_seq = 0;
     for (int i = 0; i < S_SEED_EVENTS; i++)
         s_append_event();

@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,6 +25,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
+
+#include "dajia_error.h"
 
 extern char **environ;
 
@@ -569,7 +570,7 @@ harness_broker_start(const char *data_dir, const char *api, const char *const *e
     harness_proc_t *proc = NULL;
     int rc = harness_proc_start(argv, NULL, &proc);
     if (rc != 0) {
-        fprintf(stderr, "harness: cannot start the broker: %s\n", strerror(-rc));
+        fprintf(stderr, "harness: cannot start the broker: %s\n", dajia_strerror(rc));
         return rc;
     }
     rc = harness_proc_wait_ready(proc, HARNESS_READY_TIMEOUT_MS, endpoint, size);
@@ -577,7 +578,7 @@ harness_broker_start(const char *data_dir, const char *api, const char *const *e
         fprintf(stderr,
                 "harness: the broker gave no READY line (%s, exit status %d); "
                 "its stdout:\n%s\n",
-                strerror(-rc), harness_proc_status(proc), harness_proc_stdout(proc));
+                dajia_strerror(rc), harness_proc_status(proc), harness_proc_stdout(proc));
         harness_proc_destroy(&proc);
         return rc;
     }
@@ -590,40 +591,19 @@ harness_broker_start(const char *data_dir, const char *api, const char *const *e
 char *
 harness_tmpdir_new(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    /* ipc:// paths must fit in sun_path (108 bytes): keep the base short. */
-    if (!tmp || !*tmp || strlen(tmp) > 40)
-        tmp = "/tmp";
-    char *path = harness_strf("%s/dajia-it-XXXXXX", tmp);
-    if (!mkdtemp(path)) {
-        int saved = errno;
-        free(path);
-        errno = saved;
+    char path[TEST_UTIL_DIR_MAX];
+    int rc = test_util_dir_make(path, sizeof path, "it");
+    if (rc) {
+        errno = -rc;
         return NULL;
     }
-    return path;
-}
-
-static int s_rm_first_error;
-
-static int
-s_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    if (remove(path) != 0 && s_rm_first_error == 0)
-        s_rm_first_error = -errno;
-    return 0;
+    return harness_strf("%s", path);
 }
 
 int
 harness_rm_rf(const char *path)
 {
-    s_rm_first_error = 0;
-    if (nftw(path, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && s_rm_first_error == 0)
-        s_rm_first_error = errno == ENOENT ? 0 : -errno;
-    return s_rm_first_error;
+    return test_util_dir_remove(path);
 }
 
 int

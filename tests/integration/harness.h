@@ -30,6 +30,7 @@
 #include <czmq.h>
 
 #include "dajia.pb-c.h"
+#include "test_util.h"
 
 /* Paths of the programs under test, set by tests/integration/CMakeLists.txt. */
 #ifndef DAJIA_BROKER_BIN

@@ -2,7 +2,7 @@
     tcp://127.0.0.1 and the keys `dajia-ctl keys init` makes.
 
     The broker is started with `--keys DIR` (CURVE on every tcp endpoint, its own ZAP
-    handler: broker/broker_auth.h) and, where it has them, tcp feed endpoints (`--office`,
+    handler: broker/broker_auth.h) and, where a test needs them, tcp feed endpoints (`--office`,
     `--public`) or a worker endpoint (`--workers` with `--external-workers`). The clients
     here are plain czmq sockets made CURVE clients with zcert_load() on the files of the
     key directory, so the files are checked to be ordinary czmq certificates too. Whether
@@ -14,8 +14,9 @@
     endpoints connect again): the tests at the end watch that from the clients' side,
     on each socket's monitor (closed by the broker, then refused or admitted again).
 
-    Until the broker has `--keys` every test here skips; a test that needs feed or worker
-    endpoints skips while the broker lacks them.
+    Nothing here asks the programs what they support first: a broker or an agent that
+    has lost `--keys`, the feed endpoints or the worker endpoint fails the tests that
+    use them.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +32,10 @@
 #include <cmocka.h>
 
 #include "harness.h"
+
+#ifndef DAJIA_WORKER_BIN
+#error "DAJIA_WORKER_BIN must be defined by the build"
+#endif
 
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
@@ -63,41 +68,6 @@ typedef struct {
 } fixture_t;
 
 /* ====================================================================== the broker */
-
-/* The broker's --help text (read once). */
-static const char *
-s_broker_help(void)
-{
-    static char *help;
-    if (!help) {
-        const char *argv[] = {DAJIA_BROKER_BIN, "--help", NULL};
-        harness_result_t run;
-        if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
-            return "";
-        help = strdup(run.out ? run.out : "");
-        harness_result_free(&run);
-    }
-    return help ? help : "";
-}
-
-static bool
-s_broker_has(const char *flag)
-{
-    return strstr(s_broker_help(), flag) != NULL;
-}
-
-/* Skips the test unless the broker takes every flag in `flags` (NULL-terminated). */
-#define S_REQUIRE(...)                                                                             \
-    do {                                                                                           \
-        const char *const flags_[] = {__VA_ARGS__, NULL};                                          \
-        for (size_t i_ = 0; flags_[i_]; i_++)                                                      \
-            if (!s_broker_has(flags_[i_])) {                                                       \
-                print_message("skipped: dajia-broker has no %s option yet (CURVE and roles "       \
-                              "are not wired into its sockets)\n",                                 \
-                              flags_[i_]);                                                         \
-                skip();                                                                            \
-            }                                                                                      \
-    } while (0)
 
 /* Copies the endpoint the READY line reports as `name`=ENDPOINT into `buf`. */
 static void
@@ -416,7 +386,6 @@ s_ctl_keys(fixture_t *fx, const char *command, const char *arg)
 static void
 test_unit_submitting_as_itself_is_accepted(void **state)
 {
-    S_REQUIRE("--keys");
     fixture_t *fx = *state;
     s_start(fx, NULL);
     zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
@@ -431,7 +400,6 @@ test_unit_submitting_as_itself_is_accepted(void **state)
 static void
 test_unit_submitting_as_another_unit_is_rejected_and_not_stored(void **state)
 {
-    S_REQUIRE("--keys");
     fixture_t *fx = *state;
     s_start(fx, NULL);
     zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
@@ -460,7 +428,6 @@ test_unit_submitting_as_another_unit_is_rejected_and_not_stored(void **state)
 static void
 test_unknown_key_cannot_connect_and_reaches_nothing(void **state)
 {
-    S_REQUIRE("--keys");
     fixture_t *fx = *state;
     s_start(fx, NULL);
     zsock_t *stranger = s_client(fx, ZMQ_DEALER, NULL, fx->api, S_REFUSED);
@@ -475,7 +442,6 @@ test_unknown_key_cannot_connect_and_reaches_nothing(void **state)
 static void
 test_revoked_unit_is_refused_after_revoke(void **state)
 {
-    S_REQUIRE("--keys");
     fixture_t *fx = *state;
     s_start(fx, NULL);
     /* Keep psb's key pair: the revoke deletes its secret file. */
@@ -527,7 +493,6 @@ test_revoked_unit_is_refused_after_revoke(void **state)
 static void
 test_dashboard_submitting_is_refused(void **state)
 {
-    S_REQUIRE("--keys");
     fixture_t *fx = *state;
     s_start(fx, NULL);
     zsock_t *dash = s_client(fx, ZMQ_DEALER, "dashboard", fx->api, S_ADMITTED);
@@ -548,7 +513,6 @@ test_dashboard_submitting_is_refused(void **state)
 static void
 test_stats_is_for_admin_and_office_only(void **state)
 {
-    S_REQUIRE("--keys");
     fixture_t *fx = *state;
     s_start(fx, NULL);
     assert_non_null(s_stats(fx, "admin"));
@@ -597,7 +561,6 @@ s_replay_refused(fixture_t *fx, const char *name, Dajia__Audience audience)
 static void
 test_unit_on_the_office_feed_receives_nothing_and_replay_is_refused(void **state)
 {
-    S_REQUIRE("--keys", "--office", "--public");
     fixture_t *fx = *state;
     s_start_with_feeds(fx);
     zsock_t *office = s_client(fx, ZMQ_SUB, "office", fx->office, S_ADMITTED);
@@ -634,7 +597,6 @@ test_unit_on_the_office_feed_receives_nothing_and_replay_is_refused(void **state
 static void
 test_worker_socket_refuses_other_roles(void **state)
 {
-    S_REQUIRE("--keys", "--workers", "--external-workers");
     fixture_t *fx = *state;
     const char *extra[] = {"--workers", "tcp://127.0.0.1:*", "--external-workers", NULL};
     s_start(fx, extra);
@@ -653,17 +615,8 @@ test_worker_socket_refuses_other_roles(void **state)
 static void
 test_agent_with_its_certificate_submits_as_its_unit(void **state)
 {
-    S_REQUIRE("--keys");
     fixture_t *fx = *state;
-    const char *help_argv[] = {DAJIA_AGENT_BIN, "--help", NULL};
     harness_result_t run;
-    assert_int_equal(harness_run(help_argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    bool has_keys = run.out && strstr(run.out, "--keys") != NULL;
-    harness_result_free(&run);
-    if (!has_keys) {
-        print_message("skipped: dajia-agent has no --keys option yet\n");
-        skip();
-    }
     s_start(fx, NULL);
     char *file = S_STR("%s/tax.jsonl", fx->dir);
     assert_int_equal(harness_write_cases(file, "tax", "agent", "auth-agent-", 1, 3), 0);
@@ -840,7 +793,6 @@ s_submit_case(fixture_t *fx, zsock_t *customs, bool major)
 static void
 test_revoked_subscriber_is_cut_off_and_the_others_go_on(void **state)
 {
-    S_REQUIRE("--keys", "--office", "--public");
     fixture_t *fx = *state;
     s_ctl_keys_add(fx, "dashboard", "dashboard-2");
     s_start_with_feeds(fx);
@@ -1007,11 +959,6 @@ s_escalations(zsock_t *office, uint64_t max_seq, unsigned *count, size_t *dupes)
 static void
 test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one(void **state)
 {
-    S_REQUIRE("--keys", "--workers", "--external-workers", "--office");
-#ifndef DAJIA_WORKER_BIN
-    print_message("skipped: the build gives this test no dajia-worker\n");
-    skip();
-#else
     fixture_t *fx = *state;
     s_ctl_keys_add(fx, "worker", "worker-rogue");
     const char *extra[] = {
@@ -1099,7 +1046,6 @@ test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one(void **state)
     assert_int_equal(dupes, 0);
     for (uint64_t seq = first; seq <= last; seq++)
         assert_true(count[seq] > 0);
-#endif
 }
 
 int

@@ -1,6 +1,8 @@
-/*  Integration: the command lines of dajia-broker, dajia-agent and dajia-ctl.
+/*  Integration: the command lines of the seven programs (dajia-broker, dajia-agent,
+    dajia-worker, dajia-office, dajia-sim, dajia-ctl, dajia-bench).
 
-    --help answers on stdout with exit 0; a bad flag is a usage error, exit 2; the broker's
+    Every one answers --help on stdout with exit 0 and a usage text that names it; a bad
+    flag is a usage error, exit 2, with a message on stderr that names it. The broker's
     --print-config shows the effective values (file < environment < flags); the agent's
     exit status tells a script what happened: 0 all stored, 1 some rejected (and
     `dajia-agent rejected` names them with the reason), 3 some still waiting because the
@@ -20,6 +22,19 @@
 
 #include "harness.h"
 
+#ifndef DAJIA_WORKER_BIN
+#error "DAJIA_WORKER_BIN must be defined by the build"
+#endif
+#ifndef DAJIA_OFFICE_BIN
+#error "DAJIA_OFFICE_BIN must be defined by the build"
+#endif
+#ifndef DAJIA_SIM_BIN
+#error "DAJIA_SIM_BIN must be defined by the build"
+#endif
+#ifndef DAJIA_BENCH_BIN
+#error "DAJIA_BENCH_BIN must be defined by the build"
+#endif
+
 /* A string that lives until the teardown. */
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
@@ -28,7 +43,16 @@ typedef struct {
     harness_proc_t *broker;
 } fixture_t;
 
-static const char *const s_programs[] = {DAJIA_BROKER_BIN, DAJIA_AGENT_BIN, DAJIA_CTL_BIN};
+/* Every program the project installs, with the name its texts must give. */
+static const struct {
+    const char *path;
+    const char *name;
+} s_programs[] = {
+    {DAJIA_BROKER_BIN, "dajia-broker"}, {DAJIA_AGENT_BIN, "dajia-agent"},
+    {DAJIA_WORKER_BIN, "dajia-worker"}, {DAJIA_OFFICE_BIN, "dajia-office"},
+    {DAJIA_SIM_BIN, "dajia-sim"},       {DAJIA_CTL_BIN, "dajia-ctl"},
+    {DAJIA_BENCH_BIN, "dajia-bench"},
+};
 #define S_PROGRAMS (sizeof s_programs / sizeof s_programs[0])
 
 static int
@@ -103,11 +127,14 @@ static void
 test_cli_help_prints_usage_and_exits_zero(void **state)
 {
     (void)state;
+    assert_int_equal(S_PROGRAMS, 7);
     for (size_t i = 0; i < S_PROGRAMS; i++) {
-        const char *argv[] = {s_programs[i], "--help", NULL};
+        const char *argv[] = {s_programs[i].path, "--help", NULL};
         harness_result_t run = s_run(argv, NULL);
-        if (run.status != 0 || !s_contains_nocase(run.out, "usage"))
-            fail_msg("%s --help: exit %d, stdout:\n%s", s_programs[i], run.status, run.out);
+        if (run.status != 0 || !s_contains_nocase(run.out, "usage") ||
+            !strstr(run.out, s_programs[i].name))
+            fail_msg("%s --help: exit %d, expected 0 and a usage text naming %s on stdout:\n%s",
+                     s_programs[i].name, run.status, s_programs[i].name, run.out);
     }
 }
 
@@ -116,10 +143,13 @@ test_cli_bad_flag_exits_two_with_message(void **state)
 {
     (void)state;
     for (size_t i = 0; i < S_PROGRAMS; i++) {
-        const char *argv[] = {s_programs[i], "--no-such-flag", NULL};
+        const char *argv[] = {s_programs[i].path, "--no-such-flag", NULL};
         harness_result_t run = s_run(argv, NULL);
-        if (run.status != 2 || !*run.err)
-            fail_msg("%s --no-such-flag: exit %d, stderr:\n%s", s_programs[i], run.status, run.err);
+        /* The message goes to stderr; nothing to stdout, which a script may be reading. */
+        if (run.status != 2 || !strstr(run.err, s_programs[i].name) || *run.out)
+            fail_msg("%s --no-such-flag: exit %d, expected 2 and a message naming it on "
+                     "stderr only; stdout:\n%s\nstderr:\n%s",
+                     s_programs[i].name, run.status, run.out, run.err);
     }
 }
 

@@ -4,8 +4,7 @@
     The office client catches up on exactly the escalations it missed while it was not
     running (none twice, none left out), and then follows new ones live. What it should
     print is read independently from the broker's feed log with REPLAY over the api.
-    A broker without replay answers REPLAY as an unknown command; the tests that need
-    the feed then skip.
+    An ACK to REPLAY (a broker that lost replay, or refuses it) fails the test.
 */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,22 +40,8 @@ typedef struct {
     harness_client_t *client;
     char api[256];
     char *office;
-    bool feeds; /* the broker has feed endpoints (and so, replay) */
     uint64_t event_no;
 } fixture_t;
-
-/* Does this broker take feed endpoints? (Until it does, the feed tests skip.) */
-static bool
-s_broker_has_feeds(void)
-{
-    const char *argv[] = {DAJIA_BROKER_BIN, "--help", NULL};
-    harness_result_t run;
-    if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
-        return false;
-    bool has = run.status == 0 && strstr(run.out, "--office") != NULL;
-    harness_result_free(&run);
-    return has;
-}
 
 static int
 s_setup(void **state)
@@ -72,9 +57,8 @@ s_setup(void **state)
     char *data = harness_autofree(harness_strf("%s/broker", fx->dir));
     char *pub = harness_autofree(harness_strf("ipc://%s/public.ipc", fx->dir));
     const char *extra[] = {"--office", fx->office, "--public", pub, NULL};
-    fx->feeds = s_broker_has_feeds();
-    if (harness_broker_start(data, "tcp://127.0.0.1:*", fx->feeds ? extra : NULL, &fx->broker,
-                             fx->api, sizeof fx->api) != 0)
+    if (harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
+                             sizeof fx->api) != 0)
         return -1;
     return harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &fx->client) == 0 ? 0 : -1;
 }
@@ -106,14 +90,11 @@ typedef struct {
     size_t n;
 } s_escalations_t;
 
-/* Reads every escalation of the office feed with REPLAY. Returns 0, or 1 when the broker
-   has no replay. */
-static int
+/* Reads every escalation of the office feed with REPLAY. */
+static void
 s_feed(fixture_t *fx, s_escalations_t *out)
 {
     memset(out, 0, sizeof *out);
-    if (!fx->feeds)
-        return 1;
     uint64_t from = 1;
     for (;;) {
         Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
@@ -129,8 +110,11 @@ s_feed(fixture_t *fx, s_escalations_t *out)
         zframe_t *cmd = zmsg_first(reply);
         zframe_t *body = zmsg_next(reply);
         if (zframe_streq(cmd, "ACK")) {
+            Dajia__Ack *ack = dajia__ack__unpack(NULL, zframe_size(body), zframe_data(body));
+            char *why = S_STR("%s", ack && ack->reason_text ? ack->reason_text : "");
+            dajia__ack__free_unpacked(ack, NULL);
             zmsg_destroy(&reply);
-            return 1;
+            fail_msg("REPLAY was answered with an ACK, not a FEED: %s", why);
         }
         assert_true(zframe_streq(cmd, "FEED"));
         Dajia__FeedBatch *batch =
@@ -151,14 +135,13 @@ s_feed(fixture_t *fx, s_escalations_t *out)
         bool more = batch->more;
         dajia__feed_batch__free_unpacked(batch, NULL);
         if (!more)
-            return 0;
+            return;
     }
 }
 
 /* Submits `count` cases of 600k yuan named "<tag>-<i>" and waits until each has an
-   escalation in the feed; then fills `feed` with every escalation. Returns 1 when the
-   broker has no replay. */
-static int
+   escalation in the feed; then fills `feed` with every escalation. */
+static void
 s_submit_and_wait(fixture_t *fx, const char *tag, size_t count, s_escalations_t *feed)
 {
     for (size_t i = 0; i < count; i++) {
@@ -176,8 +159,7 @@ s_submit_and_wait(fixture_t *fx, const char *tag, size_t count, s_escalations_t 
     }
     int64_t deadline = harness_now_ms() + S_WAIT_MS;
     for (;;) {
-        if (s_feed(fx, feed))
-            return 1;
+        s_feed(fx, feed);
         size_t seen = 0;
         for (size_t i = 0; i < count; i++) {
             char *case_no = S_STR("%s-%zu", tag, i);
@@ -188,7 +170,7 @@ s_submit_and_wait(fixture_t *fx, const char *tag, size_t count, s_escalations_t 
                 }
         }
         if (seen == count)
-            return 0;
+            return;
         if (harness_now_ms() > deadline)
             fail_msg("only %zu of %zu cases of %s escalated within %d s", seen, count, tag,
                      S_WAIT_MS / 1000);
@@ -264,8 +246,7 @@ test_watch_catches_up_exactly_the_missed_escalations(void **state)
     uint64_t printed[S_MAX_SEQS];
 
     /* 1. Three escalations; the office catches up on them. */
-    if (s_submit_and_wait(fx, "A", 3, &feed))
-        skip();
+    s_submit_and_wait(fx, "A", 3, &feed);
     size_t had = feed.n;
     harness_result_t run = s_office(fx, "--json", "watch", "--once", NULL);
     if (run.status != 0)
@@ -273,7 +254,7 @@ test_watch_catches_up_exactly_the_missed_escalations(void **state)
     s_expect(printed, s_printed(run.out, printed, S_MAX_SEQS), &feed, 0, had);
 
     /* 2. Offline: four more. On start it prints exactly those, none of the first. */
-    assert_int_equal(s_submit_and_wait(fx, "B", 4, &feed), 0);
+    s_submit_and_wait(fx, "B", 4, &feed);
     size_t missed = feed.n - had;
     assert_true(missed >= 4);
     run = s_office(fx, "--json", "watch", "--count", S_STR("%zu", missed));
@@ -293,7 +274,7 @@ test_watch_catches_up_exactly_the_missed_escalations(void **state)
                           state_dir,        "--json",   "watch", "--count",  "2",        NULL};
     harness_proc_t *watcher = NULL;
     assert_int_equal(harness_proc_start(argv, NULL, &watcher), 0);
-    assert_int_equal(s_submit_and_wait(fx, "C", 2, &feed), 0);
+    s_submit_and_wait(fx, "C", 2, &feed);
     int status = harness_proc_wait(watcher, S_WAIT_MS);
     if (status != 0) {
         harness_proc_destroy(&watcher);
@@ -309,8 +290,7 @@ test_human_watch_and_matters_and_missing_bulletin(void **state)
 {
     fixture_t *fx = *state;
     s_escalations_t feed;
-    if (s_submit_and_wait(fx, "H", 1, &feed))
-        skip();
+    s_submit_and_wait(fx, "H", 1, &feed);
     harness_result_t run = s_office(fx, "watch", "--once", NULL, NULL);
     assert_int_equal(run.status, 0);
     /* time, level, rule, unit, case, reason */

@@ -1,5 +1,5 @@
 /*  Integration: a worker killed with SIGKILL mid-stream is replaced and the aggregate it
-    publishes is exactly the one of a run with no crash (issue 3; DESIGN.md guarantee 4).
+    publishes is exactly the one of a run with no crash (issue 3; README guarantee 4).
 
     Run A: a broker with --external-workers and one `dajia-worker --service aggregate`
     process. Half the events go in and are counted (an AggregateUpdate is on the feed);
@@ -29,6 +29,10 @@
 #include <cmocka.h>
 
 #include "harness.h"
+
+#ifndef DAJIA_WORKER_BIN
+#error "DAJIA_WORKER_BIN must be defined by the build"
+#endif
 
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
@@ -160,17 +164,7 @@ s_ready_field(run_t *run, const char *key, char *out, size_t size)
 static void
 s_worker_bin(fixture_t *fx)
 {
-#ifdef DAJIA_WORKER_BIN
     snprintf(fx->worker_bin, sizeof fx->worker_bin, "%s", DAJIA_WORKER_BIN);
-#else
-    /* The build puts dajia-worker in workers/ beside broker/dajia-broker. */
-    const char *broker = DAJIA_BROKER_BIN;
-    const char *tail = "broker/dajia-broker";
-    size_t len = strlen(broker), tlen = strlen(tail);
-    if (len >= tlen && strcmp(broker + len - tlen, tail) == 0)
-        snprintf(fx->worker_bin, sizeof fx->worker_bin, "%.*sworkers/dajia-worker",
-                 (int)(len - tlen), broker);
-#endif
 }
 
 static int

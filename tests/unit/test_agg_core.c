@@ -11,22 +11,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agg_figures.h"
 #include "store.h"
+#include "test_util.h"
 #include "worker_core.h"
-
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, store_strerror(rc_), rc_);                              \
-    } while (0)
 
 #define MAX_EVENTS 8
 #define MAX_CELLS  6
@@ -49,7 +41,8 @@ enum {
 static int64_t
 s_bj(int y, unsigned m, unsigned d, int h, int min)
 {
-    return agg_days_from_civil(y, m, d) * AGG_MS_PER_DAY + ((h - 8) * 60LL + min) * 60000;
+    return dajia_time_days_from_civil(y, m, d) * DAJIA_TIME_MS_PER_DAY +
+           ((h - 8) * 60LL + min) * 60000;
 }
 
 /* ------------------------------------------------------------------ fixture */
@@ -68,9 +61,7 @@ s_setup(void **state)
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/dajia-agg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir) || store_open(fx->dir, NULL, &fx->store) != 0)
+    if (test_util_store_make(fx->dir, sizeof fx->dir, "agg", &fx->store) != 0)
         return -1;
     worker_settings_t *settings = worker_settings_new();
     int rc = worker_aggregate.create(settings, &fx->core);
@@ -86,21 +77,9 @@ s_teardown(void **state)
     fixture_t *fx = *state;
     worker_aggregate.destroy(&fx->core);
     worker_outputs_destroy(&fx->out);
-    store_destroy(&fx->store);
-    DIR *dir = opendir(fx->dir);
-    if (dir) {
-        struct dirent *entry;
-        char path[512];
-        while ((entry = readdir(dir)))
-            if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", fx->dir, entry->d_name);
-                unlink(path);
-            }
-        closedir(dir);
-    }
-    rmdir(fx->dir);
+    int rc = test_util_store_remove(&fx->store, fx->dir);
     free(fx);
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ events */
@@ -483,7 +462,7 @@ static void
 test_period_names_and_bounds(void **state)
 {
     (void)state;
-    agg_period_spec_t month = {0, AGG_TZ_BEIJING_MIN};
+    agg_period_spec_t month = {0, DAJIA_TIME_BEIJING_MIN};
     /* the literal times of the tables */
     assert_int_equal(OCT15, s_bj(2026, 10, 15, 10, 0));
     assert_int_equal(OCT20, s_bj(2026, 10, 20, 10, 0));
@@ -506,9 +485,9 @@ test_period_names_and_bounds(void **state)
     assert_false(agg_period_parse_month(&month, "2026-13", &parsed));
     assert_false(agg_period_parse_month(&month, "2026-Q4", &parsed));
 
-    agg_period_spec_t demo = {60000, AGG_TZ_BEIJING_MIN};
+    agg_period_spec_t demo = {60000, DAJIA_TIME_BEIJING_MIN};
     /* 2026-11-30T15:59:58.500Z lies in the minute starting 15:59:00Z */
-    int64_t at = agg_days_from_civil(2026, 11, 30) * AGG_MS_PER_DAY +
+    int64_t at = dajia_time_days_from_civil(2026, 11, 30) * DAJIA_TIME_MS_PER_DAY +
                  (15 * 3600 + 59 * 60 + 58) * 1000LL + 500;
     agg_period_name_at(&demo, at, name);
     assert_string_equal(name, "2026-11-30T15:59:00Z");

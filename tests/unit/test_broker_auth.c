@@ -17,19 +17,12 @@
 
 #include "broker_auth.h"
 #include "dajia_keydir.h"
+#include "test_util.h"
 
 #define S_CONNECT_MS    10000 /* a handshake on loopback takes milliseconds */
 #define S_SEND_MS       1000
 #define S_SILENCE_MS    500 /* how long "nothing arrives" is watched for */
 #define S_WATCH_WAIT_MS (BROKER_AUTH_WATCH_MS * 10)
-
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %d: %s / %s", #expr, rc_, broker_auth_strerror(rc_),                     \
-                     dajia_keydir_strerror(rc_));                                                  \
-    } while (0)
 
 typedef struct {
     char root[64];
@@ -50,8 +43,7 @@ setup(void **state)
     if (!fx)
         return -1;
     *state = fx;
-    strcpy(fx->root, "/tmp/dajia-auth-XXXXXX");
-    if (!mkdtemp(fx->root))
+    if (test_util_dir_make(fx->root, sizeof fx->root, "auth") != 0)
         return -1;
     snprintf(fx->dir, sizeof fx->dir, "%s/keys", fx->root);
     if (dajia_keydir_init(fx->dir, s_units, 2) != 0)
@@ -70,9 +62,7 @@ teardown(void **state)
         zsock_destroy(&fx->clients[i]);
     zsock_destroy(&fx->server);
     broker_auth_destroy(&fx->auth);
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->root);
-    int rc = system(cmd);
+    int rc = test_util_dir_remove(fx->root);
     free(fx);
     return rc == 0 ? 0 : -1;
 }

@@ -14,9 +14,10 @@
 #include "dajia.pb-c.h"
 #include "dajia_tables.h"
 #include "store.h"
+#include "test_util.h"
 
 typedef struct {
-    char dir[64];
+    char dir[TEST_UTIL_DIR_MAX];
     store_t *store;
     broker_dedup_t *dedup;
 } fixture_t;
@@ -25,9 +26,7 @@ static int
 setup(void **state)
 {
     fixture_t *fx = calloc(1, sizeof *fx);
-    strcpy(fx->dir, "/tmp/dajia-batch-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    assert_int_equal(store_open(fx->dir, NULL, &fx->store), 0);
+    assert_ok(test_util_store_make(fx->dir, sizeof fx->dir, "batch", &fx->store));
     fx->dedup = broker_dedup_new(0);
     assert_non_null(fx->dedup);
     *state = fx;
@@ -38,16 +37,10 @@ static int
 teardown(void **state)
 {
     fixture_t *fx = *state;
-    store_destroy(&fx->store);
     broker_dedup_destroy(&fx->dedup);
-    char path[128];
-    snprintf(path, sizeof path, "%s/data.mdb", fx->dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", fx->dir);
-    unlink(path);
-    rmdir(fx->dir);
+    int rc = test_util_store_remove(&fx->store, fx->dir);
     free(fx);
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 /* Adds an event with `unit` and `event_id` whose body is a packed Envelope with

@@ -14,15 +14,15 @@
 
 #include "broker_config.h"
 #include "broker_wakeup.h"
+#include "test_util.h"
 
-static char s_dir[64];
+static char s_dir[TEST_UTIL_DIR_MAX];
 
 static int
 setup(void **state)
 {
     (void)state;
-    strcpy(s_dir, "/tmp/dajia-config-XXXXXX");
-    assert_non_null(mkdtemp(s_dir));
+    assert_ok(test_util_dir_make(s_dir, sizeof s_dir, "config"));
     unsetenv("DAJIA_API");
     unsetenv("DAJIA_DATA");
     return 0;
@@ -32,13 +32,10 @@ static int
 teardown(void **state)
 {
     (void)state;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dajia.cfg", s_dir);
-    unlink(path);
-    rmdir(s_dir);
+    int rc = test_util_dir_remove(s_dir);
     unsetenv("DAJIA_API");
     unsetenv("DAJIA_DATA");
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 static const char *

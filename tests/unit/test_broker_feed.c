@@ -11,16 +11,10 @@
 
 #include "broker_feed.h"
 #include "store.h"
-
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s", #expr, store_strerror(rc_));                                        \
-    } while (0)
+#include "test_util.h"
 
 typedef struct {
-    char dir[64];
+    char dir[TEST_UTIL_DIR_MAX];
     store_t *store;
 } fixture_t;
 
@@ -28,8 +22,7 @@ static int
 setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dajia-feed-XXXXXX");
-    if (!f || !mkdtemp(f->dir) || store_open(f->dir, NULL, &f->store) != 0)
+    if (!f || test_util_store_make(f->dir, sizeof f->dir, "feed", &f->store) != 0)
         return -1;
     *state = f;
     return 0;
@@ -39,10 +32,7 @@ static int
 teardown(void **state)
 {
     fixture_t *f = *state;
-    store_destroy(&f->store);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    int rc = system(cmd);
+    int rc = test_util_store_remove(&f->store, f->dir);
     free(f);
     return rc == 0 ? 0 : -1;
 }

@@ -11,22 +11,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agg_figures.h"
 #include "store.h"
+#include "test_util.h"
 #include "worker_core.h"
-
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, store_strerror(rc_), rc_);                              \
-    } while (0)
 
 /* Beijing 10:00 of these days (00:00 for DEC01 and JAN01), unix ms. */
 #define OCT01 1790820000000LL
@@ -66,9 +58,7 @@ s_open(void **state, const char *period_seconds)
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/dajia-circ-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir) || store_open(fx->dir, NULL, &fx->store) != 0)
+    if (test_util_store_make(fx->dir, sizeof fx->dir, "circ", &fx->store) != 0)
         return -1;
     worker_settings_t *settings = worker_settings_new();
     worker_settings_set(settings, "circulate/members", "psb,msa,customs,court,tax");
@@ -99,21 +89,9 @@ s_teardown(void **state)
     fixture_t *fx = *state;
     worker_circulate.destroy(&fx->core);
     worker_outputs_destroy(&fx->out);
-    store_destroy(&fx->store);
-    DIR *dir = opendir(fx->dir);
-    if (dir) {
-        struct dirent *entry;
-        char path[512];
-        while ((entry = readdir(dir)))
-            if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")) {
-                snprintf(path, sizeof path, "%s/%s", fx->dir, entry->d_name);
-                unlink(path);
-            }
-        closedir(dir);
-    }
-    rmdir(fx->dir);
+    int rc = test_util_store_remove(&fx->store, fx->dir);
     free(fx);
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ driving */

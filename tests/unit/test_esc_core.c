@@ -12,14 +12,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "esc_rules.h"
 #include "store.h"
+#include "test_util.h"
 #include "worker_core.h"
 
 #define CAT(name)     DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
@@ -34,13 +33,6 @@
 #define DAY       (24 * HOUR)
 #define MAX_ITEMS 64
 
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, store_strerror(rc_), rc_);                              \
-    } while (0)
-
 typedef struct {
     char dir[256];
     store_t *store;
@@ -53,24 +45,6 @@ typedef struct {
 } fixture_t;
 
 /* ------------------------------------------------------------------ fixtures */
-
-static void
-s_remove_dir(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *entry;
-        char file[512];
-        while ((entry = readdir(dir))) {
-            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-                continue;
-            snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
-            unlink(file);
-        }
-        closedir(dir);
-    }
-    rmdir(path);
-}
 
 static void
 s_items_free(fixture_t *fx)
@@ -87,14 +61,12 @@ s_setup(void **state)
     if (!fx)
         return -1;
     *state = fx;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/dajia-esc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir))
+    if (test_util_store_make(fx->dir, sizeof fx->dir, "esc", &fx->store))
         return -1;
     fx->settings = worker_settings_new();
     fx->out = worker_outputs_new();
     fx->next_seq = 1;
-    if (!fx->settings || !fx->out || store_open(fx->dir, NULL, &fx->store))
+    if (!fx->settings || !fx->out)
         return -1;
     return worker_escalate.create(fx->settings, &fx->core);
 }
@@ -109,10 +81,9 @@ s_teardown(void **state)
     worker_escalate.destroy(&fx->core);
     worker_outputs_destroy(&fx->out);
     worker_settings_destroy(&fx->settings);
-    store_destroy(&fx->store);
-    s_remove_dir(fx->dir);
+    int rc = test_util_store_remove(&fx->store, fx->dir);
     free(fx);
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 /* Recreates the core after the test changed a setting. */
@@ -799,7 +770,7 @@ typedef struct {
     Dajia__LinkageStatus next;
 } deadline_case_t;
 
-/* model.md section 4. */
+/* docs/domain.md §5.9. */
 static const deadline_case_t s_deadline_cases[] = {
     {LINK(REPORT_PENDING_APPROVAL), "DEADLINE-APPROVAL", 3 * DAY, LINK(APPROVED)},
     {LINK(APPROVED), "DEADLINE-TRANSFER", 24 * HOUR, LINK(TRANSFERRED)},

@@ -398,7 +398,7 @@ test_e1_statuses_and_deadline_table(void **state)
     assert_null(esc_rules_e1_status(LINK(APPROVED)));
     assert_null(esc_rules_e1_status(LINK(POLICE_FILED)));
 
-    /* model.md section 4: 3 d, 24 h, 3 d, 3 d, 7 d, 15 d */
+    /* docs/domain.md §5.9: 3 d, 24 h, 3 d, 3 d, 7 d, 15 d */
     const struct {
         Dajia__LinkageStatus status;
         int64_t hours;

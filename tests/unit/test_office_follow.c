@@ -18,6 +18,7 @@
 #include <czmq.h>
 
 #include "office_follow.h"
+#include "test_util.h"
 
 #define T_FEED    12
 #define T_BATCH   3
@@ -167,7 +168,7 @@ s_tell(zactor_t *fake, const char *cmd, uint64_t value)
 typedef struct {
     t_endpoints_t ends;
     zactor_t *fake;
-    char dir[64];
+    char dir[TEST_UTIL_DIR_MAX];
     uint64_t got[4 * T_FEED];
     size_t n_got;
     size_t stop_after; /* the callback stops after this many (0: never) */
@@ -181,8 +182,7 @@ s_setup(void **state)
     assert_non_null(f);
     f->fake = zactor_new(s_fake_broker, &f->ends);
     assert_non_null(f->fake);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dajia-follow-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_ok(test_util_dir_make(f->dir, sizeof f->dir, "follow"));
     *state = f;
     return 0;
 }
@@ -192,12 +192,9 @@ s_teardown(void **state)
 {
     t_fixture_t *f = *state;
     zactor_destroy(&f->fake);
-    char *path = zsys_sprintf("%s/%s", f->dir, OFFICE_FOLLOW_STATE_FILE);
-    remove(path);
-    zstr_free(&path);
-    rmdir(f->dir);
+    int rc = test_util_dir_remove(f->dir);
     free(f);
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 static int

@@ -10,26 +10,18 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agent_outbox.h"
 #include "store.h"
+#include "test_util.h"
 
 /* LMDB's MDB_MAP_FULL, for the commit hook; only store/ may include lmdb.h. */
 #define TEST_MDB_MAP_FULL (-30792)
 #define TEST_MAX_SEEN     16
-
-#define assert_ok(expr)                                                                            \
-    do {                                                                                           \
-        int rc_ = (expr);                                                                          \
-        if (rc_ != 0)                                                                              \
-            fail_msg("%s: %s (%d)", #expr, agent_outbox_strerror(rc_), rc_);                       \
-    } while (0)
 
 typedef struct {
     char dir[256];
@@ -48,34 +40,14 @@ typedef struct {
 
 /* ------------------------------------------------------------------ fixtures */
 
-static void
-s_remove_dir(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *entry;
-        char file[512];
-        while ((entry = readdir(dir))) {
-            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-                continue;
-            snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
-            unlink(file);
-        }
-        closedir(dir);
-    }
-    rmdir(path);
-}
-
 static int
 s_setup(void **state)
 {
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/dajia-outbox-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir) || agent_outbox_open(fx->dir, &fx->outbox) != 0 ||
-        !(fx->batch = agent_outbox_batch_new())) {
+    if (test_util_dir_make(fx->dir, sizeof fx->dir, "outbox") != 0 ||
+        agent_outbox_open(fx->dir, &fx->outbox) != 0 || !(fx->batch = agent_outbox_batch_new())) {
         free(fx);
         return -1;
     }
@@ -90,9 +62,9 @@ s_teardown(void **state)
     store_commit_hook = NULL;
     agent_outbox_batch_destroy(&fx->batch);
     agent_outbox_destroy(&fx->outbox);
-    s_remove_dir(fx->dir);
+    int rc = test_util_dir_remove(fx->dir);
     free(fx);
-    return 0;
+    return rc == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ helpers */

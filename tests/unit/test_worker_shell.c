@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "test_util.h"
 #include "worker_shell.h"
 
 #define FAKE_MAX_SEQ   64
@@ -94,7 +95,7 @@ static const worker_service_t s_fake = {"fake", s_fake_create, s_fake_apply, s_f
 /* ================================================================ fixture */
 
 typedef struct {
-    char dir[64];
+    char dir[TEST_UTIL_DIR_MAX];
     char endpoint[64];
     zsock_t *router;
     worker_shell_t *shell;
@@ -147,8 +148,7 @@ setup(void **state)
     memset(s_applied, 0, sizeof s_applied);
     s_ticks_fired = 0;
     fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/dajia-shell-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (test_util_dir_make(f->dir, sizeof f->dir, "shell") != 0)
         return -1;
     snprintf(f->endpoint, sizeof f->endpoint, "inproc://test-shell-%d", ++s_counter);
     f->router = zsock_new_router(f->endpoint);
@@ -166,9 +166,7 @@ teardown(void **state)
     s_stop_shell(f);
     zframe_destroy(&f->peer);
     zsock_destroy(&f->router);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    int rc = system(cmd);
+    int rc = test_util_dir_remove(f->dir);
     free(f);
     return rc == 0 ? 0 : -1;
 }
