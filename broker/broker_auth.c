@@ -195,12 +195,12 @@ static int
 s_keydir_rc(int rc)
 {
     switch (rc) {
-    case CLIENT_KEYS_NOTFOUND:
+    case DAJIA_KEYDIR_NOTFOUND:
         return BROKER_AUTH_NOKEYS;
-    case CLIENT_KEYS_BADMODE:
+    case DAJIA_KEYDIR_BADMODE:
         return BROKER_AUTH_BADMODE;
-    case CLIENT_KEYS_BADCERT:
-    case CLIENT_KEYS_NOSECRET:
+    case DAJIA_KEYDIR_BADCERT:
+    case DAJIA_KEYDIR_NOSECRET:
         return BROKER_AUTH_BADCERT;
     default:
         return rc;
@@ -317,7 +317,7 @@ s_set_load(const char *dir, s_set_t *set)
         goto out;
     }
     rc = dajia_keydir_each(dir, true, s_load_revoked, set);
-    if (rc == CLIENT_KEYS_NOTFOUND)
+    if (rc == DAJIA_KEYDIR_NOTFOUND)
         rc = 0; /* nothing revoked yet */
     if (rc) {
         zsys_error("auth: cannot read %s/%s: %s", dir, DAJIA_KEYDIR_REVOKED_DIR,

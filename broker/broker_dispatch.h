@@ -65,7 +65,7 @@ typedef enum {
 } broker_dispatch_socket_t;
 
 /* Reads the cursors, binds the three endpoints and starts the thread. Returns 0 and
-   sets *out, or -1 with a sentence in `err` for the operator, as broker_dispatch_listen.
+   sets *out, or -1 with a sentence in `err` for the operator, as broker_guard_listen.
    `opts` is borrowed for the call. */
 int
 broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out, char *err,

@@ -270,7 +270,7 @@ s_run_session(s_ui_t *ui, agent_outbox_t *outbox, agent_session_report_t *report
         .broker_key = o->broker_key,
     };
     int rc = agent_session_run(outbox, &so, report);
-    if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
+    if (rc == DAJIA_KEYDIR_REFUSED || rc == DAJIA_KEYDIR_HANDSHAKE) {
         s_clear_progress(ui);
         fprintf(stderr,
                 S_NAME ": the broker refused this key: %s (certificate \"%s\" in %s); the "

@@ -194,7 +194,7 @@ s_cmd_stats(const s_options_t *o)
             goto out;
         }
         rc = dajia_keydir_connect(sock, o->broker, (int)o->timeout_ms);
-        if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
+        if (rc == DAJIA_KEYDIR_REFUSED || rc == DAJIA_KEYDIR_HANDSHAKE) {
             fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\")\n",
                     dajia_strerror(rc), name);
             goto out;
@@ -365,10 +365,10 @@ s_keys_error(const char *what, const char *dir, int rc)
 {
     fprintf(stderr, S_NAME ": %s in %s: %s\n", what, dir, dajia_strerror(rc));
     switch (rc) {
-    case CLIENT_KEYS_BADROLE:
-    case CLIENT_KEYS_NOUNIT:
-    case CLIENT_KEYS_BADUNIT:
-    case CLIENT_KEYS_BADNAME:
+    case DAJIA_KEYDIR_BADROLE:
+    case DAJIA_KEYDIR_NOUNIT:
+    case DAJIA_KEYDIR_BADUNIT:
+    case DAJIA_KEYDIR_BADNAME:
         return S_EXIT_USAGE;
     default:
         return S_EXIT_ERROR;
@@ -421,7 +421,7 @@ s_keys_init(const s_options_t *o)
         count = (size_t)n;
     }
     int rc = dajia_keydir_init(o->keys, units ? units : s_default_units, count);
-    if (rc == CLIENT_KEYS_EXISTS)
+    if (rc == DAJIA_KEYDIR_EXISTS)
         fprintf(stderr,
                 S_NAME ": cannot make keys in %s: it has keys already, or a unit code "
                        "repeats or is the name of a fixed certificate (office, dashboard, "
@@ -451,7 +451,7 @@ s_keys_add(const s_options_t *o)
                                    "or admin)");
     dajia_keydir_entry_t made;
     int rc = dajia_keydir_add(o->keys, o->role, o->unit, o->name, &made);
-    if (rc == CLIENT_KEYS_EXISTS) {
+    if (rc == DAJIA_KEYDIR_EXISTS) {
         fprintf(stderr,
                 S_NAME ": a certificate \"%s\" exists in %s already; give another --name, "
                        "or revoke it first\n",
@@ -461,7 +461,7 @@ s_keys_add(const s_options_t *o)
                 o->keys);
         return S_EXIT_ERROR;
     }
-    if (rc == CLIENT_KEYS_NOTFOUND) {
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": %s has no broker key pair; run `" S_NAME " keys init --dir %s` first\n",
                 o->keys, o->keys);
@@ -481,7 +481,7 @@ s_keys_revoke(const s_options_t *o, const char *name)
 {
     dajia_keydir_entry_t gone;
     int rc = dajia_keydir_revoke(o->keys, name, &gone);
-    if (rc == CLIENT_KEYS_NOTFOUND) {
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": no trusted certificate \"%s\" in %s (see `" S_NAME " keys list`)\n", name,
                 o->keys);
@@ -502,7 +502,7 @@ s_keys_list(const s_options_t *o)
     dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
     int rc = dajia_keydir_list(o->keys, &entries, &count);
-    if (rc == CLIENT_KEYS_NOTFOUND) {
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": %s is not a key directory (no public/); make one with `" S_NAME
                        " keys init --dir %s`\n",

@@ -278,7 +278,7 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
         .connect_arg = (void *)o,
     };
     int rc = office_follow_new(&fo, out);
-    if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE)
+    if (rc == DAJIA_KEYDIR_REFUSED || rc == DAJIA_KEYDIR_HANDSHAKE)
         fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\" of %s)\n",
                 dajia_strerror(rc), o->name, o->keys);
     else if (rc == -EINVAL)

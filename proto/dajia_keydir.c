@@ -175,14 +175,14 @@ s_slurp(const char *path, char **out, mode_t *mode)
     char *text = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? CLIENT_KEYS_NOTFOUND : -errno;
+        return errno == ENOENT ? DAJIA_KEYDIR_NOTFOUND : -errno;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         rc = -errno;
         goto out;
     }
     if (!S_ISREG(st.st_mode) || st.st_size > S_CERT_MAX) {
-        rc = CLIENT_KEYS_BADCERT;
+        rc = DAJIA_KEYDIR_BADCERT;
         goto out;
     }
     *mode = st.st_mode;
@@ -197,14 +197,14 @@ s_slurp(const char *path, char **out, mode_t *mode)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            rc = n < 0 ? -errno : CLIENT_KEYS_BADCERT; /* shrank while we read */
+            rc = n < 0 ? -errno : DAJIA_KEYDIR_BADCERT; /* shrank while we read */
             goto out;
         }
         have += (size_t)n;
     }
     text[have] = 0;
     if (strlen(text) != have)
-        rc = CLIENT_KEYS_BADCERT; /* a NUL inside: not a text file */
+        rc = DAJIA_KEYDIR_BADCERT; /* a NUL inside: not a text file */
 out:
     close(fd);
     if (rc == 0)
@@ -227,15 +227,15 @@ s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert, const ch
     memset(cert, 0, sizeof *cert);
     int rc = s_slurp(path, &text, &mode);
     if (rc) {
-        because = rc == CLIENT_KEYS_NOTFOUND  ? "no such file"
-                  : rc == CLIENT_KEYS_BADCERT ? "not a certificate file"
-                                              : strerror(-rc);
+        because = rc == DAJIA_KEYDIR_NOTFOUND  ? "no such file"
+                  : rc == DAJIA_KEYDIR_BADCERT ? "not a certificate file"
+                                               : strerror(-rc);
         goto out;
     }
     root = zconfig_str_load(text);
     memset(text, 0, strlen(text)); /* it may hold a secret key */
     free(text);
-    rc = CLIENT_KEYS_BADCERT;
+    rc = DAJIA_KEYDIR_BADCERT;
     if (!root) {
         because = "not a certificate file";
         goto out;
@@ -251,7 +251,7 @@ s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert, const ch
     }
     if (secret) {
         if (!sec || !*sec) {
-            rc = CLIENT_KEYS_NOSECRET;
+            rc = DAJIA_KEYDIR_NOSECRET;
             because = "no curve/secret-key";
             goto out;
         }
@@ -260,7 +260,7 @@ s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert, const ch
             goto out;
         }
         if (mode & 077) {
-            rc = CLIENT_KEYS_BADMODE;
+            rc = DAJIA_KEYDIR_BADMODE;
             because = "group or others may read it";
             goto out;
         }
@@ -340,7 +340,7 @@ s_write_all(int fd, const char *text, size_t len)
 
 /* Writes `text` as `dir`/`file` with `mode`, never replacing an existing file: into
    a temporary name first, synced, then linked into place (link fails on an existing
-   target, where rename would replace it). Returns 0, CLIENT_KEYS_EXISTS or -errno. */
+   target, where rename would replace it). Returns 0, DAJIA_KEYDIR_EXISTS or -errno. */
 static int
 s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
 {
@@ -364,7 +364,7 @@ s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && link(tmp, path) != 0)
-        rc = errno == EEXIST ? CLIENT_KEYS_EXISTS : -errno;
+        rc = errno == EEXIST ? DAJIA_KEYDIR_EXISTS : -errno;
     unlink(tmp);
     if (rc == 0)
         rc = s_fsync_dir(dir);
@@ -376,7 +376,7 @@ static int
 s_keypair(s_cert_t *cert)
 {
     if (!zsys_has_curve() || zmq_curve_keypair(cert->public_txt, cert->secret_txt) != 0)
-        return CLIENT_KEYS_NOCURVE;
+        return DAJIA_KEYDIR_NOCURVE;
     return 0;
 }
 
@@ -488,7 +488,7 @@ s_plan(const char *const *units, size_t count, s_plan_t **out, size_t *n_out)
     for (size_t i = 0; i < count; i++, k++) {
         if (!s_unit_ok(units[i]) || !dajia_keydir_name_ok(units[i])) {
             free(plan);
-            return CLIENT_KEYS_BADUNIT;
+            return DAJIA_KEYDIR_BADUNIT;
         }
         s_copy(plan[k].name, sizeof plan[k].name, units[i]);
         plan[k].role = DAJIA_KEYDIR_ROLE_UNIT;
@@ -509,7 +509,7 @@ s_plan(const char *const *units, size_t count, s_plan_t **out, size_t *n_out)
         for (size_t j = i + 1; j < n; j++)
             if (strcmp(plan[i].name, plan[j].name) == 0) {
                 free(plan);
-                return CLIENT_KEYS_EXISTS;
+                return DAJIA_KEYDIR_EXISTS;
             }
     *out = plan;
     *n_out = n;
@@ -532,16 +532,16 @@ dajia_keydir_init(const char *dir, const char *const *units, size_t count)
     /* Refuse before writing anything. */
     rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_SECRET, NULL);
     if (rc == 0 && s_exists(path))
-        rc = CLIENT_KEYS_EXISTS;
+        rc = DAJIA_KEYDIR_EXISTS;
     if (rc == 0)
         rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_CERT, NULL);
     if (rc == 0 && s_exists(path))
-        rc = CLIENT_KEYS_EXISTS;
+        rc = DAJIA_KEYDIR_EXISTS;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         bool exists = false;
         rc = s_client_exists(dir, plan[i].name, &exists);
         if (rc == 0 && exists)
-            rc = CLIENT_KEYS_EXISTS;
+            rc = DAJIA_KEYDIR_EXISTS;
     }
     if (rc == 0)
         rc = s_keypair(&broker);
@@ -585,28 +585,28 @@ dajia_keydir_add(const char *dir, const char *role, const char *unit, const char
     if (!dir || !*dir)
         return -EINVAL;
     if (!dajia_keydir_role_ok(role))
-        return CLIENT_KEYS_BADROLE;
+        return DAJIA_KEYDIR_BADROLE;
     bool is_unit = strcmp(role, DAJIA_KEYDIR_ROLE_UNIT) == 0;
     if (is_unit && (!unit || !*unit))
-        return CLIENT_KEYS_NOUNIT;
+        return DAJIA_KEYDIR_NOUNIT;
     if (is_unit ? !s_unit_ok(unit) : (unit && *unit))
-        return CLIENT_KEYS_BADUNIT;
+        return DAJIA_KEYDIR_BADUNIT;
     if (!name || !*name)
         name = is_unit ? unit : role;
     if (!dajia_keydir_name_ok(name))
-        return CLIENT_KEYS_BADNAME;
+        return DAJIA_KEYDIR_BADNAME;
     char path[PATH_MAX];
     int rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_SECRET, NULL);
     if (rc)
         return rc;
     if (!s_exists(path))
-        return CLIENT_KEYS_NOTFOUND;
+        return DAJIA_KEYDIR_NOTFOUND;
     bool exists = false;
     rc = s_client_exists(dir, name, &exists);
     if (rc)
         return rc;
     if (exists)
-        return CLIENT_KEYS_EXISTS;
+        return DAJIA_KEYDIR_EXISTS;
     rc = s_make_subdirs(dir); /* a directory restored without its empty ones */
     if (rc)
         return rc;
@@ -632,7 +632,7 @@ dajia_keydir_revoke(const char *dir, const char *name, dajia_keydir_entry_t *out
     if (!dir || !*dir)
         return -EINVAL;
     if (!dajia_keydir_name_ok(name))
-        return CLIENT_KEYS_BADNAME;
+        return DAJIA_KEYDIR_BADNAME;
     char pub[PATH_MAX], sec[PATH_MAX], revoked_dir[PATH_MAX], public_dir[PATH_MAX];
     char target[PATH_MAX];
     int rc = s_path(pub, sizeof pub, dir, DAJIA_KEYDIR_PUBLIC_DIR, name, DAJIA_KEYDIR_CERT_EXT);
@@ -645,7 +645,7 @@ dajia_keydir_revoke(const char *dir, const char *name, dajia_keydir_entry_t *out
     if (rc)
         return rc;
     if (!s_exists(pub))
-        return CLIENT_KEYS_NOTFOUND;
+        return DAJIA_KEYDIR_NOTFOUND;
     s_cert_t cert = {0};
     bool damaged = s_cert_read(pub, false, true, &cert, NULL) != 0;
     char id[9];
@@ -654,15 +654,15 @@ dajia_keydir_revoke(const char *dir, const char *name, dajia_keydir_entry_t *out
     if (rc)
         return rc;
     /* link + unlink rather than rename: never replace an earlier revoked file. */
-    rc = CLIENT_KEYS_EXISTS;
-    for (int i = 1; i <= S_REVOKED_TRIES && rc == CLIENT_KEYS_EXISTS; i++) {
+    rc = DAJIA_KEYDIR_EXISTS;
+    for (int i = 1; i <= S_REVOKED_TRIES && rc == DAJIA_KEYDIR_EXISTS; i++) {
         int n = i == 1 ? snprintf(target, sizeof target, "%s/%s-%s%s", revoked_dir, name, id,
                                   DAJIA_KEYDIR_CERT_EXT)
                        : snprintf(target, sizeof target, "%s/%s-%s-%d%s", revoked_dir, name, id, i,
                                   DAJIA_KEYDIR_CERT_EXT);
         if (n < 0 || (size_t)n >= sizeof target)
             return -ENAMETOOLONG;
-        rc = link(pub, target) == 0 ? 0 : errno == EEXIST ? CLIENT_KEYS_EXISTS : -errno;
+        rc = link(pub, target) == 0 ? 0 : errno == EEXIST ? DAJIA_KEYDIR_EXISTS : -errno;
     }
     if (rc)
         return rc;
@@ -712,7 +712,7 @@ dajia_keydir_each(const char *dir, bool revoked, dajia_keydir_each_fn *fn, void 
         return rc;
     DIR *d = opendir(sub);
     if (!d)
-        return errno == ENOENT ? CLIENT_KEYS_NOTFOUND : -errno;
+        return errno == ENOENT ? DAJIA_KEYDIR_NOTFOUND : -errno;
     size_t ext_len = strlen(DAJIA_KEYDIR_CERT_EXT);
     struct dirent *de;
     while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
@@ -790,7 +790,7 @@ dajia_keydir_list(const char *dir, dajia_keydir_entry_t **entries, size_t *count
     int rc = dajia_keydir_each(dir, false, s_list_push, &list);
     if (rc == 0) {
         rc = dajia_keydir_each(dir, true, s_list_push, &list);
-        if (rc == CLIENT_KEYS_NOTFOUND)
+        if (rc == DAJIA_KEYDIR_NOTFOUND)
             rc = 0; /* nothing revoked yet */
     }
     if (rc) {
@@ -839,7 +839,7 @@ dajia_keydir_load(const char *dir, const char *name, zcert_t **out)
     if (!dir || !*dir)
         return -EINVAL;
     if (!dajia_keydir_name_ok(name))
-        return CLIENT_KEYS_BADNAME;
+        return DAJIA_KEYDIR_BADNAME;
     char path[PATH_MAX];
     int rc = s_path(path, sizeof path, dir, DAJIA_KEYDIR_SECRET_DIR, name, DAJIA_KEYDIR_SECRET_EXT);
     return rc ? rc : dajia_keydir_load_file(path, out);
@@ -878,7 +878,7 @@ dajia_keydir_apply(void *sock, zcert_t *own, const char *broker_key)
     if (!sock || !own)
         return -EINVAL;
     if (!zsys_has_curve())
-        return CLIENT_KEYS_NOCURVE;
+        return DAJIA_KEYDIR_NOCURVE;
     if (!s_z85_ok(broker_key))
         return -EINVAL;
     zcert_apply(own, sock);
@@ -956,9 +956,9 @@ dajia_keydir_connect(void *sock, const char *endpoint, int timeout_ms)
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
             rc = 0;
         else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            rc = CLIENT_KEYS_REFUSED;
+            rc = DAJIA_KEYDIR_REFUSED;
         else
-            rc = CLIENT_KEYS_HANDSHAKE;
+            rc = DAJIA_KEYDIR_HANDSHAKE;
     }
 out:
     zmq_socket_monitor(handle, NULL, 0);

@@ -25,9 +25,8 @@
     Every file is written to a temporary name, synced, and linked into place, so a crash
     leaves either the old state or the new one, and an existing file is never replaced.
 
-    Functions return 0 or a negative code: -errno for system failures, CLIENT_KEYS_* for
-    the module's own (dajia_strerror() has a sentence for both). The codes keep the names
-    they had when the module lived with the clients.
+    Functions return 0 or a negative code: -errno for system failures, DAJIA_KEYDIR_* codes
+    for the module's own (dajia_strerror() has a sentence for both).
 */
 #ifndef DAJIA_KEYDIR_H
 #define DAJIA_KEYDIR_H
@@ -37,7 +36,7 @@
 
 #include <czmq.h>
 
-#include "dajia_error.h" /* the CLIENT_KEYS_* codes (-31100 ..): CLIENT_KEYS_EXISTS, ... */
+#include "dajia_error.h" /* the codes (-31100 ..): DAJIA_KEYDIR_EXISTS, ... */
 
 #define DAJIA_KEYDIR_NAME_MAX 64 /* longest certificate name */
 #define DAJIA_KEYDIR_ROLE_MAX 16 /* longest role, with its NUL */
@@ -93,16 +92,16 @@ dajia_keydir_name_ok(const char *name);
    0700): the broker's key pair, one unit certificate per code in `units` (named after
    the unit), then office, dashboard, admin and one worker certificate per service.
    `units` holds `count` codes (none when count is 0); they are all checked before
-   anything is written. Returns 0; CLIENT_KEYS_EXISTS if `dir` has a broker key pair
-   already or a code repeats; CLIENT_KEYS_BADUNIT; CLIENT_KEYS_NOCURVE; -errno. */
+   anything is written. Returns 0; DAJIA_KEYDIR_EXISTS if `dir` has a broker key pair
+   already or a code repeats; DAJIA_KEYDIR_BADUNIT; DAJIA_KEYDIR_NOCURVE; -errno. */
 int
 dajia_keydir_init(const char *dir, const char *const *units, size_t count);
 
 /* Adds one client certificate to an initialised `dir`. `unit` is required for role
    unit and refused for the others; `name` NULL or "" means the unit code for role
    unit and the role's name otherwise. Fills *out (may be NULL) with what was made.
-   Returns 0; CLIENT_KEYS_BADROLE, CLIENT_KEYS_NOUNIT, CLIENT_KEYS_BADUNIT,
-   CLIENT_KEYS_BADNAME, CLIENT_KEYS_EXISTS (give another name), CLIENT_KEYS_NOTFOUND
+   Returns 0; DAJIA_KEYDIR_BADROLE, DAJIA_KEYDIR_NOUNIT, DAJIA_KEYDIR_BADUNIT,
+   DAJIA_KEYDIR_BADNAME, DAJIA_KEYDIR_EXISTS (give another name), DAJIA_KEYDIR_NOTFOUND
    (`dir` has no broker key pair: run init first); -errno. */
 int
 dajia_keydir_add(const char *dir, const char *role, const char *unit, const char *name,
@@ -110,14 +109,14 @@ dajia_keydir_add(const char *dir, const char *role, const char *unit, const char
 
 /* Revokes `name`: moves public/<name>.cert to revoked/ and deletes its secret file.
    A broker watching `dir` refuses the key from then on. Fills *out (may be NULL) with
-   the certificate revoked. Returns 0; CLIENT_KEYS_NOTFOUND; CLIENT_KEYS_BADNAME;
+   the certificate revoked. Returns 0; DAJIA_KEYDIR_NOTFOUND; DAJIA_KEYDIR_BADNAME;
    -errno. */
 int
 dajia_keydir_revoke(const char *dir, const char *name, dajia_keydir_entry_t *out);
 
 /* Lists the certificates of `dir`, trusted and revoked, sorted by name (trusted first
    within a name). *entries is the caller's (free()); *count may be 0. A file that does
-   not parse is listed with `damaged` set. Returns 0; CLIENT_KEYS_NOTFOUND when `dir`
+   not parse is listed with `damaged` set. Returns 0; DAJIA_KEYDIR_NOTFOUND when `dir`
    has no public/ directory; -errno. */
 int
 dajia_keydir_list(const char *dir, dajia_keydir_entry_t **entries, size_t *count);
@@ -132,21 +131,21 @@ typedef int(dajia_keydir_each_fn)(const char *path, const dajia_keydir_entry_t *
 
 /* Calls `fn` for each certificate file (*.cert, hidden files skipped) of `dir`'s
    public/ directory, or of its revoked/ one when `revoked`, in no set order. Returns 0;
-   CLIENT_KEYS_NOTFOUND when that directory is missing; -errno; or what `fn` returned. */
+   DAJIA_KEYDIR_NOTFOUND when that directory is missing; -errno; or what `fn` returned. */
 int
 dajia_keydir_each(const char *dir, bool revoked, dajia_keydir_each_fn *fn, void *arg);
 
 /* Loads the broker's own key pair from `dir`/broker.cert_secret. *out is the caller's
-   (zcert_destroy). Returns 0; CLIENT_KEYS_NOTFOUND; CLIENT_KEYS_BADCERT;
-   CLIENT_KEYS_NOSECRET; CLIENT_KEYS_BADMODE (group or others may read it); -errno. */
+   (zcert_destroy). Returns 0; DAJIA_KEYDIR_NOTFOUND; DAJIA_KEYDIR_BADCERT;
+   DAJIA_KEYDIR_NOSECRET; DAJIA_KEYDIR_BADMODE (group or others may read it); -errno. */
 int
 dajia_keydir_load_broker(const char *dir, zcert_t **out);
 
 /* Loads a client's own key pair from `dir`/secret/<name>.cert_secret. The certificate
    keeps its metadata: zcert_meta(cert, "role"), zcert_meta(cert, "unit"). *out is the
-   caller's (zcert_destroy). Returns 0; CLIENT_KEYS_NOTFOUND; CLIENT_KEYS_BADCERT;
-   CLIENT_KEYS_NOSECRET; CLIENT_KEYS_BADMODE (group or others may read it: chmod 600);
-   CLIENT_KEYS_BADNAME; -errno. */
+   caller's (zcert_destroy). Returns 0; DAJIA_KEYDIR_NOTFOUND; DAJIA_KEYDIR_BADCERT;
+   DAJIA_KEYDIR_NOSECRET; DAJIA_KEYDIR_BADMODE (group or others may read it: chmod 600);
+   DAJIA_KEYDIR_BADNAME; -errno. */
 int
 dajia_keydir_load(const char *dir, const char *name, zcert_t **out);
 
@@ -155,21 +154,21 @@ int
 dajia_keydir_load_file(const char *path, zcert_t **out);
 
 /* Copies the broker's public key (Z85) from `dir`/broker.cert into `key_txt`.
-   Returns 0; CLIENT_KEYS_NOTFOUND; CLIENT_KEYS_BADCERT; -errno. */
+   Returns 0; DAJIA_KEYDIR_NOTFOUND; DAJIA_KEYDIR_BADCERT; -errno. */
 int
 dajia_keydir_broker_key(const char *dir, char key_txt[DAJIA_KEYDIR_KEY_TXT]);
 
 /* Makes `sock` (a zsock_t or a libzmq socket) a CURVE client with key pair `own` that
    accepts only a server with public key `broker_key` (Z85). Call before connecting.
-   Returns 0; CLIENT_KEYS_NOCURVE; -EINVAL when `broker_key` is not a Z85 key. */
+   Returns 0; DAJIA_KEYDIR_NOCURVE; -EINVAL when `broker_key` is not a Z85 key. */
 int
 dajia_keydir_apply(void *sock, zcert_t *own, const char *broker_key);
 
 /* Connects `sock` to `endpoint` and waits up to `timeout_ms` for the security
    handshake, so that a refusal becomes an error the user can read instead of silence.
-   Returns 0 once the broker has admitted the key; CLIENT_KEYS_REFUSED when the broker
+   Returns 0 once the broker has admitted the key; DAJIA_KEYDIR_REFUSED when the broker
    refused it (unknown, revoked, or a role without access to that endpoint);
-   CLIENT_KEYS_HANDSHAKE when the handshake failed otherwise (e.g. a wrong broker key);
+   DAJIA_KEYDIR_HANDSHAKE when the handshake failed otherwise (e.g. a wrong broker key);
    -ETIMEDOUT when no answer came (broker down?); -EINVAL for a bad endpoint. After a
    refusal libzmq keeps retrying in the background: destroy the socket. */
 int

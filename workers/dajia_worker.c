@@ -66,14 +66,14 @@ s_keys_probe(const char *endpoint, zcert_t *own, const char *broker_key)
     if (rc == 0)
         rc = dajia_keydir_connect(probe, endpoint, WORKER_HANDSHAKE_MS);
     zsock_destroy(&probe);
-    if (rc == CLIENT_KEYS_REFUSED)
+    if (rc == DAJIA_KEYDIR_REFUSED)
         fprintf(stderr, "dajia-worker: the broker refused this key: it does not trust this "
                         "certificate on its workers endpoint (unknown, revoked, or not a "
                         "worker's)\n");
-    else if (rc == CLIENT_KEYS_HANDSHAKE)
+    else if (rc == DAJIA_KEYDIR_HANDSHAKE)
         fprintf(stderr, "dajia-worker: the broker refused this key: the handshake failed (is "
                         "broker.cert this broker's?)\n");
-    else if (rc == CLIENT_KEYS_NOCURVE)
+    else if (rc == DAJIA_KEYDIR_NOCURVE)
         fprintf(stderr, "dajia-worker: %s\n", dajia_strerror(rc));
     else
         return 0;

@@ -229,7 +229,7 @@ test_worker_role_is_admitted_on_workers(void **state)
     assert_string_equal(got.user, "worker-aggregate");
     /* A unit key is not a worker. */
     zsock_t *unit = s_client(fx, "psb");
-    assert_int_equal(dajia_keydir_connect(unit, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(unit, fx->endpoint, S_CONNECT_MS), DAJIA_KEYDIR_REFUSED);
     s_try_send(unit, "READY");
     assert_false(s_server_recv(fx, &got));
 }
@@ -246,7 +246,8 @@ test_unknown_key_is_refused_and_nothing_arrives(void **state)
     char key[DAJIA_KEYDIR_KEY_TXT];
     strcpy(key, zcert_public_txt(stranger));
     zsock_t *client = s_client_with(fx, &stranger);
-    assert_int_equal(dajia_keydir_connect(client, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(client, fx->endpoint, S_CONNECT_MS),
+                     DAJIA_KEYDIR_REFUSED);
     s_try_send(client, "SUBMIT");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));
@@ -277,7 +278,7 @@ test_revoked_key_is_refused_after_reload(void **state)
     /* The connection made before keeps its metadata; the broker asks trusts(). */
     assert_false(broker_auth_trusts(fx->auth, key));
     zsock_t *after = s_client_with(fx, &copy);
-    assert_int_equal(dajia_keydir_connect(after, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(after, fx->endpoint, S_CONNECT_MS), DAJIA_KEYDIR_REFUSED);
     s_try_send(after, "SUBMIT");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));
@@ -368,13 +369,13 @@ test_unit_on_the_office_feed_is_refused(void **state)
     fixture_t *fx = *state;
     s_server(fx, BROKER_AUTH_DOMAIN_OFFICE);
     zsock_t *unit = s_client(fx, "customs");
-    assert_int_equal(dajia_keydir_connect(unit, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(unit, fx->endpoint, S_CONNECT_MS), DAJIA_KEYDIR_REFUSED);
     s_try_send(unit, "SUBSCRIBE");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));
     zsock_t *dashboard = s_client(fx, "dashboard");
     assert_int_equal(dajia_keydir_connect(dashboard, fx->endpoint, S_CONNECT_MS),
-                     CLIENT_KEYS_REFUSED);
+                     DAJIA_KEYDIR_REFUSED);
     zsock_t *office = s_client(fx, "office");
     assert_ok(dajia_keydir_connect(office, fx->endpoint, S_CONNECT_MS));
     s_try_send(office, "SUBSCRIBE");
@@ -391,9 +392,9 @@ test_public_feed_admits_units_and_dashboards_but_not_workers(void **state)
     assert_ok(dajia_keydir_connect(s_client(fx, "dashboard"), fx->endpoint, S_CONNECT_MS));
     assert_int_equal(
         dajia_keydir_connect(s_client(fx, "worker-escalate"), fx->endpoint, S_CONNECT_MS),
-        CLIENT_KEYS_REFUSED);
+        DAJIA_KEYDIR_REFUSED);
     assert_int_equal(dajia_keydir_connect(s_client(fx, "admin"), fx->endpoint, S_CONNECT_MS),
-                     CLIENT_KEYS_REFUSED);
+                     DAJIA_KEYDIR_REFUSED);
 }
 
 static void
@@ -411,7 +412,7 @@ test_wrong_broker_key_never_connects(void **state)
     zcert_destroy(&cert);
     zcert_destroy(&impostor);
     int rc = dajia_keydir_connect(client, fx->endpoint, 1000);
-    assert_true(rc == CLIENT_KEYS_HANDSHAKE || rc == -ETIMEDOUT);
+    assert_true(rc == DAJIA_KEYDIR_HANDSHAKE || rc == -ETIMEDOUT);
     s_send(client, "SUBMIT");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));

@@ -168,7 +168,7 @@ test_init_twice_returns_exists_and_keeps_the_keys(void **state)
     s_init(fx);
     char before[DAJIA_KEYDIR_KEY_TXT], after[DAJIA_KEYDIR_KEY_TXT];
     assert_ok(dajia_keydir_broker_key(fx->dir, before));
-    assert_int_equal(dajia_keydir_init(fx->dir, s_units, S_UNITS), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_init(fx->dir, s_units, S_UNITS), DAJIA_KEYDIR_EXISTS);
     assert_ok(dajia_keydir_broker_key(fx->dir, after));
     assert_string_equal(before, after);
 }
@@ -178,13 +178,13 @@ test_init_checks_every_unit_before_writing(void **state)
 {
     fixture_t *fx = *state;
     const char *repeated[] = {"customs", "tax", "customs"};
-    assert_int_equal(dajia_keydir_init(fx->dir, repeated, 3), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_init(fx->dir, repeated, 3), DAJIA_KEYDIR_EXISTS);
     const char *bad[] = {"customs", "../etc"};
-    assert_int_equal(dajia_keydir_init(fx->dir, bad, 2), CLIENT_KEYS_BADUNIT);
+    assert_int_equal(dajia_keydir_init(fx->dir, bad, 2), DAJIA_KEYDIR_BADUNIT);
     const char *clash[] = {"office"}; /* a unit named like the Office's certificate */
-    assert_int_equal(dajia_keydir_init(fx->dir, clash, 1), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_init(fx->dir, clash, 1), DAJIA_KEYDIR_EXISTS);
     const char *hidden[] = {".hidden"};
-    assert_int_equal(dajia_keydir_init(fx->dir, hidden, 1), CLIENT_KEYS_BADUNIT);
+    assert_int_equal(dajia_keydir_init(fx->dir, hidden, 1), DAJIA_KEYDIR_BADUNIT);
     /* Nothing was written by any of them. */
     assert_int_equal(access(fx->dir, F_OK), -1);
     assert_int_equal(errno, ENOENT);
@@ -237,7 +237,7 @@ test_add_with_a_name_makes_a_second_dashboard(void **state)
 {
     fixture_t *fx = *state;
     s_init(fx);
-    assert_int_equal(dajia_keydir_add(fx->dir, "dashboard", NULL, NULL, NULL), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_add(fx->dir, "dashboard", NULL, NULL, NULL), DAJIA_KEYDIR_EXISTS);
     dajia_keydir_entry_t made;
     assert_ok(dajia_keydir_add(fx->dir, "dashboard", NULL, "dash-hall", &made));
     assert_string_equal(made.name, "dash-hall");
@@ -253,20 +253,21 @@ static void
 test_add_refuses_what_it_cannot_make(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "tax", NULL, NULL), CLIENT_KEYS_NOTFOUND);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "tax", NULL, NULL), DAJIA_KEYDIR_NOTFOUND);
     s_init(fx);
-    assert_int_equal(dajia_keydir_add(fx->dir, "root", NULL, NULL, NULL), CLIENT_KEYS_BADROLE);
-    assert_int_equal(dajia_keydir_add(fx->dir, "local", NULL, NULL, NULL), CLIENT_KEYS_BADROLE);
-    assert_int_equal(dajia_keydir_add(fx->dir, NULL, NULL, NULL, NULL), CLIENT_KEYS_BADROLE);
-    assert_int_equal(dajia_keydir_add(fx->dir, "unit", NULL, NULL, NULL), CLIENT_KEYS_NOUNIT);
-    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "", NULL, NULL), CLIENT_KEYS_NOUNIT);
-    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "a/b", NULL, NULL), CLIENT_KEYS_BADUNIT);
-    assert_int_equal(dajia_keydir_add(fx->dir, "office", "tax", "o2", NULL), CLIENT_KEYS_BADUNIT);
-    assert_int_equal(dajia_keydir_add(fx->dir, "admin", NULL, "broker", NULL), CLIENT_KEYS_BADNAME);
-    assert_int_equal(dajia_keydir_add(fx->dir, "admin", NULL, "../x", NULL), CLIENT_KEYS_BADNAME);
-    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "customs", NULL, NULL), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_add(fx->dir, "root", NULL, NULL, NULL), DAJIA_KEYDIR_BADROLE);
+    assert_int_equal(dajia_keydir_add(fx->dir, "local", NULL, NULL, NULL), DAJIA_KEYDIR_BADROLE);
+    assert_int_equal(dajia_keydir_add(fx->dir, NULL, NULL, NULL, NULL), DAJIA_KEYDIR_BADROLE);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", NULL, NULL, NULL), DAJIA_KEYDIR_NOUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "", NULL, NULL), DAJIA_KEYDIR_NOUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "a/b", NULL, NULL), DAJIA_KEYDIR_BADUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "office", "tax", "o2", NULL), DAJIA_KEYDIR_BADUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "admin", NULL, "broker", NULL),
+                     DAJIA_KEYDIR_BADNAME);
+    assert_int_equal(dajia_keydir_add(fx->dir, "admin", NULL, "../x", NULL), DAJIA_KEYDIR_BADNAME);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "customs", NULL, NULL), DAJIA_KEYDIR_EXISTS);
     assert_int_equal(dajia_keydir_add(fx->dir, "worker", NULL, "customs", NULL),
-                     CLIENT_KEYS_EXISTS);
+                     DAJIA_KEYDIR_EXISTS);
     /* None of them left a file. */
     dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
@@ -292,7 +293,7 @@ test_revoke_moves_the_cert_and_deletes_the_secret(void **state)
     assert_int_equal(access(s_path(fx, "public/customs.cert"), F_OK), -1);
     assert_int_equal(access(s_path(fx, "secret/customs.cert_secret"), F_OK), -1);
     zcert_t *again = NULL;
-    assert_int_equal(dajia_keydir_load(fx->dir, "customs", &again), CLIENT_KEYS_NOTFOUND);
+    assert_int_equal(dajia_keydir_load(fx->dir, "customs", &again), DAJIA_KEYDIR_NOTFOUND);
     assert_null(again);
 
     dajia_keydir_entry_t *entries = NULL;
@@ -306,9 +307,9 @@ test_revoke_moves_the_cert_and_deletes_the_secret(void **state)
     free(entries);
     zcert_destroy(&cert);
 
-    assert_int_equal(dajia_keydir_revoke(fx->dir, "customs", NULL), CLIENT_KEYS_NOTFOUND);
-    assert_int_equal(dajia_keydir_revoke(fx->dir, "nobody", NULL), CLIENT_KEYS_NOTFOUND);
-    assert_int_equal(dajia_keydir_revoke(fx->dir, "../psb", NULL), CLIENT_KEYS_BADNAME);
+    assert_int_equal(dajia_keydir_revoke(fx->dir, "customs", NULL), DAJIA_KEYDIR_NOTFOUND);
+    assert_int_equal(dajia_keydir_revoke(fx->dir, "nobody", NULL), DAJIA_KEYDIR_NOTFOUND);
+    assert_int_equal(dajia_keydir_revoke(fx->dir, "../psb", NULL), DAJIA_KEYDIR_BADNAME);
 }
 
 static void
@@ -352,7 +353,7 @@ test_load_refuses_a_secret_others_can_read(void **state)
     s_init(fx);
     assert_int_equal(chmod(s_path(fx, "secret/psb.cert_secret"), 0644), 0);
     zcert_t *cert = NULL;
-    assert_int_equal(dajia_keydir_load(fx->dir, "psb", &cert), CLIENT_KEYS_BADMODE);
+    assert_int_equal(dajia_keydir_load(fx->dir, "psb", &cert), DAJIA_KEYDIR_BADMODE);
     assert_null(cert);
 }
 
@@ -366,7 +367,7 @@ test_load_rejects_damaged_and_hostile_files(void **state)
     zcert_t *cert = NULL;
 
     s_write(path, "this is not ZPL\n\t\tat all\n", 0600);
-    assert_int_equal(dajia_keydir_load_file(path, &cert), CLIENT_KEYS_BADCERT);
+    assert_int_equal(dajia_keydir_load_file(path, &cert), DAJIA_KEYDIR_BADCERT);
 
     /* A format string in metadata (zcert_load would hand it to printf). */
     s_write(path,
@@ -374,16 +375,16 @@ test_load_rejects_damaged_and_hostile_files(void **state)
             "curve\n    public-key = \"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\"\n"
             "    secret-key = \"JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6\"\n",
             0600);
-    assert_int_equal(dajia_keydir_load_file(path, &cert), CLIENT_KEYS_BADCERT);
+    assert_int_equal(dajia_keydir_load_file(path, &cert), DAJIA_KEYDIR_BADCERT);
 
     /* A short key. */
     s_write(path, "curve\n    public-key = \"abc\"\n    secret-key = \"def\"\n", 0600);
-    assert_int_equal(dajia_keydir_load_file(path, &cert), CLIENT_KEYS_BADCERT);
+    assert_int_equal(dajia_keydir_load_file(path, &cert), DAJIA_KEYDIR_BADCERT);
 
     /* A public certificate only: no secret to connect with. */
     assert_int_equal(dajia_keydir_load_file(s_path(fx, "public/psb.cert"), &cert),
-                     CLIENT_KEYS_NOSECRET);
-    assert_int_equal(dajia_keydir_load_file(s_path(fx, "nothing"), &cert), CLIENT_KEYS_NOTFOUND);
+                     DAJIA_KEYDIR_NOSECRET);
+    assert_int_equal(dajia_keydir_load_file(s_path(fx, "nothing"), &cert), DAJIA_KEYDIR_NOTFOUND);
     assert_null(cert);
 }
 
@@ -393,7 +394,7 @@ test_list_marks_damaged_files_and_needs_a_directory(void **state)
     fixture_t *fx = *state;
     dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    assert_int_equal(dajia_keydir_list(fx->dir, &entries, &count), CLIENT_KEYS_NOTFOUND);
+    assert_int_equal(dajia_keydir_list(fx->dir, &entries, &count), DAJIA_KEYDIR_NOTFOUND);
     s_init(fx);
     s_write(s_path(fx, "public/broken.cert"), "curve\n    public-key = \"nope\"\n", 0644);
     s_write(s_path(fx, "public/.hidden.cert"), "ignored", 0644);
