@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "dajia.pb-c.h"
+#include "dajia_api.h"
 #include "bench_ack.h"
 
 #define BENCH_POOL_SIZE     64           /* pre-encoded messages per agent */
@@ -243,7 +244,7 @@ s_agent_send(bench_agent_t *self, uint64_t counter)
     s_write_counter(self->scratch + self->counter_at[slot], counter);
     if (self->case_at[slot])
         s_write_counter(self->scratch + self->case_at[slot], counter);
-    if (zmq_send(self->sock, "SUBMIT", 6, ZMQ_SNDMORE) < 0)
+    if (zmq_send(self->sock, DAJIA_API_SUBMIT, DAJIA_API_LEN(DAJIA_API_SUBMIT), ZMQ_SNDMORE) < 0)
         return -errno;
     if (zmq_send(self->sock, self->scratch, len, 0) < 0)
         return -errno;
@@ -279,7 +280,7 @@ s_agent_read_acks(bench_agent_t *self)
         uint64_t now = bench_clock_now();
         bench_ack_t ack;
         uint64_t counter;
-        if (zmq_msg_size(&cmd) != 3 || memcmp(zmq_msg_data(&cmd), "ACK", 3) != 0 ||
+        if (!dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK) ||
             bench_ack_parse(zmq_msg_data(&body), zmq_msg_size(&body), &ack) != 0 ||
             !s_read_counter(self, &ack, &counter)) {
             self->result.unmatched++;

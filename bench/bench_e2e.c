@@ -18,6 +18,7 @@
 #include <zmq.h>
 
 #include "dajia.pb-c.h"
+#include "dajia_api.h"
 
 #define BENCH_E2E_POLL_MS 100
 
@@ -155,7 +156,8 @@ bench_e2e_new(void *ctx, const char *office, bench_e2e_t **out)
     int zero = 0;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero); /* the bench drops nothing */
-    if (zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, "escalation", 10) != 0 ||
+    if (zmq_setsockopt(self->sock, ZMQ_SUBSCRIBE, DAJIA_TOPIC_ESCALATION,
+                       DAJIA_API_LEN(DAJIA_TOPIC_ESCALATION)) != 0 ||
         zmq_connect(self->sock, office) != 0) {
         fprintf(stderr, "dajia-bench: office feed %s: %s\n", office, zmq_strerror(errno));
         goto fail;

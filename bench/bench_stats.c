@@ -13,6 +13,8 @@
 
 #include <zmq.h>
 
+#include "dajia_api.h"
+
 #define BENCH_STATS_TIMEOUT_MS 5000
 
 /* The unsigned integer after "key": in a flat JSON text, or false if absent. Enough for
@@ -51,11 +53,13 @@ bench_stats_ask(void *ctx, const char *endpoint, bench_stats_t *stats)
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    if (zmq_connect(sock, endpoint) != 0 || zmq_send(sock, "STATS", 5, ZMQ_SNDMORE) < 0 ||
+    if (zmq_connect(sock, endpoint) != 0 ||
+        zmq_send(sock, DAJIA_API_STATS, DAJIA_API_LEN(DAJIA_API_STATS), ZMQ_SNDMORE) < 0 ||
         zmq_send(sock, "", 0, 0) < 0)
         goto out;
-    if (zmq_msg_recv(&msg, sock, 0) < 0 || zmq_msg_size(&msg) != 5 ||
-        memcmp(zmq_msg_data(&msg), "STATS", 5) != 0 || !zmq_msg_more(&msg))
+    if (zmq_msg_recv(&msg, sock, 0) < 0 ||
+        !dajia_api_word_is(zmq_msg_data(&msg), zmq_msg_size(&msg), DAJIA_API_STATS_REPLY) ||
+        !zmq_msg_more(&msg))
         goto out;
     if (zmq_msg_recv(&msg, sock, 0) < 0)
         goto out;

@@ -6,9 +6,8 @@
     for a hash probe; `reload_lock` keeps two reloads (SIGHUP and the directory watch)
     from interleaving.
 
-    Certificate files are read with zconfig and checked field by field rather than with
-    zcert_load(), which treats metadata values as printf formats and turns a malformed
-    key into an all-zero one.
+    The key directory is read with dajia_keydir, which knows its layout and checks each
+    certificate field by field: what it calls damaged is trusted with nothing here.
 
     The handler must outlive every socket it guards, and it must not stop on SIGINT or
     SIGTERM: were it gone while a CURVE socket is still open, libzmq would admit anyone.
@@ -18,9 +17,7 @@
 #include "broker_auth.h"
 #include "dajia_log.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -29,30 +26,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#define S_ZAP_ENDPOINT  "inproc://zeromq.zap.01"
-#define S_ZAP_VERSION   "1.0"
-#define S_BROKER_SECRET "broker.cert_secret"
-#define S_PUBLIC_DIR    "public"
-#define S_REVOKED_DIR   "revoked"
-#define S_CERT_EXT      ".cert"
-#define S_CERT_MAX      16384 /* a certificate is a few hundred bytes */
-#define S_KEY_LEN       32
-#define S_Z85_LEN       40
-#define S_NAME_MAX      64
-#define S_ROLE_MAX      16
-#define S_ZAP_FRAMES    7     /* version .. mechanism, then one credential */
-#define S_META_MAX      512   /* ZAP metadata: three short properties */
-#define S_LOG_EVERY_MS  60000 /* a refused key is logged once a minute */
-#define S_LOG_KEYS_MAX  4096  /* keys remembered for that; then forgotten */
+#include "dajia_api.h"
+#include "dajia_keydir.h"
+
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_ZAP_VERSION  "1.0"
+#define S_KEY_LEN      32    /* a CURVE key in a ZAP request: binary */
+#define S_ZAP_FRAMES   7     /* version .. mechanism, then one credential */
+#define S_META_MAX     512   /* ZAP metadata: three short properties */
+#define S_LOG_EVERY_MS 60000 /* a refused key is logged once a minute */
+#define S_LOG_KEYS_MAX 4096  /* keys remembered for that; then forgotten */
 
 /* ====================================================================== types */
 
 typedef struct {
-    char name[S_NAME_MAX + 1];
-    char role[S_ROLE_MAX];
-    char unit[S_NAME_MAX + 1]; /* "" unless role unit */
+    char name[DAJIA_KEYDIR_NAME_MAX + 1];
+    char role[DAJIA_KEYDIR_ROLE_MAX];
+    char unit[DAJIA_KEYDIR_NAME_MAX + 1]; /* "" unless role unit */
 } s_entry_t;
 
 /* One certificate set: what the handler checks a key against. */
@@ -106,16 +97,16 @@ static const struct {
 } s_rules[] = {
     {BROKER_AUTH_DOMAIN_API, NULL, S_UNIT | S_OFFICE | S_DASHBOARD | S_ADMIN,
      "the unit, office, dashboard or admin role"},
-    {BROKER_AUTH_DOMAIN_API, "SUBMIT", S_UNIT, "the unit role"},
-    {BROKER_AUTH_DOMAIN_API, "STATS", S_ADMIN | S_OFFICE, "the admin or office role"},
+    {BROKER_AUTH_DOMAIN_API, DAJIA_API_SUBMIT, S_UNIT, "the unit role"},
+    {BROKER_AUTH_DOMAIN_API, DAJIA_API_STATS, S_ADMIN | S_OFFICE, "the admin or office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, NULL, S_OFFICE, "the office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, "SUBSCRIBE", S_OFFICE, "the office role"},
-    {BROKER_AUTH_DOMAIN_OFFICE, "REPLAY", S_OFFICE, "the office role"},
+    {BROKER_AUTH_DOMAIN_OFFICE, DAJIA_API_REPLAY, S_OFFICE, "the office role"},
     {BROKER_AUTH_DOMAIN_PUBLIC, NULL, S_UNIT | S_OFFICE | S_DASHBOARD,
      "the unit, office or dashboard role"},
     {BROKER_AUTH_DOMAIN_PUBLIC, "SUBSCRIBE", S_UNIT | S_OFFICE | S_DASHBOARD,
      "the unit, office or dashboard role"},
-    {BROKER_AUTH_DOMAIN_PUBLIC, "REPLAY", S_UNIT | S_OFFICE | S_DASHBOARD,
+    {BROKER_AUTH_DOMAIN_PUBLIC, DAJIA_API_REPLAY, S_UNIT | S_OFFICE | S_DASHBOARD,
      "the unit, office or dashboard role"},
     {BROKER_AUTH_DOMAIN_WORKERS, NULL, S_WORKER, "the worker role"},
     {BROKER_AUTH_DOMAIN_WORKERS, "*", S_WORKER, "the worker role"},
@@ -200,140 +191,31 @@ s_domain_words(const char *domain)
 
 /* ====================================================================== certificates */
 
-static bool
-s_z85_ok(const char *txt)
-{
-    uint8_t bin[S_KEY_LEN];
-    if (!txt || strlen(txt) != S_Z85_LEN || !zmq_z85_decode(bin, txt))
-        return false;
-    for (size_t i = 0; i < S_KEY_LEN; i++)
-        if (bin[i])
-            return true;
-    return false; /* the null key zcert makes without CURVE */
-}
-
-static bool
-s_name_ok(const char *name, size_t max)
-{
-    size_t len = name ? strlen(name) : 0;
-    return len > 0 && len <= max && name[0] != '.' &&
-           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len;
-}
-
-/* Reads `path` (a regular file of at most S_CERT_MAX bytes) and parses it. With
-   `secret` the file must not be readable by group or others. */
+/* A code of dajia_keydir as this module reports it. */
 static int
-s_config_load(const char *path, bool secret, zconfig_t **out)
+s_keydir_rc(int rc)
 {
-    int rc = 0;
-    char *text = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) != 0)
-        rc = -errno;
-    else if (!S_ISREG(st.st_mode) || st.st_size > S_CERT_MAX)
-        rc = BROKER_AUTH_BADCERT;
-    else if (secret && (st.st_mode & 077))
-        rc = BROKER_AUTH_BADMODE;
-    else if (!(text = malloc((size_t)st.st_size + 1)))
-        rc = -ENOMEM;
-    size_t have = 0;
-    while (rc == 0 && have < (size_t)st.st_size) {
-        ssize_t n = read(fd, text + have, (size_t)st.st_size - have);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            rc = n < 0 ? -errno : BROKER_AUTH_BADCERT;
-        else
-            have += (size_t)n;
+    switch (rc) {
+    case DAJIA_KEYDIR_NOTFOUND:
+        return BROKER_AUTH_NOKEYS;
+    case DAJIA_KEYDIR_BADMODE:
+        return BROKER_AUTH_BADMODE;
+    case DAJIA_KEYDIR_BADCERT:
+    case DAJIA_KEYDIR_NOSECRET:
+        return BROKER_AUTH_BADCERT;
+    default:
+        return rc;
     }
-    close(fd);
-    if (rc == 0) {
-        text[have] = 0;
-        zconfig_t *root = strlen(text) == have ? zconfig_str_load(text) : NULL;
-        if (root)
-            *out = root;
-        else
-            rc = BROKER_AUTH_BADCERT;
-    }
-    if (text) {
-        memset(text, 0, have); /* it may have held a secret key */
-        free(text);
-    }
-    return rc;
-}
-
-/* Reads a client certificate of public/ or revoked/. On success fills `key` and
-   `entry` (name from the file when `file_name` is given, from the metadata otherwise).
-   Returns 0, or a sentence about what is wrong in `why`. */
-static int
-s_client_read(const char *path, const char *file_name, char key[S_Z85_LEN + 1], s_entry_t *entry,
-              const char **why)
-{
-    zconfig_t *root = NULL;
-    int rc = s_config_load(path, false, &root);
-    if (rc) {
-        *why = rc == BROKER_AUTH_BADCERT ? "not a certificate file" : dajia_strerror(rc);
-        return -1;
-    }
-    const char *pub = zconfig_get(root, "curve/public-key", NULL);
-    const char *name = file_name ? file_name : zconfig_get(root, "metadata/name", NULL);
-    const char *role = zconfig_get(root, "metadata/role", NULL);
-    const char *unit = zconfig_get(root, "metadata/unit", NULL);
-    rc = -1;
-    if (!s_z85_ok(pub))
-        *why = "no valid curve/public-key";
-    else if (!s_role_bit(role))
-        *why = "metadata role is not unit, office, dashboard, worker or admin";
-    else if (strcmp(role, BROKER_AUTH_ROLE_UNIT) == 0 && !s_name_ok(unit, S_NAME_MAX))
-        *why = "role unit without a valid metadata unit";
-    else if (!s_name_ok(name, S_NAME_MAX))
-        *why = "no valid name";
-    else {
-        memcpy(key, pub, S_Z85_LEN + 1);
-        memset(entry, 0, sizeof *entry);
-        strcpy(entry->name, name);
-        strcpy(entry->role, role);
-        if (strcmp(role, BROKER_AUTH_ROLE_UNIT) == 0)
-            strcpy(entry->unit, unit);
-        rc = 0;
-    }
-    zconfig_destroy(&root);
-    return rc;
 }
 
 /* The broker's key pair from DIR/broker.cert_secret. */
 static int
 s_broker_read(const char *dir, zcert_t **out)
 {
-    char path[PATH_MAX];
-    int n = snprintf(path, sizeof path, "%s/%s", dir, S_BROKER_SECRET);
-    if (n < 0 || (size_t)n >= sizeof path)
-        return -ENAMETOOLONG;
-    zconfig_t *root = NULL;
-    int rc = s_config_load(path, true, &root);
-    if (rc) {
-        if (rc == -ENOENT)
-            rc = BROKER_AUTH_NOKEYS;
-        dajia_log_error("auth: cannot read the broker's key pair %s: %s", path, dajia_strerror(rc));
-        return rc;
-    }
-    const char *pub = zconfig_get(root, "curve/public-key", NULL);
-    const char *sec = zconfig_get(root, "curve/secret-key", NULL);
-    uint8_t pub_bin[S_KEY_LEN], sec_bin[S_KEY_LEN];
-    if (s_z85_ok(pub) && s_z85_ok(sec)) {
-        zmq_z85_decode(pub_bin, pub);
-        zmq_z85_decode(sec_bin, sec);
-        *out = zcert_new_from(pub_bin, sec_bin);
-        rc = *out ? 0 : -ENOMEM;
-        memset(sec_bin, 0, sizeof sec_bin);
-    } else {
-        dajia_log_error("auth: %s holds no valid curve/public-key and curve/secret-key", path);
-        rc = BROKER_AUTH_BADCERT;
-    }
-    zconfig_destroy(&root);
+    int rc = s_keydir_rc(dajia_keydir_load_broker(dir, out));
+    if (rc)
+        dajia_log_error("auth: cannot read the broker's key pair %s/%s: %s", dir,
+                        DAJIA_KEYDIR_BROKER_SECRET, dajia_strerror(rc));
     return rc;
 }
 
@@ -346,90 +228,48 @@ s_set_clear(s_set_t *set)
     zhash_destroy(&set->revoked);
 }
 
-/* Calls `fn` for each *.cert file of `dir` (hidden files skipped). Returns 0,
-   -ENOENT when the directory is missing, or -errno. */
 static int
-s_each_cert(const char *dir, void (*fn)(const char *path, const char *stem, void *arg), void *arg)
+s_load_trusted(const char *path, const dajia_keydir_entry_t *entry, const char *why, void *arg)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return -errno;
-    size_t ext = strlen(S_CERT_EXT);
-    struct dirent *de;
-    int rc = 0;
-    while ((errno = 0, de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len <= ext || len - ext > S_NAME_MAX ||
-            strcmp(de->d_name + len - ext, S_CERT_EXT) != 0)
-            continue;
-        char path[PATH_MAX], stem[S_NAME_MAX + 1];
-        int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        if (n < 0 || (size_t)n >= sizeof path)
-            continue;
-        memcpy(stem, de->d_name, len - ext);
-        stem[len - ext] = 0;
-        fn(path, stem, arg);
-    }
-    if (errno)
-        rc = -errno;
-    closedir(d);
-    return rc;
-}
-
-typedef struct {
-    s_set_t *set;
-    int rc;
-} s_load_t;
-
-static void
-s_load_trusted(const char *path, const char *stem, void *arg)
-{
-    s_load_t *load = arg;
-    char key[S_Z85_LEN + 1];
-    s_entry_t entry;
-    const char *why = NULL;
-    if (load->rc)
-        return;
-    /* The name is the file's: what `dajia-ctl keys list` shows and revoke takes. */
-    if (s_client_read(path, stem, key, &entry, &why) != 0) {
+    s_set_t *set = arg;
+    if (entry->damaged) {
         dajia_log_warning("auth: ignoring %s: %s", path, why);
-        return;
+        return 0;
     }
-    s_entry_t *other = zhash_lookup(load->set->trusted, key);
+    s_entry_t *other = zhash_lookup(set->trusted, entry->public_txt);
     if (other) {
         dajia_log_warning("auth: ignoring %s: same key as the certificate \"%s\"", path,
                           other->name);
-        return;
+        return 0;
     }
     s_entry_t *copy = malloc(sizeof *copy);
-    if (!copy || zhash_insert(load->set->trusted, key, copy) != 0) {
+    if (!copy || zhash_insert(set->trusted, entry->public_txt, copy) != 0) {
         free(copy);
-        load->rc = -ENOMEM;
-        return;
+        return -ENOMEM;
     }
-    *copy = entry;
-    zhash_freefn(load->set->trusted, key, free);
+    /* The name is the file's: what `dajia-ctl keys list` shows and revoke takes. */
+    snprintf(copy->name, sizeof copy->name, "%s", entry->name);
+    snprintf(copy->role, sizeof copy->role, "%s", entry->role);
+    snprintf(copy->unit, sizeof copy->unit, "%s", entry->unit);
+    zhash_freefn(set->trusted, entry->public_txt, free);
+    return 0;
 }
 
-static void
-s_load_revoked(const char *path, const char *stem, void *arg)
+static int
+s_load_revoked(const char *path, const dajia_keydir_entry_t *entry, const char *why, void *arg)
 {
-    s_load_t *load = arg;
-    char key[S_Z85_LEN + 1];
-    s_entry_t entry;
-    const char *why = NULL;
-    (void)stem;
-    if (load->rc || s_client_read(path, NULL, key, &entry, &why) != 0)
-        return; /* a damaged revoked file revokes nothing we could name */
-    if (zhash_lookup(load->set->revoked, key))
-        return;
-    char *name = strdup(entry.name);
-    if (!name || zhash_insert(load->set->revoked, key, name) != 0) {
+    s_set_t *set = arg;
+    (void)path;
+    (void)why;
+    if (entry->damaged || zhash_lookup(set->revoked, entry->public_txt))
+        return 0; /* a damaged revoked file revokes nothing we could name */
+    char *name = strdup(entry->name);
+    if (!name || zhash_insert(set->revoked, entry->public_txt, name) != 0) {
         free(name);
-        load->rc = -ENOMEM;
-        return;
+        return -ENOMEM;
     }
-    zhash_freefn(load->set->revoked, key, free);
+    zhash_freefn(set->revoked, entry->public_txt, free);
+    return 0;
 }
 
 static void
@@ -438,12 +278,12 @@ s_stamp_take(const char *dir, s_stamp_t *stamp)
     char path[PATH_MAX];
     struct stat st;
     memset(stamp, 0, sizeof *stamp);
-    snprintf(path, sizeof path, "%s/%s", dir, S_PUBLIC_DIR);
+    snprintf(path, sizeof path, "%s/%s", dir, DAJIA_KEYDIR_PUBLIC_DIR);
     if (stat(path, &st) == 0) {
         stamp->public_mtime = st.st_mtim;
         stamp->public_ino = st.st_ino;
     }
-    snprintf(path, sizeof path, "%s/%s", dir, S_REVOKED_DIR);
+    snprintf(path, sizeof path, "%s/%s", dir, DAJIA_KEYDIR_REVOKED_DIR);
     if (stat(path, &st) == 0) {
         stamp->revoked_mtime = st.st_mtim;
         stamp->revoked_ino = st.st_ino;
@@ -465,34 +305,28 @@ s_stamp_equal(const s_stamp_t *a, const s_stamp_t *b)
 static int
 s_set_load(const char *dir, s_set_t *set)
 {
-    char path[PATH_MAX];
+    int rc = 0;
     set->trusted = zhash_new();
     set->revoked = zhash_new();
-    s_load_t load = {set, 0};
     if (!set->trusted || !set->revoked) {
-        load.rc = -ENOMEM;
+        rc = -ENOMEM;
         goto out;
     }
-    int n = snprintf(path, sizeof path, "%s/%s", dir, S_PUBLIC_DIR);
-    if (n < 0 || (size_t)n >= sizeof path) {
-        load.rc = -ENAMETOOLONG;
-        goto out;
-    }
-    int rc = s_each_cert(path, s_load_trusted, &load);
+    rc = dajia_keydir_each(dir, false, s_load_trusted, set);
     if (rc) {
-        load.rc = rc == -ENOENT ? BROKER_AUTH_NOKEYS : rc;
-        dajia_log_error("auth: cannot read %s: %s", path, dajia_strerror(load.rc));
+        rc = s_keydir_rc(rc);
+        dajia_log_error("auth: cannot read %s/%s: %s", dir, DAJIA_KEYDIR_PUBLIC_DIR,
+                        dajia_strerror(rc));
         goto out;
     }
-    snprintf(path, sizeof path, "%s/%s", dir, S_REVOKED_DIR);
-    rc = s_each_cert(path, s_load_revoked, &load);
-    if (rc && rc != -ENOENT) {
-        load.rc = rc;
-        dajia_log_error("auth: cannot read %s: %s", path, dajia_strerror(rc));
+    rc = dajia_keydir_each(dir, true, s_load_revoked, set);
+    if (rc == DAJIA_KEYDIR_NOTFOUND)
+        rc = 0; /* nothing revoked yet */
+    if (rc) {
+        dajia_log_error("auth: cannot read %s/%s: %s", dir, DAJIA_KEYDIR_REVOKED_DIR,
+                        dajia_strerror(rc));
         goto out;
     }
-    if (load.rc)
-        goto out;
     for (const char *name = zhash_first(set->revoked); name; name = zhash_next(set->revoked)) {
         const char *key = zhash_cursor(set->revoked);
         if (zhash_lookup(set->trusted, key)) {
@@ -502,9 +336,9 @@ s_set_load(const char *dir, s_set_t *set)
         }
     }
 out:
-    if (load.rc)
+    if (rc)
         s_set_clear(set);
-    return load.rc;
+    return rc;
 }
 
 /* Loads the directory and swaps the new set in; logs what changed. */
@@ -714,10 +548,10 @@ s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
         dajia_log_error("auth: CURVE request from %s without a 32-byte key", address);
         s_reply(handler, request_id, "500", "malformed credentials", "", NULL, 0);
     } else {
-        char key[S_Z85_LEN + 1];
+        char key[DAJIA_KEYDIR_KEY_TXT];
         zmq_z85_encode(key, zmq_msg_data(&frames[6]), S_KEY_LEN);
         s_entry_t entry;
-        char revoked_name[S_NAME_MAX + 1] = "";
+        char revoked_name[DAJIA_KEYDIR_NAME_MAX + 1] = "";
         bool known = false;
         pthread_mutex_lock(&self->lock);
         const s_entry_t *e = zhash_lookup(self->set.trusted, key);
@@ -897,20 +731,6 @@ broker_auth_apply_server(broker_auth_t *self, void *sock, const char *domain)
     zcert_apply(self->cert, sock);
     zsock_set_curve_server(sock, 1);
     zsock_set_zap_domain(sock, domain);
-    return 0;
-}
-
-int
-broker_auth_apply_client(void *sock, zcert_t *cert, const char *server_key)
-{
-    if (!sock || !cert)
-        return -EINVAL;
-    if (!zsys_has_curve())
-        return BROKER_AUTH_NOCURVE;
-    if (!s_z85_ok(server_key))
-        return -EINVAL;
-    zcert_apply(cert, sock);
-    zsock_set_curve_serverkey(sock, server_key);
     return 0;
 }
 

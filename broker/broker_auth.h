@@ -3,9 +3,9 @@
     The broker's own ZAP handler (RFC 27): a thread with a REP socket bound to
     inproc://zeromq.zap.01 in czmq's context, which libzmq asks about every connection
     to a socket with a ZAP domain. It knows the client certificates of a key directory
-    (see clients/client_keys.h for the layout): DIR/broker.cert_secret is the broker's
-    key pair, DIR/public/<name>.cert the clients it trusts, DIR/revoked/ those it no
-    longer does.
+    (read with proto/dajia_keydir.h, which has the layout): DIR/broker.cert_secret is the
+    broker's key pair, DIR/public/<name>.cert the clients it trusts, DIR/revoked/ those it
+    no longer does.
 
     For CURVE, a key is admitted when its certificate is in public/ and its role may
     use the socket's domain; libzmq then attaches the reply's metadata to every message
@@ -43,6 +43,7 @@
 #include <czmq.h>
 
 #include "dajia_error.h" /* the BROKER_AUTH_* codes (-31000 ..): BROKER_AUTH_NOKEYS, ... */
+#include "dajia_keydir.h"
 
 /* ZAP domains, one per socket. Who may connect: */
 #define BROKER_AUTH_DOMAIN_API     "api"     /* unit, office, dashboard, admin */
@@ -50,12 +51,13 @@
 #define BROKER_AUTH_DOMAIN_OFFICE  "office"  /* office */
 #define BROKER_AUTH_DOMAIN_PUBLIC  "public"  /* unit, office, dashboard */
 
-/* Roles. "local" is never in a certificate: it is what NULL-mechanism peers get. */
-#define BROKER_AUTH_ROLE_UNIT      "unit"
-#define BROKER_AUTH_ROLE_OFFICE    "office"
-#define BROKER_AUTH_ROLE_DASHBOARD "dashboard"
-#define BROKER_AUTH_ROLE_WORKER    "worker"
-#define BROKER_AUTH_ROLE_ADMIN     "admin"
+/* Roles: those of the certificates, and "local", which is never in a certificate: it
+   is what NULL-mechanism peers get. */
+#define BROKER_AUTH_ROLE_UNIT      DAJIA_KEYDIR_ROLE_UNIT
+#define BROKER_AUTH_ROLE_OFFICE    DAJIA_KEYDIR_ROLE_OFFICE
+#define BROKER_AUTH_ROLE_DASHBOARD DAJIA_KEYDIR_ROLE_DASHBOARD
+#define BROKER_AUTH_ROLE_WORKER    DAJIA_KEYDIR_ROLE_WORKER
+#define BROKER_AUTH_ROLE_ADMIN     DAJIA_KEYDIR_ROLE_ADMIN
 #define BROKER_AUTH_ROLE_LOCAL     "local"
 
 /* Message properties set by the handler (zmq_msg_gets / zframe_meta). */
@@ -96,12 +98,6 @@ broker_auth_set_verbose(broker_auth_t *self, bool verbose);
    BROKER_AUTH_BADDOMAIN or BROKER_AUTH_NOCURVE. */
 int
 broker_auth_apply_server(broker_auth_t *self, void *sock, const char *domain);
-
-/* Makes `sock` a CURVE client with key pair `cert` for a server whose public key is
-   `server_key` (Z85). Call before connecting. Returns 0, -EINVAL (a bad key) or
-   BROKER_AUTH_NOCURVE. */
-int
-broker_auth_apply_client(void *sock, zcert_t *cert, const char *server_key);
 
 /* The broker's public key, Z85. Owned by `self`. */
 const char *

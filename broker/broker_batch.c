@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "broker_dedup.h"
+#include "dajia_tables.h"
 
 broker_batch_t *
 broker_batch_new(size_t capacity)
@@ -147,11 +148,12 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
                 goto cleanup;
             }
         }
-        unsigned char seq_key[8];
+        unsigned char seq_key[DAJIA_TABLE_U64];
         store_u64_to_key(seq, seq_key);
         size_t n = s_record_header(record, seq, self->received_at, body_len);
         memcpy(record + n, zmq_msg_data(&item->body), body_len);
-        rc = store_put(txn, BROKER_TABLE_LOG, seq_key, 8, record, n + body_len, STORE_APPEND);
+        rc = store_put(txn, DAJIA_TABLE_LOG, seq_key, sizeof seq_key, record, n + body_len,
+                       STORE_APPEND);
         if (rc)
             goto cleanup;
         rc = broker_dedup_insert(dedup, item->hash, seq);
@@ -177,7 +179,7 @@ broker_log_last_seq(store_t *store, uint64_t *last_seq)
     int rc = store_read_begin(store, &txn);
     if (rc)
         goto cleanup;
-    rc = store_cursor_open(txn, BROKER_TABLE_LOG, &cursor);
+    rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
     if (rc == STORE_NOTFOUND) {
         rc = 0;
         goto cleanup;
@@ -191,7 +193,7 @@ broker_log_last_seq(store_t *store, uint64_t *last_seq)
     }
     if (rc)
         goto cleanup;
-    if (kl != 8) {
+    if (kl != DAJIA_TABLE_U64) {
         rc = STORE_CORRUPT;
         goto cleanup;
     }

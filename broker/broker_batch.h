@@ -17,8 +17,7 @@
 #include "dajia_codec.h"
 #include "store.h"
 
-#define BROKER_TABLE_LOG "log"
-#define BROKER_KEY_MAX   (2 * DAJIA_MAX_ID + 2) /* unit NUL event_id */
+#define BROKER_KEY_MAX (2 * DAJIA_MAX_ID + 2) /* unit NUL event_id */
 
 typedef enum {
     BROKER_ITEM_PENDING = 0,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "broker_batch.h"
+#include "dajia_tables.h"
 
 #define S_MIN_SLOTS 1024
 #define S_FULL_NUM  7 /* grow past 7/10 full */
@@ -361,11 +362,11 @@ static int
 s_record_matches(uint64_t seq, void *arg)
 {
     const s_probe_t *probe = arg;
-    unsigned char seq_key[8];
+    unsigned char seq_key[DAJIA_TABLE_U64];
     store_u64_to_key(seq, seq_key);
     const void *record = NULL;
     size_t record_len = 0;
-    int rc = store_get(probe->txn, BROKER_TABLE_LOG, seq_key, 8, &record, &record_len);
+    int rc = store_get(probe->txn, DAJIA_TABLE_LOG, seq_key, sizeof seq_key, &record, &record_len);
     if (rc)
         return rc == STORE_NOTFOUND ? STORE_CORRUPT : rc; /* the index names a record */
     const char *unit, *event_id;
@@ -397,7 +398,7 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
     int rc = store_read_begin(store, &txn);
     if (rc)
         goto cleanup;
-    rc = store_count(txn, BROKER_TABLE_LOG, &count);
+    rc = store_count(txn, DAJIA_TABLE_LOG, &count);
     if (rc)
         goto cleanup;
     /* Room for the log to double before the first growth. */
@@ -408,13 +409,14 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
     }
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_open(txn, BROKER_TABLE_LOG, &cursor);
+    rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
     if (rc == 0)
         rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
     for (; rc == 0; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
         const char *unit, *event_id;
         size_t unit_len, event_id_len;
-        if (kl != 8 || broker_dedup_record_key(v, vl, &unit, &unit_len, &event_id, &event_id_len) ||
+        if (kl != DAJIA_TABLE_U64 ||
+            broker_dedup_record_key(v, vl, &unit, &unit_len, &event_id, &event_id_len) ||
             unit_len + 1 + event_id_len > sizeof key) {
             rc = STORE_CORRUPT;
             goto cleanup;

@@ -90,7 +90,7 @@ broker_dedup_record_key(const void *record, size_t len, const char **unit, size_
                         const char **event_id, size_t *event_id_len);
 
 /* Looks `key` (unit NUL event_id, `len` bytes, hash `hash`) up: each candidate's record
-   is read from the log (BROKER_TABLE_LOG of broker_batch.h) in `txn`, which sees the
+   is read from the log (DAJIA_TABLE_LOG of dajia_tables.h) in `txn`, which sees the
    records the transaction itself has added. Returns 0 and sets *log_seq, STORE_NOTFOUND,
    or a store error (STORE_CORRUPT when a candidate's record cannot be read). */
 int

@@ -22,7 +22,8 @@
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
 #include "dajia_error.h"
-#include "worker_protocol.h"
+#include "dajia_tables.h"
+#include "dajia_worker_protocol.h"
 
 #define DISPATCH_GROUP_MAX       4096 /* messages read before one write */
 #define DISPATCH_CURSOR_SAVE_MS  1000 /* cursors alone are stored this often */
@@ -30,7 +31,6 @@
 #define DISPATCH_HWM             100000
 #define DISPATCH_TERM            "$TERM"
 #define DISPATCH_WAKE            "W"
-#define DISPATCH_TICK_SUFFIX     ".tick" /* cursor key "<service>.tick": last tick stored */
 #define DISPATCH_TICK_KEY_MAX    128
 #define DISPATCH_REBIND_RETRY_MS 10   /* a listener closing in the io thread */
 #define DISPATCH_REBIND_WARN_MS  1000 /* then a line, and again this often x 60 */
@@ -96,12 +96,6 @@ struct broker_dispatch_t {
 
 /* ================================================================ helpers */
 
-static void
-s_u64_put(uint64_t value, unsigned char out[8])
-{
-    store_u64_to_key(value, out);
-}
-
 static s_service_t *
 s_service_find(broker_dispatch_t *self, const char *name, size_t len)
 {
@@ -127,12 +121,12 @@ s_send_to(broker_dispatch_t *self, const void *id, size_t id_len, const char *co
           const uint64_t *value)
 {
     void *sock = zsock_resolve(self->workers);
-    unsigned char buf[8];
+    uint8_t buf[WORKER_U64_SIZE];
     if (zmq_send(sock, id, id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return;
     zmq_send(sock, command, strlen(command), value ? ZMQ_SNDMORE : 0);
     if (value) {
-        s_u64_put(*value, buf);
+        worker_u64_put(*value, buf);
         zmq_send(sock, buf, sizeof buf, 0);
     }
 }
@@ -148,11 +142,11 @@ static void
 s_send_heartbeat(broker_dispatch_t *self, s_worker_t *w)
 {
     void *sock = zsock_resolve(self->workers);
-    unsigned char cursor[8], tick[8];
+    uint8_t cursor[WORKER_U64_SIZE], tick[WORKER_U64_SIZE];
     if (zmq_send(sock, w->id, w->id_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return;
-    s_u64_put(w->service->cursor, cursor);
-    s_u64_put(w->service->tick, tick);
+    worker_u64_put(w->service->cursor, cursor);
+    worker_u64_put(w->service->tick, tick);
     worker_send_command(sock, WORKER_CMD_HEARTBEAT, ZMQ_SNDMORE);
     zmq_send(sock, cursor, sizeof cursor, ZMQ_SNDMORE);
     zmq_send(sock, tick, sizeof tick, 0);
@@ -162,7 +156,7 @@ s_send_heartbeat(broker_dispatch_t *self, s_worker_t *w)
 static size_t
 s_tick_key(const s_service_t *service, char key[DISPATCH_TICK_KEY_MAX])
 {
-    int n = snprintf(key, DISPATCH_TICK_KEY_MAX, "%s" DISPATCH_TICK_SUFFIX, service->name);
+    int n = snprintf(key, DISPATCH_TICK_KEY_MAX, "%s" DAJIA_CURSOR_TICK, service->name);
     return n < 0 ? 0 : (size_t)n < DISPATCH_TICK_KEY_MAX ? (size_t)n : DISPATCH_TICK_KEY_MAX - 1;
 }
 
@@ -220,9 +214,9 @@ s_pump(broker_dispatch_t *self)
         store_cursor_t *cursor = NULL;
         int rc = store_read_begin(self->store, &txn);
         if (rc == 0)
-            rc = store_cursor_open(txn, BROKER_TABLE_LOG, &cursor);
+            rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
         unsigned char key[8];
-        s_u64_put(service->sent + 1, key);
+        store_u64_to_key(service->sent + 1, key);
         const void *k, *v;
         size_t kl, vl;
         if (rc == 0)
@@ -428,8 +422,8 @@ s_write_group(store_txn_t *txn, void *arg)
         if (service->pending == service->cursor)
             continue;
         unsigned char value[8];
-        s_u64_put(service->pending, value);
-        int rc = store_put(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), value,
+        store_u64_to_key(service->pending, value);
+        int rc = store_put(txn, DAJIA_TABLE_CURSOR, service->name, strlen(service->name), value,
                            sizeof value, 0);
         if (rc)
             return rc;
@@ -440,8 +434,8 @@ s_write_group(store_txn_t *txn, void *arg)
             continue;
         unsigned char value[8];
         char key[DISPATCH_TICK_KEY_MAX];
-        s_u64_put(service->tick_pending, value);
-        int rc = store_put(txn, BROKER_CURSOR_TABLE, key, s_tick_key(service, key), value,
+        store_u64_to_key(service->tick_pending, value);
+        int rc = store_put(txn, DAJIA_TABLE_CURSOR, key, s_tick_key(service, key), value,
                            sizeof value, 0);
         if (rc)
             return rc;
@@ -781,14 +775,14 @@ s_load_cursors(broker_dispatch_t *self)
         s_service_t *service = &self->services[i];
         const void *v;
         size_t vl;
-        rc = store_get(txn, BROKER_CURSOR_TABLE, service->name, strlen(service->name), &v, &vl);
+        rc = store_get(txn, DAJIA_TABLE_CURSOR, service->name, strlen(service->name), &v, &vl);
         if (rc == 0 && vl == 8)
             service->cursor = service->pending = store_key_to_u64(v);
         else if (rc == STORE_NOTFOUND)
             rc = 0;
         char key[DISPATCH_TICK_KEY_MAX];
         if (rc == 0)
-            rc = store_get(txn, BROKER_CURSOR_TABLE, key, s_tick_key(service, key), &v, &vl);
+            rc = store_get(txn, DAJIA_TABLE_CURSOR, key, s_tick_key(service, key), &v, &vl);
         if (rc == 0 && vl == 8) {
             service->tick = service->tick_pending = store_key_to_u64(v);
             service->tick_known = true;

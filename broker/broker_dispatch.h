@@ -4,11 +4,11 @@
     XPUBs. It reads the log with read transactions, delivers each service's events in log
     order to that service's active worker (a window of them in flight), and when workers
     answer DONE or TICKED it stores their outputs in the feed log and advances the
-    service's durable cursor in one transaction, then publishes the items. See
-    workers/worker_shell.h for the frames.
+    service's durable cursor in one transaction, then publishes the items. The frames
+    are those of the worker protocol (proto/dajia_worker_protocol.h).
 
-    Cursor table "cursor": key the service name, value the last log_seq whose DONE was
-    stored (8 bytes big-endian), advanced contiguously. After a restart, or when a worker
+    Cursor table "cursor" (its layout: proto/dajia_tables.h): key the service name, value
+    the last log_seq whose DONE was stored, advanced contiguously. After a restart, or when a worker
     dies (3 missed heartbeats) and a standby takes over, delivery starts again at
     min(cursor, the worker's last applied) + 1: events are delivered at least once and the
     worker applies each once (guarantee 4). A DONE for a seq at or below the cursor is
@@ -39,7 +39,6 @@
 #include "broker_auth.h"
 #include "store.h"
 
-#define BROKER_CURSOR_TABLE          "cursor"
 #define BROKER_DISPATCH_WINDOW       1024 /* events in flight per worker */
 #define BROKER_DISPATCH_HEARTBEAT_MS 1000
 #define BROKER_DISPATCH_LIVENESS     3 /* heartbeats missed before a worker is dead */
@@ -66,7 +65,7 @@ typedef enum {
 } broker_dispatch_socket_t;
 
 /* Reads the cursors, binds the three endpoints and starts the thread. Returns 0 and
-   sets *out, or -1 with a sentence in `err` for the operator, as broker_dispatch_listen.
+   sets *out, or -1 with a sentence in `err` for the operator, as broker_guard_listen.
    `opts` is borrowed for the call. */
 int
 broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out, char *err,

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_api.h"
+#include "dajia_tables.h"
+
 /* ================================================================ append */
 
 const char *
@@ -16,13 +19,13 @@ broker_feed_topic(Dajia__FeedItem__ItemCase item_case)
 {
     switch (item_case) {
     case DAJIA__FEED_ITEM__ITEM_ESCALATION:
-        return "escalation";
+        return DAJIA_TOPIC_ESCALATION;
     case DAJIA__FEED_ITEM__ITEM_AGGREGATE:
-        return "aggregate";
+        return DAJIA_TOPIC_AGGREGATE;
     case DAJIA__FEED_ITEM__ITEM_BULLETIN:
-        return "bulletin";
+        return DAJIA_TOPIC_BULLETIN;
     case DAJIA__FEED_ITEM__ITEM_MATTER:
-        return "matter";
+        return DAJIA_TOPIC_MATTER;
     default:
         return "";
     }
@@ -72,8 +75,7 @@ broker_feed_put(store_txn_t *txn, const broker_feed_entry_t *entry)
 {
     unsigned char key[8];
     store_u64_to_key(entry->feed_seq, key);
-    return store_put(txn, BROKER_FEED_TABLE, key, sizeof key, entry->data, entry->len,
-                     STORE_APPEND);
+    return store_put(txn, DAJIA_TABLE_FEED, key, sizeof key, entry->data, entry->len, STORE_APPEND);
 }
 
 int
@@ -81,7 +83,7 @@ broker_feed_last_seq(store_txn_t *txn, uint64_t *last)
 {
     store_cursor_t *cursor = NULL;
     *last = 0;
-    int rc = store_cursor_open(txn, BROKER_FEED_TABLE, &cursor);
+    int rc = store_cursor_open(txn, DAJIA_TABLE_FEED, &cursor);
     if (rc == STORE_NOTFOUND)
         return 0;
     if (rc)
@@ -128,7 +130,7 @@ broker_feed_replay(store_t *store, uint64_t from, Dajia__Audience audience, uint
     rc = broker_feed_last_seq(txn, &batch->last_feed_seq);
     if (rc)
         goto cleanup;
-    rc = store_cursor_open(txn, BROKER_FEED_TABLE, &cursor);
+    rc = store_cursor_open(txn, DAJIA_TABLE_FEED, &cursor);
     if (rc == STORE_NOTFOUND) {
         rc = 0;
         goto done;

@@ -1,7 +1,7 @@
 /*  broker_feed: the feed log, where every output of the workers is kept for readers.
 
-    Table "feed" of the broker's store: key feed_seq (8 bytes big-endian), value the packed
-    FeedItem with feed_seq and service set. feed_seq starts at 1 and has no gaps. An item
+    Table "feed" of the broker's store (its layout: proto/dajia_tables.h): key feed_seq,
+    value the packed FeedItem with feed_seq and service set, no gaps. An item
     is stored (in the same transaction as the cursor of the service that made it) before
     it is published, so a reader that missed it asks for it again with replay (guarantee
     5). Replay reads with a read transaction only: any thread may call it.
@@ -16,7 +16,6 @@
 #include "dajia_error.h" /* BROKER_FEED_MALFORMED (-31200): an output that is not a FeedItem */
 #include "store.h"
 
-#define BROKER_FEED_TABLE        "feed"
 #define BROKER_FEED_REPLAY_MAX   1000       /* items per FeedBatch by default */
 #define BROKER_FEED_REPLAY_CAP   10000      /* most items a request may ask for */
 #define BROKER_FEED_REPLAY_BYTES (4u << 20) /* a FeedBatch stops growing past this */
@@ -26,7 +25,7 @@
 typedef struct {
     uint64_t feed_seq;
     Dajia__Audience audience;
-    const char *topic; /* "escalation", "aggregate", "bulletin", "matter" */
+    const char *topic; /* one of dajia_api.h's DAJIA_TOPIC_* */
     uint8_t *data;
     size_t len;
 } broker_feed_entry_t;

@@ -37,6 +37,7 @@
 #include "broker_stats.h"
 #include "broker_throttle.h"
 #include "broker_writer.h"
+#include "dajia_api.h"
 #include "dajia_arena.h"
 #include "dajia_wire.h"
 #include "dajia_clock.h"
@@ -44,12 +45,6 @@
 #include "dajia_error.h"
 #include "store.h"
 
-#define BROKER_CMD_SUBMIT      "SUBMIT"
-#define BROKER_CMD_STATS       "STATS"
-#define BROKER_CMD_REPLAY      "REPLAY"
-#define BROKER_REPLY_FEED      "FEED"
-#define BROKER_REPLY_ACK       "ACK"
-#define BROKER_REPLY_STATS     "STATS"
 #define BROKER_SOCKET_HWM      1000000
 #define BROKER_LINGER_MS       2000
 #define BROKER_POLL_MS         1000
@@ -120,7 +115,7 @@ s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id, Daji
         zmq_msg_close(routing);
         return;
     }
-    zmq_send(self->api_handle, BROKER_REPLY_ACK, strlen(BROKER_REPLY_ACK), ZMQ_SNDMORE);
+    zmq_send(self->api_handle, DAJIA_API_ACK, DAJIA_API_LEN(DAJIA_API_ACK), ZMQ_SNDMORE);
     zmq_send(self->api_handle, buf, len, 0);
 }
 
@@ -175,7 +170,8 @@ s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
         free(json);
         return;
     }
-    zmq_send(self->api_handle, BROKER_REPLY_STATS, strlen(BROKER_REPLY_STATS), ZMQ_SNDMORE);
+    zmq_send(self->api_handle, DAJIA_API_STATS_REPLY, DAJIA_API_LEN(DAJIA_API_STATS_REPLY),
+             ZMQ_SNDMORE);
     zmq_send(self->api_handle, json ? json : "{}", json ? strlen(json) : 2, 0);
     free(json);
 }
@@ -202,16 +198,17 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body, const
         body ? dajia__replay_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body)) : NULL;
     if (!req) {
         refused.reason = body ? DAJIA__REASON__REASON_MALFORMED : DAJIA__REASON__REASON_BAD_FRAMES;
-        refused.reason_text = (char *)(body ? "the body is not a ReplayRequest"
-                                            : "a REPLAY has two frames: the command and a "
-                                              "ReplayRequest");
+        refused.reason_text =
+            (char *)(body ? "the body is not a ReplayRequest"
+                          : "a " DAJIA_API_REPLAY " has two frames: the command and a "
+                            "ReplayRequest");
     } else if (self->auth &&
-               !broker_auth_allows(peer->role, s_replay_domain(req), BROKER_CMD_REPLAY)) {
+               !broker_auth_allows(peer->role, s_replay_domain(req), DAJIA_API_REPLAY)) {
         snprintf(text, sizeof text,
                  "a certificate of role %s may not replay the %s feed: "
                  "that needs %s",
                  peer->role ? peer->role : "(none)", s_replay_domain(req),
-                 broker_auth_needs(s_replay_domain(req), BROKER_CMD_REPLAY));
+                 broker_auth_needs(s_replay_domain(req), DAJIA_API_REPLAY));
         refused.reason = DAJIA__REASON__REASON_FORBIDDEN;
         refused.reason_text = text;
     } else {
@@ -230,7 +227,7 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body, const
     if (buf)
         dajia__feed_batch__pack(answer, buf);
     if (buf && zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE) >= 0) {
-        zmq_send(self->api_handle, BROKER_REPLY_FEED, strlen(BROKER_REPLY_FEED), ZMQ_SNDMORE);
+        zmq_send(self->api_handle, DAJIA_API_FEED, DAJIA_API_LEN(DAJIA_API_FEED), ZMQ_SNDMORE);
         zmq_send(self->api_handle, buf, len, 0);
     } else {
         zmq_msg_close(routing);
@@ -498,9 +495,9 @@ s_peer_judge(broker_server_t *self, zmq_msg_t *command, s_peer_t *peer, dajia_ve
                           "for a new one");
         return false;
     }
-    const char *name = s_frame_is(command, BROKER_CMD_SUBMIT)  ? BROKER_CMD_SUBMIT
-                       : s_frame_is(command, BROKER_CMD_STATS) ? BROKER_CMD_STATS
-                                                               : NULL;
+    const char *name = s_frame_is(command, DAJIA_API_SUBMIT)  ? DAJIA_API_SUBMIT
+                       : s_frame_is(command, DAJIA_API_STATS) ? DAJIA_API_STATS
+                                                              : NULL;
     if (name && !broker_auth_allows(peer->role, BROKER_AUTH_DOMAIN_API, name)) {
         dajia_verdict_set(verdict, DAJIA__REASON__REASON_FORBIDDEN,
                           "a certificate of role %s may not %s: that needs %s", peer->role, name,
@@ -549,29 +546,31 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         s_reject(self, &item->routing, NULL, &verdict);
         goto done;
     }
-    if (frames >= 1 && s_frame_is(&command, BROKER_CMD_STATS)) {
+    if (frames >= 1 && s_frame_is(&command, DAJIA_API_STATS)) {
         s_reply_stats(self, &item->routing);
         goto done;
     }
-    if (frames >= 1 && s_frame_is(&command, BROKER_CMD_REPLAY)) {
-        s_reply_replay(self, &item->routing, frames == 2 ? &item->body : NULL, &peer);
+    if (frames >= 1 && s_frame_is(&command, DAJIA_API_REPLAY)) {
+        s_reply_replay(self, &item->routing, frames == DAJIA_API_FRAMES ? &item->body : NULL,
+                       &peer);
         goto done;
     }
     self->stats.received++;
     if (frames == 0 || zmq_msg_size(&command) == 0) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_BAD_FRAMES,
-                          "the request has no command: send two frames, \"SUBMIT\" and "
-                          "the event");
+                          "the request has no command: send two frames, \"" DAJIA_API_SUBMIT
+                          "\" and the event");
         s_reject(self, &item->routing, NULL, &verdict);
-    } else if (!s_frame_is(&command, BROKER_CMD_SUBMIT)) {
+    } else if (!s_frame_is(&command, DAJIA_API_SUBMIT)) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNKNOWN_COMMAND,
-                          "unknown command (%zu bytes); the broker knows SUBMIT, STATS and "
-                          "REPLAY",
+                          "unknown command (%zu bytes); the broker knows " DAJIA_API_SUBMIT
+                          ", " DAJIA_API_STATS " and " DAJIA_API_REPLAY,
                           zmq_msg_size(&command));
         s_reject(self, &item->routing, NULL, &verdict);
-    } else if (frames != 2) {
+    } else if (frames != DAJIA_API_FRAMES) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_BAD_FRAMES,
-                          "a SUBMIT has exactly two frames, the command and the event; "
+                          "a " DAJIA_API_SUBMIT
+                          " has exactly two frames, the command and the event; "
                           "this one had %d",
                           frames);
         s_reject(self, &item->routing, NULL, &verdict);

@@ -22,10 +22,10 @@
 #include "agent_session.h"
 #include "agent_submit.h"
 #include "client_args.h"
-#include "client_keys.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
 #include "dajia_json.h"
+#include "dajia_keydir.h"
 
 #define S_NAME               "dajia-agent"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
@@ -62,7 +62,7 @@ typedef struct {
     const char *keys; /* key directory; NULL: no CURVE */
     const char *name; /* our certificate's name */
     zcert_t *cert;    /* its key pair, loaded from `keys` */
-    char broker_key[CLIENT_KEYS_KEY_TXT];
+    char broker_key[DAJIA_KEYDIR_KEY_TXT];
 } s_options_t;
 
 /* What the person sees while and after a run. */
@@ -96,7 +96,7 @@ s_usage(FILE *out)
             ")\n"
             "  --unit CODE         this unit's code, e.g. psb (env DAJIA_UNIT; default: the\n"
             "                      certificate's unit)\n"
-            "  --keys DIR          key directory (env DAJIA_KEYS; default " CLIENT_KEYS_DEFAULT_DIR
+            "  --keys DIR          key directory (env DAJIA_KEYS; default " DAJIA_KEYDIR_DEFAULT_DIR
             "\n"
             "                      when it holds broker.cert, else no CURVE)\n"
             "  --name NAME         certificate name in DIR (env DAJIA_NAME; default the unit)\n"
@@ -271,7 +271,7 @@ s_run_session(s_ui_t *ui, agent_outbox_t *outbox, agent_session_report_t *report
         .broker_key = o->broker_key,
     };
     int rc = agent_session_run(outbox, &so, report);
-    if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
+    if (rc == DAJIA_KEYDIR_REFUSED || rc == DAJIA_KEYDIR_HANDSHAKE) {
         s_clear_progress(ui);
         fprintf(stderr,
                 S_NAME ": the broker refused this key: %s (certificate \"%s\" in %s); the "
@@ -438,7 +438,7 @@ s_load_cert(s_options_t *o)
 {
     if (!o->name)
         return s_usage_error("%s", "which certificate? give --name NAME (or --unit CODE)");
-    int rc = client_keys_open(o->keys, o->name, &o->cert, o->broker_key);
+    int rc = dajia_keydir_open(o->keys, o->name, &o->cert, o->broker_key);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o->name, o->keys,
                 dajia_strerror(rc));
@@ -549,7 +549,7 @@ main(int argc, char **argv)
         return s_usage_error("%s", "submit needs at least one FILE (\"-\" for standard input)");
     if (!submit && nargs > 0)
         return s_usage_error("unexpected argument \"%s\"", args[0]);
-    o.keys = client_keys_dir_pick(o.keys);
+    o.keys = dajia_keydir_pick(o.keys);
     if (!o.name || !*o.name)
         o.name = getenv("DAJIA_NAME");
     if (!o.name || !*o.name)

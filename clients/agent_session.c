@@ -14,22 +14,21 @@
 */
 #include "agent_session.h"
 #include "dajia_log.h"
-#include "client_keys.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_api.h"
 #include "dajia_codec.h"
+#include "dajia_keydir.h"
 
 #define S_NONE             UINT32_MAX
 #define S_IDLE_POLL_MS     1000
 #define S_RECONNECT_IVL_MS 100
 #define S_HWM_SLACK        64
 #define S_HANDSHAKE_MS     5000 /* longest wait for the broker to admit our key */
-#define S_SUBMIT           "SUBMIT"
-#define S_ACK              "ACK"
 
 typedef enum { S_FREE, S_PENDING, S_INFLIGHT, S_SETTLING } s_state_t;
 
@@ -186,7 +185,8 @@ s_load(s_session_t *s)
 static int
 s_send(s_session_t *s, const s_slot_t *slot)
 {
-    if (zmq_send(s->handle, S_SUBMIT, strlen(S_SUBMIT), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    if (zmq_send(s->handle, DAJIA_API_SUBMIT, DAJIA_API_LEN(DAJIA_API_SUBMIT),
+                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
     /* Once the first frame is accepted the rest of the message cannot hit the HWM. */
     if (zmq_send(s->handle, slot->data, slot->len, ZMQ_DONTWAIT) < 0) {
@@ -353,12 +353,12 @@ s_drain(s_session_t *s, int64_t now)
                 frames++;
             }
         }
-        if (frames != 2) {
-            dajia_log_warning("the broker sent a reply of %d frames, not 2; ignored", frames);
+        if (frames != DAJIA_API_FRAMES) {
+            dajia_log_warning("the broker sent a reply of %d frames, not %d; ignored", frames,
+                              DAJIA_API_FRAMES);
             continue;
         }
-        if (zmq_msg_size(&cmd) == strlen(S_ACK) &&
-            memcmp(zmq_msg_data(&cmd), S_ACK, strlen(S_ACK)) == 0)
+        if (dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK))
             rc = s_on_ack(s, zmq_msg_data(&body), zmq_msg_size(&body), now);
         else if (s->opts->verbose)
             dajia_log_debug("unexpected reply of %zu bytes ignored", zmq_msg_size(&cmd));
@@ -419,13 +419,13 @@ s_connect(s_session_t *s)
     s->handle = zsock_resolve(s->sock);
     if (!s->opts->cert)
         return zsock_connect(s->sock, "%s", s->opts->endpoint) != 0 ? -EINVAL : 0;
-    int rc = client_keys_apply(s->sock, s->opts->cert, s->opts->broker_key);
+    int rc = dajia_keydir_apply(s->sock, s->opts->cert, s->opts->broker_key);
     if (rc)
         return rc;
     /* Wait for the handshake so that a refused key is an error, not a silent wait. No
        answer in time (the broker is down): the socket keeps trying, the outbox waits. */
     int64_t wait = s->opts->timeout_ms < S_HANDSHAKE_MS ? s->opts->timeout_ms : S_HANDSHAKE_MS;
-    rc = client_keys_connect(s->sock, s->opts->endpoint, (int)wait);
+    rc = dajia_keydir_connect(s->sock, s->opts->endpoint, (int)wait);
     return rc == -ETIMEDOUT || rc == -EINTR ? 0 : rc;
 }
 

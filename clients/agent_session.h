@@ -65,7 +65,7 @@ typedef struct {
 
 /* Runs a session over `outbox` and fills `report`. Returns 0 when it ended normally
    (report->waiting says whether everything was settled), -EINVAL for a bad endpoint or
-   option, CLIENT_KEYS_REFUSED when the broker refused `cert`, CLIENT_KEYS_HANDSHAKE when
+   option, DAJIA_KEYDIR_REFUSED when the broker refused `cert`, DAJIA_KEYDIR_HANDSHAKE when
    the handshake failed otherwise (a wrong broker key), -ENOMEM, or an outbox/store code when the
    outbox could not be read or written (events then stay where they were: nothing is lost). */
 int

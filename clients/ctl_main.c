@@ -6,7 +6,7 @@
            of records is read in its own short read transaction, so a long dump never
            pins old pages and makes the broker's map grow.
     keys   makes and revokes the CURVE certificates of the broker and its clients, in a
-           key directory (see client_keys.h for the layout). A running broker watches
+           key directory (see dajia_keydir.h for the layout). A running broker watches
            that directory, so a revoke takes effect without a restart.
 */
 #include <czmq.h>
@@ -22,24 +22,22 @@
 
 #include "client_args.h"
 #include "dajia_log.h"
-#include "client_keys.h"
+#include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
 #include "dajia_json.h"
+#include "dajia_keydir.h"
+#include "dajia_tables.h"
 #include "store.h"
 
 #define S_NAME               "dajia-ctl"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
 #define S_DEFAULT_DATA       "./var/broker"
-#define S_DEFAULT_KEYS       "./var/keys"
 #define S_MAX_UNITS          1000 /* --units entries */
 #define S_DEFAULT_TIMEOUT_MS 5000
 #define S_MAX_TIMEOUT_S      3600
 #define S_REAL_DIGITS        6     /* enough for stats, without binary noise */
 #define S_DUMP_CHUNK         10000 /* records per read transaction */
-#define S_TABLE_LOG          "log"
-#define S_STATS              "STATS"
-#define S_ACK                "ACK"
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
@@ -105,7 +103,7 @@ s_usage(FILE *out)
             "                      " S_DEFAULT_BROKER ")\n"
             "  --timeout SEC       how long stats waits for the broker (default %d)\n"
             "  --keys DIR          key directory stats connects with (env DAJIA_KEYS; default\n"
-            "                      " CLIENT_KEYS_DEFAULT_DIR " when it holds broker.cert, else no "
+            "                      " DAJIA_KEYDIR_DEFAULT_DIR " when it holds broker.cert, else no "
             "CURVE)\n"
             "  --name NAME         with stats: the certificate to use (env DAJIA_NAME; default\n"
             "                      admin)\n"
@@ -113,7 +111,7 @@ s_usage(FILE *out)
             "                      default " S_DEFAULT_DATA ")\n"
             "  --from SEQ          dump from this log_seq on (default 1)\n"
             "  --dir DIR           the key directory, for keys (env DAJIA_KEYS; default\n"
-            "                      " S_DEFAULT_KEYS ")\n"
+            "                      " DAJIA_KEYDIR_DEFAULT_DIR ")\n"
             "  -h, --help          show this help\n"
             "\n"
             "Each client gets its own secret/NAME.cert_secret and the broker's broker.cert\n"
@@ -180,24 +178,24 @@ s_cmd_stats(const s_options_t *o)
         return S_EXIT_ERROR;
     }
     zsock_set_linger(sock, 0);
-    const char *keys = client_keys_dir_pick(o->client_keys);
+    const char *keys = dajia_keydir_pick(o->client_keys);
     if (keys) {
         const char *name = o->name && *o->name ? o->name : getenv("DAJIA_NAME");
         if (!name || !*name)
-            name = CLIENT_KEYS_ADMIN_NAME;
+            name = DAJIA_KEYDIR_ADMIN_NAME;
         zcert_t *own = NULL;
-        char broker_key[CLIENT_KEYS_KEY_TXT];
-        int rc = client_keys_open(keys, name, &own, broker_key);
+        char broker_key[DAJIA_KEYDIR_KEY_TXT];
+        int rc = dajia_keydir_open(keys, name, &own, broker_key);
         if (rc == 0)
-            rc = client_keys_apply(sock, own, broker_key);
+            rc = dajia_keydir_apply(sock, own, broker_key);
         zcert_destroy(&own);
         if (rc) {
             fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", name, keys,
                     dajia_strerror(rc));
             goto out;
         }
-        rc = client_keys_connect(sock, o->broker, (int)o->timeout_ms);
-        if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE) {
+        rc = dajia_keydir_connect(sock, o->broker, (int)o->timeout_ms);
+        if (rc == DAJIA_KEYDIR_REFUSED || rc == DAJIA_KEYDIR_HANDSHAKE) {
             fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\")\n",
                     dajia_strerror(rc), name);
             goto out;
@@ -219,7 +217,7 @@ s_cmd_stats(const s_options_t *o)
     }
     /* Queued until the connection is up; the poll below bounds the whole wait. */
     zsock_set_sndtimeo(sock, (int)o->timeout_ms);
-    if (zstr_sendm(sock, S_STATS) != 0 || zmq_send(zsock_resolve(sock), "", 0, 0) != 0) {
+    if (zstr_sendm(sock, DAJIA_API_STATS) != 0 || zmq_send(zsock_resolve(sock), "", 0, 0) != 0) {
         fprintf(stderr, S_NAME ": cannot send to the broker at %s: %s\n", o->broker,
                 zmq_strerror(errno));
         goto out;
@@ -238,14 +236,14 @@ s_cmd_stats(const s_options_t *o)
     reply = zmsg_recv(sock);
     zframe_t *cmd = reply ? zmsg_first(reply) : NULL;
     zframe_t *body = reply ? zmsg_next(reply) : NULL;
-    if (!cmd || !body || zmsg_size(reply) != 2) {
+    if (!cmd || !body || zmsg_size(reply) != DAJIA_API_FRAMES) {
         fprintf(stderr, S_NAME ": the broker at %s sent a malformed reply\n", o->broker);
         goto out;
     }
-    if (zframe_streq(cmd, S_STATS)) {
+    if (zframe_streq(cmd, DAJIA_API_STATS_REPLY)) {
         s_print_stats((const char *)zframe_data(body), zframe_size(body));
         status = S_EXIT_OK;
-    } else if (zframe_streq(cmd, S_ACK))
+    } else if (zframe_streq(cmd, DAJIA_API_ACK))
         s_print_refusal(zframe_data(body), zframe_size(body));
     else
         fprintf(stderr, S_NAME ": the broker at %s sent an unexpected reply\n", o->broker);
@@ -297,16 +295,16 @@ s_dump_chunk(store_t *store, uint64_t *from, bool *done, uint64_t *bad)
     int rc = store_read_begin(store, &txn);
     if (rc)
         goto out;
-    rc = store_cursor_open(txn, S_TABLE_LOG, &cursor);
+    rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
     if (rc)
         goto out;
-    unsigned char start[8];
+    unsigned char start[DAJIA_TABLE_U64];
     store_u64_to_key(*from, start);
     const void *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
     rc = store_cursor_seek(cursor, start, sizeof start, &k, &kl, &v, &vl);
     for (int n = 0; rc == 0 && n < S_DUMP_CHUNK; n++) {
-        if (kl != 8) {
+        if (kl != DAJIA_TABLE_U64) {
             rc = STORE_CORRUPT;
             break;
         }
@@ -362,16 +360,16 @@ s_cmd_dump(const s_options_t *o)
 
 /* ====================================================================== keys */
 
-/* Exit status for a client_keys error: the user's input, or the state of the files. */
+/* Exit status for a key directory error: the user's input, or the state of the files. */
 static int
 s_keys_error(const char *what, const char *dir, int rc)
 {
     fprintf(stderr, S_NAME ": %s in %s: %s\n", what, dir, dajia_strerror(rc));
     switch (rc) {
-    case CLIENT_KEYS_BADROLE:
-    case CLIENT_KEYS_NOUNIT:
-    case CLIENT_KEYS_BADUNIT:
-    case CLIENT_KEYS_BADNAME:
+    case DAJIA_KEYDIR_BADROLE:
+    case DAJIA_KEYDIR_NOUNIT:
+    case DAJIA_KEYDIR_BADUNIT:
+    case DAJIA_KEYDIR_BADNAME:
         return S_EXIT_USAGE;
     default:
         return S_EXIT_ERROR;
@@ -423,8 +421,8 @@ s_keys_init(const s_options_t *o)
         }
         count = (size_t)n;
     }
-    int rc = client_keys_init(o->keys, units ? units : s_default_units, count);
-    if (rc == CLIENT_KEYS_EXISTS)
+    int rc = dajia_keydir_init(o->keys, units ? units : s_default_units, count);
+    if (rc == DAJIA_KEYDIR_EXISTS)
         fprintf(stderr,
                 S_NAME ": cannot make keys in %s: it has keys already, or a unit code "
                        "repeats or is the name of a fixed certificate (office, dashboard, "
@@ -452,9 +450,9 @@ s_keys_add(const s_options_t *o)
     if (!o->role)
         return s_usage_error("%s", "keys add needs --role (unit, office, dashboard, worker "
                                    "or admin)");
-    client_keys_entry_t made;
-    int rc = client_keys_add(o->keys, o->role, o->unit, o->name, &made);
-    if (rc == CLIENT_KEYS_EXISTS) {
+    dajia_keydir_entry_t made;
+    int rc = dajia_keydir_add(o->keys, o->role, o->unit, o->name, &made);
+    if (rc == DAJIA_KEYDIR_EXISTS) {
         fprintf(stderr,
                 S_NAME ": a certificate \"%s\" exists in %s already; give another --name, "
                        "or revoke it first\n",
@@ -464,7 +462,7 @@ s_keys_add(const s_options_t *o)
                 o->keys);
         return S_EXIT_ERROR;
     }
-    if (rc == CLIENT_KEYS_NOTFOUND) {
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": %s has no broker key pair; run `" S_NAME " keys init --dir %s` first\n",
                 o->keys, o->keys);
@@ -472,8 +470,8 @@ s_keys_add(const s_options_t *o)
     }
     if (rc)
         return s_keys_error("cannot add a certificate", o->keys, rc);
-    printf("added %s (role %s%s%s): give %s/" CLIENT_KEYS_SECRET_DIR "/%s" CLIENT_KEYS_SECRET_EXT
-           " and %s/" CLIENT_KEYS_BROKER_CERT " to that client only\n",
+    printf("added %s (role %s%s%s): give %s/" DAJIA_KEYDIR_SECRET_DIR "/%s" DAJIA_KEYDIR_SECRET_EXT
+           " and %s/" DAJIA_KEYDIR_BROKER_CERT " to that client only\n",
            made.name, made.role, *made.unit ? ", unit " : "", made.unit, o->keys, made.name,
            o->keys);
     return S_EXIT_OK;
@@ -482,9 +480,9 @@ s_keys_add(const s_options_t *o)
 static int
 s_keys_revoke(const s_options_t *o, const char *name)
 {
-    client_keys_entry_t gone;
-    int rc = client_keys_revoke(o->keys, name, &gone);
-    if (rc == CLIENT_KEYS_NOTFOUND) {
+    dajia_keydir_entry_t gone;
+    int rc = dajia_keydir_revoke(o->keys, name, &gone);
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": no trusted certificate \"%s\" in %s (see `" S_NAME " keys list`)\n", name,
                 o->keys);
@@ -502,10 +500,10 @@ s_keys_revoke(const s_options_t *o, const char *name)
 static int
 s_keys_list(const s_options_t *o)
 {
-    client_keys_entry_t *entries = NULL;
+    dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    int rc = client_keys_list(o->keys, &entries, &count);
-    if (rc == CLIENT_KEYS_NOTFOUND) {
+    int rc = dajia_keydir_list(o->keys, &entries, &count);
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
         fprintf(stderr,
                 S_NAME ": %s is not a key directory (no public/); make one with `" S_NAME
                        " keys init --dir %s`\n",
@@ -516,7 +514,7 @@ s_keys_list(const s_options_t *o)
         return s_keys_error("cannot list the certificates", o->keys, rc);
     printf("%-20s %-10s %-14s %-40s %s\n", "NAME", "ROLE", "UNIT", "PUBLIC KEY (Z85)", "STATUS");
     for (size_t i = 0; i < count; i++) {
-        const client_keys_entry_t *e = &entries[i];
+        const dajia_keydir_entry_t *e = &entries[i];
         printf("%-20s %-10s %-14s %-40s %s\n", e->name, *e->role ? e->role : "-",
                *e->unit ? e->unit : "-", *e->public_txt ? e->public_txt : "-",
                e->damaged   ? "damaged (does not parse)"
@@ -583,14 +581,14 @@ main(int argc, char **argv)
         .data = getenv("DAJIA_DATA"),
         .from = 1,
         .timeout_ms = S_DEFAULT_TIMEOUT_MS,
-        .keys = getenv("DAJIA_KEYS"),
+        .keys = getenv(DAJIA_KEYDIR_ENV),
     };
     if (!o.broker || !*o.broker)
         o.broker = S_DEFAULT_BROKER;
     if (!o.data || !*o.data)
         o.data = S_DEFAULT_DATA;
     if (!o.keys || !*o.keys)
-        o.keys = S_DEFAULT_KEYS;
+        o.keys = DAJIA_KEYDIR_DEFAULT_DIR;
     bool from_given = false, dir_given = false;
 
     opterr = 0;

@@ -18,12 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
 
-#define S_REPLAY    "REPLAY"
-#define S_FEED      "FEED"
-#define S_ACK       "ACK"
 #define S_ERROR_MAX 512
 #define S_STATE_MAX 32 /* "18446744073709551615\n" and room */
 #define S_SUB_HWM   100000
@@ -283,7 +281,7 @@ s_request(office_follow_t *self, Dajia__FeedBatch **batch)
     uint8_t buf[64]; /* three varints */
     size_t len = dajia__replay_request__pack(&req, buf);
     void *raw = zsock_resolve(self->dealer);
-    if (zmq_send(raw, S_REPLAY, strlen(S_REPLAY), ZMQ_SNDMORE) < 0 ||
+    if (zmq_send(raw, DAJIA_API_REPLAY, DAJIA_API_LEN(DAJIA_API_REPLAY), ZMQ_SNDMORE) < 0 ||
         zmq_send(raw, buf, len, 0) < 0)
         return s_fail(self, errno == EAGAIN ? OFFICE_FOLLOW_TIMEOUT : -errno,
                       "cannot send to the broker at %s: %s", self->api, zmq_strerror(errno));
@@ -299,10 +297,10 @@ s_request(office_follow_t *self, Dajia__FeedBatch **batch)
     zframe_t *cmd = reply ? zmsg_first(reply) : NULL;
     zframe_t *body = reply ? zmsg_next(reply) : NULL;
     int rc = 0;
-    if (!cmd || !body || zmsg_size(reply) != 2) {
+    if (!cmd || !body || zmsg_size(reply) != DAJIA_API_FRAMES) {
         rc = s_fail(self, OFFICE_FOLLOW_PROTO, "the broker at %s sent a malformed answer",
                     self->api);
-    } else if (zframe_streq(cmd, S_FEED)) {
+    } else if (zframe_streq(cmd, DAJIA_API_FEED)) {
         *batch = dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
         if (!*batch)
             rc = s_fail(self, OFFICE_FOLLOW_PROTO, "the broker's feed batch does not decode");
@@ -312,7 +310,7 @@ s_request(office_follow_t *self, Dajia__FeedBatch **batch)
             dajia__feed_batch__free_unpacked(*batch, NULL);
             *batch = NULL;
         }
-    } else if (zframe_streq(cmd, S_ACK)) {
+    } else if (zframe_streq(cmd, DAJIA_API_ACK)) {
         /* A broker without replay answers an unknown command with a refusing ack. */
         Dajia__Ack *ack = dajia__ack__unpack(NULL, zframe_size(body), zframe_data(body));
         rc = s_fail(self, OFFICE_FOLLOW_REFUSED, "the broker refused the replay: %s: %s",
@@ -377,7 +375,7 @@ s_live(office_follow_t *self, office_follow_fn *fn, void *arg)
     if (!msg)
         return 0; /* interrupted */
     int rc = 0;
-    zframe_t *body = zmsg_size(msg) == 2 ? zmsg_last(msg) : NULL;
+    zframe_t *body = zmsg_size(msg) == DAJIA_FEED_FRAMES ? zmsg_last(msg) : NULL;
     Dajia__FeedItem *item =
         body ? dajia__feed_item__unpack(NULL, zframe_size(body), zframe_data(body)) : NULL;
     zmsg_destroy(&msg);

@@ -21,8 +21,8 @@
 
 #include "client_args.h"
 #include "dajia_log.h"
-#include "client_keys.h"
 #include "dajia_error.h"
+#include "dajia_keydir.h"
 #include "office_follow.h"
 #include "office_format.h"
 
@@ -65,43 +65,44 @@ typedef struct {
     const char *keys; /* key directory; NULL: no CURVE */
     const char *name; /* our certificate in it */
     zcert_t *cert;    /* its key pair, loaded by main */
-    char broker_key[CLIENT_KEYS_KEY_TXT];
+    char broker_key[DAJIA_KEYDIR_KEY_TXT];
 } s_options_t;
 
 static void
 s_usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: " S_NAME " [OPTIONS] COMMAND\n"
-        "\n"
-        "commands:\n"
-        "  watch      escalations as they happen, after catching up on those missed since\n"
-        "             the last run; runs until SIGINT/SIGTERM\n"
-        "               --count N   exit after N new items\n"
-        "               --once      only catch up, then exit\n"
-        "               --all       every feed item, not only escalations\n"
-        "  matters    open major matters with their last progress, overdue first\n"
-        "  bulletin   the circulation bulletin of a period (default: the latest)\n"
-        "               --period YYYY-MM\n"
-        "               --format md|json   (default md)\n"
-        "\n"
-        "options:\n"
-        "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
-        ")\n"
-        "  --office ENDPOINT   the broker's office feed (env DAJIA_OFFICE; default\n"
-        "                      " S_DEFAULT_OFFICE ")\n"
-        "  --state DIR         where watch keeps its feed position (default " S_DEFAULT_STATE ")\n"
-        "  --json              one JSON object per line (the feed items)\n"
-        "  --timeout SEC       how long to wait for the broker (default %d)\n"
-        "  --keys DIR          key directory (env DAJIA_KEYS; default " CLIENT_KEYS_DEFAULT_DIR "\n"
-        "                      when it holds broker.cert, else no CURVE)\n"
-        "  --name NAME         certificate name in DIR (env DAJIA_NAME; default office)\n"
-        "  -h, --help          show this help\n"
-        "\n"
-        "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
-        "bulletin); 2 usage.\n",
-        OFFICE_FOLLOW_TIMEOUT_MS / 1000);
+    fprintf(out,
+            "usage: " S_NAME " [OPTIONS] COMMAND\n"
+            "\n"
+            "commands:\n"
+            "  watch      escalations as they happen, after catching up on those missed since\n"
+            "             the last run; runs until SIGINT/SIGTERM\n"
+            "               --count N   exit after N new items\n"
+            "               --once      only catch up, then exit\n"
+            "               --all       every feed item, not only escalations\n"
+            "  matters    open major matters with their last progress, overdue first\n"
+            "  bulletin   the circulation bulletin of a period (default: the latest)\n"
+            "               --period YYYY-MM\n"
+            "               --format md|json   (default md)\n"
+            "\n"
+            "options:\n"
+            "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
+            ")\n"
+            "  --office ENDPOINT   the broker's office feed (env DAJIA_OFFICE; default\n"
+            "                      " S_DEFAULT_OFFICE ")\n"
+            "  --state DIR         where watch keeps its feed position (default " S_DEFAULT_STATE
+            ")\n"
+            "  --json              one JSON object per line (the feed items)\n"
+            "  --timeout SEC       how long to wait for the broker (default %d)\n"
+            "  --keys DIR          key directory (env DAJIA_KEYS; default " DAJIA_KEYDIR_DEFAULT_DIR
+            "\n"
+            "                      when it holds broker.cert, else no CURVE)\n"
+            "  --name NAME         certificate name in DIR (env DAJIA_NAME; default office)\n"
+            "  -h, --help          show this help\n"
+            "\n"
+            "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
+            "bulletin); 2 usage.\n",
+            OFFICE_FOLLOW_TIMEOUT_MS / 1000);
 }
 
 static int
@@ -229,11 +230,11 @@ s_parse(int argc, char **argv, s_options_t *o)
         o->office = getenv("DAJIA_OFFICE");
     if (!o->office || !*o->office)
         o->office = S_DEFAULT_OFFICE;
-    o->keys = client_keys_dir_pick(o->keys);
+    o->keys = dajia_keydir_pick(o->keys);
     if (!o->name || !*o->name)
         o->name = getenv("DAJIA_NAME");
     if (!o->name || !*o->name)
-        o->name = CLIENT_KEYS_OFFICE_NAME;
+        o->name = DAJIA_KEYDIR_OFFICE_NAME;
     return 0;
 }
 
@@ -243,9 +244,9 @@ static int
 s_connect(void *sock, const char *endpoint, void *arg)
 {
     const s_options_t *o = arg;
-    int rc = client_keys_apply(sock, o->cert, o->broker_key);
+    int rc = dajia_keydir_apply(sock, o->cert, o->broker_key);
     if (rc == 0)
-        rc = client_keys_connect(sock, endpoint, (int)o->timeout_ms);
+        rc = dajia_keydir_connect(sock, endpoint, (int)o->timeout_ms);
     /* No answer: the broker may be down; the follower's own timeouts report it. */
     return rc == -ETIMEDOUT || rc == -EINTR ? 0 : rc;
 }
@@ -278,7 +279,7 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
         .connect_arg = (void *)o,
     };
     int rc = office_follow_new(&fo, out);
-    if (rc == CLIENT_KEYS_REFUSED || rc == CLIENT_KEYS_HANDSHAKE)
+    if (rc == DAJIA_KEYDIR_REFUSED || rc == DAJIA_KEYDIR_HANDSHAKE)
         fprintf(stderr, S_NAME ": the broker refused this key: %s (certificate \"%s\" of %s)\n",
                 dajia_strerror(rc), o->name, o->keys);
     else if (rc == -EINVAL)
@@ -474,7 +475,7 @@ main(int argc, char **argv)
     zsys_init();
     dajia_log_set_ident(S_NAME);
     if (o.keys) {
-        int rc = client_keys_open(o.keys, o.name, &o.cert, o.broker_key);
+        int rc = dajia_keydir_open(o.keys, o.name, &o.cert, o.broker_key);
         if (rc) {
             fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o.name, o.keys,
                     dajia_strerror(rc));

@@ -24,10 +24,11 @@
 
 #include "client_args.h"
 #include "dajia_log.h"
-#include "client_keys.h"
+#include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
 #include "dajia_json.h"
+#include "dajia_keydir.h"
 #include "sim_gen.h"
 
 #define S_NAME               "dajia-sim"
@@ -339,7 +340,7 @@ s_read_acks(void *sock, s_counts_t *counts, uint64_t *answered)
 typedef struct {
     const s_options_t *o;
     const char *keys; /* key directory, or NULL: no CURVE */
-    char broker_key[CLIENT_KEYS_KEY_TXT];
+    char broker_key[DAJIA_KEYDIR_KEY_TXT];
     zsock_t *socks[SIM_UNIT_COUNT];
     zmq_pollitem_t items[SIM_UNIT_COUNT];
     size_t count;
@@ -366,12 +367,12 @@ s_link(s_links_t *links, const char *unit)
     int rc = 0;
     if (links->keys) {
         zcert_t *cert = NULL;
-        rc = client_keys_load(links->keys, unit, &cert);
+        rc = dajia_keydir_load(links->keys, unit, &cert);
         if (rc == 0)
-            rc = client_keys_apply(sock, cert, links->broker_key);
+            rc = dajia_keydir_apply(sock, cert, links->broker_key);
         zcert_destroy(&cert);
         if (rc == 0)
-            rc = client_keys_connect(sock, links->o->broker, S_ANSWER_TIMEOUT_MS);
+            rc = dajia_keydir_connect(sock, links->o->broker, S_ANSWER_TIMEOUT_MS);
         if (rc != 0)
             fprintf(stderr, S_NAME ": unit %s cannot connect with its key from %s: %s\n", unit,
                     links->keys,
@@ -401,9 +402,9 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
     uint8_t *buf = NULL;
     size_t cap = 0;
     bool silent_broker = false;
-    s_links_t links = {.o = o, .keys = client_keys_dir_pick(o->keys)};
+    s_links_t links = {.o = o, .keys = dajia_keydir_pick(o->keys)};
     if (links.keys) {
-        int rc = client_keys_broker_key(links.keys, links.broker_key);
+        int rc = dajia_keydir_broker_key(links.keys, links.broker_key);
         if (rc != 0) {
             fprintf(stderr, S_NAME ": no broker key in %s: %s\n", links.keys, dajia_strerror(rc));
             return S_EXIT_ERROR;
@@ -435,7 +436,8 @@ s_send(const s_options_t *o, sim_gen_t *gen, int64_t total)
                 cap = len;
             }
             dajia__envelope__pack(env, buf);
-            if (zmq_send(raw, "SUBMIT", 6, ZMQ_SNDMORE) < 0 || zmq_send(raw, buf, len, 0) < 0) {
+            if (zmq_send(raw, DAJIA_API_SUBMIT, DAJIA_API_LEN(DAJIA_API_SUBMIT), ZMQ_SNDMORE) < 0 ||
+                zmq_send(raw, buf, len, 0) < 0) {
                 fprintf(stderr, S_NAME ": cannot send to the broker at %s: %s\n", o->broker,
                         zmq_strerror(errno));
                 goto out;

@@ -11,7 +11,7 @@
 
       -30900 .. -30999   store          store/store.h
       -31000 .. -31099   broker_auth    broker/broker_auth.h
-      -31100 .. -31199   client_keys    clients/client_keys.h
+      -31100 .. -31199   dajia_keydir   proto/dajia_keydir.h
       -31200 .. -31299   broker_feed    broker/broker_feed.h
       -31300 .. -31399   agent_outbox   clients/agent_outbox.h
       -31400 .. -31499   office_follow  clients/office_follow.h
@@ -27,8 +27,8 @@
     - Constructors and loaders that talk to an operator return -1 and write one sentence
       into the caller's `err` buffer, because the sentence names the file, key or
       endpoint at fault, which no code could: broker_config_load/_size/_wakeup_us/
-      _validate, broker_server_new, broker_dispatch_listen/_start, worker_shell_new,
-      worker_settings_load. The program prints the sentence and exits.
+      _validate, broker_server_new, broker_guard_listen, broker_dispatch_start,
+      worker_shell_new, worker_settings_load. The program prints the sentence and exits.
     - Loops that log their fatal error themselves return -1 (broker_server_run,
       worker_shell_run); dajia_verdict_set returns -1 with the reason in the verdict.
     - Parsers and lookups that only say "no" return -1 (dajia_clock_parse,
@@ -46,7 +46,7 @@
 #define DAJIA_ERROR_MODULES(X)                                                                     \
     X(store, -30900)                                                                               \
     X(broker_auth, -31000)                                                                         \
-    X(client_keys, -31100)                                                                         \
+    X(dajia_keydir, -31100)                                                                        \
     X(broker_feed, -31200)                                                                         \
     X(agent_outbox, -31300)                                                                        \
     X(office_follow, -31400)
@@ -77,27 +77,27 @@
       "another ZAP handler is already running in this process")                                    \
     X(broker_auth, BROKER_AUTH_BADDOMAIN, -31005,                                                  \
       "not a ZAP domain of the broker (api, workers, office, public)")                             \
-    /* client_keys: the key directory, and a client's own key */                                   \
-    X(client_keys, CLIENT_KEYS_EXISTS, -31100, "a certificate of that name exists already")        \
-    X(client_keys, CLIENT_KEYS_NOTFOUND, -31101, "no such certificate")                            \
-    X(client_keys, CLIENT_KEYS_BADROLE, -31102,                                                    \
+    /* dajia_keydir: the key directory, and a client's own key */                                  \
+    X(dajia_keydir, DAJIA_KEYDIR_EXISTS, -31100, "a certificate of that name exists already")      \
+    X(dajia_keydir, DAJIA_KEYDIR_NOTFOUND, -31101, "no such certificate")                          \
+    X(dajia_keydir, DAJIA_KEYDIR_BADROLE, -31102,                                                  \
       "not a role (unit, office, dashboard, worker or admin)")                                     \
-    X(client_keys, CLIENT_KEYS_NOUNIT, -31103, "the unit role needs a unit code")                  \
-    X(client_keys, CLIENT_KEYS_BADUNIT, -31104,                                                    \
+    X(dajia_keydir, DAJIA_KEYDIR_NOUNIT, -31103, "the unit role needs a unit code")                \
+    X(dajia_keydir, DAJIA_KEYDIR_BADUNIT, -31104,                                                  \
       "not a unit code, or a unit code for a role other than unit")                                \
-    X(client_keys, CLIENT_KEYS_BADNAME, -31105,                                                    \
+    X(dajia_keydir, DAJIA_KEYDIR_BADNAME, -31105,                                                  \
       "not a certificate name (1 to 64 of A-Z a-z 0-9 . _ -, not starting with "                   \
       "'.', not \"broker\")")                                                                      \
-    X(client_keys, CLIENT_KEYS_BADCERT, -31106, "not a valid certificate file")                    \
-    X(client_keys, CLIENT_KEYS_BADMODE, -31107,                                                    \
+    X(dajia_keydir, DAJIA_KEYDIR_BADCERT, -31106, "not a valid certificate file")                  \
+    X(dajia_keydir, DAJIA_KEYDIR_BADMODE, -31107,                                                  \
       "the secret file is readable by others (chmod 600 it)")                                      \
-    X(client_keys, CLIENT_KEYS_NOCURVE, -31108, "this libzmq was built without CURVE security")    \
-    X(client_keys, CLIENT_KEYS_REFUSED, -31109,                                                    \
+    X(dajia_keydir, DAJIA_KEYDIR_NOCURVE, -31108, "this libzmq was built without CURVE security")  \
+    X(dajia_keydir, DAJIA_KEYDIR_REFUSED, -31109,                                                  \
       "the broker refused this key (unknown, revoked, or its role may not use "                    \
       "this endpoint)")                                                                            \
-    X(client_keys, CLIENT_KEYS_HANDSHAKE, -31110,                                                  \
+    X(dajia_keydir, DAJIA_KEYDIR_HANDSHAKE, -31110,                                                \
       "the security handshake failed (is the broker key right?)")                                  \
-    X(client_keys, CLIENT_KEYS_NOSECRET, -31111, "the certificate holds no secret key")            \
+    X(dajia_keydir, DAJIA_KEYDIR_NOSECRET, -31111, "the certificate holds no secret key")          \
     /* broker_feed: the feed log */                                                                \
     X(broker_feed, BROKER_FEED_MALFORMED, -31200,                                                  \
       "a worker's output is not a feed item with an item set")                                     \

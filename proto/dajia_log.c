@@ -46,9 +46,8 @@ dajia_log_format_time(long long ms, char *buf, unsigned len)
     if (off < 0)
         off = -off;
     snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld",
-             (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100,
-             tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100, millis % 1000, sign,
-             (off / 60) % 100, off % 60);
+             (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100,
+             tm.tm_min % 100, tm.tm_sec % 100, millis % 1000, sign, (off / 60) % 100, off % 60);
     return buf;
 }
 
@@ -61,8 +60,7 @@ dajia_log(dajia_log_level_t level, const char *fmt, ...)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     char when[40];
-    dajia_log_format_time((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when,
-                          sizeof when);
+    dajia_log_format_time((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when, sizeof when);
 
     char line[DAJIA_LOG_LINE_MAX];
     int n = snprintf(line, sizeof line, "%s %s %s: ", when, s_level_names[level], s_ident);

@@ -9,9 +9,9 @@
     with one write(2), so lines of two threads never interleave. Safe from any thread;
     the time is taken with localtime_r, never a shared buffer. Debug lines are the
     caller's to guard: each is written only under its module's verbose setting (the
-    programs' -v). Levels, as the programs use them: error, an operator must act; warning, degraded but running; info, the
-    lifecycle (start, effective configuration, endpoints, shutdown); debug, per-message
-    detail. Never log payloads above debug.
+    programs' -v). Levels, as the programs use them: error, an operator must act; warning, degraded
+   but running; info, the lifecycle (start, effective configuration, endpoints, shutdown); debug,
+   per-message detail. Never log payloads above debug.
 */
 #ifndef DAJIA_LOG_H
 #define DAJIA_LOG_H

@@ -5,144 +5,107 @@
     or SIGINT. It prints "READY service=NAME" once the broker has confirmed the
     registration.
 
-    The key directory is the one `dajia-ctl keys init` makes (clients/client_keys.h); this
-    program reads its two files with czmq alone: secret/NAME.cert_secret and broker.cert.
+    The key directory is the one `dajia-ctl keys init` makes, read with dajia_keydir like
+    every other program: this one needs secret/NAME.cert_secret and broker.cert.
 */
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_error.h"
+#include "dajia_keydir.h"
 #include "worker_shell.h"
 #include "dajia_log.h"
 
 #define WORKER_DEFAULT_BROKER "tcp://127.0.0.1:7401"
-#define WORKER_DEFAULT_KEYS   "./var/keys"
 #define WORKER_HANDSHAKE_MS   5000 /* how long the broker has to admit our key */
-
-/* The key directory: the flag, else $DAJIA_KEYS, else WORKER_DEFAULT_KEYS when it holds
-   broker.cert. NULL: no CURVE. */
-static const char *
-s_keys_dir(const char *flag)
-{
-    if (flag && *flag)
-        return flag;
-    const char *env = getenv("DAJIA_KEYS");
-    if (env && *env)
-        return env;
-    struct stat st;
-    return stat(WORKER_DEFAULT_KEYS "/broker.cert", &st) == 0 ? WORKER_DEFAULT_KEYS : NULL;
-}
 
 /* Loads our key pair DIR/secret/NAME.cert_secret (which only we may read) and the
    broker's public key. Returns 0, or -1 after saying why. */
 static int
-s_keys_load(const char *dir, const char *name, zcert_t **own, zcert_t **broker)
+s_keys_load(const char *dir, const char *name, zcert_t **own, char broker_key[DAJIA_KEYDIR_KEY_TXT])
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/secret/%s.cert_secret", dir, name);
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    int rc = dajia_keydir_load(dir, name, own);
+    if (rc) {
         fprintf(stderr,
-                "dajia-worker: cannot use %s: %s (dajia-ctl keys add --role worker "
-                "--name %s makes one)\n",
-                path, strerror(errno), name);
+                "dajia-worker: cannot use the certificate %s of %s: %s (dajia-ctl keys add "
+                "--role worker --name %s makes one)\n",
+                name, dir, dajia_strerror(rc), name);
         return -1;
     }
-    if (st.st_mode & 077) {
-        fprintf(stderr, "dajia-worker: %s may be read by others; chmod 600 it\n", path);
-        return -1;
-    }
-    *own = zcert_load(path);
-    const char *role = *own ? zcert_meta(*own, "role") : NULL;
-    if (!*own || !role || strcmp(role, "worker") != 0) {
-        fprintf(stderr, "dajia-worker: %s is not a worker certificate\n", path);
+    const char *role = zcert_meta(*own, DAJIA_KEYDIR_META_ROLE);
+    if (!role || strcmp(role, DAJIA_KEYDIR_ROLE_WORKER) != 0) {
+        fprintf(stderr, "dajia-worker: %s of %s is not a worker certificate\n", name, dir);
         zcert_destroy(own);
         return -1;
     }
-    snprintf(path, sizeof path, "%s/broker.cert", dir);
-    *broker = zcert_load(path);
-    if (!*broker) {
-        fprintf(stderr, "dajia-worker: cannot read the broker's certificate %s\n", path);
+    rc = dajia_keydir_broker_key(dir, broker_key);
+    if (rc) {
+        fprintf(stderr, "dajia-worker: cannot read the broker's certificate %s/%s: %s\n", dir,
+                DAJIA_KEYDIR_BROKER_CERT, dajia_strerror(rc));
         zcert_destroy(own);
         return -1;
     }
     return 0;
 }
 
-/* Connects once with our key and waits for the handshake, so that a key the broker
-   refuses is an error now rather than a worker waiting for ever. Returns 0 when admitted
-   or when no answer came (the broker may not be up yet), -1 when refused. */
+/* Connects once with our key and waits for the handshake (dajia_keydir_connect), so that
+   a key the broker refuses is an error now rather than a worker waiting for ever.
+   Returns 0 when admitted or when no answer came (the broker may not be up yet), -1
+   when refused. */
 static int
-s_keys_probe(const char *endpoint, zcert_t *own, zcert_t *broker)
+s_keys_probe(const char *endpoint, zcert_t *own, const char *broker_key)
 {
     zsock_t *probe = zsock_new(ZMQ_DEALER);
-    zsock_t *monitor = zsock_new(ZMQ_PAIR);
-    int rc = 0;
-    if (!probe || !monitor)
-        goto out;
+    if (!probe)
+        return 0; /* the shell will say what is wrong */
     zsock_set_linger(probe, 0);
-    zcert_apply(own, probe);
-    zsock_set_curve_serverkey(probe, zcert_public_txt(broker));
-    char name[64];
-    snprintf(name, sizeof name, "inproc://dajia-worker-probe-%p", (void *)probe);
-    if (zmq_socket_monitor(zsock_resolve(probe), name,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0 ||
-        zsock_connect(monitor, "%s", name) != 0 || zsock_connect(probe, "%s", endpoint) != 0)
-        goto out;
-    zpoller_t *poller = zpoller_new(monitor, NULL);
-    zmsg_t *event =
-        poller && zpoller_wait(poller, WORKER_HANDSHAKE_MS) == monitor ? zmsg_recv(monitor) : NULL;
-    zpoller_destroy(&poller);
-    zframe_t *head = event ? zmsg_first(event) : NULL;
-    if (head && zframe_size(head) >= 6) {
-        uint16_t id;
-        memcpy(&id, zframe_data(head), sizeof id);
-        if (id != ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-            fprintf(stderr, "dajia-worker: the broker refused this key: %s\n",
-                    id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                        ? "it does not trust this certificate on its workers endpoint "
-                          "(unknown, revoked, or not a worker's)"
-                        : "the handshake failed (is broker.cert this broker's?)");
-            rc = -1;
-        }
-    }
-    zmsg_destroy(&event);
-    zmq_socket_monitor(zsock_resolve(probe), NULL, 0);
-out:
-    zsock_destroy(&monitor);
+    int rc = dajia_keydir_apply(probe, own, broker_key);
+    if (rc == 0)
+        rc = dajia_keydir_connect(probe, endpoint, WORKER_HANDSHAKE_MS);
     zsock_destroy(&probe);
-    return rc;
+    if (rc == DAJIA_KEYDIR_REFUSED)
+        fprintf(stderr, "dajia-worker: the broker refused this key: it does not trust this "
+                        "certificate on its workers endpoint (unknown, revoked, or not a "
+                        "worker's)\n");
+    else if (rc == DAJIA_KEYDIR_HANDSHAKE)
+        fprintf(stderr, "dajia-worker: the broker refused this key: the handshake failed (is "
+                        "broker.cert this broker's?)\n");
+    else if (rc == DAJIA_KEYDIR_NOCURVE)
+        fprintf(stderr, "dajia-worker: %s\n", dajia_strerror(rc));
+    else
+        return 0;
+    return -1;
 }
 
 static void
 s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: dajia-worker --service NAME [--broker ENDPOINT] [--state DIR]\n"
-            "                    [-c FILE] [--keys DIR] [--name NAME] [-v]\n"
-            "\n"
-            "Runs one worker service (aggregate, escalate or circulate) for a broker started\n"
-            "with --external-workers. Prints \"READY service=NAME\" once registered.\n"
-            "\n"
-            "  -s, --service NAME    the service to run (required)\n"
-            "  -b, --broker ENDPOINT the broker's workers endpoint (default $DAJIA_WORKERS or\n"
-            "                        " WORKER_DEFAULT_BROKER ")\n"
-            "      --state DIR       the service's state store (default ./var/worker-NAME)\n"
-            "  -c, --config FILE     settings from the section named after the service\n"
-            "                        (thresholds, intervals, periods; env DAJIA_CONFIG);\n"
-            "                        the broker's configuration file will do\n"
-            "      --keys DIR        key directory (env DAJIA_KEYS; default " WORKER_DEFAULT_KEYS
-            "\n"
-            "                        when it holds broker.cert, else no CURVE)\n"
-            "      --name NAME       certificate name in DIR (env DAJIA_NAME; default\n"
-            "                        worker-SERVICE)\n"
-            "  -v, --verbose         log every message\n"
-            "  -h, --help            this text\n");
+    fprintf(
+        out,
+        "usage: dajia-worker --service NAME [--broker ENDPOINT] [--state DIR]\n"
+        "                    [-c FILE] [--keys DIR] [--name NAME] [-v]\n"
+        "\n"
+        "Runs one worker service (aggregate, escalate or circulate) for a broker started\n"
+        "with --external-workers. Prints \"READY service=NAME\" once registered.\n"
+        "\n"
+        "  -s, --service NAME    the service to run (required)\n"
+        "  -b, --broker ENDPOINT the broker's workers endpoint (default $DAJIA_WORKERS or\n"
+        "                        " WORKER_DEFAULT_BROKER ")\n"
+        "      --state DIR       the service's state store (default ./var/worker-NAME)\n"
+        "  -c, --config FILE     settings from the section named after the service\n"
+        "                        (thresholds, intervals, periods; env DAJIA_CONFIG);\n"
+        "                        the broker's configuration file will do\n"
+        "      --keys DIR        key directory (env DAJIA_KEYS; default " DAJIA_KEYDIR_DEFAULT_DIR
+        "\n"
+        "                        when it holds broker.cert, else no CURVE)\n"
+        "      --name NAME       certificate name in DIR (env DAJIA_NAME; default\n"
+        "                        worker-SERVICE)\n"
+        "  -v, --verbose         log every message\n"
+        "  -h, --help            this text\n");
 }
 
 static void
@@ -230,19 +193,19 @@ main(int argc, char **argv)
         snprintf(default_state, sizeof default_state, "./var/worker-%s", service_name);
         state = default_state;
     }
-    keys = s_keys_dir(keys);
+    keys = dajia_keydir_pick(keys);
     if (!name || !*name)
         name = getenv("DAJIA_NAME");
     char default_name[64];
     if (!name || !*name) {
-        snprintf(default_name, sizeof default_name, "worker-%s", service_name);
+        snprintf(default_name, sizeof default_name, DAJIA_KEYDIR_WORKER_PREFIX "%s", service_name);
         name = default_name;
     }
-    zcert_t *own = NULL, *broker_cert = NULL;
-    if (keys && (s_keys_load(keys, name, &own, &broker_cert) != 0 ||
-                 s_keys_probe(broker, own, broker_cert) != 0)) {
+    zcert_t *own = NULL;
+    char broker_key[DAJIA_KEYDIR_KEY_TXT] = "";
+    if (keys && (s_keys_load(keys, name, &own, broker_key) != 0 ||
+                 s_keys_probe(broker, own, broker_key) != 0)) {
         zcert_destroy(&own);
-        zcert_destroy(&broker_cert);
         return 1;
     }
     char err[512] = "";
@@ -260,13 +223,11 @@ main(int argc, char **argv)
                                    .verbose = verbose,
                                    .cert = own,
                                    .settings = settings,
-                                   .broker_key =
-                                       broker_cert ? zcert_public_txt(broker_cert) : NULL};
+                                   .broker_key = own ? broker_key : NULL};
     if (rc == 0)
         rc = worker_shell_new(&opts, &shell, err, sizeof err);
     worker_settings_destroy(&settings);
     zcert_destroy(&own);
-    zcert_destroy(&broker_cert);
     if (rc != 0) {
         fprintf(stderr, "dajia-worker: %s\n", err);
         return 1;

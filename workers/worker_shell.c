@@ -14,7 +14,7 @@
 
 #include "dajia_error.h"
 #include "store.h"
-#include "worker_protocol.h"
+#include "dajia_worker_protocol.h"
 
 #define SHELL_KEY_APPLIED "applied"
 #define SHELL_KEY_TICK    "tick"
@@ -263,6 +263,8 @@ s_send_done(worker_shell_t *self, s_event_t *e, store_txn_t *txn)
     void *sock = zsock_resolve(self->dealer);
     unsigned char key[8];
     store_u64_to_key(e->seq, key);
+    uint8_t seq[WORKER_U64_SIZE];
+    worker_u64_put(e->seq, seq);
     const void *stored = NULL;
     size_t stored_len = 0;
     if (!e->applied && txn &&
@@ -271,7 +273,7 @@ s_send_done(worker_shell_t *self, s_event_t *e, store_txn_t *txn)
     size_t n = e->applied ? worker_outputs_count(e->out) : 0;
     bool more = n > 0 || stored_len > 0;
     worker_send_command(sock, WORKER_CMD_DONE, ZMQ_SNDMORE);
-    zmq_send(sock, key, sizeof key, more ? ZMQ_SNDMORE : 0);
+    zmq_send(sock, seq, sizeof seq, more ? ZMQ_SNDMORE : 0);
     for (size_t i = 0; i < n; i++) {
         size_t len;
         const uint8_t *data = worker_outputs_get(e->out, i, &len);
@@ -422,10 +424,10 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     self->last_tick = b.tick_no;
     size_t n = worker_outputs_count(self->tick_out);
     void *sock = zsock_resolve(self->dealer);
-    unsigned char key[8];
-    store_u64_to_key(b.tick_no, key);
+    uint8_t number[WORKER_U64_SIZE];
+    worker_u64_put(b.tick_no, number);
     worker_send_command(sock, WORKER_CMD_TICKED, ZMQ_SNDMORE);
-    zmq_send(sock, key, sizeof key, ZMQ_SNDMORE);
+    zmq_send(sock, number, sizeof number, ZMQ_SNDMORE);
     for (size_t i = 0; i < n; i++) {
         size_t len;
         const uint8_t *data = worker_outputs_get(self->tick_out, i, &len);
@@ -455,8 +457,10 @@ s_resend_ticks(worker_shell_t *self)
     for (; rc == 0 && sent < SHELL_RESEND_MAX; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
         if (kl != 8 || vl < 4)
             continue; /* not ours, or no outputs: nothing to send */
+        uint8_t number[WORKER_U64_SIZE];
+        worker_u64_put(store_key_to_u64(k), number); /* the stored key, in the wire's form */
         worker_send_command(sock, WORKER_CMD_TICKED, ZMQ_SNDMORE);
-        zmq_send(sock, k, kl, ZMQ_SNDMORE);
+        zmq_send(sock, number, sizeof number, ZMQ_SNDMORE);
         s_send_stored(sock, v, vl);
         sent++;
     }
@@ -510,8 +514,8 @@ s_on_heartbeat(worker_shell_t *self, zmsg_t *msg)
 static void
 s_send_ready(worker_shell_t *self)
 {
-    unsigned char applied[8];
-    store_u64_to_key(self->last_applied, applied);
+    uint8_t applied[WORKER_U64_SIZE];
+    worker_u64_put(self->last_applied, applied);
     void *sock = zsock_resolve(self->dealer);
     worker_send_command(sock, WORKER_CMD_READY, ZMQ_SNDMORE);
     zmq_send(sock, self->service->name, strlen(self->service->name), ZMQ_SNDMORE);

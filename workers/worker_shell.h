@@ -1,22 +1,8 @@
 /*  worker_shell: connects a pure core (worker_core.h) to the broker.
 
     The shell owns a DEALER connected to the broker's workers ROUTER and the core's state
-    store. Frames (each message starts with the command frame; u64 = 8 bytes big-endian):
-
-      worker -> broker  READY      service, last applied log_seq (u64)
-                        DONE       log_seq (u64), the event's outputs: FeedItem packed ...
-                        TICKED     tick number (u64), the outputs of that timer tick:
-                                   FeedItem packed ...
-                        HEARTBEAT
-      broker -> worker  EVENT      LogRecord packed
-                        TICK       now_ms (u64), the broker's clock (dajia_clock)
-                        HEARTBEAT  [the service's cursor (u64) [last tick stored (u64)]]:
-                                   the broker has stored every DONE up to the cursor and
-                                   the outputs of every tick up to the tick number; the
-                                   first one answers READY
-                        REGISTER   the answer to a HEARTBEAT from a connection the broker
-                                   does not know (it restarted, or closed the connection
-                                   when keys were withdrawn): send READY again
+    store. The frames it exchanges with the broker are those of the worker protocol
+    (proto/dajia_worker_protocol.h).
 
     Guarantee 4 lives here: the events a batch applies, the last applied log_seq and the
     outputs of each applied event are written in one transaction, so an event delivered

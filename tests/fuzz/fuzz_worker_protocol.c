@@ -62,6 +62,7 @@
 #include "dajia.pb-c.h"
 #include "dajia_clock.h"
 #include "dajia_error.h"
+#include "dajia_tables.h"
 #include "fuzz_util.h"
 #include "store.h"
 
@@ -219,7 +220,7 @@ static int
 s_append_batch(store_txn_t *txn, void *arg)
 {
     s_append_t *a = arg;
-    return store_put(txn, BROKER_TABLE_LOG, a->key, sizeof a->key, a->record, a->len, STORE_APPEND);
+    return store_put(txn, DAJIA_TABLE_LOG, a->key, sizeof a->key, a->record, a->len, STORE_APPEND);
 }
 
 /* Appends one valid event to the log, as the api's writer would, and tells the
@@ -302,7 +303,7 @@ s_from_broker(zmsg_t *msg, const char *who, uint64_t *value, uint64_t *tick)
         size_t len;
         int rc = store_read_begin(s_fuzz.store, &txn);
         if (rc == 0)
-            rc = store_get(txn, BROKER_TABLE_LOG, key, sizeof key, &data, &len);
+            rc = store_get(txn, DAJIA_TABLE_LOG, key, sizeof key, &data, &len);
         FUZZ_CHECK(rc == 0, "cannot read log_seq %" PRIu64 ": %s", *value, dajia_strerror(rc));
         FUZZ_CHECK(len == zframe_size(body) && memcmp(data, zframe_data(body), len) == 0,
                    "the %s worker was sent log_seq %" PRIu64 " otherwise than the log holds it",
@@ -311,7 +312,7 @@ s_from_broker(zmsg_t *msg, const char *who, uint64_t *value, uint64_t *tick)
         return S_EVENT;
     }
     if (zframe_streq(command, "HEARTBEAT")) {
-        /* [cursor [last tick stored]] (worker_shell.h) */
+        /* [cursor [last tick stored]] (dajia_worker_protocol.h) */
         FUZZ_CHECK(n <= 3, "a HEARTBEAT of %zu frames to the %s worker", n, who);
         for (zframe_t *f = zmsg_next(msg); f; f = zmsg_next(msg))
             FUZZ_CHECK(zframe_size(f) == 8,
@@ -492,7 +493,7 @@ s_stored_item(store_txn_t *txn, uint64_t feed_seq, const void **data, size_t *le
 {
     unsigned char key[8];
     store_u64_to_key(feed_seq, key);
-    int rc = store_get(txn, BROKER_FEED_TABLE, key, sizeof key, data, len);
+    int rc = store_get(txn, DAJIA_TABLE_FEED, key, sizeof key, data, len);
     FUZZ_CHECK(rc == 0, "feed item %" PRIu64 " was published but is not stored: %s", feed_seq,
                dajia_strerror(rc));
     return dajia__feed_item__unpack(NULL, *len, *data);
@@ -608,7 +609,7 @@ s_check_store(void)
     store_cursor_t *cursor = NULL;
     int rc = store_read_begin(s_fuzz.store, &txn);
     FUZZ_CHECK(rc == 0, "cannot read the store: %s", dajia_strerror(rc));
-    rc = store_cursor_open(txn, BROKER_FEED_TABLE, &cursor);
+    rc = store_cursor_open(txn, DAJIA_TABLE_FEED, &cursor);
     FUZZ_CHECK(rc == 0 || rc == STORE_NOTFOUND, "cannot read the feed: %s", dajia_strerror(rc));
     if (rc == 0) {
         unsigned char key[8];
@@ -641,7 +642,7 @@ s_check_store(void)
         const void *v;
         size_t vl;
         char key[64];
-        rc = store_get(txn, BROKER_CURSOR_TABLE, s_services[i], strlen(s_services[i]), &v, &vl);
+        rc = store_get(txn, DAJIA_TABLE_CURSOR, s_services[i], strlen(s_services[i]), &v, &vl);
         FUZZ_CHECK(rc == 0 || rc == STORE_NOTFOUND, "cannot read the cursors: %s",
                    dajia_strerror(rc));
         FUZZ_CHECK(rc != 0 || vl == 8, "the cursor of %s has %zu bytes", s_services[i], vl);
@@ -650,8 +651,8 @@ s_check_store(void)
                        "the cursor of %s is at log_seq %" PRIu64 ", past the log's end (%" PRIu64
                        "): a DONE was stored for an event never sent",
                        s_services[i], store_key_to_u64(v), s_fuzz.log_seq);
-        snprintf(key, sizeof key, "%s.tick", s_services[i]);
-        rc = store_get(txn, BROKER_CURSOR_TABLE, key, strlen(key), &v, &vl);
+        snprintf(key, sizeof key, "%s" DAJIA_CURSOR_TICK, s_services[i]);
+        rc = store_get(txn, DAJIA_TABLE_CURSOR, key, strlen(key), &v, &vl);
         FUZZ_CHECK(rc == 0 || rc == STORE_NOTFOUND, "cannot read the cursors: %s",
                    dajia_strerror(rc));
         FUZZ_CHECK(rc != 0 || vl == 8, "the tick of %s has %zu bytes", s_services[i], vl);

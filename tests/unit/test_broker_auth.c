@@ -1,7 +1,7 @@
 /*  Unit tests for broker_auth: the ZAP handler over real sockets in one process (CURVE
     servers in each domain, clients with known, unknown, revoked and wrong-role keys),
     reload and the directory watch, and the role rules. The key directory is made with
-    client_keys, as `dajia-ctl keys init` makes it. */
+    dajia_keydir, as `dajia-ctl keys init` makes it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +17,7 @@
 
 #include "broker_auth.h"
 #include "dajia_log.h"
-#include "client_keys.h"
+#include "dajia_keydir.h"
 #include "test_util.h"
 
 #define S_CONNECT_MS    10000 /* a handshake on loopback takes milliseconds */
@@ -47,7 +47,7 @@ setup(void **state)
     if (test_util_dir_make(fx->root, sizeof fx->root, "auth") != 0)
         return -1;
     snprintf(fx->dir, sizeof fx->dir, "%s/keys", fx->root);
-    if (client_keys_init(fx->dir, s_units, 2) != 0)
+    if (dajia_keydir_init(fx->dir, s_units, 2) != 0)
         return -1;
     return broker_auth_start(fx->dir, &fx->auth);
 }
@@ -85,15 +85,15 @@ s_server(fixture_t *fx, const char *domain)
 static zsock_t *
 s_client_with(fixture_t *fx, zcert_t **cert)
 {
-    char broker_key[CLIENT_KEYS_KEY_TXT];
-    assert_ok(client_keys_broker_key(fx->dir, broker_key));
+    char broker_key[DAJIA_KEYDIR_KEY_TXT];
+    assert_ok(dajia_keydir_broker_key(fx->dir, broker_key));
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     assert_non_null(sock);
     /* A refused client has no peer to queue to: its send must not block the test. */
     zsock_set_sndtimeo(sock, S_SEND_MS);
     assert_true(fx->nclients < sizeof fx->clients / sizeof fx->clients[0]);
     fx->clients[fx->nclients++] = sock;
-    assert_ok(broker_auth_apply_client(sock, *cert, broker_key));
+    assert_ok(dajia_keydir_apply(sock, *cert, broker_key));
     zcert_destroy(cert);
     return sock;
 }
@@ -103,7 +103,7 @@ static zsock_t *
 s_client(fixture_t *fx, const char *name)
 {
     zcert_t *cert = NULL;
-    assert_ok(client_keys_load(fx->dir, name, &cert));
+    assert_ok(dajia_keydir_load(fx->dir, name, &cert));
     return s_client_with(fx, &cert);
 }
 
@@ -160,10 +160,10 @@ s_try_send(zsock_t *client, const char *text)
 
 /* The public key of certificate `name` as listed. */
 static void
-s_key_of(fixture_t *fx, const char *name, char key[CLIENT_KEYS_KEY_TXT])
+s_key_of(fixture_t *fx, const char *name, char key[DAJIA_KEYDIR_KEY_TXT])
 {
     zcert_t *cert = NULL;
-    assert_ok(client_keys_load(fx->dir, name, &cert));
+    assert_ok(dajia_keydir_load(fx->dir, name, &cert));
     strcpy(key, zcert_public_txt(cert));
     zcert_destroy(&cert);
 }
@@ -174,11 +174,11 @@ static void
 test_known_unit_is_admitted_with_role_unit_and_key_metadata(void **state)
 {
     fixture_t *fx = *state;
-    char key[CLIENT_KEYS_KEY_TXT];
+    char key[DAJIA_KEYDIR_KEY_TXT];
     s_key_of(fx, "customs", key);
     s_server(fx, BROKER_AUTH_DOMAIN_API);
     zsock_t *client = s_client(fx, "customs");
-    assert_ok(client_keys_connect(client, fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(client, fx->endpoint, S_CONNECT_MS));
     s_send(client, "hello");
     s_received_t got;
     assert_true(s_server_recv(fx, &got));
@@ -205,7 +205,7 @@ test_office_on_api_has_no_unit_property(void **state)
     fixture_t *fx = *state;
     s_server(fx, BROKER_AUTH_DOMAIN_API);
     zsock_t *client = s_client(fx, "office");
-    assert_ok(client_keys_connect(client, fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(client, fx->endpoint, S_CONNECT_MS));
     s_send(client, "STATS");
     s_received_t got;
     assert_true(s_server_recv(fx, &got));
@@ -222,7 +222,7 @@ test_worker_role_is_admitted_on_workers(void **state)
     fixture_t *fx = *state;
     s_server(fx, BROKER_AUTH_DOMAIN_WORKERS);
     zsock_t *worker = s_client(fx, "worker-aggregate");
-    assert_ok(client_keys_connect(worker, fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(worker, fx->endpoint, S_CONNECT_MS));
     s_send(worker, "READY");
     s_received_t got;
     assert_true(s_server_recv(fx, &got));
@@ -230,7 +230,7 @@ test_worker_role_is_admitted_on_workers(void **state)
     assert_string_equal(got.user, "worker-aggregate");
     /* A unit key is not a worker. */
     zsock_t *unit = s_client(fx, "psb");
-    assert_int_equal(client_keys_connect(unit, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(unit, fx->endpoint, S_CONNECT_MS), DAJIA_KEYDIR_REFUSED);
     s_try_send(unit, "READY");
     assert_false(s_server_recv(fx, &got));
 }
@@ -244,10 +244,11 @@ test_unknown_key_is_refused_and_nothing_arrives(void **state)
     s_server(fx, BROKER_AUTH_DOMAIN_API);
     zcert_t *stranger = zcert_new();
     assert_non_null(stranger);
-    char key[CLIENT_KEYS_KEY_TXT];
+    char key[DAJIA_KEYDIR_KEY_TXT];
     strcpy(key, zcert_public_txt(stranger));
     zsock_t *client = s_client_with(fx, &stranger);
-    assert_int_equal(client_keys_connect(client, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(client, fx->endpoint, S_CONNECT_MS),
+                     DAJIA_KEYDIR_REFUSED);
     s_try_send(client, "SUBMIT");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));
@@ -264,27 +265,27 @@ test_revoked_key_is_refused_after_reload(void **state)
     fixture_t *fx = *state;
     s_server(fx, BROKER_AUTH_DOMAIN_API);
     zcert_t *cert = NULL, *copy = NULL;
-    assert_ok(client_keys_load(fx->dir, "customs", &cert));
+    assert_ok(dajia_keydir_load(fx->dir, "customs", &cert));
     copy = zcert_dup(cert); /* the revoke deletes the secret file */
-    char key[CLIENT_KEYS_KEY_TXT];
+    char key[DAJIA_KEYDIR_KEY_TXT];
     strcpy(key, zcert_public_txt(cert));
     zsock_t *before = s_client_with(fx, &cert);
-    assert_ok(client_keys_connect(before, fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(before, fx->endpoint, S_CONNECT_MS));
     size_t trusted = broker_auth_size(fx->auth);
 
-    assert_ok(client_keys_revoke(fx->dir, "customs", NULL));
+    assert_ok(dajia_keydir_revoke(fx->dir, "customs", NULL));
     assert_ok(broker_auth_reload(fx->auth));
     assert_int_equal(broker_auth_size(fx->auth), trusted - 1);
     /* The connection made before keeps its metadata; the broker asks trusts(). */
     assert_false(broker_auth_trusts(fx->auth, key));
     zsock_t *after = s_client_with(fx, &copy);
-    assert_int_equal(client_keys_connect(after, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(after, fx->endpoint, S_CONNECT_MS), DAJIA_KEYDIR_REFUSED);
     s_try_send(after, "SUBMIT");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));
     /* Others are unaffected. */
     zsock_t *psb = s_client(fx, "psb");
-    assert_ok(client_keys_connect(psb, fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(psb, fx->endpoint, S_CONNECT_MS));
 }
 
 /* Replaces the first `from` in the file at `path` with `to`, as an editor would. */
@@ -315,11 +316,11 @@ test_withdrawn_counts_revoked_removed_and_changed_keys(void **state)
     fixture_t *fx = *state;
     assert_int_equal(broker_auth_withdrawn(fx->auth), 0);
 
-    assert_ok(client_keys_add(fx->dir, "dashboard", NULL, "wall", NULL));
+    assert_ok(dajia_keydir_add(fx->dir, "dashboard", NULL, "wall", NULL));
     assert_ok(broker_auth_reload(fx->auth));
     assert_int_equal(broker_auth_withdrawn(fx->auth), 0);
 
-    assert_ok(client_keys_revoke(fx->dir, "customs", NULL));
+    assert_ok(dajia_keydir_revoke(fx->dir, "customs", NULL));
     assert_ok(broker_auth_reload(fx->auth));
     assert_int_equal(broker_auth_withdrawn(fx->auth), 1);
 
@@ -346,17 +347,17 @@ static void
 test_watch_applies_a_revoke_without_reload(void **state)
 {
     fixture_t *fx = *state;
-    char key[CLIENT_KEYS_KEY_TXT];
+    char key[DAJIA_KEYDIR_KEY_TXT];
     s_key_of(fx, "psb", key);
     assert_true(broker_auth_trusts(fx->auth, key));
-    assert_ok(client_keys_revoke(fx->dir, "psb", NULL));
+    assert_ok(dajia_keydir_revoke(fx->dir, "psb", NULL));
     int64_t deadline = zclock_mono() + S_WATCH_WAIT_MS;
     while (broker_auth_trusts(fx->auth, key) && zclock_mono() < deadline)
         zclock_sleep(20);
     assert_false(broker_auth_trusts(fx->auth, key));
     /* And an added certificate is picked up the same way. */
-    client_keys_entry_t made;
-    assert_ok(client_keys_add(fx->dir, "unit", "tax", NULL, &made));
+    dajia_keydir_entry_t made;
+    assert_ok(dajia_keydir_add(fx->dir, "unit", "tax", NULL, &made));
     deadline = zclock_mono() + S_WATCH_WAIT_MS;
     while (!broker_auth_trusts(fx->auth, made.public_txt) && zclock_mono() < deadline)
         zclock_sleep(20);
@@ -369,15 +370,15 @@ test_unit_on_the_office_feed_is_refused(void **state)
     fixture_t *fx = *state;
     s_server(fx, BROKER_AUTH_DOMAIN_OFFICE);
     zsock_t *unit = s_client(fx, "customs");
-    assert_int_equal(client_keys_connect(unit, fx->endpoint, S_CONNECT_MS), CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(unit, fx->endpoint, S_CONNECT_MS), DAJIA_KEYDIR_REFUSED);
     s_try_send(unit, "SUBSCRIBE");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));
     zsock_t *dashboard = s_client(fx, "dashboard");
-    assert_int_equal(client_keys_connect(dashboard, fx->endpoint, S_CONNECT_MS),
-                     CLIENT_KEYS_REFUSED);
+    assert_int_equal(dajia_keydir_connect(dashboard, fx->endpoint, S_CONNECT_MS),
+                     DAJIA_KEYDIR_REFUSED);
     zsock_t *office = s_client(fx, "office");
-    assert_ok(client_keys_connect(office, fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(office, fx->endpoint, S_CONNECT_MS));
     s_try_send(office, "SUBSCRIBE");
     assert_true(s_server_recv(fx, &got));
     assert_string_equal(got.role, "office");
@@ -388,13 +389,13 @@ test_public_feed_admits_units_and_dashboards_but_not_workers(void **state)
 {
     fixture_t *fx = *state;
     s_server(fx, BROKER_AUTH_DOMAIN_PUBLIC);
-    assert_ok(client_keys_connect(s_client(fx, "psb"), fx->endpoint, S_CONNECT_MS));
-    assert_ok(client_keys_connect(s_client(fx, "dashboard"), fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(s_client(fx, "psb"), fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(s_client(fx, "dashboard"), fx->endpoint, S_CONNECT_MS));
     assert_int_equal(
-        client_keys_connect(s_client(fx, "worker-escalate"), fx->endpoint, S_CONNECT_MS),
-        CLIENT_KEYS_REFUSED);
-    assert_int_equal(client_keys_connect(s_client(fx, "admin"), fx->endpoint, S_CONNECT_MS),
-                     CLIENT_KEYS_REFUSED);
+        dajia_keydir_connect(s_client(fx, "worker-escalate"), fx->endpoint, S_CONNECT_MS),
+        DAJIA_KEYDIR_REFUSED);
+    assert_int_equal(dajia_keydir_connect(s_client(fx, "admin"), fx->endpoint, S_CONNECT_MS),
+                     DAJIA_KEYDIR_REFUSED);
 }
 
 static void
@@ -404,15 +405,15 @@ test_wrong_broker_key_never_connects(void **state)
     s_server(fx, BROKER_AUTH_DOMAIN_API);
     zcert_t *cert = NULL, *impostor = zcert_new();
     assert_non_null(impostor);
-    assert_ok(client_keys_load(fx->dir, "customs", &cert));
+    assert_ok(dajia_keydir_load(fx->dir, "customs", &cert));
     zsock_t *client = zsock_new(ZMQ_DEALER);
     assert_non_null(client);
     fx->clients[fx->nclients++] = client;
-    assert_ok(broker_auth_apply_client(client, cert, zcert_public_txt(impostor)));
+    assert_ok(dajia_keydir_apply(client, cert, zcert_public_txt(impostor)));
     zcert_destroy(&cert);
     zcert_destroy(&impostor);
-    int rc = client_keys_connect(client, fx->endpoint, 1000);
-    assert_true(rc == CLIENT_KEYS_HANDSHAKE || rc == -ETIMEDOUT);
+    int rc = dajia_keydir_connect(client, fx->endpoint, 1000);
+    assert_true(rc == DAJIA_KEYDIR_HANDSHAKE || rc == -ETIMEDOUT);
     s_send(client, "SUBMIT");
     s_received_t got;
     assert_false(s_server_recv(fx, &got));
@@ -433,7 +434,7 @@ test_null_mechanism_on_ipc_gets_role_local(void **state)
     zsock_t *client = zsock_new(ZMQ_DEALER);
     assert_non_null(client);
     fx->clients[fx->nclients++] = client;
-    assert_ok(client_keys_connect(client, fx->endpoint, S_CONNECT_MS));
+    assert_ok(dajia_keydir_connect(client, fx->endpoint, S_CONNECT_MS));
     s_send(client, "STATS");
     s_received_t got;
     assert_true(s_server_recv(fx, &got));
@@ -450,7 +451,7 @@ test_bad_certificates_are_skipped_and_revocation_wins(void **state)
 {
     fixture_t *fx = *state;
     size_t before = broker_auth_size(fx->auth);
-    char path[256], key[CLIENT_KEYS_KEY_TXT], secret[CLIENT_KEYS_KEY_TXT];
+    char path[256], key[DAJIA_KEYDIR_KEY_TXT], secret[DAJIA_KEYDIR_KEY_TXT];
     /* A certificate claiming role "local" (only NULL peers get that role). */
     assert_int_equal(zmq_curve_keypair(key, secret), 0);
     snprintf(path, sizeof path, "%s/public/sneaky.cert", fx->dir);
@@ -471,11 +472,11 @@ test_bad_certificates_are_skipped_and_revocation_wins(void **state)
     fputs("\x01\x02 not a certificate", f);
     fclose(f);
     /* A revoked certificate copied back into public/. */
-    char psb[CLIENT_KEYS_KEY_TXT];
+    char psb[DAJIA_KEYDIR_KEY_TXT];
     s_key_of(fx, "psb", psb);
     char from[256];
     snprintf(from, sizeof from, "%s/public/psb.cert", fx->dir);
-    assert_ok(client_keys_revoke(fx->dir, "psb", NULL));
+    assert_ok(dajia_keydir_revoke(fx->dir, "psb", NULL));
     char cmd[600];
     snprintf(cmd, sizeof cmd, "cp %s/revoked/psb-*.cert '%s'", fx->dir, from);
     assert_int_equal(system(cmd), 0);
@@ -525,8 +526,8 @@ test_apply_server_refuses_an_unknown_domain(void **state)
                      BROKER_AUTH_BADDOMAIN);
     assert_int_equal(broker_auth_apply_server(fx->auth, fx->server, NULL), BROKER_AUTH_BADDOMAIN);
     assert_int_equal(strlen(broker_auth_public_key(fx->auth)), 40);
-    char key[CLIENT_KEYS_KEY_TXT];
-    assert_ok(client_keys_broker_key(fx->dir, key));
+    char key[DAJIA_KEYDIR_KEY_TXT];
+    assert_ok(dajia_keydir_broker_key(fx->dir, key));
     assert_string_equal(broker_auth_public_key(fx->auth), key);
 }
 

@@ -12,6 +12,7 @@
 #include "broker_batch.h"
 #include "broker_dedup.h"
 #include "dajia.pb-c.h"
+#include "dajia_tables.h"
 #include "store.h"
 #include "test_util.h"
 
@@ -145,7 +146,7 @@ test_log_record_holds_the_exact_bytes_sent(void **state)
     store_u64_to_key(41, key);
     const void *val = NULL;
     size_t vlen = 0;
-    assert_int_equal(store_get(txn, BROKER_TABLE_LOG, key, 8, &val, &vlen), 0);
+    assert_int_equal(store_get(txn, DAJIA_TABLE_LOG, key, 8, &val, &vlen), 0);
     Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, vlen, val);
     assert_non_null(rec);
     assert_int_equal(rec->log_seq, 41);

@@ -1,4 +1,4 @@
-/*  Unit tests for client_keys: the key directory (init, add, revoke, list), its file
+/*  Unit tests for dajia_keydir: the key directory (init, add, revoke, list), its file
     modes, the errors it gives, and loading a client's own key pair. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "client_keys.h"
+#include "dajia_keydir.h"
 #include "test_util.h"
 
 typedef struct {
@@ -69,11 +69,11 @@ s_mode(const char *path)
 static void
 s_init(fixture_t *fx)
 {
-    assert_ok(client_keys_init(fx->dir, s_units, S_UNITS));
+    assert_ok(dajia_keydir_init(fx->dir, s_units, S_UNITS));
 }
 
-static const client_keys_entry_t *
-s_find(const client_keys_entry_t *entries, size_t count, const char *name, bool revoked)
+static const dajia_keydir_entry_t *
+s_find(const dajia_keydir_entry_t *entries, size_t count, const char *name, bool revoked)
 {
     for (size_t i = 0; i < count; i++)
         if (strcmp(entries[i].name, name) == 0 && entries[i].revoked == revoked)
@@ -82,11 +82,11 @@ s_find(const client_keys_entry_t *entries, size_t count, const char *name, bool 
 }
 
 /* Like s_find, failing the test when the entry is missing. */
-static const client_keys_entry_t *
-s_get(const client_keys_entry_t *entries, size_t count, const char *name, bool revoked)
+static const dajia_keydir_entry_t *
+s_get(const dajia_keydir_entry_t *entries, size_t count, const char *name, bool revoked)
 {
-    static const client_keys_entry_t none;
-    const client_keys_entry_t *e = s_find(entries, count, name, revoked);
+    static const dajia_keydir_entry_t none;
+    const dajia_keydir_entry_t *e = s_find(entries, count, name, revoked);
     if (!e)
         fail_msg("no %s certificate \"%s\" listed", revoked ? "revoked" : "trusted", name);
     return e ? e : &none;
@@ -136,11 +136,11 @@ test_init_lists_every_certificate_with_its_role_and_unit(void **state)
 {
     fixture_t *fx = *state;
     s_init(fx);
-    client_keys_entry_t *entries = NULL;
+    dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    assert_ok(client_keys_list(fx->dir, &entries, &count));
+    assert_ok(dajia_keydir_list(fx->dir, &entries, &count));
     assert_int_equal(count, S_UNITS + S_FIXED);
-    const client_keys_entry_t *e = s_get(entries, count, "customs", false);
+    const dajia_keydir_entry_t *e = s_get(entries, count, "customs", false);
     assert_string_equal(e->role, "unit");
     assert_string_equal(e->unit, "customs");
     assert_int_equal(strlen(e->public_txt), 40);
@@ -166,10 +166,10 @@ test_init_twice_returns_exists_and_keeps_the_keys(void **state)
 {
     fixture_t *fx = *state;
     s_init(fx);
-    char before[CLIENT_KEYS_KEY_TXT], after[CLIENT_KEYS_KEY_TXT];
-    assert_ok(client_keys_broker_key(fx->dir, before));
-    assert_int_equal(client_keys_init(fx->dir, s_units, S_UNITS), CLIENT_KEYS_EXISTS);
-    assert_ok(client_keys_broker_key(fx->dir, after));
+    char before[DAJIA_KEYDIR_KEY_TXT], after[DAJIA_KEYDIR_KEY_TXT];
+    assert_ok(dajia_keydir_broker_key(fx->dir, before));
+    assert_int_equal(dajia_keydir_init(fx->dir, s_units, S_UNITS), DAJIA_KEYDIR_EXISTS);
+    assert_ok(dajia_keydir_broker_key(fx->dir, after));
     assert_string_equal(before, after);
 }
 
@@ -178,13 +178,13 @@ test_init_checks_every_unit_before_writing(void **state)
 {
     fixture_t *fx = *state;
     const char *repeated[] = {"customs", "tax", "customs"};
-    assert_int_equal(client_keys_init(fx->dir, repeated, 3), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_init(fx->dir, repeated, 3), DAJIA_KEYDIR_EXISTS);
     const char *bad[] = {"customs", "../etc"};
-    assert_int_equal(client_keys_init(fx->dir, bad, 2), CLIENT_KEYS_BADUNIT);
+    assert_int_equal(dajia_keydir_init(fx->dir, bad, 2), DAJIA_KEYDIR_BADUNIT);
     const char *clash[] = {"office"}; /* a unit named like the Office's certificate */
-    assert_int_equal(client_keys_init(fx->dir, clash, 1), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_init(fx->dir, clash, 1), DAJIA_KEYDIR_EXISTS);
     const char *hidden[] = {".hidden"};
-    assert_int_equal(client_keys_init(fx->dir, hidden, 1), CLIENT_KEYS_BADUNIT);
+    assert_int_equal(dajia_keydir_init(fx->dir, hidden, 1), DAJIA_KEYDIR_BADUNIT);
     /* Nothing was written by any of them. */
     assert_int_equal(access(fx->dir, F_OK), -1);
     assert_int_equal(errno, ENOENT);
@@ -195,8 +195,8 @@ test_broker_key_reads_back_through_zcert(void **state)
 {
     fixture_t *fx = *state;
     s_init(fx);
-    char key[CLIENT_KEYS_KEY_TXT];
-    assert_ok(client_keys_broker_key(fx->dir, key));
+    char key[DAJIA_KEYDIR_KEY_TXT];
+    assert_ok(dajia_keydir_broker_key(fx->dir, key));
     /* The files are ordinary czmq certificates. */
     zcert_t *pair = zcert_load(s_path(fx, "broker.cert"));
     assert_non_null(pair);
@@ -213,20 +213,20 @@ test_add_unit_then_load_gives_its_key_pair_and_metadata(void **state)
 {
     fixture_t *fx = *state;
     s_init(fx);
-    client_keys_entry_t made;
-    assert_ok(client_keys_add(fx->dir, "unit", "tax", NULL, &made));
+    dajia_keydir_entry_t made;
+    assert_ok(dajia_keydir_add(fx->dir, "unit", "tax", NULL, &made));
     assert_string_equal(made.name, "tax");
     assert_string_equal(made.role, "unit");
     assert_string_equal(made.unit, "tax");
     assert_int_equal(s_mode(s_path(fx, "secret/tax.cert_secret")), 0600);
     zcert_t *cert = NULL;
-    assert_ok(client_keys_load(fx->dir, "tax", &cert));
+    assert_ok(dajia_keydir_load(fx->dir, "tax", &cert));
     assert_string_equal(zcert_public_txt(cert), made.public_txt);
     assert_string_equal(zcert_meta(cert, "role"), "unit");
     assert_string_equal(zcert_meta(cert, "unit"), "tax");
     assert_string_equal(zcert_meta(cert, "name"), "tax");
     /* The secret key belongs to the public one. */
-    char derived[CLIENT_KEYS_KEY_TXT];
+    char derived[DAJIA_KEYDIR_KEY_TXT];
     assert_int_equal(zmq_curve_public(derived, zcert_secret_txt(cert)), 0);
     assert_string_equal(derived, made.public_txt);
     zcert_destroy(&cert);
@@ -237,13 +237,13 @@ test_add_with_a_name_makes_a_second_dashboard(void **state)
 {
     fixture_t *fx = *state;
     s_init(fx);
-    assert_int_equal(client_keys_add(fx->dir, "dashboard", NULL, NULL, NULL), CLIENT_KEYS_EXISTS);
-    client_keys_entry_t made;
-    assert_ok(client_keys_add(fx->dir, "dashboard", NULL, "dash-hall", &made));
+    assert_int_equal(dajia_keydir_add(fx->dir, "dashboard", NULL, NULL, NULL), DAJIA_KEYDIR_EXISTS);
+    dajia_keydir_entry_t made;
+    assert_ok(dajia_keydir_add(fx->dir, "dashboard", NULL, "dash-hall", &made));
     assert_string_equal(made.name, "dash-hall");
     assert_string_equal(made.role, "dashboard");
     zcert_t *cert = NULL;
-    assert_ok(client_keys_load(fx->dir, "dash-hall", &cert));
+    assert_ok(dajia_keydir_load(fx->dir, "dash-hall", &cert));
     assert_string_equal(zcert_meta(cert, "role"), "dashboard");
     assert_null(zcert_meta(cert, "unit"));
     zcert_destroy(&cert);
@@ -253,23 +253,25 @@ static void
 test_add_refuses_what_it_cannot_make(void **state)
 {
     fixture_t *fx = *state;
-    assert_int_equal(client_keys_add(fx->dir, "unit", "tax", NULL, NULL), CLIENT_KEYS_NOTFOUND);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "tax", NULL, NULL), DAJIA_KEYDIR_NOTFOUND);
     s_init(fx);
-    assert_int_equal(client_keys_add(fx->dir, "root", NULL, NULL, NULL), CLIENT_KEYS_BADROLE);
-    assert_int_equal(client_keys_add(fx->dir, "local", NULL, NULL, NULL), CLIENT_KEYS_BADROLE);
-    assert_int_equal(client_keys_add(fx->dir, NULL, NULL, NULL, NULL), CLIENT_KEYS_BADROLE);
-    assert_int_equal(client_keys_add(fx->dir, "unit", NULL, NULL, NULL), CLIENT_KEYS_NOUNIT);
-    assert_int_equal(client_keys_add(fx->dir, "unit", "", NULL, NULL), CLIENT_KEYS_NOUNIT);
-    assert_int_equal(client_keys_add(fx->dir, "unit", "a/b", NULL, NULL), CLIENT_KEYS_BADUNIT);
-    assert_int_equal(client_keys_add(fx->dir, "office", "tax", "o2", NULL), CLIENT_KEYS_BADUNIT);
-    assert_int_equal(client_keys_add(fx->dir, "admin", NULL, "broker", NULL), CLIENT_KEYS_BADNAME);
-    assert_int_equal(client_keys_add(fx->dir, "admin", NULL, "../x", NULL), CLIENT_KEYS_BADNAME);
-    assert_int_equal(client_keys_add(fx->dir, "unit", "customs", NULL, NULL), CLIENT_KEYS_EXISTS);
-    assert_int_equal(client_keys_add(fx->dir, "worker", NULL, "customs", NULL), CLIENT_KEYS_EXISTS);
+    assert_int_equal(dajia_keydir_add(fx->dir, "root", NULL, NULL, NULL), DAJIA_KEYDIR_BADROLE);
+    assert_int_equal(dajia_keydir_add(fx->dir, "local", NULL, NULL, NULL), DAJIA_KEYDIR_BADROLE);
+    assert_int_equal(dajia_keydir_add(fx->dir, NULL, NULL, NULL, NULL), DAJIA_KEYDIR_BADROLE);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", NULL, NULL, NULL), DAJIA_KEYDIR_NOUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "", NULL, NULL), DAJIA_KEYDIR_NOUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "a/b", NULL, NULL), DAJIA_KEYDIR_BADUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "office", "tax", "o2", NULL), DAJIA_KEYDIR_BADUNIT);
+    assert_int_equal(dajia_keydir_add(fx->dir, "admin", NULL, "broker", NULL),
+                     DAJIA_KEYDIR_BADNAME);
+    assert_int_equal(dajia_keydir_add(fx->dir, "admin", NULL, "../x", NULL), DAJIA_KEYDIR_BADNAME);
+    assert_int_equal(dajia_keydir_add(fx->dir, "unit", "customs", NULL, NULL), DAJIA_KEYDIR_EXISTS);
+    assert_int_equal(dajia_keydir_add(fx->dir, "worker", NULL, "customs", NULL),
+                     DAJIA_KEYDIR_EXISTS);
     /* None of them left a file. */
-    client_keys_entry_t *entries = NULL;
+    dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    assert_ok(client_keys_list(fx->dir, &entries, &count));
+    assert_ok(dajia_keydir_list(fx->dir, &entries, &count));
     assert_int_equal(count, S_UNITS + S_FIXED);
     free(entries);
 }
@@ -282,32 +284,32 @@ test_revoke_moves_the_cert_and_deletes_the_secret(void **state)
     fixture_t *fx = *state;
     s_init(fx);
     zcert_t *cert = NULL;
-    assert_ok(client_keys_load(fx->dir, "customs", &cert));
-    client_keys_entry_t gone;
-    assert_ok(client_keys_revoke(fx->dir, "customs", &gone));
+    assert_ok(dajia_keydir_load(fx->dir, "customs", &cert));
+    dajia_keydir_entry_t gone;
+    assert_ok(dajia_keydir_revoke(fx->dir, "customs", &gone));
     assert_true(gone.revoked);
     assert_string_equal(gone.role, "unit");
     assert_string_equal(gone.public_txt, zcert_public_txt(cert));
     assert_int_equal(access(s_path(fx, "public/customs.cert"), F_OK), -1);
     assert_int_equal(access(s_path(fx, "secret/customs.cert_secret"), F_OK), -1);
     zcert_t *again = NULL;
-    assert_int_equal(client_keys_load(fx->dir, "customs", &again), CLIENT_KEYS_NOTFOUND);
+    assert_int_equal(dajia_keydir_load(fx->dir, "customs", &again), DAJIA_KEYDIR_NOTFOUND);
     assert_null(again);
 
-    client_keys_entry_t *entries = NULL;
+    dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    assert_ok(client_keys_list(fx->dir, &entries, &count));
+    assert_ok(dajia_keydir_list(fx->dir, &entries, &count));
     assert_int_equal(count, S_UNITS + S_FIXED);
     assert_null(s_find(entries, count, "customs", false));
-    const client_keys_entry_t *e = s_get(entries, count, "customs", true);
+    const dajia_keydir_entry_t *e = s_get(entries, count, "customs", true);
     assert_string_equal(e->public_txt, zcert_public_txt(cert));
     assert_string_equal(e->unit, "customs");
     free(entries);
     zcert_destroy(&cert);
 
-    assert_int_equal(client_keys_revoke(fx->dir, "customs", NULL), CLIENT_KEYS_NOTFOUND);
-    assert_int_equal(client_keys_revoke(fx->dir, "nobody", NULL), CLIENT_KEYS_NOTFOUND);
-    assert_int_equal(client_keys_revoke(fx->dir, "../psb", NULL), CLIENT_KEYS_BADNAME);
+    assert_int_equal(dajia_keydir_revoke(fx->dir, "customs", NULL), DAJIA_KEYDIR_NOTFOUND);
+    assert_int_equal(dajia_keydir_revoke(fx->dir, "nobody", NULL), DAJIA_KEYDIR_NOTFOUND);
+    assert_int_equal(dajia_keydir_revoke(fx->dir, "../psb", NULL), DAJIA_KEYDIR_BADNAME);
 }
 
 static void
@@ -315,16 +317,16 @@ test_revoked_name_can_be_added_again_with_a_new_key(void **state)
 {
     fixture_t *fx = *state;
     s_init(fx);
-    client_keys_entry_t old, fresh;
-    assert_ok(client_keys_revoke(fx->dir, "psb", &old));
-    assert_ok(client_keys_add(fx->dir, "unit", "psb", NULL, &fresh));
+    dajia_keydir_entry_t old, fresh;
+    assert_ok(dajia_keydir_revoke(fx->dir, "psb", &old));
+    assert_ok(dajia_keydir_add(fx->dir, "unit", "psb", NULL, &fresh));
     assert_string_not_equal(old.public_txt, fresh.public_txt);
-    assert_ok(client_keys_revoke(fx->dir, "psb", NULL));
-    assert_ok(client_keys_add(fx->dir, "unit", "psb", NULL, NULL));
+    assert_ok(dajia_keydir_revoke(fx->dir, "psb", NULL));
+    assert_ok(dajia_keydir_add(fx->dir, "unit", "psb", NULL, NULL));
 
-    client_keys_entry_t *entries = NULL;
+    dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    assert_ok(client_keys_list(fx->dir, &entries, &count));
+    assert_ok(dajia_keydir_list(fx->dir, &entries, &count));
     size_t active = 0, revoked = 0;
     for (size_t i = 0; i < count; i++)
         if (strcmp(entries[i].name, "psb") == 0)
@@ -351,7 +353,7 @@ test_load_refuses_a_secret_others_can_read(void **state)
     s_init(fx);
     assert_int_equal(chmod(s_path(fx, "secret/psb.cert_secret"), 0644), 0);
     zcert_t *cert = NULL;
-    assert_int_equal(client_keys_load(fx->dir, "psb", &cert), CLIENT_KEYS_BADMODE);
+    assert_int_equal(dajia_keydir_load(fx->dir, "psb", &cert), DAJIA_KEYDIR_BADMODE);
     assert_null(cert);
 }
 
@@ -365,7 +367,7 @@ test_load_rejects_damaged_and_hostile_files(void **state)
     zcert_t *cert = NULL;
 
     s_write(path, "this is not ZPL\n\t\tat all\n", 0600);
-    assert_int_equal(client_keys_load_file(path, &cert), CLIENT_KEYS_BADCERT);
+    assert_int_equal(dajia_keydir_load_file(path, &cert), DAJIA_KEYDIR_BADCERT);
 
     /* A format string in metadata (zcert_load would hand it to printf). */
     s_write(path,
@@ -373,16 +375,16 @@ test_load_rejects_damaged_and_hostile_files(void **state)
             "curve\n    public-key = \"rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7\"\n"
             "    secret-key = \"JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6\"\n",
             0600);
-    assert_int_equal(client_keys_load_file(path, &cert), CLIENT_KEYS_BADCERT);
+    assert_int_equal(dajia_keydir_load_file(path, &cert), DAJIA_KEYDIR_BADCERT);
 
     /* A short key. */
     s_write(path, "curve\n    public-key = \"abc\"\n    secret-key = \"def\"\n", 0600);
-    assert_int_equal(client_keys_load_file(path, &cert), CLIENT_KEYS_BADCERT);
+    assert_int_equal(dajia_keydir_load_file(path, &cert), DAJIA_KEYDIR_BADCERT);
 
     /* A public certificate only: no secret to connect with. */
-    assert_int_equal(client_keys_load_file(s_path(fx, "public/psb.cert"), &cert),
-                     CLIENT_KEYS_NOSECRET);
-    assert_int_equal(client_keys_load_file(s_path(fx, "nothing"), &cert), CLIENT_KEYS_NOTFOUND);
+    assert_int_equal(dajia_keydir_load_file(s_path(fx, "public/psb.cert"), &cert),
+                     DAJIA_KEYDIR_NOSECRET);
+    assert_int_equal(dajia_keydir_load_file(s_path(fx, "nothing"), &cert), DAJIA_KEYDIR_NOTFOUND);
     assert_null(cert);
 }
 
@@ -390,16 +392,16 @@ static void
 test_list_marks_damaged_files_and_needs_a_directory(void **state)
 {
     fixture_t *fx = *state;
-    client_keys_entry_t *entries = NULL;
+    dajia_keydir_entry_t *entries = NULL;
     size_t count = 0;
-    assert_int_equal(client_keys_list(fx->dir, &entries, &count), CLIENT_KEYS_NOTFOUND);
+    assert_int_equal(dajia_keydir_list(fx->dir, &entries, &count), DAJIA_KEYDIR_NOTFOUND);
     s_init(fx);
     s_write(s_path(fx, "public/broken.cert"), "curve\n    public-key = \"nope\"\n", 0644);
     s_write(s_path(fx, "public/.hidden.cert"), "ignored", 0644);
     s_write(s_path(fx, "public/notes.txt"), "ignored", 0644);
-    assert_ok(client_keys_list(fx->dir, &entries, &count));
+    assert_ok(dajia_keydir_list(fx->dir, &entries, &count));
     assert_int_equal(count, S_UNITS + S_FIXED + 1);
-    const client_keys_entry_t *e = s_get(entries, count, "broken", false);
+    const dajia_keydir_entry_t *e = s_get(entries, count, "broken", false);
     assert_true(e->damaged);
     assert_string_equal(e->role, "");
     free(entries);

@@ -1,4 +1,6 @@
-/*  client_keys: the CURVE key directory (`dajia-ctl keys`) and a client's own key.
+/*  dajia_keydir: the CURVE key directory, read and written for the broker, `dajia-ctl
+    keys`, the clients and dajia-worker alike, so that all of them agree on what a
+    certificate is.
 
     Certificates are read here with zconfig rather than zcert_load(): zcert_load()
     passes each metadata value to zcert_set_meta() as a printf format, so a '%' in a
@@ -6,7 +8,7 @@
     malformed one. This reader bounds the file, checks every field and says what is wrong.
     The files it writes are ordinary zcert files all the same.
 */
-#include "client_keys.h"
+#include "dajia_keydir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client_args.h"
-
 #define S_DIR_MODE      0700
 #define S_SECRET_MODE   0600
 #define S_PUBLIC_MODE   0644  /* inside a 0700 directory all the same */
@@ -30,7 +30,7 @@
 #define S_KEY_LEN       32    /* binary CURVE key */
 #define S_Z85_LEN       40    /* its Z85 text */
 #define S_REVOKED_TRIES 100   /* suffixes tried when a revoked name is taken */
-#define S_BROKER_NAME   "broker"
+#define S_NAME_CHARS    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 #define S_MONITOR_EVENTS                                                                           \
     (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |                             \
      ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
@@ -39,22 +39,24 @@
 static const char *const s_services[] = {"aggregate", "escalate", "circulate"};
 #define S_SERVICES (sizeof s_services / sizeof s_services[0])
 
-static const char *const s_roles[] = {"unit", "office", "dashboard", "worker", "admin"};
+static const char *const s_roles[] = {DAJIA_KEYDIR_ROLE_UNIT, DAJIA_KEYDIR_ROLE_OFFICE,
+                                      DAJIA_KEYDIR_ROLE_DASHBOARD, DAJIA_KEYDIR_ROLE_WORKER,
+                                      DAJIA_KEYDIR_ROLE_ADMIN};
 #define S_ROLES (sizeof s_roles / sizeof s_roles[0])
 
 /* A certificate file as read. */
 typedef struct {
-    char name[CLIENT_KEYS_NAME_MAX + 1];
-    char role[CLIENT_KEYS_ROLE_MAX];
-    char unit[CLIENT_KEYS_NAME_MAX + 1];
-    char public_txt[CLIENT_KEYS_KEY_TXT];
-    char secret_txt[CLIENT_KEYS_KEY_TXT]; /* "" in a public certificate */
+    char name[DAJIA_KEYDIR_NAME_MAX + 1];
+    char role[DAJIA_KEYDIR_ROLE_MAX];
+    char unit[DAJIA_KEYDIR_NAME_MAX + 1];
+    char public_txt[DAJIA_KEYDIR_KEY_TXT];
+    char secret_txt[DAJIA_KEYDIR_KEY_TXT]; /* "" in a public certificate */
 } s_cert_t;
 
 /* ====================================================================== names */
 
 bool
-client_keys_role_ok(const char *role)
+dajia_keydir_role_ok(const char *role)
 {
     for (size_t i = 0; role && i < S_ROLES; i++)
         if (strcmp(role, s_roles[i]) == 0)
@@ -62,17 +64,20 @@ client_keys_role_ok(const char *role)
     return false;
 }
 
-bool
-client_keys_name_ok(const char *name)
-{
-    return client_unit_ok(name) && name[0] != '.' && strcmp(name, S_BROKER_NAME) != 0;
-}
-
-/* A unit code becomes a certificate name, so it must be both. */
+/* A unit code becomes a certificate name (and part of a file name), so it must be
+   both: 1 to DAJIA_KEYDIR_NAME_MAX of S_NAME_CHARS, not starting with '.'. */
 static bool
 s_unit_ok(const char *unit)
 {
-    return client_unit_ok(unit) && unit[0] != '.';
+    size_t len = unit ? strlen(unit) : 0;
+    return len > 0 && len <= DAJIA_KEYDIR_NAME_MAX && unit[0] != '.' &&
+           strspn(unit, S_NAME_CHARS) == len;
+}
+
+bool
+dajia_keydir_name_ok(const char *name)
+{
+    return s_unit_ok(name) && strcmp(name, DAJIA_KEYDIR_BROKER_NAME) != 0;
 }
 
 /* ====================================================================== paths */
@@ -103,6 +108,27 @@ s_mkdir(const char *path)
     if (stat(path, &st) != 0)
         return -errno;
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* Creates `path` and its missing parents, 0700. */
+static int
+s_mkdir_p(const char *path)
+{
+    char copy[PATH_MAX];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof copy)
+        return len ? -ENAMETOOLONG : -EINVAL;
+    memcpy(copy, path, len + 1);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0; /* each parent in turn; an existing one is fine */
+        int rc = mkdir(copy, S_DIR_MODE) != 0 && errno != EEXIST ? -errno : 0;
+        *p = '/';
+        if (rc)
+            return rc;
+    }
+    return s_mkdir(copy);
 }
 
 static int
@@ -149,14 +175,14 @@ s_slurp(const char *path, char **out, mode_t *mode)
     char *text = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? CLIENT_KEYS_NOTFOUND : -errno;
+        return errno == ENOENT ? DAJIA_KEYDIR_NOTFOUND : -errno;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         rc = -errno;
         goto out;
     }
     if (!S_ISREG(st.st_mode) || st.st_size > S_CERT_MAX) {
-        rc = CLIENT_KEYS_BADCERT;
+        rc = DAJIA_KEYDIR_BADCERT;
         goto out;
     }
     *mode = st.st_mode;
@@ -171,14 +197,14 @@ s_slurp(const char *path, char **out, mode_t *mode)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
-            rc = n < 0 ? -errno : CLIENT_KEYS_BADCERT; /* shrank while we read */
+            rc = n < 0 ? -errno : DAJIA_KEYDIR_BADCERT; /* shrank while we read */
             goto out;
         }
         have += (size_t)n;
     }
     text[have] = 0;
     if (strlen(text) != have)
-        rc = CLIENT_KEYS_BADCERT; /* a NUL inside: not a text file */
+        rc = DAJIA_KEYDIR_BADCERT; /* a NUL inside: not a text file */
 out:
     close(fd);
     if (rc == 0)
@@ -189,46 +215,67 @@ out:
 }
 
 /* Parses the certificate at `path`. With `secret`, the file must hold the secret key
-   too (and be private). Client metadata is checked when present; `client` requires it. */
+   too (and be private). Client metadata is checked when present; `client` requires it.
+   On failure `why` (may be NULL) gets a sentence on what is wrong. */
 static int
-s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert)
+s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert, const char **why)
 {
+    const char *because = NULL;
     char *text = NULL;
     mode_t mode = 0;
-    int rc = s_slurp(path, &text, &mode);
-    if (rc)
-        return rc;
+    zconfig_t *root = NULL;
     memset(cert, 0, sizeof *cert);
-    zconfig_t *root = zconfig_str_load(text);
+    int rc = s_slurp(path, &text, &mode);
+    if (rc) {
+        because = rc == DAJIA_KEYDIR_NOTFOUND  ? "no such file"
+                  : rc == DAJIA_KEYDIR_BADCERT ? "not a certificate file"
+                                               : strerror(-rc);
+        goto out;
+    }
+    root = zconfig_str_load(text);
     memset(text, 0, strlen(text)); /* it may hold a secret key */
     free(text);
-    if (!root)
-        return CLIENT_KEYS_BADCERT;
+    rc = DAJIA_KEYDIR_BADCERT;
+    if (!root) {
+        because = "not a certificate file";
+        goto out;
+    }
     const char *pub = zconfig_get(root, "curve/public-key", NULL);
     const char *sec = zconfig_get(root, "curve/secret-key", NULL);
-    const char *name = zconfig_get(root, "metadata/name", NULL);
-    const char *role = zconfig_get(root, "metadata/role", NULL);
-    const char *unit = zconfig_get(root, "metadata/unit", NULL);
-    rc = CLIENT_KEYS_BADCERT;
-    if (!s_z85_ok(pub) || s_copy(cert->public_txt, sizeof cert->public_txt, pub))
+    const char *name = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_NAME, NULL);
+    const char *role = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_ROLE, NULL);
+    const char *unit = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_UNIT, NULL);
+    if (!s_z85_ok(pub) || s_copy(cert->public_txt, sizeof cert->public_txt, pub)) {
+        because = "no valid curve/public-key";
         goto out;
+    }
     if (secret) {
         if (!sec || !*sec) {
-            rc = CLIENT_KEYS_NOSECRET;
+            rc = DAJIA_KEYDIR_NOSECRET;
+            because = "no curve/secret-key";
             goto out;
         }
-        if (!s_z85_ok(sec) || s_copy(cert->secret_txt, sizeof cert->secret_txt, sec))
+        if (!s_z85_ok(sec) || s_copy(cert->secret_txt, sizeof cert->secret_txt, sec)) {
+            because = "no valid curve/secret-key";
             goto out;
+        }
         if (mode & 077) {
-            rc = CLIENT_KEYS_BADMODE;
+            rc = DAJIA_KEYDIR_BADMODE;
+            because = "group or others may read it";
             goto out;
         }
     }
     if (client || role) {
-        if (!client_keys_role_ok(role) || !name || !client_keys_name_ok(name))
-            goto out;
-        bool is_unit = strcmp(role, "unit") == 0;
-        if (is_unit ? !s_unit_ok(unit) : (unit && *unit))
+        bool is_unit = role && strcmp(role, DAJIA_KEYDIR_ROLE_UNIT) == 0;
+        if (!dajia_keydir_role_ok(role))
+            because = "metadata role is not unit, office, dashboard, worker or admin";
+        else if (!name || !dajia_keydir_name_ok(name))
+            because = "no valid metadata name";
+        else if (is_unit && !s_unit_ok(unit))
+            because = "role unit without a valid metadata unit";
+        else if (!is_unit && unit && *unit)
+            because = "a metadata unit on a role other than unit";
+        if (because)
             goto out;
         s_copy(cert->name, sizeof cert->name, name);
         s_copy(cert->role, sizeof cert->role, role);
@@ -240,6 +287,8 @@ out:
     zconfig_destroy(&root);
     if (rc)
         memset(cert->secret_txt, 0, sizeof cert->secret_txt);
+    if (rc && why)
+        *why = because;
     return rc;
 }
 
@@ -261,11 +310,11 @@ s_cert_text(const s_cert_t *cert, bool secret)
         zconfig_set_comment(root, "   The broker admits this key while the file is in "
                                   "its public/ directory.");
     }
-    zconfig_put(root, "metadata/name", cert->name);
+    zconfig_put(root, "metadata/" DAJIA_KEYDIR_META_NAME, cert->name);
     if (*cert->role)
-        zconfig_put(root, "metadata/role", cert->role);
+        zconfig_put(root, "metadata/" DAJIA_KEYDIR_META_ROLE, cert->role);
     if (*cert->unit)
-        zconfig_put(root, "metadata/unit", cert->unit);
+        zconfig_put(root, "metadata/" DAJIA_KEYDIR_META_UNIT, cert->unit);
     zconfig_put(root, "curve/public-key", cert->public_txt);
     if (secret)
         zconfig_put(root, "curve/secret-key", cert->secret_txt);
@@ -291,7 +340,7 @@ s_write_all(int fd, const char *text, size_t len)
 
 /* Writes `text` as `dir`/`file` with `mode`, never replacing an existing file: into
    a temporary name first, synced, then linked into place (link fails on an existing
-   target, where rename would replace it). Returns 0, CLIENT_KEYS_EXISTS or -errno. */
+   target, where rename would replace it). Returns 0, DAJIA_KEYDIR_EXISTS or -errno. */
 static int
 s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
 {
@@ -315,7 +364,7 @@ s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
     if (rc == 0 && link(tmp, path) != 0)
-        rc = errno == EEXIST ? CLIENT_KEYS_EXISTS : -errno;
+        rc = errno == EEXIST ? DAJIA_KEYDIR_EXISTS : -errno;
     unlink(tmp);
     if (rc == 0)
         rc = s_fsync_dir(dir);
@@ -327,7 +376,7 @@ static int
 s_keypair(s_cert_t *cert)
 {
     if (!zsys_has_curve() || zmq_curve_keypair(cert->public_txt, cert->secret_txt) != 0)
-        return CLIENT_KEYS_NOCURVE;
+        return DAJIA_KEYDIR_NOCURVE;
     return 0;
 }
 
@@ -335,14 +384,14 @@ s_keypair(s_cert_t *cert)
    trusts (so the broker never trusts a key whose owner cannot have it). */
 static int
 s_make_client(const char *dir, const char *name, const char *role, const char *unit,
-              client_keys_entry_t *out)
+              dajia_keydir_entry_t *out)
 {
-    char secret_dir[PATH_MAX], public_dir[PATH_MAX], file[CLIENT_KEYS_NAME_MAX + 32];
+    char secret_dir[PATH_MAX], public_dir[PATH_MAX], file[DAJIA_KEYDIR_NAME_MAX + 32];
     s_cert_t cert = {0};
     char *pub_text = NULL, *sec_text = NULL;
-    int rc = s_path(secret_dir, sizeof secret_dir, dir, CLIENT_KEYS_SECRET_DIR, NULL, NULL);
+    int rc = s_path(secret_dir, sizeof secret_dir, dir, DAJIA_KEYDIR_SECRET_DIR, NULL, NULL);
     if (rc == 0)
-        rc = s_path(public_dir, sizeof public_dir, dir, CLIENT_KEYS_PUBLIC_DIR, NULL, NULL);
+        rc = s_path(public_dir, sizeof public_dir, dir, DAJIA_KEYDIR_PUBLIC_DIR, NULL, NULL);
     if (rc == 0)
         rc = s_keypair(&cert);
     if (rc)
@@ -356,16 +405,16 @@ s_make_client(const char *dir, const char *name, const char *role, const char *u
         rc = -ENOMEM;
         goto out;
     }
-    snprintf(file, sizeof file, "%s" CLIENT_KEYS_SECRET_EXT, name);
+    snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_SECRET_EXT, name);
     rc = s_write_new(secret_dir, file, sec_text, S_SECRET_MODE);
     if (rc)
         goto out;
-    snprintf(file, sizeof file, "%s" CLIENT_KEYS_CERT_EXT, name);
+    snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_CERT_EXT, name);
     rc = s_write_new(public_dir, file, pub_text, S_PUBLIC_MODE);
     if (rc) {
         /* Take back the secret of a key nobody will trust. */
         char path[PATH_MAX];
-        if (s_path(path, sizeof path, secret_dir, NULL, name, CLIENT_KEYS_SECRET_EXT) == 0)
+        if (s_path(path, sizeof path, secret_dir, NULL, name, DAJIA_KEYDIR_SECRET_EXT) == 0)
             unlink(path);
         goto out;
     }
@@ -391,9 +440,9 @@ static int
 s_client_exists(const char *dir, const char *name, bool *exists)
 {
     char pub[PATH_MAX], sec[PATH_MAX];
-    int rc = s_path(pub, sizeof pub, dir, CLIENT_KEYS_PUBLIC_DIR, name, CLIENT_KEYS_CERT_EXT);
+    int rc = s_path(pub, sizeof pub, dir, DAJIA_KEYDIR_PUBLIC_DIR, name, DAJIA_KEYDIR_CERT_EXT);
     if (rc == 0)
-        rc = s_path(sec, sizeof sec, dir, CLIENT_KEYS_SECRET_DIR, name, CLIENT_KEYS_SECRET_EXT);
+        rc = s_path(sec, sizeof sec, dir, DAJIA_KEYDIR_SECRET_DIR, name, DAJIA_KEYDIR_SECRET_EXT);
     if (rc == 0)
         *exists = s_exists(pub) || s_exists(sec);
     return rc;
@@ -403,8 +452,8 @@ s_client_exists(const char *dir, const char *name, bool *exists)
 static int
 s_make_subdirs(const char *dir)
 {
-    static const char *const subs[] = {CLIENT_KEYS_PUBLIC_DIR, CLIENT_KEYS_SECRET_DIR,
-                                       CLIENT_KEYS_REVOKED_DIR};
+    static const char *const subs[] = {DAJIA_KEYDIR_PUBLIC_DIR, DAJIA_KEYDIR_SECRET_DIR,
+                                       DAJIA_KEYDIR_REVOKED_DIR};
     char path[PATH_MAX];
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
         int rc = s_path(path, sizeof path, dir, subs[i], NULL, NULL);
@@ -423,7 +472,7 @@ s_make_subdirs(const char *dir)
 /* The names init makes, in order: units, then the fixed ones. Caller frees the list
    and the strings it owns (the worker names), via s_plan_free. */
 typedef struct {
-    char name[CLIENT_KEYS_NAME_MAX + 1];
+    char name[DAJIA_KEYDIR_NAME_MAX + 1];
     const char *role;
     const char *unit;
 } s_plan_t;
@@ -437,30 +486,30 @@ s_plan(const char *const *units, size_t count, s_plan_t **out, size_t *n_out)
         return -ENOMEM;
     size_t k = 0;
     for (size_t i = 0; i < count; i++, k++) {
-        if (!s_unit_ok(units[i]) || !client_keys_name_ok(units[i])) {
+        if (!s_unit_ok(units[i]) || !dajia_keydir_name_ok(units[i])) {
             free(plan);
-            return CLIENT_KEYS_BADUNIT;
+            return DAJIA_KEYDIR_BADUNIT;
         }
         s_copy(plan[k].name, sizeof plan[k].name, units[i]);
-        plan[k].role = "unit";
+        plan[k].role = DAJIA_KEYDIR_ROLE_UNIT;
         plan[k].unit = units[i];
     }
-    s_copy(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_OFFICE_NAME);
-    plan[k++].role = "office";
-    s_copy(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_DASHBOARD_NAME);
-    plan[k++].role = "dashboard";
-    s_copy(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_ADMIN_NAME);
-    plan[k++].role = "admin";
+    s_copy(plan[k].name, sizeof plan[k].name, DAJIA_KEYDIR_OFFICE_NAME);
+    plan[k++].role = DAJIA_KEYDIR_ROLE_OFFICE;
+    s_copy(plan[k].name, sizeof plan[k].name, DAJIA_KEYDIR_DASHBOARD_NAME);
+    plan[k++].role = DAJIA_KEYDIR_ROLE_DASHBOARD;
+    s_copy(plan[k].name, sizeof plan[k].name, DAJIA_KEYDIR_ADMIN_NAME);
+    plan[k++].role = DAJIA_KEYDIR_ROLE_ADMIN;
     for (size_t i = 0; i < S_SERVICES; i++, k++) {
-        snprintf(plan[k].name, sizeof plan[k].name, CLIENT_KEYS_WORKER_PREFIX "%s", s_services[i]);
-        plan[k].role = "worker";
+        snprintf(plan[k].name, sizeof plan[k].name, DAJIA_KEYDIR_WORKER_PREFIX "%s", s_services[i]);
+        plan[k].role = DAJIA_KEYDIR_ROLE_WORKER;
     }
     /* A repeated code, or a unit named like a fixed certificate. */
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
             if (strcmp(plan[i].name, plan[j].name) == 0) {
                 free(plan);
-                return CLIENT_KEYS_EXISTS;
+                return DAJIA_KEYDIR_EXISTS;
             }
     *out = plan;
     *n_out = n;
@@ -468,7 +517,7 @@ s_plan(const char *const *units, size_t count, s_plan_t **out, size_t *n_out)
 }
 
 int
-client_keys_init(const char *dir, const char *const *units, size_t count)
+dajia_keydir_init(const char *dir, const char *const *units, size_t count)
 {
     if (!dir || !*dir || (count && !units))
         return -EINVAL;
@@ -481,24 +530,24 @@ client_keys_init(const char *dir, const char *const *units, size_t count)
     if (rc)
         return rc;
     /* Refuse before writing anything. */
-    rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_SECRET, NULL);
+    rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_SECRET, NULL);
     if (rc == 0 && s_exists(path))
-        rc = CLIENT_KEYS_EXISTS;
+        rc = DAJIA_KEYDIR_EXISTS;
     if (rc == 0)
-        rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_CERT, NULL);
+        rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_CERT, NULL);
     if (rc == 0 && s_exists(path))
-        rc = CLIENT_KEYS_EXISTS;
+        rc = DAJIA_KEYDIR_EXISTS;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         bool exists = false;
         rc = s_client_exists(dir, plan[i].name, &exists);
         if (rc == 0 && exists)
-            rc = CLIENT_KEYS_EXISTS;
+            rc = DAJIA_KEYDIR_EXISTS;
     }
     if (rc == 0)
         rc = s_keypair(&broker);
     if (rc)
         goto out;
-    rc = client_mkdir_p(dir, S_DIR_MODE);
+    rc = s_mkdir_p(dir);
     if (rc == 0 && chmod(dir, S_DIR_MODE) != 0)
         rc = -errno;
     if (rc == 0)
@@ -506,16 +555,16 @@ client_keys_init(const char *dir, const char *const *units, size_t count)
     if (rc)
         goto out;
 
-    s_copy(broker.name, sizeof broker.name, S_BROKER_NAME);
+    s_copy(broker.name, sizeof broker.name, DAJIA_KEYDIR_BROKER_NAME);
     pub_text = s_cert_text(&broker, false);
     sec_text = s_cert_text(&broker, true);
     if (!pub_text || !sec_text) {
         rc = -ENOMEM;
         goto out;
     }
-    rc = s_write_new(dir, CLIENT_KEYS_BROKER_SECRET, sec_text, S_SECRET_MODE);
+    rc = s_write_new(dir, DAJIA_KEYDIR_BROKER_SECRET, sec_text, S_SECRET_MODE);
     if (rc == 0)
-        rc = s_write_new(dir, CLIENT_KEYS_BROKER_CERT, pub_text, S_PUBLIC_MODE);
+        rc = s_write_new(dir, DAJIA_KEYDIR_BROKER_CERT, pub_text, S_PUBLIC_MODE);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = s_make_client(dir, plan[i].name, plan[i].role, plan[i].unit, NULL);
 out:
@@ -530,34 +579,34 @@ out:
 }
 
 int
-client_keys_add(const char *dir, const char *role, const char *unit, const char *name,
-                client_keys_entry_t *out)
+dajia_keydir_add(const char *dir, const char *role, const char *unit, const char *name,
+                 dajia_keydir_entry_t *out)
 {
     if (!dir || !*dir)
         return -EINVAL;
-    if (!client_keys_role_ok(role))
-        return CLIENT_KEYS_BADROLE;
-    bool is_unit = strcmp(role, "unit") == 0;
+    if (!dajia_keydir_role_ok(role))
+        return DAJIA_KEYDIR_BADROLE;
+    bool is_unit = strcmp(role, DAJIA_KEYDIR_ROLE_UNIT) == 0;
     if (is_unit && (!unit || !*unit))
-        return CLIENT_KEYS_NOUNIT;
+        return DAJIA_KEYDIR_NOUNIT;
     if (is_unit ? !s_unit_ok(unit) : (unit && *unit))
-        return CLIENT_KEYS_BADUNIT;
+        return DAJIA_KEYDIR_BADUNIT;
     if (!name || !*name)
         name = is_unit ? unit : role;
-    if (!client_keys_name_ok(name))
-        return CLIENT_KEYS_BADNAME;
+    if (!dajia_keydir_name_ok(name))
+        return DAJIA_KEYDIR_BADNAME;
     char path[PATH_MAX];
-    int rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_SECRET, NULL);
+    int rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_SECRET, NULL);
     if (rc)
         return rc;
     if (!s_exists(path))
-        return CLIENT_KEYS_NOTFOUND;
+        return DAJIA_KEYDIR_NOTFOUND;
     bool exists = false;
     rc = s_client_exists(dir, name, &exists);
     if (rc)
         return rc;
     if (exists)
-        return CLIENT_KEYS_EXISTS;
+        return DAJIA_KEYDIR_EXISTS;
     rc = s_make_subdirs(dir); /* a directory restored without its empty ones */
     if (rc)
         return rc;
@@ -578,42 +627,42 @@ s_key_id(const char *public_txt, char id[9])
 }
 
 int
-client_keys_revoke(const char *dir, const char *name, client_keys_entry_t *out)
+dajia_keydir_revoke(const char *dir, const char *name, dajia_keydir_entry_t *out)
 {
     if (!dir || !*dir)
         return -EINVAL;
-    if (!client_keys_name_ok(name))
-        return CLIENT_KEYS_BADNAME;
+    if (!dajia_keydir_name_ok(name))
+        return DAJIA_KEYDIR_BADNAME;
     char pub[PATH_MAX], sec[PATH_MAX], revoked_dir[PATH_MAX], public_dir[PATH_MAX];
     char target[PATH_MAX];
-    int rc = s_path(pub, sizeof pub, dir, CLIENT_KEYS_PUBLIC_DIR, name, CLIENT_KEYS_CERT_EXT);
+    int rc = s_path(pub, sizeof pub, dir, DAJIA_KEYDIR_PUBLIC_DIR, name, DAJIA_KEYDIR_CERT_EXT);
     if (rc == 0)
-        rc = s_path(sec, sizeof sec, dir, CLIENT_KEYS_SECRET_DIR, name, CLIENT_KEYS_SECRET_EXT);
+        rc = s_path(sec, sizeof sec, dir, DAJIA_KEYDIR_SECRET_DIR, name, DAJIA_KEYDIR_SECRET_EXT);
     if (rc == 0)
-        rc = s_path(revoked_dir, sizeof revoked_dir, dir, CLIENT_KEYS_REVOKED_DIR, NULL, NULL);
+        rc = s_path(revoked_dir, sizeof revoked_dir, dir, DAJIA_KEYDIR_REVOKED_DIR, NULL, NULL);
     if (rc == 0)
-        rc = s_path(public_dir, sizeof public_dir, dir, CLIENT_KEYS_PUBLIC_DIR, NULL, NULL);
+        rc = s_path(public_dir, sizeof public_dir, dir, DAJIA_KEYDIR_PUBLIC_DIR, NULL, NULL);
     if (rc)
         return rc;
     if (!s_exists(pub))
-        return CLIENT_KEYS_NOTFOUND;
+        return DAJIA_KEYDIR_NOTFOUND;
     s_cert_t cert = {0};
-    bool damaged = s_cert_read(pub, false, true, &cert) != 0;
+    bool damaged = s_cert_read(pub, false, true, &cert, NULL) != 0;
     char id[9];
     s_key_id(cert.public_txt, id);
     rc = s_mkdir(revoked_dir);
     if (rc)
         return rc;
     /* link + unlink rather than rename: never replace an earlier revoked file. */
-    rc = CLIENT_KEYS_EXISTS;
-    for (int i = 1; i <= S_REVOKED_TRIES && rc == CLIENT_KEYS_EXISTS; i++) {
+    rc = DAJIA_KEYDIR_EXISTS;
+    for (int i = 1; i <= S_REVOKED_TRIES && rc == DAJIA_KEYDIR_EXISTS; i++) {
         int n = i == 1 ? snprintf(target, sizeof target, "%s/%s-%s%s", revoked_dir, name, id,
-                                  CLIENT_KEYS_CERT_EXT)
+                                  DAJIA_KEYDIR_CERT_EXT)
                        : snprintf(target, sizeof target, "%s/%s-%s-%d%s", revoked_dir, name, id, i,
-                                  CLIENT_KEYS_CERT_EXT);
+                                  DAJIA_KEYDIR_CERT_EXT);
         if (n < 0 || (size_t)n >= sizeof target)
             return -ENAMETOOLONG;
-        rc = link(pub, target) == 0 ? 0 : errno == EEXIST ? CLIENT_KEYS_EXISTS : -errno;
+        rc = link(pub, target) == 0 ? 0 : errno == EEXIST ? DAJIA_KEYDIR_EXISTS : -errno;
     }
     if (rc)
         return rc;
@@ -647,16 +696,72 @@ client_keys_revoke(const char *dir, const char *name, client_keys_entry_t *out)
 /* ====================================================================== list */
 
 typedef struct {
-    client_keys_entry_t *items;
+    dajia_keydir_entry_t *items;
     size_t count, cap;
 } s_list_t;
 
-static int
-s_list_push(s_list_t *list, const client_keys_entry_t *entry)
+int
+dajia_keydir_each(const char *dir, bool revoked, dajia_keydir_each_fn *fn, void *arg)
 {
+    if (!dir || !*dir || !fn)
+        return -EINVAL;
+    char sub[PATH_MAX];
+    int rc = s_path(sub, sizeof sub, dir,
+                    revoked ? DAJIA_KEYDIR_REVOKED_DIR : DAJIA_KEYDIR_PUBLIC_DIR, NULL, NULL);
+    if (rc)
+        return rc;
+    DIR *d = opendir(sub);
+    if (!d)
+        return errno == ENOENT ? DAJIA_KEYDIR_NOTFOUND : -errno;
+    size_t ext_len = strlen(DAJIA_KEYDIR_CERT_EXT);
+    struct dirent *de;
+    while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len <= ext_len ||
+            strcmp(de->d_name + len - ext_len, DAJIA_KEYDIR_CERT_EXT) != 0)
+            continue;
+        char path[PATH_MAX];
+        rc = s_path(path, sizeof path, sub, NULL, de->d_name, NULL);
+        if (rc)
+            break;
+        char stem[DAJIA_KEYDIR_NAME_MAX + 1];
+        size_t stem_len = len - ext_len;
+        bool stem_whole = stem_len <= DAJIA_KEYDIR_NAME_MAX;
+        if (!stem_whole)
+            stem_len = DAJIA_KEYDIR_NAME_MAX;
+        memcpy(stem, de->d_name, stem_len);
+        stem[stem_len] = 0;
+        s_cert_t cert;
+        const char *why = NULL;
+        if (s_cert_read(path, false, true, &cert, &why) == 0 && !revoked &&
+            !(stem_whole && dajia_keydir_name_ok(stem)))
+            why = "the file name is not a certificate name";
+        dajia_keydir_entry_t entry = {.revoked = revoked, .damaged = why != NULL};
+        if (!entry.damaged) {
+            s_copy(entry.role, sizeof entry.role, cert.role);
+            s_copy(entry.unit, sizeof entry.unit, cert.unit);
+            s_copy(entry.public_txt, sizeof entry.public_txt, cert.public_txt);
+        }
+        /* A trusted certificate is known by its file name (that is what the broker
+           reports as its user id); a revoked one by the name it had. */
+        s_copy(entry.name, sizeof entry.name, revoked && !entry.damaged ? cert.name : stem);
+        rc = fn(path, &entry, why, arg);
+    }
+    if (rc == 0 && errno)
+        rc = -errno;
+    closedir(d);
+    return rc;
+}
+
+static int
+s_list_push(const char *path, const dajia_keydir_entry_t *entry, const char *why, void *arg)
+{
+    s_list_t *list = arg;
+    (void)path;
+    (void)why;
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 32;
-        client_keys_entry_t *items = realloc(list->items, cap * sizeof *items);
+        dajia_keydir_entry_t *items = realloc(list->items, cap * sizeof *items);
         if (!items)
             return -ENOMEM;
         list->items = items;
@@ -666,60 +771,10 @@ s_list_push(s_list_t *list, const client_keys_entry_t *entry)
     return 0;
 }
 
-/* Adds every *.cert file of `dir` to `list`. A missing directory is empty unless
-   `required`. */
-static int
-s_list_dir(const char *dir, bool revoked, bool required, s_list_t *list)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        if (errno == ENOENT)
-            return required ? CLIENT_KEYS_NOTFOUND : 0;
-        return -errno;
-    }
-    int rc = 0;
-    size_t ext_len = strlen(CLIENT_KEYS_CERT_EXT);
-    struct dirent *de;
-    while (rc == 0 && (errno = 0, de = readdir(d)) != NULL) {
-        size_t len = strlen(de->d_name);
-        if (de->d_name[0] == '.' || len <= ext_len ||
-            strcmp(de->d_name + len - ext_len, CLIENT_KEYS_CERT_EXT) != 0)
-            continue;
-        char path[PATH_MAX];
-        rc = s_path(path, sizeof path, dir, NULL, de->d_name, NULL);
-        if (rc)
-            break;
-        client_keys_entry_t entry = {.revoked = revoked};
-        s_cert_t cert;
-        if (s_cert_read(path, false, true, &cert) == 0) {
-            s_copy(entry.role, sizeof entry.role, cert.role);
-            s_copy(entry.unit, sizeof entry.unit, cert.unit);
-            s_copy(entry.public_txt, sizeof entry.public_txt, cert.public_txt);
-        } else
-            entry.damaged = true;
-        /* A trusted certificate is known by its file name (that is what the broker
-           reports as its user id); a revoked one by the name it had. */
-        if (revoked && !entry.damaged)
-            s_copy(entry.name, sizeof entry.name, cert.name);
-        else {
-            size_t stem = len - ext_len;
-            if (stem > CLIENT_KEYS_NAME_MAX)
-                stem = CLIENT_KEYS_NAME_MAX;
-            memcpy(entry.name, de->d_name, stem);
-            entry.name[stem] = 0;
-        }
-        rc = s_list_push(list, &entry);
-    }
-    if (rc == 0 && errno)
-        rc = -errno;
-    closedir(d);
-    return rc;
-}
-
 static int
 s_entry_cmp(const void *a, const void *b)
 {
-    const client_keys_entry_t *x = a, *y = b;
+    const dajia_keydir_entry_t *x = a, *y = b;
     int c = strcmp(x->name, y->name);
     if (c)
         return c;
@@ -727,19 +782,17 @@ s_entry_cmp(const void *a, const void *b)
 }
 
 int
-client_keys_list(const char *dir, client_keys_entry_t **entries, size_t *count)
+dajia_keydir_list(const char *dir, dajia_keydir_entry_t **entries, size_t *count)
 {
     if (!dir || !*dir || !entries || !count)
         return -EINVAL;
-    char path[PATH_MAX];
     s_list_t list = {0};
-    int rc = s_path(path, sizeof path, dir, CLIENT_KEYS_PUBLIC_DIR, NULL, NULL);
-    if (rc == 0)
-        rc = s_list_dir(path, false, true, &list);
-    if (rc == 0)
-        rc = s_path(path, sizeof path, dir, CLIENT_KEYS_REVOKED_DIR, NULL, NULL);
-    if (rc == 0)
-        rc = s_list_dir(path, true, false, &list);
+    int rc = dajia_keydir_each(dir, false, s_list_push, &list);
+    if (rc == 0) {
+        rc = dajia_keydir_each(dir, true, s_list_push, &list);
+        if (rc == DAJIA_KEYDIR_NOTFOUND)
+            rc = 0; /* nothing revoked yet */
+    }
     if (rc) {
         free(list.items);
         return rc;
@@ -754,12 +807,12 @@ client_keys_list(const char *dir, client_keys_entry_t **entries, size_t *count)
 /* ====================================================================== loading */
 
 int
-client_keys_load_file(const char *path, zcert_t **out)
+dajia_keydir_load_file(const char *path, zcert_t **out)
 {
     if (!path || !out)
         return -EINVAL;
     s_cert_t cert;
-    int rc = s_cert_read(path, true, false, &cert);
+    int rc = s_cert_read(path, true, false, &cert, NULL);
     if (rc)
         return rc;
     uint8_t pub[S_KEY_LEN], sec[S_KEY_LEN];
@@ -771,51 +824,61 @@ client_keys_load_file(const char *path, zcert_t **out)
     if (!zc)
         return -ENOMEM;
     if (*cert.name)
-        zcert_set_meta(zc, "name", "%s", cert.name);
+        zcert_set_meta(zc, DAJIA_KEYDIR_META_NAME, "%s", cert.name);
     if (*cert.role)
-        zcert_set_meta(zc, "role", "%s", cert.role);
+        zcert_set_meta(zc, DAJIA_KEYDIR_META_ROLE, "%s", cert.role);
     if (*cert.unit)
-        zcert_set_meta(zc, "unit", "%s", cert.unit);
+        zcert_set_meta(zc, DAJIA_KEYDIR_META_UNIT, "%s", cert.unit);
     *out = zc;
     return 0;
 }
 
 int
-client_keys_load(const char *dir, const char *name, zcert_t **out)
+dajia_keydir_load(const char *dir, const char *name, zcert_t **out)
 {
     if (!dir || !*dir)
         return -EINVAL;
-    if (!client_keys_name_ok(name))
-        return CLIENT_KEYS_BADNAME;
+    if (!dajia_keydir_name_ok(name))
+        return DAJIA_KEYDIR_BADNAME;
     char path[PATH_MAX];
-    int rc = s_path(path, sizeof path, dir, CLIENT_KEYS_SECRET_DIR, name, CLIENT_KEYS_SECRET_EXT);
-    return rc ? rc : client_keys_load_file(path, out);
+    int rc = s_path(path, sizeof path, dir, DAJIA_KEYDIR_SECRET_DIR, name, DAJIA_KEYDIR_SECRET_EXT);
+    return rc ? rc : dajia_keydir_load_file(path, out);
 }
 
 int
-client_keys_broker_key(const char *dir, char key_txt[CLIENT_KEYS_KEY_TXT])
+dajia_keydir_load_broker(const char *dir, zcert_t **out)
+{
+    if (!dir || !*dir)
+        return -EINVAL;
+    char path[PATH_MAX];
+    int rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_SECRET, NULL);
+    return rc ? rc : dajia_keydir_load_file(path, out);
+}
+
+int
+dajia_keydir_broker_key(const char *dir, char key_txt[DAJIA_KEYDIR_KEY_TXT])
 {
     if (!dir || !*dir)
         return -EINVAL;
     char path[PATH_MAX];
     s_cert_t cert;
-    int rc = s_path(path, sizeof path, dir, NULL, CLIENT_KEYS_BROKER_CERT, NULL);
+    int rc = s_path(path, sizeof path, dir, NULL, DAJIA_KEYDIR_BROKER_CERT, NULL);
     if (rc == 0)
-        rc = s_cert_read(path, false, false, &cert);
+        rc = s_cert_read(path, false, false, &cert, NULL);
     if (rc == 0)
-        memcpy(key_txt, cert.public_txt, CLIENT_KEYS_KEY_TXT);
+        memcpy(key_txt, cert.public_txt, DAJIA_KEYDIR_KEY_TXT);
     return rc;
 }
 
 /* ====================================================================== sockets */
 
 int
-client_keys_apply(void *sock, zcert_t *own, const char *broker_key)
+dajia_keydir_apply(void *sock, zcert_t *own, const char *broker_key)
 {
     if (!sock || !own)
         return -EINVAL;
     if (!zsys_has_curve())
-        return CLIENT_KEYS_NOCURVE;
+        return DAJIA_KEYDIR_NOCURVE;
     if (!s_z85_ok(broker_key))
         return -EINVAL;
     zcert_apply(own, sock);
@@ -848,7 +911,7 @@ s_monitor_event(void *pair, uint16_t *event, uint32_t *value)
 }
 
 int
-client_keys_connect(void *sock, const char *endpoint, int timeout_ms)
+dajia_keydir_connect(void *sock, const char *endpoint, int timeout_ms)
 {
     static atomic_uint s_monitors;
     if (!sock || !endpoint)
@@ -893,9 +956,9 @@ client_keys_connect(void *sock, const char *endpoint, int timeout_ms)
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
             rc = 0;
         else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-            rc = CLIENT_KEYS_REFUSED;
+            rc = DAJIA_KEYDIR_REFUSED;
         else
-            rc = CLIENT_KEYS_HANDSHAKE;
+            rc = DAJIA_KEYDIR_HANDSHAKE;
     }
 out:
     zmq_socket_monitor(handle, NULL, 0);
@@ -904,27 +967,28 @@ out:
 }
 
 const char *
-client_keys_dir_pick(const char *dir)
+dajia_keydir_pick(const char *dir)
 {
     if (dir && *dir)
         return dir;
-    const char *env = getenv("DAJIA_KEYS");
+    const char *env = getenv(DAJIA_KEYDIR_ENV);
     if (env && *env)
         return env;
     struct stat st;
-    if (stat(CLIENT_KEYS_DEFAULT_DIR "/" CLIENT_KEYS_BROKER_CERT, &st) == 0 && S_ISREG(st.st_mode))
-        return CLIENT_KEYS_DEFAULT_DIR;
+    if (stat(DAJIA_KEYDIR_DEFAULT_DIR "/" DAJIA_KEYDIR_BROKER_CERT, &st) == 0 &&
+        S_ISREG(st.st_mode))
+        return DAJIA_KEYDIR_DEFAULT_DIR;
     return NULL;
 }
 
 int
-client_keys_open(const char *dir, const char *name, zcert_t **own,
-                 char broker_key[CLIENT_KEYS_KEY_TXT])
+dajia_keydir_open(const char *dir, const char *name, zcert_t **own,
+                  char broker_key[DAJIA_KEYDIR_KEY_TXT])
 {
     zcert_t *cert = NULL;
-    int rc = client_keys_load(dir, name, &cert);
+    int rc = dajia_keydir_load(dir, name, &cert);
     if (rc == 0)
-        rc = client_keys_broker_key(dir, broker_key);
+        rc = dajia_keydir_broker_key(dir, broker_key);
     if (rc)
         zcert_destroy(&cert);
     *own = cert;

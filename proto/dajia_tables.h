@@ -1,0 +1,39 @@
+/*  dajia_tables: the tables of the broker's store that other programs read (header only).
+
+    The broker writes them; dajia-ctl dump reads the log straight from the store's files,
+    the workers receive log records as they are stored, and replay serves the feed. The
+    three tables, in the store (store.h) of the broker's data directory:
+
+      table   key                                value
+      log     log_seq: u64                       a LogRecord, packed: log_seq, the
+                                                 broker's received_at, and the Envelope
+                                                 exactly as the unit sent it (bytes)
+      feed    feed_seq: u64                      a FeedItem, packed, with feed_seq and
+                                                 service set by the broker
+      cursor  a service name ("aggregate", ...)  u64: the last log_seq whose DONE (and
+                                                 its outputs) is stored; contiguous
+              "<service>" DAJIA_CURSOR_TICK      u64: the last tick number of that
+                                                 service whose outputs are stored
+
+    A u64 is 8 bytes, big-endian, in the store's key encoding (store_u64_to_key,
+    store_key_to_u64), so that keys sort as numbers. log_seq and feed_seq start at 1 and
+    have no gaps; a record, once committed, is never rewritten or deleted. Each cursor
+    value only grows, and is written in the transaction that stores what it counts.
+
+    Change rule, as for the schema (dajia.proto): only add. A table's name, its keys and
+    the encoding of its values never change; a record's message grows only as
+    dajia.proto allows, so every reader reads every record ever written. Something new is
+    a new table, or a new kind of cursor key (a new suffix), never a new meaning for an
+    old one.
+*/
+#ifndef DAJIA_TABLES_H
+#define DAJIA_TABLES_H
+
+#define DAJIA_TABLE_LOG    "log"    /* log_seq -> LogRecord: every accepted event */
+#define DAJIA_TABLE_FEED   "feed"   /* feed_seq -> FeedItem: every output of the workers */
+#define DAJIA_TABLE_CURSOR "cursor" /* service (or service + DAJIA_CURSOR_TICK) -> u64 */
+
+#define DAJIA_CURSOR_TICK ".tick" /* cursor key "<service>.tick": the last tick stored */
+#define DAJIA_TABLE_U64   8       /* bytes of a u64 key or cursor value */
+
+#endif
