@@ -181,7 +181,7 @@ bench_agent_new(int index, const bench_config_t *cfg, void *ctx, const char *end
     if (!self || !self->hist || !self->lag || (cfg->rate <= 0 && !self->sent_at) || !self->sock ||
         s_agent_build_pool(self, run_id, now_ms) != 0) {
         fprintf(stderr, "dajia-bench: cannot set up agent %d: %s\n", index, strerror(errno));
-        goto fail;
+        goto out;
     }
     /* Unbounded queues: in an open loop the bench must never block on a send. */
     int zero = 0;
@@ -190,11 +190,11 @@ bench_agent_new(int index, const bench_config_t *cfg, void *ctx, const char *end
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero);
     if (zmq_connect(self->sock, endpoint) != 0) {
         fprintf(stderr, "dajia-bench: connect %s: %s\n", endpoint, zmq_strerror(errno));
-        goto fail;
+        goto out;
     }
     *out = self;
     return 0;
-fail:
+out:
     bench_agent_destroy(&self);
     return -1;
 }

@@ -151,7 +151,7 @@ bench_e2e_new(void *ctx, const char *office, bench_e2e_t **out)
     self->sock = zmq_socket(ctx, ZMQ_SUB);
     if (!self->sock) {
         fprintf(stderr, "dajia-bench: socket: %s\n", zmq_strerror(errno));
-        goto fail;
+        goto out;
     }
     int zero = 0;
     zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
@@ -160,11 +160,11 @@ bench_e2e_new(void *ctx, const char *office, bench_e2e_t **out)
                        DAJIA_API_LEN(DAJIA_TOPIC_ESCALATION)) != 0 ||
         zmq_connect(self->sock, office) != 0) {
         fprintf(stderr, "dajia-bench: office feed %s: %s\n", office, zmq_strerror(errno));
-        goto fail;
+        goto out;
     }
     *out = self;
     return 0;
-fail:
+out:
     bench_e2e_destroy(&self);
     return -1;
 }

@@ -111,7 +111,7 @@ bench_runner_new(bench_agent_t **agents, int count, uint64_t t_start, uint64_t t
         self->fds = calloc((size_t)count, sizeof *self->fds);
     if (!self || !self->fds) {
         fprintf(stderr, "dajia-bench: out of memory\n");
-        goto fail;
+        goto out;
     }
     self->agents = agents;
     self->count = count;
@@ -121,13 +121,13 @@ bench_runner_new(bench_agent_t **agents, int count, uint64_t t_start, uint64_t t
         int rc = bench_agent_fd(agents[i], &self->fds[i].fd);
         if (rc != 0) {
             fprintf(stderr, "dajia-bench: ZMQ_FD: %s\n", zmq_strerror(-rc));
-            goto fail;
+            goto out;
         }
         self->fds[i].events = POLLIN;
     }
     *out = self;
     return 0;
-fail:
+out:
     bench_runner_destroy(&self);
     return -1;
 }

@@ -667,26 +667,26 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
     self->dir = strdup(keys_dir);
     if (!self->dir) {
         rc = -ENOMEM;
-        goto fail;
+        goto out;
     }
     rc = s_broker_read(keys_dir, &self->cert);
     if (rc == 0)
         rc = s_reload(self, true);
     if (rc)
-        goto fail;
+        goto out;
     self->actor = zactor_new(s_actor, self);
     if (!self->actor) {
         rc = -ENOMEM;
-        goto fail;
+        goto out;
     }
     if (self->start_rc) {
         rc = self->start_rc;
         dajia_log_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
     *out = self;
     return 0;
-fail:
+out:
     broker_auth_destroy(&self);
     return rc;
 }

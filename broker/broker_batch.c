@@ -137,7 +137,7 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
             continue;
         }
         if (rc != STORE_NOTFOUND)
-            goto cleanup;
+            goto out;
         size_t body_len = zmq_msg_size(&item->body);
         if (record_cap < body_len + BROKER_RECORD_HEADER_MAX) {
             free(record);
@@ -145,7 +145,7 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
             record = malloc(record_cap);
             if (!record) {
                 rc = -ENOMEM;
-                goto cleanup;
+                goto out;
             }
         }
         unsigned char seq_key[DAJIA_TABLE_U64];
@@ -155,15 +155,15 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
         rc = store_put(txn, DAJIA_TABLE_LOG, seq_key, sizeof seq_key, record, n + body_len,
                        STORE_APPEND);
         if (rc)
-            goto cleanup;
+            goto out;
         rc = broker_dedup_insert(dedup, item->hash, seq);
         if (rc)
-            goto cleanup;
+            goto out;
         item->status = BROKER_ITEM_ACCEPTED;
         item->log_seq = seq++;
     }
     *next_seq = seq;
-cleanup:
+out:
     free(record);
     return rc;
 }
@@ -178,27 +178,27 @@ broker_log_last_seq(store_t *store, uint64_t *last_seq)
     *last_seq = 0;
     int rc = store_read_begin(store, &txn);
     if (rc)
-        goto cleanup;
+        goto out;
     rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
     if (rc == STORE_NOTFOUND) {
         rc = 0;
-        goto cleanup;
+        goto out;
     }
     if (rc)
-        goto cleanup;
+        goto out;
     rc = store_cursor_last(cursor, &k, &kl, &v, &vl);
     if (rc == STORE_NOTFOUND) {
         rc = 0;
-        goto cleanup;
+        goto out;
     }
     if (rc)
-        goto cleanup;
+        goto out;
     if (kl != DAJIA_TABLE_U64) {
         rc = STORE_CORRUPT;
-        goto cleanup;
+        goto out;
     }
     *last_seq = store_key_to_u64(k);
-cleanup:
+out:
     store_cursor_close(&cursor);
     store_txn_end(&txn);
     return rc;

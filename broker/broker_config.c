@@ -181,12 +181,12 @@ broker_config_load(const char *path, broker_config_t **out, char *err, size_t er
     int rc = -1;
     if (!self) {
         snprintf(err, errlen, "out of memory");
-        goto cleanup;
+        goto out;
     }
     if (path) {
         if (!zsys_file_exists(path)) {
             snprintf(err, errlen, "%s: no such configuration file", path);
-            goto cleanup;
+            goto out;
         }
         file = zconfig_load(path);
         if (!file) {
@@ -194,17 +194,17 @@ broker_config_load(const char *path, broker_config_t **out, char *err, size_t er
                      "%s: not a valid configuration file (ZPL: sections and "
                      "\"key = value\" lines, indented by 4 spaces)",
                      path);
-            goto cleanup;
+            goto out;
         }
     }
     /* A members section in the file replaces the default list as a whole. */
     self->root = s_defaults(!(file && zconfig_locate(file, "members")));
     if (!self->root) {
         snprintf(err, errlen, "out of memory");
-        goto cleanup;
+        goto out;
     }
     if (file && s_merge_file(self->root, file, path, err, errlen))
-        goto cleanup;
+        goto out;
     for (const broker_config_key_t *k = s_keys; k->path; k++) {
         const char *value = getenv(k->env);
         if (value)
@@ -212,12 +212,12 @@ broker_config_load(const char *path, broker_config_t **out, char *err, size_t er
     }
     if (s_members_index(self)) {
         snprintf(err, errlen, "out of memory");
-        goto cleanup;
+        goto out;
     }
     *out = self;
     self = NULL;
     rc = 0;
-cleanup:
+out:
     zconfig_destroy(&file);
     broker_config_destroy(&self);
     return rc;

@@ -397,15 +397,15 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
     char key[BROKER_KEY_MAX];
     int rc = store_read_begin(store, &txn);
     if (rc)
-        goto cleanup;
+        goto out;
     rc = store_count(txn, DAJIA_TABLE_LOG, &count);
     if (rc)
-        goto cleanup;
+        goto out;
     /* Room for the log to double before the first growth. */
     self = broker_dedup_new((size_t)count * 2);
     if (!self) {
         rc = -ENOMEM;
-        goto cleanup;
+        goto out;
     }
     const void *k, *v;
     size_t kl, vl;
@@ -419,7 +419,7 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
             broker_dedup_record_key(v, vl, &unit, &unit_len, &event_id, &event_id_len) ||
             unit_len + 1 + event_id_len > sizeof key) {
             rc = STORE_CORRUPT;
-            goto cleanup;
+            goto out;
         }
         memcpy(key, unit, unit_len);
         key[unit_len] = '\0';
@@ -432,15 +432,15 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
             continue;
         if (found != STORE_NOTFOUND) {
             rc = found;
-            goto cleanup;
+            goto out;
         }
         rc = broker_dedup_insert(self, hash, store_key_to_u64(k));
         if (rc)
-            goto cleanup;
+            goto out;
     }
     if (rc == STORE_NOTFOUND)
         rc = 0; /* the end of the log, or no log yet */
-cleanup:
+out:
     store_cursor_close(&cursor);
     store_txn_end(&txn);
     if (rc == 0) {

@@ -800,6 +800,8 @@ int
 broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t **out, char *err,
                       size_t errlen)
 {
+    if (errlen)
+        err[0] = '\0'; /* a failure below that says nothing is out of memory */
     broker_dispatch_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
@@ -818,21 +820,21 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
         self->service_count++;
     self->services = calloc(self->service_count ? self->service_count : 1, sizeof *self->services);
     if (!self->services)
-        goto nomem;
+        goto out;
     for (size_t i = 0; i < self->service_count; i++)
         if (!(self->services[i].name = strdup(names[i])))
-            goto nomem;
+            goto out;
     int rc = s_load_cursors(self);
     if (rc) {
         snprintf(err, errlen, "cannot read the cursors and the feed: %s", dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
 
     self->workers = zsock_new(ZMQ_ROUTER);
     self->office = zsock_new(ZMQ_XPUB);
     self->public_feed = zsock_new(ZMQ_XPUB);
     if (!self->workers || !self->office || !self->public_feed)
-        goto nomem;
+        goto out;
     zsock_set_sndhwm(self->workers, DISPATCH_HWM);
     zsock_set_rcvhwm(self->workers, DISPATCH_HWM);
     zsock_set_sndhwm(self->office, DISPATCH_HWM);
@@ -846,16 +848,16 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
         broker_guard_listen(self->public_feed, opts->public_feed, opts->auth,
                             BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
                             &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
-        goto fail;
+        goto out;
     self->pipe_thread = zsys_create_pipe(&self->pipe_api);
     if (!self->pipe_thread)
-        goto nomem;
+        goto out;
     /* Read before the thread starts: from then on feed_seq is the thread's. */
     uint64_t feed_seq = self->feed_seq;
     rc = pthread_create(&self->thread, NULL, s_run, self);
     if (rc) {
         snprintf(err, errlen, "cannot start the dispatch thread: %s", strerror(rc));
-        goto fail;
+        goto out;
     }
     self->running = true;
     dajia_log_info(
@@ -864,9 +866,9 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
         self->endpoint[0], self->endpoint[1], self->endpoint[2], feed_seq);
     *out = self;
     return 0;
-nomem:
-    snprintf(err, errlen, "out of memory (or out of sockets) starting the dispatcher");
-fail:
+out:
+    if (errlen && !err[0]) /* nothing said yet: an allocation failed */
+        snprintf(err, errlen, "out of memory (or out of sockets) starting the dispatcher");
     broker_dispatch_destroy(&self);
     return -1;
 }

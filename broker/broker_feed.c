@@ -38,7 +38,7 @@ broker_feed_prepare(const uint8_t *raw, size_t len, const char *service, uint64_
     int rc = BROKER_FEED_MALFORMED;
     Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, len, raw);
     if (!item || item->item_case == DAJIA__FEED_ITEM__ITEM__NOT_SET)
-        goto cleanup;
+        goto out;
     char *their_service = item->service;
     item->feed_seq = feed_seq;
     item->service = (char *)service;
@@ -47,7 +47,7 @@ broker_feed_prepare(const uint8_t *raw, size_t len, const char *service, uint64_
     if (!data) {
         item->service = their_service;
         rc = -ENOMEM;
-        goto cleanup;
+        goto out;
     }
     dajia__feed_item__pack(item, data);
     item->service = their_service; /* free_unpacked frees what unpack allocated */
@@ -58,7 +58,7 @@ broker_feed_prepare(const uint8_t *raw, size_t len, const char *service, uint64_
     entry->data = data;
     entry->len = size;
     rc = 0;
-cleanup:
+out:
     dajia__feed_item__free_unpacked(item, NULL);
     return rc;
 }
@@ -115,7 +115,7 @@ broker_feed_replay(store_t *store, uint64_t from, Dajia__Audience audience, uint
     Dajia__FeedBatch *batch = calloc(1, sizeof *batch);
     int rc = -ENOMEM;
     if (!batch)
-        goto cleanup;
+        goto out;
     dajia__feed_batch__init(batch);
     if (max == 0)
         max = BROKER_FEED_REPLAY_MAX;
@@ -123,20 +123,22 @@ broker_feed_replay(store_t *store, uint64_t from, Dajia__Audience audience, uint
         max = BROKER_FEED_REPLAY_CAP;
     batch->items = calloc(max, sizeof *batch->items);
     if (!batch->items)
-        goto cleanup;
+        goto out;
     rc = store_read_begin(store, &txn);
     if (rc)
-        goto cleanup;
+        goto out;
     rc = broker_feed_last_seq(txn, &batch->last_feed_seq);
     if (rc)
-        goto cleanup;
+        goto out;
     rc = store_cursor_open(txn, DAJIA_TABLE_FEED, &cursor);
-    if (rc == STORE_NOTFOUND) {
+    if (rc == STORE_NOTFOUND) { /* no feed table yet: an empty answer */
+        *out = batch;
+        batch = NULL;
         rc = 0;
-        goto done;
+        goto out;
     }
     if (rc)
-        goto cleanup;
+        goto out;
     unsigned char key[8];
     store_u64_to_key(from ? from : 1, key);
     const void *k, *v;
@@ -161,11 +163,10 @@ broker_feed_replay(store_t *store, uint64_t from, Dajia__Audience audience, uint
     if (rc == STORE_NOTFOUND)
         rc = 0;
     if (rc)
-        goto cleanup;
-done:
+        goto out;
     *out = batch;
     batch = NULL;
-cleanup:
+out:
     store_cursor_close(&cursor);
     store_txn_end(&txn);
     broker_feed_batch_destroy(&batch);

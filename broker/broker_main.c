@@ -225,24 +225,24 @@ main(int argc, char **argv)
     int wakeup = -1;
     int status = 1;
     if (broker_config_load(config_path, &config, err, sizeof err) != 0)
-        goto fail;
+        goto out;
     for (int i = 0; keys[i].path; i++)
         if (flag_values[i])
             broker_config_set(config, keys[i].path, flag_values[i]);
     if (broker_config_validate(config, err, sizeof err) != 0)
-        goto fail;
+        goto out;
     if (print_config) {
         broker_config_print(config, stdout);
         status = 0;
-        goto cleanup;
+        goto out;
     }
     if (broker_server_new(config, &server, err, sizeof err) != 0)
-        goto fail;
+        goto out;
     broker_server_set_verbose(server, verbose);
     broker_server_set_reload_flag(server, &s_hup);
     if (!streq(broker_config_get(config, "broker/external_workers"), "1") &&
         s_workers_start(&workers, config, config_path, server, err, sizeof err) != 0)
-        goto fail;
+        goto out;
     s_wakeup_start(config, &wakeup);
     dajia_log_info("serving on %s, data in %s", broker_server_endpoint(server),
                    broker_config_get(config, "broker/data"));
@@ -252,10 +252,9 @@ main(int argc, char **argv)
            broker_server_feed_endpoint(server, BROKER_DISPATCH_PUBLIC));
     fflush(stdout);
     status = broker_server_run(server) == 0 ? 0 : 1;
-    goto cleanup;
-fail:
-    fprintf(stderr, "dajia-broker: %s\n", err);
-cleanup:
+out:
+    if (err[0])
+        fprintf(stderr, "dajia-broker: %s\n", err);
     s_workers_stop(&workers);
     broker_wakeup_release(&wakeup);
     broker_server_destroy(&server);

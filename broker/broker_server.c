@@ -451,14 +451,14 @@ s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
                                    self->config, dajia_arena_allocator(self->arena), &env,
                                    &verdict) != 0) {
         s_reject_named(self, item, &verdict);
-        goto cleanup;
+        goto out;
     }
     if (peer->unit && strcmp(peer->unit, env->unit) != 0) {
         s_reject_mismatch(self, item, peer, env->unit, env->event_id);
-        goto cleanup;
+        goto out;
     }
     rc = s_set_key(self, item, env->unit, strlen(env->unit), env->event_id, strlen(env->event_id));
-cleanup:
+out:
     dajia_arena_reset(self->arena);
     return rc;
 }
@@ -540,20 +540,20 @@ s_read_request(broker_server_t *self, broker_item_t *item)
     bool kept = false;
     s_peer_t peer = {NULL, NULL, NULL};
     if (s_throttled(self, &item->routing))
-        goto done;
+        goto out;
     if (self->auth && frames >= 1 && !s_peer_judge(self, &command, &peer, &verdict)) {
         self->stats.received++;
         s_reject(self, &item->routing, NULL, &verdict);
-        goto done;
+        goto out;
     }
     if (frames >= 1 && s_frame_is(&command, DAJIA_API_STATS)) {
         s_reply_stats(self, &item->routing);
-        goto done;
+        goto out;
     }
     if (frames >= 1 && s_frame_is(&command, DAJIA_API_REPLAY)) {
         s_reply_replay(self, &item->routing, frames == DAJIA_API_FRAMES ? &item->body : NULL,
                        &peer);
-        goto done;
+        goto out;
     }
     self->stats.received++;
     if (frames == 0 || zmq_msg_size(&command) == 0) {
@@ -577,7 +577,7 @@ s_read_request(broker_server_t *self, broker_item_t *item)
     } else if (s_take_event(self, item, &peer) == 0) {
         kept = true;
     }
-done:
+out:
     zmq_msg_close(&command);
     if (kept) {
         broker_batch_commit_item(self->fill);
@@ -646,7 +646,7 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
     int rc = -1;
     if (!workers || !office || !public_feed) {
         snprintf(err, errlen, "out of memory");
-        goto cleanup;
+        goto out;
     }
     if (!external && !*broker_config_get(self->config, "broker/workers")) {
         /* in-process workers: inproc, unique per server so tests may run several */
@@ -660,7 +660,7 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
                                       .public_feed = public_feed,
                                       .auth = self->auth};
     rc = broker_dispatch_start(&opts, &self->dispatch, err, errlen);
-cleanup:
+out:
     free(workers);
     free(office);
     free(public_feed);
@@ -685,15 +685,15 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         broker_config_size(config, "limits/max_repeated", &max_repeated, err, errlen) ||
         broker_config_size(config, "limits/max_future", &max_future, err, errlen) ||
         broker_config_size(config, "broker/reject_budget", &reject_budget, err, errlen))
-        goto fail;
+        goto out;
     if (reject_budget > UINT32_MAX) {
         snprintf(err, errlen, "broker/reject_budget must be at most %" PRIu32 " a second",
                  UINT32_MAX);
-        goto fail;
+        goto out;
     }
     if (reject_budget && broker_throttle_new((uint32_t)reject_budget, &self->throttle) != 0) {
         snprintf(err, errlen, "out of memory");
-        goto fail;
+        goto out;
     }
     dajia_limits_default(&self->limits);
     self->limits.max_message = max_message;
@@ -703,19 +703,19 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     const char *data = broker_config_get(config, "broker/data");
     if (zsys_dir_create("%s", data) != 0) {
         snprintf(err, errlen, "cannot create the data directory %s: %s", data, strerror(errno));
-        goto fail;
+        goto out;
     }
     store_options_t opts = {.initial_map_size = map_size, .max_map_size = max_map};
     int rc = store_open(data, &opts, &self->store);
     if (rc) {
         snprintf(err, errlen, "cannot open the log in %s: %s", data, dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
     uint64_t last_seq = 0;
     rc = broker_log_last_seq(self->store, &last_seq);
     if (rc) {
         snprintf(err, errlen, "cannot read the log in %s: %s", data, dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
     self->arena = dajia_arena_new(BROKER_ARENA_BYTES);
     self->fill = broker_batch_new(batch_max);
@@ -723,7 +723,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     self->spare[1] = broker_batch_new(batch_max);
     if (!self->fill || !self->spare[0] || !self->spare[1] || !self->arena) {
         snprintf(err, errlen, "out of memory for batches of %zu events", batch_max);
-        goto fail;
+        goto out;
     }
     /* The ZAP handler before any guarded socket: without one libzmq admits every key. */
     const char *keys = broker_config_get(config, "broker/keys");
@@ -731,7 +731,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         rc = broker_auth_start(keys, &self->auth);
         if (rc) {
             snprintf(err, errlen, "cannot use the key directory %s: %s", keys, dajia_strerror(rc));
-            goto fail;
+            goto out;
         }
         dajia_log_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
                        broker_auth_size(self->auth), keys);
@@ -743,7 +743,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     if (rc) {
         snprintf(err, errlen, "cannot read the log in %s to index its events: %s", data,
                  dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
     dajia_log_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
                    broker_dedup_count(dedup), zclock_mono() - began,
@@ -752,13 +752,13 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     broker_dedup_destroy(&dedup); /* only when the writer did not take it */
     if (rc) {
         snprintf(err, errlen, "cannot start the writer thread: %s", dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
 
     self->api = zsock_new(ZMQ_ROUTER);
     if (!self->api) {
         snprintf(err, errlen, "cannot create the api socket: %s", zmq_strerror(zmq_errno()));
-        goto fail;
+        goto out;
     }
     zsock_set_sndhwm(self->api, BROKER_SOCKET_HWM);
     zsock_set_rcvhwm(self->api, BROKER_SOCKET_HWM);
@@ -770,17 +770,17 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     const char *api = broker_config_get(config, "broker/api");
     if (broker_guard_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
                             &self->endpoint, err, errlen) != 0)
-        goto fail;
+        goto out;
     self->api_handle = zsock_resolve(self->api);
     if (s_dispatch_start(self, last_seq, err, errlen) != 0)
-        goto fail;
+        goto out;
     broker_stats_init(&self->stats, zclock_time());
     self->stats.last_seq = last_seq;
     dajia_log_info("log in %s holds %" PRIu64 " events; %zu member units", data, last_seq,
                    broker_config_member_count(config));
     *out = self;
     return 0;
-fail:
+out:
     broker_server_destroy(&self);
     return -1;
 }

@@ -82,7 +82,7 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_t *log = json_object();
     char *text = NULL;
     if (!root || !by_reason || !commit || !log)
-        goto cleanup;
+        goto out;
     for (unsigned r = 0; r < BROKER_REASON_SLOTS; r++)
         if (stats->rejected_by_reason[r])
             json_object_set_new(by_reason, dajia_reason_name((Dajia__Reason)r),
@@ -112,7 +112,7 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_object_set_new(root, "uptime_s",
                         json_integer((json_int_t)((now_ms - stats->started_ms) / 1000)));
     text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-cleanup:
+out:
     json_decref(by_reason);
     json_decref(commit);
     json_decref(log);

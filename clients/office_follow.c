@@ -185,32 +185,36 @@ office_follow_new(const office_follow_options_t *options, office_follow_t **out)
     self->feed = options->feed ? strdup(options->feed) : NULL;
     self->state_dir = options->state_dir ? strdup(options->state_dir) : NULL;
     if (!self->api || (options->feed && !self->feed) || (options->state_dir && !self->state_dir))
-        goto fail;
+        goto out;
     self->last = options->from_seq > 1 ? options->from_seq - 1 : 0;
     if (self->state_dir) {
         rc = s_mkdir_p(self->state_dir);
         if (rc)
-            goto fail;
+            goto out;
         uint64_t kept = 0;
         rc = office_follow_state_load(self->state_dir, &kept);
         if (rc)
-            goto fail;
+            goto out;
         if (kept)
             self->last = kept;
     }
     rc = -EINVAL;
     self->dealer = zsock_new(ZMQ_DEALER);
-    if (!self->dealer)
-        goto fail_errno;
+    if (!self->dealer) {
+        rc = errno ? -errno : -ENOMEM;
+        goto out;
+    }
     zsock_set_linger(self->dealer, 0);
     zsock_set_sndtimeo(self->dealer, self->options.timeout_ms);
     rc = s_connect(self, self->dealer, self->api);
     if (rc)
-        goto fail;
+        goto out;
     if (self->feed) {
         self->sub = zsock_new(ZMQ_SUB);
-        if (!self->sub)
-            goto fail_errno;
+        if (!self->sub) {
+            rc = errno ? -errno : -ENOMEM;
+            goto out;
+        }
         zsock_set_linger(self->sub, 0);
         /* Deep enough for a long replay's worth of live items; beyond it items are lost
            in the queue and the gap detection replays them. */
@@ -218,13 +222,11 @@ office_follow_new(const office_follow_options_t *options, office_follow_t **out)
         zsock_set_subscribe(self->sub, "");
         rc = s_connect(self, self->sub, self->feed);
         if (rc)
-            goto fail;
+            goto out;
     }
     *out = self;
     return 0;
-fail_errno:
-    rc = errno ? -errno : -ENOMEM;
-fail:
+out:
     office_follow_destroy(&self);
     return rc;
 }

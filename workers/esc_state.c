@@ -127,7 +127,7 @@ esc_case_decode(const void *data, size_t len, esc_case_t *rec)
     memset(rec, 0, sizeof *rec);
     s_reader_t r = {data, (const uint8_t *)data + len, 0};
     if (s_get_u(&r, 1) != ESC_STATE_VERSION)
-        goto bad;
+        goto out;
     rec->linkage = (uint8_t)s_get_u(&r, 1);
     rec->concluded = (uint8_t)s_get_u(&r, 1);
     rec->e4_mask = (uint16_t)s_get_u(&r, 2);
@@ -136,9 +136,9 @@ esc_case_decode(const void *data, size_t len, esc_case_t *rec)
     rec->source_log_seq = s_get_u(&r, 8);
     s_get_str(&r, 1, rec->source_event_id, ESC_MAX_ID);
     if (r.bad)
-        goto bad;
+        goto out;
     return 0;
-bad:
+out:
     memset(rec, 0, sizeof *rec);
     return -EBADMSG;
 }
@@ -170,7 +170,7 @@ esc_matter_decode(const void *data, size_t len, esc_matter_t *rec)
     memset(rec, 0, sizeof *rec);
     s_reader_t r = {data, (const uint8_t *)data + len, 0};
     if (s_get_u(&r, 1) != ESC_STATE_VERSION)
-        goto bad;
+        goto out;
     rec->severity = (uint8_t)s_get_u(&r, 1);
     rec->type = (uint8_t)s_get_u(&r, 1);
     rec->status = (uint8_t)s_get_u(&r, 1);
@@ -185,9 +185,9 @@ esc_matter_decode(const void *data, size_t len, esc_matter_t *rec)
     s_get_str(&r, 1, rec->source_event_id, ESC_MAX_ID);
     s_get_str(&r, 2, rec->title, ESC_MAX_TITLE);
     if (r.bad)
-        goto bad;
+        goto out;
     return 0;
-bad:
+out:
     memset(rec, 0, sizeof *rec);
     return -EBADMSG;
 }

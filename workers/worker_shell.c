@@ -691,6 +691,8 @@ s_read_state(worker_shell_t *self)
 int
 worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char *err, size_t errlen)
 {
+    if (errlen)
+        err[0] = '\0'; /* a failure below that says nothing is out of memory */
     worker_shell_t *self = calloc(1, sizeof *self);
     if (!self) {
         snprintf(err, errlen, "out of memory");
@@ -705,24 +707,24 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
     self->state_dir = strdup(opts->state_dir);
     self->tick_out = worker_outputs_new();
     if (!self->broker || !self->state_dir || !self->tick_out)
-        goto nomem;
+        goto out;
     if (opts->cert) {
         if (!opts->broker_key) {
             snprintf(err, errlen, "a CURVE certificate needs the broker's public key");
-            goto fail;
+            goto out;
         }
         self->cert = zcert_dup(opts->cert);
         self->broker_key = strdup(opts->broker_key);
         if (!self->cert || !self->broker_key)
-            goto nomem;
+            goto out;
     }
     for (size_t i = 0; i < WORKER_SHELL_BATCH_MAX; i++)
         if (!(self->events[i].out = worker_outputs_new()))
-            goto nomem;
+            goto out;
     if (zsys_dir_create("%s", self->state_dir) != 0) {
         snprintf(err, errlen, "cannot create the state directory %s: %s", self->state_dir,
                  strerror(errno));
-        goto fail;
+        goto out;
     }
     int rc = store_open(self->state_dir, NULL, &self->store);
     if (rc == 0)
@@ -730,26 +732,26 @@ worker_shell_new(const worker_shell_options_t *opts, worker_shell_t **out, char 
     if (rc) {
         snprintf(err, errlen, "cannot open the state in %s: %s", self->state_dir,
                  dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
     worker_settings_t *empty = NULL;
     const worker_settings_t *settings = opts->settings;
     if (!settings && !(settings = empty = worker_settings_new()))
-        goto nomem;
+        goto out;
     rc = self->service->create(settings, &self->core);
     worker_settings_destroy(&empty);
     if (rc) {
         snprintf(err, errlen, "cannot create the %s core: %s", self->service->name,
                  dajia_strerror(rc));
-        goto fail;
+        goto out;
     }
     dajia_log_info("%s: state in %s, applied through log_seq %" PRIu64, self->service->name,
                    self->state_dir, self->last_applied);
     *out = self;
     return 0;
-nomem:
-    snprintf(err, errlen, "out of memory");
-fail:
+out:
+    if (errlen && !err[0]) /* nothing said yet: an allocation failed */
+        snprintf(err, errlen, "out of memory");
     worker_shell_destroy(&self);
     return -1;
 }
