@@ -5,7 +5,7 @@
     holding the Figures of proto/dajia.proto. Every AggregateUpdate it emits carries the
     current figures of the cells that changed, so a reader replaces rows, never adds.
 
-    COUNTING RULES (docs/domain.md §Figures; implemented in agg_figures.c, each rule cited
+    COUNTING RULES (docs/domain.md §4.2, §4.3; implemented in agg_figures.c, each rule cited
     there by its name below). "The month of" a date is its calendar month in Beijing time
     (aggregate/tz_offset_min). A report's time is its occurred_at. Reports of a case are
     taken in log order (log_seq); a correction stands in the place of the report it

@@ -252,7 +252,7 @@ typedef struct {
     int64_t transferred_at;
 } s_facts_t;
 
-/* docs/domain.md §Figures, "Filed": the stages only a filed case reaches, named one by one.
+/* docs/domain.md §4.3, "Filed": the stages only a filed case reaches, named one by one.
    The enum's order is not the lifecycle: handed_to_other_agency comes after closed, yet a
    clue can be handed over without ever being filed (s_facts_resolve handles that stage);
    clue, revoked, unspecified and any value added later are not filed. */
@@ -275,7 +275,7 @@ s_stage_is_filed(Dajia__CaseStage stage)
     }
 }
 
-/* docs/domain.md §Figures, "Transfers": the stages of a case the criminal justice organs
+/* docs/domain.md §4.3, "Transfers": the stages of a case the criminal justice organs
    themselves handle (police, procuratorate, court). Such a case's linkage (police_filed:
    the police filed what it received) says it was received, not that this unit sent it. */
 static bool
@@ -293,7 +293,7 @@ s_stage_is_criminal(Dajia__CaseStage stage)
     }
 }
 
-/* docs/domain.md §Figures, "Transfers": the linkage statuses that can only follow a
+/* docs/domain.md §4.3, "Transfers": the linkage statuses that can only follow a
    transfer to the police (each implies it happened). */
 static bool
 s_linkage_is_transferred(Dajia__LinkageStatus linkage)
@@ -322,7 +322,7 @@ s_facts_resolve(const Dajia__CaseReport *cr, int64_t fallback_at, const s_facts_
 {
     memset(out, 0, sizeof *out);
     out->category = cr->category >= 0 && cr->category <= UINT8_MAX ? (int)cr->category : 0;
-    /* docs/domain.md §Figures, "Goods": the first goods category only. */
+    /* docs/domain.md §4.2, "Goods": the first goods category only. */
     int goods = cr->n_goods ? (int)cr->goods[0] : 0;
     out->goods = goods >= 0 && goods <= UINT8_MAX ? goods : 0;
     if (with_channels)
@@ -331,7 +331,7 @@ s_facts_resolve(const Dajia__CaseReport *cr, int64_t fallback_at, const s_facts_
                         (cr->rural ? AGG_CHANNEL_RURAL : 0) |
                         (cr->import_export ? AGG_CHANNEL_IMPORT_EXPORT : 0) |
                         (cr->postal_express ? AGG_CHANNEL_POSTAL_EXPRESS : 0);
-    /* docs/domain.md §Figures, "Dates": a date the report names wins; else the date the
+    /* docs/domain.md §4.3, "Dates": a date the report names wins; else the date the
        case already has for that fact; else (the fact is new) the fallback. */
     if (known) {
         out->filed_at = known->filed_at;
@@ -347,7 +347,7 @@ s_facts_resolve(const Dajia__CaseReport *cr, int64_t fallback_at, const s_facts_
         out->money_at = cr->decision_at;
     if (cr->transferred_at)
         out->transferred_at = cr->transferred_at;
-    /* docs/domain.md §Figures, "Revoked": a revoked case states no dated fact. */
+    /* docs/domain.md §4.2, "Revoked": a revoked case states no dated fact. */
     Dajia__CaseStage stage = cr->stage;
     if (stage == DAJIA__CASE_STAGE__CASE_STAGE_REVOKED)
         return;
@@ -388,7 +388,7 @@ s_counters_of(const Dajia__CaseReport *cr, s_counters_t *out)
     out->v[AGG_FIG_JUDGMENTS - AGG_FIG_DENS] = cr->persons_judged;
 }
 
-/* docs/domain.md §Figures, "Corrections": `cur` is the case's statement, `base` what the
+/* docs/domain.md §4.2, "Corrections": `cur` is the case's statement, `base` what the
    corrected report stated, `fix` what the correction states. Each fact the later reports
    carried forward unchanged from `base` takes the correction's value; a fact a later
    report changed since keeps that later value. Three-way, field by field. */
@@ -836,7 +836,7 @@ s_count_report(s_ctx_t *x, const Dajia__CaseReport *cr, uint64_t position, int64
     /* Only a correction that moves a report to another case brings a position older than
        the case's statement; the later report's statement and totals then stand. */
     if (!found || cs.position <= position) {
-        /* docs/domain.md §Figures, "Dated figures": the case's facts are its latest
+        /* docs/domain.md §4.3, "Dated figures": the case's facts are its latest
            report's; each dated figure moves only where a fact or its date changed. */
         if (found)
             s_deltas_facts(&x->deltas, x->spec, x->unit, &cs.facts, -1);
@@ -875,7 +875,7 @@ s_withdraw(s_ctx_t *x, const s_report_t *rep, s_case_t *cs, const uint8_t *key, 
     return store_del(x->txn, x->t->cases, key, klen);
 }
 
-/* docs/domain.md §Figures, "Corrections": the correction `env` (body `cr`, may be NULL)
+/* docs/domain.md §4.2, "Corrections": the correction `env` (body `cr`, may be NULL)
    stands in the place of report `rep` (its position and period) and changes what it
    stated; `rep` is updated to the correction's statement. */
 static int
@@ -991,7 +991,7 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
     if (!*unit || klen == 0 || (!cr && !correction))
         return 0;
 
-    /* docs/domain.md §Figures, "Corrections": a report that a correction stored before it
+    /* docs/domain.md §4.2, "Corrections": a report that a correction stored before it
        already supersedes counts nothing; the correction stands in its place. */
     const void *val;
     size_t vlen;

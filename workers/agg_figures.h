@@ -2,7 +2,7 @@
 
     Shared by the aggregate and circulate cores. A "cell" is period x unit x case category
     x goods category (x channel mask, for circulate); its value is a Figures record. The
-    counting rules (docs/domain.md §Figures) are listed at the top of agg_core.c and
+    counting rules (docs/domain.md §4.2, §4.3) are listed at the top of agg_core.c and
     implemented by agg_figures_apply_event(); in short:
       - dated figures (filed, case value, closed, fines and loss recovered, transfers)
         follow the case's current statement of its facts and land in the period of each

@@ -3,7 +3,7 @@
     Each test opens a store in a fresh mkdtemp directory, applies envelopes through
     worker_aggregate inside store_write() as the shell would, and reads the cells back.
     The scenario table holds, for every counting rule of agg_core.c (docs/domain.md
-    §Figures), a short sequence of reports and the cells (month x unit x category x goods,
+    §4.3), a short sequence of reports and the cells (month x unit x category x goods,
     all eleven figures) expected after given reports, worked out by hand in the comment
     above each entry. Times are Beijing wall-clock times (UTC+8): the literals below are
     checked against s_bj() in test_period_names_and_bounds.
@@ -759,7 +759,7 @@ test_scenarios_match_hand_computed_cells(void **state)
 
 /* Every stage, by name, with and without a transfer linkage: filed or not, and a transfer
    or not. One unit per stage so each lands in its own cell. Hand-worked from the lists
-   of docs/domain.md §Figures ("Filed", "Transfers"): never from the enum's order. */
+   of docs/domain.md §4.3 ("Filed", "Transfers"): never from the enum's order. */
 static void
 test_each_stage_filed_and_transfer(void **state)
 {
