@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_labels.h"
+
 struct broker_config_t {
     zconfig_t *root;
     char **members; /* sorted unit codes, for bsearch */
@@ -55,19 +57,6 @@ static const broker_config_key_t s_keys[] = {
     {"worker/state", "DAJIA_WORKER_STATE", "worker-state", "",
      "directory of the in-process workers' state; empty: <data>/../workers"},
     {NULL, NULL, NULL, NULL, NULL}};
-
-/* The member units of the leading group (docs/domain.md §2). A `members`
-   section in the configuration file replaces this list as a whole. */
-static const char *s_default_members[][2] = {
-    {"publicity", "市委宣传部"}, {"polilegal", "市委政法委"},       {"govoffice", "市政府办公室"},
-    {"drc", "市发展改革委"},     {"iit", "市工业和信息化局"},       {"psb", "市公安局"},
-    {"justice", "市司法局"},     {"finance", "市财政局"},           {"eco", "市生态环境局"},
-    {"agri", "市农业农村局"},    {"commerce", "市商务局"},          {"culture", "市文化广电旅游局"},
-    {"health", "市卫生健康委"},  {"pboc", "市人行信阳支行"},        {"customs", "信阳海关"},
-    {"tax", "市税务局"},         {"msa", "市市场监管局"},           {"cac", "市网信办"},
-    {"forestea", "市林茶局"},    {"post", "市邮政管理局"},          {"tobacco", "市烟草专卖局"},
-    {"court", "市中级人民法院"}, {"procuratorate", "市人民检察院"},
-};
 
 const broker_config_key_t *
 broker_config_keys(void)
@@ -127,11 +116,15 @@ s_defaults(bool with_members)
         return NULL;
     for (const broker_config_key_t *k = s_keys; k->path; k++)
         zconfig_put(root, k->path, k->value);
-    size_t count = with_members ? sizeof s_default_members / sizeof s_default_members[0] : 0;
-    for (size_t i = 0; i < count; i++) {
+    /* The member units of the leading group (docs/domain.md §2): dajia_labels holds the
+       list, with the names every program writes. A `members` section in the
+       configuration file replaces it as a whole. */
+    size_t count = 0;
+    const dajia_member_t *members = dajia_members_default(&count);
+    for (size_t i = 0; with_members && i < count; i++) {
         char path[96];
-        snprintf(path, sizeof path, "members/%s/name", s_default_members[i][0]);
-        zconfig_put(root, path, s_default_members[i][1]);
+        snprintf(path, sizeof path, "members/%s/name", members[i].code);
+        zconfig_put(root, path, members[i].name);
     }
     return root;
 }
