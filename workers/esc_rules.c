@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dajia_compat.h"
 #include "dajia_time.h"
 
 #define S_CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
@@ -277,7 +278,8 @@ s_category_goods(Dajia__CaseCategory category)
 bool
 esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char **goods)
 {
-    if (!report->casualties && !report->health_safety)
+    int32_t casualties = dajia_compat_casualties(report);
+    if (!casualties && !report->health_safety)
         return false;
     Dajia__GoodsCategory found = S_GOODS(UNSPECIFIED);
     for (size_t i = 0; i < report->n_goods && found == S_GOODS(UNSPECIFIED); i++)
@@ -287,8 +289,8 @@ esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char
         found = s_category_goods(report->category);
     if (found == S_GOODS(UNSPECIFIED))
         return false;
-    *level = report->casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
-                                : DAJIA__SEVERITY__SEVERITY_MAJOR;
+    *level =
+        casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR : DAJIA__SEVERITY__SEVERITY_MAJOR;
     *goods = esc_name_goods(found);
     return true;
 }

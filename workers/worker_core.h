@@ -25,7 +25,20 @@ typedef struct {
     uint64_t log_seq;
     int64_t received_at;        /* broker clock, unix ms */
     const Dajia__Envelope *env; /* validated by the broker */
+    /* When the unit first submitted the event, unix ms: the envelope's submitted_at when
+       the broker trusted it (the Office's import of history: LogRecord.submitted_at),
+       else received_at. 0 in an event built without it: read it with
+       worker_event_submitted_at(). */
+    int64_t submitted_at;
 } worker_event_t;
+
+/* When the unit first submitted `event` (what compliance is judged on): submitted_at,
+   or received_at when that is 0. */
+static inline int64_t
+worker_event_submitted_at(const worker_event_t *event)
+{
+    return event->submitted_at ? event->submitted_at : event->received_at;
+}
 
 /* Outputs of one call: FeedItems, packed. The shell owns the list. */
 typedef struct worker_outputs_t worker_outputs_t;

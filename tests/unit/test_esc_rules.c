@@ -193,7 +193,7 @@ test_e2_goods_and_flags_combinations(void **state)
         r.n_goods = cases[i].n_goods;
         r.category = cases[i].category;
         r.health_safety = cases[i].health_safety;
-        r.casualties = cases[i].casualties;
+        r.casualties_count = cases[i].casualties;
         Dajia__Severity level = SEV(UNSPECIFIED);
         const char *name = NULL;
         bool fires = esc_rules_e2(&r, &level, &name);
