@@ -212,14 +212,24 @@ esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings)
     for (int c = 1; c < ESC_CATEGORY_COUNT; c++) {
         for (int m = 0; m < ESC_MEASURE_COUNT; m++) {
             char key[128];
-            snprintf(key, sizeof key, "escalate/e5_%s_%s_fen", s_category_keys[c],
-                     s_measure_keys[m]);
+            esc_limits_key(c, (esc_measure_t)m, key, sizeof key);
             int64_t *min = &limits->prosecution[c].min_fen[m];
             *min = worker_settings_int(settings, key, *min);
             if (*min < 0)
                 *min = 0;
         }
     }
+}
+
+int
+esc_limits_key(int category, esc_measure_t measure, char *buf, size_t size)
+{
+    if (category < 1 || category >= ESC_CATEGORY_COUNT || (int)measure < 0 ||
+        measure >= ESC_MEASURE_COUNT)
+        return -1;
+    int n = snprintf(buf, size, "escalate/e5_%s_%s_fen", s_category_keys[category],
+                     s_measure_keys[measure]);
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 /* ================================================================ rules */

@@ -75,12 +75,19 @@ worker_settings_destroy(worker_settings_t **self_p);
 int
 worker_settings_set(worker_settings_t *self, const char *key, const char *value);
 /* Adds every key of section `service` of the ZPL file `path` as "service/key" (the
-   file the broker reads: sections aggregate, escalate, circulate). A missing section is
-   no error. Returns 0, or -1 with a sentence in `err` for the operator (file unreadable;
-   it names the file, which no code of dajia_error.h could). */
+   file the broker reads: sections aggregate, escalate, circulate), then checks the
+   section against worker_keys.h: an unknown key or a value of the wrong form is an error.
+   A missing section is no error. Returns 0, or -1 with a sentence in `err` for the
+   operator (file unreadable, or the key, its value and the accepted form; it names the
+   file, which no code of dajia_error.h could). */
 int
 worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
                      size_t errlen);
+/* Number of keys set, and the name of key `index` (borrowed; NULL past the end). */
+size_t
+worker_settings_count(const worker_settings_t *self);
+const char *
+worker_settings_key(const worker_settings_t *self, size_t index);
 /* The value of `key` as an integer, or `fallback` when unset or not a number. */
 int64_t
 worker_settings_int(const worker_settings_t *self, const char *key, int64_t fallback);
