@@ -2,8 +2,9 @@
 
     The log keeps old events for ever, and an old agent may still send a field the
     schema has since replaced (proto/dajia.proto, change rule 1: only add). Such a field
-    is marked deprecated there, which makes every direct read of it a compile error;
-    code reads it through the functions here, which say in one place how the old field
+    is marked deprecated in a comment there (not with the option: the generated
+    initialiser would then warn under clang wherever a message is initialised); code
+    reads it only through the functions here, which say in one place how the old field
     and its replacement combine.
 */
 #ifndef DAJIA_COMPAT_H
@@ -18,13 +19,9 @@
 static inline int32_t
 dajia_compat_casualties(const Dajia__CaseReport *report)
 {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    protobuf_c_boolean flag = report->casualties;
-#pragma GCC diagnostic pop
     if (report->casualties_count > 0)
         return report->casualties_count;
-    return flag ? 1 : 0;
+    return report->casualties ? 1 : 0;
 }
 
 #endif

@@ -1061,10 +1061,7 @@ test_casualties_old_flag_reads_as_at_least_one(void **state)
     fixture_t *f = *state;
     Dajia__CaseReport *r = &f->case_report;
     assert_int_equal(dajia_compat_casualties(r), 0);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
     r->casualties = 1;
-#pragma GCC diagnostic pop
     assert_accepted(f); /* an old agent's event: still ordinary, fast path included */
     assert_int_equal(dajia_compat_casualties(r), 1);
     r->casualties_count = 4;

@@ -203,6 +203,14 @@ test_e2_goods_and_flags_combinations(void **state)
             assert_int_equal(level, cases[i].level);
             assert_string_equal(name, cases[i].goods_name);
         }
+        /* An old agent's flag (casualties, before casualties_count) reads as one. */
+        if (cases[i].casualties) {
+            r.casualties_count = 0;
+            r.casualties = 1;
+            Dajia__Severity old_level = SEV(UNSPECIFIED);
+            assert_int_equal(esc_rules_e2(&r, &old_level, &name), fires);
+            assert_int_equal(old_level, level);
+        }
     }
 }
 
