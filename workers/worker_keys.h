@@ -6,7 +6,7 @@
     them: the configuration is checked against it before any worker starts (an unknown
     key or a value of the wrong form stops the start, naming the key and the accepted
     form, as the broker's own keys do), and `--print-config` prints every key from it
-    with its value. A key a core reads must be listed here; tests/unit/test_worker_keys
+    with its value. A key a core reads must be listed here; tests/unit/test_worker_settings
     reads the cores' sources and fails on a key that is not.
 
     Most keys are a whole number within a range. Two are lists: escalate/rules (rule
