@@ -97,7 +97,10 @@ static const struct {
 } s_rules[] = {
     {BROKER_AUTH_DOMAIN_API, NULL, S_UNIT | S_OFFICE | S_DASHBOARD | S_ADMIN,
      "the unit, office, dashboard or admin role"},
-    {BROKER_AUTH_DOMAIN_API, DAJIA_API_SUBMIT, S_UNIT, "the unit role"},
+    /* office and admin: the Office's import of history (any member unit's events, with
+       their original submission times, submitted_at) */
+    {BROKER_AUTH_DOMAIN_API, DAJIA_API_SUBMIT, S_UNIT | S_OFFICE | S_ADMIN,
+     "the unit, office or admin role"},
     {BROKER_AUTH_DOMAIN_API, DAJIA_API_STATS, S_ADMIN | S_OFFICE, "the admin or office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, NULL, S_OFFICE, "the office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, "SUBSCRIBE", S_OFFICE, "the office role"},

@@ -7,6 +7,8 @@
 
 #include <czmq.h>
 #include <errno.h>
+
+#include "dajia_codec.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,9 @@ static const broker_config_key_t s_keys[] = {
      "most items in any list of an event"},
     {"limits/max_future", "DAJIA_MAX_FUTURE", "max-future", "86400",
      "seconds an event time may lie ahead of the broker's clock"},
+    {"broker/region", "DAJIA_REGION", "region", "4115",
+     "the region the leading group serves: an event's region must be a six-digit "
+     "administrative code beginning with these 2, 4 or 6 digits (4115: Xinyang)"},
     {"broker/reject_budget", "DAJIA_REJECT_BUDGET", "reject-budget", "100",
      "rejections a second one connection may earn; past it the rest of its requests that "
      "second are dropped unread (0: no limit)"},
@@ -341,6 +346,14 @@ broker_config_validate(broker_config_t *self, char *err, size_t errlen)
                  "broker/api = \"%s\" is not a ZeroMQ endpoint "
                  "(e.g. tcp://127.0.0.1:7400 or ipc:///run/dajia/api)",
                  api);
+        return -1;
+    }
+    const char *region = broker_config_get(self, "broker/region");
+    if (!dajia_region_prefix_valid(region)) {
+        snprintf(err, errlen,
+                 "broker/region = \"%s\" must be the first 2, 4 or 6 digits of an "
+                 "administrative code (4115: Xinyang; 41: Henan)",
+                 region);
         return -1;
     }
     const char *external = broker_config_get(self, "broker/external_workers");

@@ -75,6 +75,7 @@ struct broker_server_t {
     broker_batch_t *spare[2]; /* empty batches: two while none is at the writer, one
                                  while one is (three in all: fill, writer, spare) */
     dajia_limits_t limits;
+    char region[DAJIA_REGION_PREFIX_MAX + 1]; /* broker/region, for limits.region_prefix */
     broker_stats_t stats;
     int64_t now_ms;                    /* clock read once per drain */
     bool verbose;                      /* log each rejection */
@@ -419,6 +420,42 @@ s_reject_mismatch(broker_server_t *self, broker_item_t *item, const s_peer_t *pe
     s_reject(self, &item->routing, event_id, &verdict);
 }
 
+/* May `peer` set an event's submitted_at, the time its unit first submitted it? The
+   Office imports history with it (an office or admin certificate); a unit may not date
+   its own submissions, since compliance is judged on them. With no keys every peer is
+   trusted, as it is for everything else, and so is an ipc peer ("local"), whose access
+   control is the socket file's permissions. */
+static bool
+s_may_date_submission(const broker_server_t *self, const s_peer_t *peer)
+{
+    if (!self->auth)
+        return true;
+    return peer->role &&
+           (streq(peer->role, BROKER_AUTH_ROLE_OFFICE) ||
+            streq(peer->role, BROKER_AUTH_ROLE_ADMIN) || streq(peer->role, BROKER_AUTH_ROLE_LOCAL));
+}
+
+/* Keeps an accepted event's submitted_at (0: none) for its log record, or refuses it
+   from a peer that may not set it. Returns 0, or -1 after answering the client (the
+   item's routing is consumed). */
+static int
+s_take_submitted_at(broker_server_t *self, broker_item_t *item, const s_peer_t *peer,
+                    int64_t submitted_at, const char *event_id)
+{
+    if (submitted_at && !s_may_date_submission(self, peer)) {
+        dajia_verdict_t verdict;
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_FORBIDDEN,
+                          "submitted_at is for the Office's import of history: a certificate "
+                          "of role %s may not set it; leave it out (the broker records when it "
+                          "received the event)",
+                          peer->role ? peer->role : "(none)");
+        s_reject(self, &item->routing, event_id, &verdict);
+        return -1;
+    }
+    item->submitted_at = submitted_at;
+    return 0;
+}
+
 /* Validates the event in item->body, sent by `peer`; on success fills the item's key
    and returns 0. On failure answers the client and returns -1 (the item's routing is
    consumed). A unit certificate may only submit its own unit's events.
@@ -445,6 +482,12 @@ s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
             s_reject_mismatch(self, item, peer, unit, event_id);
             return -1;
         }
+        if (keys.submitted_at) {
+            char event_id[DAJIA_MAX_ID + 1];
+            snprintf(event_id, sizeof event_id, "%.*s", (int)keys.event_id_len, keys.event_id);
+            if (s_take_submitted_at(self, item, peer, keys.submitted_at, event_id))
+                return -1;
+        }
         return s_set_key(self, item, keys.unit, keys.unit_len, keys.event_id, keys.event_id_len);
     }
     if (dajia_envelope_decode_with(data, size, &self->limits, self->now_ms, s_unit_known,
@@ -457,6 +500,8 @@ s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
         s_reject_mismatch(self, item, peer, env->unit, env->event_id);
         goto out;
     }
+    if (s_take_submitted_at(self, item, peer, env->submitted_at, env->event_id))
+        goto out;
     rc = s_set_key(self, item, env->unit, strlen(env->unit), env->event_id, strlen(env->event_id));
 out:
     dajia_arena_reset(self->arena);
@@ -699,6 +744,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     self->limits.max_message = max_message;
     self->limits.max_repeated = max_repeated;
     self->limits.max_future_ms = (int64_t)max_future * 1000;
+    snprintf(self->region, sizeof self->region, "%s", broker_config_get(config, "broker/region"));
+    self->limits.region_prefix = self->region;
 
     const char *data = broker_config_get(config, "broker/data");
     if (zsys_dir_create("%s", data) != 0) {

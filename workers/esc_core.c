@@ -14,6 +14,7 @@
     esc.timers ordered by due time, so tick() reads only what is due. Time is the event's
     occurred_at and tick's now_ms; nothing here reads a clock. State layout: esc_state.h.
 */
+#include "dajia_compat.h"
 #include "dajia_time.h"
 #include "esc_rules.h"
 #include "esc_state.h"
@@ -492,7 +493,7 @@ s_rule_e2(store_txn_t *txn, worker_outputs_t *out, const s_core_t *core, const D
         return 0;
     s_text_t reason = {.len = 0};
     s_append(&reason, "case %s of unit %s involves %s goods ", e.case_no, e.unit, goods);
-    if (r->casualties)
+    if (dajia_compat_casualties(r) > 0)
         s_append(&reason, "and people were harmed (casualties): an especially major "
                           "health and safety case");
     else

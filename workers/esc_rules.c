@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dajia_compat.h"
 #include "dajia_time.h"
 
 #define S_CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
@@ -211,14 +212,24 @@ esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings)
     for (int c = 1; c < ESC_CATEGORY_COUNT; c++) {
         for (int m = 0; m < ESC_MEASURE_COUNT; m++) {
             char key[128];
-            snprintf(key, sizeof key, "escalate/e5_%s_%s_fen", s_category_keys[c],
-                     s_measure_keys[m]);
+            esc_limits_key(c, (esc_measure_t)m, key, sizeof key);
             int64_t *min = &limits->prosecution[c].min_fen[m];
             *min = worker_settings_int(settings, key, *min);
             if (*min < 0)
                 *min = 0;
         }
     }
+}
+
+int
+esc_limits_key(int category, esc_measure_t measure, char *buf, size_t size)
+{
+    if (category < 1 || category >= ESC_CATEGORY_COUNT || (int)measure < 0 ||
+        measure >= ESC_MEASURE_COUNT)
+        return -1;
+    int n = snprintf(buf, size, "escalate/e5_%s_%s_fen", s_category_keys[category],
+                     s_measure_keys[measure]);
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 /* ================================================================ rules */
@@ -277,7 +288,8 @@ s_category_goods(Dajia__CaseCategory category)
 bool
 esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char **goods)
 {
-    if (!report->casualties && !report->health_safety)
+    int32_t casualties = dajia_compat_casualties(report);
+    if (!casualties && !report->health_safety)
         return false;
     Dajia__GoodsCategory found = S_GOODS(UNSPECIFIED);
     for (size_t i = 0; i < report->n_goods && found == S_GOODS(UNSPECIFIED); i++)
@@ -287,8 +299,8 @@ esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char
         found = s_category_goods(report->category);
     if (found == S_GOODS(UNSPECIFIED))
         return false;
-    *level = report->casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
-                                : DAJIA__SEVERITY__SEVERITY_MAJOR;
+    *level =
+        casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR : DAJIA__SEVERITY__SEVERITY_MAJOR;
     *goods = esc_name_goods(found);
     return true;
 }

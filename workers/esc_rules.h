@@ -57,6 +57,12 @@ esc_limits_default(esc_limits_t *limits);
 void
 esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings);
 
+/* Writes the settings key of the E5 threshold of `category` (1 .. ESC_CATEGORY_COUNT-1)
+   and `measure` into `buf`: "escalate/e5_<category>_<measure>_fen". Returns 0, or -1
+   when either is out of range or `size` too small. */
+int
+esc_limits_key(int category, esc_measure_t measure, char *buf, size_t size);
+
 /* ------------------------------------------------------------------ the rules */
 
 /* E1: the linkage statuses the Office hears about at once. Returns a short name for

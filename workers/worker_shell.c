@@ -26,6 +26,7 @@
 typedef struct {
     uint64_t seq;
     int64_t received_at;
+    int64_t submitted_at; /* the trusted submission time, else received_at */
     Dajia__Envelope *env; /* NULL: the record did not decode; skipped */
     worker_outputs_t *out;
     bool applied; /* applied by the batch now (not before) */
@@ -208,7 +209,10 @@ s_write_events(store_txn_t *txn, void *arg)
         if (e->seq <= b->last)
             continue;
         if (e->env && b->apply) {
-            worker_event_t event = {e->seq, e->received_at, e->env};
+            worker_event_t event = {.log_seq = e->seq,
+                                    .received_at = e->received_at,
+                                    .env = e->env,
+                                    .submitted_at = e->submitted_at};
             int rc = self->service->apply(self->core, txn, &event, e->out);
             if (rc == 0 && self->service->tick)
                 rc = self->service->tick(self->core, txn, e->received_at, e->out);
@@ -363,6 +367,7 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
     s_event_t *e = &self->events[self->event_count];
     e->seq = rec->log_seq;
     e->received_at = rec->received_at;
+    e->submitted_at = rec->submitted_at ? rec->submitted_at : rec->received_at;
     e->env = dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
     if (!e->env)
         dajia_log_error("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",

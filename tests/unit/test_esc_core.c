@@ -137,7 +137,8 @@ s_run(fixture_t *fx, call_t *call)
 static uint64_t
 s_apply(fixture_t *fx, const Dajia__Envelope *env)
 {
-    worker_event_t event = {fx->next_seq++, env->occurred_at + 1000, env};
+    worker_event_t event = {
+        .log_seq = fx->next_seq++, .received_at = env->occurred_at + 1000, .env = env};
     call_t call = {fx, &event, 0};
     s_run(fx, &call);
     return event.log_seq;
@@ -445,7 +446,7 @@ test_e2_flag_then_casualties_upgrades(void **state)
     r = s_case(&ev, "health", "H-1", T0 + 3 * HOUR);
     r->goods = goods;
     r->n_goods = 2;
-    r->casualties = 1;
+    r->casualties_count = 1;
     s_apply(fx, &ev.env);
     assert_int_equal(s_count_escalations(fx), 1);
     e = s_expect(fx, "E2:health/H-1:especially_major");

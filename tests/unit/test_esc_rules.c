@@ -193,7 +193,7 @@ test_e2_goods_and_flags_combinations(void **state)
         r.n_goods = cases[i].n_goods;
         r.category = cases[i].category;
         r.health_safety = cases[i].health_safety;
-        r.casualties = cases[i].casualties;
+        r.casualties_count = cases[i].casualties;
         Dajia__Severity level = SEV(UNSPECIFIED);
         const char *name = NULL;
         bool fires = esc_rules_e2(&r, &level, &name);
@@ -202,6 +202,14 @@ test_e2_goods_and_flags_combinations(void **state)
         if (fires) {
             assert_int_equal(level, cases[i].level);
             assert_string_equal(name, cases[i].goods_name);
+        }
+        /* An old agent's flag (casualties, before casualties_count) reads as one. */
+        if (cases[i].casualties) {
+            r.casualties_count = 0;
+            r.casualties = 1;
+            Dajia__Severity old_level = SEV(UNSPECIFIED);
+            assert_int_equal(esc_rules_e2(&r, &old_level, &name), fires);
+            assert_int_equal(old_level, level);
         }
     }
 }
