@@ -900,12 +900,13 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     zsock_set_sndhwm(self->office, DISPATCH_HWM);
     zsock_set_sndhwm(self->public_feed, DISPATCH_HWM);
     zsock_set_linger(self->workers, 0);
-    if (broker_guard_listen(self->workers, opts->workers, opts->auth, BROKER_AUTH_DOMAIN_WORKERS,
-                            "the workers", &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen) ||
-        broker_guard_listen(self->office, opts->office, opts->auth, BROKER_AUTH_DOMAIN_OFFICE,
-                            "the office feed", &self->endpoint[BROKER_DISPATCH_OFFICE], err,
-                            errlen) ||
-        broker_guard_listen(self->public_feed, opts->public_feed, opts->auth,
+    if (broker_guard_listen(self->workers, opts->workers, opts->auth, opts->insecure,
+                            BROKER_AUTH_DOMAIN_WORKERS, "the workers",
+                            &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen) ||
+        broker_guard_listen(self->office, opts->office, opts->auth, opts->insecure,
+                            BROKER_AUTH_DOMAIN_OFFICE, "the office feed",
+                            &self->endpoint[BROKER_DISPATCH_OFFICE], err, errlen) ||
+        broker_guard_listen(self->public_feed, opts->public_feed, opts->auth, opts->insecure,
                             BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
                             &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
         goto out;

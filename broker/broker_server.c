@@ -620,6 +620,13 @@ s_endpoint_beside_api(broker_config_t *config, const char *key, const char *suff
 }
 
 /* Starts the dispatcher: workers ROUTER, feeds, cursors. Returns 0 or -1 with `err`. */
+/* broker/insecure: endpoints nobody guards are opened, with a warning (broker_guard.h). */
+static bool
+s_insecure(broker_config_t *config)
+{
+    return streq(broker_config_get(config, "broker/insecure"), "1");
+}
+
 static int
 s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t errlen)
 {
@@ -646,7 +653,8 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
                                       .workers = workers,
                                       .office = office,
                                       .public_feed = public_feed,
-                                      .auth = self->auth};
+                                      .auth = self->auth,
+                                      .insecure = s_insecure(self->config)};
     rc = broker_dispatch_start(&opts, &self->dispatch, err, errlen);
 out:
     free(workers);
@@ -756,8 +764,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2 : BROKER_WIRE_CAP_MIN;
     zsock_set_maxmsgsize(self->api, (int)wire_cap);
     const char *api = broker_config_get(config, "broker/api");
-    if (broker_guard_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
-                            &self->endpoint, err, errlen) != 0)
+    if (broker_guard_listen(self->api, api, self->auth, s_insecure(config), BROKER_AUTH_DOMAIN_API,
+                            "the api", &self->endpoint, err, errlen) != 0)
         goto out;
     self->api_handle = zsock_resolve(self->api);
     if (s_dispatch_start(self, last_seq, err, errlen) != 0)
