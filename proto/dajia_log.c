@@ -52,6 +52,10 @@ dajia_log_format_time(long long ms, char *buf, unsigned len)
     return buf;
 }
 
+static void
+s_vlog(dajia_log_level_t level, const char *suffix, const char *fmt, va_list args)
+    __attribute__((format(printf, 3, 0)));
+
 /* Writes one line: the prefix, the message of `fmt` and `args`, and `suffix` (may be
    ""). A message too long for the line is cut before the suffix, which is kept. */
 static void
