@@ -431,7 +431,7 @@ s_live(office_follow_t *self, office_follow_fn *fn, void *arg)
     zmsg_destroy(&msg);
     if (!item) {
         /* Not an item we can read: skip it; if it was one, the next item shows a gap. */
-        dajia_log_warning("skipped a live feed message that does not decode");
+        dajia_log_warning_limited("skipped a live feed message that does not decode");
         return 0;
     }
     switch (office_follow_judge(self->last, item->feed_seq)) {
