@@ -55,6 +55,10 @@ static const broker_config_key_t s_keys[] = {
     {"broker/keys", "DAJIA_KEYS", "keys", "",
      "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
      "none (anyone who reaches an endpoint may use it)"},
+    {"broker/insecure", "DAJIA_INSECURE", "insecure", "0",
+     "1: open endpoints nobody guards instead of refusing to start: without keys one that "
+     "is not loopback or ipc, with keys an abstract ipc one (ipc://@NAME); a warning at "
+     "every start"},
     {"broker/cpu_wakeup_us", "DAJIA_CPU_WAKEUP_US", "cpu-wakeup-us", "",
      "empty: leave idle CPUs to the system; N: while serving, ask the kernel to wake "
      "CPUs within N microseconds (/dev/cpu_dma_latency, root): faster acks at light "
@@ -359,6 +363,11 @@ broker_config_validate(broker_config_t *self, char *err, size_t errlen)
     const char *external = broker_config_get(self, "broker/external_workers");
     if (!streq(external, "0") && !streq(external, "1")) {
         snprintf(err, errlen, "broker/external_workers = \"%s\" must be 0 or 1", external);
+        return -1;
+    }
+    const char *insecure = broker_config_get(self, "broker/insecure");
+    if (!streq(insecure, "0") && !streq(insecure, "1")) {
+        snprintf(err, errlen, "broker/insecure = \"%s\" must be 0 or 1", insecure);
         return -1;
     }
     if (self->member_count == 0) {

@@ -164,6 +164,8 @@ s_usage(FILE *out)
             "public=...\" (the endpoints bound) when it serves. With --keys DIR every tcp\n"
             "endpoint takes only the CURVE keys of DIR (dajia-ctl keys init), each with its\n"
             "role; SIGHUP re-reads DIR (a revoke also takes effect by itself within a second).\n"
+            "Without keys it listens only on loopback, ipc and inproc endpoints, and with keys\n"
+            "on no abstract ipc endpoint (ipc://@NAME), unless --insecure says to.\n"
             "\n"
             "  -c, --config FILE   configuration file (ZPL); see --print-config\n"
             "  -v, --verbose       log every rejected event\n"
@@ -191,8 +193,9 @@ main(int argc, char **argv)
     int n = 4;
     const broker_config_key_t *keys = broker_config_keys();
     for (int i = 0; keys[i].path && n < BROKER_MAX_FLAGS - 1; i++, n++) {
-        /* --external-workers alone means 1 */
-        bool optional = streq(keys[i].path, "broker/external_workers");
+        /* --external-workers and --insecure alone mean 1 */
+        bool optional = streq(keys[i].path, "broker/external_workers") ||
+                        streq(keys[i].path, "broker/insecure");
         options[n] = (struct option){keys[i].flag, optional ? optional_argument : required_argument,
                                      NULL, OPT_KEY + i};
     }
