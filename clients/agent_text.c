@@ -94,9 +94,11 @@ s_convert(const char *from, const char *data, size_t len, char **out, size_t *ou
     return 0;
 }
 
-/* UTF-16 without a byte order mark: most characters of a text file are ASCII, which
-   UTF-16 writes with a zero byte, always on the same side. Returns 1 for little-endian,
-   2 for big-endian, 0 when the bytes do not look so. */
+/* UTF-16 without a byte order mark: every ASCII character of a text file (digits,
+   commas, line ends, quotes, braces) is written with a zero byte, always on the same
+   side; a Chinese character has one only now and then (一 is U+4E00). Text in any other
+   encoding has no zero byte at all. Returns 1 for little-endian, 2 for big-endian, 0
+   when the bytes do not look so. */
 static int
 s_utf16_guess(const char *data, size_t len)
 {
@@ -106,9 +108,9 @@ s_utf16_guess(const char *data, size_t len)
     for (size_t i = 0; i < n; i++)
         if (data[i] == 0)
             *(i % 2 ? &odd : &even) += 1;
-    if (odd > n / 4 && even == 0)
+    if (odd >= 2 && odd >= 9 * even)
         return 1;
-    if (even > n / 4 && odd == 0)
+    if (even >= 2 && even >= 9 * odd)
         return 2;
     return 0;
 }
