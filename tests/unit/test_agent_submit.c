@@ -9,6 +9,7 @@
 */
 #include <errno.h>
 #include <iconv.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,47 @@ test_unreadable_files_refused_by_name(void **state)
     assert_said(fx, 0, "notes.json:1:1: expected '{' to start a report");
 }
 
+/* The examples of docs/fields.md, submitted as a liaison would copy them: each complete
+   report (a block that starts with an object, an array or a header row) is taken
+   without a mistake. */
+static void
+test_field_reference_examples_submit_clean(void **state)
+{
+    fixture_t *fx = *state;
+    char path[4096];
+    const char *slash = strrchr(__FILE__, '/');
+    int dir = slash ? (int)(slash - __FILE__) : 0;
+    snprintf(path, sizeof path, "%.*s%s../../docs/fields.md", dir, __FILE__, slash ? "/" : "");
+    FILE *file = fopen(path, "r");
+    if (!file)
+        fail_msg("cannot open %s", path);
+    static char doc[256 * 1024];
+    size_t len = fread(doc, 1, sizeof doc - 1, file);
+    fclose(file);
+    doc[len] = '\0';
+    int blocks = 0;
+    for (char *at = doc; (at = strstr(at, "```")) != NULL;) {
+        char *body = strchr(at, '\n');
+        assert_non_null(body);
+        bool json = strncmp(at, "```json\n", 8) == 0, csv = strncmp(at, "```csv\n", 7) == 0;
+        char *end = strstr(body + 1, "```");
+        assert_non_null(end);
+        at = end + 3;
+        if ((!json && !csv) || (json && body[1] != '{' && body[1] != '['))
+            continue;
+        char name[32];
+        snprintf(name, sizeof name, "fields-md-%d.%s", blocks++, csv ? "csv" : "json");
+        agent_submit_counts_t before;
+        agent_submit_counts(fx->submit, &before);
+        agent_submit_counts_t c = s_submit(fx, name, body + 1, (size_t)(end - body - 1));
+        if (fx->count)
+            fail_msg("docs/fields.md example %d: %s", blocks, fx->messages[0]);
+        assert_true(c.read > before.read);
+        assert_int_equal(c.rejected, before.rejected);
+    }
+    assert_true(blocks >= 5);
+}
+
 int
 main(void)
 {
@@ -334,6 +376,7 @@ main(void)
         T(test_csv_row_mistakes_said_with_column),
         T(test_a_file_submitted_again_replaces_its_rejections),
         T(test_unreadable_files_refused_by_name),
+        T(test_field_reference_examples_submit_clean),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
