@@ -25,10 +25,11 @@
 #include "dajia_time.h"
 #include "dajia_utf8.h"
 
-#define S_MESSAGE_MAX 640 /* one problem sentence */
-#define S_HEADER_MAX  128 /* bytes of a header cell kept */
-#define S_QUOTE_MAX   64  /* bytes of a cell quoted in a sentence */
-#define S_MAX_COLUMNS 256 /* columns of a header */
+#define S_MESSAGE_MAX  640 /* one problem sentence */
+#define S_HEADER_MAX   128 /* bytes of a header cell kept */
+#define S_QUOTE_MAX    64  /* bytes of a cell quoted in a sentence */
+#define S_MAX_COLUMNS  256 /* columns of a header */
+#define S_UNKNOWN_SAID 8   /* unknown columns named one by one */
 
 /* Excel's day 0 (1899-12-30: its day 60 is the 29th of February 1900 that never was,
    so from 1900-03-01 on the count lines up with this origin). */
@@ -853,6 +854,7 @@ s_read_header(agent_csv_t *self)
         return -ENOMEM;
     self->ncolumns = self->ncells;
     bool failed = false;
+    size_t unknown = 0;
     char quote[S_QUOTE_MAX], hint[S_HEADER_MAX + 32];
     for (size_t i = 0; i < self->ncells; i++) {
         s_column_t *col = &self->columns[i];
@@ -866,11 +868,14 @@ s_read_header(agent_csv_t *self)
         int64_t unit = 0;
         const agent_csv_column_t *known = s_match_header(header, &unit);
         if (!known) {
-            s_problem(self, 1, "",
-                      "column %zu \"%s\" is not a column the agent knows%s (docs/fields.md lists "
-                      "the columns; a column whose name starts with # is skipped)",
-                      i + 1, s_quote(cell, quote, sizeof quote),
-                      s_header_hint(header, hint, sizeof hint));
+            /* A row of data taken for a header would give a sentence per cell: the
+               first few say enough. */
+            if (++unknown <= S_UNKNOWN_SAID)
+                s_problem(self, 1, "",
+                          "column %zu \"%s\" is not a column the agent knows%s (docs/fields.md "
+                          "lists the columns; a column whose name starts with # is skipped)",
+                          i + 1, s_quote(cell, quote, sizeof quote),
+                          s_header_hint(header, hint, sizeof hint));
             failed = true;
             continue;
         }
@@ -895,6 +900,9 @@ s_read_header(agent_csv_t *self)
         col->repeated = col->field->label == PROTOBUF_C_LABEL_REPEATED;
         col->unit_fen = unit;
     }
+    if (unknown > S_UNKNOWN_SAID)
+        s_problem(self, 1, "", "and %zu more columns the agent does not know",
+                  unknown - S_UNKNOWN_SAID);
     for (size_t k = 0; k < S_NCOLUMNS; k++) {
         if (!s_columns[k].required)
             continue;
