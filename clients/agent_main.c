@@ -251,6 +251,24 @@ s_say_no_key(const s_options_t *o)
                            " keys import FILE`\n");
 }
 
+/* The member units' codes with their names, after the nearest to `given` if one is
+   near. */
+static void
+s_print_units(const char *given)
+{
+    size_t count = 0;
+    const agent_vocab_unit_t *units = agent_vocab_units(&count);
+    dajia_suggest_t near;
+    dajia_suggest_init(&near, given);
+    for (size_t i = 0; i < count; i++)
+        dajia_suggest_add(&near, units[i].code);
+    if (dajia_suggest_best(&near))
+        fprintf(stderr, S_NAME ": did you mean %s?\n", dajia_suggest_best(&near));
+    fprintf(stderr, S_NAME ": the member units' codes (the broker's configuration may differ):\n");
+    for (size_t i = 0; i < count; i++)
+        fprintf(stderr, "  %-14s %s\n", units[i].code, units[i].name);
+}
+
 /* Prints the closing lines and picks the exit status. `counts` is the reading's (NULL
    for flush). */
 static int
@@ -268,11 +286,13 @@ s_finish(s_ui_t *ui, const agent_session_report_t *r, const agent_submit_counts_
                 S_NAME ": the broker refused %llu send%s without naming the event: %s: %s\n",
                 (unsigned long long)r->unmatched, r->unmatched == 1 ? "" : "s",
                 dajia_reason_name((Dajia__Reason)r->unmatched_reason), r->unmatched_text);
-    if (ui->unknown_unit || r->unit_unknown)
+    if (ui->unknown_unit || r->unit_unknown) {
         fprintf(stderr,
                 S_NAME ": the broker does not know unit \"%s\"; check --unit (or DAJIA_UNIT)"
                        " against the broker's member list\n",
                 o->unit ? o->unit : "?");
+        s_print_units(o->unit ? o->unit : "");
+    }
     uint64_t local_rejected = counts ? counts->rejected : 0;
     if (counts && counts->read > 0)
         fprintf(stderr,
@@ -683,17 +703,13 @@ s_load_cert(s_options_t *o)
 static int
 s_unit_list(const char *given)
 {
-    size_t count = 0;
-    const agent_vocab_unit_t *units = agent_vocab_units(&count);
     const char *code = agent_vocab_unit(given);
     if (code)
         fprintf(stderr, S_NAME ": \"%s\" is a unit's name; its code is %s: give --unit %s\n", given,
                 code, code);
     else
         fprintf(stderr, S_NAME ": \"%s\" is not a unit code (letters, digits, . _ -)\n", given);
-    fprintf(stderr, S_NAME ": the member units' codes (the broker's configuration may differ):\n");
-    for (size_t i = 0; i < count; i++)
-        fprintf(stderr, "  %-14s %s\n", units[i].code, units[i].name);
+    s_print_units(given);
     return S_EXIT_USAGE;
 }
 

@@ -236,6 +236,8 @@ test_liaison_gbk_spreadsheet_stored_and_refusals_counted(void **state)
     run = s_run_in(fx->dir, tax);
     assert_int_equal(run.status, 1);
     assert_says(run.err, "refused by the broker (counted in its stats): 1 unknown_unit");
+    assert_says(run.err, "the broker does not know unit \"tax\"");
+    assert_says(run.err, "the member units' codes (the broker's configuration may differ)");
     assert_int_equal(harness_proc_stop(fx->broker), 0);
 }
 
