@@ -240,9 +240,12 @@ s_send_all(s_session_t *s, int64_t now)
 static void
 s_on_unmatched(s_session_t *s, const Dajia__Ack *ack)
 {
-    if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED ||
-        ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE)
+    if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED)
         return;
+    if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
+        s->report->storage_unavailable++;
+        return;
+    }
     agent_session_report_t *r = s->report;
     r->unmatched++;
     r->unmatched_reason = ack->reason;
@@ -285,6 +288,7 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
     case DAJIA__ACK_STATUS__ACK_STATUS_REJECTED:
         if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
             /* Not a verdict on the event: the broker could not write. Try again later. */
+            s->report->storage_unavailable++;
             if (s->opts->verbose)
                 dajia_log_debug("%s: broker storage unavailable, will resend", slot->event_id);
             slot->sent_at = now;

@@ -6,8 +6,11 @@
     counters may not be negative, points in time (`*_at`) must lie between 2000-01-01 and
     `now + max_future`. A specific pass then checks what each body requires (case_no,
     category, stage, matter_id, period format, ...), that every unit a report names is a
-    member, and that a region given is a code of the configured region. The first failure wins; it
-   comes back as a Reason code and a sentence naming the field, for the liaison to read.
+    member, and that a region given is a code of the configured region. The first failure
+    wins; it comes back as a Reason code and a sentence naming the field, for the liaison
+    to read. The agent, which wants every mistake of a report at once, asks for all of
+    them (dajia_envelope_validate_each). A sentence about one field starts with its path
+    ("case_report.stage is missing ...").
 */
 #ifndef DAJIA_CODEC_H
 #define DAJIA_CODEC_H
@@ -83,6 +86,19 @@ dajia_envelope_decode_with(const void *data, size_t len, const dajia_limits_t *l
 int
 dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits, int64_t now_ms,
                         dajia_unit_known_fn *known, void *known_arg, dajia_verdict_t *verdict);
+
+/* Called by dajia_envelope_validate_each() for each failure; `verdict` is valid during
+   the call only. */
+typedef void(dajia_verdict_fn)(const dajia_verdict_t *verdict, void *arg);
+
+/* Validates like dajia_envelope_validate() but goes on after a failure, passing each to
+   `each`, so that a person can fix every mistake of a report at once. Checks that
+   depend on an earlier one are skipped after it fails (no "unknown unit" for a missing
+   unit). Returns the number of failures (0: acceptable). `each` NULL: returns 0 or 1. */
+int
+dajia_envelope_validate_each(const Dajia__Envelope *env, const dajia_limits_t *limits,
+                             int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
+                             dajia_verdict_fn *each, void *each_arg);
 
 /* Sets `verdict` to `reason` with a printf-style sentence. Always returns -1, so a
    check can `return dajia_verdict_set(...)`. */

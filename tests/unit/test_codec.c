@@ -1298,6 +1298,68 @@ test_fixture_cases_accepted(void **state)
         assert_true(bodies[i] > 0);
 }
 
+typedef struct {
+    int count;
+    Dajia__Reason reasons[8];
+    char texts[8][DAJIA_REASON_TEXT_MAX];
+} s_verdicts_t;
+
+static void
+s_on_verdict(const dajia_verdict_t *verdict, void *arg)
+{
+    s_verdicts_t *v = arg;
+    if (v->count < 8) {
+        v->reasons[v->count] = verdict->reason;
+        snprintf(v->texts[v->count], sizeof v->texts[0], "%s", verdict->text);
+    }
+    v->count++;
+}
+
+/* The agent asks for every failure at once: one report with four mistakes gets four
+   sentences, each naming its field, in field order; the broker's path still stops at
+   the first. */
+static void
+test_validate_each_reports_every_failure(void **state)
+{
+    fixture_t *f = *state;
+    f->case_report.case_no = "";
+    f->case_report.stage = DAJIA__CASE_STAGE__CASE_STAGE_UNSPECIFIED;
+    f->case_report.case_value_fen = -5;
+    f->env.occurred_at = 0;
+    s_verdicts_t v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(
+        dajia_envelope_validate_each(&f->env, NULL, NOW_MS, s_known, NULL, s_on_verdict, &v), 4);
+    assert_int_equal(v.count, 4);
+    assert_int_equal(v.reasons[0], DAJIA__REASON__REASON_NEGATIVE_AMOUNT);
+    assert_non_null(strstr(v.texts[0], "case_report.case_value_fen is negative"));
+    assert_int_equal(v.reasons[1], DAJIA__REASON__REASON_MISSING_FIELD);
+    assert_non_null(strstr(v.texts[1], "occurred_at is missing"));
+    assert_non_null(strstr(v.texts[2], "case_report.case_no is missing"));
+    assert_non_null(strstr(v.texts[3], "case_report.stage is missing"));
+
+    assert_int_equal(dajia_envelope_validate(&f->env, NULL, NOW_MS, s_known, NULL, &f->verdict),
+                     -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_NEGATIVE_AMOUNT);
+
+    /* A missing unit is one failure, not also an unknown one. */
+    f->env.unit = "";
+    memset(&v, 0, sizeof v);
+    assert_int_equal(
+        dajia_envelope_validate_each(&f->env, NULL, NOW_MS, s_known, NULL, s_on_verdict, &v), 5);
+    assert_non_null(strstr(v.texts[1], "unit is missing"));
+    /* A valid envelope: none. */
+    f->env.unit = "msa";
+    f->env.occurred_at = OCCURRED_MS;
+    f->case_report.case_no = "X-1";
+    f->case_report.stage = DAJIA__CASE_STAGE__CASE_STAGE_FILED;
+    f->case_report.case_value_fen = 0;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(
+        dajia_envelope_validate_each(&f->env, NULL, NOW_MS, s_known, NULL, s_on_verdict, &v), 0);
+    assert_int_equal(v.count, 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1371,6 +1433,7 @@ main(void)
         T(test_derived_id_small_buffer_fails),
         T(test_derived_id_large_envelope),
         T(test_fixture_cases_accepted),
+        T(test_validate_each_reports_every_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
