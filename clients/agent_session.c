@@ -260,7 +260,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
 {
     Dajia__Ack *ack = dajia__ack__unpack(NULL, len, data);
     if (!ack) {
-        dajia_log_warning("the broker sent an ack that does not decode (%zu bytes); ignored", len);
+        dajia_log_warning_limited(
+            "the broker sent an ack that does not decode (%zu bytes); ignored", len);
         return 0;
     }
     int rc = 0;
@@ -312,8 +313,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
         }
         break;
     default:
-        dajia_log_warning("the broker answered %s with status %d; ignored", slot->event_id,
-                          (int)ack->status);
+        dajia_log_warning_limited("the broker answered %s with status %d; ignored", slot->event_id,
+                                  (int)ack->status);
         goto out;
     }
     if (rc)
@@ -354,8 +355,8 @@ s_drain(s_session_t *s, int64_t now)
             }
         }
         if (frames != DAJIA_API_FRAMES) {
-            dajia_log_warning("the broker sent a reply of %d frames, not %d; ignored", frames,
-                              DAJIA_API_FRAMES);
+            dajia_log_warning_limited("the broker sent a reply of %d frames, not %d; ignored",
+                                      frames, DAJIA_API_FRAMES);
             continue;
         }
         if (dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK))

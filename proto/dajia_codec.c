@@ -53,6 +53,8 @@ typedef struct {
 
 typedef struct {
     const dajia_limits_t *limits;
+    dajia_unit_known_fn *known; /* NULL: every unit is a member */
+    void *known_arg;
     int64_t latest_ms;     /* now + max_future, saturated */
     int64_t latest_due_ms; /* now + DAJIA_RULES_MAX_DUE_AHEAD_MS, saturated */
     dajia_verdict_t *verdict;
@@ -327,6 +329,36 @@ s_missing(s_check_t *self, const char *field, const char *hint)
                              field, hint ? hint : "");
 }
 
+/* Is `unit` a member unit's code? An empty text is not. */
+static bool
+s_member(const s_check_t *self, const char *unit)
+{
+    return !s_empty(unit) && (!self->known || self->known(unit, self->known_arg));
+}
+
+static int
+s_not_member(s_check_t *self, const char *path, size_t index, const char *unit)
+{
+    char quoted[S_QUOTE_MAX];
+    if (s_empty(unit))
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                                 "%s[%zu] is empty; it must be a member unit's code", path, index);
+    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                             "%s[%zu] \"%s\" is not the code of a member unit of the leading "
+                             "group",
+                             path, index, s_quote(unit, quoted, sizeof quoted));
+}
+
+/* Every item of a list of unit codes (involved_units) names a member. */
+static int
+s_check_members(s_check_t *self, const char *path, char *const *units, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s_member(self, units[i]))
+            return s_not_member(self, path, i, units[i]);
+    return 0;
+}
+
 static int
 s_check_case_report(s_check_t *self, const Dajia__CaseReport *body)
 {
@@ -336,6 +368,35 @@ s_check_case_report(s_check_t *self, const Dajia__CaseReport *body)
         return s_missing(self, "case_report.category", " (what kind of case this is)");
     if (body->stage == DAJIA__CASE_STAGE__CASE_STAGE_UNSPECIFIED)
         return s_missing(self, "case_report.stage", " (where the case stands now)");
+    return s_check_members(self, "case_report.involved_units", body->involved_units,
+                           body->n_involved_units);
+}
+
+/* A related case of another unit: a member's code and that unit's case number. */
+static int
+s_check_related_cases(s_check_t *self, const Dajia__MajorMatterReport *body)
+{
+    for (size_t i = 0; i < body->n_related_cases; i++) {
+        const Dajia__RelatedCase *rc = body->related_cases[i];
+        char path[S_PATH_MAX];
+        if (!rc)
+            continue;
+        if (!s_member(self, rc->unit)) {
+            if (s_empty(rc->unit)) {
+                snprintf(path, sizeof path, "major_matter.related_cases[%zu].unit", i);
+                return s_missing(self, path, " (the code of the member unit whose case it is)");
+            }
+            char quoted[S_QUOTE_MAX];
+            return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                                     "major_matter.related_cases[%zu].unit \"%s\" is not the code "
+                                     "of a member unit of the leading group",
+                                     i, s_quote(rc->unit, quoted, sizeof quoted));
+        }
+        if (s_empty(rc->case_no)) {
+            snprintf(path, sizeof path, "major_matter.related_cases[%zu].case_no", i);
+            return s_missing(self, path, " (that unit's own case number)");
+        }
+    }
     return 0;
 }
 
@@ -350,7 +411,10 @@ s_check_major_matter(s_check_t *self, const Dajia__MajorMatterReport *body)
         return s_missing(self, "major_matter.severity", " (major or especially major)");
     if (s_empty(body->title))
         return s_missing(self, "major_matter.title", NULL);
-    return 0;
+    if (s_check_members(self, "major_matter.involved_units", body->involved_units,
+                        body->n_involved_units))
+        return -1;
+    return s_check_related_cases(self, body);
 }
 
 static int
@@ -390,6 +454,25 @@ s_check_dynamic_info(s_check_t *self, const Dajia__DynamicInfo *body)
     return 0;
 }
 
+/* A region given is a code of the configured region. */
+static int
+s_check_region(s_check_t *self, const char *region)
+{
+    char quoted[S_QUOTE_MAX];
+    const char *prefix = self->limits->region_prefix;
+    if (s_empty(region) || dajia_rules_region_valid(region, strlen(region), prefix))
+        return 0;
+    if (prefix && *prefix)
+        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_REGION,
+                                 "region \"%s\" is not an administrative code of the configured "
+                                 "region: six digits beginning with %s",
+                                 s_quote(region, quoted, sizeof quoted), prefix);
+    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_REGION,
+                             "region \"%s\" is not an administrative code: six digits, like "
+                             "411502",
+                             s_quote(region, quoted, sizeof quoted));
+}
+
 static int
 s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_fn *known,
                  void *known_arg)
@@ -411,6 +494,8 @@ s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_f
                                  s_quote(env->unit, quoted, sizeof quoted));
     if (env->occurred_at == 0)
         return s_missing(self, "occurred_at", " (when the reported change happened)");
+    if (s_check_region(self, env->region))
+        return -1;
     if (!s_empty(env->supersedes_event_id)) {
         if (!dajia_rules_id_valid(env->supersedes_event_id, strlen(env->supersedes_event_id)))
             return dajia_verdict_set(
@@ -517,6 +602,13 @@ dajia_limits_default(dajia_limits_t *limits)
     limits->max_message = DAJIA_MAX_MESSAGE;
     limits->max_repeated = DAJIA_MAX_REPEATED;
     limits->max_future_ms = DAJIA_MAX_FUTURE_MS;
+    limits->region_prefix = NULL;
+}
+
+bool
+dajia_region_prefix_valid(const char *prefix)
+{
+    return dajia_rules_region_prefix_valid(prefix);
 }
 
 int
@@ -535,7 +627,8 @@ dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits
         return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
                                  "not a valid dajia event (no envelope)");
 
-    s_check_t check = {.limits = limits, .verdict = verdict};
+    s_check_t check = {
+        .limits = limits, .known = known, .known_arg = known_arg, .verdict = verdict};
     check.latest_ms = dajia_rules_latest(now_ms, limits->max_future_ms);
     check.latest_due_ms = dajia_rules_latest(now_ms, DAJIA_RULES_MAX_DUE_AHEAD_MS);
 

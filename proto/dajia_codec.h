@@ -5,8 +5,9 @@
     value must be one the schema names, repeated fields are bounded, money (`*_fen`) and
     counters may not be negative, points in time (`*_at`) must lie between 2000-01-01 and
     `now + max_future`. A specific pass then checks what each body requires (case_no,
-    category, stage, matter_id, period format, ...). The first failure wins; it comes
-    back as a Reason code and a sentence naming the field, for the liaison to read.
+    category, stage, matter_id, period format, ...), that every unit a report names is a
+    member, and that a region given is a code of the configured region. The first failure wins; it
+   comes back as a Reason code and a sentence naming the field, for the liaison to read.
 */
 #ifndef DAJIA_CODEC_H
 #define DAJIA_CODEC_H
@@ -31,13 +32,25 @@ typedef struct {
     size_t max_message;
     size_t max_repeated;
     int64_t max_future_ms;
+    /* The configured region (broker/region): a `region` given must be six digits that
+       begin with these. NULL or "": any six digits. Borrowed. */
+    const char *region_prefix;
 } dajia_limits_t;
 
-/* The default limits above. */
+/* The default limits above (no region prefix: any six-digit region code). */
 void
 dajia_limits_default(dajia_limits_t *limits);
 
-/* Is `unit` a member? Called by validation; `arg` is passed through. */
+/* Most digits of a region prefix (a county's whole code). */
+#define DAJIA_REGION_PREFIX_MAX 6
+
+/* Is `prefix` one limits may carry as region_prefix: the first 2, 4 or 6 digits of an
+   administrative code (province, city, county)? */
+bool
+dajia_region_prefix_valid(const char *prefix);
+
+/* Is `unit` a member? Called by validation for the envelope's unit and for every unit
+   a report names (involved_units, related_cases); `arg` is passed through. */
 typedef bool(dajia_unit_known_fn)(const char *unit, void *arg);
 
 /* What went wrong: a reason code and a sentence for a person. */

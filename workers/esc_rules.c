@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dajia_compat.h"
 #include "dajia_time.h"
 
 #define S_CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
@@ -90,14 +91,24 @@ esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings)
     for (int c = 1; c < ESC_CATEGORY_COUNT; c++) {
         for (int m = 0; m < ESC_MEASURE_COUNT; m++) {
             char key[128];
-            snprintf(key, sizeof key, "escalate/e5_%s_%s_fen", s_category_keys[c],
-                     s_measure_keys[m]);
+            esc_limits_key(c, (esc_measure_t)m, key, sizeof key);
             int64_t *min = &limits->prosecution[c].min_fen[m];
             *min = worker_settings_int(settings, key, *min);
             if (*min < 0)
                 *min = 0;
         }
     }
+}
+
+int
+esc_limits_key(int category, esc_measure_t measure, char *buf, size_t size)
+{
+    if (category < 1 || category >= ESC_CATEGORY_COUNT || (int)measure < 0 ||
+        measure >= ESC_MEASURE_COUNT)
+        return -1;
+    int n = snprintf(buf, size, "escalate/e5_%s_%s_fen", s_category_keys[category],
+                     s_measure_keys[measure]);
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 /* ================================================================ rules */
@@ -158,7 +169,8 @@ s_category_goods(Dajia__CaseCategory category)
 bool
 esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, Dajia__GoodsCategory *goods)
 {
-    if (!report->casualties && !report->health_safety)
+    int32_t casualties = dajia_compat_casualties(report);
+    if (!casualties && !report->health_safety)
         return false;
     Dajia__GoodsCategory found = S_GOODS(UNSPECIFIED);
     for (size_t i = 0; i < report->n_goods && found == S_GOODS(UNSPECIFIED); i++)
@@ -168,8 +180,8 @@ esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, Dajia__Goo
         found = s_category_goods(report->category);
     if (found == S_GOODS(UNSPECIFIED))
         return false;
-    *level = report->casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
-                                : DAJIA__SEVERITY__SEVERITY_MAJOR;
+    *level =
+        casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR : DAJIA__SEVERITY__SEVERITY_MAJOR;
     *goods = found;
     return true;
 }
@@ -296,12 +308,18 @@ esc_rules_e5(const esc_limits_t *limits, const Dajia__CaseReport *report, esc_me
 /* ================================================================ deadlines */
 
 static const esc_deadline_t s_deadlines[ESC_DEADLINE_COUNT] = {
-    {S_LINK(REPORT_PENDING_APPROVAL), "APPROVAL", "escalate/deadline_approval_hours", 72},
-    {S_LINK(APPROVED), "TRANSFER", "escalate/deadline_transfer_hours", 24},
-    {S_LINK(TRANSFERRED), "POLICE-DECISION", "escalate/deadline_police_decision_hours", 72},
-    {S_LINK(POLICE_FILED), "HANDOVER", "escalate/deadline_handover_hours", 72},
-    {S_LINK(POLICE_DECLINED), "EXPLANATION", "escalate/deadline_explanation_hours", 168},
-    {S_LINK(PROCURATORATE_NOTIFIED_FILING), "FILING", "escalate/deadline_filing_hours", 360},
+    {S_LINK(REPORT_PENDING_APPROVAL), "APPROVAL", "escalate/deadline_approval_hours", 72,
+     "the head of the agency decides on the transfer report"},
+    {S_LINK(APPROVED), "TRANSFER", "escalate/deadline_transfer_hours", 24,
+     "an approved case is transferred to the police"},
+    {S_LINK(TRANSFERRED), "POLICE-DECISION", "escalate/deadline_police_decision_hours", 72,
+     "the police decide whether to file the case, from the transfer"},
+    {S_LINK(POLICE_FILED), "HANDOVER", "escalate/deadline_handover_hours", 72,
+     "seized goods and materials are handed over, from the police filing"},
+    {S_LINK(POLICE_DECLINED), "EXPLANATION", "escalate/deadline_explanation_hours", 168,
+     "the police explain their refusal"},
+    {S_LINK(PROCURATORATE_NOTIFIED_FILING), "FILING", "escalate/deadline_filing_hours", 360,
+     "the police file the case, from the procuratorate's notice"},
 };
 
 const esc_deadline_t *

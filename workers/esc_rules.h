@@ -58,6 +58,12 @@ esc_limits_default(esc_limits_t *limits);
 void
 esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings);
 
+/* Writes the settings key of the E5 threshold of `category` (1 .. ESC_CATEGORY_COUNT-1)
+   and `measure` into `buf`: "escalate/e5_<category>_<measure>_fen". Returns 0, or -1
+   when either is out of range or `size` too small. */
+int
+esc_limits_key(int category, esc_measure_t measure, char *buf, size_t size);
+
 /* ------------------------------------------------------------------ the rules */
 
 /* E1: the linkage steps the Office hears about at once, one escalation per step
@@ -114,6 +120,9 @@ typedef struct {
     const char *name;    /* "APPROVAL": the rule is "DEADLINE-APPROVAL" */
     const char *setting; /* "escalate/deadline_approval_hours" */
     int64_t default_hours;
+    /* What should happen within the deadline, in plain English: the help line of its
+       setting (worker_keys.h). The Office's words are esc_text.c's. */
+    const char *waiting_for;
 } esc_deadline_t;
 
 #define ESC_DEADLINE_COUNT 6

@@ -26,6 +26,11 @@ typedef struct {
     uint64_t log_seq;
     int64_t received_at;        /* broker clock, unix ms */
     const Dajia__Envelope *env; /* validated by the broker */
+    /* When the unit first submitted the event, unix ms: the envelope's submitted_at when
+       the broker trusted it (the Office's import of history: LogRecord.submitted_at),
+       else received_at. 0 in an event built without it: read it with
+       worker_event_submitted_at(). */
+    int64_t submitted_at;
 } worker_event_t;
 
 /* The time an event stands at on the tick clock (docs/domain.md §8): when it happened
@@ -41,6 +46,14 @@ worker_event_time(const worker_event_t *event)
     if (event->received_at <= 0)
         return occurred;
     return occurred < event->received_at ? occurred : event->received_at;
+}
+
+/* When the unit first submitted `event` (what compliance is judged on): submitted_at,
+   or received_at when that is 0. */
+static inline int64_t
+worker_event_submitted_at(const worker_event_t *event)
+{
+    return event->submitted_at ? event->submitted_at : event->received_at;
 }
 
 /* Outputs of one call: FeedItems, packed. The shell owns the list. */
@@ -78,12 +91,19 @@ worker_settings_destroy(worker_settings_t **self_p);
 int
 worker_settings_set(worker_settings_t *self, const char *key, const char *value);
 /* Adds every key of section `service` of the ZPL file `path` as "service/key" (the
-   file the broker reads: sections aggregate, escalate, circulate). A missing section is
-   no error. Returns 0, or -1 with a sentence in `err` for the operator (file unreadable;
-   it names the file, which no code of dajia_error.h could). */
+   file the broker reads: sections aggregate, escalate, circulate), then checks the
+   section against worker_keys.h: an unknown key or a value of the wrong form is an error.
+   A missing section is no error. Returns 0, or -1 with a sentence in `err` for the
+   operator (file unreadable, or the key, its value and the accepted form; it names the
+   file, which no code of dajia_error.h could). */
 int
 worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
                      size_t errlen);
+/* Number of keys set, and the name of key `index` (borrowed; NULL past the end). */
+size_t
+worker_settings_count(const worker_settings_t *self);
+const char *
+worker_settings_key(const worker_settings_t *self, size_t index);
 /* The value of `key` as an integer, or `fallback` when unset or not a number. */
 int64_t
 worker_settings_int(const worker_settings_t *self, const char *key, int64_t fallback);

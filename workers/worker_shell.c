@@ -16,17 +16,20 @@
 #include "store.h"
 #include "dajia_worker_protocol.h"
 
-#define SHELL_KEY_APPLIED "applied"
-#define SHELL_KEY_TICK    "tick"
-#define SHELL_KEY_CLOCK   "clock"
-#define SHELL_PRUNE_MAX   4096 /* stored outputs deleted per transaction */
-#define SHELL_HWM         100000
-#define SHELL_RETRY_MS    1000 /* pause before reconnecting after a store failure */
-#define SHELL_RESEND_MAX  4096 /* stored ticks sent again at once, at most */
+#define SHELL_KEY_APPLIED  "applied"
+#define SHELL_KEY_TICK     "tick"
+#define SHELL_KEY_CLOCK    "clock"
+#define SHELL_PRUNE_MAX    4096 /* stored outputs deleted per transaction */
+#define SHELL_HWM          100000
+#define SHELL_RETRY_MS     1000 /* pause before reconnecting after a store failure, */
+#define SHELL_RETRY_MAX_MS 8000 /* doubled after each failure in a row up to this */
+#define SHELL_PAUSE_STEP   100  /* a pause looks for $TERM or a signal this often */
+#define SHELL_RESEND_MAX   4096 /* stored ticks sent again at once, at most */
 
 typedef struct {
     uint64_t seq;
     int64_t received_at;
+    int64_t submitted_at; /* the trusted submission time, else received_at */
     Dajia__Envelope *env; /* NULL: the record did not decode; skipped */
     worker_outputs_t *out;
     bool applied; /* applied by the batch now (not before) */
@@ -47,19 +50,21 @@ struct worker_shell_t {
     void *core;
     zsock_t *dealer;
     uint64_t last_applied;
-    uint64_t confirmed;      /* the broker's cursor: outputs up to it may go */
-    uint64_t pruned;         /* outputs up to here are deleted */
-    uint64_t last_tick;      /* the last tick number given (durable) */
-    uint64_t tick_confirmed; /* the broker's last stored tick: outputs up to it may go */
-    uint64_t tick_pruned;    /* tick outputs up to here are deleted */
-    uint64_t tick_mark;      /* last tick number sent when the last heartbeat came */
-    int64_t clock;           /* the tick clock: the last time the core was ticked at */
-    bool tick_resend;        /* send the unconfirmed ticks at the next heartbeat */
-    bool registered;         /* the broker answered since the last READY */
-    int64_t ready_at;        /* when the last READY went (zclock_mono) */
-    bool announced;          /* on_registered was called */
-    bool reconnect;          /* a failed write: start again from what is durable */
-    int64_t broker_expires;  /* monotonic ms */
+    uint64_t confirmed;          /* the broker's cursor: outputs up to it may go */
+    uint64_t pruned;             /* outputs up to here are deleted */
+    uint64_t last_tick;          /* the last tick number given (durable) */
+    uint64_t tick_confirmed;     /* the broker's last stored tick: outputs up to it may go */
+    uint64_t tick_pruned;        /* tick outputs up to here are deleted */
+    uint64_t tick_mark;          /* last tick number sent when the last heartbeat came */
+    int64_t clock;               /* the tick clock: the last time the core was ticked at */
+    bool tick_resend;            /* send the unconfirmed ticks at the next heartbeat */
+    bool registered;             /* the broker answered since the last READY */
+    int64_t ready_at;            /* when the last READY went (zclock_mono) */
+    bool announced;              /* on_registered was called */
+    bool reconnect;              /* a failed write: start again from what is durable */
+    int retry_ms;                /* the pause before that; 0: no failure since the last write */
+    dajia_log_limit_t store_log; /* this service's store failures (dajia_log.h) */
+    int64_t broker_expires;      /* monotonic ms */
     int64_t next_beat;
 
     s_event_t events[WORKER_SHELL_BATCH_MAX];
@@ -212,7 +217,10 @@ s_write_events(store_txn_t *txn, void *arg)
         if (e->seq <= b->last)
             continue;
         if (e->env && b->apply) {
-            worker_event_t event = {e->seq, e->received_at, e->env};
+            worker_event_t event = {.log_seq = e->seq,
+                                    .received_at = e->received_at,
+                                    .env = e->env,
+                                    .submitted_at = e->submitted_at};
             /* What fell due before this event fires before it, in its transaction
                (worker_core.h: the tick clock). */
             int64_t at = worker_event_time(&event);
@@ -301,6 +309,7 @@ s_write(worker_shell_t *self, s_batch_t *b)
     b->failed = SIZE_MAX;
     int rc = store_write(self->store, s_write_events, b);
     if (rc == 0) {
+        self->retry_ms = 0;
         self->last_applied = b->last;
         self->clock = b->clock;
         self->pruned = b->pruned;
@@ -324,18 +333,23 @@ s_flush_events(worker_shell_t *self)
             s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0, 0};
             rc = s_write(self, &one);
             if (rc && !s_is_store_failure(rc)) {
-                dajia_log_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
-                                "skipped",
-                                self->service->name, self->events[i].seq, dajia_strerror(rc));
+                dajia_log_error_limited(
+                    "%s: the core failed on log_seq %" PRIu64 " (%s); the event is skipped",
+                    self->service->name, self->events[i].seq, dajia_strerror(rc));
                 one.apply = false;
                 rc = s_write(self, &one);
             }
         }
     }
     if (rc) {
-        dajia_log_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
-                        "to have the events again",
-                        self->service->name, self->last_applied, dajia_strerror(rc));
+        self->retry_ms = self->retry_ms ? self->retry_ms * 2 : SHELL_RETRY_MS;
+        if (self->retry_ms > SHELL_RETRY_MAX_MS)
+            self->retry_ms = SHELL_RETRY_MAX_MS;
+        dajia_log_limited(&self->store_log, DAJIA_LOG_ERROR,
+                          "%s: cannot store the state after log_seq %" PRIu64
+                          ": %s; away for %d ms, then reconnecting to have the events again",
+                          self->service->name, self->last_applied, dajia_strerror(rc),
+                          self->retry_ms);
         self->reconnect = true;
     }
     if (self->verbose)
@@ -367,8 +381,8 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
         return;
     Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, zframe_size(body), zframe_data(body));
     if (!rec || rec->log_seq == 0) {
-        dajia_log_warning("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
-                          self->service->name, zframe_size(body));
+        dajia_log_warning_limited("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
+                                  self->service->name, zframe_size(body));
         dajia__log_record__free_unpacked(rec, NULL);
         return;
     }
@@ -377,10 +391,11 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
     s_event_t *e = &self->events[self->event_count];
     e->seq = rec->log_seq;
     e->received_at = rec->received_at;
+    e->submitted_at = rec->submitted_at ? rec->submitted_at : rec->received_at;
     e->env = dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
     if (!e->env)
-        dajia_log_error("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",
-                        self->service->name, e->seq);
+        dajia_log_error_limited("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",
+                                self->service->name, e->seq);
     dajia__log_record__free_unpacked(rec, NULL);
     self->event_count++;
 }
@@ -434,8 +449,8 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0, at};
     int rc = store_write(self->store, s_write_tick, &b);
     if (rc) {
-        dajia_log_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
-                        dajia_strerror(rc));
+        dajia_log_error_limited("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
+                                dajia_strerror(rc));
         return;
     }
     self->clock = at;
@@ -487,8 +502,8 @@ s_resend_ticks(worker_shell_t *self)
         sent++;
     }
     if (rc != 0 && rc != STORE_NOTFOUND)
-        dajia_log_error("%s: cannot read the stored tick outputs: %s", self->service->name,
-                        dajia_strerror(rc));
+        dajia_log_error_limited("%s: cannot read the stored tick outputs: %s", self->service->name,
+                                dajia_strerror(rc));
     else if (sent && self->verbose)
         dajia_log_debug("%s: sent again the outputs of %zu ticks after tick %" PRIu64,
                         self->service->name, sent, self->tick_confirmed);
@@ -607,7 +622,8 @@ s_on_message(worker_shell_t *self, zmsg_t *msg)
     else if (worker_frame_is(command, WORKER_CMD_HEARTBEAT))
         s_on_heartbeat(self, msg);
     else
-        dajia_log_warning("%s: unknown command from the broker; ignored", self->service->name);
+        dajia_log_warning_limited("%s: unknown command from the broker; ignored",
+                                  self->service->name);
 }
 
 static bool
@@ -617,6 +633,27 @@ s_pipe_term(zsock_t *pipe)
     bool term = !command || streq(command, "$TERM");
     zstr_free(&command);
     return term;
+}
+
+/* After a failed write: away from the broker for self->retry_ms (no socket, so nothing
+   is sent to us meanwhile), watching for $TERM on `pipe` or an interrupt. Returns true
+   when told to stop. A store that keeps failing (a full disk) is tried at most every
+   SHELL_RETRY_MAX_MS, not as fast as the broker can deliver. */
+static bool
+s_pause(worker_shell_t *self, zsock_t *pipe)
+{
+    zsock_destroy(&self->dealer);
+    int64_t until = zclock_mono() + self->retry_ms;
+    for (int64_t now = zclock_mono(); now < until; now = zclock_mono()) {
+        if (!pipe && zsys_interrupted)
+            return true;
+        int64_t wait = until - now < SHELL_PAUSE_STEP ? until - now : SHELL_PAUSE_STEP;
+        zmq_pollitem_t item = {pipe ? zsock_resolve(pipe) : NULL, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, pipe ? 1 : 0, wait);
+        if (rc > 0 && s_pipe_term(pipe))
+            return true;
+    }
+    return false;
 }
 
 int
@@ -658,9 +695,9 @@ worker_shell_run(worker_shell_t *self, zsock_t *pipe)
             self->next_beat = now + self->heartbeat_ms;
         }
         if (self->reconnect || now > self->broker_expires) {
-            if (self->reconnect)
-                zclock_sleep(SHELL_RETRY_MS);
-            else if (self->registered)
+            if (self->reconnect && s_pause(self, pipe))
+                break;
+            if (!self->reconnect && self->registered)
                 dajia_log_warning("%s: no word from the broker for %d heartbeats; reconnecting",
                                   self->service->name, WORKER_SHELL_LIVENESS);
             self->registered = false; /* the next answer confirms the new READY */

@@ -1,5 +1,6 @@
 /*  worker_support: the outputs list and the settings every core uses. */
 #include "worker_core.h"
+#include "worker_keys.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -177,6 +178,18 @@ worker_settings_str(const worker_settings_t *self, const char *key, const char *
     return found ? found->value : fallback;
 }
 
+size_t
+worker_settings_count(const worker_settings_t *self)
+{
+    return self ? self->count : 0;
+}
+
+const char *
+worker_settings_key(const worker_settings_t *self, size_t index)
+{
+    return self && index < self->count ? self->items[index].key : NULL;
+}
+
 int
 worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
                      size_t errlen)
@@ -193,12 +206,20 @@ worker_settings_load(worker_settings_t *self, const char *path, const char *serv
         char key[256];
         snprintf(key, sizeof key, "%s/%s", service, zconfig_name(item));
         const char *value = zconfig_value(item);
-        if (worker_settings_set(self, key, value ? value : "") != 0) {
+        if (zconfig_child(item)) {
+            snprintf(err, errlen,
+                     "%s: \"%s\" is a section; the %s section holds \"key = value\" "
+                     "lines only",
+                     path, key, service);
+            rc = -1;
+        } else if (worker_settings_set(self, key, value ? value : "") != 0) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
     }
     zconfig_destroy(&root);
+    if (rc == 0)
+        rc = worker_keys_check(self, service, path, err, errlen);
     return rc;
 }
 

@@ -107,7 +107,8 @@ static int
 s_apply_batch(store_txn_t *txn, void *arg)
 {
     s_call_t *call = arg;
-    worker_event_t event = {call->fx->seq, call->received_at, call->env};
+    worker_event_t event = {
+        .log_seq = call->fx->seq, .received_at = call->received_at, .env = call->env};
     return worker_circulate.apply(call->fx->core, txn, &event, call->fx->out);
 }
 

@@ -143,7 +143,7 @@ s_run(fixture_t *fx, call_t *call)
 static uint64_t
 s_apply_received(fixture_t *fx, const Dajia__Envelope *env, int64_t received_at)
 {
-    worker_event_t event = {fx->next_seq++, received_at, env};
+    worker_event_t event = {.log_seq = fx->next_seq++, .received_at = received_at, .env = env};
     call_t call = {fx, &event, 0};
     s_run(fx, &call);
     return event.log_seq;
@@ -565,7 +565,7 @@ test_e2_flag_then_casualties_upgrades(void **state)
     r = s_case(&ev, "health", "H-1", T0 + 3 * HOUR);
     r->goods = goods;
     r->n_goods = 2;
-    r->casualties = 1;
+    r->casualties_count = 1;
     s_apply(fx, &ev.env);
     assert_int_equal(s_count_escalations(fx), 1);
     e = s_expect(fx, "E2:health/H-1:especially_major");

@@ -219,7 +219,7 @@ test_e2_goods_and_flags_combinations(void **state)
         r.n_goods = cases[i].n_goods;
         r.category = cases[i].category;
         r.health_safety = cases[i].health_safety;
-        r.casualties = cases[i].casualties;
+        r.casualties_count = cases[i].casualties;
         Dajia__Severity level = SEV(UNSPECIFIED);
         Dajia__GoodsCategory found = GOODS(UNSPECIFIED);
         bool fires = esc_rules_e2(&r, &level, &found);
@@ -228,6 +228,16 @@ test_e2_goods_and_flags_combinations(void **state)
         if (fires) {
             assert_int_equal(level, cases[i].level);
             assert_int_equal(found, cases[i].found);
+        }
+        /* An old agent's flag (casualties, before casualties_count) reads as one. */
+        if (cases[i].casualties) {
+            r.casualties_count = 0;
+            r.casualties = 1;
+            Dajia__Severity old_level = SEV(UNSPECIFIED);
+            Dajia__GoodsCategory old_found = GOODS(UNSPECIFIED);
+            assert_int_equal(esc_rules_e2(&r, &old_level, &old_found), fires);
+            assert_int_equal(old_level, level);
+            assert_int_equal(old_found, found);
         }
     }
 }
@@ -245,6 +255,7 @@ test_e4_each_trigger(void **state)
     static const Dajia__RegionScope province = DAJIA__REGION_SCOPE__REGION_SCOPE_PROVINCE;
     static const Dajia__RegionScope foreign = DAJIA__REGION_SCOPE__REGION_SCOPE_FOREIGN;
     static const Dajia__RegionScope city = DAJIA__REGION_SCOPE__REGION_SCOPE_CITY;
+    static const Dajia__RegionScope none = DAJIA__REGION_SCOPE__REGION_SCOPE_NONE;
     static const Dajia__SupervisionLevel sup_city =
         DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_CITY;
     static const Dajia__SupervisionLevel sup_prov =
@@ -262,6 +273,7 @@ test_e4_each_trigger(void **state)
         unsigned expected;
     } cases[] = {
         {"nothing", city, 0, NULL, 0, sup_city, 0, 0},
+        {"scope none: no cross-region element", none, 0, NULL, 0, 0, 0, 0},
         {"province", province, 0, NULL, 0, 0, 0, ESC_E4_PROVINCE},
         {"foreign", foreign, 0, NULL, 0, 0, 0, ESC_E4_FOREIGN},
         {"foreign holder", 0, 1, NULL, 0, 0, 0, ESC_E4_FOREIGN_HOLDER},

@@ -378,6 +378,48 @@ test_round_trip_log_record_bytes(void **state)
     }
 }
 
+/* The fields issue 9 added, as a liaison or the Office writes them. */
+static void
+test_round_trip_issue9_fields_exact_text(void **state)
+{
+    fixture_t *f = *state;
+    const char *text =
+        "{\"event_id\":\"msa-mm-1\",\"unit\":\"msa\",\"occurred_at\":"
+        "\"2026-11-29T08:00:00Z\",\"region\":\"411502\",\"submitted_at\":"
+        "\"2026-11-29T08:00:00.250Z\",\"major_matter\":{\"matter_id\":\"MM-1\",\"type\":"
+        "\"cross_region_case\",\"severity\":\"major\",\"title\":\"t\",\"related_cases\":[{"
+        "\"unit\":\"psb\",\"case_no\":\"固公32号\"},{\"unit\":\"customs\",\"case_no\":\"C-7\"}]}}";
+    assert_parses(f, &dajia__envelope__descriptor, text);
+    Dajia__Envelope *env = (Dajia__Envelope *)f->msg;
+    assert_int_equal(env->submitted_at, T_0800Z + 250);
+    assert_int_equal(env->major_matter->n_related_cases, 2);
+    assert_string_equal(env->major_matter->related_cases[1]->unit, "customs");
+    assert_string_equal(env->major_matter->related_cases[0]->case_no, "固公32号");
+    assert_string_equal(s_write(f), text);
+
+    text = "{\"case_no\":\"A\",\"scope\":\"none\",\"casualties_count\":3}";
+    assert_parses(f, &dajia__case_report__descriptor, text);
+    assert_int_equal(((Dajia__CaseReport *)f->msg)->scope, DAJIA__REGION_SCOPE__REGION_SCOPE_NONE);
+    assert_int_equal(((Dajia__CaseReport *)f->msg)->casualties_count, 3);
+    assert_string_equal(s_write(f), text);
+
+    text = "{\"judgments\":1,\"suspects_detained\":4,\"persons_prosecuted\":2}";
+    assert_parses(f, &dajia__figures__descriptor, text);
+    assert_int_equal(((Dajia__Figures *)f->msg)->suspects_detained, 4);
+    assert_int_equal(((Dajia__Figures *)f->msg)->persons_prosecuted, 2);
+    assert_string_equal(s_write(f), text);
+
+    text = "{\"log_seq\":7,\"received_at\":\"2026-11-29T08:00:00Z\",\"submitted_at\":"
+           "\"2026-11-29T08:00:00.250Z\"}";
+    assert_parses(f, &dajia__log_record__descriptor, text);
+    assert_int_equal(((Dajia__LogRecord *)f->msg)->submitted_at, T_0800Z + 250);
+    assert_string_equal(s_write(f), text);
+
+    /* A related case is an object with known keys only. */
+    assert_parse_error(f, &dajia__major_matter_report__descriptor,
+                       "{\"related_cases\":[{\"unit\":\"psb\",\"case\":\"A\"}]}", "case", 0, 0);
+}
+
 static void
 test_bytes_url_safe_and_unpadded_accepted(void **state)
 {
@@ -1019,6 +1061,7 @@ main(void)
         T(test_round_trip_envelope_bodies_all_covered),
         T(test_round_trip_ack_exact_text),
         T(test_round_trip_log_record_bytes),
+        T(test_round_trip_issue9_fields_exact_text),
         T(test_bytes_url_safe_and_unpadded_accepted),
         T(test_bytes_invalid_base64_rejected),
         T(test_round_trip_every_enum_value),

@@ -26,6 +26,7 @@
 #define RECV_MS        10000
 
 static int s_applied[FAKE_MAX_SEQ];
+static int64_t s_submitted[FAKE_MAX_SEQ]; /* what apply read with worker_event_submitted_at */
 static int s_ticks_fired;
 /* Every call of the fake core in order: "apply 3", "tick 1796000000001". */
 #define FAKE_MAX_CALLS 64
@@ -53,8 +54,10 @@ static int
 s_fake_apply(void *core, store_txn_t *txn, const worker_event_t *event, worker_outputs_t *out)
 {
     (void)core;
-    if (event->log_seq < FAKE_MAX_SEQ)
+    if (event->log_seq < FAKE_MAX_SEQ) {
         s_applied[event->log_seq]++;
+        s_submitted[event->log_seq] = worker_event_submitted_at(event);
+    }
     s_call_log("apply", (int64_t)event->log_seq);
     unsigned char key[8];
     store_u64_to_key(event->log_seq, key);
@@ -159,6 +162,7 @@ static int
 setup(void **state)
 {
     memset(s_applied, 0, sizeof s_applied);
+    memset(s_submitted, 0, sizeof s_submitted);
     s_ticks_fired = 0;
     s_call_count = 0;
     fixture_t *f = calloc(1, sizeof *f);
@@ -206,9 +210,11 @@ s_send_u64(fixture_t *f, const char *command, uint64_t value)
     s_send_to_shell(f, command, buf, sizeof buf);
 }
 
-/* EVENT `seq`, occurred at `occurred_at` (0: unset), received at `received_at`. */
+/* Sends the EVENT of log record `seq`: occurred at `occurred_at` (0: unset), received at
+   `received_at`, with the submission time the broker trusted (0: none). */
 static void
-s_send_event_at(fixture_t *f, uint64_t seq, int64_t occurred_at, int64_t received_at)
+s_send_record(fixture_t *f, uint64_t seq, int64_t occurred_at, int64_t received_at,
+              int64_t submitted_at)
 {
     char id[32];
     snprintf(id, sizeof id, "ev-%" PRIu64, seq);
@@ -221,6 +227,7 @@ s_send_event_at(fixture_t *f, uint64_t seq, int64_t occurred_at, int64_t receive
     Dajia__LogRecord rec = DAJIA__LOG_RECORD__INIT;
     rec.log_seq = seq;
     rec.received_at = received_at;
+    rec.submitted_at = submitted_at;
     rec.envelope.data = envbuf;
     rec.envelope.len = envlen;
     uint8_t buf[512];
@@ -229,23 +236,21 @@ s_send_event_at(fixture_t *f, uint64_t seq, int64_t occurred_at, int64_t receive
 }
 
 static void
+s_send_event_at(fixture_t *f, uint64_t seq, int64_t occurred_at, int64_t received_at)
+{
+    s_send_record(f, seq, occurred_at, received_at, 0);
+}
+
+static void
+s_send_event_submitted(fixture_t *f, uint64_t seq, int64_t submitted_at)
+{
+    s_send_record(f, seq, 0, 1796000000000LL + (int64_t)seq, submitted_at);
+}
+
+static void
 s_send_event(fixture_t *f, uint64_t seq)
 {
-    char id[32];
-    snprintf(id, sizeof id, "ev-%" PRIu64, seq);
-    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
-    env.event_id = id;
-    env.unit = "psb";
-    uint8_t envbuf[256];
-    size_t envlen = dajia__envelope__pack(&env, envbuf);
-    Dajia__LogRecord rec = DAJIA__LOG_RECORD__INIT;
-    rec.log_seq = seq;
-    rec.received_at = 1796000000000LL + (int64_t)seq;
-    rec.envelope.data = envbuf;
-    rec.envelope.len = envlen;
-    uint8_t buf[512];
-    size_t len = dajia__log_record__pack(&rec, buf);
-    s_send_to_shell(f, "EVENT", buf, len);
+    s_send_event_submitted(f, seq, 0);
 }
 
 /* Sends ["HEARTBEAT", cursor, last tick stored]. */
@@ -385,6 +390,21 @@ test_shell_events_answered_in_order_with_outputs(void **state)
     for (uint64_t seq = 1; seq <= 3; seq++)
         assert_int_equal(s_expect_done(f, seq), 1);
     assert_int_equal(s_applied[1] + s_applied[2] + s_applied[3], 3);
+}
+
+/* A core reads when the unit first submitted an event: the time the broker trusted
+   (the Office's import of history), else the broker's receipt time. */
+static void
+test_shell_event_carries_the_submission_time(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(s_start_shell(f), 0);
+    s_send_event(f, 1);
+    s_send_event_submitted(f, 2, 1735689600000LL); /* 2025-01-01T00:00:00Z */
+    assert_int_equal(s_expect_done(f, 1), 1);
+    assert_int_equal(s_expect_done(f, 2), 1);
+    assert_int_equal(s_submitted[1], 1796000000000LL + 1); /* received_at */
+    assert_int_equal(s_submitted[2], 1735689600000LL);
 }
 
 static void
@@ -589,6 +609,8 @@ main(void)
     zsys_set_logsystem(false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_shell_register_makes_it_ready_again_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_event_carries_the_submission_time, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shell_events_answered_in_order_with_outputs, setup,
                                         teardown),
