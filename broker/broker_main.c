@@ -39,8 +39,10 @@ s_workers_stop(s_workers_t *w)
 }
 
 /* A worker's settings: its section of the configuration file, checked (worker_keys.h),
-   and the broker's member list for circulate (which names the units that reported
-   nothing). NULL after filling `err`. */
+   the broker's member list for circulate (which names the units that reported nothing),
+   the members' names for the words every worker writes, and for circulate the escalate
+   section too (the bulletin judges matters by the escalate worker's intervals,
+   docs/domain.md §5.8), checked likewise. NULL after filling `err`. */
 static worker_settings_t *
 s_worker_settings(broker_config_t *config, const char *config_path, const char *service, char *err,
                   size_t errlen)
@@ -61,10 +63,19 @@ s_worker_settings(broker_config_t *config, const char *config_path, const char *
     }
     int rc = members ? worker_settings_set(settings, "circulate/members", members) : -1;
     free(members);
-    if (rc == 0 && config_path)
+    for (size_t i = 0; rc == 0 && broker_config_member(config, i); i++) {
+        const char *code = broker_config_member(config, i);
+        char path[160];
+        snprintf(path, sizeof path, "members/%s/name", code);
+        rc = worker_settings_member_add(settings, code, broker_config_get(config, path));
+    }
+    if (rc == 0 && config_path) {
         rc = worker_settings_load(settings, config_path, service, err, errlen);
-    else if (rc != 0)
+        if (rc == 0 && strcmp(service, "circulate") == 0)
+            rc = worker_settings_load(settings, config_path, "escalate", err, errlen);
+    } else if (rc != 0) {
         snprintf(err, errlen, "out of memory");
+    }
     if (rc != 0)
         worker_settings_destroy(&settings);
     return settings;

@@ -203,8 +203,16 @@ main(int argc, char **argv)
     int rc = settings ? 0 : -1;
     if (rc)
         snprintf(err, sizeof err, "out of memory");
-    else if (config_path && *config_path)
+    else if (config_path && *config_path) {
+        /* Its own section, the member names for the words it writes, and for circulate
+           the escalate section too: the bulletin judges matters by the escalate
+           worker's intervals (docs/domain.md §5.8). */
         rc = worker_settings_load(settings, config_path, service_name, err, sizeof err);
+        if (rc == 0)
+            rc = worker_settings_load_members(settings, config_path, err, sizeof err);
+        if (rc == 0 && strcmp(service_name, "circulate") == 0)
+            rc = worker_settings_load(settings, config_path, "escalate", err, sizeof err);
+    }
     if (rc == 0 && print_config) {
         worker_keys_print(settings, service_name, stdout);
         worker_settings_destroy(&settings);

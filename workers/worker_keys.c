@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dajia_labels.h"
 #include "esc_rules.h"
 
 #define S_TZ_MAX_MIN    (14 * 60)       /* UTC-14:00 .. UTC+14:00 */
@@ -27,8 +28,9 @@ const char *const worker_keys_services[WORKER_KEYS_SERVICES] = {"aggregate", "es
                                                                 "circulate"};
 
 /* The rule names of escalate/rules (esc_core.c), in the order they are printed. */
-static const char *const s_rules[] = {"E1", "E2", "E3", "E4", "E5", "MM", "OVERDUE", "DEADLINE"};
-#define S_RULES_ALL "E1 E2 E3 E4 E5 MM OVERDUE DEADLINE"
+static const char *const s_rules[] = {"E1", "E2",      "E3",       "E4", "E5",
+                                      "MM", "OVERDUE", "DEADLINE", "DQ"};
+#define S_RULES_ALL "E1 E2 E3 E4 E5 MM OVERDUE DEADLINE DQ"
 
 #define S_INT(key, min, max, unit, value, help)                                                    \
     {                                                                                              \
@@ -43,6 +45,10 @@ static const worker_key_t s_fixed[] = {
 
     {"escalate/rules", WORKER_KEY_RULES, 0, 0, NULL, S_RULES_ALL,
      "the rules that run, separated by spaces (empty: none)"},
+    {"escalate/language", WORKER_KEY_LANG, 0, 0, NULL, "zh",
+     "the language reasons are written in: zh (Chinese) or en (English)"},
+    S_INT("escalate/unit_quiet_seconds", 0, S_SECONDS_MAX, "seconds", "60",
+          "a unit's timers fire on a broker tick once nothing came from it this long"),
     {NULL, WORKER_KEY_INT, 0, 0, NULL, NULL, NULL}, /* value thresholds and E5 */
     S_INT("escalate/matter_interval_days", 1, S_DAYS_MAX, "days", "15",
           "a major matter's progress interval"),
@@ -298,6 +304,14 @@ worker_keys_value_check(const worker_key_t *key, const char *value, char *err, s
             return -1;
         }
         return 0;
+    case WORKER_KEY_LANG: {
+        dajia_lang_t lang;
+        if (dajia_lang_parse(value, &lang) == 0)
+            return 0;
+        snprintf(err, errlen, "%s = \"%s\" is not accepted: it must be %s", key->key, value,
+                 DAJIA_LANG_ACCEPTED);
+        return -1;
+    }
     }
     snprintf(err, errlen, "%s: a key of an unknown form", key->key);
     return -1;

@@ -18,6 +18,7 @@
 
 #define SHELL_KEY_APPLIED  "applied"
 #define SHELL_KEY_TICK     "tick"
+#define SHELL_KEY_CLOCK    "clock"
 #define SHELL_PRUNE_MAX    4096 /* stored outputs deleted per transaction */
 #define SHELL_HWM          100000
 #define SHELL_RETRY_MS     1000 /* pause before reconnecting after a store failure, */
@@ -55,6 +56,7 @@ struct worker_shell_t {
     uint64_t tick_confirmed;     /* the broker's last stored tick: outputs up to it may go */
     uint64_t tick_pruned;        /* tick outputs up to here are deleted */
     uint64_t tick_mark;          /* last tick number sent when the last heartbeat came */
+    int64_t clock;               /* the tick clock: the last time the core was ticked at */
     bool tick_resend;            /* send the unconfirmed ticks at the next heartbeat */
     bool registered;             /* the broker answered since the last READY */
     int64_t ready_at;            /* when the last READY went (zclock_mono) */
@@ -185,6 +187,7 @@ typedef struct {
     size_t failed; /* index of the event the core refused */
     uint64_t tick_pruned;
     uint64_t tick_no; /* for a tick: its number when it made outputs, else 0 */
+    int64_t clock;    /* result: the tick clock after this write */
 } s_batch_t;
 
 /* Deletes the event and tick outputs the broker has confirmed (b->pruned and
@@ -206,6 +209,7 @@ s_write_events(store_txn_t *txn, void *arg)
     s_batch_t *b = arg;
     worker_shell_t *self = b->self;
     b->last = self->last_applied;
+    b->clock = self->clock;
     for (size_t i = b->from; i < b->from + b->count; i++) {
         s_event_t *e = &self->events[i];
         e->applied = false;
@@ -217,9 +221,16 @@ s_write_events(store_txn_t *txn, void *arg)
                                     .received_at = e->received_at,
                                     .env = e->env,
                                     .submitted_at = e->submitted_at};
-            int rc = self->service->apply(self->core, txn, &event, e->out);
-            if (rc == 0 && self->service->tick)
-                rc = self->service->tick(self->core, txn, e->received_at, e->out);
+            /* What fell due before this event fires before it, in its transaction
+               (worker_core.h: the tick clock). */
+            int64_t at = worker_event_time(&event);
+            int rc = 0;
+            if (self->service->tick && at > b->clock) {
+                rc = self->service->tick(self->core, txn, at, e->out);
+                b->clock = at;
+            }
+            if (rc == 0)
+                rc = self->service->apply(self->core, txn, &event, e->out);
             if (rc) {
                 b->failed = i;
                 return rc;
@@ -243,6 +254,8 @@ s_write_events(store_txn_t *txn, void *arg)
     int rc = 0;
     if (b->last != self->last_applied)
         rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, b->last);
+    if (rc == 0 && b->clock != self->clock)
+        rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK, (uint64_t)b->clock);
     if (rc == 0)
         rc = s_prune(self, txn, b);
     return rc;
@@ -298,6 +311,7 @@ s_write(worker_shell_t *self, s_batch_t *b)
     if (rc == 0) {
         self->retry_ms = 0;
         self->last_applied = b->last;
+        self->clock = b->clock;
         self->pruned = b->pruned;
         self->tick_pruned = b->tick_pruned;
     }
@@ -310,13 +324,13 @@ s_flush_events(worker_shell_t *self)
 {
     if (self->event_count == 0)
         return;
-    s_batch_t b = {self, 0, self->event_count, true, 0, 0, SIZE_MAX, 0, 0};
+    s_batch_t b = {self, 0, self->event_count, true, 0, 0, SIZE_MAX, 0, 0, 0};
     int rc = s_write(self, &b);
     if (rc && !s_is_store_failure(rc)) {
         /* The core refused an event: apply one at a time, skipping the ones it refuses,
            so one bad event cannot stop the service. */
         for (size_t i = 0; i < self->event_count && (rc == 0 || !s_is_store_failure(rc)); i++) {
-            s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0};
+            s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0, 0};
             rc = s_write(self, &one);
             if (rc && !s_is_store_failure(rc)) {
                 dajia_log_error_limited(
@@ -395,7 +409,7 @@ s_write_tick(store_txn_t *txn, void *arg)
     worker_shell_t *self = b->self;
     b->tick_no = 0;
     worker_outputs_clear(self->tick_out);
-    int rc = self->service->tick(self->core, txn, (int64_t)b->last, self->tick_out);
+    int rc = self->service->tick(self->core, txn, b->clock, self->tick_out);
     if (rc == 0 && worker_outputs_count(self->tick_out) > 0) {
         /* Numbered past what the broker has too: a fresh state must not reuse numbers
            the broker has stored (it would drop the outputs as known). */
@@ -411,6 +425,10 @@ s_write_tick(store_txn_t *txn, void *arg)
         free(buf);
         if (rc == 0)
             rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_TICK, tick_no);
+        /* The clock is stored with what it fired; a tick that fired nothing writes
+           nothing, so an idle worker does not sync its store every second. */
+        if (rc == 0)
+            rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK, (uint64_t)b->clock);
         if (rc == 0)
             b->tick_no = tick_no;
     }
@@ -425,13 +443,17 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     uint64_t now = 0;
     if (!self->service->tick || !worker_frame_u64(zmsg_next(msg), &now))
         return;
-    s_batch_t b = {self, 0, 0, false, now, self->pruned, SIZE_MAX, self->tick_pruned, 0};
+    /* The broker sends TICK only while we have answered every event of the log, so its
+       clock may move ours; it never moves it back. */
+    int64_t at = (int64_t)now > self->clock ? (int64_t)now : self->clock;
+    s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0, at};
     int rc = store_write(self->store, s_write_tick, &b);
     if (rc) {
         dajia_log_error_limited("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
                                 dajia_strerror(rc));
         return;
     }
+    self->clock = at;
     self->pruned = b.pruned;
     self->tick_pruned = b.tick_pruned;
     if (b.tick_no == 0)
@@ -508,7 +530,7 @@ s_on_heartbeat(worker_shell_t *self, zmsg_t *msg)
     if (has_tick && tick > self->tick_confirmed)
         self->tick_confirmed = tick;
     if (self->confirmed > self->pruned || self->tick_confirmed > self->tick_pruned) {
-        s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0};
+        s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0, 0};
         if (store_write(self->store, s_write_prune, &b) == 0) {
             self->pruned = b.pruned;
             self->tick_pruned = b.tick_pruned;
@@ -710,7 +732,7 @@ s_get_u64(store_txn_t *txn, const char *key, uint64_t *value)
     return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
-/* Reads the last applied log_seq and the last tick number. */
+/* Reads the last applied log_seq, the last tick number and the tick clock. */
 static int
 s_read_state(worker_shell_t *self)
 {
@@ -718,9 +740,13 @@ s_read_state(worker_shell_t *self)
     int rc = store_read_begin(self->store, &txn);
     if (rc)
         return rc;
+    uint64_t clock = 0;
     rc = s_get_u64(txn, SHELL_KEY_APPLIED, &self->last_applied);
     if (rc == 0)
         rc = s_get_u64(txn, SHELL_KEY_TICK, &self->last_tick);
+    if (rc == 0)
+        rc = s_get_u64(txn, SHELL_KEY_CLOCK, &clock);
+    self->clock = (int64_t)clock;
     store_txn_end(&txn);
     return rc;
 }

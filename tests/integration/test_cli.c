@@ -225,13 +225,19 @@ test_cli_bad_worker_settings_stop_the_start_naming_the_key(void **state)
     print_message("%s", run.err);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "escalate/value_major_fen = \"500,000\" is not accepted"));
+    s_write(bad, "escalate\n    language = fr\n");
+    run = s_run(broker, NULL);
+    assert_int_equal(run.status, 1);
+    assert_non_null(strstr(run.err, "escalate/language = \"fr\" is not accepted"));
 
     /* --print-config: every worker key, and a file both programs start with. */
     const char *print[] = {DAJIA_BROKER_BIN, "--data", data, "--print-config", NULL};
     run = s_run(print, NULL);
     assert_int_equal(run.status, 0);
     static const char *const keys[] = {"    tz_offset_min = \"480\"",
-                                       "    rules = \"E1 E2 E3 E4 E5 MM OVERDUE DEADLINE\"",
+                                       "    rules = \"E1 E2 E3 E4 E5 MM OVERDUE DEADLINE DQ\"",
+                                       "    language = \"zh\"",
+                                       "    unit_quiet_seconds = \"60\"",
                                        "    e5_shoddy_products_sales3_unsold_fen = \"15000000\"",
                                        "    deadline_filing_hours = \"360\"",
                                        "    overdue_leader_days = \"15\"",

@@ -135,7 +135,14 @@ test_load_refuses_bad_values_with_the_accepted_form(void **state)
         {"escalate", "tz_offset_min = +480", "minutes east of UTC from -840 to 840"},
         {"escalate", "rules = \"E1,E9\"",
          "\"E9\" is no rule; the rules are E1 E2 E3 E4 E5 MM "
-         "OVERDUE DEADLINE"},
+         "OVERDUE DEADLINE DQ"},
+        {"escalate", "rules = DQ1", "\"DQ1\" is no rule"},
+        {"escalate", "language = fr",
+         "escalate/language = \"fr\" is not accepted: it must be zh or en"},
+        {"escalate", "language = \"zh-CN\"", "escalate/language = \"zh-CN\""},
+        {"escalate", "language = \"\"", "escalate/language = \"\""},
+        {"escalate", "unit_quiet_seconds = -1", "a whole number of seconds from 0 to 31622400"},
+        {"escalate", "unit_quiet_seconds = 1m", "escalate/unit_quiet_seconds = \"1m\""},
         {"aggregate", "tz_offset_min = 900", "aggregate/tz_offset_min = \"900\""},
         {"circulate", "deadline_day = 32", "from 0 to 31"},
         {"circulate", "period_seconds = \"1 minute\"", "circulate/period_seconds"},
@@ -160,7 +167,18 @@ test_load_refuses_bad_values_with_the_accepted_form(void **state)
                                  "escalate\n    value_major_fen = 30000000\n"
                                  "    rules = \"E1, E3 MM\"\n    tz_offset_min = -300\n"
                                  "    overdue_remind_days = 0\n"
-                                 "    e5_trademark_counterfeiting_business_fen = 0\n",
+                                 "    e5_trademark_counterfeiting_business_fen = 0\n"
+                                 "    language = en\n    unit_quiet_seconds = 0\n",
+                                 err, sizeof err),
+                     0);
+    assert_string_equal(worker_settings_str(settings, "escalate/language", ""), "en");
+    assert_int_equal(worker_settings_int(settings, "escalate/unit_quiet_seconds", -1), 0);
+    assert_int_equal(
+        s_load_text(settings, "escalate", "escalate\n    rules = \"E1 DQ\"\n", err, sizeof err), 0);
+    /* the members section beside it is no worker's keys (worker_settings_load_members) */
+    assert_int_equal(s_load_text(settings, "escalate",
+                                 "members\n    psb\n        name = \"市公安局\"\n"
+                                 "escalate\n    language = zh\n",
                                  err, sizeof err),
                      0);
     assert_int_equal(worker_settings_int(settings, "escalate/value_major_fen", 0), 30000000);
@@ -220,6 +238,7 @@ test_print_lists_every_key_and_reads_back(void **state)
         const char *own = i == 0   ? "aggregate\n    tz_offset_min = 0\n"
                           : i == 1 ? "escalate\n    value_major_fen = 1234\n"
                                      "    e5_ip_agency_gains_fen = 77\n    rules = \"E2 E5\"\n"
+                                     "    language = en\n"
                                    : "circulate\n    members = \"psb,msa\"\n";
         assert_int_equal(s_load_text(settings, service, own, err, sizeof err), 0);
         char *text = s_print(settings, service);
@@ -238,6 +257,8 @@ test_print_lists_every_key_and_reads_back(void **state)
             assert_int_equal(worker_settings_int(again, "escalate/value_major_fen", 0), 1234);
             assert_int_equal(worker_settings_int(again, "escalate/e5_ip_agency_gains_fen", 0), 77);
             assert_string_equal(worker_settings_str(again, "escalate/rules", ""), "E2 E5");
+            assert_string_equal(worker_settings_str(again, "escalate/language", ""), "en");
+            assert_int_equal(worker_settings_int(again, "escalate/unit_quiet_seconds", -1), 60);
             assert_int_equal(worker_settings_int(again, "escalate/matter_interval_days", 0), 15);
             assert_int_equal(
                 worker_settings_int(again, "escalate/e5_trademark_counterfeiting_business_fen", 0),
@@ -250,8 +271,9 @@ test_print_lists_every_key_and_reads_back(void **state)
         worker_settings_destroy(&again);
         worker_settings_destroy(&settings);
     }
-    /* 1 + (rules, 2 values, 17 x 6 E5, 2 intervals, 3 overdue steps, 6 deadlines, zone) + 6 */
-    assert_int_equal(total, 1 + 117 + 6);
+    /* 1 + (rules, language, quiet, 2 values, 17 x 6 E5, 2 intervals, 3 overdue steps,
+       6 deadlines, zone) + 6 */
+    assert_int_equal(total, 1 + 119 + 6);
     /* unset members print as a comment: a dajia-worker's default is not the broker's */
     worker_settings_t *empty = worker_settings_new();
     char *text = s_print(empty, "circulate");
