@@ -525,9 +525,27 @@ s_apply_add(store_txn_t *txn, const void *id, size_t id_len, const void *rec, si
         return 0; /* already waiting */
     if (rc != STORE_NOTFOUND)
         return rc;
+    /* The event's place in its unit's order (Envelope.unit_seq, field 14, a varint: the
+       tag is one byte, 14 << 3) is its local seq, given here once and never again: the
+       field is appended to the packed Envelope, which protobuf reads as if it had been
+       packed with it. The agent clears it from what it packs (agent_submit.c), so it is
+       there once. */
+    uint64_t seq = (*next_seq)++;
+    unsigned char *with = malloc(rec_len + 1 + 10);
+    if (!with)
+        return -ENOMEM;
+    memcpy(with, rec, rec_len);
+    size_t len = rec_len;
+    with[len++] = 14 << 3;
+    for (uint64_t v = seq;; v >>= 7) {
+        with[len++] = (unsigned char)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        if (v < 0x80)
+            break;
+    }
     unsigned char key[8];
-    store_u64_to_key((*next_seq)++, key);
-    rc = store_put(txn, S_TABLE_OUTBOX, key, sizeof key, rec, rec_len, 0);
+    store_u64_to_key(seq, key);
+    rc = store_put(txn, S_TABLE_OUTBOX, key, sizeof key, with, len, 0);
+    free(with);
     if (rc == 0)
         rc = store_put(txn, S_TABLE_INDEX, id, id_len, key, sizeof key, 0);
     if (rc == 0)

@@ -7,7 +7,9 @@
 
     Tables in the store (all private to this module):
       "outbox"    local seq (8-byte big-endian) -> outbox record: version byte, event_id
-                  length byte, event_id, packed Envelope
+                  length byte, event_id, packed Envelope with its unit_seq: the local seq,
+                  appended when the event is queued (the unit's own order: never reused,
+                  next_seq only grows)
       "index"     event_id -> local seq: an event waits at most once, however often it
                   is submitted
       "rejected"  event_id (or NUL + "FILE:LINE" for input that never became an event)
@@ -129,8 +131,9 @@ agent_outbox_batch_clear(agent_outbox_batch_t *self);
 size_t
 agent_outbox_batch_size(const agent_outbox_batch_t *self);
 
-/* Queues `data` (a packed Envelope of `len` bytes) under `event_id` (1 to
-   AGENT_OUTBOX_MAX_ID bytes) unless an event with that id already waits. A rejection
+/* Queues `data` (a packed Envelope of `len` bytes, without unit_seq: the outbox gives it
+   the event's local seq) under `event_id` (1 to AGENT_OUTBOX_MAX_ID bytes) unless an event
+   with that id already waits. A rejection
    kept under the same id is dropped: the new submission supersedes it.
    Returns 0, -EINVAL for a bad id, or -ENOMEM. */
 int

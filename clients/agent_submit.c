@@ -418,6 +418,9 @@ s_report(agent_submit_t *self, const s_where_t *at, const char *json, size_t len
         rc = s_reject(self, at, r.unreadable ? NULL : env->event_id, r.reason, r.text, json, len);
         goto out;
     }
+    /* The unit's order is the outbox's to give (agent_outbox_batch_add): a liaison never
+       writes it. */
+    env->unit_seq = 0;
     size = s_pack(self, env);
     if (size == 0) {
         rc = -ENOMEM;

@@ -8,8 +8,16 @@
     COUNTING RULES (docs/domain.md §4.2, §4.3; implemented in agg_figures.c, each rule cited
     there by its name below). "The month of" a date is its calendar month in Beijing time
     (aggregate/tz_offset_min). A report's time is its occurred_at. Reports of a case are
-    taken in log order (log_seq); a correction stands in the place of the report it
-    supersedes.
+    taken in their unit's order, whatever order the log holds them in: by unit_seq (the
+    agent's outbox order); reports without one (an older agent, an import) before those
+    with one, among themselves by occurred_at, then log_seq. A correction stands in the
+    place of the report it supersedes.
+    - Order: a report older than the case's statement, stored late, changes no fact; its
+      counter increase is over the totals the report after it counted from, and that
+      report's increase becomes the rest, so the months hold what an in-order run puts
+      there. A correction stored before the report it supersedes counts on its own until
+      that report comes; the report then counts in its place and the correction (the
+      latest, when several) stands in the report's place.
     - Identity: a case is unit + case_no: two units with the same case_no are two cases.
     - Dated figures: each lands in the month of the fact it counts, as the case's current
       statement gives it: the facts of its latest report, as corrections changed them. A
@@ -65,7 +73,8 @@
         it counts as a report of the new case in the corrected report's place and month.
       . A correction whose body is no case report withdraws the report the same way.
       . A correction of an event not known (yet) counts as a report of its own, at its own
-        time; the event it supersedes counts nothing if it arrives later.
+        time, until that event comes (see Order); one of an event that is no case report
+        keeps counting on its own.
     - Goods: a case naming several goods categories counts under its FIRST one only
       (GOODS_CATEGORY_UNSPECIFIED when it names none). Counting it under each would make the
       sum of the rows larger than the number of cases, and every total a reader takes
@@ -78,7 +87,7 @@
     figures fall back to zero is emitted with zero figures, then forgotten. Big sets are
     split into several AggregateUpdate items of at most AGG_ROWS_PER_UPDATE rows each.
 
-    TABLES: agg.cells, agg.cases, agg.events (layout 3, see agg_figures.c: a state
+    TABLES: agg.cells, agg.cases, agg.events (layout 4, see agg_figures.c: a state
     written by an earlier layout is converted as it is read), agg.dirty (cell key -> "1"),
     agg.meta ("through" -> last applied log_seq, "emit_at" -> tick time of the last
     emission), all big-endian.

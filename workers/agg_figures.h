@@ -13,7 +13,9 @@
         there;
       - a correction (supersedes_event_id) changes exactly what the corrected report
         stated: its counter increases in that report's period, and the facts where the
-        correction differs from it.
+        correction differs from it;
+      - reports take effect in their unit's order (Envelope.unit_seq), not in the order
+        they are stored: an older one stored late changes no newer fact.
 
     State lives in three tables whose names the caller chooses (agg_tables_t), so that
     each core keeps its own copy under its own prefix. Records written by earlier versions
@@ -139,9 +141,10 @@ typedef int(agg_cell_changed_fn)(const void *cell_key, size_t klen, void *arg);
 
 /* Applies one event under the rules of agg_core.c: a CaseReport is a new statement of its
    case, and a correction (supersedes_event_id) changes what the report it supersedes
-   stated. Other events change nothing (return 0). `changed` may be NULL. `log_seq` orders
-   the reports of a case. Returns 0, a store error, or -EINVAL when stored state is
-   damaged. Deterministic. */
+   stated. Other events change nothing (return 0). `changed` may be NULL. The reports of
+   a case are taken in their unit's order (env->unit_seq, else occurred_at, then
+   `log_seq`: docs/domain.md §4.2, "Order"), whatever order they come in. Returns 0, a store error,
+   or -EINVAL when stored state is damaged. Deterministic. */
 int
 agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
                         uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,

@@ -139,6 +139,7 @@ s_teardown(void **state)
 typedef struct {
     const char *id, *unit, *no, *supersedes;
     bool not_case; /* the event carries a DynamicInfo, not a case report */
+    uint64_t useq; /* Envelope.unit_seq: the unit's own order (0: none) */
     int category;  /* 0: trademark counterfeiting */
     int stage, linkage;
     int goods[2]; /* up to two goods; 0 ends */
@@ -201,6 +202,7 @@ s_with_envelope(const report_t *r, s_env_fn *fn, void *arg)
     env.event_id = (char *)r->id;
     env.unit = (char *)r->unit;
     env.occurred_at = r->occ;
+    env.unit_seq = r->useq;
     env.supersedes_event_id = (char *)(r->supersedes ? r->supersedes : "");
     if (r->not_case) {
         env.body_case = DAJIA__ENVELOPE__BODY_DYNAMIC_INFO;
@@ -770,18 +772,97 @@ static const scenario_t s_scenarios[] = {
       R(.id = "e2", .unit = "msa", .supersedes = "e1", .not_case = true, .occ = OCT20)},
      {{1, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 100, [F_ARR] = 1}}}},
       {2, NO_CELLS}}},
-    {"a correction stored before the report it corrects: the report counts nothing",
-     /* e2 corrects e1 but is stored first: it counts on its own (filed Aug 10, 1200.00,
-        4 arrested at its own time, Oct 20). e1 arrives after: it is superseded already
-        and counts nothing (before issue 9 it replaced the correction).
-        Aug: filed 1 value 120000. Oct: arrested 4. */
+    {"a correction stored before the report it corrects takes its place when it comes",
+     /* e2 corrects e1 but is stored first: until e1 comes it counts on its own (filed Aug
+        10, 1200.00, 4 arrested at its own time, Oct 20). e1 then takes its place in the
+        unit's order and e2 stands in e1's place, as in the order the unit made them:
+        the 4 arrested move to e1's month (before, e1 counted nothing and they stayed
+        in Oct). Aug: filed 1 value 120000 arrested 4. */
      {R(.id = "e2", .unit = "msa", .no = "A", .supersedes = "e1", .stage = FILED, .occ = OCT20,
-        .filed = AUG10, .value = 120000, .arrested = 4),
+        .filed = AUG10, .value = 120000, .arrested = 4, .useq = 2),
       R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
-        .value = 100000, .arrested = 3)},
-     {{2,
+        .value = 100000, .arrested = 3, .useq = 1),
+      R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100000, .arrested = 3, .useq = 1)},
+     {{1,
        {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000}},
-        {"2026-10", "msa", .f = {[F_ARR] = 4}}}}}},
+        {"2026-10", "msa", .f = {[F_ARR] = 4}}}},
+      {2, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000, [F_ARR] = 4}}}},
+      {3, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000, [F_ARR] = 4}}}}}},
+    {"a correction stored before its report, and a second correction, then the report",
+     /* e2 and e3 both correct e1 and are stored before it; e3 replaces e2's statement. When
+        e1 comes, e3 stands in its place: Aug 10, 2 arrested, value 900 (in order: e1
+        counts 3 in Aug, e2 makes it 5, e3 makes it 2). A later report e4 (Oct 5, 6
+        arrested) then counts +4 in Oct. */
+     {R(.id = "e2", .unit = "psb", .no = "A", .supersedes = "e1", .stage = CRIMINAL, .occ = SEP15,
+        .filed = AUG10, .value = 500, .arrested = 5, .useq = 2),
+      R(.id = "e3", .unit = "psb", .no = "A", .supersedes = "e1", .stage = CRIMINAL, .occ = SEP20,
+        .filed = AUG10, .value = 900, .arrested = 2, .useq = 3),
+      R(.id = "e1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .value = 100, .arrested = 3, .useq = 1),
+      R(.id = "e4", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = OCT05, .filed = AUG10,
+        .value = 900, .arrested = 6, .useq = 4)},
+     {{2,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 900}},
+        {"2026-09", "psb", .f = {[F_ARR] = 2}}}},
+      {3, {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 900, [F_ARR] = 2}}}},
+      {4,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 900, [F_ARR] = 2}},
+        {"2026-10", "psb", .f = {[F_ARR] = 4}}}}}},
+
+    /* ---------------------------------------------------------- the unit's order */
+    {"an older snapshot stored after a newer one does not undo it",
+     /* The unit's e1 (Aug 10: filed, 1000 fen, 3 arrested) is stored after its e2 (Oct 10:
+        investigating, 1500 fen, 5 arrested). e2 stands (value 1500); e1's increase (3)
+        counts in Aug and e2's becomes the rest (2) in Oct: what the order the unit made
+        them gives. Before: e1 put the value back to 1000 and Oct lost 2 arrests. */
+     {R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = OCT10, .filed = AUG10,
+        .value = 1500, .arrested = 5, .useq = 8),
+      R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 3, .useq = 7)},
+     {{1,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500}},
+        {"2026-10", "msa", .f = {[F_ARR] = 5}}}},
+      {2,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500, [F_ARR] = 3}},
+        {"2026-10", "msa", .f = {[F_ARR] = 2}}}}}},
+    {"the middle report stored last takes its increase from the one after it",
+     /* Unit order e1 (Aug, 1 arrested), e2 (Sep, 4), e3 (Oct, 6); stored e1, e3, e2.
+        After e3: Aug 1, Oct 5. e2 comes: Sep 3 and Oct 2, as in order. */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .arrested = 1, .useq = 1),
+      R(.id = "e3", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = OCT10, .filed = AUG10,
+        .arrested = 6, .useq = 3),
+      R(.id = "e2", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = SEP15, .filed = AUG10,
+        .arrested = 4, .useq = 2)},
+     {{2,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 1}},
+        {"2026-10", "psb", .f = {[F_ARR] = 5}}}},
+      {3,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 1}},
+        {"2026-09", "psb", .f = {[F_ARR] = 3}},
+        {"2026-10", "psb", .f = {[F_ARR] = 2}}}}}},
+    {"the unit's number decides, not the report's time; unnumbered reports come first",
+     /* e1 has no unit_seq (an older agent): Oct 10, closed. e2 (unit_seq 1) reopens it
+        as investigating with an earlier time, Sep 20: it comes after e1 all the same and
+        its statement stands (not closed). e0, unnumbered, Aug 10, stored last, is older
+        than both by its time: it changes no fact and counts its 2 arrested in Aug, e1's
+        increase becoming the rest. Aug: filed 1, value 300, arrested 2; Oct: arrested 1. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = CLOSED, .occ = OCT10, .filed = AUG10,
+        .closed = OCT10, .value = 300, .arrested = 3),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP20, .filed = AUG10,
+        .value = 300, .arrested = 3, .useq = 1),
+      R(.id = "e0", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100, .arrested = 2)},
+     {{1,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 300}},
+        {"2026-10", "msa", .f = {[F_CLOSED] = 1, [F_ARR] = 3}}}},
+      {2,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 300}},
+        {"2026-10", "msa", .f = {[F_ARR] = 3}}}},
+      {3,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 300, [F_ARR] = 2}},
+        {"2026-10", "msa", .f = {[F_ARR] = 1}}}}}},
 };
 
 static void
