@@ -62,6 +62,9 @@ s_worker_settings(broker_config_t *config, const char *config_path, const char *
     free(members);
     if (rc == 0 && config_path)
         rc = worker_settings_load(settings, config_path, service, err, errlen);
+    /* circulate reads the escalate worker's matter intervals too (docs/domain.md §6.3) */
+    if (rc == 0 && config_path && strcmp(service, "circulate") == 0)
+        rc = worker_settings_load(settings, config_path, "escalate", err, errlen);
     else if (rc != 0)
         snprintf(err, errlen, "out of memory");
     if (rc != 0)

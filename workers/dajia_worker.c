@@ -216,6 +216,9 @@ main(int argc, char **argv)
         snprintf(err, sizeof err, "out of memory");
     else if (config_path && *config_path)
         rc = worker_settings_load(settings, config_path, service_name, err, sizeof err);
+    /* circulate reads the escalate worker's matter intervals too (docs/domain.md §6.3) */
+    if (rc == 0 && config_path && *config_path && strcmp(service_name, "circulate") == 0)
+        rc = worker_settings_load(settings, config_path, "escalate", err, sizeof err);
     worker_shell_options_t opts = {.service = service,
                                    .broker = broker,
                                    .state_dir = state,
