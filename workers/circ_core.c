@@ -165,6 +165,25 @@ s_matter_settings(const worker_settings_t *settings, circ_config_t *cfg)
     cfg->leader_days = days;
 }
 
+static size_t
+s_member_rank(const char *code)
+{
+    size_t n = 0;
+    const dajia_member_t *members = dajia_members_default(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(members[i].code, code) == 0)
+            return i;
+    return n;
+}
+
+static int
+s_cmp_member(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t rx = s_member_rank(x), ry = s_member_rank(y);
+    return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x, y);
+}
+
 static int
 s_members(const worker_settings_t *settings, s_core_t *self)
 {
@@ -191,6 +210,10 @@ s_members(const worker_settings_t *settings, s_core_t *self)
          tok = strtok_r(NULL, ", ", &save))
         if (strlen(tok) < AGG_UNIT_MAX)
             cfg->members[cfg->n_members++] = tok;
+    /* The order of the work rules (docs/domain.md §2), others after by code, however the
+       list was given: the broker passes its members in code order, a dajia-worker its
+       own setting, and both must write the same bulletin. */
+    qsort(cfg->members, cfg->n_members, sizeof *cfg->members, s_cmp_member);
     return 0;
 }
 

@@ -88,6 +88,8 @@ s_core_open(core_t *c, const char *const *settings_kv)
     if (test_util_store_make(c->dir, sizeof c->dir, "circ", &c->store) != 0)
         return -1;
     worker_settings_t *settings = worker_settings_new();
+    /* listed in any order, judged in the order of the work rules: psb, agri, customs,
+       tax, msa, court */
     worker_settings_set(settings, "circulate/members", "psb,msa,customs,court,tax,agri");
     for (size_t i = 0; settings_kv && settings_kv[i]; i += 2)
         worker_settings_set(settings, settings_kv[i], settings_kv[i + 1]);
@@ -441,7 +443,8 @@ test_compliance_states_on_the_deadline_day(void **state)
 
     /* Both came on Nov 11: October's revision is due at the end of that day, strictly
        after it. It lists court's figures (filed 0 -> 1, value 0 -> 500,000 fen) and the
-       two units' reporting, in member order, and why: agri's and court's late reports. */
+       two units' reporting, in the members' order of the work rules (agri before court),
+       and why: agri's and court's late reports, in the order they came. */
     assert_int_equal(s_tick(c, s_bj(2026, 11, 12, 0, 0)), 0);
     assert_int_equal(s_tick(c, s_bj(2026, 11, 12, 0, 0) + 1), 1);
     b = s_bulletin(c, 0, "2026-10", 2);
@@ -457,12 +460,12 @@ test_compliance_states_on_the_deadline_day(void **state)
     assert_string_equal(ch[1]->field, "case_value_fen");
     assert_int_equal(ch[1]->after, 500000);
     assert_string_equal(ch[2]->section, "compliance");
-    assert_string_equal(ch[2]->unit, "court");
+    assert_string_equal(ch[2]->unit, "agri");
     assert_string_equal(ch[2]->before_text, "missing");
-    assert_string_equal(ch[2]->after_text, "late");
-    assert_string_equal(ch[3]->unit, "agri");
-    assert_string_equal(ch[3]->after_text, "zero_report");
-    assert_int_equal(ch[3]->after, 1); /* late */
+    assert_string_equal(ch[2]->after_text, "zero_report");
+    assert_int_equal(ch[2]->after, 1); /* late */
+    assert_string_equal(ch[3]->unit, "court");
+    assert_string_equal(ch[3]->after_text, "late");
     assert_int_equal(b->n_sources, 2);
     assert_string_equal(b->sources[0]->event_id, "i3");
     assert_true(b->sources[0]->late);
@@ -640,7 +643,7 @@ test_revisions_on_a_correction_and_a_late_report(void **state)
     s_expect_text(md, "## 五、信息报送情况");
     s_expect_text(md, "报送截止时间：2026年11月10日24时。按时报送2家，逾期报送1家，零申报0家"
                       "（其中逾期0家），未报送3家。");
-    s_expect_text(md, "未报送单位：市中级人民法院、市税务局、市农业农村局。");
+    s_expect_text(md, "未报送单位：市农业农村局、市税务局、市中级人民法院。");
     s_expect_text(md, "逾期报送单位：信阳海关。");
     s_expect_text(md, "| 信阳海关 | 逾期报送 | 2026年11月25日 10:00 | 1 |");
     s_expect_text(md, "## 六、修订说明");
