@@ -20,8 +20,8 @@ typedef struct {
 struct office_compliance_t {
     s_month_t *months;
     size_t n;
-    int64_t seen; /* the latest produced_at folded */
-    Dajia__UnitCompliance *view;       /* the last rows() answer: shallow copies */
+    int64_t seen;                       /* the latest produced_at folded */
+    Dajia__UnitCompliance *view;        /* the last rows() answer: shallow copies */
     const Dajia__UnitCompliance **ptrs; /* ... and pointers to them */
 };
 
@@ -234,7 +234,9 @@ office_compliance_print(FILE *out, const char *period, int64_t deadline_at, int6
         snprintf(title, sizeof title, "%s", period);
     int64_t days = office_compliance_due_in_days(deadline_at, now, DAJIA_TIME_BEIJING_MIN);
     const char *state = now > deadline_at ? S_W(lang, "已截止", "closed") : s_due(days, lang, due);
-    fprintf(out, S_W(lang, "%s信息报送情况（报送截止时间：%s，%s）\n\n", "Reporting for %s (due by %s, %s)\n\n"),
+    fprintf(out,
+            S_W(lang, "%s信息报送情况（报送截止时间：%s，%s）\n\n",
+                "Reporting for %s (due by %s, %s)\n\n"),
             title, s_deadline(deadline_at, lang, deadline), state);
     fprintf(out, "| %s |\n|---|---|---|---|\n",
             S_W(lang, "成员单位 | 报送情况 | 首次报送时间 | 报送条数",
@@ -251,14 +253,13 @@ office_compliance_print(FILE *out, const char *period, int64_t deadline_at, int6
                                sizeof first);
         else
             snprintf(first, sizeof first, "—");
-        fprintf(out, "| %s | %s | %s | %" PRId64 " |\n",
-                dajia_label_member(NULL, 0, u->unit, lang), s_word(u, days, lang, word), first,
-                u->events);
+        fprintf(out, "| %s | %s | %s | %" PRId64 " |\n", dajia_label_member(NULL, 0, u->unit, lang),
+                s_word(u, days, lang, word), first, u->events);
     }
     fprintf(out,
             S_W(lang,
-                "\n按时报送%" PRId64 "家，逾期报送%" PRId64 "家，零申报%" PRId64 "家，待报送%" PRId64
-                "家，未报送%" PRId64 "家。\n",
+                "\n按时报送%" PRId64 "家，逾期报送%" PRId64 "家，零申报%" PRId64
+                "家，待报送%" PRId64 "家，未报送%" PRId64 "家。\n",
                 "\nOn time: %" PRId64 "; late: %" PRId64 "; zero reports: %" PRId64
                 "; pending: %" PRId64 "; missing: %" PRId64 ".\n"),
             count[0], count[1], count[2], count[3], count[4]);

@@ -170,7 +170,8 @@ office_figures_print(FILE *out, const char *period, const Dajia__AggregateRow *c
         snprintf(title, sizeof title, "%s", period);
     fprintf(out, S_W(lang, "%s案件数据（当前）\n\n", "Figures of %s (as they stand now)\n\n"),
             title);
-    fprintf(out, "| %s |", S_W(lang, "成员单位 | 案件类别 | 商品类别", "Member unit | Case category | Goods"));
+    fprintf(out, "| %s |",
+            S_W(lang, "成员单位 | 案件类别 | 商品类别", "Member unit | Case category | Goods"));
     size_t columns = 3;
     for (unsigned i = 0; i < d->n_fields; i++) {
         if (!s_is_figure(&d->fields[i]))

@@ -116,8 +116,7 @@ office_revisions_print(FILE *out, const Dajia__Bulletin *const *revs, size_t n, 
     for (size_t i = 0; i < n; i++) {
         const Dajia__Bulletin *b = revs[i];
         char produced[S_CELL], cutoff[S_CELL];
-        dajia_label_minute(b->produced_at, DAJIA_TIME_BEIJING_MIN, lang, produced,
-                           sizeof produced);
+        dajia_label_minute(b->produced_at, DAJIA_TIME_BEIJING_MIN, lang, produced, sizeof produced);
         uint32_t revision = b->revision ? b->revision : 1;
         fprintf(out,
                 S_W(lang, "%s第%" PRIu32 "版  %s印发，汇总%s前收到的报送\n",

@@ -135,13 +135,19 @@ static void
 s_broker_start(s_broker_t *br, int64_t clock)
 {
     const char *env[] = {S_STR("DAJIA_CLOCK=%lld", (long long)clock), NULL};
-    const char *plain[] = {DAJIA_BROKER_BIN, "--data", br->data, "--api", "tcp://127.0.0.1:*",
-                           NULL};
-    const char *external[] = {DAJIA_BROKER_BIN, "--data", br->data, "--api", "tcp://127.0.0.1:*",
-                              "--external-workers", "--workers", "tcp://127.0.0.1:*", NULL};
+    const char *plain[] = {DAJIA_BROKER_BIN,    "--data", br->data, "--api",
+                           "tcp://127.0.0.1:*", NULL};
+    const char *external[] = {DAJIA_BROKER_BIN,
+                              "--data",
+                              br->data,
+                              "--api",
+                              "tcp://127.0.0.1:*",
+                              "--external-workers",
+                              "--workers",
+                              "tcp://127.0.0.1:*",
+                              NULL};
     harness_opts_t opts = {.env = env, .capture_stderr = false};
-    assert_int_equal(
-        harness_proc_start(br->external ? external : plain, &opts, &br->broker), 0);
+    assert_int_equal(harness_proc_start(br->external ? external : plain, &opts, &br->broker), 0);
     int rc = harness_proc_wait_ready(br->broker, HARNESS_READY_TIMEOUT_MS, br->api, sizeof br->api);
     if (rc)
         fail_msg("the broker gave no READY line (%d): %s", rc, harness_proc_stdout(br->broker));
@@ -166,8 +172,8 @@ static void
 s_worker_start(fixture_t *fx)
 {
     char *state = S_STR("%s/b/circulate", fx->dir);
-    const char *argv[] = {DAJIA_WORKER_BIN, "--service", "circulate", "--broker", fx->b.workers,
-                          "--state",        state,       NULL};
+    const char *argv[] = {DAJIA_WORKER_BIN, "--service", "circulate", "--broker",
+                          fx->b.workers,    "--state",   state,       NULL};
     assert_int_equal(harness_proc_start(argv, NULL, &fx->b.worker), 0);
     int64_t deadline = harness_now_ms() + HARNESS_READY_TIMEOUT_MS;
     while (!strstr(harness_proc_stdout(fx->b.worker), "READY service=circulate")) {
@@ -283,8 +289,7 @@ s_collect(fixture_t *fx, size_t k, s_broker_t *br)
                              0);
             for (size_t i = 0; i < batch->n_items; i++) {
                 from = batch->items[i]->feed_seq + 1;
-                if (batch->items[i]->item_case != DAJIA__FEED_ITEM__ITEM_BULLETIN ||
-                    fx->n[k] >= 8)
+                if (batch->items[i]->item_case != DAJIA__FEED_ITEM__ITEM_BULLETIN || fx->n[k] >= 8)
                     continue;
                 size_t len = dajia__bulletin__get_packed_size(batch->items[i]->bulletin);
                 uint8_t *buf = malloc(len ? len : 1);

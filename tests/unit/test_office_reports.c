@@ -131,9 +131,8 @@ test_compliance_fold_open_month_and_table(void **state)
     assert_string_equal(rows[2]->status, "pending");
     s_capture_t cap;
     s_capture_open(&cap);
-    assert_int_equal(office_compliance_print(cap.out, "2026-10", deadline, now, rows, n,
-                                             DAJIA_LANG_ZH),
-                     0);
+    assert_int_equal(
+        office_compliance_print(cap.out, "2026-10", deadline, now, rows, n, DAJIA_LANG_ZH), 0);
     const char *text = s_capture_close(&cap);
     s_expect(text, "2026年10月信息报送情况（报送截止时间：2026年11月10日24时，还有5天截止）");
     s_expect(text, "| 市公安局 | 按时报送 | 2026年10月20日 10:00 | 1 |");
@@ -160,8 +159,8 @@ test_compliance_fold_open_month_and_table(void **state)
 // ================================================================== figures
 
 static void
-s_add_update(office_figures_t *fold, const char *unit, const char *period, int goods,
-             int64_t filed, int64_t value_fen)
+s_add_update(office_figures_t *fold, const char *unit, const char *period, int goods, int64_t filed,
+             int64_t value_fen)
 {
     Dajia__Figures f = DAJIA__FIGURES__INIT;
     f.cases_filed = filed;
@@ -193,8 +192,8 @@ test_figures_fold_replaces_rows(void **state)
     s_add_update(fold, "psb", "2026-10", FOOD, 1, 500000);
     s_add_update(fold, "msa", "2026-10", TEA, 2, 2000000); /* replaces, not adds */
     s_add_update(fold, "tax", "2026-10", FOOD, 1, 100);
-    s_add_update(fold, "tax", "2026-10", FOOD, 0, 0);     /* fell back to zero: not shown */
-    s_add_update(fold, "msa", "2026-11", TEA, 5, 100);    /* another month */
+    s_add_update(fold, "tax", "2026-10", FOOD, 0, 0);  /* fell back to zero: not shown */
+    s_add_update(fold, "msa", "2026-11", TEA, 5, 100); /* another month */
     const Dajia__AggregateRow *const *rows = NULL;
     size_t n = office_figures_rows(fold, "2026-10", NULL, &rows);
     assert_int_equal(n, 2);
