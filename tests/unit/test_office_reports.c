@@ -15,6 +15,7 @@
 #include "dajia_time.h"
 #include "office_compliance.h"
 #include "office_figures.h"
+#include "office_format.h"
 #include "office_revisions.h"
 
 static int64_t
@@ -269,6 +270,35 @@ test_revisions_print_changes_and_why(void **state)
     free(cap.text);
 }
 
+static void
+test_watch_line_of_a_compliance_item(void **state)
+{
+    (void)state;
+    Dajia__UnitCompliance psb = DAJIA__UNIT_COMPLIANCE__INIT, tax = psb;
+    psb.unit = "psb";
+    psb.status = "on_time";
+    tax.unit = "tax";
+    tax.status = "zero_report";
+    tax.late = true;
+    Dajia__UnitCompliance *units[] = {&psb, &tax};
+    Dajia__ComplianceUpdate update = DAJIA__COMPLIANCE_UPDATE__INIT;
+    update.period = "2026-10";
+    update.n_units = 2;
+    update.units = units;
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_COMPLIANCE;
+    item.compliance = &update;
+    item.produced_at = s_bj(2026, 11, 11, 0, 0);
+    s_capture_t cap;
+    s_capture_open(&cap);
+    assert_int_equal(office_print_item(cap.out, &item), 0);
+    const char *text = s_capture_close(&cap);
+    assert_string_equal(text,
+                        "2026-11-11 00:00  reporting for 2026-10: psb on_time tax zero_report "
+                        "(late)\n");
+    free(cap.text);
+}
+
 int
 main(void)
 {
@@ -277,6 +307,7 @@ main(void)
         cmocka_unit_test(test_compliance_fold_open_month_and_table),
         cmocka_unit_test(test_figures_fold_replaces_rows),
         cmocka_unit_test(test_revisions_print_changes_and_why),
+        cmocka_unit_test(test_watch_line_of_a_compliance_item),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
