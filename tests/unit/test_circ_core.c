@@ -931,6 +931,66 @@ test_same_bulletins_live_or_as_a_backlog(void **state)
 #undef D
 }
 
+// ================================================================== earlier state
+
+typedef struct {
+    int64_t open, report_at, matter_at;
+} s_old_t;
+
+/* Writes the state an earlier version kept: "open" (the first month without a
+   bulletin), a 32-byte reporting record (on time, late, zero, last report) and a matter
+   record (interval, last seq, MatterLine). */
+static int
+s_write_old(store_txn_t *txn, void *arg)
+{
+    const s_old_t *old = arg;
+    uint8_t open[8], rec[32] = {0};
+    store_u64_to_key((uint64_t)old->open, open);
+    int rc = store_put(txn, "circ.meta", "open", 4, open, 8, 0);
+    store_u64_to_key(1, rec); /* one report on time */
+    store_u64_to_key((uint64_t)old->report_at, rec + 24);
+    if (rc == 0)
+        rc = store_put(txn, "circ.reports", "2026-10\0psb", 11, rec, sizeof rec, 0);
+    Dajia__MatterLine line = DAJIA__MATTER_LINE__INIT;
+    line.unit = "psb";
+    line.matter_id = "m1";
+    line.title = "m1";
+    line.severity = DAJIA__SEVERITY__SEVERITY_MAJOR;
+    line.status = DAJIA__MATTER_STATUS__MATTER_STATUS_OPEN;
+    line.last_progress_at = old->matter_at;
+    line.next_update_due_at = old->matter_at + 15 * DAJIA_TIME_MS_PER_DAY;
+    uint8_t buf[256] = {0, 0, 0, 15, 0, 0, 0, 0}; /* interval 15, last seq 0 */
+    size_t len = dajia__matter_line__pack(&line, buf + 8);
+    if (rc == 0)
+        rc = store_put(txn, "circ.matters", "psb\0m1", 6, buf, 8 + len, 0);
+    return rc;
+}
+
+static void
+test_state_of_an_earlier_version_is_read(void **state)
+{
+    core_t *c = &((fixture_t *)*state)->a;
+    s_old_t old = {s_bj(2026, 10, 1, 0, 0), s_bj(2026, 10, 20, 10, 0), s_bj(2026, 10, 1, 10, 0)};
+    assert_ok(store_write(c->store, s_write_old, &old));
+    /* October is the first month judged; its bulletin once its deadline has passed */
+    assert_int_equal(s_tick(c, S_OCT_DEADLINE + 1), 3);
+    const Dajia__Bulletin *b = s_bulletin(c, 0, "2026-10", 1);
+    s_expect_status((const Dajia__UnitCompliance *const *)b->compliance, b->n_compliance, "psb",
+                    "on_time", false);
+    assert_int_equal(
+        s_unit((const Dajia__UnitCompliance *const *)b->compliance, b->n_compliance, "psb")
+            ->last_report_at,
+        old.report_at);
+    /* the matter: due Oct 16 10:00, at Nov 1 00:00 15 days 14 hours overdue: past the
+       15-day step */
+    assert_int_equal(b->n_matters, 1);
+    assert_int_equal(b->matters[0]->days_overdue, 15);
+    assert_true(b->matters[0]->leader_step_passed);
+    /* a progress goes on from there */
+    s_progress(c, "p1", "psb", "m1", 1, IN_PROGRESS, s_bj(2026, 11, 12, 10, 0),
+               s_bj(2026, 11, 12, 10, 0), 0);
+}
+
 // ================================================================== demonstration
 
 static void
@@ -976,6 +1036,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_matters_as_they_stood_at_the_months_end,
                                         s_setup_matters, s_teardown),
         cmocka_unit_test_setup_teardown(test_same_bulletins_live_or_as_a_backlog, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_state_of_an_earlier_version_is_read, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_demo_periods_of_n_seconds, s_setup_demo, s_teardown),
     };
