@@ -7,6 +7,8 @@
 
 #include <czmq.h>
 #include <errno.h>
+
+#include "dajia_codec.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,12 +46,19 @@ static const broker_config_key_t s_keys[] = {
      "most items in any list of an event"},
     {"limits/max_future", "DAJIA_MAX_FUTURE", "max-future", "86400",
      "seconds an event time may lie ahead of the broker's clock"},
+    {"broker/region", "DAJIA_REGION", "region", "4115",
+     "the region the leading group serves: an event's region must be a six-digit "
+     "administrative code beginning with these 2, 4 or 6 digits (4115: Xinyang)"},
     {"broker/reject_budget", "DAJIA_REJECT_BUDGET", "reject-budget", "100",
      "rejections a second one connection may earn; past it the rest of its requests that "
      "second are dropped unread (0: no limit)"},
     {"broker/keys", "DAJIA_KEYS", "keys", "",
      "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
      "none (anyone who reaches an endpoint may use it)"},
+    {"broker/insecure", "DAJIA_INSECURE", "insecure", "0",
+     "1: open endpoints nobody guards instead of refusing to start: without keys one that "
+     "is not loopback or ipc, with keys an abstract ipc one (ipc://@NAME); a warning at "
+     "every start"},
     {"broker/cpu_wakeup_us", "DAJIA_CPU_WAKEUP_US", "cpu-wakeup-us", "",
      "empty: leave idle CPUs to the system; N: while serving, ask the kernel to wake "
      "CPUs within N microseconds (/dev/cpu_dma_latency, root): faster acks at light "
@@ -343,9 +352,22 @@ broker_config_validate(broker_config_t *self, char *err, size_t errlen)
                  api);
         return -1;
     }
+    const char *region = broker_config_get(self, "broker/region");
+    if (!dajia_region_prefix_valid(region)) {
+        snprintf(err, errlen,
+                 "broker/region = \"%s\" must be the first 2, 4 or 6 digits of an "
+                 "administrative code (4115: Xinyang; 41: Henan)",
+                 region);
+        return -1;
+    }
     const char *external = broker_config_get(self, "broker/external_workers");
     if (!streq(external, "0") && !streq(external, "1")) {
         snprintf(err, errlen, "broker/external_workers = \"%s\" must be 0 or 1", external);
+        return -1;
+    }
+    const char *insecure = broker_config_get(self, "broker/insecure");
+    if (!streq(insecure, "0") && !streq(insecure, "1")) {
+        snprintf(err, errlen, "broker/insecure = \"%s\" must be 0 or 1", insecure);
         return -1;
     }
     if (self->member_count == 0) {

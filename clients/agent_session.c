@@ -240,9 +240,12 @@ s_send_all(s_session_t *s, int64_t now)
 static void
 s_on_unmatched(s_session_t *s, const Dajia__Ack *ack)
 {
-    if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED ||
-        ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE)
+    if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED)
         return;
+    if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
+        s->report->storage_unavailable++;
+        return;
+    }
     agent_session_report_t *r = s->report;
     r->unmatched++;
     r->unmatched_reason = ack->reason;
@@ -260,7 +263,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
 {
     Dajia__Ack *ack = dajia__ack__unpack(NULL, len, data);
     if (!ack) {
-        dajia_log_warning("the broker sent an ack that does not decode (%zu bytes); ignored", len);
+        dajia_log_warning_limited(
+            "the broker sent an ack that does not decode (%zu bytes); ignored", len);
         return 0;
     }
     int rc = 0;
@@ -284,6 +288,7 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
     case DAJIA__ACK_STATUS__ACK_STATUS_REJECTED:
         if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
             /* Not a verdict on the event: the broker could not write. Try again later. */
+            s->report->storage_unavailable++;
             if (s->opts->verbose)
                 dajia_log_debug("%s: broker storage unavailable, will resend", slot->event_id);
             slot->sent_at = now;
@@ -312,8 +317,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
         }
         break;
     default:
-        dajia_log_warning("the broker answered %s with status %d; ignored", slot->event_id,
-                          (int)ack->status);
+        dajia_log_warning_limited("the broker answered %s with status %d; ignored", slot->event_id,
+                                  (int)ack->status);
         goto out;
     }
     if (rc)
@@ -354,8 +359,8 @@ s_drain(s_session_t *s, int64_t now)
             }
         }
         if (frames != DAJIA_API_FRAMES) {
-            dajia_log_warning("the broker sent a reply of %d frames, not %d; ignored", frames,
-                              DAJIA_API_FRAMES);
+            dajia_log_warning_limited("the broker sent a reply of %d frames, not %d; ignored",
+                                      frames, DAJIA_API_FRAMES);
             continue;
         }
         if (dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK))

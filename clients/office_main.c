@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client_args.h"
 #include "dajia_clock.h"
@@ -31,6 +32,7 @@
 #include "office_figures.h"
 #include "office_follow.h"
 #include "office_format.h"
+#include "office_output.h"
 #include "office_revisions.h"
 
 #define S_NAME           "dajia-office"
@@ -341,10 +343,34 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
 
 // ====================================================================== watch
 
+/* Each item once (README, dajia-office; office_output.h): an item's line goes out in
+   one write, the follower moves the position with it, and a regular file is read back
+   for the first line after a start. */
 typedef struct {
     const s_options_t *o;
     int64_t shown;
+    int out;        /* the output: standard output */
+    int check_tail; /* -1 no; else an fd reading the output file, for the first line */
 } s_watch_t;
+
+/* The line(s) `item` prints as, in a new buffer (caller frees). */
+static int
+s_render(const s_options_t *o, const Dajia__FeedItem *item, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *mem = open_memstream(text, len);
+    if (!mem)
+        return -ENOMEM;
+    int rc = o->json ? office_print_json(mem, &item->base) : office_print_item(mem, item);
+    if (fclose(mem) != 0 && rc == 0)
+        rc = -ENOMEM;
+    if (rc) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
 
 static int
 s_watch_item(const Dajia__FeedItem *item, void *arg)
@@ -352,9 +378,23 @@ s_watch_item(const Dajia__FeedItem *item, void *arg)
     s_watch_t *w = arg;
     if (!w->o->all && item->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
         return 0;
-    int rc = w->o->json ? office_print_json(stdout, &item->base) : office_print_item(stdout, item);
-    if (rc == 0 && fflush(stdout) != 0)
-        rc = -EIO;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = s_render(w->o, item, &text, &len);
+    if (rc)
+        return rc;
+    size_t done = 0;
+    if (w->check_tail >= 0) {
+        bool newline = false;
+        done = office_output_written(w->check_tail, text, len, &newline);
+        close(w->check_tail);
+        w->check_tail = -1;
+        if (newline)
+            rc = office_output_write(w->out, "\n", 1);
+    }
+    if (rc == 0)
+        rc = office_output_write(w->out, text + done, len - done); /* one write, as a rule */
+    free(text);
     if (rc)
         return rc;
     w->shown++;
@@ -369,12 +409,15 @@ s_cmd_watch(const s_options_t *o)
     if (s_follow_new(o, o->once ? NULL : o->office, DAJIA__AUDIENCE__AUDIENCE_OFFICE, state,
                      &follow))
         return S_EXIT_ERROR;
-    s_watch_t w = {o, 0};
+    fflush(stdout); /* nothing buffered may follow the lines written directly */
+    s_watch_t w = {o, 0, STDOUT_FILENO, office_output_reader(STDOUT_FILENO)};
     int rc = o->once ? office_follow_catch_up(follow, s_watch_item, &w)
                      : office_follow_run(follow, s_watch_item, &w);
     int status = rc >= 0 ? S_EXIT_OK : rc == -EIO ? S_EXIT_ERROR : s_failed(follow, rc);
     if (rc == -EIO)
         fprintf(stderr, S_NAME ": cannot write the output\n");
+    if (w.check_tail >= 0)
+        close(w.check_tail);
     office_follow_destroy(&follow);
     return status;
 }

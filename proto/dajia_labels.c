@@ -164,6 +164,7 @@ static const s_label_t s_region_scope[] = {
     [S_SCOPE(CITY)] = {"跨市", "across cities"},
     [S_SCOPE(PROVINCE)] = {"跨省", "across provinces"},
     [S_SCOPE(FOREIGN)] = {"涉外", "foreign"},
+    [S_SCOPE(NONE)] = {"不跨区域", "no cross-region element"},
 };
 
 static const s_label_t s_supervision_level[] = {
@@ -248,6 +249,8 @@ static const s_label_t s_reason[] = {
     [S_REASON(STORAGE_UNAVAILABLE)] = {"暂时无法存储", "storage unavailable"},
     [S_REASON(NEGATIVE_COUNT)] = {"数量为负数", "negative count"},
     [S_REASON(FORBIDDEN)] = {"无权操作", "forbidden"},
+    [S_REASON(NOT_A_MEMBER)] = {"所列单位非成员单位", "a named unit is not a member"},
+    [S_REASON(BAD_REGION)] = {"行政区划代码错误", "bad region code"},
 };
 
 static const s_label_t s_audience[] = {
@@ -462,6 +465,8 @@ static const s_named_t s_figures[] = {
     {"arrests_approved", {"批准逮捕", "arrests approved"}, DAJIA_MEASURE_PERSONS},
     {"prosecutions", {"提起公诉", "cases prosecuted"}, DAJIA_MEASURE_CASES},
     {"judgments", {"生效判决人数", "persons judged"}, DAJIA_MEASURE_PERSONS},
+    {"suspects_detained", {"刑事拘留人数", "suspects detained"}, DAJIA_MEASURE_PERSONS},
+    {"persons_prosecuted", {"起诉人数", "persons prosecuted"}, DAJIA_MEASURE_PERSONS},
     {NULL, {NULL, NULL}, DAJIA_MEASURE_NUMBER},
 };
 

@@ -40,13 +40,13 @@
       . Revoked: a revoked case states no dated fact: its filing, value, closing, money
         and transfer leave the months they were counted in.
     - Counters: dens_destroyed, suspects_arrested, arrests_approved, prosecuted_cases
-      (figure prosecutions) and persons_judged (figure judgments) have no date of their
-      own. A report states the case's running totals; the increase over what the case has
-      counted so far goes to the month (and cell) of that report, and stays there, so
-      August's arrests stay in August when an October report arrives. A report stating a
-      lower total counts the decrease in its own month, so the months always add up to
-      the case's latest total. suspects_detained and prosecuted_persons are not figures
-      (message Figures has no field for them).
+      (figure prosecutions), persons_judged (figure judgments), suspects_detained and
+      prosecuted_persons (figure persons_prosecuted) have no date of their own. A report
+      states the case's running totals; the increase over what the case has counted so
+      far goes to the month (and cell) of that report, and stays there, so August's
+      arrests stay in August when an October report arrives. A report stating a lower
+      total counts the decrease in its own month, so the months always add up to the
+      case's latest total. seized_quantity is no figure.
     - Corrections (supersedes_event_id): a correction changes exactly what the report it
       supersedes stated, in that report's place.
       . Its counters: the corrected report's increase changes by the difference between
@@ -78,8 +78,8 @@
     figures fall back to zero is emitted with zero figures, then forgotten. Big sets are
     split into several AggregateUpdate items of at most AGG_ROWS_PER_UPDATE rows each.
 
-    TABLES: agg.cells, agg.cases, agg.events (layout 2, see agg_figures.c: a state
-    written before issue 9 is converted as it is read), agg.dirty (cell key -> "1"),
+    TABLES: agg.cells, agg.cases, agg.events (layout 3, see agg_figures.c: a state
+    written by an earlier layout is converted as it is read), agg.dirty (cell key -> "1"),
     agg.meta ("through" -> last applied log_seq, "emit_at" -> tick time of the last
     emission), all big-endian.
 */

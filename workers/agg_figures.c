@@ -1,19 +1,19 @@
 /*  agg_figures: what case reports state, and the cells their figures are counted in.
 
-    Layout of the tables, version 2 (integers big-endian, int64 as two's complement):
+    Layout of the tables, version 3 (integers big-endian, int64 as two's complement):
       cells   key  period NUL unit NUL category(1) goods(1) channels(1)
               val  AGG_FIG_COUNT x int64
       cases   key  unit NUL case_no
-              val  'C' position(8) reports(4) facts(60) counted(5 x 8)
+              val  'C' position(8) reports(4) facts(60) counted(7 x 8)
       events  key  unit NUL event_id
-              val  'R' position(8) report_at(8) stated(5 x 8) raised(5 x 8) facts(60) case_no
+              val  'S' position(8) report_at(8) stated(7 x 8) raised(7 x 8) facts(60) case_no
                    (a report: its own statement, possibly corrected since)
-              or   'A' event_id of a report ('R') in the same unit (a correction, or the
-                   id a correction stored before it said it supersedes)
+              or   'A' event_id of a report ('S' or 'R') in the same unit (a correction,
+                   or the id a correction stored before it said it supersedes)
       facts   category(1) goods(1) channels(1) flags(1: filed 1, closed 2, transferred 4)
               filed_at value_fen closed_at money_at fines_fen loss_fen transferred_at (8 each)
     A case's facts are its current statement (s_facts_t); `counted` is the sum of the
-    counter increases counted for it; `reports` how many reports ('R') name it; `position`
+    counter increases counted for it; `reports` how many reports ('S') name it; `position`
     the log_seq of the report its facts were last taken from. A report's `stated` are the
     counter totals it (or the correction standing in its place) gave, `raised` the increase
     counted for it in the cell of `report_at`, its own time.
@@ -28,6 +28,16 @@
     those figures; one of an older report changes nothing (what layout 1 did). Figures
     already counted stay where layout 1 put them; rebuilding the worker's state from the
     log counts them again under the rules of agg_core.c.
+
+    Layout 2 (issue 9 before the counters of suspects detained and persons prosecuted)
+    differs only in holding 5 counters where layout 3 holds 7, and in the figures of a
+    cell (AGG_FIGURES_BYTES_V2): a case is told by its length, a report by its tag 'R',
+    a cell by its length, and the two counters missing read as 0. A record is written
+    again in layout 3 when it changes. So the state of a layout-2 worker never counted
+    these two: the next report of a case counts its whole totals of them in that report's
+    period, and a correction of a layout-2 report changes the other counters only (what
+    the report stated of these two is not known). Rebuilding the worker's state from the
+    log puts them where agg_core.c says.
 */
 #include "agg_figures.h"
 #include "dajia_time.h"
@@ -36,19 +46,25 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S_ID_MAX      65                            /* an id, with its NUL */
-#define S_KEY_MAX     (AGG_UNIT_MAX + 1 + S_ID_MAX) /* unit NUL id */
-#define S_COUNTERS    (AGG_FIG_COUNT - AGG_FIG_DENS)
-#define S_FACTS_BYTES (4 + 7 * 8)
-#define S_CASE_BYTES  (1 + 8 + 4 + S_FACTS_BYTES + S_COUNTERS * 8)
-#define S_REPORT_HEAD (1 + 8 + 8 + 2 * S_COUNTERS * 8 + S_FACTS_BYTES)
-#define S_MAX_DELTAS  24 /* a move touches two cases: at most 2 x (2 x 4 facts + 2 counters) */
-#define S_TAG_CASE    'C'
-#define S_TAG_REPORT  'R'
-#define S_TAG_ALIAS   'A'
-#define S_FLAG_FILED  0x01u
-#define S_FLAG_CLOSED 0x02u
-#define S_FLAG_TRANSF 0x04u
+#define S_ID_MAX           65                            /* an id, with its NUL */
+#define S_KEY_MAX          (AGG_UNIT_MAX + 1 + S_ID_MAX) /* unit NUL id */
+#define S_COUNTERS         (AGG_FIG_COUNT - AGG_FIG_DENS)
+#define S_COUNTERS_V2      (AGG_FIG_COUNT_V2 - AGG_FIG_DENS)
+#define S_FACTS_BYTES      (4 + 7 * 8)
+#define S_CASE_BYTES_N(n)  (1 + 8 + 4 + S_FACTS_BYTES + (n)*8)
+#define S_CASE_BYTES       S_CASE_BYTES_N(S_COUNTERS)
+#define S_CASE_BYTES_V2    S_CASE_BYTES_N(S_COUNTERS_V2)
+#define S_REPORT_HEAD_N(n) (1 + 8 + 8 + 2 * (n)*8 + S_FACTS_BYTES)
+#define S_REPORT_HEAD      S_REPORT_HEAD_N(S_COUNTERS)
+#define S_REPORT_HEAD_V2   S_REPORT_HEAD_N(S_COUNTERS_V2)
+#define S_MAX_DELTAS       24 /* a move touches two cases: at most 2 x (2 x 4 facts + 2 counters) */
+#define S_TAG_CASE         'C'
+#define S_TAG_REPORT       'S' /* layout 3 */
+#define S_TAG_REPORT_V2    'R' /* layout 2: 5 counters */
+#define S_TAG_ALIAS        'A'
+#define S_FLAG_FILED       0x01u
+#define S_FLAG_CLOSED      0x02u
+#define S_FLAG_TRANSF      0x04u
 
 /* ================================================================ figures */
 
@@ -89,6 +105,8 @@ agg_figures_to_proto(const agg_figures_t *f, Dajia__Figures *out)
     out->arrests_approved = f->v[AGG_FIG_ARRESTS_APPROVED];
     out->prosecutions = f->v[AGG_FIG_PROSECUTIONS];
     out->judgments = f->v[AGG_FIG_JUDGMENTS];
+    out->suspects_detained = f->v[AGG_FIG_DETAINED];
+    out->persons_prosecuted = f->v[AGG_FIG_PERSONS_PROSECUTED];
 }
 
 void
@@ -105,6 +123,8 @@ agg_figures_from_proto(const Dajia__Figures *in, agg_figures_t *out)
     out->v[AGG_FIG_ARRESTS_APPROVED] = in->arrests_approved;
     out->v[AGG_FIG_PROSECUTIONS] = in->prosecutions;
     out->v[AGG_FIG_JUDGMENTS] = in->judgments;
+    out->v[AGG_FIG_DETAINED] = in->suspects_detained;
+    out->v[AGG_FIG_PERSONS_PROSECUTED] = in->persons_prosecuted;
 }
 
 static void
@@ -133,9 +153,10 @@ agg_figures_encode(const agg_figures_t *f, uint8_t out[AGG_FIGURES_BYTES])
 int
 agg_figures_decode(const void *data, size_t len, agg_figures_t *out)
 {
-    if (len != AGG_FIGURES_BYTES)
+    if (len != AGG_FIGURES_BYTES && len != AGG_FIGURES_BYTES_V2)
         return -EINVAL;
-    for (int i = 0; i < AGG_FIG_COUNT; i++)
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < len / 8; i++)
         out->v[i] = (int64_t)s_get_u64((const uint8_t *)data + 8 * i);
     return 0;
 }
@@ -386,6 +407,8 @@ s_counters_of(const Dajia__CaseReport *cr, s_counters_t *out)
     out->v[AGG_FIG_ARRESTS_APPROVED - AGG_FIG_DENS] = cr->arrests_approved;
     out->v[AGG_FIG_PROSECUTIONS - AGG_FIG_DENS] = cr->prosecuted_cases;
     out->v[AGG_FIG_JUDGMENTS - AGG_FIG_DENS] = cr->persons_judged;
+    out->v[AGG_FIG_DETAINED - AGG_FIG_DENS] = cr->suspects_detained;
+    out->v[AGG_FIG_PERSONS_PROSECUTED - AGG_FIG_DENS] = cr->prosecuted_persons;
 }
 
 /* docs/domain.md §4.2, "Corrections": `cur` is the case's statement, `base` what the
@@ -535,6 +558,7 @@ typedef struct {
     s_facts_t facts;
     char case_no[S_ID_MAX];
     bool v1; /* a layout-1 record: only position and case_no are known */
+    bool v2; /* a layout-2 record: what it stated of the last two counters is not known */
 } s_report_t;
 
 static void
@@ -598,10 +622,12 @@ s_counters_encode(const s_counters_t *c, uint8_t **p)
         s_put_i64(p, c->v[i]);
 }
 
+/* Reads `n` counters (S_COUNTERS, or S_COUNTERS_V2 from layout 2: the rest are 0). */
 static void
-s_counters_decode(const uint8_t **p, s_counters_t *c)
+s_counters_decode(const uint8_t **p, s_counters_t *c, int n)
 {
-    for (int i = 0; i < S_COUNTERS; i++)
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < n; i++)
         c->v[i] = s_take_i64(p);
 }
 
@@ -634,7 +660,7 @@ s_period_named(const agg_period_spec_t *spec, const char *name, int64_t *start_m
 }
 
 /* Layout 1: position(8) category goods channels count, then count x [period length(1),
-   period, AGG_FIG_COUNT x int64]: the contribution of the case's latest report. */
+   period, AGG_FIG_COUNT_V2 x int64]: the contribution of the case's latest report. */
 static int
 s_case_decode_v1(const agg_period_spec_t *spec, const uint8_t *data, size_t len, s_case_t *rec)
 {
@@ -653,13 +679,13 @@ s_case_decode_v1(const agg_period_spec_t *spec, const uint8_t *data, size_t len,
         if (off >= len)
             return -EINVAL;
         size_t plen = data[off++];
-        if (plen >= AGG_PERIOD_MAX || len - off < plen + AGG_FIGURES_BYTES)
+        if (plen >= AGG_PERIOD_MAX || len - off < plen + AGG_FIGURES_BYTES_V2)
             return -EINVAL;
         memcpy(period, data + off, plen);
         period[plen] = '\0';
         off += plen;
-        agg_figures_decode(data + off, AGG_FIGURES_BYTES, &f);
-        off += AGG_FIGURES_BYTES;
+        agg_figures_decode(data + off, AGG_FIGURES_BYTES_V2, &f);
+        off += AGG_FIGURES_BYTES_V2;
         if (!s_period_named(spec, period, &at))
             return -EINVAL;
         s_facts_t *x = &rec->facts;
@@ -695,7 +721,8 @@ s_case_get(store_txn_t *txn, const char *table, const agg_period_spec_t *spec, c
     const uint8_t *p = val;
     if (vlen && p[0] == 0)
         return s_case_decode_v1(spec, p, vlen, rec);
-    if (vlen != S_CASE_BYTES || p[0] != S_TAG_CASE)
+    int counters = vlen == S_CASE_BYTES ? S_COUNTERS : S_COUNTERS_V2;
+    if ((vlen != S_CASE_BYTES && vlen != S_CASE_BYTES_V2) || p[0] != S_TAG_CASE)
         return -EINVAL;
     p++;
     rec->position = s_get_u64(p);
@@ -703,7 +730,7 @@ s_case_get(store_txn_t *txn, const char *table, const agg_period_spec_t *spec, c
     rec->reports = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     p += 4;
     s_facts_decode(&p, &rec->facts);
-    s_counters_decode(&p, &rec->counted);
+    s_counters_decode(&p, &rec->counted, counters);
     return 0;
 }
 
@@ -789,16 +816,20 @@ s_report_get(store_txn_t *txn, const char *table, const char *unit, const char *
             memcpy(rec->case_no, p + 8, vlen - 8);
             return 0;
         }
-        if (p[0] != S_TAG_REPORT || vlen < S_REPORT_HEAD || vlen - S_REPORT_HEAD >= S_ID_MAX)
+        rec->v2 = p[0] == S_TAG_REPORT_V2;
+        int counters = rec->v2 ? S_COUNTERS_V2 : S_COUNTERS;
+        size_t head = p[0] == S_TAG_REPORT ? S_REPORT_HEAD : S_REPORT_HEAD_V2;
+        if ((p[0] != S_TAG_REPORT && p[0] != S_TAG_REPORT_V2) || vlen < head ||
+            vlen - head >= S_ID_MAX)
             return -EINVAL;
         p++;
         rec->position = s_get_u64(p);
         p += 8;
         rec->report_at = s_take_i64(&p);
-        s_counters_decode(&p, &rec->stated);
-        s_counters_decode(&p, &rec->raised);
+        s_counters_decode(&p, &rec->stated, counters);
+        s_counters_decode(&p, &rec->raised, counters);
         s_facts_decode(&p, &rec->facts);
-        memcpy(rec->case_no, p, vlen - S_REPORT_HEAD);
+        memcpy(rec->case_no, p, vlen - head);
         return 0;
     }
     return -EINVAL;
@@ -926,6 +957,13 @@ s_correct(s_ctx_t *x, s_report_t *rep, const Dajia__Envelope *env, const Dajia__
         rep->facts = fix;
         rep->stated = stated;
         memset(&rep->raised, 0, sizeof rep->raised);
+    }
+    if (rep->v2) {
+        /* Layout 2 did not keep what the report stated of the last two counters: the
+           correction is taken to state them as the report did, so they stay where
+           they are counted and the months still add up to the case's totals. */
+        for (int i = S_COUNTERS_V2; i < S_COUNTERS; i++)
+            rep->stated.v[i] = stated.v[i];
     }
     if (same) {
         if (!found) {

@@ -8,16 +8,18 @@
         follow the case's current statement of its facts and land in the period of each
         fact's own date, so a later report that repeats them changes nothing;
       - counters without a date of their own (dens destroyed, suspects arrested, arrests
-        approved, prosecutions, judgments) land, increase by increase, in the period of
-        the report that raised them, and stay there;
+        approved, prosecutions, judgments, suspects detained, persons prosecuted) land,
+        increase by increase, in the period of the report that raised them, and stay
+        there;
       - a correction (supersedes_event_id) changes exactly what the corrected report
         stated: its counter increases in that report's period, and the facts where the
         correction differs from it.
 
     State lives in three tables whose names the caller chooses (agg_tables_t), so that
     each core keeps its own copy under its own prefix. Records written by earlier versions
-    (layout 1, where a case held only its latest report's contribution) are read and
-    converted when touched; see agg_figures.c.
+    (layout 1, where a case held only its latest report's contribution; layout 2, before
+    the counters of suspects detained and persons prosecuted) are read and converted when
+    touched; see agg_figures.c.
 */
 #ifndef AGG_FIGURES_H
 #define AGG_FIGURES_H
@@ -43,8 +45,13 @@ enum {
     AGG_FIG_ARRESTS_APPROVED,
     AGG_FIG_PROSECUTIONS,
     AGG_FIG_JUDGMENTS,
+    AGG_FIG_DETAINED,           /* suspects detained */
+    AGG_FIG_PERSONS_PROSECUTED, /* persons prosecuted */
     AGG_FIG_COUNT
 };
+
+/* Figures of a cell written before the last two existed (layouts 1 and 2). */
+#define AGG_FIG_COUNT_V2 (AGG_FIG_JUDGMENTS + 1)
 
 typedef struct {
     int64_t v[AGG_FIG_COUNT];
@@ -58,10 +65,11 @@ typedef struct {
 #define AGG_CHANNEL_POSTAL_EXPRESS 0x10u
 #define AGG_CHANNEL_COUNT          5
 
-#define AGG_UNIT_MAX      65 /* DAJIA_MAX_ID + NUL */
+#define AGG_UNIT_MAX         65 /* DAJIA_MAX_ID + NUL */
 /* period NUL unit NUL category goods channels */
-#define AGG_CELL_KEY_MAX  (AGG_PERIOD_MAX + AGG_UNIT_MAX + 3)
-#define AGG_FIGURES_BYTES (AGG_FIG_COUNT * 8)
+#define AGG_CELL_KEY_MAX     (AGG_PERIOD_MAX + AGG_UNIT_MAX + 3)
+#define AGG_FIGURES_BYTES    (AGG_FIG_COUNT * 8)
+#define AGG_FIGURES_BYTES_V2 (AGG_FIG_COUNT_V2 * 8)
 
 /* ------------------------------------------------------------------ figures */
 
@@ -76,8 +84,9 @@ void
 agg_figures_to_proto(const agg_figures_t *f, Dajia__Figures *out);
 void
 agg_figures_from_proto(const Dajia__Figures *in, agg_figures_t *out);
-/* Fixed encoding of a cell value: AGG_FIG_COUNT big-endian int64s. decode returns 0, or
-   -EINVAL when `len` is not AGG_FIGURES_BYTES. */
+/* Fixed encoding of a cell value: AGG_FIG_COUNT big-endian int64s. decode also reads a
+   value written before the last two figures existed (AGG_FIGURES_BYTES_V2: they are 0);
+   it returns 0, or -EINVAL for any other length. */
 void
 agg_figures_encode(const agg_figures_t *f, uint8_t out[AGG_FIGURES_BYTES]);
 int

@@ -177,7 +177,8 @@ static int
 s_apply_batch(store_txn_t *txn, void *arg)
 {
     s_call_t *call = arg;
-    worker_event_t event = {call->c->seq, call->received_at, call->env};
+    worker_event_t event = {
+        .log_seq = call->c->seq, .received_at = call->received_at, .env = call->env};
     return worker_circulate.apply(call->c->core, txn, &event, call->c->out);
 }
 

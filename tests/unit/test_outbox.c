@@ -492,6 +492,78 @@ test_many_adds_in_one_batch_all_queued(void **state)
     assert_string_equal(tail.id[0], "ev-04999");
 }
 
+/* A rejection under `id` (may be "") from `source`. */
+static void
+s_reject(fixture_t *fx, const char *id, const char *source)
+{
+    agent_rejection_t r = {.event_id = id, .source = source, .reason = 8, .text = "x"};
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_reject(fx->batch, &r));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    agent_outbox_batch_clear(fx->batch);
+}
+
+static void
+test_done_drops_a_rejection_of_the_same_event(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"resent"};
+    assert_int_equal(s_add(fx, ids, 1), 1);
+    /* Refused once (a rejection kept while the same id waits again), then stored. */
+    s_reject(fx, "resent", "");
+    assert_int_equal(s_rejected(fx), 1);
+    s_done(fx, "resent");
+    assert_int_equal(s_rejected(fx), 0);
+    assert_int_equal(s_waiting(fx), 0);
+    /* A refusal by the broker is a done and a reject in one batch: it stays. */
+    assert_int_equal(s_add(fx, ids, 1), 1);
+    agent_rejection_t r = {.event_id = "resent", .source = "", .reason = 6, .text = "no"};
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_done(fx->batch, "resent"));
+    assert_ok(agent_outbox_batch_reject(fx->batch, &r));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    assert_int_equal(s_rejected(fx), 1);
+}
+
+static void
+test_forget_drops_the_rejections_of_one_file(void **state)
+{
+    fixture_t *fx = *state;
+    s_reject(fx, "", "cases.csv:3");
+    s_reject(fx, "d-1", "cases.csv:4");
+    s_reject(fx, "", "cases.csv.bak:2");
+    s_reject(fx, "", "other.json:1");
+    s_reject(fx, "by-broker", "");
+    assert_int_equal(s_rejected(fx), 5);
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_forget(fx->batch, "cases.csv:"));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    assert_int_equal(s_rejected(fx), 3);
+    /* The survivors are the other files' and the broker's. */
+    rejection_seen_t seen;
+    memset(&seen, 0, sizeof seen);
+    assert_ok(agent_outbox_walk_rejected(fx->outbox, s_see_rejection, &seen));
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(agent_outbox_batch_forget(fx->batch, ""), -EINVAL);
+}
+
+static void
+test_clear_rejected_empties_the_list_only(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"waits"};
+    assert_int_equal(s_add(fx, ids, 1), 1);
+    s_reject(fx, "", "a.json:1");
+    s_reject(fx, "b", "b.json:2");
+    uint64_t cleared = 0;
+    assert_ok(agent_outbox_clear_rejected(fx->outbox, &cleared));
+    assert_int_equal(cleared, 2);
+    assert_int_equal(s_rejected(fx), 0);
+    assert_int_equal(s_waiting(fx), 1);
+    assert_ok(agent_outbox_clear_rejected(fx->outbox, &cleared));
+    assert_int_equal(cleared, 0);
+}
+
 int
 main(void)
 {
@@ -511,6 +583,9 @@ main(void)
         T(test_apply_rerun_after_map_full_counts_once),
         T(test_batch_with_bad_ids_returns_einval),
         T(test_many_adds_in_one_batch_all_queued),
+        T(test_done_drops_a_rejection_of_the_same_event),
+        T(test_forget_drops_the_rejections_of_one_file),
+        T(test_clear_rejected_empties_the_list_only),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
