@@ -15,12 +15,15 @@
       3. a month has begun: its compliance table goes to the Office, every member
          "pending" unless it reported already.
     "Passes" is strictly later: a report received at the deadline itself is on time and
-    is in revision 1. apply() moves the clock to the event's submission time BEFORE it
-    applies the event: an event submitted after a deadline came after the bulletin. With
-    the shell ticking at each event's own time before it is applied and at the wall
-    clock once caught up, a stream gives the same bulletins live and as a backlog: what
-    decides a bulletin's content is where in the log the clock passed the moment, and a
-    wall-clock tick can only come where every earlier event was submitted before it.
+    is in revision 1. The clock moves to each event's submission time BEFORE the event is
+    applied: the shell ticks the core at it (worker_circulate.event_time: submission
+    time, not the event's occurred_at, so an event dated after a deadline but submitted
+    before it does not pass the deadline), and apply() does so again for a core driven
+    without a shell. An event submitted after a deadline came after the bulletin. With
+    the shell ticking at the wall clock only once caught up, a stream gives the same
+    bulletins live and as a backlog: what decides a bulletin's content is where in the
+    log the clock passed the moment, and a wall-clock tick can only come where every
+    earlier event was submitted before it.
 
     THE FIRST MONTH. No month before the system's first data is judged: the first month
     is circulate/go_live when set ("YYYY-MM"), else the earlier of the first event's
@@ -36,7 +39,8 @@
     revision. An issued revision is never rewritten: the feed keeps each as its own item.
 
     COMPLIANCE. Judged on when the unit first submitted for the month (s_submitted_at:
-    the broker's receipt time). Besides the two tables above, each event that changes a
+    the submission time the broker kept from the Office's import of history, else its
+    receipt time). Besides the two tables above, each event that changes a
     unit's state for its month sends that unit's row (ComplianceUpdate, audience office).
 */
 #include "circ_core.h"
@@ -102,17 +106,19 @@ s_revision_due(const circ_config_t *cfg, int64_t at)
     return (day + 1) * DAJIA_TIME_MS_PER_DAY - shift;
 }
 
-/* When the unit submitted `event`: what compliance is judged on and what moves the
-   clock. The broker's receipt time; an event without one (a core driven by hand) falls
-   back to its reported_at, then occurred_at. The one place to change when the broker
-   keeps an office-trusted submission time for imports of history. */
+/* When the unit submitted `event` (docs/domain.md §3, §7.3): what compliance is judged
+   on and what moves the clock, here and in the shell (worker_service_t.event_time). The
+   time the broker kept from the Office's import of history, else its receipt time
+   (worker_event_submitted_at); an event without either (a core driven by hand) falls
+   back to its reported_at, then occurred_at. */
 static int64_t
 s_submitted_at(const worker_event_t *event)
 {
     const Dajia__Envelope *env = event->env;
-    return event->received_at ? event->received_at
-           : env->reported_at ? env->reported_at
-                              : env->occurred_at;
+    int64_t at = worker_event_submitted_at(event);
+    if (at || !env)
+        return at;
+    return env->reported_at ? env->reported_at : env->occurred_at;
 }
 
 // ================================================================ lifecycle
@@ -831,4 +837,5 @@ const worker_service_t worker_circulate = {
     .apply = s_apply,
     .tick = s_tick,
     .destroy = s_destroy,
+    .event_time = s_submitted_at,
 };

@@ -171,14 +171,17 @@ typedef struct {
     const Dajia__Envelope *env;
     int64_t received_at;
     int64_t now_ms;
+    int64_t submitted_at; /* the broker's LogRecord.submitted_at; 0: none */
 } s_call_t;
 
 static int
 s_apply_batch(store_txn_t *txn, void *arg)
 {
     s_call_t *call = arg;
-    worker_event_t event = {
-        .log_seq = call->c->seq, .received_at = call->received_at, .env = call->env};
+    worker_event_t event = {.log_seq = call->c->seq,
+                            .received_at = call->received_at,
+                            .env = call->env,
+                            .submitted_at = call->submitted_at};
     return worker_circulate.apply(call->c->core, txn, &event, call->c->out);
 }
 
@@ -205,22 +208,31 @@ s_decode(core_t *c)
     return c->n;
 }
 
+/* Applies `env` received at `received_at`, with the submission time the broker kept
+   from the Office's import (`submitted_at`; 0: none, submitted when received); returns
+   the number of items it produced. */
+static size_t
+s_apply_submitted(core_t *c, const Dajia__Envelope *env, int64_t received_at, int64_t submitted_at)
+{
+    worker_outputs_clear(c->out);
+    c->seq++;
+    s_call_t call = {c, env, received_at, 0, submitted_at};
+    assert_ok(store_write(c->store, s_apply_batch, &call));
+    return s_decode(c);
+}
+
 /* Applies `env` submitted at `received_at`; returns the number of items it produced. */
 static size_t
 s_apply(core_t *c, const Dajia__Envelope *env, int64_t received_at)
 {
-    worker_outputs_clear(c->out);
-    c->seq++;
-    s_call_t call = {c, env, received_at, 0};
-    assert_ok(store_write(c->store, s_apply_batch, &call));
-    return s_decode(c);
+    return s_apply_submitted(c, env, received_at, 0);
 }
 
 static size_t
 s_tick(core_t *c, int64_t now_ms)
 {
     worker_outputs_clear(c->out);
-    s_call_t call = {c, NULL, 0, now_ms};
+    s_call_t call = {c, NULL, 0, now_ms, 0};
     assert_ok(store_write(c->store, s_tick_batch, &call));
     return s_decode(c);
 }
@@ -304,6 +316,28 @@ s_case(core_t *c, const s_case_t *k, int64_t received)
     env.body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
     env.case_report = &cr;
     return s_apply(c, &env, received);
+}
+
+/* A zero report of `unit` for `period`, received at `received` from the Office's import
+   with its unit's submission time `submitted`. */
+static size_t
+s_zero_imported(core_t *c, const char *id, const char *unit, const char *period, int64_t submitted,
+                int64_t received)
+{
+    Dajia__DynamicInfo info = DAJIA__DYNAMIC_INFO__INIT;
+    info.info_id = (char *)id;
+    info.period = (char *)period;
+    info.kind = (Dajia__InfoKind)DYNAMIC;
+    info.title = "";
+    info.zero_report = true;
+    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
+    env.event_id = (char *)id;
+    env.unit = (char *)unit;
+    env.occurred_at = submitted;
+    env.submitted_at = submitted;
+    env.body_case = DAJIA__ENVELOPE__BODY_DYNAMIC_INFO;
+    env.dynamic_info = &info;
+    return s_apply_submitted(c, &env, received, submitted);
 }
 
 static size_t
@@ -475,6 +509,93 @@ test_compliance_states_on_the_deadline_day(void **state)
     assert_int_equal(b->sources[1]->received_at, d + 2);
     /* nothing more to revise */
     assert_int_equal(s_tick(c, s_bj(2026, 11, 13, 0, 0) + 1), 0);
+}
+
+/* The Office's import of history (docs/domain.md §3, §7.3): every event received on
+   Dec 1, each with the time its unit first submitted it, which the broker kept
+   (LogRecord.submitted_at). Compliance, the deadline and the revisions go by those
+   times, not by the day of the import; without them (core b) the same October report
+   is judged late. */
+static void
+test_imported_submission_times_are_judged(void **state)
+{
+    fixture_t *fx = *state;
+    core_t *c = &fx->a;
+    int64_t import = s_bj(2026, 12, 1, 10, 0);
+    /* psb's October case, submitted Oct 21: October's table opens at Oct 21, and psb
+       is on time */
+    Dajia__GoodsCategory goods = FOOD;
+    Dajia__CaseReport cr = DAJIA__CASE_REPORT__INIT;
+    cr.case_no = "P-1";
+    cr.category = TRADEMARK;
+    cr.n_goods = 1;
+    cr.goods = &goods;
+    cr.stage = (Dajia__CaseStage)FILED;
+    cr.filed_at = s_bj(2026, 10, 20, 9, 0);
+    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
+    env.event_id = "e1";
+    env.unit = "psb";
+    env.occurred_at = s_bj(2026, 10, 20, 9, 0);
+    env.submitted_at = s_bj(2026, 10, 21, 10, 0);
+    env.body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
+    env.case_report = &cr;
+    assert_int_equal(s_apply_submitted(c, &env, import, env.submitted_at), 2);
+    assert_string_equal(s_item(c, 0, ITEM_C)->compliance->period, "2026-10");
+    const Dajia__ComplianceUpdate *row = s_item(c, 1, ITEM_C)->compliance;
+    s_expect_status((const Dajia__UnitCompliance *const *)row->units, 1, "psb", "on_time", false);
+    assert_int_equal(row->units[0]->first_report_at, s_bj(2026, 10, 21, 10, 0));
+    /* the shell ticks the circulate core at the submission time, not at occurred_at */
+    worker_event_t event = {.log_seq = 1, .received_at = import, .env = &env};
+    event.submitted_at = s_bj(2026, 11, 9, 0, 0);
+    env.occurred_at = s_bj(2026, 11, 12, 0, 0); /* dated after October's deadline */
+    assert_int_equal(worker_circulate.event_time(&event), s_bj(2026, 11, 9, 0, 0));
+    event.submitted_at = 0;
+    assert_int_equal(worker_circulate.event_time(&event), import);
+
+    /* msa's October zero report, submitted Nov 12 (late): the clock passes October's
+       deadline first (bulletin, final table), November has begun (its table), then
+       msa's row */
+    assert_int_equal(
+        s_zero_imported(c, "z1", "msa", "2026-10", s_bj(2026, 11, 12, 9, 0), import + 1), 4);
+    const Dajia__Bulletin *b = s_bulletin(c, 0, "2026-10", 1);
+    s_expect_status((const Dajia__UnitCompliance *const *)b->compliance, 6, "psb", "on_time",
+                    false);
+    s_expect_status((const Dajia__UnitCompliance *const *)b->compliance, 6, "msa", "missing",
+                    false);
+    assert_string_equal(s_item(c, 2, ITEM_C)->compliance->period, "2026-11");
+    row = s_item(c, 3, ITEM_C)->compliance;
+    s_expect_status((const Dajia__UnitCompliance *const *)row->units, 1, "msa", "zero_report",
+                    true);
+
+    /* tax's October zero report, submitted Nov 5 but imported after msa's: on time, a
+       further report for October's revision; the clock does not go back */
+    assert_int_equal(
+        s_zero_imported(c, "z2", "tax", "2026-10", s_bj(2026, 11, 5, 9, 0), import + 2), 1);
+    row = s_item(c, 0, ITEM_C)->compliance;
+    s_expect_status((const Dajia__UnitCompliance *const *)row->units, 1, "tax", "zero_report",
+                    false);
+    /* the broker's clock: October's revision 2 (due at the end of Nov 12, the day of the
+       first source kept), then December's table */
+    assert_int_equal(s_tick(c, import + 3), 2);
+    b = s_bulletin(c, 0, "2026-10", 2);
+    assert_int_equal(b->cutoff_at, s_bj(2026, 11, 13, 0, 0));
+    assert_int_equal(b->n_sources, 2);
+    assert_string_equal(b->sources[0]->unit, "msa");
+    assert_true(b->sources[0]->late);
+    assert_int_equal(b->sources[0]->received_at, s_bj(2026, 11, 12, 9, 0));
+    assert_string_equal(b->sources[1]->unit, "tax");
+    assert_false(b->sources[1]->late);
+    assert_int_equal(b->sources[1]->received_at, s_bj(2026, 11, 5, 9, 0));
+    assert_string_equal(s_item(c, 1, ITEM_C)->compliance->period, "2026-12");
+
+    /* the same case without the kept submission time: judged on the day of the import */
+    env.occurred_at = s_bj(2026, 10, 20, 9, 0);
+    env.submitted_at = 0;
+    core_t *d = &fx->b;
+    size_t n = s_apply(d, &env, import);
+    s_bulletin(d, 0, "2026-10", 1);
+    row = s_item(d, n - 1, ITEM_C)->compliance;
+    s_expect_status((const Dajia__UnitCompliance *const *)row->units, 1, "psb", "late", true);
 }
 
 // ================================================================== timing
@@ -1025,6 +1146,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_compliance_states_on_the_deadline_day, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_imported_submission_times_are_judged, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_bulletin_waits_for_the_deadline_and_the_first_data,
                                         s_setup, s_teardown),
