@@ -134,6 +134,11 @@ s_destroy(void **core)
     if (!core || !*core)
         return;
     s_core_t *self = *core;
+    for (size_t i = 0; i < self->cfg.n_names; i++) {
+        free((char *)self->cfg.names[i].code);
+        free((char *)self->cfg.names[i].name);
+    }
+    free(self->cfg.names);
     free(self->cfg.members);
     free(self->members_buf);
     free(self);
@@ -190,18 +195,43 @@ s_cmp_member(const void *a, const void *b)
     return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x, y);
 }
 
+/* Copies the configured member names (settings are borrowed for create() only): the
+   bulletin's words (docs/domain.md §2, §6.2). */
+static int
+s_names(const worker_settings_t *settings, circ_config_t *cfg)
+{
+    size_t count = 0;
+    const dajia_member_t *members = worker_settings_members(settings, &count);
+    if (!count)
+        return 0;
+    if (!(cfg->names = calloc(count, sizeof *cfg->names)))
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        char *code = strdup(members[i].code);
+        char *name = members[i].name ? strdup(members[i].name) : NULL;
+        cfg->names[cfg->n_names++] = (dajia_member_t){code, name, NULL};
+        if (!code || (members[i].name && !name))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The units judged: circulate/members; else the configured members (a dajia-worker's
+   file with a `members` section judges the units the broker would); else the 23. */
 static int
 s_members(const worker_settings_t *settings, s_core_t *self)
 {
     circ_config_t *cfg = &self->cfg;
     const char *list = worker_settings_str(settings, "circulate/members", NULL);
     if (!list) {
-        size_t n = 0;
-        const dajia_member_t *members = dajia_members_default(&n);
+        size_t n = cfg->n_names;
+        const dajia_member_t *members = n ? cfg->names : dajia_members_default(&n);
         if (!(cfg->members = calloc(n + 1, sizeof *cfg->members)))
             return -ENOMEM;
         for (size_t i = 0; i < n; i++)
-            cfg->members[cfg->n_members++] = (char *)members[i].code;
+            if (strlen(members[i].code) < AGG_UNIT_MAX)
+                cfg->members[cfg->n_members++] = (char *)members[i].code;
+        qsort(cfg->members, cfg->n_members, sizeof *cfg->members, s_cmp_member);
         return 0;
     }
     self->members_buf = strdup(list);
@@ -263,6 +293,8 @@ s_create(const worker_settings_t *settings, void **core)
                 agg_period_start(&cfg->spec, dajia_time_period_start(p, cfg->spec.tz_offset_min));
         }
     }
+    if (rc == 0)
+        rc = s_names(settings, cfg);
     if (rc == 0)
         rc = s_members(settings, self);
     if (rc) {

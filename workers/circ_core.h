@@ -59,8 +59,10 @@ typedef struct {
     int64_t interval_days; /* escalate/matter_interval_days */
     int64_t interval_urgent_days; /* escalate/matter_interval_urgent_days */
     int64_t leader_days;          /* escalate/overdue_leader_days */
-    char **members;               /* circulate/members, in configured order */
+    char **members;               /* the units judged (circulate/members), in §2's order */
     size_t n_members;
+    dajia_member_t *names; /* the configured member names (worker_settings_members), for */
+    size_t n_names;        /* dajia_label_member; NULL, 0: the 23 defaults' */
 } circ_config_t;
 
 /* When reports for the period starting at `start_ms` stop being on time (unix ms): a

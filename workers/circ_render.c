@@ -5,8 +5,10 @@
     money in 万元 with separators, sections numbered 一、二、...; English with
     circulate/language = en. Every word of the schema's values comes from dajia_labels,
     so the bulletin, the escalations and the Office client say the same thing the same
-    way. The text depends on the bulletin's data only (never on when it was produced), so
-    the same events give the same text whether they came live or as a backlog.
+    way; member names are the configured ones (the broker's `members` section, or the
+    one of dajia-worker's file), else the 23 defaults. The text depends on the bulletin's
+    data only (never on when it was produced), so the same events give the same text
+    whether they came live or as a backlog.
 
     Figure columns are the Figures message's fields, walked through its descriptor, so a
     figure added to the schema gets its column without a change here.
@@ -68,7 +70,7 @@ static void __attribute__((format(printf, 2, 3))) s_printf(s_text_t *t, const ch
 static const char *
 s_member(const s_text_t *t, const char *code)
 {
-    return dajia_label_member(NULL, 0, code, t->lang);
+    return dajia_label_member(t->cfg->names, t->cfg->n_names, code, t->lang);
 }
 
 static const char *

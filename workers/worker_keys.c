@@ -77,7 +77,8 @@ static const worker_key_t s_fixed[] = {
           "with period_seconds: reports are due this long after a period's end"),
     {"circulate/members", WORKER_KEY_UNITS, 0, 0, NULL, NULL,
      "the units judged for compliance, codes separated by commas (unset: the broker's "
-     "members; a dajia-worker without it: the 23 units of docs/domain.md §2)"},
+     "members; a dajia-worker without it: its file's members section, else the 23 units "
+     "of docs/domain.md §2)"},
     {"circulate/go_live", WORKER_KEY_MONTH, 0, 0, NULL, NULL,
      "the first month judged, like 2026-09 (unset: the month of the first data)"},
     {"circulate/language", WORKER_KEY_LANG, 0, 0, NULL, "zh",

@@ -798,6 +798,37 @@ test_english_text(void **state)
 
 // ================================================================== matters
 
+/* The member names the broker (its `members` section) or dajia-worker's file gives reach
+   the bulletin (docs/domain.md §2, §6.2); without circulate/members, the configured
+   members are the units judged, in the order of the work rules, others after. */
+static void
+test_member_names_in_the_bulletin(void **state)
+{
+    core_t *c = &((fixture_t *)*state)->a;
+    worker_circulate.destroy(&c->core);
+    worker_settings_t *settings = worker_settings_new();
+    assert_ok(worker_settings_member_add(settings, "zzz", "新成员单位"));
+    assert_ok(worker_settings_member_add(settings, "msa", "信阳市市场监督管理局"));
+    assert_ok(worker_settings_member_add(settings, "psb", NULL)); /* the default name */
+    assert_ok(worker_circulate.create(settings, &c->core));
+    worker_settings_destroy(&settings); /* the core keeps its own copy */
+    s_case_t m1 = {
+        "e1", "msa",    "M-1", NULL, FILED, s_bj(2026, 10, 8, 10, 0), s_bj(2026, 10, 8, 10, 0),
+        0,    10000000, 0,     false};
+    s_case(c, &m1, m1.occurred);
+    assert_int_equal(s_tick(c, S_OCT_DEADLINE + 1), 3);
+    const Dajia__Bulletin *b = s_bulletin(c, 0, "2026-10", 1);
+    assert_int_equal(b->n_compliance, 3);
+    assert_string_equal(b->compliance[0]->unit, "psb");
+    assert_string_equal(b->compliance[1]->unit, "msa");
+    assert_string_equal(b->compliance[2]->unit, "zzz");
+    s_expect_text(b->markdown, "| 信阳市市场监督管理局 | 假冒注册商标 |");
+    s_expect_text(b->markdown, "| 市公安局 |");
+    s_expect_text(b->markdown, "| 新成员单位 |");
+    if (strstr(b->markdown, "市市场监管局"))
+        fail_msg("the default name of msa in:\n%s", b->markdown);
+}
+
 static void
 test_matters_as_they_stood_at_the_months_end(void **state)
 {
@@ -1157,6 +1188,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_revisions_on_a_correction_and_a_late_report, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_english_text, s_setup_english, s_teardown),
+        cmocka_unit_test_setup_teardown(test_member_names_in_the_bulletin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_matters_as_they_stood_at_the_months_end,
                                         s_setup_matters, s_teardown),
         cmocka_unit_test_setup_teardown(test_same_bulletins_live_or_as_a_backlog, s_setup,
