@@ -53,9 +53,7 @@
 
 #define CIRC_MAX_PER_CALL       16
 #define S_DEFAULT_DEADLINE_DAY  10
-#define S_DEFAULT_INTERVAL_DAYS 15 /* the escalate worker's defaults, docs/domain.md §5.8 */
-#define S_DEFAULT_URGENT_DAYS   7
-#define S_DEFAULT_LEADER_DAYS   15
+#define S_DEFAULT_LEADER_DAYS   15 /* the escalate worker's defaults, docs/domain.md §5.8 */
 #define S_DEFAULT_DIRECTOR_DAYS 7
 #define S_DEFAULT_REMIND_DAYS   1
 #define S_MAX_CONCERNED         64 /* months one event may revise */
@@ -145,22 +143,13 @@ s_destroy(void **core)
     *core = NULL;
 }
 
-static int64_t
-s_positive(const worker_settings_t *settings, const char *key, int64_t fallback)
-{
-    int64_t v = worker_settings_int(settings, key, fallback);
-    return v > 0 ? v : fallback;
-}
-
-/* The escalate worker's matter settings, read as it reads them (docs/domain.md §5.8), so
-   the bulletin's days overdue and the Office's escalations agree (K7). */
+/* The escalate worker's matter settings, read as it reads them (docs/domain.md §5.8): the
+   intervals by its own esc_intervals_load, so the bulletin's days overdue and the
+   Office's escalations agree (K7). */
 static void
 s_matter_settings(const worker_settings_t *settings, circ_config_t *cfg)
 {
-    cfg->interval_days =
-        s_positive(settings, "escalate/matter_interval_days", S_DEFAULT_INTERVAL_DAYS);
-    cfg->interval_urgent_days =
-        s_positive(settings, "escalate/matter_interval_urgent_days", S_DEFAULT_URGENT_DAYS);
+    esc_intervals_load(&cfg->intervals, settings);
     static const struct {
         const char *key;
         int64_t fallback;

@@ -34,6 +34,7 @@
 
 #include "agg_figures.h"
 #include "dajia_labels.h"
+#include "esc_rules.h"
 #include "worker_core.h"
 
 #define CIRC_TABLE_REPORTS  "circ.reports"
@@ -50,16 +51,15 @@ extern const agg_tables_t circ_tables;
 
 typedef struct {
     agg_period_spec_t spec;
-    int64_t grace_ms;      /* circulate/grace_seconds: the bulletin waits past the deadline */
-    int64_t deadline_day;  /* months: reports due by this day of the next month, 24:00 */
-    int64_t deadline_ms;   /* fixed periods: reports due this long after the end */
-    bool has_go_live;      /* circulate/go_live is set */
-    int64_t go_live;       /* ... the start of that month */
-    dajia_lang_t lang;     /* circulate/language */
-    int64_t interval_days; /* escalate/matter_interval_days */
-    int64_t interval_urgent_days; /* escalate/matter_interval_urgent_days */
-    int64_t leader_days;          /* escalate/overdue_leader_days */
-    char **members;               /* the units judged (circulate/members), in §2's order */
+    int64_t grace_ms;          /* circulate/grace_seconds: the bulletin waits past the deadline */
+    int64_t deadline_day;      /* months: reports due by this day of the next month, 24:00 */
+    int64_t deadline_ms;       /* fixed periods: reports due this long after the end */
+    bool has_go_live;          /* circulate/go_live is set */
+    int64_t go_live;           /* ... the start of that month */
+    dajia_lang_t lang;         /* circulate/language */
+    esc_intervals_t intervals; /* escalate/matter_interval_days, ..._urgent_days */
+    int64_t leader_days;       /* escalate/overdue_leader_days */
+    char **members;            /* the units judged (circulate/members), in §2's order */
     size_t n_members;
     dajia_member_t *names; /* the configured member names (worker_settings_members), for */
     size_t n_names;        /* dajia_label_member; NULL, 0: the 23 defaults' */

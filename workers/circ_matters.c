@@ -279,17 +279,14 @@ s_closed(Dajia__MatterStatus status)
            status == DAJIA__MATTER_STATUS__MATTER_STATUS_CLOSED;
 }
 
-/* Progress interval (docs/domain.md §5.8): the report's own, else the escalate worker's
-   settings, the urgent one for especially major or health and safety matters. */
+/* Progress interval in ms (docs/domain.md §5.8): the report's own, else the escalate
+   worker's settings, the urgent one for especially major or health and safety matters;
+   the escalate worker's own rule (esc_intervals_of), so both count alike. */
 static int64_t
-s_interval_days(const circ_config_t *cfg, const s_report_t *r)
+s_interval_ms(const circ_config_t *cfg, const s_report_t *r)
 {
-    if (r->interval_days > 0)
-        return r->interval_days;
-    if (r->line->severity == DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR ||
-        r->type == DAJIA__MATTER_TYPE__MATTER_TYPE_HEALTH_SAFETY_INCIDENT)
-        return cfg->interval_urgent_days;
-    return cfg->interval_days;
+    int32_t own = r->interval_days <= INT32_MAX ? (int32_t)r->interval_days : INT32_MAX;
+    return esc_intervals_of(&cfg->intervals, r->type, r->line->severity, own);
 }
 
 typedef struct {
@@ -339,7 +336,7 @@ s_as_of(store_txn_t *txn, const circ_config_t *cfg, const void *key, size_t klen
     int rc = s_entries_walk(txn, prefix, klen + 1, s_take_latest, &l);
     if (rc)
         return rc;
-    int64_t interval = s_interval_days(cfg, r) * DAJIA_TIME_MS_PER_DAY;
+    int64_t interval = s_interval_ms(cfg, r);
     if (l.any) {
         m->status = l.latest.status;
         m->last_progress_at = l.latest.occurred_at;
