@@ -798,6 +798,48 @@ test_english_text(void **state)
 
 // ================================================================== matters
 
+/* The figures of the schema's criminal-justice counters (suspects detained, persons
+   prosecuted: docs/domain.md §4.1) are columns of the bulletin, by their labels, and a
+   revision names their changes. */
+static void
+test_persons_figures_in_the_bulletin(void **state)
+{
+    core_t *c = &((fixture_t *)*state)->a;
+    Dajia__GoodsCategory goods = FOOD;
+    Dajia__CaseReport cr = DAJIA__CASE_REPORT__INIT;
+    cr.case_no = "P-1";
+    cr.category = TRADEMARK;
+    cr.n_goods = 1;
+    cr.goods = &goods;
+    cr.stage = (Dajia__CaseStage)FILED;
+    cr.filed_at = s_bj(2026, 10, 8, 10, 0);
+    cr.suspects_detained = 3;
+    cr.prosecuted_persons = 2;
+    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
+    env.event_id = "e1";
+    env.unit = "psb";
+    env.occurred_at = s_bj(2026, 10, 8, 10, 0);
+    env.body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
+    env.case_report = &cr;
+    s_apply(c, &env, env.occurred_at);
+    assert_int_equal(s_tick(c, S_OCT_DEADLINE + 1), 3);
+    const Dajia__Bulletin *b = s_bulletin(c, 0, "2026-10", 1);
+    assert_int_equal(b->figures[0]->figures->suspects_detained, 3);
+    assert_int_equal(b->figures[0]->figures->persons_prosecuted, 2);
+    s_expect_text(b->markdown, "| 生效判决人数 | 刑事拘留人数 | 起诉人数 |");
+    s_expect_text(b->markdown, " | 3 | 2 |\n");
+    /* a correction on Nov 20: one more suspect detained */
+    cr.suspects_detained = 4;
+    env.event_id = "e2";
+    env.supersedes_event_id = "e1";
+    s_apply(c, &env, s_bj(2026, 11, 20, 10, 0));
+    assert_int_equal(s_tick(c, s_bj(2026, 11, 21, 0, 0) + 1), 1);
+    b = s_bulletin(c, 0, "2026-10", 2);
+    assert_int_equal(b->n_changes, 1);
+    assert_string_equal(b->changes[0]->field, "suspects_detained");
+    s_expect_text(b->markdown, "刑事拘留人数由3");
+}
+
 /* The member names the broker (its `members` section) or dajia-worker's file gives reach
    the bulletin (docs/domain.md §2, §6.2); without circulate/members, the configured
    members are the units judged, in the order of the work rules, others after. */
@@ -1189,6 +1231,7 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_english_text, s_setup_english, s_teardown),
         cmocka_unit_test_setup_teardown(test_member_names_in_the_bulletin, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_persons_figures_in_the_bulletin, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_matters_as_they_stood_at_the_months_end,
                                         s_setup_matters, s_teardown),
         cmocka_unit_test_setup_teardown(test_same_bulletins_live_or_as_a_backlog, s_setup,
