@@ -138,10 +138,10 @@ typedef struct {
     /* Timers fire here: everything due at or before `now_ms`. The shell's tick clock
        (docs/domain.md §8) is the events' own time while the worker catches up, and the
        broker's clock once it has caught up with the log:
-       - before it applies an event, the shell ticks at the event's time
-         (worker_event_time) when that is later than the clock, inside the event's
-         transaction, so what fell due before the event fires before it is applied, and
-         an in-order backlog replays exactly as it ran live;
+       - before it applies an event, the shell ticks at the event's time (event_time
+         below, else worker_event_time) when that is later than the clock, inside the
+         event's transaction, so what fell due before the event fires before it is
+         applied, and an in-order backlog replays exactly as it ran live;
        - on the broker's TICK (every second, sent only while the worker has answered
          every event the log holds), at the broker's clock;
        - never after an event at its receipt time.
@@ -151,6 +151,11 @@ typedef struct {
        now" and keep what it fired (a time may come twice). */
     int (*tick)(void *core, store_txn_t *txn, int64_t now_ms, worker_outputs_t *out);
     void (*destroy)(void **core);
+    /* The time the shell ticks the core at before applying `event`; NULL:
+       worker_event_time. A core whose moments are not the events' own times says so
+       here: the circulate worker's deadlines and revisions are about when reports were
+       submitted, so it gives worker_event_submitted_at (docs/domain.md §8). */
+    int64_t (*event_time)(const worker_event_t *event);
 } worker_service_t;
 
 /* The three services. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dajia_labels.h"
+#include "dajia_time.h"
 #include "esc_rules.h"
 
 #define S_TZ_MAX_MIN    (14 * 60)       /* UTC-14:00 .. UTC+14:00 */
@@ -69,14 +70,19 @@ static const worker_key_t s_fixed[] = {
     S_INT("circulate/deadline_day", 0, 31, "days into the next month", "10",
           "monthly reports are due by this day of the next month, 24:00"),
     S_INT("circulate/grace_seconds", 0, S_SECONDS_MAX, "seconds", "0",
-          "the bulletin waits this long after the period's end"),
+          "the bulletin waits this long after the reporting deadline"),
     S_INT("circulate/period_seconds", 0, S_SECONDS_MAX, "seconds", "0",
           "0: calendar months; N: periods of N seconds, for a demonstration"),
     S_INT("circulate/deadline_seconds", 0, S_SECONDS_MAX, "seconds", "0",
           "with period_seconds: reports are due this long after a period's end"),
     {"circulate/members", WORKER_KEY_UNITS, 0, 0, NULL, NULL,
      "the units judged for compliance, codes separated by commas (unset: the broker's "
-     "members; a dajia-worker without it: the 23 units of docs/domain.md §2)"},
+     "members; a dajia-worker without it: its file's members section, else the 23 units "
+     "of docs/domain.md §2)"},
+    {"circulate/go_live", WORKER_KEY_MONTH, 0, 0, NULL, NULL,
+     "the first month judged, like 2026-09 (unset: the month of the first data)"},
+    {"circulate/language", WORKER_KEY_LANG, 0, 0, NULL, "zh",
+     "the language of the bulletin: zh (Chinese) or en (English)"},
 };
 
 // ================================================================= listing
@@ -310,6 +316,17 @@ worker_keys_value_check(const worker_key_t *key, const char *value, char *err, s
             return 0;
         snprintf(err, errlen, "%s = \"%s\" is not accepted: it must be %s", key->key, value,
                  DAJIA_LANG_ACCEPTED);
+        return -1;
+    }
+    case WORKER_KEY_MONTH: {
+        dajia_time_period_t period;
+        if (dajia_time_period_parse(value, strlen(value), &period) == 0 &&
+            period.unit == DAJIA_TIME_MONTH)
+            return 0;
+        snprintf(err, errlen,
+                 "%s = \"%s\" is not accepted: it must be a month, the year and the month "
+                 "in digits (like 2026-09)",
+                 key->key, value);
         return -1;
     }
     }

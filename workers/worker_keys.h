@@ -10,8 +10,9 @@
     reads the cores' sources and fails on a key that is not.
 
     Most keys are a whole number within a range. Two are lists: escalate/rules (rule
-    names) and circulate/members (unit codes); escalate/language is a language ("zh" or
-    "en", dajia_lang_parse). The E5 prosecution thresholds,
+    names) and circulate/members (unit codes); escalate/language and circulate/language
+    are a language ("zh" or "en", dajia_lang_parse); circulate/go_live is a month
+    ("YYYY-MM"). The E5 prosecution thresholds,
     escalate/e5_<category>_<measure>_fen, are one key per case category and measure,
     and the linkage deadlines one per deadline of esc_deadlines(): both are listed from
     the escalate worker's own tables, with their defaults.
@@ -38,6 +39,7 @@ typedef enum {
     WORKER_KEY_RULES, /* escalate rule names, separated by spaces or commas; empty: none */
     WORKER_KEY_UNITS, /* unit codes, separated by commas or spaces; at least one */
     WORKER_KEY_LANG,  /* a language the words are written in: dajia_lang_parse */
+    WORKER_KEY_MONTH, /* a calendar month, "YYYY-MM" (dajia_time_period_parse) */
 } worker_key_form_t;
 
 /* One setting. Strings are static, or point into the caller's buffer for the generated

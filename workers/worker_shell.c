@@ -223,7 +223,8 @@ s_write_events(store_txn_t *txn, void *arg)
                                     .submitted_at = e->submitted_at};
             /* What fell due before this event fires before it, in its transaction
                (worker_core.h: the tick clock). */
-            int64_t at = worker_event_time(&event);
+            int64_t at = self->service->event_time ? self->service->event_time(&event)
+                                                   : worker_event_time(&event);
             int rc = 0;
             if (self->service->tick && at > b->clock) {
                 rc = self->service->tick(self->core, txn, at, e->out);

@@ -11,7 +11,8 @@
     deleted once the broker's cursor (from its heartbeats) has passed them. The tick
     clock follows the events' own times while the worker catches up and the broker's
     clock once it has caught up (worker_core.h says when the core is ticked): before an
-    event whose time is past the clock the shell ticks the core at that time inside the
+    event whose time (the service's event_time, else worker_event_time) is past the
+    clock the shell ticks the core at that time inside the
     event's transaction, so what fell due before the event fires as part of it (and is
     replayed with it), and a TICK ticks it at the broker's clock, never back in time.
 

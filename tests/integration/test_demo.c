@@ -1,7 +1,8 @@
 /*  Integration: `make demo` (scripts/demo) shows the whole flow, a bulletin included.
 
-    The script starts its own broker with the clock just before a month's end, runs the
-    simulator, prints the escalations and matters, and waits for the month's bulletin.
+    The script starts its own broker with the clock just before a month's reporting
+    deadline, runs the simulator, prints the escalations, matters and who reported, and
+    waits for the month's bulletin.
     Here it runs on free ports (DEMO_API=tcp://127.0.0.1:*), in a temporary directory
     (DEMO_VAR), with a short simulation; the test checks that it ends well and that the
     bulletin it prints counts the cases the simulator reported.
@@ -40,16 +41,17 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     harness_autofree(run.err);
     if (run.status != 0)
         fail_msg("scripts/demo exited %d\nstdout:\n%s\nstderr:\n%s", run.status, run.out, run.err);
-    const char *want[] = {"rejected 0 unanswered 0", "== escalations that reached the Office",
-                          "== open major matters",   "Circulation bulletin",
-                          "Reporting compliance",    "demo: done"};
+    const char *want[] = {"rejected 0 unanswered 0",    "== escalations that reached the Office",
+                          "== open major matters",      "== who has reported for",
+                          "信息报送情况（报送截止时间", "打击侵权假冒工作通报",
+                          "## 五、信息报送情况",        "demo: done"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(run.out, want[i]))
             fail_msg("no \"%s\" in the demo's output:\n%s", want[i], run.out);
     /* The simulator's cases are counted in the bulletin's total. */
-    const char *total = strstr(run.out, "Total: filed ");
+    const char *total = strstr(run.out, "合计：立案");
     assert_non_null(total);
-    long filed = strtol(total + strlen("Total: filed "), NULL, 10);
+    long filed = strtol(total + strlen("合计：立案"), NULL, 10);
     if (filed <= 0)
         fail_msg("the bulletin counts no case:\n%s", run.out);
     /* Every escalation line names a rule and a unit: at least one arrived. */

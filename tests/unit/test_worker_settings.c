@@ -148,6 +148,12 @@ test_load_refuses_bad_values_with_the_accepted_form(void **state)
         {"circulate", "period_seconds = \"1 minute\"", "circulate/period_seconds"},
         {"circulate", "members = \"\"", "must name at least one unit"},
         {"circulate", "members = \"psb;msa\"", "\"psb;msa\" is not a unit code"},
+        {"circulate", "go_live = 2026-9",
+         "circulate/go_live = \"2026-9\" is not accepted: it "
+         "must be a month, the year and the month in digits (like 2026-09)"},
+        {"circulate", "go_live = 2026-Q3", "circulate/go_live = \"2026-Q3\""},
+        {"circulate", "go_live = \"\"", "circulate/go_live = \"\""},
+        {"circulate", "language = EN", "circulate/language = \"EN\" is not accepted"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256], err[512] = "";
@@ -185,9 +191,11 @@ test_load_refuses_bad_values_with_the_accepted_form(void **state)
     assert_int_equal(worker_settings_int(settings, "escalate/tz_offset_min", 0), -300);
     assert_int_equal(s_load_text(settings, "circulate",
                                  "circulate\n    members = \"psb msa,customs\"\n"
-                                 "    deadline_day = 0\n",
+                                 "    deadline_day = 0\n    go_live = 2026-09\n"
+                                 "    language = en\n",
                                  err, sizeof err),
                      0);
+    assert_string_equal(worker_settings_str(settings, "circulate/go_live", ""), "2026-09");
     assert_int_equal(
         s_load_text(settings, "escalate", "escalate\n    rules = \"\"\n", err, sizeof err), 0);
     worker_settings_destroy(&settings);
@@ -239,7 +247,8 @@ test_print_lists_every_key_and_reads_back(void **state)
                           : i == 1 ? "escalate\n    value_major_fen = 1234\n"
                                      "    e5_ip_agency_gains_fen = 77\n    rules = \"E2 E5\"\n"
                                      "    language = en\n"
-                                   : "circulate\n    members = \"psb,msa\"\n";
+                                   : "circulate\n    members = \"psb,msa\"\n"
+                                     "    go_live = 2026-09\n";
         assert_int_equal(s_load_text(settings, service, own, err, sizeof err), 0);
         char *text = s_print(settings, service);
         s_listed_t listed = {text, 0, 0};
@@ -264,20 +273,24 @@ test_print_lists_every_key_and_reads_back(void **state)
                 worker_settings_int(again, "escalate/e5_trademark_counterfeiting_business_fen", 0),
                 5000000);
         }
-        if (i == 2)
+        if (i == 2) {
             assert_string_equal(worker_settings_str(again, "circulate/members", ""), "psb,msa");
+            assert_string_equal(worker_settings_str(again, "circulate/go_live", ""), "2026-09");
+            assert_string_equal(worker_settings_str(again, "circulate/language", ""), "zh");
+        }
         free(text2);
         free(text);
         worker_settings_destroy(&again);
         worker_settings_destroy(&settings);
     }
     /* 1 + (rules, language, quiet, 2 values, 17 x 6 E5, 2 intervals, 3 overdue steps,
-       6 deadlines, zone) + 6 */
-    assert_int_equal(total, 1 + 119 + 6);
+       6 deadlines, zone) + (6, go_live, language) */
+    assert_int_equal(total, 1 + 119 + 8);
     /* unset members print as a comment: a dajia-worker's default is not the broker's */
     worker_settings_t *empty = worker_settings_new();
     char *text = s_print(empty, "circulate");
     assert_non_null(strstr(text, "    # members = "));
+    assert_non_null(strstr(text, "    # go_live = "));
     free(text);
     worker_settings_destroy(&empty);
 }

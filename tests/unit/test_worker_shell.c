@@ -105,8 +105,20 @@ s_fake_destroy(void **core)
     *core = NULL;
 }
 
-static const worker_service_t s_fake = {"fake", s_fake_create, s_fake_apply, s_fake_tick,
-                                        s_fake_destroy};
+static const worker_service_t s_fake = {.name = "fake",
+                                        .create = s_fake_create,
+                                        .apply = s_fake_apply,
+                                        .tick = s_fake_tick,
+                                        .destroy = s_fake_destroy};
+
+/* The same core, ticked before each event at the event's submission time (as the
+   circulate worker is) rather than at worker_event_time. */
+static const worker_service_t s_fake_submitted = {.name = "fake",
+                                                  .create = s_fake_create,
+                                                  .apply = s_fake_apply,
+                                                  .tick = s_fake_tick,
+                                                  .destroy = s_fake_destroy,
+                                                  .event_time = worker_event_submitted_at};
 
 /* ================================================================ fixture */
 
@@ -116,7 +128,8 @@ typedef struct {
     zsock_t *router;
     worker_shell_t *shell;
     zactor_t *actor;
-    zframe_t *peer; /* the shell's routing id, from its READY */
+    zframe_t *peer;                  /* the shell's routing id, from its READY */
+    const worker_service_t *service; /* NULL: s_fake */
 } fixture_t;
 
 static int s_counter;
@@ -126,8 +139,10 @@ static uint64_t
 s_start_shell(fixture_t *f)
 {
     char err[256] = "";
-    worker_shell_options_t opts = {
-        .service = &s_fake, .broker = f->endpoint, .state_dir = f->dir, .heartbeat_ms = 200};
+    worker_shell_options_t opts = {.service = f->service ? f->service : &s_fake,
+                                   .broker = f->endpoint,
+                                   .state_dir = f->dir,
+                                   .heartbeat_ms = 200};
     int rc = worker_shell_new(&opts, &f->shell, err, sizeof err);
     if (rc)
         fail_msg("worker_shell_new: %s", err);
@@ -581,6 +596,33 @@ test_shell_ticks_at_event_time_before_each_event(void **state)
     assert_string_equal(s_calls[1], "apply 6");
 }
 
+/* A service that names its own event time (worker_service_t.event_time) is ticked at
+   it: here the submission time, also when the event is dated after it (an import whose
+   unit's clock ran ahead) or before it; never back in time. */
+static void
+test_shell_ticks_at_the_services_event_time(void **state)
+{
+    fixture_t *f = *state;
+    f->service = &s_fake_submitted;
+    const int64_t t = 1796000000000LL;
+    s_start_shell(f);
+    s_send_record(f, 1, t + 5000, t + 90000, t + 2000); /* dated after its submission */
+    s_send_record(f, 2, t - 9000, t + 91000, t + 4000); /* dated before it */
+    s_send_record(f, 3, t + 9000, t + 92000, t + 3000); /* submitted before the clock */
+    s_send_event_at(f, 4, t + 9000, t + 93000);         /* no submission time: received */
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        assert_int_equal(s_expect_done(f, seq), 1);
+    const char *expected[] = {
+        "tick 1796000002000", "apply 1", "tick 1796000004000", "apply 2", "apply 3",
+        "tick 1796000093000", "apply 4",
+    };
+    size_t n = sizeof expected / sizeof expected[0];
+    for (size_t i = 0; i < s_call_count && i < n; i++)
+        if (strcmp(s_calls[i], expected[i]) != 0)
+            fail_msg("call %zu: \"%s\", expected \"%s\"", i, s_calls[i], expected[i]);
+    assert_int_equal(s_call_count, n);
+}
+
 static void
 test_shell_bad_record_skipped_and_answered(void **state)
 {
@@ -621,6 +663,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shell_tick_outputs_sent_as_ticked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shell_ticks_at_event_time_before_each_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_ticks_at_the_services_event_time, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shell_bad_record_skipped_and_answered, setup,
                                         teardown),
