@@ -50,7 +50,8 @@ struct broker_peers_t {
     size_t fd_max; /* entries in conns and credit */
     s_conn_t *conns;
     atomic_uint_fast64_t *credit;
-    int *live; /* the descriptors watched now, in no order */
+    atomic_int_fast64_t *active; /* when each was last credited (monotonic ms) */
+    int *live;                   /* the descriptors watched now, in no order */
     size_t live_count;
     pthread_t thread;
     bool running;
@@ -77,8 +78,9 @@ broker_peers_new(broker_peers_t **out)
     /* calloc'd: pages of descriptors never used stay untouched */
     self->conns = calloc(fds, sizeof *self->conns);
     self->credit = calloc(fds, sizeof *self->credit);
+    self->active = calloc(fds, sizeof *self->active);
     self->live = calloc(fds, sizeof *self->live);
-    if (!self->conns || !self->credit || !self->live) {
+    if (!self->conns || !self->credit || !self->active || !self->live) {
         broker_peers_destroy(&self);
         return -ENOMEM;
     }
@@ -103,6 +105,7 @@ broker_peers_destroy(broker_peers_t **self_p)
         zsock_destroy(&self->sockets[i].monitor);
     free(self->conns);
     free(self->credit);
+    free(self->active);
     free(self->live);
     free(self);
     *self_p = NULL;
@@ -153,8 +156,10 @@ broker_peers_wire(const broker_peers_t *self, int which, size_t size)
 void
 broker_peers_credit(broker_peers_t *self, int fd, size_t bytes)
 {
-    if (self && fd >= 0 && (size_t)fd < self->fd_max)
-        atomic_fetch_add_explicit(&self->credit[fd], bytes, memory_order_relaxed);
+    if (!self || fd < 0 || (size_t)fd >= self->fd_max)
+        return;
+    atomic_fetch_add_explicit(&self->credit[fd], bytes, memory_order_relaxed);
+    atomic_store_explicit(&self->active[fd], zclock_mono(), memory_order_relaxed);
 }
 
 uint64_t
@@ -203,11 +208,31 @@ s_log(broker_peers_t *self, const s_watched_t *w, const char *what, uint64_t hel
             w->opts.name, self->logged_held, w->opts.in_max, (uint64_t)atomic_load(&self->closed),
             (uint64_t)atomic_load(&self->refused));
     else
-        dajia_log_warning("refused a connection to %s: it has %zu already (%s); %" PRIu64
-                          " refused so far",
+        dajia_log_warning("too many connections to %s: it has %zu already (%s); %" PRIu64
+                          " closed for that so far",
                           w->opts.name, w->live, what, (uint64_t)atomic_load(&self->refused));
     self->logged_ms = now;
     self->logged_held = 0;
+}
+
+/* The live connection of socket `i` credited the longest ago (or never since it came),
+   or -1. */
+static int
+s_idlest(broker_peers_t *self, int i)
+{
+    int idlest = -1;
+    int64_t oldest = INT64_MAX;
+    for (size_t n = 0; n < self->live_count; n++) {
+        int fd = self->live[n];
+        if (self->conns[fd].owner != i + 1)
+            continue;
+        int64_t when = atomic_load_explicit(&self->active[fd], memory_order_relaxed);
+        if (when < oldest) {
+            oldest = when;
+            idlest = fd;
+        }
+    }
+    return idlest;
 }
 
 /* Reads the events waiting on socket `i`'s monitor. */
@@ -244,12 +269,16 @@ s_on_events(broker_peers_t *self, int i)
         } else if (event == ZMQ_EVENT_ACCEPTED) {
             s_forget(self, fd); /* a connection we missed the end of */
             if (w->opts.max_connections && w->live >= w->opts.max_connections) {
-                broker_tcpinfo_shutdown(fd);
+                int idlest = w->opts.evicts_idle ? s_idlest(self, i) : -1;
+                broker_tcpinfo_shutdown(idlest >= 0 ? idlest : fd);
                 atomic_fetch_add(&self->refused, 1);
-                char limit[64];
-                snprintf(limit, sizeof limit, "its bound is %zu", w->opts.max_connections);
+                char limit[96];
+                snprintf(limit, sizeof limit, "its bound is %zu; %s", w->opts.max_connections,
+                         idlest >= 0 ? "the idlest was closed" : "the new one was closed");
                 s_log(self, w, limit, 0);
-                continue;
+                if (idlest < 0)
+                    continue;
+                s_forget(self, idlest);
             }
             broker_tcpinfo_t info;
             c->owner = (uint8_t)(i + 1);
@@ -258,6 +287,7 @@ s_on_events(broker_peers_t *self, int i)
             c->slot = (uint32_t)self->live_count;
             self->live[self->live_count++] = fd;
             atomic_store(&self->credit[fd], 0);
+            atomic_store(&self->active[fd], zclock_mono());
             w->live++;
         }
     }

@@ -7,8 +7,13 @@
     of connections. So one thread of its own watches every connection of the sockets it
     is given (the api, the workers ROUTER, both feeds):
 
-    - Connections: it learns of each from the socket's monitor (ACCEPTED, DISCONNECTED);
-      a connection past the socket's `max_connections` is shut down at once.
+    - Connections: it learns of each from the socket's monitor (ACCEPTED, DISCONNECTED).
+      A connection past the socket's `max_connections` is shut down at once; or, on a
+      socket that `evicts_idle` (the api), the connection idle the longest (no request
+      for the longest time, or none at all) makes room for it: peers that hold
+      connections open and do nothing cannot lock out those that work, and an idle
+      honest client connects again (ZeroMQ does so by itself) when it has something to
+      say.
     - Bytes held: for a tcp connection, the kernel's count of bytes received on it
       (broker_tcpinfo.h), less those libzmq has not read yet, less those the threads that
       read the socket credited as read (broker_peers_credit). A socket whose own code keeps
@@ -52,6 +57,8 @@ typedef struct {
     bool curve;             /* its peers speak CURVE (frames are larger on the wire) */
     size_t in_max;          /* bytes one connection may make it hold (0: no bound) */
     size_t max_connections; /* connections at once (0: no bound) */
+    bool evicts_idle;       /* past max_connections, close the idlest, not the newest
+                               (a credited socket: a credit marks a connection active) */
 } broker_peers_socket_t;
 
 /* A guard watching nothing yet. Returns 0 and sets *out, or -ENOMEM. */
@@ -84,13 +91,13 @@ broker_peers_fd(zmq_msg_t *frame);
 size_t
 broker_peers_wire(const broker_peers_t *self, int which, size_t size);
 
-/* Credits `bytes` (on the wire) as read by the broker from the connection on `fd`. Any
-   thread; NULL self or fd < 0 does nothing. */
+/* Credits `bytes` (on the wire) as read by the broker from the connection on `fd`, and
+   marks it active now. Any thread; NULL self or fd < 0 does nothing. */
 void
 broker_peers_credit(broker_peers_t *self, int fd, size_t bytes);
 
-/* Connections shut down for holding too much, and refused for being too many, since the
-   start. Any thread. */
+/* Connections shut down for holding too much, and refused (or evicted) for being too
+   many, since the start. Any thread. */
 uint64_t
 broker_peers_closed(const broker_peers_t *self);
 uint64_t

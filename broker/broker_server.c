@@ -68,15 +68,23 @@
     1000 /* items queued per feed reader; past it a reader that                                    \
             does not keep up loses items and replays them */
 #define BROKER_FEED_MAXMSG                                                                         \
-    4096                                   /* a subscription frame (1 byte and a topic), and the   \
-                                              handshake's commands (CURVE INITIATE, metadata) */
-#define BROKER_FEED_IN_MAX    16384        /* bytes one feed reader may send: subscriptions */
-#define BROKER_WORKERS_IN_MAX (16u << 20)  /* bytes a worker connection may make it hold */
-#define BROKER_WORKERS_MAXMSG (256u << 10) /* a worker's frame: an output, a FeedItem */
-#define BROKER_WORKERS_CONN   32           /* worker connections at once */
-#define BROKER_CONN_OVERHEAD  (64u << 10)  /* libzmq's own per connection: buffers, pipes */
-#define BROKER_ANSWER_MAX     1024         /* an answer in a peer's queue: frames, Ack, text */
-#define BROKER_MEMORY_BASE    (64u << 20)  /* code, libraries, threads, LMDB's own */
+    4096                                  /* a subscription frame (1 byte and a topic), and the    \
+                                             handshake's commands (CURVE INITIATE, metadata) */
+#define BROKER_FEED_IN_MAX    16384       /* bytes one feed reader may send: subscriptions */
+#define BROKER_WORKERS_IN_MAX (64u << 20) /* bytes a worker connection may make it hold */
+#define BROKER_WORKERS_MAXMSG                                                                      \
+    (16u << 20) /* a worker's frame: an output (a busy month's                                     \
+                   bulletin is the largest) */
+#define BROKER_WORKERS_CONN                                                                        \
+    16 /* worker connections at once: 3 services and                                               \
+          their standbys */
+#define BROKER_CEILING_ITEM                                                                        \
+    (16u << 10)                          /* a feed item, as the ceiling counts it:                 \
+                                            escalations and aggregates are under 2 KB, a           \
+                                            month's bulletin (one item) may be larger */
+#define BROKER_CONN_OVERHEAD (64u << 10) /* libzmq's own per connection: buffers, pipes */
+#define BROKER_ANSWER_MAX    1024        /* an answer in a peer's queue: frames, Ack, text */
+#define BROKER_MEMORY_BASE   (32u << 20) /* code, libraries, threads, LMDB's own: 8 MB idle */
 #define BROKER_DECODE_OVERSHOOT                                                                    \
     (64u << 20) /* what the io thread may decode between two looks                                 \
                    of broker_peers (BROKER_PEERS_CHECK_MS) */
@@ -837,27 +845,32 @@ out:
 
 /* The most memory the broker may come to hold with this configuration, not counting
    the dedup index (which grows with the log) nor in-process workers' own: the formula of
-   README, Security, term by term. Every term is a bound this file or broker_peers sets. */
+   README, Security, term by term. Every term is a bound this file or broker_peers sets,
+   but the size of the feed items (BROKER_CEILING_ITEM), which the workers decide. */
 static uint64_t
-s_memory_ceiling(const broker_server_t *self, size_t max_message, size_t batch_max, size_t wire_cap)
+s_memory_ceiling(const broker_server_t *self, size_t max_message, size_t batch_max, size_t wire_cap,
+                 bool external_workers)
 {
     uint64_t conns = self->max_connections;
     /* three batches of item slots, two of them full of events of the largest size */
     uint64_t batches = 3 * (uint64_t)batch_max * sizeof(broker_item_t) +
-                       2 * (uint64_t)batch_max * (max_message + BROKER_PEERS_SLACK / 64);
+                       2 * (uint64_t)batch_max * (max_message + BROKER_ANSWER_MAX);
     /* each api connection: what it sends (broker_peers' bound), the answers queued for
        it, one replay answer in flight, and libzmq's own */
     uint64_t api = BROKER_API_IN_WIRES * (uint64_t)wire_cap + BROKER_PEERS_SLACK +
                    BROKER_API_SNDHWM * (uint64_t)BROKER_ANSWER_MAX + BROKER_FEED_REPLAY_BYTES +
-                   BROKER_WORKERS_MAXMSG + BROKER_CONN_OVERHEAD;
+                   BROKER_CEILING_ITEM + BROKER_CONN_OVERHEAD;
     /* each feed reader: its subscriptions, its queue's slots, libzmq's own; the items
        themselves are shared by every queue: at most one queue's worth per feed */
     uint64_t reader = BROKER_FEED_IN_MAX + BROKER_FEED_SNDHWM * 256u + BROKER_CONN_OVERHEAD;
-    uint64_t items = 2 * (uint64_t)BROKER_FEED_SNDHWM * BROKER_WORKERS_MAXMSG;
+    uint64_t items = 2 * (uint64_t)BROKER_FEED_SNDHWM * BROKER_CEILING_ITEM;
+    /* workers over tcp or ipc (in-process ones speak inproc: no connection to bound) */
     uint64_t workers =
-        BROKER_WORKERS_CONN * ((uint64_t)BROKER_WORKERS_IN_MAX + BROKER_CONN_OVERHEAD);
+        external_workers
+            ? BROKER_WORKERS_CONN * ((uint64_t)BROKER_WORKERS_IN_MAX + BROKER_CONN_OVERHEAD)
+            : 0;
     /* the replay thread builds one answer at a time */
-    uint64_t replay = BROKER_FEED_REPLAY_BYTES + BROKER_WORKERS_MAXMSG;
+    uint64_t replay = BROKER_FEED_REPLAY_BYTES + BROKER_CEILING_ITEM;
     return BROKER_MEMORY_BASE + batches + conns * api + 2 * conns * reader + items + workers +
            replay + BROKER_DECODE_OVERSHOOT;
 }
@@ -997,7 +1010,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
                                     .credited = true,
                                     .curve = broker_guard_is_curve(self->auth, api),
                                     .in_max = BROKER_API_IN_WIRES * wire_cap + BROKER_PEERS_SLACK,
-                                    .max_connections = self->max_connections};
+                                    .max_connections = self->max_connections,
+                                    .evicts_idle = true};
     rc = broker_peers_watch(self->peers, self->api, &bounds, &self->api_which);
     if (rc) {
         snprintf(err, errlen, "cannot watch the connections of the api: %s", dajia_strerror(rc));
@@ -1018,7 +1032,9 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     broker_stats_init(&self->stats, zclock_time());
     self->stats.last_seq = last_seq;
     self->stats.index_bytes = index_bytes;
-    self->stats.memory_ceiling = s_memory_ceiling(self, max_message, batch_max, wire_cap);
+    bool external =
+        strncmp(broker_server_feed_endpoint(self, BROKER_DISPATCH_WORKERS), "inproc://", 9) != 0;
+    self->stats.memory_ceiling = s_memory_ceiling(self, max_message, batch_max, wire_cap, external);
     dajia_log_info("memory ceiling for this configuration: %" PRIu64 " MB, plus the index of "
                    "the log's events (%" PRIu64 " MB now; README, Security)",
                    self->stats.memory_ceiling >> 20, index_bytes >> 20);

@@ -49,5 +49,10 @@ broker_tcpinfo_shutdown(int fd)
     socklen_t len = sizeof type;
     if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
         return fd < 0 ? -EBADF : -errno;
+    /* When libzmq closes it, reset the connection rather than end it politely: the
+       peer learns at once (a peer still sending would otherwise wait on a closed
+       window), and the kernel drops at once what it still holds for it. */
+    struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close);
     return shutdown(fd, SHUT_RDWR) == 0 ? 0 : -errno;
 }

@@ -33,8 +33,8 @@ int
 broker_tcpinfo_read(int fd, broker_tcpinfo_t *info, bool queues);
 
 /* Shuts the connection on `fd` down both ways (it stays open: libzmq sees the end,
-   closes it and frees what it held for it, a message in the making included). Only a
-   socket is shut down. Returns 0 or -errno. */
+   closes it and frees what it held for it, a message in the making included); the
+   close then resets the connection. Only a socket is shut down. Returns 0 or -errno. */
 int
 broker_tcpinfo_shutdown(int fd);
 
