@@ -264,6 +264,11 @@ s_on_events(broker_peers_t *self, int i)
             continue;
         s_conn_t *c = &self->conns[fd];
         if (event == ZMQ_EVENT_DISCONNECTED) {
+            /* The credit starts afresh here, not at ACCEPTED: the reader may credit a
+               new connection's first messages before its ACCEPTED is read here. (Not
+               when the descriptor already serves another socket's connection.) */
+            if (c->owner == 0 || c->owner == i + 1)
+                atomic_store(&self->credit[fd], 0);
             if (c->owner == i + 1)
                 s_forget(self, fd);
         } else if (event == ZMQ_EVENT_ACCEPTED) {
@@ -286,7 +291,6 @@ s_on_events(broker_peers_t *self, int i)
             c->offset = 0;
             c->slot = (uint32_t)self->live_count;
             self->live[self->live_count++] = fd;
-            atomic_store(&self->credit[fd], 0);
             atomic_store(&self->active[fd], zclock_mono());
             w->live++;
         }

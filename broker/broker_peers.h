@@ -65,7 +65,9 @@ typedef struct {
 int
 broker_peers_new(broker_peers_t **out);
 
-/* Stops the thread and frees the guard; accepts NULL and sets *self_p to NULL. */
+/* Stops the thread and frees the guard; accepts NULL and sets *self_p to NULL. Only
+   once every socket it watches is closed: libzmq's io thread sends each socket's events
+   to its monitor, and blocks when nobody reads them any more. */
 void
 broker_peers_destroy(broker_peers_t **self_p);
 

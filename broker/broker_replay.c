@@ -381,7 +381,8 @@ broker_replay_take(broker_replay_t *self, broker_replay_answer_t *answer)
        too would set a target the peer never reaches. */
     broker_tcpinfo_t info;
     answer->written = 0;
-    if (broker_tcpinfo_read(answer->fd, &info, true) == 0 && info.tcp)
+    answer->tcp = broker_tcpinfo_read(answer->fd, &info, true) == 0 && info.tcp;
+    if (answer->tcp)
         answer->written = info.acked + info.outq;
     return 0;
 }
@@ -393,7 +394,7 @@ broker_replay_sent(broker_replay_t *self, const broker_replay_answer_t *answer, 
     s_gate_t *gate = s_gate(self, answer->fd);
     if (!gate || gate->hash != answer->id_hash || gate->state != S_GATE_QUEUED)
         return;
-    if (!sent || !answer->written) {
+    if (!sent || !answer->tcp) {
         gate->state = S_GATE_OPEN; /* not sent, or not tcp */
         return;
     }

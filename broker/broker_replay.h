@@ -59,7 +59,8 @@ typedef struct {
     int fd;
     size_t items;
     uint64_t id_hash; /* the gate's */
-    uint64_t written; /* the gate's: bytes the connection had written before it (tcp) */
+    uint64_t written; /* the gate's: bytes the connection had written before it */
+    bool tcp;         /* the gate's: written is known (a tcp connection) */
 } broker_replay_answer_t;
 
 /* Starts the replay thread over `store` (borrowed: it must outlive the thread), serving

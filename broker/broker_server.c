@@ -792,16 +792,12 @@ static void
 s_on_worker_read(zmsg_t *msg, void *arg)
 {
     broker_server_t *self = arg;
-    int fd = -1;
+    zframe_t *first = zmsg_first(msg); /* the routing id: made by the ROUTER, not sent */
+    const char *fd = first ? zframe_meta(first, "__fd") : NULL;
     size_t wire = 0;
-    for (zframe_t *f = zmsg_first(msg); f; f = zmsg_next(msg)) {
-        int frame_fd = zframe_meta(f, "__fd") ? atoi(zframe_meta(f, "__fd")) : -1;
-        if (frame_fd < 0)
-            continue; /* the routing id: made by the ROUTER, not sent */
-        fd = frame_fd;
+    for (zframe_t *f = zmsg_next(msg); f; f = zmsg_next(msg))
         wire += broker_peers_wire(self->peers, self->workers_which, zframe_size(f));
-    }
-    broker_peers_credit(self->peers, fd, wire);
+    broker_peers_credit(self->peers, fd ? atoi(fd) : -1, wire);
 }
 
 /* Starts the dispatcher: workers ROUTER, feeds, cursors. Returns 0 or -1 with `err`. */
@@ -1053,11 +1049,11 @@ broker_server_destroy(broker_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_server_t *self = *self_p;
-    broker_peers_destroy(&self->peers);
     broker_replay_destroy(&self->replay); /* before the store it reads */
     broker_dispatch_destroy(&self->dispatch);
     broker_writer_destroy(&self->writer);
     zsock_destroy(&self->api);
+    broker_peers_destroy(&self->peers); /* after every socket it watches is closed */
     broker_batch_destroy(&self->fill);
     broker_batch_destroy(&self->spare[0]);
     broker_batch_destroy(&self->spare[1]);
