@@ -8,9 +8,10 @@
     dashboard and unit keys replay the public feed over and over, in pages of sizes
     that vary, each following next_seq. Asserted:
 
-    - no acknowledgement under the flood takes longer than S_ACK_MAX_MS (before issue
-      10 a public replay read every office item on the thread that answers SUBMIT: a
-      few readers delayed acks by seconds);
+    - no acknowledgement under the flood takes longer than S_ACK_MAX_MS, beyond the
+      slowest one the agent saw alone (the machine's noise; before issue 10 a public
+      replay read every office item on the thread that answers SUBMIT: a few readers
+      delayed acks past the 20 s receive timeout);
     - every pass of every reader gets exactly the public items, in order, and every
       answer's last_feed_seq is the newest public item's, never a count that includes
       the office items after it (finding 6);
@@ -41,14 +42,21 @@
 #define S_PUBLIC_EVERY 1000
 #define S_PUBLIC       (S_FEED / S_PUBLIC_EVERY)
 #define S_LAST_PUBLIC  (S_PUBLIC * S_PUBLIC_EVERY)
-#define S_PADDING      120    /* bytes of reason text per escalation */
-#define S_READERS      8      /* half dashboard, half unit keys */
-#define S_IDLE_MS      1500   /* the agent alone */
-#define S_FLOOD_MS     3000   /* the agent under the flood */
-#define S_ACK_MAX_MS   100.0  /* no ack under the flood may take longer */
-#define S_LAT_MAX      100000 /* latencies kept per phase */
-#define S_UNITS        "psb,customs,msa,tax"
-#define S_RECV_MS      20000
+#define S_PADDING      120  /* bytes of reason text per escalation */
+#define S_READERS      8    /* half dashboard, half unit keys */
+#define S_IDLE_MS      1500 /* the agent alone */
+#define S_FLOOD_MS     3000 /* the agent under the flood */
+#define S_ACK_MAX_MS                                                                               \
+    100.0 /* no ack under the flood may take longer (beyond the slowest                            \
+             ack alone: the machine's own noise) */
+#ifdef DAJIA_TEST_SANITIZED
+#define S_SLOWDOWN 10 /* a sanitizer's broker is that much slower */
+#else
+#define S_SLOWDOWN 1
+#endif
+#define S_LAT_MAX 100000 /* latencies kept per phase */
+#define S_UNITS   "psb,customs,msa,tax"
+#define S_RECV_MS 20000
 
 typedef struct {
     char *dir, *keys, *data;
@@ -382,10 +390,11 @@ test_replay_flood_holds_no_agent_back_and_answers_right(void **state)
 
     size_t idle_n = idle.count, flood_n = flood.count;
     double idle_p50 = s_quantile(&idle, 0.50), idle_p99 = s_quantile(&idle, 0.99);
+    double idle_max = idle.count ? idle.ms[idle.count - 1] : 0;
     double flood_p50 = s_quantile(&flood, 0.50), flood_p99 = s_quantile(&flood, 0.99);
     double flood_max = flood.count ? flood.ms[flood.count - 1] : 0;
-    printf("# ack latency alone: p50 %.3f ms, p99 %.3f ms (%zu acks)\n", idle_p50, idle_p99,
-           idle_n);
+    printf("# ack latency alone: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%zu acks)\n", idle_p50,
+           idle_p99, idle_max, idle_n);
     printf("# ack latency under the flood: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%zu acks; "
            "%d readers made %" PRIu64 " passes, %" PRIu64 " replays)\n",
            flood_p50, flood_p99, flood_max, flood_n, S_READERS, passes, replays);
@@ -398,9 +407,10 @@ test_replay_flood_holds_no_agent_back_and_answers_right(void **state)
     for (int i = 0; i < S_READERS; i++)
         assert_true(readers[i].passes >= 1);
     assert_true(flood_n > 0);
-    if (flood_max > S_ACK_MAX_MS)
+    double allowed = S_ACK_MAX_MS * S_SLOWDOWN + idle_max;
+    if (flood_max > allowed)
         fail_msg("an ack took %.1f ms under the replay flood (at most %.0f ms allowed)", flood_max,
-                 S_ACK_MAX_MS);
+                 allowed);
     /* the readers asked faster than their budget: they waited, and were not refused */
     assert_true(harness_json_u64(json, "replay/waited") > 0);
     assert_int_equal(harness_json_u64(json, "replay/busy"), 0);

@@ -118,8 +118,7 @@ s_read_and_credit(fixture_t *f)
 }
 
 static bool
-s_wait_for(uint64_t (*count)(const broker_peers_t *), const broker_peers_t *peers,
-           uint64_t want)
+s_wait_for(uint64_t (*count)(const broker_peers_t *), const broker_peers_t *peers, uint64_t want)
 {
     int64_t end = zclock_mono() + S_WAIT_MS;
     while (count(peers) < want && zclock_mono() < end)
@@ -228,8 +227,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_what_is_never_read_closes_the_connection, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_past_max_connections_the_newcomer_is_closed,
-                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_past_max_connections_the_newcomer_is_closed, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_evicting_closes_the_idlest, s_setup_evicting,
                                         s_teardown),
     };

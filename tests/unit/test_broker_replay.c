@@ -100,10 +100,8 @@ s_submit(fixture_t *f, const char *id, int fd, uint64_t from, uint32_t max)
     zmq_msg_t routing;
     zmq_msg_init_size(&routing, strlen(id));
     memcpy(zmq_msg_data(&routing), id, strlen(id));
-    broker_replay_request_t req = {.from = from,
-                                   .max = max,
-                                   .audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
-                                   .fd = fd};
+    broker_replay_request_t req = {
+        .from = from, .max = max, .audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC, .fd = fd};
     assert_ok(broker_replay_submit(f->replay, &routing, &req));
 }
 
@@ -136,8 +134,8 @@ test_an_answer_comes_back_to_its_connection(void **state)
     assert_int_equal(zmq_msg_size(&answer.routing), strlen("reader-1"));
     assert_memory_equal(zmq_msg_data(&answer.routing), "reader-1", strlen("reader-1"));
     assert_int_equal(answer.items, 3);
-    Dajia__FeedBatch *batch = dajia__feed_batch__unpack(NULL, zmq_msg_size(&answer.body),
-                                                        zmq_msg_data(&answer.body));
+    Dajia__FeedBatch *batch =
+        dajia__feed_batch__unpack(NULL, zmq_msg_size(&answer.body), zmq_msg_data(&answer.body));
     assert_non_null(batch);
     assert_int_equal(batch->n_items, 3);
     assert_int_equal(batch->items[0]->feed_seq, 5);
