@@ -52,6 +52,12 @@ static const broker_config_key_t s_keys[] = {
     {"broker/reject_budget", "DAJIA_REJECT_BUDGET", "reject-budget", "100",
      "rejections a second one connection may earn; past it the rest of its requests that "
      "second are dropped unread (0: no limit)"},
+    {"broker/replay_budget", "DAJIA_REPLAY_BUDGET", "replay-budget", "50",
+     "REPLAYs a second one connection is served; past it the next waits for the next "
+     "second (0: no limit)"},
+    {"broker/max_connections", "DAJIA_MAX_CONNECTIONS", "max-connections", "256",
+     "connections at once on the api and on each feed; one more is closed at once "
+     "(1 to 65536)"},
     {"broker/keys", "DAJIA_KEYS", "keys", "",
      "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
      "none (anyone who reaches an endpoint may use it)"},

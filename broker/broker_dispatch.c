@@ -74,7 +74,9 @@ struct broker_dispatch_t {
     zsock_t *pipe_api;    /* api thread's end */
     zsock_t *pipe_thread; /* dispatch thread's end */
     char *endpoint[DISPATCH_SOCKETS];
-    broker_auth_t *auth; /* borrowed; NULL: no CURVE */
+    broker_auth_t *auth;                     /* borrowed; NULL: no CURVE */
+    void (*on_read)(zmsg_t *msg, void *arg); /* the owner's, with on_read_arg */
+    void *on_read_arg;
     pthread_t thread;
     bool running;
     atomic_uint_fast64_t last_log_seq;
@@ -802,6 +804,8 @@ s_run(void *arg)
                 zmsg_t *msg = zmsg_recv(self->workers);
                 if (!msg)
                     break;
+                if (self->on_read)
+                    self->on_read(msg, self->on_read_arg);
                 s_on_message(self, msg);
                 zmsg_destroy(&msg);
             }
@@ -900,6 +904,15 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     zsock_set_sndhwm(self->office, DISPATCH_HWM);
     zsock_set_sndhwm(self->public_feed, DISPATCH_HWM);
     zsock_set_linger(self->workers, 0);
+    self->on_read = opts->on_read;
+    self->on_read_arg = opts->arg;
+    if (opts->prepare && (opts->prepare(self->workers, BROKER_DISPATCH_WORKERS, opts->workers,
+                                        opts->arg, err, errlen) ||
+                          opts->prepare(self->office, BROKER_DISPATCH_OFFICE, opts->office,
+                                        opts->arg, err, errlen) ||
+                          opts->prepare(self->public_feed, BROKER_DISPATCH_PUBLIC,
+                                        opts->public_feed, opts->arg, err, errlen)))
+        goto out;
     if (broker_guard_listen(self->workers, opts->workers, opts->auth, opts->insecure,
                             BROKER_AUTH_DOMAIN_WORKERS, "the workers",
                             &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen) ||

@@ -46,6 +46,12 @@
 
 typedef struct broker_dispatch_t broker_dispatch_t;
 
+typedef enum {
+    BROKER_DISPATCH_WORKERS,
+    BROKER_DISPATCH_OFFICE,
+    BROKER_DISPATCH_PUBLIC,
+} broker_dispatch_socket_t;
+
 typedef struct {
     store_t *store;              /* the broker's store; borrowed, outlives the dispatcher */
     uint64_t last_log_seq;       /* newest log_seq when the dispatcher starts */
@@ -59,13 +65,15 @@ typedef struct {
                                     broker_guard_listen), no revocation watch */
     bool insecure;               /* broker/insecure: open endpoints nobody guards (with a
                                     warning) instead of refusing them (broker_guard.h) */
+    /* The owner's bounds (broker_server: queues, sizes, broker_peers). NULL: none.
+       prepare: called in broker_dispatch_start for each socket once made, before it
+       listens; returns 0 or -1 with a sentence in err. on_read: called in the dispatch
+       thread for each message read from the workers socket. */
+    int (*prepare)(zsock_t *sock, broker_dispatch_socket_t which, const char *endpoint, void *arg,
+                   char *err, size_t errlen);
+    void (*on_read)(zmsg_t *msg, void *arg);
+    void *arg;
 } broker_dispatch_options_t;
-
-typedef enum {
-    BROKER_DISPATCH_WORKERS,
-    BROKER_DISPATCH_OFFICE,
-    BROKER_DISPATCH_PUBLIC,
-} broker_dispatch_socket_t;
 
 /* Reads the cursors, binds the three endpoints and starts the thread. Returns 0 and
    sets *out, or -1 with a sentence in `err` for the operator, as broker_guard_listen.

@@ -20,12 +20,24 @@
     STATS), after one REJECTED/FORBIDDEN notice saying so. The drain also reads at most a
     batch's worth of requests before the loop commits and answers, so a flood of rejects
     cannot hold valid events of others back.
+
+    Replays are judged here and answered by the replay thread (broker_replay.h), so that a
+    REPLAY costs this loop a hand-over, never a read of the feed; the loop polls the replay
+    thread's pipe beside the api and the writer and sends its answers.
+
+    Memory per peer (README, Security): each connection may make the broker hold a bounded
+    number of bytes (broker_peers.h watches what it sends; BROKER_API_RCVHWM requests), and
+    a bounded queue of answers (BROKER_API_SNDHWM, one REPLAY answer in flight). A peer
+    that does not read its answers loses them: the api socket is ROUTER_MANDATORY and
+    every send DONTWAIT, so an answer that finds the peer's queue full is dropped, counted
+    ("answers_dropped"), and the peer asks again (an agent resends, a reader replays).
 */
 #include "broker_server.h"
 #include "dajia_log.h"
 
 #include <czmq.h>
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "broker_auth.h"
@@ -34,6 +46,8 @@
 #include "broker_dispatch.h"
 #include "broker_feed.h"
 #include "broker_guard.h"
+#include "broker_peers.h"
+#include "broker_replay.h"
 #include "broker_stats.h"
 #include "broker_throttle.h"
 #include "broker_writer.h"
@@ -45,13 +59,43 @@
 #include "dajia_error.h"
 #include "store.h"
 
-#define BROKER_SOCKET_HWM   1000000
-#define BROKER_LINGER_MS    2000
-#define BROKER_POLL_MS      1000
-#define BROKER_ACK_MAX      512 /* an encoded Ack, reason text included */
-#define BROKER_WIRE_CAP_MIN (1u << 20)
-#define BROKER_ARENA_BYTES  (256u << 10) /* an unpacked event of the largest size fits */
-#define BROKER_KEY_TXT      41           /* a Z85 CURVE key and its NUL */
+#define BROKER_API_SNDHWM                                                                          \
+    1024                        /* answers queued per peer: 8 agent windows (a batch               \
+                                   answers all its events at once) */
+#define BROKER_API_RCVHWM   128 /* requests waiting per peer: an agent's window */
+#define BROKER_API_IN_WIRES 4   /* a peer may make the api hold this many largest frames */
+#define BROKER_FEED_SNDHWM                                                                         \
+    1000 /* items queued per feed reader; past it a reader that                                    \
+            does not keep up loses items and replays them */
+#define BROKER_FEED_MAXMSG                                                                         \
+    4096                                  /* a subscription frame (1 byte and a topic), and the    \
+                                             handshake's commands (CURVE INITIATE, metadata) */
+#define BROKER_FEED_IN_MAX    16384       /* bytes one feed reader may send: subscriptions */
+#define BROKER_WORKERS_IN_MAX (64u << 20) /* bytes a worker connection may make it hold */
+#define BROKER_WORKERS_MAXMSG                                                                      \
+    (16u << 20) /* a worker's frame: an output (a busy month's                                     \
+                   bulletin is the largest) */
+#define BROKER_WORKERS_CONN                                                                        \
+    16 /* worker connections at once: 3 services and                                               \
+          their standbys */
+#define BROKER_CEILING_ITEM                                                                        \
+    (16u << 10)                          /* a feed item, as the ceiling counts it:                 \
+                                            escalations and aggregates are under 2 KB, a           \
+                                            month's bulletin (one item) may be larger */
+#define BROKER_CONN_OVERHEAD (64u << 10) /* libzmq's own per connection: buffers, pipes */
+#define BROKER_ANSWER_MAX    1024        /* an answer in a peer's queue: frames, Ack, text */
+#define BROKER_MEMORY_BASE   (32u << 20) /* code, libraries, threads, LMDB's own: 8 MB idle */
+#define BROKER_DECODE_OVERSHOOT                                                                    \
+    (64u << 20) /* what the io thread may decode between two looks                                 \
+                   of broker_peers (BROKER_PEERS_CHECK_MS) */
+#define BROKER_MAX_CONNECTIONS 65536
+#define BROKER_MMAP_THRESHOLD  (128 << 10)
+#define BROKER_LINGER_MS       2000
+#define BROKER_POLL_MS         1000
+#define BROKER_ACK_MAX         512 /* an encoded Ack, reason text included */
+#define BROKER_WIRE_CAP_MIN    (1u << 20)
+#define BROKER_ARENA_BYTES     (256u << 10) /* an unpacked event of the largest size fits */
+#define BROKER_KEY_TXT         41           /* a Z85 CURVE key and its NUL */
 
 /* Who sent a request, from the metadata the ZAP handler attached to its connection.
    Pointers into the message's metadata: valid while the command frame is open. */
@@ -85,9 +129,28 @@ struct broker_server_t {
     dajia_log_limit_t mismatch_log;   /* unit mismatches' line */
     uint64_t mismatches;              /* unit mismatches since the start */
     broker_throttle_t *throttle;      /* the reject budget; NULL: no limit */
+    broker_replay_t *replay;          /* the replay thread */
+    broker_peers_t *peers;            /* the bounds per connection */
+    int api_which;                    /* the api socket's number in `peers` */
+    int workers_which;                /* the workers socket's */
+    size_t max_connections;           /* broker/max_connections */
 };
 
 /* ================================================================ answers */
+
+/* Sends the routing frame that begins an answer, consuming it. False when the answer
+   cannot go (the peer is gone, or its queue is full: it does not read): the answer is
+   dropped and counted, and the peer asks again. Only the routing frame can fail: the
+   rest of a message follows it into the same queue. */
+static bool
+s_send_routing(broker_server_t *self, zmq_msg_t *routing)
+{
+    if (zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        return true;
+    zmq_msg_close(routing);
+    self->stats.answers_dropped++;
+    return false;
+}
 
 /* Sends [routing][ACK][Ack] and consumes `routing` (closed even when sending fails:
    a client that went away simply misses its answer and resends). */
@@ -109,12 +172,11 @@ s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id, Daji
         len = dajia__ack__get_packed_size(&ack);
     }
     dajia__ack__pack(&ack, buf);
-    if (zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE) < 0) {
-        zmq_msg_close(routing);
+    if (!s_send_routing(self, routing))
         return;
-    }
-    zmq_send(self->api_handle, DAJIA_API_ACK, DAJIA_API_LEN(DAJIA_API_ACK), ZMQ_SNDMORE);
-    zmq_send(self->api_handle, buf, len, 0);
+    zmq_send(self->api_handle, DAJIA_API_ACK, DAJIA_API_LEN(DAJIA_API_ACK),
+             ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(self->api_handle, buf, len, ZMQ_DONTWAIT);
 }
 
 /* ================================================================ reject budget */
@@ -162,15 +224,17 @@ s_reject(broker_server_t *self, zmq_msg_t *routing, const char *event_id,
 static void
 s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
 {
+    self->stats.replay_waited = broker_replay_waited(self->replay);
+    self->stats.peers_closed = broker_peers_closed(self->peers);
+    self->stats.peers_refused = broker_peers_refused(self->peers);
     char *json = broker_stats_json(&self->stats, zclock_time());
-    if (zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE) < 0) {
-        zmq_msg_close(routing);
+    if (!s_send_routing(self, routing)) {
         free(json);
         return;
     }
     zmq_send(self->api_handle, DAJIA_API_STATS_REPLY, DAJIA_API_LEN(DAJIA_API_STATS_REPLY),
-             ZMQ_SNDMORE);
-    zmq_send(self->api_handle, json ? json : "{}", json ? strlen(json) : 2, 0);
+             ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(self->api_handle, json ? json : "{}", json ? strlen(json) : 2, ZMQ_DONTWAIT);
     free(json);
 }
 
@@ -182,57 +246,101 @@ s_replay_domain(const Dajia__ReplayRequest *req)
                                                              : BROKER_AUTH_DOMAIN_PUBLIC;
 }
 
-/* Answers ["REPLAY", ReplayRequest] with ["FEED", FeedBatch], read from the feed log
-   (a read transaction: no lock with the writer or the dispatcher). With auth, the
-   audience asked for decides who may: office items the office role, public items the
-   unit, office and dashboard roles. */
+/* Answers a REPLAY at once with a FeedBatch that refuses it. Consumes `routing`. */
 static void
-s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *body, const s_peer_t *peer)
+s_refuse_replay(broker_server_t *self, zmq_msg_t *routing, Dajia__Reason reason, const char *text)
 {
-    char text[160];
     Dajia__FeedBatch refused = DAJIA__FEED_BATCH__INIT;
-    Dajia__FeedBatch *batch = NULL;
+    refused.reason = reason;
+    refused.reason_text = (char *)text;
+    uint8_t buf[512];
+    size_t len = dajia__feed_batch__get_packed_size(&refused);
+    if (len > sizeof buf) {
+        refused.reason_text = "";
+        len = dajia__feed_batch__get_packed_size(&refused);
+    }
+    dajia__feed_batch__pack(&refused, buf);
+    if (!s_send_routing(self, routing))
+        return;
+    zmq_send(self->api_handle, DAJIA_API_FEED, DAJIA_API_LEN(DAJIA_API_FEED),
+             ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(self->api_handle, buf, len, ZMQ_DONTWAIT);
+}
+
+/* Judges ["REPLAY", ReplayRequest] and hands it to the replay thread, which reads the
+   feed log; its answer, ["FEED", FeedBatch], goes out from s_forward_replays. With auth,
+   the audience asked for decides who may: office items the office role, public items
+   the unit, office and dashboard roles. A connection gets one REPLAY at a time
+   (broker_replay.h); one more meanwhile is refused and charged to its reject budget. */
+static void
+s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *command, zmq_msg_t *body,
+               const s_peer_t *peer)
+{
+    char text[200];
+    self->stats.replays++;
     Dajia__ReplayRequest *req =
         body ? dajia__replay_request__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body)) : NULL;
     if (!req) {
-        refused.reason = body ? DAJIA__REASON__REASON_MALFORMED : DAJIA__REASON__REASON_BAD_FRAMES;
-        refused.reason_text =
-            (char *)(body ? "the body is not a ReplayRequest"
-                          : "a " DAJIA_API_REPLAY " has two frames: the command and a "
-                            "ReplayRequest");
-    } else if (self->auth &&
-               !broker_auth_allows(peer->role, s_replay_domain(req), DAJIA_API_REPLAY)) {
+        s_refuse_replay(self, routing,
+                        body ? DAJIA__REASON__REASON_MALFORMED : DAJIA__REASON__REASON_BAD_FRAMES,
+                        body ? "the body is not a ReplayRequest"
+                             : "a " DAJIA_API_REPLAY " has two frames: the command and a "
+                               "ReplayRequest");
+        goto out;
+    }
+    if (self->auth && !broker_auth_allows(peer->role, s_replay_domain(req), DAJIA_API_REPLAY)) {
         snprintf(text, sizeof text,
                  "a certificate of role %s may not replay the %s feed: "
                  "that needs %s",
                  peer->role ? peer->role : "(none)", s_replay_domain(req),
                  broker_auth_needs(s_replay_domain(req), DAJIA_API_REPLAY));
-        refused.reason = DAJIA__REASON__REASON_FORBIDDEN;
-        refused.reason_text = text;
-    } else {
-        int rc =
-            broker_feed_replay(self->store, req->from_seq, req->audience, req->max_items, &batch);
-        if (rc) {
-            dajia_log_error("cannot read the feed log for a replay from %" PRIu64 ": %s",
-                            req->from_seq, dajia_strerror(rc));
-            refused.reason = DAJIA__REASON__REASON_STORAGE_UNAVAILABLE;
-            refused.reason_text = (char *)dajia_strerror(rc);
-        }
+        s_refuse_replay(self, routing, DAJIA__REASON__REASON_FORBIDDEN, text);
+        goto out;
     }
-    const Dajia__FeedBatch *answer = batch ? batch : &refused;
-    size_t len = dajia__feed_batch__get_packed_size(answer);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (buf)
-        dajia__feed_batch__pack(answer, buf);
-    if (buf && zmq_msg_send(routing, self->api_handle, ZMQ_SNDMORE) >= 0) {
-        zmq_send(self->api_handle, DAJIA_API_FEED, DAJIA_API_LEN(DAJIA_API_FEED), ZMQ_SNDMORE);
-        zmq_send(self->api_handle, buf, len, 0);
-    } else {
-        zmq_msg_close(routing);
+    int fd = broker_peers_fd(command);
+    if (broker_replay_admit(self->replay, zmq_msg_data(routing), zmq_msg_size(routing), fd) !=
+        BROKER_REPLAY_GO) {
+        self->stats.replay_busy++;
+        if (self->throttle)
+            broker_throttle_charge(self->throttle, zmq_msg_data(routing), zmq_msg_size(routing));
+        s_refuse_replay(self, routing, DAJIA__REASON__REASON_FORBIDDEN,
+                        "one " DAJIA_API_REPLAY " at a time: read the answer to the previous "
+                        "one, then ask again");
+        goto out;
     }
-    free(buf);
-    broker_feed_batch_destroy(&batch);
+    broker_replay_request_t job = {
+        .from = req->from_seq,
+        .max = req->max_items,
+        .audience = req->audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE
+                        ? DAJIA__AUDIENCE__AUDIENCE_OFFICE
+                        : DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
+        .fd = fd,
+    };
+    if (broker_replay_submit(self->replay, routing, &job) != 0)
+        dajia_log_error("could not hand a replay to the replay thread; it goes unanswered");
+out:
     dajia__replay_request__free_unpacked(req, NULL);
+}
+
+/* Sends the answers the replay thread has ready. */
+static void
+s_forward_replays(broker_server_t *self)
+{
+    broker_replay_answer_t answer;
+    while (broker_replay_take(self->replay, &answer) == 0) {
+        size_t bytes = zmq_msg_size(&answer.body);
+        bool sent = s_send_routing(self, &answer.routing);
+        if (sent) {
+            zmq_send(self->api_handle, DAJIA_API_FEED, DAJIA_API_LEN(DAJIA_API_FEED),
+                     ZMQ_SNDMORE | ZMQ_DONTWAIT);
+            zmq_msg_send(&answer.body, self->api_handle, ZMQ_DONTWAIT);
+            self->stats.replay_answers++;
+            self->stats.replay_items += answer.items;
+        }
+        broker_replay_sent(self->replay, &answer, sent, bytes);
+        zmq_msg_close(&answer.routing);
+        zmq_msg_close(&answer.body);
+    }
 }
 
 /* Answers every event of a batch the writer gave back. */
@@ -560,14 +668,23 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         frames = 2;
         more = zmq_msg_more(&item->body);
     }
+    size_t wire = 0;
+    if (frames >= 1)
+        wire += broker_peers_wire(self->peers, self->api_which, zmq_msg_size(&command));
+    if (frames >= 2)
+        wire += broker_peers_wire(self->peers, self->api_which, zmq_msg_size(&item->body));
     while (more) { /* frames beyond the protocol's two: read and count */
         zmq_msg_init(&extra);
         if (zmq_msg_recv(&extra, self->api_handle, 0) < 0)
             break;
         frames++;
         more = zmq_msg_more(&extra);
+        wire += broker_peers_wire(self->peers, self->api_which, zmq_msg_size(&extra));
         zmq_msg_close(&extra);
     }
+    /* What was read is no longer held: broker_peers bounds the rest. */
+    if (frames >= 1)
+        broker_peers_credit(self->peers, broker_peers_fd(&command), wire);
 
     dajia_verdict_t verdict;
     bool kept = false;
@@ -584,8 +701,8 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         goto out;
     }
     if (frames >= 1 && s_frame_is(&command, DAJIA_API_REPLAY)) {
-        s_reply_replay(self, &item->routing, frames == DAJIA_API_FRAMES ? &item->body : NULL,
-                       &peer);
+        s_reply_replay(self, &item->routing, &command,
+                       frames == DAJIA_API_FRAMES ? &item->body : NULL, &peer);
         goto out;
     }
     self->stats.received++;
@@ -664,6 +781,58 @@ s_endpoint_beside_api(broker_config_t *config, const char *key, const char *suff
     return strdup(fallback);
 }
 
+/* The dispatcher's sockets get their bounds here, beside the api's, so that the memory
+   ceiling (s_memory_ceiling) is computed where they are set. */
+static int
+s_prepare_dispatch(zsock_t *sock, broker_dispatch_socket_t which, const char *endpoint, void *arg,
+                   char *err, size_t errlen)
+{
+    broker_server_t *self = arg;
+    broker_peers_socket_t bounds = {.curve = broker_guard_is_curve(self->auth, endpoint),
+                                    .max_connections = self->max_connections};
+    int *number = NULL, ignored = 0;
+    if (which == BROKER_DISPATCH_WORKERS) {
+        /* Workers hold keys of their own role: bounds against mistakes, not attacks. */
+        zsock_set_rcvhwm(sock, 2 * BROKER_DISPATCH_WINDOW);
+        zsock_set_maxmsgsize(sock, (int)BROKER_WORKERS_MAXMSG);
+        bounds.name = "the workers";
+        bounds.credited = true;
+        bounds.in_max = BROKER_WORKERS_IN_MAX;
+        bounds.max_connections = BROKER_WORKERS_CONN;
+        number = &self->workers_which;
+    } else {
+        /* A reader only subscribes: tiny frames, few of them. What it is sent waits in a
+           queue of BROKER_FEED_SNDHWM items; past it the XPUB drops items for it (the
+           reader sees the gap in feed_seq and replays). */
+        zsock_set_sndhwm(sock, BROKER_FEED_SNDHWM);
+        zsock_set_rcvhwm(sock, BROKER_FEED_SNDHWM);
+        zsock_set_maxmsgsize(sock, BROKER_FEED_MAXMSG);
+        bounds.name = which == BROKER_DISPATCH_OFFICE ? "the office feed" : "the public feed";
+        bounds.in_max = BROKER_FEED_IN_MAX;
+        number = &ignored;
+    }
+    int rc = broker_peers_watch(self->peers, sock, &bounds, number);
+    if (rc) {
+        snprintf(err, errlen, "cannot watch the connections of %s: %s", bounds.name,
+                 dajia_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Credits what the dispatcher read from a worker connection (broker_peers.h). */
+static void
+s_on_worker_read(zmsg_t *msg, void *arg)
+{
+    broker_server_t *self = arg;
+    zframe_t *first = zmsg_first(msg); /* the routing id: made by the ROUTER, not sent */
+    const char *fd = first ? zframe_meta(first, "__fd") : NULL;
+    size_t wire = 0;
+    for (zframe_t *f = zmsg_next(msg); f; f = zmsg_next(msg))
+        wire += broker_peers_wire(self->peers, self->workers_which, zframe_size(f));
+    broker_peers_credit(self->peers, fd ? atoi(fd) : -1, wire);
+}
+
 /* Starts the dispatcher: workers ROUTER, feeds, cursors. Returns 0 or -1 with `err`. */
 /* broker/insecure: endpoints nobody guards are opened, with a warning (broker_guard.h). */
 static bool
@@ -699,13 +868,48 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
                                       .office = office,
                                       .public_feed = public_feed,
                                       .auth = self->auth,
-                                      .insecure = s_insecure(self->config)};
+                                      .insecure = s_insecure(self->config),
+                                      .prepare = s_prepare_dispatch,
+                                      .on_read = s_on_worker_read,
+                                      .arg = self};
     rc = broker_dispatch_start(&opts, &self->dispatch, err, errlen);
 out:
     free(workers);
     free(office);
     free(public_feed);
     return rc;
+}
+
+/* The most memory the broker may come to hold with this configuration, not counting
+   the dedup index (which grows with the log) nor in-process workers' own: the formula of
+   README, Security, term by term. Every term is a bound this file or broker_peers sets,
+   but the size of the feed items (BROKER_CEILING_ITEM), which the workers decide. */
+static uint64_t
+s_memory_ceiling(const broker_server_t *self, size_t max_message, size_t batch_max, size_t wire_cap,
+                 bool external_workers)
+{
+    uint64_t conns = self->max_connections;
+    /* three batches of item slots, two of them full of events of the largest size */
+    uint64_t batches = 3 * (uint64_t)batch_max * sizeof(broker_item_t) +
+                       2 * (uint64_t)batch_max * (max_message + BROKER_ANSWER_MAX);
+    /* each api connection: what it sends (broker_peers' bound), the answers queued for
+       it, one replay answer in flight, and libzmq's own */
+    uint64_t api = BROKER_API_IN_WIRES * (uint64_t)wire_cap + BROKER_PEERS_SLACK +
+                   BROKER_API_SNDHWM * (uint64_t)BROKER_ANSWER_MAX + BROKER_FEED_REPLAY_BYTES +
+                   BROKER_CEILING_ITEM + BROKER_CONN_OVERHEAD;
+    /* each feed reader: its subscriptions, its queue's slots, libzmq's own; the items
+       themselves are shared by every queue: at most one queue's worth per feed */
+    uint64_t reader = BROKER_FEED_IN_MAX + BROKER_FEED_SNDHWM * 256u + BROKER_CONN_OVERHEAD;
+    uint64_t items = 2 * (uint64_t)BROKER_FEED_SNDHWM * BROKER_CEILING_ITEM;
+    /* workers over tcp or ipc (in-process ones speak inproc: no connection to bound) */
+    uint64_t workers =
+        external_workers
+            ? BROKER_WORKERS_CONN * ((uint64_t)BROKER_WORKERS_IN_MAX + BROKER_CONN_OVERHEAD)
+            : 0;
+    /* the replay thread builds one answer at a time */
+    uint64_t replay = BROKER_FEED_REPLAY_BYTES + BROKER_CEILING_ITEM;
+    return BROKER_MEMORY_BASE + batches + conns * api + 2 * conns * reader + items + workers +
+           replay + BROKER_DECODE_OVERSHOOT;
 }
 
 int
@@ -717,19 +921,30 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         return -1;
     }
     self->config = config;
+    /* Large blocks (a replay answer, a big frame) are mapped and unmapped whole, so that
+       memory a flood made the broker take goes back to the system when it is over (glibc
+       otherwise raises this threshold as it frees such blocks, and keeps them). */
+    mallopt(M_MMAP_THRESHOLD, BROKER_MMAP_THRESHOLD);
     size_t max_message = 0, batch_max = 0, map_size = 0, max_map = 0, max_repeated = 0,
-           max_future = 0, reject_budget = 0;
+           max_future = 0, reject_budget = 0, replay_budget = 0;
     if (broker_config_size(config, "broker/max_message", &max_message, err, errlen) ||
         broker_config_size(config, "broker/batch_max", &batch_max, err, errlen) ||
         broker_config_size(config, "broker/map_size", &map_size, err, errlen) ||
         broker_config_size(config, "broker/max_map_size", &max_map, err, errlen) ||
         broker_config_size(config, "limits/max_repeated", &max_repeated, err, errlen) ||
         broker_config_size(config, "limits/max_future", &max_future, err, errlen) ||
-        broker_config_size(config, "broker/reject_budget", &reject_budget, err, errlen))
+        broker_config_size(config, "broker/reject_budget", &reject_budget, err, errlen) ||
+        broker_config_size(config, "broker/replay_budget", &replay_budget, err, errlen) ||
+        broker_config_size(config, "broker/max_connections", &self->max_connections, err, errlen))
         goto out;
-    if (reject_budget > UINT32_MAX) {
-        snprintf(err, errlen, "broker/reject_budget must be at most %" PRIu32 " a second",
-                 UINT32_MAX);
+    if (reject_budget > UINT32_MAX || replay_budget > UINT32_MAX) {
+        snprintf(err, errlen, "broker/%s must be at most %" PRIu32 " a second",
+                 reject_budget > UINT32_MAX ? "reject_budget" : "replay_budget", UINT32_MAX);
+        goto out;
+    }
+    if (self->max_connections < 1 || self->max_connections > BROKER_MAX_CONNECTIONS) {
+        snprintf(err, errlen, "broker/max_connections must lie between 1 and %d",
+                 BROKER_MAX_CONNECTIONS);
         goto out;
     }
     if (reject_budget && broker_throttle_new((uint32_t)reject_budget, &self->throttle) != 0) {
@@ -791,10 +1006,28 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     dajia_log_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
                    broker_dedup_count(dedup), zclock_mono() - began,
                    broker_dedup_bytes(dedup) >> 20);
+    self->stats.index_bytes = broker_dedup_bytes(dedup);
     rc = broker_writer_start(self->store, last_seq, &dedup, &self->writer);
     broker_dedup_destroy(&dedup); /* only when the writer did not take it */
     if (rc) {
         snprintf(err, errlen, "cannot start the writer thread: %s", dajia_strerror(rc));
+        goto out;
+    }
+    /* The public index before anything appends to the feed (broker_feed.h). */
+    uint64_t indexed = 0;
+    rc = broker_feed_index_update(self->store, &indexed);
+    if (rc) {
+        snprintf(err, errlen, "cannot index the public items of the feed in %s: %s", data,
+                 dajia_strerror(rc));
+        goto out;
+    }
+    if (indexed)
+        dajia_log_info("indexed %" PRIu64 " public items of the feed", indexed);
+    rc = broker_replay_start(self->store, (uint32_t)replay_budget, &self->replay);
+    if (rc == 0)
+        rc = broker_peers_new(&self->peers);
+    if (rc) {
+        snprintf(err, errlen, "cannot start the replay thread: %s", dajia_strerror(rc));
         goto out;
     }
 
@@ -803,22 +1036,47 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         snprintf(err, errlen, "cannot create the api socket: %s", zmq_strerror(zmq_errno()));
         goto out;
     }
-    zsock_set_sndhwm(self->api, BROKER_SOCKET_HWM);
-    zsock_set_rcvhwm(self->api, BROKER_SOCKET_HWM);
+    zsock_set_sndhwm(self->api, BROKER_API_SNDHWM);
+    zsock_set_rcvhwm(self->api, BROKER_API_RCVHWM);
+    zsock_set_router_mandatory(self->api, 1); /* a full queue fails the send: see above */
     zsock_set_linger(self->api, BROKER_LINGER_MS);
     /* Frames beyond this cost a disconnect in libzmq; frames between max_message and
        this are read and answered TOO_LARGE, so a client learns why. */
     size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2 : BROKER_WIRE_CAP_MIN;
     zsock_set_maxmsgsize(self->api, (int)wire_cap);
     const char *api = broker_config_get(config, "broker/api");
+    broker_peers_socket_t bounds = {.name = "the api",
+                                    .credited = true,
+                                    .curve = broker_guard_is_curve(self->auth, api),
+                                    .in_max = BROKER_API_IN_WIRES * wire_cap + BROKER_PEERS_SLACK,
+                                    .max_connections = self->max_connections,
+                                    .evicts_idle = true};
+    rc = broker_peers_watch(self->peers, self->api, &bounds, &self->api_which);
+    if (rc) {
+        snprintf(err, errlen, "cannot watch the connections of the api: %s", dajia_strerror(rc));
+        goto out;
+    }
     if (broker_guard_listen(self->api, api, self->auth, s_insecure(config), BROKER_AUTH_DOMAIN_API,
                             "the api", &self->endpoint, err, errlen) != 0)
         goto out;
     self->api_handle = zsock_resolve(self->api);
     if (s_dispatch_start(self, last_seq, err, errlen) != 0)
         goto out;
+    rc = broker_peers_start(self->peers);
+    if (rc) {
+        snprintf(err, errlen, "cannot start the connection guard: %s", dajia_strerror(rc));
+        goto out;
+    }
+    uint64_t index_bytes = self->stats.index_bytes;
     broker_stats_init(&self->stats, zclock_time());
     self->stats.last_seq = last_seq;
+    self->stats.index_bytes = index_bytes;
+    bool external =
+        strncmp(broker_server_feed_endpoint(self, BROKER_DISPATCH_WORKERS), "inproc://", 9) != 0;
+    self->stats.memory_ceiling = s_memory_ceiling(self, max_message, batch_max, wire_cap, external);
+    dajia_log_info("memory ceiling for this configuration: %" PRIu64 " MB, plus the index of "
+                   "the log's events (%" PRIu64 " MB now; README, Security)",
+                   self->stats.memory_ceiling >> 20, index_bytes >> 20);
     dajia_log_info("log in %s holds %" PRIu64 " events; %zu member units", data, last_seq,
                    broker_config_member_count(config));
     *out = self;
@@ -834,9 +1092,11 @@ broker_server_destroy(broker_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_server_t *self = *self_p;
+    broker_replay_destroy(&self->replay); /* before the store it reads */
     broker_dispatch_destroy(&self->dispatch);
     broker_writer_destroy(&self->writer);
     zsock_destroy(&self->api);
+    broker_peers_destroy(&self->peers); /* after every socket it watches is closed */
     broker_batch_destroy(&self->fill);
     broker_batch_destroy(&self->spare[0]);
     broker_batch_destroy(&self->spare[1]);
@@ -900,10 +1160,11 @@ broker_server_run(broker_server_t *self)
         s_reload_keys(self);
         zmq_pollitem_t items[] = {
             {zsock_resolve(broker_writer_sock(self->writer)), 0, ZMQ_POLLIN, 0},
+            {broker_replay_handle(self->replay), 0, ZMQ_POLLIN, 0},
             {self->api_handle, 0, ZMQ_POLLIN, 0},
         };
         /* With the batch full, only the writer can make room: stop reading. */
-        int count = self->fill->count < self->fill->capacity ? 2 : 1;
+        int count = self->fill->count < self->fill->capacity ? 3 : 2;
         int rc = zmq_poll(items, count, BROKER_POLL_MS);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
@@ -913,7 +1174,9 @@ broker_server_run(broker_server_t *self)
         }
         if (items[0].revents & ZMQ_POLLIN)
             s_collect(self);
-        if (count > 1 && (items[1].revents & ZMQ_POLLIN))
+        if (items[1].revents & ZMQ_POLLIN)
+            s_forward_replays(self);
+        if (count > 2 && (items[2].revents & ZMQ_POLLIN))
             s_drain(self);
         s_flush(self);
     }

@@ -80,8 +80,10 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_t *by_reason = json_object();
     json_t *commit = json_object();
     json_t *log = json_object();
+    json_t *replay = json_object();
+    json_t *peers = json_object();
     char *text = NULL;
-    if (!root || !by_reason || !commit || !log)
+    if (!root || !by_reason || !commit || !log || !replay || !peers)
         goto out;
     for (unsigned r = 0; r < BROKER_REASON_SLOTS; r++)
         if (stats->rejected_by_reason[r])
@@ -94,6 +96,16 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_object_set_new(log, "last_seq", json_integer((json_int_t)stats->last_seq));
     json_object_set_new(log, "map_bytes", json_integer((json_int_t)stats->map_bytes));
     json_object_set_new(log, "used_bytes", json_integer((json_int_t)stats->used_bytes));
+    json_object_set_new(replay, "requests", json_integer((json_int_t)stats->replays));
+    json_object_set_new(replay, "busy", json_integer((json_int_t)stats->replay_busy));
+    json_object_set_new(replay, "waited", json_integer((json_int_t)stats->replay_waited));
+    json_object_set_new(replay, "answers", json_integer((json_int_t)stats->replay_answers));
+    json_object_set_new(replay, "items", json_integer((json_int_t)stats->replay_items));
+    json_object_set_new(peers, "answers_dropped", json_integer((json_int_t)stats->answers_dropped));
+    json_object_set_new(peers, "closed", json_integer((json_int_t)stats->peers_closed));
+    json_object_set_new(peers, "refused", json_integer((json_int_t)stats->peers_refused));
+    json_object_set_new(peers, "memory_ceiling", json_integer((json_int_t)stats->memory_ceiling));
+    json_object_set_new(peers, "index_bytes", json_integer((json_int_t)stats->index_bytes));
 
     json_object_set_new(root, "received", json_integer((json_int_t)stats->received));
     json_object_set_new(root, "accepted", json_integer((json_int_t)stats->accepted));
@@ -109,6 +121,8 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
                         json_integer((json_int_t)stats->storage_failures));
     json_object_set(root, "commit_ms", commit);
     json_object_set(root, "log", log);
+    json_object_set(root, "replay", replay);
+    json_object_set(root, "peers", peers);
     json_object_set_new(root, "uptime_s",
                         json_integer((json_int_t)((now_ms - stats->started_ms) / 1000)));
     text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -116,6 +130,8 @@ out:
     json_decref(by_reason);
     json_decref(commit);
     json_decref(log);
+    json_decref(replay);
+    json_decref(peers);
     json_decref(root);
     return text;
 }

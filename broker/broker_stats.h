@@ -36,6 +36,17 @@ typedef struct {
     uint64_t last_seq;
     uint64_t map_bytes;
     uint64_t used_bytes;
+    /* replays and the bounds per peer (README, Security) */
+    uint64_t replays;         /* REPLAY requests read */
+    uint64_t replay_busy;     /* refused: the connection had one in flight */
+    uint64_t replay_waited;   /* waited for the next second of their connection's budget */
+    uint64_t replay_answers;  /* answers sent */
+    uint64_t replay_items;    /* items in them */
+    uint64_t answers_dropped; /* answers of any kind the peer's full queue refused */
+    uint64_t peers_closed;    /* connections shut down for holding too much */
+    uint64_t peers_refused;   /* connections refused past broker/max_connections */
+    uint64_t memory_ceiling;  /* bytes, the dedup index not included */
+    uint64_t index_bytes;     /* the dedup index when the broker started */
 } broker_stats_t;
 
 /* Zeroes `stats` and sets its start time. */

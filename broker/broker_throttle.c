@@ -134,6 +134,15 @@ broker_throttle_charge(broker_throttle_t *self, const void *id, size_t len)
         self->throttle_second = self->second;
 }
 
+bool
+broker_throttle_spent(broker_throttle_t *self, const void *id, size_t len)
+{
+    if (self->throttle_second != self->second)
+        return false; /* nobody has spent a budget this second */
+    s_budget_t *b = s_find(self, id, len, false);
+    return b && b->rejects >= self->budget;
+}
+
 broker_throttle_verdict_t
 broker_throttle_check(broker_throttle_t *self, const void *id, size_t len, char *notice,
                       size_t size)

@@ -17,11 +17,13 @@
 
     Throttling is logged as a warning, rate-limited as every repeating line is
     (dajia_log_limited: the first, then a line every DAJIA_LOG_EVERY_MS with a count). One
-    thread only: the api loop's.
+    thread only: the one that owns the throttle (the api loop's for the reject budget, the
+    replay thread's for the replay budget).
 */
 #ifndef BROKER_THROTTLE_H
 #define BROKER_THROTTLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +71,13 @@ broker_throttle_charge(broker_throttle_t *self, const void *id, size_t len);
 broker_throttle_verdict_t
 broker_throttle_check(broker_throttle_t *self, const void *id, size_t len, char *notice,
                       size_t size);
+
+/* Has the connection id[0 .. len) spent its budget in the current second? No side
+   effect, no notice: for a budget of requests served rather than rejected (the replay
+   budget: broker_replay.h charges each REPLAY it serves, and holds one that finds its
+   connection's budget spent until the next second). An id of the wrong size never has. */
+bool
+broker_throttle_spent(broker_throttle_t *self, const void *id, size_t len);
 
 /* Requests dropped (the notices included) since the throttle was made. */
 uint64_t

@@ -321,12 +321,12 @@ s_deliver(office_follow_t *self, const Dajia__FeedItem *item, office_follow_fn *
     return rc;
 }
 
-/* Sends one REPLAY and waits for its FEED. Sets *batch (caller frees). */
+/* Sends one REPLAY from `from` and waits for its FEED. Sets *batch (caller frees). */
 static int
-s_request(office_follow_t *self, Dajia__FeedBatch **batch)
+s_request(office_follow_t *self, uint64_t from, Dajia__FeedBatch **batch)
 {
     Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
-    req.from_seq = self->last + 1;
+    req.from_seq = from;
     req.audience = self->options.audience;
     req.max_items = self->options.batch;
     uint8_t buf[64]; /* three varints */
@@ -380,9 +380,10 @@ s_request(office_follow_t *self, Dajia__FeedBatch **batch)
 int
 office_follow_catch_up(office_follow_t *self, office_follow_fn *fn, void *arg)
 {
+    uint64_t from = self->last + 1;
     for (;;) {
         Dajia__FeedBatch *batch = NULL;
-        int rc = s_request(self, &batch);
+        int rc = s_request(self, from, &batch);
         if (rc)
             return rc;
         uint64_t before = self->last;
@@ -397,8 +398,12 @@ office_follow_catch_up(office_follow_t *self, office_follow_fn *fn, void *arg)
         /* `last` moves only over items actually received, never to the batch's
            last_feed_seq: that would skip an item stored between the broker reading the
            items and reading its newest seq. */
-        /* A batch that says "more" but moves nothing forward would loop for ever. */
-        bool stuck = rc == 0 && more && self->last == before;
+        /* With more, ask again from where the broker got to (next_seq), or, from a
+           broker that does not say, after the last item received. A batch that says
+           "more" but moves nothing forward would loop for ever. */
+        uint64_t next = batch->next_seq > self->last ? batch->next_seq : self->last + 1;
+        bool stuck = rc == 0 && more && next <= from;
+        from = next;
         dajia__feed_batch__free_unpacked(batch, NULL);
         /* Each item's position is in place already; this makes the last one durable. */
         int saved = self->last != before ? s_save(self) : 0;

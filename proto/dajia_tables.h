@@ -2,7 +2,7 @@
 
     The broker writes them; dajia-ctl dump reads the log straight from the store's files,
     the workers receive log records as they are stored, and replay serves the feed. The
-    three tables, in the store (store.h) of the broker's data directory:
+    tables, in the store (store.h) of the broker's data directory:
 
       table   key                                value
       log     log_seq: u64                       a LogRecord, packed: log_seq, the
@@ -14,6 +14,14 @@
                                                  its outputs) is stored; contiguous
               "<service>" DAJIA_CURSOR_TICK      u64: the last tick number of that
                                                  service whose outputs are stored
+      feed_public feed_seq: u64                  nothing (0 bytes): the feed_seq of each
+                                                 item of audience PUBLIC, so that a public
+                                                 reader reads public items only
+
+    feed_public is an index of feed, written in the transaction that stores the item. A
+    broker brings it up to date when it starts (items an older broker stored, or that were
+    written without it), from its last key to the end of feed: it never has a key that
+    feed lacks, and replay takes every item it reads from feed.
 
     A u64 is 8 bytes, big-endian, in the store's key encoding (store_u64_to_key,
     store_key_to_u64), so that keys sort as numbers. log_seq and feed_seq start at 1 and
@@ -29,9 +37,10 @@
 #ifndef DAJIA_TABLES_H
 #define DAJIA_TABLES_H
 
-#define DAJIA_TABLE_LOG    "log"    /* log_seq -> LogRecord: every accepted event */
-#define DAJIA_TABLE_FEED   "feed"   /* feed_seq -> FeedItem: every output of the workers */
-#define DAJIA_TABLE_CURSOR "cursor" /* service (or service + DAJIA_CURSOR_TICK) -> u64 */
+#define DAJIA_TABLE_LOG         "log"    /* log_seq -> LogRecord: every accepted event */
+#define DAJIA_TABLE_FEED        "feed"   /* feed_seq -> FeedItem: every output of the workers */
+#define DAJIA_TABLE_CURSOR      "cursor" /* service (or service + DAJIA_CURSOR_TICK) -> u64 */
+#define DAJIA_TABLE_FEED_PUBLIC "feed_public" /* feed_seq -> nothing: the public items */
 
 #define DAJIA_CURSOR_TICK ".tick" /* cursor key "<service>.tick": the last tick stored */
 #define DAJIA_TABLE_U64   8       /* bytes of a u64 key or cursor value */

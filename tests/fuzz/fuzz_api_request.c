@@ -457,6 +457,41 @@ s_check_submit(const s_request_t *req, int64_t t0, int64_t t1, const Dajia__Ack 
     dajia__envelope__free_unpacked(env, NULL);
 }
 
+/* A FEED that answers a REPLAY holds items in order from the one asked for, only
+   public ones unless the office's were asked for, says nothing of items past its
+   last_feed_seq, and when it says `more` it says where to go on (next_seq), past every
+   item it holds: a reader that asks again from there neither misses nor repeats one. */
+static void
+s_check_replay(const s_request_t *req, const Dajia__FeedBatch *batch)
+{
+    if (batch->reason != DAJIA__REASON__REASON_NONE) {
+        FUZZ_CHECK(batch->n_items == 0 && !batch->more, "a refused replay with items");
+        return;
+    }
+    Dajia__ReplayRequest *ask =
+        req->count == 2 ? dajia__replay_request__unpack(NULL, req->size[1], req->data[1]) : NULL;
+    FUZZ_CHECK(ask, "a replay answered that was not a ReplayRequest");
+    uint64_t from = ask->from_seq ? ask->from_seq : 1, prev = 0;
+    bool office = ask->audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+    for (size_t i = 0; i < batch->n_items; i++) {
+        const Dajia__FeedItem *item = batch->items[i];
+        FUZZ_CHECK(item->feed_seq >= from && item->feed_seq > prev,
+                   "item %" PRIu64 " out of order (from %" PRIu64 ", after %" PRIu64 ")",
+                   item->feed_seq, from, prev);
+        FUZZ_CHECK(office || item->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
+                   "an office item %" PRIu64 " in a public replay", item->feed_seq);
+        FUZZ_CHECK(item->feed_seq <= batch->last_feed_seq,
+                   "item %" PRIu64 " past last_feed_seq %" PRIu64, item->feed_seq,
+                   batch->last_feed_seq);
+        prev = item->feed_seq;
+    }
+    if (batch->more)
+        FUZZ_CHECK(batch->next_seq > prev && batch->next_seq > from,
+                   "more, but next_seq %" PRIu64 " does not move past %" PRIu64, batch->next_seq,
+                   prev > from ? prev : from);
+    dajia__replay_request__free_unpacked(ask, NULL);
+}
+
 /* A request that is not SUBMIT or STATS. */
 static void
 s_check_other(const s_request_t *req, zmsg_t *reply)
@@ -469,6 +504,7 @@ s_check_other(const s_request_t *req, zmsg_t *reply)
             dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
         FUZZ_CHECK(batch, "a FEED answer that does not decode");
         FUZZ_CHECK(s_frame_is(req, 0, "REPLAY"), "FEED in answer to something else");
+        s_check_replay(req, batch);
         dajia__feed_batch__free_unpacked(batch, NULL);
         return;
     }

@@ -185,10 +185,12 @@ test_feed_replay_pages_with_more(void **state)
     assert_int_equal(batch->items[0]->feed_seq, 3);
     assert_int_equal(batch->items[1]->feed_seq, 4);
     assert_true(batch->more);
+    assert_int_equal(batch->next_seq, 5); /* where to ask from next */
     broker_feed_batch_destroy(&batch);
     assert_ok(broker_feed_replay(f->store, 5, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 2, &batch));
     assert_int_equal(batch->n_items, 1);
     assert_false(batch->more);
+    assert_int_equal(batch->next_seq, 0);
     broker_feed_batch_destroy(&batch);
     /* past the end: empty, not an error */
     assert_ok(broker_feed_replay(f->store, 99, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 2, &batch));
@@ -196,6 +198,168 @@ test_feed_replay_pages_with_more(void **state)
     assert_int_equal(batch->last_feed_seq, 5);
     assert_false(batch->more);
     broker_feed_batch_destroy(&batch);
+}
+
+/* Appends `count` items of one audience, as s_append_items does. */
+static void
+s_append_audience(store_t *store, size_t count, Dajia__Audience audience)
+{
+    store_txn_t *txn = NULL;
+    uint64_t last = 0;
+    assert_ok(store_read_begin(store, &txn));
+    assert_ok(broker_feed_last_seq(txn, &last));
+    store_txn_end(&txn);
+    broker_feed_entry_t *entries = calloc(count, sizeof *entries);
+    for (size_t i = 0; i < count; i++) {
+        uint8_t raw[256];
+        size_t len = s_item(raw, audience, (last + i + 1) * 10);
+        assert_ok(broker_feed_prepare(raw, len, "escalate", last + i + 1, &entries[i]));
+    }
+    s_append_t a = {entries, count};
+    assert_ok(store_write(store, s_append, &a));
+    for (size_t i = 0; i < count; i++)
+        broker_feed_entry_clear(&entries[i]);
+    free(entries);
+}
+
+static void
+test_feed_replay_public_reveals_no_office_count(void **state)
+{
+    fixture_t *f = *state;
+    s_append_audience(f->store, 3, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);  /* 1..3 */
+    s_append_audience(f->store, 50, DAJIA__AUDIENCE__AUDIENCE_OFFICE); /* 4..53 */
+    Dajia__FeedBatch *batch = NULL;
+    assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 3);
+    /* the newest public item's seq, not the feed's: the 50 escalations stay unseen */
+    assert_int_equal(batch->last_feed_seq, 3);
+    assert_false(batch->more);
+    broker_feed_batch_destroy(&batch);
+    /* asking past the public items finds nothing, and learns nothing either */
+    assert_ok(broker_feed_replay(f->store, 4, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 0);
+    assert_int_equal(batch->last_feed_seq, 3);
+    assert_false(batch->more);
+    assert_int_equal(batch->next_seq, 0);
+    broker_feed_batch_destroy(&batch);
+    /* the office sees it all */
+    assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 0, &batch));
+    assert_int_equal(batch->last_feed_seq, 53);
+    assert_int_equal(batch->n_items, 53);
+    broker_feed_batch_destroy(&batch);
+}
+
+static void
+test_feed_replay_public_pages_through_the_index(void **state)
+{
+    fixture_t *f = *state;
+    /* public items far apart: 1, 102, 203, ... with office items between */
+    for (int i = 0; i < 5; i++) {
+        s_append_audience(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
+        s_append_audience(f->store, 100, DAJIA__AUDIENCE__AUDIENCE_OFFICE);
+    }
+    Dajia__FeedBatch *batch = NULL;
+    uint64_t from = 1, got = 0;
+    for (int pages = 0;; pages++) {
+        assert_true(pages < 5);
+        assert_ok(broker_feed_replay(f->store, from, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 2, &batch));
+        for (size_t i = 0; i < batch->n_items; i++) {
+            assert_int_equal(batch->items[i]->feed_seq, 1 + got * 101);
+            assert_int_equal(batch->items[i]->audience, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
+            got++;
+        }
+        bool more = batch->more;
+        /* a page of 2 public items reads 2 index keys: next_seq is the next public item */
+        if (more)
+            assert_int_equal(batch->next_seq, 1 + got * 101);
+        from = batch->next_seq;
+        broker_feed_batch_destroy(&batch);
+        if (!more)
+            break;
+    }
+    assert_int_equal(got, 5);
+}
+
+typedef struct {
+    const uint8_t *data;
+    size_t len;
+    uint64_t seq;
+} s_raw_t;
+
+/* Writes one item straight into the feed table, as an older broker did: no index. */
+static int
+s_put_raw(store_txn_t *txn, void *arg)
+{
+    s_raw_t *raw = arg;
+    unsigned char key[8];
+    store_u64_to_key(raw->seq, key);
+    return store_put(txn, "feed", key, sizeof key, raw->data, raw->len, STORE_APPEND);
+}
+
+static void
+test_feed_index_update_indexes_items_written_without_it(void **state)
+{
+    fixture_t *f = *state;
+    s_append_audience(f->store, 2, DAJIA__AUDIENCE__AUDIENCE_PUBLIC); /* 1, 2: indexed */
+    for (uint64_t seq = 3; seq <= 8; seq++) {
+        uint8_t item[256];
+        size_t len = s_item(
+            item, seq % 2 ? DAJIA__AUDIENCE__AUDIENCE_OFFICE : DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
+            seq * 10);
+        broker_feed_entry_t entry = {0};
+        assert_ok(broker_feed_prepare(item, len, "aggregate", seq, &entry));
+        s_raw_t raw = {entry.data, entry.len, seq};
+        assert_ok(store_write(f->store, s_put_raw, &raw));
+        broker_feed_entry_clear(&entry);
+    }
+    Dajia__FeedBatch *batch = NULL;
+    assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 2); /* 4, 6, 8 are not in the index yet */
+    broker_feed_batch_destroy(&batch);
+    uint64_t added = 0;
+    assert_ok(broker_feed_index_update(f->store, &added));
+    assert_int_equal(added, 3);
+    assert_ok(broker_feed_index_update(f->store, &added)); /* up to date: nothing */
+    assert_int_equal(added, 0);
+    assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 5);
+    uint64_t want[] = {1, 2, 4, 6, 8};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(batch->items[i]->feed_seq, want[i]);
+    assert_int_equal(batch->last_feed_seq, 8);
+    broker_feed_batch_destroy(&batch);
+    /* and the items appended from now on go on from there */
+    s_append_audience(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
+    assert_ok(broker_feed_replay(f->store, 9, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 1);
+    assert_int_equal(batch->items[0]->feed_seq, 9);
+    broker_feed_batch_destroy(&batch);
+}
+
+static void
+test_feed_replay_answer_is_bounded_in_bytes(void **state)
+{
+    fixture_t *f = *state;
+    s_append_audience(f->store, 3000, DAJIA__AUDIENCE__AUDIENCE_OFFICE);
+    broker_feed_answer_t answer;
+    assert_ok(broker_feed_replay_pack(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE,
+                                      BROKER_FEED_REPLAY_CAP, &answer));
+    assert_int_equal(answer.items, 3000); /* small items: all fit */
+    assert_false(answer.more);
+    assert_true(answer.len < BROKER_FEED_REPLAY_BYTES);
+    free(answer.data);
+    assert_ok(
+        broker_feed_replay_pack(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 1000, &answer));
+    assert_int_equal(answer.items, 1000);
+    assert_true(answer.more);
+    assert_int_equal(answer.next, 1001);
+    Dajia__FeedBatch *batch = dajia__feed_batch__unpack(NULL, answer.len, answer.data);
+    assert_non_null(batch);
+    assert_int_equal(batch->n_items, 1000);
+    assert_int_equal(batch->next_seq, 1001);
+    assert_int_equal(batch->last_feed_seq, 3000);
+    dajia__feed_batch__free_unpacked(batch, NULL);
+    free(answer.data);
 }
 
 static void
@@ -236,6 +400,14 @@ main(void)
         cmocka_unit_test_setup_teardown(test_feed_replay_public_sees_public_items_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_feed_replay_pages_with_more, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_replay_public_reveals_no_office_count, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_feed_replay_public_pages_through_the_index, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_feed_index_update_indexes_items_written_without_it,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_replay_answer_is_bounded_in_bytes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_feed_replay_of_empty_store_is_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_survives_reopen, setup, teardown),
     };

@@ -200,6 +200,30 @@ test_budget_of_one(void **state)
     assert_null(t);
 }
 
+/* The replay budget's use: spent says whether a connection used its budget this second,
+   without a notice, a drop or any count of its own. */
+static void
+test_spent_tells_without_side_effects(void **state)
+{
+    broker_throttle_t *t = *state;
+    assert_false(broker_throttle_spent(t, "reader", 6));
+    s_charge(t, "reader", S_BUDGET - 1);
+    assert_false(broker_throttle_spent(t, "reader", 6));
+    s_charge(t, "reader", 1);
+    assert_true(broker_throttle_spent(t, "reader", 6));
+    assert_true(broker_throttle_spent(t, "reader", 6)); /* asking again changes nothing */
+    assert_false(broker_throttle_spent(t, "other", 5));
+    assert_int_equal(broker_throttle_dropped(t), 0);
+    /* a new second: a new budget */
+    broker_throttle_set_now(t, S_T0_MS + 1000);
+    assert_false(broker_throttle_spent(t, "reader", 6));
+    /* ids the throttle never charges have never spent anything */
+    assert_false(broker_throttle_spent(t, "", 0));
+    char big[BROKER_THROTTLE_ID_MAX + 1];
+    memset(big, 'x', sizeof big);
+    assert_false(broker_throttle_spent(t, big, sizeof big));
+}
+
 int
 main(void)
 {
@@ -217,6 +241,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_a_crowd_does_not_push_the_flooder_out, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_budget_of_one),
+        cmocka_unit_test_setup_teardown(test_spent_tells_without_side_effects, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("broker_throttle", tests, NULL, NULL);
 }

@@ -4,7 +4,9 @@
     REPLAY from a feed of T_FEED items (at most T_BATCH per answer, so `more` is used) and
     an XPUB. The test moves it through its pipe: STORE n (items up to n are stored, not
     published: published while nobody listened), PUBLISH n (store up to n, then publish
-    item n), MODE mute|old|normal (never answer; answer as a broker without replay).
+    item n), MODE mute|old|sparse|normal (never answer; answer as a broker without
+    replay; answer as a broker that reads a bounded number of items an answer, most of
+    them not for this reader, and says where it got to with next_seq).
 */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +26,7 @@
 #define T_BATCH   3
 #define T_TIMEOUT 5000
 #define T_IDLE_MS 50
+#define T_SPARSE  4 /* mode sparse: the reader sees every 4th item */
 
 // ====================================================================== fake broker
 
@@ -85,15 +88,31 @@ s_answer(zsock_t *router, zmsg_t *msg, uint64_t stored, const char *mode)
         Dajia__FeedItem items[T_BATCH], *ptrs[T_BATCH];
         Dajia__Escalation escs[T_BATCH];
         size_t n = 0;
-        for (uint64_t seq = from; seq <= stored && n < T_BATCH; seq++, n++) {
-            s_item_init(&items[n], &escs[n], seq);
-            ptrs[n] = &items[n];
-        }
         Dajia__FeedBatch batch = DAJIA__FEED_BATCH__INIT;
+        if (strcmp(mode, "sparse") == 0) {
+            /* A broker that reads at most T_BATCH items an answer, of which the reader
+               may see only every T_SPARSE-th: answers with none at all say where it got
+               to, and more (next_seq). */
+            uint64_t seq = from;
+            for (; seq <= stored && seq < from + T_BATCH; seq++) {
+                if (seq % T_SPARSE)
+                    continue;
+                s_item_init(&items[n], &escs[n], seq);
+                ptrs[n] = &items[n];
+                n++;
+            }
+            batch.more = seq <= stored;
+            batch.next_seq = batch.more ? seq : 0;
+        } else {
+            for (uint64_t seq = from; seq <= stored && n < T_BATCH; seq++, n++) {
+                s_item_init(&items[n], &escs[n], seq);
+                ptrs[n] = &items[n];
+            }
+            batch.more = from + n <= stored;
+        }
         batch.items = ptrs;
         batch.n_items = n;
         batch.last_feed_seq = stored;
-        batch.more = from + n <= stored;
         uint8_t buf[2048];
         zmsg_addstr(reply, "FEED");
         zmsg_addmem(reply, buf, dajia__feed_batch__pack(&batch, buf));
@@ -320,6 +339,24 @@ test_run_fills_gaps_and_drops_duplicates(void **state)
 }
 
 static void
+test_catch_up_goes_on_from_next_seq_through_answers_without_items(void **state)
+{
+    t_fixture_t *f = *state;
+    s_tell(f->fake, "STORE", T_FEED);
+    zstr_sendx(f->fake, "MODE", "sparse", NULL);
+    zsock_wait(f->fake);
+    office_follow_t *follow = s_follower(f, false, T_TIMEOUT);
+    /* The first answer (1..3) holds nothing: a reader that only trusted the items
+       received would think itself stuck. */
+    assert_int_equal(office_follow_catch_up(follow, s_collect, f), 0);
+    assert_int_equal(f->n_got, T_FEED / T_SPARSE);
+    for (size_t i = 0; i < f->n_got; i++)
+        assert_int_equal(f->got[i], (i + 1) * T_SPARSE);
+    assert_int_equal(office_follow_last(follow), T_FEED);
+    office_follow_destroy(&follow);
+}
+
+static void
 test_stop_in_catch_up_keeps_position(void **state)
 {
     t_fixture_t *f = *state;
@@ -383,6 +420,8 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_run_fills_gaps_and_drops_duplicates, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_catch_up_goes_on_from_next_seq_through_answers_without_items, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stop_in_catch_up_keeps_position, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_silent_broker_times_out, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broker_without_replay_is_a_refusal, s_setup,
