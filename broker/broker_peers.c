@@ -44,6 +44,11 @@ typedef struct {
     size_t live;      /* connections now */
 } s_watched_t;
 
+/* Names of inproc endpoints: a number never used before in this process. A name made
+   from an address could be bound again, by the next object at the same address, before
+   libzmq has let go of the last one (it unbinds a closed socket asynchronously). */
+static atomic_uint s_inproc_serial;
+
 struct broker_peers_t {
     s_watched_t sockets[BROKER_PEERS_SOCKETS];
     int count;
@@ -121,7 +126,8 @@ broker_peers_watch(broker_peers_t *self, zsock_t *sock, const broker_peers_socke
         return -ENOSPC;
     s_watched_t *w = &self->sockets[self->count];
     char endpoint[64];
-    snprintf(endpoint, sizeof endpoint, "inproc://dajia-peers-%p-%d", (void *)self, self->count);
+    snprintf(endpoint, sizeof endpoint, "inproc://dajia-peers-%u",
+             atomic_fetch_add(&s_inproc_serial, 1));
     if (zmq_socket_monitor(zsock_resolve(sock), endpoint,
                            ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
         return -zmq_errno();

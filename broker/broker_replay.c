@@ -55,6 +55,11 @@ typedef struct {
     uint64_t target; /* S_GATE_SENT on tcp: open once the peer acknowledged this many bytes */
 } s_gate_t;
 
+/* Names of inproc endpoints: a number never used before in this process. A name made
+   from an address could be bound again, by the next object at the same address, before
+   libzmq has let go of the last one (it unbinds a closed socket asynchronously). */
+static atomic_uint s_inproc_serial;
+
 struct broker_replay_t {
     store_t *store;
     zsock_t *api_end, *thread_end;
@@ -259,8 +264,9 @@ broker_replay_start(store_t *store, uint32_t budget, broker_replay_t **out)
     zsock_set_sndhwm(self->thread_end, 0);
     zsock_set_rcvhwm(self->thread_end, 0);
     rc = -EINVAL;
-    if (zsock_bind(self->thread_end, "inproc://dajia-replay-%p", (void *)self) != 0 ||
-        zsock_connect(self->api_end, "inproc://dajia-replay-%p", (void *)self) != 0)
+    unsigned serial = atomic_fetch_add(&s_inproc_serial, 1);
+    if (zsock_bind(self->thread_end, "inproc://dajia-replay-%u", serial) != 0 ||
+        zsock_connect(self->api_end, "inproc://dajia-replay-%u", serial) != 0)
         goto out;
     rc = pthread_create(&self->thread, NULL, s_run, self);
     if (rc) {

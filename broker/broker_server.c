@@ -37,6 +37,7 @@
 
 #include <czmq.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <malloc.h>
 #include <string.h>
 
@@ -104,6 +105,11 @@ typedef struct {
     const char *unit; /* role unit only */
     const char *key;  /* Z85; NULL for ipc peers (role "local") */
 } s_peer_t;
+
+/* Names of inproc endpoints: a number never used before in this process. A name made
+   from an address could be bound again, by the next object at the same address, before
+   libzmq has let go of the last one (it unbinds a closed socket asynchronously). */
+static atomic_uint s_inproc_serial;
 
 struct broker_server_t {
     broker_config_t *config; /* borrowed */
@@ -860,7 +866,7 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
     if (!external && !*broker_config_get(self->config, "broker/workers")) {
         /* in-process workers: inproc, unique per server so tests may run several */
         free(workers);
-        workers = zsys_sprintf("inproc://dajia-workers-%p", (void *)self);
+        workers = zsys_sprintf("inproc://dajia-workers-%u", atomic_fetch_add(&s_inproc_serial, 1));
     }
     broker_dispatch_options_t opts = {.store = self->store,
                                       .last_log_seq = last_seq,
