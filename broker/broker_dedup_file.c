@@ -602,30 +602,36 @@ s_open_loaded(store_t *store, int fd, const char *path, const s_load_t *load, br
         return -ENOMEM;
     }
     self->chunk_no = load->chunks + 1;
+    self->next_seq = load->covered + 1;
     unsigned char buf[S_CHUNK];
     uint32_t count = 0;
-    /* A short last chunk goes on filling; were it unreadable now (it was read a moment
-       ago), the chunk is written again from the log. */
+    /* A short last chunk goes on filling. Were it unreadable now (it was read a moment
+       ago), the file stops: writing it again from the log would enter its records as
+       keys the index holds already (0), which they are, but as their own. */
     if (load->chunks && load->last_cnt < S_PER_CHUNK) {
         self->chunk_no = load->chunks;
         if (s_read_chunk(fd, load, load->chunks, buf, &count) == 0 && count == load->last_cnt) {
             for (uint32_t i = 0; i < count; i++)
                 self->entries[i] = s_get64(buf + S_CHUNK_HEAD + 8 * i);
             self->count = count;
+        } else {
+            s_stop(self, "read its last chunk again", -EIO);
         }
     }
-    self->next_seq = s_first_seq(self->chunk_no) + self->count;
-    if (ftruncate(fd, (off_t)((self->chunk_no + (self->count ? 1 : 0)) * S_CHUNK)) != 0)
+    if (self->fd >= 0 &&
+        ftruncate(fd, (off_t)((self->chunk_no + (self->count ? 1 : 0)) * S_CHUNK)) != 0)
         s_stop(self, "cut its damaged end", -errno);
     report->loaded = true;
-    report->from_file = self->next_seq - 1;
-    int rc = broker_dedup_scan(dedup, store, self->next_seq, s_each, self, &report->scanned);
+    report->from_file = load->covered;
+    int rc = broker_dedup_scan(dedup, store, load->covered + 1, s_each, self, &report->scanned);
     if (rc == 0 && s_flush(self) == 0)
         broker_dedup_file_sync(self);
     if (rc) {
         broker_dedup_file_destroy(&self);
         return rc;
     }
+    if (self->fd < 0)
+        broker_dedup_file_destroy(&self); /* it stopped (s_stop said why) */
     *file = self;
     return 0;
 }
@@ -698,9 +704,11 @@ broker_dedup_file_open(store_t *store, const char *path, broker_dedup_t **dedup,
     memset(&load, 0, sizeof load);
     broker_dedup_t *index = NULL;
     int fd = open(path, O_RDWR | O_CLOEXEC);
-    if (fd < 0) {
-        s_why(&load, errno == ENOENT ? "there is none" : "cannot open it: %s",
-              dajia_strerror(-errno));
+    if (fd < 0 && errno == ENOENT) {
+        s_why(&load, "there is none");
+        rc = 1;
+    } else if (fd < 0) {
+        s_why(&load, "cannot open it: %s", dajia_strerror(-errno));
         rc = 1;
     } else {
         rc = s_load(fd, store, last_seq, &load, &index);
