@@ -1,5 +1,8 @@
 /*  bench_broker: the temporary broker of a run (see bench_broker.h).
 
+    The reference (--baseline) is this same program started again with the arguments
+    of bench_baseline.h, in a data directory of its own like the broker's.
+
     The child is started with fork/exec in a process group of its own, its stdout a pipe
     the bench reads the READY line from (then closes: the broker writes nothing after
     READY), its stderr the log file. PR_SET_PDEATHSIG makes it die with the bench rather
@@ -24,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_baseline.h"
 #include "bench_clock.h"
 
 #define BENCH_READY_TIMEOUT_MS 30000 /* broker startup */
@@ -193,8 +197,10 @@ s_exec_child(const char *binary, char *const argv[], pid_t parent, int out_fd, i
     _exit(127);
 }
 
+/* Starts `binary` as the broker, or with `baseline` as the reference (bench_baseline.h):
+   then `binary` is this program. */
 static int
-s_broker_start(bench_broker_t *self, const char *binary, bool with_workers)
+s_broker_start(bench_broker_t *self, const char *binary, bool with_workers, bool baseline)
 {
     int pipefd[2] = {-1, -1};
     int logfd = -1;
@@ -236,6 +242,10 @@ s_broker_start(bench_broker_t *self, const char *binary, bool with_workers)
                     "tcp://127.0.0.1:*",
                     with_workers ? NULL : "--external-workers",
                     NULL};
+    if (baseline) {
+        argv[1] = BENCH_BASELINE_ARG;
+        argv[3] = NULL;
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -263,21 +273,41 @@ out:
     return rc;
 }
 
-int
-bench_broker_spawn(const char *binary, bool with_workers, bench_broker_t **out)
+/* Starts the broker or the reference; see bench_broker_spawn. */
+static int
+s_spawn(const char *binary, bool with_workers, bool baseline, bench_broker_t **out)
 {
     bench_broker_t *self = calloc(1, sizeof *self);
     if (!self) {
         fprintf(stderr, "dajia-bench: out of memory\n");
         return -ENOMEM;
     }
-    int rc = s_broker_start(self, binary, with_workers);
+    int rc = s_broker_start(self, binary, with_workers, baseline);
     if (rc != 0) {
         bench_broker_destroy(&self);
         return rc;
     }
     *out = self;
     return 0;
+}
+
+int
+bench_broker_spawn(const char *binary, bool with_workers, bench_broker_t **out)
+{
+    return s_spawn(binary, with_workers, false, out);
+}
+
+int
+bench_broker_spawn_baseline(bench_broker_t **out)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        fprintf(stderr, "dajia-bench: cannot find its own executable: %s\n", strerror(errno));
+        return -errno;
+    }
+    self[n] = '\0';
+    return s_spawn(self, false, true, out);
 }
 
 const char *

@@ -1,5 +1,6 @@
 /*  bench_broker: the temporary broker dajia-bench starts for a run (--spawn, the
-    default when --broker is not given).
+    default when --broker is not given), or the reference server (--baseline,
+    --compare: bench_baseline.h).
 
     The broker runs on tcp://127.0.0.1:* (a port of its own, told on its READY line) in
     a fresh temporary data directory under $TMPDIR (else /tmp: put TMPDIR on the disk to
@@ -26,6 +27,12 @@ bench_broker_default(char *buf, size_t size);
    (a broker that started is stopped again and its directory removed). */
 int
 bench_broker_spawn(const char *binary, bool with_workers, bench_broker_t **out);
+
+/* Starts the reference server (bench_baseline.h) the same way: this program, run again
+   with BENCH_BASELINE_ARG, in a temporary directory of its own. Returns as
+   bench_broker_spawn; the functions below serve it as they serve a broker. */
+int
+bench_broker_spawn_baseline(bench_broker_t **out);
 
 /* The api endpoint the broker bound. Owned by `self`. */
 const char *

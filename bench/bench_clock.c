@@ -74,3 +74,10 @@ bench_clock_stopping(void)
 {
     return atomic_load_explicit(&s_stop, memory_order_relaxed);
 }
+
+void
+bench_clock_rearm(void)
+{
+    if (!s_interrupted)
+        atomic_store(&s_stop, false);
+}

@@ -33,6 +33,11 @@ bench_clock_interrupted(void);
 void
 bench_clock_stop(void);
 
+/* Takes back bench_clock_stop() for the next run of the same program (--compare runs
+   two), unless the run was interrupted. Call with no thread of the last run left. */
+void
+bench_clock_rearm(void);
+
 /* True once the run was interrupted or bench_clock_stop() was called. Cheap: the
    threads ask it on every turn of their loops. */
 bool

@@ -22,6 +22,7 @@ s_usage(FILE *out)
     fprintf(
         out,
         "usage: dajia-bench [--broker ENDPOINT [--office ENDPOINT] | --spawn BROKER_BIN]\n"
+        "                   [--baseline | --compare]\n"
         "                   [--agents N] [--threads T] [--window W] [--rate EVENTS_PER_S] [--e2e]\n"
         "                   [--duration S] [--warmup S] [--label NAME] [--no-header]\n"
         "                   [--json]\n"
@@ -35,6 +36,14 @@ s_usage(FILE *out)
         "  --office ENDPOINT  with --broker and --e2e: its office feed\n"
         "  --spawn BIN        start BIN on tcp://127.0.0.1:* in a temporary data dir\n"
         "                     (default: dajia-broker next to this program)\n"
+        "  --baseline         load the reference instead of the broker: a ROUTER that\n"
+        "                     appends every event as it came to one LMDB table, one\n"
+        "                     transaction (full sync) a drain, and acks it: no decoding,\n"
+        "                     validation or dedup; what ZeroMQ and LMDB can do here\n"
+        "  --compare          run the scenario against the reference, then against the\n"
+        "                     broker (--spawn or the default), and report both and their\n"
+        "                     ratio in one row (--e2e: the broker alone; the reference\n"
+        "                     has no workers)\n"
         "  --with-workers     the spawned broker runs its in-process workers too\n"
         "                     (default: ingest alone, --external-workers)\n"
         "  --e2e              end to end: every event is a major case the escalate\n"
@@ -83,6 +92,12 @@ s_take_option(int opt, const char *arg, bench_config_t *cfg)
         break;
     case 'W':
         cfg->with_workers = true;
+        break;
+    case 'B':
+        cfg->baseline = true;
+        break;
+    case 'C':
+        cfg->compare = true;
         break;
     case 'E':
         cfg->e2e = true;
@@ -141,7 +156,8 @@ s_read_options(int argc, char **argv, bench_config_t *cfg)
         {"json", no_argument, NULL, 'j'},          {"no-header", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},          {"with-workers", no_argument, NULL, 'W'},
         {"e2e", no_argument, NULL, 'E'},           {"office", required_argument, NULL, 'o'},
-        {"threads", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+        {"threads", required_argument, NULL, 't'}, {"baseline", no_argument, NULL, 'B'},
+        {"compare", no_argument, NULL, 'C'},       {NULL, 0, NULL, 0},
     };
     int opt, longindex = 0;
     while ((opt = getopt_long(argc, argv, "h", options, &longindex)) != -1) {
@@ -178,6 +194,16 @@ s_settle(bench_config_t *cfg)
         cfg->threads = cfg->agents;
     if (cfg->broker && cfg->spawn) {
         fprintf(stderr, "dajia-bench: --broker and --spawn exclude each other\n");
+        return -1;
+    }
+    if (cfg->baseline &&
+        (cfg->broker || cfg->spawn || cfg->with_workers || cfg->e2e || cfg->compare)) {
+        fprintf(stderr, "dajia-bench: --baseline runs the reference alone: no --broker, "
+                        "--spawn, --with-workers, --e2e or --compare\n");
+        return -1;
+    }
+    if (cfg->compare && cfg->broker) {
+        fprintf(stderr, "dajia-bench: --compare starts both servers itself: no --broker\n");
         return -1;
     }
     if (cfg->e2e) {

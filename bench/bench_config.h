@@ -14,6 +14,8 @@ typedef struct {
     const char *broker; /* --broker: use this endpoint, spawn nothing */
     const char *spawn;  /* --spawn: the broker binary to start */
     bool with_workers;  /* --with-workers: the spawned broker runs its workers */
+    bool baseline;      /* --baseline: load the reference server instead of the broker */
+    bool compare;       /* --compare: the reference, then the broker; one row of both */
     bool e2e;           /* --e2e: submit -> escalation latency (implies workers) */
     const char *office; /* --office: the office feed of a --broker */
     const char *label;  /* --label: name of the scenario in the report */

@@ -2,6 +2,9 @@
     header first unless --no-header), or one JSON object (--json); then on stderr a line
     for each thing that went wrong or makes the figures doubtful.
 
+    With --compare, a row (or object) holds two runs of the scenario, against the
+    reference (bench_baseline.h) and against the broker, and their ratios.
+
     Table rows of an --e2e run give the submit -> escalation latencies and the escalations
     that never came ("missing"); other rows give submit -> ack. There are no pass/fail
     thresholds: the report measures, it does not judge.
@@ -34,5 +37,13 @@ typedef struct {
    stderr. */
 void
 bench_report_print(const bench_config_t *cfg, const bench_report_t *r);
+
+/* --compare: writes the run against the reference (`ref`; NULL when there was none,
+   --e2e) and the run against the broker (`r`) as one row or JSON object, with the
+   ratios of the broker's events/s and p99 to the reference's, and the warnings of
+   both. */
+void
+bench_report_print_compare(const bench_config_t *cfg, const bench_report_t *ref,
+                           const bench_report_t *r);
 
 #endif

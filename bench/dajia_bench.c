@@ -36,6 +36,14 @@
     itself on tcp://127.0.0.1:* in a fresh temporary data directory, reads its READY line,
     stops it with SIGTERM at the end and removes the directory.
 
+    The reference (--baseline, bench_baseline.h) is what ZeroMQ and LMDB can do without
+    dajia: the same events appended to one table with a full sync per drain and acked.
+    The bench starts it as it starts the broker (this program run again as the
+    reference server); --compare runs the scenario against it and then against the
+    broker, each with its own warmup, and reports both in one row with the ratios, so
+    every figure of the broker comes with the machine's own floor measured minutes
+    apart.
+
     This file runs one measurement from start to end; the parts are files of their own:
     bench_config (the command line), bench_agent (an agent: its messages, sends and acks;
     bench_ack reads the acks), bench_runner (a thread carrying agents), bench_e2e (the
@@ -55,6 +63,7 @@
 #include <zmq.h>
 
 #include "bench_agent.h"
+#include "bench_baseline.h"
 #include "bench_broker.h"
 #include "bench_clock.h"
 #include "bench_config.h"
@@ -69,6 +78,7 @@
 /* One run: what main sets up, drives and takes down. */
 typedef struct {
     const bench_config_t *cfg;
+    bool baseline;               /* against the reference, not the broker */
     bench_broker_t *broker;      /* the broker the bench started; NULL with --broker */
     const char *endpoint;        /* the api of the broker under test */
     void *ctx;                   /* the ZeroMQ context of every socket */
@@ -91,6 +101,12 @@ static int
 s_run_broker(s_run_t *run)
 {
     char binary[PATH_MAX];
+    if (run->baseline) {
+        if (bench_broker_spawn_baseline(&run->broker) != 0)
+            return -1;
+        run->endpoint = bench_broker_endpoint(run->broker);
+        return 0;
+    }
     run->endpoint = run->cfg->broker;
     if (run->endpoint)
         return 0;
@@ -226,10 +242,10 @@ s_run_collect(s_run_t *run, bench_report_t *r)
     r->e2e_max_ms = s_ms(bench_hist_max(e2e));
 }
 
-/* Measures between the end of the warmup and the end of the run, reports, and returns
+/* Measures between the end of the warmup and the end of the run into `r`, and returns
    the exit status: 0, or 1 when the run failed or was interrupted. */
 static int
-s_run_measure(s_run_t *run)
+s_run_measure(s_run_t *run, bench_report_t *r_out)
 {
     const bench_config_t *cfg = run->cfg;
     bench_stats_t before, after;
@@ -241,6 +257,7 @@ s_run_measure(s_run_t *run)
 
     bench_report_t r;
     s_run_collect(run, &r);
+    const char *who = run->baseline ? "the reference" : "the broker";
     uint64_t t_last = t_stats < run->t_end ? t_stats : run->t_end; /* interrupted: shorter */
     r.seconds = t_last > run->t_warm ? (double)(t_last - run->t_warm) / (double)NS_PER_S : 0;
     r.events_per_s = r.seconds > 0 ? (double)r.measured / r.seconds : 0;
@@ -254,15 +271,12 @@ s_run_measure(s_run_t *run)
     if (before_ok && after_ok && after.batches > before.batches)
         r.per_commit =
             (double)(after.accepted - before.accepted) / (double)(after.batches - before.batches);
-    bench_report_print(cfg, &r);
+    *r_out = r;
     if (r.measured == 0 && !bench_clock_interrupted())
-        fprintf(stderr,
-                "dajia-bench: no event was stored while measuring; is a broker "
-                "serving %s?\n",
-                run->endpoint);
+        fprintf(stderr, "dajia-bench: no event was stored while measuring; is %s serving %s?\n",
+                who, run->endpoint);
     else if (!before_ok || !after_ok)
-        fprintf(stderr, "dajia-bench: the broker did not answer STATS; events per commit "
-                        "unknown\n");
+        fprintf(stderr, "dajia-bench: %s did not answer STATS; events per commit unknown\n", who);
     bool failed = r.rejected || r.unmatched || r.stalled || r.measured == 0 || r.missing ||
                   (cfg->e2e && r.e2e_measured == 0);
     return failed || bench_clock_interrupted() ? 1 : 0;
@@ -289,17 +303,48 @@ s_run_close(s_run_t *run)
     bench_broker_destroy(&run->broker);
 }
 
+/* One run of the scenario, against the reference when `baseline`. Returns its exit
+   status; *measured says whether `r` holds a measurement (the run started). */
+static int
+s_run(const bench_config_t *cfg, bool baseline, bench_report_t *r, bool *measured)
+{
+    s_run_t run = {.cfg = cfg, .baseline = baseline};
+    int status = 1;
+    *measured = false;
+    if (s_run_open(&run) == 0 && s_run_schedule(&run) == 0 && s_run_start(&run) == 0) {
+        status = s_run_measure(&run, r);
+        *measured = true;
+    }
+    s_run_close(&run);
+    return status;
+}
+
 int
 main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], BENCH_BASELINE_ARG) == 0)
+        return bench_baseline_serve(argv[2]); /* the reference, started by a bench */
     bench_config_t cfg;
     if (bench_config_parse(argc, argv, &cfg) != 0)
         return 2;
     bench_clock_catch_signals();
-    s_run_t run = {.cfg = &cfg};
-    int status = 1;
-    if (s_run_open(&run) == 0 && s_run_schedule(&run) == 0 && s_run_start(&run) == 0)
-        status = s_run_measure(&run);
-    s_run_close(&run);
-    return status;
+    bench_report_t ref, r;
+    bool ref_measured = false, measured = false;
+    if (!cfg.compare) {
+        int status = s_run(&cfg, cfg.baseline, &r, &measured);
+        if (measured)
+            bench_report_print(&cfg, &r);
+        return status;
+    }
+    int ref_status = 0;
+    if (!cfg.e2e) { /* the reference has no workers to escalate */
+        ref_status = s_run(&cfg, true, &ref, &ref_measured);
+        if (!ref_measured || bench_clock_interrupted())
+            return 1;
+        bench_clock_rearm();
+    }
+    int status = s_run(&cfg, false, &r, &measured);
+    if (measured)
+        bench_report_print_compare(&cfg, ref_measured ? &ref : NULL, &r);
+    return status || ref_status ? 1 : 0;
 }

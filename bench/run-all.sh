@@ -3,11 +3,16 @@
 #
 #   bench/run-all.sh [DAJIA_BENCH [DAJIA_BROKER]]
 #
-# Each scenario starts its own broker in a fresh temporary data directory (under
-# $TMPDIR, else /tmp: put TMPDIR on the disk you want to measure, since every commit
-# is an fsync). BENCH_DURATION and BENCH_WARMUP (seconds) shorten or lengthen the runs.
-# The last scenario runs the broker with its workers and times each event from its
-# submission to its escalation on the office feed.
+# Each scenario runs twice (dajia-bench --compare): against the reference (ZeroMQ and
+# LMDB alone: every event appended as it came, one transaction with a full sync per
+# drain, acked; bench/bench_baseline.h), then against the broker, each in a fresh
+# temporary data directory of its own (under $TMPDIR, else /tmp: put TMPDIR on the
+# disk you want to measure, since every commit is an fsync). A row gives both and the
+# ratios: "ratio" is the broker's events/s over the reference's, "p99 x" the broker's
+# p99 over the reference's. BENCH_DURATION and BENCH_WARMUP (seconds) shorten or
+# lengthen the runs. The last scenario runs the broker with its workers and times each
+# event from its submission to its escalation on the office feed (the reference has no
+# workers: its columns are empty).
 set -eu
 
 bench=${1:-dajia-bench}
@@ -26,8 +31,8 @@ run() {
     label=$1
     shift
     # shellcheck disable=SC2086 # $spawn and $header are meant to split
-    "$bench" $spawn $header --label "$label" --duration "$duration" --warmup "$warmup" "$@" \
-        || status=1
+    "$bench" --compare $spawn $header --label "$label" --duration "$duration" \
+        --warmup "$warmup" "$@" || status=1
     header="--no-header"
 }
 

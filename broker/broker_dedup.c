@@ -65,7 +65,8 @@ broker_dedup_hash(const broker_dedup_t *self, const void *key, size_t len)
     }
     uint64_t tail = 0;
     memcpy(&tail, p, len);
-    return s_mix(h ^ tail ^ ((uint64_t)len << 56));
+    h = s_mix(h ^ tail ^ ((uint64_t)len << 56));
+    return h ? h : 1; /* 0 is the index file's "no entry" */
 }
 
 static uint64_t
@@ -92,6 +93,12 @@ s_slots_for(size_t expected)
 broker_dedup_t *
 broker_dedup_new(size_t expected)
 {
+    return broker_dedup_new_seeded(expected, s_seed());
+}
+
+broker_dedup_t *
+broker_dedup_new_seeded(size_t expected, uint64_t seed)
+{
     broker_dedup_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -102,8 +109,14 @@ broker_dedup_new(size_t expected)
         return NULL;
     }
     self->mask = slots - 1;
-    self->seed = s_seed();
+    self->seed = seed;
     return self;
+}
+
+uint64_t
+broker_dedup_seed(const broker_dedup_t *self)
+{
+    return self->seed;
 }
 
 void
@@ -388,30 +401,22 @@ broker_dedup_lookup(const broker_dedup_t *self, store_txn_t *txn, const void *ke
 }
 
 int
-broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
+broker_dedup_scan(broker_dedup_t *self, store_t *store, uint64_t from_seq,
+                  broker_dedup_each_fn *each, void *arg, uint64_t *scanned)
 {
-    broker_dedup_t *self = NULL;
     store_txn_t *txn = NULL;
     store_cursor_t *cursor = NULL;
     uint64_t count = 0;
     char key[BROKER_KEY_MAX];
-    int rc = store_read_begin(store, &txn);
-    if (rc)
-        goto out;
-    rc = store_count(txn, DAJIA_TABLE_LOG, &count);
-    if (rc)
-        goto out;
-    /* Room for the log to double before the first growth. */
-    self = broker_dedup_new((size_t)count * 2);
-    if (!self) {
-        rc = -ENOMEM;
-        goto out;
-    }
+    unsigned char from_key[DAJIA_TABLE_U64];
+    store_u64_to_key(from_seq, from_key);
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
+    int rc = store_read_begin(store, &txn);
     if (rc == 0)
-        rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+        rc = store_cursor_open(txn, DAJIA_TABLE_LOG, &cursor);
+    if (rc == 0)
+        rc = store_cursor_seek(cursor, from_key, sizeof from_key, &k, &kl, &v, &vl);
     for (; rc == 0; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {
         const char *unit, *event_id;
         size_t unit_len, event_id_len;
@@ -426,27 +431,52 @@ broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
         memcpy(key + unit_len + 1, event_id, event_id_len);
         size_t len = unit_len + 1 + event_id_len;
         uint64_t hash = broker_dedup_hash(self, key, len), seq = 0;
+        uint64_t log_seq = store_key_to_u64(k);
+        count++;
         /* Only a hash already seen costs a read (of the earlier record). */
         int found = broker_dedup_lookup(self, txn, key, len, hash, &seq);
-        if (found == 0)
-            continue;
-        if (found != STORE_NOTFOUND) {
+        if (found != 0 && found != STORE_NOTFOUND) {
             rc = found;
             goto out;
         }
-        rc = broker_dedup_insert(self, hash, store_key_to_u64(k));
-        if (rc)
-            goto out;
+        if (found == STORE_NOTFOUND) {
+            rc = broker_dedup_insert(self, hash, log_seq);
+            if (rc)
+                goto out;
+        }
+        if (each) {
+            rc = each(log_seq, found == 0 ? 0 : hash, arg);
+            if (rc)
+                goto out;
+        }
     }
     if (rc == STORE_NOTFOUND)
         rc = 0; /* the end of the log, or no log yet */
 out:
     store_cursor_close(&cursor);
     store_txn_end(&txn);
-    if (rc == 0) {
-        *out = self;
-        self = NULL;
-    }
-    broker_dedup_destroy(&self);
+    if (scanned)
+        *scanned = count;
     return rc;
+}
+
+int
+broker_dedup_rebuild(store_t *store, broker_dedup_t **out)
+{
+    uint64_t last_seq = 0;
+    int rc = broker_log_last_seq(store, &last_seq);
+    if (rc)
+        return rc;
+    /* The log has no gaps: last_seq records. Room for them, no more: the table doubles
+       when the log grows (a few entries moved at each insert). */
+    broker_dedup_t *self = broker_dedup_new((size_t)last_seq);
+    if (!self)
+        return -ENOMEM;
+    rc = broker_dedup_scan(self, store, 1, NULL, NULL, NULL);
+    if (rc) {
+        broker_dedup_destroy(&self);
+        return rc;
+    }
+    *out = self;
+    return 0;
 }

@@ -12,11 +12,14 @@
     An open-addressing table (linear probing, at most 70% full) of 16-byte slots: a
     keyed 64-bit hash of the key and the log_seq (0 marks an empty slot). The key itself
     is not kept: a slot whose hash matches is only a candidate, which is confirmed by
-    reading that log record. So memory is 23 to 46 bytes per stored event once the table
-    has grown (the rebuild makes room for twice the log: 64 MB for 1.26 million), and a
-    hash collision costs one read, never a wrong answer. The hash is
-    keyed with a random seed per process, so that no unit can choose event ids that
-    collide on purpose.
+    reading that log record. A table is a power of two of slots, made for the log's size
+    at start and doubled when it passes 70% full, so it is 35% to 70% full: 23 to 46
+    bytes per stored event (16 KB at the least), plus, for the few hundred thousand
+    inserts a doubling takes to move its entries over, the old table beside the new one.
+    A hash collision costs one read, never a wrong answer. The hash is keyed with a
+    random seed, drawn when the index is first built and kept in its file, so that no
+    unit can choose event ids that collide on purpose (the file is as private as the
+    log).
 
     Threads: none of its own; one thread at a time (the writer's, after the rebuild).
 */
@@ -36,11 +39,20 @@ typedef struct broker_dedup_t broker_dedup_t;
 broker_dedup_t *
 broker_dedup_new(size_t expected);
 
+/* The same with the hash keyed by `seed` (an index saved with broker_dedup_seed's). */
+broker_dedup_t *
+broker_dedup_new_seeded(size_t expected, uint64_t seed);
+
+/* The key of the index's hash. */
+uint64_t
+broker_dedup_seed(const broker_dedup_t *self);
+
 /* Frees the index; accepts NULL, sets *self_p NULL. */
 void
 broker_dedup_destroy(broker_dedup_t **self_p);
 
-/* The index's hash of `key` (len bytes): what find, insert and remove take. */
+/* The index's hash of `key` (len bytes): what find, insert and remove take. Never 0
+   (the index file marks "no entry" with 0). */
 uint64_t
 broker_dedup_hash(const broker_dedup_t *self, const void *key, size_t len);
 
@@ -97,10 +109,23 @@ int
 broker_dedup_lookup(const broker_dedup_t *self, store_txn_t *txn, const void *key, size_t len,
                     uint64_t hash, uint64_t *log_seq);
 
-/* Builds the index of the log in `store`: reads every record in a read transaction.
-   Returns 0 and sets *out, or a store error (STORE_CORRUPT for a record that cannot be
-   read), or -ENOMEM. Should the log hold a key twice (the broker never writes that),
-   the first record is the one the index keeps. */
+/* What broker_dedup_scan calls for each record it reads, in log order: `hash` is the
+   key's hash, or 0 when the key was in the index already (the record is not entered).
+   A non-zero return ends the scan with that value. */
+typedef int(broker_dedup_each_fn)(uint64_t log_seq, uint64_t hash, void *arg);
+
+/* Enters the records of the log in `store` from `from_seq` on, in one read
+   transaction, calling `each` (may be NULL) for each. Sets *scanned (may be NULL) to the
+   number read. Returns 0, a store error (STORE_CORRUPT for a record that cannot be
+   read), -ENOMEM, or each's value. Should the log hold a key twice (the broker never
+   writes that), the first record is the one the index keeps. */
+int
+broker_dedup_scan(broker_dedup_t *self, store_t *store, uint64_t from_seq,
+                  broker_dedup_each_fn *each, void *arg, uint64_t *scanned);
+
+/* Builds the index of the whole log in `store` (broker_dedup_scan from the first
+   record into a table made for the log's size). Returns 0 and sets *out, or as
+   broker_dedup_scan. */
 int
 broker_dedup_rebuild(store_t *store, broker_dedup_t **out);
 

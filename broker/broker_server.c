@@ -44,6 +44,7 @@
 #include "broker_auth.h"
 #include "broker_batch.h"
 #include "broker_dedup.h"
+#include "broker_dedup_file.h"
 #include "broker_dispatch.h"
 #include "broker_feed.h"
 #include "broker_guard.h"
@@ -1000,21 +1001,31 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         dajia_log_info("CURVE on every tcp endpoint; %zu certificates trusted (keys in %s)",
                        broker_auth_size(self->auth), keys);
     }
-    /* Every key the log holds, for the writer to tell new events from repeats. */
+    /* Every key the log holds, for the writer to tell new events from repeats: from the
+       index's file and the log after it, or from the whole log. */
     broker_dedup_t *dedup = NULL;
+    broker_dedup_file_t *dedup_file = NULL;
+    broker_dedup_file_report_t made;
+    char *dedup_path = zsys_sprintf("%s/%s", data, BROKER_DEDUP_FILE_NAME);
     int64_t began = zclock_mono();
-    rc = broker_dedup_rebuild(self->store, &dedup);
+    rc = dedup_path ? broker_dedup_file_open(self->store, dedup_path, &dedup, &dedup_file, &made)
+                    : -ENOMEM;
+    zstr_free(&dedup_path);
     if (rc) {
         snprintf(err, errlen, "cannot read the log in %s to index its events: %s", data,
                  dajia_strerror(rc));
         goto out;
     }
-    dajia_log_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory)",
+    if (!made.loaded)
+        dajia_log_info("dedup index file not used (%s): read the whole log", made.why);
+    dajia_log_info("indexed the %zu events of the log in %" PRId64 " ms (%zu MB of memory): "
+                   "%" PRIu64 " from the index file, %" PRIu64 " read from the log",
                    broker_dedup_count(dedup), zclock_mono() - began,
-                   broker_dedup_bytes(dedup) >> 20);
+                   broker_dedup_bytes(dedup) >> 20, made.from_file, made.scanned);
     self->stats.index_bytes = broker_dedup_bytes(dedup);
-    rc = broker_writer_start(self->store, last_seq, &dedup, &self->writer);
-    broker_dedup_destroy(&dedup); /* only when the writer did not take it */
+    rc = broker_writer_start(self->store, last_seq, &dedup, &dedup_file, &self->writer);
+    broker_dedup_destroy(&dedup); /* only when the writer did not take them */
+    broker_dedup_file_destroy(&dedup_file);
     if (rc) {
         snprintf(err, errlen, "cannot start the writer thread: %s", dajia_strerror(rc));
         goto out;

@@ -2,21 +2,29 @@
 
     The two threads talk over a pair of inproc PAIR sockets, passing the batch pointer.
     Only the writer touches the store for writing; only the api thread touches the
-    batch while the writer does not hold it, so the batch needs no lock.
+    batch while the writer does not hold it, so the batch needs no lock. The keys a
+    batch added are copied out before it goes back, and written to the index's file
+    after: the acks do not wait for that write.
 */
 #include "broker_writer.h"
+#include "dajia_log.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <time.h>
 
 struct broker_writer_t {
     store_t *store;
-    broker_dedup_t *dedup; /* owned; writer thread only once started */
-    uint64_t last_seq;     /* writer thread only */
-    zsock_t *front;        /* api thread's end */
-    zsock_t *back;         /* writer thread's end */
+    broker_dedup_t *dedup;     /* owned; writer thread only once started */
+    broker_dedup_file_t *file; /* owned, may be NULL; writer thread only once started */
+    uint64_t *added;           /* writer thread: the hashes of the last batch's new records */
+    size_t added_count, added_cap;
+    uint64_t added_first; /* the log_seq of added[0] */
+    uint64_t last_seq;    /* writer thread only */
+    zsock_t *front;       /* api thread's end */
+    zsock_t *back;        /* writer thread's end */
     pthread_t thread;
     bool started;
     broker_batch_t *held; /* api thread's view: the batch at the writer */
@@ -67,6 +75,30 @@ s_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Copies the hashes of the records `batch` added (its ACCEPTED items, in log order from
+   `first_seq`) for the index's file. Without the memory for them the file stops. */
+static void
+s_keep_added(broker_writer_t *self, const broker_batch_t *batch, uint64_t first_seq)
+{
+    self->added_count = 0;
+    self->added_first = first_seq;
+    if (!self->file)
+        return;
+    if (self->added_cap < batch->count) {
+        uint64_t *grown = realloc(self->added, batch->count * sizeof *grown);
+        if (!grown) {
+            dajia_log_warning("out of memory for the dedup index file; it stops here");
+            broker_dedup_file_destroy(&self->file);
+            return;
+        }
+        self->added = grown;
+        self->added_cap = batch->count;
+    }
+    for (size_t i = 0; i < batch->count; i++)
+        if (batch->items[i].status == BROKER_ITEM_ACCEPTED)
+            self->added[self->added_count++] = batch->items[i].hash;
+}
+
 static void
 s_commit(broker_writer_t *self, broker_batch_t *batch)
 {
@@ -74,10 +106,12 @@ s_commit(broker_writer_t *self, broker_batch_t *batch)
     uint64_t start = s_now_us();
     batch->rc = store_write(self->store, s_apply, &apply);
     batch->commit_us = s_now_us() - start;
-    if (batch->rc == 0)
+    if (batch->rc == 0) {
         self->last_seq = apply.next_seq - 1;
-    else
+        s_keep_added(self, batch, apply.first_seq);
+    } else {
         broker_batch_rollback(batch, self->dedup); /* none of it is in the log */
+    }
     batch->last_seq = self->last_seq;
     store_stats_t stats;
     if (store_stats(self->store, &stats) == 0) {
@@ -97,6 +131,9 @@ s_thread(void *arg)
         s_commit(self, batch);
         if (s_send_ptr(self->back, batch) != 0)
             break;
+        if (self->file && self->added_count)
+            broker_dedup_file_append(self->file, self->added_first, self->added, self->added_count);
+        self->added_count = 0;
     }
     return NULL;
 }
@@ -115,7 +152,7 @@ s_start_thread(broker_writer_t *self)
 
 int
 broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
-                    broker_writer_t **out)
+                    broker_dedup_file_t **file, broker_writer_t **out)
 {
     broker_writer_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -123,21 +160,18 @@ broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
     self->store = store;
     self->last_seq = last_seq;
     self->dedup = *dedup;
-    *dedup = NULL;
+    self->file = file ? *file : NULL;
     self->front = zsys_create_pipe(&self->back);
-    if (!self->front) {
-        *dedup = self->dedup; /* not taken after all */
-        free(self);
-        return -ENOMEM;
-    }
-    int rc = s_start_thread(self);
+    int rc = self->front ? s_start_thread(self) : -ENOMEM;
     if (rc) {
         zsock_destroy(&self->front);
         zsock_destroy(&self->back);
-        *dedup = self->dedup; /* not taken after all */
-        free(self);
+        free(self); /* *dedup and *file stay the caller's */
         return rc;
     }
+    *dedup = NULL;
+    if (file)
+        *file = NULL;
     self->started = true;
     *out = self;
     return 0;
@@ -158,6 +192,8 @@ broker_writer_destroy(broker_writer_t **self_p)
     zsock_destroy(&self->front);
     zsock_destroy(&self->back);
     broker_dedup_destroy(&self->dedup);
+    broker_dedup_file_destroy(&self->file); /* synced: a clean stop leaves it whole */
+    free(self->added);
     free(self);
     *self_p = NULL;
 }

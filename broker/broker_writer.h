@@ -4,7 +4,9 @@
     the disk's sync), so a slow fsync never stalls the socket: whatever arrives meanwhile
     forms the next batch. At most one batch is at the writer at a time; the api thread
     hands it over with broker_writer_submit() and learns it is done when the writer's
-    socket becomes readable, then takes it back with broker_writer_take().
+    socket becomes readable, then takes it back with broker_writer_take(). Once a batch
+    is handed back, the writer appends its new keys to the dedup index's file
+    (broker_dedup_file.h), while the api thread answers.
 */
 #ifndef BROKER_WRITER_H
 #define BROKER_WRITER_H
@@ -13,20 +15,21 @@
 
 #include "broker_batch.h"
 #include "broker_dedup.h"
+#include "broker_dedup_file.h"
 #include "store.h"
 
 typedef struct broker_writer_t broker_writer_t;
 
 /* Starts the writer thread on `store` (borrowed: must outlive the writer), appending
-   after `last_seq`, with `*dedup` the index of the log's keys (broker_dedup_rebuild).
-   On success the writer owns the index (*dedup becomes NULL) and *out is set; on
-   failure *dedup stays the caller's. */
+   after `last_seq`, with `*dedup` the index of the log's keys and `*file` its file
+   (broker_dedup_file_open; *file may be NULL: no file). On success the writer owns both
+   (*dedup and *file become NULL) and *out is set; on failure they stay the caller's. */
 int
 broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
-                    broker_writer_t **out);
+                    broker_dedup_file_t **file, broker_writer_t **out);
 
-/* Stops the thread (after the batch it holds, if any) and frees the writer. Accepts
-   NULL, sets *self_p to NULL. A batch not taken back is destroyed. */
+/* Stops the thread (after the batch it holds, if any), syncs the index's file and frees
+   the writer. Accepts NULL, sets *self_p to NULL. A batch not taken back is destroyed. */
 void
 broker_writer_destroy(broker_writer_t **self_p);
 

@@ -35,9 +35,13 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -976,6 +980,50 @@ store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void
 }
 
 /* ------------------------------------------------------------------ misc */
+
+/* LMDB maps the file shared and read-only (no MDB_WRITEMAP): MADV_DONTNEED only drops
+   this process's page table entries for it, never data, since every page of the map is
+   the file's page cache. LMDB does not tell where its map is (mdb_env_info's me_mapaddr
+   is set only for MDB_FIXEDMAP), so the map is found in /proc/self/maps as the mappings
+   of the data file's device and inode. The gate keeps a remap from moving the map
+   meanwhile. */
+int
+store_release_pages(store_t *self)
+{
+    if (!self)
+        return -EINVAL;
+    mdb_filehandle_t fd;
+    struct stat st;
+    if (mdb_env_get_fd(self->env, &fd) != 0 || fstat(fd, &st) != 0)
+        return -EBADF;
+    int rc = s_gate_enter(self);
+    if (rc)
+        return rc;
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps) {
+        rc = -errno;
+        goto out;
+    }
+    char line[512];
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long long start = 0, end = 0, ino = 0;
+        unsigned dev_major = 0, dev_minor = 0;
+        if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &start, &end, &dev_major, &dev_minor,
+                   &ino) != 5)
+            continue;
+        if (ino != (unsigned long long)st.st_ino || dev_major != major(st.st_dev) ||
+            dev_minor != minor(st.st_dev) || end <= start)
+            continue;
+        if (madvise((void *)(uintptr_t)start, (size_t)(end - start), MADV_DONTNEED) != 0 && !rc)
+            rc = -errno;
+    }
+    fclose(maps);
+out:
+    s_gate_leave(self);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ stats */
 
 int
 store_stats(store_t *self, store_stats_t *stats)

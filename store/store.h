@@ -129,6 +129,15 @@ store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void
 
 /* ------------------------------------------------------------------ misc */
 
+/* Gives back the pages of the map this process has read: they leave its resident set
+   (RSS) and stay in the kernel's page cache, so a later read finds them there without
+   a disk access. For after a scan of a whole table (the broker reads its log at start),
+   which would otherwise leave every page of the file counted against the process. Data
+   read before stays valid: the map is of the file, and a page is read in again when it
+   is touched. Returns 0 or a negative errno. */
+int
+store_release_pages(store_t *self);
+
 /* Fills `stats`. */
 int
 store_stats(store_t *self, store_stats_t *stats);

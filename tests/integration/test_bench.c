@@ -1,10 +1,12 @@
 /*  test_bench: dajia-bench against the broker it starts itself, in both of its modes,
-    with the agents carried by fewer threads than there are agents.
+    with the agents carried by fewer threads than there are agents; against the
+    reference server (--baseline); and both in one run (--compare).
 
     A benchmark measures and a test asserts behaviour, so no timing is checked here:
     only that the bench stores every event it sends, exactly once (every send answered
     ACCEPTED, none rejected, duplicated or left unanswered), measures something, exits
-    0, and removes the broker's temporary data directory when it is done.
+    0, and removes the broker's (and the reference's) temporary data directory when it
+    is done.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,16 +45,32 @@ s_int(json_t *report, const char *key)
     return json_integer_value(value);
 }
 
-/* Runs the bench with `args` (NULL-terminated), its TMPDIR a fresh directory, and
-   checks its JSON report. */
+/* The fields of one run in `report`: every event sent was stored once and answered. */
 static void
-s_bench(const char *const *args, int agents)
+s_check_run(json_t *report, const char *who)
+{
+    if (!json_is_object(report))
+        fail_msg("the report has no run of %s", who);
+    json_int_t sent = s_int(report, "sent");
+    assert_true(sent > 0);
+    assert_int_equal(s_int(report, "accepted"), sent);
+    assert_true(s_int(report, "measured") > 0);
+    assert_int_equal(s_int(report, "rejected"), 0);
+    assert_int_equal(s_int(report, "duplicates"), 0);
+    assert_int_equal(s_int(report, "unmatched"), 0);
+    assert_int_equal(s_int(report, "stalled_agents"), 0);
+}
+
+/* Runs the bench with `args` (NULL-terminated), its TMPDIR a fresh directory, and
+   returns its JSON report (the caller frees it with json_decref) once the bench exited
+   0 and left the directory empty. */
+static json_t *
+s_bench_run(const char *const *args)
 {
     char *dir = harness_tmpdir_new();
     assert_non_null(dir);
-    const char *argv[24] = {DAJIA_BENCH_BIN, "--spawn", DAJIA_BROKER_BIN, "--json",
-                            "--duration",    "0.5",     "--warmup",       "0.2"};
-    size_t n = 8;
+    const char *argv[24] = {DAJIA_BENCH_BIN, "--json", "--duration", "0.5", "--warmup", "0.2"};
+    size_t n = 6;
     for (size_t i = 0; args[i] && n < sizeof argv / sizeof argv[0] - 1; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
@@ -67,21 +85,27 @@ s_bench(const char *const *args, int agents)
     json_t *report = json_loads(run.out, 0, &error);
     if (!report)
         fail_msg("the report is not JSON (%s):\n%s", error.text, run.out);
-    assert_int_equal(s_int(report, "agents"), agents);
-    json_int_t sent = s_int(report, "sent");
-    assert_true(sent > 0);
-    assert_int_equal(s_int(report, "accepted"), sent);
-    assert_true(s_int(report, "measured") > 0);
-    assert_int_equal(s_int(report, "rejected"), 0);
-    assert_int_equal(s_int(report, "duplicates"), 0);
-    assert_int_equal(s_int(report, "unmatched"), 0);
-    assert_int_equal(s_int(report, "stalled_agents"), 0);
-    json_decref(report);
     harness_result_free(&run);
     free(tmpdir);
-    assert_int_equal(s_entries(dir), 0); /* the broker's data went with it */
+    assert_int_equal(s_entries(dir), 0); /* the servers' data went with them */
     harness_rm_rf(dir);
     free(dir);
+    return report;
+}
+
+/* The bench against the broker it starts, with `args`: every event stored once. */
+static void
+s_bench(const char *const *args, int agents)
+{
+    const char *argv[16] = {"--spawn", DAJIA_BROKER_BIN};
+    size_t n = 2;
+    for (size_t i = 0; args[i] && n < sizeof argv / sizeof argv[0] - 1; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    json_t *report = s_bench_run(argv);
+    assert_int_equal(s_int(report, "agents"), agents);
+    s_check_run(report, "the broker");
+    json_decref(report);
 }
 
 /* Full windows: 5 agents on 2 threads, each keeping 4 events in flight. */
@@ -111,6 +135,37 @@ test_bench_threads_beyond_the_agents_are_not_started(void **state)
     s_bench(args, 2);
 }
 
+/* The reference alone, full windows: it too answers every event once, ACCEPTED with
+   its event_id, and its STATS give events per commit. */
+static void
+test_bench_baseline_acknowledges_every_event_it_is_sent(void **state)
+{
+    const char *args[] = {"--baseline", "--agents", "5", "--threads", "2", "--window", "4", NULL};
+    (void)state;
+    json_t *report = s_bench_run(args);
+    assert_int_equal(s_int(report, "agents"), 5);
+    s_check_run(report, "the reference");
+    assert_true(json_is_number(json_object_get(report, "events_per_commit")));
+    json_decref(report);
+}
+
+/* Both in one run at a fixed rate: the reference's run and the broker's, each whole,
+   and the ratios. */
+static void
+test_bench_compare_runs_the_reference_then_the_broker(void **state)
+{
+    const char *args[] = {"--compare", "--spawn", DAJIA_BROKER_BIN, "--agents", "3", "--rate",
+                          "600",       NULL};
+    (void)state;
+    json_t *report = s_bench_run(args);
+    assert_int_equal(s_int(report, "agents"), 3);
+    s_check_run(json_object_get(report, "reference"), "the reference");
+    s_check_run(json_object_get(report, "dajia"), "the broker");
+    assert_true(json_is_number(json_object_get(report, "events_per_s_ratio")));
+    assert_true(json_is_number(json_object_get(report, "p99_ratio")));
+    json_decref(report);
+}
+
 int
 main(void)
 {
@@ -118,6 +173,8 @@ main(void)
         cmocka_unit_test(test_bench_window_mode_stores_every_event_it_sends),
         cmocka_unit_test(test_bench_rate_mode_stores_every_event_it_sends),
         cmocka_unit_test(test_bench_threads_beyond_the_agents_are_not_started),
+        cmocka_unit_test(test_bench_baseline_acknowledges_every_event_it_is_sent),
+        cmocka_unit_test(test_bench_compare_runs_the_reference_then_the_broker),
     };
     return cmocka_run_group_tests_name("bench", tests, NULL, NULL);
 }
