@@ -26,6 +26,7 @@
 #include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
+#include "dajia_version.h"
 
 #define S_NAME               "dajia-agent"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
@@ -107,6 +108,7 @@ s_usage(FILE *out)
             "  --resend-ms MS      resend an unanswered event after MS (default %d)\n"
             "  -v, --verbose       log resends and odd replies\n"
             "  -h, --help          show this help\n"
+            "      --version       show the version and the source revision\n"
             "\n"
             "exit status: 0 all stored; 1 some events rejected, or an error; 2 usage error;\n"
             "3 some events still waiting, e.g. the broker did not answer in time (3 wins\n"
@@ -477,6 +479,7 @@ main(int argc, char **argv)
         {"name", required_argument, NULL, S_OPT_NAME},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     s_options_t o = {
@@ -528,6 +531,9 @@ main(int argc, char **argv)
             break;
         case 'h':
             s_usage(stdout);
+            return S_EXIT_OK;
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             return S_EXIT_OK;
         case ':':
             return s_usage_error("option \"%s\" needs a value", argv[optind - 1]);

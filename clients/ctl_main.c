@@ -28,6 +28,7 @@
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 #include "dajia_tables.h"
+#include "dajia_version.h"
 #include "store.h"
 
 #define S_NAME               "dajia-ctl"
@@ -113,6 +114,7 @@ s_usage(FILE *out)
             "  --dir DIR           the key directory, for keys (env DAJIA_KEYS; default\n"
             "                      " DAJIA_KEYDIR_DEFAULT_DIR ")\n"
             "  -h, --help          show this help\n"
+            "      --version       show the version and the source revision\n"
             "\n"
             "Each client gets its own secret/NAME.cert_secret and the broker's broker.cert\n"
             "(never another client's secret); the broker gets the whole directory.\n"
@@ -574,6 +576,7 @@ main(int argc, char **argv)
         {"name", required_argument, NULL, S_OPT_NAME},
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     s_options_t o = {
@@ -634,6 +637,9 @@ main(int argc, char **argv)
             break;
         case 'h':
             s_usage(stdout);
+            return S_EXIT_OK;
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             return S_EXIT_OK;
         case ':':
             return s_usage_error("option \"%s\" needs a value", argv[optind - 1]);

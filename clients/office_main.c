@@ -23,6 +23,7 @@
 #include "dajia_log.h"
 #include "dajia_error.h"
 #include "dajia_keydir.h"
+#include "dajia_version.h"
 #include "office_follow.h"
 #include "office_format.h"
 
@@ -99,6 +100,7 @@ s_usage(FILE *out)
             "                      when it holds broker.cert, else no CURVE)\n"
             "  --name NAME         certificate name in DIR (env DAJIA_NAME; default office)\n"
             "  -h, --help          show this help\n"
+            "      --version       show the version and the source revision\n"
             "\n"
             "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
             "bulletin); 2 usage.\n",
@@ -149,6 +151,7 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"name", required_argument, NULL, S_OPT_NAME},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -200,6 +203,9 @@ s_parse(int argc, char **argv, s_options_t *o)
             break;
         case 'h':
             s_usage(stdout);
+            exit(S_EXIT_OK);
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             exit(S_EXIT_OK);
         case ':':
             return s_usage_error("%s needs a value", argv[optind - 1]);

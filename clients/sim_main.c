@@ -29,6 +29,7 @@
 #include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
+#include "dajia_version.h"
 #include "sim_gen.h"
 
 #define S_NAME               "dajia-sim"
@@ -111,6 +112,7 @@ s_usage(FILE *out)
             "                         it holds broker.cert)\n"
             "  --print                print the events as JSON Lines instead of sending\n"
             "  -h, --help             show this help\n"
+            "      --version          show the version and the source revision\n"
             "\n"
             "exit status: 0 every event stored (accepted or duplicate); 1 some rejected or\n"
             "unanswered, or the broker did not answer; 2 usage.\n",
@@ -185,6 +187,7 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"print", no_argument, NULL, S_OPT_PRINT},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt, rc;
@@ -248,6 +251,9 @@ s_parse(int argc, char **argv, s_options_t *o)
             break;
         case 'h':
             s_usage(stdout);
+            exit(S_EXIT_OK);
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             exit(S_EXIT_OK);
         case ':':
             return s_usage_error("%s needs a value", argv[optind - 1]);

@@ -19,6 +19,7 @@
 #include "dajia_keydir.h"
 #include "worker_shell.h"
 #include "dajia_log.h"
+#include "dajia_version.h"
 
 #define WORKER_DEFAULT_BROKER "tcp://127.0.0.1:7401"
 #define WORKER_HANDSHAKE_MS   5000 /* how long the broker has to admit our key */
@@ -105,7 +106,8 @@ s_usage(FILE *out)
         "      --name NAME       certificate name in DIR (env DAJIA_NAME; default\n"
         "                        worker-SERVICE)\n"
         "  -v, --verbose         log every message\n"
-        "  -h, --help            this text\n");
+        "  -h, --help            this text\n"
+        "      --version         the version and the source revision\n");
 }
 
 static void
@@ -120,15 +122,12 @@ int
 main(int argc, char **argv)
 {
     enum { OPT_STATE = 256, OPT_KEYS, OPT_NAME };
-    struct option options[] = {{"service", required_argument, NULL, 's'},
-                               {"broker", required_argument, NULL, 'b'},
-                               {"state", required_argument, NULL, OPT_STATE},
-                               {"verbose", no_argument, NULL, 'v'},
-                               {"keys", required_argument, NULL, OPT_KEYS},
-                               {"name", required_argument, NULL, OPT_NAME},
-                               {"config", required_argument, NULL, 'c'},
-                               {"help", no_argument, NULL, 'h'},
-                               {NULL, 0, NULL, 0}};
+    struct option options[] = {
+        {"service", required_argument, NULL, 's'},     {"broker", required_argument, NULL, 'b'},
+        {"state", required_argument, NULL, OPT_STATE}, {"verbose", no_argument, NULL, 'v'},
+        {"keys", required_argument, NULL, OPT_KEYS},   {"name", required_argument, NULL, OPT_NAME},
+        {"config", required_argument, NULL, 'c'},      {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},           {NULL, 0, NULL, 0}};
     const char *service_name = NULL, *state = NULL, *keys = NULL, *name = NULL;
     const char *config_path = getenv("DAJIA_CONFIG");
     const char *broker = getenv("DAJIA_WORKERS") ? getenv("DAJIA_WORKERS") : WORKER_DEFAULT_BROKER;
@@ -159,6 +158,9 @@ main(int argc, char **argv)
             break;
         case 'h':
             s_usage(stdout);
+            return 0;
+        case 'V':
+            dajia_version_print(stdout, "dajia-worker");
             return 0;
         default:
             fprintf(stderr, "dajia-worker: see --help for the options\n");
