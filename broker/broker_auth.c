@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "broker_handshake.h"
 #include "dajia_api.h"
 #include "dajia_keydir.h"
 
@@ -76,6 +77,7 @@ struct broker_auth_t {
     atomic_bool verbose;
     atomic_uint_fast64_t admitted, refused;
     atomic_uint_fast64_t withdrawn; /* keys a reload took away: see broker_auth_withdrawn */
+    broker_handshake_t *handshake;  /* logs the handshakes refused before ZAP is asked */
 };
 
 /* ====================================================================== rules */
@@ -684,6 +686,9 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
         dajia_log_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
         goto out;
     }
+    rc = broker_handshake_new(S_LOG_EVERY_MS, &self->handshake);
+    if (rc)
+        goto out;
     *out = self;
     return 0;
 out:
@@ -697,6 +702,7 @@ broker_auth_destroy(broker_auth_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_auth_t *self = *self_p;
+    broker_handshake_destroy(&self->handshake);
     zactor_destroy(&self->actor);
     s_set_clear(&self->set);
     zcert_destroy(&self->cert);
@@ -731,6 +737,12 @@ broker_auth_apply_server(broker_auth_t *self, void *sock, const char *domain)
     zcert_apply(self->cert, sock);
     zsock_set_curve_server(sock, 1);
     zsock_set_zap_domain(sock, domain);
+    /* Clients refused before ZAP is asked (no key, another broker's key) get a log line
+       too; without it the broker serves on, silent, while they wait for an answer. */
+    int rc = broker_handshake_watch(self->handshake, sock, s_domain_words(domain));
+    if (rc)
+        dajia_log_warning("auth: refused handshakes on %s will not be logged: %s",
+                          s_domain_words(domain), dajia_strerror(rc));
     return 0;
 }
 
