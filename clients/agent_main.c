@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_keys.h"
 #include "agent_outbox.h"
 #include "dajia_log.h"
 #include "agent_session.h"
@@ -60,6 +61,7 @@ typedef struct {
     int64_t timeout_ms;
     int64_t resend_ms;
     bool verbose;
+    bool force;       /* keys import: replace other keys */
     const char *keys; /* key directory; NULL: no CURVE */
     const char *name; /* our certificate's name */
     zcert_t *cert;    /* its key pair, loaded from `keys` */
@@ -91,6 +93,11 @@ s_usage(FILE *out)
             "  outbox           list the events waiting to be stored\n"
             "  rejected         list the events that were refused, with the reasons\n"
             "  flush            send what waits in the outbox\n"
+            "  keys import FILE install a key file from the Office (`dajia-ctl keys export\n"
+            "                   NAME`; \"-\" reads standard input) in the key directory:\n"
+            "                   --keys DIR, else DAJIA_KEYS, else " DAJIA_KEYDIR_DEFAULT_DIR
+            "; --force\n"
+            "                   replaces another broker's key or an older key of that name\n"
             "\n"
             "options:\n"
             "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
@@ -478,6 +485,7 @@ main(int argc, char **argv)
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"name", required_argument, NULL, S_OPT_NAME},
         {"verbose", no_argument, NULL, 'v'},
+        {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -529,6 +537,9 @@ main(int argc, char **argv)
         case 'v':
             o.verbose = true;
             break;
+        case 'f':
+            o.force = true;
+            break;
         case 'h':
             s_usage(stdout);
             return S_EXIT_OK;
@@ -547,6 +558,22 @@ main(int argc, char **argv)
     int nargs = argc - optind;
     char **args = argv + optind;
 
+    if (strcmp(command, "keys") == 0) {
+        if (nargs < 1 || strcmp(args[0], "import") != 0)
+            return s_usage_error("%s", "keys wants import FILE");
+        if (nargs != 2)
+            return s_usage_error("%s", nargs < 2 ? "keys import wants the key FILE (\"-\" for "
+                                                   "standard input)"
+                                                 : "keys import takes one FILE");
+        const char *env_keys = getenv(DAJIA_KEYDIR_ENV);
+        const char *dir = o.keys && *o.keys       ? o.keys
+                          : env_keys && *env_keys ? env_keys
+                                                  : DAJIA_KEYDIR_DEFAULT_DIR;
+        dajia_log_set_ident(S_NAME);
+        return agent_keys_import(S_NAME, dir, args[1], o.force);
+    }
+    if (o.force)
+        return s_usage_error("%s", "--force goes with keys import");
     bool submit = strcmp(command, "submit") == 0;
     if (!submit && strcmp(command, "outbox") && strcmp(command, "rejected") &&
         strcmp(command, "flush"))

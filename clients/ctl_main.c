@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "client_args.h"
 #include "dajia_log.h"
@@ -52,6 +54,7 @@ enum {
     S_OPT_UNIT,
     S_OPT_NAME,
     S_OPT_KEYS,
+    S_OPT_FORCE,
 };
 
 /* The member units `keys init` makes certificates for when --units is not given: the
@@ -74,6 +77,7 @@ typedef struct {
     const char *unit;
     const char *name;
     const char *client_keys; /* --keys, for stats */
+    bool force;              /* keys export: print a secret on a terminal too */
 } s_options_t;
 
 static void
@@ -98,6 +102,11 @@ s_usage(FILE *out)
             "  keys revoke NAME take certificate NAME out of the trusted set (a running\n"
             "                   broker notices within a second, or at once on SIGHUP)\n"
             "  keys list        every certificate: name, role, unit, public key, status\n"
+            "  keys export NAME [--force]\n"
+            "                   write certificate NAME's key file to standard output (made\n"
+            "                   mode 0600 when it is a file): its key pair and the broker's\n"
+            "                   public key, for `dajia-agent keys import FILE`; refused on a\n"
+            "                   terminal without --force, since it holds a secret key\n"
             "\n"
             "options:\n"
             "  --broker ENDPOINT   broker api endpoint, for stats (env DAJIA_BROKER; default\n"
@@ -531,6 +540,62 @@ s_keys_list(const s_options_t *o)
     return S_EXIT_OK;
 }
 
+/* keys export NAME: the key file on standard output. A secret key must not land where
+   others can read it: a file is made 0600 before anything is written (the shell made it
+   with the umask's mode), and a terminal (screen, scrollback, a shared session) only
+   gets it with --force. */
+static int
+s_keys_export(const s_options_t *o, const char *name)
+{
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) != 0) {
+        fprintf(stderr, S_NAME ": cannot write the key file: %s\n", strerror(errno));
+        return S_EXIT_ERROR;
+    }
+    if (isatty(STDOUT_FILENO) && !o->force) {
+        fprintf(stderr,
+                S_NAME ": the key file holds a secret key; write it to a file:\n"
+                       "    " S_NAME " keys export %s > %s" DAJIA_KEYDIR_KEYFILE_EXT "\n" S_NAME
+                       ": (or give --force to print it on this terminal)\n",
+                name, name);
+        return S_EXIT_USAGE;
+    }
+    if (S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+        (fchmod(STDOUT_FILENO, 0600) != 0 || fstat(STDOUT_FILENO, &st) != 0 ||
+         (st.st_mode & 077))) {
+        fprintf(stderr,
+                S_NAME ": the file standard output writes to can be read by others and "
+                       "cannot be made private (mode 0600): %s; nothing written\n",
+                strerror(errno));
+        return S_EXIT_ERROR;
+    }
+    char *text = NULL;
+    dajia_keydir_entry_t made;
+    int rc = dajia_keydir_export(o->keys, name, &text, &made);
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
+        fprintf(stderr,
+                S_NAME ": no trusted certificate \"%s\" with its secret file in %s (see `" S_NAME
+                       " keys list`)\n",
+                name, o->keys);
+        return S_EXIT_ERROR;
+    }
+    if (rc)
+        return s_keys_error("cannot export the key file", o->keys, rc);
+    size_t len = strlen(text);
+    bool written = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+    memset(text, 0, len);
+    free(text);
+    if (!written) {
+        fprintf(stderr, S_NAME ": cannot write the key file: %s\n", strerror(errno));
+        return S_EXIT_ERROR;
+    }
+    fprintf(stderr,
+            S_NAME ": wrote the key file of \"%s\" (role %s%s%s): give it to that client only, "
+                   "who installs it with `dajia-agent keys import FILE`\n",
+            made.name, made.role, *made.unit ? ", unit " : "", made.unit);
+    return S_EXIT_OK;
+}
+
 /* keys SUB [ARG]: `args` are the words after "keys". */
 static int
 s_cmd_keys(const s_options_t *o, int argc, char **argv)
@@ -538,11 +603,14 @@ s_cmd_keys(const s_options_t *o, int argc, char **argv)
     if (argc < 1)
         return s_usage_error("%s", "keys wants init, add, revoke or list");
     const char *sub = argv[0];
-    bool is_revoke = strcmp(sub, "revoke") == 0;
-    if (is_revoke && argc < 2)
-        return s_usage_error("%s", "keys revoke wants the NAME of a certificate");
-    if (argc > (is_revoke ? 2 : 1))
-        return s_usage_error("unexpected argument \"%s\"", argv[is_revoke ? 2 : 1]);
+    bool is_revoke = strcmp(sub, "revoke") == 0, is_export = strcmp(sub, "export") == 0;
+    bool named = is_revoke || is_export;
+    if (named && argc < 2)
+        return s_usage_error("keys %s wants the NAME of a certificate", sub);
+    if (argc > (named ? 2 : 1))
+        return s_usage_error("unexpected argument \"%s\"", argv[named ? 2 : 1]);
+    if (o->force && !is_export)
+        return s_usage_error("--force goes with keys export, not keys %s", sub);
     bool is_add = strcmp(sub, "add") == 0, is_init = strcmp(sub, "init") == 0;
     if (!is_add && (o->role || o->unit || o->name))
         return s_usage_error("--role, --unit and --name go with keys add, not keys %s", sub);
@@ -554,9 +622,11 @@ s_cmd_keys(const s_options_t *o, int argc, char **argv)
         return s_keys_add(o);
     if (is_revoke)
         return s_keys_revoke(o, argv[1]);
+    if (is_export)
+        return s_keys_export(o, argv[1]);
     if (strcmp(sub, "list") == 0)
         return s_keys_list(o);
-    return s_usage_error("unknown keys command \"%s\" (init, add, revoke or list)", sub);
+    return s_usage_error("unknown keys command \"%s\" (init, add, revoke, list or export)", sub);
 }
 
 /* ====================================================================== main */
@@ -575,6 +645,7 @@ main(int argc, char **argv)
         {"unit", required_argument, NULL, S_OPT_UNIT},
         {"name", required_argument, NULL, S_OPT_NAME},
         {"keys", required_argument, NULL, S_OPT_KEYS},
+        {"force", no_argument, NULL, S_OPT_FORCE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -635,6 +706,9 @@ main(int argc, char **argv)
         case S_OPT_KEYS:
             o.client_keys = optarg;
             break;
+        case S_OPT_FORCE:
+            o.force = true;
+            break;
         case 'h':
             s_usage(stdout);
             return S_EXIT_OK;
@@ -661,6 +735,8 @@ main(int argc, char **argv)
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
     bool stats = strcmp(command, "stats") == 0;
+    if (o.force)
+        return s_usage_error("--force goes with keys export, not %s", command);
     if (dir_given || o.units || o.role || o.unit || (o.name && !stats))
         return s_usage_error("--dir, --units, --role, --unit and --name go with keys, not "
                              "%s",

@@ -98,6 +98,10 @@
     X(dajia_keydir, DAJIA_KEYDIR_HANDSHAKE, -31110,                                                \
       "the security handshake failed (is the broker key right?)")                                  \
     X(dajia_keydir, DAJIA_KEYDIR_NOSECRET, -31111, "the certificate holds no secret key")          \
+    X(dajia_keydir, DAJIA_KEYDIR_BADKEYFILE, -31112,                                               \
+      "not a dajia key file (`dajia-ctl keys export NAME` makes one)")                             \
+    X(dajia_keydir, DAJIA_KEYDIR_CONFLICT, -31113,                                                 \
+      "the key directory holds a different key there (another broker's, or an older one)")         \
     /* broker_feed: the feed log */                                                                \
     X(broker_feed, BROKER_FEED_MALFORMED, -31200,                                                  \
       "a worker's output is not a feed item with an item set")                                     \
