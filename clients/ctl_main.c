@@ -5,9 +5,13 @@
            one JSON object per stored event. It works while the broker runs: each chunk
            of records is read in its own short read transaction, so a long dump never
            pins old pages and makes the broker's map grow.
+    backup, restore
+           a hot copy of the broker's and the workers' stores, and its restore
+           (ctl_backup.h).
     keys   makes and revokes the CURVE certificates of the broker and its clients, in a
            key directory (see dajia_keydir.h for the layout). A running broker watches
-           that directory, so a revoke takes effect without a restart.
+           that directory, so a revoke takes effect without a restart; `keys export`
+           writes one client's key file.
 */
 #include <czmq.h>
 #include <errno.h>
@@ -23,6 +27,7 @@
 #include <unistd.h>
 
 #include "client_args.h"
+#include "ctl_backup.h"
 #include "dajia_log.h"
 #include "dajia_api.h"
 #include "dajia_codec.h"
@@ -55,6 +60,7 @@ enum {
     S_OPT_NAME,
     S_OPT_KEYS,
     S_OPT_FORCE,
+    S_OPT_WORKER_STATE,
 };
 
 /* The member units `keys init` makes certificates for when --units is not given: the
@@ -76,8 +82,9 @@ typedef struct {
     const char *role;
     const char *unit;
     const char *name;
-    const char *client_keys; /* --keys, for stats */
-    bool force;              /* keys export: print a secret on a terminal too */
+    const char *client_keys;  /* --keys, for stats */
+    bool force;               /* keys export: print a secret on a terminal too */
+    const char *worker_state; /* backup, restore: the in-process workers' state */
 } s_options_t;
 
 static void
@@ -91,6 +98,13 @@ s_usage(FILE *out)
             "  dump             print the stored log, one JSON object per event; reads the\n"
             "                   broker's data directory directly (read-only, safe while the\n"
             "                   broker runs)\n"
+            "  backup DIR [--keys KEYDIR]\n"
+            "                   a hot, consistent, compacted copy of the broker's store and\n"
+            "                   the in-process workers' stores (and of KEYDIR) into DIR,\n"
+            "                   which must be new or empty; safe while the broker runs\n"
+            "  restore DIR [--keys KEYDIR]\n"
+            "                   restore backup DIR into --data (and --worker-state, and\n"
+            "                   KEYDIR), each of which must be new or empty\n"
             "  keys init [--units a,b,...]\n"
             "                   make a key directory: the broker's key pair and one\n"
             "                   certificate per member unit (default: the 23 members), the\n"
@@ -120,6 +134,8 @@ s_usage(FILE *out)
             "  --data DIR          the broker's data directory, for dump (env DAJIA_DATA;\n"
             "                      default " S_DEFAULT_DATA ")\n"
             "  --from SEQ          dump from this log_seq on (default 1)\n"
+            "  --worker-state DIR  the in-process workers' state, for backup and restore\n"
+            "                      (env DAJIA_WORKER_STATE; default DATA/../workers)\n"
             "  --dir DIR           the key directory, for keys (env DAJIA_KEYS; default\n"
             "                      " DAJIA_KEYDIR_DEFAULT_DIR ")\n"
             "  -h, --help          show this help\n"
@@ -646,6 +662,7 @@ main(int argc, char **argv)
         {"name", required_argument, NULL, S_OPT_NAME},
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"force", no_argument, NULL, S_OPT_FORCE},
+        {"worker-state", required_argument, NULL, S_OPT_WORKER_STATE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -709,6 +726,9 @@ main(int argc, char **argv)
         case S_OPT_FORCE:
             o.force = true;
             break;
+        case S_OPT_WORKER_STATE:
+            o.worker_state = optarg;
+            break;
         case 'h':
             s_usage(stdout);
             return S_EXIT_OK;
@@ -722,7 +742,7 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return s_usage_error("%s", "no command given (stats, dump or keys)");
+        return s_usage_error("%s", "no command given (stats, dump, backup, restore or keys)");
     const char *command = argv[optind++];
     dajia_log_set_ident(S_NAME);
     if (strcmp(command, "keys") == 0) {
@@ -732,6 +752,21 @@ main(int argc, char **argv)
             return s_usage_error("%s", "--from goes with dump, not keys");
         return s_cmd_keys(&o, argc - optind, argv + optind);
     }
+    bool backup = strcmp(command, "backup") == 0, restore = strcmp(command, "restore") == 0;
+    if (backup || restore) {
+        if (optind >= argc)
+            return s_usage_error("%s wants the backup's DIR", command);
+        if (optind + 1 < argc)
+            return s_usage_error("unexpected argument \"%s\"", argv[optind + 1]);
+        if (from_given || dir_given || o.units || o.role || o.unit || o.name || o.force)
+            return s_usage_error("%s takes --data, --worker-state and --keys only", command);
+        const char *state = o.worker_state ? o.worker_state : getenv("DAJIA_WORKER_STATE");
+        ctl_backup_dirs_t dirs = {.data = o.data, .worker_state = state, .keys = o.client_keys};
+        return backup ? ctl_backup(S_NAME, argv[optind], &dirs)
+                      : ctl_restore(S_NAME, argv[optind], &dirs);
+    }
+    if (o.worker_state)
+        return s_usage_error("--worker-state goes with backup and restore, not %s", command);
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
     bool stats = strcmp(command, "stats") == 0;
