@@ -93,7 +93,8 @@ s_usage(FILE *out)
             "  outbox           list the events waiting to be stored\n"
             "  rejected         list the events that were refused, with the reasons\n"
             "  flush            send what waits in the outbox\n"
-            "  keys import FILE install a key file from the Office (`dajia-ctl keys export\n"
+            "  keys import FILE\n"
+            "                   install a key file from the Office (`dajia-ctl keys export\n"
             "                   NAME`; \"-\" reads standard input) in the key directory:\n"
             "                   --keys DIR, else DAJIA_KEYS, else " DAJIA_KEYDIR_DEFAULT_DIR
             "; --force\n"

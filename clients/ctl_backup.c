@@ -276,7 +276,8 @@ s_manifest_write(const char *target, const char *data, const char *workers, cons
     zconfig_put(root, "backup/workers", list);
     zconfig_put(root, "backup/keys", m->keys ? "1" : "0");
     /* Where it came from, for the person reading it later: absolute paths. */
-    const char *from[3][2] = {{"from/broker", data}, {"from/workers", workers}, {"from/keys", keys}};
+    const char *from[3][2] = {
+        {"from/broker", data}, {"from/workers", workers}, {"from/keys", keys}};
     for (size_t i = 0; i < 3; i++) {
         char full[PATH_MAX];
         const char *where = from[i][1] ? from[i][1] : "";
@@ -440,8 +441,8 @@ ctl_backup(const char *program, const char *target, const ctl_backup_dirs_t *dir
     }
     if (rc) {
         fprintf(stderr,
-                "%s: cannot %s (broker data %s, workers %s): %s; %s is not a backup (it has no "
-                CTL_BACKUP_MANIFEST ")\n",
+                "%s: cannot %s (broker data %s, workers %s): %s; %s is not a backup (it has "
+                "no " CTL_BACKUP_MANIFEST ")\n",
                 program, what, dirs->data, workers, dajia_strerror(rc), target);
         return 1;
     }
@@ -495,14 +496,16 @@ ctl_restore(const char *program, const char *source, const ctl_backup_dirs_t *di
     s_manifest_t m;
     int rc = s_manifest_read(source, &m);
     if (rc) {
-        fprintf(stderr,
-                "%s: %s is not a dajia backup, or an unfinished one (no readable "
-                CTL_BACKUP_MANIFEST ")\n",
-                program, source);
+        fprintf(
+            stderr,
+            "%s: %s is not a dajia backup, or an unfinished one (no readable " CTL_BACKUP_MANIFEST
+            ")\n",
+            program, source);
         return 1;
     }
     if (dirs->keys && !m.keys) {
-        fprintf(stderr, "%s: the backup in %s holds no key directory (it was made without --keys)\n",
+        fprintf(stderr,
+                "%s: the backup in %s holds no key directory (it was made without --keys)\n",
                 program, source);
         return 1;
     }
@@ -554,8 +557,7 @@ ctl_restore(const char *program, const char *source, const ctl_backup_dirs_t *di
            ", the feed through feed_seq %" PRIu64 ") into %s",
            m.made_at, m.log_seq, m.feed_seq, dirs->data);
     if (m.nworkers)
-        printf(", its %zu worker store%s into %s", m.nworkers, m.nworkers == 1 ? "" : "s",
-               workers);
+        printf(", its %zu worker store%s into %s", m.nworkers, m.nworkers == 1 ? "" : "s", workers);
     if (dirs->keys)
         printf(", its keys into %s", dirs->keys);
     printf("\nstart the broker on it; events acknowledged after %s are not in it: have each "

@@ -1,5 +1,5 @@
 /*  dajia_version: the build's version and revision, from the header that
-    cmake/dajia_version.cmake writes into the build directory at every build. Only this
+    proto/dajia_version.cmake writes into the build directory at every build. Only this
     file includes it, so a new revision recompiles one file and relinks the programs.
 */
 #include "dajia_version.h"
@@ -21,9 +21,5 @@ dajia_version_revision(void)
 void
 dajia_version_print(FILE *out, const char *program)
 {
-    fprintf(out,
-            "%s " DAJIA_VERSION_TEXT " (revision " DAJIA_REVISION_TEXT ")\n"
-            "dajia: the reporting backbone of a Leading Group for Combating IP Infringement "
-            "and Counterfeiting\n",
-            program);
+    fprintf(out, "%s " DAJIA_VERSION_TEXT " (revision " DAJIA_REVISION_TEXT ")\n", program);
 }

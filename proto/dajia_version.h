@@ -20,9 +20,8 @@ dajia_version(void);
 const char *
 dajia_version_revision(void);
 
-/* Prints the --version text of `program` to `out`: a first line "PROGRAM VERSION
-   (revision REV)", the form help2man reads for the man pages, then a line naming the
-   project. */
+/* Prints the --version text of `program` to `out`: one line "PROGRAM VERSION (revision
+   REV)", the form help2man reads for the man pages. */
 void
 dajia_version_print(FILE *out, const char *program);
 

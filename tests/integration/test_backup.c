@@ -349,16 +349,17 @@ test_backup_keeps_the_keys_private_and_refuses_a_used_directory(void **state)
     assert_non_null(strstr(run.err, "not empty"));
     char *empty = S_STR("%s/empty", fx->dir);
     assert_int_equal(mkdir(empty, 0700), 0);
-    const char *restore[] = {DAJIA_CTL_BIN, "restore", empty, "--data",
-                             S_STR("%s/r/broker", fx->dir), NULL};
+    const char *restore[] = {
+        DAJIA_CTL_BIN, "restore", empty, "--data", S_STR("%s/r/broker", fx->dir), NULL};
     run = s_run(restore);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "not a dajia backup"));
 
     /* The keys come back where asked, as private as they were. */
     char *keys2 = S_STR("%s/r/keys", fx->dir);
-    const char *restore_keys[] = {DAJIA_CTL_BIN, "restore", backup, "--data",
-                                  S_STR("%s/r/broker", fx->dir), "--keys", keys2, NULL};
+    const char *restore_keys[] = {
+        DAJIA_CTL_BIN, "restore", backup, "--data", S_STR("%s/r/broker", fx->dir),
+        "--keys",      keys2,     NULL};
     run = s_run(restore_keys);
     if (run.status != 0)
         fail_msg("restore exited %d:\n%s", run.status, run.err);
