@@ -4,7 +4,10 @@
     simulator, prints the escalations and matters, and waits for the month's bulletin.
     Here it runs on free ports (DEMO_API=tcp://127.0.0.1:*), in a temporary directory
     (DEMO_VAR), with a short simulation; the test checks that it ends well and that the
-    bulletin it prints counts the cases the simulator reported.
+    bulletin it prints counts the cases the simulator reported, and that the data fit
+    the clock: the compliance list judges the month the demo closes, in which all the
+    units but the few the simulator makes late or silent reported on time, and the cases
+    filed that month are about as many as the month before.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +34,8 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     harness_autofree(dir);
     char *var = harness_strf("DEMO_VAR=%s/var", dir);
     harness_autofree(var);
-    const char *env[] = {var, "DEMO_API=tcp://127.0.0.1:*", "DEMO_SECONDS=3", "DAJIA_CLOCK", NULL};
+    const char *env[] = {
+        var, "DEMO_API=tcp://127.0.0.1:*", "DEMO_SECONDS=3", "DEMO_RATE=800", "DAJIA_CLOCK", NULL};
     const char *argv[] = {"sh", DAJIA_DEMO_SCRIPT, DAJIA_BUILD_DIR, NULL};
     harness_opts_t opts = {env, true};
     harness_result_t run;
@@ -52,6 +56,28 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     long filed = strtol(total + strlen("Total: filed "), NULL, 10);
     if (filed <= 0)
         fail_msg("the bulletin counts no case:\n%s", run.out);
+    /* The compliance list is the closing month's: the one the demo waited for. */
+    const char *waiting = strstr(run.out, "waiting for the month ");
+    assert_non_null(waiting);
+    char month[8] = "";
+    memcpy(month, waiting + strlen("waiting for the month "), 7);
+    char *judged = harness_autofree(harness_strf("Reporting compliance (%s)", month));
+    if (!strstr(run.out, judged))
+        fail_msg("the bulletin does not judge %s, the month it closes:\n%s", month, run.out);
+    /* All units but the 3 late and 2 silent ones the simulator plays reported on time. */
+    size_t on_time = 0, behind = 0;
+    for (const char *at = strstr(run.out, judged); (at = strstr(at, " | ")) != NULL; at++) {
+        on_time += strncmp(at, " | on_time |", 12) == 0;
+        behind += strncmp(at, " | late |", 9) == 0 || strncmp(at, " | missing |", 12) == 0;
+    }
+    if (on_time < 18 || behind > 5)
+        fail_msg("%zu units on time, %zu late or missing:\n%s", on_time, behind, run.out);
+    /* This month's filings against the last month's: a plausible change. */
+    char *sign = strchr(total + strlen("Total: filed "), '(');
+    assert_non_null(sign);
+    long change = strtol(sign + 1, NULL, 10), before = filed - change;
+    if (before <= 0 || filed * 3 < before * 2 || filed * 2 > before * 3)
+        fail_msg("filed %ld this month against %ld the month before:\n%s", filed, before, run.out);
     /* Every escalation line names a rule and a unit: at least one arrived. */
     const char *esc = strstr(run.out, "== escalations that reached the Office");
     const char *matters = strstr(run.out, "== open major matters");
