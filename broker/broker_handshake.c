@@ -48,7 +48,7 @@ static const char *const s_reason_short[S_REASONS] = {
     [S_NO_CURVE] = "without CURVE",
     [S_WRONG_KEY] = "with another broker's key",
     [S_PROTOCOL] = "with a protocol error",
-    [S_CLOSED] = "closed during the handshake",
+    [S_CLOSED] = "hung up during the handshake",
 };
 
 /* One watched socket, as the thread sees it. */
@@ -129,8 +129,11 @@ s_reason_text(int reason, uint32_t value, char *buf, size_t size)
         snprintf(buf, size, "ZeroMQ protocol error 0x%" PRIx32 " in the handshake", value);
         break;
     default:
-        snprintf(buf, size, "the connection closed during the handshake (%s)",
-                 value ? strerror((int)value) : "by the peer");
+        /* A client without keys often notices the mismatch first and hangs up. */
+        snprintf(buf, size,
+                 "the client hung up during the handshake (%s): a client without "
+                 "its key file, or one holding another broker's public key?",
+                 value ? strerror((int)value) : "closed");
         break;
     }
 }

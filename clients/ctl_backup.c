@@ -182,7 +182,7 @@ s_store_dirs(const char *dir, s_manifest_t *m)
             if (m->nworkers == S_MAX_WORKERS)
                 rc = -E2BIG;
             else
-                snprintf(m->workers[m->nworkers++], S_NAME_MAX, "%s", name);
+                memcpy(m->workers[m->nworkers++], name, strlen(name) + 1); /* fits: checked */
         }
         free(list[i]);
     }

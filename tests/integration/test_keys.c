@@ -237,10 +237,13 @@ test_keys_broker_logs_a_client_without_a_key(void **state)
         harness_proc_running(fx->broker);
         usleep(20 * 1000);
     }
+    /* Who notices the mismatch first depends on timing: the broker ("did not use
+       CURVE"), or the client, which hangs up; either way the line says what to do. */
     const char *log = harness_proc_stderr(fx->broker);
-    if (!strstr(log, "handshake: refused a connection to the api") ||
-        !strstr(log, "did not use CURVE"))
-        fail_msg("the broker did not log the refused handshake:\n%s", log);
+    const char *line = strstr(log, "handshake: refused a connection to the api");
+    if (!line || !strstr(line, "without its key file"))
+        fail_msg("the broker did not log the refused handshake:\n%.4000s",
+                 line ? line : log + (strlen(log) > 3000 ? strlen(log) - 3000 : 0));
     /* Nothing got through: no answer. */
     zmsg_t *reply = NULL;
     assert_int_equal(harness_client_recv(client, &reply), -EAGAIN);

@@ -701,7 +701,7 @@ typedef struct {
     uint64_t next;
     atomic_uint_fast64_t last;
     atomic_bool stop;
-    int rc;
+    atomic_int rc; /* read by the test while the writer runs */
 } s_counter_t;
 
 static int
@@ -721,10 +721,11 @@ static void *
 s_counter(void *arg)
 {
     s_counter_t *c = arg;
-    while (!atomic_load(&c->stop) && c->rc == 0) {
+    while (!atomic_load(&c->stop) && atomic_load(&c->rc) == 0) {
         c->next++;
-        c->rc = store_write(c->store, s_count_one, c);
-        if (c->rc == 0)
+        int rc = store_write(c->store, s_count_one, c);
+        atomic_store(&c->rc, rc);
+        if (rc == 0)
             atomic_store(&c->last, c->next);
     }
     return NULL;
@@ -740,9 +741,10 @@ test_copy_while_writing_is_one_snapshot(void **state)
     s_counter_t counter = {.store = fx->store};
     atomic_init(&counter.last, 0);
     atomic_init(&counter.stop, false);
+    atomic_init(&counter.rc, 0);
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, s_counter, &counter), 0);
-    while (atomic_load(&counter.last) < 200 && counter.rc == 0)
+    while (atomic_load(&counter.last) < 200 && atomic_load(&counter.rc) == 0)
         usleep(1000);
     char target[320];
     snprintf(target, sizeof target, "%s/copy", fx->dir);
@@ -750,11 +752,11 @@ test_copy_while_writing_is_one_snapshot(void **state)
     int copy_rc = store_copy(fx->store, target);
     uint64_t after_copy = atomic_load(&counter.last);
     /* Let it write on a little, then stop. */
-    while (atomic_load(&counter.last) < after_copy + 100 && counter.rc == 0)
+    while (atomic_load(&counter.last) < after_copy + 100 && atomic_load(&counter.rc) == 0)
         usleep(1000);
     atomic_store(&counter.stop, true);
     pthread_join(thread, NULL);
-    assert_ok(counter.rc);
+    assert_ok(atomic_load(&counter.rc));
     assert_ok(copy_rc);
 
     /* The copy holds records 1..last and "last", from one moment: nothing torn. */
