@@ -38,16 +38,20 @@
 #define S_LATE_UNITS       3
 #define S_INTERVAL_DAYS    15 /* major matter progress, docs/domain.md §5.8 */
 #define S_URGENT_DAYS      7
-/* The mix: a new case arrives in this share of the slots; the slots no action needs go
-   to a correction (up to this share of them), a major matter (up to this) or dynamic
-   information (the rest). */
-#define S_CASE_ARRIVALS    0.14
+/* The mix. A new case arrives in S_CASE_ARRIVALS of the slots, whatever else is under
+   way; of the slots no action needs, S_FRESH_CASES go to a new case too (a load
+   generator fills its slots), and the rest to a correction (up to S_CORRECTION_SHARE of
+   them), a major matter (up to S_MATTER_SHARE) or dynamic information. The steady part
+   keeps the months alike: when new cases came only in free slots, a busy month made
+   the next one quiet and the one after busy again. */
+#define S_CASE_ARRIVALS    0.08
+#define S_FRESH_CASES      0.4
 #define S_CORRECTION_SHARE 0.06
 #define S_MATTER_SHARE     0.10
 /* Event time run before the start, unseen (s_warm_up): the longest case takes months
    from the clue to the court's judgment. At a fast pace, at most this many slots. */
 #define S_WARMUP_MS        (150LL * DAJIA_TIME_MS_PER_DAY)
-#define S_WARMUP_MAX_SLOTS 200000
+#define S_WARMUP_MAX_SLOTS 50000
 
 // ================================================================= unit profiles
 
@@ -1391,11 +1395,20 @@ s_run(sim_gen_t *self, const s_action_t *act)
     return -EINVAL;
 }
 
-/* A slot that no action needs: dynamic information, now and then a major matter or a
-   correction. */
+/* A slot that no action needs: a new case, dynamic information, now and then a major
+   matter or a correction. */
 static int
 s_fresh(sim_gen_t *self)
 {
+    if (self->case_weight && s_chance(&self->rng, S_FRESH_CASES)) {
+        /* Its first report runs in this very slot: nothing else is due. */
+        int u = s_pick_unit(self, true);
+        int rc = u >= 0 ? s_case_new(self, u, NULL, 0) : -EINVAL;
+        if (rc)
+            return rc;
+        s_action_t act = s_pop(self);
+        return s_run(self, &act);
+    }
     double r = s_unit_real(&self->rng);
     if (r < S_CORRECTION_SHARE && s_correction(self))
         return 0;
@@ -1411,9 +1424,10 @@ s_fresh(sim_gen_t *self)
 }
 
 /* Fills the slot at self->now: new cases arrive at a steady rate, whatever else is
-   under way (a unit does not stop getting clues while it investigates); the slot goes
-   to the earliest due action (a case's next stage, a matter's progress, a monthly
-   report), first come first served, or, when none is due, to something fresh. */
+   under way (a unit does not stop getting clues while it investigates), and are
+   queued; the slot goes to the earliest due action (a case's next stage or first
+   report, a matter's progress, a monthly report), first come first served, or, when
+   none is due, to something fresh. */
 static int
 s_slot(sim_gen_t *self)
 {
