@@ -38,9 +38,11 @@ RUN apt-get update \
       libzmq5 libczmq4 libprotobuf-c1 liblmdb0 libjansson4 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/dajia --create-home dajia \
- && install -d -o dajia -g dajia /var/lib/dajia/broker /var/lib/dajia/worker
+ && install -d -o dajia -g dajia /var/lib/dajia/broker /var/lib/dajia/worker \
+ && install -d -m 0700 -o dajia -g dajia /var/lib/dajia/keys
 COPY --from=build /out/ /usr/local/bin/
-# Named volumes mounted on these directories take their owner from the image.
+# Named volumes mounted on these directories take their owner (and the key directory its
+# mode) from the image.
 USER dajia
 WORKDIR /var/lib/dajia
 # api, workers, office feed, public feed

@@ -31,13 +31,13 @@
 #include "dajia_api.h"
 #include "dajia_keydir.h"
 
-#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define S_ZAP_VERSION  "1.0"
-#define S_KEY_LEN      32    /* a CURVE key in a ZAP request: binary */
-#define S_ZAP_FRAMES   7     /* version .. mechanism, then one credential */
-#define S_META_MAX     512   /* ZAP metadata: three short properties */
-#define S_LOG_EVERY_MS 60000 /* a refused key is logged once a minute */
-#define S_LOG_KEYS_MAX 4096  /* keys remembered for that; then forgotten */
+#define S_ZAP_ENDPOINT           "inproc://zeromq.zap.01"
+#define S_ZAP_VERSION            "1.0"
+#define S_KEY_LEN                32  /* a CURVE key in a ZAP request: binary */
+#define S_ZAP_FRAMES             7   /* version .. mechanism, then one credential */
+#define S_META_MAX               512 /* ZAP metadata: three short properties */
+/* The handshakes refused before ZAP: the first at once, then a count a minute per socket */
+#define S_HANDSHAKE_LOG_EVERY_MS 60000
 
 /* ====================================================================== types */
 
@@ -59,12 +59,6 @@ typedef struct {
     ino_t public_ino, revoked_ino;
 } s_stamp_t;
 
-/* How often a refused key was refused since it was last logged. */
-typedef struct {
-    int64_t logged_at;
-    uint64_t suppressed;
-} s_seen_t;
-
 struct broker_auth_t {
     char *dir;
     zcert_t *cert;        /* the broker's key pair */
@@ -78,6 +72,7 @@ struct broker_auth_t {
     atomic_uint_fast64_t admitted, refused;
     atomic_uint_fast64_t withdrawn; /* keys a reload took away: see broker_auth_withdrawn */
     broker_handshake_t *handshake;  /* logs the handshakes refused before ZAP is asked */
+    dajia_log_limit_t refusal_log;  /* the refusals' lines (handler thread) */
 };
 
 /* ====================================================================== rules */
@@ -99,7 +94,10 @@ static const struct {
 } s_rules[] = {
     {BROKER_AUTH_DOMAIN_API, NULL, S_UNIT | S_OFFICE | S_DASHBOARD | S_ADMIN,
      "the unit, office, dashboard or admin role"},
-    {BROKER_AUTH_DOMAIN_API, DAJIA_API_SUBMIT, S_UNIT, "the unit role"},
+    /* office and admin: the Office's import of history (any member unit's events, with
+       their original submission times, submitted_at) */
+    {BROKER_AUTH_DOMAIN_API, DAJIA_API_SUBMIT, S_UNIT | S_OFFICE | S_ADMIN,
+     "the unit, office or admin role"},
     {BROKER_AUTH_DOMAIN_API, DAJIA_API_STATS, S_ADMIN | S_OFFICE, "the admin or office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, NULL, S_OFFICE, "the office role"},
     {BROKER_AUTH_DOMAIN_OFFICE, "SUBSCRIBE", S_OFFICE, "the office role"},
@@ -456,48 +454,21 @@ s_frame_str(zmq_msg_t *msg, char *buf, size_t size)
             buf[i] = '?';
 }
 
-/* Logs a refusal, at most once per S_LOG_EVERY_MS per `who` (a refused client keeps
-   reconnecting, and each try would be a line). `seen` belongs to the handler thread. */
+/* Logs a refusal: the first, then at most one every DAJIA_LOG_EVERY_MS with the count
+   of the others (dajia_log.h). A refused client keeps reconnecting, and anyone who
+   reaches a tcp endpoint can make new keys at will: a line per key or per try would let
+   a peer without a key fill the broker's log. */
 static void
-s_log_refusal(zhash_t **seen_p, const char *who, const char *address, const char *domain,
+s_log_refusal(broker_auth_t *self, const char *who, const char *address, const char *domain,
               const char *reason)
 {
-    int64_t now = zclock_mono();
-    s_seen_t *s = *seen_p ? zhash_lookup(*seen_p, who) : NULL;
-    if (s && now - s->logged_at < S_LOG_EVERY_MS) {
-        s->suppressed++;
-        return;
-    }
-    if (!s) {
-        if (*seen_p && zhash_size(*seen_p) >= S_LOG_KEYS_MAX)
-            zhash_destroy(seen_p); /* forget them all: the worst is a line more */
-        if (!*seen_p)
-            *seen_p = zhash_new();
-        s = *seen_p ? calloc(1, sizeof *s) : NULL;
-        if (s && zhash_insert(*seen_p, who, s) == 0)
-            zhash_freefn(*seen_p, who, free);
-        else {
-            free(s);
-            s = NULL;
-        }
-    }
-    uint64_t again = s ? s->suppressed : 0;
-    if (again)
-        dajia_log_warning("auth: refused %s from %s on %s: %s (and %" PRIu64
-                          " more times since the last report)",
-                          who, address, s_domain_words(domain), reason, again);
-    else
-        dajia_log_warning("auth: refused %s from %s on %s: %s", who, address,
-                          s_domain_words(domain), reason);
-    if (s) {
-        s->logged_at = now;
-        s->suppressed = 0;
-    }
+    dajia_log_limited(&self->refusal_log, DAJIA_LOG_WARNING, "auth: refused %s from %s on %s: %s",
+                      who, address, s_domain_words(domain), reason);
 }
 
 /* Answers one ZAP request from `handler`. */
 static void
-s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
+s_handle(broker_auth_t *self, void *handler)
 {
     zmq_msg_t frames[S_ZAP_FRAMES], extra;
     size_t count = 0;
@@ -534,7 +505,8 @@ s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
     size_t meta_len = 0;
 
     if (count < 6 || strcmp(version, S_ZAP_VERSION) != 0) {
-        dajia_log_error("auth: malformed ZAP request (%zu frames, version \"%s\")", count, version);
+        dajia_log_error_limited("auth: malformed ZAP request (%zu frames, version \"%s\")", count,
+                                version);
         s_reply(handler, request_id, "500", "malformed request", "", NULL, 0);
     } else if (strcmp(mechanism, "NULL") == 0) {
         s_meta_add(meta, &meta_len, sizeof meta, BROKER_AUTH_PROP_ROLE, BROKER_AUTH_ROLE_LOCAL);
@@ -543,11 +515,11 @@ s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
     } else if (strcmp(mechanism, "CURVE") != 0) {
         char who[64];
         snprintf(who, sizeof who, "a %s client", mechanism);
-        s_log_refusal(seen, who, address, domain, "only CURVE is accepted");
+        s_log_refusal(self, who, address, domain, "only CURVE is accepted");
         s_reply(handler, request_id, "400", "mechanism not accepted", "", NULL, 0);
         atomic_fetch_add(&self->refused, 1);
     } else if (count < 7 || zmq_msg_size(&frames[6]) != S_KEY_LEN) {
-        dajia_log_error("auth: CURVE request from %s without a 32-byte key", address);
+        dajia_log_error_limited("auth: CURVE request from %s without a 32-byte key", address);
         s_reply(handler, request_id, "500", "malformed credentials", "", NULL, 0);
     } else {
         char key[DAJIA_KEYDIR_KEY_TXT];
@@ -581,7 +553,7 @@ s_handle(broker_auth_t *self, void *handler, zhash_t **seen)
             known = false;
         }
         if (!known) {
-            s_log_refusal(seen, who, address, domain, reason);
+            s_log_refusal(self, who, address, domain, reason);
             s_reply(handler, request_id, "400", "not admitted", "", NULL, 0);
             atomic_fetch_add(&self->refused, 1);
         } else {
@@ -606,7 +578,6 @@ static void
 s_actor(zsock_t *pipe, void *arg)
 {
     broker_auth_t *self = arg;
-    zhash_t *seen = NULL; /* made on the first refusal */
     zsock_t *handler = zsock_new(ZMQ_REP);
     if (!handler)
         self->start_rc = -ENOMEM;
@@ -630,7 +601,7 @@ s_actor(zsock_t *pipe, void *arg)
             zstr_free(&command);
         }
         if (!done && nitems == 2 && n > 0 && (items[1].revents & ZMQ_POLLIN))
-            s_handle(self, items[1].socket, &seen);
+            s_handle(self, items[1].socket);
         if (!done && nitems == 2 && zclock_mono() >= next_watch) {
             s_watch(self);
             next_watch = zclock_mono() + BROKER_AUTH_WATCH_MS;
@@ -642,7 +613,6 @@ s_actor(zsock_t *pipe, void *arg)
     if (handler && self->start_rc == 0)
         zsock_unbind(handler, S_ZAP_ENDPOINT);
     zsock_destroy(&handler);
-    zhash_destroy(&seen);
 }
 
 /* ====================================================================== lifecycle */
@@ -686,7 +656,7 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
         dajia_log_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
         goto out;
     }
-    rc = broker_handshake_new(S_LOG_EVERY_MS, &self->handshake);
+    rc = broker_handshake_new(S_HANDSHAKE_LOG_EVERY_MS, &self->handshake);
     if (rc)
         goto out;
     *out = self;

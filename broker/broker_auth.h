@@ -114,7 +114,9 @@ broker_auth_trusts(broker_auth_t *self, const char *key);
 /* May `role` do `command` on a socket of `domain`? `command` NULL asks whether the role
    may connect at all (what the handler checks). The rules:
        api      connect: unit, office, dashboard, admin
-                "SUBMIT": unit    "STATS": admin, office    other commands: no one
+                "SUBMIT": unit (its own unit's events), office and admin (any
+                member's: the import of history)
+                "STATS": admin, office    other commands: no one
        office   connect, "SUBSCRIBE", "REPLAY": office
        public   connect, "SUBSCRIBE", "REPLAY": unit, office, dashboard
        workers  connect and any command: worker

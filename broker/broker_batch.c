@@ -44,6 +44,7 @@ broker_batch_next_item(broker_batch_t *self)
     zmq_msg_init(&item->routing);
     zmq_msg_init(&item->body);
     item->key_len = item->unit_len = 0;
+    item->submitted_at = 0;
     item->status = BROKER_ITEM_PENDING;
     item->log_seq = 0;
     return item;
@@ -67,9 +68,10 @@ broker_batch_reset(broker_batch_t *self)
     self->commit_us = 0;
 }
 
-/* Packs a LogRecord by hand: three fields, so the hot path needs no allocation.
-   Field 1 varint log_seq, field 2 varint received_at, field 3 bytes envelope; the
-   same bytes protobuf-c would write (tests decode them with the generated code). */
+/* Packs a LogRecord by hand, so the hot path needs no allocation. Field 1 varint
+   log_seq, field 2 varint received_at, field 3 bytes envelope, then field 4 varint
+   submitted_at when the broker trusted one; the same bytes protobuf-c would write
+   (tests decode them with the generated code). */
 static size_t
 s_varint(uint8_t *out, uint64_t value)
 {
@@ -99,7 +101,20 @@ s_record_header(uint8_t *out, uint64_t seq, int64_t received_at, size_t body_len
     return n;
 }
 
-#define BROKER_RECORD_HEADER_MAX 40
+/* Field 4, after the envelope: the submission time the broker trusted, if any. */
+static size_t
+s_record_trailer(uint8_t *out, int64_t submitted_at)
+{
+    size_t n = 0;
+    if (submitted_at) {
+        out[n++] = (4 << 3) | 0;
+        n += s_varint(out + n, (uint64_t)submitted_at);
+    }
+    return n;
+}
+
+#define BROKER_RECORD_HEADER_MAX  40
+#define BROKER_RECORD_TRAILER_MAX 12 /* a tag and a ten-byte varint */
 
 void
 broker_batch_rollback(broker_batch_t *self, broker_dedup_t *dedup)
@@ -139,9 +154,10 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
         if (rc != STORE_NOTFOUND)
             goto out;
         size_t body_len = zmq_msg_size(&item->body);
-        if (record_cap < body_len + BROKER_RECORD_HEADER_MAX) {
+        size_t room = body_len + BROKER_RECORD_HEADER_MAX + BROKER_RECORD_TRAILER_MAX;
+        if (record_cap < room) {
             free(record);
-            record_cap = body_len + BROKER_RECORD_HEADER_MAX + 1024;
+            record_cap = room + 1024;
             record = malloc(record_cap);
             if (!record) {
                 rc = -ENOMEM;
@@ -152,8 +168,9 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
         store_u64_to_key(seq, seq_key);
         size_t n = s_record_header(record, seq, self->received_at, body_len);
         memcpy(record + n, zmq_msg_data(&item->body), body_len);
-        rc = store_put(txn, DAJIA_TABLE_LOG, seq_key, sizeof seq_key, record, n + body_len,
-                       STORE_APPEND);
+        n += body_len;
+        n += s_record_trailer(record + n, item->submitted_at);
+        rc = store_put(txn, DAJIA_TABLE_LOG, seq_key, sizeof seq_key, record, n, STORE_APPEND);
         if (rc)
             goto out;
         rc = broker_dedup_insert(dedup, item->hash, seq);

@@ -30,7 +30,8 @@ typedef struct {
     zmq_msg_t body;           /* the packed Envelope, exactly as sent */
     char key[BROKER_KEY_MAX]; /* unit NUL event_id */
     uint16_t key_len;
-    uint16_t unit_len; /* event_id starts at key + unit_len + 1 */
+    uint16_t unit_len;    /* event_id starts at key + unit_len + 1 */
+    int64_t submitted_at; /* the envelope's submitted_at when the sender may set it, else 0 */
     broker_item_status_t status;
     uint64_t log_seq;
     uint64_t hash; /* the key's in the dedup index (set by apply) */

@@ -7,8 +7,12 @@
 
 #include <czmq.h>
 #include <errno.h>
+
+#include "dajia_codec.h"
 #include <stdlib.h>
 #include <string.h>
+
+#include "dajia_labels.h"
 
 struct broker_config_t {
     zconfig_t *root;
@@ -42,12 +46,19 @@ static const broker_config_key_t s_keys[] = {
      "most items in any list of an event"},
     {"limits/max_future", "DAJIA_MAX_FUTURE", "max-future", "86400",
      "seconds an event time may lie ahead of the broker's clock"},
+    {"broker/region", "DAJIA_REGION", "region", "4115",
+     "the region the leading group serves: an event's region must be a six-digit "
+     "administrative code beginning with these 2, 4 or 6 digits (4115: Xinyang)"},
     {"broker/reject_budget", "DAJIA_REJECT_BUDGET", "reject-budget", "100",
      "rejections a second one connection may earn; past it the rest of its requests that "
      "second are dropped unread (0: no limit)"},
     {"broker/keys", "DAJIA_KEYS", "keys", "",
      "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
      "none (anyone who reaches an endpoint may use it)"},
+    {"broker/insecure", "DAJIA_INSECURE", "insecure", "0",
+     "1: open endpoints nobody guards instead of refusing to start: without keys one that "
+     "is not loopback or ipc, with keys an abstract ipc one (ipc://@NAME); a warning at "
+     "every start"},
     {"broker/cpu_wakeup_us", "DAJIA_CPU_WAKEUP_US", "cpu-wakeup-us", "",
      "empty: leave idle CPUs to the system; N: while serving, ask the kernel to wake "
      "CPUs within N microseconds (/dev/cpu_dma_latency, root): faster acks at light "
@@ -55,19 +66,6 @@ static const broker_config_key_t s_keys[] = {
     {"worker/state", "DAJIA_WORKER_STATE", "worker-state", "",
      "directory of the in-process workers' state; empty: <data>/../workers"},
     {NULL, NULL, NULL, NULL, NULL}};
-
-/* The member units of the leading group (docs/domain.md §2). A `members`
-   section in the configuration file replaces this list as a whole. */
-static const char *s_default_members[][2] = {
-    {"publicity", "市委宣传部"}, {"polilegal", "市委政法委"},       {"govoffice", "市政府办公室"},
-    {"drc", "市发展改革委"},     {"iit", "市工业和信息化局"},       {"psb", "市公安局"},
-    {"justice", "市司法局"},     {"finance", "市财政局"},           {"eco", "市生态环境局"},
-    {"agri", "市农业农村局"},    {"commerce", "市商务局"},          {"culture", "市文化广电旅游局"},
-    {"health", "市卫生健康委"},  {"pboc", "市人行信阳支行"},        {"customs", "信阳海关"},
-    {"tax", "市税务局"},         {"msa", "市市场监管局"},           {"cac", "市网信办"},
-    {"forestea", "市林茶局"},    {"post", "市邮政管理局"},          {"tobacco", "市烟草专卖局"},
-    {"court", "市中级人民法院"}, {"procuratorate", "市人民检察院"},
-};
 
 const broker_config_key_t *
 broker_config_keys(void)
@@ -127,11 +125,15 @@ s_defaults(bool with_members)
         return NULL;
     for (const broker_config_key_t *k = s_keys; k->path; k++)
         zconfig_put(root, k->path, k->value);
-    size_t count = with_members ? sizeof s_default_members / sizeof s_default_members[0] : 0;
-    for (size_t i = 0; i < count; i++) {
+    /* The member units of the leading group (docs/domain.md §2): dajia_labels holds the
+       list, with the names every program writes. A `members` section in the
+       configuration file replaces it as a whole. */
+    size_t count = 0;
+    const dajia_member_t *members = dajia_members_default(&count);
+    for (size_t i = 0; with_members && i < count; i++) {
         char path[96];
-        snprintf(path, sizeof path, "members/%s/name", s_default_members[i][0]);
-        zconfig_put(root, path, s_default_members[i][1]);
+        snprintf(path, sizeof path, "members/%s/name", members[i].code);
+        zconfig_put(root, path, members[i].name);
     }
     return root;
 }
@@ -350,9 +352,22 @@ broker_config_validate(broker_config_t *self, char *err, size_t errlen)
                  api);
         return -1;
     }
+    const char *region = broker_config_get(self, "broker/region");
+    if (!dajia_region_prefix_valid(region)) {
+        snprintf(err, errlen,
+                 "broker/region = \"%s\" must be the first 2, 4 or 6 digits of an "
+                 "administrative code (4115: Xinyang; 41: Henan)",
+                 region);
+        return -1;
+    }
     const char *external = broker_config_get(self, "broker/external_workers");
     if (!streq(external, "0") && !streq(external, "1")) {
         snprintf(err, errlen, "broker/external_workers = \"%s\" must be 0 or 1", external);
+        return -1;
+    }
+    const char *insecure = broker_config_get(self, "broker/insecure");
+    if (!streq(insecure, "0") && !streq(insecure, "1")) {
+        snprintf(err, errlen, "broker/insecure = \"%s\" must be 0 or 1", insecure);
         return -1;
     }
     if (self->member_count == 0) {

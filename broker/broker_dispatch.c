@@ -25,16 +25,18 @@
 #include "dajia_tables.h"
 #include "dajia_worker_protocol.h"
 
-#define DISPATCH_GROUP_MAX       4096 /* messages read before one write */
-#define DISPATCH_CURSOR_SAVE_MS  1000 /* cursors alone are stored this often */
-#define DISPATCH_IDENTITY_MAX    256
-#define DISPATCH_HWM             100000
-#define DISPATCH_TERM            "$TERM"
-#define DISPATCH_WAKE            "W"
-#define DISPATCH_TICK_KEY_MAX    128
-#define DISPATCH_REBIND_RETRY_MS 10   /* a listener closing in the io thread */
-#define DISPATCH_REBIND_WARN_MS  1000 /* then a line, and again this often x 60 */
-#define DISPATCH_SOCKETS         3
+#define DISPATCH_GROUP_MAX        4096 /* messages read before one write */
+#define DISPATCH_CURSOR_SAVE_MS   1000 /* cursors alone are stored this often */
+#define DISPATCH_IDENTITY_MAX     256
+#define DISPATCH_HWM              100000
+#define DISPATCH_TERM             "$TERM"
+#define DISPATCH_WAKE             "W"
+#define DISPATCH_TICK_KEY_MAX     128
+#define DISPATCH_REBIND_RETRY_MS  10   /* a listener closing in the io thread */
+#define DISPATCH_REBIND_WARN_MS   1000 /* then a line, and again this often x 60 */
+#define DISPATCH_SOCKETS          3
+#define DISPATCH_BACKOFF_FIRST_MS 10   /* the first pause after the store refused a group */
+#define DISPATCH_BACKOFF_MAX_MS   1000 /* doubling up to this while it goes on refusing */
 
 static const char *s_default_services[] = {"aggregate", "escalate", "circulate", NULL};
 
@@ -62,6 +64,8 @@ struct s_service_t {
     uint64_t tick_pending; /* tick once the group being gathered commits */
     bool tick_known;       /* tick numbers known: the next must follow tick_pending */
     uint64_t tick_base;    /* the first tick taken while none was known */
+    uint64_t abandoned;    /* last seq sent before a failed store dropped what was in flight:
+                              answers up to it may still come, and are not news */
 };
 
 struct broker_dispatch_t {
@@ -92,6 +96,11 @@ struct broker_dispatch_t {
     bool unbound[DISPATCH_SOCKETS]; /* listener closed, not yet open again */
     int64_t unbound_at;             /* when (monotonic ms) */
     int64_t unbound_warned;         /* when the last line about it was written */
+    int store_backoff_ms;           /* 0: the store takes writes; else the current pause */
+    int64_t store_retry_at;         /* no delivery before this (monotonic ms) */
+    uint64_t store_refusals;        /* failed stores since the last that succeeded */
+    dajia_log_limit_t refused_log;  /* the lines about it (dajia_log.h) */
+    dajia_log_limit_t took_log;
 };
 
 /* ================================================================ helpers */
@@ -171,6 +180,7 @@ s_activate(s_service_t *service, s_worker_t *w)
     uint64_t from = service->cursor < w->last_applied ? service->cursor : w->last_applied;
     service->sent = from;
     service->acked = from;
+    service->abandoned = 0;
     dajia_log_info("dispatch: %s worker active, delivering from log_seq %" PRIu64
                    " (cursor %" PRIu64 ", worker applied %" PRIu64 ")",
                    service->name, from + 1, service->cursor, w->last_applied);
@@ -204,6 +214,8 @@ s_worker_remove(broker_dispatch_t *self, s_worker_t *dead)
 static void
 s_pump(broker_dispatch_t *self)
 {
+    if (self->store_backoff_ms && zclock_mono() < self->store_retry_at)
+        return; /* the store refused the last group: nothing new until it is tried again */
     void *sock = zsock_resolve(self->workers);
     for (size_t i = 0; i < self->service_count; i++) {
         s_service_t *service = &self->services[i];
@@ -233,8 +245,8 @@ s_pump(broker_dispatch_t *self)
             rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
         }
         if (rc != 0 && rc != STORE_NOTFOUND)
-            dajia_log_error("dispatch: cannot read the log for %s at %" PRIu64 ": %s",
-                            service->name, service->sent + 1, dajia_strerror(rc));
+            dajia_log_error_limited("dispatch: cannot read the log for %s at %" PRIu64 ": %s",
+                                    service->name, service->sent + 1, dajia_strerror(rc));
         store_cursor_close(&cursor);
         store_txn_end(&txn);
     }
@@ -251,7 +263,8 @@ s_take_outputs(broker_dispatch_t *self, s_service_t *service, zmsg_t *msg, uint6
             size_t cap = self->entry_cap ? self->entry_cap * 2 : 64;
             broker_feed_entry_t *grown = realloc(self->entries, cap * sizeof *grown);
             if (!grown) {
-                dajia_log_error("dispatch: out of memory for the outputs of %s", service->name);
+                dajia_log_error_limited("dispatch: out of memory for the outputs of %s",
+                                        service->name);
                 return;
             }
             memset(grown + self->entry_cap, 0, (cap - self->entry_cap) * sizeof *grown);
@@ -262,9 +275,10 @@ s_take_outputs(broker_dispatch_t *self, s_service_t *service, zmsg_t *msg, uint6
         int rc = broker_feed_prepare(zframe_data(f), zframe_size(f), service->name, feed_seq,
                                      &self->entries[self->entry_count]);
         if (rc) {
-            dajia_log_warning("dispatch: %s sent an output for log_seq %" PRIu64 " that is not a "
-                              "FeedItem (%zu bytes); dropped",
-                              service->name, log_seq, zframe_size(f));
+            dajia_log_warning_limited("dispatch: %s sent an output for log_seq %" PRIu64
+                                      " that is not a "
+                                      "FeedItem (%zu bytes); dropped",
+                                      service->name, log_seq, zframe_size(f));
             continue;
         }
         self->entry_count++;
@@ -277,18 +291,22 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     s_service_t *service = w->service;
     uint64_t seq = 0;
     if (!worker_frame_u64(zmsg_next(msg), &seq)) {
-        dajia_log_warning("dispatch: a DONE from %s without its log_seq; ignored", service->name);
+        dajia_log_warning_limited("dispatch: a DONE from %s without its log_seq; ignored",
+                                  service->name);
         return;
     }
     if (service->active != w)
         return; /* a late answer of a worker that was replaced */
+    if (seq > service->sent && seq <= service->abandoned)
+        return; /* answers what was in flight when a store failed: delivered again */
     if (seq > service->sent) {
         /* Never sent to it: storing its outputs would move the cursor past events the
            service has not seen, and acked past sent would stop delivery to this worker.
            Found by tests/fuzz/fuzz_worker_protocol. */
-        dajia_log_warning("dispatch: %s answered log_seq %" PRIu64 ", which it was not sent "
-                          "(last sent %" PRIu64 "); ignored",
-                          service->name, seq, service->sent);
+        dajia_log_warning_limited("dispatch: %s answered log_seq %" PRIu64 ", which it was not "
+                                  "sent "
+                                  "(last sent %" PRIu64 "); ignored",
+                                  service->name, seq, service->sent);
         return;
     }
     if (seq > service->acked)
@@ -296,9 +314,10 @@ s_on_done(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     if (seq <= service->pending)
         return; /* stored already: its outputs are in the feed */
     if (seq != service->pending + 1) {
-        dajia_log_warning("dispatch: %s answered log_seq %" PRIu64 " while %" PRIu64 " is due; "
-                          "ignored",
-                          service->name, seq, service->pending + 1);
+        if (seq > service->abandoned) /* else an answer from before a failed store */
+            dajia_log_warning_limited("dispatch: %s answered log_seq %" PRIu64 " while %" PRIu64
+                                      " is due; ignored",
+                                      service->name, seq, service->pending + 1);
         return;
     }
     s_take_outputs(self, service, msg, seq);
@@ -320,17 +339,17 @@ s_on_ticked(broker_dispatch_t *self, s_worker_t *w, zmsg_t *msg)
     /* UINT64_MAX too: the worker numbers the next tick one past it, which wraps to 0
        ("no outputs"), and every later tick would be dropped as stored already. */
     if (!worker_frame_u64(zmsg_next(msg), &tick_no) || tick_no == 0 || tick_no == UINT64_MAX) {
-        dajia_log_warning("dispatch: a TICKED from %s without its tick number; ignored",
-                          service->name);
+        dajia_log_warning_limited("dispatch: a TICKED from %s without its tick number; ignored",
+                                  service->name);
         return;
     }
     if (service->active != w || tick_no <= service->tick_pending)
         return; /* a standby's, or stored already */
     bool known = service->tick_known || service->tick_pending > 0;
     if (known && tick_no != service->tick_pending + 1) {
-        dajia_log_warning("dispatch: %s sent tick %" PRIu64 " while %" PRIu64 " is due; ignored "
-                          "until the worker sends that one again",
-                          service->name, tick_no, service->tick_pending + 1);
+        dajia_log_warning_limited("dispatch: %s sent tick %" PRIu64 " while %" PRIu64
+                                  " is due; ignored until the worker sends that one again",
+                                  service->name, tick_no, service->tick_pending + 1);
         return;
     }
     if (!known)
@@ -349,8 +368,8 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
         name ? s_service_find(self, (const char *)zframe_data(name), zframe_size(name)) : NULL;
     if (!service || zframe_size(identity) > DISPATCH_IDENTITY_MAX ||
         !worker_frame_u64(zmsg_next(msg), &last_applied)) {
-        dajia_log_warning("dispatch: a READY for an unknown service or without its last "
-                          "applied seq; ignored");
+        dajia_log_warning_limited("dispatch: a READY for an unknown service or without its "
+                                  "last applied seq; ignored");
         return;
     }
     s_worker_t *old = s_worker_find(self, identity);
@@ -358,7 +377,7 @@ s_on_ready(broker_dispatch_t *self, zframe_t *identity, zmsg_t *msg)
         s_worker_remove(self, old);
     s_worker_t *w = calloc(1, sizeof *w);
     if (!w) {
-        dajia_log_error("dispatch: out of memory for a %s worker", service->name);
+        dajia_log_error_limited("dispatch: out of memory for a %s worker", service->name);
         return;
     }
     memcpy(w->id, zframe_data(identity), zframe_size(identity));
@@ -405,7 +424,8 @@ s_on_message(broker_dispatch_t *self, zmsg_t *msg)
     else if (worker_frame_is(command, WORKER_CMD_TICKED))
         s_on_ticked(self, w, msg);
     else if (!worker_frame_is(command, WORKER_CMD_HEARTBEAT))
-        dajia_log_warning("dispatch: unknown command from a %s worker; ignored", w->service->name);
+        dajia_log_warning_limited("dispatch: unknown command from a %s worker; ignored",
+                                  w->service->name);
 }
 
 static int
@@ -455,6 +475,41 @@ s_publish(broker_dispatch_t *self, const broker_feed_entry_t *e)
     }
 }
 
+/* The store refused a group (a full disk, most likely): what was taken is delivered
+   again, but not at once, or the loop would spin, delivering and failing as fast as the
+   worker answers, a line each time (issue 10). Delivery pauses DISPATCH_BACKOFF_FIRST_MS,
+   twice as long after each refusal in a row, up to DISPATCH_BACKOFF_MAX_MS. A nearly
+   full store may take one group and refuse the next, so both lines, the refusal and the
+   recovery, are rate-limited (dajia_log.h): the first of each, then a count. */
+static void
+s_store_refused(broker_dispatch_t *self, int rc, int64_t now)
+{
+    self->store_backoff_ms =
+        self->store_backoff_ms ? self->store_backoff_ms * 2 : DISPATCH_BACKOFF_FIRST_MS;
+    if (self->store_backoff_ms > DISPATCH_BACKOFF_MAX_MS)
+        self->store_backoff_ms = DISPATCH_BACKOFF_MAX_MS;
+    self->store_refusals++;
+    self->store_retry_at = now + self->store_backoff_ms;
+    dajia_log_limited(&self->refused_log, DAJIA_LOG_ERROR,
+                      "dispatch: cannot store %zu feed items and the cursors: %s; delivery "
+                      "waits, trying again at most every %d ms until the store takes writes",
+                      self->entry_count, dajia_strerror(rc), DISPATCH_BACKOFF_MAX_MS);
+}
+
+/* A group stored: the end of a pause, if there was one. */
+static void
+s_store_took(broker_dispatch_t *self)
+{
+    if (self->store_backoff_ms == 0)
+        return;
+    dajia_log_limited(&self->took_log, DAJIA_LOG_INFO,
+                      "dispatch: the store takes writes again after %" PRIu64
+                      " refused; delivery goes on",
+                      self->store_refusals);
+    self->store_backoff_ms = 0;
+    self->store_refusals = 0;
+}
+
 /* Stores the group gathered (outputs and cursors) in one transaction, then publishes.
 
    A group without feed items only moves cursors, and those are saved lazily (at most
@@ -495,18 +550,20 @@ s_commit_group(broker_dispatch_t *self, bool force)
         }
         if (service->pending != service->cursor) {
             service->pending = service->cursor;
-            if (service->active)
+            if (service->active) {
+                if (service->sent > service->abandoned)
+                    service->abandoned = service->sent;
                 service->sent = service->acked = service->cursor;
+            }
         }
     }
     if (rc == 0) {
         for (size_t i = 0; i < self->entry_count; i++)
             s_publish(self, &self->entries[i]);
         self->feed_seq += self->entry_count;
+        s_store_took(self);
     } else {
-        dajia_log_error("dispatch: cannot store %zu feed items and the cursors: %s; the events "
-                        "are delivered again",
-                        self->entry_count, dajia_strerror(rc));
+        s_store_refused(self, rc, mono);
     }
     for (size_t i = 0; i < self->entry_count; i++)
         broker_feed_entry_clear(&self->entries[i]);
@@ -524,8 +581,8 @@ s_heartbeat(broker_dispatch_t *self)
     while (w) {
         s_worker_t *next = w->next;
         if (mono > w->expires_at) {
-            dajia_log_warning("dispatch: a %s worker missed %d heartbeats: taken as dead",
-                              w->service->name, BROKER_DISPATCH_LIVENESS);
+            dajia_log_warning_limited("dispatch: a %s worker missed %d heartbeats: taken as dead",
+                                      w->service->name, BROKER_DISPATCH_LIVENESS);
             s_worker_remove(self, w);
         }
         w = next;
@@ -725,9 +782,12 @@ s_run(void *arg)
             {zsock_resolve(self->office), 0, ZMQ_POLLIN, 0},
             {zsock_resolve(self->public_feed), 0, ZMQ_POLLIN, 0},
         };
-        int64_t wait = next_beat - zclock_mono();
+        int64_t now = zclock_mono();
+        int64_t wait = next_beat - now;
         if (s_rebind_pending(self) && wait > DISPATCH_REBIND_RETRY_MS)
             wait = DISPATCH_REBIND_RETRY_MS;
+        if (self->store_backoff_ms && self->store_retry_at - now < wait)
+            wait = self->store_retry_at - now; /* then s_pump delivers again */
         int rc = zmq_poll(items, 4, wait > 0 ? wait : 0);
         if (rc < 0 && zmq_errno() != EINTR) {
             dajia_log_error("dispatch: poll failed: %s", zmq_strerror(zmq_errno()));
@@ -840,12 +900,13 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
     zsock_set_sndhwm(self->office, DISPATCH_HWM);
     zsock_set_sndhwm(self->public_feed, DISPATCH_HWM);
     zsock_set_linger(self->workers, 0);
-    if (broker_guard_listen(self->workers, opts->workers, opts->auth, BROKER_AUTH_DOMAIN_WORKERS,
-                            "the workers", &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen) ||
-        broker_guard_listen(self->office, opts->office, opts->auth, BROKER_AUTH_DOMAIN_OFFICE,
-                            "the office feed", &self->endpoint[BROKER_DISPATCH_OFFICE], err,
-                            errlen) ||
-        broker_guard_listen(self->public_feed, opts->public_feed, opts->auth,
+    if (broker_guard_listen(self->workers, opts->workers, opts->auth, opts->insecure,
+                            BROKER_AUTH_DOMAIN_WORKERS, "the workers",
+                            &self->endpoint[BROKER_DISPATCH_WORKERS], err, errlen) ||
+        broker_guard_listen(self->office, opts->office, opts->auth, opts->insecure,
+                            BROKER_AUTH_DOMAIN_OFFICE, "the office feed",
+                            &self->endpoint[BROKER_DISPATCH_OFFICE], err, errlen) ||
+        broker_guard_listen(self->public_feed, opts->public_feed, opts->auth, opts->insecure,
                             BROKER_AUTH_DOMAIN_PUBLIC, "the public feed",
                             &self->endpoint[BROKER_DISPATCH_PUBLIC], err, errlen))
         goto out;

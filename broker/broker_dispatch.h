@@ -31,6 +31,7 @@
 #ifndef BROKER_DISPATCH_H
 #define BROKER_DISPATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,8 @@ typedef struct {
     int heartbeat_ms;            /* 0: BROKER_DISPATCH_HEARTBEAT_MS */
     broker_auth_t *auth;         /* borrowed, outlives the dispatcher; NULL: no CURVE (see
                                     broker_guard_listen), no revocation watch */
+    bool insecure;               /* broker/insecure: open endpoints nobody guards (with a
+                                    warning) instead of refusing them (broker_guard.h) */
 } broker_dispatch_options_t;
 
 typedef enum {

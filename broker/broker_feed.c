@@ -26,6 +26,8 @@ broker_feed_topic(Dajia__FeedItem__ItemCase item_case)
         return DAJIA_TOPIC_BULLETIN;
     case DAJIA__FEED_ITEM__ITEM_MATTER:
         return DAJIA_TOPIC_MATTER;
+    case DAJIA__FEED_ITEM__ITEM_COMPLIANCE:
+        return DAJIA_TOPIC_COMPLIANCE;
     default:
         return "";
     }

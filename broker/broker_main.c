@@ -18,10 +18,11 @@
 #include "broker_wakeup.h"
 #include "dajia_error.h"
 #include "dajia_version.h"
+#include "worker_keys.h"
 #include "worker_shell.h"
 
 #define BROKER_MAX_FLAGS 32
-#define BROKER_SERVICES  3
+#define BROKER_SERVICES  WORKER_KEYS_SERVICES
 
 /* The in-process workers: one thread per service, over inproc. */
 typedef struct {
@@ -38,9 +39,11 @@ s_workers_stop(s_workers_t *w)
     }
 }
 
-/* A worker's settings: its section of the configuration file, and the broker's member
-   list for circulate (which names the units that reported nothing). NULL after filling
-   `err`. */
+/* A worker's settings: its section of the configuration file, checked (worker_keys.h),
+   the broker's member list for circulate (which names the units that reported nothing),
+   the members' names for the words every worker writes, and for circulate the escalate
+   section too (the bulletin judges matters by the escalate worker's intervals,
+   docs/domain.md §5.8), checked likewise. NULL after filling `err`. */
 static worker_settings_t *
 s_worker_settings(broker_config_t *config, const char *config_path, const char *service, char *err,
                   size_t errlen)
@@ -61,23 +64,48 @@ s_worker_settings(broker_config_t *config, const char *config_path, const char *
     }
     int rc = members ? worker_settings_set(settings, "circulate/members", members) : -1;
     free(members);
-    if (rc == 0 && config_path)
+    for (size_t i = 0; rc == 0 && broker_config_member(config, i); i++) {
+        const char *code = broker_config_member(config, i);
+        char path[160];
+        snprintf(path, sizeof path, "members/%s/name", code);
+        rc = worker_settings_member_add(settings, code, broker_config_get(config, path));
+    }
+    if (rc == 0 && config_path) {
         rc = worker_settings_load(settings, config_path, service, err, errlen);
-    else if (rc != 0)
+        if (rc == 0 && strcmp(service, "circulate") == 0)
+            rc = worker_settings_load(settings, config_path, "escalate", err, errlen);
+    } else if (rc != 0) {
         snprintf(err, errlen, "out of memory");
+    }
     if (rc != 0)
         worker_settings_destroy(&settings);
     return settings;
 }
 
+/* The settings of every service (worker_keys_services order), read and checked before
+   anything starts, so that a misspelt key or a bad value stops the start whether the
+   workers run here or not. Returns 0, or -1 with `err` filled. */
+static int
+s_workers_settings(broker_config_t *config, const char *config_path,
+                   worker_settings_t *settings[BROKER_SERVICES], char *err, size_t errlen)
+{
+    for (size_t i = 0; i < BROKER_SERVICES; i++) {
+        settings[i] = s_worker_settings(config, config_path, worker_keys_services[i], err, errlen);
+        if (!settings[i])
+            return -1;
+    }
+    return 0;
+}
+
 /* Starts a worker thread per service whose core this build holds, each with its state
    in <worker/state>/<service> (default <data>/../workers/<service>) and its settings
-   from the configuration file's section of the service's name. */
+   (s_workers_settings). */
 static int
-s_workers_start(s_workers_t *w, broker_config_t *config, const char *config_path,
-                broker_server_t *server, char *err, size_t errlen)
+s_workers_start(s_workers_t *w, broker_config_t *config,
+                worker_settings_t *const settings[BROKER_SERVICES], broker_server_t *server,
+                char *err, size_t errlen)
 {
-    static const char *names[BROKER_SERVICES] = {"aggregate", "escalate", "circulate"};
+    const char *const *names = worker_keys_services;
     const char *base = broker_config_get(config, "worker/state");
     char *derived = NULL;
     if (!*base)
@@ -91,14 +119,12 @@ s_workers_start(s_workers_t *w, broker_config_t *config, const char *config_path
             continue;
         }
         char *dir = zsys_sprintf("%s/%s", base, names[i]);
-        worker_settings_t *settings = s_worker_settings(config, config_path, names[i], err, errlen);
         worker_shell_options_t opts = {
             .service = service,
             .state_dir = dir,
-            .settings = settings,
+            .settings = settings[i],
             .broker = broker_server_feed_endpoint(server, BROKER_DISPATCH_WORKERS)};
-        rc = dir && settings ? worker_shell_new(&opts, &w->shell[i], err, errlen) : -1;
-        worker_settings_destroy(&settings);
+        rc = dir ? worker_shell_new(&opts, &w->shell[i], err, errlen) : -1;
         if (rc == 0 && !(w->actor[i] = zactor_new(worker_shell_actor, w->shell[i]))) {
             snprintf(err, errlen, "cannot start the %s worker thread", names[i]);
             rc = -1;
@@ -150,10 +176,13 @@ s_usage(FILE *out)
             "public=...\" (the endpoints bound) when it serves. With --keys DIR every tcp\n"
             "endpoint takes only the CURVE keys of DIR (dajia-ctl keys init), each with its\n"
             "role; SIGHUP re-reads DIR (a revoke also takes effect by itself within a second).\n"
+            "Without keys it listens only on loopback, ipc and inproc endpoints, and with keys\n"
+            "on no abstract ipc endpoint (ipc://@NAME), unless --insecure says to.\n"
             "\n"
             "  -c, --config FILE   configuration file (ZPL); see --print-config\n"
             "  -v, --verbose       log every rejected event\n"
-            "      --print-config  print the effective configuration and exit\n"
+            "      --print-config  print the effective configuration, the workers' settings\n"
+            "                      included, and exit\n"
             "  -h, --help          this text\n"
             "      --version       the version and the source revision\n"
             "\n"
@@ -178,8 +207,9 @@ main(int argc, char **argv)
     int n = 5;
     const broker_config_key_t *keys = broker_config_keys();
     for (int i = 0; keys[i].path && n < BROKER_MAX_FLAGS - 1; i++, n++) {
-        /* --external-workers alone means 1 */
-        bool optional = streq(keys[i].path, "broker/external_workers");
+        /* --external-workers and --insecure alone mean 1 */
+        bool optional = streq(keys[i].path, "broker/external_workers") ||
+                        streq(keys[i].path, "broker/insecure");
         options[n] = (struct option){keys[i].flag, optional ? optional_argument : required_argument,
                                      NULL, OPT_KEY + i};
     }
@@ -228,6 +258,7 @@ main(int argc, char **argv)
     broker_config_t *config = NULL;
     broker_server_t *server = NULL;
     s_workers_t workers = {0};
+    worker_settings_t *settings[BROKER_SERVICES] = {0};
     int wakeup = -1;
     int status = 1;
     if (broker_config_load(config_path, &config, err, sizeof err) != 0)
@@ -235,10 +266,13 @@ main(int argc, char **argv)
     for (int i = 0; keys[i].path; i++)
         if (flag_values[i])
             broker_config_set(config, keys[i].path, flag_values[i]);
-    if (broker_config_validate(config, err, sizeof err) != 0)
+    if (broker_config_validate(config, err, sizeof err) != 0 ||
+        s_workers_settings(config, config_path, settings, err, sizeof err) != 0)
         goto out;
     if (print_config) {
         broker_config_print(config, stdout);
+        for (size_t i = 0; i < BROKER_SERVICES; i++)
+            worker_keys_print(settings[i], worker_keys_services[i], stdout);
         status = 0;
         goto out;
     }
@@ -247,7 +281,7 @@ main(int argc, char **argv)
     broker_server_set_verbose(server, verbose);
     broker_server_set_reload_flag(server, &s_hup);
     if (!streq(broker_config_get(config, "broker/external_workers"), "1") &&
-        s_workers_start(&workers, config, config_path, server, err, sizeof err) != 0)
+        s_workers_start(&workers, config, settings, server, err, sizeof err) != 0)
         goto out;
     s_wakeup_start(config, &wakeup);
     dajia_log_info("version %s (revision %s), serving on %s, data in %s", dajia_version(),
@@ -263,6 +297,8 @@ out:
     if (err[0])
         fprintf(stderr, "dajia-broker: %s\n", err);
     s_workers_stop(&workers);
+    for (size_t i = 0; i < BROKER_SERVICES; i++)
+        worker_settings_destroy(&settings[i]);
     broker_wakeup_release(&wakeup);
     broker_server_destroy(&server);
     broker_config_destroy(&config);

@@ -45,15 +45,13 @@
 #include "dajia_error.h"
 #include "store.h"
 
-#define BROKER_SOCKET_HWM      1000000
-#define BROKER_LINGER_MS       2000
-#define BROKER_POLL_MS         1000
-#define BROKER_ACK_MAX         512 /* an encoded Ack, reason text included */
-#define BROKER_WIRE_CAP_MIN    (1u << 20)
-#define BROKER_STORAGE_LOG_MS  10000
-#define BROKER_ARENA_BYTES     (256u << 10) /* an unpacked event of the largest size fits */
-#define BROKER_MISMATCH_LOG_MS 10000        /* one key's unit mismatches: logged this often */
-#define BROKER_KEY_TXT         41           /* a Z85 CURVE key and its NUL */
+#define BROKER_SOCKET_HWM   1000000
+#define BROKER_LINGER_MS    2000
+#define BROKER_POLL_MS      1000
+#define BROKER_ACK_MAX      512 /* an encoded Ack, reason text included */
+#define BROKER_WIRE_CAP_MIN (1u << 20)
+#define BROKER_ARENA_BYTES  (256u << 10) /* an unpacked event of the largest size fits */
+#define BROKER_KEY_TXT      41           /* a Z85 CURVE key and its NUL */
 
 /* Who sent a request, from the metadata the ZAP handler attached to its connection.
    Pointers into the message's metadata: valid while the command frame is open. */
@@ -75,18 +73,18 @@ struct broker_server_t {
     broker_batch_t *spare[2]; /* empty batches: two while none is at the writer, one
                                  while one is (three in all: fill, writer, spare) */
     dajia_limits_t limits;
+    char region[DAJIA_REGION_PREFIX_MAX + 1]; /* broker/region, for limits.region_prefix */
     broker_stats_t stats;
-    int64_t now_ms;                    /* clock read once per drain */
-    bool verbose;                      /* log each rejection */
-    dajia_arena_t *arena;              /* decoding memory, reset after each event */
-    int64_t storage_logged_ms;         /* when a storage failure was last logged */
-    broker_auth_t *auth;               /* NULL: no CURVE, no roles */
-    volatile sig_atomic_t *reload;     /* set by SIGHUP: re-read the key directory */
-    char trusted_key[BROKER_KEY_TXT];  /* last key found trusted in this drain, or "" */
-    char mismatch_key[BROKER_KEY_TXT]; /* last key logged for a unit mismatch */
-    int64_t mismatch_logged_ms;        /* and when */
-    uint64_t mismatches;               /* unit mismatches since the start */
-    broker_throttle_t *throttle;       /* the reject budget; NULL: no limit */
+    int64_t now_ms;                   /* clock read once per drain */
+    bool verbose;                     /* log each rejection */
+    dajia_arena_t *arena;             /* decoding memory, reset after each event */
+    dajia_log_limit_t storage_log;    /* storage failures' line (dajia_log.h) */
+    broker_auth_t *auth;              /* NULL: no CURVE, no roles */
+    volatile sig_atomic_t *reload;    /* set by SIGHUP: re-read the key directory */
+    char trusted_key[BROKER_KEY_TXT]; /* last key found trusted in this drain, or "" */
+    dajia_log_limit_t mismatch_log;   /* unit mismatches' line */
+    uint64_t mismatches;              /* unit mismatches since the start */
+    broker_throttle_t *throttle;      /* the reject budget; NULL: no limit */
 };
 
 /* ================================================================ answers */
@@ -252,16 +250,13 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
     st->used_bytes = batch->used_bytes;
     if (batch->rc) {
         st->storage_failures++;
-        /* Once, then at most every BROKER_STORAGE_LOG_MS while it lasts: an operator
-           must act, but a full disk must not also fill the log. */
-        int64_t now = zclock_mono();
-        if (st->storage_failures == 1 || now - self->storage_logged_ms >= BROKER_STORAGE_LOG_MS) {
-            dajia_log_error("could not store a batch of %zu events: %s; they are answered "
-                            "\"storage unavailable\" and their agents will send them again "
-                            "(%" PRIu64 " failed batches so far)",
-                            batch->count, dajia_strerror(batch->rc), st->storage_failures);
-            self->storage_logged_ms = now;
-        }
+        /* Rate-limited (dajia_log.h): an operator must act, but a full disk must not
+           also fill the log. */
+        dajia_log_limited(&self->storage_log, DAJIA_LOG_ERROR,
+                          "could not store a batch of %zu events: %s; they are answered "
+                          "\"storage unavailable\" and their agents will send them again "
+                          "(%" PRIu64 " failed batches so far)",
+                          batch->count, dajia_strerror(batch->rc), st->storage_failures);
     }
     for (size_t i = 0; i < batch->count; i++) {
         broker_item_t *item = &batch->items[i];
@@ -364,23 +359,17 @@ s_reject_named(broker_server_t *self, broker_item_t *item, const dajia_verdict_t
     s_reject(self, &item->routing, event_id, verdict);
 }
 
-/* Logs a unit mismatch with the key that tried: each key's first at once, then at most
-   every BROKER_MISMATCH_LOG_MS while the same key goes on (a flood must not fill the
-   log). */
+/* Logs a unit mismatch with the key that tried, rate-limited (dajia_log.h): the first,
+   then a line every DAJIA_LOG_EVERY_MS with a count, whichever keys take turns (a flood
+   must not fill the log). */
 static void
 s_log_mismatch(broker_server_t *self, const s_peer_t *peer, const char *claimed)
 {
     self->mismatches++;
-    int64_t now = zclock_mono();
-    const char *key = peer->key ? peer->key : "(none)";
-    if (strcmp(key, self->mismatch_key) == 0 &&
-        now - self->mismatch_logged_ms < BROKER_MISMATCH_LOG_MS)
-        return;
-    dajia_log_warning("unit mismatch: the certificate of unit %s (key %s) submitted an event as "
+    dajia_log_limited(&self->mismatch_log, DAJIA_LOG_WARNING,
+                      "unit mismatch: the certificate of unit %s (key %s) submitted an event as "
                       "unit %s; rejected, nothing stored (%" PRIu64 " mismatches so far)",
-                      peer->unit, key, claimed, self->mismatches);
-    snprintf(self->mismatch_key, sizeof self->mismatch_key, "%s", key);
-    self->mismatch_logged_ms = now;
+                      peer->unit, peer->key ? peer->key : "(none)", claimed, self->mismatches);
 }
 
 /* Fills the item's key from an accepted event's unit and event_id. Validation bounds
@@ -419,6 +408,42 @@ s_reject_mismatch(broker_server_t *self, broker_item_t *item, const s_peer_t *pe
     s_reject(self, &item->routing, event_id, &verdict);
 }
 
+/* May `peer` set an event's submitted_at, the time its unit first submitted it? The
+   Office imports history with it (an office or admin certificate); a unit may not date
+   its own submissions, since compliance is judged on them. With no keys every peer is
+   trusted, as it is for everything else, and so is an ipc peer ("local"), whose access
+   control is the socket file's permissions. */
+static bool
+s_may_date_submission(const broker_server_t *self, const s_peer_t *peer)
+{
+    if (!self->auth)
+        return true;
+    return peer->role &&
+           (streq(peer->role, BROKER_AUTH_ROLE_OFFICE) ||
+            streq(peer->role, BROKER_AUTH_ROLE_ADMIN) || streq(peer->role, BROKER_AUTH_ROLE_LOCAL));
+}
+
+/* Keeps an accepted event's submitted_at (0: none) for its log record, or refuses it
+   from a peer that may not set it. Returns 0, or -1 after answering the client (the
+   item's routing is consumed). */
+static int
+s_take_submitted_at(broker_server_t *self, broker_item_t *item, const s_peer_t *peer,
+                    int64_t submitted_at, const char *event_id)
+{
+    if (submitted_at && !s_may_date_submission(self, peer)) {
+        dajia_verdict_t verdict;
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_FORBIDDEN,
+                          "submitted_at is for the Office's import of history: a certificate "
+                          "of role %s may not set it; leave it out (the broker records when it "
+                          "received the event)",
+                          peer->role ? peer->role : "(none)");
+        s_reject(self, &item->routing, event_id, &verdict);
+        return -1;
+    }
+    item->submitted_at = submitted_at;
+    return 0;
+}
+
 /* Validates the event in item->body, sent by `peer`; on success fills the item's key
    and returns 0. On failure answers the client and returns -1 (the item's routing is
    consumed). A unit certificate may only submit its own unit's events.
@@ -445,6 +470,12 @@ s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
             s_reject_mismatch(self, item, peer, unit, event_id);
             return -1;
         }
+        if (keys.submitted_at) {
+            char event_id[DAJIA_MAX_ID + 1];
+            snprintf(event_id, sizeof event_id, "%.*s", (int)keys.event_id_len, keys.event_id);
+            if (s_take_submitted_at(self, item, peer, keys.submitted_at, event_id))
+                return -1;
+        }
         return s_set_key(self, item, keys.unit, keys.unit_len, keys.event_id, keys.event_id_len);
     }
     if (dajia_envelope_decode_with(data, size, &self->limits, self->now_ms, s_unit_known,
@@ -457,6 +488,8 @@ s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
         s_reject_mismatch(self, item, peer, env->unit, env->event_id);
         goto out;
     }
+    if (s_take_submitted_at(self, item, peer, env->submitted_at, env->event_id))
+        goto out;
     rc = s_set_key(self, item, env->unit, strlen(env->unit), env->event_id, strlen(env->event_id));
 out:
     dajia_arena_reset(self->arena);
@@ -632,6 +665,13 @@ s_endpoint_beside_api(broker_config_t *config, const char *key, const char *suff
 }
 
 /* Starts the dispatcher: workers ROUTER, feeds, cursors. Returns 0 or -1 with `err`. */
+/* broker/insecure: endpoints nobody guards are opened, with a warning (broker_guard.h). */
+static bool
+s_insecure(broker_config_t *config)
+{
+    return streq(broker_config_get(config, "broker/insecure"), "1");
+}
+
 static int
 s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t errlen)
 {
@@ -658,7 +698,8 @@ s_dispatch_start(broker_server_t *self, uint64_t last_seq, char *err, size_t err
                                       .workers = workers,
                                       .office = office,
                                       .public_feed = public_feed,
-                                      .auth = self->auth};
+                                      .auth = self->auth,
+                                      .insecure = s_insecure(self->config)};
     rc = broker_dispatch_start(&opts, &self->dispatch, err, errlen);
 out:
     free(workers);
@@ -699,6 +740,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     self->limits.max_message = max_message;
     self->limits.max_repeated = max_repeated;
     self->limits.max_future_ms = (int64_t)max_future * 1000;
+    snprintf(self->region, sizeof self->region, "%s", broker_config_get(config, "broker/region"));
+    self->limits.region_prefix = self->region;
 
     const char *data = broker_config_get(config, "broker/data");
     if (zsys_dir_create("%s", data) != 0) {
@@ -768,8 +811,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     size_t wire_cap = max_message * 2 > BROKER_WIRE_CAP_MIN ? max_message * 2 : BROKER_WIRE_CAP_MIN;
     zsock_set_maxmsgsize(self->api, (int)wire_cap);
     const char *api = broker_config_get(config, "broker/api");
-    if (broker_guard_listen(self->api, api, self->auth, BROKER_AUTH_DOMAIN_API, "the api",
-                            &self->endpoint, err, errlen) != 0)
+    if (broker_guard_listen(self->api, api, self->auth, s_insecure(config), BROKER_AUTH_DOMAIN_API,
+                            "the api", &self->endpoint, err, errlen) != 0)
         goto out;
     self->api_handle = zsock_resolve(self->api);
     if (s_dispatch_start(self, last_seq, err, errlen) != 0)

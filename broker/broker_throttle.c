@@ -33,7 +33,7 @@ struct broker_throttle_t {
     uint64_t seed;           /* hashes routing ids */
     int64_t second;          /* the current monotonic second (never 0) */
     int64_t throttle_second; /* a connection is over budget in this second */
-    int64_t logged_ms;       /* when throttling was last logged */
+    dajia_log_limit_t log;   /* throttling's line (dajia_log.h) */
     uint64_t dropped;        /* requests dropped since the start */
 };
 
@@ -146,14 +146,11 @@ broker_throttle_check(broker_throttle_t *self, const void *id, size_t len, char 
     self->dropped++;
     if (b->dropped++ > 0)
         return BROKER_THROTTLE_DROP;
-    int64_t now = zclock_mono();
-    if (self->logged_ms == 0 || now - self->logged_ms >= BROKER_THROTTLE_LOG_MS) {
-        dajia_log_warning(
-            "a connection earned %" PRIu32 " rejections within a second (budget %" PRIu32
-            "); its requests are dropped for the rest of that second (%" PRIu64 " dropped so far)",
-            b->rejects, self->budget, self->dropped);
-        self->logged_ms = now;
-    }
+    dajia_log_limited(&self->log, DAJIA_LOG_WARNING,
+                      "a connection earned %" PRIu32 " rejections within a second (budget %" PRIu32
+                      "); its requests are dropped for the rest of that second (%" PRIu64
+                      " dropped so far)",
+                      b->rejects, self->budget, self->dropped);
     snprintf(notice, size,
              "too many rejected requests from this connection (%" PRIu32
              " in one second, budget %" PRIu32 "): its requests are dropped unanswered for "

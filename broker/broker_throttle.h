@@ -15,8 +15,9 @@
     fresh budget: the throttle bounds the cost of each connection, it is no ban. While no
     connection is over budget, a request pays nothing for any of this (one comparison).
 
-    Throttling is logged as a warning, at most every BROKER_THROTTLE_LOG_MS. One thread
-    only: the api loop's.
+    Throttling is logged as a warning, rate-limited as every repeating line is
+    (dajia_log_limited: the first, then a line every DAJIA_LOG_EVERY_MS with a count). One
+    thread only: the api loop's.
 */
 #ifndef BROKER_THROTTLE_H
 #define BROKER_THROTTLE_H
@@ -24,10 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BROKER_THROTTLE_SLOTS  512   /* connections tracked per second (a power of 2) */
-#define BROKER_THROTTLE_PROBES 8     /* slots one routing id may occupy */
-#define BROKER_THROTTLE_ID_MAX 255   /* a ZeroMQ routing id is 1..255 bytes */
-#define BROKER_THROTTLE_LOG_MS 10000 /* throttling is logged at most this often */
+#define BROKER_THROTTLE_SLOTS  512 /* connections tracked per second (a power of 2) */
+#define BROKER_THROTTLE_PROBES 8   /* slots one routing id may occupy */
+#define BROKER_THROTTLE_ID_MAX 255 /* a ZeroMQ routing id is 1..255 bytes */
 
 typedef struct broker_throttle_t broker_throttle_t;
 

@@ -35,6 +35,7 @@ typedef enum {
     S_OP_ADD,    /* key: event_id, data: outbox record */
     S_OP_DONE,   /* key: event_id */
     S_OP_REJECT, /* key: rejected key, data: rejection record */
+    S_OP_FORGET, /* key: a source prefix; every rejection from there goes */
 } s_op_kind_t;
 
 typedef struct {
@@ -219,6 +220,20 @@ agent_outbox_batch_done(agent_outbox_batch_t *self, const char *event_id)
     if (rc)
         return rc;
     memcpy(key, event_id, id_len);
+    return 0;
+}
+
+int
+agent_outbox_batch_forget(agent_outbox_batch_t *self, const char *source_prefix)
+{
+    size_t len = source_prefix ? strlen(source_prefix) : 0;
+    if (len == 0 || len > AGENT_OUTBOX_MAX_TEXT)
+        return -EINVAL;
+    unsigned char *key = NULL;
+    int rc = s_op_push(self, S_OP_FORGET, len, 0, &key, NULL);
+    if (rc)
+        return rc;
+    memcpy(key, source_prefix, len);
     return 0;
 }
 
@@ -510,9 +525,27 @@ s_apply_add(store_txn_t *txn, const void *id, size_t id_len, const void *rec, si
         return 0; /* already waiting */
     if (rc != STORE_NOTFOUND)
         return rc;
+    /* The event's place in its unit's order (Envelope.unit_seq, field 14, a varint: the
+       tag is one byte, 14 << 3) is its local seq, given here once and never again: the
+       field is appended to the packed Envelope, which protobuf reads as if it had been
+       packed with it. The agent clears it from what it packs (agent_submit.c), so it is
+       there once. */
+    uint64_t seq = (*next_seq)++;
+    unsigned char *with = malloc(rec_len + 1 + 10);
+    if (!with)
+        return -ENOMEM;
+    memcpy(with, rec, rec_len);
+    size_t len = rec_len;
+    with[len++] = 14 << 3;
+    for (uint64_t v = seq;; v >>= 7) {
+        with[len++] = (unsigned char)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        if (v < 0x80)
+            break;
+    }
     unsigned char key[8];
-    store_u64_to_key((*next_seq)++, key);
-    rc = store_put(txn, S_TABLE_OUTBOX, key, sizeof key, rec, rec_len, 0);
+    store_u64_to_key(seq, key);
+    rc = store_put(txn, S_TABLE_OUTBOX, key, sizeof key, with, len, 0);
+    free(with);
     if (rc == 0)
         rc = store_put(txn, S_TABLE_INDEX, id, id_len, key, sizeof key, 0);
     if (rc == 0)
@@ -539,6 +572,72 @@ s_apply_done(store_txn_t *txn, const void *id, size_t id_len)
     rc = s_del(txn, S_TABLE_OUTBOX, key, sizeof key);
     if (rc == 0)
         rc = store_del(txn, S_TABLE_INDEX, id, id_len);
+    /* Stored: an earlier refusal of the same report is settled. (A rejection that
+       follows in the batch puts it back.) */
+    if (rc == 0)
+        rc = s_del(txn, S_TABLE_REJECTED, id, id_len);
+    return rc;
+}
+
+/* Deletes every rejection whose source starts with `prefix` (NULL: every one), adding
+   their number to *deleted (may be NULL). The keys are collected first: deleting under
+   an open cursor is not something to rely on. */
+static int
+s_delete_rejections(store_txn_t *txn, const unsigned char *prefix, size_t prefix_len,
+                    uint64_t *deleted)
+{
+    store_cursor_t *cursor = NULL;
+    unsigned char **keys = NULL;
+    size_t *lens = NULL, count = 0, cap = 0;
+    int rc = store_cursor_open(txn, S_TABLE_REJECTED, &cursor);
+    if (rc == STORE_NOTFOUND)
+        return 0;
+    const void *k = NULL, *v = NULL;
+    size_t kl = 0, vl = 0;
+    if (rc == 0)
+        rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+    while (rc == 0) {
+        agent_rejection_t r;
+        bool match = true;
+        if (prefix)
+            match = s_rejection_decode(v, vl, &r) == 0 && strlen(r.source) >= prefix_len &&
+                    memcmp(r.source, prefix, prefix_len) == 0;
+        if (match) {
+            if (count == cap) {
+                size_t bigger = cap ? cap * 2 : 16;
+                unsigned char **more_keys = realloc(keys, bigger * sizeof *keys);
+                if (more_keys)
+                    keys = more_keys;
+                size_t *more_lens = more_keys ? realloc(lens, bigger * sizeof *lens) : NULL;
+                if (!more_lens) {
+                    rc = -ENOMEM;
+                    break;
+                }
+                lens = more_lens;
+                cap = bigger;
+            }
+            keys[count] = malloc(kl ? kl : 1);
+            if (!keys[count]) {
+                rc = -ENOMEM;
+                break;
+            }
+            memcpy(keys[count], k, kl);
+            lens[count++] = kl;
+        }
+        rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
+    }
+    store_cursor_close(&cursor);
+    if (rc == STORE_NOTFOUND)
+        rc = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (rc == 0)
+            rc = s_del(txn, S_TABLE_REJECTED, keys[i], lens[i]);
+        free(keys[i]);
+    }
+    free(keys);
+    free(lens);
+    if (rc == 0 && deleted)
+        *deleted += count;
     return rc;
 }
 
@@ -577,6 +676,9 @@ s_apply(store_txn_t *txn, void *arg)
         case S_OP_REJECT:
             rc = store_put(txn, S_TABLE_REJECTED, key, op->key_len, data, op->data_len, 0);
             break;
+        case S_OP_FORGET:
+            rc = s_delete_rejections(txn, key, op->key_len, NULL);
+            break;
         }
         if (rc)
             return rc;
@@ -602,5 +704,27 @@ agent_outbox_apply(agent_outbox_t *self, const agent_outbox_batch_t *batch, size
     int rc = store_write(self->store, s_apply, &ctx);
     if (rc == 0 && queued)
         *queued = ctx.queued;
+    return rc;
+}
+
+typedef struct {
+    uint64_t cleared;
+} s_clear_t;
+
+static int
+s_clear(store_txn_t *txn, void *arg)
+{
+    s_clear_t *c = arg;
+    c->cleared = 0;
+    return s_delete_rejections(txn, NULL, 0, &c->cleared);
+}
+
+int
+agent_outbox_clear_rejected(agent_outbox_t *self, uint64_t *cleared)
+{
+    s_clear_t c = {0};
+    int rc = store_write(self->store, s_clear, &c);
+    if (rc == 0 && cleared)
+        *cleared = c.cleared;
     return rc;
 }

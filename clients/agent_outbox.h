@@ -7,7 +7,9 @@
 
     Tables in the store (all private to this module):
       "outbox"    local seq (8-byte big-endian) -> outbox record: version byte, event_id
-                  length byte, event_id, packed Envelope
+                  length byte, event_id, packed Envelope with its unit_seq: the local seq,
+                  appended when the event is queued (the unit's own order: never reused,
+                  next_seq only grows)
       "index"     event_id -> local seq: an event waits at most once, however often it
                   is submitted
       "rejected"  event_id (or NUL + "FILE:LINE" for input that never became an event)
@@ -105,6 +107,12 @@ agent_outbox_walk_rejected(agent_outbox_t *self, agent_outbox_rejection_fn *fn, 
 int
 agent_outbox_apply(agent_outbox_t *self, const agent_outbox_batch_t *batch, size_t *queued);
 
+/* Empties the rejected table (`dajia-agent rejected --clear`) in one durable write.
+   Sets *cleared (may be NULL) to the number of entries dropped. Returns 0 or a store
+   code. */
+int
+agent_outbox_clear_rejected(agent_outbox_t *self, uint64_t *cleared);
+
 /* ------------------------------------------------------------------ batches */
 
 /* A new empty batch, or NULL when memory ran out. The batch copies everything it is
@@ -123,17 +131,25 @@ agent_outbox_batch_clear(agent_outbox_batch_t *self);
 size_t
 agent_outbox_batch_size(const agent_outbox_batch_t *self);
 
-/* Queues `data` (a packed Envelope of `len` bytes) under `event_id` (1 to
-   AGENT_OUTBOX_MAX_ID bytes) unless an event with that id already waits. A rejection
+/* Queues `data` (a packed Envelope of `len` bytes, without unit_seq: the outbox gives it
+   the event's local seq) under `event_id` (1 to AGENT_OUTBOX_MAX_ID bytes) unless an event
+   with that id already waits. A rejection
    kept under the same id is dropped: the new submission supersedes it.
    Returns 0, -EINVAL for a bad id, or -ENOMEM. */
 int
 agent_outbox_batch_add(agent_outbox_batch_t *self, const char *event_id, const void *data,
                        size_t len);
 
-/* Forgets the waiting event `event_id` (the broker stored it). No-op if none waits. */
+/* Forgets the waiting event `event_id` (the broker stored it), and a rejection kept
+   under the same id: the report is stored now. No-op for what is not there. */
 int
 agent_outbox_batch_done(agent_outbox_batch_t *self, const char *event_id);
+
+/* Drops every rejection whose source starts with `source_prefix` (1 to
+   AGENT_OUTBOX_MAX_TEXT bytes), e.g. "cases.csv:" when that file is read again.
+   Returns 0, -EINVAL or -ENOMEM. */
+int
+agent_outbox_batch_forget(agent_outbox_batch_t *self, const char *source_prefix);
 
 /* Keeps `rejection` (under its event_id, or its source when the id is empty; a later
    rejection under the same key replaces it). Does not touch the waiting events: to

@@ -41,6 +41,7 @@ typedef struct {
     size_t len, cap;
     int64_t sent_at; /* monotonic ms of the last send */
     bool sent_once;
+    bool resent;       /* sent again for want of an answer, and still unanswered */
     int status;        /* while settling: the Dajia__AckStatus */
     int reason;        /* while settling a rejection */
     char *reason_text; /* idem, owned */
@@ -65,6 +66,8 @@ typedef struct {
     uint64_t last_loaded; /* highest local seq taken into the window */
     bool more;            /* the outbox may hold events past it */
     bool blocked;         /* a send would have blocked: wait for POLLOUT */
+    size_t retrying;      /* slots in flight that were resent (slot->resent) */
+    uint32_t *overdue;    /* nslots entries: the slots a resend turn sends, by seq */
     int64_t last_answer;  /* monotonic ms of the last settled group */
     int64_t last_progress;
 } s_session_t;
@@ -127,7 +130,12 @@ s_list_of(s_session_t *s, const s_slot_t *slot)
 static void
 s_move(s_session_t *s, uint32_t i, s_list_t *to, s_state_t state)
 {
-    s_list_remove(s, s_list_of(s, &s->slots[i]), i);
+    s_slot_t *slot = &s->slots[i];
+    if (slot->resent && state != S_INFLIGHT) {
+        slot->resent = false;
+        s->retrying--;
+    }
+    s_list_remove(s, s_list_of(s, slot), i);
     s_list_push(s, to, i, state);
 }
 
@@ -197,15 +205,33 @@ s_send(s_session_t *s, const s_slot_t *slot)
     return 0;
 }
 
+/* The unit's order (docs/domain.md §4.2, "Order"): the events in flight whose answer is
+   overdue are resent first, oldest (lowest outbox seq) first, and nothing new is sent
+   while a resent event waits for its answer: a broker that lost them (killed, restarted)
+   then stores them before the events that follow them, as far as the agent can tell.
+   What it cannot tell (a newer event the restarted broker took before the older one was
+   found overdue) the workers order by the events' unit_seq. */
 static void
 s_send_all(s_session_t *s, int64_t now)
 {
-    /* Resends first: they are the oldest. */
-    while (!s->blocked && s->inflight.head != S_NONE) {
-        uint32_t i = s->inflight.head;
+    size_t n = 0;
+    for (uint32_t i = s->inflight.head; i != S_NONE; i = s->slots[i].next) {
+        if (s->slots[i].sent_at + s->opts->resend_ms > now)
+            break; /* the list is in send order: the rest were sent later */
+        s->overdue[n++] = i;
+    }
+    /* Insertion sort by seq: the list is in send order, which is seq order but for the
+       events resent before, so it is nearly sorted already. */
+    for (size_t k = 1; k < n; k++) {
+        uint32_t v = s->overdue[k];
+        size_t j = k;
+        for (; j > 0 && s->slots[s->overdue[j - 1]].seq > s->slots[v].seq; j--)
+            s->overdue[j] = s->overdue[j - 1];
+        s->overdue[j] = v;
+    }
+    for (size_t k = 0; k < n && !s->blocked; k++) {
+        uint32_t i = s->overdue[k];
         s_slot_t *slot = &s->slots[i];
-        if (slot->sent_at + s->opts->resend_ms > now)
-            break;
         if (s_send(s, slot) != 0) {
             s->blocked = true;
             break;
@@ -214,9 +240,13 @@ s_send_all(s_session_t *s, int64_t now)
             dajia_log_debug("resent %s (no answer for %lld ms)", slot->event_id,
                             (long long)(now - slot->sent_at));
         slot->sent_at = now;
+        if (!slot->resent) {
+            slot->resent = true;
+            s->retrying++;
+        }
         s_move(s, i, &s->inflight, S_INFLIGHT);
     }
-    while (!s->blocked && s->pending.head != S_NONE) {
+    while (!s->blocked && s->retrying == 0 && s->pending.head != S_NONE) {
         uint32_t i = s->pending.head;
         s_slot_t *slot = &s->slots[i];
         if (s_send(s, slot) != 0) {
@@ -240,9 +270,12 @@ s_send_all(s_session_t *s, int64_t now)
 static void
 s_on_unmatched(s_session_t *s, const Dajia__Ack *ack)
 {
-    if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED ||
-        ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE)
+    if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED)
         return;
+    if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
+        s->report->storage_unavailable++;
+        return;
+    }
     agent_session_report_t *r = s->report;
     r->unmatched++;
     r->unmatched_reason = ack->reason;
@@ -260,7 +293,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
 {
     Dajia__Ack *ack = dajia__ack__unpack(NULL, len, data);
     if (!ack) {
-        dajia_log_warning("the broker sent an ack that does not decode (%zu bytes); ignored", len);
+        dajia_log_warning_limited(
+            "the broker sent an ack that does not decode (%zu bytes); ignored", len);
         return 0;
     }
     int rc = 0;
@@ -284,6 +318,7 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
     case DAJIA__ACK_STATUS__ACK_STATUS_REJECTED:
         if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
             /* Not a verdict on the event: the broker could not write. Try again later. */
+            s->report->storage_unavailable++;
             if (s->opts->verbose)
                 dajia_log_debug("%s: broker storage unavailable, will resend", slot->event_id);
             slot->sent_at = now;
@@ -312,8 +347,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
         }
         break;
     default:
-        dajia_log_warning("the broker answered %s with status %d; ignored", slot->event_id,
-                          (int)ack->status);
+        dajia_log_warning_limited("the broker answered %s with status %d; ignored", slot->event_id,
+                                  (int)ack->status);
         goto out;
     }
     if (rc)
@@ -354,8 +389,8 @@ s_drain(s_session_t *s, int64_t now)
             }
         }
         if (frames != DAJIA_API_FRAMES) {
-            dajia_log_warning("the broker sent a reply of %d frames, not %d; ignored", frames,
-                              DAJIA_API_FRAMES);
+            dajia_log_warning_limited("the broker sent a reply of %d frames, not %d; ignored",
+                                      frames, DAJIA_API_FRAMES);
             continue;
         }
         if (dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK))
@@ -518,9 +553,10 @@ agent_session_run(agent_outbox_t *outbox, const agent_session_options_t *options
     s_list_init(&s.inflight);
     s_list_init(&s.settling);
     s.slots = calloc(s.nslots, sizeof(s_slot_t));
+    s.overdue = calloc(s.nslots, sizeof *s.overdue);
     s.ids = zhash_new();
     s.batch = agent_outbox_batch_new();
-    if (!s.slots || !s.ids || !s.batch) {
+    if (!s.slots || !s.overdue || !s.ids || !s.batch) {
         rc = -ENOMEM;
         goto out;
     }
@@ -539,6 +575,7 @@ out:
             free(s.slots[i].reason_text);
         }
     free(s.slots);
+    free(s.overdue);
     zhash_destroy(&s.ids);
     agent_outbox_batch_destroy(&s.batch);
     int count_rc = agent_outbox_counts(outbox, &report->waiting, NULL);

@@ -31,17 +31,19 @@
 #define AGENT_SESSION_TEXT_MAX    256
 
 typedef struct {
-    uint64_t total;       /* events waiting when the session began */
-    uint64_t sent;        /* events sent at least once */
-    uint64_t accepted;    /* stored now by the broker */
-    uint64_t duplicates;  /* the broker had them already */
-    uint64_t rejected;    /* refused by the broker, now in the rejected table */
-    uint64_t waiting;     /* still in the outbox (set when the session ends) */
-    bool timed_out;       /* gave up after timeout_ms without an answer */
-    bool interrupted;     /* stopped by a signal */
-    bool unit_unknown;    /* stopped: the broker said the unit is not a member */
-    uint64_t unmatched;   /* refusals that named no event (so none could be settled) */
-    int unmatched_reason; /* the last of those: its Dajia__Reason and text */
+    uint64_t total;               /* events waiting when the session began */
+    uint64_t sent;                /* events sent at least once */
+    uint64_t accepted;            /* stored now by the broker */
+    uint64_t duplicates;          /* the broker had them already */
+    uint64_t rejected;            /* refused by the broker, now in the rejected table */
+    uint64_t waiting;             /* still in the outbox (set when the session ends) */
+    bool timed_out;               /* gave up after timeout_ms without an answer */
+    bool interrupted;             /* stopped by a signal */
+    bool unit_unknown;            /* stopped: the broker said the unit is not a member */
+    uint64_t storage_unavailable; /* answers "could not store now" (REASON_STORAGE_UNAVAILABLE):
+                                     the events stay and are sent again */
+    uint64_t unmatched;           /* refusals that named no event (so none could be settled) */
+    int unmatched_reason;         /* the last of those: its Dajia__Reason and text */
     char unmatched_text[AGENT_SESSION_TEXT_MAX];
 } agent_session_report_t;
 

@@ -297,9 +297,16 @@ s_dump_one(uint64_t key_seq, const void *data, size_t len)
     dajia_json_format_time(rec->received_at, when, sizeof when);
     Dajia__Envelope *env = dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
     char *json = env ? dajia_json_from_message(&env->base) : NULL;
+    /* A submission time the broker trusted (the Office's import of history) beside it. */
+    char submitted[64] = "";
+    if (rec->submitted_at) {
+        char at[32];
+        dajia_json_format_time(rec->submitted_at, at, sizeof at);
+        snprintf(submitted, sizeof submitted, ",\"submitted_at\":\"%s\"", at);
+    }
     if (json)
-        printf("{\"log_seq\":%" PRIu64 ",\"received_at\":\"%s\",\"event\":%s}\n", rec->log_seq,
-               when, json);
+        printf("{\"log_seq\":%" PRIu64 ",\"received_at\":\"%s\"%s,\"event\":%s}\n", rec->log_seq,
+               when, submitted, json);
     else {
         printf("{\"log_seq\":%" PRIu64 ",\"received_at\":\"%s\",\"error\":\"%s\"}\n", rec->log_seq,
                when, env ? "out of memory" : "the stored envelope does not decode");

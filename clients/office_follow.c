@@ -91,20 +91,22 @@ out:
     return rc;
 }
 
-int
-office_follow_state_save(const char *state_dir, uint64_t seq)
+/* Writes `seq` to the state's temporary file, synced when `sync`: the position to take
+   once s_state_commit renames it. Returns 0 or -errno. */
+static int
+s_state_prepare(const char *state_dir, uint64_t seq, bool sync)
 {
-    char *path = zsys_sprintf("%s/%s", state_dir, OFFICE_FOLLOW_STATE_FILE);
     char *tmp = zsys_sprintf("%s/%s.tmp", state_dir, OFFICE_FOLLOW_STATE_FILE);
     int fd = -1, rc = 0;
-    if (!path || !tmp) {
+    if (!tmp) {
         rc = -ENOMEM;
         goto out;
     }
     char text[S_STATE_MAX];
     int len = snprintf(text, sizeof text, "%" PRIu64 "\n", seq);
+    errno = 0;
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || write(fd, text, (size_t)len) != len || fsync(fd) != 0) {
+    if (fd < 0 || write(fd, text, (size_t)len) != len || (sync && fsync(fd) != 0)) {
         rc = errno ? -errno : -EIO;
         goto out;
     }
@@ -114,15 +116,35 @@ office_follow_state_save(const char *state_dir, uint64_t seq)
         goto out;
     }
     fd = -1;
-    /* The rename is atomic: a reader sees the old number or the new one, never half. */
-    if (rename(tmp, path) != 0)
-        rc = -errno;
 out:
     if (fd >= 0)
         close(fd);
+    zstr_free(&tmp);
+    return rc;
+}
+
+/* Makes the prepared temporary file the position: one rename(2), atomic, so a reader
+   (the next start) sees the old number or the new one, never half. Returns 0 or -errno. */
+static int
+s_state_commit(const char *state_dir)
+{
+    char *path = zsys_sprintf("%s/%s", state_dir, OFFICE_FOLLOW_STATE_FILE);
+    char *tmp = zsys_sprintf("%s/%s.tmp", state_dir, OFFICE_FOLLOW_STATE_FILE);
+    int rc = 0;
+    if (!path || !tmp)
+        rc = -ENOMEM;
+    else if (rename(tmp, path) != 0)
+        rc = -errno;
     zstr_free(&path);
     zstr_free(&tmp);
     return rc;
+}
+
+int
+office_follow_state_save(const char *state_dir, uint64_t seq)
+{
+    int rc = s_state_prepare(state_dir, seq, true);
+    return rc ? rc : s_state_commit(state_dir);
 }
 
 // ====================================================================== setup
@@ -272,6 +294,33 @@ s_save(office_follow_t *self)
     return 0;
 }
 
+/* Gives `item` to `fn` with the position moving along (see office_follow.h): the
+   position is prepared before, and renamed into place the moment `fn` has taken the
+   item, so that only a death between the two can deliver it again. `sync`: the
+   prepared file is synced first (a live item; a replayed batch syncs at its end). */
+static int
+s_deliver(office_follow_t *self, const Dajia__FeedItem *item, office_follow_fn *fn, void *arg,
+          bool sync)
+{
+    if (self->state_dir) {
+        int rc = s_state_prepare(self->state_dir, item->feed_seq, sync);
+        if (rc)
+            return s_fail(self, rc, "cannot keep the feed position in %s: %s", self->state_dir,
+                          dajia_strerror(rc));
+    }
+    int rc = fn(item, arg);
+    if (rc < 0)
+        return rc;
+    self->last = item->feed_seq;
+    if (self->state_dir) {
+        int saved = s_state_commit(self->state_dir);
+        if (saved)
+            return s_fail(self, saved, "cannot keep the feed position in %s: %s", self->state_dir,
+                          dajia_strerror(saved));
+    }
+    return rc;
+}
+
 /* Sends one REPLAY and waits for its FEED. Sets *batch (caller frees). */
 static int
 s_request(office_follow_t *self, Dajia__FeedBatch **batch)
@@ -342,9 +391,7 @@ office_follow_catch_up(office_follow_t *self, office_follow_fn *fn, void *arg)
             /* Replayed items come in order; anything at or below `last` is had already. */
             if (item->feed_seq <= self->last)
                 continue;
-            rc = fn(item, arg);
-            if (rc >= 0)
-                self->last = item->feed_seq;
+            rc = s_deliver(self, item, fn, arg, false);
         }
         bool more = batch->more;
         /* `last` moves only over items actually received, never to the batch's
@@ -353,6 +400,7 @@ office_follow_catch_up(office_follow_t *self, office_follow_fn *fn, void *arg)
         /* A batch that says "more" but moves nothing forward would loop for ever. */
         bool stuck = rc == 0 && more && self->last == before;
         dajia__feed_batch__free_unpacked(batch, NULL);
+        /* Each item's position is in place already; this makes the last one durable. */
         int saved = self->last != before ? s_save(self) : 0;
         if (rc)
             return rc;
@@ -383,20 +431,14 @@ s_live(office_follow_t *self, office_follow_fn *fn, void *arg)
     zmsg_destroy(&msg);
     if (!item) {
         /* Not an item we can read: skip it; if it was one, the next item shows a gap. */
-        dajia_log_warning("skipped a live feed message that does not decode");
+        dajia_log_warning_limited("skipped a live feed message that does not decode");
         return 0;
     }
     switch (office_follow_judge(self->last, item->feed_seq)) {
     case OFFICE_FOLLOW_DROP:
         break;
     case OFFICE_FOLLOW_NEXT:
-        rc = fn(item, arg);
-        if (rc >= 0) {
-            self->last = item->feed_seq;
-            int saved = s_save(self);
-            if (saved)
-                rc = saved;
-        }
+        rc = s_deliver(self, item, fn, arg, true);
         break;
     case OFFICE_FOLLOW_GAP:
         /* The item is stored before it is published, so the replay brings it too. */

@@ -9,10 +9,15 @@
     finds items published before the subscription took effect and notices a broker that
     has gone away. Every item is delivered once, in feed_seq order.
 
-    The last delivered feed_seq is kept in a file in the state directory (written to a
-    temporary file, synced and renamed), after every replayed batch and every live item,
-    so a follower that is restarted goes on where it stopped: an item is delivered again
-    only if the process died between delivering it and saving.
+    The last delivered feed_seq is kept in a file in the state directory, and it moves
+    with each item: before `fn` is given an item, the item's feed_seq is written to a
+    temporary file (synced for a live item and at the end of each replayed batch), and
+    the moment `fn` returns one rename(2) makes it the position. A follower that is
+    restarted, or killed (SIGKILL, a crash) and started again, goes on where it stopped:
+    an item is delivered again only if the process died after `fn` had done its part and
+    before that one system call, and never is one skipped. A caller whose output can be
+    read back (a regular file) closes even that window: dajia-office watch checks, for
+    the first item it would print, whether its output already ends with that item.
 
     A follower of the public feed sees feed_seq jump over office-only items; each such
     jump costs one replay round trip (which brings the item that showed the jump), and no

@@ -87,14 +87,27 @@ office_print_item(FILE *out, const Dajia__FeedItem *item)
                 item->aggregate->through_log_seq);
         break;
     case DAJIA__FEED_ITEM__ITEM_BULLETIN:
-        fprintf(out, "%s  bulletin of %s: %zu figure rows, %zu matters, %zu silent units\n",
+        fprintf(out,
+                "%s  bulletin of %s, revision %u: %zu figure rows, %zu matters, %zu silent "
+                "units, %zu changes\n",
                 office_format_time(item->produced_at, when, sizeof when), item->bulletin->period,
-                item->bulletin->n_figures, item->bulletin->n_matters,
-                item->bulletin->n_silent_units);
+                item->bulletin->revision ? item->bulletin->revision : 1, item->bulletin->n_figures,
+                item->bulletin->n_matters, item->bulletin->n_silent_units,
+                item->bulletin->n_changes);
         break;
     case DAJIA__FEED_ITEM__ITEM_MATTER:
         fprintf(out, "%s  matter: ", office_format_time(item->produced_at, when, sizeof when));
         return office_print_matter(out, item->matter);
+    case DAJIA__FEED_ITEM__ITEM_COMPLIANCE:
+        fprintf(out,
+                "%s  reporting for %s:", office_format_time(item->produced_at, when, sizeof when),
+                item->compliance->period);
+        for (size_t i = 0; i < item->compliance->n_units; i++)
+            fprintf(out, " %s %s%s", item->compliance->units[i]->unit,
+                    item->compliance->units[i]->status,
+                    item->compliance->units[i]->late ? " (late)" : "");
+        fputc('\n', out);
+        break;
     default:
         fprintf(out, "%s  item %" PRIu64 " of an unknown kind\n",
                 office_format_time(item->produced_at, when, sizeof when), item->feed_seq);

@@ -1,11 +1,14 @@
 /*  dajia-office: the Office's view of the feeds.
 
-    watch     escalations as they happen, after catching up on what was missed since the
-              last run (the feed position is kept in --state);
-    matters   the open major matters with their last progress, overdue first;
-    bulletin  the circulation bulletin of a period, as markdown or JSON.
+    watch       escalations as they happen, after catching up on what was missed since
+                the last run (the feed position is kept in --state);
+    matters     the open major matters with their last progress, overdue first;
+    bulletin    the circulation bulletin of a month (its latest revision), as markdown or
+                JSON, or with --revisions what each revision changed and why;
+    compliance  each member unit's reporting for the open month or any month, now;
+    figures     the current figures of a month, from the aggregate worker's updates.
 
-    All three read the broker's feed log through replay (office_follow); watch then
+    All of them read the broker's feed log through replay (office_follow); watch then
     follows the office XPUB live. Every wait on the broker is bounded: no answer within
     --timeout (5 s) is an error, exit 1.
 */
@@ -18,14 +21,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client_args.h"
+#include "dajia_clock.h"
 #include "dajia_log.h"
 #include "dajia_error.h"
 #include "dajia_keydir.h"
 #include "dajia_version.h"
+#include "office_compliance.h"
+#include "office_figures.h"
 #include "office_follow.h"
 #include "office_format.h"
+#include "office_output.h"
+#include "office_revisions.h"
 
 #define S_NAME           "dajia-office"
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
@@ -49,6 +58,8 @@ enum {
     S_OPT_TIMEOUT,
     S_OPT_KEYS,
     S_OPT_NAME,
+    S_OPT_UNIT,
+    S_OPT_REVISIONS,
 };
 
 typedef struct {
@@ -65,6 +76,8 @@ typedef struct {
     const char *command;
     const char *keys; /* key directory; NULL: no CURVE */
     const char *name; /* our certificate in it */
+    const char *unit; /* figures --unit */
+    bool revisions;   /* bulletin --revisions */
     zcert_t *cert;    /* its key pair, loaded by main */
     char broker_key[DAJIA_KEYDIR_KEY_TXT];
 } s_options_t;
@@ -82,9 +95,18 @@ s_usage(FILE *out)
             "               --once      only catch up, then exit\n"
             "               --all       every feed item, not only escalations\n"
             "  matters    open major matters with their last progress, overdue first\n"
-            "  bulletin   the circulation bulletin of a period (default: the latest)\n"
+            "  bulletin   the circulation bulletin of a month (default: the latest), its\n"
+            "             latest revision\n"
             "               --period YYYY-MM\n"
             "               --format md|json   (default md)\n"
+            "               --revisions        every revision: what it changed, and why\n"
+            "  compliance each member unit's reporting for a month, now: on time, late,\n"
+            "             zero report, pending (due in N days) or missing\n"
+            "               --period YYYY-MM   (default: the open month, whose reports are\n"
+            "                                  still due)\n"
+            "  figures    the current figures of a month, by unit, category and goods\n"
+            "               --period YYYY-MM   (required)\n"
+            "               --unit CODE        one member unit only\n"
             "\n"
             "options:\n"
             "  --broker ENDPOINT   broker api endpoint (env DAJIA_BROKER; default " S_DEFAULT_BROKER
@@ -150,6 +172,8 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"name", required_argument, NULL, S_OPT_NAME},
+        {"unit", required_argument, NULL, S_OPT_UNIT},
+        {"revisions", no_argument, NULL, S_OPT_REVISIONS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -172,6 +196,18 @@ s_parse(int argc, char **argv, s_options_t *o)
             break;
         case S_OPT_NAME:
             o->name = optarg;
+            break;
+        case S_OPT_UNIT:
+            if (!*optarg || strlen(optarg) > 64 ||
+                strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789._:-") != strlen(optarg))
+                return s_usage_error("--unit: expected a member unit's code like msa, got \"%s\"",
+                                     optarg);
+            o->unit = optarg;
+            break;
+        case S_OPT_REVISIONS:
+            o->revisions = true;
             break;
         case S_OPT_JSON:
             o->json = true;
@@ -214,18 +250,27 @@ s_parse(int argc, char **argv, s_options_t *o)
         }
     }
     if (optind >= argc)
-        return s_usage_error("a command is needed: watch, matters or bulletin");
+        return s_usage_error("a command is needed: watch, matters, bulletin, compliance or "
+                             "figures");
     o->command = argv[optind++];
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
     bool watch = strcmp(o->command, "watch") == 0;
     bool bulletin = strcmp(o->command, "bulletin") == 0;
-    if (!watch && !bulletin && strcmp(o->command, "matters") != 0)
+    bool compliance = strcmp(o->command, "compliance") == 0;
+    bool figures = strcmp(o->command, "figures") == 0;
+    if (!watch && !bulletin && !compliance && !figures && strcmp(o->command, "matters") != 0)
         return s_usage_error("unknown command \"%s\"", o->command);
     if (!watch && (o->count || o->once || o->all))
         return s_usage_error("--count, --once and --all belong to watch");
-    if (!bulletin && (o->period || o->format))
-        return s_usage_error("--period and --format belong to bulletin");
+    if (!bulletin && !compliance && !figures && o->period)
+        return s_usage_error("--period belongs to bulletin, compliance and figures");
+    if (!bulletin && (o->format || o->revisions))
+        return s_usage_error("--format and --revisions belong to bulletin");
+    if (!figures && o->unit)
+        return s_usage_error("--unit belongs to figures");
+    if (figures && !o->period)
+        return s_usage_error("figures needs --period YYYY-MM");
     if (o->once && o->count)
         return s_usage_error("--once and --count do not go together");
     if (!o->broker)
@@ -304,10 +349,34 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
 
 // ====================================================================== watch
 
+/* Each item once (README, dajia-office; office_output.h): an item's line goes out in
+   one write, the follower moves the position with it, and a regular file is read back
+   for the first line after a start. */
 typedef struct {
     const s_options_t *o;
     int64_t shown;
+    int out;        /* the output: standard output */
+    int check_tail; /* -1 no; else an fd reading the output file, for the first line */
 } s_watch_t;
+
+/* The line(s) `item` prints as, in a new buffer (caller frees). */
+static int
+s_render(const s_options_t *o, const Dajia__FeedItem *item, char **text, size_t *len)
+{
+    *text = NULL;
+    *len = 0;
+    FILE *mem = open_memstream(text, len);
+    if (!mem)
+        return -ENOMEM;
+    int rc = o->json ? office_print_json(mem, &item->base) : office_print_item(mem, item);
+    if (fclose(mem) != 0 && rc == 0)
+        rc = -ENOMEM;
+    if (rc) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
 
 static int
 s_watch_item(const Dajia__FeedItem *item, void *arg)
@@ -315,9 +384,23 @@ s_watch_item(const Dajia__FeedItem *item, void *arg)
     s_watch_t *w = arg;
     if (!w->o->all && item->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
         return 0;
-    int rc = w->o->json ? office_print_json(stdout, &item->base) : office_print_item(stdout, item);
-    if (rc == 0 && fflush(stdout) != 0)
-        rc = -EIO;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = s_render(w->o, item, &text, &len);
+    if (rc)
+        return rc;
+    size_t done = 0;
+    if (w->check_tail >= 0) {
+        bool newline = false;
+        done = office_output_written(w->check_tail, text, len, &newline);
+        close(w->check_tail);
+        w->check_tail = -1;
+        if (newline)
+            rc = office_output_write(w->out, "\n", 1);
+    }
+    if (rc == 0)
+        rc = office_output_write(w->out, text + done, len - done); /* one write, as a rule */
+    free(text);
     if (rc)
         return rc;
     w->shown++;
@@ -332,12 +415,15 @@ s_cmd_watch(const s_options_t *o)
     if (s_follow_new(o, o->once ? NULL : o->office, DAJIA__AUDIENCE__AUDIENCE_OFFICE, state,
                      &follow))
         return S_EXIT_ERROR;
-    s_watch_t w = {o, 0};
+    fflush(stdout); /* nothing buffered may follow the lines written directly */
+    s_watch_t w = {o, 0, STDOUT_FILENO, office_output_reader(STDOUT_FILENO)};
     int rc = o->once ? office_follow_catch_up(follow, s_watch_item, &w)
                      : office_follow_run(follow, s_watch_item, &w);
     int status = rc >= 0 ? S_EXIT_OK : rc == -EIO ? S_EXIT_ERROR : s_failed(follow, rc);
     if (rc == -EIO)
         fprintf(stderr, S_NAME ": cannot write the output\n");
+    if (w.check_tail >= 0)
+        close(w.check_tail);
     office_follow_destroy(&follow);
     return status;
 }
@@ -437,12 +523,17 @@ s_cmd_bulletin(const s_options_t *o)
     }
     if (!pick.held) {
         if (o->period)
-            fprintf(stderr, S_NAME ": no bulletin for %s yet\n", o->period);
+            fprintf(stderr,
+                    S_NAME ": no bulletin for %s yet: a month's bulletin is issued once its "
+                           "reporting deadline has passed (the 10th of the next month by "
+                           "default), from the first month with data on\n",
+                    o->period);
         else
             fprintf(stderr,
-                    S_NAME ": no bulletin has been issued yet: the first one comes "
-                           "when the current period ends (monthly by default, at midnight "
-                           "Beijing time on the 1st); `make demo` shows one in two minutes\n");
+                    S_NAME ": no bulletin has been issued yet: a month's bulletin comes once "
+                           "its reporting deadline has passed (the 10th of the next month, "
+                           "24:00 Beijing time, by default); `make demo` shows one in two "
+                           "minutes\n");
         goto out;
     }
     const Dajia__Bulletin *b = pick.held->bulletin;
@@ -471,6 +562,232 @@ out:
     return status;
 }
 
+// ====================================================================== revisions
+
+typedef struct {
+    const char *period;
+    Dajia__FeedItem **held; /* copies, in feed order */
+    size_t n;
+} s_revs_t;
+
+static int
+s_revision_item(const Dajia__FeedItem *item, void *arg)
+{
+    s_revs_t *revs = arg;
+    if (item->item_case != DAJIA__FEED_ITEM__ITEM_BULLETIN || !item->bulletin ||
+        strcmp(item->bulletin->period, revs->period) != 0)
+        return 0;
+    Dajia__FeedItem **grown = realloc(revs->held, (revs->n + 1) * sizeof *grown);
+    if (!grown)
+        return -ENOMEM;
+    revs->held = grown;
+    if (!(revs->held[revs->n] = office_item_copy(item)))
+        return -ENOMEM;
+    revs->n++;
+    return 0;
+}
+
+/* The period asked for, or the latest one a bulletin was issued for. */
+static int
+s_latest_period(const Dajia__FeedItem *item, void *arg)
+{
+    char *period = arg;
+    if (item->item_case == DAJIA__FEED_ITEM__ITEM_BULLETIN && item->bulletin &&
+        strcmp(item->bulletin->period, period) > 0)
+        snprintf(period, 32, "%s", item->bulletin->period);
+    return 0;
+}
+
+static int
+s_cmd_revisions(const s_options_t *o)
+{
+    office_follow_t *follow = NULL;
+    char latest[32] = "";
+    s_revs_t revs = {o->period, NULL, 0};
+    const Dajia__Bulletin **list = NULL;
+    int status = S_EXIT_ERROR;
+    bool json = o->json || (o->format && strcmp(o->format, "json") == 0);
+    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+        goto out;
+    int rc = 0;
+    if (!o->period) {
+        rc = office_follow_catch_up(follow, s_latest_period, latest);
+        office_follow_destroy(&follow);
+        revs.period = latest;
+        if (rc >= 0 && s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+            goto out;
+    }
+    if (rc >= 0)
+        rc = office_follow_catch_up(follow, s_revision_item, &revs);
+    if (rc < 0) {
+        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
+                               : s_failed(follow, rc);
+        goto out;
+    }
+    if (!revs.n) {
+        fprintf(stderr, S_NAME ": no bulletin for %s yet\n",
+                *revs.period ? revs.period : "any month");
+        goto out;
+    }
+    list = calloc(revs.n, sizeof *list);
+    if (!list) {
+        fprintf(stderr, S_NAME ": out of memory\n");
+        goto out;
+    }
+    rc = 0;
+    for (size_t i = 0; i < revs.n; i++) {
+        list[i] = revs.held[i]->bulletin;
+        if (json && rc == 0) {
+            /* what a revision is, without the bulletin it revises */
+            Dajia__Bulletin r = DAJIA__BULLETIN__INIT;
+            const Dajia__Bulletin *b = list[i];
+            r.period = b->period;
+            r.produced_at = b->produced_at;
+            r.revision = b->revision;
+            r.deadline_at = b->deadline_at;
+            r.cutoff_at = b->cutoff_at;
+            r.n_changes = b->n_changes;
+            r.changes = b->changes;
+            r.n_sources = b->n_sources;
+            r.sources = b->sources;
+            rc = office_print_json(stdout, &r.base);
+        }
+    }
+    if (!json)
+        rc = office_revisions_print(stdout, list, revs.n, DAJIA_LANG_ZH);
+    if (rc || fflush(stdout) != 0) {
+        fprintf(stderr, S_NAME ": %s\n",
+                rc == -ENOMEM ? "out of memory" : "cannot write the output");
+        goto out;
+    }
+    status = S_EXIT_OK;
+out:
+    for (size_t i = 0; i < revs.n; i++)
+        dajia__feed_item__free_unpacked(revs.held[i], NULL);
+    free(revs.held);
+    free(list);
+    office_follow_destroy(&follow);
+    return status;
+}
+
+// ====================================================================== compliance
+
+static int
+s_compliance_item(const Dajia__FeedItem *item, void *arg)
+{
+    return office_compliance_add(arg, item);
+}
+
+static int
+s_cmd_compliance(const s_options_t *o)
+{
+    office_follow_t *follow = NULL;
+    office_compliance_t *fold = office_compliance_new();
+    int status = S_EXIT_ERROR;
+    if (!fold) {
+        fprintf(stderr, S_NAME ": out of memory\n");
+        return S_EXIT_ERROR;
+    }
+    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_OFFICE, NULL, &follow))
+        goto out;
+    int rc = office_follow_catch_up(follow, s_compliance_item, fold);
+    if (rc < 0) {
+        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
+                               : s_failed(follow, rc);
+        goto out;
+    }
+    /* now: our clock (DAJIA_CLOCK too), but never before what the broker has produced */
+    int64_t now = dajia_clock_now_ms();
+    if (now < office_compliance_seen(fold))
+        now = office_compliance_seen(fold);
+    const char *period = o->period ? o->period : office_compliance_open_period(fold, now);
+    const Dajia__UnitCompliance *const *rows = NULL;
+    int64_t deadline = 0;
+    size_t n = period ? office_compliance_rows(fold, period, now, &rows, &deadline) : 0;
+    if (n == (size_t)-1) {
+        fprintf(stderr, S_NAME ": out of memory\n");
+        goto out;
+    }
+    if (n == 0) {
+        if (period)
+            fprintf(stderr,
+                    S_NAME ": no reporting record for %s: months before the first one the "
+                           "circulate worker judges (its first data, or circulate/go_live) "
+                           "and months not begun have none\n",
+                    period);
+        else
+            fprintf(stderr, S_NAME ": no reporting record yet: the circulate worker starts "
+                                   "judging with the first report (or circulate/go_live)\n");
+        goto out;
+    }
+    rc = 0;
+    if (o->json)
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = office_print_json(stdout, &rows[i]->base);
+    else
+        rc = office_compliance_print(stdout, period, deadline, now, rows, n, DAJIA_LANG_ZH);
+    if (rc || fflush(stdout) != 0) {
+        fprintf(stderr, S_NAME ": %s\n",
+                rc == -ENOMEM ? "out of memory" : "cannot write the output");
+        goto out;
+    }
+    status = S_EXIT_OK;
+out:
+    office_follow_destroy(&follow);
+    office_compliance_destroy(&fold);
+    return status;
+}
+
+// ====================================================================== figures
+
+static int
+s_figures_item(const Dajia__FeedItem *item, void *arg)
+{
+    return office_figures_add(arg, item);
+}
+
+static int
+s_cmd_figures(const s_options_t *o)
+{
+    office_follow_t *follow = NULL;
+    office_figures_t *fold = office_figures_new();
+    int status = S_EXIT_ERROR;
+    if (!fold) {
+        fprintf(stderr, S_NAME ": out of memory\n");
+        return S_EXIT_ERROR;
+    }
+    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+        goto out;
+    int rc = office_follow_catch_up(follow, s_figures_item, fold);
+    if (rc < 0) {
+        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
+                               : s_failed(follow, rc);
+        goto out;
+    }
+    const Dajia__AggregateRow *const *rows = NULL;
+    size_t n = office_figures_rows(fold, o->period, o->unit, &rows);
+    if (n == (size_t)-1) {
+        fprintf(stderr, S_NAME ": out of memory\n");
+        goto out;
+    }
+    rc = 0;
+    if (o->json)
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = office_print_json(stdout, &rows[i]->base);
+    else
+        rc = office_figures_print(stdout, o->period, rows, n, DAJIA_LANG_ZH);
+    if (rc || fflush(stdout) != 0) {
+        fprintf(stderr, S_NAME ": %s\n",
+                rc == -ENOMEM ? "out of memory" : "cannot write the output");
+        goto out;
+    }
+    status = S_EXIT_OK;
+out:
+    office_follow_destroy(&follow);
+    office_figures_destroy(&fold);
+    return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -492,6 +809,12 @@ main(int argc, char **argv)
         status = s_cmd_watch(&o);
     else if (strcmp(o.command, "matters") == 0)
         status = s_cmd_matters(&o);
+    else if (strcmp(o.command, "compliance") == 0)
+        status = s_cmd_compliance(&o);
+    else if (strcmp(o.command, "figures") == 0)
+        status = s_cmd_figures(&o);
+    else if (o.revisions)
+        status = s_cmd_revisions(&o);
     else
         status = s_cmd_bulletin(&o);
     zcert_destroy(&o.cert);

@@ -800,7 +800,7 @@ s_case_body(sim_gen_t *self, const s_case_t *c)
     }
     cr->scope = (Dajia__RegionScope)c->scope;
     cr->health_safety = c->health;
-    cr->casualties = c->casualties;
+    cr->casualties_count = c->casualties ? 1 : 0;
     cr->media_attention = c->media;
     cr->supervision = (Dajia__SupervisionLevel)c->supervision;
     if (c->supervision > DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_NONE) {

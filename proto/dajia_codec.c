@@ -56,9 +56,26 @@ typedef struct {
     int64_t latest_ms;     /* now + max_future, saturated */
     int64_t latest_due_ms; /* now + DAJIA_RULES_MAX_DUE_AHEAD_MS, saturated */
     dajia_verdict_t *verdict;
+    dajia_unit_known_fn *known; /* NULL: every unit is a member */
+    void *known_arg;
     s_step_t parents[S_MAX_DEPTH];
     int depth;
+    dajia_verdict_fn *each; /* collect every failure (dajia_envelope_validate_each) */
+    void *each_arg;
+    int failures;
 } s_check_t;
+
+/* After a failure (the verdict is filled): when collecting, hands it over and returns 0
+   so that the checks go on; else returns -1, the first failure wins. */
+static int
+s_found(s_check_t *self)
+{
+    if (!self->each)
+        return -1;
+    self->failures++;
+    self->each(self->verdict, self->each_arg);
+    return 0;
+}
 
 /* Writes the path of `field` (item `index`, or -1) under the messages the pass is in,
    "case_report.goods[3]", into buf. Only failures call it: the pass itself keeps no
@@ -266,7 +283,7 @@ s_check_repeated(s_check_t *self, const ProtobufCFieldDescriptor *field, const c
     size_t size = dajia_pbc_item_size(field->type);
     for (size_t i = 0; i < n && items; i++) {
         int rc = s_check_value(self, field, (long)i, items + i * size);
-        if (rc)
+        if (rc && s_found(self))
             return rc;
     }
     return 0;
@@ -298,7 +315,7 @@ s_check_message(s_check_t *self, const ProtobufCMessage *msg)
 {
     const ProtobufCMessageDescriptor *desc = msg->descriptor;
     const char *base = (const char *)msg;
-    if (msg->n_unknown_fields && s_check_unknown(self, msg))
+    if (msg->n_unknown_fields && s_check_unknown(self, msg) && s_found(self))
         return -1;
     for (unsigned f = 0; f < desc->n_fields; f++) {
         const ProtobufCFieldDescriptor *field = &desc->fields[f];
@@ -312,7 +329,8 @@ s_check_message(s_check_t *self, const ProtobufCMessage *msg)
         int rc = field->label == PROTOBUF_C_LABEL_REPEATED
                      ? s_check_repeated(self, field, base)
                      : s_check_value(self, field, -1, base + field->offset);
-        if (rc)
+        /* A list or a message inside has handed over its own failures already. */
+        if (rc && s_found(self))
             return rc;
     }
     return 0;
@@ -320,51 +338,156 @@ s_check_message(s_check_t *self, const ProtobufCMessage *msg)
 
 // =============================================================== specific pass
 
+/* Says that `field` is missing; returns -1 to stop or 0 to go on (s_found). */
 static int
 s_missing(s_check_t *self, const char *field, const char *hint)
 {
-    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_FIELD, "%s is missing%s",
-                             field, hint ? hint : "");
+    dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_FIELD, "%s is missing%s", field,
+                      hint ? hint : "");
+    return s_found(self);
+}
+
+/* Sets the verdict (a failure) and says whether to stop: -1 or 0, as s_found. */
+static int
+s_failed(s_check_t *self, int set_result)
+{
+    (void)set_result; /* dajia_verdict_set always returns -1 */
+    return s_found(self);
+}
+
+/* Is `unit` a member unit's code? An empty text is not. */
+static bool
+s_member(const s_check_t *self, const char *unit)
+{
+    return !s_empty(unit) && (!self->known || self->known(unit, self->known_arg));
 }
 
 static int
+s_not_member(s_check_t *self, const char *path, size_t index, const char *unit)
+{
+    char quoted[S_QUOTE_MAX];
+    if (s_empty(unit))
+        return s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                                                "%s[%zu] is empty; it must be a member unit's code",
+                                                path, index));
+    return s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                                            "%s[%zu] \"%s\" is not the code of a member unit of "
+                                            "the leading group",
+                                            path, index, s_quote(unit, quoted, sizeof quoted)));
+}
+
+/* Every item of a list of unit codes (involved_units) names a member. */
+static int
+s_check_members(s_check_t *self, const char *path, char *const *units, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!s_member(self, units[i]) && s_not_member(self, path, i, units[i]))
+            return -1;
+    return 0;
+}
+
+/* A related case of another unit: a member's code and that unit's case number. */
+static int
+s_check_related_cases(s_check_t *self, const Dajia__MajorMatterReport *body)
+{
+    for (size_t i = 0; i < body->n_related_cases; i++) {
+        const Dajia__RelatedCase *rc = body->related_cases[i];
+        char path[S_PATH_MAX];
+        if (!rc)
+            continue;
+        if (s_empty(rc->unit)) {
+            snprintf(path, sizeof path, "major_matter.related_cases[%zu].unit", i);
+            if (s_missing(self, path, " (the code of the member unit whose case it is)"))
+                return -1;
+        } else if (!s_member(self, rc->unit)) {
+            char quoted[S_QUOTE_MAX];
+            if (s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                                                 "major_matter.related_cases[%zu].unit \"%s\" is "
+                                                 "not the code of a member unit of the leading "
+                                                 "group",
+                                                 i, s_quote(rc->unit, quoted, sizeof quoted))))
+                return -1;
+        }
+        if (s_empty(rc->case_no)) {
+            snprintf(path, sizeof path, "major_matter.related_cases[%zu].case_no", i);
+            if (s_missing(self, path, " (that unit's own case number)"))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* A region given is a code of the configured region. */
+static int
+s_check_region(s_check_t *self, const char *region)
+{
+    char quoted[S_QUOTE_MAX];
+    const char *prefix = self->limits->region_prefix;
+    if (s_empty(region) || dajia_rules_region_valid(region, strlen(region), prefix))
+        return 0;
+    if (prefix && *prefix)
+        return s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_REGION,
+                                                "region \"%s\" is not an administrative code of "
+                                                "the configured region: six digits beginning "
+                                                "with %s",
+                                                s_quote(region, quoted, sizeof quoted), prefix));
+    return s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_REGION,
+                                            "region \"%s\" is not an administrative code: six "
+                                            "digits, like 411502",
+                                            s_quote(region, quoted, sizeof quoted)));
+}
+
+/* Each body check below goes on after a failure when collecting: `cond && s_missing()`
+   stops (returns -1) only when the first failure wins. */
+static int
 s_check_case_report(s_check_t *self, const Dajia__CaseReport *body)
 {
-    if (s_empty(body->case_no))
-        return s_missing(self, "case_report.case_no", " (the unit's own case number)");
-    if (body->category == DAJIA__CASE_CATEGORY__CASE_CATEGORY_UNSPECIFIED)
-        return s_missing(self, "case_report.category", " (what kind of case this is)");
-    if (body->stage == DAJIA__CASE_STAGE__CASE_STAGE_UNSPECIFIED)
-        return s_missing(self, "case_report.stage", " (where the case stands now)");
-    return 0;
+    if (s_empty(body->case_no) &&
+        s_missing(self, "case_report.case_no", " (the unit's own case number)"))
+        return -1;
+    if (body->category == DAJIA__CASE_CATEGORY__CASE_CATEGORY_UNSPECIFIED &&
+        s_missing(self, "case_report.category", " (what kind of case this is)"))
+        return -1;
+    if (body->stage == DAJIA__CASE_STAGE__CASE_STAGE_UNSPECIFIED &&
+        s_missing(self, "case_report.stage", " (where the case stands now)"))
+        return -1;
+    return s_check_members(self, "case_report.involved_units", body->involved_units,
+                           body->n_involved_units);
 }
 
 static int
 s_check_major_matter(s_check_t *self, const Dajia__MajorMatterReport *body)
 {
-    if (s_empty(body->matter_id))
-        return s_missing(self, "major_matter.matter_id", NULL);
-    if (body->type == DAJIA__MATTER_TYPE__MATTER_TYPE_UNSPECIFIED)
-        return s_missing(self, "major_matter.type", NULL);
-    if (body->severity == DAJIA__SEVERITY__SEVERITY_UNSPECIFIED)
-        return s_missing(self, "major_matter.severity", " (major or especially major)");
-    if (s_empty(body->title))
-        return s_missing(self, "major_matter.title", NULL);
-    return 0;
+    if (s_empty(body->matter_id) && s_missing(self, "major_matter.matter_id", NULL))
+        return -1;
+    if (body->type == DAJIA__MATTER_TYPE__MATTER_TYPE_UNSPECIFIED &&
+        s_missing(self, "major_matter.type", NULL))
+        return -1;
+    if (body->severity == DAJIA__SEVERITY__SEVERITY_UNSPECIFIED &&
+        s_missing(self, "major_matter.severity", " (major or especially major)"))
+        return -1;
+    if (s_empty(body->title) && s_missing(self, "major_matter.title", NULL))
+        return -1;
+    if (s_check_members(self, "major_matter.involved_units", body->involved_units,
+                        body->n_involved_units))
+        return -1;
+    return s_check_related_cases(self, body);
 }
 
 static int
 s_check_matter_progress(s_check_t *self, const Dajia__MajorMatterProgress *body)
 {
-    if (s_empty(body->matter_id))
-        return s_missing(self, "matter_progress.matter_id", NULL);
-    if (body->seq == 0)
-        return s_missing(self, "matter_progress.seq",
-                         " (progress reports on a matter are numbered 1, 2, ...)");
-    if (body->status == DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
-        return s_missing(self, "matter_progress.status", NULL);
-    if (s_empty(body->narrative))
-        return s_missing(self, "matter_progress.narrative", " (what has happened since)");
+    if (s_empty(body->matter_id) && s_missing(self, "matter_progress.matter_id", NULL))
+        return -1;
+    if (body->seq == 0 && s_missing(self, "matter_progress.seq",
+                                    " (progress reports on a matter are numbered 1, 2, ...)"))
+        return -1;
+    if (body->status == DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED &&
+        s_missing(self, "matter_progress.status", NULL))
+        return -1;
+    if (s_empty(body->narrative) &&
+        s_missing(self, "matter_progress.narrative", " (what has happened since)"))
+        return -1;
     return 0;
 }
 
@@ -372,21 +495,27 @@ static int
 s_check_dynamic_info(s_check_t *self, const Dajia__DynamicInfo *body)
 {
     char quoted[S_QUOTE_MAX];
-    if (s_empty(body->info_id))
-        return s_missing(self, "dynamic_info.info_id", NULL);
-    if (s_empty(body->period))
-        return s_missing(self, "dynamic_info.period",
-                         " (a month like 2026-11 or a quarter like "
-                         "2026-Q4)");
-    if (!dajia_rules_period_valid(body->period, strlen(body->period)))
-        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_PERIOD,
-                                 "dynamic_info.period \"%s\" is neither a month like 2026-11 nor "
-                                 "a quarter like 2026-Q4",
-                                 s_quote(body->period, quoted, sizeof quoted));
-    if (body->kind == DAJIA__INFO_KIND__INFO_KIND_UNSPECIFIED)
-        return s_missing(self, "dynamic_info.kind", NULL);
-    if (!body->zero_report && s_empty(body->title))
-        return s_missing(self, "dynamic_info.title", " (only a zero report may go without one)");
+    if (s_empty(body->info_id) && s_missing(self, "dynamic_info.info_id", NULL))
+        return -1;
+    if (s_empty(body->period)) {
+        if (s_missing(self, "dynamic_info.period",
+                      " (a month like 2026-11 or a quarter like "
+                      "2026-Q4)"))
+            return -1;
+    } else if (!dajia_rules_period_valid(body->period, strlen(body->period))) {
+        dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_PERIOD,
+                          "dynamic_info.period \"%s\" is neither a month like 2026-11 nor "
+                          "a quarter like 2026-Q4",
+                          s_quote(body->period, quoted, sizeof quoted));
+        if (s_found(self))
+            return -1;
+    }
+    if (body->kind == DAJIA__INFO_KIND__INFO_KIND_UNSPECIFIED &&
+        s_missing(self, "dynamic_info.kind", NULL))
+        return -1;
+    if (!body->zero_report && s_empty(body->title) &&
+        s_missing(self, "dynamic_info.title", " (only a zero report may go without one)"))
+        return -1;
     return 0;
 }
 
@@ -395,32 +524,46 @@ s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_f
                  void *known_arg)
 {
     char quoted[S_QUOTE_MAX];
-    if (s_empty(env->event_id))
-        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_EVENT_ID,
-                                 "event_id is missing; every event needs one so that it is never "
-                                 "stored twice");
-    if (!dajia_rules_id_valid(env->event_id, strlen(env->event_id)))
-        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_ID,
-                                 "event_id \"%s\" may contain only letters, digits and . _ : -",
-                                 s_quote(env->event_id, quoted, sizeof quoted));
-    if (s_empty(env->unit))
-        return s_missing(self, "unit", " (the code of the reporting member unit)");
-    if (known && !known(env->unit, known_arg))
-        return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_UNKNOWN_UNIT,
-                                 "unit \"%s\" is not a member unit of the leading group",
-                                 s_quote(env->unit, quoted, sizeof quoted));
-    if (env->occurred_at == 0)
-        return s_missing(self, "occurred_at", " (when the reported change happened)");
+    if (s_empty(env->event_id)) {
+        if (s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_EVENT_ID,
+                                             "event_id is missing; every event needs one so "
+                                             "that it is never stored twice")))
+            return -1;
+    } else if (!dajia_rules_id_valid(env->event_id, strlen(env->event_id)) &&
+               s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_ID,
+                                                "event_id \"%s\" may contain only letters, digits "
+                                                "and . _ : -",
+                                                s_quote(env->event_id, quoted, sizeof quoted))))
+        return -1;
+    if (s_empty(env->unit)) {
+        if (s_missing(self, "unit", " (the code of the reporting member unit)"))
+            return -1;
+    } else if (known && !known(env->unit, known_arg) &&
+               s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_UNKNOWN_UNIT,
+                                                "unit \"%s\" is not a member unit of the "
+                                                "leading group",
+                                                s_quote(env->unit, quoted, sizeof quoted))))
+        return -1;
+    if (env->occurred_at == 0 &&
+        s_missing(self, "occurred_at", " (when the reported change happened)"))
+        return -1;
+    if (s_check_region(self, env->region))
+        return -1;
     if (!s_empty(env->supersedes_event_id)) {
-        if (!dajia_rules_id_valid(env->supersedes_event_id, strlen(env->supersedes_event_id)))
-            return dajia_verdict_set(
-                self->verdict, DAJIA__REASON__REASON_BAD_ID,
-                "supersedes_event_id \"%s\" may contain only letters, digits and . _ : -",
-                s_quote(env->supersedes_event_id, quoted, sizeof quoted));
-        if (strcmp(env->supersedes_event_id, env->event_id) == 0)
-            return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_ID,
-                                     "supersedes_event_id names this event itself; it must "
-                                     "name the earlier event being corrected");
+        if (!dajia_rules_id_valid(env->supersedes_event_id, strlen(env->supersedes_event_id))) {
+            if (s_failed(self, dajia_verdict_set(
+                                   self->verdict, DAJIA__REASON__REASON_BAD_ID,
+                                   "supersedes_event_id \"%s\" may contain only "
+                                   "letters, digits and . _ : -",
+                                   s_quote(env->supersedes_event_id, quoted, sizeof quoted))))
+                return -1;
+        } else if (!s_empty(env->event_id) &&
+                   strcmp(env->supersedes_event_id, env->event_id) == 0 &&
+                   s_failed(self,
+                            dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_BAD_ID,
+                                              "supersedes_event_id names this event itself; it "
+                                              "must name the earlier event being corrected")))
+            return -1;
     }
     switch (env->body_case) {
     case DAJIA__ENVELOPE__BODY_CASE_REPORT:
@@ -442,9 +585,10 @@ s_check_envelope(s_check_t *self, const Dajia__Envelope *env, dajia_unit_known_f
     default:
         break;
     }
-    return dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_BODY,
-                             "the event carries no report: one of case_report, major_matter, "
-                             "matter_progress or dynamic_info is needed");
+    return s_failed(self, dajia_verdict_set(self->verdict, DAJIA__REASON__REASON_MISSING_BODY,
+                                            "the event carries no report: one of case_report, "
+                                            "major_matter, matter_progress or dynamic_info is "
+                                            "needed"));
 }
 
 // ====================================================================== wire
@@ -517,33 +661,67 @@ dajia_limits_default(dajia_limits_t *limits)
     limits->max_message = DAJIA_MAX_MESSAGE;
     limits->max_repeated = DAJIA_MAX_REPEATED;
     limits->max_future_ms = DAJIA_MAX_FUTURE_MS;
+    limits->region_prefix = NULL;
+}
+
+bool
+dajia_region_prefix_valid(const char *prefix)
+{
+    return dajia_rules_region_prefix_valid(prefix);
+}
+
+static int
+s_validate(const Dajia__Envelope *env, const dajia_limits_t *limits, int64_t now_ms,
+           dajia_unit_known_fn *known, void *known_arg, dajia_verdict_t *verdict,
+           dajia_verdict_fn *each, void *each_arg)
+{
+    dajia_limits_t defaults;
+    if (!limits) {
+        dajia_limits_default(&defaults);
+        limits = &defaults;
+    }
+    s_check_t check = {.limits = limits,
+                       .verdict = verdict,
+                       .known = known,
+                       .known_arg = known_arg,
+                       .each = each,
+                       .each_arg = each_arg};
+    if (!env || env->base.descriptor != &dajia__envelope__descriptor) {
+        dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
+                          "not a valid dajia event (no envelope)");
+        return s_found(&check) ? -1 : check.failures;
+    }
+    check.latest_ms = dajia_rules_latest(now_ms, limits->max_future_ms);
+    check.latest_due_ms = dajia_rules_latest(now_ms, DAJIA_RULES_MAX_DUE_AHEAD_MS);
+
+    if (s_check_message(&check, &env->base) || s_check_envelope(&check, env, known, known_arg))
+        return -1;
+    return check.failures;
 }
 
 int
 dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits, int64_t now_ms,
                         dajia_unit_known_fn *known, void *known_arg, dajia_verdict_t *verdict)
 {
-    dajia_limits_t defaults;
     dajia_verdict_t scratch;
-    if (!limits) {
-        dajia_limits_default(&defaults);
-        limits = &defaults;
-    }
     if (!verdict)
         verdict = &scratch;
-    if (!env || env->base.descriptor != &dajia__envelope__descriptor)
-        return dajia_verdict_set(verdict, DAJIA__REASON__REASON_MALFORMED,
-                                 "not a valid dajia event (no envelope)");
-
-    s_check_t check = {.limits = limits, .verdict = verdict};
-    check.latest_ms = dajia_rules_latest(now_ms, limits->max_future_ms);
-    check.latest_due_ms = dajia_rules_latest(now_ms, DAJIA_RULES_MAX_DUE_AHEAD_MS);
-
-    if (s_check_message(&check, &env->base) || s_check_envelope(&check, env, known, known_arg))
+    if (s_validate(env, limits, now_ms, known, known_arg, verdict, NULL, NULL))
         return -1;
     verdict->reason = DAJIA__REASON__REASON_NONE;
     verdict->text[0] = '\0';
     return 0;
+}
+
+int
+dajia_envelope_validate_each(const Dajia__Envelope *env, const dajia_limits_t *limits,
+                             int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
+                             dajia_verdict_fn *each, void *each_arg)
+{
+    dajia_verdict_t verdict;
+    if (!each)
+        return s_validate(env, limits, now_ms, known, known_arg, &verdict, NULL, NULL) ? 1 : 0;
+    return s_validate(env, limits, now_ms, known, known_arg, &verdict, each, each_arg);
 }
 
 int

@@ -5,8 +5,12 @@
     value must be one the schema names, repeated fields are bounded, money (`*_fen`) and
     counters may not be negative, points in time (`*_at`) must lie between 2000-01-01 and
     `now + max_future`. A specific pass then checks what each body requires (case_no,
-    category, stage, matter_id, period format, ...). The first failure wins; it comes
-    back as a Reason code and a sentence naming the field, for the liaison to read.
+    category, stage, matter_id, period format, ...), that every unit a report names is a
+    member, and that a region given is a code of the configured region. The first failure
+    wins; it comes back as a Reason code and a sentence naming the field, for the liaison
+    to read. The agent, which wants every mistake of a report at once, asks for all of
+    them (dajia_envelope_validate_each). A sentence about one field starts with its path
+    ("case_report.stage is missing ...").
 */
 #ifndef DAJIA_CODEC_H
 #define DAJIA_CODEC_H
@@ -31,13 +35,25 @@ typedef struct {
     size_t max_message;
     size_t max_repeated;
     int64_t max_future_ms;
+    /* The configured region (broker/region): a `region` given must be six digits that
+       begin with these. NULL or "": any six digits. Borrowed. */
+    const char *region_prefix;
 } dajia_limits_t;
 
-/* The default limits above. */
+/* The default limits above (no region prefix: any six-digit region code). */
 void
 dajia_limits_default(dajia_limits_t *limits);
 
-/* Is `unit` a member? Called by validation; `arg` is passed through. */
+/* Most digits of a region prefix (a county's whole code). */
+#define DAJIA_REGION_PREFIX_MAX 6
+
+/* Is `prefix` one limits may carry as region_prefix: the first 2, 4 or 6 digits of an
+   administrative code (province, city, county)? */
+bool
+dajia_region_prefix_valid(const char *prefix);
+
+/* Is `unit` a member? Called by validation for the envelope's unit and for every unit
+   a report names (involved_units, related_cases); `arg` is passed through. */
 typedef bool(dajia_unit_known_fn)(const char *unit, void *arg);
 
 /* What went wrong: a reason code and a sentence for a person. */
@@ -70,6 +86,19 @@ dajia_envelope_decode_with(const void *data, size_t len, const dajia_limits_t *l
 int
 dajia_envelope_validate(const Dajia__Envelope *env, const dajia_limits_t *limits, int64_t now_ms,
                         dajia_unit_known_fn *known, void *known_arg, dajia_verdict_t *verdict);
+
+/* Called by dajia_envelope_validate_each() for each failure; `verdict` is valid during
+   the call only. */
+typedef void(dajia_verdict_fn)(const dajia_verdict_t *verdict, void *arg);
+
+/* Validates like dajia_envelope_validate() but goes on after a failure, passing each to
+   `each`, so that a person can fix every mistake of a report at once. Checks that
+   depend on an earlier one are skipped after it fails (no "unknown unit" for a missing
+   unit). Returns the number of failures (0: acceptable). `each` NULL: returns 0 or 1. */
+int
+dajia_envelope_validate_each(const Dajia__Envelope *env, const dajia_limits_t *limits,
+                             int64_t now_ms, dajia_unit_known_fn *known, void *known_arg,
+                             dajia_verdict_fn *each, void *each_arg);
 
 /* Sets `verdict` to `reason` with a printf-style sentence. Always returns -1, so a
    check can `return dajia_verdict_set(...)`. */

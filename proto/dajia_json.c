@@ -47,7 +47,9 @@
 #include <jansson.h>
 
 #include "dajia_json.h"
+#include "dajia_money.h"
 #include "dajia_pbc.h"
+#include "dajia_suggest.h"
 #include "dajia_time.h"
 #include "dajia_utf8.h"
 
@@ -66,6 +68,9 @@
 
 /* Most bytes of a value or key an error message quotes. */
 #define S_QUOTE_MAX 48
+
+/* Room for the hint after an unknown key. */
+#define S_HINT_MAX 160
 
 /* Initial size of the output buffer; one event is usually a few hundred bytes. */
 #define S_OUT_INITIAL 512
@@ -470,6 +475,9 @@ typedef struct {
     dajia_json_error_t *err;
     s_step_t path[S_MAX_DEPTH];
     int depth;
+    dajia_json_error_fn *each; /* collect every error (dajia_json_to_message_each) */
+    void *each_arg;
+    int errors;
 } s_reader_t;
 
 static void
@@ -510,6 +518,8 @@ s_fail(s_reader_t *self, bool prefix, const char *fmt, ...)
                 err->column++;
         }
     }
+    s_path(self, self->depth, err->field, sizeof err->field);
+    err->field[dajia_utf8_check(err->field, strlen(err->field))] = '\0';
     size_t used = 0;
     if (prefix && self->depth > 0) {
         s_path(self, self->depth, err->text, sizeof err->text);
@@ -682,6 +692,27 @@ s_read_enum(s_reader_t *self, const ProtobufCEnumDescriptor *desc, const json_t 
             return 0;
         }
     }
+    /* The nearest name, when the text is a near miss of one ("filled" for "filed"). */
+    if (json_is_string(value)) {
+        dajia_suggest_t near;
+        char names[S_NAME_MAX * 4];
+        size_t at = 0;
+        dajia_suggest_init(&near, json_string_value(value));
+        for (unsigned i = 0; i < desc->n_values; i++) {
+            char name[S_NAME_MAX];
+            s_enum_name(desc, &desc->values[i], name, sizeof name);
+            size_t n = strlen(name) + 1;
+            if (desc->values[i].value == 0 || at + n > sizeof names)
+                continue;
+            memcpy(names + at, name, n);
+            dajia_suggest_add(&near, names + at);
+            at += n;
+        }
+        if (dajia_suggest_best(&near))
+            return s_fail(self, true, "\"%s\" is not a value of %s; did you mean \"%s\"?",
+                          s_clip(json_string_value(value), quote, sizeof quote), desc->short_name,
+                          dajia_suggest_best(&near));
+    }
     /* Suggest a few names, skipping the "unspecified" zero when there are others. */
     char hints[3 * S_NAME_MAX] = "";
     size_t used = 0, shown = 0;
@@ -697,11 +728,59 @@ s_read_enum(s_reader_t *self, const ProtobufCEnumDescriptor *desc, const json_t 
         shown++;
     }
     if (json_is_string(value))
-        return s_fail(self, true, "\"%s\" is not a value of %s; expected a name such as %s%s",
+        return s_fail(self, true,
+                      "\"%s\" is not a value of %s; expected a name such as %s%s "
+                      "(docs/fields.md lists them all)",
                       s_clip(json_string_value(value), quote, sizeof quote), desc->short_name,
                       hints, desc->n_values > shown + 1 ? ", ..." : "");
     return s_fail(self, true, "expected a value of %s as a string such as %s, found %s",
                   desc->short_name, hints, s_json_type(value));
+}
+
+static bool
+s_is_money_field(const ProtobufCFieldDescriptor *field)
+{
+    size_t n = strlen(field->name);
+    return n > 4 && memcmp(field->name + n - 4, "_fen", 4) == 0;
+}
+
+static bool
+s_is_integer_text(const char *text)
+{
+    if (*text == '-')
+        text++;
+    if (!*text)
+        return false;
+    for (; *text; text++)
+        if (*text < '0' || *text > '9')
+            return false;
+    return true;
+}
+
+/* Money (`*_fen`) given as something other than a whole number of fen: most often yuan
+   as a spreadsheet shows them ("86400.00", "86,400.00", 86400.5). Says so, with the
+   amount in fen when the text reads as yuan. Always returns -1. */
+static int
+s_money_error(s_reader_t *self, const json_t *value)
+{
+    char quote[S_QUOTE_MAX], text[S_QUOTE_MAX], yuan[DAJIA_MONEY_TEXT_MAX];
+    if (json_is_real(value))
+        snprintf(text, sizeof text, "%.15g", json_real_value(value));
+    else
+        s_clip(json_string_value(value), text, sizeof text);
+    int64_t fen = 0;
+    if (dajia_money_parse(text, DAJIA_MONEY_YUAN, &fen) == 0)
+        return s_fail(self, true,
+                      "%s%s%s is not a whole number of fen: money is written in fen (1 yuan = "
+                      "100 fen), so %s yuan is %" PRId64 " fen",
+                      json_is_real(value) ? "" : "\"", s_clip(text, quote, sizeof quote),
+                      json_is_real(value) ? "" : "\"",
+                      dajia_money_format_yuan(fen, yuan, sizeof yuan), fen);
+    return s_fail(self, true,
+                  "%s%s%s is not a whole number of fen: money is written in fen (1 yuan = 100 "
+                  "fen), e.g. 8640000 for 86,400.00 yuan",
+                  json_is_real(value) ? "" : "\"", s_clip(text, quote, sizeof quote),
+                  json_is_real(value) ? "" : "\"");
 }
 
 /* Reads one value of `field` from `value` into `dest` (a member or an array item).
@@ -745,6 +824,10 @@ s_read_value(s_reader_t *self, const ProtobufCFieldDescriptor *field, const json
                               "\"2026-11-29\"",
                               s_clip(json_string_value(value), quote, sizeof quote));
             v = ms;
+        } else if (s_is_money_field(field) &&
+                   (json_is_real(value) ||
+                    (json_is_string(value) && !s_is_integer_text(json_string_value(value))))) {
+            return s_money_error(self, value);
         } else {
             /* Times may also be given as unix milliseconds: the writer does so for
                years RFC 3339 cannot spell. */
@@ -779,7 +862,10 @@ s_read_value(s_reader_t *self, const ProtobufCFieldDescriptor *field, const json
         return 0;
     case PROTOBUF_C_TYPE_BOOL: {
         if (!json_is_boolean(value))
-            return s_fail(self, true, "expected true or false, found %s", s_json_type(value));
+            return s_fail(self, true, "expected true or false, found %s%s", s_json_type(value),
+                          json_is_string(value) || json_is_integer(value)
+                              ? "; write true or false, without quotes"
+                              : "");
         protobuf_c_boolean v = json_is_true(value);
         memcpy(dest, &v, sizeof v);
         return 0;
@@ -912,6 +998,49 @@ s_read_field(s_reader_t *self, const ProtobufCMessageDescriptor *desc,
     return 0;
 }
 
+/* After an error in a member: when collecting, hands the error over, puts the path
+   back to the member's parent and returns true (read on); else returns false. */
+static bool
+s_collect(s_reader_t *self, int parent)
+{
+    if (!self->each)
+        return false;
+    self->errors++;
+    self->each(self->err, self->each_arg);
+    self->depth = parent;
+    return true;
+}
+
+/* What to say after "unknown key K": that K is a key of a report inside this message
+   ("case_no" at the top of an Envelope belongs in case_report), or the nearest key of
+   this message ("case_value" -> case_value_fen), or where the keys are listed. */
+static const char *
+s_key_hint(const ProtobufCMessageDescriptor *desc, const char *key, char *buf, size_t size)
+{
+    const char *inside[2] = {NULL, NULL};
+    dajia_suggest_t near;
+    dajia_suggest_init(&near, key);
+    for (unsigned f = 0; f < desc->n_fields; f++) {
+        const ProtobufCFieldDescriptor *field = &desc->fields[f];
+        dajia_suggest_add(&near, field->name);
+        if (field->type == PROTOBUF_C_TYPE_MESSAGE &&
+            protobuf_c_message_descriptor_get_field_by_name(field->descriptor, key)) {
+            if (!inside[0])
+                inside[0] = field->name;
+            else if (!inside[1])
+                inside[1] = field->name;
+        }
+    }
+    if (inside[0])
+        snprintf(buf, size, "; it belongs inside `%s`%s%s%s", inside[0], inside[1] ? " or `" : "",
+                 inside[1] ? inside[1] : "", inside[1] ? "`" : "");
+    else if (dajia_suggest_best(&near))
+        snprintf(buf, size, "; did you mean `%s`?", dajia_suggest_best(&near));
+    else
+        snprintf(buf, size, "; docs/fields.md lists the keys of %s", desc->short_name);
+    return buf;
+}
+
 static int
 s_read_message(s_reader_t *self, const ProtobufCMessageDescriptor *desc, const json_t *object,
                ProtobufCMessage *msg)
@@ -928,24 +1057,28 @@ s_read_message(s_reader_t *self, const ProtobufCMessageDescriptor *desc, const j
         int parent = self->depth;
         if (s_push(self, key, 0))
             return -1;
+        int rc;
         if (!field) {
-            char where[DAJIA_JSON_ERROR_MAX];
+            char where[DAJIA_JSON_FIELD_MAX], hint[S_HINT_MAX];
             s_path(self, parent, where, sizeof where);
-            return s_fail(self, false, "unknown key \"%s\" in %s%s%s",
-                          s_clip(key, quote, sizeof quote), desc->short_name, parent ? " at " : "",
-                          where);
-        }
-        if (s_read_field(self, desc, field, value, msg))
+            rc = s_fail(self, false, "unknown key \"%s\" in %s%s%s%s",
+                        s_clip(key, quote, sizeof quote), desc->short_name, parent ? " at " : "",
+                        where, s_key_hint(desc, key, hint, sizeof hint));
+        } else
+            rc = s_read_field(self, desc, field, value, msg);
+        if (rc && !s_collect(self, parent))
             return -1;
-        self->depth--;
+        self->depth = parent;
     }
     for (unsigned f = 0; f < desc->n_fields; f++) {
         const ProtobufCFieldDescriptor *field = &desc->fields[f];
         if (field->label == PROTOBUF_C_LABEL_REQUIRED) {
             const json_t *value = json_object_get(object, field->name);
-            if (!value || json_is_null(value))
-                return s_fail(self, true, "%s lacks the required field %s", desc->short_name,
-                              field->name);
+            if ((!value || json_is_null(value)) &&
+                s_fail(self, true, "%s lacks the required field %s", desc->short_name,
+                       field->name) &&
+                !s_collect(self, self->depth))
+                return -1;
         }
     }
     return 0;
@@ -970,15 +1103,32 @@ s_printable(char *text)
     }
 }
 
-int
-dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
-                      ProtobufCMessage **out, dajia_json_error_t *err)
+/* Full-width punctuation a Chinese input method types for JSON's own (，：“”), near
+   byte `at` of a syntax error: the likeliest cause, worth saying. */
+static const char *
+s_syntax_hint(const char *text, size_t len, size_t at)
 {
-    dajia_json_error_t scratch;
-    if (!err)
-        err = &scratch;
+    static const char *const marks[] = {"\xEF\xBC\x8C", "\xEF\xBC\x9A", "\xE2\x80\x9C",
+                                        "\xE2\x80\x9D", "\xEF\xBD\x9B", "\xEF\xBD\x9D"};
+    size_t from = at > 12 ? at - 12 : 0, to = at + 4 < len ? at + 4 : len;
+    for (size_t i = from; i + 3 <= to; i++)
+        for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+            if (memcmp(text + i, marks[m], 3) == 0)
+                return "; full-width punctuation (\xEF\xBC\x8C \xEF\xBC\x9A \xE2\x80\x9C "
+                       "\xE2\x80\x9D \xEF\xBD\x9B \xEF\xBD\x9D) is not JSON's: switch the input "
+                       "method to half-width and type , : \" { }";
+    return "";
+}
+
+static int
+s_to_message(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
+             ProtobufCMessage **out, dajia_json_error_t *err, dajia_json_error_fn *each, void *arg)
+{
+    memset(err, 0, sizeof *err);
     if (!desc || !out || (!text && len)) {
-        *err = (dajia_json_error_t){0, 0, "no message type or no text"};
+        snprintf(err->text, sizeof err->text, "no message type or no text");
+        if (each)
+            each(err, arg);
         return -1;
     }
     json_error_t jerr;
@@ -989,33 +1139,71 @@ dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, 
            then the error stands at the line's first column. */
         err->line = jerr.line > 0 ? jerr.line : 0;
         err->column = jerr.column > 0 ? jerr.column : err->line > 0 ? 1 : 0;
-        snprintf(err->text, sizeof err->text, "%s", jerr.text);
+        snprintf(err->text, sizeof err->text, "%s%s", jerr.text,
+                 s_syntax_hint(text, len, jerr.position > 0 ? (size_t)jerr.position : 0));
         s_printable(err->text);
+        if (each)
+            each(err, arg);
         return -1;
     }
-    s_reader_t reader = {.text = text, .len = len, .err = err};
+    s_reader_t reader = {.text = text, .len = len, .err = err, .each = each, .each_arg = arg};
     ProtobufCMessage *msg = NULL;
     int rc = -1;
     if (!json_is_object(root)) {
         s_fail(&reader, false, "expected a %s object, found %s", desc->short_name,
                s_json_type(root));
+        if (each)
+            each(err, arg);
         goto out;
     }
     msg = malloc(desc->sizeof_message);
     if (!msg) {
         s_fail(&reader, false, "out of memory");
+        if (each)
+            each(err, arg);
         goto out;
     }
     protobuf_c_message_init(desc, msg);
-    if (s_read_message(&reader, desc, root, msg))
-        goto out;
+    if (s_read_message(&reader, desc, root, msg)) {
+        /* Only an error no member could own stops a collecting read. */
+        if (!each)
+            goto out;
+        s_collect(&reader, 0);
+    }
     *out = msg;
     msg = NULL;
-    rc = 0;
+    rc = each ? reader.errors : 0;
 out:
     if (msg)
         protobuf_c_message_free_unpacked(msg, NULL);
     json_decref(root);
+    return rc;
+}
+
+int
+dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
+                      ProtobufCMessage **out, dajia_json_error_t *err)
+{
+    dajia_json_error_t scratch;
+    return s_to_message(desc, text, len, out, err ? err : &scratch, NULL, NULL);
+}
+
+int
+dajia_json_to_message_each(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
+                           ProtobufCMessage **out, dajia_json_error_fn *each, void *arg)
+{
+    dajia_json_error_t err;
+    ProtobufCMessage *msg = NULL;
+    int rc = s_to_message(desc, text, len, &msg, &err, each, arg);
+    if (rc < 0) {
+        if (out)
+            *out = NULL;
+        return 1;
+    }
+    if (out)
+        *out = msg;
+    else
+        protobuf_c_message_free_unpacked(msg, NULL);
     return rc;
 }
 

@@ -8,6 +8,11 @@
     JSON numbers (strings of digits are accepted too); bytes are base64; oneof members
     are ordinary keys and at most one may be present. Unknown keys are refused, naming
     the key and where it stands.
+
+    Errors are written for the liaison who typed the text: each names the field by its
+    path and, where a likely intent can be seen, says it: the nearest known key ("did you
+    mean `case_value_fen`?"), the nearest enum value, the amount in fen for money written
+    in yuan ("86,400.00 yuan is 8640000 fen"), JSON punctuation typed full-width.
 */
 #ifndef DAJIA_JSON_H
 #define DAJIA_JSON_H
@@ -16,14 +21,22 @@
 
 #include <protobuf-c/protobuf-c.h>
 
-#define DAJIA_JSON_ERROR_MAX 256
+#define DAJIA_JSON_ERROR_MAX 512
+#define DAJIA_JSON_FIELD_MAX 128
 
-/* Where a JSON text went wrong: line and column are 1-based (0 when unknown). */
+/* Where a JSON text went wrong: line and column are 1-based (0 when unknown); `field` is
+   the path of the member in error ("case_report.goods[1]"), "" for a syntax error or
+   an error of the whole object. */
 typedef struct {
     int line;
     int column;
     char text[DAJIA_JSON_ERROR_MAX];
+    char field[DAJIA_JSON_FIELD_MAX];
 } dajia_json_error_t;
+
+/* Called by dajia_json_to_message_each() for each error; `err` is valid during the
+   call only. */
+typedef void(dajia_json_error_fn)(const dajia_json_error_t *err, void *arg);
 
 /* Parses one JSON object from `text` (`len` bytes, need not be NUL-terminated) into a
    new message of type `desc`. Returns 0 and sets *out (free with
@@ -32,6 +45,16 @@ typedef struct {
 int
 dajia_json_to_message(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
                       ProtobufCMessage **out, dajia_json_error_t *err);
+
+/* Like dajia_json_to_message(), but reading goes on after a member in error, so that
+   one pass finds every mistake of an object: each error is passed to `each` (may be
+   NULL) and its member is left unset (or, for a list, holds the items read before the
+   bad one). Returns the number of errors. Sets *out to the message read, complete when
+   0 is returned, unless the text is no JSON object at all (a syntax error, or another
+   type): then *out is NULL and the one error passed says why. */
+int
+dajia_json_to_message_each(const ProtobufCMessageDescriptor *desc, const char *text, size_t len,
+                           ProtobufCMessage **out, dajia_json_error_fn *each, void *arg);
 
 /* Writes `msg` as one line of compact JSON (no trailing newline). Fields that hold their
    default value (0, "", false, empty) are left out. Returns a string the caller frees

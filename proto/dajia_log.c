@@ -7,6 +7,7 @@
 #include "dajia_log.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,8 +52,14 @@ dajia_log_format_time(long long ms, char *buf, unsigned len)
     return buf;
 }
 
-void
-dajia_log(dajia_log_level_t level, const char *fmt, ...)
+static void
+s_vlog(dajia_log_level_t level, const char *suffix, const char *fmt, va_list args)
+    __attribute__((format(printf, 3, 0)));
+
+/* Writes one line: the prefix, the message of `fmt` and `args`, and `suffix` (may be
+   ""). A message too long for the line is cut before the suffix, which is kept. */
+static void
+s_vlog(dajia_log_level_t level, const char *suffix, const char *fmt, va_list args)
 {
     if ((unsigned)level > DAJIA_LOG_DEBUG)
         level = DAJIA_LOG_ERROR;
@@ -63,16 +70,16 @@ dajia_log(dajia_log_level_t level, const char *fmt, ...)
     dajia_log_format_time((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, when, sizeof when);
 
     char line[DAJIA_LOG_LINE_MAX];
-    int n = snprintf(line, sizeof line, "%s %s %s: ", when, s_level_names[level], s_ident);
+    size_t room = sizeof line - strlen(suffix) - 1; /* the suffix and the newline fit */
+    int n = snprintf(line, room, "%s %s %s: ", when, s_level_names[level], s_ident);
     if (n < 0)
         n = 0;
-    size_t used = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-    va_list args;
-    va_start(args, fmt);
-    int m = vsnprintf(line + used, sizeof line - used, fmt, args);
-    va_end(args);
+    size_t used = (size_t)n < room ? (size_t)n : room - 1;
+    int m = vsnprintf(line + used, room - used, fmt, args);
     if (m > 0)
-        used += (size_t)m < sizeof line - used ? (size_t)m : sizeof line - used - 1;
+        used += (size_t)m < room - used ? (size_t)m : room - used - 1;
+    memcpy(line + used, suffix, strlen(suffix));
+    used += strlen(suffix);
     line[used++] = '\n';
     const char *p = line;
     while (used > 0) {
@@ -85,4 +92,38 @@ dajia_log(dajia_log_level_t level, const char *fmt, ...)
         used -= (size_t)w;
     }
     errno = saved;
+}
+
+void
+dajia_log(dajia_log_level_t level, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    s_vlog(level, "", fmt, args);
+    va_end(args);
+}
+
+void
+dajia_log_limited(dajia_log_limit_t *limit, dajia_log_level_t level, const char *fmt, ...)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int_least64_t now = (int_least64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int_least64_t next = atomic_load_explicit(&limit->next_ms, memory_order_relaxed);
+    int every = limit->every_ms > 0 ? limit->every_ms : DAJIA_LOG_EVERY_MS;
+    /* next 0: nothing written yet. Of threads that find the interval over at once, the
+       one whose exchange succeeds writes; the others are counted. */
+    if ((next != 0 && now < next) ||
+        !atomic_compare_exchange_strong(&limit->next_ms, &next, now + every)) {
+        atomic_fetch_add_explicit(&limit->suppressed, 1, memory_order_relaxed);
+        return;
+    }
+    uint_least64_t more = atomic_exchange(&limit->suppressed, 0);
+    char suffix[80] = "";
+    if (more)
+        snprintf(suffix, sizeof suffix, " (%" PRIuLEAST64 " more since the last such line)", more);
+    va_list args;
+    va_start(args, fmt);
+    s_vlog(level, suffix, fmt, args);
+    va_end(args);
 }

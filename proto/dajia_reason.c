@@ -65,6 +65,12 @@ static const s_reason_t s_reasons[] = {
     [DAJIA__REASON__REASON_NEGATIVE_COUNT] = {"negative_count", "a count is negative"},
     [DAJIA__REASON__REASON_FORBIDDEN] = {"forbidden",
                                          "the certificate this was sent with may not do that"},
+    [DAJIA__REASON__REASON_NOT_A_MEMBER] =
+        {"not_a_member", "a unit the report names (involved_units, related_cases) is not a "
+                         "member unit of the leading group; use the member codes"},
+    [DAJIA__REASON__REASON_BAD_REGION] =
+        {"bad_region", "region must be the six-digit administrative code of a place in the "
+                       "configured region, like 411502"},
 };
 
 #define S_REASONS_COUNT (sizeof s_reasons / sizeof s_reasons[0])

@@ -35,6 +35,30 @@ dajia_rules_text_limit(const char *name)
 }
 
 bool
+dajia_rules_region_prefix_valid(const char *prefix)
+{
+    size_t len = prefix ? strlen(prefix) : 0;
+    if (len != 2 && len != 4 && len != DAJIA_RULES_REGION_DIGITS)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (prefix[i] < '0' || prefix[i] > '9')
+            return false;
+    return true;
+}
+
+bool
+dajia_rules_region_valid(const char *region, size_t len, const char *prefix)
+{
+    if (len != DAJIA_RULES_REGION_DIGITS)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (region[i] < '0' || region[i] > '9')
+            return false;
+    size_t plen = prefix ? strlen(prefix) : 0;
+    return plen <= len && memcmp(region, prefix ? prefix : "", plen) == 0;
+}
+
+bool
 dajia_rules_period_valid(const char *period, size_t len)
 {
     dajia_time_period_t p;

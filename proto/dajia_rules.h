@@ -54,6 +54,29 @@ dajia_rules_id_valid(const char *id, size_t len)
 bool
 dajia_rules_period_valid(const char *period, size_t len);
 
+/* Digits of an administrative region code (GB/T 2260): two for the province, four for
+   the city, six for the county. */
+#define DAJIA_RULES_REGION_DIGITS 6
+
+/* A region prefix a configuration may give (broker/region): 2, 4 or 6 ASCII digits. */
+bool
+dajia_rules_region_prefix_valid(const char *prefix);
+
+/* An envelope's `region`: an administrative code of the configured region, that is six
+   ASCII digits beginning with `prefix` (NULL or "": any six digits). Checked only when
+   the region is given: it is optional. */
+bool
+dajia_rules_region_valid(const char *region, size_t len, const char *prefix);
+
+/* Is `name` a list of member unit codes (each item must name a member:
+   involved_units)? A related case's `unit` is one too; the checkers test it with the
+   related case's other required field. */
+static inline bool
+dajia_rules_member_list(const char *name)
+{
+    return strcmp(name, "involved_units") == 0;
+}
+
 /* The latest time an event may carry: `now_ms + ahead_ms`, saturated. */
 static inline int64_t
 dajia_rules_latest(int64_t now_ms, int64_t ahead_ms)

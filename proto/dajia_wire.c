@@ -5,7 +5,10 @@
     UTF-8 without a NUL and within their limit; enums are named values; money and counts
     are not negative; times lie in their window; lists are bounded. The singular fields
     of the envelope and of its body are noted on the way (a slice or a number each), and
-    the specific pass then reads the notes: what each body requires, the ids, the unit.
+    the specific pass then reads the notes: what each body requires, the ids, the unit,
+    the region. The walk itself asks the member check for each item of a list of unit
+    codes (involved_units), and checks each related case (a message of its own) as it
+    leaves it.
 
     The rules of each field (its kind, text limit, time window) are worked out once, from
     the protobuf-c descriptors and dajia_rules, into a compiled schema, so that the walk
@@ -33,7 +36,7 @@
 #include "dajia_utf8.h"
 
 /* Limits of the compiled schema: fields per message (the seen-set is one 64-bit word),
-   field numbers, messages. The schema's largest message has 49 fields. */
+   field numbers, messages. The schema's largest message has 50 fields. */
 #define S_MAX_FIELDS  64
 #define S_MAX_NUMBER  127
 #define S_MAX_SCHEMAS 16
@@ -66,12 +69,14 @@ typedef struct {
     s_kind_t kind;
     bool repeated;
     bool member;           /* of a oneof */
+    bool members;          /* S_KIND_STRING: a list of member codes (dajia_rules_member_list) */
     size_t text_limit;     /* S_KIND_STRING */
     const s_schema_t *sub; /* S_KIND_MESSAGE */
 } s_field_t;
 
 struct s_schema_t {
     const ProtobufCMessageDescriptor *desc;
+    bool related_case; /* a RelatedCase: checked as the walk leaves it */
     unsigned n_fields;
     int8_t by_number[S_MAX_NUMBER + 1]; /* field number -> index into fields, or -1 */
     s_field_t fields[S_MAX_FIELDS];
@@ -79,7 +84,8 @@ struct s_schema_t {
 
 /* The fields the specific pass reads, as indexes into their message's fields. */
 typedef struct {
-    int event_id, unit, occurred_at, supersedes;
+    int event_id, unit, occurred_at, supersedes, region, submitted_at;
+    int related_unit, related_case_no;
     int case_no, case_category, case_stage;
     int major_matter_id, major_type, major_severity, major_title;
     int progress_matter_id, progress_seq, progress_status, progress_narrative;
@@ -135,6 +141,7 @@ s_compile(const ProtobufCMessageDescriptor *desc, int depth)
         return NULL;
     s_schema_t *schema = &s_compiled.schemas[s_compiled.n_schemas++];
     schema->desc = desc;
+    schema->related_case = desc == &dajia__related_case__descriptor;
     schema->n_fields = desc->n_fields;
     memset(schema->by_number, -1, sizeof schema->by_number);
     for (unsigned i = 0; i < desc->n_fields; i++) {
@@ -147,8 +154,10 @@ s_compile(const ProtobufCMessageDescriptor *desc, int depth)
         f->kind = s_kind_of(field);
         f->repeated = field->label == PROTOBUF_C_LABEL_REPEATED;
         f->member = (field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) != 0;
-        if (f->kind == S_KIND_STRING)
+        if (f->kind == S_KIND_STRING) {
             f->text_limit = dajia_rules_text_limit(field->name);
+            f->members = f->repeated && dajia_rules_member_list(field->name);
+        }
         if (f->kind == S_KIND_MESSAGE && !(f->sub = s_compile(field->descriptor, depth + 1)))
             return NULL;
     }
@@ -178,6 +187,7 @@ s_index_of(const ProtobufCMessageDescriptor *desc, size_t offset)
 #define Dajia__MajorMatterReport_DESCRIPTOR   dajia__major_matter_report__descriptor
 #define Dajia__MajorMatterProgress_DESCRIPTOR dajia__major_matter_progress__descriptor
 #define Dajia__DynamicInfo_DESCRIPTOR         dajia__dynamic_info__descriptor
+#define Dajia__RelatedCase_DESCRIPTOR         dajia__related_case__descriptor
 
 static void
 s_compile_once(void)
@@ -187,6 +197,10 @@ s_compile_once(void)
                  S_INDEX(unit, Dajia__Envelope, unit) &&
                  S_INDEX(occurred_at, Dajia__Envelope, occurred_at) &&
                  S_INDEX(supersedes, Dajia__Envelope, supersedes_event_id) &&
+                 S_INDEX(region, Dajia__Envelope, region) &&
+                 S_INDEX(submitted_at, Dajia__Envelope, submitted_at) &&
+                 S_INDEX(related_unit, Dajia__RelatedCase, unit) &&
+                 S_INDEX(related_case_no, Dajia__RelatedCase, case_no) &&
                  S_INDEX(case_no, Dajia__CaseReport, case_no) &&
                  S_INDEX(case_category, Dajia__CaseReport, category) &&
                  S_INDEX(case_stage, Dajia__CaseReport, stage) &&
@@ -220,9 +234,25 @@ typedef struct {
 
 typedef struct {
     const dajia_limits_t *limits;
-    int64_t latest_ms;     /* now + max_future, saturated */
-    int64_t latest_due_ms; /* now + DAJIA_RULES_MAX_DUE_AHEAD_MS, saturated */
+    int64_t latest_ms;          /* now + max_future, saturated */
+    int64_t latest_due_ms;      /* now + DAJIA_RULES_MAX_DUE_AHEAD_MS, saturated */
+    dajia_unit_known_fn *known; /* NULL: every unit is a member */
+    void *known_arg;
 } s_walk_t;
+
+/* A unit code of `len` bytes (valid text, within DAJIA_MAX_ID) that names a member. */
+static bool
+s_member_ok(const s_walk_t *self, const uint8_t *unit, size_t len)
+{
+    if (len == 0 || len > DAJIA_MAX_ID)
+        return false;
+    if (!self->known)
+        return true;
+    char text[DAJIA_MAX_ID + 1];
+    memcpy(text, unit, len);
+    text[len] = '\0';
+    return self->known(text, self->known_arg);
+}
 
 /* Reads a varint of at most `max` bytes at *pos, below `end`. */
 static inline bool
@@ -302,6 +332,27 @@ s_text_ok(const uint8_t *p, size_t n)
    oneof's member, a message, with `member_notes`. */
 static bool
 s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size_t len, int depth,
+       s_notes_t *notes, s_notes_t *member_notes);
+
+/* A related case of another unit: a member's code and a case number, as dajia_codec
+   requires. Walked with notes of its own. */
+static bool
+s_related_case_ok(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size_t len,
+                  int depth)
+{
+    s_notes_t notes;
+    if (!s_walk(self, schema, data, len, depth, &notes, NULL))
+        return false;
+    const s_index_t *at = &s_compiled.at;
+    bool unit_seen = (notes.seen >> at->related_unit) & 1;
+    bool case_seen = (notes.seen >> at->related_case_no) & 1;
+    return unit_seen && case_seen && notes.note[at->related_case_no].value > 0 &&
+           s_member_ok(self, notes.note[at->related_unit].bytes,
+                       notes.note[at->related_unit].value);
+}
+
+static bool
+s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size_t len, int depth,
        s_notes_t *notes, s_notes_t *member_notes)
 {
     if (depth >= DAJIA_RULES_MAX_DEPTH)
@@ -343,10 +394,16 @@ s_walk(const s_walk_t *self, const s_schema_t *schema, const uint8_t *data, size
             if (f->kind == S_KIND_STRING && v > 0 &&
                 (v > f->text_limit || !s_text_ok(bytes, (size_t)v)))
                 return false;
-            if (f->kind == S_KIND_MESSAGE &&
-                !s_walk(self, f->sub, bytes, (size_t)v, depth + 1,
-                        notes && f->member ? member_notes : NULL, NULL))
+            if (f->members && !s_member_ok(self, bytes, (size_t)v))
                 return false;
+            if (f->kind == S_KIND_MESSAGE && f->sub->related_case) {
+                if (!s_related_case_ok(self, f->sub, bytes, (size_t)v, depth + 1))
+                    return false;
+            } else if (f->kind == S_KIND_MESSAGE &&
+                       !s_walk(self, f->sub, bytes, (size_t)v, depth + 1,
+                               notes && f->member ? member_notes : NULL, NULL)) {
+                return false;
+            }
             if (notes && !f->repeated) {
                 notes->note[index].bytes = bytes;
                 notes->note[index].value = v;
@@ -438,8 +495,8 @@ s_member(const s_notes_t *notes)
 }
 
 static bool
-s_envelope_ok(const s_notes_t *notes, const s_notes_t *member_notes, dajia_unit_known_fn *known,
-              void *known_arg, dajia_wire_keys_t *keys)
+s_envelope_ok(const s_walk_t *self, const s_notes_t *notes, const s_notes_t *member_notes,
+              dajia_wire_keys_t *keys)
 {
     const s_index_t *at = &s_compiled.at;
     if (!s_text_set(notes, at->event_id) || !s_text_set(notes, at->unit) ||
@@ -458,21 +515,21 @@ s_envelope_ok(const s_notes_t *notes, const s_notes_t *member_notes, dajia_unit_
             (supersedes_len == event_id_len && memcmp(supersedes, event_id, event_id_len) == 0))
             return false;
     }
+    if (s_text_set(notes, at->region) &&
+        !dajia_rules_region_valid((const char *)notes->note[at->region].bytes,
+                                  notes->note[at->region].value, self->limits->region_prefix))
+        return false;
     const s_field_t *member = s_member(notes);
     if (!member || member->kind != S_KIND_MESSAGE ||
         !s_body_ok(member->field->descriptor, member_notes))
         return false;
-    if (known) {
-        char text[DAJIA_MAX_ID + 1];
-        memcpy(text, unit, unit_len);
-        text[unit_len] = '\0';
-        if (!known(text, known_arg))
-            return false;
-    }
+    if (!s_member_ok(self, (const uint8_t *)unit, unit_len))
+        return false;
     keys->event_id = event_id;
     keys->event_id_len = event_id_len;
     keys->unit = unit;
     keys->unit_len = unit_len;
+    keys->submitted_at = (int64_t)s_number(notes, at->submitted_at);
     return true;
 }
 
@@ -494,9 +551,11 @@ dajia_wire_accept(const void *data, size_t len, const dajia_limits_t *limits, in
         .limits = limits,
         .latest_ms = dajia_rules_latest(now_ms, limits->max_future_ms),
         .latest_due_ms = dajia_rules_latest(now_ms, DAJIA_RULES_MAX_DUE_AHEAD_MS),
+        .known = known,
+        .known_arg = known_arg,
     };
     s_notes_t notes, member_notes;
     member_notes.seen = 0;
     return s_walk(&walk, s_compiled.envelope, data, len, 0, &notes, &member_notes) &&
-           s_envelope_ok(&notes, &member_notes, known, known_arg, keys);
+           s_envelope_ok(&walk, &notes, &member_notes, keys);
 }

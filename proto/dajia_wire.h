@@ -25,6 +25,7 @@ typedef struct {
     size_t event_id_len;
     const char *unit;
     size_t unit_len;
+    int64_t submitted_at; /* the envelope's submitted_at; 0 when not given */
 } dajia_wire_keys_t;
 
 /* True when the `len` bytes at `data` are an envelope dajia_envelope_decode would

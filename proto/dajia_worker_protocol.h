@@ -12,7 +12,11 @@
                                    FeedItem packed ...
                         HEARTBEAT
       broker -> worker  EVENT      LogRecord packed, as the log holds it (dajia_tables.h)
-                        TICK       now_ms (u64), the broker's clock (dajia_clock)
+                        TICK       now_ms (u64), the broker's clock (dajia_clock); sent
+                                   only to the service's active worker while it has
+                                   answered every event the log holds, so the broker's
+                                   clock never runs ahead of events still to apply
+                                   (the tick clock: workers/worker_core.h)
                         HEARTBEAT  [the service's cursor (u64) [last tick stored (u64)]]:
                                    the broker has stored every DONE up to the cursor and
                                    the outputs of every tick up to the tick number; the

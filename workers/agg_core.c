@@ -5,11 +5,19 @@
     holding the Figures of proto/dajia.proto. Every AggregateUpdate it emits carries the
     current figures of the cells that changed, so a reader replaces rows, never adds.
 
-    COUNTING RULES (docs/domain.md §Figures; implemented in agg_figures.c, each rule cited
+    COUNTING RULES (docs/domain.md §4.2, §4.3; implemented in agg_figures.c, each rule cited
     there by its name below). "The month of" a date is its calendar month in Beijing time
     (aggregate/tz_offset_min). A report's time is its occurred_at. Reports of a case are
-    taken in log order (log_seq); a correction stands in the place of the report it
-    supersedes.
+    taken in their unit's order, whatever order the log holds them in: by unit_seq (the
+    agent's outbox order); reports without one (an older agent, an import) before those
+    with one, among themselves by occurred_at, then log_seq. A correction stands in the
+    place of the report it supersedes.
+    - Order: a report older than the case's statement, stored late, changes no fact; its
+      counter increase is over the totals the report after it counted from, and that
+      report's increase becomes the rest, so the months hold what an in-order run puts
+      there. A correction stored before the report it supersedes counts on its own until
+      that report comes; the report then counts in its place and the correction (the
+      latest, when several) stands in the report's place.
     - Identity: a case is unit + case_no: two units with the same case_no are two cases.
     - Dated figures: each lands in the month of the fact it counts, as the case's current
       statement gives it: the facts of its latest report, as corrections changed them. A
@@ -40,13 +48,13 @@
       . Revoked: a revoked case states no dated fact: its filing, value, closing, money
         and transfer leave the months they were counted in.
     - Counters: dens_destroyed, suspects_arrested, arrests_approved, prosecuted_cases
-      (figure prosecutions) and persons_judged (figure judgments) have no date of their
-      own. A report states the case's running totals; the increase over what the case has
-      counted so far goes to the month (and cell) of that report, and stays there, so
-      August's arrests stay in August when an October report arrives. A report stating a
-      lower total counts the decrease in its own month, so the months always add up to
-      the case's latest total. suspects_detained and prosecuted_persons are not figures
-      (message Figures has no field for them).
+      (figure prosecutions), persons_judged (figure judgments), suspects_detained and
+      prosecuted_persons (figure persons_prosecuted) have no date of their own. A report
+      states the case's running totals; the increase over what the case has counted so
+      far goes to the month (and cell) of that report, and stays there, so August's
+      arrests stay in August when an October report arrives. A report stating a lower
+      total counts the decrease in its own month, so the months always add up to the
+      case's latest total. seized_quantity is no figure.
     - Corrections (supersedes_event_id): a correction changes exactly what the report it
       supersedes stated, in that report's place.
       . Its counters: the corrected report's increase changes by the difference between
@@ -65,7 +73,8 @@
         it counts as a report of the new case in the corrected report's place and month.
       . A correction whose body is no case report withdraws the report the same way.
       . A correction of an event not known (yet) counts as a report of its own, at its own
-        time; the event it supersedes counts nothing if it arrives later.
+        time, until that event comes (see Order); one of an event that is no case report
+        keeps counting on its own.
     - Goods: a case naming several goods categories counts under its FIRST one only
       (GOODS_CATEGORY_UNSPECIFIED when it names none). Counting it under each would make the
       sum of the rows larger than the number of cases, and every total a reader takes
@@ -78,8 +87,8 @@
     figures fall back to zero is emitted with zero figures, then forgotten. Big sets are
     split into several AggregateUpdate items of at most AGG_ROWS_PER_UPDATE rows each.
 
-    TABLES: agg.cells, agg.cases, agg.events (layout 2, see agg_figures.c: a state
-    written before issue 9 is converted as it is read), agg.dirty (cell key -> "1"),
+    TABLES: agg.cells, agg.cases, agg.events (layout 4, see agg_figures.c: a state
+    written by an earlier layout is converted as it is read), agg.dirty (cell key -> "1"),
     agg.meta ("through" -> last applied log_seq, "emit_at" -> tick time of the last
     emission), all big-endian.
 */

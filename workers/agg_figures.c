@@ -1,20 +1,27 @@
 /*  agg_figures: what case reports state, and the cells their figures are counted in.
 
-    Layout of the tables, version 2 (integers big-endian, int64 as two's complement):
+    Layout of the tables, version 4 (integers big-endian, int64 as two's complement):
       cells   key  period NUL unit NUL category(1) goods(1) channels(1)
               val  AGG_FIG_COUNT x int64
       cases   key  unit NUL case_no
-              val  'C' position(8) reports(4) facts(60) counted(5 x 8)
+              val  'D' order(24: unit_seq, at, log_seq) reports(4) facts(60) counted(7 x 8)
       events  key  unit NUL event_id
-              val  'R' position(8) report_at(8) stated(5 x 8) raised(5 x 8) facts(60) case_no
+              val  'T' position(8) unit_seq(8) report_at(8) stated(7 x 8) raised(7 x 8)
+                   facts(60) case_no
                    (a report: its own statement, possibly corrected since)
-              or   'A' event_id of a report ('R') in the same unit (a correction, or the
-                   id a correction stored before it said it supersedes)
+              or   'A' event_id of a report ('T', 'S' or 'R') in the same unit (a
+                   correction, or the id a correction stored before it said it supersedes)
+              key  unit NUL NUL case_no NUL order(17, s_order_key)
+              val  event_id of the report record standing there (the case's reports in
+                   the unit's order: docs/domain.md §4.2, "Order")
+              key  unit NUL NUL NUL event_id
+              val  the packed Envelope of the latest correction standing, under event_id,
+                   for a report that has not come (it takes its place when it does)
       facts   category(1) goods(1) channels(1) flags(1: filed 1, closed 2, transferred 4)
               filed_at value_fen closed_at money_at fines_fen loss_fen transferred_at (8 each)
     A case's facts are its current statement (s_facts_t); `counted` is the sum of the
-    counter increases counted for it; `reports` how many reports ('R') name it; `position`
-    the log_seq of the report its facts were last taken from. A report's `stated` are the
+    counter increases counted for it; `reports` how many reports name it; `order` that of
+    the report its facts were last taken from (s_order_t). A report's `stated` are the
     counter totals it (or the correction standing in its place) gave, `raised` the increase
     counted for it in the cell of `report_at`, its own time.
     A cell whose figures all come back to zero is deleted, so tables hold only live cells.
@@ -28,27 +35,60 @@
     those figures; one of an older report changes nothing (what layout 1 did). Figures
     already counted stay where layout 1 put them; rebuilding the worker's state from the
     log counts them again under the rules of agg_core.c.
+
+    Layout 3 (before the unit's order) held the statement's log_seq only ('C') and reports
+    without unit_seq ('S'), and no order entries: such a statement counts as older than
+    every report that comes, and a report older than the statement finds no report after
+    it to share an increase with (it counts none, what layout 3 did). Records are written
+    in layout 4 when they change.
+
+    Layout 2 (issue 9 before the counters of suspects detained and persons prosecuted)
+    differs only in holding 5 counters where layout 3 holds 7, and in the figures of a
+    cell (AGG_FIGURES_BYTES_V2): a case is told by its length, a report by its tag 'R',
+    a cell by its length, and the two counters missing read as 0. A record is written
+    again in layout 3 when it changes. So the state of a layout-2 worker never counted
+    these two: the next report of a case counts its whole totals of them in that report's
+    period, and a correction of a layout-2 report changes the other counters only (what
+    the report stated of these two is not known). Rebuilding the worker's state from the
+    log puts them where agg_core.c says.
 */
 #include "agg_figures.h"
 #include "dajia_time.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define S_ID_MAX      65                            /* an id, with its NUL */
-#define S_KEY_MAX     (AGG_UNIT_MAX + 1 + S_ID_MAX) /* unit NUL id */
-#define S_COUNTERS    (AGG_FIG_COUNT - AGG_FIG_DENS)
-#define S_FACTS_BYTES (4 + 7 * 8)
-#define S_CASE_BYTES  (1 + 8 + 4 + S_FACTS_BYTES + S_COUNTERS * 8)
-#define S_REPORT_HEAD (1 + 8 + 8 + 2 * S_COUNTERS * 8 + S_FACTS_BYTES)
-#define S_MAX_DELTAS  24 /* a move touches two cases: at most 2 x (2 x 4 facts + 2 counters) */
-#define S_TAG_CASE    'C'
-#define S_TAG_REPORT  'R'
-#define S_TAG_ALIAS   'A'
-#define S_FLAG_FILED  0x01u
-#define S_FLAG_CLOSED 0x02u
-#define S_FLAG_TRANSF 0x04u
+#define S_ID_MAX           65                            /* an id, with its NUL */
+#define S_KEY_MAX          (AGG_UNIT_MAX + 1 + S_ID_MAX) /* unit NUL id */
+#define S_COUNTERS         (AGG_FIG_COUNT - AGG_FIG_DENS)
+#define S_COUNTERS_V2      (AGG_FIG_COUNT_V2 - AGG_FIG_DENS)
+#define S_FACTS_BYTES      (4 + 7 * 8)
+#define S_CASE_BYTES_N(n)  (1 + 8 + 4 + S_FACTS_BYTES + (n)*8)
+#define S_CASE_BYTES       S_CASE_BYTES_N(S_COUNTERS)
+#define S_CASE_BYTES_V2    S_CASE_BYTES_N(S_COUNTERS_V2)
+#define S_REPORT_HEAD_N(n) (1 + 8 + 8 + 2 * (n)*8 + S_FACTS_BYTES)
+#define S_REPORT_HEAD      S_REPORT_HEAD_N(S_COUNTERS)
+#define S_REPORT_HEAD_V2   S_REPORT_HEAD_N(S_COUNTERS_V2)
+/* A move touches two cases: at most 2 x (2 x 4 facts + 4 counters); a report taken into
+   its place after a correction (docs/domain.md §4.2, "Order") touches one case three
+   times. */
+#define S_MAX_DELTAS       48
+#define S_CASE_BYTES4      (1 + 24 + 4 + S_FACTS_BYTES + S_COUNTERS * 8)
+#define S_REPORT_HEAD4     (S_REPORT_HEAD + 8)
+#define S_ORDER_BYTES      17
+/* An order entry: unit NUL NUL case_no NUL order */
+#define S_IKEY_MAX         (AGG_UNIT_MAX + 1 + S_ID_MAX + 1 + S_ORDER_BYTES)
+#define S_TAG_CASE         'C' /* layouts 2 and 3: the statement's log_seq only */
+#define S_TAG_CASE4        'D' /* layout 4: the statement's whole order */
+#define S_TAG_REPORT4      'T' /* layout 4 */
+#define S_TAG_REPORT       'S' /* layout 3 */
+#define S_TAG_REPORT_V2    'R' /* layout 2: 5 counters */
+#define S_TAG_ALIAS        'A'
+#define S_FLAG_FILED       0x01u
+#define S_FLAG_CLOSED      0x02u
+#define S_FLAG_TRANSF      0x04u
 
 /* ================================================================ figures */
 
@@ -89,6 +129,8 @@ agg_figures_to_proto(const agg_figures_t *f, Dajia__Figures *out)
     out->arrests_approved = f->v[AGG_FIG_ARRESTS_APPROVED];
     out->prosecutions = f->v[AGG_FIG_PROSECUTIONS];
     out->judgments = f->v[AGG_FIG_JUDGMENTS];
+    out->suspects_detained = f->v[AGG_FIG_DETAINED];
+    out->persons_prosecuted = f->v[AGG_FIG_PERSONS_PROSECUTED];
 }
 
 void
@@ -105,6 +147,8 @@ agg_figures_from_proto(const Dajia__Figures *in, agg_figures_t *out)
     out->v[AGG_FIG_ARRESTS_APPROVED] = in->arrests_approved;
     out->v[AGG_FIG_PROSECUTIONS] = in->prosecutions;
     out->v[AGG_FIG_JUDGMENTS] = in->judgments;
+    out->v[AGG_FIG_DETAINED] = in->suspects_detained;
+    out->v[AGG_FIG_PERSONS_PROSECUTED] = in->persons_prosecuted;
 }
 
 static void
@@ -133,9 +177,10 @@ agg_figures_encode(const agg_figures_t *f, uint8_t out[AGG_FIGURES_BYTES])
 int
 agg_figures_decode(const void *data, size_t len, agg_figures_t *out)
 {
-    if (len != AGG_FIGURES_BYTES)
+    if (len != AGG_FIGURES_BYTES && len != AGG_FIGURES_BYTES_V2)
         return -EINVAL;
-    for (int i = 0; i < AGG_FIG_COUNT; i++)
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < len / 8; i++)
         out->v[i] = (int64_t)s_get_u64((const uint8_t *)data + 8 * i);
     return 0;
 }
@@ -252,7 +297,7 @@ typedef struct {
     int64_t transferred_at;
 } s_facts_t;
 
-/* docs/domain.md §Figures, "Filed": the stages only a filed case reaches, named one by one.
+/* docs/domain.md §4.3, "Filed": the stages only a filed case reaches, named one by one.
    The enum's order is not the lifecycle: handed_to_other_agency comes after closed, yet a
    clue can be handed over without ever being filed (s_facts_resolve handles that stage);
    clue, revoked, unspecified and any value added later are not filed. */
@@ -275,7 +320,7 @@ s_stage_is_filed(Dajia__CaseStage stage)
     }
 }
 
-/* docs/domain.md §Figures, "Transfers": the stages of a case the criminal justice organs
+/* docs/domain.md §4.3, "Transfers": the stages of a case the criminal justice organs
    themselves handle (police, procuratorate, court). Such a case's linkage (police_filed:
    the police filed what it received) says it was received, not that this unit sent it. */
 static bool
@@ -293,7 +338,7 @@ s_stage_is_criminal(Dajia__CaseStage stage)
     }
 }
 
-/* docs/domain.md §Figures, "Transfers": the linkage statuses that can only follow a
+/* docs/domain.md §4.3, "Transfers": the linkage statuses that can only follow a
    transfer to the police (each implies it happened). */
 static bool
 s_linkage_is_transferred(Dajia__LinkageStatus linkage)
@@ -322,7 +367,7 @@ s_facts_resolve(const Dajia__CaseReport *cr, int64_t fallback_at, const s_facts_
 {
     memset(out, 0, sizeof *out);
     out->category = cr->category >= 0 && cr->category <= UINT8_MAX ? (int)cr->category : 0;
-    /* docs/domain.md §Figures, "Goods": the first goods category only. */
+    /* docs/domain.md §4.2, "Goods": the first goods category only. */
     int goods = cr->n_goods ? (int)cr->goods[0] : 0;
     out->goods = goods >= 0 && goods <= UINT8_MAX ? goods : 0;
     if (with_channels)
@@ -331,7 +376,7 @@ s_facts_resolve(const Dajia__CaseReport *cr, int64_t fallback_at, const s_facts_
                         (cr->rural ? AGG_CHANNEL_RURAL : 0) |
                         (cr->import_export ? AGG_CHANNEL_IMPORT_EXPORT : 0) |
                         (cr->postal_express ? AGG_CHANNEL_POSTAL_EXPRESS : 0);
-    /* docs/domain.md §Figures, "Dates": a date the report names wins; else the date the
+    /* docs/domain.md §4.3, "Dates": a date the report names wins; else the date the
        case already has for that fact; else (the fact is new) the fallback. */
     if (known) {
         out->filed_at = known->filed_at;
@@ -347,7 +392,7 @@ s_facts_resolve(const Dajia__CaseReport *cr, int64_t fallback_at, const s_facts_
         out->money_at = cr->decision_at;
     if (cr->transferred_at)
         out->transferred_at = cr->transferred_at;
-    /* docs/domain.md §Figures, "Revoked": a revoked case states no dated fact. */
+    /* docs/domain.md §4.2, "Revoked": a revoked case states no dated fact. */
     Dajia__CaseStage stage = cr->stage;
     if (stage == DAJIA__CASE_STAGE__CASE_STAGE_REVOKED)
         return;
@@ -386,9 +431,11 @@ s_counters_of(const Dajia__CaseReport *cr, s_counters_t *out)
     out->v[AGG_FIG_ARRESTS_APPROVED - AGG_FIG_DENS] = cr->arrests_approved;
     out->v[AGG_FIG_PROSECUTIONS - AGG_FIG_DENS] = cr->prosecuted_cases;
     out->v[AGG_FIG_JUDGMENTS - AGG_FIG_DENS] = cr->persons_judged;
+    out->v[AGG_FIG_DETAINED - AGG_FIG_DENS] = cr->suspects_detained;
+    out->v[AGG_FIG_PERSONS_PROSECUTED - AGG_FIG_DENS] = cr->prosecuted_persons;
 }
 
-/* docs/domain.md §Figures, "Corrections": `cur` is the case's statement, `base` what the
+/* docs/domain.md §4.2, "Corrections": `cur` is the case's statement, `base` what the
    corrected report stated, `fix` what the correction states. Each fact the later reports
    carried forward unchanged from `base` takes the correction's value; a fact a later
    report changed since keeps that later value. Three-way, field by field. */
@@ -519,8 +566,41 @@ s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
 
 /* ================================================================ records */
 
+/* docs/domain.md §4.2, "Order": where a report stands among its unit's reports. Reports
+   the unit numbered (unit_seq) come after those it did not (an agent before unit_seq,
+   the Office's imports), and go by that number; the others go by occurred_at; then the
+   log. A total order, compared as the bytes of s_order_key(). */
 typedef struct {
-    uint64_t position;
+    uint64_t seq; /* Envelope.unit_seq, 0: none */
+    int64_t at;   /* occurred_at */
+    uint64_t log; /* log_seq */
+} s_order_t;
+
+static int
+s_order_cmp(const s_order_t *a, const s_order_t *b)
+{
+    if ((a->seq != 0) != (b->seq != 0))
+        return a->seq ? 1 : -1;
+    if (a->seq && a->seq != b->seq)
+        return a->seq < b->seq ? -1 : 1;
+    if (!a->seq && a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    if (a->log != b->log)
+        return a->log < b->log ? -1 : 1;
+    return 0;
+}
+
+/* The order as bytes that sort like s_order_cmp(). */
+static void
+s_order_key(const s_order_t *o, uint8_t out[S_ORDER_BYTES])
+{
+    out[0] = o->seq != 0;
+    s_put_u64(out + 1, o->seq ? o->seq : (uint64_t)o->at ^ (UINT64_C(1) << 63));
+    s_put_u64(out + 9, o->log);
+}
+
+typedef struct {
+    s_order_t order; /* of the report the facts were last taken from */
     uint32_t reports;
     s_facts_t facts;
     s_counters_t counted;
@@ -528,13 +608,15 @@ typedef struct {
 } s_case_t;
 
 typedef struct {
-    uint64_t position;
+    uint64_t position; /* log_seq of the report (or of the report it stands in place of) */
+    uint64_t seq;      /* its unit_seq (0: none) */
     int64_t report_at;
     s_counters_t stated;
     s_counters_t raised;
     s_facts_t facts;
     char case_no[S_ID_MAX];
     bool v1; /* a layout-1 record: only position and case_no are known */
+    bool v2; /* a layout-2 record: what it stated of the last two counters is not known */
 } s_report_t;
 
 static void
@@ -598,10 +680,12 @@ s_counters_encode(const s_counters_t *c, uint8_t **p)
         s_put_i64(p, c->v[i]);
 }
 
+/* Reads `n` counters (S_COUNTERS, or S_COUNTERS_V2 from layout 2: the rest are 0). */
 static void
-s_counters_decode(const uint8_t **p, s_counters_t *c)
+s_counters_decode(const uint8_t **p, s_counters_t *c, int n)
 {
-    for (int i = 0; i < S_COUNTERS; i++)
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < n; i++)
         c->v[i] = s_take_i64(p);
 }
 
@@ -634,13 +718,13 @@ s_period_named(const agg_period_spec_t *spec, const char *name, int64_t *start_m
 }
 
 /* Layout 1: position(8) category goods channels count, then count x [period length(1),
-   period, AGG_FIG_COUNT x int64]: the contribution of the case's latest report. */
+   period, AGG_FIG_COUNT_V2 x int64]: the contribution of the case's latest report. */
 static int
 s_case_decode_v1(const agg_period_spec_t *spec, const uint8_t *data, size_t len, s_case_t *rec)
 {
     if (len < 12)
         return -EINVAL;
-    rec->position = s_get_u64(data);
+    rec->order.log = s_get_u64(data);
     rec->reports = 1;
     rec->facts.category = data[8];
     rec->facts.goods = data[9];
@@ -653,13 +737,13 @@ s_case_decode_v1(const agg_period_spec_t *spec, const uint8_t *data, size_t len,
         if (off >= len)
             return -EINVAL;
         size_t plen = data[off++];
-        if (plen >= AGG_PERIOD_MAX || len - off < plen + AGG_FIGURES_BYTES)
+        if (plen >= AGG_PERIOD_MAX || len - off < plen + AGG_FIGURES_BYTES_V2)
             return -EINVAL;
         memcpy(period, data + off, plen);
         period[plen] = '\0';
         off += plen;
-        agg_figures_decode(data + off, AGG_FIGURES_BYTES, &f);
-        off += AGG_FIGURES_BYTES;
+        agg_figures_decode(data + off, AGG_FIGURES_BYTES_V2, &f);
+        off += AGG_FIGURES_BYTES_V2;
         if (!s_period_named(spec, period, &at))
             return -EINVAL;
         s_facts_t *x = &rec->facts;
@@ -695,15 +779,25 @@ s_case_get(store_txn_t *txn, const char *table, const agg_period_spec_t *spec, c
     const uint8_t *p = val;
     if (vlen && p[0] == 0)
         return s_case_decode_v1(spec, p, vlen, rec);
-    if (vlen != S_CASE_BYTES || p[0] != S_TAG_CASE)
+    int counters = vlen == S_CASE_BYTES_V2 ? S_COUNTERS_V2 : S_COUNTERS;
+    if (vlen == S_CASE_BYTES4 && p[0] == S_TAG_CASE4) {
+        p++;
+        rec->order.seq = s_get_u64(p);
+        rec->order.at = (int64_t)s_get_u64(p + 8);
+        rec->order.log = s_get_u64(p + 16);
+        p += 24;
+    } else if ((vlen == S_CASE_BYTES || vlen == S_CASE_BYTES_V2) && p[0] == S_TAG_CASE) {
+        /* Layouts 2 and 3 kept the log_seq of the statement only: it stands first among
+           the reports of its time 0, so every report that follows it comes after. */
+        rec->order.log = s_get_u64(p + 1);
+        p += 9;
+    } else {
         return -EINVAL;
-    p++;
-    rec->position = s_get_u64(p);
-    p += 8;
+    }
     rec->reports = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
     p += 4;
     s_facts_decode(&p, &rec->facts);
-    s_counters_decode(&p, &rec->counted);
+    s_counters_decode(&p, &rec->counted, counters);
     return 0;
 }
 
@@ -711,10 +805,12 @@ static int
 s_case_put(store_txn_t *txn, const char *table, const uint8_t *key, size_t klen,
            const s_case_t *rec)
 {
-    uint8_t val[S_CASE_BYTES], *p = val;
-    *p++ = S_TAG_CASE;
-    s_put_u64(p, rec->position);
-    p += 8;
+    uint8_t val[S_CASE_BYTES4], *p = val;
+    *p++ = S_TAG_CASE4;
+    s_put_u64(p, rec->order.seq);
+    s_put_u64(p + 8, (uint64_t)rec->order.at);
+    s_put_u64(p + 16, rec->order.log);
+    p += 24;
     p[0] = (uint8_t)(rec->reports >> 24), p[1] = (uint8_t)(rec->reports >> 16);
     p[2] = (uint8_t)(rec->reports >> 8), p[3] = (uint8_t)rec->reports;
     p += 4;
@@ -727,17 +823,19 @@ static int
 s_report_put(store_txn_t *txn, const char *table, const uint8_t *key, size_t klen,
              const s_report_t *rec)
 {
-    uint8_t val[S_REPORT_HEAD + S_ID_MAX], *p = val;
+    uint8_t val[S_REPORT_HEAD4 + S_ID_MAX], *p = val;
     size_t nlen = strlen(rec->case_no);
-    *p++ = S_TAG_REPORT;
+    *p++ = S_TAG_REPORT4;
     s_put_u64(p, rec->position);
+    p += 8;
+    s_put_u64(p, rec->seq);
     p += 8;
     s_put_i64(&p, rec->report_at);
     s_counters_encode(&rec->stated, &p);
     s_counters_encode(&rec->raised, &p);
     s_facts_encode(&rec->facts, &p);
     memcpy(p, rec->case_no, nlen);
-    return store_put(txn, table, key, klen, val, S_REPORT_HEAD + nlen, 0);
+    return store_put(txn, table, key, klen, val, S_REPORT_HEAD4 + nlen, 0);
 }
 
 static int
@@ -789,19 +887,126 @@ s_report_get(store_txn_t *txn, const char *table, const char *unit, const char *
             memcpy(rec->case_no, p + 8, vlen - 8);
             return 0;
         }
-        if (p[0] != S_TAG_REPORT || vlen < S_REPORT_HEAD || vlen - S_REPORT_HEAD >= S_ID_MAX)
+        rec->v2 = p[0] == S_TAG_REPORT_V2;
+        int counters = rec->v2 ? S_COUNTERS_V2 : S_COUNTERS;
+        bool v4 = p[0] == S_TAG_REPORT4;
+        size_t head = v4 ? S_REPORT_HEAD4 : p[0] == S_TAG_REPORT ? S_REPORT_HEAD : S_REPORT_HEAD_V2;
+        if ((!v4 && p[0] != S_TAG_REPORT && p[0] != S_TAG_REPORT_V2) || vlen < head ||
+            vlen - head >= S_ID_MAX)
             return -EINVAL;
         p++;
         rec->position = s_get_u64(p);
         p += 8;
+        if (v4) {
+            rec->seq = s_get_u64(p);
+            p += 8;
+        }
         rec->report_at = s_take_i64(&p);
-        s_counters_decode(&p, &rec->stated);
-        s_counters_decode(&p, &rec->raised);
+        s_counters_decode(&p, &rec->stated, counters);
+        s_counters_decode(&p, &rec->raised, counters);
         s_facts_decode(&p, &rec->facts);
-        memcpy(rec->case_no, p, vlen - S_REPORT_HEAD);
+        memcpy(rec->case_no, p, vlen - head);
         return 0;
     }
     return -EINVAL;
+}
+
+/* ================================================================ the unit's order */
+
+/* Key of the order entry of a report of case `case_no` at `order`: "unit NUL NUL case_no
+   NUL order" in the events table (an event id is never empty, so these keys meet no
+   event's). `prefix` (may be NULL) gets the length of the part naming the case. Returns
+   the length, 0 when too long. */
+static size_t
+s_order_entry_key(uint8_t buf[S_IKEY_MAX], const char *unit, const char *case_no,
+                  const s_order_t *order, size_t *prefix)
+{
+    size_t ulen = strlen(unit), nlen = strlen(case_no);
+    if (ulen >= AGG_UNIT_MAX || nlen == 0 || nlen >= S_ID_MAX)
+        return 0;
+    uint8_t *p = buf;
+    memcpy(p, unit, ulen + 1);
+    p += ulen + 1;
+    *p++ = 0;
+    memcpy(p, case_no, nlen + 1);
+    p += nlen + 1;
+    if (prefix)
+        *prefix = (size_t)(p - buf);
+    s_order_key(order, p);
+    return (size_t)(p - buf) + S_ORDER_BYTES;
+}
+
+/* Key of the body kept of a correction that counted on its own because the report it
+   supersedes had not come: "unit NUL NUL NUL event_id". */
+static size_t
+s_early_key(uint8_t buf[S_IKEY_MAX], const char *unit, const char *event_id)
+{
+    size_t ulen = strlen(unit), ilen = strlen(event_id);
+    if (ulen >= AGG_UNIT_MAX || ilen == 0 || ilen >= S_ID_MAX)
+        return 0;
+    memcpy(buf, unit, ulen + 1);
+    buf[ulen + 1] = 0;
+    buf[ulen + 2] = 0;
+    memcpy(buf + ulen + 3, event_id, ilen);
+    return ulen + 3 + ilen;
+}
+
+static s_order_t
+s_order_of(const s_report_t *rep)
+{
+    return (s_order_t){.seq = rep->seq, .at = rep->report_at, .log = rep->position};
+}
+
+/* Records that report `root_id` stands at `rep`'s order in its case (put), or no longer
+   does (del; a record from before the order entries has none). */
+static int
+s_order_entry(store_txn_t *txn, const char *table, const char *unit, const s_report_t *rep,
+              const char *root_id, bool put)
+{
+    uint8_t key[S_IKEY_MAX];
+    s_order_t order = s_order_of(rep);
+    size_t klen = s_order_entry_key(key, unit, rep->case_no, &order, NULL);
+    if (klen == 0)
+        return 0;
+    if (put)
+        return store_put(txn, table, key, klen, root_id, strlen(root_id), 0);
+    int rc = store_del(txn, table, key, klen);
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/* The report that follows `order` in case `case_no` of `unit`: its record in `succ`, its
+   key's id in `succ_id`. STORE_NOTFOUND when none follows (or it is from a layout
+   before the order entries, which know too little to share an increase with). */
+static int
+s_successor(store_txn_t *txn, const char *table, const char *unit, const char *case_no,
+            const s_order_t *order, char succ_id[S_ID_MAX], s_report_t *succ)
+{
+    uint8_t key[S_IKEY_MAX];
+    size_t prefix = 0;
+    size_t klen = s_order_entry_key(key, unit, case_no, order, &prefix);
+    if (klen == 0)
+        return STORE_NOTFOUND;
+    store_cursor_t *cursor = NULL;
+    int rc = store_cursor_open(txn, table, &cursor);
+    if (rc)
+        return rc;
+    const void *k, *v;
+    size_t kl, vl;
+    rc = store_cursor_seek(cursor, key, klen, &k, &kl, &v, &vl);
+    if (rc == 0 && (kl != klen || memcmp(k, key, prefix) != 0 || vl == 0 || vl >= S_ID_MAX))
+        rc = STORE_NOTFOUND;
+    if (rc == 0) {
+        memcpy(succ_id, v, vl);
+        succ_id[vl] = '\0';
+    }
+    store_cursor_close(&cursor);
+    if (rc)
+        return rc;
+    char root[S_ID_MAX];
+    rc = s_report_get(txn, table, unit, succ_id, root, succ);
+    if (rc == 0 && (succ->v1 || succ->v2 || strcmp(root, succ_id) != 0))
+        rc = STORE_NOTFOUND;
+    return rc;
 }
 
 /* ================================================================ applying events */
@@ -814,10 +1019,10 @@ typedef struct {
     s_deltas_t deltas;
 } s_ctx_t;
 
-/* Counts `cr` as a report of its case at `position`, made at `report_at`, and fills `rep`
-   with what it stated and raised. */
+/* Counts `cr` as a report of its case at `order` (its time order->at), recorded under
+   `root_id`, and fills `rep` with what it stated and raised. */
 static int
-s_count_report(s_ctx_t *x, const Dajia__CaseReport *cr, uint64_t position, int64_t report_at,
+s_count_report(s_ctx_t *x, const Dajia__CaseReport *cr, const s_order_t *order, const char *root_id,
                s_report_t *rep)
 {
     uint8_t key[S_KEY_MAX];
@@ -828,30 +1033,58 @@ s_count_report(s_ctx_t *x, const Dajia__CaseReport *cr, uint64_t position, int64
     if (rc && rc != STORE_NOTFOUND)
         return rc;
     memset(rep, 0, sizeof *rep);
-    rep->position = position;
-    rep->report_at = report_at;
+    rep->position = order->log;
+    rep->seq = order->seq;
+    rep->report_at = order->at;
     snprintf(rep->case_no, sizeof rep->case_no, "%s", cr->case_no);
-    s_facts_resolve(cr, report_at, found ? &cs.facts : NULL, x->t->channels, &rep->facts);
+    s_facts_resolve(cr, rep->report_at, found ? &cs.facts : NULL, x->t->channels, &rep->facts);
     s_counters_of(cr, &rep->stated);
-    /* Only a correction that moves a report to another case brings a position older than
-       the case's statement; the later report's statement and totals then stand. */
-    if (!found || cs.position <= position) {
-        /* docs/domain.md §Figures, "Dated figures": the case's facts are its latest
+    if (!found || s_order_cmp(&cs.order, order) <= 0) {
+        /* docs/domain.md §4.3, "Dated figures": the case's facts are its latest
            report's; each dated figure moves only where a fact or its date changed. */
         if (found)
             s_deltas_facts(&x->deltas, x->spec, x->unit, &cs.facts, -1);
         s_deltas_facts(&x->deltas, x->spec, x->unit, &rep->facts, +1);
         cs.facts = rep->facts;
-        cs.position = position;
+        cs.order = *order;
         /* "Counters": the increase over what the case has counted, in the report's
            period; the case's totals become the report's. */
         for (int i = 0; i < S_COUNTERS; i++)
             rep->raised.v[i] = rep->stated.v[i] - cs.counted.v[i];
-        s_deltas_counters(&x->deltas, x->spec, x->unit, report_at, &rep->facts, &rep->raised, +1);
+        s_deltas_counters(&x->deltas, x->spec, x->unit, rep->report_at, &rep->facts, &rep->raised,
+                          +1);
         cs.counted = rep->stated;
+    } else {
+        /* docs/domain.md §4.2, "Order": a report older than the case's statement (stored
+           late, or moved here by a correction) leaves the newer facts as they are. Its
+           increase is over the totals the report after it counted from, and that report's
+           increase becomes the rest: the months hold what an in-order run puts there. */
+        char succ_id[S_ID_MAX];
+        s_report_t succ;
+        rc = s_successor(x->txn, x->t->events, x->unit, cr->case_no, order, succ_id, &succ);
+        if (rc && rc != STORE_NOTFOUND)
+            return rc;
+        if (rc == 0) {
+            for (int i = 0; i < S_COUNTERS; i++) {
+                rep->raised.v[i] = rep->stated.v[i] - (succ.stated.v[i] - succ.raised.v[i]);
+                succ.raised.v[i] -= rep->raised.v[i];
+            }
+            s_deltas_counters(&x->deltas, x->spec, x->unit, succ.report_at, &succ.facts,
+                              &rep->raised, -1);
+            s_deltas_counters(&x->deltas, x->spec, x->unit, rep->report_at, &rep->facts,
+                              &rep->raised, +1);
+            uint8_t skey[S_KEY_MAX];
+            size_t sklen = s_id_key(skey, x->unit, succ_id);
+            rc = s_report_put(x->txn, x->t->events, skey, sklen, &succ);
+            if (rc)
+                return rc;
+        }
     }
     cs.reports++;
-    return s_case_put(x->txn, x->t->cases, key, klen, &cs);
+    rc = s_case_put(x->txn, x->t->cases, key, klen, &cs);
+    if (rc == 0)
+        rc = s_order_entry(x->txn, x->t->events, x->unit, rep, root_id, true);
+    return rc;
 }
 
 /* Withdraws report `rep` from its case (it moved to another case, or the correction is no
@@ -860,6 +1093,9 @@ s_count_report(s_ctx_t *x, const Dajia__CaseReport *cr, uint64_t position, int64
 static int
 s_withdraw(s_ctx_t *x, const s_report_t *rep, s_case_t *cs, const uint8_t *key, size_t klen)
 {
+    int rc = s_order_entry(x->txn, x->t->events, x->unit, rep, NULL, false);
+    if (rc)
+        return rc;
     s_deltas_counters(&x->deltas, x->spec, x->unit, rep->report_at, &rep->facts, &rep->raised, -1);
     for (int i = 0; i < S_COUNTERS; i++)
         cs->counted.v[i] -= rep->raised.v[i];
@@ -871,15 +1107,16 @@ s_withdraw(s_ctx_t *x, const s_report_t *rep, s_case_t *cs, const uint8_t *key, 
     for (int i = 0; i < S_COUNTERS; i++)
         if (cs->counted.v[i]) /* corrections left totals the cells still hold */
             return s_case_put(x->txn, x->t->cases, key, klen,
-                              &(s_case_t){.position = cs->position, .counted = cs->counted});
+                              &(s_case_t){.order = cs->order, .counted = cs->counted});
     return store_del(x->txn, x->t->cases, key, klen);
 }
 
-/* docs/domain.md §Figures, "Corrections": the correction `env` (body `cr`, may be NULL)
-   stands in the place of report `rep` (its position and period) and changes what it
-   stated; `rep` is updated to the correction's statement. */
+/* docs/domain.md §4.2, "Corrections": the correction `env` (body `cr`, may be NULL)
+   stands in the place of report `rep` (recorded under `root_id`: its order and period)
+   and changes what it stated; `rep` is updated to the correction's statement. */
 static int
-s_correct(s_ctx_t *x, s_report_t *rep, const Dajia__Envelope *env, const Dajia__CaseReport *cr)
+s_correct(s_ctx_t *x, s_report_t *rep, const char *root_id, const Dajia__Envelope *env,
+          const Dajia__CaseReport *cr)
 {
     uint8_t key[S_KEY_MAX];
     size_t klen = *rep->case_no ? s_id_key(key, x->unit, rep->case_no) : 0;
@@ -898,7 +1135,7 @@ s_correct(s_ctx_t *x, s_report_t *rep, const Dajia__Envelope *env, const Dajia__
         /* Layout 1 knew a report by its position only: the case's current report stated
            the case's figures; an older one was replaced and a correction of it changes
            nothing (what layout 1 did). */
-        stale = !found || cs.position != rep->position;
+        stale = !found || cs.order.log != rep->position;
         if (!stale) {
             rep->facts = cs.facts;
             rep->stated = cs.counted;
@@ -927,10 +1164,17 @@ s_correct(s_ctx_t *x, s_report_t *rep, const Dajia__Envelope *env, const Dajia__
         rep->stated = stated;
         memset(&rep->raised, 0, sizeof rep->raised);
     }
+    if (rep->v2) {
+        /* Layout 2 did not keep what the report stated of the last two counters: the
+           correction is taken to state them as the report did, so they stay where
+           they are counted and the months still add up to the case's totals. */
+        for (int i = S_COUNTERS_V2; i < S_COUNTERS; i++)
+            rep->stated.v[i] = stated.v[i];
+    }
     if (same) {
         if (!found) {
             memset(&cs, 0, sizeof cs);
-            cs.position = rep->position;
+            cs.order = s_order_of(rep);
             cs.reports = 1;
         }
         s_deltas_facts(&x->deltas, x->spec, x->unit, &cs.facts, -1);
@@ -959,18 +1203,99 @@ s_correct(s_ctx_t *x, s_report_t *rep, const Dajia__Envelope *env, const Dajia__
             return rc;
     }
     if (!cr) {
-        uint64_t position = rep->position;
-        int64_t report_at = rep->report_at;
+        s_order_t order = s_order_of(rep);
         memset(rep, 0, sizeof *rep);
-        rep->position = position;
-        rep->report_at = report_at;
+        rep->position = order.log;
+        rep->seq = order.seq;
+        rep->report_at = order.at;
         return 0;
     }
     /* ... and counts in the case the correction names, in the report's place. */
     s_report_t moved;
-    rc = s_count_report(x, cr, rep->position, rep->report_at, &moved);
+    s_order_t order = s_order_of(rep);
+    rc = s_count_report(x, cr, &order, root_id, &moved);
     if (rc == 0)
         *rep = moved;
+    return rc;
+}
+
+/* The case report of `env`, or NULL when it has none worth counting. */
+static const Dajia__CaseReport *
+s_case_report_of(const Dajia__Envelope *env)
+{
+    const Dajia__CaseReport *cr =
+        env->body_case == DAJIA__ENVELOPE__BODY_CASE_REPORT ? env->case_report : NULL;
+    if (cr && (!cr->case_no || !*cr->case_no || strlen(cr->case_no) >= S_ID_MAX))
+        cr = NULL; /* the broker refuses these; nothing to count them under */
+    return cr;
+}
+
+/* Keeps (or replaces) the body of correction `env`, which stands under `root_id` while
+   the report it supersedes has not come. */
+static int
+s_early_put(s_ctx_t *x, const char *root_id, const Dajia__Envelope *env)
+{
+    uint8_t key[S_IKEY_MAX];
+    size_t klen = s_early_key(key, x->unit, root_id);
+    if (klen == 0)
+        return 0;
+    size_t size = dajia__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(size ? size : 1);
+    if (!buf)
+        return -ENOMEM;
+    dajia__envelope__pack(env, buf);
+    int rc = store_put(x->txn, x->t->events, key, klen, buf, size, 0);
+    free(buf);
+    return rc;
+}
+
+/* docs/domain.md §4.2, "Order": report `env` (body `cr`, no correction itself) comes
+   after the correction that supersedes it, which counted on its own under `root_id`.
+   The report takes its place in its unit's order, and the correction (the last one
+   kept) then stands in the report's place, as if they had come in order. STORE_NOTFOUND
+   when the correction kept no body (it counted nothing of its own). */
+static int
+s_take_place(s_ctx_t *x, const Dajia__Envelope *env, const Dajia__CaseReport *cr, uint64_t log_seq,
+             const char *root_id)
+{
+    uint8_t ekey[S_IKEY_MAX];
+    size_t eklen = s_early_key(ekey, x->unit, root_id);
+    const void *val;
+    size_t vlen;
+    int rc = eklen ? store_get(x->txn, x->t->events, ekey, eklen, &val, &vlen) : STORE_NOTFOUND;
+    if (rc)
+        return rc;
+    Dajia__Envelope *early = dajia__envelope__unpack(NULL, vlen, val);
+    if (!early)
+        return -EINVAL;
+    char root[S_ID_MAX];
+    s_report_t rep;
+    rc = s_report_get(x->txn, x->t->events, x->unit, root_id, root, &rep);
+    /* The correction leaves the place it took ... */
+    uint8_t key[S_KEY_MAX];
+    size_t klen = 0;
+    if (rc == 0 && *rep.case_no && (klen = s_id_key(key, x->unit, rep.case_no)) != 0) {
+        s_case_t cs;
+        rc = s_case_get(x->txn, x->t->cases, x->spec, key, klen, &cs);
+        if (rc == 0)
+            rc = s_withdraw(x, &rep, &cs, key, klen);
+        else if (rc == STORE_NOTFOUND)
+            rc = s_order_entry(x->txn, x->t->events, x->unit, &rep, NULL, false);
+    }
+    /* ... the report counts in its own, under the correction's record ... */
+    s_order_t order = {.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq};
+    if (rc == 0)
+        rc = s_count_report(x, cr, &order, root_id, &rep);
+    /* ... and the correction corrects it there. */
+    if (rc == 0)
+        rc = s_correct(x, &rep, root_id, early, s_case_report_of(early));
+    uint8_t rkey[S_KEY_MAX];
+    size_t rklen = s_id_key(rkey, x->unit, root_id);
+    if (rc == 0)
+        rc = s_report_put(x->txn, x->t->events, rkey, rklen, &rep);
+    if (rc == 0)
+        rc = store_del(x->txn, x->t->events, ekey, eklen);
+    dajia__envelope__free_unpacked(early, NULL);
     return rc;
 }
 
@@ -981,49 +1306,68 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
 {
     const char *unit = env->unit ? env->unit : "";
     const char *id = env->event_id ? env->event_id : "";
-    const Dajia__CaseReport *cr =
-        env->body_case == DAJIA__ENVELOPE__BODY_CASE_REPORT ? env->case_report : NULL;
-    if (cr && (!cr->case_no || !*cr->case_no || strlen(cr->case_no) >= S_ID_MAX))
-        cr = NULL; /* the broker refuses these; nothing to count them under */
+    const Dajia__CaseReport *cr = s_case_report_of(env);
     bool correction = env->supersedes_event_id && *env->supersedes_event_id;
     uint8_t key[S_KEY_MAX];
     size_t klen = *id ? s_id_key(key, unit, id) : 0;
     if (!*unit || klen == 0 || (!cr && !correction))
         return 0;
 
-    /* docs/domain.md §Figures, "Corrections": a report that a correction stored before it
-       already supersedes counts nothing; the correction stands in its place. */
-    const void *val;
-    size_t vlen;
-    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
-    if (rc != STORE_NOTFOUND)
-        return rc;
-
     s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
     s_report_t rep;
     char root_id[S_ID_MAX];
+    /* docs/domain.md §4.2, "Order": a report that a correction stored before it already
+       supersedes takes its place in its unit's order, then the correction its place;
+       a repeat of a report counts nothing. */
+    const void *val;
+    size_t vlen;
+    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
+    if (rc == 0) {
+        if (correction || !cr || vlen < 2 || ((const uint8_t *)val)[0] != S_TAG_ALIAS ||
+            vlen - 1 >= S_ID_MAX)
+            return 0;
+        memcpy(root_id, (const uint8_t *)val + 1, vlen - 1);
+        root_id[vlen - 1] = '\0';
+        rc = s_take_place(&x, env, cr, log_seq, root_id);
+        if (rc == STORE_NOTFOUND)
+            return 0;
+        goto out;
+    }
+    if (rc != STORE_NOTFOUND)
+        return rc;
+
+    s_order_t order = {.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq};
     if (correction) {
         rc = s_report_get(txn, tables->events, unit, env->supersedes_event_id, root_id, &rep);
         if (rc == 0) {
-            uint8_t root_key[S_KEY_MAX];
+            uint8_t root_key[S_KEY_MAX], ekey[S_IKEY_MAX];
             size_t rklen = s_id_key(root_key, unit, root_id);
-            rc = s_correct(&x, &rep, env, cr);
+            rc = s_correct(&x, &rep, root_id, env, cr);
             if (rc == 0)
                 rc = s_report_put(txn, tables->events, root_key, rklen, &rep);
             if (rc == 0)
                 rc = s_alias_put(txn, tables->events, key, klen, root_id);
+            /* A correction standing in for a report that has not come: the report will
+               take its place with the latest correction. */
+            size_t eklen = s_early_key(ekey, unit, root_id);
+            if (rc == 0 && eklen && store_get(txn, tables->events, ekey, eklen, &val, &vlen) == 0)
+                rc = s_early_put(&x, root_id, env);
             goto out;
         }
         if (rc != STORE_NOTFOUND)
             return rc;
-        /* Not a case report we know: the correction counts as a report of its own. */
+        /* Not a case report we know: the correction counts as a report of its own, until
+           the report it supersedes comes (its body is kept for then). */
         uint8_t skey[S_KEY_MAX];
         size_t sklen = s_id_key(skey, unit, env->supersedes_event_id);
         rc = sklen ? s_alias_put(txn, tables->events, skey, sklen, id) : 0;
         if (rc || !cr)
             return rc;
+        rc = s_early_put(&x, id, env);
+        if (rc)
+            return rc;
     }
-    rc = s_count_report(&x, cr, log_seq, env->occurred_at, &rep);
+    rc = s_count_report(&x, cr, &order, id, &rep);
     if (rc == 0)
         rc = s_report_put(txn, tables->events, key, klen, &rep);
 out:

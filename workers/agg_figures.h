@@ -2,22 +2,26 @@
 
     Shared by the aggregate and circulate cores. A "cell" is period x unit x case category
     x goods category (x channel mask, for circulate); its value is a Figures record. The
-    counting rules (docs/domain.md §Figures) are listed at the top of agg_core.c and
+    counting rules (docs/domain.md §4.2, §4.3) are listed at the top of agg_core.c and
     implemented by agg_figures_apply_event(); in short:
       - dated figures (filed, case value, closed, fines and loss recovered, transfers)
         follow the case's current statement of its facts and land in the period of each
         fact's own date, so a later report that repeats them changes nothing;
       - counters without a date of their own (dens destroyed, suspects arrested, arrests
-        approved, prosecutions, judgments) land, increase by increase, in the period of
-        the report that raised them, and stay there;
+        approved, prosecutions, judgments, suspects detained, persons prosecuted) land,
+        increase by increase, in the period of the report that raised them, and stay
+        there;
       - a correction (supersedes_event_id) changes exactly what the corrected report
         stated: its counter increases in that report's period, and the facts where the
-        correction differs from it.
+        correction differs from it;
+      - reports take effect in their unit's order (Envelope.unit_seq), not in the order
+        they are stored: an older one stored late changes no newer fact.
 
     State lives in three tables whose names the caller chooses (agg_tables_t), so that
     each core keeps its own copy under its own prefix. Records written by earlier versions
-    (layout 1, where a case held only its latest report's contribution) are read and
-    converted when touched; see agg_figures.c.
+    (layout 1, where a case held only its latest report's contribution; layout 2, before
+    the counters of suspects detained and persons prosecuted) are read and converted when
+    touched; see agg_figures.c.
 */
 #ifndef AGG_FIGURES_H
 #define AGG_FIGURES_H
@@ -43,8 +47,13 @@ enum {
     AGG_FIG_ARRESTS_APPROVED,
     AGG_FIG_PROSECUTIONS,
     AGG_FIG_JUDGMENTS,
+    AGG_FIG_DETAINED,           /* suspects detained */
+    AGG_FIG_PERSONS_PROSECUTED, /* persons prosecuted */
     AGG_FIG_COUNT
 };
+
+/* Figures of a cell written before the last two existed (layouts 1 and 2). */
+#define AGG_FIG_COUNT_V2 (AGG_FIG_JUDGMENTS + 1)
 
 typedef struct {
     int64_t v[AGG_FIG_COUNT];
@@ -58,10 +67,11 @@ typedef struct {
 #define AGG_CHANNEL_POSTAL_EXPRESS 0x10u
 #define AGG_CHANNEL_COUNT          5
 
-#define AGG_UNIT_MAX      65 /* DAJIA_MAX_ID + NUL */
+#define AGG_UNIT_MAX         65 /* DAJIA_MAX_ID + NUL */
 /* period NUL unit NUL category goods channels */
-#define AGG_CELL_KEY_MAX  (AGG_PERIOD_MAX + AGG_UNIT_MAX + 3)
-#define AGG_FIGURES_BYTES (AGG_FIG_COUNT * 8)
+#define AGG_CELL_KEY_MAX     (AGG_PERIOD_MAX + AGG_UNIT_MAX + 3)
+#define AGG_FIGURES_BYTES    (AGG_FIG_COUNT * 8)
+#define AGG_FIGURES_BYTES_V2 (AGG_FIG_COUNT_V2 * 8)
 
 /* ------------------------------------------------------------------ figures */
 
@@ -76,8 +86,9 @@ void
 agg_figures_to_proto(const agg_figures_t *f, Dajia__Figures *out);
 void
 agg_figures_from_proto(const Dajia__Figures *in, agg_figures_t *out);
-/* Fixed encoding of a cell value: AGG_FIG_COUNT big-endian int64s. decode returns 0, or
-   -EINVAL when `len` is not AGG_FIGURES_BYTES. */
+/* Fixed encoding of a cell value: AGG_FIG_COUNT big-endian int64s. decode also reads a
+   value written before the last two figures existed (AGG_FIGURES_BYTES_V2: they are 0);
+   it returns 0, or -EINVAL for any other length. */
 void
 agg_figures_encode(const agg_figures_t *f, uint8_t out[AGG_FIGURES_BYTES]);
 int
@@ -130,9 +141,10 @@ typedef int(agg_cell_changed_fn)(const void *cell_key, size_t klen, void *arg);
 
 /* Applies one event under the rules of agg_core.c: a CaseReport is a new statement of its
    case, and a correction (supersedes_event_id) changes what the report it supersedes
-   stated. Other events change nothing (return 0). `changed` may be NULL. `log_seq` orders
-   the reports of a case. Returns 0, a store error, or -EINVAL when stored state is
-   damaged. Deterministic. */
+   stated. Other events change nothing (return 0). `changed` may be NULL. The reports of
+   a case are taken in their unit's order (env->unit_seq, else occurred_at, then
+   `log_seq`: docs/domain.md §4.2, "Order"), whatever order they come in. Returns 0, a store error,
+   or -EINVAL when stored state is damaged. Deterministic. */
 int
 agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
                         uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,

@@ -1,41 +1,47 @@
-/*  circ_core: the circulate worker's pure core (issue 3, part 5).
+/*  circ_core: the circulate worker's pure core: bulletins after the reporting deadline,
+    revised when late data comes, and reporting compliance at any time (docs/domain.md
+    §6, §7, §8).
 
-    It keeps what a bulletin needs (its own copy of the figures, per-unit reporting
-    records, major matters, dynamic information) and produces one Bulletin per period.
+    THE CLOCK. The core keeps no clock of its own: time comes as tick(now) and as the
+    events' submission times. Three things happen when the clock passes a moment, in this
+    order, each at most CIRC_MAX_PER_CALL times a call (a worker that was down catches up
+    on the next calls):
+      1. a revision is due (the end of the local day in which the first change to an
+         issued month arrived): the month's bulletin is read again, compared with its
+         last revision, and issued as revision n+1 when something changed;
+      2. a month's reporting deadline (+ circulate/grace_seconds) has passed: its
+         bulletin is issued, revision 1, and its compliance table (every member, the
+         ones without a report now "missing") goes to the Office;
+      3. a month has begun: its compliance table goes to the Office, every member
+         "pending" unless it reported already.
+    "Passes" is strictly later: a report received at the deadline itself is on time and
+    is in revision 1. The clock moves to each event's submission time BEFORE the event is
+    applied: the shell ticks the core at it (worker_circulate.event_time: submission
+    time, not the event's occurred_at, so an event dated after a deadline but submitted
+    before it does not pass the deadline), and apply() does so again for a core driven
+    without a shell. An event submitted after a deadline came after the bulletin. With
+    the shell ticking at the wall clock only once caught up, a stream gives the same
+    bulletins live and as a backlog: what decides a bulletin's content is where in the
+    log the clock passed the moment, and a wall-clock tick can only come where every
+    earlier event was submitted before it.
 
-    PERIODS: calendar months in Beijing time (circulate/tz_offset_min, default 480); with
-    circulate/period_seconds > 0, fixed periods of that length for a demonstration, named
-    by their start in RFC 3339 (UTC).
+    THE FIRST MONTH. No month before the system's first data is judged: the first month
+    is circulate/go_live when set ("YYYY-MM"), else the earlier of the first event's
+    subject month and the month it was submitted in. A go_live earlier than the first
+    month moves it back (those months' bulletins come at once); events for months before
+    it count in the figures but in no bulletin or compliance table.
 
-    BOUNDARY: the bulletin of a period is produced when the clock passes its end plus
-    circulate/grace_seconds (default 0): either on tick(now_ms), or when an event arrives
-    whose time is past it. An event's time is min(occurred_at, received_at): the broker's
-    clock (received_at) keeps a unit with a fast clock from closing the period early, and
-    occurred_at keeps a replay of old events from closing periods by today's clock. The
-    boundary is checked BEFORE the event is applied: the event happened after the period
-    ended. Each period's bulletin is produced exactly once (circ.meta "open" moves past
-    it and circ.done records it, in the same transaction). The first event or tick opens
-    the period it falls in; a core that was down catches up, at most CIRC_MAX_PER_CALL
-    bulletins per call (the rest on the next ticks).
+    REVISIONS. An event applied after a month's bulletin that concerns the month (its
+    subject month, a month whose figures it changed, or, for a major matter, every issued
+    month ending after the event's time) is kept as a BulletinSource of that month. The
+    revision, due at the end of that local day (fixed periods: the end of the period it
+    came in), lists the changes (circ_bulletin_diff) and those sources; no change, no
+    revision. An issued revision is never rewritten: the feed keeps each as its own item.
 
-    COMPLIANCE (item 6): an event "reports for" the period of its subject: a DynamicInfo's
-    own "YYYY-MM" period (months), otherwise the period of its occurred_at. It is on time
-    if received (received_at; reported_at when that is unset) by the deadline: day
-    circulate/deadline_day (default 10) of the following month at 24:00 local time, or for
-    fixed periods the end plus circulate/deadline_seconds (default 0). A unit is "on_time"
-    if it has an on-time report for the period, else "late" if it has a late one, else
-    "zero_report" if all it sent was DynamicInfo with zero_report set, else "missing".
-    A bulletin can only judge a period whose deadline has passed, so the compliance list
-    of the bulletin for P is for the latest period (P or earlier) whose deadline is before
-    the bulletin's production time; with the defaults that is the month before P
-    (Bulletin.compliance_period names it). silent_units are the members (circulate/members,
-    default the 23 units of docs/domain.md §2) with no report at all for P itself.
-
-    MATTERS (item 4): a MajorMatterReport opens a matter (status open); MajorMatterProgress
-    sets its status and last progress. The next update is due at next_update_due_at, or
-    the event time plus the interval (update_interval_days; default 15 days, 7 for
-    especially major or health and safety matters, docs/domain.md §5.8). A progress whose
-    seq is not above the last one seen is ignored unless it is a correction.
+    COMPLIANCE. Judged on when the unit first submitted for the month (s_submitted_at:
+    the submission time the broker kept from the Office's import of history, else its
+    receipt time). Besides the two tables above, each event that changes a
+    unit's state for its month sends that unit's row (ComplianceUpdate, audience office).
 */
 #include "circ_core.h"
 
@@ -43,63 +49,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CIRC_MAX_PER_CALL         16
-#define CIRC_DEFAULT_DEADLINE_DAY 10
-#define CIRC_INTERVAL_DAYS        15
-#define CIRC_INTERVAL_URGENT_DAYS 7
-#define CIRC_KEY_MAX              (AGG_PERIOD_MAX + 2 * AGG_UNIT_MAX + 2)
-#define CIRC_DEFAULT_MEMBERS                                                                       \
-    "publicity,polilegal,govoffice,drc,iit,psb,justice,finance,eco,agri,commerce,culture,"         \
-    "health,pboc,customs,tax,msa,cac,forestea,post,tobacco,court,procuratorate"
+#include "dajia_log.h"
 
-static const char *const s_key_open = "open";
+#define CIRC_MAX_PER_CALL       16
+#define S_DEFAULT_DEADLINE_DAY  10
+#define S_DEFAULT_LEADER_DAYS   15 /* the escalate worker's defaults, docs/domain.md §5.8 */
+#define S_DEFAULT_DIRECTOR_DAYS 7
+#define S_DEFAULT_REMIND_DAYS   1
+#define S_MAX_CONCERNED         64 /* months one event may revise */
+#define S_META_FIRST            "first"
+#define S_META_NEXT             "next"
+#define S_META_OPENED           "opened"
+#define S_META_OLD_OPEN         "open" /* an earlier version's "first month without bulletin" */
 
 const agg_tables_t circ_tables = {
     .cells = "circ.cells", .cases = "circ.cases", .events = "circ.events", .channels = true};
 
-/* ================================================================ helpers */
-
-static void
-s_put_u64(uint8_t *p, uint64_t v)
-{
-    store_u64_to_key(v, p);
-}
-
-static uint64_t
-s_get_u64(const void *p)
-{
-    return store_key_to_u64(p);
-}
-
-static void
-s_put_u32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16), p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t
-s_get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* "a NUL b" (b may be NULL: "a NUL"); returns the length or 0 when too long. */
-static size_t
-s_pair_key(uint8_t *buf, size_t size, const char *a, const char *b, const char *c)
-{
-    size_t la = strlen(a), lb = b ? strlen(b) : 0, lc = c ? strlen(c) : 0;
-    size_t len = la + 1 + lb + (c ? 1 + lc : 0);
-    if (len > size)
-        return 0;
-    memcpy(buf, a, la + 1);
-    memcpy(buf + la + 1, b ? b : "", lb);
-    if (c) {
-        buf[la + 1 + lb] = '\0';
-        memcpy(buf + la + 2 + lb, c, lc);
-    }
-    return len;
-}
+// ================================================================ periods
 
 int64_t
 circ_deadline(const circ_config_t *cfg, int64_t start_ms)
@@ -111,7 +77,49 @@ circ_deadline(const circ_config_t *cfg, int64_t start_ms)
     return end + cfg->deadline_day * DAJIA_TIME_MS_PER_DAY;
 }
 
-/* ================================================================ lifecycle */
+void
+circ_period_name(const circ_config_t *cfg, int64_t start_ms, char buf[AGG_PERIOD_MAX])
+{
+    agg_period_name(&cfg->spec, start_ms, buf);
+}
+
+bool
+circ_period_parse(const circ_config_t *cfg, const char *name, int64_t *start_ms)
+{
+    if (cfg->spec.length_ms == 0)
+        return agg_period_parse_month(&cfg->spec, name, start_ms);
+    return dajia_time_parse(name, start_ms) == 0;
+}
+
+/* When a revision of changes that came at `at` is due: the end of that local day
+   (fixed periods: the end of the period `at` falls in). */
+static int64_t
+s_revision_due(const circ_config_t *cfg, int64_t at)
+{
+    if (cfg->spec.length_ms > 0)
+        return agg_period_next(&cfg->spec, agg_period_start(&cfg->spec, at));
+    int64_t shift = (int64_t)cfg->spec.tz_offset_min * DAJIA_TIME_MS_PER_MIN;
+    int64_t local = at + shift;
+    int64_t day = local / DAJIA_TIME_MS_PER_DAY - (local % DAJIA_TIME_MS_PER_DAY < 0);
+    return (day + 1) * DAJIA_TIME_MS_PER_DAY - shift;
+}
+
+/* When the unit submitted `event` (docs/domain.md §3, §7.3): what compliance is judged
+   on and what moves the clock, here and in the shell (worker_service_t.event_time). The
+   time the broker kept from the Office's import of history, else its receipt time
+   (worker_event_submitted_at); an event without either (a core driven by hand) falls
+   back to its reported_at, then occurred_at. */
+static int64_t
+s_submitted_at(const worker_event_t *event)
+{
+    const Dajia__Envelope *env = event->env;
+    int64_t at = worker_event_submitted_at(event);
+    if (at || !env)
+        return at;
+    return env->reported_at ? env->reported_at : env->occurred_at;
+}
+
+// ================================================================ lifecycle
 
 typedef struct {
     circ_config_t cfg;
@@ -124,10 +132,114 @@ s_destroy(void **core)
     if (!core || !*core)
         return;
     s_core_t *self = *core;
+    for (size_t i = 0; i < self->cfg.n_names; i++) {
+        free((char *)self->cfg.names[i].code);
+        free((char *)self->cfg.names[i].name);
+    }
+    free(self->cfg.names);
     free(self->cfg.members);
     free(self->members_buf);
     free(self);
     *core = NULL;
+}
+
+/* The escalate worker's matter settings, read as it reads them (docs/domain.md §5.8): the
+   intervals by its own esc_intervals_load, so the bulletin's days overdue and the
+   Office's escalations agree (K7). */
+static void
+s_matter_settings(const worker_settings_t *settings, circ_config_t *cfg)
+{
+    esc_intervals_load(&cfg->intervals, settings);
+    static const struct {
+        const char *key;
+        int64_t fallback;
+    } steps[] = {{"escalate/overdue_remind_days", S_DEFAULT_REMIND_DAYS},
+                 {"escalate/overdue_director_days", S_DEFAULT_DIRECTOR_DAYS},
+                 {"escalate/overdue_leader_days", S_DEFAULT_LEADER_DAYS}};
+    int64_t days = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        int64_t v = worker_settings_int(settings, steps[i].key, steps[i].fallback);
+        v = v >= 0 ? v : steps[i].fallback;
+        days = v > days ? v : days; /* a step never comes before the one above it */
+    }
+    cfg->leader_days = days;
+}
+
+static size_t
+s_member_rank(const char *code)
+{
+    size_t n = 0;
+    const dajia_member_t *members = dajia_members_default(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(members[i].code, code) == 0)
+            return i;
+    return n;
+}
+
+static int
+s_cmp_member(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t rx = s_member_rank(x), ry = s_member_rank(y);
+    return rx != ry ? (rx < ry ? -1 : 1) : strcmp(x, y);
+}
+
+/* Copies the configured member names (settings are borrowed for create() only): the
+   bulletin's words (docs/domain.md §2, §6.2). */
+static int
+s_names(const worker_settings_t *settings, circ_config_t *cfg)
+{
+    size_t count = 0;
+    const dajia_member_t *members = worker_settings_members(settings, &count);
+    if (!count)
+        return 0;
+    if (!(cfg->names = calloc(count, sizeof *cfg->names)))
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        char *code = strdup(members[i].code);
+        char *name = members[i].name ? strdup(members[i].name) : NULL;
+        cfg->names[cfg->n_names++] = (dajia_member_t){code, name, NULL};
+        if (!code || (members[i].name && !name))
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* The units judged: circulate/members; else the configured members (a dajia-worker's
+   file with a `members` section judges the units the broker would); else the 23. */
+static int
+s_members(const worker_settings_t *settings, s_core_t *self)
+{
+    circ_config_t *cfg = &self->cfg;
+    const char *list = worker_settings_str(settings, "circulate/members", NULL);
+    if (!list) {
+        size_t n = cfg->n_names;
+        const dajia_member_t *members = n ? cfg->names : dajia_members_default(&n);
+        if (!(cfg->members = calloc(n + 1, sizeof *cfg->members)))
+            return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            if (strlen(members[i].code) < AGG_UNIT_MAX)
+                cfg->members[cfg->n_members++] = (char *)members[i].code;
+        qsort(cfg->members, cfg->n_members, sizeof *cfg->members, s_cmp_member);
+        return 0;
+    }
+    self->members_buf = strdup(list);
+    size_t max = 1;
+    for (const char *p = list; *p; p++)
+        max += *p == ',' || *p == ' ';
+    cfg->members = calloc(max + 1, sizeof *cfg->members);
+    if (!self->members_buf || !cfg->members)
+        return -ENOMEM;
+    char *save = NULL;
+    for (char *tok = strtok_r(self->members_buf, ", ", &save); tok;
+         tok = strtok_r(NULL, ", ", &save))
+        if (strlen(tok) < AGG_UNIT_MAX)
+            cfg->members[cfg->n_members++] = tok;
+    /* The order of the work rules (docs/domain.md §2), others after by code, however the
+       list was given: the broker passes its members in code order, a dajia-worker its
+       own setting, and both must write the same bulletin. */
+    qsort(cfg->members, cfg->n_members, sizeof *cfg->members, s_cmp_member);
+    return 0;
 }
 
 static int
@@ -143,40 +255,54 @@ s_create(const worker_settings_t *settings, void **core)
         (int32_t)worker_settings_int(settings, "circulate/tz_offset_min", DAJIA_TIME_BEIJING_MIN);
     int64_t grace = worker_settings_int(settings, "circulate/grace_seconds", 0);
     cfg->grace_ms = grace > 0 ? grace * 1000 : 0;
-    int64_t day =
-        worker_settings_int(settings, "circulate/deadline_day", CIRC_DEFAULT_DEADLINE_DAY);
-    cfg->deadline_day = day >= 0 && day <= 31 ? day : CIRC_DEFAULT_DEADLINE_DAY;
+    int64_t day = worker_settings_int(settings, "circulate/deadline_day", S_DEFAULT_DEADLINE_DAY);
+    cfg->deadline_day = day >= 0 && day <= 31 ? day : S_DEFAULT_DEADLINE_DAY;
     int64_t dsec = worker_settings_int(settings, "circulate/deadline_seconds", 0);
     cfg->deadline_ms = dsec > 0 ? dsec * 1000 : 0;
+    s_matter_settings(settings, cfg);
 
-    self->members_buf =
-        strdup(worker_settings_str(settings, "circulate/members", CIRC_DEFAULT_MEMBERS));
-    size_t max = 1;
-    for (const char *p = self->members_buf; p && *p; p++)
-        max += *p == ',';
-    cfg->members = calloc(max, sizeof *cfg->members);
-    if (!self->members_buf || !cfg->members) {
+    int rc = 0;
+    const char *lang = worker_settings_str(settings, "circulate/language", NULL);
+    cfg->lang = DAJIA_LANG_DEFAULT;
+    if (lang && dajia_lang_parse(lang, &cfg->lang) != 0) {
+        dajia_log_error("circulate/language: expected " DAJIA_LANG_ACCEPTED ", got \"%s\"", lang);
+        rc = -EINVAL;
+    }
+    const char *go_live = worker_settings_str(settings, "circulate/go_live", NULL);
+    if (rc == 0 && go_live && *go_live) {
+        dajia_time_period_t p;
+        if (dajia_time_period_parse(go_live, strlen(go_live), &p) != 0 ||
+            p.unit != DAJIA_TIME_MONTH) {
+            dajia_log_error("circulate/go_live: expected a month like 2026-09, got \"%s\"",
+                            go_live);
+            rc = -EINVAL;
+        } else {
+            cfg->has_go_live = true;
+            cfg->go_live =
+                agg_period_start(&cfg->spec, dajia_time_period_start(p, cfg->spec.tz_offset_min));
+        }
+    }
+    if (rc == 0)
+        rc = s_names(settings, cfg);
+    if (rc == 0)
+        rc = s_members(settings, self);
+    if (rc) {
         void *handle = self;
         s_destroy(&handle);
-        return -ENOMEM;
+        return rc;
     }
-    char *save = NULL;
-    for (char *tok = strtok_r(self->members_buf, ", ", &save); tok;
-         tok = strtok_r(NULL, ", ", &save))
-        if (strlen(tok) < AGG_UNIT_MAX)
-            cfg->members[cfg->n_members++] = tok;
     *core = self;
     return 0;
 }
 
-/* ================================================================ boundary */
+// ================================================================ meta
 
 static int
-s_open_get(store_txn_t *txn, int64_t *start, bool *found)
+s_meta_get(store_txn_t *txn, const char *key, int64_t *value, bool *found)
 {
     const void *val;
     size_t vlen;
-    int rc = store_get(txn, CIRC_TABLE_META, s_key_open, strlen(s_key_open), &val, &vlen);
+    int rc = store_get(txn, CIRC_TABLE_META, key, strlen(key), &val, &vlen);
     *found = rc == 0;
     if (rc == STORE_NOTFOUND)
         return 0;
@@ -184,262 +310,546 @@ s_open_get(store_txn_t *txn, int64_t *start, bool *found)
         return rc;
     if (vlen != 8)
         return -EINVAL;
-    *start = (int64_t)s_get_u64(val);
+    *value = (int64_t)store_key_to_u64(val);
     return 0;
 }
 
 static int
-s_open_put(store_txn_t *txn, int64_t start)
+s_meta_put(store_txn_t *txn, const char *key, int64_t value)
 {
     uint8_t val[8];
-    s_put_u64(val, (uint64_t)start);
-    return store_put(txn, CIRC_TABLE_META, s_key_open, strlen(s_key_open), val, 8, 0);
+    store_u64_to_key((uint64_t)value, val);
+    return store_put(txn, CIRC_TABLE_META, key, strlen(key), val, 8, 0);
 }
 
-/* Produces the bulletins of every open period that ended (plus grace) by `cut`. */
+/* Where the months stand: the first judged, the first without a bulletin, the last
+   whose compliance table went out. */
+typedef struct {
+    bool known;
+    int64_t first, next, opened;
+} s_months_t;
+
 static int
-s_boundary(s_core_t *self, store_txn_t *txn, int64_t cut, uint64_t source_log_seq,
-           worker_outputs_t *out)
+s_months_get(store_txn_t *txn, s_months_t *m)
 {
-    const circ_config_t *cfg = &self->cfg;
-    int64_t open = 0;
-    bool found = false;
-    int rc = s_open_get(txn, &open, &found);
+    bool found = false, has_next = false, has_opened = false;
+    int rc = s_meta_get(txn, S_META_FIRST, &m->first, &found);
+    if (rc == 0 && !found) {
+        /* an earlier version's state: bulletins went out for the months before "open" */
+        rc = s_meta_get(txn, S_META_OLD_OPEN, &m->first, &found);
+        m->next = m->first;
+        m->opened = m->first - 1;
+        m->known = found;
+        return rc;
+    }
+    if (rc == 0)
+        rc = s_meta_get(txn, S_META_NEXT, &m->next, &has_next);
+    if (rc == 0)
+        rc = s_meta_get(txn, S_META_OPENED, &m->opened, &has_opened);
+    m->known = found;
+    if (!has_next)
+        m->next = m->first;
+    if (!has_opened)
+        m->opened = m->first - 1;
+    return rc;
+}
+
+static int
+s_months_put(store_txn_t *txn, const s_months_t *m)
+{
+    int rc = s_meta_put(txn, S_META_FIRST, m->first);
+    if (rc == 0)
+        rc = s_meta_put(txn, S_META_NEXT, m->next);
+    if (rc == 0)
+        rc = s_meta_put(txn, S_META_OPENED, m->opened);
+    return rc;
+}
+
+/* Sets the first month: go_live when configured (also moving an existing first back),
+   else `candidate` when none is known yet (candidate < 0: none). */
+static int
+s_months_start(const circ_config_t *cfg, store_txn_t *txn, s_months_t *m, int64_t candidate)
+{
+    int64_t first = cfg->has_go_live ? cfg->go_live : candidate;
+    if (first < 0 && !m->known)
+        return 0;
+    if (m->known && (!cfg->has_go_live || first == m->first))
+        return 0;
+    if (!m->known) {
+        m->next = first;
+        m->opened = first - 1;
+    } else if (first < m->first) {
+        m->next = first; /* months already issued are skipped when their turn comes */
+    } else if (m->next < first) {
+        m->next = first;
+    }
+    m->first = first;
+    m->known = true;
+    return s_months_put(txn, m);
+}
+
+// ================================================================ outputs
+
+static int
+s_emit(worker_outputs_t *out, Dajia__Audience audience, uint64_t source_log_seq,
+       int64_t produced_at, Dajia__FeedItem *item)
+{
+    item->audience = audience;
+    item->service = (char *)worker_circulate.name;
+    item->source_log_seq = source_log_seq;
+    item->produced_at = produced_at;
+    return worker_outputs_add(out, item);
+}
+
+/* A ComplianceUpdate of the month starting at `start`: `unit` alone, or every member
+   (unit NULL), judged at `now`. */
+static int
+s_emit_compliance(const circ_config_t *cfg, store_txn_t *txn, int64_t start, const char *unit,
+                  int64_t now, uint64_t log_seq, worker_outputs_t *out)
+{
+    size_t n = unit ? 1 : cfg->n_members;
+    Dajia__UnitCompliance *rows = calloc(n ? n : 1, sizeof *rows);
+    Dajia__UnitCompliance **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    char period[AGG_PERIOD_MAX];
+    circ_period_name(cfg, start, period);
+    int rc = rows && ptrs ? 0 : -ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *code = unit ? unit : cfg->members[i];
+        circ_reports_t r;
+        rc = circ_reports_get(txn, cfg, start, code, &r);
+        dajia__unit_compliance__init(&rows[i]);
+        rows[i].unit = (char *)code;
+        rows[i].period = period;
+        circ_compliance_judge(cfg, start, now, &r, &rows[i]);
+        ptrs[i] = &rows[i];
+    }
+    if (rc == 0) {
+        Dajia__ComplianceUpdate update = DAJIA__COMPLIANCE_UPDATE__INIT;
+        update.period = period;
+        update.deadline_at = circ_deadline(cfg, start);
+        update.n_units = n;
+        update.units = ptrs;
+        Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+        item.item_case = DAJIA__FEED_ITEM__ITEM_COMPLIANCE;
+        item.compliance = &update;
+        rc = s_emit(out, DAJIA__AUDIENCE__AUDIENCE_OFFICE, log_seq, now, &item);
+    }
+    free(rows);
+    free(ptrs);
+    return rc;
+}
+
+// ================================================================ issuing
+
+/* Renders `b`, sends it on the public feed and keeps it (without its text) as the
+   month's latest revision. */
+static int
+s_issue(const circ_config_t *cfg, store_txn_t *txn, Dajia__Bulletin *b, int64_t now,
+        uint64_t log_seq, worker_outputs_t *out)
+{
+    b->language = (char *)dajia_lang_name(cfg->lang);
+    char *markdown = circ_render(cfg, b);
+    if (!markdown)
+        return -ENOMEM;
+    char *old_markdown = b->markdown;
+    b->markdown = markdown;
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_BULLETIN;
+    item.bulletin = b;
+    int rc = s_emit(out, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, log_seq, now, &item);
+    b->markdown = old_markdown;
+    free(markdown);
+    /* language points at static text: pack it, then put the default back, so that
+       dajia__bulletin__free_unpacked does not free it */
+    size_t len = rc == 0 ? dajia__bulletin__get_packed_size(b) : 0;
+    uint8_t *buf = rc == 0 ? malloc(4 + len) : NULL;
+    if (rc == 0 && !buf)
+        rc = -ENOMEM;
+    if (rc == 0) {
+        buf[0] = (uint8_t)(b->revision >> 24), buf[1] = (uint8_t)(b->revision >> 16);
+        buf[2] = (uint8_t)(b->revision >> 8), buf[3] = (uint8_t)b->revision;
+        dajia__bulletin__pack(b, buf + 4);
+        rc = store_put(txn, CIRC_TABLE_ISSUED, b->period, strlen(b->period), buf, 4 + len, 0);
+    }
+    b->language = (char *)protobuf_c_empty_string;
+    free(buf);
+    return rc;
+}
+
+/* The latest revision of `period`, or NULL (*out) when none was issued. */
+static int
+s_issued_get(store_txn_t *txn, const char *period, Dajia__Bulletin **out)
+{
+    *out = NULL;
+    const void *val;
+    size_t vlen;
+    int rc = store_get(txn, CIRC_TABLE_ISSUED, period, strlen(period), &val, &vlen);
+    if (rc == STORE_NOTFOUND)
+        return 0;
     if (rc)
         return rc;
-    if (!found)
-        return s_open_put(txn, agg_period_start(&cfg->spec, cut));
-    int64_t start = open;
+    if (vlen < 4)
+        return -EINVAL;
+    *out = dajia__bulletin__unpack(NULL, vlen - 4, (const uint8_t *)val + 4);
+    return *out ? 0 : -EINVAL;
+}
+
+/* Revision 1 of the month starting at `start`: what was received by its deadline. */
+static int
+s_issue_first(const circ_config_t *cfg, store_txn_t *txn, int64_t start, int64_t now,
+              uint64_t log_seq, worker_outputs_t *out)
+{
+    Dajia__Bulletin *b = NULL;
+    int rc = circ_bulletin_read(txn, cfg, start, now, &b);
+    if (rc)
+        return rc;
+    b->produced_at = now;
+    b->revision = 1;
+    b->cutoff_at = b->deadline_at + cfg->grace_ms;
+    rc = s_issue(cfg, txn, b, now, log_seq, out);
+    dajia__bulletin__free_unpacked(b, NULL);
+    return rc;
+}
+
+/* Whether one of b's changes is of `unit`'s: a report explains a revision only when
+   something of its unit changed (every change names the unit whose reports made it). */
+static bool
+s_unit_changed(const Dajia__Bulletin *b, const char *unit)
+{
+    for (size_t i = 0; i < b->n_changes; i++)
+        if (strcmp(b->changes[i]->unit, unit) == 0)
+            return true;
+    return false;
+}
+
+/* The sources kept for `period`, in log order, deleted; those of a unit with a change
+   are moved into b->sources. */
+static int
+s_take_sources(store_txn_t *txn, const char *period, Dajia__Bulletin *b)
+{
+    size_t plen = strlen(period);
+    for (;;) {
+        store_cursor_t *cursor = NULL;
+        int rc = store_cursor_open(txn, CIRC_TABLE_SOURCES, &cursor);
+        if (rc == STORE_NOTFOUND)
+            return 0;
+        if (rc)
+            return rc;
+        const void *k, *v;
+        size_t kl, vl;
+        rc = store_cursor_seek(cursor, period, plen + 1, &k, &kl, &v, &vl);
+        uint8_t key[AGG_PERIOD_MAX + 8];
+        bool mine = rc == 0 && kl == plen + 9 && memcmp(k, period, plen + 1) == 0;
+        Dajia__BulletinSource *s = mine ? dajia__bulletin_source__unpack(NULL, vl, v) : NULL;
+        if (mine)
+            memcpy(key, k, kl);
+        store_cursor_close(&cursor);
+        if (rc == STORE_NOTFOUND || (rc == 0 && !mine))
+            return 0;
+        if (rc)
+            return rc;
+        if (!s)
+            return -EINVAL;
+        if (!s_unit_changed(b, s->unit)) {
+            dajia__bulletin_source__free_unpacked(s, NULL);
+            if ((rc = store_del(txn, CIRC_TABLE_SOURCES, key, plen + 9)) != 0)
+                return rc;
+            continue;
+        }
+        Dajia__BulletinSource **grown =
+            realloc(b->sources, (b->n_sources + 1) * sizeof *b->sources);
+        if (!grown) {
+            dajia__bulletin_source__free_unpacked(s, NULL);
+            return -ENOMEM;
+        }
+        b->sources = grown;
+        b->sources[b->n_sources++] = s;
+        if ((rc = store_del(txn, CIRC_TABLE_SOURCES, key, plen + 9)) != 0)
+            return rc;
+    }
+}
+
+/* The revision of `period` that came due: issued when the month's bulletin changed. */
+static int
+s_revise(const circ_config_t *cfg, store_txn_t *txn, const char *period, int64_t due, int64_t now,
+         uint64_t log_seq, worker_outputs_t *out)
+{
+    int64_t start = 0;
+    Dajia__Bulletin *was = NULL, *b = NULL;
+    int rc = circ_period_parse(cfg, period, &start) ? s_issued_get(txn, period, &was) : -EINVAL;
+    if (rc == 0 && was)
+        rc = circ_bulletin_read(txn, cfg, start, now, &b);
+    int changed = rc == 0 && was ? circ_bulletin_diff(was, b) : 0;
+    if (changed < 0)
+        rc = changed;
+    if (rc == 0 && b)
+        rc = s_take_sources(txn, period, b);
+    if (rc == 0 && changed > 0) {
+        b->produced_at = now;
+        b->revision = was->revision + 1;
+        b->cutoff_at = due;
+        rc = s_issue(cfg, txn, b, now, log_seq, out);
+    }
+    if (rc == 0)
+        rc = store_del(txn, CIRC_TABLE_PENDING, period, strlen(period));
+    if (was)
+        dajia__bulletin__free_unpacked(was, NULL);
+    if (b)
+        dajia__bulletin__free_unpacked(b, NULL);
+    return rc;
+}
+
+/* Step 1 of the clock: every revision due by `now`. */
+static int
+s_revisions(const circ_config_t *cfg, store_txn_t *txn, int64_t now, uint64_t log_seq,
+            worker_outputs_t *out)
+{
     for (int n = 0; n < CIRC_MAX_PER_CALL; n++) {
-        int64_t end = agg_period_next(&cfg->spec, start);
-        if (cut < end + cfg->grace_ms)
+        store_cursor_t *cursor = NULL;
+        int rc = store_cursor_open(txn, CIRC_TABLE_PENDING, &cursor);
+        if (rc == STORE_NOTFOUND)
+            return 0;
+        if (rc)
+            return rc;
+        const void *k, *v;
+        size_t kl, vl;
+        char period[AGG_PERIOD_MAX] = "";
+        int64_t due = 0;
+        rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+        while (rc == 0 && !*period) {
+            if (vl != 8 || kl >= AGG_PERIOD_MAX) {
+                rc = -EINVAL;
+                break;
+            }
+            due = (int64_t)store_key_to_u64(v);
+            if (now > due) {
+                memcpy(period, k, kl);
+                period[kl] = '\0';
+            } else {
+                rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
+            }
+        }
+        store_cursor_close(&cursor);
+        if (rc == STORE_NOTFOUND || (rc == 0 && !*period))
+            return 0;
+        if (rc)
+            return rc;
+        if ((rc = s_revise(cfg, txn, period, due, now, log_seq, out)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The clock passes `now`: revisions due, deadlines passed, months begun. */
+static int
+s_clock(const circ_config_t *cfg, store_txn_t *txn, s_months_t *m, int64_t now, uint64_t log_seq,
+        worker_outputs_t *out)
+{
+    if (!m->known)
+        return 0;
+    int rc = s_revisions(cfg, txn, now, log_seq, out);
+    bool moved = false, capped = true;
+    for (int n = 0; rc == 0 && n < CIRC_MAX_PER_CALL; n++) {
+        if (now <= circ_deadline(cfg, m->next) + cfg->grace_ms) {
+            capped = false;
             break;
+        }
         char name[AGG_PERIOD_MAX];
-        agg_period_name(&cfg->spec, start, name);
+        circ_period_name(cfg, m->next, name);
         const void *val;
         size_t vlen;
-        rc = store_get(txn, CIRC_TABLE_DONE, name, strlen(name), &val, &vlen);
+        rc = store_get(txn, CIRC_TABLE_ISSUED, name, strlen(name), &val, &vlen);
         if (rc == STORE_NOTFOUND) {
-            rc = circ_bulletin_build(txn, cfg, start, cut, source_log_seq, out);
-            uint8_t at[8];
-            s_put_u64(at, (uint64_t)cut);
+            rc = s_issue_first(cfg, txn, m->next, now, log_seq, out);
             if (rc == 0)
-                rc = store_put(txn, CIRC_TABLE_DONE, name, strlen(name), at, 8, 0);
+                rc = s_emit_compliance(cfg, txn, m->next, NULL, now, log_seq, out);
+        }
+        if (m->opened < m->next)
+            m->opened = m->next;
+        m->next = agg_period_next(&cfg->spec, m->next);
+        moved = true;
+    }
+    for (int n = 0; rc == 0 && !capped && n < CIRC_MAX_PER_CALL; n++) {
+        int64_t month = m->opened < m->first ? m->first : agg_period_next(&cfg->spec, m->opened);
+        if (month > now)
+            break;
+        rc = s_emit_compliance(cfg, txn, month, NULL, now, log_seq, out);
+        m->opened = month;
+        moved = true;
+    }
+    return rc == 0 && moved ? s_months_put(txn, m) : rc;
+}
+
+// ================================================================ revisions' sources
+
+typedef struct {
+    const circ_config_t *cfg;
+    int64_t starts[S_MAX_CONCERNED];
+    size_t count;
+} s_concerned_t;
+
+static void
+s_concern(s_concerned_t *c, int64_t start)
+{
+    for (size_t i = 0; i < c->count; i++)
+        if (c->starts[i] == start)
+            return;
+    if (c->count < S_MAX_CONCERNED)
+        c->starts[c->count++] = start;
+}
+
+/* agg_figures' callback: the month of each cell the event changed. */
+static int
+s_cell_changed(const void *key, size_t klen, void *arg)
+{
+    s_concerned_t *c = arg;
+    agg_cell_t cell;
+    int64_t start = 0;
+    if (agg_cell_key_parse(key, klen, &cell) == 0 && circ_period_parse(c->cfg, cell.period, &start))
+        s_concern(c, start);
+    return 0;
+}
+
+/* Keeps `event` as a source of every issued month it concerns, and marks each month's
+   revision due. */
+static int
+s_record_sources(const circ_config_t *cfg, store_txn_t *txn, const s_months_t *m,
+                 const worker_event_t *event, const s_concerned_t *c, int64_t submitted)
+{
+    const Dajia__Envelope *env = event->env;
+    const char *subject = NULL;
+    if (env->body_case == DAJIA__ENVELOPE__BODY_CASE_REPORT && env->case_report)
+        subject = env->case_report->case_no;
+    else if (env->body_case == DAJIA__ENVELOPE__BODY_MAJOR_MATTER && env->major_matter)
+        subject = env->major_matter->matter_id;
+    else if (env->body_case == DAJIA__ENVELOPE__BODY_MATTER_PROGRESS && env->matter_progress)
+        subject = env->matter_progress->matter_id;
+    else if (env->body_case == DAJIA__ENVELOPE__BODY_DYNAMIC_INFO && env->dynamic_info)
+        subject = env->dynamic_info->info_id;
+    for (size_t i = 0; i < c->count; i++) {
+        int64_t start = c->starts[i];
+        if (start < m->first || start >= m->next)
+            continue; /* not issued (yet), or before the first month */
+        char period[AGG_PERIOD_MAX];
+        circ_period_name(cfg, start, period);
+        size_t plen = strlen(period);
+        const void *val;
+        size_t vlen;
+        int rc = store_get(txn, CIRC_TABLE_ISSUED, period, plen, &val, &vlen);
+        if (rc == STORE_NOTFOUND)
+            continue;
+        if (rc == 0)
+            rc = store_get(txn, CIRC_TABLE_PENDING, period, plen, &val, &vlen);
+        if (rc == STORE_NOTFOUND) {
+            uint8_t due[8];
+            store_u64_to_key((uint64_t)s_revision_due(cfg, submitted), due);
+            rc = store_put(txn, CIRC_TABLE_PENDING, period, plen, due, 8, 0);
         }
         if (rc)
             return rc;
-        start = end;
+        Dajia__BulletinSource s = DAJIA__BULLETIN_SOURCE__INIT;
+        s.unit = env->unit;
+        s.event_id = env->event_id ? env->event_id : "";
+        s.log_seq = event->log_seq;
+        s.received_at = submitted;
+        s.late = submitted > circ_deadline(cfg, start);
+        s.supersedes_event_id = env->supersedes_event_id ? env->supersedes_event_id : "";
+        s.subject = (char *)(subject ? subject : "");
+        uint8_t key[AGG_PERIOD_MAX + 9];
+        memcpy(key, period, plen + 1);
+        store_u64_to_key(event->log_seq, key + plen + 1);
+        size_t len = dajia__bulletin_source__get_packed_size(&s);
+        uint8_t *buf = malloc(len ? len : 1);
+        if (!buf)
+            return -ENOMEM;
+        dajia__bulletin_source__pack(&s, buf);
+        rc = store_put(txn, CIRC_TABLE_SOURCES, key, plen + 9, buf, len, 0);
+        free(buf);
+        if (rc)
+            return rc;
     }
-    return start == open ? 0 : s_open_put(txn, start);
+    return 0;
 }
 
-/* ================================================================ records */
+// ================================================================ service
 
+/* The unit's row for its subject month changed: send it to the Office. */
 static int
-s_record_report(s_core_t *self, store_txn_t *txn, const worker_event_t *event)
+s_compliance_row(const circ_config_t *cfg, store_txn_t *txn, const s_months_t *m, int64_t subject,
+                 const Dajia__Envelope *env, int64_t submitted, uint64_t log_seq,
+                 worker_outputs_t *out)
 {
-    const circ_config_t *cfg = &self->cfg;
-    const Dajia__Envelope *env = event->env;
-    const Dajia__DynamicInfo *info =
-        env->body_case == DAJIA__ENVELOPE__BODY_DYNAMIC_INFO ? env->dynamic_info : NULL;
-    int64_t start = 0;
-    if (!info || !info->period || !agg_period_parse_month(&cfg->spec, info->period, &start))
-        start = agg_period_start(&cfg->spec, env->occurred_at);
-    char period[AGG_PERIOD_MAX];
-    agg_period_name(&cfg->spec, start, period);
-    uint8_t key[CIRC_KEY_MAX];
-    size_t klen = s_pair_key(key, sizeof key, period, env->unit, NULL);
-    if (klen == 0)
-        return 0;
-    int64_t at = event->received_at ? event->received_at
-                 : env->reported_at ? env->reported_at
-                                    : env->occurred_at;
-    uint64_t on_time = 0, late = 0, zero = 0;
-    int64_t last = at;
-    const void *val;
-    size_t vlen;
-    int rc = store_get(txn, CIRC_TABLE_REPORTS, key, klen, &val, &vlen);
-    if (rc == 0) {
-        if (vlen != CIRC_REPORT_BYTES)
-            return -EINVAL;
-        on_time = s_get_u64(val);
-        late = s_get_u64((const uint8_t *)val + 8);
-        zero = s_get_u64((const uint8_t *)val + 16);
-        int64_t prev = (int64_t)s_get_u64((const uint8_t *)val + 24);
-        last = prev > last ? prev : last;
-    } else if (rc != STORE_NOTFOUND) {
+    circ_reports_t r;
+    int rc = circ_reports_get(txn, cfg, subject, env->unit, &r);
+    if (rc)
         return rc;
-    }
-    if (info && info->zero_report)
-        zero++;
-    else if (at <= circ_deadline(cfg, start))
-        on_time++;
-    else
-        late++;
-    uint8_t rec[CIRC_REPORT_BYTES];
-    s_put_u64(rec, on_time);
-    s_put_u64(rec + 8, late);
-    s_put_u64(rec + 16, zero);
-    s_put_u64(rec + 24, (uint64_t)last);
-    return store_put(txn, CIRC_TABLE_REPORTS, key, klen, rec, sizeof rec, 0);
-}
-
-static int
-s_record_info(s_core_t *self, store_txn_t *txn, const Dajia__Envelope *env)
-{
-    const Dajia__DynamicInfo *info = env->dynamic_info;
-    if (env->body_case != DAJIA__ENVELOPE__BODY_DYNAMIC_INFO || !info || info->zero_report ||
-        !info->info_id)
-        return 0;
-    if (info->kind != DAJIA__INFO_KIND__INFO_KIND_TYPICAL_CASE &&
-        info->kind != DAJIA__INFO_KIND__INFO_KIND_CAMPAIGN_PROGRESS &&
-        info->kind != DAJIA__INFO_KIND__INFO_KIND_WORK_DYNAMIC)
-        return 0;
-    int64_t start = 0;
-    if (!info->period || !agg_period_parse_month(&self->cfg.spec, info->period, &start))
-        start = agg_period_start(&self->cfg.spec, env->occurred_at);
-    char period[AGG_PERIOD_MAX];
-    agg_period_name(&self->cfg.spec, start, period);
-    uint8_t key[CIRC_KEY_MAX];
-    size_t klen = s_pair_key(key, sizeof key, period, env->unit, info->info_id);
-    if (klen == 0)
-        return 0;
-    Dajia__InfoLine line = DAJIA__INFO_LINE__INIT;
-    line.unit = env->unit;
-    line.kind = info->kind;
-    line.title = info->title;
-    line.campaign_tag = info->campaign_tag;
-    size_t len = dajia__info_line__get_packed_size(&line);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return -ENOMEM;
-    dajia__info_line__pack(&line, buf);
-    int rc = store_put(txn, CIRC_TABLE_INFO, key, klen, buf, len, 0);
-    free(buf);
-    return rc;
-}
-
-static int64_t
-s_interval_days(int32_t configured, Dajia__Severity severity, Dajia__MatterType type)
-{
-    if (configured > 0)
-        return configured;
-    if (severity == DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR ||
-        type == DAJIA__MATTER_TYPE__MATTER_TYPE_HEALTH_SAFETY_INCIDENT)
-        return CIRC_INTERVAL_URGENT_DAYS;
-    return CIRC_INTERVAL_DAYS;
-}
-
-static int
-s_record_matter(store_txn_t *txn, const Dajia__Envelope *env)
-{
-    const Dajia__MajorMatterReport *report =
-        env->body_case == DAJIA__ENVELOPE__BODY_MAJOR_MATTER ? env->major_matter : NULL;
-    const Dajia__MajorMatterProgress *progress =
-        env->body_case == DAJIA__ENVELOPE__BODY_MATTER_PROGRESS ? env->matter_progress : NULL;
-    const char *matter_id = report ? report->matter_id : progress ? progress->matter_id : NULL;
-    if (!matter_id || !*matter_id)
-        return 0;
-    uint8_t key[CIRC_KEY_MAX];
-    size_t klen = s_pair_key(key, sizeof key, env->unit, matter_id, NULL);
-    if (klen == 0)
-        return 0;
-
-    const void *val;
-    size_t vlen;
-    uint32_t interval = CIRC_INTERVAL_DAYS, last_seq = 0;
-    Dajia__MatterLine *old = NULL;
-    int rc = store_get(txn, CIRC_TABLE_MATTERS, key, klen, &val, &vlen);
-    if (rc == 0) {
-        if (vlen < CIRC_MATTER_HEAD)
-            return -EINVAL;
-        interval = s_get_u32(val);
-        last_seq = s_get_u32((const uint8_t *)val + 4);
-        old = dajia__matter_line__unpack(NULL, vlen - CIRC_MATTER_HEAD,
-                                         (const uint8_t *)val + CIRC_MATTER_HEAD);
-        if (!old)
-            return -EINVAL;
-    } else if (rc != STORE_NOTFOUND) {
+    Dajia__UnitCompliance before = DAJIA__UNIT_COMPLIANCE__INIT;
+    circ_compliance_judge(cfg, subject, submitted, &r, &before);
+    bool zero = env->body_case == DAJIA__ENVELOPE__BODY_DYNAMIC_INFO && env->dynamic_info &&
+                env->dynamic_info->zero_report;
+    if ((rc = circ_reports_add(txn, cfg, subject, env->unit, zero, submitted)) != 0)
         return rc;
-    }
-    Dajia__MatterLine line = DAJIA__MATTER_LINE__INIT;
-    if (old)
-        line = *old;
-    line.unit = env->unit;
-    line.matter_id = (char *)matter_id;
-    rc = 0;
-    if (report) {
-        line.title = report->title;
-        line.severity = report->severity;
-        if (line.status == DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
-            line.status = DAJIA__MATTER_STATUS__MATTER_STATUS_OPEN;
-        interval =
-            (uint32_t)s_interval_days(report->update_interval_days, report->severity, report->type);
-        if (!old || !line.last_progress_at) {
-            line.last_progress_at = env->occurred_at;
-            line.next_update_due_at = report->next_update_due_at
-                                          ? report->next_update_due_at
-                                          : env->occurred_at + interval * DAJIA_TIME_MS_PER_DAY;
-        }
-    } else {
-        bool correction = env->supersedes_event_id && *env->supersedes_event_id;
-        if (progress->seq <= last_seq && !correction)
-            goto out; /* a repeat or an older progress */
-        last_seq = progress->seq > last_seq ? progress->seq : last_seq;
-        line.status = progress->status;
-        line.last_progress_at = env->occurred_at;
-        line.next_update_due_at =
-            progress->next_update_due_at
-                ? progress->next_update_due_at
-                : env->occurred_at + (int64_t)interval * DAJIA_TIME_MS_PER_DAY;
-    }
-    line.days_overdue = 0;
-    size_t len = dajia__matter_line__get_packed_size(&line);
-    uint8_t *buf = malloc(CIRC_MATTER_HEAD + len);
-    if (!buf) {
-        rc = -ENOMEM;
-        goto out;
-    }
-    s_put_u32(buf, interval);
-    s_put_u32(buf + 4, last_seq);
-    dajia__matter_line__pack(&line, buf + CIRC_MATTER_HEAD);
-    rc = store_put(txn, CIRC_TABLE_MATTERS, key, klen, buf, CIRC_MATTER_HEAD + len, 0);
-    free(buf);
-out:
-    if (old)
-        dajia__matter_line__free_unpacked(old, NULL);
-    return rc;
+    if ((rc = circ_reports_get(txn, cfg, subject, env->unit, &r)) != 0)
+        return rc;
+    Dajia__UnitCompliance after = DAJIA__UNIT_COMPLIANCE__INIT;
+    circ_compliance_judge(cfg, subject, submitted, &r, &after);
+    if (!m->known || subject < m->first ||
+        (strcmp(before.status, after.status) == 0 && before.late == after.late))
+        return 0;
+    return s_emit_compliance(cfg, txn, subject, env->unit, submitted, log_seq, out);
 }
-
-/* ================================================================ service */
 
 static int
 s_apply(void *core, store_txn_t *txn, const worker_event_t *event, worker_outputs_t *out)
 {
     s_core_t *self = core;
+    const circ_config_t *cfg = &self->cfg;
     const Dajia__Envelope *env = event->env;
-    if (!env || !env->unit || !*env->unit)
+    if (!env || !env->unit || !*env->unit || strlen(env->unit) >= AGG_UNIT_MAX)
         return 0;
-    int64_t at = env->occurred_at;
-    if (event->received_at && event->received_at < at)
-        at = event->received_at;
-    int rc = s_boundary(self, txn, at, event->log_seq, out);
+    int64_t submitted = s_submitted_at(event);
+    int64_t subject = circ_subject_start(cfg, env);
+    int64_t arrived = agg_period_start(&cfg->spec, submitted);
+    s_months_t m = {0};
+    int rc = s_months_get(txn, &m);
     if (rc == 0)
-        rc = agg_figures_apply_event(txn, &circ_tables, &self->cfg.spec, event->log_seq, env, NULL,
-                                     NULL);
+        rc = s_months_start(cfg, txn, &m, subject < arrived ? subject : arrived);
     if (rc == 0)
-        rc = s_record_report(self, txn, event);
+        rc = s_clock(cfg, txn, &m, submitted, event->log_seq, out);
+
+    s_concerned_t concerned = {.cfg = cfg};
+    s_concern(&concerned, subject);
     if (rc == 0)
-        rc = s_record_info(self, txn, env);
+        rc = agg_figures_apply_event(txn, &circ_tables, &cfg->spec, event->log_seq, env,
+                                     s_cell_changed, &concerned);
     if (rc == 0)
-        rc = s_record_matter(txn, env);
+        rc = s_compliance_row(cfg, txn, &m, subject, env, submitted, event->log_seq, out);
+    if (rc == 0)
+        rc = circ_info_record(txn, cfg, env);
+    int64_t since = 0;
+    if (rc == 0)
+        rc = circ_matters_apply(txn, env, &since);
+    /* a matter's picture changed from `since` on: every issued month ending after it */
+    for (int64_t start = m.first; rc == 0 && since && start < m.next;
+         start = agg_period_next(&cfg->spec, start))
+        if (agg_period_next(&cfg->spec, start) > since)
+            s_concern(&concerned, start);
+    if (rc == 0)
+        rc = s_record_sources(cfg, txn, &m, event, &concerned, submitted);
     return rc;
 }
 
 static int
 s_tick(void *core, store_txn_t *txn, int64_t now_ms, worker_outputs_t *out)
 {
-    return s_boundary(core, txn, now_ms, 0, out);
+    s_core_t *self = core;
+    s_months_t m = {0};
+    int rc = s_months_get(txn, &m);
+    if (rc == 0)
+        rc = s_months_start(&self->cfg, txn, &m, -1);
+    if (rc == 0)
+        rc = s_clock(&self->cfg, txn, &m, now_ms, 0, out);
+    return rc;
 }
 
 const worker_service_t worker_circulate = {
@@ -448,4 +858,5 @@ const worker_service_t worker_circulate = {
     .apply = s_apply,
     .tick = s_tick,
     .destroy = s_destroy,
+    .event_time = s_submitted_at,
 };

@@ -17,6 +17,7 @@
 
 #include "dajia_error.h"
 #include "dajia_keydir.h"
+#include "worker_keys.h"
 #include "worker_shell.h"
 #include "dajia_log.h"
 #include "dajia_version.h"
@@ -99,7 +100,10 @@ s_usage(FILE *out)
         "      --state DIR       the service's state store (default ./var/worker-NAME)\n"
         "  -c, --config FILE     settings from the section named after the service\n"
         "                        (thresholds, intervals, periods; env DAJIA_CONFIG);\n"
-        "                        the broker's configuration file will do\n"
+        "                        the broker's configuration file will do; an unknown\n"
+        "                        key or a bad value stops the start\n"
+        "      --print-config    print the service's settings (every key, with its value)\n"
+        "                        as -c reads them, and exit\n"
         "      --keys DIR        key directory (env DAJIA_KEYS; default " DAJIA_KEYDIR_DEFAULT_DIR
         "\n"
         "                        when it holds broker.cert, else no CURVE)\n"
@@ -121,17 +125,22 @@ s_ready(const char *service, void *arg)
 int
 main(int argc, char **argv)
 {
-    enum { OPT_STATE = 256, OPT_KEYS, OPT_NAME };
-    struct option options[] = {
-        {"service", required_argument, NULL, 's'},     {"broker", required_argument, NULL, 'b'},
-        {"state", required_argument, NULL, OPT_STATE}, {"verbose", no_argument, NULL, 'v'},
-        {"keys", required_argument, NULL, OPT_KEYS},   {"name", required_argument, NULL, OPT_NAME},
-        {"config", required_argument, NULL, 'c'},      {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},           {NULL, 0, NULL, 0}};
+    enum { OPT_STATE = 256, OPT_KEYS, OPT_NAME, OPT_PRINT_CONFIG };
+    struct option options[] = {{"service", required_argument, NULL, 's'},
+                               {"broker", required_argument, NULL, 'b'},
+                               {"state", required_argument, NULL, OPT_STATE},
+                               {"verbose", no_argument, NULL, 'v'},
+                               {"keys", required_argument, NULL, OPT_KEYS},
+                               {"name", required_argument, NULL, OPT_NAME},
+                               {"config", required_argument, NULL, 'c'},
+                               {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+                               {"help", no_argument, NULL, 'h'},
+                               {"version", no_argument, NULL, 'V'},
+                               {NULL, 0, NULL, 0}};
     const char *service_name = NULL, *state = NULL, *keys = NULL, *name = NULL;
     const char *config_path = getenv("DAJIA_CONFIG");
     const char *broker = getenv("DAJIA_WORKERS") ? getenv("DAJIA_WORKERS") : WORKER_DEFAULT_BROKER;
-    bool verbose = false;
+    bool verbose = false, print_config = false;
     int opt;
     while ((opt = getopt_long(argc, argv, "s:b:c:vh", options, NULL)) != -1) {
         switch (opt) {
@@ -155,6 +164,9 @@ main(int argc, char **argv)
             break;
         case 'v':
             verbose = true;
+            break;
+        case OPT_PRINT_CONFIG:
+            print_config = true;
             break;
         case 'h':
             s_usage(stdout);
@@ -190,6 +202,34 @@ main(int argc, char **argv)
     zsys_set_logstream(stderr);
     zsys_set_logsystem(false);
 
+    /* The settings first: a misspelt key or a bad value stops the start before anything
+       connects. */
+    char err[512] = "";
+    worker_settings_t *settings = worker_settings_new();
+    int rc = settings ? 0 : -1;
+    if (rc)
+        snprintf(err, sizeof err, "out of memory");
+    else if (config_path && *config_path) {
+        /* Its own section, the member names for the words it writes, and for circulate
+           the escalate section too: the bulletin judges matters by the escalate
+           worker's intervals (docs/domain.md §5.8). */
+        rc = worker_settings_load(settings, config_path, service_name, err, sizeof err);
+        if (rc == 0)
+            rc = worker_settings_load_members(settings, config_path, err, sizeof err);
+        if (rc == 0 && strcmp(service_name, "circulate") == 0)
+            rc = worker_settings_load(settings, config_path, "escalate", err, sizeof err);
+    }
+    if (rc == 0 && print_config) {
+        worker_keys_print(settings, service_name, stdout);
+        worker_settings_destroy(&settings);
+        return 0;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "dajia-worker: %s\n", err);
+        worker_settings_destroy(&settings);
+        return 1;
+    }
+
     char default_state[256];
     if (!state) {
         snprintf(default_state, sizeof default_state, "./var/worker-%s", service_name);
@@ -208,16 +248,10 @@ main(int argc, char **argv)
     if (keys && (s_keys_load(keys, name, &own, broker_key) != 0 ||
                  s_keys_probe(broker, own, broker_key) != 0)) {
         zcert_destroy(&own);
+        worker_settings_destroy(&settings);
         return 1;
     }
-    char err[512] = "";
     worker_shell_t *shell = NULL;
-    worker_settings_t *settings = worker_settings_new();
-    int rc = settings ? 0 : -1;
-    if (rc)
-        snprintf(err, sizeof err, "out of memory");
-    else if (config_path && *config_path)
-        rc = worker_settings_load(settings, config_path, service_name, err, sizeof err);
     worker_shell_options_t opts = {.service = service,
                                    .broker = broker,
                                    .state_dir = state,
@@ -226,8 +260,7 @@ main(int argc, char **argv)
                                    .cert = own,
                                    .settings = settings,
                                    .broker_key = own ? broker_key : NULL};
-    if (rc == 0)
-        rc = worker_shell_new(&opts, &shell, err, sizeof err);
+    rc = worker_shell_new(&opts, &shell, err, sizeof err);
     worker_settings_destroy(&settings);
     zcert_destroy(&own);
     if (rc != 0) {

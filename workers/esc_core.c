@@ -3,25 +3,31 @@
     Every event is checked against the rules of docs/domain.md §5 and each rule
     that applies sends one Escalation to the Office: E1 linkage steps, E2 health and
     safety, E3 value, E4 scope, E5 fining instead of prosecuting, MM every major-matter
-    report. An escalation id is the rule plus the source ("E3:psb/CASE-1", with
-    ":especially_major" for the higher level and "@<due ms>" for timers); the ids sent are
-    kept in esc.fired, so a source escalates once per rule and level whatever is
-    redelivered or repeated.
+    report, DQ1/DQ2 progress that cannot be applied. An escalation id is the rule plus the
+    source ("E3:psb/CASE-1", with ":especially_major" for the higher level and "@<due ms>"
+    for timers); the ids sent are kept in esc.fired, so a source escalates once per rule
+    and level whatever is redelivered or repeated. The words are esc_text.c's.
 
     Timers: a major matter's progress is due at next_update_due_at or after its interval;
     1, 7 and 15 days past due it escalates (OVERDUE-1D/7D/15D). A case's linkage status
     must move on within the deadlines of docs/domain.md §5.9 (DEADLINE-*). Both live in
-    esc.timers ordered by due time, so tick() reads only what is due. Time is the event's
-    occurred_at and tick's now_ms; nothing here reads a clock. State layout: esc_state.h.
+    esc.timers ordered by due time. Time is the events' own (docs/domain.md §8): a timer
+    of a unit fires when the unit's next event is dated at or after it (before that event
+    is applied), or when tick() passes it while the unit is quiet (nothing received from
+    it for escalate/unit_quiet_seconds of the broker's clock), so a unit sending a backlog
+    has its timers judged on the backlog's times, not on the clock it arrives at. A fired
+    timer says the same whenever it is evaluated: its time is its due time. Nothing here
+    reads a clock. State layout: esc_state.h.
 */
+#include "dajia_log.h"
 #include "dajia_time.h"
 #include "esc_rules.h"
 #include "esc_state.h"
+#include "esc_text.h"
 #include "worker_core.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +37,10 @@
 #define S_SEVERITY_EM    DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
 #define S_EM_SUFFIX      ":especially_major"
 
-#define S_ID_MAX     384  /* escalation ids: rule, unit, key, suffixes; < STORE_MAX_KEY */
-#define S_REASON_MAX 2048 /* reasons; every quoted field is clipped to fit */
-#define S_QUOTE_MAX  160  /* bytes of a free-text field quoted in a reason */
-#define S_LIST_UNITS 6    /* units named in an E4 reason before "and N more" */
-#define S_TICK_BATCH 64   /* due timers read per cursor pass */
+#define S_ID_MAX     384 /* escalation ids: rule, unit, key, suffixes; < STORE_MAX_KEY */
+#define S_TICK_BATCH 64  /* due timers read per cursor pass */
 
-#define S_DEFAULT_INTERVAL_DAYS        15
-#define S_DEFAULT_URGENT_INTERVAL_DAYS 7
+#define S_DEFAULT_QUIET_SECONDS 60
 
 /* Rules that configuration ("escalate/rules") may switch off. */
 #define S_RULE_E1       0x01u
@@ -49,15 +51,21 @@
 #define S_RULE_MM       0x20u
 #define S_RULE_OVERDUE  0x40u
 #define S_RULE_DEADLINE 0x80u
-#define S_RULES_ALL     0xFFu
+#define S_RULE_DQ       0x100u
+#define S_RULES_ALL     0x1FFu
 
 static const struct {
     const char *name;
     unsigned bit;
-} s_rule_names[] = {{"E1", S_RULE_E1},           {"E2", S_RULE_E2},
-                    {"E3", S_RULE_E3},           {"E4", S_RULE_E4},
-                    {"E5", S_RULE_E5},           {"MM", S_RULE_MM},
-                    {"OVERDUE", S_RULE_OVERDUE}, {"DEADLINE", S_RULE_DEADLINE}};
+} s_rule_names[] = {{"E1", S_RULE_E1},
+                    {"E2", S_RULE_E2},
+                    {"E3", S_RULE_E3},
+                    {"E4", S_RULE_E4},
+                    {"E5", S_RULE_E5},
+                    {"MM", S_RULE_MM},
+                    {"OVERDUE", S_RULE_OVERDUE},
+                    {"DEADLINE", S_RULE_DEADLINE},
+                    {"DQ", S_RULE_DQ}};
 
 /* The three overdue steps of a major matter's progress (docs/domain.md §5.8). */
 #define S_OVERDUE_STEPS 3
@@ -65,25 +73,23 @@ static const struct {
     const char *rule;
     const char *setting;
     int64_t default_days;
-    const char *action;
-    const char *consequence;
+    esc_action_t action;
 } s_overdue[S_OVERDUE_STEPS] = {
-    {"OVERDUE-1D", "escalate/overdue_remind_days", 1, "remind unit",
-     "the unit is reminded to report"},
-    {"OVERDUE-7D", "escalate/overdue_director_days", 7, "escalate to office director",
-     "escalated to the Office director"},
-    {"OVERDUE-15D", "escalate/overdue_leader_days", 15, "list in bulletin and flag to leader",
-     "listed in the bulletin and flagged to the leader"},
+    {"OVERDUE-1D", "escalate/overdue_remind_days", 1, ESC_ACTION_REMIND},
+    {"OVERDUE-7D", "escalate/overdue_director_days", 7, ESC_ACTION_DIRECTOR},
+    {"OVERDUE-15D", "escalate/overdue_leader_days", 15, ESC_ACTION_LEADER},
 };
 
 typedef struct {
     esc_limits_t limits;
     unsigned rules;
-    int64_t interval_ms;
-    int64_t urgent_interval_ms;
+    esc_intervals_t intervals;
     int64_t overdue_ms[S_OVERDUE_STEPS];
-    int64_t deadline_ms[ESC_DEADLINE_COUNT];
-    int tz_offset_min;
+    int64_t deadline_hours[ESC_DEADLINE_COUNT];
+    int64_t quiet_ms;
+    esc_words_t words;
+    dajia_member_t *members; /* the configured names, copied (words.members) */
+    size_t n_members;
 } s_core_t;
 
 /* What an escalation says, before it gets its id. */
@@ -95,43 +101,19 @@ typedef struct {
     const char *matter_id;
     const char *event_id;
     uint64_t log_seq;      /* Escalation.source_log_seq: the source event */
-    uint64_t item_log_seq; /* FeedItem.source_log_seq: 0 for a tick */
+    uint64_t item_log_seq; /* FeedItem.source_log_seq: 0 for a timer */
     int64_t at;            /* escalated_at */
     int64_t due_at;
     int64_t produced_at;
-    const char *action;
+    esc_action_t action;
     const char *reason;
 } s_esc_t;
 
 static const uint8_t s_empty = 0;
 
-/* ================================================================ text */
-
-typedef struct {
-    char text[S_REASON_MAX];
-    size_t len;
-} s_text_t;
-
-/* Appends a formatted piece, or nothing if it does not fit whole (so no UTF-8
-   sequence is ever cut). */
-static void
-s_append(s_text_t *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-s_append(s_text_t *t, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    int n = vsnprintf(t->text + t->len, sizeof t->text - t->len, format, args);
-    va_end(args);
-    if (n < 0 || (size_t)n >= sizeof t->text - t->len)
-        t->text[t->len] = '\0';
-    else
-        t->len += (size_t)n;
-}
-
 /* ================================================================ settings */
 
+/* The rules named in `list`; names it does not know are ignored (docs/domain.md §5.1). */
 static unsigned
 s_rules_parse(const char *list)
 {
@@ -148,24 +130,70 @@ s_rules_parse(const char *list)
     return rules;
 }
 
+static void
+s_destroy(void **core_p)
+{
+    if (!core_p || !*core_p)
+        return;
+    s_core_t *core = *core_p;
+    for (size_t i = 0; i < core->n_members; i++) {
+        free((char *)core->members[i].code);
+        free((char *)core->members[i].name);
+    }
+    free(core->members);
+    free(core);
+    *core_p = NULL;
+}
+
+/* Copies the configured member names: settings are borrowed for create() only. */
+static int
+s_members_copy(s_core_t *core, const worker_settings_t *settings)
+{
+    size_t count = 0;
+    const dajia_member_t *members = worker_settings_members(settings, &count);
+    if (!count)
+        return 0;
+    core->members = calloc(count, sizeof *core->members);
+    if (!core->members)
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++) {
+        char *code = strdup(members[i].code);
+        char *name = members[i].name ? strdup(members[i].name) : NULL;
+        core->members[core->n_members++] = (dajia_member_t){code, name, NULL};
+        if (!code || (members[i].name && !name))
+            return -ENOMEM;
+    }
+    core->words.members = core->members;
+    core->words.n_members = core->n_members;
+    return 0;
+}
+
 static int
 s_create(const worker_settings_t *settings, void **core_p)
 {
     s_core_t *core = calloc(1, sizeof *core);
+    void *doomed = core;
     if (!core)
         return -ENOMEM;
+    int rc = s_members_copy(core, settings);
+    if (rc)
+        goto out;
+    const char *language = worker_settings_str(settings, "escalate/language", NULL);
+    core->words.lang = DAJIA_LANG_DEFAULT;
+    if (language && dajia_lang_parse(language, &core->words.lang) != 0) {
+        dajia_log_error("escalate/language: \"%s\" is not a language the reasons are written in "
+                        "(%s)",
+                        language, DAJIA_LANG_ACCEPTED);
+        rc = -EINVAL;
+        goto out;
+    }
     esc_limits_load(&core->limits, settings);
     const char *rules = worker_settings_str(settings, "escalate/rules", NULL);
     core->rules = rules ? s_rules_parse(rules) : S_RULES_ALL;
-    int64_t days =
-        worker_settings_int(settings, "escalate/matter_interval_days", S_DEFAULT_INTERVAL_DAYS);
-    core->interval_ms = (days > 0 ? days : S_DEFAULT_INTERVAL_DAYS) * DAJIA_TIME_MS_PER_DAY;
-    days = worker_settings_int(settings, "escalate/matter_interval_urgent_days",
-                               S_DEFAULT_URGENT_INTERVAL_DAYS);
-    core->urgent_interval_ms =
-        (days > 0 ? days : S_DEFAULT_URGENT_INTERVAL_DAYS) * DAJIA_TIME_MS_PER_DAY;
+    esc_intervals_load(&core->intervals, settings);
     for (int i = 0; i < S_OVERDUE_STEPS; i++) {
-        days = worker_settings_int(settings, s_overdue[i].setting, s_overdue[i].default_days);
+        int64_t days =
+            worker_settings_int(settings, s_overdue[i].setting, s_overdue[i].default_days);
         int64_t ms = (days >= 0 ? days : s_overdue[i].default_days) * DAJIA_TIME_MS_PER_DAY;
         /* Steps never go back in time, so a tick fires them in order. */
         if (i > 0 && ms < core->overdue_ms[i - 1])
@@ -176,22 +204,19 @@ s_create(const worker_settings_t *settings, void **core_p)
     for (int i = 0; i < ESC_DEADLINE_COUNT; i++) {
         int64_t hours =
             worker_settings_int(settings, deadlines[i].setting, deadlines[i].default_hours);
-        core->deadline_ms[i] =
-            (hours > 0 ? hours : deadlines[i].default_hours) * DAJIA_TIME_MS_PER_HOUR;
+        core->deadline_hours[i] = hours > 0 ? hours : deadlines[i].default_hours;
     }
+    int64_t quiet =
+        worker_settings_int(settings, "escalate/unit_quiet_seconds", S_DEFAULT_QUIET_SECONDS);
+    core->quiet_ms = (quiet >= 0 ? quiet : S_DEFAULT_QUIET_SECONDS) * DAJIA_TIME_MS_PER_SEC;
     int64_t tz = worker_settings_int(settings, "escalate/tz_offset_min", DAJIA_TIME_BEIJING_MIN);
-    core->tz_offset_min = (tz >= -14 * 60 && tz <= 14 * 60) ? (int)tz : DAJIA_TIME_BEIJING_MIN;
+    core->words.tz_offset_min =
+        (tz >= -14 * 60 && tz <= 14 * 60) ? (int)tz : DAJIA_TIME_BEIJING_MIN;
     *core_p = core;
     return 0;
-}
-
-static void
-s_destroy(void **core_p)
-{
-    if (!core_p || !*core_p)
-        return;
-    free(*core_p);
-    *core_p = NULL;
+out:
+    s_destroy(&doomed);
+    return rc;
 }
 
 /* ================================================================ firing */
@@ -223,7 +248,8 @@ s_fired(store_txn_t *txn, const char *id)
 /* Sends `e` under `id` unless that id was sent before. Returns 1 when sent, 0 when it
    had been, or a negative error. */
 static int
-s_fire(store_txn_t *txn, worker_outputs_t *out, const char *id, const s_esc_t *e)
+s_fire(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, const char *id,
+       const s_esc_t *e)
 {
     int rc = s_fired(txn, id);
     if (rc)
@@ -245,7 +271,7 @@ s_fire(store_txn_t *txn, worker_outputs_t *out, const char *id, const s_esc_t *e
     esc.source_event_id = (char *)(e->event_id ? e->event_id : "");
     esc.source_log_seq = e->log_seq;
     esc.escalated_at = e->at;
-    esc.action = (char *)(e->action ? e->action : "notify office");
+    esc.action = (char *)esc_text_action(&core->words, e->action);
     esc.due_at = e->due_at;
 
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
@@ -262,22 +288,22 @@ s_fire(store_txn_t *txn, worker_outputs_t *out, const char *id, const s_esc_t *e
 /* A rule with two levels: the major id is "<rule>:<src>", the especially major one adds
    ":especially_major". Once the higher level is sent the lower one is never sent. */
 static int
-s_fire_leveled(store_txn_t *txn, worker_outputs_t *out, const char *key, const char *suffix,
+s_fire_leveled(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, const char *key,
                const s_esc_t *e)
 {
     char id[S_ID_MAX];
     char em[S_ID_MAX];
-    int rc = s_make_id(id, e->rule, e->unit, key, suffix, 0);
+    int rc = s_make_id(id, e->rule, e->unit, key, NULL, 0);
     if (rc)
         return rc;
     if (snprintf(em, sizeof em, "%s%s", id, S_EM_SUFFIX) >= (int)sizeof em)
         return -ENAMETOOLONG;
     if (e->level == S_SEVERITY_EM)
-        return s_fire(txn, out, em, e);
+        return s_fire(core, txn, out, em, e);
     rc = s_fired(txn, em);
     if (rc)
         return rc < 0 ? rc : 0;
-    return s_fire(txn, out, id, e);
+    return s_fire(core, txn, out, id, e);
 }
 
 /* ================================================================ records */
@@ -343,12 +369,36 @@ s_timer_del(store_txn_t *txn, int64_t due_at, char kind, const uint8_t *key, siz
     return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
+/* The unit's receipt clock; a unit never seen reads as received at 0 (quiet). */
+static int
+s_unit_load(store_txn_t *txn, const char *unit, esc_unit_t *rec)
+{
+    const void *val = NULL;
+    size_t vlen = 0;
+    int rc = store_get(txn, ESC_TABLE_UNITS, unit, strlen(unit), &val, &vlen);
+    if (rc == STORE_NOTFOUND) {
+        memset(rec, 0, sizeof *rec);
+        return 0;
+    }
+    return rc ? rc : esc_unit_decode(val, vlen, rec);
+}
+
+static int
+s_unit_save(store_txn_t *txn, const char *unit, const esc_unit_t *rec)
+{
+    uint8_t buf[ESC_UNIT_RECORD_MAX];
+    size_t len = esc_unit_encode(rec, buf);
+    return store_put(txn, ESC_TABLE_UNITS, unit, strlen(unit), buf, len, 0);
+}
+
 /* ================================================================ linkage deadlines */
 
-/* The deadline of the case's current status passed (at `e->at`): DEADLINE-<name>. */
+/* The deadline of the case's current status fell due (at rec->deadline_at):
+   DEADLINE-<name>. `arrived` is the next status when it came only afterwards,
+   UNSPECIFIED when nothing had come. */
 static int
 s_fire_deadline(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out,
-                const esc_case_t *rec, s_esc_t *e, const char *arrived)
+                const esc_case_t *rec, s_esc_t *e, Dajia__LinkageStatus arrived)
 {
     int idx = esc_deadline_index((Dajia__LinkageStatus)rec->linkage);
     if (idx < 0 || !(core->rules & S_RULE_DEADLINE))
@@ -360,27 +410,22 @@ s_fire_deadline(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out,
     int rc = s_make_id(id, rule, e->unit, e->case_no, NULL, rec->deadline_at);
     if (rc)
         return rc;
-    char since[ESC_TIME_MAX], due[ESC_TIME_MAX];
-    s_text_t reason = {.len = 0};
-    s_append(&reason, "case %s of unit %s has been \"%s\" since %s; %s, so it was due by %s",
-             e->case_no, e->unit, esc_name_linkage((Dajia__LinkageStatus)rec->linkage),
-             esc_format_time(rec->linkage_at, core->tz_offset_min, since), d->waiting_for,
-             esc_format_time(rec->deadline_at, core->tz_offset_min, due));
-    if (arrived)
-        s_append(&reason, ", but the next step (%s) came only afterwards", arrived);
-    else
-        s_append(&reason, " and nothing has arrived");
+    esc_text_t reason = {.len = 0};
+    esc_text_deadline(&core->words, e->unit, e->case_no, (Dajia__LinkageStatus)rec->linkage,
+                      rec->linkage_at, idx, core->deadline_hours[idx], rec->deadline_at, arrived,
+                      &reason);
     e->rule = rule;
     e->level = S_SEVERITY_MAJOR;
     e->reason = reason.text;
-    e->action = "urge the responsible agency";
+    e->action = ESC_ACTION_URGE;
+    e->at = rec->deadline_at; /* the deadline's time, whenever it is judged */
     e->due_at = rec->deadline_at;
-    rc = s_fire(txn, out, id, e);
+    rc = s_fire(core, txn, out, id, e);
     return rc < 0 ? rc : 0;
 }
 
 /* Moves the case's linkage clock with `report`. A new status ends the old status's
-   deadline (escalating if the new one came at or after it) and starts its own; a
+   deadline (escalating if the new one is dated at or after it) and starts its own; a
    concluded case stops its clock. */
 static int
 s_case_linkage(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out,
@@ -395,9 +440,13 @@ s_case_linkage(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out,
         (!found || status != (Dajia__LinkageStatus)rec->linkage)) {
         int64_t status_at = esc_rules_linkage_at(report, base->at);
         if (rec->deadline_at) {
+            /* Reached only when the event itself is dated before the deadline (else
+               the deadline fired before the event was applied) but says the step was
+               taken at or after it. */
             if (status_at >= rec->deadline_at) {
                 s_esc_t e = *base;
-                rc = s_fire_deadline(core, txn, out, rec, &e, esc_name_linkage(status));
+                e.item_log_seq = base->item_log_seq;
+                rc = s_fire_deadline(core, txn, out, rec, &e, status);
                 if (rc)
                     return rc;
             }
@@ -412,7 +461,7 @@ s_case_linkage(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out,
         snprintf(rec->source_event_id, sizeof rec->source_event_id, "%s", base->event_id);
         int idx = esc_deadline_index(status);
         if (idx >= 0 && !concluded && (core->rules & S_RULE_DEADLINE)) {
-            rec->deadline_at = status_at + core->deadline_ms[idx];
+            rec->deadline_at = status_at + core->deadline_hours[idx] * DAJIA_TIME_MS_PER_HOUR;
             rc = s_timer_put(txn, rec->deadline_at, ESC_TIMER_CASE, key, klen);
             if (rc)
                 return rc;
@@ -435,6 +484,7 @@ s_case_linkage(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out,
 
 /* ================================================================ case rules */
 
+/* E1: one escalation per case and linkage step (docs/domain.md §5.2). */
 static int
 s_rule_e1(store_txn_t *txn, worker_outputs_t *out, const s_core_t *core, const Dajia__CaseReport *r,
           s_esc_t e)
@@ -442,44 +492,17 @@ s_rule_e1(store_txn_t *txn, worker_outputs_t *out, const s_core_t *core, const D
     const char *name = esc_rules_e1_status(r->linkage);
     if (!name || !(core->rules & S_RULE_E1))
         return 0;
-    char when[ESC_TIME_MAX];
-    esc_format_time(esc_rules_linkage_at(r, e.at), core->tz_offset_min, when);
-    s_text_t reason = {.len = 0};
-    s_append(&reason, "case %s of unit %s (%s): ", e.case_no, e.unit,
-             esc_name_category(r->category));
-    switch (r->linkage) {
-    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_TRANSFERRED:
-        s_append(&reason, "transferred to the police on %s", when);
-        if (*r->receiving_police_unit)
-            s_append(&reason, " (received by %.*s)",
-                     esc_clip_utf8(r->receiving_police_unit, S_QUOTE_MAX),
-                     r->receiving_police_unit);
-        break;
-    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_POLICE_DECLINED:
-        s_append(&reason, "the police declined to file the case on %s", when);
-        if (*r->decline_reason)
-            s_append(&reason, " (reason given: %.*s)",
-                     esc_clip_utf8(r->decline_reason, S_QUOTE_MAX), r->decline_reason);
-        break;
-    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_RECONSIDERATION_REQUESTED:
-        s_append(&reason, "the agency asked the police to reconsider their refusal (%s)", when);
-        break;
-    case DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_RECONSIDERATION_DECIDED:
-        s_append(&reason, "the police decided on the reconsideration (%s)", when);
-        break;
-    default:
-        s_append(&reason, "the procuratorate was asked to supervise the police (%s)", when);
-        break;
-    }
+    esc_text_t reason = {.len = 0};
+    esc_text_e1(&core->words, e.unit, r, esc_rules_linkage_at(r, e.at), &reason);
     e.rule = "E1";
     e.level = S_SEVERITY_MAJOR;
     e.reason = reason.text;
-    e.action = "notify office";
+    e.action = ESC_ACTION_NOTIFY;
     char id[S_ID_MAX];
     int rc = s_make_id(id, "E1", e.unit, e.case_no, name, 0);
     if (rc)
         return rc;
-    rc = s_fire(txn, out, id, &e);
+    rc = s_fire(core, txn, out, id, &e);
     return rc < 0 ? rc : 0;
 }
 
@@ -487,20 +510,15 @@ static int
 s_rule_e2(store_txn_t *txn, worker_outputs_t *out, const s_core_t *core, const Dajia__CaseReport *r,
           s_esc_t e)
 {
-    const char *goods = NULL;
+    Dajia__GoodsCategory goods = DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_UNSPECIFIED;
     if (!(core->rules & S_RULE_E2) || !esc_rules_e2(r, &e.level, &goods))
         return 0;
-    s_text_t reason = {.len = 0};
-    s_append(&reason, "case %s of unit %s involves %s goods ", e.case_no, e.unit, goods);
-    if (r->casualties)
-        s_append(&reason, "and people were harmed (casualties): an especially major "
-                          "health and safety case");
-    else
-        s_append(&reason, "and is flagged as a risk of serious harm to health or safety");
+    esc_text_t reason = {.len = 0};
+    esc_text_e2(&core->words, e.unit, r, e.level, goods, &reason);
     e.rule = "E2";
     e.reason = reason.text;
-    e.action = "notify office";
-    int rc = s_fire_leveled(txn, out, e.case_no, NULL, &e);
+    e.action = ESC_ACTION_NOTIFY;
+    int rc = s_fire_leveled(core, txn, out, e.case_no, &e);
     return rc < 0 ? rc : 0;
 }
 
@@ -514,18 +532,12 @@ s_rule_e3(store_txn_t *txn, worker_outputs_t *out, const s_core_t *core, const D
     e.level = esc_rules_e3(&core->limits, r, &threshold);
     if (e.level == DAJIA__SEVERITY__SEVERITY_UNSPECIFIED)
         return 0;
-    char value[ESC_YUAN_MAX], limit[ESC_YUAN_MAX];
-    s_text_t reason = {.len = 0};
-    s_append(&reason,
-             "case %s of unit %s: case value %s yuan is at or above the %s yuan threshold "
-             "for %s case",
-             e.case_no, e.unit, esc_format_yuan(r->case_value_fen, true, value),
-             esc_format_yuan(threshold, false, limit),
-             e.level == S_SEVERITY_EM ? "an especially major" : "a major");
+    esc_text_t reason = {.len = 0};
+    esc_text_e3(&core->words, e.unit, r, e.level, threshold, &reason);
     e.rule = "E3";
     e.reason = reason.text;
-    e.action = "notify office";
-    int rc = s_fire_leveled(txn, out, e.case_no, NULL, &e);
+    e.action = ESC_ACTION_NOTIFY;
+    int rc = s_fire_leveled(core, txn, out, e.case_no, &e);
     return rc < 0 ? rc : 0;
 }
 
@@ -542,70 +554,23 @@ s_rule_e4(store_txn_t *txn, worker_outputs_t *out, const s_core_t *core, const D
         return 0;
     char names[128] = "";
     size_t nlen = 0;
-    s_text_t reason = {.len = 0};
-    s_append(&reason, "case %s of unit %s", e.case_no, e.unit);
-    for (unsigned bit = 1; bit < (1u << ESC_E4_COUNT); bit <<= 1) {
-        if (!(fresh & bit))
-            continue;
-        nlen += (size_t)snprintf(names + nlen, sizeof names - nlen, "%s%s", nlen ? "+" : "",
-                                 esc_rules_e4_name(bit));
-        s_append(&reason, "; ");
-        switch (bit) {
-        case ESC_E4_PROVINCE:
-            s_append(&reason, "crosses the province line");
-            break;
-        case ESC_E4_FOREIGN:
-            s_append(&reason, "reaches outside the country");
-            break;
-        case ESC_E4_FOREIGN_HOLDER:
-            s_append(&reason, "the right holder is foreign");
-            if (*r->right_holder)
-                s_append(&reason, " (%.*s)", esc_clip_utf8(r->right_holder, S_QUOTE_MAX),
-                         r->right_holder);
-            break;
-        case ESC_E4_UNITS: {
-            size_t others = esc_rules_other_units(r, e.unit);
-            s_append(&reason, "%zu member units are involved: %s", others + 1, e.unit);
-            size_t listed = 0;
-            for (size_t i = 0; i < r->n_involved_units && listed < S_LIST_UNITS; i++) {
-                const char *u = r->involved_units[i];
-                bool repeat = !*u || strcmp(u, e.unit) == 0;
-                for (size_t j = 0; j < i && !repeat; j++)
-                    repeat = strcmp(r->involved_units[j], u) == 0;
-                if (repeat)
-                    continue;
-                s_append(&reason, ", %.*s", esc_clip_utf8(u, ESC_MAX_ID), u);
-                listed++;
-            }
-            if (others > listed)
-                s_append(&reason, " and %zu more", others - listed);
-            break;
-        }
-        case ESC_E4_SUPERVISION:
-            s_append(&reason, "supervised at %s level",
-                     r->supervision == DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_NATIONAL
-                         ? "national"
-                         : "province");
-            if (*r->supervision_no)
-                s_append(&reason, " (no. %.*s)", esc_clip_utf8(r->supervision_no, S_QUOTE_MAX),
-                         r->supervision_no);
-            break;
-        default:
-            s_append(&reason, "has media attention");
-            break;
-        }
-    }
+    for (unsigned bit = 1; bit < (1u << ESC_E4_COUNT); bit <<= 1)
+        if (fresh & bit)
+            nlen += (size_t)snprintf(names + nlen, sizeof names - nlen, "%s%s", nlen ? "+" : "",
+                                     esc_rules_e4_name(bit));
+    esc_text_t reason = {.len = 0};
+    esc_text_e4(&core->words, e.unit, r, fresh, &reason);
     rec->e4_mask |= (uint16_t)fresh;
     *dirty = true;
     e.rule = "E4";
     e.level = S_SEVERITY_MAJOR;
     e.reason = reason.text;
-    e.action = "notify office";
+    e.action = ESC_ACTION_NOTIFY;
     char id[S_ID_MAX];
     int rc = s_make_id(id, "E4", e.unit, e.case_no, names, 0);
     if (rc)
         return rc;
-    rc = s_fire(txn, out, id, &e);
+    rc = s_fire(core, txn, out, id, &e);
     return rc < 0 ? rc : 0;
 }
 
@@ -618,23 +583,17 @@ s_rule_e5(store_txn_t *txn, worker_outputs_t *out, const s_core_t *core, const D
     if (!(core->rules & S_RULE_E5) ||
         !esc_rules_e5(&core->limits, r, &measure, &amount, &threshold))
         return 0;
-    char figure[ESC_YUAN_MAX], limit[ESC_YUAN_MAX];
-    s_text_t reason = {.len = 0};
-    s_append(&reason,
-             "case %s of unit %s (%s): a penalty was decided and the case was not "
-             "transferred to the police, but %s of %s yuan is at or above the %s yuan "
-             "prosecution threshold: possible fining instead of prosecuting",
-             e.case_no, e.unit, esc_name_category(r->category), esc_name_measure(measure),
-             esc_format_yuan(amount, true, figure), esc_format_yuan(threshold, false, limit));
+    esc_text_t reason = {.len = 0};
+    esc_text_e5(&core->words, e.unit, r, measure, amount, threshold, &reason);
     e.rule = "E5";
     e.level = S_SEVERITY_MAJOR;
     e.reason = reason.text;
-    e.action = "check transfer to the police";
+    e.action = ESC_ACTION_CHECK_TRANSFER;
     char id[S_ID_MAX];
     int rc = s_make_id(id, "E5", e.unit, e.case_no, NULL, 0);
     if (rc)
         return rc;
-    rc = s_fire(txn, out, id, &e);
+    rc = s_fire(core, txn, out, id, &e);
     return rc < 0 ? rc : 0;
 }
 
@@ -675,12 +634,8 @@ s_apply_case(const s_core_t *core, store_txn_t *txn, const s_esc_t *base,
 static int64_t
 s_matter_interval(const s_core_t *core, const esc_matter_t *rec)
 {
-    if (rec->interval_days > 0)
-        return (int64_t)rec->interval_days * DAJIA_TIME_MS_PER_DAY;
-    if (rec->type == DAJIA__MATTER_TYPE__MATTER_TYPE_HEALTH_SAFETY_INCIDENT ||
-        rec->severity == S_SEVERITY_EM)
-        return core->urgent_interval_ms;
-    return core->interval_ms;
+    return esc_intervals_of(&core->intervals, (Dajia__MatterType)rec->type,
+                            (Dajia__Severity)rec->severity, rec->interval_days);
 }
 
 static bool
@@ -690,7 +645,8 @@ s_matter_finished(const esc_matter_t *rec)
            rec->status == DAJIA__MATTER_STATUS__MATTER_STATUS_CLOSED;
 }
 
-/* Sets the matter's next due time (0: none) and its first overdue timer. */
+/* Sets the matter's next due time (0: none) and, for a reported matter, its first
+   overdue timer. A matter known only from progress has nothing timed (§5.11). */
 static int
 s_matter_schedule(const s_core_t *core, store_txn_t *txn, const uint8_t *key, size_t klen,
                   esc_matter_t *rec, int64_t due_at)
@@ -703,16 +659,16 @@ s_matter_schedule(const s_core_t *core, store_txn_t *txn, const uint8_t *key, si
     }
     rec->due_at = due_at;
     rec->stage = 0;
-    if (!due_at || !(core->rules & S_RULE_OVERDUE))
+    if (!due_at || !rec->reported || !(core->rules & S_RULE_OVERDUE))
         return 0;
     rec->timer_at = due_at + core->overdue_ms[0];
     return s_timer_put(txn, rec->timer_at, ESC_TIMER_MATTER, key, klen);
 }
 
-/* The MatterLine the Office lists, as of `now`. */
+/* The MatterLine the Office lists, with the whole days overdue at `at`. */
 static int
 s_emit_matter(worker_outputs_t *out, const char *unit, const char *matter_id,
-              const esc_matter_t *rec, int64_t now, uint64_t item_log_seq, int64_t produced_at)
+              const esc_matter_t *rec, int64_t at, uint64_t item_log_seq, int64_t produced_at)
 {
     Dajia__MatterLine line = DAJIA__MATTER_LINE__INIT;
     line.unit = (char *)unit;
@@ -723,7 +679,7 @@ s_emit_matter(worker_outputs_t *out, const char *unit, const char *matter_id,
     line.last_progress_at = rec->last_progress_at;
     line.next_update_due_at = rec->due_at;
     line.days_overdue =
-        rec->due_at && now > rec->due_at ? (now - rec->due_at) / DAJIA_TIME_MS_PER_DAY : 0;
+        rec->due_at && at > rec->due_at ? (at - rec->due_at) / DAJIA_TIME_MS_PER_DAY : 0;
 
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
     item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
@@ -733,21 +689,6 @@ s_emit_matter(worker_outputs_t *out, const char *unit, const char *matter_id,
     item.item_case = DAJIA__FEED_ITEM__ITEM_MATTER;
     item.matter = &line;
     return worker_outputs_add(out, &item);
-}
-
-static const char *
-s_request_name(Dajia__MatterRequest request)
-{
-    switch (request) {
-    case DAJIA__MATTER_REQUEST__MATTER_REQUEST_MEETING:
-        return "a meeting";
-    case DAJIA__MATTER_REQUEST__MATTER_REQUEST_COORDINATION:
-        return "coordination";
-    case DAJIA__MATTER_REQUEST__MATTER_REQUEST_SUPERVISION:
-        return "supervision";
-    default:
-        return "help";
-    }
 }
 
 static void
@@ -779,12 +720,18 @@ s_apply_matter_report(const s_core_t *core, store_txn_t *txn, const s_esc_t *bas
     int tlen = esc_clip_utf8(r->title, ESC_MAX_TITLE);
     memcpy(rec.title, r->title, (size_t)tlen);
     rec.title[tlen] = '\0';
-    rec.last_progress_at = base->at;
-    s_matter_source(&rec, base);
     int64_t due = 0;
-    if (!s_matter_finished(&rec))
-        due = r->next_update_due_at > 0 ? r->next_update_due_at
-                                        : base->at + s_matter_interval(core, &rec);
+    if (found && rec.last_progress_at > base->at) {
+        /* A progress dated after this report was applied before it (stored out of the
+           unit's order): the progress says when the next one is due. */
+        due = s_matter_finished(&rec) ? 0 : rec.due_at;
+    } else {
+        rec.last_progress_at = base->at;
+        s_matter_source(&rec, base);
+        if (!s_matter_finished(&rec))
+            due = r->next_update_due_at > 0 ? r->next_update_due_at
+                                            : base->at + s_matter_interval(core, &rec);
+    }
     rc = s_matter_schedule(core, txn, key, klen, &rec, due);
     if (rc)
         return rc;
@@ -794,23 +741,11 @@ s_apply_matter_report(const s_core_t *core, store_txn_t *txn, const s_esc_t *bas
         e.matter_id = r->matter_id;
         e.rule = "MM";
         e.level = (Dajia__Severity)rec.severity;
-        e.action = "notify office";
-        s_text_t reason = {.len = 0};
-        s_append(&reason, "unit %s reported a %s matter: \"%s\" (%s)", e.unit,
-                 esc_name_severity(e.level), rec.title, esc_name_matter_type(r->type));
-        if (r->n_requests) {
-            s_append(&reason, "; it asks for");
-            for (size_t i = 0; i < r->n_requests; i++) {
-                s_append(&reason, "%s %s", i ? "," : "", s_request_name(r->requests[i]));
-            }
-        }
-        if (due) {
-            char when[ESC_TIME_MAX];
-            s_append(&reason, "; next progress due %s",
-                     esc_format_time(due, core->tz_offset_min, when));
-        }
+        e.action = ESC_ACTION_NOTIFY;
+        esc_text_t reason = {.len = 0};
+        esc_text_mm(&core->words, e.unit, r, e.level, rec.title, due, &reason);
         e.reason = reason.text;
-        rc = s_fire_leveled(txn, out, r->matter_id, NULL, &e);
+        rc = s_fire_leveled(core, txn, out, r->matter_id, &e);
         if (rc < 0)
             return rc;
     }
@@ -819,10 +754,32 @@ s_apply_matter_report(const s_core_t *core, store_txn_t *txn, const s_esc_t *bas
     return rc ? rc : s_matter_save(txn, key, klen, &rec);
 }
 
+/* DQ1 and DQ2 (docs/domain.md §5.11): a data-quality notice, once per id. */
+static int
+s_fire_dq(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, const s_esc_t *base,
+          const char *rule, const char *matter_id, const char *suffix, const char *reason)
+{
+    if (!(core->rules & S_RULE_DQ))
+        return 0;
+    s_esc_t e = *base;
+    e.rule = rule;
+    e.matter_id = matter_id;
+    e.level = S_SEVERITY_MAJOR;
+    e.action = ESC_ACTION_CHECK_DATA;
+    e.reason = reason;
+    char id[S_ID_MAX];
+    int rc = s_make_id(id, rule, e.unit, matter_id, suffix, 0);
+    if (rc)
+        return rc;
+    rc = s_fire(core, txn, out, id, &e);
+    return rc < 0 ? rc : 0;
+}
+
 static int
 s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *base,
-                        const Dajia__MajorMatterProgress *p, worker_outputs_t *out)
+                        const Dajia__Envelope *env, worker_outputs_t *out)
 {
+    const Dajia__MajorMatterProgress *p = env->matter_progress;
     uint8_t key[ESC_KEY_MAX];
     size_t klen = esc_key_make(base->unit, p->matter_id, key);
     if (!klen)
@@ -833,10 +790,21 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
     if (rc)
         return rc;
     if (found && p->seq < rec.seq)
-        return 0; /* older than what we have: it changes nothing */
-    if (!found)
-        rec.severity = S_SEVERITY_MAJOR; /* progress on a matter we have not seen reported */
+        return 0; /* older than what we have (stored out of the unit's order): nothing */
+    bool reported = found && rec.reported;
+    if (reported && p->seq == rec.seq && !*env->supersedes_event_id) {
+        /* The same number again, not as a correction: which one the unit meant is its
+           to say; the first stands and the Office hears of it. */
+        char seq[16];
+        snprintf(seq, sizeof seq, "%" PRIu32, p->seq);
+        esc_text_t reason = {.len = 0};
+        esc_text_dq2(&core->words, base->unit, p->matter_id, rec.title, p->seq, base->event_id,
+                     &reason);
+        return s_fire_dq(core, txn, out, base, "DQ2", p->matter_id, seq, reason.text);
+    }
     rec.seq = p->seq;
+    if (!found)
+        rec.severity = S_SEVERITY_MAJOR; /* until the report says */
     if (p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
         rec.status = (uint8_t)p->status;
     rec.last_progress_at = base->at;
@@ -846,56 +814,27 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
         due = p->next_update_due_at > 0 ? p->next_update_due_at
                                         : base->at + s_matter_interval(core, &rec);
     rc = s_matter_schedule(core, txn, key, klen, &rec, due);
-    if (!rc)
+    if (rc)
+        return rc;
+    if (!reported) {
+        /* No phantom matter: kept aside, untimed and unlisted, until its report comes. */
+        esc_text_t reason = {.len = 0};
+        esc_text_dq1(&core->words, base->unit, p->matter_id, p->seq, base->event_id, &reason);
+        rc = s_fire_dq(core, txn, out, base, "DQ1", p->matter_id, NULL, reason.text);
+    } else {
         rc = s_emit_matter(out, base->unit, p->matter_id, &rec, base->at, base->item_log_seq,
                            base->produced_at);
+    }
     return rc ? rc : s_matter_save(txn, key, klen, &rec);
 }
 
-/* ================================================================ apply */
+/* ================================================================ timers */
 
+/* A matter's progress is overdue: fire every step due at or before `now`, each at its
+   own time, then arm the next one. */
 static int
-s_apply(void *self, store_txn_t *txn, const worker_event_t *event, worker_outputs_t *out)
-{
-    const s_core_t *core = self;
-    const Dajia__Envelope *env = event->env;
-    if (!env)
-        return 0;
-    s_esc_t base = {
-        .unit = env->unit,
-        .event_id = env->event_id,
-        .log_seq = event->log_seq,
-        .item_log_seq = event->log_seq,
-        .at = env->occurred_at > 0 ? env->occurred_at : event->received_at,
-        .produced_at = event->received_at,
-    };
-    switch (env->body_case) {
-    case DAJIA__ENVELOPE__BODY_CASE_REPORT:
-        return env->case_report ? s_apply_case(core, txn, &base, env->case_report, out) : 0;
-    case DAJIA__ENVELOPE__BODY_MAJOR_MATTER:
-        return env->major_matter ? s_apply_matter_report(core, txn, &base, env->major_matter, out)
-                                 : 0;
-    case DAJIA__ENVELOPE__BODY_MATTER_PROGRESS:
-        return env->matter_progress
-                   ? s_apply_matter_progress(core, txn, &base, env->matter_progress, out)
-                   : 0;
-    default:
-        return 0; /* dynamic information escalates nothing */
-    }
-}
-
-/* ================================================================ tick */
-
-typedef struct {
-    size_t len;
-    uint8_t key[ESC_TIMER_KEY_MAX];
-} s_due_t;
-
-/* A matter's progress is overdue: fire every step whose time has come, then arm the
-   next one. */
-static int
-s_tick_matter(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t *key, size_t klen,
-              int64_t timer_at, worker_outputs_t *out)
+s_timer_matter(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t *key, size_t klen,
+               int64_t timer_at, int64_t produced_at, worker_outputs_t *out)
 {
     char unit[ESC_MAX_ID + 1], matter_id[ESC_MAX_ID + 1];
     if (esc_key_split(key, klen, unit, matter_id))
@@ -908,17 +847,13 @@ s_tick_matter(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t
     if (!found || rec.timer_at != timer_at || !rec.due_at)
         return 0; /* stale entry */
     rec.timer_at = 0;
+    int64_t at = 0;
     while (rec.stage < S_OVERDUE_STEPS && rec.due_at + core->overdue_ms[rec.stage] <= now) {
         int step = rec.stage++;
-        char due[ESC_TIME_MAX];
-        s_text_t reason = {.len = 0};
-        int64_t days = (now - rec.due_at) / DAJIA_TIME_MS_PER_DAY;
-        s_append(&reason,
-                 "the progress report of unit %s on its %s matter \"%s\" was due %s and is "
-                 "%" PRId64 " day%s overdue: %s",
-                 unit, esc_name_severity((Dajia__Severity)rec.severity), rec.title,
-                 esc_format_time(rec.due_at, core->tz_offset_min, due), days, days == 1 ? "" : "s",
-                 s_overdue[step].consequence);
+        at = rec.due_at + core->overdue_ms[step];
+        esc_text_t reason = {.len = 0};
+        esc_text_overdue(&core->words, unit, rec.title, (Dajia__Severity)rec.severity, rec.due_at,
+                         core->overdue_ms[step] / DAJIA_TIME_MS_PER_DAY, step, &reason);
         s_esc_t e = {
             .rule = s_overdue[step].rule,
             .level = (Dajia__Severity)rec.severity,
@@ -926,16 +861,16 @@ s_tick_matter(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t
             .matter_id = matter_id,
             .event_id = rec.source_event_id,
             .log_seq = rec.source_log_seq,
-            .at = now,
+            .at = at,
             .due_at = rec.due_at,
-            .produced_at = now,
+            .produced_at = produced_at,
             .action = s_overdue[step].action,
             .reason = reason.text,
         };
         char id[S_ID_MAX];
         rc = s_make_id(id, e.rule, unit, matter_id, NULL, rec.due_at);
         if (!rc)
-            rc = s_fire(txn, out, id, &e);
+            rc = s_fire(core, txn, out, id, &e);
         if (rc < 0)
             return rc;
     }
@@ -945,14 +880,15 @@ s_tick_matter(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t
         if (rc)
             return rc;
     }
-    rc = s_emit_matter(out, unit, matter_id, &rec, now, 0, now);
+    /* As of the last step fired, so the line too is the same whenever it is judged. */
+    rc = s_emit_matter(out, unit, matter_id, &rec, at ? at : now, 0, produced_at);
     return rc ? rc : s_matter_save(txn, key, klen, &rec);
 }
 
 /* A case's linkage deadline passed without the next status. */
 static int
-s_tick_case(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t *key, size_t klen,
-            int64_t due_at, worker_outputs_t *out)
+s_timer_case(const s_core_t *core, store_txn_t *txn, const uint8_t *key, size_t klen,
+             int64_t due_at, int64_t produced_at, worker_outputs_t *out)
 {
     char unit[ESC_MAX_ID + 1], case_no[ESC_MAX_ID + 1];
     if (esc_key_split(key, klen, unit, case_no))
@@ -969,70 +905,194 @@ s_tick_case(const s_core_t *core, store_txn_t *txn, int64_t now, const uint8_t *
         .case_no = case_no,
         .event_id = rec.source_event_id,
         .log_seq = rec.source_log_seq,
-        .at = now,
-        .produced_at = now,
+        .produced_at = produced_at,
     };
-    rc = s_fire_deadline(core, txn, out, &rec, &e, NULL);
+    rc = s_fire_deadline(core, txn, out, &rec, &e,
+                         DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_UNSPECIFIED);
     if (rc)
         return rc;
     rec.deadline_at = 0;
     return s_case_save(txn, key, klen, &rec);
 }
 
-/* Reads up to S_TICK_BATCH timer keys due at or before `now`. */
+typedef struct {
+    size_t len;
+    uint8_t key[ESC_TIMER_KEY_MAX];
+} s_due_t;
+
+/* Which units' timers a pass fires: one unit (its own event's time passed them), or
+   every unit quiet at `now` (nothing received from it for core->quiet_ms). */
+typedef struct {
+    const s_core_t *core;
+    store_txn_t *txn;
+    int64_t now;
+    const char *only;          /* NULL: every quiet unit */
+    char last[ESC_MAX_ID + 1]; /* the unit judged last, and how */
+    bool last_quiet;
+} s_scope_t;
+
 static int
-s_tick_collect(store_txn_t *txn, int64_t now, s_due_t *due, size_t *count)
+s_scope_takes(s_scope_t *scope, const uint8_t *source, size_t len, bool *takes)
+{
+    const uint8_t *nul = memchr(source, '\0', len);
+    size_t ulen = nul ? (size_t)(nul - source) : len;
+    *takes = false;
+    if (!nul || ulen == 0 || ulen > ESC_MAX_ID)
+        return 0; /* not a key we wrote: left alone */
+    if (scope->only) {
+        *takes = strlen(scope->only) == ulen && memcmp(scope->only, source, ulen) == 0;
+        return 0;
+    }
+    if (strlen(scope->last) != ulen || memcmp(scope->last, source, ulen) != 0) {
+        memcpy(scope->last, source, ulen);
+        scope->last[ulen] = '\0';
+        esc_unit_t unit;
+        int rc = s_unit_load(scope->txn, scope->last, &unit);
+        if (rc) {
+            scope->last[0] = '\0';
+            return rc;
+        }
+        scope->last_quiet = unit.received_at + scope->core->quiet_ms <= scope->now;
+    }
+    *takes = scope->last_quiet;
+    return 0;
+}
+
+/* Reads up to S_TICK_BATCH timer keys due at or before `now` that `scope` takes, from
+   the key `from` on (excluded; len 0: from the start). *more says whether due keys
+   remain past the last one read, which *from is moved to. */
+static int
+s_due_collect(s_scope_t *scope, s_due_t *from, s_due_t *due, size_t *count, bool *more)
 {
     *count = 0;
+    *more = false;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, ESC_TABLE_TIMERS, &cursor);
+    int rc = store_cursor_open(scope->txn, ESC_TABLE_TIMERS, &cursor);
     if (rc)
         return rc == STORE_NOTFOUND ? 0 : rc;
     const void *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
-    rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
-    while (rc == 0 && *count < S_TICK_BATCH) {
-        if (kl < 9 || kl > ESC_TIMER_KEY_MAX)
-            goto next; /* not ours; skip */
-        if ((int64_t)store_key_to_u64(k) > now)
-            break;
-        due[*count].len = kl;
-        memcpy(due[*count].key, k, kl);
-        (*count)++;
-    next:
+    rc = store_cursor_seek(cursor, from->key, from->len, &k, &kl, &v, &vl);
+    if (rc == 0 && from->len && kl == from->len && memcmp(k, from->key, kl) == 0)
+        rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
+    while (rc == 0) {
+        if (kl >= 9 && kl <= ESC_TIMER_KEY_MAX) {
+            if ((int64_t)store_key_to_u64(k) > scope->now)
+                break;
+            if (*count == S_TICK_BATCH) {
+                *more = true;
+                break;
+            }
+            bool takes = false;
+            rc = s_scope_takes(scope, (const uint8_t *)k + 9, kl - 9, &takes);
+            if (rc)
+                break;
+            if (takes) {
+                due[*count].len = kl;
+                memcpy(due[*count].key, k, kl);
+                (*count)++;
+            }
+            from->len = kl;
+            memcpy(from->key, k, kl);
+        }
         rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
     }
     store_cursor_close(&cursor);
     return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
+/* Fires the timers due at or before `scope->now` that `scope` takes, in due order. */
 static int
-s_tick(void *self, store_txn_t *txn, int64_t now_ms, worker_outputs_t *out)
+s_fire_due(s_scope_t *scope, int64_t produced_at, worker_outputs_t *out)
 {
-    const s_core_t *core = self;
     s_due_t due[S_TICK_BATCH];
+    s_due_t from = {.len = 0};
     size_t count = 0;
-    /* Handling a timer deletes it and arms only timers after `now`; a full batch means
-       more may be due, so read again. */
+    bool more = false;
+    /* Handling a timer deletes it and arms only timers after `now`, which sort after
+       every key read: reading on from the last key read meets each due key once. */
     do {
-        int rc = s_tick_collect(txn, now_ms, due, &count);
+        int rc = s_due_collect(scope, &from, due, &count, &more);
         if (rc)
             return rc;
         for (size_t i = 0; i < count; i++) {
             const uint8_t *key = due[i].key;
             int64_t at = (int64_t)store_key_to_u64(key);
-            rc = store_del(txn, ESC_TABLE_TIMERS, key, due[i].len);
+            rc = store_del(scope->txn, ESC_TABLE_TIMERS, key, due[i].len);
             if (rc)
                 return rc;
             if (key[8] == ESC_TIMER_MATTER)
-                rc = s_tick_matter(core, txn, now_ms, key + 9, due[i].len - 9, at, out);
+                rc = s_timer_matter(scope->core, scope->txn, scope->now, key + 9, due[i].len - 9,
+                                    at, produced_at, out);
             else if (key[8] == ESC_TIMER_CASE)
-                rc = s_tick_case(core, txn, now_ms, key + 9, due[i].len - 9, at, out);
+                rc = s_timer_case(scope->core, scope->txn, key + 9, due[i].len - 9, at, produced_at,
+                                  out);
             if (rc)
                 return rc;
         }
-    } while (count == S_TICK_BATCH);
+    } while (more);
     return 0;
+}
+
+/* ================================================================ apply */
+
+/* The unit's own time moved to `at`: its timers due by then fire before its event is
+   applied, whatever the broker's clock says; and its receipt clock moves on. */
+static int
+s_unit_advance(const s_core_t *core, store_txn_t *txn, const char *unit, int64_t at,
+               int64_t received_at, worker_outputs_t *out)
+{
+    s_scope_t scope = {.core = core, .txn = txn, .now = at, .only = unit};
+    int rc = s_fire_due(&scope, received_at, out);
+    if (rc)
+        return rc;
+    esc_unit_t rec;
+    rc = s_unit_load(txn, unit, &rec);
+    if (rc || received_at <= rec.received_at)
+        return rc;
+    rec.received_at = received_at;
+    return s_unit_save(txn, unit, &rec);
+}
+
+static int
+s_apply(void *self, store_txn_t *txn, const worker_event_t *event, worker_outputs_t *out)
+{
+    const s_core_t *core = self;
+    const Dajia__Envelope *env = event->env;
+    if (!env || !env->unit || !*env->unit || strlen(env->unit) > ESC_MAX_ID)
+        return 0;
+    s_esc_t base = {
+        .unit = env->unit,
+        .event_id = env->event_id,
+        .log_seq = event->log_seq,
+        .item_log_seq = event->log_seq,
+        .at = env->occurred_at > 0 ? env->occurred_at : event->received_at,
+        .produced_at = event->received_at,
+    };
+    int rc =
+        s_unit_advance(core, txn, env->unit, worker_event_time(event), event->received_at, out);
+    if (rc)
+        return rc;
+    switch (env->body_case) {
+    case DAJIA__ENVELOPE__BODY_CASE_REPORT:
+        return env->case_report ? s_apply_case(core, txn, &base, env->case_report, out) : 0;
+    case DAJIA__ENVELOPE__BODY_MAJOR_MATTER:
+        return env->major_matter ? s_apply_matter_report(core, txn, &base, env->major_matter, out)
+                                 : 0;
+    case DAJIA__ENVELOPE__BODY_MATTER_PROGRESS:
+        return env->matter_progress ? s_apply_matter_progress(core, txn, &base, env, out) : 0;
+    default:
+        return 0; /* dynamic information escalates nothing */
+    }
+}
+
+/* ================================================================ tick */
+
+static int
+s_tick(void *self, store_txn_t *txn, int64_t now_ms, worker_outputs_t *out)
+{
+    s_scope_t scope = {.core = self, .txn = txn, .now = now_ms, .only = NULL};
+    return s_fire_due(&scope, now_ms, out);
 }
 
 const worker_service_t worker_escalate = {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dajia_compat.h"
 #include "dajia_time.h"
 
 #define S_CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
@@ -19,8 +20,8 @@
 
 /* ================================================================ names */
 
-/* Indexed by enum value; the first entry is the unspecified value. Keys double as the
-   settings names of categories. */
+/* Indexed by enum value; the first entry is the unspecified value. The settings names
+   of categories and measures (escalate/e5_<category>_<measure>_fen). */
 static const char *const s_category_keys[ESC_CATEGORY_COUNT] = {"unspecified",
                                                                 "trademark_infringement",
                                                                 "trademark_counterfeiting",
@@ -40,129 +41,8 @@ static const char *const s_category_keys[ESC_CATEGORY_COUNT] = {"unspecified",
                                                                 "counterfeit_tobacco",
                                                                 "other"};
 
-static const char *const s_category_names[ESC_CATEGORY_COUNT] = {
-    "unspecified category",
-    "trademark infringement",
-    "trademark counterfeiting",
-    "patent infringement",
-    "patent passing-off",
-    "copyright piracy",
-    "geographical indication",
-    "official, special or Olympic mark",
-    "plant variety",
-    "trade secret",
-    "integrated circuit layout",
-    "IP agency",
-    "shoddy products",
-    "fake or substandard drug",
-    "unsafe food",
-    "fake agricultural input",
-    "counterfeit tobacco",
-    "other"};
-
-static const char *const s_goods_names[] = {"unspecified",
-                                            "food",
-                                            "drug",
-                                            "medical device",
-                                            "cosmetics",
-                                            "agricultural input",
-                                            "tea",
-                                            "alcohol",
-                                            "tobacco",
-                                            "auto parts",
-                                            "building materials",
-                                            "home appliance",
-                                            "consumer electronics",
-                                            "clothing, shoes and bags",
-                                            "maternal and child",
-                                            "elderly",
-                                            "publication, audio-visual and software",
-                                            "fire safety",
-                                            "protective supplies",
-                                            "other"};
-
-static const char *const s_linkage_names[] = {"unspecified",
-                                              "none",
-                                              "suspected",
-                                              "report pending approval",
-                                              "not approved",
-                                              "approved",
-                                              "transferred to the police",
-                                              "filed by the police",
-                                              "declined by the police",
-                                              "reconsideration requested",
-                                              "reconsideration decided",
-                                              "procuratorate supervision requested",
-                                              "procuratorate notified the police to file",
-                                              "materials handed over",
-                                              "reverse transferred"};
-
-static const char *const s_matter_type_names[] = {"unspecified",
-                                                  "major case",
-                                                  "cross-region case",
-                                                  "health and safety incident",
-                                                  "public opinion",
-                                                  "superior supervision",
-                                                  "coordination or policy",
-                                                  "other"};
-
-static const char *const s_severity_names[] = {"unspecified", "major", "especially major"};
-
-static const char *const s_matter_status_names[] = {"unspecified", "open",     "in progress",
-                                                    "blocked",     "resolved", "closed"};
-
 static const char *const s_measure_keys[ESC_MEASURE_COUNT] = {"business", "gains", "sales",
                                                               "unsold",   "loss",  "sales3_unsold"};
-
-static const char *const s_measure_names[ESC_MEASURE_COUNT] = {
-    "illegal business",   "illegal gains",     "sales",
-    "unsold goods value", "loss (case value)", "sales x 3 + unsold goods value"};
-
-#define S_COUNT(array) (sizeof(array) / sizeof((array)[0]))
-#define S_NAME(array, value)                                                                       \
-    ((value) >= 0 && (size_t)(value) < S_COUNT(array) ? (array)[(value)] : "unknown")
-
-const char *
-esc_name_category(Dajia__CaseCategory value)
-{
-    return S_NAME(s_category_names, (int)value);
-}
-
-const char *
-esc_name_goods(Dajia__GoodsCategory value)
-{
-    return S_NAME(s_goods_names, (int)value);
-}
-
-const char *
-esc_name_linkage(Dajia__LinkageStatus value)
-{
-    return S_NAME(s_linkage_names, (int)value);
-}
-
-const char *
-esc_name_matter_type(Dajia__MatterType value)
-{
-    return S_NAME(s_matter_type_names, (int)value);
-}
-
-const char *
-esc_name_severity(Dajia__Severity value)
-{
-    return S_NAME(s_severity_names, (int)value);
-}
-
-const char *
-esc_name_matter_status(Dajia__MatterStatus value)
-{
-    return S_NAME(s_matter_status_names, (int)value);
-}
-
-const char *
-esc_name_measure(esc_measure_t measure)
-{
-    return S_NAME(s_measure_names, (int)measure);
-}
 
 /* ================================================================ limits */
 
@@ -211,14 +91,24 @@ esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings)
     for (int c = 1; c < ESC_CATEGORY_COUNT; c++) {
         for (int m = 0; m < ESC_MEASURE_COUNT; m++) {
             char key[128];
-            snprintf(key, sizeof key, "escalate/e5_%s_%s_fen", s_category_keys[c],
-                     s_measure_keys[m]);
+            esc_limits_key(c, (esc_measure_t)m, key, sizeof key);
             int64_t *min = &limits->prosecution[c].min_fen[m];
             *min = worker_settings_int(settings, key, *min);
             if (*min < 0)
                 *min = 0;
         }
     }
+}
+
+int
+esc_limits_key(int category, esc_measure_t measure, char *buf, size_t size)
+{
+    if (category < 1 || category >= ESC_CATEGORY_COUNT || (int)measure < 0 ||
+        measure >= ESC_MEASURE_COUNT)
+        return -1;
+    int n = snprintf(buf, size, "escalate/e5_%s_%s_fen", s_category_keys[category],
+                     s_measure_keys[measure]);
+    return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 /* ================================================================ rules */
@@ -237,6 +127,8 @@ esc_rules_e1_status(Dajia__LinkageStatus status)
         return "reconsideration_decided";
     case S_LINK(SUPERVISION_REQUESTED):
         return "supervision_requested";
+    case S_LINK(PROCURATORATE_NOTIFIED_FILING):
+        return "procuratorate_notified_filing";
     default:
         return NULL;
     }
@@ -275,9 +167,10 @@ s_category_goods(Dajia__CaseCategory category)
 }
 
 bool
-esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char **goods)
+esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, Dajia__GoodsCategory *goods)
 {
-    if (!report->casualties && !report->health_safety)
+    int32_t casualties = dajia_compat_casualties(report);
+    if (!casualties && !report->health_safety)
         return false;
     Dajia__GoodsCategory found = S_GOODS(UNSPECIFIED);
     for (size_t i = 0; i < report->n_goods && found == S_GOODS(UNSPECIFIED); i++)
@@ -287,9 +180,9 @@ esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char
         found = s_category_goods(report->category);
     if (found == S_GOODS(UNSPECIFIED))
         return false;
-    *level = report->casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR
-                                : DAJIA__SEVERITY__SEVERITY_MAJOR;
-    *goods = esc_name_goods(found);
+    *level =
+        casualties ? DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR : DAJIA__SEVERITY__SEVERITY_MAJOR;
+    *goods = found;
     return true;
 }
 
@@ -416,17 +309,17 @@ esc_rules_e5(const esc_limits_t *limits, const Dajia__CaseReport *report, esc_me
 
 static const esc_deadline_t s_deadlines[ESC_DEADLINE_COUNT] = {
     {S_LINK(REPORT_PENDING_APPROVAL), "APPROVAL", "escalate/deadline_approval_hours", 72,
-     "the head of the agency decides on the transfer report within 3 days"},
+     "the head of the agency decides on the transfer report"},
     {S_LINK(APPROVED), "TRANSFER", "escalate/deadline_transfer_hours", 24,
-     "an approved case is transferred to the police within 24 hours"},
+     "an approved case is transferred to the police"},
     {S_LINK(TRANSFERRED), "POLICE-DECISION", "escalate/deadline_police_decision_hours", 72,
-     "the police decide whether to file the case within 3 days of the transfer"},
+     "the police decide whether to file the case, from the transfer"},
     {S_LINK(POLICE_FILED), "HANDOVER", "escalate/deadline_handover_hours", 72,
-     "seized goods and materials are handed over within 3 days of the police filing"},
+     "seized goods and materials are handed over, from the police filing"},
     {S_LINK(POLICE_DECLINED), "EXPLANATION", "escalate/deadline_explanation_hours", 168,
-     "the police explain their refusal within 7 days"},
+     "the police explain their refusal"},
     {S_LINK(PROCURATORATE_NOTIFIED_FILING), "FILING", "escalate/deadline_filing_hours", 360,
-     "the police file the case within 15 days of the procuratorate's notice"},
+     "the police file the case, from the procuratorate's notice"},
 };
 
 const esc_deadline_t *
@@ -469,54 +362,33 @@ esc_rules_concluded(Dajia__CaseStage stage)
            stage == S_STAGE(REVOKED);
 }
 
-/* ================================================================ words */
+/* ================================================================ major matters */
 
-char *
-esc_format_yuan(int64_t fen, bool always_cents, char buf[ESC_YUAN_MAX])
+void
+esc_intervals_load(esc_intervals_t *intervals, const worker_settings_t *settings)
 {
-    uint64_t magnitude = fen < 0 ? (uint64_t)0 - (uint64_t)fen : (uint64_t)fen;
-    uint64_t yuan = magnitude / ESC_FEN_PER_YUAN;
-    unsigned cents = (unsigned)(magnitude % ESC_FEN_PER_YUAN);
-
-    /* Digits of the whole yuan, grouped by three, written backwards then reversed. */
-    char digits[32];
-    size_t n = 0;
-    do {
-        if (n % 4 == 3)
-            digits[n++] = ',';
-        digits[n++] = (char)('0' + yuan % 10);
-        yuan /= 10;
-    } while (yuan);
-
-    size_t at = 0;
-    if (fen < 0)
-        buf[at++] = '-';
-    while (n)
-        buf[at++] = digits[--n];
-    if (always_cents || cents)
-        snprintf(buf + at, ESC_YUAN_MAX - at, ".%02u", cents);
-    else
-        buf[at] = '\0';
-    return buf;
+    int64_t days =
+        worker_settings_int(settings, "escalate/matter_interval_days", ESC_DEFAULT_INTERVAL_DAYS);
+    intervals->interval_ms = (days > 0 ? days : ESC_DEFAULT_INTERVAL_DAYS) * DAJIA_TIME_MS_PER_DAY;
+    days = worker_settings_int(settings, "escalate/matter_interval_urgent_days",
+                               ESC_DEFAULT_URGENT_INTERVAL_DAYS);
+    intervals->urgent_interval_ms =
+        (days > 0 ? days : ESC_DEFAULT_URGENT_INTERVAL_DAYS) * DAJIA_TIME_MS_PER_DAY;
 }
 
-char *
-esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX])
+int64_t
+esc_intervals_of(const esc_intervals_t *intervals, Dajia__MatterType type, Dajia__Severity severity,
+                 int32_t report_interval_days)
 {
-    char zone[16] = "UTC";
-    int minutes = tz_offset_min < 0 ? -tz_offset_min : tz_offset_min;
-    if (minutes % 60)
-        snprintf(zone, sizeof zone, "UTC%c%d:%02d", tz_offset_min < 0 ? '-' : '+', minutes / 60,
-                 minutes % 60);
-    else if (minutes)
-        snprintf(zone, sizeof zone, "UTC%c%d", tz_offset_min < 0 ? '-' : '+', minutes / 60);
-    char local[DAJIA_TIME_LOCAL_MAX];
-    int rc = dajia_time_format_minute(at, tz_offset_min, local, sizeof local);
-    int n = snprintf(buf, ESC_TIME_MAX, "%s (%s)", local, zone);
-    if (rc || n < 0 || n >= ESC_TIME_MAX) //  cannot happen; show the raw figure all the same
-        snprintf(buf, ESC_TIME_MAX, "%" PRId64 " ms", at);
-    return buf;
+    if (report_interval_days > 0)
+        return (int64_t)report_interval_days * DAJIA_TIME_MS_PER_DAY;
+    if (type == DAJIA__MATTER_TYPE__MATTER_TYPE_HEALTH_SAFETY_INCIDENT ||
+        severity == DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR)
+        return intervals->urgent_interval_ms;
+    return intervals->interval_ms;
 }
+
+/* ================================================================ text */
 
 int
 esc_clip_utf8(const char *s, size_t max)

@@ -3,7 +3,8 @@
     Nothing here touches a store: each function looks at one CaseReport (and the limits
     the configuration gave) and says whether a rule applies, at which level and on which
     figures. esc_core.c decides what has fired before, keeps the state and writes the
-    FeedItems. Money is in fen throughout (1 yuan = 100 fen).
+    FeedItems; esc_text.c writes their words. Money is in fen throughout (1 yuan = 100
+    fen).
 */
 #ifndef ESC_RULES_H
 #define ESC_RULES_H
@@ -57,18 +58,25 @@ esc_limits_default(esc_limits_t *limits);
 void
 esc_limits_load(esc_limits_t *limits, const worker_settings_t *settings);
 
+/* Writes the settings key of the E5 threshold of `category` (1 .. ESC_CATEGORY_COUNT-1)
+   and `measure` into `buf`: "escalate/e5_<category>_<measure>_fen". Returns 0, or -1
+   when either is out of range or `size` too small. */
+int
+esc_limits_key(int category, esc_measure_t measure, char *buf, size_t size);
+
 /* ------------------------------------------------------------------ the rules */
 
-/* E1: the linkage statuses the Office hears about at once. Returns a short name for
-   the escalation id ("transferred", ...) or NULL when `status` is not one of them. */
+/* E1: the linkage steps the Office hears about at once, one escalation per step
+   (docs/domain.md §5.2). Returns a short name for the escalation id ("transferred",
+   ...) or NULL when `status` is not one of them. */
 const char *
 esc_rules_e1_status(Dajia__LinkageStatus status);
 
 /* E2: health and safety. Returns true when the case's goods (or its category) are of a
    sensitive kind and it has casualties or the health and safety flag. Sets *level
-   (especially major with casualties) and *goods (the first sensitive goods' name). */
+   (especially major with casualties) and *goods (the first sensitive goods). */
 bool
-esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, const char **goods);
+esc_rules_e2(const Dajia__CaseReport *report, Dajia__Severity *level, Dajia__GoodsCategory *goods);
 
 /* E3: value. Returns the level the case value reaches, SEVERITY_UNSPECIFIED below the
    major threshold; *threshold_fen is set to the threshold reached. */
@@ -112,7 +120,9 @@ typedef struct {
     const char *name;    /* "APPROVAL": the rule is "DEADLINE-APPROVAL" */
     const char *setting; /* "escalate/deadline_approval_hours" */
     int64_t default_hours;
-    const char *waiting_for; /* what should have happened, in plain words */
+    /* What should happen within the deadline, in plain English: the help line of its
+       setting (worker_keys.h). The Office's words are esc_text.c's. */
+    const char *waiting_for;
 } esc_deadline_t;
 
 #define ESC_DEADLINE_COUNT 6
@@ -134,35 +144,31 @@ esc_rules_linkage_at(const Dajia__CaseReport *report, int64_t occurred_at);
 bool
 esc_rules_concluded(Dajia__CaseStage stage);
 
-/* ------------------------------------------------------------------ words */
+/* ------------------------------------------------------------------ major matters */
 
-/* Plain names of enum values, for reasons ("trademark counterfeiting"); never NULL. */
-const char *
-esc_name_category(Dajia__CaseCategory value);
-const char *
-esc_name_goods(Dajia__GoodsCategory value);
-const char *
-esc_name_linkage(Dajia__LinkageStatus value);
-const char *
-esc_name_matter_type(Dajia__MatterType value);
-const char *
-esc_name_severity(Dajia__Severity value);
-const char *
-esc_name_matter_status(Dajia__MatterStatus value);
-const char *
-esc_name_measure(esc_measure_t measure);
+#define ESC_DEFAULT_INTERVAL_DAYS        15
+#define ESC_DEFAULT_URGENT_INTERVAL_DAYS 7
 
-/* Writes `fen` as yuan with thousands separators: "2,150,000.00" (always_cents) or
-   "2,000,000" when whole and !always_cents. Returns `buf`. */
-#define ESC_YUAN_MAX 40
-char *
-esc_format_yuan(int64_t fen, bool always_cents, char buf[ESC_YUAN_MAX]);
+/* The progress intervals of major matters (docs/domain.md §5.8), one source for every
+   worker that judges a matter overdue. */
+typedef struct {
+    int64_t interval_ms;        /* escalate/matter_interval_days, default 15 days */
+    int64_t urgent_interval_ms; /* escalate/matter_interval_urgent_days, default 7 days */
+} esc_intervals_t;
 
-/* Writes unix ms `at` as local time "2026-11-05 16:00 (UTC+8)" for a zone
-   `tz_offset_min` minutes east of UTC. Returns `buf`. */
-#define ESC_TIME_MAX 48
-char *
-esc_format_time(int64_t at, int tz_offset_min, char buf[ESC_TIME_MAX]);
+/* Reads the two settings (a value <= 0, or none, gives the default). `settings` may be
+   NULL. */
+void
+esc_intervals_load(esc_intervals_t *intervals, const worker_settings_t *settings);
+
+/* The interval of a matter: the report's own update_interval_days when > 0, else the
+   urgent interval for an especially major matter or a health and safety incident,
+   else the interval. */
+int64_t
+esc_intervals_of(const esc_intervals_t *intervals, Dajia__MatterType type, Dajia__Severity severity,
+                 int32_t report_interval_days);
+
+/* ------------------------------------------------------------------ text */
 
 /* The length of the longest prefix of `s` that is at most `max` bytes and does not cut
    a UTF-8 sequence, for clipping text quoted in reasons. */

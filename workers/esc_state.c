@@ -192,6 +192,31 @@ out:
     return -EBADMSG;
 }
 
+size_t
+esc_unit_encode(const esc_unit_t *rec, uint8_t buf[ESC_UNIT_RECORD_MAX])
+{
+    s_writer_t w = {buf};
+    s_put_u8(&w, ESC_STATE_VERSION);
+    s_put_u64(&w, (uint64_t)rec->received_at);
+    return (size_t)(w.p - buf);
+}
+
+int
+esc_unit_decode(const void *data, size_t len, esc_unit_t *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    s_reader_t r = {data, (const uint8_t *)data + len, 0};
+    if (s_get_u(&r, 1) != ESC_STATE_VERSION)
+        goto out;
+    rec->received_at = (int64_t)s_get_u(&r, 8);
+    if (r.bad)
+        goto out;
+    return 0;
+out:
+    memset(rec, 0, sizeof *rec);
+    return -EBADMSG;
+}
+
 /* ================================================================ keys */
 
 size_t

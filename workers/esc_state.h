@@ -8,6 +8,10 @@
       esc.timers   due_at (8-byte BE) kind (1 byte) unit "\0" key -> empty. Time-ordered,
                    so a tick reads only what is due. kind is ESC_TIMER_CASE (the entry is
                    the case's linkage deadline) or ESC_TIMER_MATTER (the next overdue step).
+      esc.units    unit -> esc_unit_t: when the broker last received an event of the
+                   unit, which decides whether its timers may run on the broker's clock
+                   (docs/domain.md §8). A state without it (written before) reads as
+                   every unit quiet.
 
     Records start with a version byte; integers are big-endian; strings are a length
     then bytes. Change the layout only by bumping the version and reading the old one.
@@ -24,6 +28,7 @@
 #define ESC_TABLE_CASES   "esc.cases"
 #define ESC_TABLE_MATTERS "esc.matters"
 #define ESC_TABLE_TIMERS  "esc.timers"
+#define ESC_TABLE_UNITS   "esc.units"
 
 #define ESC_TIMER_CASE   'C'
 #define ESC_TIMER_MATTER 'M'
@@ -54,7 +59,8 @@ typedef struct {
     uint8_t type;             /* Dajia__MatterType */
     uint8_t status;           /* Dajia__MatterStatus */
     uint8_t stage;            /* overdue steps already fired for due_at, 0..3 */
-    uint8_t reported;         /* a MajorMatterReport was seen */
+    uint8_t reported;         /* a MajorMatterReport was seen; 0: only progress (no timer,
+                                 no MatterLine: docs/domain.md §5.11) */
     uint32_t seq;             /* last progress seq applied */
     int32_t interval_days;    /* from the report, 0: the configured default */
     int64_t last_progress_at; /* report or last progress */
@@ -65,7 +71,13 @@ typedef struct {
     char title[ESC_MAX_TITLE + 1];
 } esc_matter_t;
 
+/* A member unit's receipt clock. */
+typedef struct {
+    int64_t received_at; /* the latest received_at of its events */
+} esc_unit_t;
+
 #define ESC_CASE_RECORD_MAX   (1 + 1 + 1 + 2 + 8 + 8 + 8 + 1 + ESC_MAX_ID)
+#define ESC_UNIT_RECORD_MAX   (1 + 8)
 #define ESC_MATTER_RECORD_MAX (1 + 5 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + ESC_MAX_ID + 2 + ESC_MAX_TITLE)
 
 /* Encodes `rec` into `buf`; returns the length. */
@@ -73,6 +85,8 @@ size_t
 esc_case_encode(const esc_case_t *rec, uint8_t buf[ESC_CASE_RECORD_MAX]);
 size_t
 esc_matter_encode(const esc_matter_t *rec, uint8_t buf[ESC_MATTER_RECORD_MAX]);
+size_t
+esc_unit_encode(const esc_unit_t *rec, uint8_t buf[ESC_UNIT_RECORD_MAX]);
 
 /* Decodes `len` bytes into *rec. Returns 0, or -EBADMSG when the bytes are not a record
    of a version we know (*rec is then zeroed). */
@@ -80,6 +94,8 @@ int
 esc_case_decode(const void *data, size_t len, esc_case_t *rec);
 int
 esc_matter_decode(const void *data, size_t len, esc_matter_t *rec);
+int
+esc_unit_decode(const void *data, size_t len, esc_unit_t *rec);
 
 /* Writes unit "\0" key into `buf`; returns the length, or 0 when either part is empty or
    longer than ESC_MAX_ID. */

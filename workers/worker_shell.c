@@ -16,16 +16,20 @@
 #include "store.h"
 #include "dajia_worker_protocol.h"
 
-#define SHELL_KEY_APPLIED "applied"
-#define SHELL_KEY_TICK    "tick"
-#define SHELL_PRUNE_MAX   4096 /* stored outputs deleted per transaction */
-#define SHELL_HWM         100000
-#define SHELL_RETRY_MS    1000 /* pause before reconnecting after a store failure */
-#define SHELL_RESEND_MAX  4096 /* stored ticks sent again at once, at most */
+#define SHELL_KEY_APPLIED  "applied"
+#define SHELL_KEY_TICK     "tick"
+#define SHELL_KEY_CLOCK    "clock"
+#define SHELL_PRUNE_MAX    4096 /* stored outputs deleted per transaction */
+#define SHELL_HWM          100000
+#define SHELL_RETRY_MS     1000 /* pause before reconnecting after a store failure, */
+#define SHELL_RETRY_MAX_MS 8000 /* doubled after each failure in a row up to this */
+#define SHELL_PAUSE_STEP   100  /* a pause looks for $TERM or a signal this often */
+#define SHELL_RESEND_MAX   4096 /* stored ticks sent again at once, at most */
 
 typedef struct {
     uint64_t seq;
     int64_t received_at;
+    int64_t submitted_at; /* the trusted submission time, else received_at */
     Dajia__Envelope *env; /* NULL: the record did not decode; skipped */
     worker_outputs_t *out;
     bool applied; /* applied by the batch now (not before) */
@@ -46,18 +50,21 @@ struct worker_shell_t {
     void *core;
     zsock_t *dealer;
     uint64_t last_applied;
-    uint64_t confirmed;      /* the broker's cursor: outputs up to it may go */
-    uint64_t pruned;         /* outputs up to here are deleted */
-    uint64_t last_tick;      /* the last tick number given (durable) */
-    uint64_t tick_confirmed; /* the broker's last stored tick: outputs up to it may go */
-    uint64_t tick_pruned;    /* tick outputs up to here are deleted */
-    uint64_t tick_mark;      /* last tick number sent when the last heartbeat came */
-    bool tick_resend;        /* send the unconfirmed ticks at the next heartbeat */
-    bool registered;         /* the broker answered since the last READY */
-    int64_t ready_at;        /* when the last READY went (zclock_mono) */
-    bool announced;          /* on_registered was called */
-    bool reconnect;          /* a failed write: start again from what is durable */
-    int64_t broker_expires;  /* monotonic ms */
+    uint64_t confirmed;          /* the broker's cursor: outputs up to it may go */
+    uint64_t pruned;             /* outputs up to here are deleted */
+    uint64_t last_tick;          /* the last tick number given (durable) */
+    uint64_t tick_confirmed;     /* the broker's last stored tick: outputs up to it may go */
+    uint64_t tick_pruned;        /* tick outputs up to here are deleted */
+    uint64_t tick_mark;          /* last tick number sent when the last heartbeat came */
+    int64_t clock;               /* the tick clock: the last time the core was ticked at */
+    bool tick_resend;            /* send the unconfirmed ticks at the next heartbeat */
+    bool registered;             /* the broker answered since the last READY */
+    int64_t ready_at;            /* when the last READY went (zclock_mono) */
+    bool announced;              /* on_registered was called */
+    bool reconnect;              /* a failed write: start again from what is durable */
+    int retry_ms;                /* the pause before that; 0: no failure since the last write */
+    dajia_log_limit_t store_log; /* this service's store failures (dajia_log.h) */
+    int64_t broker_expires;      /* monotonic ms */
     int64_t next_beat;
 
     s_event_t events[WORKER_SHELL_BATCH_MAX];
@@ -180,6 +187,7 @@ typedef struct {
     size_t failed; /* index of the event the core refused */
     uint64_t tick_pruned;
     uint64_t tick_no; /* for a tick: its number when it made outputs, else 0 */
+    int64_t clock;    /* result: the tick clock after this write */
 } s_batch_t;
 
 /* Deletes the event and tick outputs the broker has confirmed (b->pruned and
@@ -201,6 +209,7 @@ s_write_events(store_txn_t *txn, void *arg)
     s_batch_t *b = arg;
     worker_shell_t *self = b->self;
     b->last = self->last_applied;
+    b->clock = self->clock;
     for (size_t i = b->from; i < b->from + b->count; i++) {
         s_event_t *e = &self->events[i];
         e->applied = false;
@@ -208,10 +217,21 @@ s_write_events(store_txn_t *txn, void *arg)
         if (e->seq <= b->last)
             continue;
         if (e->env && b->apply) {
-            worker_event_t event = {e->seq, e->received_at, e->env};
-            int rc = self->service->apply(self->core, txn, &event, e->out);
-            if (rc == 0 && self->service->tick)
-                rc = self->service->tick(self->core, txn, e->received_at, e->out);
+            worker_event_t event = {.log_seq = e->seq,
+                                    .received_at = e->received_at,
+                                    .env = e->env,
+                                    .submitted_at = e->submitted_at};
+            /* What fell due before this event fires before it, in its transaction
+               (worker_core.h: the tick clock). */
+            int64_t at = self->service->event_time ? self->service->event_time(&event)
+                                                   : worker_event_time(&event);
+            int rc = 0;
+            if (self->service->tick && at > b->clock) {
+                rc = self->service->tick(self->core, txn, at, e->out);
+                b->clock = at;
+            }
+            if (rc == 0)
+                rc = self->service->apply(self->core, txn, &event, e->out);
             if (rc) {
                 b->failed = i;
                 return rc;
@@ -235,6 +255,8 @@ s_write_events(store_txn_t *txn, void *arg)
     int rc = 0;
     if (b->last != self->last_applied)
         rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, b->last);
+    if (rc == 0 && b->clock != self->clock)
+        rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK, (uint64_t)b->clock);
     if (rc == 0)
         rc = s_prune(self, txn, b);
     return rc;
@@ -288,7 +310,9 @@ s_write(worker_shell_t *self, s_batch_t *b)
     b->failed = SIZE_MAX;
     int rc = store_write(self->store, s_write_events, b);
     if (rc == 0) {
+        self->retry_ms = 0;
         self->last_applied = b->last;
+        self->clock = b->clock;
         self->pruned = b->pruned;
         self->tick_pruned = b->tick_pruned;
     }
@@ -301,27 +325,32 @@ s_flush_events(worker_shell_t *self)
 {
     if (self->event_count == 0)
         return;
-    s_batch_t b = {self, 0, self->event_count, true, 0, 0, SIZE_MAX, 0, 0};
+    s_batch_t b = {self, 0, self->event_count, true, 0, 0, SIZE_MAX, 0, 0, 0};
     int rc = s_write(self, &b);
     if (rc && !s_is_store_failure(rc)) {
         /* The core refused an event: apply one at a time, skipping the ones it refuses,
            so one bad event cannot stop the service. */
         for (size_t i = 0; i < self->event_count && (rc == 0 || !s_is_store_failure(rc)); i++) {
-            s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0};
+            s_batch_t one = {self, i, 1, true, 0, 0, SIZE_MAX, 0, 0, 0};
             rc = s_write(self, &one);
             if (rc && !s_is_store_failure(rc)) {
-                dajia_log_error("%s: the core failed on log_seq %" PRIu64 " (%s); the event is "
-                                "skipped",
-                                self->service->name, self->events[i].seq, dajia_strerror(rc));
+                dajia_log_error_limited(
+                    "%s: the core failed on log_seq %" PRIu64 " (%s); the event is skipped",
+                    self->service->name, self->events[i].seq, dajia_strerror(rc));
                 one.apply = false;
                 rc = s_write(self, &one);
             }
         }
     }
     if (rc) {
-        dajia_log_error("%s: cannot store the state after log_seq %" PRIu64 ": %s; reconnecting "
-                        "to have the events again",
-                        self->service->name, self->last_applied, dajia_strerror(rc));
+        self->retry_ms = self->retry_ms ? self->retry_ms * 2 : SHELL_RETRY_MS;
+        if (self->retry_ms > SHELL_RETRY_MAX_MS)
+            self->retry_ms = SHELL_RETRY_MAX_MS;
+        dajia_log_limited(&self->store_log, DAJIA_LOG_ERROR,
+                          "%s: cannot store the state after log_seq %" PRIu64
+                          ": %s; away for %d ms, then reconnecting to have the events again",
+                          self->service->name, self->last_applied, dajia_strerror(rc),
+                          self->retry_ms);
         self->reconnect = true;
     }
     if (self->verbose)
@@ -353,8 +382,8 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
         return;
     Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, zframe_size(body), zframe_data(body));
     if (!rec || rec->log_seq == 0) {
-        dajia_log_warning("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
-                          self->service->name, zframe_size(body));
+        dajia_log_warning_limited("%s: an EVENT that is not a LogRecord (%zu bytes); ignored",
+                                  self->service->name, zframe_size(body));
         dajia__log_record__free_unpacked(rec, NULL);
         return;
     }
@@ -363,10 +392,11 @@ s_take_event(worker_shell_t *self, zmsg_t *msg)
     s_event_t *e = &self->events[self->event_count];
     e->seq = rec->log_seq;
     e->received_at = rec->received_at;
+    e->submitted_at = rec->submitted_at ? rec->submitted_at : rec->received_at;
     e->env = dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
     if (!e->env)
-        dajia_log_error("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",
-                        self->service->name, e->seq);
+        dajia_log_error_limited("%s: log_seq %" PRIu64 " holds no readable envelope; skipped",
+                                self->service->name, e->seq);
     dajia__log_record__free_unpacked(rec, NULL);
     self->event_count++;
 }
@@ -380,7 +410,7 @@ s_write_tick(store_txn_t *txn, void *arg)
     worker_shell_t *self = b->self;
     b->tick_no = 0;
     worker_outputs_clear(self->tick_out);
-    int rc = self->service->tick(self->core, txn, (int64_t)b->last, self->tick_out);
+    int rc = self->service->tick(self->core, txn, b->clock, self->tick_out);
     if (rc == 0 && worker_outputs_count(self->tick_out) > 0) {
         /* Numbered past what the broker has too: a fresh state must not reuse numbers
            the broker has stored (it would drop the outputs as known). */
@@ -396,6 +426,10 @@ s_write_tick(store_txn_t *txn, void *arg)
         free(buf);
         if (rc == 0)
             rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_TICK, tick_no);
+        /* The clock is stored with what it fired; a tick that fired nothing writes
+           nothing, so an idle worker does not sync its store every second. */
+        if (rc == 0)
+            rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK, (uint64_t)b->clock);
         if (rc == 0)
             b->tick_no = tick_no;
     }
@@ -410,13 +444,17 @@ s_on_tick(worker_shell_t *self, zmsg_t *msg)
     uint64_t now = 0;
     if (!self->service->tick || !worker_frame_u64(zmsg_next(msg), &now))
         return;
-    s_batch_t b = {self, 0, 0, false, now, self->pruned, SIZE_MAX, self->tick_pruned, 0};
+    /* The broker sends TICK only while we have answered every event of the log, so its
+       clock may move ours; it never moves it back. */
+    int64_t at = (int64_t)now > self->clock ? (int64_t)now : self->clock;
+    s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0, at};
     int rc = store_write(self->store, s_write_tick, &b);
     if (rc) {
-        dajia_log_error("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
-                        dajia_strerror(rc));
+        dajia_log_error_limited("%s: the tick at %" PRIu64 " failed: %s", self->service->name, now,
+                                dajia_strerror(rc));
         return;
     }
+    self->clock = at;
     self->pruned = b.pruned;
     self->tick_pruned = b.tick_pruned;
     if (b.tick_no == 0)
@@ -465,8 +503,8 @@ s_resend_ticks(worker_shell_t *self)
         sent++;
     }
     if (rc != 0 && rc != STORE_NOTFOUND)
-        dajia_log_error("%s: cannot read the stored tick outputs: %s", self->service->name,
-                        dajia_strerror(rc));
+        dajia_log_error_limited("%s: cannot read the stored tick outputs: %s", self->service->name,
+                                dajia_strerror(rc));
     else if (sent && self->verbose)
         dajia_log_debug("%s: sent again the outputs of %zu ticks after tick %" PRIu64,
                         self->service->name, sent, self->tick_confirmed);
@@ -493,7 +531,7 @@ s_on_heartbeat(worker_shell_t *self, zmsg_t *msg)
     if (has_tick && tick > self->tick_confirmed)
         self->tick_confirmed = tick;
     if (self->confirmed > self->pruned || self->tick_confirmed > self->tick_pruned) {
-        s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0};
+        s_batch_t b = {self, 0, 0, false, 0, self->pruned, SIZE_MAX, self->tick_pruned, 0, 0};
         if (store_write(self->store, s_write_prune, &b) == 0) {
             self->pruned = b.pruned;
             self->tick_pruned = b.tick_pruned;
@@ -585,7 +623,8 @@ s_on_message(worker_shell_t *self, zmsg_t *msg)
     else if (worker_frame_is(command, WORKER_CMD_HEARTBEAT))
         s_on_heartbeat(self, msg);
     else
-        dajia_log_warning("%s: unknown command from the broker; ignored", self->service->name);
+        dajia_log_warning_limited("%s: unknown command from the broker; ignored",
+                                  self->service->name);
 }
 
 static bool
@@ -595,6 +634,27 @@ s_pipe_term(zsock_t *pipe)
     bool term = !command || streq(command, "$TERM");
     zstr_free(&command);
     return term;
+}
+
+/* After a failed write: away from the broker for self->retry_ms (no socket, so nothing
+   is sent to us meanwhile), watching for $TERM on `pipe` or an interrupt. Returns true
+   when told to stop. A store that keeps failing (a full disk) is tried at most every
+   SHELL_RETRY_MAX_MS, not as fast as the broker can deliver. */
+static bool
+s_pause(worker_shell_t *self, zsock_t *pipe)
+{
+    zsock_destroy(&self->dealer);
+    int64_t until = zclock_mono() + self->retry_ms;
+    for (int64_t now = zclock_mono(); now < until; now = zclock_mono()) {
+        if (!pipe && zsys_interrupted)
+            return true;
+        int64_t wait = until - now < SHELL_PAUSE_STEP ? until - now : SHELL_PAUSE_STEP;
+        zmq_pollitem_t item = {pipe ? zsock_resolve(pipe) : NULL, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, pipe ? 1 : 0, wait);
+        if (rc > 0 && s_pipe_term(pipe))
+            return true;
+    }
+    return false;
 }
 
 int
@@ -636,9 +696,9 @@ worker_shell_run(worker_shell_t *self, zsock_t *pipe)
             self->next_beat = now + self->heartbeat_ms;
         }
         if (self->reconnect || now > self->broker_expires) {
-            if (self->reconnect)
-                zclock_sleep(SHELL_RETRY_MS);
-            else if (self->registered)
+            if (self->reconnect && s_pause(self, pipe))
+                break;
+            if (!self->reconnect && self->registered)
                 dajia_log_warning("%s: no word from the broker for %d heartbeats; reconnecting",
                                   self->service->name, WORKER_SHELL_LIVENESS);
             self->registered = false; /* the next answer confirms the new READY */
@@ -673,7 +733,7 @@ s_get_u64(store_txn_t *txn, const char *key, uint64_t *value)
     return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
-/* Reads the last applied log_seq and the last tick number. */
+/* Reads the last applied log_seq, the last tick number and the tick clock. */
 static int
 s_read_state(worker_shell_t *self)
 {
@@ -681,9 +741,13 @@ s_read_state(worker_shell_t *self)
     int rc = store_read_begin(self->store, &txn);
     if (rc)
         return rc;
+    uint64_t clock = 0;
     rc = s_get_u64(txn, SHELL_KEY_APPLIED, &self->last_applied);
     if (rc == 0)
         rc = s_get_u64(txn, SHELL_KEY_TICK, &self->last_tick);
+    if (rc == 0)
+        rc = s_get_u64(txn, SHELL_KEY_CLOCK, &clock);
+    self->clock = (int64_t)clock;
     store_txn_end(&txn);
     return rc;
 }

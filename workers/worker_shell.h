@@ -8,9 +8,13 @@
     outputs of each applied event are written in one transaction, so an event delivered
     again (the broker lost our DONE, or we restarted) is not applied again: its stored
     outputs are sent again instead, and the broker drops them if it has them. Outputs are
-    deleted once the broker's cursor (from its heartbeats) has passed them. Every event
-    also ticks the core with the event's received_at, inside the same transaction, so
-    timers that event time passes fire as part of that event (and are replayed with it).
+    deleted once the broker's cursor (from its heartbeats) has passed them. The tick
+    clock follows the events' own times while the worker catches up and the broker's
+    clock once it has caught up (worker_core.h says when the core is ticked): before an
+    event whose time (the service's event_time, else worker_event_time) is past the
+    clock the shell ticks the core at that time inside the
+    event's transaction, so what fell due before the event fires as part of it (and is
+    replayed with it), and a TICK ticks it at the broker's clock, never back in time.
 
     A TICK that makes outputs gets the next tick number of the service (one past the
     larger of our last one and the broker's last stored one), and the number and the
@@ -24,8 +28,9 @@
     reconnects with a new socket and a new READY; a REGISTER makes it send READY at once. Events
    arriving together are applied in one transaction (one sync for many events).
 
-    Tables in the state store, beside the core's own: "shell.state" (keys "applied" and
-    "tick": u64), "shell.outputs" (key log_seq u64: the outputs, each as u32 length +
+    Tables in the state store, beside the core's own: "shell.state" (keys "applied",
+    "tick" and "clock": u64; "clock" is stored with each batch of events and with each
+    tick that fired something), "shell.outputs" (key log_seq u64: the outputs, each as u32 length +
     bytes) and "shell.ticks" (key tick number u64: the outputs, encoded alike).
 */
 #ifndef WORKER_SHELL_H

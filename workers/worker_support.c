@@ -1,5 +1,6 @@
 /*  worker_support: the outputs list and the settings every core uses. */
 #include "worker_core.h"
+#include "worker_keys.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -91,6 +92,8 @@ typedef struct {
 struct worker_settings_t {
     s_setting_t *items;
     size_t count;
+    dajia_member_t *members; /* code and name owned (cast away const to free) */
+    size_t member_count;
 };
 
 worker_settings_t *
@@ -110,6 +113,11 @@ worker_settings_destroy(worker_settings_t **self_p)
         free(self->items[i].value);
     }
     free(self->items);
+    for (size_t i = 0; i < self->member_count; i++) {
+        free((char *)self->members[i].code);
+        free((char *)self->members[i].name);
+    }
+    free(self->members);
     free(self);
     *self_p = NULL;
 }
@@ -170,6 +178,18 @@ worker_settings_str(const worker_settings_t *self, const char *key, const char *
     return found ? found->value : fallback;
 }
 
+size_t
+worker_settings_count(const worker_settings_t *self)
+{
+    return self ? self->count : 0;
+}
+
+const char *
+worker_settings_key(const worker_settings_t *self, size_t index)
+{
+    return self && index < self->count ? self->items[index].key : NULL;
+}
+
 int
 worker_settings_load(worker_settings_t *self, const char *path, const char *service, char *err,
                      size_t errlen)
@@ -186,11 +206,65 @@ worker_settings_load(worker_settings_t *self, const char *path, const char *serv
         char key[256];
         snprintf(key, sizeof key, "%s/%s", service, zconfig_name(item));
         const char *value = zconfig_value(item);
-        if (worker_settings_set(self, key, value ? value : "") != 0) {
+        if (zconfig_child(item)) {
+            snprintf(err, errlen,
+                     "%s: \"%s\" is a section; the %s section holds \"key = value\" "
+                     "lines only",
+                     path, key, service);
+            rc = -1;
+        } else if (worker_settings_set(self, key, value ? value : "") != 0) {
             snprintf(err, errlen, "out of memory");
             rc = -1;
         }
     }
     zconfig_destroy(&root);
+    if (rc == 0)
+        rc = worker_keys_check(self, service, path, err, errlen);
     return rc;
+}
+
+/* ================================================================ members */
+
+int
+worker_settings_member_add(worker_settings_t *self, const char *code, const char *name)
+{
+    dajia_member_t *members = realloc(self->members, (self->member_count + 1) * sizeof *members);
+    if (!members)
+        return -ENOMEM;
+    self->members = members;
+    char *code_copy = strdup(code);
+    char *name_copy = name && *name ? strdup(name) : NULL;
+    if (!code_copy || (name && *name && !name_copy)) {
+        free(code_copy);
+        free(name_copy);
+        return -ENOMEM;
+    }
+    self->members[self->member_count++] = (dajia_member_t){code_copy, name_copy, NULL};
+    return 0;
+}
+
+int
+worker_settings_load_members(worker_settings_t *self, const char *path, char *err, size_t errlen)
+{
+    zconfig_t *root = zsys_file_exists(path) ? zconfig_load(path) : NULL;
+    if (!root) {
+        snprintf(err, errlen, "%s: cannot read this configuration file", path);
+        return -1;
+    }
+    int rc = 0;
+    zconfig_t *section = zconfig_locate(root, "members");
+    for (zconfig_t *m = section ? zconfig_child(section) : NULL; m && rc == 0; m = zconfig_next(m))
+        if (worker_settings_member_add(self, zconfig_name(m), zconfig_get(m, "name", NULL)) != 0) {
+            snprintf(err, errlen, "out of memory");
+            rc = -1;
+        }
+    zconfig_destroy(&root);
+    return rc;
+}
+
+const dajia_member_t *
+worker_settings_members(const worker_settings_t *self, size_t *count)
+{
+    *count = self ? self->member_count : 0;
+    return *count ? self->members : NULL;
 }

@@ -78,7 +78,8 @@ typedef struct {
     atomic_int serve_rc; /* what broker_server_run returned; 1 while it runs */
     zsock_t *client;
     dajia_limits_t limits;
-    zhashx_t *stored; /* "unit\nevent_id" -> log_seq (uintptr_t) */
+    char region[DAJIA_REGION_PREFIX_MAX + 1]; /* broker/region, for limits.region_prefix */
+    zhashx_t *stored;                         /* "unit\nevent_id" -> log_seq (uintptr_t) */
     uint64_t last_seq;
     s_counts_t counts;
     uint64_t inputs;
@@ -151,6 +152,10 @@ s_start(void)
     s_fuzz.limits.max_message = (size_t)atol(S_MAX_MESSAGE);
     s_fuzz.limits.max_repeated = (size_t)atol(S_MAX_REPEATED);
     s_fuzz.limits.max_future_ms = atoll(S_MAX_FUTURE_S) * 1000;
+    /* The broker's region, as it refuses a region outside it (broker/region). */
+    snprintf(s_fuzz.region, sizeof s_fuzz.region, "%s",
+             broker_config_get(s_fuzz.config, "broker/region"));
+    s_fuzz.limits.region_prefix = s_fuzz.region;
 
     if (broker_server_new(s_fuzz.config, &s_fuzz.server, err, sizeof err) != 0)
         FUZZ_FAIL("broker_server_new: %s", err);

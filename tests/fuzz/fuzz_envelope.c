@@ -100,6 +100,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     dajia_limits_t limits;
     dajia_limits_default(&limits);
+    limits.region_prefix = "4115"; /* the broker's default region */
     dajia_verdict_t verdict;
     memset(&verdict, 0xA5, sizeof verdict);             /* a refusal must set every byte it uses */
     Dajia__Envelope *env = (Dajia__Envelope *)&verdict; /* must be reset to NULL */
@@ -125,7 +126,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(keys.event_id_len == strlen(env->event_id) &&
                        memcmp(keys.event_id, env->event_id, keys.event_id_len) == 0 &&
                        keys.unit_len == strlen(env->unit) &&
-                       memcmp(keys.unit, env->unit, keys.unit_len) == 0,
+                       memcmp(keys.unit, env->unit, keys.unit_len) == 0 &&
+                       keys.submitted_at == env->submitted_at,
                    "the fast path reads other keys than decoding");
 
     if (rc != 0) {

@@ -4,6 +4,10 @@
       - reading never crashes, leaks or trips a sanitizer, whatever the text;
       - a refusal leaves *out alone and gives a sentence that is valid UTF-8, with a
         position that is either unknown (0) or a real line and column;
+    of the collecting read (dajia_json_to_message_each), on every input:
+      - it reports exactly as many errors as it returns, each a valid sentence and field
+        path, and none exactly when the strict read accepts;
+      - what it read (also half a message) is freed without a leak;
     and on every text the mapper accepts:
       - its output (dajia_json_from_message) is accepted again;
       - both messages pack to the same bytes: the mapper round-trips;
@@ -29,6 +33,32 @@ s_pack(const ProtobufCMessage *msg, size_t *len)
     return buf;
 }
 
+static void
+s_on_error(const dajia_json_error_t *err, void *arg)
+{
+    int *count = arg;
+    (*count)++;
+    FUZZ_CHECK(fuzz_text_ok(err->text, sizeof err->text), "an error text is not UTF-8");
+    FUZZ_CHECK(memchr(err->field, 0, sizeof err->field) &&
+                   fuzz_utf8_valid(err->field, strlen(err->field)),
+               "an error's field is not UTF-8");
+}
+
+/* The collecting read; returns its number of errors. */
+static int
+s_each(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t size)
+{
+    int reported = 0;
+    ProtobufCMessage *partial = NULL;
+    int errors =
+        dajia_json_to_message_each(desc, (const char *)data, size, &partial, s_on_error, &reported);
+    FUZZ_CHECK(errors == reported, "%d errors returned, %d reported", errors, reported);
+    FUZZ_CHECK(errors > 0 || partial, "no error and no message");
+    if (partial)
+        protobuf_c_message_free_unpacked(partial, NULL);
+    return errors;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,7 +66,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ProtobufCMessage *msg = (ProtobufCMessage *)&size; /* a refusal must leave it alone */
     dajia_json_error_t err;
     memset(&err, 0xA5, sizeof err);
+    int collected = s_each(desc, data, size);
     if (dajia_json_to_message(desc, (const char *)data, size, &msg, &err) != 0) {
+        FUZZ_CHECK(collected > 0, "the collecting read found nothing the strict read refused");
         FUZZ_CHECK(msg == (ProtobufCMessage *)&size, "a refusal changed *out");
         FUZZ_CHECK(err.line >= 0 && err.column >= 0, "position %d:%d", err.line, err.column);
         FUZZ_CHECK((err.line == 0) == (err.column == 0), "position %d:%d", err.line, err.column);
@@ -45,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_CHECK(msg && msg->descriptor == desc, "accepted without an Envelope");
+    FUZZ_CHECK(collected == 0, "the collecting read refused what the strict read accepts");
 
     char *json = dajia_json_from_message(msg);
     FUZZ_CHECK(json, "dajia_json_from_message failed");

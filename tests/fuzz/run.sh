@@ -27,7 +27,7 @@ case $seconds in
         exit 2
         ;;
 esac
-[ $# -gt 0 ] || set -- fuzz_envelope fuzz_json fuzz_api_request fuzz_worker_protocol
+[ $# -gt 0 ] || set -- fuzz_envelope fuzz_json fuzz_api_request fuzz_worker_protocol fuzz_agent_input
 
 here=$(cd "$(dirname "$0")" && pwd)
 out=$build/fuzz

@@ -11,6 +11,10 @@
     A client that floods rejects is throttled: past broker/reject_budget rejections in a
     second its requests are dropped unanswered (after one notice), while the events of
     other clients keep flowing.
+
+    Units a report names (involved_units, a related case's unit) must be member codes and
+    `region` an administrative code of the configured region (broker/region): each such
+    refusal names the field.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1083,6 +1087,129 @@ test_bad_input_reject_flood_is_throttled_while_others_flow(void **state)
     assert_int_equal(harness_proc_stop(fx->broker), 0);
 }
 
+/* ======================================================= member codes and the region */
+
+/* Submits `env` and checks it is REJECTED with `reason`, answered with its event_id, and
+   a sentence that contains `words` (the field, named as the liaison finds it in the
+   form). */
+static void
+s_expect_refused_naming(fixture_t *fx, const Dajia__Envelope *env, Dajia__Reason reason,
+                        const char *words)
+{
+    assert_int_equal(harness_client_submit(fx->client, env), 0);
+    Dajia__Ack *ack = NULL;
+    assert_int_equal(harness_client_recv_ack(fx->client, &ack), 0);
+    char text[DAJIA_REASON_TEXT_MAX];
+    snprintf(text, sizeof text, "%s", ack->reason_text);
+    Dajia__AckStatus status = ack->status;
+    Dajia__Reason got = ack->reason;
+    bool same_id = strcmp(ack->event_id, env->event_id) == 0;
+    dajia__ack__free_unpacked(ack, NULL);
+    print_message("%-28s -> %-16s %s\n", env->event_id, dajia_reason_name(got), text);
+    if (status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED || got != reason)
+        fail_msg("%s: expected REJECTED/%s, got status %d reason %s (\"%s\")", env->event_id,
+                 dajia_reason_name(reason), status, dajia_reason_name(got), text);
+    if (!strstr(text, words))
+        fail_msg("%s: \"%s\" does not contain \"%s\"", env->event_id, text, words);
+    assert_true(same_id);
+}
+
+/* involved_units and a related case's unit must be member codes, region a code of the
+   configured region (broker/region, 4115 by default): each refused with the field
+   named, nothing stored; the same fields filled rightly are taken. */
+static void
+test_bad_input_unit_codes_and_region_refused_with_the_field_named(void **state)
+{
+    fixture_t *fx = *state;
+    Dajia__Envelope env;
+    Dajia__CaseReport report;
+    char *units[] = {"msa", "interpol"};
+
+    harness_envelope_init(&env, &report, "psb", "involved-1", "PSB-INV-1");
+    report.involved_units = units;
+    report.n_involved_units = 2;
+    s_expect_refused_naming(fx, &env, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                            "case_report.involved_units[1] \"interpol\"");
+
+    Dajia__MajorMatterReport major = DAJIA__MAJOR_MATTER_REPORT__INIT;
+    Dajia__RelatedCase related = DAJIA__RELATED_CASE__INIT;
+    Dajia__RelatedCase *related_list[] = {&related};
+    major.matter_id = "MM-RELATED-1";
+    major.type = DAJIA__MATTER_TYPE__MATTER_TYPE_CROSS_REGION_CASE;
+    major.severity = DAJIA__SEVERITY__SEVERITY_MAJOR;
+    major.title = "跨部门协查";
+    related.unit = "gongan";
+    related.case_no = "固公（经）立字〔2026〕32号";
+    major.related_cases = related_list;
+    major.n_related_cases = 1;
+    harness_envelope_init(&env, &report, "msa", "related-1", "unused");
+    env.body_case = DAJIA__ENVELOPE__BODY_MAJOR_MATTER;
+    env.major_matter = &major;
+    s_expect_refused_naming(fx, &env, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                            "major_matter.related_cases[0].unit \"gongan\"");
+
+    harness_envelope_init(&env, &report, "psb", "region-1", "PSB-REG-1");
+    env.region = "410102"; /* Zhengzhou */
+    s_expect_refused_naming(fx, &env, DAJIA__REASON__REASON_BAD_REGION,
+                            "region \"410102\" is not an administrative code of the configured "
+                            "region: six digits beginning with 4115");
+    harness_envelope_init(&env, &report, "psb", "region-2", "PSB-REG-2");
+    env.region = "信阳市";
+    s_expect_refused_naming(fx, &env, DAJIA__REASON__REASON_BAD_REGION, "region \"信阳市\"");
+
+    /* Filled rightly, the same events are stored. */
+    harness_envelope_init(&env, &report, "psb", "involved-ok", "PSB-INV-1");
+    units[1] = "customs";
+    report.involved_units = units;
+    report.n_involved_units = 2;
+    env.region = "411525";
+    s_expect_accepted(fx->client, &env, "involved-ok", 1);
+    related.unit = "psb";
+    harness_envelope_init(&env, &report, "msa", "related-ok", "unused");
+    env.body_case = DAJIA__ENVELOPE__BODY_MAJOR_MATTER;
+    env.major_matter = &major;
+    s_expect_accepted(fx->client, &env, "related-ok", 2);
+
+    char *stats = harness_autofree(harness_client_stats(fx->client));
+    assert_non_null(stats);
+    assert_int_equal(harness_json_u64(stats, "rejected_by_reason/not_a_member"), 2);
+    assert_int_equal(harness_json_u64(stats, "rejected_by_reason/bad_region"), 2);
+    assert_int_equal(harness_json_u64(stats, "log/last_seq"), 2);
+    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    harness_record_t *records = NULL;
+    size_t count = 0;
+    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    harness_autofree(records);
+    assert_int_equal(count, 2);
+    assert_string_equal(records[0].event_id, "involved-ok");
+    assert_string_equal(records[1].event_id, "related-ok");
+}
+
+static int
+s_setup_henan(void **state)
+{
+    static const char *const extra[] = {"--region", "41", NULL};
+    return s_setup_with(state, extra);
+}
+
+/* broker/region is the broker's own: set to Henan (41), Zhengzhou's 410102 is taken and
+   Wuhan's 420102 refused, with the configured digits named. */
+static void
+test_bad_input_region_follows_the_setting(void **state)
+{
+    fixture_t *fx = *state;
+    Dajia__Envelope env;
+    Dajia__CaseReport report;
+    harness_envelope_init(&env, &report, "psb", "henan-1", "PSB-HN-1");
+    env.region = "410102";
+    s_expect_accepted(fx->client, &env, "henan-1", 1);
+    harness_envelope_init(&env, &report, "psb", "hubei-1", "PSB-HB-1");
+    env.region = "420102";
+    s_expect_refused_naming(fx, &env, DAJIA__REASON__REASON_BAD_REGION,
+                            "six digits beginning with 41");
+    assert_int_equal(harness_proc_stop(fx->broker), 0);
+}
+
 static void
 test_bad_input_reject_budget_zero_answers_every_reject(void **state)
 {
@@ -1120,6 +1247,10 @@ main(void)
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_reject_budget_zero_answers_every_reject,
                                         s_setup_no_budget, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_bad_input_unit_codes_and_region_refused_with_the_field_named, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_region_follows_the_setting, s_setup_henan,
+                                        s_teardown),
     };
     int failed = cmocka_run_group_tests_name("integration.bad_input", tests, NULL, NULL);
     zsys_shutdown();

@@ -1,13 +1,24 @@
-/*  Integration: the circulate worker produces a period's bulletin when the broker's clock
-    passes the period's end (issue 3, part 5 and part 9).
+/*  Integration: a month's bulletin comes once its reporting deadline has passed on the
+    broker's clock, and a revision when late reports and corrections change it; the
+    Office sees compliance at any time, every revision, and the current figures
+    (issue 9, parts 5 and 6; docs/domain.md §6, §7).
 
-    The broker runs with its in-process workers and DAJIA_CLOCK a few seconds before the
-    end of November 2026 in Beijing time (2026-12-01 00:00 +08:00 is 2026-11-30T16:00Z).
-    Two units report November cases; then the test follows the public feed (subscribed
-    before anything was submitted) until the bulletin for 2026-11 arrives, and checks it
-    against figures worked out by hand, the silent units it names, and that REPLAY of the
-    public feed holds that very bulletin, once.
+    One broker, its in-process workers and its data directory, started twice with the
+    test clock (DAJIA_CLOCK):
+      1. 20 s before November 2026's reporting deadline (2026-12-10 24:00 Beijing, the
+         instant 2026-12-10T16:00:00Z): three units report November on time (cases of
+         msa and tax, a zero report of customs). Before the deadline no bulletin exists
+         and `dajia-office compliance` shows the open month, November, with the units
+         still pending "due today"; then the deadline passes and revision 1 comes, with
+         figures worked out by hand. After it psb reports a November case (late) and msa
+         corrects one of its reports: compliance shows psb late at once.
+      2. 15 s before the end of the next day (2026-12-11 24:00): the revision due then
+         comes, listing what changed and why; `bulletin --period`, `bulletin --revisions`
+         and `figures --period --unit --json` print it.
+    REPLAY of the public feed holds each revision once, and no bulletin of October
+    (before the first data).
 */
+#include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,15 +31,27 @@
 
 #include "harness.h"
 
-/* Eight seconds before the month's end: the events below are submitted (and applied)
-   long before the boundary, even on a loaded machine or under ASan. */
-#define S_CLOCK       "DAJIA_CLOCK=2026-11-30T15:59:52Z"
-#define S_BOUNDARY_MS 1796054400000LL /* 2026-11-30T16:00:00Z = 12-01 00:00 Beijing */
-#define S_WAIT_MS     60000           /* for the bulletin, once the boundary passed */
-#define S_RECV_MS     500             /* one wait on the feed */
+#ifndef DAJIA_OFFICE_BIN
+#error "DAJIA_OFFICE_BIN must be defined by the build"
+#endif
+
+#define S_CLOCK_1     "DAJIA_CLOCK=2026-12-10T15:59:40Z"
+#define S_CLOCK_2     "DAJIA_CLOCK=2026-12-11T15:59:45Z"
+#define S_DEADLINE_MS 1796918400000LL /* 2026-12-10T16:00:00Z = 12-11 00:00 Beijing */
+#define S_DUE_2_MS    1797004800000LL /* 2026-12-11T16:00:00Z: revision 2 is due */
+#define S_WAIT_MS     90000           /* for a bulletin, from the broker's start */
+#define S_RECV_MS     500
 #define S_DAY_MS      86400000LL
 #define S_NOV01_UTC   1793491200000LL /* 2026-11-01T00:00:00Z */
-#define S_MEMBERS     23              /* the default member units */
+#define S_MEMBERS     23
+#define S_STR(...)    ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
+
+#define S_TM     DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING
+#define S_PP     DAJIA__CASE_CATEGORY__CASE_CATEGORY_PATENT_PASSING_OFF
+#define S_FILED  DAJIA__CASE_STAGE__CASE_STAGE_FILED
+#define S_CLOSED DAJIA__CASE_STAGE__CASE_STAGE_CLOSED
+#define S_TEA    DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_TEA
+#define S_FOOD   DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_FOOD
 
 typedef struct {
     char *dir;
@@ -37,13 +60,12 @@ typedef struct {
     zsock_t *sub;
     char api[256];
     char public_feed[256];
-    /* held here so that a failed assertion (a longjmp) leaks nothing */
-    zchunk_t *live;        /* the bulletin as published */
-    Dajia__FeedItem *item; /* ... and decoded */
-    zchunk_t *replayed[8]; /* the bulletins REPLAY returns */
+    const char *clock;         /* the DAJIA_CLOCK of this start */
+    Dajia__FeedItem *items[8]; /* decoded bulletins, freed by the teardown */
+    size_t n_items;
 } fixture_t;
 
-/* ================================================================ plumbing */
+// ================================================================ plumbing
 
 static void
 s_ready_field(fixture_t *fx, const char *key, char *out, size_t size)
@@ -70,17 +92,24 @@ s_setup(void **state)
     return fx->dir ? 0 : -1;
 }
 
+static void
+s_stop(fixture_t *fx)
+{
+    zsock_destroy(&fx->sub);
+    harness_client_destroy(&fx->client);
+    if (fx->broker)
+        assert_int_equal(harness_proc_stop(fx->broker), 0);
+    harness_proc_destroy(&fx->broker);
+}
+
 static int
 s_teardown(void **state)
 {
     fixture_t *fx = *state;
     if (!fx)
         return 0;
-    zchunk_destroy(&fx->live);
-    if (fx->item)
-        dajia__feed_item__free_unpacked(fx->item, NULL);
-    for (size_t i = 0; i < 8; i++)
-        zchunk_destroy(&fx->replayed[i]);
+    for (size_t i = 0; i < fx->n_items; i++)
+        dajia__feed_item__free_unpacked(fx->items[i], NULL);
     zsock_destroy(&fx->sub);
     harness_client_destroy(&fx->client);
     harness_proc_destroy(&fx->broker);
@@ -92,14 +121,15 @@ s_teardown(void **state)
     return 0;
 }
 
-/* The broker with its workers, its clock just before the end of November. */
+/* The broker with its workers and the test clock `clock`; the same data each time. */
 static void
-s_start(fixture_t *fx)
+s_start(fixture_t *fx, const char *clock)
 {
-    char *data = harness_autofree(harness_strf("%s/broker", fx->dir));
+    char *data = S_STR("%s/broker", fx->dir);
     const char *argv[] = {DAJIA_BROKER_BIN, "--data", data, "--api", "tcp://127.0.0.1:*", NULL};
-    const char *env[] = {S_CLOCK, NULL};
+    const char *env[] = {clock, NULL};
     harness_opts_t opts = {.env = env, .capture_stderr = false};
+    fx->clock = clock;
     assert_int_equal(harness_proc_start(argv, &opts, &fx->broker), 0);
     int rc = harness_proc_wait_ready(fx->broker, HARNESS_READY_TIMEOUT_MS, fx->api, sizeof fx->api);
     if (rc)
@@ -111,105 +141,107 @@ s_start(fixture_t *fx)
     zsock_set_rcvtimeo(fx->sub, S_RECV_MS);
 }
 
-/* One November case report. */
+static void
+s_submit(fixture_t *fx, Dajia__Envelope *env)
+{
+    assert_int_equal(harness_client_submit(fx->client, env), 0);
+    Dajia__Ack *ack = NULL;
+    assert_int_equal(harness_client_recv_ack(fx->client, &ack), 0);
+    if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED)
+        fail_msg("%s refused: %s", env->event_id, ack->reason_text);
+    dajia__ack__free_unpacked(ack, NULL);
+}
+
+/* A November case report; day 0 leaves a date out. */
 typedef struct {
-    const char *unit;
-    const char *event_id;
-    const char *case_no;
+    const char *unit, *event_id, *case_no, *supersedes;
     Dajia__CaseCategory category;
     Dajia__GoodsCategory goods; /* UNSPECIFIED: the report names none */
     Dajia__CaseStage stage;
     int64_t value_fen;
-    int filed_day;  /* day of November (UTC midnight) */
-    int closed_day; /* 0: not closed */
+    int occurred_day, filed_day, closed_day;
     bool ecommerce;
 } s_case_t;
 
-#define S_TM     DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING
-#define S_PP     DAJIA__CASE_CATEGORY__CASE_CATEGORY_PATENT_PASSING_OFF
-#define S_FILED  DAJIA__CASE_STAGE__CASE_STAGE_FILED
-#define S_CLOSED DAJIA__CASE_STAGE__CASE_STAGE_CLOSED
-
-static const s_case_t s_cases[] = {
-    /* msa: case A filed, case B filed (sold online), then case A closed: a second report
-       of A, which replaces the first and does not count it twice */
-    {"msa", "bul-1", "msa-A", S_TM, DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_TEA, S_FILED, 1200000, 10,
-     0, false},
-    {"msa", "bul-2", "msa-B", S_TM, DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_FOOD, S_FILED, 800000, 12,
-     0, true},
-    {"msa", "bul-3", "msa-A", S_TM, DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_TEA, S_CLOSED, 1200000,
-     10, 20, false},
-    /* tax: one case, no goods named */
-    {"tax", "bul-4", "tax-C", S_PP, DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_UNSPECIFIED, S_FILED,
-     450000, 15, 0, false},
-};
-
-static void
-s_submit_cases(fixture_t *fx)
+static int64_t
+s_nov(int day)
 {
-    size_t n = sizeof s_cases / sizeof s_cases[0];
-    for (size_t i = 0; i < n; i++) {
-        const s_case_t *c = &s_cases[i];
-        Dajia__Envelope env;
-        Dajia__CaseReport report;
-        Dajia__GoodsCategory goods = c->goods;
-        harness_envelope_init(&env, &report, c->unit, c->event_id, c->case_no);
-        /* in November whatever the wall clock says: the period is the event's */
-        env.occurred_at = S_NOV01_UTC + 25 * S_DAY_MS + (int64_t)i * 60000;
-        env.reported_at = env.occurred_at + 1000;
-        report.category = c->category;
-        report.stage = c->stage;
-        report.case_value_fen = c->value_fen;
-        report.filed_at = S_NOV01_UTC + (c->filed_day - 1) * S_DAY_MS;
-        if (c->closed_day)
-            report.closed_at = S_NOV01_UTC + (c->closed_day - 1) * S_DAY_MS;
-        report.ecommerce = c->ecommerce;
-        report.n_goods = c->goods ? 1 : 0;
-        report.goods = c->goods ? &goods : NULL;
-        assert_int_equal(harness_client_submit(fx->client, &env), 0);
-        Dajia__Ack *ack = NULL;
-        assert_int_equal(harness_client_recv_ack(fx->client, &ack), 0);
-        assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
-        dajia__ack__free_unpacked(ack, NULL);
-    }
+    return S_NOV01_UTC + (day - 1) * S_DAY_MS;
 }
 
-/* Follows the public feed until the bulletin of `period` arrives; returns the packed
-   FeedItem (caller destroys). */
-static zchunk_t *
-s_wait_bulletin(fixture_t *fx, const char *period)
+static void
+s_submit_case(fixture_t *fx, const s_case_t *c)
 {
-    int64_t deadline = harness_now_ms() + S_WAIT_MS + 8000;
+    Dajia__Envelope env;
+    Dajia__CaseReport report;
+    Dajia__GoodsCategory goods = c->goods;
+    harness_envelope_init(&env, &report, c->unit, c->event_id, c->case_no);
+    env.occurred_at = s_nov(c->occurred_day) + 3600 * 1000;
+    env.reported_at = env.occurred_at; /* the wall clock may be before the test clock */
+    env.supersedes_event_id = (char *)(c->supersedes ? c->supersedes : "");
+    report.category = c->category;
+    report.stage = c->stage;
+    report.case_value_fen = c->value_fen;
+    report.filed_at = s_nov(c->filed_day);
+    report.closed_at = c->closed_day ? s_nov(c->closed_day) : 0;
+    report.ecommerce = c->ecommerce;
+    report.n_goods = c->goods ? 1 : 0;
+    report.goods = c->goods ? &goods : NULL;
+    s_submit(fx, &env);
+}
+
+static void
+s_submit_zero(fixture_t *fx, const char *unit, const char *id, const char *period)
+{
+    Dajia__DynamicInfo info = DAJIA__DYNAMIC_INFO__INIT;
+    info.info_id = (char *)id;
+    info.period = (char *)period;
+    info.kind = DAJIA__INFO_KIND__INFO_KIND_CASE_DATA_SNAPSHOT;
+    info.zero_report = true;
+    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
+    env.event_id = (char *)id;
+    env.unit = (char *)unit;
+    env.occurred_at = s_nov(30);
+    env.reported_at = env.occurred_at;
+    env.body_case = DAJIA__ENVELOPE__BODY_DYNAMIC_INFO;
+    env.dynamic_info = &info;
+    s_submit(fx, &env);
+}
+
+/* Follows the public feed until revision `revision` of `period` arrives; keeps it. */
+static const Dajia__Bulletin *
+s_wait_bulletin(fixture_t *fx, const char *period, uint32_t revision)
+{
+    int64_t deadline = harness_now_ms() + S_WAIT_MS;
     while (harness_now_ms() < deadline) {
         zmsg_t *msg = zmsg_recv(fx->sub);
         if (!msg) {
             if (!harness_proc_running(fx->broker))
                 fail_msg("the broker exited: %s", harness_proc_stdout(fx->broker));
-            continue; /* a second without a bulletin: wait again */
+            continue;
         }
-        assert_int_equal(zmsg_size(msg), 2);
-        assert_true(zframe_streq(zmsg_first(msg), "bulletin"));
         zframe_t *body = zmsg_last(msg);
         Dajia__FeedItem *item =
             dajia__feed_item__unpack(NULL, zframe_size(body), zframe_data(body));
+        zmsg_destroy(&msg);
         assert_non_null(item);
         assert_int_equal(item->item_case, DAJIA__FEED_ITEM__ITEM_BULLETIN);
-        bool match = strcmp(item->bulletin->period, period) == 0;
+        if (strcmp(item->bulletin->period, period) == 0 && item->bulletin->revision == revision) {
+            assert_true(fx->n_items < 8);
+            fx->items[fx->n_items++] = item;
+            return item->bulletin;
+        }
         dajia__feed_item__free_unpacked(item, NULL);
-        zchunk_t *chunk = match ? zchunk_new(zframe_data(body), zframe_size(body)) : NULL;
-        zmsg_destroy(&msg);
-        if (match)
-            return chunk;
     }
-    fail_msg("no bulletin for %s on the public feed within %d s", period, S_WAIT_MS / 1000);
+    fail_msg("no revision %u of the %s bulletin within %d s", revision, period, S_WAIT_MS / 1000);
     return NULL;
 }
 
-/* Every bulletin that REPLAY of the public feed holds, packed, in feed order. */
-static size_t
-s_replay_bulletins(fixture_t *fx, zchunk_t **out, size_t max)
+/* "period:revision" of every bulletin REPLAY of the public feed holds, in feed order. */
+static char *
+s_replayed(fixture_t *fx)
 {
-    size_t n = 0;
+    char *list = S_STR("%s", "");
     uint64_t from = 1;
     bool more = true;
     while (more) {
@@ -219,142 +251,220 @@ s_replay_bulletins(fixture_t *fx, zchunk_t **out, size_t max)
             0);
         assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
         for (size_t i = 0; i < batch->n_items; i++) {
-            const Dajia__FeedItem *item = batch->items[i];
-            assert_int_equal(item->audience, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
-            from = item->feed_seq + 1;
-            if (item->item_case != DAJIA__FEED_ITEM__ITEM_BULLETIN)
-                continue;
-            assert_true(n < max);
-            size_t size = dajia__feed_item__get_packed_size(item);
-            uint8_t *packed = malloc(size ? size : 1);
-            assert_non_null(packed);
-            dajia__feed_item__pack(item, packed);
-            out[n++] = zchunk_new(packed, size);
-            free(packed);
+            from = batch->items[i]->feed_seq + 1;
+            if (batch->items[i]->item_case == DAJIA__FEED_ITEM__ITEM_BULLETIN)
+                list = S_STR("%s%s:%u ", list, batch->items[i]->bulletin->period,
+                             batch->items[i]->bulletin->revision);
         }
         more = batch->more && batch->n_items > 0;
         dajia__feed_batch__free_unpacked(batch, NULL);
     }
-    return n;
+    return list;
 }
 
-static const Dajia__AggregateRow *
-s_row(Dajia__AggregateRow **rows, size_t n, const char *unit, int category, int goods)
+/* Runs dajia-office with the broker's clock and the arguments that follow (up to 8,
+   then NULL); returns its stdout, or its stderr when `status` is not 0, after checking
+   the exit status. */
+static const char *
+s_office(fixture_t *fx, int status, ...)
 {
-    for (size_t i = 0; i < n; i++)
-        if ((!unit || strcmp(rows[i]->unit, unit) == 0) &&
-            (category < 0 || (int)rows[i]->category == category) &&
-            (goods < 0 || (int)rows[i]->goods == goods))
-            return rows[i];
+    const char *argv[16] = {DAJIA_OFFICE_BIN, "--broker", fx->api, "--timeout", "30"};
+    size_t n = 5;
+    va_list ap;
+    va_start(ap, status);
+    for (const char *arg; n < 13 && (arg = va_arg(ap, const char *)) != NULL;)
+        argv[n++] = arg;
+    va_end(ap);
+    argv[n] = NULL;
+    const char *env[] = {fx->clock, NULL};
+    harness_opts_t opts = {env, true};
+    harness_result_t run;
+    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
+    harness_autofree(run.out);
+    harness_autofree(run.err);
+    if (run.status != status)
+        fail_msg("dajia-office %s %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s", argv[5],
+                 argv[6] ? argv[6] : "", run.status, status, run.out, run.err);
+    return status ? run.err : run.out;
+}
+
+static void
+s_expect(const char *text, const char *want)
+{
+    if (!strstr(text, want))
+        fail_msg("no \"%s\" in:\n%s", want, text);
+}
+
+static const Dajia__UnitCompliance *
+s_unit(const Dajia__Bulletin *b, const char *unit)
+{
+    for (size_t i = 0; i < b->n_compliance; i++)
+        if (strcmp(b->compliance[i]->unit, unit) == 0)
+            return b->compliance[i];
+    fail_msg("no compliance row for %s", unit);
     return NULL;
 }
 
-static bool
-s_named(const Dajia__Bulletin *b, const char *unit)
+static const Dajia__AggregateRow *
+s_row(const Dajia__Bulletin *b, const char *unit, int category)
 {
-    for (size_t i = 0; i < b->n_silent_units; i++)
-        if (strcmp(b->silent_units[i], unit) == 0)
-            return true;
-    return false;
+    for (size_t i = 0; i < b->n_figures; i++)
+        if (strcmp(b->figures[i]->unit, unit) == 0 && (int)b->figures[i]->category == category)
+            return b->figures[i];
+    fail_msg("no figures row for %s", unit);
+    return NULL;
 }
 
-/* ================================================================ tests */
+// ================================================================ the test
+
+static const s_case_t s_on_time[] = {
+    /* msa: case A filed Nov 10 (tea), case B filed Nov 12 (food, sold online), then A
+       closed Nov 20: a second report of A, counted once */
+    {"msa", "bul-1", "msa-A", NULL, S_TM, S_TEA, S_FILED, 1200000, 25, 10, 0, false},
+    {"msa", "bul-2", "msa-B", NULL, S_TM, S_FOOD, S_FILED, 800000, 25, 12, 0, true},
+    {"msa", "bul-3", "msa-A", NULL, S_TM, S_TEA, S_CLOSED, 1200000, 26, 10, 20, false},
+    /* tax: one case, no goods named */
+    {"tax", "bul-4", "tax-C", NULL, S_PP, 0, S_FILED, 450000, 26, 15, 0, false},
+};
+
+static const s_case_t s_late[] = {
+    /* psb's November case, first reported after the deadline */
+    {"psb", "bul-6", "psb-D", NULL, S_TM, S_FOOD, S_FILED, 300000, 28, 28, 0, false},
+    /* msa corrects B's report: 9,500 yuan, not 8,000 */
+    {"msa", "bul-7", "msa-B", "bul-2", S_TM, S_FOOD, S_FILED, 950000, 27, 12, 0, true},
+};
 
 static void
-test_bulletin_produced_at_month_boundary_with_hand_computed_figures(void **state)
+test_bulletin_after_the_deadline_and_its_revision(void **state)
 {
     fixture_t *fx = *state;
-    s_start(fx);
-    s_submit_cases(fx);
 
-    fx->live = s_wait_bulletin(fx, "2026-11");
-    zchunk_t *live = fx->live;
-    fx->item = dajia__feed_item__unpack(NULL, zchunk_size(live), zchunk_data(live));
-    Dajia__FeedItem *item = fx->item;
-    assert_non_null(item);
-    const Dajia__Bulletin *b = item->bulletin;
-    assert_int_equal(item->audience, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
-    assert_string_equal(item->service, "circulate");
-    /* produced at the boundary's tick, by the test clock, not the wall clock */
-    assert_true(b->produced_at >= S_BOUNDARY_MS);
-    assert_true(b->produced_at < S_BOUNDARY_MS + S_WAIT_MS);
+    /* ---- 1. before and at November's deadline */
+    s_start(fx, S_CLOCK_1);
+    for (size_t i = 0; i < sizeof s_on_time / sizeof s_on_time[0]; i++)
+        s_submit_case(fx, &s_on_time[i]);
+    s_submit_zero(fx, "customs", "bul-5", "2026-11");
+    /* not before the deadline: no bulletin yet; compliance of the open month, now */
+    assert_string_equal(s_replayed(fx), "");
+    const char *out = s_office(fx, 0, "compliance", NULL);
+    s_expect(out, "2026年11月信息报送情况（报送截止时间：2026年12月10日24时，今天截止）");
+    s_expect(out, "| 市市场监管局 | 按时报送 |");
+    s_expect(out, "| 信阳海关 | 零申报（按时报送） |");
+    s_expect(out, "| 市公安局 | 待报送（今天截止） | — | 0 |");
+    s_expect(out, "按时报送2家，逾期报送0家，零申报1家，待报送20家，未报送0家。");
 
-    /* Item 1, by unit and category (goods summed):
-       msa trademark counterfeiting: cases A and B filed = 2; A closed = 1;
-         value 1,200,000 + 800,000 = 2,000,000 fen (A's second report replaces its first)
-       tax patent passing-off: case C filed = 1, closed 0, value 450,000 fen */
+    const Dajia__Bulletin *b = s_wait_bulletin(fx, "2026-11", 1);
+    /* produced on the test clock, once the deadline had passed */
+    assert_true(b->produced_at > S_DEADLINE_MS);
+    assert_true(b->produced_at < S_DEADLINE_MS + S_WAIT_MS);
+    assert_int_equal(b->deadline_at, S_DEADLINE_MS);
+    /* Item 1: msa trademark counterfeiting: A and B filed, A closed, 1,200,000 +
+       800,000 fen; tax patent passing-off: C filed, 450,000 fen */
     assert_int_equal(b->n_figures, 2);
-    const Dajia__AggregateRow *msa = s_row(b->figures, b->n_figures, "msa", S_TM, -1);
-    const Dajia__AggregateRow *tax = s_row(b->figures, b->n_figures, "tax", S_PP, -1);
-    assert_non_null(msa);
-    assert_non_null(tax);
-    assert_string_equal(msa->period, "2026-11");
+    const Dajia__AggregateRow *msa = s_row(b, "msa", S_TM);
     assert_int_equal(msa->figures->cases_filed, 2);
     assert_int_equal(msa->figures->cases_closed, 1);
     assert_int_equal(msa->figures->case_value_fen, 2000000);
-    assert_int_equal(tax->figures->cases_filed, 1);
-    assert_int_equal(tax->figures->cases_closed, 0);
-    assert_int_equal(tax->figures->case_value_fen, 450000);
-    assert_int_equal(b->n_previous, 0); /* nothing was reported for October */
-
-    /* Item 2, by goods (units summed): tea = A (1 filed, 1 closed, 1,200,000),
-       food = B (1 filed, 800,000), none named = C (1 filed, 450,000); the e-commerce
-       channel is B alone. */
-    assert_int_equal(b->n_by_goods, 3);
-    const Dajia__AggregateRow *tea =
-        s_row(b->by_goods, b->n_by_goods, NULL, -1, DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_TEA);
-    const Dajia__AggregateRow *food =
-        s_row(b->by_goods, b->n_by_goods, NULL, -1, DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_FOOD);
-    const Dajia__AggregateRow *none = s_row(b->by_goods, b->n_by_goods, NULL, -1,
-                                            DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_UNSPECIFIED);
-    assert_non_null(tea);
-    assert_non_null(food);
-    assert_non_null(none);
-    assert_int_equal(tea->figures->cases_filed, 1);
-    assert_int_equal(tea->figures->cases_closed, 1);
-    assert_int_equal(tea->figures->case_value_fen, 1200000);
-    assert_int_equal(food->figures->case_value_fen, 800000);
-    assert_int_equal(none->figures->case_value_fen, 450000);
-    assert_non_null(b->ecommerce);
-    assert_int_equal(b->ecommerce->cases_filed, 1);
+    assert_int_equal(s_row(b, "tax", S_PP)->figures->case_value_fen, 450000);
     assert_int_equal(b->ecommerce->case_value_fen, 800000);
-
-    /* Silent units: the 23 members less msa and tax. */
-    assert_int_equal(b->n_silent_units, S_MEMBERS - 2);
-    assert_false(s_named(b, "msa"));
-    assert_false(s_named(b, "tax"));
-    assert_true(s_named(b, "psb"));
-    assert_true(s_named(b, "court"));
-    assert_true(s_named(b, "procuratorate"));
-
-    /* Item 6 judges the latest month whose deadline (the 10th of the next month) had
-       passed on 12-01: October, for which nobody reported. */
-    assert_string_equal(b->compliance_period, "2026-10");
+    /* Item 6 judges November itself: msa and tax on time, customs a zero report, the
+       20 others missing and silent */
+    assert_string_equal(b->compliance_period, "2026-11");
     assert_int_equal(b->n_compliance, S_MEMBERS);
-    for (size_t i = 0; i < b->n_compliance; i++)
-        assert_string_equal(b->compliance[i]->status, "missing");
+    assert_string_equal(s_unit(b, "msa")->status, "on_time");
+    assert_string_equal(s_unit(b, "customs")->status, "zero_report");
+    assert_false(s_unit(b, "customs")->late);
+    assert_string_equal(s_unit(b, "psb")->status, "missing");
+    assert_int_equal(b->n_silent_units, S_MEMBERS - 3);
+    s_expect(b->markdown, "# 打击侵权假冒工作通报（2026年11月）");
+    s_expect(b->markdown, "| 市市场监管局 | 假冒注册商标 | 2（+2） | 1（+1） | 2.00 |");
 
-    assert_non_null(strstr(b->markdown, "2026-11"));
+    /* after the deadline: late data */
+    for (size_t i = 0; i < sizeof s_late / sizeof s_late[0]; i++)
+        s_submit_case(fx, &s_late[i]);
+    out = s_office(fx, 0, "compliance", "--period", "2026-11", NULL);
+    s_expect(out, "（报送截止时间：2026年12月10日24时，已截止）");
+    s_expect(out, "| 市公安局 | 逾期报送 |");
+    s_expect(out, "| 市司法局 | 未报送 | — | 0 |");
+    /* the open month is December now */
+    s_expect(s_office(fx, 0, "compliance", NULL), "2026年12月信息报送情况");
+    s_stop(fx);
 
-    /* REPLAY holds the same bulletin, byte for byte, and only once. */
-    size_t n = s_replay_bulletins(fx, fx->replayed, 8);
-    size_t same = 0;
-    for (size_t i = 0; i < n; i++)
-        if (zchunk_size(fx->replayed[i]) == zchunk_size(live) &&
-            memcmp(zchunk_data(fx->replayed[i]), zchunk_data(live), zchunk_size(live)) == 0)
-            same++;
-    assert_int_equal(n, 1);
-    assert_int_equal(same, 1);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    /* ---- 2. the end of the day the late data came: revision 2 */
+    s_start(fx, S_CLOCK_2);
+    b = s_wait_bulletin(fx, "2026-11", 2);
+    assert_true(b->produced_at > S_DUE_2_MS);
+    assert_int_equal(b->cutoff_at, S_DUE_2_MS);
+    /* what changed: psb's row (filed 0 -> 1, value 0 -> 300,000), msa's value
+       (2,000,000 -> 2,150,000), psb's reporting (missing -> late); why: psb's late
+       report, msa's correction */
+    assert_int_equal(b->n_changes, 4);
+    assert_string_equal(b->changes[0]->unit, "psb");
+    assert_string_equal(b->changes[0]->field, "cases_filed");
+    assert_string_equal(b->changes[1]->field, "case_value_fen");
+    assert_int_equal(b->changes[1]->after, 300000);
+    assert_string_equal(b->changes[2]->unit, "msa");
+    assert_int_equal(b->changes[2]->before, 2000000);
+    assert_int_equal(b->changes[2]->after, 2150000);
+    assert_string_equal(b->changes[3]->section, "compliance");
+    assert_string_equal(b->changes[3]->after_text, "late");
+    assert_int_equal(b->n_sources, 2);
+    assert_string_equal(b->sources[0]->event_id, "bul-6");
+    assert_true(b->sources[0]->late);
+    assert_string_equal(b->sources[1]->supersedes_event_id, "bul-2");
+    /* each revision once, in order; nothing for October, before the first data */
+    assert_string_equal(s_replayed(fx), "2026-11:1 2026-11:2 ");
+
+    out = s_office(fx, 0, "bulletin", "--period", "2026-11", NULL);
+    s_expect(out, "第2版（修订版）。汇总2026年12月11日24时前收到的报送");
+    s_expect(out, "## 六、修订说明");
+    s_expect(out, "市市场监管局 假冒注册商标：案值由2.00万元改为2.15万元。");
+    s_expect(out, "市公安局：报送情况由未报送改为逾期报送。");
+    out = s_office(fx, 0, "bulletin", "--period", "2026-11", "--revisions", NULL);
+    s_expect(out, "第1版  ");
+    s_expect(out, "汇总2026年12月10日24时前收到的报送\n");
+    s_expect(out, "第2版  ");
+    s_expect(out, "    市市场监管局 假冒注册商标 案值：2.00万元 → 2.15万元\n");
+    s_expect(out, "    市公安局 报送情况：未报送 → 逾期报送\n");
+    s_expect(out, "逾期报送（事件bul-6，psb-D）\n");
+    s_expect(out, "更正（事件bul-7更正bul-2，msa-B）\n");
+    s_expect(s_office(fx, 1, "bulletin", "--period", "2026-10", NULL), "no bulletin for 2026-10");
+
+    /* the aggregate worker's current figures of November: msa's two cells */
+    out = s_office(fx, 0, "figures", "--period", "2026-11", "--unit", "msa", "--json", NULL);
+    size_t lines = 0;
+    bool food = false;
+    for (const char *line = out; *line; line = strchr(line, '\n') + 1) {
+        json_error_t error;
+        json_t *row = json_loadb(line, strcspn(line, "\n"), 0, &error);
+        if (!row)
+            fail_msg("not JSON: %s (%s)", line, error.text);
+        lines++;
+        assert_string_equal(json_string_value(json_object_get(row, "unit")), "msa");
+        assert_string_equal(json_string_value(json_object_get(row, "period")), "2026-11");
+        if (strcmp(json_string_value(json_object_get(row, "goods")), "food") == 0) {
+            json_t *f = json_object_get(row, "figures");
+            food = json_integer_value(json_object_get(f, "case_value_fen")) == 950000 &&
+                   json_integer_value(json_object_get(f, "cases_filed")) == 1;
+        }
+        json_decref(row);
+        if (!strchr(line, '\n'))
+            break;
+    }
+    assert_int_equal(lines, 2);
+    assert_true(food);
+    out = s_office(fx, 0, "figures", "--period", "2026-11", NULL);
+    s_expect(out, "2026年11月案件数据（当前）");
+    s_expect(out, "| 市公安局 | 假冒注册商标 | 食品 | 1 |");
+    s_stop(fx);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            test_bulletin_produced_at_month_boundary_with_hand_computed_figures, s_setup,
-            s_teardown),
+        cmocka_unit_test_setup_teardown(test_bulletin_after_the_deadline_and_its_revision, s_setup,
+                                        s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,9 +3,10 @@
 
     Every one answers --help on stdout with exit 0 and a usage text that names it, and
     --version with "NAME VERSION (revision REV)", the project's version and the same
-    source revision for all seven; a bad flag is a usage error, exit 2, with a message on stderr
-   that names it. The broker's
-    --print-config shows the effective values (file < environment < flags); the agent's
+    source revision for all seven; a bad flag is a usage error, exit 2, with a message on
+    stderr that names it. The broker's --print-config shows the effective values (file <
+    environment < flags), the workers' settings included, and a misspelt or malformed
+    worker setting stops the start; the agent's
     exit status tells a script what happened: 0 all stored, 1 some rejected (and
     `dajia-agent rejected` names them with the reason), 3 some still waiting because the
     broker could not be reached (and `dajia-agent flush` sends them once it can).
@@ -216,6 +217,78 @@ test_cli_print_config_shows_file_env_and_flag_overrides(void **state)
     assert_int_not_equal(access(S_STR("%s/data.mdb", flag_data), F_OK), 0);
 }
 
+/* A misspelt worker key or a value like "500,000" stops the broker (in-process workers
+   or not) and dajia-worker -c before they serve, naming the key and the accepted form;
+   the broker's --print-config lists every worker key, and what it prints starts the
+   broker and the worker again. */
+static void
+test_cli_bad_worker_settings_stop_the_start_naming_the_key(void **state)
+{
+    fixture_t *fx = *state;
+    char *data = S_STR("%s/broker", fx->dir);
+    char *bad = S_STR("%s/bad.cfg", fx->dir);
+    s_write(bad, "escalate\n    value_major_fen = 50000000\n    matter_intervall_days = 10\n");
+    const char *broker[] = {DAJIA_BROKER_BIN,    "-c", bad, "--data", data, "--api",
+                            "tcp://127.0.0.1:*", NULL};
+    harness_result_t run = s_run(broker, NULL);
+    print_message("%s", run.err);
+    assert_int_equal(run.status, 1);
+    assert_non_null(strstr(run.err, "unknown key \"escalate/matter_intervall_days\""));
+    assert_non_null(strstr(run.err, "did you mean escalate/matter_interval_days?"));
+    assert_null(strstr(run.out, "READY"));
+    assert_int_not_equal(access(S_STR("%s/data.mdb", data), F_OK), 0); /* it never opened */
+    const char *external[] = {
+        DAJIA_BROKER_BIN,     "-c", bad, "--data", data, "--api", "tcp://127.0.0.1:*",
+        "--external-workers", NULL};
+    run = s_run(external, NULL);
+    assert_int_equal(run.status, 1);
+    assert_non_null(strstr(run.err, "escalate/matter_intervall_days"));
+
+    s_write(bad, "escalate\n    value_major_fen = \"500,000\"\n");
+    run = s_run(broker, NULL);
+    print_message("%s", run.err);
+    assert_int_equal(run.status, 1);
+    assert_non_null(strstr(run.err, "escalate/value_major_fen = \"500,000\" is not accepted"));
+    assert_non_null(strstr(run.err, "in digits only"));
+    const char *worker[] = {DAJIA_WORKER_BIN, "--service", "escalate", "-c", bad, NULL};
+    run = s_run(worker, NULL);
+    print_message("%s", run.err);
+    assert_int_equal(run.status, 1);
+    assert_non_null(strstr(run.err, "escalate/value_major_fen = \"500,000\" is not accepted"));
+    s_write(bad, "escalate\n    language = fr\n");
+    run = s_run(broker, NULL);
+    assert_int_equal(run.status, 1);
+    assert_non_null(strstr(run.err, "escalate/language = \"fr\" is not accepted"));
+
+    /* --print-config: every worker key, and a file both programs start with. */
+    const char *print[] = {DAJIA_BROKER_BIN, "--data", data, "--print-config", NULL};
+    run = s_run(print, NULL);
+    assert_int_equal(run.status, 0);
+    static const char *const keys[] = {"    tz_offset_min = \"480\"",
+                                       "    rules = \"E1 E2 E3 E4 E5 MM OVERDUE DEADLINE DQ\"",
+                                       "    language = \"zh\"",
+                                       "    unit_quiet_seconds = \"60\"",
+                                       "    e5_shoddy_products_sales3_unsold_fen = \"15000000\"",
+                                       "    deadline_filing_hours = \"360\"",
+                                       "    overdue_leader_days = \"15\"",
+                                       "    deadline_day = \"10\"",
+                                       "    members = \"agri,"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!strstr(run.out, keys[i]))
+            fail_msg("--print-config lacks \"%s\":\n%s", keys[i], run.out);
+    char *good = S_STR("%s/good.cfg", fx->dir);
+    s_write(good, run.out);
+    const char *again[] = {DAJIA_BROKER_BIN, "-c", good, "--print-config", NULL};
+    harness_result_t run2 = s_run(again, NULL);
+    assert_int_equal(run2.status, 0);
+    assert_string_equal(run2.out, run.out);
+    const char *worker_print[] = {DAJIA_WORKER_BIN, "--service", "circulate", "-c", good,
+                                  "--print-config", NULL};
+    run2 = s_run(worker_print, NULL);
+    assert_int_equal(run2.status, 0);
+    assert_non_null(strstr(run2.out, "    members = \"agri,"));
+}
+
 /* ------------------------------------------------------------------ agent */
 
 static void
@@ -366,6 +439,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cli_bad_flag_exits_two_with_message, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_print_config_shows_file_env_and_flag_overrides,
+                                        s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_bad_worker_settings_stop_the_start_naming_the_key,
                                         s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_agent_exit_one_when_broker_rejects_and_lists_it,
                                         s_setup, s_teardown),

@@ -6,6 +6,15 @@
     the program exits with S_NOT_RUN, which ctest reports as not run (SKIP_RETURN_CODE in
     CMakeLists.txt), never as passed. The Dockerfile the services build is checked by
     test_dockerfile.c, which needs no tool.
+
+    No open doors (issue 10): every service whose command names a tcp:// endpoint, to
+    bind it or to connect to it, uses a key directory (--keys DIR, or DAJIA_KEYS in its
+    environment) on a volume it mounts, and that volume is made by a one-shot service
+    running `dajia-ctl keys init`. The check reads `docker-compose config`'s resolved
+    file, whose layout is fixed (two spaces per level, a list's items "- item" at its
+    key's level, a mapping's two spaces in), so a few lines
+    of C read it without a YAML library; a scratch file with a keyless service shows the
+    check fails where it should.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -89,6 +98,231 @@ test_compose_file_has_broker_workers_simulator_and_data_volume(void **state)
     assert_non_null(strstr(run.out, "dajia-sim"));
 }
 
+/* One service of the resolved file: its command items, volumes and environment, each
+   "\n"-joined. */
+typedef struct {
+    char name[64];
+    char *command, *volumes, *environment;
+} s_service_t;
+
+#define S_SERVICES_MAX 16
+
+static char *
+s_append(char *list, const char *item, size_t len)
+{
+    char *joined = harness_strf("%s%.*s\n", list ? list : "", (int)len, item);
+    free(list);
+    return joined;
+}
+
+/* Reads the services of the resolved file `text` into `out`; returns how many. */
+static size_t
+s_services(const char *text, s_service_t *out)
+{
+    const char *at = strstr(text, "\nservices:\n");
+    if (!at && strncmp(text, "services:\n", 10) == 0)
+        at = text - 1;
+    assert_non_null(at);
+    at += strlen("\nservices:\n");
+    size_t n = 0;
+    s_service_t *svc = NULL;
+    char **list = NULL; /* the list being read */
+    while (*at) {
+        size_t len = strcspn(at, "\n");
+        size_t indent = strspn(at, " ");
+        if (indent == 0 && len > 0)
+            break; /* the next top-level key */
+        const char *word = at + indent;
+        size_t wlen = len - indent;
+        if (indent == 2 && wlen > 1 && word[wlen - 1] == ':') {
+            assert_true(n < S_SERVICES_MAX);
+            svc = &out[n++];
+            memset(svc, 0, sizeof *svc);
+            snprintf(svc->name, sizeof svc->name, "%.*s", (int)wlen - 1, word);
+            list = NULL;
+        } else if (svc && indent == 4 && strncmp(word, "- ", 2) != 0) {
+            list = wlen == 8 && strncmp(word, "command:", 8) == 0         ? &svc->command
+                   : wlen == 8 && strncmp(word, "volumes:", 8) == 0       ? &svc->volumes
+                   : wlen == 12 && strncmp(word, "environment:", 12) == 0 ? &svc->environment
+                                                                          : NULL;
+        } else if (list && indent >= 4) {
+            if (strncmp(word, "- ", 2) == 0) /* a list item: command, volumes */
+                *list = s_append(*list, word + 2, wlen - 2);
+            else /* a mapping: environment */
+                *list = s_append(*list, word, wlen);
+        }
+        at += len + (at[len] == '\n');
+    }
+    return n;
+}
+
+static void
+s_services_free(s_service_t *svc, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(svc[i].command);
+        free(svc[i].volumes);
+        free(svc[i].environment);
+    }
+}
+
+/* The key directory a service's command or environment names, or NULL. */
+static const char *
+s_keys_dir(const s_service_t *svc, char *buf, size_t size)
+{
+    const char *cmd = svc->command ? svc->command : "";
+    const char *at = strstr(cmd, "--keys=");
+    if (at)
+        at += strlen("--keys=");
+    else if ((at = strstr(cmd, "--keys\n")) != NULL)
+        at += strlen("--keys\n");
+    else if (svc->environment && (at = strstr(svc->environment, "DAJIA_KEYS: ")) != NULL)
+        at += strlen("DAJIA_KEYS: ");
+    if (!at)
+        return NULL;
+    snprintf(buf, size, "%.*s", (int)strcspn(at, "\n"), at);
+    return buf;
+}
+
+/* The volume mounted on `dir` by `svc` ("keys" of "keys:/var/lib/dajia/keys:ro"), or
+   NULL. */
+static const char *
+s_volume_on(const s_service_t *svc, const char *dir, char *buf, size_t size)
+{
+    for (const char *at = svc->volumes; at && *at; at += strcspn(at, "\n") + 1) {
+        size_t len = strcspn(at, "\n");
+        const char *colon = memchr(at, ':', len);
+        if (!colon)
+            continue;
+        size_t target = strcspn(colon + 1, ":\n");
+        if (target == strlen(dir) && strncmp(colon + 1, dir, target) == 0) {
+            snprintf(buf, size, "%.*s", (int)(colon - at), at);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
+/* What is wrong with the keys of the resolved compose file `text`, one line a problem;
+   "" when nothing is. */
+static const char *
+s_keys_problems(const char *text)
+{
+    s_service_t svc[S_SERVICES_MAX];
+    size_t n = s_services(text, svc);
+    const char *report = "";
+    /* The volumes a one-shot `dajia-ctl keys init` service makes keys in. */
+    char made[S_SERVICES_MAX][64];
+    size_t nmade = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* As one line: the items of an exec form, or one shell string. */
+        char *cmd = harness_autofree(harness_strf("%s", svc[i].command ? svc[i].command : ""));
+        for (char *c = cmd; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        const char *init = strstr(cmd, "dajia-ctl keys init --dir ");
+        if (!init)
+            continue;
+        init += strlen("dajia-ctl ");
+        char dir[256];
+        snprintf(dir, sizeof dir, "%.*s", (int)strcspn(init + 16, " \n"), init + 16);
+        if (s_volume_on(&svc[i], dir, made[nmade], sizeof made[nmade]))
+            nmade++;
+    }
+    size_t speaking = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!svc[i].command || !strstr(svc[i].command, "tcp://"))
+            continue;
+        speaking++;
+        char dir[256], volume[64];
+        if (!s_keys_dir(&svc[i], dir, sizeof dir)) {
+            report = harness_autofree(
+                harness_strf("%sservice %s speaks tcp without keys\n", report, svc[i].name));
+            continue;
+        }
+        if (!s_volume_on(&svc[i], dir, volume, sizeof volume)) {
+            report = harness_autofree(
+                harness_strf("%sservice %s: its keys %s are on no volume it mounts\n", report,
+                             svc[i].name, dir));
+            continue;
+        }
+        bool known = false;
+        for (size_t k = 0; k < nmade && !known; k++)
+            known = strcmp(made[k], volume) == 0;
+        if (!known)
+            report = harness_autofree(
+                harness_strf("%sservice %s: no one-shot `dajia-ctl keys init` service makes the "
+                             "keys in volume %s\n",
+                             report, svc[i].name, volume));
+    }
+    if (speaking == 0)
+        report = harness_autofree(harness_strf("%sno service speaks tcp at all\n", report));
+    s_services_free(svc, n);
+    return report;
+}
+
+static void
+test_every_service_that_speaks_tcp_uses_the_keys(void **state)
+{
+    (void)state;
+    harness_result_t run = s_compose(DAJIA_COMPOSE_FILE, NULL, NULL);
+    assert_int_equal(run.status, 0);
+    const char *problems = s_keys_problems(run.out);
+    if (*problems)
+        fail_msg("%s opens doors:\n%s", DAJIA_COMPOSE_FILE, problems);
+    /* The broker binds every interface, which it does only with keys. */
+    assert_non_null(strstr(run.out, "--api=tcp://0.0.0.0:7400"));
+    assert_non_null(strstr(run.out, "condition: service_completed_successfully"));
+}
+
+static void
+test_keyless_service_is_caught(void **state)
+{
+    (void)state;
+    char *dir = harness_autofree(harness_tmpdir_new());
+    assert_non_null(dir);
+    char *file = harness_autofree(harness_strf("%s/docker-compose.yml", dir));
+    FILE *out = fopen(file, "w");
+    assert_non_null(out);
+    fputs("version: \"3.8\"\n"
+          "services:\n"
+          "  keys:\n"
+          "    image: dajia\n"
+          "    command: [dajia-ctl, keys, init, --dir, /k]\n"
+          "    volumes: [\"keys:/k\"]\n"
+          "  broker:\n"
+          "    image: dajia\n"
+          "    command: [dajia-broker, \"--keys=/k\", \"--api=tcp://0.0.0.0:7400\"]\n"
+          "    volumes: [\"keys:/k:ro\"]\n"
+          "  open:\n"
+          "    image: dajia\n"
+          "    command: [dajia-broker, --api, \"tcp://0.0.0.0:7400\", --insecure]\n"
+          "  nowhere:\n"
+          "    image: dajia\n"
+          "    command: [dajia-worker, --broker, \"tcp://broker:7401\", --keys, /k]\n"
+          "  other:\n"
+          "    image: dajia\n"
+          "    environment: {DAJIA_KEYS: /o}\n"
+          "    command: [dajia-sim, --broker, \"tcp://broker:7400\"]\n"
+          "    volumes: [\"other:/o:ro\"]\n"
+          "  quiet:\n"
+          "    image: dajia\n"
+          "    command: [sleep, \"1\"]\n"
+          "volumes:\n"
+          "  keys:\n"
+          "  other:\n",
+          out);
+    fclose(out);
+    harness_result_t run = s_compose(file, NULL, NULL);
+    harness_rm_rf(dir);
+    assert_int_equal(run.status, 0);
+    assert_string_equal(s_keys_problems(run.out),
+                        "service nowhere: its keys /k are on no volume it mounts\n"
+                        "service open speaks tcp without keys\n"
+                        "service other: no one-shot `dajia-ctl keys init` service makes the "
+                        "keys in volume other\n");
+}
+
 static void
 test_broken_compose_file_is_caught(void **state)
 {
@@ -125,6 +359,8 @@ main(void)
         cmocka_unit_test_teardown(test_compose_file_validates, s_teardown),
         cmocka_unit_test_teardown(test_compose_file_has_broker_workers_simulator_and_data_volume,
                                   s_teardown),
+        cmocka_unit_test_teardown(test_every_service_that_speaks_tcp_uses_the_keys, s_teardown),
+        cmocka_unit_test_teardown(test_keyless_service_is_caught, s_teardown),
         cmocka_unit_test_teardown(test_broken_compose_file_is_caught, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*  Integration: `make demo` (scripts/demo) shows the whole flow, a bulletin included.
 
-    The script starts its own broker with the clock just before a month's end, runs the
-    simulator, prints the escalations and matters, and waits for the month's bulletin.
+    The script starts its own broker with the clock just before a month's reporting
+    deadline, runs the simulator, prints the escalations, matters and who reported, and
+    waits for the month's bulletin.
     Here it runs on free ports (DEMO_API=tcp://127.0.0.1:*), in a temporary directory
     (DEMO_VAR), with a short simulation; the test checks that it ends well and that the
     bulletin it prints counts the cases the simulator reported, and that the data fit
@@ -44,38 +45,44 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     harness_autofree(run.err);
     if (run.status != 0)
         fail_msg("scripts/demo exited %d\nstdout:\n%s\nstderr:\n%s", run.status, run.out, run.err);
-    const char *want[] = {"rejected 0 unanswered 0", "== escalations that reached the Office",
-                          "== open major matters",   "Circulation bulletin",
-                          "Reporting compliance",    "demo: done"};
+    const char *want[] = {"rejected 0 unanswered 0",    "== escalations that reached the Office",
+                          "== open major matters",      "== who has reported for",
+                          "信息报送情况（报送截止时间", "打击侵权假冒工作通报",
+                          "## 五、信息报送情况",        "demo: done"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(run.out, want[i]))
             fail_msg("no \"%s\" in the demo's output:\n%s", want[i], run.out);
     /* The simulator's cases are counted in the bulletin's total. */
-    const char *total = strstr(run.out, "Total: filed ");
+    const char *total = strstr(run.out, "合计：立案");
     assert_non_null(total);
-    long filed = strtol(total + strlen("Total: filed "), NULL, 10);
+    long filed = strtol(total + strlen("合计：立案"), NULL, 10);
     if (filed <= 0)
         fail_msg("the bulletin counts no case:\n%s", run.out);
-    /* The compliance list is the closing month's: the one the demo waited for. */
+    /* The bulletin is the closing month's: the one the demo waited for. */
     const char *waiting = strstr(run.out, "waiting for the month ");
     assert_non_null(waiting);
-    char month[8] = "";
-    memcpy(month, waiting + strlen("waiting for the month "), 7);
-    char *judged = harness_autofree(harness_strf("Reporting compliance (%s)", month));
+    int year = 0, month = 0;
+    if (sscanf(waiting + strlen("waiting for the month "), "%4d-%2d", &year, &month) != 2)
+        fail_msg("no month after \"waiting for the month\":\n%s", run.out);
+    char *judged = harness_autofree(harness_strf("打击侵权假冒工作通报（%d年%d月）", year, month));
     if (!strstr(run.out, judged))
-        fail_msg("the bulletin does not judge %s, the month it closes:\n%s", month, run.out);
+        fail_msg("the bulletin is not that of %04d-%02d, the month it closes:\n%s", year, month,
+                 run.out);
     /* All units but the 3 late and 2 silent ones the simulator plays reported on time. */
+    const char *compliance = strstr(strstr(run.out, judged), "## 五、信息报送情况");
+    assert_non_null(compliance);
     size_t on_time = 0, behind = 0;
-    for (const char *at = strstr(run.out, judged); (at = strstr(at, " | ")) != NULL; at++) {
-        on_time += strncmp(at, " | on_time |", 12) == 0;
-        behind += strncmp(at, " | late |", 9) == 0 || strncmp(at, " | missing |", 12) == 0;
+    for (const char *at = compliance; (at = strstr(at, " | ")) != NULL; at++) {
+        on_time += strncmp(at, " | 按时报送 |", strlen(" | 按时报送 |")) == 0;
+        behind += strncmp(at, " | 逾期报送 |", strlen(" | 逾期报送 |")) == 0 ||
+                  strncmp(at, " | 未报送 |", strlen(" | 未报送 |")) == 0;
     }
     if (on_time < 18 || behind > 5)
         fail_msg("%zu units on time, %zu late or missing:\n%s", on_time, behind, run.out);
     /* This month's filings against the last month's: a plausible change. */
-    char *sign = strchr(total + strlen("Total: filed "), '(');
-    assert_non_null(sign);
-    long change = strtol(sign + 1, NULL, 10), before = filed - change;
+    const char *last = strstr(total, "（上月");
+    assert_non_null(last);
+    long before = strtol(last + strlen("（上月"), NULL, 10);
     if (before <= 0 || filed * 3 < before * 2 || filed * 2 > before * 3)
         fail_msg("filed %ld this month against %ld the month before:\n%s", filed, before, run.out);
     /* Every escalation line names a rule and a unit: at least one arrived. */

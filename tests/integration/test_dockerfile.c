@@ -8,6 +8,12 @@
     tree, and is passed over; so are ADD's URLs. It needs no Docker: the Dockerfile is
     text, and a build is not run. A scratch Dockerfile with known faults shows that the
     check finds them.
+
+    And the volumes of docker-compose.yml: a named volume mounted on a directory takes
+    that directory's owner and mode from the image when Docker first fills it, so every
+    directory the services mount a volume on is made in the runtime stage for the user
+    the programs run as (`install -d ... -o dajia`); otherwise the volume is root's and,
+    for the key directory, `dajia-ctl keys init` cannot write it.
 */
 #include <fnmatch.h>
 #include <glob.h>
@@ -380,6 +386,89 @@ test_dockerfile_check_finds_what_is_missing(void **state)
                                  "line 13: no-*.txt (not in the tree)\n");
 }
 
+/* The directories docker-compose.yml (`compose`, its text) mounts named volumes on that
+   the last stage of `dockerfile` does not make with `install -d ... -o dajia`, one a
+   line; "" when it makes them all. Volume lines look like `- NAME:/dir[:ro]`. */
+static const char *
+s_unmade_volumes(const char *compose, const char *dockerfile)
+{
+    const char *stage = dockerfile;
+    for (const char *at = dockerfile; (at = strstr(at, "\nFROM ")) != NULL; at++)
+        stage = at;
+    const char *report = "";
+    size_t mounts = 0;
+    for (const char *line = compose; *line; line += strcspn(line, "\n"), line += *line != 0) {
+        const char *item = line + strspn(line, " \t");
+        if (strncmp(item, "- ", 2) != 0)
+            continue;
+        item += 2 + strspn(item + 2, " \"");
+        size_t name = strspn(item, "abcdefghijklmnopqrstuvwxyz0123456789-_");
+        if (name == 0 || item[name] != ':' || item[name + 1] != '/')
+            continue; /* not NAME:/dir: a port, a bind mount, a command word */
+        const char *dir = item + name + 1;
+        char *path = S_STR("%.*s", (int)strcspn(dir, ":\" \n"), dir);
+        mounts++;
+        bool made = false;
+        for (const char *at = stage; !made && (at = strstr(at, path)) != NULL; at++) {
+            const char *start = at;
+            while (start > stage && start[-1] != '\n')
+                start--;
+            const char *end = at + strcspn(at, "\n");
+            char *phys = S_STR("%.*s", (int)(end - start), start);
+            char after = at[strlen(path)];
+            made = strstr(phys, "install -d") && strstr(phys, "-o dajia") &&
+                   (after == ' ' || after == '\n' || after == '\\' || after == 0);
+        }
+        if (!made)
+            report = S_STR("%s%s\n", report, path);
+    }
+    if (mounts == 0)
+        report = S_STR("%s(no volume mounted at all)\n", report);
+    return report;
+}
+
+static void
+test_every_volume_mount_point_is_made_for_the_user(void **state)
+{
+    (void)state;
+    const char *dockerfile = s_read(DAJIA_SOURCE_DIR "/Dockerfile");
+    const char *compose = s_read(DAJIA_SOURCE_DIR "/docker-compose.yml");
+    assert_non_null(dockerfile);
+    assert_non_null(compose);
+    const char *unmade = s_unmade_volumes(compose, dockerfile);
+    if (*unmade)
+        fail_msg("docker-compose.yml mounts volumes on directories the image does not make "
+                 "for the user dajia:\n%s",
+                 unmade);
+    /* The key directory among them, private. */
+    assert_non_null(strstr(compose, "keys:/var/lib/dajia/keys"));
+    assert_non_null(strstr(dockerfile, "install -d -m 0700 -o dajia -g dajia /var/lib/dajia/keys"));
+}
+
+static void
+test_volume_check_finds_what_is_unmade(void **state)
+{
+    (void)state;
+    const char *dockerfile = "FROM debian:bookworm AS build\n"
+                             "RUN install -d -o dajia /var/lib/dajia/keys\n"
+                             "FROM debian:bookworm-slim\n"
+                             "RUN useradd dajia \\\n"
+                             " && install -d -o dajia -g dajia /var/lib/dajia/broker \\\n"
+                             " && install -d /var/lib/dajia/root-owned\n";
+    const char *compose = "services:\n"
+                          "  broker:\n"
+                          "    ports:\n"
+                          "      - \"127.0.0.1:7400:7400\"\n"
+                          "    command: [dajia-broker, --keys, /var/lib/dajia/keys]\n"
+                          "    volumes:\n"
+                          "      - broker-data:/var/lib/dajia/broker\n"
+                          "      - keys:/var/lib/dajia/keys:ro\n"
+                          "      - other:/var/lib/dajia/root-owned\n"
+                          "      - ./here:/var/lib/dajia/bound\n";
+    assert_string_equal(s_unmade_volumes(compose, dockerfile),
+                        "/var/lib/dajia/keys\n/var/lib/dajia/root-owned\n");
+}
+
 static int
 s_teardown(void **state)
 {
@@ -396,6 +485,8 @@ main(void)
         cmocka_unit_test_teardown(test_dockerfile_copies_every_directory_the_build_adds,
                                   s_teardown),
         cmocka_unit_test_teardown(test_dockerfile_check_finds_what_is_missing, s_teardown),
+        cmocka_unit_test_teardown(test_every_volume_mount_point_is_made_for_the_user, s_teardown),
+        cmocka_unit_test_teardown(test_volume_check_finds_what_is_unmade, s_teardown),
     };
     return cmocka_run_group_tests_name("integration.dockerfile", tests, NULL, NULL);
 }

@@ -3,8 +3,8 @@
     Each test opens a store in a fresh mkdtemp directory, applies envelopes through
     worker_aggregate inside store_write() as the shell would, and reads the cells back.
     The scenario table holds, for every counting rule of agg_core.c (docs/domain.md
-    §Figures), a short sequence of reports and the cells (month x unit x category x goods,
-    all eleven figures) expected after given reports, worked out by hand in the comment
+    §4.3), a short sequence of reports and the cells (month x unit x category x goods,
+    all thirteen figures) expected after given reports, worked out by hand in the comment
     above each entry. Times are Beijing wall-clock times (UTC+8): the literals below are
     checked against s_bj() in test_period_names_and_bounds.
 */
@@ -63,6 +63,8 @@ enum {
     F_APPR = AGG_FIG_ARRESTS_APPROVED,
     F_PROS = AGG_FIG_PROSECUTIONS,
     F_JUDG = AGG_FIG_JUDGMENTS,
+    F_DET = AGG_FIG_DETAINED,
+    F_PERS = AGG_FIG_PERSONS_PROSECUTED,
 };
 
 /* Beijing 10:00 on these days of 2026 (unless named otherwise), as unix ms. */
@@ -137,12 +139,14 @@ s_teardown(void **state)
 typedef struct {
     const char *id, *unit, *no, *supersedes;
     bool not_case; /* the event carries a DynamicInfo, not a case report */
+    uint64_t useq; /* Envelope.unit_seq: the unit's own order (0: none) */
     int category;  /* 0: trademark counterfeiting */
     int stage, linkage;
     int goods[2]; /* up to two goods; 0 ends */
     int64_t occ, filed, closed, decision, transferred;
     int64_t value, fines, loss;
     int dens, arrested, approved, prosecuted, judged;
+    int detained, persons; /* suspects detained, persons prosecuted */
 } report_t;
 
 /* A report literal (a macro, so that the formatter packs its fields). */
@@ -183,11 +187,12 @@ s_with_envelope(const report_t *r, s_env_fn *fn, void *arg)
     cr.loss_recovered_fen = r->loss;
     cr.dens_destroyed = r->dens;
     cr.suspects_arrested = r->arrested;
-    cr.suspects_detained = r->arrested; /* not a figure: must change nothing */
+    cr.suspects_detained = r->detained;
     cr.arrests_approved = r->approved;
     cr.prosecuted_cases = r->prosecuted;
-    cr.prosecuted_persons = r->prosecuted * 2; /* not a figure (yet) */
+    cr.prosecuted_persons = r->persons;
     cr.persons_judged = r->judged;
+    cr.seized_quantity = 1000; /* not a figure: must change nothing */
     Dajia__DynamicInfo info = DAJIA__DYNAMIC_INFO__INIT;
     info.info_id = "info-1";
     info.period = "2026-10";
@@ -197,6 +202,7 @@ s_with_envelope(const report_t *r, s_env_fn *fn, void *arg)
     env.event_id = (char *)r->id;
     env.unit = (char *)r->unit;
     env.occurred_at = r->occ;
+    env.unit_seq = r->useq;
     env.supersedes_event_id = (char *)(r->supersedes ? r->supersedes : "");
     if (r->not_case) {
         env.body_case = DAJIA__ENVELOPE__BODY_DYNAMIC_INFO;
@@ -288,8 +294,8 @@ typedef struct {
 } cell_t;
 
 static const char *const s_figure_names[AGG_FIG_COUNT] = {
-    "filed", "closed",   "value_fen", "fines_fen",    "loss_fen", "transfers",
-    "dens",  "arrested", "approved",  "prosecutions", "judgments"};
+    "filed",    "closed",   "value_fen",    "fines_fen", "loss_fen", "transfers",         "dens",
+    "arrested", "approved", "prosecutions", "judgments", "detained", "persons_prosecuted"};
 
 /* The store holds exactly `cells` (n of them), each with exactly these figures. */
 static void
@@ -567,6 +573,37 @@ static const scenario_t s_scenarios[] = {
         {"2026-10", "procuratorate", .f = {[F_PROS] = 1}},
         {"2026-10", "court", .f = {[F_FILED] = 1, [F_JUDG] = 3}},
         {"2026-11", "court", .f = {[F_CLOSED] = 1, [F_JUDG] = 1}}}}}},
+    {"suspects detained and persons prosecuted: by the report that raised them",
+     /* psb/A: Aug 10 criminal investigation (filed Aug 10), 3 detained -> Aug +3. Sep 15:
+        5 detained -> Sep +2. procuratorate/P: Oct 15 prosecuted, 1 case and 4 persons
+        (filed Oct 15) -> Oct prosecutions 1, persons 4. Nov 10: 1 case, 6 persons -> Nov
+        persons +2. Then Nov 20 (occurred Nov 10) a correction of psb's Sep report: 4
+        detained -> Sep +1 instead of +2; Aug, Oct and Nov unchanged.
+        Aug psb: filed 1, detained 3. Sep psb: detained 2, then 1.
+        Oct procuratorate: filed 1, prosecutions 1, persons 4. Nov procuratorate: persons 2. */
+     {R(.id = "a1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .detained = 3),
+      R(.id = "a2", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = SEP15, .filed = AUG10,
+        .detained = 5),
+      R(.id = "p1", .unit = "procuratorate", .no = "P", .stage = STAGE(PROSECUTED), .occ = OCT15,
+        .filed = OCT15, .prosecuted = 1, .persons = 4),
+      R(.id = "p2", .unit = "procuratorate", .no = "P", .stage = STAGE(PROSECUTED), .occ = NOV10,
+        .filed = OCT15, .prosecuted = 1, .persons = 6),
+      R(.id = "a3", .unit = "psb", .no = "A", .supersedes = "a2", .stage = CRIMINAL, .occ = NOV10,
+        .filed = AUG10, .detained = 4)},
+     {{2,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_DET] = 3}},
+        {"2026-09", "psb", .f = {[F_DET] = 2}}}},
+      {4,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_DET] = 3}},
+        {"2026-09", "psb", .f = {[F_DET] = 2}},
+        {"2026-10", "procuratorate", .f = {[F_FILED] = 1, [F_PROS] = 1, [F_PERS] = 4}},
+        {"2026-11", "procuratorate", .f = {[F_PERS] = 2}}}},
+      {5,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_DET] = 3}},
+        {"2026-09", "psb", .f = {[F_DET] = 1}},
+        {"2026-10", "procuratorate", .f = {[F_FILED] = 1, [F_PROS] = 1, [F_PERS] = 4}},
+        {"2026-11", "procuratorate", .f = {[F_PERS] = 2}}}}}},
     {"a lower total counts as a decrease in the lowering report's month",
      /* Aug 10: 3 arrested. Oct 10: the unit now states 2 (no correction): Aug keeps 3,
         Oct -1, so the months add up to the case's total, 2. */
@@ -735,18 +772,97 @@ static const scenario_t s_scenarios[] = {
       R(.id = "e2", .unit = "msa", .supersedes = "e1", .not_case = true, .occ = OCT20)},
      {{1, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 100, [F_ARR] = 1}}}},
       {2, NO_CELLS}}},
-    {"a correction stored before the report it corrects: the report counts nothing",
-     /* e2 corrects e1 but is stored first: it counts on its own (filed Aug 10, 1200.00,
-        4 arrested at its own time, Oct 20). e1 arrives after: it is superseded already
-        and counts nothing (before issue 9 it replaced the correction).
-        Aug: filed 1 value 120000. Oct: arrested 4. */
+    {"a correction stored before the report it corrects takes its place when it comes",
+     /* e2 corrects e1 but is stored first: until e1 comes it counts on its own (filed Aug
+        10, 1200.00, 4 arrested at its own time, Oct 20). e1 then takes its place in the
+        unit's order and e2 stands in e1's place, as in the order the unit made them:
+        the 4 arrested move to e1's month (before, e1 counted nothing and they stayed
+        in Oct). Aug: filed 1 value 120000 arrested 4. */
      {R(.id = "e2", .unit = "msa", .no = "A", .supersedes = "e1", .stage = FILED, .occ = OCT20,
-        .filed = AUG10, .value = 120000, .arrested = 4),
+        .filed = AUG10, .value = 120000, .arrested = 4, .useq = 2),
       R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
-        .value = 100000, .arrested = 3)},
-     {{2,
+        .value = 100000, .arrested = 3, .useq = 1),
+      R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100000, .arrested = 3, .useq = 1)},
+     {{1,
        {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000}},
-        {"2026-10", "msa", .f = {[F_ARR] = 4}}}}}},
+        {"2026-10", "msa", .f = {[F_ARR] = 4}}}},
+      {2, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000, [F_ARR] = 4}}}},
+      {3, {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 120000, [F_ARR] = 4}}}}}},
+    {"a correction stored before its report, and a second correction, then the report",
+     /* e2 and e3 both correct e1 and are stored before it; e3 replaces e2's statement. When
+        e1 comes, e3 stands in its place: Aug 10, 2 arrested, value 900 (in order: e1
+        counts 3 in Aug, e2 makes it 5, e3 makes it 2). A later report e4 (Oct 5, 6
+        arrested) then counts +4 in Oct. */
+     {R(.id = "e2", .unit = "psb", .no = "A", .supersedes = "e1", .stage = CRIMINAL, .occ = SEP15,
+        .filed = AUG10, .value = 500, .arrested = 5, .useq = 2),
+      R(.id = "e3", .unit = "psb", .no = "A", .supersedes = "e1", .stage = CRIMINAL, .occ = SEP20,
+        .filed = AUG10, .value = 900, .arrested = 2, .useq = 3),
+      R(.id = "e1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .value = 100, .arrested = 3, .useq = 1),
+      R(.id = "e4", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = OCT05, .filed = AUG10,
+        .value = 900, .arrested = 6, .useq = 4)},
+     {{2,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 900}},
+        {"2026-09", "psb", .f = {[F_ARR] = 2}}}},
+      {3, {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 900, [F_ARR] = 2}}}},
+      {4,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 900, [F_ARR] = 2}},
+        {"2026-10", "psb", .f = {[F_ARR] = 4}}}}}},
+
+    /* ---------------------------------------------------------- the unit's order */
+    {"an older snapshot stored after a newer one does not undo it",
+     /* The unit's e1 (Aug 10: filed, 1000 fen, 3 arrested) is stored after its e2 (Oct 10:
+        investigating, 1500 fen, 5 arrested). e2 stands (value 1500); e1's increase (3)
+        counts in Aug and e2's becomes the rest (2) in Oct: what the order the unit made
+        them gives. Before: e1 put the value back to 1000 and Oct lost 2 arrests. */
+     {R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = OCT10, .filed = AUG10,
+        .value = 1500, .arrested = 5, .useq = 8),
+      R(.id = "e1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 3, .useq = 7)},
+     {{1,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500}},
+        {"2026-10", "msa", .f = {[F_ARR] = 5}}}},
+      {2,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500, [F_ARR] = 3}},
+        {"2026-10", "msa", .f = {[F_ARR] = 2}}}}}},
+    {"the middle report stored last takes its increase from the one after it",
+     /* Unit order e1 (Aug, 1 arrested), e2 (Sep, 4), e3 (Oct, 6); stored e1, e3, e2.
+        After e3: Aug 1, Oct 5. e2 comes: Sep 3 and Oct 2, as in order. */
+     {R(.id = "e1", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = AUG10, .filed = AUG10,
+        .arrested = 1, .useq = 1),
+      R(.id = "e3", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = OCT10, .filed = AUG10,
+        .arrested = 6, .useq = 3),
+      R(.id = "e2", .unit = "psb", .no = "A", .stage = CRIMINAL, .occ = SEP15, .filed = AUG10,
+        .arrested = 4, .useq = 2)},
+     {{2,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 1}},
+        {"2026-10", "psb", .f = {[F_ARR] = 5}}}},
+      {3,
+       {{"2026-08", "psb", .f = {[F_FILED] = 1, [F_ARR] = 1}},
+        {"2026-09", "psb", .f = {[F_ARR] = 3}},
+        {"2026-10", "psb", .f = {[F_ARR] = 2}}}}}},
+    {"the unit's number decides, not the report's time; unnumbered reports come first",
+     /* e1 has no unit_seq (an older agent): Oct 10, closed. e2 (unit_seq 1) reopens it
+        as investigating with an earlier time, Sep 20: it comes after e1 all the same and
+        its statement stands (not closed). e0, unnumbered, Aug 10, stored last, is older
+        than both by its time: it changes no fact and counts its 2 arrested in Aug, e1's
+        increase becoming the rest. Aug: filed 1, value 300, arrested 2; Oct: arrested 1. */
+     {R(.id = "e1", .unit = "msa", .no = "A", .stage = CLOSED, .occ = OCT10, .filed = AUG10,
+        .closed = OCT10, .value = 300, .arrested = 3),
+      R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP20, .filed = AUG10,
+        .value = 300, .arrested = 3, .useq = 1),
+      R(.id = "e0", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 100, .arrested = 2)},
+     {{1,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 300}},
+        {"2026-10", "msa", .f = {[F_CLOSED] = 1, [F_ARR] = 3}}}},
+      {2,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 300}},
+        {"2026-10", "msa", .f = {[F_ARR] = 3}}}},
+      {3,
+       {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 300, [F_ARR] = 2}},
+        {"2026-10", "msa", .f = {[F_ARR] = 1}}}}}},
 };
 
 static void
@@ -759,7 +875,7 @@ test_scenarios_match_hand_computed_cells(void **state)
 
 /* Every stage, by name, with and without a transfer linkage: filed or not, and a transfer
    or not. One unit per stage so each lands in its own cell. Hand-worked from the lists
-   of docs/domain.md §Figures ("Filed", "Transfers"): never from the enum's order. */
+   of docs/domain.md §4.3 ("Filed", "Transfers"): never from the enum's order. */
 static void
 test_each_stage_filed_and_transfer(void **state)
 {
@@ -894,6 +1010,28 @@ test_apply_emits_nothing_and_tick_emits_once(void **state)
     assert_int_equal(s_tick(fx, t0 + 62000), 0);
 }
 
+/* The two counters issue 9 added travel in the AggregateUpdate's Figures. */
+static void
+test_tick_emits_detained_and_persons_prosecuted(void **state)
+{
+    fixture_t *fx = *state;
+    report_t e1 = R(.id = "e1", .unit = "procuratorate", .no = "P", .stage = STAGE(PROSECUTED),
+                    .occ = OCT15, .filed = OCT15, .detained = 2, .prosecuted = 1, .persons = 3);
+    s_apply(fx, &e1);
+    assert_int_equal(s_tick(fx, NOV10), 1);
+    Dajia__FeedItem *item = s_item(fx, 0);
+    assert_int_equal(item->aggregate->n_rows, 1);
+    const Dajia__Figures *f = item->aggregate->rows[0]->figures;
+    assert_int_equal(f->suspects_detained, 2);
+    assert_int_equal(f->prosecutions, 1);
+    assert_int_equal(f->persons_prosecuted, 3);
+    agg_figures_t back;
+    agg_figures_from_proto(f, &back);
+    assert_int_equal(back.v[F_DET], 2);
+    assert_int_equal(back.v[F_PERS], 3);
+    dajia__feed_item__free_unpacked(item, NULL);
+}
+
 static void
 test_tick_emits_at_most_once_per_second(void **state)
 {
@@ -982,8 +1120,10 @@ s_v1_case(store_t *store, const char *table, const char *unit, const char *case_
         raw.val[raw.vlen++] = (uint8_t)plen;
         memcpy(raw.val + raw.vlen, periods[i], plen);
         raw.vlen += plen;
-        agg_figures_encode(&parts[i], raw.val + raw.vlen);
-        raw.vlen += AGG_FIGURES_BYTES;
+        uint8_t whole[AGG_FIGURES_BYTES]; /* layout 1 held the first eleven figures */
+        agg_figures_encode(&parts[i], whole);
+        memcpy(raw.val + raw.vlen, whole, AGG_FIGURES_BYTES_V2);
+        raw.vlen += AGG_FIGURES_BYTES_V2;
     }
     assert_ok(store_write(store, s_put_raw, &raw));
 }
@@ -1008,7 +1148,7 @@ s_v1_cell(store_t *store, const char *table, const char *period, const char *uni
     s_raw_t raw = {.table = table};
     raw.klen = agg_cell_key(raw.key, period, unit, category, NO_GOODS, 0);
     agg_figures_encode(f, raw.val);
-    raw.vlen = AGG_FIGURES_BYTES;
+    raw.vlen = AGG_FIGURES_BYTES_V2; /* layouts 1 and 2 held the first eleven figures */
     assert_ok(store_write(store, s_put_raw, &raw));
 }
 
@@ -1076,6 +1216,103 @@ test_layout1_state_is_converted(void **state)
     assert_ok(store_write(fx->store, s_apply_direct, &direct));
     const cell_t want_demo[] = {{d_periods[0], "psb", .f = {[F_FILED] = 1, [F_VALUE] = 8}}};
     s_expect_cells(fx, tables.cells, want_demo, 1, "layout 1, demo periods", 1);
+}
+
+/* ------------------------------------------------------------------ layout 2 */
+
+/* facts(60) as layout 2 and 3 write them: category goods channels flags, then filed_at
+   value_fen closed_at money_at fines_fen loss_fen transferred_at. Filed only. */
+static size_t
+s_v2_facts(uint8_t *p, int category, int64_t filed_at, int64_t value_fen)
+{
+    p[0] = (uint8_t)category, p[1] = NO_GOODS, p[2] = 0, p[3] = 0x01; /* filed */
+    const int64_t dated[7] = {filed_at, value_fen, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 7; i++)
+        s_be64(p + 4 + 8 * i, (uint64_t)dated[i]);
+    return 60;
+}
+
+/* Five counters: dens, arrested, approved, prosecutions, judgments. */
+static size_t
+s_v2_counters(uint8_t *p, int64_t arrested)
+{
+    const int64_t c[5] = {0, arrested, 0, 0, 0};
+    for (int i = 0; i < 5; i++)
+        s_be64(p + 8 * i, (uint64_t)c[i]);
+    return 40;
+}
+
+/* A state written before the counters of suspects detained and persons prosecuted (issue
+   9, layout 2) is read: its records are told by their length and tag, the two counters
+   it never held start from zero, and a correction of one of its reports leaves them where
+   they are counted, so the months add up to the case's totals. */
+static void
+test_layout2_state_is_read(void **state)
+{
+    fixture_t *fx = *state;
+    /* msa/A: one report e1 (log_seq 1) of Oct 15: filed Oct 15, 1000 fen, 3 arrested. */
+    s_raw_t raw = {.table = "agg.cases"};
+    raw.klen = (size_t)snprintf((char *)raw.key, sizeof raw.key, "msa%cA", 0);
+    raw.val[0] = 'C';
+    s_be64(raw.val + 1, 1);
+    memcpy(raw.val + 9, "\0\0\0\1", 4); /* one report */
+    raw.vlen = 13;
+    raw.vlen += s_v2_facts(raw.val + raw.vlen, TRADEMARK, OCT15, 1000);
+    raw.vlen += s_v2_counters(raw.val + raw.vlen, 3);
+    assert_int_equal(raw.vlen, 113);
+    assert_ok(store_write(fx->store, s_put_raw, &raw));
+
+    raw = (s_raw_t){.table = "agg.events"};
+    raw.klen = (size_t)snprintf((char *)raw.key, sizeof raw.key, "msa%ce1", 0);
+    raw.val[0] = 'R';
+    s_be64(raw.val + 1, 1);
+    s_be64(raw.val + 9, (uint64_t)OCT15);
+    raw.vlen = 17;
+    raw.vlen += s_v2_counters(raw.val + raw.vlen, 3); /* stated */
+    raw.vlen += s_v2_counters(raw.val + raw.vlen, 3); /* raised */
+    raw.vlen += s_v2_facts(raw.val + raw.vlen, TRADEMARK, OCT15, 1000);
+    raw.val[raw.vlen++] = 'A';
+    assert_ok(store_write(fx->store, s_put_raw, &raw));
+    const agg_figures_t oct = {{[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 3}};
+    s_v1_cell(fx->store, "agg.cells", "2026-10", "msa", TRADEMARK, &oct); /* 11 figures */
+    fx->seq = 1;
+    const cell_t before[] = {
+        {"2026-10", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 3}}};
+    s_expect_cells(fx, "agg.cells", before, 1, "layout 2 as written", 0);
+
+    /* e2, Nov 10: the same facts, 3 arrested, 2 detained: the case never counted any
+       detained, so Nov +2. c1 corrects e1: 4 arrested and 2 detained: Oct arrested +1;
+       the detained stay in Nov (what e1 stated of them is not known).
+       Oct: filed 1 value 1000 arrested 4. Nov: detained 2 (the case's total). */
+    const report_t events[] = {
+        R(.id = "e2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = NOV10,
+          .filed = OCT15, .value = 1000, .arrested = 3, .detained = 2),
+        R(.id = "c1", .unit = "msa", .no = "A", .supersedes = "e1", .stage = FILED, .occ = OCT20,
+          .filed = OCT15, .value = 1000, .arrested = 4, .detained = 2),
+    };
+    s_apply(fx, &events[0]);
+    const cell_t mid[] = {
+        {"2026-10", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 3}},
+        {"2026-11", "msa", .f = {[F_DET] = 2}},
+    };
+    s_expect_cells(fx, "agg.cells", mid, 2, "layout 2", 1);
+    s_apply(fx, &events[1]);
+    const cell_t want[] = {
+        {"2026-10", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 4}},
+        {"2026-11", "msa", .f = {[F_DET] = 2}},
+    };
+    s_expect_cells(fx, "agg.cells", want, 2, "layout 2", 2);
+
+    /* A second correction of e1 (now written in layout 3) that says 1 detained moves
+       Oct by -1: it knows what e1 stated of them since c1. */
+    report_t c2 = R(.id = "c2", .unit = "msa", .no = "A", .supersedes = "e1", .stage = FILED,
+                    .occ = OCT20, .filed = OCT15, .value = 1000, .arrested = 4, .detained = 1);
+    s_apply(fx, &c2);
+    const cell_t last[] = {
+        {"2026-10", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 4, [F_DET] = -1}},
+        {"2026-11", "msa", .f = {[F_DET] = 2}},
+    };
+    s_expect_cells(fx, "agg.cells", last, 2, "layout 2, corrected twice", 3);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -1177,11 +1414,14 @@ main(void)
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_tick_emits_at_most_once_per_second, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_tick_emits_detained_and_persons_prosecuted, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_stage_move_emits_both_periods, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_read_period_returns_only_that_period, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_each_stage_filed_and_transfer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_layout1_state_is_converted, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_layout2_state_is_read, s_setup, s_teardown),
         cmocka_unit_test(test_period_names_and_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,6 +168,52 @@ test_log_record_holds_the_exact_bytes_sent(void **state)
     broker_batch_destroy(&batch);
 }
 
+/* A submission time the broker trusted (the Office's import) follows the envelope as
+   field 4, and the record is still what protobuf-c reads, its key still found. */
+static void
+test_log_record_keeps_a_trusted_submission_time(void **state)
+{
+    fixture_t *fx = *state;
+    broker_batch_t *batch = broker_batch_new(2);
+    s_add(batch, "msa", "imported-1", "an event of last year");
+    batch->items[0].submitted_at = 1735689600000LL; /* 2025-01-01T00:00:00Z */
+    s_add(batch, "msa", "live-1", "an event of today");
+    batch->received_at = 1764403200123LL;
+    apply_t a = {batch, 1, 0, 0, fx->dedup};
+    assert_int_equal(store_write(fx->store, s_apply, &a), 0);
+    store_txn_t *txn = NULL;
+    assert_int_equal(store_read_begin(fx->store, &txn), 0);
+    for (uint64_t seq = 1; seq <= 2; seq++) {
+        unsigned char key[8];
+        store_u64_to_key(seq, key);
+        const void *val = NULL;
+        size_t vlen = 0;
+        assert_int_equal(store_get(txn, DAJIA_TABLE_LOG, key, 8, &val, &vlen), 0);
+        Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, vlen, val);
+        assert_non_null(rec);
+        assert_int_equal(rec->received_at, 1764403200123LL);
+        assert_int_equal(rec->submitted_at, seq == 1 ? 1735689600000LL : 0);
+        /* protobuf-c writes the same bytes */
+        size_t packed = dajia__log_record__get_packed_size(rec);
+        assert_int_equal(packed, vlen);
+        uint8_t *again = malloc(packed);
+        assert_non_null(again);
+        dajia__log_record__pack(rec, again);
+        assert_memory_equal(again, val, vlen);
+        free(again);
+        const char *unit, *id;
+        size_t unit_len, id_len;
+        assert_int_equal(broker_dedup_record_key(val, vlen, &unit, &unit_len, &id, &id_len), 0);
+        assert_int_equal(id_len, seq == 1 ? 10 : 6);
+        dajia__log_record__free_unpacked(rec, NULL);
+    }
+    store_txn_end(&txn);
+    /* a reused item starts without one */
+    broker_batch_reset(batch);
+    assert_int_equal(broker_batch_next_item(batch)->submitted_at, 0);
+    broker_batch_destroy(&batch);
+}
+
 static int
 s_apply_then_abort(store_txn_t *txn, void *arg)
 {
@@ -329,6 +375,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_duplicate_in_same_batch_and_later_batch_gets_original_seq, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_record_holds_the_exact_bytes_sent, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_record_keeps_a_trusted_submission_time, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_apply_run_twice_gives_the_same_answer, setup,
                                         teardown),

@@ -15,6 +15,7 @@
 #include "broker_config.h"
 #include "broker_wakeup.h"
 #include "test_util.h"
+#include "worker_keys.h"
 
 static char s_dir[TEST_UTIL_DIR_MAX];
 
@@ -263,6 +264,76 @@ test_print_config_shows_every_key_and_member(void **state)
     broker_config_destroy(&config);
 }
 
+/* broker/region: the first 2, 4 or 6 digits of an administrative code, 4115 (Xinyang)
+   unless set; anything else stops the start, naming the key. */
+static void
+test_region_is_a_prefix_of_administrative_codes(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[256] = "";
+    assert_int_equal(broker_config_load(NULL, &config, err, sizeof err), 0);
+    assert_string_equal(broker_config_get(config, "broker/region"), "4115");
+    static const char *const good[] = {"41", "4115", "411502"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        broker_config_set(config, "broker/region", good[i]);
+        assert_int_equal(broker_config_validate(config, err, sizeof err), 0);
+    }
+    static const char *const bad[] = {"", "4", "411", "41150", "4115021", "Xinyang", "41-15"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        broker_config_set(config, "broker/region", bad[i]);
+        assert_int_equal(broker_config_validate(config, err, sizeof err), -1);
+        assert_non_null(strstr(err, "broker/region"));
+        assert_non_null(strstr(err, "2, 4 or 6 digits"));
+    }
+    broker_config_destroy(&config);
+    const char *path = s_write_config("broker\n    region = \"410\"\n");
+    assert_int_equal(broker_config_load(path, &config, err, sizeof err), 0);
+    assert_int_equal(broker_config_validate(config, err, sizeof err), -1);
+    assert_non_null(strstr(err, "broker/region = \"410\""));
+    broker_config_destroy(&config);
+}
+
+/* What dajia-broker --print-config writes (its keys and members, then each worker's
+   section: worker_keys_print) is one file that the broker and each worker read back. */
+static void
+test_print_config_with_worker_sections_reads_back(void **state)
+{
+    (void)state;
+    broker_config_t *config = NULL;
+    char err[512] = "";
+    assert_int_equal(broker_config_load(NULL, &config, err, sizeof err), 0);
+    broker_config_set(config, "broker/region", "41");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    broker_config_print(config, out);
+    worker_settings_t *settings = worker_settings_new();
+    assert_int_equal(worker_settings_set(settings, "circulate/members", "psb,msa"), 0);
+    for (size_t i = 0; i < WORKER_KEYS_SERVICES; i++)
+        worker_keys_print(settings, worker_keys_services[i], out);
+    worker_settings_destroy(&settings);
+    fclose(out);
+    const char *path = s_write_config(text);
+    broker_config_t *again = NULL;
+    assert_int_equal(broker_config_load(path, &again, err, sizeof err), 0);
+    assert_int_equal(broker_config_validate(again, err, sizeof err), 0);
+    assert_string_equal(broker_config_get(again, "broker/region"), "41");
+    broker_config_destroy(&again);
+    for (size_t i = 0; i < WORKER_KEYS_SERVICES; i++) {
+        settings = worker_settings_new();
+        if (worker_settings_load(settings, path, worker_keys_services[i], err, sizeof err) != 0)
+            fail_msg("%s: %s", worker_keys_services[i], err);
+        worker_settings_destroy(&settings);
+    }
+    settings = worker_settings_new();
+    assert_int_equal(worker_settings_load(settings, path, "escalate", err, sizeof err), 0);
+    assert_int_equal(worker_settings_int(settings, "escalate/deadline_filing_hours", 0), 360);
+    worker_settings_destroy(&settings);
+    free(text);
+    broker_config_destroy(&config);
+}
+
 int
 main(void)
 {
@@ -283,6 +354,10 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cpu_wakeup_request_writes_the_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_print_config_shows_every_key_and_member, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_region_is_a_prefix_of_administrative_codes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_print_config_with_worker_sections_reads_back, setup,
                                         teardown),
     };
     return cmocka_run_group_tests_name("broker_config", tests, NULL, NULL);

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "dajia_codec.h"
+#include "dajia_compat.h"
 #include "dajia_json.h"
 #include "dajia_wire.h"
 
@@ -38,6 +39,8 @@ typedef struct {
     char *platform_ids[2];
     Dajia__GoodsCategory goods[DAJIA_MAX_REPEATED + 1];
     char *units[DAJIA_MAX_REPEATED + 1];
+    Dajia__RelatedCase related[2];
+    Dajia__RelatedCase *related_list[2];
     char text[TEXT_BUF];
     dajia_verdict_t verdict;
     bool wire_accepted; /* what dajia_wire_accept said of the last decode */
@@ -174,6 +177,7 @@ s_judge(fixture_t *f, const uint8_t *buf, size_t len, const dajia_limits_t *limi
             assert_memory_equal(keys.event_id, out->event_id, keys.event_id_len);
             assert_int_equal(keys.unit_len, strlen(out->unit));
             assert_memory_equal(keys.unit, out->unit, keys.unit_len);
+            assert_int_equal(keys.submitted_at, out->submitted_at);
         }
         dajia__envelope__free_unpacked(out, NULL);
     } else {
@@ -214,9 +218,11 @@ s_decode(fixture_t *f)
             fail_msg("the fast path does not take this ordinary event");                           \
     } while (0)
 
-#define assert_rejected(f, code, words)                                                            \
+#define assert_rejected(f, code, words) assert_rejected_limits(f, NULL, code, words)
+
+#define assert_rejected_limits(f, limits, code, words)                                             \
     do {                                                                                           \
-        assert_int_equal(s_decode(f), -1);                                                         \
+        assert_int_equal(s_decode_limits(f, limits), -1);                                          \
         if ((f)->verdict.reason != (code))                                                         \
             fail_msg("expected %s, got %s: %s", dajia_reason_name(code),                           \
                      dajia_reason_name((f)->verdict.reason), (f)->verdict.text);                   \
@@ -928,6 +934,161 @@ test_generic_rules_come_before_body_rules(void **state)
     assert_rejected(f, DAJIA__REASON__REASON_NEGATIVE_AMOUNT, "case_report.sales_fen");
 }
 
+// ============================================ members, region, new fields (issue 9)
+
+static void
+test_involved_units_must_be_members(void **state)
+{
+    fixture_t *f = *state;
+    f->units[0] = "psb";
+    f->units[1] = "customs";
+    f->case_report.involved_units = f->units;
+    f->case_report.n_involved_units = 2;
+    assert_accepted(f);
+    f->units[1] = "gongan";
+    assert_rejected(f, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                    "case_report.involved_units[1] \"gongan\" is not the code of a member unit");
+    f->units[1] = "";
+    assert_rejected(f, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                    "case_report.involved_units[1] is empty");
+    /* Without a member check (the agent's own), any code passes, but never an empty one. */
+    f->units[1] = "gongan";
+    assert_int_equal(dajia_envelope_validate(&f->env, NULL, NOW_MS, NULL, NULL, &f->verdict), 0);
+    f->units[1] = "";
+    assert_int_equal(dajia_envelope_validate(&f->env, NULL, NOW_MS, NULL, NULL, &f->verdict), -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_NOT_A_MEMBER);
+
+    s_use_major(f);
+    f->units[1] = "post";
+    f->major.involved_units = f->units;
+    f->major.n_involved_units = 2;
+    assert_accepted(f);
+    f->units[0] = "邮政";
+    assert_rejected(f, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                    "major_matter.involved_units[0] \"邮政\" is not the code of a member unit");
+}
+
+static void
+test_related_cases_of_other_units(void **state)
+{
+    fixture_t *f = *state;
+    s_use_major(f);
+    for (size_t i = 0; i < 2; i++) {
+        dajia__related_case__init(&f->related[i]);
+        f->related_list[i] = &f->related[i];
+    }
+    f->related[0].unit = "psb";
+    f->related[0].case_no = "固公（经）立字〔2026〕32号";
+    f->related[1].unit = "customs";
+    f->related[1].case_no = "信关缉字〔2026〕7号";
+    f->major.related_cases = f->related_list;
+    f->major.n_related_cases = 2;
+    assert_accepted(f);
+
+    f->related[1].unit = "haiguan";
+    assert_rejected(f, DAJIA__REASON__REASON_NOT_A_MEMBER,
+                    "major_matter.related_cases[1].unit \"haiguan\" is not the code of a member");
+    f->related[1].unit = "";
+    assert_rejected(f, DAJIA__REASON__REASON_MISSING_FIELD,
+                    "major_matter.related_cases[1].unit is missing");
+    f->related[1].unit = "customs";
+    f->related[1].case_no = "";
+    assert_rejected(f, DAJIA__REASON__REASON_MISSING_FIELD,
+                    "major_matter.related_cases[1].case_no is missing");
+    f->related[1].case_no = s_text(f, 'n', DAJIA_MAX_ID + 1);
+    assert_rejected(f, DAJIA__REASON__REASON_STRING_TOO_LONG,
+                    "major_matter.related_cases[1].case_no");
+}
+
+static void
+test_region_must_be_a_code_of_the_configured_region(void **state)
+{
+    fixture_t *f = *state;
+    dajia_limits_t xinyang;
+    dajia_limits_default(&xinyang);
+    xinyang.region_prefix = "4115";
+    static const char *const good[] = {"411502", "411500", "411528", ""};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        f->env.region = (char *)good[i];
+        if (s_decode_limits(f, &xinyang) != 0)
+            fail_msg("region \"%s\" refused: %s", good[i], f->verdict.text);
+        if (!f->wire_accepted)
+            fail_msg("the fast path does not take region \"%s\"", good[i]);
+    }
+    f->env.region = "410102"; /* Zhengzhou: in Henan, not in Xinyang */
+    assert_rejected_limits(f, &xinyang, DAJIA__REASON__REASON_BAD_REGION,
+                           "region \"410102\" is not an administrative code of the configured "
+                           "region: six digits beginning with 4115");
+    static const char *const bad[] = {"41150", "4115021", "41150a", "４11502", "信阳市", " 411502"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        f->env.region = (char *)bad[i];
+        assert_rejected_limits(f, &xinyang, DAJIA__REASON__REASON_BAD_REGION, "region \"");
+    }
+    /* Without a configured region (the defaults): any six digits, nothing else. */
+    f->env.region = "410102";
+    assert_accepted(f);
+    f->env.region = "Xinyang";
+    assert_rejected(f, DAJIA__REASON__REASON_BAD_REGION,
+                    "region \"Xinyang\" is not an administrative code: six digits");
+    /* The prefixes a configuration may give. */
+    assert_true(dajia_region_prefix_valid("41"));
+    assert_true(dajia_region_prefix_valid("4115"));
+    assert_true(dajia_region_prefix_valid("411502"));
+    assert_false(dajia_region_prefix_valid(""));
+    assert_false(dajia_region_prefix_valid("411"));
+    assert_false(dajia_region_prefix_valid("41150"));
+    assert_false(dajia_region_prefix_valid("4115021"));
+    assert_false(dajia_region_prefix_valid("41a5"));
+    assert_false(dajia_region_prefix_valid(NULL));
+}
+
+static void
+test_scope_none_and_casualties_count_accepted(void **state)
+{
+    fixture_t *f = *state;
+    f->case_report.scope = DAJIA__REGION_SCOPE__REGION_SCOPE_NONE;
+    f->case_report.health_safety = 1;
+    f->case_report.casualties_count = 3;
+    assert_accepted(f);
+    f->case_report.casualties_count = -1;
+    assert_rejected(f, DAJIA__REASON__REASON_NEGATIVE_COUNT, "case_report.casualties_count");
+}
+
+/* The old flag still decodes and reads as "at least one"; the count wins when set. */
+static void
+test_casualties_old_flag_reads_as_at_least_one(void **state)
+{
+    fixture_t *f = *state;
+    Dajia__CaseReport *r = &f->case_report;
+    assert_int_equal(dajia_compat_casualties(r), 0);
+    r->casualties = 1;
+    assert_accepted(f); /* an old agent's event: still ordinary, fast path included */
+    assert_int_equal(dajia_compat_casualties(r), 1);
+    r->casualties_count = 4;
+    assert_int_equal(dajia_compat_casualties(r), 4);
+    /* As an old agent's JSON says it. */
+    static const char json[] = "{\"case_no\":\"A\",\"category\":\"other\",\"stage\":\"filed\","
+                               "\"casualties\":true}";
+    ProtobufCMessage *msg = NULL;
+    dajia_json_error_t err;
+    assert_int_equal(
+        dajia_json_to_message(&dajia__case_report__descriptor, json, strlen(json), &msg, &err), 0);
+    assert_int_equal(dajia_compat_casualties((Dajia__CaseReport *)msg), 1);
+    protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+static void
+test_submitted_at_is_a_time(void **state)
+{
+    fixture_t *f = *state;
+    f->env.submitted_at = OCCURRED_MS + 7200 * 1000;
+    assert_accepted(f); /* s_judge compares the fast path's submitted_at with decode's */
+    f->env.submitted_at = NOW_MS + DAJIA_MAX_FUTURE_MS + 1000;
+    assert_rejected(f, DAJIA__REASON__REASON_TIME_IN_FUTURE, "submitted_at is");
+    f->env.submitted_at = 1000;
+    assert_rejected(f, DAJIA__REASON__REASON_TIME_BEFORE_2000, "submitted_at is");
+}
+
 // ================================================================ reasons
 
 static void
@@ -1103,6 +1264,9 @@ test_fixture_cases_accepted(void **state)
     char *line = malloc(FIXTURE_LINE_MAX);
     assert_non_null(line);
     int lines = 0, bodies[4] = {0};
+    dajia_limits_t xinyang; /* the broker's default region */
+    dajia_limits_default(&xinyang);
+    xinyang.region_prefix = "4115";
     while (fgets(line, FIXTURE_LINE_MAX, file)) {
         ProtobufCMessage *msg = NULL;
         dajia_json_error_t err;
@@ -1110,8 +1274,17 @@ test_fixture_cases_accepted(void **state)
             fail_msg("cases.jsonl:%d:%d: %s", lines + 1, err.column, err.text);
         dajia_verdict_t verdict;
         Dajia__Envelope *env = (Dajia__Envelope *)msg;
-        if (dajia_envelope_validate(env, NULL, NOW_MS, s_known, NULL, &verdict))
+        if (dajia_envelope_validate(env, &xinyang, NOW_MS, s_known, NULL, &verdict))
             fail_msg("cases.jsonl line %d rejected: %s", lines + 1, verdict.text);
+        /* Each is an ordinary event: the broker's fast path takes it. */
+        size_t len = dajia__envelope__get_packed_size(env);
+        uint8_t *buf = malloc(len);
+        assert_non_null(buf);
+        dajia__envelope__pack(env, buf);
+        dajia_wire_keys_t keys;
+        if (!dajia_wire_accept(buf, len, &xinyang, NOW_MS, s_known, NULL, &keys))
+            fail_msg("cases.jsonl line %d: the fast path does not take it", lines + 1);
+        free(buf);
         assert_true(env->body_case >= DAJIA__ENVELOPE__BODY_CASE_REPORT &&
                     env->body_case <= DAJIA__ENVELOPE__BODY_DYNAMIC_INFO);
         bodies[env->body_case - DAJIA__ENVELOPE__BODY_CASE_REPORT]++;
@@ -1123,6 +1296,68 @@ test_fixture_cases_accepted(void **state)
     assert_true(lines >= 4);
     for (int i = 0; i < 4; i++)
         assert_true(bodies[i] > 0);
+}
+
+typedef struct {
+    int count;
+    Dajia__Reason reasons[8];
+    char texts[8][DAJIA_REASON_TEXT_MAX];
+} s_verdicts_t;
+
+static void
+s_on_verdict(const dajia_verdict_t *verdict, void *arg)
+{
+    s_verdicts_t *v = arg;
+    if (v->count < 8) {
+        v->reasons[v->count] = verdict->reason;
+        snprintf(v->texts[v->count], sizeof v->texts[0], "%s", verdict->text);
+    }
+    v->count++;
+}
+
+/* The agent asks for every failure at once: one report with four mistakes gets four
+   sentences, each naming its field, in field order; the broker's path still stops at
+   the first. */
+static void
+test_validate_each_reports_every_failure(void **state)
+{
+    fixture_t *f = *state;
+    f->case_report.case_no = "";
+    f->case_report.stage = DAJIA__CASE_STAGE__CASE_STAGE_UNSPECIFIED;
+    f->case_report.case_value_fen = -5;
+    f->env.occurred_at = 0;
+    s_verdicts_t v;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(
+        dajia_envelope_validate_each(&f->env, NULL, NOW_MS, s_known, NULL, s_on_verdict, &v), 4);
+    assert_int_equal(v.count, 4);
+    assert_int_equal(v.reasons[0], DAJIA__REASON__REASON_NEGATIVE_AMOUNT);
+    assert_non_null(strstr(v.texts[0], "case_report.case_value_fen is negative"));
+    assert_int_equal(v.reasons[1], DAJIA__REASON__REASON_MISSING_FIELD);
+    assert_non_null(strstr(v.texts[1], "occurred_at is missing"));
+    assert_non_null(strstr(v.texts[2], "case_report.case_no is missing"));
+    assert_non_null(strstr(v.texts[3], "case_report.stage is missing"));
+
+    assert_int_equal(dajia_envelope_validate(&f->env, NULL, NOW_MS, s_known, NULL, &f->verdict),
+                     -1);
+    assert_int_equal(f->verdict.reason, DAJIA__REASON__REASON_NEGATIVE_AMOUNT);
+
+    /* A missing unit is one failure, not also an unknown one. */
+    f->env.unit = "";
+    memset(&v, 0, sizeof v);
+    assert_int_equal(
+        dajia_envelope_validate_each(&f->env, NULL, NOW_MS, s_known, NULL, s_on_verdict, &v), 5);
+    assert_non_null(strstr(v.texts[1], "unit is missing"));
+    /* A valid envelope: none. */
+    f->env.unit = "msa";
+    f->env.occurred_at = OCCURRED_MS;
+    f->case_report.case_no = "X-1";
+    f->case_report.stage = DAJIA__CASE_STAGE__CASE_STAGE_FILED;
+    f->case_report.case_value_fen = 0;
+    memset(&v, 0, sizeof v);
+    assert_int_equal(
+        dajia_envelope_validate_each(&f->env, NULL, NOW_MS, s_known, NULL, s_on_verdict, &v), 0);
+    assert_int_equal(v.count, 0);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1182,6 +1417,12 @@ main(void)
         T(test_dynamic_info_zero_report_needs_no_title),
         T(test_dynamic_info_period_formats),
         T(test_generic_rules_come_before_body_rules),
+        T(test_involved_units_must_be_members),
+        T(test_related_cases_of_other_units),
+        T(test_region_must_be_a_code_of_the_configured_region),
+        T(test_scope_none_and_casualties_count_accepted),
+        T(test_casualties_old_flag_reads_as_at_least_one),
+        T(test_submitted_at_is_a_time),
         T(test_reason_every_value_has_name_and_text),
         T(test_reason_unknown_value_is_named_unknown),
         T(test_verdict_set_truncates_at_character),
@@ -1192,6 +1433,7 @@ main(void)
         T(test_derived_id_small_buffer_fails),
         T(test_derived_id_large_envelope),
         T(test_fixture_cases_accepted),
+        T(test_validate_each_reports_every_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "esc_rules.h"
+#include "test_util.h"
 
 #define CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
 #define GOODS(name) DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_##name
+#define MTYPE(name) DAJIA__MATTER_TYPE__MATTER_TYPE_##name
 #define LINK(name)  DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_##name
 #define STAGE(name) DAJIA__CASE_STAGE__CASE_STAGE_##name
 #define SEV(name)   DAJIA__SEVERITY__SEVERITY_##name
@@ -89,7 +91,7 @@ test_e2_goods_and_flags_combinations(void **state)
         int casualties;
         bool fires;
         Dajia__Severity level;
-        const char *goods_name;
+        Dajia__GoodsCategory found;
     } cases[] = {
         {"food, flag",
          {GOODS(FOOD)},
@@ -99,7 +101,7 @@ test_e2_goods_and_flags_combinations(void **state)
          0,
          true,
          SEV(MAJOR),
-         "food"},
+         GOODS(FOOD)},
         {"food, casualties",
          {GOODS(FOOD)},
          1,
@@ -108,8 +110,16 @@ test_e2_goods_and_flags_combinations(void **state)
          1,
          true,
          SEV(ESPECIALLY_MAJOR),
-         "food"},
-        {"drug, both", {GOODS(DRUG)}, 1, CAT(OTHER), 1, 1, true, SEV(ESPECIALLY_MAJOR), "drug"},
+         GOODS(FOOD)},
+        {"drug, both",
+         {GOODS(DRUG)},
+         1,
+         CAT(OTHER),
+         1,
+         1,
+         true,
+         SEV(ESPECIALLY_MAJOR),
+         GOODS(DRUG)},
         {"medical device",
          {GOODS(MEDICAL_DEVICE)},
          1,
@@ -118,7 +128,7 @@ test_e2_goods_and_flags_combinations(void **state)
          0,
          true,
          SEV(MAJOR),
-         "medical device"},
+         GOODS(MEDICAL_DEVICE)},
         {"agricultural input",
          {GOODS(AGRICULTURAL_INPUT)},
          1,
@@ -127,8 +137,16 @@ test_e2_goods_and_flags_combinations(void **state)
          0,
          true,
          SEV(MAJOR),
-         "agricultural input"},
-        {"fire safety", {GOODS(FIRE_SAFETY)}, 1, CAT(OTHER), 1, 0, true, SEV(MAJOR), "fire safety"},
+         GOODS(AGRICULTURAL_INPUT)},
+        {"fire safety",
+         {GOODS(FIRE_SAFETY)},
+         1,
+         CAT(OTHER),
+         1,
+         0,
+         true,
+         SEV(MAJOR),
+         GOODS(FIRE_SAFETY)},
         {"maternal and child",
          {GOODS(MATERNAL_AND_CHILD)},
          1,
@@ -137,7 +155,7 @@ test_e2_goods_and_flags_combinations(void **state)
          1,
          true,
          SEV(ESPECIALLY_MAJOR),
-         "maternal and child"},
+         GOODS(MATERNAL_AND_CHILD)},
         {"second goods counts",
          {GOODS(TEA), GOODS(DRUG)},
          2,
@@ -146,8 +164,16 @@ test_e2_goods_and_flags_combinations(void **state)
          0,
          true,
          SEV(MAJOR),
-         "drug"},
-        {"food, no flag", {GOODS(FOOD)}, 1, CAT(OTHER), 0, 0, false, SEV(UNSPECIFIED), NULL},
+         GOODS(DRUG)},
+        {"food, no flag",
+         {GOODS(FOOD)},
+         1,
+         CAT(OTHER),
+         0,
+         0,
+         false,
+         SEV(UNSPECIFIED),
+         GOODS(UNSPECIFIED)},
         {"cosmetics, casualties",
          {GOODS(COSMETICS)},
          1,
@@ -156,7 +182,7 @@ test_e2_goods_and_flags_combinations(void **state)
          1,
          false,
          SEV(UNSPECIFIED),
-         NULL},
+         GOODS(UNSPECIFIED)},
         {"no goods, casualties",
          {GOODS(UNSPECIFIED)},
          0,
@@ -165,7 +191,7 @@ test_e2_goods_and_flags_combinations(void **state)
          1,
          false,
          SEV(UNSPECIFIED),
-         NULL},
+         GOODS(UNSPECIFIED)},
         /* A category that names the goods by itself stands in for a missing goods list. */
         {"unsafe food category",
          {GOODS(UNSPECIFIED)},
@@ -175,7 +201,7 @@ test_e2_goods_and_flags_combinations(void **state)
          0,
          true,
          SEV(MAJOR),
-         "food"},
+         GOODS(FOOD)},
         {"fake drug category",
          {GOODS(UNSPECIFIED)},
          0,
@@ -184,7 +210,7 @@ test_e2_goods_and_flags_combinations(void **state)
          1,
          true,
          SEV(ESPECIALLY_MAJOR),
-         "drug"},
+         GOODS(DRUG)},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Dajia__CaseReport r = DAJIA__CASE_REPORT__INIT;
@@ -193,15 +219,25 @@ test_e2_goods_and_flags_combinations(void **state)
         r.n_goods = cases[i].n_goods;
         r.category = cases[i].category;
         r.health_safety = cases[i].health_safety;
-        r.casualties = cases[i].casualties;
+        r.casualties_count = cases[i].casualties;
         Dajia__Severity level = SEV(UNSPECIFIED);
-        const char *name = NULL;
-        bool fires = esc_rules_e2(&r, &level, &name);
+        Dajia__GoodsCategory found = GOODS(UNSPECIFIED);
+        bool fires = esc_rules_e2(&r, &level, &found);
         if (fires != cases[i].fires)
             fail_msg("%s: fires %d, expected %d", cases[i].what, fires, cases[i].fires);
         if (fires) {
             assert_int_equal(level, cases[i].level);
-            assert_string_equal(name, cases[i].goods_name);
+            assert_int_equal(found, cases[i].found);
+        }
+        /* An old agent's flag (casualties, before casualties_count) reads as one. */
+        if (cases[i].casualties) {
+            r.casualties_count = 0;
+            r.casualties = 1;
+            Dajia__Severity old_level = SEV(UNSPECIFIED);
+            Dajia__GoodsCategory old_found = GOODS(UNSPECIFIED);
+            assert_int_equal(esc_rules_e2(&r, &old_level, &old_found), fires);
+            assert_int_equal(old_level, level);
+            assert_int_equal(old_found, found);
         }
     }
 }
@@ -219,6 +255,7 @@ test_e4_each_trigger(void **state)
     static const Dajia__RegionScope province = DAJIA__REGION_SCOPE__REGION_SCOPE_PROVINCE;
     static const Dajia__RegionScope foreign = DAJIA__REGION_SCOPE__REGION_SCOPE_FOREIGN;
     static const Dajia__RegionScope city = DAJIA__REGION_SCOPE__REGION_SCOPE_CITY;
+    static const Dajia__RegionScope none = DAJIA__REGION_SCOPE__REGION_SCOPE_NONE;
     static const Dajia__SupervisionLevel sup_city =
         DAJIA__SUPERVISION_LEVEL__SUPERVISION_LEVEL_CITY;
     static const Dajia__SupervisionLevel sup_prov =
@@ -236,6 +273,7 @@ test_e4_each_trigger(void **state)
         unsigned expected;
     } cases[] = {
         {"nothing", city, 0, NULL, 0, sup_city, 0, 0},
+        {"scope none: no cross-region element", none, 0, NULL, 0, 0, 0, 0},
         {"province", province, 0, NULL, 0, 0, 0, ESC_E4_PROVINCE},
         {"foreign", foreign, 0, NULL, 0, 0, 0, ESC_E4_FOREIGN},
         {"foreign holder", 0, 1, NULL, 0, 0, 0, ESC_E4_FOREIGN_HOLDER},
@@ -394,6 +432,15 @@ test_e1_statuses_and_deadline_table(void **state)
     assert_string_equal(esc_rules_e1_status(LINK(RECONSIDERATION_DECIDED)),
                         "reconsideration_decided");
     assert_string_equal(esc_rules_e1_status(LINK(SUPERVISION_REQUESTED)), "supervision_requested");
+    assert_string_equal(esc_rules_e1_status(LINK(PROCURATORATE_NOTIFIED_FILING)),
+                        "procuratorate_notified_filing");
+    /* Steps that change nothing the Office must do are no E1 (docs/domain.md §5.2). */
+    assert_null(esc_rules_e1_status(LINK(UNSPECIFIED)));
+    assert_null(esc_rules_e1_status(LINK(SUSPECTED)));
+    assert_null(esc_rules_e1_status(LINK(REPORT_PENDING_APPROVAL)));
+    assert_null(esc_rules_e1_status(LINK(NOT_APPROVED)));
+    assert_null(esc_rules_e1_status(LINK(MATERIALS_HANDED_OVER)));
+    assert_null(esc_rules_e1_status(LINK(REVERSE_TRANSFERRED)));
     assert_null(esc_rules_e1_status(LINK(NONE)));
     assert_null(esc_rules_e1_status(LINK(APPROVED)));
     assert_null(esc_rules_e1_status(LINK(POLICE_FILED)));
@@ -428,44 +475,30 @@ test_e1_statuses_and_deadline_table(void **state)
     assert_false(esc_rules_concluded(STAGE(PENALTY_DECIDED)));
 }
 
-/* ------------------------------------------------------------------ words */
+/* ------------------------------------------------------------------ matter intervals */
 
 static void
-test_format_yuan_groups_thousands(void **state)
+test_matter_intervals_by_type_severity_report_and_settings(void **state)
 {
     (void)state;
-    const struct {
-        int64_t fen;
-        bool cents;
-        const char *text;
-    } cases[] = {
-        {215000000, true, "2,150,000.00"},
-        {200000000, false, "2,000,000"},
-        {0, true, "0.00"},
-        {0, false, "0"},
-        {12345, true, "123.45"},
-        {99, false, "0.99"},
-        {100000, false, "1,000"},
-        {99999, true, "999.99"},
-        {-150, true, "-1.50"},
-        {INT64_MAX, true, "92,233,720,368,547,758.07"},
-    };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char buf[ESC_YUAN_MAX];
-        assert_string_equal(esc_format_yuan(cases[i].fen, cases[i].cents, buf), cases[i].text);
-    }
-}
+    esc_intervals_t iv;
+    esc_intervals_load(&iv, NULL);
+    const int64_t day = 86400000LL;
+    assert_int_equal(iv.interval_ms, 15 * day);
+    assert_int_equal(iv.urgent_interval_ms, 7 * day);
+    assert_int_equal(esc_intervals_of(&iv, MTYPE(MAJOR_CASE), SEV(MAJOR), 0), 15 * day);
+    assert_int_equal(esc_intervals_of(&iv, MTYPE(MAJOR_CASE), SEV(ESPECIALLY_MAJOR), 0), 7 * day);
+    assert_int_equal(esc_intervals_of(&iv, MTYPE(HEALTH_SAFETY_INCIDENT), SEV(MAJOR), 0), 7 * day);
+    assert_int_equal(esc_intervals_of(&iv, MTYPE(HEALTH_SAFETY_INCIDENT), SEV(MAJOR), 3), 3 * day);
 
-static void
-test_format_time_in_local_zone(void **state)
-{
-    (void)state;
-    char buf[ESC_TIME_MAX];
-    /* 2026-11-02T00:00:00Z is 1793577600 s; in Beijing (UTC+8) it is 08:00. */
-    assert_string_equal(esc_format_time(1793577600000LL, 480, buf), "2026-11-02 08:00 (UTC+8)");
-    assert_string_equal(esc_format_time(1793577600000LL, 0, buf), "2026-11-02 00:00 (UTC)");
-    assert_string_equal(esc_format_time(1793577600000LL, 330, buf), "2026-11-02 05:30 (UTC+5:30)");
-    assert_string_equal(esc_format_time(-1, 0, buf), "1969-12-31 23:59 (UTC)");
+    worker_settings_t *settings = worker_settings_new();
+    assert_non_null(settings);
+    assert_ok(worker_settings_set(settings, "escalate/matter_interval_days", "30"));
+    assert_ok(worker_settings_set(settings, "escalate/matter_interval_urgent_days", "0"));
+    esc_intervals_load(&iv, settings);
+    worker_settings_destroy(&settings);
+    assert_int_equal(iv.interval_ms, 30 * day);
+    assert_int_equal(iv.urgent_interval_ms, 7 * day); /* <= 0: the default */
 }
 
 static void
@@ -492,8 +525,7 @@ main(void)
         cmocka_unit_test(test_e5_thresholds_per_category),
         cmocka_unit_test(test_e5_needs_penalty_decided_and_no_transfer),
         cmocka_unit_test(test_e1_statuses_and_deadline_table),
-        cmocka_unit_test(test_format_yuan_groups_thousands),
-        cmocka_unit_test(test_format_time_in_local_zone),
+        cmocka_unit_test(test_matter_intervals_by_type_severity_report_and_settings),
         cmocka_unit_test(test_clip_utf8_never_cuts_a_character),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

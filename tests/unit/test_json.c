@@ -378,6 +378,48 @@ test_round_trip_log_record_bytes(void **state)
     }
 }
 
+/* The fields issue 9 added, as a liaison or the Office writes them. */
+static void
+test_round_trip_issue9_fields_exact_text(void **state)
+{
+    fixture_t *f = *state;
+    const char *text =
+        "{\"event_id\":\"msa-mm-1\",\"unit\":\"msa\",\"occurred_at\":"
+        "\"2026-11-29T08:00:00Z\",\"region\":\"411502\",\"submitted_at\":"
+        "\"2026-11-29T08:00:00.250Z\",\"major_matter\":{\"matter_id\":\"MM-1\",\"type\":"
+        "\"cross_region_case\",\"severity\":\"major\",\"title\":\"t\",\"related_cases\":[{"
+        "\"unit\":\"psb\",\"case_no\":\"固公32号\"},{\"unit\":\"customs\",\"case_no\":\"C-7\"}]}}";
+    assert_parses(f, &dajia__envelope__descriptor, text);
+    Dajia__Envelope *env = (Dajia__Envelope *)f->msg;
+    assert_int_equal(env->submitted_at, T_0800Z + 250);
+    assert_int_equal(env->major_matter->n_related_cases, 2);
+    assert_string_equal(env->major_matter->related_cases[1]->unit, "customs");
+    assert_string_equal(env->major_matter->related_cases[0]->case_no, "固公32号");
+    assert_string_equal(s_write(f), text);
+
+    text = "{\"case_no\":\"A\",\"scope\":\"none\",\"casualties_count\":3}";
+    assert_parses(f, &dajia__case_report__descriptor, text);
+    assert_int_equal(((Dajia__CaseReport *)f->msg)->scope, DAJIA__REGION_SCOPE__REGION_SCOPE_NONE);
+    assert_int_equal(((Dajia__CaseReport *)f->msg)->casualties_count, 3);
+    assert_string_equal(s_write(f), text);
+
+    text = "{\"judgments\":1,\"suspects_detained\":4,\"persons_prosecuted\":2}";
+    assert_parses(f, &dajia__figures__descriptor, text);
+    assert_int_equal(((Dajia__Figures *)f->msg)->suspects_detained, 4);
+    assert_int_equal(((Dajia__Figures *)f->msg)->persons_prosecuted, 2);
+    assert_string_equal(s_write(f), text);
+
+    text = "{\"log_seq\":7,\"received_at\":\"2026-11-29T08:00:00Z\",\"submitted_at\":"
+           "\"2026-11-29T08:00:00.250Z\"}";
+    assert_parses(f, &dajia__log_record__descriptor, text);
+    assert_int_equal(((Dajia__LogRecord *)f->msg)->submitted_at, T_0800Z + 250);
+    assert_string_equal(s_write(f), text);
+
+    /* A related case is an object with known keys only. */
+    assert_parse_error(f, &dajia__major_matter_report__descriptor,
+                       "{\"related_cases\":[{\"unit\":\"psb\",\"case\":\"A\"}]}", "case", 0, 0);
+}
+
 static void
 test_bytes_url_safe_and_unpadded_accepted(void **state)
 {
@@ -523,8 +565,13 @@ test_enum_number_rejected_with_names(void **state)
                        "\"filed\", \"investigating\", found an integer",
                        2, 3);
     assert_parse_error(f, &dajia__case_report__descriptor, "{\"stage\":\"fiiled\"}",
-                       "\"fiiled\" is not a value of CaseStage; expected a name such as \"clue\"",
+                       "stage: \"fiiled\" is not a value of CaseStage; did you mean \"filed\"?", 1,
+                       2);
+    assert_parse_error(f, &dajia__case_report__descriptor, "{\"stage\":\"opened\"}",
+                       "\"opened\" is not a value of CaseStage; expected a name such as \"clue\"",
                        1, 2);
+    assert_parse_error(f, &dajia__case_report__descriptor, "{\"stage\":\"opened\"}",
+                       "docs/fields.md lists them all", 1, 2);
     assert_parse_error(f, &dajia__case_report__descriptor, "{\"goods\":[\"tea\", \"caviar\"]}",
                        "goods[1]: \"caviar\" is not a value of GoodsCategory", 1, 18);
 }
@@ -852,8 +899,8 @@ test_integer_range_checked(void **state)
     assert_int_equal(((Dajia__CaseReport *)f->msg)->case_value_fen, INT64_MIN);
     assert_parse_error(f, cr, "{\"case_value_fen\":\"9223372036854775808\"}", "not an integer", 1,
                        2);
-    assert_parse_error(f, cr, "{\"case_value_fen\":\"12abc\"}", "not an integer", 1, 2);
-    assert_parse_error(f, cr, "{\"case_value_fen\":\" 12\"}", "not an integer", 1, 2);
+    assert_parse_error(f, cr, "{\"case_value_fen\":\"12abc\"}", "not a whole number of fen", 1, 2);
+    assert_parse_error(f, cr, "{\"case_value_fen\":\" 12\"}", "not a whole number of fen", 1, 2);
     /* jansson itself refuses integers past long long. */
     assert_int_equal(s_parse(f, cr, "{\"case_value_fen\":9223372036854775808}"), -1);
 
@@ -1009,6 +1056,151 @@ test_time_format_parse_round_trip(void **state)
     }
 }
 
+// ============================================================ hints for people
+
+static void
+test_unknown_key_suggests_nearest(void **state)
+{
+    fixture_t *f = *state;
+    const ProtobufCMessageDescriptor *env = &dajia__envelope__descriptor;
+    assert_parse_error(f, env,
+                       "{\"unit\":\"msa\",\n \"case_report\":{\"case_no\":\"1\",\n  "
+                       "\"case_value\":8640000}}",
+                       "unknown key \"case_value\" in CaseReport at case_report; did you mean "
+                       "`case_value_fen`?",
+                       3, 3);
+    assert_string_equal(f->err.field, "case_report.case_value");
+    /* A typo, a swap of two letters, another case. */
+    assert_parse_error(f, env, "{\"ocurred_at\":\"2026-11-03\"}", "did you mean `occurred_at`?", 1,
+                       2);
+    assert_parse_error(f, env, "{\"reigon\":\"411502\"}", "did you mean `region`?", 1, 2);
+    assert_parse_error(f, env, "{\"Unit\":\"msa\"}", "did you mean `unit`?", 1, 2);
+    /* A key of a report written at the top of the envelope. */
+    assert_parse_error(f, env, "{\"case_no\":\"1\"}",
+                       "unknown key \"case_no\" in Envelope; it belongs inside `case_report`", 1,
+                       2);
+    assert_parse_error(f, env, "{\"matter_id\":\"M1\"}",
+                       "it belongs inside `major_matter` or `matter_progress`", 1, 2);
+    /* Nothing near: where the keys are listed. */
+    assert_parse_error(f, env, "{\"\xE6\xA1\x88\xE5\x80\xBC\":1}",
+                       "docs/fields.md lists the keys of Envelope", 1, 2);
+}
+
+static void
+test_money_in_yuan_gets_fen_hint(void **state)
+{
+    fixture_t *f = *state;
+    const ProtobufCMessageDescriptor *cr = &dajia__case_report__descriptor;
+    assert_parse_error(f, cr, "{\"case_value_fen\":\"86400.00\"}",
+                       "case_value_fen: \"86400.00\" is not a whole number of fen: money is "
+                       "written in fen (1 yuan = 100 fen), so 86,400.00 yuan is 8640000 fen",
+                       1, 2);
+    assert_string_equal(f->err.field, "case_value_fen");
+    assert_parse_error(f, cr, "{\"fines_confiscations_fen\":\"86,400.00\"}",
+                       "86,400.00 yuan is 8640000 fen", 1, 2);
+    assert_parse_error(f, cr, "{\"sales_fen\":86400.5}",
+                       "sales_fen: 86400.5 is not a whole number of fen: money is written in fen "
+                       "(1 yuan = 100 fen), so 86,400.50 yuan is 8640050 fen",
+                       1, 2);
+    assert_parse_error(f, cr, "{\"sales_fen\":\"lots\"}", "e.g. 8640000 for 86,400.00 yuan", 1, 2);
+    /* Whole fen as digits in a string still read. */
+    assert_parses(f, cr, "{\"sales_fen\":\"8640000\"}");
+    assert_int_equal(((Dajia__CaseReport *)f->msg)->sales_fen, 8640000);
+}
+
+static void
+test_bool_as_string_gets_hint(void **state)
+{
+    fixture_t *f = *state;
+    assert_parse_error(f, &dajia__case_report__descriptor, "{\"ecommerce\":\"true\"}",
+                       "ecommerce: expected true or false, found a string; write true or false, "
+                       "without quotes",
+                       1, 2);
+}
+
+static void
+test_full_width_punctuation_named(void **state)
+{
+    fixture_t *f = *state;
+    /* {"unit"："msa"} with a full-width colon. */
+    assert_parse_error(f, &dajia__envelope__descriptor, "{\"unit\"\xEF\xBC\x9A\"msa\"}",
+                       "full-width punctuation", 1, 8);
+}
+
+typedef struct {
+    int count;
+    char texts[8][DAJIA_JSON_ERROR_MAX];
+    char fields[8][DAJIA_JSON_FIELD_MAX];
+    int lines[8];
+} s_errors_t;
+
+static void
+s_on_error(const dajia_json_error_t *err, void *arg)
+{
+    s_errors_t *e = arg;
+    if (e->count < 8) {
+        snprintf(e->texts[e->count], sizeof e->texts[0], "%s", err->text);
+        snprintf(e->fields[e->count], sizeof e->fields[0], "%s", err->field);
+        e->lines[e->count] = err->line;
+    }
+    e->count++;
+}
+
+static void
+test_each_reports_every_error_and_reads_the_rest(void **state)
+{
+    (void)state;
+    const char *text = "{\"unit\":\"msa\",\"occurred_at\":\"2026-11-03\",\n"
+                       " \"case_report\":{\"case_no\":\"X-1\",\n"
+                       "  \"case_value\":1,\n"
+                       "  \"fines_confiscations_fen\":\"86400.00\",\n"
+                       "  \"stage\":\"filled\",\n"
+                       "  \"category\":\"trademark_counterfeiting\"}}";
+    s_errors_t e;
+    memset(&e, 0, sizeof e);
+    ProtobufCMessage *msg = NULL;
+    assert_int_equal(dajia_json_to_message_each(&dajia__envelope__descriptor, text, strlen(text),
+                                                &msg, s_on_error, &e),
+                     3);
+    assert_int_equal(e.count, 3);
+    assert_non_null(strstr(e.texts[0], "did you mean `case_value_fen`?"));
+    assert_int_equal(e.lines[0], 3);
+    assert_string_equal(e.fields[1], "case_report.fines_confiscations_fen");
+    assert_non_null(strstr(e.texts[1], "8640000 fen"));
+    assert_int_equal(e.lines[1], 4);
+    assert_non_null(strstr(e.texts[2], "did you mean \"filed\"?"));
+    assert_string_equal(e.fields[2], "case_report.stage");
+    /* What was right was read. */
+    assert_non_null(msg);
+    Dajia__Envelope *env = (Dajia__Envelope *)msg;
+    assert_string_equal(env->unit, "msa");
+    assert_non_null(env->case_report);
+    assert_string_equal(env->case_report->case_no, "X-1");
+    assert_int_equal(env->case_report->category,
+                     DAJIA__CASE_CATEGORY__CASE_CATEGORY_TRADEMARK_COUNTERFEITING);
+    assert_int_equal(env->case_report->stage, 0);
+    protobuf_c_message_free_unpacked(msg, NULL);
+
+    /* A syntax error: one error, no message. */
+    memset(&e, 0, sizeof e);
+    msg = NULL;
+    assert_int_equal(dajia_json_to_message_each(&dajia__envelope__descriptor, "{\"unit\":", 8, &msg,
+                                                s_on_error, &e),
+                     1);
+    assert_int_equal(e.count, 1);
+    assert_null(msg);
+    assert_string_equal(e.fields[0], "");
+
+    /* A clean text: no error, the whole message. */
+    memset(&e, 0, sizeof e);
+    assert_int_equal(dajia_json_to_message_each(&dajia__envelope__descriptor, "{\"unit\":\"msa\"}",
+                                                14, &msg, s_on_error, &e),
+                     0);
+    assert_int_equal(e.count, 0);
+    assert_non_null(msg);
+    protobuf_c_message_free_unpacked(msg, NULL);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1019,6 +1211,7 @@ main(void)
         T(test_round_trip_envelope_bodies_all_covered),
         T(test_round_trip_ack_exact_text),
         T(test_round_trip_log_record_bytes),
+        T(test_round_trip_issue9_fields_exact_text),
         T(test_bytes_url_safe_and_unpadded_accepted),
         T(test_bytes_invalid_base64_rejected),
         T(test_round_trip_every_enum_value),
@@ -1050,6 +1243,11 @@ main(void)
         T(test_time_format_utc_and_millis),
         T(test_time_parse_offsets),
         T(test_time_format_parse_round_trip),
+        T(test_unknown_key_suggests_nearest),
+        T(test_money_in_yuan_gets_fen_hint),
+        T(test_bool_as_string_gets_hint),
+        T(test_full_width_punctuation_named),
+        T(test_each_reports_every_error_and_reads_the_rest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

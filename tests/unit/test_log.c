@@ -1,6 +1,9 @@
 /*  test_log: the log line's format (ISO 8601 local time with its zone, level, program),
-    checked in a fixed zone, and that a line is written whole to standard error.
+    checked in a fixed zone, and that a line is written whole to standard error; the
+    rate limit of lines that repeat (once, then a line with a count every interval),
+    also with threads logging at one site at once.
 */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,19 +61,25 @@ test_time_before_1970_rounds_down(void **state)
                         "1969-12-31T23:59:59.999+00:00");
 }
 
-/* Runs dajia_log with stderr sent to a file, returns what it wrote (caller frees). */
-static char *
-s_capture(dajia_log_level_t level, const char *message)
+/* Sends stderr to a fresh unlinked file; returns its descriptor, *saved the old stderr. */
+static int
+s_redirect(int *saved)
 {
     char path[] = "/tmp/dajia-test-log-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     unlink(path);
     fflush(stderr);
-    int saved = dup(STDERR_FILENO);
-    assert_true(saved >= 0);
+    *saved = dup(STDERR_FILENO);
+    assert_true(*saved >= 0);
     assert_true(dup2(fd, STDERR_FILENO) >= 0);
-    dajia_log(level, "%s", message);
+    return fd;
+}
+
+/* Puts stderr back and returns what went to `fd` (caller frees). */
+static char *
+s_restore(int fd, int saved)
+{
     dup2(saved, STDERR_FILENO);
     close(saved);
     off_t size = lseek(fd, 0, SEEK_END);
@@ -79,6 +88,39 @@ s_capture(dajia_log_level_t level, const char *message)
     assert_int_equal(pread(fd, text, (size_t)size, 0), size);
     close(fd);
     return text;
+}
+
+/* Runs dajia_log with stderr sent to a file, returns what it wrote (caller frees). */
+static char *
+s_capture(dajia_log_level_t level, const char *message)
+{
+    int saved;
+    int fd = s_redirect(&saved);
+    dajia_log(level, "%s", message);
+    return s_restore(fd, saved);
+}
+
+static size_t
+s_count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *at = text; (at = strstr(at, needle)) != NULL; at += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The sum of every "(N more since" in `text`. */
+static uint64_t
+s_more(const char *text)
+{
+    uint64_t sum = 0;
+    for (const char *at = text; (at = strstr(at, " (")) != NULL; at += 2) {
+        char *end = NULL;
+        unsigned long long n = strtoull(at + 2, &end, 10);
+        if (end != at + 2 && strncmp(end, " more since the last such line)", 31) == 0)
+            sum += n;
+    }
+    return sum;
 }
 
 static void
@@ -115,6 +157,91 @@ test_long_message_is_cut_but_ends_its_line(void **state)
     free(big);
 }
 
+static void
+test_limited_line_once_then_a_count_per_interval(void **state)
+{
+    (void)state;
+    static dajia_log_limit_t limit = {.every_ms = 300};
+    int saved;
+    int fd = s_redirect(&saved);
+    for (int i = 0; i < 1000; i++)
+        dajia_log_limited(&limit, DAJIA_LOG_ERROR, "store refused batch %d", i);
+    usleep(400 * 1000);
+    dajia_log_limited(&limit, DAJIA_LOG_ERROR, "store refused batch %d", 1000);
+    dajia_log_limited(&limit, DAJIA_LOG_ERROR, "store refused batch %d", 1001);
+    char *text = s_restore(fd, saved);
+    /* The first, then one after the interval carrying the 999 left out between. */
+    assert_int_equal(s_count(text, "\n"), 2);
+    assert_non_null(strstr(text, " error dajia-test: store refused batch 0\n"));
+    assert_non_null(strstr(text, "store refused batch 1000 (999 more since the last such line)\n"));
+    assert_int_equal(atomic_load(&limit.suppressed), 1); /* 1001, for the next line */
+    free(text);
+}
+
+static void
+test_limited_suffix_survives_a_long_message(void **state)
+{
+    (void)state;
+    /* a second apart: the second line falls inside it even on a loaded machine */
+    static dajia_log_limit_t limit = {.every_ms = 1000};
+    char *big = malloc(10000);
+    assert_non_null(big);
+    memset(big, 'x', 9999);
+    big[9999] = '\0';
+    int saved;
+    int fd = s_redirect(&saved);
+    dajia_log_limited(&limit, DAJIA_LOG_WARNING, "%s", big);
+    dajia_log_limited(&limit, DAJIA_LOG_WARNING, "%s", big); /* counted: within the second */
+    usleep(1100 * 1000);
+    dajia_log_limited(&limit, DAJIA_LOG_WARNING, "%s", big);
+    char *text = s_restore(fd, saved);
+    assert_int_equal(s_count(text, "\n"), 2);
+    assert_non_null(strstr(text, "x (1 more since the last such line)\n"));
+    assert_true(strlen(strrchr(text, 'T')) < 4097);
+    free(text);
+    free(big);
+}
+
+#define T_THREADS    4
+#define T_PER_THREAD 20000
+
+static dajia_log_limit_t s_shared = {.every_ms = 20};
+
+static void *
+s_hammer(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < T_PER_THREAD; i++) {
+        dajia_log_limited(&s_shared, DAJIA_LOG_WARNING, "peer sent a bad frame %d", i);
+        if (i % 1000 == 0)
+            usleep(1000);
+    }
+    return NULL;
+}
+
+static void
+test_limited_from_threads_counts_every_line(void **state)
+{
+    (void)state;
+    int saved;
+    int fd = s_redirect(&saved);
+    pthread_t threads[T_THREADS];
+    for (int i = 0; i < T_THREADS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, s_hammer, NULL), 0);
+    for (int i = 0; i < T_THREADS; i++)
+        pthread_join(threads[i], NULL);
+    char *text = s_restore(fd, saved);
+    /* Every call is either a line or counted in one (or still pending): none lost. */
+    uint64_t lines = s_count(text, "\n");
+    assert_int_equal(s_count(text, "peer sent a bad frame"), lines);
+    assert_int_equal(lines + s_more(text) + atomic_load(&s_shared.suppressed),
+                     (uint64_t)T_THREADS * T_PER_THREAD);
+    /* A few lines, not tens of thousands: the run lasts well under a second. */
+    assert_true(lines >= 1);
+    assert_true(lines < 500);
+    free(text);
+}
+
 int
 main(void)
 {
@@ -124,6 +251,9 @@ main(void)
         cmocka_unit_test(test_time_before_1970_rounds_down),
         cmocka_unit_test(test_line_has_time_level_program_and_message),
         cmocka_unit_test(test_long_message_is_cut_but_ends_its_line),
+        cmocka_unit_test(test_limited_line_once_then_a_count_per_interval),
+        cmocka_unit_test(test_limited_suffix_survives_a_long_message),
+        cmocka_unit_test(test_limited_from_threads_counts_every_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent_outbox.h"
+#include "dajia.pb-c.h"
 #include "store.h"
 #include "test_util.h"
 
@@ -37,6 +38,26 @@ typedef struct {
     char id[TEST_MAX_SEEN][64];
     char data[TEST_MAX_SEEN][64];
 } seen_t;
+
+typedef struct {
+    size_t count;
+    uint64_t seq[4], unit_seq[4];
+    char id[4][16];
+} s_envs_t;
+
+static int
+s_unpack_env(uint64_t seq, const char *event_id, const void *data, size_t len, void *arg)
+{
+    s_envs_t *envs = arg;
+    Dajia__Envelope *env = dajia__envelope__unpack(NULL, len, data);
+    if (!env || envs->count == 4)
+        return -1;
+    envs->seq[envs->count] = seq;
+    envs->unit_seq[envs->count] = env->unit_seq;
+    snprintf(envs->id[envs->count++], sizeof envs->id[0], "%s", event_id);
+    dajia__envelope__free_unpacked(env, NULL);
+    return 0;
+}
 
 /* ------------------------------------------------------------------ fixtures */
 
@@ -94,6 +115,19 @@ s_done(fixture_t *fx, const char *id)
     agent_outbox_batch_clear(fx->batch);
 }
 
+/* Envelope.unit_seq = `seq` on the wire: tag 14 << 3, then the varint. */
+static size_t
+s_unit_seq_field(uint64_t seq, unsigned char out[11])
+{
+    size_t n = 0;
+    out[n++] = 14 << 3;
+    do {
+        out[n++] = (unsigned char)((seq & 0x7f) | (seq >= 0x80 ? 0x80 : 0));
+        seq >>= 7;
+    } while (seq);
+    return n;
+}
+
 static int
 s_see(uint64_t seq, const char *event_id, const void *data, size_t len, void *arg)
 {
@@ -103,7 +137,16 @@ s_see(uint64_t seq, const char *event_id, const void *data, size_t len, void *ar
     size_t i = seen->count++;
     seen->seq[i] = seq;
     snprintf(seen->id[i], sizeof seen->id[i], "%s", event_id);
-    snprintf(seen->data[i], sizeof seen->data[i], "%.*s", (int)len, (const char *)data);
+    /* The outbox appends the event's unit_seq (field 14, a varint) = its local seq: the
+       data is what was added, then that field. */
+    unsigned char field[11];
+    size_t flen = s_unit_seq_field(seq, field);
+    if (len < flen || memcmp((const char *)data + len - flen, field, flen) != 0) {
+        snprintf(seen->data[i], sizeof seen->data[i], "(no unit_seq %llu)",
+                 (unsigned long long)seq);
+        return seen->stop_after && seen->count == seen->stop_after ? 1 : 0;
+    }
+    snprintf(seen->data[i], sizeof seen->data[i], "%.*s", (int)(len - flen), (const char *)data);
     return seen->stop_after && seen->count == seen->stop_after ? 1 : 0;
 }
 
@@ -381,6 +424,43 @@ test_reopen_keeps_waiting_rejected_and_sequence(void **state)
     assert_true(last.seq[0] > after.seq[1] + 1);
 }
 
+/* The unit's order: a packed Envelope comes back with unit_seq set to its local seq, read
+   by protobuf, and a later event (past reopening and a settled one) gets a larger one. */
+static void
+test_unit_seq_is_the_local_seq_and_never_reused(void **state)
+{
+    fixture_t *fx = *state;
+    Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
+    env.event_id = "e1";
+    env.unit = "psb";
+    env.occurred_at = 1;
+    uint8_t buf[128];
+    size_t len = dajia__envelope__pack(&env, buf);
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_add(fx->batch, "e1", buf, len));
+    env.event_id = "e2";
+    len = dajia__envelope__pack(&env, buf);
+    assert_ok(agent_outbox_batch_add(fx->batch, "e2", buf, len));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    s_done(fx, "e1");
+    agent_outbox_destroy(&fx->outbox);
+    assert_ok(agent_outbox_open(fx->dir, &fx->outbox));
+    env.event_id = "e3";
+    len = dajia__envelope__pack(&env, buf);
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_add(fx->batch, "e3", buf, len));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    s_envs_t envs = {0};
+    assert_ok(agent_outbox_walk(fx->outbox, 0, s_unpack_env, &envs));
+    assert_int_equal(envs.count, 2);
+    assert_string_equal(envs.id[0], "e2");
+    assert_int_equal(envs.unit_seq[0], envs.seq[0]);
+    assert_string_equal(envs.id[1], "e3");
+    assert_int_equal(envs.unit_seq[1], envs.seq[1]);
+    assert_true(envs.unit_seq[1] > envs.unit_seq[0]);
+    assert_true(envs.unit_seq[0] >= 2); /* e1 had a smaller one, and left */
+}
+
 static void
 test_claim_by_other_unit_returns_wrong_unit(void **state)
 {
@@ -492,6 +572,78 @@ test_many_adds_in_one_batch_all_queued(void **state)
     assert_string_equal(tail.id[0], "ev-04999");
 }
 
+/* A rejection under `id` (may be "") from `source`. */
+static void
+s_reject(fixture_t *fx, const char *id, const char *source)
+{
+    agent_rejection_t r = {.event_id = id, .source = source, .reason = 8, .text = "x"};
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_reject(fx->batch, &r));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    agent_outbox_batch_clear(fx->batch);
+}
+
+static void
+test_done_drops_a_rejection_of_the_same_event(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"resent"};
+    assert_int_equal(s_add(fx, ids, 1), 1);
+    /* Refused once (a rejection kept while the same id waits again), then stored. */
+    s_reject(fx, "resent", "");
+    assert_int_equal(s_rejected(fx), 1);
+    s_done(fx, "resent");
+    assert_int_equal(s_rejected(fx), 0);
+    assert_int_equal(s_waiting(fx), 0);
+    /* A refusal by the broker is a done and a reject in one batch: it stays. */
+    assert_int_equal(s_add(fx, ids, 1), 1);
+    agent_rejection_t r = {.event_id = "resent", .source = "", .reason = 6, .text = "no"};
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_done(fx->batch, "resent"));
+    assert_ok(agent_outbox_batch_reject(fx->batch, &r));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    assert_int_equal(s_rejected(fx), 1);
+}
+
+static void
+test_forget_drops_the_rejections_of_one_file(void **state)
+{
+    fixture_t *fx = *state;
+    s_reject(fx, "", "cases.csv:3");
+    s_reject(fx, "d-1", "cases.csv:4");
+    s_reject(fx, "", "cases.csv.bak:2");
+    s_reject(fx, "", "other.json:1");
+    s_reject(fx, "by-broker", "");
+    assert_int_equal(s_rejected(fx), 5);
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_forget(fx->batch, "cases.csv:"));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    assert_int_equal(s_rejected(fx), 3);
+    /* The survivors are the other files' and the broker's. */
+    rejection_seen_t seen;
+    memset(&seen, 0, sizeof seen);
+    assert_ok(agent_outbox_walk_rejected(fx->outbox, s_see_rejection, &seen));
+    assert_int_equal(seen.count, 3);
+    assert_int_equal(agent_outbox_batch_forget(fx->batch, ""), -EINVAL);
+}
+
+static void
+test_clear_rejected_empties_the_list_only(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"waits"};
+    assert_int_equal(s_add(fx, ids, 1), 1);
+    s_reject(fx, "", "a.json:1");
+    s_reject(fx, "b", "b.json:2");
+    uint64_t cleared = 0;
+    assert_ok(agent_outbox_clear_rejected(fx->outbox, &cleared));
+    assert_int_equal(cleared, 2);
+    assert_int_equal(s_rejected(fx), 0);
+    assert_int_equal(s_waiting(fx), 1);
+    assert_ok(agent_outbox_clear_rejected(fx->outbox, &cleared));
+    assert_int_equal(cleared, 0);
+}
+
 int
 main(void)
 {
@@ -506,11 +658,15 @@ main(void)
         T(test_reject_without_event_id_is_kept_by_source),
         T(test_add_of_rejected_event_id_drops_the_old_rejection),
         T(test_reopen_keeps_waiting_rejected_and_sequence),
+        T(test_unit_seq_is_the_local_seq_and_never_reused),
         T(test_claim_by_other_unit_returns_wrong_unit),
         T(test_apply_failing_commit_writes_nothing),
         T(test_apply_rerun_after_map_full_counts_once),
         T(test_batch_with_bad_ids_returns_einval),
         T(test_many_adds_in_one_batch_all_queued),
+        T(test_done_drops_a_rejection_of_the_same_event),
+        T(test_forget_drops_the_rejections_of_one_file),
+        T(test_clear_rejected_empties_the_list_only),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,19 @@
 #define RECV_MS        10000
 
 static int s_applied[FAKE_MAX_SEQ];
+static int64_t s_submitted[FAKE_MAX_SEQ]; /* what apply read with worker_event_submitted_at */
 static int s_ticks_fired;
+/* Every call of the fake core in order: "apply 3", "tick 1796000000001". */
+#define FAKE_MAX_CALLS 64
+static char s_calls[FAKE_MAX_CALLS][40];
+static size_t s_call_count;
+
+static void
+s_call_log(const char *what, int64_t value)
+{
+    if (s_call_count < FAKE_MAX_CALLS)
+        snprintf(s_calls[s_call_count++], sizeof s_calls[0], "%s %" PRId64, what, value);
+}
 
 /* ================================================================ fake core */
 
@@ -42,8 +54,11 @@ static int
 s_fake_apply(void *core, store_txn_t *txn, const worker_event_t *event, worker_outputs_t *out)
 {
     (void)core;
-    if (event->log_seq < FAKE_MAX_SEQ)
+    if (event->log_seq < FAKE_MAX_SEQ) {
         s_applied[event->log_seq]++;
+        s_submitted[event->log_seq] = worker_event_submitted_at(event);
+    }
+    s_call_log("apply", (int64_t)event->log_seq);
     unsigned char key[8];
     store_u64_to_key(event->log_seq, key);
     int rc = store_put(txn, "fake.seen", key, sizeof key, event->env->event_id,
@@ -69,6 +84,7 @@ s_fake_tick(void *core, store_txn_t *txn, int64_t now_ms, worker_outputs_t *out)
 {
     (void)core;
     (void)txn;
+    s_call_log("tick", now_ms);
     if (now_ms != FAKE_TICK_FIRE)
         return 0;
     s_ticks_fired++;
@@ -89,8 +105,20 @@ s_fake_destroy(void **core)
     *core = NULL;
 }
 
-static const worker_service_t s_fake = {"fake", s_fake_create, s_fake_apply, s_fake_tick,
-                                        s_fake_destroy};
+static const worker_service_t s_fake = {.name = "fake",
+                                        .create = s_fake_create,
+                                        .apply = s_fake_apply,
+                                        .tick = s_fake_tick,
+                                        .destroy = s_fake_destroy};
+
+/* The same core, ticked before each event at the event's submission time (as the
+   circulate worker is) rather than at worker_event_time. */
+static const worker_service_t s_fake_submitted = {.name = "fake",
+                                                  .create = s_fake_create,
+                                                  .apply = s_fake_apply,
+                                                  .tick = s_fake_tick,
+                                                  .destroy = s_fake_destroy,
+                                                  .event_time = worker_event_submitted_at};
 
 /* ================================================================ fixture */
 
@@ -100,7 +128,8 @@ typedef struct {
     zsock_t *router;
     worker_shell_t *shell;
     zactor_t *actor;
-    zframe_t *peer; /* the shell's routing id, from its READY */
+    zframe_t *peer;                  /* the shell's routing id, from its READY */
+    const worker_service_t *service; /* NULL: s_fake */
 } fixture_t;
 
 static int s_counter;
@@ -110,8 +139,10 @@ static uint64_t
 s_start_shell(fixture_t *f)
 {
     char err[256] = "";
-    worker_shell_options_t opts = {
-        .service = &s_fake, .broker = f->endpoint, .state_dir = f->dir, .heartbeat_ms = 200};
+    worker_shell_options_t opts = {.service = f->service ? f->service : &s_fake,
+                                   .broker = f->endpoint,
+                                   .state_dir = f->dir,
+                                   .heartbeat_ms = 200};
     int rc = worker_shell_new(&opts, &f->shell, err, sizeof err);
     if (rc)
         fail_msg("worker_shell_new: %s", err);
@@ -146,7 +177,9 @@ static int
 setup(void **state)
 {
     memset(s_applied, 0, sizeof s_applied);
+    memset(s_submitted, 0, sizeof s_submitted);
     s_ticks_fired = 0;
+    s_call_count = 0;
     fixture_t *f = calloc(1, sizeof *f);
     if (test_util_dir_make(f->dir, sizeof f->dir, "shell") != 0)
         return -1;
@@ -192,24 +225,47 @@ s_send_u64(fixture_t *f, const char *command, uint64_t value)
     s_send_to_shell(f, command, buf, sizeof buf);
 }
 
+/* Sends the EVENT of log record `seq`: occurred at `occurred_at` (0: unset), received at
+   `received_at`, with the submission time the broker trusted (0: none). */
 static void
-s_send_event(fixture_t *f, uint64_t seq)
+s_send_record(fixture_t *f, uint64_t seq, int64_t occurred_at, int64_t received_at,
+              int64_t submitted_at)
 {
     char id[32];
     snprintf(id, sizeof id, "ev-%" PRIu64, seq);
     Dajia__Envelope env = DAJIA__ENVELOPE__INIT;
     env.event_id = id;
     env.unit = "psb";
+    env.occurred_at = occurred_at;
     uint8_t envbuf[256];
     size_t envlen = dajia__envelope__pack(&env, envbuf);
     Dajia__LogRecord rec = DAJIA__LOG_RECORD__INIT;
     rec.log_seq = seq;
-    rec.received_at = 1796000000000LL + (int64_t)seq;
+    rec.received_at = received_at;
+    rec.submitted_at = submitted_at;
     rec.envelope.data = envbuf;
     rec.envelope.len = envlen;
     uint8_t buf[512];
     size_t len = dajia__log_record__pack(&rec, buf);
     s_send_to_shell(f, "EVENT", buf, len);
+}
+
+static void
+s_send_event_at(fixture_t *f, uint64_t seq, int64_t occurred_at, int64_t received_at)
+{
+    s_send_record(f, seq, occurred_at, received_at, 0);
+}
+
+static void
+s_send_event_submitted(fixture_t *f, uint64_t seq, int64_t submitted_at)
+{
+    s_send_record(f, seq, 0, 1796000000000LL + (int64_t)seq, submitted_at);
+}
+
+static void
+s_send_event(fixture_t *f, uint64_t seq)
+{
+    s_send_event_submitted(f, seq, 0);
 }
 
 /* Sends ["HEARTBEAT", cursor, last tick stored]. */
@@ -351,6 +407,21 @@ test_shell_events_answered_in_order_with_outputs(void **state)
     assert_int_equal(s_applied[1] + s_applied[2] + s_applied[3], 3);
 }
 
+/* A core reads when the unit first submitted an event: the time the broker trusted
+   (the Office's import of history), else the broker's receipt time. */
+static void
+test_shell_event_carries_the_submission_time(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(s_start_shell(f), 0);
+    s_send_event(f, 1);
+    s_send_event_submitted(f, 2, 1735689600000LL); /* 2025-01-01T00:00:00Z */
+    assert_int_equal(s_expect_done(f, 1), 1);
+    assert_int_equal(s_expect_done(f, 2), 1);
+    assert_int_equal(s_submitted[1], 1796000000000LL + 1); /* received_at */
+    assert_int_equal(s_submitted[2], 1735689600000LL);
+}
+
 static void
 test_shell_redelivered_event_applied_once_and_outputs_resent(void **state)
 {
@@ -475,6 +546,83 @@ test_shell_tick_numbers_continue_past_broker_ticks(void **state)
     assert_int_equal(s_expect_ticked(f, 8), 1);
 }
 
+/* The tick clock (worker_core.h): before an event whose time is past the clock the core
+   is ticked at that time, in the event's transaction; an event's time is occurred_at
+   but never after received_at; no tick after an event at its receipt time; a TICK never
+   moves the clock back; the clock survives a restart. */
+static void
+test_shell_ticks_at_event_time_before_each_event(void **state)
+{
+    fixture_t *f = *state;
+    const int64_t t = 1796000000000LL;
+    s_start_shell(f);
+    s_send_u64(f, "TICK", (uint64_t)(t - 1000)); /* the broker's clock */
+    s_send_event_at(f, 1, t, t + 5000);          /* occurred after the clock */
+    s_send_event_at(f, 2, t - 3000, t + 6000);   /* occurred before it: no tick */
+    s_send_event_at(f, 3, t + 9000, t + 7000);   /* "occurred" after its receipt */
+    s_send_event_at(f, 4, 0, t + 8000);          /* no occurred_at: its receipt */
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        assert_int_equal(s_expect_done(f, seq), 1);
+    s_send_u64(f, "TICK", (uint64_t)(t - 60000)); /* behind: ticks at the clock */
+    s_send_event_at(f, 5, t + 8000, t + 9000);    /* at the clock: no tick */
+    assert_int_equal(s_expect_done(f, 5), 1);
+    const char *expected[] = {
+        "tick 1795999999000",
+        "tick 1796000000000",
+        "apply 1",
+        "apply 2",
+        "tick 1796000007000",
+        "apply 3",
+        "tick 1796000008000",
+        "apply 4",
+        "tick 1796000008000",
+        "apply 5",
+    };
+    size_t n = sizeof expected / sizeof expected[0];
+    for (size_t i = 0; i < s_call_count && i < n; i++)
+        if (strcmp(s_calls[i], expected[i]) != 0)
+            fail_msg("call %zu: \"%s\", expected \"%s\"", i, s_calls[i], expected[i]);
+    assert_int_equal(s_call_count, n);
+
+    /* A new process resumes the clock stored with the last events. */
+    s_stop_shell(f);
+    s_call_count = 0;
+    s_start_shell(f);
+    s_send_u64(f, "TICK", (uint64_t)(t - 60000));
+    s_send_event_at(f, 6, t - 60000, t + 10000);
+    assert_int_equal(s_expect_done(f, 6), 1);
+    assert_int_equal(s_call_count, 2);
+    assert_string_equal(s_calls[0], "tick 1796000008000");
+    assert_string_equal(s_calls[1], "apply 6");
+}
+
+/* A service that names its own event time (worker_service_t.event_time) is ticked at
+   it: here the submission time, also when the event is dated after it (an import whose
+   unit's clock ran ahead) or before it; never back in time. */
+static void
+test_shell_ticks_at_the_services_event_time(void **state)
+{
+    fixture_t *f = *state;
+    f->service = &s_fake_submitted;
+    const int64_t t = 1796000000000LL;
+    s_start_shell(f);
+    s_send_record(f, 1, t + 5000, t + 90000, t + 2000); /* dated after its submission */
+    s_send_record(f, 2, t - 9000, t + 91000, t + 4000); /* dated before it */
+    s_send_record(f, 3, t + 9000, t + 92000, t + 3000); /* submitted before the clock */
+    s_send_event_at(f, 4, t + 9000, t + 93000);         /* no submission time: received */
+    for (uint64_t seq = 1; seq <= 4; seq++)
+        assert_int_equal(s_expect_done(f, seq), 1);
+    const char *expected[] = {
+        "tick 1796000002000", "apply 1", "tick 1796000004000", "apply 2", "apply 3",
+        "tick 1796000093000", "apply 4",
+    };
+    size_t n = sizeof expected / sizeof expected[0];
+    for (size_t i = 0; i < s_call_count && i < n; i++)
+        if (strcmp(s_calls[i], expected[i]) != 0)
+            fail_msg("call %zu: \"%s\", expected \"%s\"", i, s_calls[i], expected[i]);
+    assert_int_equal(s_call_count, n);
+}
+
 static void
 test_shell_bad_record_skipped_and_answered(void **state)
 {
@@ -504,6 +652,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_shell_register_makes_it_ready_again_at_once, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_shell_event_carries_the_submission_time, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_shell_events_answered_in_order_with_outputs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(
@@ -512,6 +662,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_shell_outputs_dropped_once_broker_confirms, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shell_tick_outputs_sent_as_ticked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shell_ticks_at_event_time_before_each_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shell_ticks_at_the_services_event_time, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_shell_bad_record_skipped_and_answered, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_shell_lost_tick_outputs_resent_after_reregistration,
