@@ -82,7 +82,9 @@ s_headers(dash_http_t *self, struct MHD_Response *resp, const char *type, bool c
     MHD_add_response_header(resp, "Content-Type", type);
     MHD_add_response_header(resp, "Content-Security-Policy", S_CSP);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    /* same-origin, not no-referrer: with no-referrer a browser sends "Origin: null" on the
+       login form, and the same-origin check below could not tell it from another site. */
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     MHD_add_response_header(resp, "Cache-Control", cache ? "max-age=3600" : "no-store");
     if (self->tls)
@@ -341,7 +343,14 @@ s_download(dash_http_t *self, struct MHD_Connection *c, s_req_t *r, const dash_q
     }
     char name[160], period[DAJIA_TIME_PERIOD_MAX], disposition[200];
     snprintf(name, sizeof name, "%s-%s", s_page_file(q->page), q->table);
-    if (q->has_period)
+    if (q->page == DASH_PAGE_BULLETIN) {
+        /* The period as a file name: "2026-11", or "2026-12-04T19-20-00Z". */
+        size_t k = strlen(name);
+        name[k++] = '-';
+        for (const char *b = q->bulletin; *b && k + 1 < sizeof name; b++)
+            name[k++] = *b == ':' || *b == '+' ? '-' : *b;
+        name[k] = '\0';
+    } else if (q->has_period)
         snprintf(name + strlen(name), sizeof name - strlen(name), "-%s",
                  dajia_time_period_format(q->period, period, sizeof period));
     snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.%s\"", name,

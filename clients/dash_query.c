@@ -92,15 +92,19 @@ dash_query_path(const char *path, dash_query_t *q)
             q->page = pages[i].page;
             return 0;
         }
-    /* /bulletins/YYYY-MM */
+    /* /bulletins/PERIOD */
     const char *prefix = "/bulletins/";
     size_t plen = strlen(prefix);
-    if (len > plen && memcmp(path, prefix, plen) == 0 &&
-        dajia_time_period_parse(path + plen, len - plen, &q->period) == 0 &&
-        q->period.unit == DAJIA_TIME_MONTH) {
-        q->page = DASH_PAGE_BULLETIN;
-        q->has_period = true;
-        return 0;
+    if (len > plen && memcmp(path, prefix, plen) == 0 && len - plen < DASH_QUERY_BULLETIN_MAX) {
+        bool ok = true;
+        for (size_t i = plen; ok && i < len; i++)
+            ok = isalnum((unsigned char)path[i]) || strchr(":.+-", path[i]);
+        if (ok) {
+            q->page = DASH_PAGE_BULLETIN;
+            memcpy(q->bulletin, path + plen, len - plen);
+            q->bulletin[len - plen] = '\0';
+            return 0;
+        }
     }
     q->format = DASH_FORMAT_HTML;
     return -ENOENT;

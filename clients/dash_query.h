@@ -37,14 +37,18 @@ typedef enum {
     DASH_FORMAT_XLSX,
 } dash_format_t;
 
-#define DASH_QUERY_RULE_MAX  33
+#define DASH_QUERY_RULE_MAX 33
+#define DASH_QUERY_BULLETIN_MAX                                                                    \
+    41 /* a bulletin's period name: "2026-11", or the RFC 3339                                     \
+          start of a demonstration period */
 #define DASH_QUERY_TABLE_MAX 33
 
 typedef struct {
     dash_page_t page;
     dash_format_t format;
     bool has_period;
-    dajia_time_period_t period; /* the figures' month, or the bulletin's */
+    dajia_time_period_t period;             /* the figures' month */
+    char bulletin[DASH_QUERY_BULLETIN_MAX]; /* the bulletin's period, as it names it */
     char unit[DASH_UNIT_MAX];
     int category; /* -1: all */
     char rule[DASH_QUERY_RULE_MAX];
@@ -56,7 +60,9 @@ typedef struct {
 
 /* Sets `q` from a path: "/figures", "/figures.csv", "/figures.xlsx", "/bulletins",
    "/bulletins/2026-11" (and .csv/.xlsx of each), "/escalations", "/matters",
-   "/compliance"; "/" is the figures. Returns 0, or -ENOENT for any other path. */
+   "/compliance"; "/" is the figures. A bulletin's period is its name: a month, or for
+   the demonstration periods their RFC 3339 start (1 to 40 of [0-9A-Za-z:.+-]). Returns
+   0, or -ENOENT for any other path. */
 int
 dash_query_path(const char *path, dash_query_t *q);
 

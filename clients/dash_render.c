@@ -262,10 +262,10 @@ s_query_string(dash_buf_t *out, const dash_query_t *q)
 static void
 s_page_path(dash_buf_t *out, const dash_query_t *q)
 {
-    char p[DAJIA_TIME_PERIOD_MAX];
     switch (q->page) {
     case DASH_PAGE_BULLETIN:
-        dash_buf_printf(out, "/bulletins/%s", dajia_time_period_format(q->period, p, sizeof p));
+        dash_buf_puts(out, "/bulletins/");
+        dash_buf_url(out, q->bulletin);
         break;
     case DASH_PAGE_BULLETINS:
         dash_buf_puts(out, "/bulletins");
@@ -337,9 +337,7 @@ dash_render_tables(const dash_view_t *view, const dash_report_ctx_t *rctx, const
         dash_report_bulletins(view, rctx, out);
         break;
     case DASH_PAGE_BULLETIN: {
-        char p[DAJIA_TIME_PERIOD_MAX];
-        const Dajia__FeedItem *b = dash_report_bulletin_find(
-            view, dajia_time_period_format(q->period, p, sizeof p), q->rev);
+        const Dajia__FeedItem *b = dash_report_bulletin_find(view, q->bulletin, q->rev);
         if (bulletin)
             *bulletin = b;
         if (b)
@@ -557,7 +555,6 @@ s_page_bulletin(dash_buf_t *out, const dash_page_ctx_t *p, const dash_view_t *vi
     const Dajia__Bulletin *b = item->bulletin;
     int rev = dash_report_bulletin_revision(view, item);
     char label[S_TEXT], when[S_TEXT];
-    dajia_time_period_t period = q->period;
     dash_buf_puts(out, "<article class=\"bulletin\">\n<div class=\"doc-head\">");
     dash_buf_printf(out, "<p class=\"issuer\">%s</p>",
                     s_t(l, "打击侵犯知识产权和制售假冒伪劣商品工作领导小组办公室",
@@ -565,7 +562,7 @@ s_page_bulletin(dash_buf_t *out, const dash_page_ctx_t *p, const dash_view_t *vi
                         "Counterfeiting"));
     dash_buf_printf(out, "<h1>%s</h1>", s_t(l, "打击侵权假冒工作通报", "Circulation bulletin"));
     dash_buf_puts(out, "<p class=\"doc-period\">");
-    dash_buf_html(out, dash_label_period(period, l, label, sizeof label));
+    dash_buf_html(out, dash_report_period_label(b->period, l, label, sizeof label));
     if (rev > 1) {
         if (l == DASH_LANG_EN)
             dash_buf_printf(out, " (revision %d)", rev - 1);
@@ -721,7 +718,7 @@ dash_render_page(dash_buf_t *out, const dash_page_ctx_t *p, const dash_view_t *v
     if (q->page == DASH_PAGE_BULLETIN) {
         char label[S_TEXT];
         snprintf(title, sizeof title, "%s %s", s_page_title(q->page, p->lang),
-                 dash_label_period(q->period, p->lang, label, sizeof label));
+                 dash_report_period_label(q->bulletin, p->lang, label, sizeof label));
     } else
         snprintf(title, sizeof title, "%s", s_page_title(q->page, p->lang));
     s_head(out, p, q->page, title, q->page == DASH_PAGE_BULLETIN);

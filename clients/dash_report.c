@@ -517,6 +517,17 @@ dash_report_bulletin_revision(const dash_view_t *view, const Dajia__FeedItem *it
     return rev;
 }
 
+const char *
+dash_report_period_label(const char *period, dash_lang_t lang, char *buf, size_t size)
+{
+    dajia_time_period_t p;
+    if (dajia_time_period_parse(period, strlen(period), &p) == 0 && p.unit == DAJIA_TIME_MONTH)
+        dash_label_period(p, lang, buf, size);
+    else
+        snprintf(buf, size, "%s", period);
+    return buf;
+}
+
 const Dajia__FeedItem *
 dash_report_bulletin_find(const dash_view_t *view, const char *period, int rev)
 {
@@ -589,13 +600,12 @@ dash_report_bulletins(const dash_view_t *view, const dash_report_ctx_t *ctx, das
     for (size_t i = 0; i < k; i++) {
         const Dajia__Bulletin *b = list[i]->bulletin;
         int rev = dash_report_bulletin_revision(view, list[i]);
-        char label[S_TEXT], href[128], revtext[S_TEXT], when[S_TEXT];
-        dajia_time_period_t p;
-        if (dajia_time_period_parse(b->period, strlen(b->period), &p) == 0)
-            dash_label_period(p, ctx->lang, label, sizeof label);
-        else
-            snprintf(label, sizeof label, "%s", b->period);
-        snprintf(href, sizeof href, "/bulletins/%s?rev=%d", b->period, rev);
+        char label[S_TEXT], revtext[S_TEXT], when[S_TEXT];
+        dash_report_period_label(b->period, ctx->lang, label, sizeof label);
+        dash_buf_t href = {0};
+        dash_buf_puts(&href, "/bulletins/");
+        dash_buf_url(&href, b->period);
+        dash_buf_printf(&href, "?rev=%d", rev);
         if (rev <= 1)
             snprintf(revtext, sizeof revtext, "%s", s_t(ctx, "首次印发", "first issue"));
         else if (ctx->lang == DASH_LANG_EN)
@@ -603,7 +613,8 @@ dash_report_bulletins(const dash_view_t *view, const dash_report_ctx_t *ctx, das
         else
             snprintf(revtext, sizeof revtext, "第%d次修订", rev - 1);
         size_t r = dash_table_row(t);
-        dash_table_link(t, r, 0, label, href);
+        dash_table_link(t, r, 0, label, href.data ? href.data : "/bulletins");
+        dash_buf_reset(&href);
         dash_table_text(t, r, 1, revtext);
         dash_table_text(t, r, 2,
                         dash_label_minute(b->produced_at, DAJIA_TIME_BEIJING_MIN, ctx->lang, when,

@@ -107,6 +107,11 @@ dash_report_bulletins(const dash_view_t *view, const dash_report_ctx_t *ctx, das
 int
 dash_report_bulletin_revision(const dash_view_t *view, const Dajia__FeedItem *item);
 
+/* A period's name as a title says it: a month "2026-11" as "2026年11月"; any other name
+   (a demonstration period's RFC 3339 start) as it is. Returns buf. */
+const char *
+dash_report_period_label(const char *period, dash_lang_t lang, char *buf, size_t size);
+
 /* The public bulletin of `period`, revision `rev` (1: the first; 0: the newest), or
    NULL. */
 const Dajia__FeedItem *
