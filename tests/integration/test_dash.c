@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,9 @@
 #endif
 #ifndef DAJIA_DASH_SHOTS
 #error "DAJIA_DASH_SHOTS must be defined by the build"
+#endif
+#ifndef DAJIA_RUN_SCRIPT
+#error "DAJIA_RUN_SCRIPT must be defined by the build"
 #endif
 
 #define S_STR(...)    ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
@@ -86,9 +90,15 @@ s_dash_start(fixture_t *fx, const char *state, const char *const *extra, s_dash_
         return rc;
     for (int waited = 0; waited < S_WAIT_MS; waited += S_POLL_MS) {
         const char *text = harness_proc_stdout(out->proc);
-        const char *ready = strstr(text, "READY http=http://127.0.0.1:");
-        if (ready && strchr(ready, '\n')) {
-            out->port = (unsigned)strtoul(ready + strlen("READY http=http://127.0.0.1:"), NULL, 10);
+        const char *ready = strstr(text, "READY http=");
+        const char *eol = ready ? strchr(ready, '\n') : NULL;
+        if (eol) {
+            /* "READY http=http://127.0.0.1:PORT/": the port follows the last colon. */
+            const char *colon = ready;
+            for (const char *p = ready; p < eol; p++)
+                if (*p == ':')
+                    colon = p;
+            out->port = (unsigned)strtoul(colon + 1, NULL, 10);
             return out->port ? 0 : -EPROTO;
         }
         if (!harness_proc_running(out->proc)) {
@@ -827,6 +837,121 @@ test_broker_down(void **state)
     http_response_free(&res);
 }
 
+/* Runs `cmd` with /bin/sh; returns its stdout (autofreed) and sets *status. */
+static char *
+s_sh(const char *cmd, int *status)
+{
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    harness_result_t res = {0};
+    assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &res), 0);
+    *status = res.status;
+    char *out = S_STR("%s%s", res.out, res.err);
+    harness_result_free(&res);
+    return out;
+}
+
+/* Any address but loopback needs TLS and HTTP users; with both it serves HTTPS, and the
+   session cookie is Secure and bound to the host. */
+static void
+test_exposed_address_needs_tls_and_users(void **state)
+{
+    fixture_t *fx = *state;
+    const char *argv[] = {DAJIA_DASH_BIN, "--broker",   fx->api, "--http",
+                          "0.0.0.0:0",    "--no-state", NULL};
+    const char *env[] = {"DAJIA_KEYS", "DAJIA_USERS", NULL};
+    harness_opts_t opts = {.env = env};
+    harness_result_t res = {0};
+    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &res), 0);
+    assert_int_equal(res.status, 1);
+    assert_non_null(strstr(res.err, "--tls-cert"));
+    assert_non_null(strstr(res.err, "no HTTP users"));
+    harness_result_free(&res);
+
+    char *cert = S_STR("%s/cert.pem", fx->dir), *key = S_STR("%s/key.pem", fx->dir);
+    int status;
+    char *out = s_sh(S_STR("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                           "-nodes -keyout '%s' -out '%s' -days 2 -subj /CN=localhost && "
+                           "chmod 600 '%s'",
+                           key, cert, key),
+                     &status);
+    if (status != 0)
+        fail_msg("openssl could not make a test certificate: %s", out);
+    s_dash_t d = {0};
+    const char *tls[] = {"--http",    "0.0.0.0:0", "--tls-cert", cert,
+                         "--tls-key", key,         "--users",    S_STR("%s/users", fx->dir),
+                         NULL};
+    assert_int_equal(s_dash_start(fx, S_STR("%s/dash-tls", fx->dir), tls, &d), 0);
+    assert_non_null(strstr(harness_proc_stdout(d.proc), "READY http=https://"));
+    out = s_sh(S_STR("printf 'POST /login HTTP/1.1\\r\\nHost: 127.0.0.1:%u\\r\\n"
+                     "Content-Type: application/x-www-form-urlencoded\\r\\n"
+                     "Content-Length: %zu\\r\\nConnection: close\\r\\n\\r\\n%s' | "
+                     "openssl s_client -connect 127.0.0.1:%u -quiet -ign_eof 2>/dev/null",
+                     d.port, strlen("user=office1&password=" S_OFFICE_PASS),
+                     "user=office1&password=" S_OFFICE_PASS, d.port),
+               &status);
+    if (!strstr(out, "HTTP/1.1 303") || !strstr(out, "Set-Cookie: __Host-dajia_session=") ||
+        !strstr(out, "; Secure") || !strstr(out, "Strict-Transport-Security"))
+        fail_msg("the login over TLS did not answer as it should:\n%.2000s", out);
+    /* Plain HTTP on the TLS port gets nothing. */
+    http_response_t plain;
+    int rc = http_request(d.port, "GET", "/healthz", NULL, NULL, &plain);
+    assert_true(rc != 0 || plain.status == 0 || plain.status == 400);
+    if (rc == 0)
+        http_response_free(&plain);
+    assert_int_equal(harness_proc_stop(d.proc), 0);
+    harness_proc_destroy(&d.proc);
+}
+
+/* make run: scripts/run starts the broker and the dashboard, prints the DASH line, and one
+   interrupt to the whole process group (a terminal's Ctrl-C) stops both. */
+static void
+test_run_script_starts_both_and_one_interrupt_stops_both(void **state)
+{
+    fixture_t *fx = *state;
+    char *var = S_STR("%s/run-var", fx->dir);
+    const char *argv[] = {"/bin/sh", DAJIA_RUN_SCRIPT, DAJIA_BUILD_DIR, NULL};
+    const char *env[] = {S_STR("RUN_VAR=%s", var),
+                         "DAJIA_API=tcp://127.0.0.1:*",
+                         "DAJIA_HTTP=127.0.0.1:0",
+                         "DAJIA_KEYS",
+                         "DAJIA_USERS",
+                         "DAJIA_CLOCK",
+                         NULL};
+    harness_opts_t opts = {.env = env};
+    harness_proc_t *run = NULL;
+    assert_int_equal(harness_proc_start(argv, &opts, &run), 0);
+    unsigned port = 0;
+    for (int waited = 0; waited < S_WAIT_MS && !port; waited += S_POLL_MS) {
+        const char *line = strstr(harness_proc_stdout(run), "DASH http://127.0.0.1:");
+        if (line && strchr(line, '\n'))
+            port = (unsigned)strtoul(line + strlen("DASH http://127.0.0.1:"), NULL, 10);
+        else if (!harness_proc_running(run))
+            break;
+        else
+            usleep(S_POLL_MS * 1000);
+    }
+    if (!port)
+        fail_msg("scripts/run printed no DASH line:\n%s", harness_proc_stdout(run));
+    s_wait_seq(port, 0); /* following the broker it started */
+    http_response_t res = s_get(port, "/escalations", NULL);
+    assert_int_equal(res.status, 200); /* with the Office's key */
+    http_response_free(&res);
+    assert_int_equal(kill(-harness_proc_pid(run), SIGINT), 0);
+    int status = harness_proc_wait(run, S_WAIT_MS);
+    assert_true(status == 130 || status == 128 + SIGINT);
+    /* Both are gone: nothing answers on the dashboard's port, and the broker's log is
+       closed (a second broker opens it at once). */
+    assert_int_not_equal(http_request(port, "GET", "/healthz", NULL, NULL, &res), 0);
+    harness_proc_t *again = NULL;
+    char api[256];
+    assert_int_equal(harness_broker_start(S_STR("%s/broker", var), "tcp://127.0.0.1:*", NULL,
+                                          &again, api, sizeof api),
+                     0);
+    assert_int_equal(harness_proc_stop(again), 0);
+    harness_proc_destroy(&again);
+    harness_proc_destroy(&run);
+}
+
 int
 main(void)
 {
@@ -837,6 +962,9 @@ main(void)
         cmocka_unit_test_teardown(test_public_never_office, s_after_each),
         cmocka_unit_test_teardown(test_bulletin_pdf, s_after_each),
         cmocka_unit_test_teardown(test_bad_input_and_operations, s_after_each),
+        cmocka_unit_test_teardown(test_exposed_address_needs_tls_and_users, s_after_each),
+        cmocka_unit_test_teardown(test_run_script_starts_both_and_one_interrupt_stops_both,
+                                  s_after_each),
         cmocka_unit_test_teardown(test_broker_down, s_after_each),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
