@@ -545,8 +545,11 @@ dash_follow_stop(dash_follow_t **self_p)
         return;
     dash_follow_t *self = *self_p;
     atomic_store(&self->stopping, true);
-    /* office_follow_run ends on zsys_interrupted only: the process is stopping anyway. */
-    zsys_interrupted = 1;
+    /* office_follow_run ends on zsys_interrupted only. After SIGINT or SIGTERM (the
+       ordinary way out) czmq's handler has set it; otherwise the process is stopping on
+       an error at start, and setting it here is the only way to end the follower. */
+    if (!zsys_interrupted)
+        zsys_interrupted = 1;
     if (self->follower_started)
         pthread_join(self->follower, NULL);
     if (self->keeper_started)

@@ -390,13 +390,17 @@ s_teardown(void **state)
     if (!fx)
         return 0;
     browser_stop(&fx->browser);
+    /* A dashboard stops cleanly on SIGTERM: status 0 (under a sanitizer, no report). */
+    int rc = 0;
     s_dash_t *dashes[] = {&fx->a, &fx->b, &fx->c};
     for (size_t i = 0; i < 3; i++) {
         if (dashes[i]->proc) {
             int status = harness_proc_stop(dashes[i]->proc);
-            if (status != 0)
+            if (status != 0) {
                 fprintf(stderr, "dajia-dash exited %d:\n%s\n", status,
                         harness_proc_stdout(dashes[i]->proc));
+                rc = -1;
+            }
         }
         harness_proc_destroy(&dashes[i]->proc);
     }
@@ -409,7 +413,7 @@ s_teardown(void **state)
     free(fx->dir);
     free(fx);
     harness_autofree_all();
-    return 0;
+    return rc;
 }
 
 static int
