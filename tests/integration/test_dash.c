@@ -801,6 +801,49 @@ test_bad_input_and_operations(void **state)
     http_response_free(&res);
 }
 
+/* A dashboard started again reads its view from its state directory and replays only
+   what came since: the same figures at once, and few items applied. */
+static void
+test_restart_keeps_the_view(void **state)
+{
+    fixture_t *fx = *state;
+    s_fold_t f;
+    s_fold(fx, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, &f);
+    uint64_t last = f.last;
+    s_fold_free(&f);
+    s_wait_seq(fx->c.port, last);
+    http_response_t res = s_get(fx->c.port, "/figures", NULL);
+    int64_t before[32];
+    assert_true(s_total_row(res.body, "units", before, 32) >= 7);
+    http_response_free(&res);
+    assert_int_equal(harness_proc_stop(fx->c.proc), 0);
+    harness_proc_destroy(&fx->c.proc);
+    char *kept = S_STR("%s/dash-c/view.public", fx->dir);
+    struct stat st;
+    assert_int_equal(stat(kept, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    const char *c[] = {"--name", "dashboard", "--feed", S_STR("ipc://%s/public.ipc", fx->dir),
+                       NULL};
+    assert_int_equal(s_dash_start(fx, S_STR("%s/dash-c", fx->dir), c, &fx->c), 0);
+    res = s_get(fx->c.port, "/figures", NULL);
+    int64_t after[32];
+    assert_true(s_total_row(res.body, "units", after, 32) >= 7);
+    assert_int_equal(after[0], before[0]);
+    assert_int_equal(after[6], before[6]);
+    http_response_free(&res);
+    s_wait_seq(fx->c.port, last);
+    res = s_get(fx->c.port, "/metrics", NULL);
+    const char *items = strstr(res.body, "\ndajia_dash_items_total ");
+    assert_non_null(items);
+    uint64_t applied = strtoull(items + strlen("\ndajia_dash_items_total "), NULL, 10);
+    if (applied * 2 > last)
+        fail_msg("the restarted dashboard applied %" PRIu64 " of %" PRIu64 " items: it replayed "
+                 "the feed instead of reading its view",
+                 applied, last);
+    http_response_free(&res);
+}
+
 /* The broker goes away: every page says so and keeps the last state, /healthz is 503.
    Last, since it stops the broker. */
 static void
@@ -969,6 +1012,7 @@ main(void)
         cmocka_unit_test_teardown(test_exposed_address_needs_tls_and_users, s_after_each),
         cmocka_unit_test_teardown(test_run_script_starts_both_and_one_interrupt_stops_both,
                                   s_after_each),
+        cmocka_unit_test_teardown(test_restart_keeps_the_view, s_after_each),
         cmocka_unit_test_teardown(test_broker_down, s_after_each),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

@@ -342,6 +342,52 @@ test_every_page_says_when_the_broker_is_down(void **state)
 }
 
 static void
+test_pages_in_english_by_the_setting(void **state)
+{
+    (void)state;
+    dash_view_t *view = dash_view_new();
+    Dajia__Figures fig = DAJIA__FIGURES__INIT;
+    fig.cases_filed = 3;
+    fig.case_value_fen = 123456789;
+    Dajia__AggregateRow row = DAJIA__AGGREGATE_ROW__INIT;
+    row.period = "2026-11";
+    row.unit = "psb";
+    row.category = DAJIA__CASE_CATEGORY__CASE_CATEGORY_UNSAFE_FOOD;
+    row.figures = &fig;
+    Dajia__AggregateRow *rows[] = {&row};
+    Dajia__AggregateUpdate up = DAJIA__AGGREGATE_UPDATE__INIT;
+    up.rows = rows;
+    up.n_rows = 1;
+    Dajia__FeedItem agg = DAJIA__FEED_ITEM__INIT;
+    agg.feed_seq = 1;
+    agg.audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
+    agg.item_case = DAJIA__FEED_ITEM__ITEM_AGGREGATE;
+    agg.aggregate = &up;
+    assert_ok(dash_view_apply(view, &agg, NULL));
+    dash_page_ctx_t p = {.lang = DASH_LANG_EN, .broker_up = true, .now_ms = T_NOV30};
+    dash_report_ctx_t r = {.lang = DASH_LANG_EN, .now_ms = T_NOV30};
+    dash_query_t q;
+    assert_ok(dash_query_path("/figures", &q));
+    dash_buf_t out = {0};
+    assert_ok(dash_render_page(&out, &p, view, &r, &q));
+    assert_non_null(strstr(out.data, "<html lang=\"en\">"));
+    assert_non_null(strstr(out.data, "Public Security Bureau"));
+    assert_non_null(strstr(out.data, "unsafe food"));
+    assert_non_null(strstr(out.data, "November 2026"));
+    assert_non_null(strstr(out.data, ">123.46<")); /* 万元 in both languages */
+    assert_null(strstr(out.data, "市公安局"));
+    dash_buf_reset(&out);
+    p.lang = r.lang = DASH_LANG_ZH;
+    assert_ok(dash_render_page(&out, &p, view, &r, &q));
+    assert_non_null(strstr(out.data, "<html lang=\"zh-CN\">"));
+    assert_non_null(strstr(out.data, "市公安局"));
+    assert_non_null(strstr(out.data, "不安全食品"));
+    assert_non_null(strstr(out.data, "2026年11月"));
+    dash_buf_reset(&out);
+    dash_view_destroy(&view);
+}
+
+static void
 test_metrics_in_prometheus_text(void **state)
 {
     (void)state;
@@ -387,6 +433,7 @@ main(void)
         cmocka_unit_test(test_live_event_hub),
         cmocka_unit_test(test_public_pages_hold_no_office_item),
         cmocka_unit_test(test_every_page_says_when_the_broker_is_down),
+        cmocka_unit_test(test_pages_in_english_by_the_setting),
         cmocka_unit_test(test_metrics_in_prometheus_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
