@@ -56,11 +56,12 @@ build-fuzz: setup-test
 
 # Secure by default: the first run makes the keys (the broker's pair and a certificate
 # per member unit, the Office, a dashboard, the admin and the workers) in var/keys;
-# clients run from this directory find them there.
+# clients run from this directory find them there. The broker and the web dashboard run
+# together (scripts/run): it prints DASH http://127.0.0.1:7480/, one Ctrl-C stops both.
 run: build
 	@mkdir -p var
 	@[ -f var/keys/broker.cert ] || $(BUILD)/clients/dajia-ctl keys init --dir var/keys
-	exec $(BUILD)/broker/dajia-broker --data var/broker --keys var/keys
+	exec sh scripts/run $(BUILD)
 
 # The whole flow with a bulletin, on a broker of its own whose clock stands just before
 # the month's end (data in var/demo, ports 7410-7413): see scripts/demo.

@@ -12,6 +12,8 @@
            key directory (see dajia_keydir.h for the layout). A running broker watches
            that directory, so a revoke takes effect without a restart; `keys export`
            writes one client's key file.
+    users  adds, removes and lists the web dashboard's HTTP users (dash_users.h); the
+           password is read from standard input, without echo on a terminal.
 */
 #include <czmq.h>
 #include <errno.h>
@@ -36,7 +38,11 @@
 #include "dajia_keydir.h"
 #include "dajia_tables.h"
 #include "dajia_version.h"
+#include "dash_users.h"
 #include "store.h"
+
+#include <termios.h>
+#include <unistd.h>
 
 #define S_NAME               "dajia-ctl"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
@@ -61,6 +67,7 @@ enum {
     S_OPT_KEYS,
     S_OPT_FORCE,
     S_OPT_WORKER_STATE,
+    S_OPT_FILE,
 };
 
 /* The member units `keys init` makes certificates for when --units is not given: the
@@ -85,6 +92,7 @@ typedef struct {
     const char *client_keys;  /* --keys, for stats */
     bool force;               /* keys export: print a secret on a terminal too */
     const char *worker_state; /* backup, restore: the in-process workers' state */
+    const char *users;        /* --file, for users */
 } s_options_t;
 
 static void
@@ -121,6 +129,10 @@ s_usage(FILE *out)
             "                   mode 0600 when it is a file): its key pair and the broker's\n"
             "                   public key, for `dajia-agent keys import FILE`; refused on a\n"
             "                   terminal without --force, since it holds a secret key\n"
+            "  users add NAME --role office|viewer\n"
+            "                   add an HTTP user of the web dashboard; the password (10 to 256\n"
+            "                   characters) is read from standard input, twice on a terminal\n"
+            "  users remove NAME, users list\n"
             "\n"
             "options:\n"
             "  --broker ENDPOINT   broker api endpoint, for stats (env DAJIA_BROKER; default\n"
@@ -136,6 +148,8 @@ s_usage(FILE *out)
             "  --from SEQ          dump from this log_seq on (default 1)\n"
             "  --worker-state DIR  the in-process workers' state, for backup and restore\n"
             "                      (env DAJIA_WORKER_STATE; default DATA/../workers)\n"
+            "  --file FILE         the dashboard's users file, for users (env DAJIA_USERS;\n"
+            "                      default " DASH_USERS_DEFAULT_FILE ")\n"
             "  --dir DIR           the key directory, for keys (env DAJIA_KEYS; default\n"
             "                      " DAJIA_KEYDIR_DEFAULT_DIR ")\n"
             "  -h, --help          show this help\n"
@@ -652,6 +666,105 @@ s_cmd_keys(const s_options_t *o, int argc, char **argv)
     return s_usage_error("unknown keys command \"%s\" (init, add, revoke, list or export)", sub);
 }
 
+/* ====================================================================== users */
+
+/* Reads one line of standard input into `buf` (without its newline); with a terminal,
+   after `prompt` and without echo. Returns 0, or -1 at the end of input. */
+static int
+s_read_secret(const char *prompt, char *buf, size_t size)
+{
+    bool tty = isatty(STDIN_FILENO);
+    struct termios saved, quiet;
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        tcgetattr(STDIN_FILENO, &saved);
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *got = fgets(buf, (int)size, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fprintf(stderr, "\n");
+    }
+    if (!got)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+/* users add|remove|list: `argv` are the words after "users". */
+static int
+s_cmd_users(const s_options_t *o, int argc, char **argv)
+{
+    const char *file = o->users;
+    if (argc < 1)
+        return s_usage_error("%s", "users wants add, remove or list");
+    const char *sub = argv[0];
+    if (strcmp(sub, "list") == 0) {
+        if (argc != 1 || o->role)
+            return s_usage_error("%s", "users list takes no argument");
+        dash_users_t *users = NULL;
+        int rc = dash_users_load(file, false, &users, NULL);
+        if (rc) {
+            fprintf(stderr, S_NAME ": cannot read %s: %s\n", file, dajia_strerror(rc));
+            return S_EXIT_ERROR;
+        }
+        dash_role_t role;
+        for (size_t i = 0; i < dash_users_count(users); i++) {
+            const char *name = dash_users_name(users, i, &role);
+            printf("%s %s\n", name, dash_role_name(role));
+        }
+        dash_users_destroy(&users);
+        return S_EXIT_OK;
+    }
+    if (argc != 2)
+        return s_usage_error("users %s wants the NAME of one user", sub);
+    const char *name = argv[1];
+    if (strcmp(sub, "remove") == 0) {
+        if (o->role)
+            return s_usage_error("%s", "--role goes with users add");
+        int rc = dash_users_remove(file, name);
+        if (rc) {
+            fprintf(stderr, S_NAME ": cannot remove \"%s\" from %s: %s\n", name, file,
+                    dajia_strerror(rc));
+            return S_EXIT_ERROR;
+        }
+        printf("removed %s from %s (a running dajia-dash keeps it until restarted)\n", name, file);
+        return S_EXIT_OK;
+    }
+    if (strcmp(sub, "add") != 0)
+        return s_usage_error("unknown users command \"%s\" (add, remove or list)", sub);
+    dash_role_t role;
+    if (!o->role || dash_role_parse(o->role, &role) != 0)
+        return s_usage_error("%s", "users add needs --role office or --role viewer");
+    if (!dash_users_name_ok(name))
+        return s_usage_error("\"%s\" is not a user name (1 to 32 of a-z A-Z 0-9 . _ -)", name);
+    char password[DASH_USERS_PASSWORD_MAX + 2], again[DASH_USERS_PASSWORD_MAX + 2];
+    int status = S_EXIT_ERROR;
+    if (s_read_secret("password: ", password, sizeof password) != 0) {
+        fprintf(stderr, S_NAME ": no password on standard input\n");
+        goto out;
+    }
+    if (isatty(STDIN_FILENO) &&
+        (s_read_secret("again: ", again, sizeof again) != 0 || strcmp(password, again) != 0)) {
+        fprintf(stderr, S_NAME ": the two passwords differ\n");
+        goto out;
+    }
+    int rc = dash_users_add(file, name, role, password);
+    if (rc) {
+        fprintf(stderr, S_NAME ": cannot add \"%s\" to %s: %s\n", name, file, dajia_strerror(rc));
+        goto out;
+    }
+    printf("added %s (%s) to %s (mode 0600); restart dajia-dash to use it\n", name,
+           dash_role_name(role), file);
+    status = S_EXIT_OK;
+out:
+    explicit_bzero(password, sizeof password);
+    explicit_bzero(again, sizeof again);
+    return status;
+}
+
 /* ====================================================================== main */
 
 int
@@ -670,6 +783,7 @@ main(int argc, char **argv)
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"force", no_argument, NULL, S_OPT_FORCE},
         {"worker-state", required_argument, NULL, S_OPT_WORKER_STATE},
+        {"file", required_argument, NULL, S_OPT_FILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -680,7 +794,11 @@ main(int argc, char **argv)
         .from = 1,
         .timeout_ms = S_DEFAULT_TIMEOUT_MS,
         .keys = getenv(DAJIA_KEYDIR_ENV),
+        .users = getenv("DAJIA_USERS"),
     };
+    if (!o.users || !*o.users)
+        o.users = DASH_USERS_DEFAULT_FILE;
+    bool file_given = false;
     if (!o.broker || !*o.broker)
         o.broker = S_DEFAULT_BROKER;
     if (!o.data || !*o.data)
@@ -736,6 +854,10 @@ main(int argc, char **argv)
         case S_OPT_WORKER_STATE:
             o.worker_state = optarg;
             break;
+        case S_OPT_FILE:
+            o.users = optarg;
+            file_given = true;
+            break;
         case 'h':
             s_usage(stdout);
             return S_EXIT_OK;
@@ -749,9 +871,18 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return s_usage_error("%s", "no command given (stats, dump, backup, restore or keys)");
+        return s_usage_error("%s", "no command given (stats, dump, backup, restore, keys or "
+                                   "users)");
     const char *command = argv[optind++];
     dajia_log_set_ident(S_NAME);
+    if (strcmp(command, "users") == 0) {
+        if (o.client_keys || dir_given || from_given || o.units || o.unit || o.name || o.force ||
+            o.worker_state)
+            return s_usage_error("%s", "users commands take --file and --role only");
+        return s_cmd_users(&o, argc - optind, argv + optind);
+    }
+    if (file_given)
+        return s_usage_error("--file goes with users, not %s", command);
     if (strcmp(command, "keys") == 0) {
         if (o.client_keys)
             return s_usage_error("%s", "keys commands take --dir DIR, not --keys");

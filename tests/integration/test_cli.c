@@ -1,9 +1,9 @@
-/*  Integration: the command lines of the seven programs (dajia-broker, dajia-agent,
-    dajia-worker, dajia-office, dajia-sim, dajia-ctl, dajia-bench).
+/*  Integration: the command lines of the eight programs (dajia-broker, dajia-agent,
+    dajia-worker, dajia-office, dajia-sim, dajia-ctl, dajia-bench, dajia-dash).
 
     Every one answers --help on stdout with exit 0 and a usage text that names it, and
     --version with "NAME VERSION (revision REV)", the project's version and the same
-    source revision for all seven; a bad flag is a usage error, exit 2, with a message on
+    source revision for all eight; a bad flag is a usage error, exit 2, with a message on
     stderr that names it. The broker's --print-config shows the effective values (file <
     environment < flags), the workers' settings included, and a misspelt or malformed
     worker setting stops the start; the agent's
@@ -37,6 +37,9 @@
 #ifndef DAJIA_BENCH_BIN
 #error "DAJIA_BENCH_BIN must be defined by the build"
 #endif
+#ifndef DAJIA_DASH_BIN
+#error "DAJIA_DASH_BIN must be defined by the build"
+#endif
 #ifndef DAJIA_PROJECT_VERSION
 #error "DAJIA_PROJECT_VERSION must be defined by the build"
 #endif
@@ -57,7 +60,7 @@ static const struct {
     {DAJIA_BROKER_BIN, "dajia-broker"}, {DAJIA_AGENT_BIN, "dajia-agent"},
     {DAJIA_WORKER_BIN, "dajia-worker"}, {DAJIA_OFFICE_BIN, "dajia-office"},
     {DAJIA_SIM_BIN, "dajia-sim"},       {DAJIA_CTL_BIN, "dajia-ctl"},
-    {DAJIA_BENCH_BIN, "dajia-bench"},
+    {DAJIA_BENCH_BIN, "dajia-bench"},   {DAJIA_DASH_BIN, "dajia-dash"},
 };
 #define S_PROGRAMS (sizeof s_programs / sizeof s_programs[0])
 
@@ -133,7 +136,7 @@ static void
 test_cli_help_prints_usage_and_exits_zero(void **state)
 {
     (void)state;
-    assert_int_equal(S_PROGRAMS, 7);
+    assert_int_equal(S_PROGRAMS, 8);
     for (size_t i = 0; i < S_PROGRAMS; i++) {
         const char *argv[] = {s_programs[i].path, "--help", NULL};
         harness_result_t run = s_run(argv, NULL);
