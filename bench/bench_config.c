@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dajia_version.h"
+
 #define BENCH_E2E_RATE        1000 /* --e2e without --rate */
 #define BENCH_DEFAULT_THREADS 8    /* full windows: most runner threads by default */
 
@@ -62,6 +64,7 @@ s_usage(FILE *out)
         "  --no-header        leave out the table header\n"
         "  --json             one JSON object instead of the table\n"
         "  -h, --help         this text\n"
+        "      --version      the version and the source revision\n"
         "\n"
         "Exit status: 0 measured, 1 the run failed, events were rejected or (--e2e)\n"
         "escalations were missing, 2 usage.\n",
@@ -149,20 +152,34 @@ static int
 s_read_options(int argc, char **argv, bench_config_t *cfg)
 {
     static const struct option options[] = {
-        {"broker", required_argument, NULL, 'b'},  {"spawn", required_argument, NULL, 's'},
-        {"agents", required_argument, NULL, 'n'},  {"window", required_argument, NULL, 'w'},
-        {"rate", required_argument, NULL, 'r'},    {"duration", required_argument, NULL, 'd'},
-        {"warmup", required_argument, NULL, 'u'},  {"label", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},          {"no-header", no_argument, NULL, 'H'},
-        {"help", no_argument, NULL, 'h'},          {"with-workers", no_argument, NULL, 'W'},
-        {"e2e", no_argument, NULL, 'E'},           {"office", required_argument, NULL, 'o'},
-        {"threads", required_argument, NULL, 't'}, {"baseline", no_argument, NULL, 'B'},
-        {"compare", no_argument, NULL, 'C'},       {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, 'b'},
+        {"spawn", required_argument, NULL, 's'},
+        {"agents", required_argument, NULL, 'n'},
+        {"window", required_argument, NULL, 'w'},
+        {"rate", required_argument, NULL, 'r'},
+        {"duration", required_argument, NULL, 'd'},
+        {"warmup", required_argument, NULL, 'u'},
+        {"label", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-header", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
+        {"with-workers", no_argument, NULL, 'W'},
+        {"e2e", no_argument, NULL, 'E'},
+        {"office", required_argument, NULL, 'o'},
+        {"threads", required_argument, NULL, 't'},
+        {"baseline", no_argument, NULL, 'B'},
+        {"compare", no_argument, NULL, 'C'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
     };
     int opt, longindex = 0;
     while ((opt = getopt_long(argc, argv, "h", options, &longindex)) != -1) {
         if (opt == 'h') {
             s_usage(stdout);
+            exit(0);
+        }
+        if (opt == 'V') {
+            dajia_version_print(stdout, "dajia-bench");
             exit(0);
         }
         int rc = s_take_option(opt, optarg, cfg);

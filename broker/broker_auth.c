@@ -27,14 +27,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "broker_handshake.h"
 #include "dajia_api.h"
 #include "dajia_keydir.h"
 
-#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define S_ZAP_VERSION  "1.0"
-#define S_KEY_LEN      32  /* a CURVE key in a ZAP request: binary */
-#define S_ZAP_FRAMES   7   /* version .. mechanism, then one credential */
-#define S_META_MAX     512 /* ZAP metadata: three short properties */
+#define S_ZAP_ENDPOINT           "inproc://zeromq.zap.01"
+#define S_ZAP_VERSION            "1.0"
+#define S_KEY_LEN                32  /* a CURVE key in a ZAP request: binary */
+#define S_ZAP_FRAMES             7   /* version .. mechanism, then one credential */
+#define S_META_MAX               512 /* ZAP metadata: three short properties */
+/* The handshakes refused before ZAP: the first at once, then a count a minute per socket */
+#define S_HANDSHAKE_LOG_EVERY_MS 60000
 
 /* ====================================================================== types */
 
@@ -68,6 +71,7 @@ struct broker_auth_t {
     atomic_bool verbose;
     atomic_uint_fast64_t admitted, refused;
     atomic_uint_fast64_t withdrawn; /* keys a reload took away: see broker_auth_withdrawn */
+    broker_handshake_t *handshake;  /* logs the handshakes refused before ZAP is asked */
     dajia_log_limit_t refusal_log;  /* the refusals' lines (handler thread) */
 };
 
@@ -652,6 +656,9 @@ broker_auth_start(const char *keys_dir, broker_auth_t **out)
         dajia_log_error("auth: cannot bind %s: %s", S_ZAP_ENDPOINT, dajia_strerror(rc));
         goto out;
     }
+    rc = broker_handshake_new(S_HANDSHAKE_LOG_EVERY_MS, &self->handshake);
+    if (rc)
+        goto out;
     *out = self;
     return 0;
 out:
@@ -665,6 +672,7 @@ broker_auth_destroy(broker_auth_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_auth_t *self = *self_p;
+    broker_handshake_destroy(&self->handshake);
     zactor_destroy(&self->actor);
     s_set_clear(&self->set);
     zcert_destroy(&self->cert);
@@ -699,6 +707,12 @@ broker_auth_apply_server(broker_auth_t *self, void *sock, const char *domain)
     zcert_apply(self->cert, sock);
     zsock_set_curve_server(sock, 1);
     zsock_set_zap_domain(sock, domain);
+    /* Clients refused before ZAP is asked (no key, another broker's key) get a log line
+       too; without it the broker serves on, silent, while they wait for an answer. */
+    int rc = broker_handshake_watch(self->handshake, sock, s_domain_words(domain));
+    if (rc)
+        dajia_log_warning("auth: refused handshakes on %s will not be logged: %s",
+                          s_domain_words(domain), dajia_strerror(rc));
     return 0;
 }
 

@@ -16,7 +16,9 @@
         zmq_msg_gets(msg, "User-Id")  the certificate's name
     (zframe_meta() reads the same from a czmq frame.) Any other key is refused during the
     handshake: nothing it sends reaches the broker. Refusals are logged with the key, the
-    peer address and the reason, at most once a minute per key.
+    peer address and the reason, at most once a minute per key. A client that never gets
+    as far as ZAP (no key at all, or another broker's public key) is logged by
+    broker_handshake, which broker_auth_apply_server() sets on every CURVE socket.
 
     For NULL (an ipc:// socket given a ZAP domain but no CURVE) every peer is admitted
     with role "local": the file permissions of the ipc path are the access control there.

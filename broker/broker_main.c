@@ -17,6 +17,7 @@
 #include "broker_server.h"
 #include "broker_wakeup.h"
 #include "dajia_error.h"
+#include "dajia_version.h"
 #include "worker_keys.h"
 #include "worker_shell.h"
 
@@ -183,6 +184,7 @@ s_usage(FILE *out)
             "      --print-config  print the effective configuration, the workers' settings\n"
             "                      included, and exit\n"
             "  -h, --help          this text\n"
+            "      --version       the version and the source revision\n"
             "\n"
             "Keys (file path, environment variable, flag), each overriding the one before:\n");
     for (const broker_config_key_t *k = broker_config_keys(); k->path; k++)
@@ -200,8 +202,9 @@ main(int argc, char **argv)
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+        {"version", no_argument, NULL, 'V'},
     };
-    int n = 4;
+    int n = 5;
     const broker_config_key_t *keys = broker_config_keys();
     for (int i = 0; keys[i].path && n < BROKER_MAX_FLAGS - 1; i++, n++) {
         /* --external-workers and --insecure alone mean 1 */
@@ -222,6 +225,9 @@ main(int argc, char **argv)
             verbose = true;
         else if (opt == 'h') {
             s_usage(stdout);
+            return 0;
+        } else if (opt == 'V') {
+            dajia_version_print(stdout, "dajia-broker");
             return 0;
         } else if (opt == OPT_PRINT_CONFIG)
             print_config = true;
@@ -278,7 +284,8 @@ main(int argc, char **argv)
         s_workers_start(&workers, config, settings, server, err, sizeof err) != 0)
         goto out;
     s_wakeup_start(config, &wakeup);
-    dajia_log_info("serving on %s, data in %s", broker_server_endpoint(server),
+    dajia_log_info("version %s (revision %s), serving on %s, data in %s", dajia_version(),
+                   dajia_version_revision(), broker_server_endpoint(server),
                    broker_config_get(config, "broker/data"));
     printf("READY api=%s workers=%s office=%s public=%s\n", broker_server_endpoint(server),
            broker_server_feed_endpoint(server, BROKER_DISPATCH_WORKERS),

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_keys.h"
 #include "agent_outbox.h"
 #include "agent_session.h"
 #include "agent_submit.h"
@@ -37,6 +38,7 @@
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 #include "dajia_suggest.h"
+#include "dajia_version.h"
 
 #define S_NAME               "dajia-agent"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
@@ -71,6 +73,7 @@ typedef struct {
     int64_t timeout_ms;
     int64_t resend_ms;
     bool verbose;
+    bool force;       /* keys import: replace other keys */
     const char *keys; /* key directory; NULL: no CURVE */
     const char *name; /* our certificate's name */
     zcert_t *cert;    /* its key pair, loaded from `keys` */
@@ -111,6 +114,12 @@ s_usage(FILE *out)
             "  rejected         list the reports that were refused, with the reasons\n"
             "                   (--clear: empty the list)\n"
             "  flush            send what waits in the outbox\n"
+            "  keys import FILE\n"
+            "                   install a key file from the Office (`dajia-ctl keys export\n"
+            "                   NAME`; \"-\" reads standard input) in the key directory:\n"
+            "                   --keys DIR, else DAJIA_KEYS, else " DAJIA_KEYDIR_DEFAULT_DIR
+            "; --force\n"
+            "                   replaces another broker's key or an older key of that name\n"
             "\n"
             "Every field, value and CSV column, in Chinese and English: docs/fields.md.\n"
             "\n"
@@ -132,6 +141,7 @@ s_usage(FILE *out)
             "  --clear             with `rejected`: empty the list of refused reports\n"
             "  -v, --verbose       log resends and odd replies\n"
             "  -h, --help          show this help\n"
+            "      --version       show the version and the source revision\n"
             "\n"
             "exit status: 0 all stored; 1 some reports refused, or an error; 2 usage error;\n"
             "3 some events still waiting, e.g. the broker did not answer in time or could not\n"
@@ -727,7 +737,9 @@ main(int argc, char **argv)
         {"name", required_argument, NULL, S_OPT_NAME},
         {"clear", no_argument, NULL, S_OPT_CLEAR},
         {"verbose", no_argument, NULL, 'v'},
+        {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     s_options_t o = {
@@ -780,8 +792,14 @@ main(int argc, char **argv)
         case 'v':
             o.verbose = true;
             break;
+        case 'f':
+            o.force = true;
+            break;
         case 'h':
             s_usage(stdout);
+            return S_EXIT_OK;
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             return S_EXIT_OK;
         case ':':
             return s_usage_error("option \"%s\" needs a value", argv[optind - 1]);
@@ -790,18 +808,35 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return s_usage_error("%s", "no command given (submit, import, template, outbox, rejected "
-                                   "or flush)");
+        return s_usage_error("%s", "no command given (submit, import, template, outbox, rejected, "
+                                   "flush or keys)");
     const char *name = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;
 
+    if (strcmp(name, "keys") == 0) {
+        if (nargs < 1 || strcmp(args[0], "import") != 0)
+            return s_usage_error("%s", "keys wants import FILE");
+        if (nargs != 2)
+            return s_usage_error("%s", nargs < 2 ? "keys import wants the key FILE (\"-\" for "
+                                                   "standard input)"
+                                                 : "keys import takes one FILE");
+        const char *env_keys = getenv(DAJIA_KEYDIR_ENV);
+        const char *dir = o.keys && *o.keys       ? o.keys
+                          : env_keys && *env_keys ? env_keys
+                                                  : DAJIA_KEYDIR_DEFAULT_DIR;
+        dajia_log_set_ident(S_NAME);
+        return agent_keys_import(S_NAME, dir, args[1], o.force);
+    }
+    if (o.force)
+        return s_usage_error("%s", "--force goes with keys import");
     const s_command_t *command = s_command_find(name);
     if (!command) {
         dajia_suggest_t near;
         dajia_suggest_init(&near, name);
         for (size_t i = 0; i < S_NCOMMANDS; i++)
             dajia_suggest_add(&near, s_commands[i].name);
+        dajia_suggest_add(&near, "keys");
         if (dajia_suggest_best(&near))
             return s_usage_error("unknown command \"%s\"; did you mean %s?", name,
                                  dajia_suggest_best(&near));

@@ -5,9 +5,15 @@
            one JSON object per stored event. It works while the broker runs: each chunk
            of records is read in its own short read transaction, so a long dump never
            pins old pages and makes the broker's map grow.
+    backup, restore
+           a hot copy of the broker's and the workers' stores, and its restore
+           (ctl_backup.h).
     keys   makes and revokes the CURVE certificates of the broker and its clients, in a
            key directory (see dajia_keydir.h for the layout). A running broker watches
-           that directory, so a revoke takes effect without a restart.
+           that directory, so a revoke takes effect without a restart; `keys export`
+           writes one client's key file.
+    users  adds, removes and lists the web dashboard's HTTP users (dash_users.h); the
+           password is read from standard input, without echo on a terminal.
 */
 #include <czmq.h>
 #include <errno.h>
@@ -19,8 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "client_args.h"
+#include "ctl_backup.h"
 #include "dajia_log.h"
 #include "dajia_api.h"
 #include "dajia_codec.h"
@@ -28,7 +37,12 @@
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 #include "dajia_tables.h"
+#include "dajia_version.h"
+#include "dash_users.h"
 #include "store.h"
+
+#include <termios.h>
+#include <unistd.h>
 
 #define S_NAME               "dajia-ctl"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
@@ -51,6 +65,9 @@ enum {
     S_OPT_UNIT,
     S_OPT_NAME,
     S_OPT_KEYS,
+    S_OPT_FORCE,
+    S_OPT_WORKER_STATE,
+    S_OPT_FILE,
 };
 
 /* The member units `keys init` makes certificates for when --units is not given: the
@@ -72,7 +89,10 @@ typedef struct {
     const char *role;
     const char *unit;
     const char *name;
-    const char *client_keys; /* --keys, for stats */
+    const char *client_keys;  /* --keys, for stats */
+    bool force;               /* keys export: print a secret on a terminal too */
+    const char *worker_state; /* backup, restore: the in-process workers' state */
+    const char *users;        /* --file, for users */
 } s_options_t;
 
 static void
@@ -86,6 +106,13 @@ s_usage(FILE *out)
             "  dump             print the stored log, one JSON object per event; reads the\n"
             "                   broker's data directory directly (read-only, safe while the\n"
             "                   broker runs)\n"
+            "  backup DIR [--keys KEYDIR]\n"
+            "                   a hot, consistent, compacted copy of the broker's store and\n"
+            "                   the in-process workers' stores (and of KEYDIR) into DIR,\n"
+            "                   which must be new or empty; safe while the broker runs\n"
+            "  restore DIR [--keys KEYDIR]\n"
+            "                   restore backup DIR into --data (and --worker-state, and\n"
+            "                   KEYDIR), each of which must be new or empty\n"
             "  keys init [--units a,b,...]\n"
             "                   make a key directory: the broker's key pair and one\n"
             "                   certificate per member unit (default: the 23 members), the\n"
@@ -97,6 +124,15 @@ s_usage(FILE *out)
             "  keys revoke NAME take certificate NAME out of the trusted set (a running\n"
             "                   broker notices within a second, or at once on SIGHUP)\n"
             "  keys list        every certificate: name, role, unit, public key, status\n"
+            "  keys export NAME [--force]\n"
+            "                   write certificate NAME's key file to standard output (made\n"
+            "                   mode 0600 when it is a file): its key pair and the broker's\n"
+            "                   public key, for `dajia-agent keys import FILE`; refused on a\n"
+            "                   terminal without --force, since it holds a secret key\n"
+            "  users add NAME --role office|viewer\n"
+            "                   add an HTTP user of the web dashboard; the password (10 to 256\n"
+            "                   characters) is read from standard input, twice on a terminal\n"
+            "  users remove NAME, users list\n"
             "\n"
             "options:\n"
             "  --broker ENDPOINT   broker api endpoint, for stats (env DAJIA_BROKER; default\n"
@@ -110,9 +146,14 @@ s_usage(FILE *out)
             "  --data DIR          the broker's data directory, for dump (env DAJIA_DATA;\n"
             "                      default " S_DEFAULT_DATA ")\n"
             "  --from SEQ          dump from this log_seq on (default 1)\n"
+            "  --worker-state DIR  the in-process workers' state, for backup and restore\n"
+            "                      (env DAJIA_WORKER_STATE; default DATA/../workers)\n"
+            "  --file FILE         the dashboard's users file, for users (env DAJIA_USERS;\n"
+            "                      default " DASH_USERS_DEFAULT_FILE ")\n"
             "  --dir DIR           the key directory, for keys (env DAJIA_KEYS; default\n"
             "                      " DAJIA_KEYDIR_DEFAULT_DIR ")\n"
             "  -h, --help          show this help\n"
+            "      --version       show the version and the source revision\n"
             "\n"
             "Each client gets its own secret/NAME.cert_secret and the broker's broker.cert\n"
             "(never another client's secret); the broker gets the whole directory.\n"
@@ -536,6 +577,62 @@ s_keys_list(const s_options_t *o)
     return S_EXIT_OK;
 }
 
+/* keys export NAME: the key file on standard output. A secret key must not land where
+   others can read it: a file is made 0600 before anything is written (the shell made it
+   with the umask's mode), and a terminal (screen, scrollback, a shared session) only
+   gets it with --force. */
+static int
+s_keys_export(const s_options_t *o, const char *name)
+{
+    struct stat st;
+    if (fstat(STDOUT_FILENO, &st) != 0) {
+        fprintf(stderr, S_NAME ": cannot write the key file: %s\n", strerror(errno));
+        return S_EXIT_ERROR;
+    }
+    if (isatty(STDOUT_FILENO) && !o->force) {
+        fprintf(stderr,
+                S_NAME ": the key file holds a secret key; write it to a file:\n"
+                       "    " S_NAME " keys export %s > %s" DAJIA_KEYDIR_KEYFILE_EXT "\n" S_NAME
+                       ": (or give --force to print it on this terminal)\n",
+                name, name);
+        return S_EXIT_USAGE;
+    }
+    if (S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+        (fchmod(STDOUT_FILENO, 0600) != 0 || fstat(STDOUT_FILENO, &st) != 0 ||
+         (st.st_mode & 077))) {
+        fprintf(stderr,
+                S_NAME ": the file standard output writes to can be read by others and "
+                       "cannot be made private (mode 0600): %s; nothing written\n",
+                strerror(errno));
+        return S_EXIT_ERROR;
+    }
+    char *text = NULL;
+    dajia_keydir_entry_t made;
+    int rc = dajia_keydir_export(o->keys, name, &text, &made);
+    if (rc == DAJIA_KEYDIR_NOTFOUND) {
+        fprintf(stderr,
+                S_NAME ": no trusted certificate \"%s\" with its secret file in %s (see `" S_NAME
+                       " keys list`)\n",
+                name, o->keys);
+        return S_EXIT_ERROR;
+    }
+    if (rc)
+        return s_keys_error("cannot export the key file", o->keys, rc);
+    size_t len = strlen(text);
+    bool written = fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+    memset(text, 0, len);
+    free(text);
+    if (!written) {
+        fprintf(stderr, S_NAME ": cannot write the key file: %s\n", strerror(errno));
+        return S_EXIT_ERROR;
+    }
+    fprintf(stderr,
+            S_NAME ": wrote the key file of \"%s\" (role %s%s%s): give it to that client only, "
+                   "who installs it with `dajia-agent keys import FILE`\n",
+            made.name, made.role, *made.unit ? ", unit " : "", made.unit);
+    return S_EXIT_OK;
+}
+
 /* keys SUB [ARG]: `args` are the words after "keys". */
 static int
 s_cmd_keys(const s_options_t *o, int argc, char **argv)
@@ -543,11 +640,14 @@ s_cmd_keys(const s_options_t *o, int argc, char **argv)
     if (argc < 1)
         return s_usage_error("%s", "keys wants init, add, revoke or list");
     const char *sub = argv[0];
-    bool is_revoke = strcmp(sub, "revoke") == 0;
-    if (is_revoke && argc < 2)
-        return s_usage_error("%s", "keys revoke wants the NAME of a certificate");
-    if (argc > (is_revoke ? 2 : 1))
-        return s_usage_error("unexpected argument \"%s\"", argv[is_revoke ? 2 : 1]);
+    bool is_revoke = strcmp(sub, "revoke") == 0, is_export = strcmp(sub, "export") == 0;
+    bool named = is_revoke || is_export;
+    if (named && argc < 2)
+        return s_usage_error("keys %s wants the NAME of a certificate", sub);
+    if (argc > (named ? 2 : 1))
+        return s_usage_error("unexpected argument \"%s\"", argv[named ? 2 : 1]);
+    if (o->force && !is_export)
+        return s_usage_error("--force goes with keys export, not keys %s", sub);
     bool is_add = strcmp(sub, "add") == 0, is_init = strcmp(sub, "init") == 0;
     if (!is_add && (o->role || o->unit || o->name))
         return s_usage_error("--role, --unit and --name go with keys add, not keys %s", sub);
@@ -559,9 +659,110 @@ s_cmd_keys(const s_options_t *o, int argc, char **argv)
         return s_keys_add(o);
     if (is_revoke)
         return s_keys_revoke(o, argv[1]);
+    if (is_export)
+        return s_keys_export(o, argv[1]);
     if (strcmp(sub, "list") == 0)
         return s_keys_list(o);
-    return s_usage_error("unknown keys command \"%s\" (init, add, revoke or list)", sub);
+    return s_usage_error("unknown keys command \"%s\" (init, add, revoke, list or export)", sub);
+}
+
+/* ====================================================================== users */
+
+/* Reads one line of standard input into `buf` (without its newline); with a terminal,
+   after `prompt` and without echo. Returns 0, or -1 at the end of input. */
+static int
+s_read_secret(const char *prompt, char *buf, size_t size)
+{
+    bool tty = isatty(STDIN_FILENO);
+    struct termios saved, quiet;
+    if (tty) {
+        fprintf(stderr, "%s", prompt);
+        tcgetattr(STDIN_FILENO, &saved);
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    char *got = fgets(buf, (int)size, stdin);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fprintf(stderr, "\n");
+    }
+    if (!got)
+        return -1;
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+/* users add|remove|list: `argv` are the words after "users". */
+static int
+s_cmd_users(const s_options_t *o, int argc, char **argv)
+{
+    const char *file = o->users;
+    if (argc < 1)
+        return s_usage_error("%s", "users wants add, remove or list");
+    const char *sub = argv[0];
+    if (strcmp(sub, "list") == 0) {
+        if (argc != 1 || o->role)
+            return s_usage_error("%s", "users list takes no argument");
+        dash_users_t *users = NULL;
+        int rc = dash_users_load(file, false, &users, NULL);
+        if (rc) {
+            fprintf(stderr, S_NAME ": cannot read %s: %s\n", file, dajia_strerror(rc));
+            return S_EXIT_ERROR;
+        }
+        dash_role_t role;
+        for (size_t i = 0; i < dash_users_count(users); i++) {
+            const char *name = dash_users_name(users, i, &role);
+            printf("%s %s\n", name, dash_role_name(role));
+        }
+        dash_users_destroy(&users);
+        return S_EXIT_OK;
+    }
+    if (argc != 2)
+        return s_usage_error("users %s wants the NAME of one user", sub);
+    const char *name = argv[1];
+    if (strcmp(sub, "remove") == 0) {
+        if (o->role)
+            return s_usage_error("%s", "--role goes with users add");
+        int rc = dash_users_remove(file, name);
+        if (rc) {
+            fprintf(stderr, S_NAME ": cannot remove \"%s\" from %s: %s\n", name, file,
+                    dajia_strerror(rc));
+            return S_EXIT_ERROR;
+        }
+        printf("removed %s from %s (a running dajia-dash keeps it until restarted)\n", name, file);
+        return S_EXIT_OK;
+    }
+    if (strcmp(sub, "add") != 0)
+        return s_usage_error("unknown users command \"%s\" (add, remove or list)", sub);
+    dash_role_t role;
+    if (!o->role || dash_role_parse(o->role, &role) != 0)
+        return s_usage_error("%s", "users add needs --role office or --role viewer");
+    if (!dash_users_name_ok(name))
+        return s_usage_error("\"%s\" is not a user name (1 to 32 of a-z A-Z 0-9 . _ -)", name);
+    char password[DASH_USERS_PASSWORD_MAX + 2], again[DASH_USERS_PASSWORD_MAX + 2];
+    int status = S_EXIT_ERROR;
+    if (s_read_secret("password: ", password, sizeof password) != 0) {
+        fprintf(stderr, S_NAME ": no password on standard input\n");
+        goto out;
+    }
+    if (isatty(STDIN_FILENO) &&
+        (s_read_secret("again: ", again, sizeof again) != 0 || strcmp(password, again) != 0)) {
+        fprintf(stderr, S_NAME ": the two passwords differ\n");
+        goto out;
+    }
+    int rc = dash_users_add(file, name, role, password);
+    if (rc) {
+        fprintf(stderr, S_NAME ": cannot add \"%s\" to %s: %s\n", name, file, dajia_strerror(rc));
+        goto out;
+    }
+    printf("added %s (%s) to %s (mode 0600); restart dajia-dash to use it\n", name,
+           dash_role_name(role), file);
+    status = S_EXIT_OK;
+out:
+    explicit_bzero(password, sizeof password);
+    explicit_bzero(again, sizeof again);
+    return status;
 }
 
 /* ====================================================================== main */
@@ -580,7 +781,11 @@ main(int argc, char **argv)
         {"unit", required_argument, NULL, S_OPT_UNIT},
         {"name", required_argument, NULL, S_OPT_NAME},
         {"keys", required_argument, NULL, S_OPT_KEYS},
+        {"force", no_argument, NULL, S_OPT_FORCE},
+        {"worker-state", required_argument, NULL, S_OPT_WORKER_STATE},
+        {"file", required_argument, NULL, S_OPT_FILE},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     s_options_t o = {
@@ -589,7 +794,11 @@ main(int argc, char **argv)
         .from = 1,
         .timeout_ms = S_DEFAULT_TIMEOUT_MS,
         .keys = getenv(DAJIA_KEYDIR_ENV),
+        .users = getenv("DAJIA_USERS"),
     };
+    if (!o.users || !*o.users)
+        o.users = DASH_USERS_DEFAULT_FILE;
+    bool file_given = false;
     if (!o.broker || !*o.broker)
         o.broker = S_DEFAULT_BROKER;
     if (!o.data || !*o.data)
@@ -639,8 +848,21 @@ main(int argc, char **argv)
         case S_OPT_KEYS:
             o.client_keys = optarg;
             break;
+        case S_OPT_FORCE:
+            o.force = true;
+            break;
+        case S_OPT_WORKER_STATE:
+            o.worker_state = optarg;
+            break;
+        case S_OPT_FILE:
+            o.users = optarg;
+            file_given = true;
+            break;
         case 'h':
             s_usage(stdout);
+            return S_EXIT_OK;
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             return S_EXIT_OK;
         case ':':
             return s_usage_error("option \"%s\" needs a value", argv[optind - 1]);
@@ -649,9 +871,18 @@ main(int argc, char **argv)
         }
     }
     if (optind >= argc)
-        return s_usage_error("%s", "no command given (stats, dump or keys)");
+        return s_usage_error("%s", "no command given (stats, dump, backup, restore, keys or "
+                                   "users)");
     const char *command = argv[optind++];
     dajia_log_set_ident(S_NAME);
+    if (strcmp(command, "users") == 0) {
+        if (o.client_keys || dir_given || from_given || o.units || o.unit || o.name || o.force ||
+            o.worker_state)
+            return s_usage_error("%s", "users commands take --file and --role only");
+        return s_cmd_users(&o, argc - optind, argv + optind);
+    }
+    if (file_given)
+        return s_usage_error("--file goes with users, not %s", command);
     if (strcmp(command, "keys") == 0) {
         if (o.client_keys)
             return s_usage_error("%s", "keys commands take --dir DIR, not --keys");
@@ -659,9 +890,26 @@ main(int argc, char **argv)
             return s_usage_error("%s", "--from goes with dump, not keys");
         return s_cmd_keys(&o, argc - optind, argv + optind);
     }
+    bool backup = strcmp(command, "backup") == 0, restore = strcmp(command, "restore") == 0;
+    if (backup || restore) {
+        if (optind >= argc)
+            return s_usage_error("%s wants the backup's DIR", command);
+        if (optind + 1 < argc)
+            return s_usage_error("unexpected argument \"%s\"", argv[optind + 1]);
+        if (from_given || dir_given || o.units || o.role || o.unit || o.name || o.force)
+            return s_usage_error("%s takes --data, --worker-state and --keys only", command);
+        const char *state = o.worker_state ? o.worker_state : getenv("DAJIA_WORKER_STATE");
+        ctl_backup_dirs_t dirs = {.data = o.data, .worker_state = state, .keys = o.client_keys};
+        return backup ? ctl_backup(S_NAME, argv[optind], &dirs)
+                      : ctl_restore(S_NAME, argv[optind], &dirs);
+    }
+    if (o.worker_state)
+        return s_usage_error("--worker-state goes with backup and restore, not %s", command);
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
     bool stats = strcmp(command, "stats") == 0;
+    if (o.force)
+        return s_usage_error("--force goes with keys export, not %s", command);
     if (dir_given || o.units || o.role || o.unit || (o.name && !stats))
         return s_usage_error("--dir, --units, --role, --unit and --name go with keys, not "
                              "%s",

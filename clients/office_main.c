@@ -28,6 +28,7 @@
 #include "dajia_log.h"
 #include "dajia_error.h"
 #include "dajia_keydir.h"
+#include "dajia_version.h"
 #include "office_compliance.h"
 #include "office_figures.h"
 #include "office_follow.h"
@@ -121,6 +122,7 @@ s_usage(FILE *out)
             "                      when it holds broker.cert, else no CURVE)\n"
             "  --name NAME         certificate name in DIR (env DAJIA_NAME; default office)\n"
             "  -h, --help          show this help\n"
+            "      --version       show the version and the source revision\n"
             "\n"
             "exit status: 0 done; 1 an error (the broker did not answer or refused; no such\n"
             "bulletin); 2 usage.\n",
@@ -173,6 +175,7 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"unit", required_argument, NULL, S_OPT_UNIT},
         {"revisions", no_argument, NULL, S_OPT_REVISIONS},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt;
@@ -236,6 +239,9 @@ s_parse(int argc, char **argv, s_options_t *o)
             break;
         case 'h':
             s_usage(stdout);
+            exit(S_EXIT_OK);
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             exit(S_EXIT_OK);
         case ':':
             return s_usage_error("%s needs a value", argv[optind - 1]);

@@ -15,9 +15,14 @@
       amounts have a long tail, so a few cases cross 500k and 2M yuan;
     - now and then a correction (supersedes_event_id) of a case's latest report;
     - major matters with numbered progress reports, some left to go overdue;
-    - dynamic information, including each unit's monthly report for the month before
-      (a zero report from units with nothing to report), due early in the month: a few
-      units are deliberately late, a few (when most units are simulated) stay silent.
+    - dynamic information, including each unit's monthly report for each month (a zero
+      report from units with nothing to report), sent in the month's last days and so
+      on time by the deadline, the 10th of the next month: a few units are deliberately
+      late (after the deadline), a few (when most units are simulated) stay silent;
+    - brands drawn with their real right holders: a brand always has the same holder,
+      foreign only when it is (Xinyang Maojian, a local geographical indication, belongs
+      to the city's tea association; Feihe is domestic), its goods come with it, and the
+      case category fits them (a geographical indication only on one).
     Every event passes dajia_envelope_validate at any clock later than its event time.
 */
 #ifndef SIM_GEN_H

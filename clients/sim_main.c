@@ -9,7 +9,9 @@
     event time pass per minute of sending, so a one-minute run spans a month boundary and
     the circulation worker issues a bulletin. The broker refuses times more than a day
     ahead of its clock, so by default the run starts in the past and its last event falls
-    at the present: --start is where the first event lies.
+    at the present: the present of the broker's clock, DAJIA_CLOCK when it is set (as
+    `make demo` sets it for both), so that the events fit the clock they are received
+    by. --start is where the first event lies.
 */
 #include <czmq.h>
 #include <errno.h>
@@ -25,10 +27,12 @@
 #include "client_args.h"
 #include "dajia_log.h"
 #include "dajia_api.h"
+#include "dajia_clock.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
+#include "dajia_version.h"
 #include "sim_gen.h"
 
 #define S_NAME               "dajia-sim"
@@ -104,13 +108,15 @@ s_usage(FILE *out)
             "  --seed N               random seed (default 1)\n"
             "  --days-per-minute D    event time per minute of sending (default %g)\n"
             "  --start TIME           event time of the first event, RFC 3339 (default: so\n"
-            "                         that the last event falls at the present)\n"
+            "                         that the last event falls at the present, or at the\n"
+            "                         time DAJIA_CLOCK gives, as for the broker)\n"
             "  --window N             events in flight (default %d)\n"
             "  --keys DIR             key directory: each unit connects with its own\n"
             "                         certificate (env DAJIA_KEYS; default ./var/keys when\n"
             "                         it holds broker.cert)\n"
             "  --print                print the events as JSON Lines instead of sending\n"
             "  -h, --help             show this help\n"
+            "      --version          show the version and the source revision\n"
             "\n"
             "exit status: 0 every event stored (accepted or duplicate); 1 some rejected or\n"
             "unanswered, or the broker did not answer; 2 usage.\n",
@@ -185,6 +191,7 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"print", no_argument, NULL, S_OPT_PRINT},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int opt, rc;
@@ -248,6 +255,9 @@ s_parse(int argc, char **argv, s_options_t *o)
             break;
         case 'h':
             s_usage(stdout);
+            exit(S_EXIT_OK);
+        case 'V':
+            dajia_version_print(stdout, S_NAME);
             exit(S_EXIT_OK);
         case ':':
             return s_usage_error("%s needs a value", argv[optind - 1]);
@@ -536,7 +546,7 @@ main(int argc, char **argv)
     int64_t step_ms = step < 1 ? 1 : (int64_t)llround(step);
     if (!o.start_set) {
         int64_t span = (total - 1) * step_ms;
-        o.start_ms = zclock_time() - span;
+        o.start_ms = dajia_clock_now_ms() - span;
         if (o.start_ms < S_MIN_TIME_MS) {
             status = s_usage_error("the run spans more event time than there is since 2000; "
                                    "lower --days-per-minute or --count");

@@ -15,6 +15,7 @@
       -31200 .. -31299   broker_feed    broker/broker_feed.h
       -31300 .. -31399   agent_outbox   clients/agent_outbox.h
       -31400 .. -31499   office_follow  clients/office_follow.h
+      -31700 .. -31799   dash_users     clients/dash_users.h
 
     LMDB's own codes (-30799 .. -30780) never leave store.c, which turns them into
     STORE_* codes. A new module takes the next block (add it to DAJIA_ERROR_MODULES); a
@@ -49,7 +50,8 @@
     X(dajia_keydir, -31100)                                                                        \
     X(broker_feed, -31200)                                                                         \
     X(agent_outbox, -31300)                                                                        \
-    X(office_follow, -31400)
+    X(office_follow, -31400)                                                                       \
+    X(dash_users, -31700)
 
 /* Every module code: X(module, NAME, value, sentence). The sentence is what an operator
    reads after "cannot ...: ", so it starts in lower case and has no final period. */
@@ -98,6 +100,10 @@
     X(dajia_keydir, DAJIA_KEYDIR_HANDSHAKE, -31110,                                                \
       "the security handshake failed (is the broker key right?)")                                  \
     X(dajia_keydir, DAJIA_KEYDIR_NOSECRET, -31111, "the certificate holds no secret key")          \
+    X(dajia_keydir, DAJIA_KEYDIR_BADKEYFILE, -31112,                                               \
+      "not a dajia key file (`dajia-ctl keys export NAME` makes one)")                             \
+    X(dajia_keydir, DAJIA_KEYDIR_CONFLICT, -31113,                                                 \
+      "the key directory holds a different key there (another broker's, or an older one)")         \
     /* broker_feed: the feed log */                                                                \
     X(broker_feed, BROKER_FEED_MALFORMED, -31200,                                                  \
       "a worker's output is not a feed item with an item set")                                     \
@@ -108,7 +114,19 @@
     X(office_follow, OFFICE_FOLLOW_TIMEOUT, -31400, "the broker did not answer in time")           \
     X(office_follow, OFFICE_FOLLOW_REFUSED, -31401, "the broker refused the replay")               \
     X(office_follow, OFFICE_FOLLOW_PROTO, -31402, "the broker's answer does not decode")           \
-    X(office_follow, OFFICE_FOLLOW_STATE, -31403, "the kept feed position is not a number")
+    X(office_follow, OFFICE_FOLLOW_STATE, -31403, "the kept feed position is not a number")        \
+    /* dash_users: the dashboard's HTTP users file */                                              \
+    X(dash_users, DASH_USERS_BADMODE, -31700,                                                      \
+      "the users file is readable or writable by others (chmod 600 it)")                           \
+    X(dash_users, DASH_USERS_BADLINE, -31701,                                                      \
+      "a line of the users file is not \"name:role:hash\"")                                        \
+    X(dash_users, DASH_USERS_EXISTS, -31702, "a user of that name exists already")                 \
+    X(dash_users, DASH_USERS_NOTFOUND, -31703, "no such user")                                     \
+    X(dash_users, DASH_USERS_BADNAME, -31704, "not a user name (1 to 32 of a-z A-Z 0-9 . _ -)")    \
+    X(dash_users, DASH_USERS_BADROLE, -31705, "not a role of the dashboard (office or viewer)")    \
+    X(dash_users, DASH_USERS_WEAK, -31706,                                                         \
+      "the password is too short (at least 10 characters) or too long (at most 256)")              \
+    X(dash_users, DASH_USERS_DENIED, -31707, "wrong user name or password")
 
 /* The codes as constants: STORE_NOTFOUND and the rest. */
 #define DAJIA_ERROR_ENUM_(module, name, value, text) name = (value),

@@ -214,9 +214,57 @@ out:
     return rc;
 }
 
-/* Parses the certificate at `path`. With `secret`, the file must hold the secret key
-   too (and be private). Client metadata is checked when present; `client` requires it.
-   On failure `why` (may be NULL) gets a sentence on what is wrong. */
+/* Checks the certificate in `root` (a parsed certificate file, or the client part of a
+   key file) and copies its fields into `cert`. With `secret`, it must hold the secret
+   key too. Client metadata is checked when present; `client` requires it. On failure
+   `why` gets a sentence on what is wrong. */
+static int
+s_cert_parse(zconfig_t *root, bool secret, bool client, s_cert_t *cert, const char **why)
+{
+    const char *pub = zconfig_get(root, "curve/public-key", NULL);
+    const char *sec = zconfig_get(root, "curve/secret-key", NULL);
+    const char *name = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_NAME, NULL);
+    const char *role = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_ROLE, NULL);
+    const char *unit = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_UNIT, NULL);
+    if (!s_z85_ok(pub) || s_copy(cert->public_txt, sizeof cert->public_txt, pub)) {
+        *why = "no valid curve/public-key";
+        return DAJIA_KEYDIR_BADCERT;
+    }
+    if (secret) {
+        if (!sec || !*sec) {
+            *why = "no curve/secret-key";
+            return DAJIA_KEYDIR_NOSECRET;
+        }
+        if (!s_z85_ok(sec) || s_copy(cert->secret_txt, sizeof cert->secret_txt, sec)) {
+            *why = "no valid curve/secret-key";
+            return DAJIA_KEYDIR_BADCERT;
+        }
+    }
+    if (client || role) {
+        bool is_unit = role && strcmp(role, DAJIA_KEYDIR_ROLE_UNIT) == 0;
+        if (!dajia_keydir_role_ok(role))
+            *why = "metadata role is not unit, office, dashboard, worker or admin";
+        else if (!name || !dajia_keydir_name_ok(name))
+            *why = "no valid metadata name";
+        else if (is_unit && !s_unit_ok(unit))
+            *why = "role unit without a valid metadata unit";
+        else if (!is_unit && unit && *unit)
+            *why = "a metadata unit on a role other than unit";
+        else {
+            s_copy(cert->name, sizeof cert->name, name);
+            s_copy(cert->role, sizeof cert->role, role);
+            s_copy(cert->unit, sizeof cert->unit, is_unit ? unit : "");
+            return 0;
+        }
+        return DAJIA_KEYDIR_BADCERT;
+    }
+    if (name)
+        s_copy(cert->name, sizeof cert->name, name);
+    return 0;
+}
+
+/* Parses the certificate at `path` (see s_cert_parse); a secret one must be private
+   too. On failure `why` (may be NULL) gets a sentence on what is wrong. */
 static int
 s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert, const char **why)
 {
@@ -240,49 +288,11 @@ s_cert_read(const char *path, bool secret, bool client, s_cert_t *cert, const ch
         because = "not a certificate file";
         goto out;
     }
-    const char *pub = zconfig_get(root, "curve/public-key", NULL);
-    const char *sec = zconfig_get(root, "curve/secret-key", NULL);
-    const char *name = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_NAME, NULL);
-    const char *role = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_ROLE, NULL);
-    const char *unit = zconfig_get(root, "metadata/" DAJIA_KEYDIR_META_UNIT, NULL);
-    if (!s_z85_ok(pub) || s_copy(cert->public_txt, sizeof cert->public_txt, pub)) {
-        because = "no valid curve/public-key";
-        goto out;
+    rc = s_cert_parse(root, secret, client, cert, &because);
+    if (rc == 0 && secret && (mode & 077)) {
+        rc = DAJIA_KEYDIR_BADMODE;
+        because = "group or others may read it";
     }
-    if (secret) {
-        if (!sec || !*sec) {
-            rc = DAJIA_KEYDIR_NOSECRET;
-            because = "no curve/secret-key";
-            goto out;
-        }
-        if (!s_z85_ok(sec) || s_copy(cert->secret_txt, sizeof cert->secret_txt, sec)) {
-            because = "no valid curve/secret-key";
-            goto out;
-        }
-        if (mode & 077) {
-            rc = DAJIA_KEYDIR_BADMODE;
-            because = "group or others may read it";
-            goto out;
-        }
-    }
-    if (client || role) {
-        bool is_unit = role && strcmp(role, DAJIA_KEYDIR_ROLE_UNIT) == 0;
-        if (!dajia_keydir_role_ok(role))
-            because = "metadata role is not unit, office, dashboard, worker or admin";
-        else if (!name || !dajia_keydir_name_ok(name))
-            because = "no valid metadata name";
-        else if (is_unit && !s_unit_ok(unit))
-            because = "role unit without a valid metadata unit";
-        else if (!is_unit && unit && *unit)
-            because = "a metadata unit on a role other than unit";
-        if (because)
-            goto out;
-        s_copy(cert->name, sizeof cert->name, name);
-        s_copy(cert->role, sizeof cert->role, role);
-        s_copy(cert->unit, sizeof cert->unit, is_unit ? unit : "");
-    } else if (name)
-        s_copy(cert->name, sizeof cert->name, name);
-    rc = 0;
 out:
     zconfig_destroy(&root);
     if (rc)
@@ -802,6 +812,215 @@ dajia_keydir_list(const char *dir, dajia_keydir_entry_t **entries, size_t *count
     *entries = list.items;
     *count = list.count;
     return 0;
+}
+
+/* ====================================================================== key files */
+
+/* Writes `text` as `dir`/`file` with `mode`, replacing what is there: a temporary name
+   first, synced, then renamed into place, so a reader sees the old file or the new. */
+static int
+s_write_replace(const char *dir, const char *file, const char *text, mode_t mode)
+{
+    char tmp[PATH_MAX], path[PATH_MAX];
+    int rc = s_path(path, sizeof path, dir, NULL, file, NULL);
+    if (rc == 0) {
+        int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, file);
+        rc = n < 0 || (size_t)n >= sizeof tmp ? -ENAMETOOLONG : 0;
+    }
+    if (rc)
+        return rc;
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -errno;
+    rc = s_write_all(fd, text, strlen(text));
+    if (rc == 0 && fchmod(fd, mode) != 0)
+        rc = -errno;
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc)
+        unlink(tmp);
+    else
+        rc = s_fsync_dir(dir);
+    return rc;
+}
+
+/* Clears the secret key in `root` (zconfig keeps its own copy) before it is freed. */
+static void
+s_config_forget(zconfig_t *root)
+{
+    zconfig_t *secret = zconfig_locate(root, "curve/secret-key");
+    char *value = secret ? zconfig_value(secret) : NULL;
+    if (value)
+        memset(value, 0, strlen(value));
+}
+
+static void
+s_free_secret(char **text)
+{
+    if (*text) {
+        memset(*text, 0, strlen(*text));
+        free(*text);
+        *text = NULL;
+    }
+}
+
+int
+dajia_keydir_export(const char *dir, const char *name, char **text, dajia_keydir_entry_t *out)
+{
+    if (!dir || !*dir || !text)
+        return -EINVAL;
+    *text = NULL;
+    if (!dajia_keydir_name_ok(name))
+        return DAJIA_KEYDIR_BADNAME;
+    char pub_path[PATH_MAX], sec_path[PATH_MAX], broker_path[PATH_MAX];
+    s_cert_t trusted, own, broker;
+    zconfig_t *root = NULL;
+    int rc = s_path(pub_path, sizeof pub_path, dir, DAJIA_KEYDIR_PUBLIC_DIR, name,
+                    DAJIA_KEYDIR_CERT_EXT);
+    if (rc == 0)
+        rc = s_path(sec_path, sizeof sec_path, dir, DAJIA_KEYDIR_SECRET_DIR, name,
+                    DAJIA_KEYDIR_SECRET_EXT);
+    if (rc == 0)
+        rc = s_path(broker_path, sizeof broker_path, dir, NULL, DAJIA_KEYDIR_BROKER_CERT, NULL);
+    /* Only a certificate the broker trusts: a revoked one would be refused anyway. */
+    if (rc == 0)
+        rc = s_cert_read(pub_path, false, true, &trusted, NULL);
+    if (rc == 0)
+        rc = s_cert_read(sec_path, true, true, &own, NULL);
+    if (rc == 0 && strcmp(trusted.public_txt, own.public_txt) != 0)
+        rc = DAJIA_KEYDIR_CONFLICT; /* public/ and secret/ disagree on the key */
+    if (rc == 0)
+        rc = s_cert_read(broker_path, false, false, &broker, NULL);
+    if (rc)
+        goto out;
+    root = zconfig_new("root", NULL);
+    if (!root) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    zconfig_set_comment(root,
+                        "   dajia key file: certificate \"%s\" (role %s%s%s) and the "
+                        "broker's public key",
+                        own.name, own.role, *own.unit ? ", unit " : "", own.unit);
+    zconfig_set_comment(root,
+                        "   It holds a SECRET key: whoever has this file can connect "
+                        "as \"%s\". Give it to that client only.",
+                        own.name);
+    zconfig_set_comment(root, "   Install it with: dajia-agent keys import FILE");
+    zconfig_put(root, DAJIA_KEYDIR_KEYFILE_TAG "/format", DAJIA_KEYDIR_KEYFILE_FORMAT);
+    zconfig_put(root, "broker/public-key", broker.public_txt);
+    zconfig_put(root, "metadata/" DAJIA_KEYDIR_META_NAME, own.name);
+    zconfig_put(root, "metadata/" DAJIA_KEYDIR_META_ROLE, own.role);
+    if (*own.unit)
+        zconfig_put(root, "metadata/" DAJIA_KEYDIR_META_UNIT, own.unit);
+    zconfig_put(root, "curve/public-key", own.public_txt);
+    zconfig_put(root, "curve/secret-key", own.secret_txt);
+    *text = zconfig_str_save(root);
+    if (!*text)
+        rc = -ENOMEM;
+    else if (out) {
+        memset(out, 0, sizeof *out);
+        s_copy(out->name, sizeof out->name, own.name);
+        s_copy(out->role, sizeof out->role, own.role);
+        s_copy(out->unit, sizeof out->unit, own.unit);
+        s_copy(out->public_txt, sizeof out->public_txt, own.public_txt);
+    }
+out:
+    if (root) {
+        s_config_forget(root);
+        zconfig_destroy(&root);
+    }
+    memset(own.secret_txt, 0, sizeof own.secret_txt);
+    return rc;
+}
+
+/* Is the certificate at `path` there with the same keys as `want` (its secret too when
+   `secret`)? Sets *present and *same; a file that does not parse is present, not same. */
+static void
+s_compare(const char *path, bool secret, const s_cert_t *want, bool *present, bool *same)
+{
+    s_cert_t have;
+    *present = s_exists(path);
+    *same = *present && s_cert_read(path, secret, false, &have, NULL) == 0 &&
+            strcmp(have.public_txt, want->public_txt) == 0 &&
+            (!secret || strcmp(have.secret_txt, want->secret_txt) == 0);
+    if (*present)
+        memset(have.secret_txt, 0, sizeof have.secret_txt);
+}
+
+int
+dajia_keydir_import(const char *dir, const char *text, bool replace, dajia_keydir_entry_t *out)
+{
+    if (!dir || !*dir || !text)
+        return -EINVAL;
+    s_cert_t own = {0}, broker = {0};
+    char secret_dir[PATH_MAX], sec_path[PATH_MAX], broker_path[PATH_MAX];
+    char file[DAJIA_KEYDIR_NAME_MAX + 32];
+    char *sec_text = NULL, *broker_text = NULL;
+    const char *why = NULL;
+    int rc = DAJIA_KEYDIR_BADKEYFILE;
+    zconfig_t *root = strlen(text) <= S_CERT_MAX ? zconfig_str_load(text) : NULL;
+    const char *format = root ? zconfig_get(root, DAJIA_KEYDIR_KEYFILE_TAG "/format", NULL) : NULL;
+    const char *broker_key = root ? zconfig_get(root, "broker/public-key", NULL) : NULL;
+    if (!format || strcmp(format, DAJIA_KEYDIR_KEYFILE_FORMAT) != 0 || !s_z85_ok(broker_key))
+        goto out;
+    if (s_cert_parse(root, true, true, &own, &why) != 0)
+        goto out;
+    s_copy(broker.public_txt, sizeof broker.public_txt, broker_key);
+    s_copy(broker.name, sizeof broker.name, DAJIA_KEYDIR_BROKER_NAME);
+    rc = s_path(secret_dir, sizeof secret_dir, dir, DAJIA_KEYDIR_SECRET_DIR, NULL, NULL);
+    if (rc == 0)
+        rc = s_path(sec_path, sizeof sec_path, dir, DAJIA_KEYDIR_SECRET_DIR, own.name,
+                    DAJIA_KEYDIR_SECRET_EXT);
+    if (rc == 0)
+        rc = s_path(broker_path, sizeof broker_path, dir, NULL, DAJIA_KEYDIR_BROKER_CERT, NULL);
+    if (rc)
+        goto out;
+    /* Decide before writing anything: the same keys are already in place (nothing to
+       do), or another broker's key or another key of that name is (refuse unless
+       replacing). */
+    bool broker_present, broker_same, own_present, own_same;
+    s_compare(broker_path, false, &broker, &broker_present, &broker_same);
+    s_compare(sec_path, true, &own, &own_present, &own_same);
+    if (!replace && ((broker_present && !broker_same) || (own_present && !own_same))) {
+        rc = DAJIA_KEYDIR_CONFLICT;
+        goto out;
+    }
+    broker_text = s_cert_text(&broker, false);
+    sec_text = s_cert_text(&own, true);
+    if (!broker_text || !sec_text) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = s_mkdir_p(dir);
+    if (rc == 0)
+        rc = s_mkdir(secret_dir);
+    snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_SECRET_EXT, own.name);
+    if (rc == 0 && !own_same)
+        rc = s_write_replace(secret_dir, file, sec_text, S_SECRET_MODE);
+    if (rc == 0 && !broker_same)
+        rc = s_write_replace(dir, DAJIA_KEYDIR_BROKER_CERT, broker_text, S_PUBLIC_MODE);
+    if (rc == 0 && out) {
+        memset(out, 0, sizeof *out);
+        s_copy(out->name, sizeof out->name, own.name);
+        s_copy(out->role, sizeof out->role, own.role);
+        s_copy(out->unit, sizeof out->unit, own.unit);
+        s_copy(out->public_txt, sizeof out->public_txt, own.public_txt);
+    }
+out:
+    if (root) {
+        s_config_forget(root);
+        zconfig_destroy(&root);
+    }
+    free(broker_text);
+    s_free_secret(&sec_text);
+    memset(own.secret_txt, 0, sizeof own.secret_txt);
+    return rc;
 }
 
 /* ====================================================================== loading */

@@ -135,6 +135,45 @@ typedef int(dajia_keydir_each_fn)(const char *path, const dajia_keydir_entry_t *
 int
 dajia_keydir_each(const char *dir, bool revoked, dajia_keydir_each_fn *fn, void *arg);
 
+/* A key file moves one client's key to the machine it runs on: its key pair with its
+   metadata and the broker's public key, in one ZPL file (a secret certificate with two
+   sections more, so zcert_load reads its key pair too):
+
+       dajia-key
+           format = "1"
+       broker
+           public-key = "<Z85>"
+       metadata
+           name = "customs"
+           role = "unit"
+           unit = "customs"
+       curve
+           public-key = "<Z85>"
+           secret-key = "<Z85>"
+*/
+#define DAJIA_KEYDIR_KEYFILE_TAG    "dajia-key"
+#define DAJIA_KEYDIR_KEYFILE_FORMAT "1"
+#define DAJIA_KEYDIR_KEYFILE_EXT    ".dajia-key" /* the name `keys export` suggests */
+
+/* The key file of the trusted client certificate `name` of `dir` (secret/<name> and
+   public/<name> with the same key, and broker.cert). *text is the caller's and holds a
+   secret key: clear it before freeing it. Fills *out (may be NULL) with the certificate.
+   Returns 0; DAJIA_KEYDIR_BADNAME; DAJIA_KEYDIR_NOTFOUND (not trusted, no secret file, or
+   no broker.cert); DAJIA_KEYDIR_CONFLICT (public/ and secret/ hold different keys);
+   DAJIA_KEYDIR_BADCERT, DAJIA_KEYDIR_NOSECRET, DAJIA_KEYDIR_BADMODE; -errno. */
+int
+dajia_keydir_export(const char *dir, const char *name, char **text, dajia_keydir_entry_t *out);
+
+/* Installs key file `text` in `dir`, where a client looks: `dir`/broker.cert and
+   `dir`/secret/<name>.cert_secret (0600), making `dir` and secret/ (0700) when missing.
+   A file already there with the same keys is kept; one with other keys (another broker,
+   an older key of that name) is DAJIA_KEYDIR_CONFLICT and nothing is written, unless
+   `replace`. Fills *out (may be NULL) with the certificate installed. Returns 0;
+   DAJIA_KEYDIR_BADKEYFILE (not a key file, or a damaged one); DAJIA_KEYDIR_CONFLICT;
+   -errno. */
+int
+dajia_keydir_import(const char *dir, const char *text, bool replace, dajia_keydir_entry_t *out);
+
 /* Loads the broker's own key pair from `dir`/broker.cert_secret. *out is the caller's
    (zcert_destroy). Returns 0; DAJIA_KEYDIR_NOTFOUND; DAJIA_KEYDIR_BADCERT;
    DAJIA_KEYDIR_NOSECRET; DAJIA_KEYDIR_BADMODE (group or others may read it); -errno. */

@@ -32,6 +32,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -977,6 +978,63 @@ store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void
         return -EINVAL;
     MDB_val mkey = {0, NULL};
     return s_cursor_get(cursor, &mkey, MDB_LAST, k, kl, v, vl);
+}
+
+/* ------------------------------------------------------------------ copying */
+
+/* fsync of `path` (a file or a directory). */
+static int
+s_fsync_path(const char *path, bool dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) == 0 ? 0 : -errno;
+    if (rc == 0 && !dir && fchmod(fd, STORE_FILE_MODE) != 0) /* LMDB makes it 0666 & umask */
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
+int
+store_copy(store_t *self, const char *target)
+{
+    if (!self || !target || !*target)
+        return -EINVAL;
+    char path[4096];
+    int n = snprintf(path, sizeof path, "%s/data.mdb", target);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return -ENAMETOOLONG;
+    if (access(path, F_OK) == 0)
+        return -EEXIST;
+    int rc = STORE_ERROR;
+    for (int tries = 0; tries < STORE_BEGIN_TRIES; tries++) {
+        /* The copy's read transaction counts as a reader: growth of the map by this
+           process waits for it, as for any other. */
+        rc = s_gate_enter(self);
+        if (rc)
+            break;
+        int mrc = mdb_env_copy2(self->env, target, MDB_CP_COMPACT);
+        s_gate_leave(self);
+        if (mrc != MDB_MAP_RESIZED) {
+            rc = s_from_mdb(mrc);
+            break;
+        }
+        /* Another process grew the map before the copy's transaction began: adopt its
+           size and start again (the file was made before the transaction failed). */
+        unlink(path);
+        rc = s_adopt_map_size(self);
+        if (rc)
+            break;
+        rc = STORE_ERROR;
+    }
+    if (rc == 0)
+        rc = s_fsync_path(path, false);
+    if (rc == 0)
+        rc = s_fsync_path(target, true);
+    else if (rc != -EEXIST)
+        unlink(path); /* no half copy that looks like a store */
+    return rc;
 }
 
 /* ------------------------------------------------------------------ misc */

@@ -127,6 +127,17 @@ store_cursor_next(store_cursor_t *cursor, const void **k, size_t *kl, const void
 int
 store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void **v, size_t *vl);
 
+/* ------------------------------------------------------------------ copying */
+
+/* Writes a copy of the store into directory `target` (it must exist and hold no
+   data.mdb): one consistent snapshot of every table, as one read transaction sees it,
+   compacted (free pages left out, so the copy is as small as the data), synced, mode
+   0600. Safe while this or another process writes: a hot backup. Works on a read-only
+   store too. The copy opens as a store of its own with store_open(). Returns 0; -EEXIST
+   when `target` holds a data.mdb already; -errno; a STORE_* code. */
+int
+store_copy(store_t *self, const char *target);
+
 /* ------------------------------------------------------------------ misc */
 
 /* Gives back the pages of the map this process has read: they leave its resident set

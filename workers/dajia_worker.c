@@ -20,6 +20,7 @@
 #include "worker_keys.h"
 #include "worker_shell.h"
 #include "dajia_log.h"
+#include "dajia_version.h"
 
 #define WORKER_DEFAULT_BROKER "tcp://127.0.0.1:7401"
 #define WORKER_HANDSHAKE_MS   5000 /* how long the broker has to admit our key */
@@ -109,7 +110,8 @@ s_usage(FILE *out)
         "      --name NAME       certificate name in DIR (env DAJIA_NAME; default\n"
         "                        worker-SERVICE)\n"
         "  -v, --verbose         log every message\n"
-        "  -h, --help            this text\n");
+        "  -h, --help            this text\n"
+        "      --version         the version and the source revision\n");
 }
 
 static void
@@ -133,6 +135,7 @@ main(int argc, char **argv)
                                {"config", required_argument, NULL, 'c'},
                                {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
                                {"help", no_argument, NULL, 'h'},
+                               {"version", no_argument, NULL, 'V'},
                                {NULL, 0, NULL, 0}};
     const char *service_name = NULL, *state = NULL, *keys = NULL, *name = NULL;
     const char *config_path = getenv("DAJIA_CONFIG");
@@ -167,6 +170,9 @@ main(int argc, char **argv)
             break;
         case 'h':
             s_usage(stdout);
+            return 0;
+        case 'V':
+            dajia_version_print(stdout, "dajia-worker");
             return 0;
         default:
             fprintf(stderr, "dajia-worker: see --help for the options\n");

@@ -1,10 +1,12 @@
-/*  Integration: the command lines of the seven programs (dajia-broker, dajia-agent,
-    dajia-worker, dajia-office, dajia-sim, dajia-ctl, dajia-bench).
+/*  Integration: the command lines of the eight programs (dajia-broker, dajia-agent,
+    dajia-worker, dajia-office, dajia-sim, dajia-ctl, dajia-bench, dajia-dash).
 
-    Every one answers --help on stdout with exit 0 and a usage text that names it; a bad
-    flag is a usage error, exit 2, with a message on stderr that names it. The broker's
-    --print-config shows the effective values (file < environment < flags), the workers'
-    settings included, and a misspelt or malformed worker setting stops the start; the agent's
+    Every one answers --help on stdout with exit 0 and a usage text that names it, and
+    --version with "NAME VERSION (revision REV)", the project's version and the same
+    source revision for all eight; a bad flag is a usage error, exit 2, with a message on
+    stderr that names it. The broker's --print-config shows the effective values (file <
+    environment < flags), the workers' settings included, and a misspelt or malformed
+    worker setting stops the start; the agent's
     exit status tells a script what happened: 0 all stored, 1 some rejected (and
     `dajia-agent rejected` names them with the reason), 3 some still waiting because the
     broker could not be reached (and `dajia-agent flush` sends them once it can).
@@ -35,6 +37,12 @@
 #ifndef DAJIA_BENCH_BIN
 #error "DAJIA_BENCH_BIN must be defined by the build"
 #endif
+#ifndef DAJIA_DASH_BIN
+#error "DAJIA_DASH_BIN must be defined by the build"
+#endif
+#ifndef DAJIA_PROJECT_VERSION
+#error "DAJIA_PROJECT_VERSION must be defined by the build"
+#endif
 
 /* A string that lives until the teardown. */
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
@@ -52,7 +60,7 @@ static const struct {
     {DAJIA_BROKER_BIN, "dajia-broker"}, {DAJIA_AGENT_BIN, "dajia-agent"},
     {DAJIA_WORKER_BIN, "dajia-worker"}, {DAJIA_OFFICE_BIN, "dajia-office"},
     {DAJIA_SIM_BIN, "dajia-sim"},       {DAJIA_CTL_BIN, "dajia-ctl"},
-    {DAJIA_BENCH_BIN, "dajia-bench"},
+    {DAJIA_BENCH_BIN, "dajia-bench"},   {DAJIA_DASH_BIN, "dajia-dash"},
 };
 #define S_PROGRAMS (sizeof s_programs / sizeof s_programs[0])
 
@@ -128,7 +136,7 @@ static void
 test_cli_help_prints_usage_and_exits_zero(void **state)
 {
     (void)state;
-    assert_int_equal(S_PROGRAMS, 7);
+    assert_int_equal(S_PROGRAMS, 8);
     for (size_t i = 0; i < S_PROGRAMS; i++) {
         const char *argv[] = {s_programs[i].path, "--help", NULL};
         harness_result_t run = s_run(argv, NULL);
@@ -136,6 +144,31 @@ test_cli_help_prints_usage_and_exits_zero(void **state)
             !strstr(run.out, s_programs[i].name))
             fail_msg("%s --help: exit %d, expected 0 and a usage text naming %s on stdout:\n%s",
                      s_programs[i].name, run.status, s_programs[i].name, run.out);
+    }
+}
+
+static void
+test_cli_version_names_program_version_and_revision(void **state)
+{
+    (void)state;
+    char first_revision[128] = "";
+    for (size_t i = 0; i < S_PROGRAMS; i++) {
+        const char *argv[] = {s_programs[i].path, "--version", NULL};
+        harness_result_t run = s_run(argv, NULL);
+        char *prefix = S_STR("%s " DAJIA_PROJECT_VERSION " (revision ", s_programs[i].name);
+        const char *rev = run.out + strlen(prefix);
+        size_t rev_len = strncmp(run.out, prefix, strlen(prefix)) == 0 ? strcspn(rev, ")\n") : 0;
+        if (run.status != 0 || *run.err || rev_len == 0 || rev_len >= sizeof first_revision ||
+            rev[rev_len] != ')')
+            fail_msg("%s --version: exit %d, expected 0 and \"%s<revision>)\" on stdout only; "
+                     "stdout:\n%s\nstderr:\n%s",
+                     s_programs[i].name, run.status, prefix, run.out, run.err);
+        /* One build, one revision: every program was built from the same tree. */
+        if (i == 0)
+            snprintf(first_revision, sizeof first_revision, "%.*s", (int)rev_len, rev);
+        else if (strlen(first_revision) != rev_len || strncmp(first_revision, rev, rev_len) != 0)
+            fail_msg("%s says revision \"%.*s\", %s said \"%s\"", s_programs[i].name, (int)rev_len,
+                     rev, s_programs[0].name, first_revision);
     }
 }
 
@@ -404,6 +437,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_cli_help_prints_usage_and_exits_zero, s_setup,
                                         s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_version_names_program_version_and_revision,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_bad_flag_exits_two_with_message, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_cli_print_config_shows_file_env_and_flag_overrides,

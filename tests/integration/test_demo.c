@@ -5,7 +5,10 @@
     waits for the month's bulletin.
     Here it runs on free ports (DEMO_API=tcp://127.0.0.1:*), in a temporary directory
     (DEMO_VAR), with a short simulation; the test checks that it ends well and that the
-    bulletin it prints counts the cases the simulator reported.
+    bulletin it prints counts the cases the simulator reported, and that the data fit
+    the clock: the compliance list judges the month the demo closes, in which all the
+    units but the few the simulator makes late or silent reported on time, and the cases
+    filed that month are about as many as the month before.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,7 +35,8 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     harness_autofree(dir);
     char *var = harness_strf("DEMO_VAR=%s/var", dir);
     harness_autofree(var);
-    const char *env[] = {var, "DEMO_API=tcp://127.0.0.1:*", "DEMO_SECONDS=3", "DAJIA_CLOCK", NULL};
+    const char *env[] = {
+        var, "DEMO_API=tcp://127.0.0.1:*", "DEMO_SECONDS=3", "DEMO_RATE=800", "DAJIA_CLOCK", NULL};
     const char *argv[] = {"sh", DAJIA_DEMO_SCRIPT, DAJIA_BUILD_DIR, NULL};
     harness_opts_t opts = {env, true};
     harness_result_t run;
@@ -54,6 +58,33 @@ test_demo_prints_escalations_and_the_months_bulletin(void **state)
     long filed = strtol(total + strlen("合计：立案"), NULL, 10);
     if (filed <= 0)
         fail_msg("the bulletin counts no case:\n%s", run.out);
+    /* The bulletin is the closing month's: the one the demo waited for. */
+    const char *waiting = strstr(run.out, "waiting for the month ");
+    assert_non_null(waiting);
+    int year = 0, month = 0;
+    if (sscanf(waiting + strlen("waiting for the month "), "%4d-%2d", &year, &month) != 2)
+        fail_msg("no month after \"waiting for the month\":\n%s", run.out);
+    char *judged = harness_autofree(harness_strf("打击侵权假冒工作通报（%d年%d月）", year, month));
+    if (!strstr(run.out, judged))
+        fail_msg("the bulletin is not that of %04d-%02d, the month it closes:\n%s", year, month,
+                 run.out);
+    /* All units but the 3 late and 2 silent ones the simulator plays reported on time. */
+    const char *compliance = strstr(strstr(run.out, judged), "## 五、信息报送情况");
+    assert_non_null(compliance);
+    size_t on_time = 0, behind = 0;
+    for (const char *at = compliance; (at = strstr(at, " | ")) != NULL; at++) {
+        on_time += strncmp(at, " | 按时报送 |", strlen(" | 按时报送 |")) == 0;
+        behind += strncmp(at, " | 逾期报送 |", strlen(" | 逾期报送 |")) == 0 ||
+                  strncmp(at, " | 未报送 |", strlen(" | 未报送 |")) == 0;
+    }
+    if (on_time < 18 || behind > 5)
+        fail_msg("%zu units on time, %zu late or missing:\n%s", on_time, behind, run.out);
+    /* This month's filings against the last month's: a plausible change. */
+    const char *last = strstr(total, "（上月");
+    assert_non_null(last);
+    long before = strtol(last + strlen("（上月"), NULL, 10);
+    if (before <= 0 || filed * 3 < before * 2 || filed * 2 > before * 3)
+        fail_msg("filed %ld this month against %ld the month before:\n%s", filed, before, run.out);
     /* Every escalation line names a rule and a unit: at least one arrived. */
     const char *esc = strstr(run.out, "== escalations that reached the Office");
     const char *matters = strstr(run.out, "== open major matters");

@@ -1,5 +1,6 @@
 /*  Unit tests for dajia_keydir: the key directory (init, add, revoke, list), its file
-    modes, the errors it gives, and loading a client's own key pair. */
+    modes, the errors it gives, loading a client's own key pair, and key files (export,
+    import). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -407,6 +408,115 @@ test_list_marks_damaged_files_and_needs_a_directory(void **state)
     free(entries);
 }
 
+/* ------------------------------------------------------------------ key files */
+
+static void
+test_export_then_import_installs_what_a_client_loads(void **state)
+{
+    fixture_t *fx = *state;
+    s_init(fx);
+    char *text = NULL;
+    dajia_keydir_entry_t made;
+    assert_ok(dajia_keydir_export(fx->dir, "customs", &text, &made));
+    assert_string_equal(made.name, "customs");
+    assert_string_equal(made.role, DAJIA_KEYDIR_ROLE_UNIT);
+    assert_string_equal(made.unit, "customs");
+    assert_non_null(strstr(text, "secret-key"));
+    assert_non_null(strstr(text, "dajia-agent keys import"));
+
+    /* Into a directory that does not exist yet, two levels down: made 0700. */
+    char client[160];
+    snprintf(client, sizeof client, "%s/pc/keys", fx->root);
+    dajia_keydir_entry_t got;
+    assert_ok(dajia_keydir_import(client, text, false, &got));
+    assert_string_equal(got.name, "customs");
+    assert_string_equal(got.public_txt, made.public_txt);
+    char path[256];
+    snprintf(path, sizeof path, "%s/secret/customs.cert_secret", client);
+    assert_int_equal(s_mode(path), 0600);
+    assert_int_equal(s_mode(client), 0700);
+    snprintf(path, sizeof path, "%s/secret", client);
+    assert_int_equal(s_mode(path), 0700);
+
+    /* What a client does with it: the same key pair and the broker's key. */
+    zcert_t *own = NULL;
+    char broker_key[DAJIA_KEYDIR_KEY_TXT], want_key[DAJIA_KEYDIR_KEY_TXT];
+    assert_ok(dajia_keydir_open(client, "customs", &own, broker_key));
+    assert_string_equal(zcert_public_txt(own), made.public_txt);
+    assert_string_equal(zcert_meta(own, "unit"), "customs");
+    assert_ok(dajia_keydir_broker_key(fx->dir, want_key));
+    assert_string_equal(broker_key, want_key);
+    zcert_destroy(&own);
+
+    /* Importing the same file again changes nothing and is no error. */
+    assert_ok(dajia_keydir_import(client, text, false, NULL));
+    memset(text, 0, strlen(text));
+    free(text);
+}
+
+static void
+test_import_refuses_another_brokers_keys_unless_replacing(void **state)
+{
+    fixture_t *fx = *state;
+    s_init(fx);
+    char other[160], client[160];
+    snprintf(other, sizeof other, "%s/other", fx->root);
+    snprintf(client, sizeof client, "%s/client", fx->root);
+    assert_ok(dajia_keydir_init(other, s_units, S_UNITS));
+    char *mine = NULL, *theirs = NULL;
+    assert_ok(dajia_keydir_export(fx->dir, "customs", &mine, NULL));
+    assert_ok(dajia_keydir_export(other, "psb", &theirs, NULL));
+    assert_ok(dajia_keydir_import(client, mine, false, NULL));
+
+    /* Another broker's key file would replace broker.cert: refused, nothing written. */
+    assert_int_equal(dajia_keydir_import(client, theirs, false, NULL), DAJIA_KEYDIR_CONFLICT);
+    char path[256];
+    snprintf(path, sizeof path, "%s/secret/psb.cert_secret", client);
+    assert_int_equal(access(path, F_OK), -1);
+    char key[DAJIA_KEYDIR_KEY_TXT], want[DAJIA_KEYDIR_KEY_TXT];
+    assert_ok(dajia_keydir_broker_key(client, key));
+    assert_ok(dajia_keydir_broker_key(fx->dir, want));
+    assert_string_equal(key, want);
+
+    /* Replacing takes the new broker's key. */
+    assert_ok(dajia_keydir_import(client, theirs, true, NULL));
+    assert_ok(dajia_keydir_broker_key(client, key));
+    assert_ok(dajia_keydir_broker_key(other, want));
+    assert_string_equal(key, want);
+    assert_int_equal(s_mode(path), 0600);
+    free(mine);
+    free(theirs);
+}
+
+static void
+test_import_refuses_what_is_not_a_key_file(void **state)
+{
+    fixture_t *fx = *state;
+    s_init(fx);
+    char client[160];
+    snprintf(client, sizeof client, "%s/client", fx->root);
+    /* A certificate is not a key file: no broker key in it. */
+    char *cert = NULL;
+    assert_ok(dajia_keydir_export(fx->dir, "psb", &cert, NULL));
+    char *no_broker = strstr(cert, "broker\n");
+    assert_non_null(no_broker);
+    memcpy(no_broker, "brokex", 6);
+    assert_int_equal(dajia_keydir_import(client, cert, false, NULL), DAJIA_KEYDIR_BADKEYFILE);
+    assert_int_equal(dajia_keydir_import(client, "", false, NULL), DAJIA_KEYDIR_BADKEYFILE);
+    assert_int_equal(dajia_keydir_import(client, "not = \"a key file\"\n", false, NULL),
+                     DAJIA_KEYDIR_BADKEYFILE);
+    assert_int_equal(access(client, F_OK), -1); /* nothing made */
+    free(cert);
+
+    /* Export needs a trusted certificate with its secret. */
+    char *text = NULL;
+    assert_int_equal(dajia_keydir_export(fx->dir, "nobody", &text, NULL), DAJIA_KEYDIR_NOTFOUND);
+    assert_ok(dajia_keydir_revoke(fx->dir, "psb", NULL));
+    assert_int_equal(dajia_keydir_export(fx->dir, "psb", &text, NULL), DAJIA_KEYDIR_NOTFOUND);
+    assert_int_equal(dajia_keydir_export(fx->dir, "../x", &text, NULL), DAJIA_KEYDIR_BADNAME);
+    assert_null(text);
+}
+
 int
 main(void)
 {
@@ -434,6 +544,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_load_rejects_damaged_and_hostile_files, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_list_marks_damaged_files_and_needs_a_directory, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_export_then_import_installs_what_a_client_loads, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_import_refuses_another_brokers_keys_unless_replacing,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_import_refuses_what_is_not_a_key_file, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

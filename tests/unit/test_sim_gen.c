@@ -1,9 +1,16 @@
-/*  test_sim_gen: the simulator's generator is deterministic, valid and realistic. */
+/*  test_sim_gen: the simulator's generator is deterministic, valid and realistic: its
+    brands keep their right holders (a local geographical indication and a domestic
+    company are never foreign right holders) and its case categories fit their goods; the
+    units send their monthly report for a month in that month's last days, on time, but
+    for the late units, after the deadline (the 10th of the next month); and once the
+    cases are under way, one month's filings are about the next one's. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +26,8 @@
    30 * 86400000 ms / 1200 events = 2,160,000 ms (36 min) per event. */
 #define T_STEP_MS  2160000LL
 #define T_EVENTS   5000 /* 5000 * 36 min = 125 days: four month boundaries */
+#define T_MONTHS   6    /* months counted from the start month */
+#define T_BEIJING  (8 * 3600 * 1000LL)
 
 /* The packed bytes of `count` events from a generator with `seed`, concatenated with a
    4-byte length before each. Caller frees. */
@@ -73,14 +82,99 @@ typedef struct {
     size_t bodies[4]; /* case, matter, progress, info */
     size_t over_500k, over_2m, corrections, zero_reports, transfers, judgments;
     size_t repeated_case_nos; /* case reports of a case_no seen before */
-    size_t late_monthly;      /* monthly reports after the 10th of the month */
+    size_t late_monthly;      /* monthly reports received after their month's deadline */
     size_t per_unit[SIM_UNIT_COUNT];
+    /* monthly reports, by month index from the start (T_START_MS's month is 0) */
+    size_t on_time_by_month[T_MONTHS], late_by_month[T_MONTHS];
+    size_t early_monthly;            /* monthly reports before their own month's last days */
+    size_t filed_by_month[T_MONTHS]; /* cases first reported filed, by filed_at's month */
+    size_t brand_problems;           /* see s_check_brand */
 } s_census_t;
 
 static int
 s_cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Months since T_START_MS's month (2026-11, Beijing) of unix ms `ms`, and the calendar
+   fields of `ms` in Beijing time. */
+static int
+s_month_index(int64_t ms, struct tm *tm_out)
+{
+    time_t secs = (time_t)((ms + T_BEIJING) / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    if (tm_out)
+        *tm_out = tm;
+    return (tm.tm_year + 1900 - 2026) * 12 + tm.tm_mon - 10;
+}
+
+/* A brand seen in the run: the holder and foreignness it came with the first time. */
+typedef struct {
+    char brand[64], holder[128];
+    bool foreign;
+} s_brand_seen_t;
+
+#define T_BRANDS 64
+static s_brand_seen_t s_seen[T_BRANDS];
+static size_t s_nseen;
+
+/* Checks one case report's brand against what the run said of it before, and against
+   what is known of some brands; counts what is wrong, printing the first few. */
+static void
+s_check_brand(const Dajia__CaseReport *cr, s_census_t *out)
+{
+    const char *problem = NULL;
+    size_t i = 0;
+    while (i < s_nseen && strcmp(s_seen[i].brand, cr->brand) != 0)
+        i++;
+    if (i == s_nseen && s_nseen < T_BRANDS) {
+        snprintf(s_seen[i].brand, sizeof s_seen[i].brand, "%s", cr->brand);
+        snprintf(s_seen[i].holder, sizeof s_seen[i].holder, "%s", cr->right_holder);
+        s_seen[i].foreign = cr->foreign_right_holder;
+        s_nseen++;
+    }
+    /* Local and domestic brands are not foreign right holders; these are. */
+    static const char *const domestic[] = {"信阳毛尖", "信阳红", "飞鹤", "茅台", "中华", "华为"};
+    static const char *const foreign[] = {"Apple", "Nike", "Bosch", "香奈儿"};
+    for (size_t k = 0; k < sizeof domestic / sizeof domestic[0]; k++)
+        if (strcmp(cr->brand, domestic[k]) == 0 && cr->foreign_right_holder)
+            problem = "a domestic brand with a foreign right holder";
+    for (size_t k = 0; k < sizeof foreign / sizeof foreign[0]; k++)
+        if (strcmp(cr->brand, foreign[k]) == 0 && !cr->foreign_right_holder)
+            problem = "a foreign brand with a domestic right holder";
+    if (i < s_nseen && (strcmp(s_seen[i].holder, cr->right_holder) != 0 ||
+                        s_seen[i].foreign != cr->foreign_right_holder))
+        problem = "a brand with another right holder than before";
+    if (!cr->right_holder || !*cr->right_holder || strcmp(cr->right_holder, cr->brand) == 0)
+        problem = "no right holder, or the brand's name for one";
+    /* The category fits the goods; a geographical indication is one. */
+    Dajia__GoodsCategory goods = cr->n_goods ? cr->goods[0] : 0;
+    switch (cr->category) {
+    case DAJIA__CASE_CATEGORY__CASE_CATEGORY_GEOGRAPHICAL_INDICATION:
+        if (strcmp(cr->brand, "信阳毛尖") != 0)
+            problem = "a geographical indication case on a brand that is none";
+        break;
+    case DAJIA__CASE_CATEGORY__CASE_CATEGORY_FAKE_DRUG:
+        if (goods != DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_DRUG)
+            problem = "a fake drug that is not a drug";
+        break;
+    case DAJIA__CASE_CATEGORY__CASE_CATEGORY_COUNTERFEIT_TOBACCO:
+        if (goods != DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_TOBACCO)
+            problem = "counterfeit tobacco that is not tobacco";
+        break;
+    case DAJIA__CASE_CATEGORY__CASE_CATEGORY_COPYRIGHT_PIRACY:
+        if (goods != DAJIA__GOODS_CATEGORY__GOODS_CATEGORY_PUBLICATION_AV_SOFTWARE)
+            problem = "piracy of something that is not a publication";
+        break;
+    default:
+        break;
+    }
+    if (problem && out->brand_problems++ < 5)
+        print_message("%s: %s of %s, %s (%s)\n", problem, cr->brand,
+                      cr->right_holder ? cr->right_holder : "-",
+                      cr->foreign_right_holder ? "foreign" : "domestic", cr->case_no);
 }
 
 /* Runs `count` events of `seed`, validating each at a clock just after its time. */
@@ -96,6 +190,9 @@ s_census_at(uint64_t seed, int64_t step_ms, const char *const *units, size_t n_u
     dajia_limits_default(&limits);
     char **case_nos = calloc(count, sizeof *case_nos);
     char **ids = calloc(count, sizeof *ids);
+    bool *filed = calloc(count, sizeof *filed);
+    assert_non_null(filed);
+    s_nseen = 0;
     assert_non_null(case_nos);
     assert_non_null(ids);
     size_t n_cases = 0;
@@ -138,6 +235,15 @@ s_census_at(uint64_t seed, int64_t step_ms, const char *const *units, size_t n_u
             out->over_2m += cr->case_value_fen >= 2000000LL * 100;
             out->transfers += cr->linkage == DAJIA__LINKAGE_STATUS__LINKAGE_STATUS_TRANSFERRED;
             out->judgments += cr->stage == DAJIA__CASE_STAGE__CASE_STAGE_JUDGMENT_EFFECTIVE;
+            s_check_brand(cr, out);
+            /* A filing counts once: the first report that carries its date. */
+            bool seen = false;
+            for (size_t k = 0; k < n_cases && !seen && cr->filed_at; k++)
+                seen = strcmp(case_nos[k], cr->case_no) == 0 && filed[k];
+            int fm = cr->filed_at ? s_month_index(cr->filed_at, NULL) : -1;
+            if (!seen && fm >= 0 && fm < T_MONTHS)
+                out->filed_by_month[fm]++;
+            filed[n_cases] = cr->filed_at != 0;
             case_nos[n_cases++] = strdup(cr->case_no);
             break;
         }
@@ -151,11 +257,23 @@ s_census_at(uint64_t seed, int64_t step_ms, const char *const *units, size_t n_u
             out->bodies[3]++;
             out->zero_reports += env->dynamic_info->zero_report;
             if (strstr(env->dynamic_info->info_id, "-M-")) {
-                /* a monthly report: day of the month in Beijing time */
-                time_t secs = (time_t)((env->occurred_at + 8 * 3600 * 1000) / 1000);
+                /* A monthly report: for the month it names, sent in that month's last
+                   days (on time) or after the 10th of the next (late). */
+                int y = 0, m = 0;
+                assert_int_equal(sscanf(env->dynamic_info->period, "%d-%d", &y, &m), 2);
+                int period = (y - 2026) * 12 + m - 11;
                 struct tm tm;
-                gmtime_r(&secs, &tm);
-                out->late_monthly += tm.tm_mday > 10;
+                int sent = s_month_index(env->reported_at, &tm);
+                if (sent == period && tm.tm_mday >= 20) {
+                    if (period >= 0 && period < T_MONTHS)
+                        out->on_time_by_month[period]++;
+                } else if (sent == period + 1 && tm.tm_mday > 10) {
+                    out->late_monthly++;
+                    if (period >= 0 && period < T_MONTHS)
+                        out->late_by_month[period]++;
+                } else {
+                    out->early_monthly++;
+                }
             }
             break;
         default:
@@ -177,6 +295,7 @@ s_census_at(uint64_t seed, int64_t step_ms, const char *const *units, size_t n_u
         free(ids[i]);
     free(case_nos);
     free(ids);
+    free(filed);
     sim_gen_destroy(&gen);
 }
 
@@ -220,13 +339,55 @@ test_every_event_validates_and_the_mix_is_realistic(void **state)
     assert_true(c.transfers > 0);
     assert_true(c.judgments > 0);
     assert_true(c.zero_reports > 0);
-    /* three late units report after the 10th */
+    /* three late units report after the deadline */
     assert_true(c.late_monthly > 0);
+    assert_int_equal(c.brand_problems, 0);
     /* two silent units say nothing at all; everyone else speaks */
     size_t silent = 0;
     for (int u = 0; u < SIM_UNIT_COUNT; u++)
         silent += c.per_unit[u] == 0;
     assert_int_equal(silent, 2);
+}
+
+static void
+test_monthly_reports_come_in_their_months_last_days(void **state)
+{
+    (void)state;
+    s_census_t c;
+    s_census(7, NULL, 0, T_EVENTS, &c);
+    /* 2026-11, 12 and 2027-01 are whole in the run, their late reports too: each has
+       the on-time reports of the 23 units but the 2 silent and the 3 late ones, in its
+       last days, and the 3 late ones after the 10th of the next month. */
+    for (int m = 0; m < 3; m++) {
+        print_message("month %d: %zu on time, %zu late\n", m, c.on_time_by_month[m],
+                      c.late_by_month[m]);
+        assert_int_equal(c.on_time_by_month[m], SIM_UNIT_COUNT - 2 - 3);
+        assert_int_equal(c.late_by_month[m], 3);
+    }
+    assert_int_equal(c.early_monthly, 0);
+}
+
+static void
+test_filings_are_steady_from_month_to_month(void **state)
+{
+    (void)state;
+    /* New cases come at a steady rate, and the generator runs months unseen before the
+       first event, so from the first month on (no month starts from nothing: transfers
+       to the police, the procuratorate and the court take weeks at each step) a month
+       files about as many cases a day as the one before: what the bulletin's change
+       against the previous month shows. 2026-11 to 2027-02, at the default pace. */
+    static const int days[] = {30, 31, 31, 28};
+    s_census_t c;
+    s_census(5, NULL, 0, T_EVENTS, &c);
+    for (int m = 0; m < 4; m++)
+        print_message("month %d: %zu filed\n", m, c.filed_by_month[m]);
+    for (int m = 1; m < 4; m++) {
+        double ratio = ((double)c.filed_by_month[m] / days[m]) /
+                       ((double)c.filed_by_month[m - 1] / days[m - 1]);
+        if (ratio < 0.8 || ratio > 1.25)
+            fail_msg("month %d filed %zu, the month before %zu", m, c.filed_by_month[m],
+                     c.filed_by_month[m - 1]);
+    }
 }
 
 static void
@@ -274,6 +435,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_same_seed_gives_identical_stream),
         cmocka_unit_test(test_every_event_validates_and_the_mix_is_realistic),
+        cmocka_unit_test(test_monthly_reports_come_in_their_months_last_days),
+        cmocka_unit_test(test_filings_are_steady_from_month_to_month),
         cmocka_unit_test(test_units_filter_keeps_to_the_units_named),
         cmocka_unit_test(test_long_runs_at_any_pace_stay_valid),
         cmocka_unit_test(test_bad_options_are_refused),

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -627,6 +628,156 @@ test_growth_waits_for_open_reader(void **state)
     s_assert_filled(fx->store, "log", 0, 1024, 1024);
 }
 
+/* ------------------------------------------------------------------ copying */
+
+typedef struct {
+    uint64_t first, count;
+} range_arg_t;
+
+static int
+s_delete_range(store_txn_t *txn, void *arg)
+{
+    range_arg_t *del = arg;
+    for (uint64_t i = 0; i < del->count; i++) {
+        unsigned char key[8];
+        store_u64_to_key(del->first + i, key);
+        int rc = store_del(txn, "log", key, sizeof key);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static long long
+s_file_size(const char *dir)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static void
+test_copy_is_compact_and_opens_as_a_store(void **state)
+{
+    fixture_t *fx = *state;
+    fill_arg_t fill = {"log", 0, 2000, 1024, STORE_APPEND, 0, 0};
+    assert_ok(store_write(fx->store, s_fill, &fill));
+    range_arg_t del = {0, 1500};
+    assert_ok(store_write(fx->store, s_delete_range, &del));
+    assert_ok(s_put_str(fx->store, "meta", "owner", "customs", 0));
+
+    char target[320];
+    snprintf(target, sizeof target, "%s/copy", fx->dir);
+    assert_int_equal(mkdir(target, 0700), 0);
+    assert_ok(store_copy(fx->store, target));
+    /* Compacted: the pages of the deleted records are not copied. */
+    long long original = s_file_size(fx->dir), copy = s_file_size(target);
+    assert_true(copy > 0);
+    assert_true(copy * 2 < original);
+    char path[340];
+    snprintf(path, sizeof path, "%s/data.mdb", target);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    /* Again into the same directory: refused, the copy stays. */
+    assert_int_equal(store_copy(fx->store, target), -EEXIST);
+    char missing[340];
+    snprintf(missing, sizeof missing, "%s/no-such-dir", fx->dir);
+    assert_true(store_copy(fx->store, missing) < 0);
+
+    store_t *copied = NULL;
+    assert_ok(store_open(target, NULL, &copied));
+    assert_int_equal(s_count(copied, "log"), 500);
+    s_assert_filled(copied, "log", 1500, 500, 1024);
+    s_assert_value(copied, "meta", "owner", "customs");
+    store_destroy(&copied);
+}
+
+/* A writer that stores record i and "last" = i in one batch, for i = 1, 2, ... */
+typedef struct {
+    store_t *store;
+    uint64_t next;
+    atomic_uint_fast64_t last;
+    atomic_bool stop;
+    atomic_int rc; /* read by the test while the writer runs */
+} s_counter_t;
+
+static int
+s_count_one(store_txn_t *txn, void *arg)
+{
+    s_counter_t *c = arg;
+    unsigned char key[8], val[512];
+    store_u64_to_key(c->next, key);
+    memset(val, (int)(c->next & 0xff), sizeof val);
+    int rc = store_put(txn, "log", key, sizeof key, val, sizeof val, STORE_APPEND);
+    if (rc == 0)
+        rc = store_put(txn, "meta", "last", 4, key, sizeof key, 0);
+    return rc;
+}
+
+static void *
+s_counter(void *arg)
+{
+    s_counter_t *c = arg;
+    while (!atomic_load(&c->stop) && atomic_load(&c->rc) == 0) {
+        c->next++;
+        int rc = store_write(c->store, s_count_one, c);
+        atomic_store(&c->rc, rc);
+        if (rc == 0)
+            atomic_store(&c->last, c->next);
+    }
+    return NULL;
+}
+
+static void
+test_copy_while_writing_is_one_snapshot(void **state)
+{
+    fixture_t *fx = *state;
+    /* A small map, so that it grows while the copy runs. */
+    store_options_t opts = {.initial_map_size = 256 * KIB};
+    s_reopen(fx, &opts);
+    s_counter_t counter = {.store = fx->store};
+    atomic_init(&counter.last, 0);
+    atomic_init(&counter.stop, false);
+    atomic_init(&counter.rc, 0);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, s_counter, &counter), 0);
+    while (atomic_load(&counter.last) < 200 && atomic_load(&counter.rc) == 0)
+        usleep(1000);
+    char target[320];
+    snprintf(target, sizeof target, "%s/copy", fx->dir);
+    assert_int_equal(mkdir(target, 0700), 0);
+    int copy_rc = store_copy(fx->store, target);
+    uint64_t after_copy = atomic_load(&counter.last);
+    /* Let it write on a little, then stop. */
+    while (atomic_load(&counter.last) < after_copy + 100 && atomic_load(&counter.rc) == 0)
+        usleep(1000);
+    atomic_store(&counter.stop, true);
+    pthread_join(thread, NULL);
+    assert_ok(atomic_load(&counter.rc));
+    assert_ok(copy_rc);
+
+    /* The copy holds records 1..last and "last", from one moment: nothing torn. */
+    store_t *copied = NULL;
+    assert_ok(store_open(target, NULL, &copied));
+    store_txn_t *txn = NULL;
+    const void *val = NULL;
+    size_t len = 0;
+    assert_ok(store_read_begin(copied, &txn));
+    assert_ok(store_get(txn, "meta", "last", 4, &val, &len));
+    assert_int_equal(len, 8);
+    uint64_t last = store_key_to_u64(val);
+    store_txn_end(&txn);
+    assert_true(last >= 200);
+    assert_true(last <= after_copy);
+    assert_int_equal(s_count(copied, "log"), last);
+    s_assert_filled(copied, "log", 1, last, 512);
+    store_destroy(&copied);
+    assert_true(s_count(fx->store, "log") > last);
+}
+
 /* ------------------------------------------------------------------ read-only */
 
 /* The child's half of the read-only test: plain checks and exit codes, no cmocka. */
@@ -1130,6 +1281,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_too_many_tables_returns_badtable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments_return_einval, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_write_inside_batch_returns_edeadlk, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_copy_is_compact_and_opens_as_a_store, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_copy_while_writing_is_one_snapshot, s_setup,
                                         s_teardown),
         cmocka_unit_test(test_u64_keys_keep_numeric_order),
     };
