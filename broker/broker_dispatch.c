@@ -55,17 +55,18 @@ typedef struct s_worker_t {
 
 struct s_service_t {
     char *name;
-    uint64_t cursor;       /* durable: last DONE stored */
-    uint64_t pending;      /* cursor once the group being gathered commits */
-    s_worker_t *active;    /* NULL: no worker; the others wait as standbys */
-    uint64_t sent;         /* last seq sent to the active worker */
-    uint64_t acked;        /* last DONE seq from the active worker */
-    uint64_t tick;         /* durable: last tick number whose outputs are stored */
-    uint64_t tick_pending; /* tick once the group being gathered commits */
-    bool tick_known;       /* tick numbers known: the next must follow tick_pending */
-    uint64_t tick_base;    /* the first tick taken while none was known */
-    uint64_t abandoned;    /* last seq sent before a failed store dropped what was in flight:
-                              answers up to it may still come, and are not news */
+    uint64_t cursor;            /* durable: last DONE stored */
+    uint64_t pending;           /* cursor once the group being gathered commits */
+    s_worker_t *active;         /* NULL: no worker; the others wait as standbys */
+    uint64_t sent;              /* last seq sent to the active worker */
+    uint64_t acked;             /* last DONE seq from the active worker */
+    uint64_t tick;              /* durable: last tick number whose outputs are stored */
+    uint64_t tick_pending;      /* tick once the group being gathered commits */
+    bool tick_known;            /* tick numbers known: the next must follow tick_pending */
+    uint64_t tick_base;         /* the first tick taken while none was known */
+    uint64_t abandoned;         /* last seq sent before a failed store dropped what was in flight:
+                                   answers up to it may still come, and are not news */
+    atomic_uint_fast64_t shown; /* cursor, for the api thread (broker_dispatch_cursors) */
 };
 
 struct broker_dispatch_t {
@@ -535,6 +536,7 @@ s_commit_group(broker_dispatch_t *self, bool force)
         s_service_t *service = &self->services[i];
         if (rc == 0) {
             service->cursor = service->pending;
+            atomic_store_explicit(&service->shown, service->cursor, memory_order_relaxed);
             service->tick = service->tick_pending;
             if (service->tick > 0)
                 service->tick_known = true;
@@ -893,6 +895,8 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
         snprintf(err, errlen, "cannot read the cursors and the feed: %s", dajia_strerror(rc));
         goto out;
     }
+    for (size_t i = 0; i < self->service_count; i++)
+        atomic_init(&self->services[i].shown, self->services[i].cursor);
 
     self->workers = zsock_new(ZMQ_ROUTER);
     self->office = zsock_new(ZMQ_XPUB);
@@ -953,6 +957,17 @@ broker_dispatch_notify(broker_dispatch_t *self, uint64_t last_log_seq)
     atomic_store(&self->last_log_seq, last_log_seq);
     if (!atomic_exchange(&self->signalled, true))
         zmq_send(zsock_resolve(self->pipe_api), DISPATCH_WAKE, 1, ZMQ_DONTWAIT);
+}
+
+size_t
+broker_dispatch_cursors(broker_dispatch_t *self, const char **names, uint64_t *cursors, size_t max)
+{
+    size_t n = self ? self->service_count : 0;
+    for (size_t i = 0; i < n && i < max; i++) {
+        names[i] = self->services[i].name;
+        cursors[i] = atomic_load_explicit(&self->services[i].shown, memory_order_relaxed);
+    }
+    return n < max ? n : max;
 }
 
 const char *

@@ -87,6 +87,13 @@ broker_dispatch_start(const broker_dispatch_options_t *opts, broker_dispatch_t *
 void
 broker_dispatch_notify(broker_dispatch_t *self, uint64_t last_log_seq);
 
+/* Each worker service's name and durable cursor (the last log_seq whose DONE was
+   stored), as the dispatch thread last stored it: any thread may call this (the cursors
+   are atomics; the names do not change once started). Fills at most `max` of each;
+   returns how many. A NULL dispatcher has none. Names are owned by the dispatcher. */
+size_t
+broker_dispatch_cursors(broker_dispatch_t *self, const char **names, uint64_t *cursors, size_t max);
+
 /* The endpoint actually bound (real port for tcp://...:*). Owned by the dispatcher. */
 const char *
 broker_dispatch_endpoint(broker_dispatch_t *self, broker_dispatch_socket_t which);

@@ -234,6 +234,9 @@ s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
     self->stats.replay_waited = broker_replay_waited(self->replay);
     self->stats.peers_closed = broker_peers_closed(self->peers);
     self->stats.peers_refused = broker_peers_refused(self->peers);
+    self->stats.services =
+        broker_dispatch_cursors(self->dispatch, self->stats.service_name,
+                                self->stats.service_cursor, BROKER_STATS_SERVICES);
     char *json = broker_stats_json(&self->stats, zclock_time());
     if (!s_send_routing(self, routing)) {
         free(json);

@@ -49,11 +49,17 @@ s_bucket_value(unsigned index)
     return low + (double)(1ULL << (power - 4)) / 2.0;
 }
 
+const uint64_t broker_hist_bounds_us[BROKER_HIST_BOUNDS] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
+
 void
 broker_hist_record(broker_hist_t *hist, uint64_t value)
 {
     hist->counts[s_bucket(value)]++;
     hist->total++;
+    for (unsigned k = 0; k < BROKER_HIST_BOUNDS; k++)
+        hist->le[k] += value <= broker_hist_bounds_us[k];
+    hist->sum = value > UINT64_MAX - hist->sum ? UINT64_MAX : hist->sum + value;
 }
 
 double
@@ -82,8 +88,12 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_t *log = json_object();
     json_t *replay = json_object();
     json_t *peers = json_object();
+    json_t *bounds = json_array();
+    json_t *buckets = json_array();
+    json_t *workers = json_object();
     char *text = NULL;
-    if (!root || !by_reason || !commit || !log || !replay || !peers)
+    if (!root || !by_reason || !commit || !log || !replay || !peers || !bounds || !buckets ||
+        !workers)
         goto out;
     for (unsigned r = 0; r < BROKER_REASON_SLOTS; r++)
         if (stats->rejected_by_reason[r])
@@ -93,6 +103,29 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
                         json_real(broker_hist_quantile(&stats->commit_us, 0.50) / 1000.0));
     json_object_set_new(commit, "p99",
                         json_real(broker_hist_quantile(&stats->commit_us, 0.99) / 1000.0));
+    /* The Prometheus histogram: cumulative counts at the bounds, the last one +Inf. */
+    for (unsigned k = 0; k < BROKER_HIST_BOUNDS; k++) {
+        json_array_append_new(bounds, json_real((double)broker_hist_bounds_us[k] / 1000.0));
+        json_array_append_new(buckets, json_integer((json_int_t)stats->commit_us.le[k]));
+    }
+    json_array_append_new(buckets, json_integer((json_int_t)stats->commit_us.total));
+    json_object_set(commit, "bounds", bounds);
+    json_object_set(commit, "buckets", buckets);
+    json_object_set_new(commit, "sum", json_real((double)stats->commit_us.sum / 1000.0));
+    json_object_set_new(commit, "count", json_integer((json_int_t)stats->commit_us.total));
+    for (size_t i = 0; i < stats->services && i < BROKER_STATS_SERVICES; i++) {
+        uint64_t cursor = stats->service_cursor[i];
+        json_t *w = json_object();
+        if (!w || !stats->service_name[i]) {
+            json_decref(w);
+            continue;
+        }
+        json_object_set_new(w, "cursor", json_integer((json_int_t)cursor));
+        json_object_set_new(
+            w, "lag",
+            json_integer((json_int_t)(stats->last_seq > cursor ? stats->last_seq - cursor : 0)));
+        json_object_set_new(workers, stats->service_name[i], w);
+    }
     json_object_set_new(log, "last_seq", json_integer((json_int_t)stats->last_seq));
     json_object_set_new(log, "map_bytes", json_integer((json_int_t)stats->map_bytes));
     json_object_set_new(log, "used_bytes", json_integer((json_int_t)stats->used_bytes));
@@ -123,6 +156,7 @@ broker_stats_json(const broker_stats_t *stats, int64_t now_ms)
     json_object_set(root, "log", log);
     json_object_set(root, "replay", replay);
     json_object_set(root, "peers", peers);
+    json_object_set(root, "workers", workers);
     json_object_set_new(root, "uptime_s",
                         json_integer((json_int_t)((now_ms - stats->started_ms) / 1000)));
     text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -132,6 +166,9 @@ out:
     json_decref(log);
     json_decref(replay);
     json_decref(peers);
+    json_decref(bounds);
+    json_decref(buckets);
+    json_decref(workers);
     json_decref(root);
     return text;
 }

@@ -1,8 +1,12 @@
 /*  broker_stats: the broker's counters, and a latency histogram for commit times.
 
     Owned and updated by the api thread only (the writer reports its figures back with
-    each batch), so no locks are needed. The histogram is log-linear: 16 sub-buckets per
-    power of two of microseconds, which bounds the error of a percentile to ~6%.
+    each batch, the dispatcher's cursors are read from its snapshot when STATS is
+    answered), so no locks are needed. The histogram is log-linear: 16 sub-buckets per
+    power of two of microseconds, which bounds the error of a percentile to ~6%. Beside
+    it, exact cumulative counts at fixed bounds (0.1 ms to 1 s) and the sum: what a
+    Prometheus histogram publishes, which the log-linear cells cannot give exactly
+    because the bounds do not fall on their edges.
 */
 #ifndef BROKER_STATS_H
 #define BROKER_STATS_H
@@ -11,13 +15,20 @@
 
 #include "dajia.pb-c.h"
 
-#define BROKER_HIST_SUB     16
-#define BROKER_HIST_POWERS  40
-#define BROKER_REASON_SLOTS 64 /* Reason values we count one by one; more go to "other" */
+#define BROKER_HIST_SUB       16
+#define BROKER_HIST_POWERS    40
+#define BROKER_REASON_SLOTS   64 /* Reason values we count one by one; more go to "other" */
+#define BROKER_HIST_BOUNDS    13 /* the fixed bounds of broker_hist_bounds_us */
+#define BROKER_STATS_SERVICES 16 /* worker services whose lag STATS reports */
+
+/* The fixed bounds, in microseconds: 100, 250, 500, 1000, ... 1000000 (0.1 ms to 1 s). */
+extern const uint64_t broker_hist_bounds_us[BROKER_HIST_BOUNDS];
 
 typedef struct {
     uint64_t counts[BROKER_HIST_POWERS * BROKER_HIST_SUB];
     uint64_t total;
+    uint64_t le[BROKER_HIST_BOUNDS]; /* values <= broker_hist_bounds_us[k] (cumulative) */
+    uint64_t sum;                    /* of the values (stays at UINT64_MAX once there) */
 } broker_hist_t;
 
 typedef struct {
@@ -47,6 +58,11 @@ typedef struct {
     uint64_t peers_refused;   /* connections refused past broker/max_connections */
     uint64_t memory_ceiling;  /* bytes, the dedup index not included */
     uint64_t index_bytes;     /* the dedup index when the broker started */
+    /* the worker services and their cursors (broker_dispatch_cursors): lag = last_seq
+       minus the cursor */
+    size_t services;
+    const char *service_name[BROKER_STATS_SERVICES]; /* borrowed from the dispatcher */
+    uint64_t service_cursor[BROKER_STATS_SERVICES];
 } broker_stats_t;
 
 /* Zeroes `stats` and sets its start time. */

@@ -37,6 +37,70 @@ s_num(json_t *root, const char *key)
     return json_is_number(v) ? json_number_value(v) : 0.0;
 }
 
+/* Writes `text` keeping only the characters a label value here may hold. */
+static void
+s_label(dash_buf_t *out, const char *text)
+{
+    for (const char *p = text; *p; p++)
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-')
+            dash_buf_add(out, p, 1);
+}
+
+/* The commit latency as a Prometheus histogram, in seconds, from STATS' commit_ms:
+   cumulative counts at its bounds (ms), the last one +Inf, the sum (ms) and the count. */
+static void
+s_histogram(dash_buf_t *out, json_t *commit)
+{
+    json_t *bounds = json_object_get(commit, "bounds");
+    json_t *buckets = json_object_get(commit, "buckets");
+    size_t n = json_array_size(bounds);
+    if (!n || json_array_size(buckets) != n + 1) {
+        dash_buf_puts(out, "# the commit latency's histogram: not in the broker's STATS\n");
+        return;
+    }
+    const char *name = "dajia_broker_commit_seconds";
+    s_head(out, name, "histogram", "Commit (write and sync) time per batch.");
+    for (size_t i = 0; i < n; i++) {
+        json_t *le = json_array_get(bounds, i), *count = json_array_get(buckets, i);
+        dash_buf_printf(out, "%s_bucket{le=\"%.9g\"} %.17g\n", name, json_number_value(le) / 1000.0,
+                        json_number_value(count));
+    }
+    dash_buf_printf(out, "%s_bucket{le=\"+Inf\"} %.17g\n", name,
+                    json_number_value(json_array_get(buckets, n)));
+    dash_buf_printf(out, "%s_sum %.9g\n%s_count %.17g\n", name, s_num(commit, "sum") / 1000.0, name,
+                    s_num(commit, "count"));
+}
+
+/* Each worker service's durable cursor and its lag behind the log, from STATS' workers. */
+static void
+s_workers(dash_buf_t *out, json_t *workers)
+{
+    if (!json_is_object(workers)) {
+        dash_buf_puts(out, "# worker services' lag behind the log: not in the broker's STATS\n");
+        return;
+    }
+    static const struct {
+        const char *key, *name, *help;
+    } gauges[] = {
+        {"lag", "dajia_broker_worker_lag",
+         "Events in the log a worker service has not yet had stored as done (the log's last "
+         "seq minus its cursor)."},
+        {"cursor", "dajia_broker_worker_cursor",
+         "The last log_seq whose outputs a worker service had stored, in order."},
+    };
+    for (size_t g = 0; g < sizeof gauges / sizeof gauges[0]; g++) {
+        s_head(out, gauges[g].name, "gauge", gauges[g].help);
+        const char *service;
+        json_t *w;
+        json_object_foreach(workers, service, w)
+        {
+            dash_buf_printf(out, "%s{service=\"", gauges[g].name);
+            s_label(out, service);
+            dash_buf_printf(out, "\"} %.17g\n", s_num(w, gauges[g].key));
+        }
+    }
+}
+
 /* The broker's counters from its STATS text. */
 static void
 s_broker(dash_buf_t *out, const char *text)
@@ -75,9 +139,7 @@ s_broker(dash_buf_t *out, const char *text)
         if (!json_is_number(v))
             continue;
         dash_buf_puts(out, "dajia_broker_rejected_by_reason_total{reason=\"");
-        for (const char *p = reason; *p; p++)
-            if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
-                dash_buf_add(out, p, 1);
+        s_label(out, reason);
         dash_buf_printf(out, "\"} %.17g\n", json_number_value(v));
     }
     json_t *commit = json_object_get(root, "commit_ms");
@@ -87,6 +149,7 @@ s_broker(dash_buf_t *out, const char *text)
                     s_num(commit, "p50") / 1000.0);
     dash_buf_printf(out, "dajia_broker_commit_latency_seconds{quantile=\"0.99\"} %.9g\n",
                     s_num(commit, "p99") / 1000.0);
+    s_histogram(out, commit);
     s_metric(out, "dajia_broker_mean_batch", "gauge", "Mean events per committed batch.",
              s_num(root, "mean_batch"));
     json_t *log = json_object_get(root, "log");
@@ -98,7 +161,7 @@ s_broker(dash_buf_t *out, const char *text)
              s_num(log, "used_bytes"));
     s_metric(out, "dajia_broker_uptime_seconds", "gauge", "Seconds since the broker started.",
              s_num(root, "uptime_s"));
-    dash_buf_puts(out, "# worker services' lag behind the log: not in the broker's STATS\n");
+    s_workers(out, json_object_get(root, "workers"));
     json_decref(root);
 }
 

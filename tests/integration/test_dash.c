@@ -300,6 +300,19 @@ s_total_row(const char *html, const char *id, int64_t *values, size_t max)
     return n;
 }
 
+/* The value of the sample `name` (with its labels) in a /metrics text; fails when the
+   text has none. */
+static double
+s_metric_value(const char *text, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = text; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == text || p[-1] == '\n') && p[len] == ' ')
+            return strtod(p + len + 1, NULL);
+    fail_msg("/metrics has no %s", name);
+    return -1;
+}
+
 /* Waits until dashboard `port` has every feed item up to `seq`. */
 static void
 s_wait_seq(unsigned port, uint64_t seq)
@@ -808,6 +821,42 @@ test_bad_input_and_operations(void **state)
     assert_non_null(strstr(res.body, "dajia_broker_commit_latency_seconds{quantile=\"0.99\"}"));
     assert_non_null(strstr(res.body, "\ndajia_feed_last_seq "));
     http_response_free(&res);
+
+    /* The commit latency as a histogram (one observation per batch) and each worker
+       service's lag, which is 0 once the workers have caught up with the log. */
+    bool caught_up = false;
+    for (int waited = 0; !caught_up && waited < S_WAIT_MS; waited += S_POLL_MS) {
+        res = s_get(port, "/metrics", NULL);
+        assert_int_equal(res.status, 200);
+        double batches = s_metric_value(res.body, "dajia_broker_batches_total");
+        double count = s_metric_value(res.body, "dajia_broker_commit_seconds_count");
+        double inf = s_metric_value(res.body, "dajia_broker_commit_seconds_bucket{le=\"+Inf\"}");
+        double le1 = s_metric_value(res.body, "dajia_broker_commit_seconds_bucket{le=\"0.001\"}");
+        double le1s = s_metric_value(res.body, "dajia_broker_commit_seconds_bucket{le=\"1\"}");
+        double sum = s_metric_value(res.body, "dajia_broker_commit_seconds_sum");
+        assert_true(batches > 0);
+        assert_true(count == batches);
+        assert_true(inf == count);
+        assert_true(le1 >= 0 && le1 <= le1s && le1s <= inf);
+        assert_true(sum > 0);
+        double last = s_metric_value(res.body, "dajia_broker_log_last_seq");
+        caught_up = true;
+        const char *services[] = {"aggregate", "escalate", "circulate"};
+        for (size_t i = 0; i < 3; i++) {
+            double lag = s_metric_value(
+                res.body, S_STR("dajia_broker_worker_lag{service=\"%s\"}", services[i]));
+            double cursor = s_metric_value(
+                res.body, S_STR("dajia_broker_worker_cursor{service=\"%s\"}", services[i]));
+            assert_true(lag >= 0 && cursor >= 0);
+            assert_true(lag == last - cursor);
+            caught_up = caught_up && lag == 0;
+        }
+        http_response_free(&res);
+        if (!caught_up)
+            usleep(S_POLL_MS * 1000);
+    }
+    if (!caught_up)
+        fail_msg("a worker service's lag did not come down to 0 on /metrics");
 }
 
 /* A dashboard started again reads its view from its state directory and replays only
