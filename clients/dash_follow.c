@@ -33,10 +33,11 @@
 #define S_PROBE_EVERY_MS  2000
 #define S_SAVE_AFTER_MS   5000
 
-enum { S_NOTICE_FIGURES = 0, S_NOTICE_BULLETIN, S_NOTICE_MATTER, S_NOTICES };
+enum { S_NOTICE_FIGURES = 0, S_NOTICE_BULLETIN, S_NOTICE_MATTER, S_NOTICE_COMPLIANCE, S_NOTICES };
 
-static const char *const s_notice_names[S_NOTICES] = {"figures", "bulletin", "matter"};
-static const bool s_notice_office[S_NOTICES] = {false, false, true};
+static const char *const s_notice_names[S_NOTICES] = {"figures", "bulletin", "matter",
+                                                      "compliance"};
+static const bool s_notice_office[S_NOTICES] = {false, false, true, true};
 
 struct dash_follow_t {
     dash_follow_options_t o;
@@ -304,6 +305,8 @@ s_on_item(const Dajia__FeedItem *item, void *arg)
         self->pending[S_NOTICE_BULLETIN] = true;
     else if (change == DASH_VIEW_MATTER)
         self->pending[S_NOTICE_MATTER] = true;
+    else if (change == DASH_VIEW_COMPLIANCE)
+        self->pending[S_NOTICE_COMPLIANCE] = true;
     pthread_mutex_unlock(&self->lock);
     if (change == DASH_VIEW_ESCALATION) {
         /* The row itself, at once: the live page adds it without asking again. */

@@ -353,7 +353,7 @@ dash_render_tables(const dash_view_t *view, const dash_report_ctx_t *rctx, const
         dash_report_matters(view, rctx, out);
         break;
     case DASH_PAGE_COMPLIANCE:
-        dash_report_compliance(view, rctx, NULL, out);
+        dash_report_compliance(view, rctx, out);
         break;
     default:
         break;
@@ -674,26 +674,25 @@ s_page_compliance(dash_buf_t *out, const dash_page_ctx_t *p, const dash_view_t *
 {
     dajia_lang_t l = p->lang;
     dash_buf_printf(out, "<h1>%s</h1>\n", s_t(l, "报送情况", "Compliance now"));
-    dash_buf_printf(out, "<p class=\"notice\" id=\"compliance-now\">%s</p>\n",
-                    s_t(l, "实时报送情况尚未发布：通报流中还没有本月各单位的实时报送状态。",
-                        "Compliance now is not published yet: the feed carries no current "
-                        "reporting state of the units."));
-    const Dajia__Bulletin *from = NULL;
-    dash_tables_t ignored = {0};
-    dash_report_compliance(view, rctx, &from, &ignored);
-    dash_tables_free(&ignored);
-    if (!from) {
-        dash_buf_printf(out, "<p class=\"empty\">%s</p>\n",
-                        s_t(l, "也还没有带报送情况的工作通报。",
-                            "No bulletin with reporting compliance has been issued yet either."));
+    const dash_compliance_t *open = dash_report_compliance_open(view, rctx);
+    if (!open) {
+        dash_buf_printf(
+            out, "<p class=\"empty\" id=\"compliance-now\">%s</p>\n",
+            s_t(l, "通报流中还没有报送情况：通报工作进程在每月开始、各单位报送和截止时发布。",
+                "The feed has carried no reporting compliance yet: the circulate "
+                "worker publishes it when a month opens, as units report, and when "
+                "the deadline passes."));
         return;
     }
-    dash_buf_printf(out, "<p>%s ",
-                    s_t(l, "以下为最近一期通报中的报送情况：", "From the latest bulletin:"));
-    dash_buf_html(out, from->period);
-    dash_buf_printf(out, "%s", s_t(l, "（评判期：", " (judging "));
-    dash_buf_html(out, *from->compliance_period ? from->compliance_period : "—");
-    dash_buf_printf(out, "%s</p>\n", s_t(l, "）", ")"));
+    char period[S_TEXT];
+    dash_buf_printf(out, "<p id=\"compliance-now\" data-period=\"");
+    dash_buf_html(out, open->period);
+    dash_buf_printf(out, "\">%s", s_t(l, "当前报送月份：", "The month being reported: "));
+    dash_buf_html(out, dash_report_period_label(open->period, l, period, sizeof period));
+    dash_buf_printf(out, "%s</p>\n",
+                    s_t(l, "。各单位报送后本页自动更新；截止时间过后仍未报送的单位列为未报送。",
+                        ". The page updates itself as units report; a unit that has not "
+                        "reported once the deadline has passed is missing."));
     for (size_t i = 0; i < tables->count; i++)
         s_section(out, p, q, tables->items[i], NULL);
 }

@@ -7,6 +7,7 @@
 */
 #include "dash_report.h"
 #include "dash_query.h"
+#include "office_compliance.h"
 
 #include <czmq.h>
 #include <errno.h>
@@ -1089,34 +1090,231 @@ dash_report_matters(const dash_view_t *view, const dash_report_ctx_t *ctx, dash_
     dash_tables_add(out, t);
 }
 
-void
-dash_report_compliance(const dash_view_t *view, const dash_report_ctx_t *ctx,
-                       const Dajia__Bulletin **from, dash_tables_t *out)
+// ================================================================= compliance
+
+/* The state of row `u` at `now`: a unit still pending once the deadline has passed is
+   missing (the worker says so too, at its next tick). */
+static const char *
+s_state(const Dajia__UnitCompliance *u, int64_t deadline_at, int64_t now)
 {
-    const Dajia__FeedItem *const *items;
-    size_t n = dash_view_bulletins(view, &items);
-    const Dajia__Bulletin *best = NULL;
+    const char *status = u->status ? u->status : "";
+    return strcmp(status, "pending") == 0 && now > deadline_at ? "missing" : status;
+}
+
+/* A deadline as people say it: the end of its last day, "2026年11月10日24时" /
+   "2026-11-10 24:00"; one that is not midnight as its minute. */
+static const char *
+s_deadline(const dash_report_ctx_t *ctx, int64_t at, char *buf, size_t size)
+{
+    int64_t local = at + (int64_t)DAJIA_TIME_BEIJING_MIN * DAJIA_TIME_MS_PER_MIN;
+    if (local % DAJIA_TIME_MS_PER_DAY != 0)
+        return dajia_label_minute(at, DAJIA_TIME_BEIJING_MIN, ctx->lang, buf, size);
+    dajia_label_date(at - 1, DAJIA_TIME_BEIJING_MIN, ctx->lang, buf, size);
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s", s_t(ctx, "24时", " 24:00"));
+    return buf;
+}
+
+/* "还有5天截止" / "due in 5 days", "今天截止" / "due today", "已截止" / "closed". */
+static const char *
+s_due(const dash_report_ctx_t *ctx, int64_t deadline_at, int64_t now, char *buf, size_t size)
+{
+    if (now > deadline_at)
+        return s_t(ctx, "已截止", "closed");
+    int64_t days = office_compliance_due_in_days(deadline_at, now, DAJIA_TIME_BEIJING_MIN);
+    if (days <= 0)
+        return s_t(ctx, "今天截止", "due today");
+    char n[S_TEXT];
+    dajia_label_quantity(days, DAJIA_MEASURE_DAYS, ctx->lang, n, sizeof n);
+    snprintf(buf, size, ctx->lang == DAJIA_LANG_EN ? "due in %s" : "还有%s截止", n);
+    return buf;
+}
+
+/* A unit's state in words: "待报送（还有5天截止）", "零申报（逾期）", "逾期报送". */
+static const char *
+s_state_words(const dash_report_ctx_t *ctx, const Dajia__UnitCompliance *u, int64_t deadline_at,
+              int64_t now, char *buf, size_t size)
+{
+    const char *state = s_state(u, deadline_at, now);
+    const char *word = dajia_label_compliance(state, ctx->lang);
+    char due[S_TEXT];
+    const char *more = NULL;
+    if (strcmp(state, "pending") == 0)
+        more = s_due(ctx, deadline_at, now, due, sizeof due);
+    else if (strcmp(state, "zero_report") == 0)
+        more = dajia_label_compliance(u->late ? "late" : "on_time", ctx->lang);
+    if (more)
+        snprintf(buf, size, ctx->lang == DAJIA_LANG_EN ? "%s (%s)" : "%s（%s）", word, more);
+    else
+        snprintf(buf, size, "%s", word);
+    return buf;
+}
+
+static const char *
+s_time_or_dash(const dash_report_ctx_t *ctx, int64_t at, char *buf, size_t size)
+{
+    return at ? dajia_label_minute(at, DAJIA_TIME_BEIJING_MIN, ctx->lang, buf, size) : "—";
+}
+
+/* The months other than `open`, latest deadline first, at most `max`. */
+static size_t
+s_other_months(const dash_compliance_t *const *months, size_t n, const dash_compliance_t *open,
+               const dash_compliance_t **out, size_t max)
+{
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        const Dajia__Bulletin *b = items[i]->bulletin;
-        if (!b->n_compliance)
+        if (months[i] == open)
             continue;
-        if (!best || strcmp(b->period, best->period) >= 0)
-            best = b;
+        /* insertion into the first `max`, latest deadline first */
+        size_t at = k;
+        while (at > 0 && out[at - 1]->deadline_at < months[i]->deadline_at)
+            at--;
+        if (at >= max)
+            continue;
+        size_t last = k < max ? k : max - 1;
+        memmove(&out[at + 1], &out[at], (last - at) * sizeof *out);
+        out[at] = months[i];
+        if (k < max)
+            k++;
     }
-    if (from)
-        *from = best;
-    if (!best)
-        return;
-    dash_tables_t bt = {0};
-    dash_report_bulletin(best, ctx, &bt);
-    for (size_t i = 0; i < bt.count; i++)
-        if (strcmp(bt.items[i]->id, "compliance") == 0) {
-            dash_tables_add(out, bt.items[i]);
-            bt.items[i] = NULL;
+    return k;
+}
+
+const dash_compliance_t *
+dash_report_compliance_open(const dash_view_t *view, const dash_report_ctx_t *ctx)
+{
+    const dash_compliance_t *const *months;
+    size_t n = dash_view_compliance(view, &months);
+    int64_t now = dash_report_compliance_now(view, ctx);
+    const dash_compliance_t *open = NULL, *latest = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const dash_compliance_t *m = months[i];
+        if (!latest || m->deadline_at > latest->deadline_at)
+            latest = m;
+        if (m->deadline_at >= now && (!open || m->deadline_at < open->deadline_at))
+            open = m;
+    }
+    return open ? open : latest;
+}
+
+int64_t
+dash_report_compliance_now(const dash_view_t *view, const dash_report_ctx_t *ctx)
+{
+    int64_t seen = dash_view_compliance_seen(view);
+    return seen > ctx->now_ms ? seen : ctx->now_ms;
+}
+
+/* Table "compliance": the open month, unit by unit. */
+static dash_table_t *
+s_compliance_month(const dash_report_ctx_t *ctx, const dash_compliance_t *m, int64_t now)
+{
+    char period[S_TEXT], deadline[S_TEXT], due[S_TEXT], title[3 * S_TEXT];
+    dash_report_period_label(m->period, ctx->lang, period, sizeof period);
+    snprintf(title, sizeof title,
+             ctx->lang == DAJIA_LANG_EN ? "Reporting for %s (due by %s, %s)"
+                                        : "%s信息报送情况（报送截止时间：%s，%s）",
+             period, s_deadline(ctx, m->deadline_at, deadline, sizeof deadline),
+             s_due(ctx, m->deadline_at, now, due, sizeof due));
+    dash_table_t *t = dash_table_new("compliance", title, 6);
+    if (!t)
+        return NULL;
+    dash_table_col(t, 0, "unit", s_t(ctx, "成员单位", "Member unit"), DASH_COL_TEXT);
+    dash_table_col(t, 1, "status", s_t(ctx, "报送情况", "Reporting"), DASH_COL_TEXT);
+    dash_table_col(t, 2, "deadline_at", s_t(ctx, "报送截止时间", "Due by"), DASH_COL_TEXT);
+    dash_table_col(t, 3, "first_report_at", s_t(ctx, "首次报送时间", "First submitted"),
+                   DASH_COL_TEXT);
+    dash_table_col(t, 4, "last_report_at", s_t(ctx, "最近报送时间", "Last submitted"),
+                   DASH_COL_TEXT);
+    dash_table_col(t, 5, "events", s_t(ctx, "报送条数", "Reports"), DASH_COL_COUNT);
+    static const char *const order[] = {"on_time", "late", "zero_report", "pending", "missing"};
+    int64_t count[5] = {0};
+    for (size_t i = 0; i < m->n_units; i++) {
+        const Dajia__UnitCompliance *u = m->units[i];
+        const char *state = s_state(u, m->deadline_at, now);
+        char words[2 * S_TEXT], first[S_TEXT], last[S_TEXT], id[DASH_UNIT_MAX + 16];
+        for (size_t k = 0; k < 5; k++)
+            count[k] += strcmp(state, order[k]) == 0;
+        size_t r = dash_table_row(t);
+        dash_table_text(t, r, 0, s_member(ctx, u->unit));
+        dash_table_text(t, r, 1, s_state_words(ctx, u, m->deadline_at, now, words, sizeof words));
+        dash_table_text(t, r, 2, deadline);
+        dash_table_text(t, r, 3, s_time_or_dash(ctx, u->first_report_at, first, sizeof first));
+        dash_table_text(t, r, 4, s_time_or_dash(ctx, u->last_report_at, last, sizeof last));
+        dash_table_num(t, r, 5, u->events);
+        snprintf(id, sizeof id, "compliance-%s", u->unit);
+        dash_table_mark(t, r, false, state, id);
+    }
+    char note[4 * S_TEXT];
+    snprintf(note, sizeof note,
+             ctx->lang == DAJIA_LANG_EN
+                 ? "On time: %" PRId64 "; late: %" PRId64 "; zero reports: %" PRId64
+                   "; pending: %" PRId64 "; missing: %" PRId64 "."
+                 : "按时报送%" PRId64 "家，逾期报送%" PRId64 "家，零申报%" PRId64
+                   "家，待报送%" PRId64 "家，未报送%" PRId64 "家。",
+             count[0], count[1], count[2], count[3], count[4]);
+    dash_table_note(t, note);
+    return t;
+}
+
+/* Table "history": each member unit's state in the other months, latest deadline first. */
+static dash_table_t *
+s_compliance_history(const dash_report_ctx_t *ctx, const dash_compliance_t *const *months, size_t n,
+                     int64_t now)
+{
+    dash_table_t *t = dash_table_new(
+        "history",
+        s_t(ctx, "各月信息报送情况", "Reporting in the other months (latest deadline first)"),
+        1 + n);
+    if (!t)
+        return NULL;
+    dash_table_col(t, 0, "unit", s_t(ctx, "成员单位", "Member unit"), DASH_COL_TEXT);
+    for (size_t c = 0; c < n; c++) {
+        char period[S_TEXT], deadline[S_TEXT], header[3 * S_TEXT];
+        snprintf(header, sizeof header,
+                 ctx->lang == DAJIA_LANG_EN ? "%s (due by %s)" : "%s（%s截止）",
+                 dash_report_period_label(months[c]->period, ctx->lang, period, sizeof period),
+                 s_deadline(ctx, months[c]->deadline_at, deadline, sizeof deadline));
+        dash_table_col(t, 1 + c, months[c]->period, header, DASH_COL_TEXT);
+    }
+    size_t n_members;
+    const dajia_member_t *members = dash_report_members(ctx, &n_members);
+    for (size_t i = 0; i < n_members; i++) {
+        size_t r = dash_table_row(t);
+        dash_table_text(t, r, 0, s_member(ctx, members[i].code));
+        for (size_t c = 0; c < n; c++) {
+            const dash_compliance_t *m = months[c];
+            const Dajia__UnitCompliance *u = NULL;
+            for (size_t j = 0; !u && j < m->n_units; j++)
+                if (strcmp(m->units[j]->unit, members[i].code) == 0)
+                    u = m->units[j];
+            char words[2 * S_TEXT];
+            dash_table_text(t, r, 1 + c,
+                            u ? s_state_words(ctx, u, m->deadline_at, now, words, sizeof words)
+                              : "—");
         }
-    if (bt.failed)
+    }
+    return t;
+}
+
+void
+dash_report_compliance(const dash_view_t *view, const dash_report_ctx_t *ctx, dash_tables_t *out)
+{
+    const dash_compliance_t *open = dash_report_compliance_open(view, ctx);
+    if (!open)
+        return;
+    int64_t now = dash_report_compliance_now(view, ctx);
+    const dash_compliance_t *const *months;
+    size_t n = dash_view_compliance(view, &months);
+    const dash_compliance_t *others[DASH_REPORT_COMPLIANCE_MONTHS];
+    size_t k = s_other_months(months, n, open, others, DASH_REPORT_COMPLIANCE_MONTHS);
+    dash_table_t *t = s_compliance_month(ctx, open, now);
+    if (!t)
         out->failed = true;
-    for (size_t i = 0; i < bt.count; i++)
-        dash_table_destroy(&bt.items[i]);
-    free(bt.items);
+    dash_tables_add(out, t);
+    if (k) {
+        t = s_compliance_history(ctx, others, k, now);
+        if (!t)
+            out->failed = true;
+        dash_tables_add(out, t);
+    }
 }

@@ -9,7 +9,8 @@
 
     Office pages: the escalations newest first (filters: unit, rule, level), the open
     major matters overdue first with the time to their next progress, and reporting
-    compliance (from the newest bulletin until the feed carries compliance of its own).
+    compliance now, from the ComplianceUpdates the circulate worker publishes: the open
+    month unit by unit, each member's state in the other months.
 
     Bulletins: the list, and the tables of one bulletin as its printable page shows them.
 
@@ -92,11 +93,28 @@ dash_report_escalation_json(const Dajia__FeedItem *item, const dash_report_ctx_t
 void
 dash_report_matters(const dash_view_t *view, const dash_report_ctx_t *ctx, dash_tables_t *out);
 
-/* Table "compliance" from the newest bulletin carrying compliance; sets *from (may be
-   NULL) to that bulletin, or NULL when none has. */
+#define DASH_REPORT_COMPLIANCE_MONTHS 12 /* the other months the compliance page shows */
+
+/* "Now" for compliance: ctx->now_ms, or the latest compliance item's produced_at when
+   the worker's clock is ahead of ours (it had reached it). */
+int64_t
+dash_report_compliance_now(const dash_view_t *view, const dash_report_ctx_t *ctx);
+
+/* The open month: the one whose reports are still being collected, the earliest whose
+   deadline has not passed at dash_report_compliance_now (on 5 November, October, due on
+   the 10th); else the month with the latest deadline; NULL when the feed has carried no
+   compliance. Borrowed from the view. */
+const dash_compliance_t *
+dash_report_compliance_open(const dash_view_t *view, const dash_report_ctx_t *ctx);
+
+/* Tables "compliance" (the open month unit by unit: the state in words, a pending one
+   with the days left and a pending one past the deadline missing, the deadline, the
+   first and last report and their count; each row's class its state, its id
+   "compliance-UNIT") and "history" (each member unit's state in up to
+   DASH_REPORT_COMPLIANCE_MONTHS other months, latest deadline first; only when there
+   are any). Nothing when the feed has carried no compliance. */
 void
-dash_report_compliance(const dash_view_t *view, const dash_report_ctx_t *ctx,
-                       const Dajia__Bulletin **from, dash_tables_t *out);
+dash_report_compliance(const dash_view_t *view, const dash_report_ctx_t *ctx, dash_tables_t *out);
 
 /* Table "bulletins": every public bulletin, newest period first, revisions numbered. */
 void

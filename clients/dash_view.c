@@ -32,6 +32,8 @@ struct dash_view_t {
     zhashx_t *matter_index; /* unit/matter_id -> slot + 1 */
     s_list_t bulletins;     /* Dajia__FeedItem * */
     zhashx_t *bulletin_ids;
+    s_list_t compliance; /* dash_compliance_t * */
+    int64_t compliance_seen;
     uint64_t last_seq;
     uint64_t items, ignored;
 };
@@ -121,6 +123,91 @@ s_items_free(s_list_t *list)
     memset(list, 0, sizeof *list);
 }
 
+// ====================================================================== compliance
+
+static void
+s_month_free(dash_compliance_t *m)
+{
+    for (size_t i = 0; i < m->n_units; i++)
+        dajia__unit_compliance__free_unpacked(m->units[i], NULL);
+    free(m->units);
+    free(m->period);
+    free(m);
+}
+
+/* A copy of `row` of its own (packed and read back, as the feed item copies are). */
+static Dajia__UnitCompliance *
+s_unit_copy(const Dajia__UnitCompliance *row)
+{
+    size_t len = dajia__unit_compliance__get_packed_size(row);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return NULL;
+    dajia__unit_compliance__pack(row, buf);
+    Dajia__UnitCompliance *copy = dajia__unit_compliance__unpack(NULL, len, buf);
+    free(buf);
+    return copy;
+}
+
+/* The month `period`, made when new. */
+static dash_compliance_t *
+s_month(dash_view_t *self, const char *period)
+{
+    for (size_t i = 0; i < self->compliance.count; i++) {
+        dash_compliance_t *m = self->compliance.items[i];
+        if (strcmp(m->period, period) == 0)
+            return m;
+    }
+    dash_compliance_t *m = calloc(1, sizeof *m);
+    if (!m || !(m->period = strdup(period)) || s_list_push(&self->compliance, m) != 0) {
+        if (m)
+            free(m->period);
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Folds a ComplianceUpdate in: per unit, its row replaces the one held. */
+static int
+s_compliance_apply(dash_view_t *self, const Dajia__FeedItem *item)
+{
+    const Dajia__ComplianceUpdate *u = item->compliance;
+    dash_compliance_t *m = s_month(self, u->period ? u->period : "");
+    if (!m)
+        return -ENOMEM;
+    m->deadline_at = u->deadline_at;
+    if (item->produced_at > self->compliance_seen)
+        self->compliance_seen = item->produced_at;
+    for (size_t i = 0; i < u->n_units; i++) {
+        if (!u->units[i]->unit)
+            continue;
+        Dajia__UnitCompliance *copy = s_unit_copy(u->units[i]);
+        if (!copy)
+            return -ENOMEM;
+        size_t j = 0;
+        while (j < m->n_units && strcmp(m->units[j]->unit, copy->unit) != 0)
+            j++;
+        if (j < m->n_units) {
+            dajia__unit_compliance__free_unpacked(m->units[j], NULL);
+            m->units[j] = copy;
+            continue;
+        }
+        if (m->n_units == m->cap) {
+            size_t cap = m->cap ? m->cap * 2 : 32;
+            Dajia__UnitCompliance **grown = realloc(m->units, cap * sizeof *grown);
+            if (!grown) {
+                dajia__unit_compliance__free_unpacked(copy, NULL);
+                return -ENOMEM;
+            }
+            m->units = grown;
+            m->cap = cap;
+        }
+        m->units[m->n_units++] = copy;
+    }
+    return 0;
+}
+
 // ====================================================================== life
 
 dash_view_t *
@@ -150,6 +237,9 @@ dash_view_destroy(dash_view_t **self_p)
     s_items_free(&self->escalations);
     s_items_free(&self->matters);
     s_items_free(&self->bulletins);
+    for (size_t i = 0; i < self->compliance.count; i++)
+        s_month_free(self->compliance.items[i]);
+    free(self->compliance.items);
     zhashx_destroy(&self->row_index);
     zhashx_destroy(&self->escalation_ids);
     zhashx_destroy(&self->matter_index);
@@ -311,6 +401,12 @@ dash_view_apply(dash_view_t *self, const Dajia__FeedItem *item, dash_view_change
                 what = DASH_VIEW_BULLETIN;
         }
         break;
+    case DAJIA__FEED_ITEM__ITEM_COMPLIANCE:
+        if (item->compliance) {
+            rc = s_compliance_apply(self, item);
+            what = DASH_VIEW_COMPLIANCE;
+        }
+        break;
     default:
         self->ignored++;
         break;
@@ -373,15 +469,31 @@ dash_view_bulletins(const dash_view_t *self, const Dajia__FeedItem *const **item
     return self->bulletins.count;
 }
 
+size_t
+dash_view_compliance(const dash_view_t *self, const dash_compliance_t *const **months)
+{
+    *months = (const dash_compliance_t *const *)self->compliance.items;
+    return self->compliance.count;
+}
+
+int64_t
+dash_view_compliance_seen(const dash_view_t *self)
+{
+    return self->compliance_seen;
+}
+
 // ====================================================================== keep
 
 int
 dash_view_export(const dash_view_t *self, uint8_t **data, size_t *len)
 {
-    /* Two synthetic aggregate items (public cells, office-only cells) carry the cells;
-       the rest are the items as they came. */
+    /* Two synthetic aggregate items (public cells, office-only cells) carry the cells,
+       one synthetic compliance item each month (every unit's latest row, its produced_at
+       the latest seen); the rest are the items as they came. */
     size_t n_rows = self->rows.count;
-    size_t n_items = 2 + self->escalations.count + self->matters.count + self->bulletins.count;
+    size_t n_months = self->compliance.count;
+    size_t n_items =
+        2 + self->escalations.count + self->matters.count + self->bulletins.count + n_months;
     Dajia__FeedItem agg[2] = {DAJIA__FEED_ITEM__INIT, DAJIA__FEED_ITEM__INIT};
     Dajia__AggregateUpdate update[2] = {DAJIA__AGGREGATE_UPDATE__INIT,
                                         DAJIA__AGGREGATE_UPDATE__INIT};
@@ -390,8 +502,10 @@ dash_view_export(const dash_view_t *self, uint8_t **data, size_t *len)
     Dajia__AggregateRow **ptrs[2] = {calloc(n_rows ? n_rows : 1, sizeof(void *)),
                                      calloc(n_rows ? n_rows : 1, sizeof(void *))};
     Dajia__FeedItem **items = calloc(n_items, sizeof *items);
+    Dajia__FeedItem *comp = calloc(n_months ? n_months : 1, sizeof *comp);
+    Dajia__ComplianceUpdate *updates = calloc(n_months ? n_months : 1, sizeof *updates);
     int rc = -ENOMEM;
-    if (!rows || !figs || !ptrs[0] || !ptrs[1] || !items)
+    if (!rows || !figs || !ptrs[0] || !ptrs[1] || !items || !comp || !updates)
         goto out;
     for (int a = 0; a < 2; a++) {
         agg[a].audience =
@@ -421,6 +535,21 @@ dash_view_export(const dash_view_t *self, uint8_t **data, size_t *len)
     for (size_t l = 0; l < 3; l++)
         for (size_t i = 0; i < lists[l]->count; i++)
             items[k++] = lists[l]->items[i];
+    for (size_t i = 0; i < n_months; i++) {
+        const dash_compliance_t *m = self->compliance.items[i];
+        dajia__feed_item__init(&comp[i]);
+        dajia__compliance_update__init(&updates[i]);
+        updates[i].period = m->period;
+        updates[i].deadline_at = m->deadline_at;
+        updates[i].units = m->units;
+        updates[i].n_units = m->n_units;
+        comp[i].audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+        comp[i].service = "circulate";
+        comp[i].produced_at = self->compliance_seen;
+        comp[i].item_case = DAJIA__FEED_ITEM__ITEM_COMPLIANCE;
+        comp[i].compliance = &updates[i];
+        items[k++] = &comp[i];
+    }
     Dajia__FeedBatch batch = DAJIA__FEED_BATCH__INIT;
     batch.items = items;
     batch.n_items = k;
@@ -437,6 +566,8 @@ out:
     free(ptrs[0]);
     free(ptrs[1]);
     free(items);
+    free(comp);
+    free(updates);
     return rc;
 }
 

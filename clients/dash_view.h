@@ -8,7 +8,9 @@
     - an Escalation is added once (by escalation_id), in arrival order;
     - a MatterLine replaces the one held for its unit + matter_id;
     - a Bulletin is added once (by period and produced_at): a revision of a period is a
-      second bulletin of that period, kept beside the first.
+      second bulletin of that period, kept beside the first;
+    - a ComplianceUpdate replaces, per month and unit, the row held (docs/domain.md §7.5):
+      the latest row of every unit the feed named for the month, in the order first named.
     Every held thing remembers its item's audience, so a public page can be built from
     public items only, whatever key the dashboard follows the feed with.
 
@@ -86,6 +88,7 @@ typedef enum {
     DASH_VIEW_ESCALATION,
     DASH_VIEW_MATTER,
     DASH_VIEW_BULLETIN,
+    DASH_VIEW_COMPLIANCE,
 } dash_view_change_t;
 
 /* Folds `item` in (the view keeps copies of what it holds). Sets *change (may be NULL).
@@ -119,6 +122,24 @@ dash_view_matters(const dash_view_t *self, const Dajia__FeedItem *const **items)
 /* The bulletins, oldest first (revisions included). */
 size_t
 dash_view_bulletins(const dash_view_t *self, const Dajia__FeedItem *const **items);
+
+/* One month's reporting compliance as the feed last said it. */
+typedef struct {
+    char *period;                  /* "YYYY-MM" (the worker's period name) */
+    int64_t deadline_at;           /* reports are on time up to this instant */
+    Dajia__UnitCompliance **units; /* the latest row of each unit, in the order first named */
+    size_t n_units;
+    size_t cap;
+} dash_compliance_t;
+
+/* The months with compliance, in the order first seen. */
+size_t
+dash_view_compliance(const dash_view_t *self, const dash_compliance_t *const **months);
+
+/* The latest produced_at of the compliance items applied: the worker's clock had reached
+   it (0: none). */
+int64_t
+dash_view_compliance_seen(const dash_view_t *self);
 
 /* The whole view as one packed FeedBatch (last_feed_seq: dash_view_last_seq). *data is
    the caller's (free()). Returns 0 or -ENOMEM. */

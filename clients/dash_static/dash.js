@@ -113,7 +113,12 @@
     }
   });
   stream.addEventListener('bulletin', function () {
-    if (live === 'bulletins' || live === 'figures' || live === 'compliance') {
+    if (live === 'bulletins' || live === 'figures') {
+      refresh();
+    }
+  });
+  stream.addEventListener('compliance', function () {
+    if (live === 'compliance') {
       refresh();
     }
   });

@@ -3,7 +3,7 @@
 
     One broker for the whole program, its clock (DAJIA_CLOCK) a few seconds before the end
     of the month and its reports due then (circulate/deadline_day 0) so that a month's
-    bulletin is issued while the tests run; the simulator
+    bulletin is issued, and the next month's compliance opens, while the tests run; the simulator
     reports for the 23 units; three dashboards follow it:
       A  the office key, no HTTP users (loopback), every page open;
       B  the office key with HTTP users (an office user and a viewer);
@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "browser.h"
+#include "dajia_labels.h"
 #include "dajia_time.h"
 #include "harness.h"
 #include "http_client.h"
@@ -66,6 +67,7 @@ typedef struct {
     harness_proc_t *broker;
     harness_client_t *client;
     char api[256];
+    int64_t clock_ahead_ms; /* the broker's clock is this far ahead of the wall clock */
     s_dash_t a, b, c;
     browser_t *browser;
 } fixture_t;
@@ -181,7 +183,10 @@ typedef struct {
     zlistx_t *reasons;     /* their reasons */
     Dajia__FeedItem *bulletin; /* the public bulletin with the most cases filed (a copy) */
     int64_t bulletin_filed, bulletin_value;
-    uint64_t last; /* the newest feed_seq of the audience asked */
+    zhashx_t *compliance;    /* "period|unit" -> the latest status (office feed) */
+    zhashx_t *months;        /* period -> int64_t[2] {deadline, latest produced_at} */
+    int64_t compliance_seen; /* the latest produced_at of a compliance item */
+    uint64_t last;           /* the newest feed_seq of the audience asked */
 } s_fold_t;
 
 static void
@@ -190,6 +195,8 @@ s_fold_free(s_fold_t *f)
     zhashx_destroy(&f->cells);
     zlistx_destroy(&f->escalations);
     zlistx_destroy(&f->reasons);
+    zhashx_destroy(&f->compliance);
+    zhashx_destroy(&f->months);
     if (f->bulletin)
         dajia__feed_item__free_unpacked(f->bulletin, NULL);
     memset(f, 0, sizeof *f);
@@ -213,6 +220,10 @@ s_fold(fixture_t *fx, Dajia__Audience audience, s_fold_t *f)
     zlistx_set_destructor(f->escalations, (zlistx_destructor_fn *)zstr_free);
     f->reasons = zlistx_new();
     zlistx_set_destructor(f->reasons, (zlistx_destructor_fn *)zstr_free);
+    f->compliance = zhashx_new();
+    zhashx_set_destructor(f->compliance, s_free_ptr);
+    f->months = zhashx_new();
+    zhashx_set_destructor(f->months, s_free_ptr);
     uint64_t from = 1;
     for (;;) {
         Dajia__FeedBatch *batch = NULL;
@@ -236,6 +247,17 @@ s_fold(fixture_t *fx, Dajia__Audience audience, s_fold_t *f)
                     v[1] = row->figures ? row->figures->case_value_fen : 0;
                     zhashx_update(f->cells, key, v);
                 }
+            } else if (it->item_case == DAJIA__FEED_ITEM__ITEM_COMPLIANCE) {
+                const Dajia__ComplianceUpdate *u = it->compliance;
+                int64_t *month = calloc(2, sizeof *month);
+                month[0] = u->deadline_at;
+                month[1] = it->produced_at;
+                zhashx_update(f->months, u->period, month);
+                for (size_t r = 0; r < u->n_units; r++)
+                    zhashx_update(f->compliance, S_STR("%s|%s", u->period, u->units[r]->unit),
+                                  strdup(u->units[r]->status));
+                if (it->produced_at > f->compliance_seen)
+                    f->compliance_seen = it->produced_at;
             } else if (it->item_case == DAJIA__FEED_ITEM__ITEM_ESCALATION) {
                 zlistx_add_end(f->escalations, strdup(it->escalation->escalation_id));
                 zlistx_add_end(f->reasons, strdup(it->escalation->reason));
@@ -361,6 +383,7 @@ s_setup(void **state)
     int64_t now = harness_now_ms();
     dajia_time_period_t month = dajia_time_period_of(DAJIA_TIME_MONTH, now, DAJIA_TIME_BEIJING_MIN);
     int64_t clock = dajia_time_period_end(month, DAJIA_TIME_BEIJING_MIN) - S_LEAD_MS;
+    fx->clock_ahead_ms = clock - now;
     /* The broker inherits it; nothing else started here reads it. */
     setenv("DAJIA_CLOCK", S_STR("%" PRId64, clock), 1);
     char *data = S_STR("%s/broker", fx->dir);
@@ -590,10 +613,127 @@ test_live_escalation(void **state)
     char *html = harness_autofree(browser_html(fx->browser));
     assert_non_null(strstr(html, "id=\"matters\""));
     s_shot(fx, "matters");
+}
+
+/* The open month of the fold at `now` (the earliest deadline not passed, as the page
+   chooses it), or NULL; sets *deadline. */
+static const char *
+s_open_month(s_fold_t *f, int64_t now, int64_t *deadline)
+{
+    const char *open = NULL;
+    for (int64_t *m = zhashx_first(f->months); m; m = zhashx_next(f->months))
+        if (m[0] >= now && (!open || m[0] < *deadline)) {
+            open = zhashx_cursor(f->months);
+            *deadline = m[0];
+        }
+    return open;
+}
+
+/* Compliance now: the page shows the open month as the office feed says it, unit by
+   unit; a unit that reports while the page is open turns on time without a reload; a
+   viewer and the public dashboard are refused it. */
+static void
+test_compliance_now(void **state)
+{
+    fixture_t *fx = *state;
+    /* The broker's month ends S_LEAD_MS after it started; then the next month opens,
+       every unit pending, due at its end: wait for it. */
+    s_fold_t f = {0};
+    const char *open = NULL, *unit = NULL;
+    int64_t deadline = 0;
+    for (int waited = 0; waited < 2 * S_WAIT_MS; waited += 1000) {
+        s_fold(fx, DAJIA__AUDIENCE__AUDIENCE_OFFICE, &f);
+        int64_t now = harness_now_ms() + fx->clock_ahead_ms;
+        if (f.compliance_seen > now)
+            now = f.compliance_seen;
+        open = s_open_month(&f, now + 60000, &deadline); /* not about to close */
+        for (void *st = zhashx_first(f.compliance); open && !unit && st;
+             st = zhashx_next(f.compliance)) {
+            const char *key = zhashx_cursor(f.compliance);
+            if (strncmp(key, open, strlen(open)) == 0 && key[strlen(open)] == '|' &&
+                strcmp(st, "pending") == 0)
+                unit = S_STR("%s", key + strlen(open) + 1);
+        }
+        if (unit)
+            break;
+        s_fold_free(&f);
+        sleep(1);
+    }
+    if (!unit)
+        fail_msg("no open month with a unit pending came on the office feed");
+    s_wait_seq(fx->a.port, f.last);
+
     s_open(fx, fx->a.port, "/compliance");
-    html = harness_autofree(browser_html(fx->browser));
-    assert_non_null(strstr(html, "id=\"compliance-now\""));
+    char *period = harness_autofree(
+        browser_eval(fx->browser, "document.getElementById('compliance-now').dataset.period"));
+    assert_string_equal(period, S_STR("\"%s\"", open)); /* a JSON string */
+    /* Every unit's row: its id and its state as the feed says it. */
+    char *rows = harness_autofree(browser_eval(
+        fx->browser, "Array.from(document.querySelectorAll('#compliance-body tr'))"
+                     ".map(function (r) { return r.id + '=' + r.className; }).join(',')"));
+    if (rows[0] == '"') { /* a JSON string; ids and classes need no escapes */
+        rows++;
+        rows[strlen(rows) - 1] = '\0';
+    }
+    size_t n = 0;
+    for (void *st = zhashx_first(f.compliance); st; st = zhashx_next(f.compliance)) {
+        const char *key = zhashx_cursor(f.compliance);
+        if (strncmp(key, open, strlen(open)) != 0 || key[strlen(open)] != '|')
+            continue;
+        char *want = S_STR("compliance-%s=%s", key + strlen(open) + 1, (const char *)st);
+        size_t len = strlen(want);
+        const char *at = strstr(rows, want);
+        if (!at || (at != rows && at[-1] != ',') || (at[len] != ',' && at[len] != '\0'))
+            fail_msg("the compliance page lacks %s: %s", want, rows);
+        n++;
+    }
+    assert_int_equal(n, 23);
+    assert_non_null(strstr(rows, S_STR("compliance-%s=pending", unit)));
+    char *title = harness_autofree(
+        browser_eval(fx->browser, "document.querySelector('#t-compliance h2').textContent"));
+    char day[DAJIA_LABEL_TEXT_MAX];
+    dajia_label_date(deadline - 1, DAJIA_TIME_BEIJING_MIN, DAJIA_LANG_ZH, day, sizeof day);
+    if (!strstr(title, S_STR("%s24时", day)))
+        fail_msg("the title does not give the deadline %s24时: %s", day, title);
+
+    /* The unit reports: its row turns on time, the same page (no reload). */
+    free(browser_eval(fx->browser, "window.dashMark = 7"));
+    Dajia__Envelope env;
+    Dajia__CaseReport report;
+    harness_envelope_init(&env, &report, unit, S_STR("dash-compliance-%s", unit), "DASH-COMP-1");
+    int64_t *month = zhashx_lookup(f.months, open);
+    env.occurred_at = env.reported_at = month[1]; /* in the open month, by the broker's clock */
+    assert_int_equal(harness_client_submit(fx->client, &env), 0);
+    Dajia__Ack *ack = NULL;
+    assert_int_equal(harness_client_recv_ack(fx->client, &ack), 0);
+    assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
+    dajia__ack__free_unpacked(ack, NULL);
+    char *turned = S_STR("document.getElementById('compliance-%s').className === 'on_time'", unit);
+    if (!browser_wait_true(fx->browser, turned, S_WAIT_MS))
+        fail_msg("the row of %s did not turn on time on the open page", unit);
+    char *mark = browser_eval(fx->browser, "window.dashMark");
+    assert_string_equal(harness_autofree(mark), "7");
     s_shot(fx, "compliance");
+    s_fold_free(&f);
+
+    /* Office only: a viewer gets 403, the public dashboard has no such page. */
+    char *viewer = s_login(fx->b.port, "viewer1", S_VIEWER_PASS);
+    const char *paths[] = {"/compliance", "/compliance.csv?table=compliance"};
+    for (size_t i = 0; i < 2; i++) {
+        http_response_t res = s_get(fx->b.port, paths[i], viewer);
+        assert_int_equal(res.status, 403);
+        assert_null(strstr(res.body, "compliance-body"));
+        http_response_free(&res);
+        res = s_get(fx->c.port, paths[i], NULL);
+        assert_int_equal(res.status, 404);
+        assert_null(strstr(res.body, "compliance-body"));
+        http_response_free(&res);
+    }
+    char *office = s_login(fx->b.port, "office1", S_OFFICE_PASS);
+    http_response_t res = s_get(fx->b.port, "/compliance.csv?table=compliance", office);
+    assert_int_equal(res.status, 200);
+    assert_non_null(strstr(res.body, dajia_label_compliance("on_time", DAJIA_LANG_ZH)));
+    http_response_free(&res);
 }
 
 /* With HTTP users: a request without a session is sent to the login page, a viewer is
@@ -1066,6 +1206,7 @@ main(void)
         cmocka_unit_test_teardown(test_office_pages_guarded, s_after_each),
         cmocka_unit_test_teardown(test_public_never_office, s_after_each),
         cmocka_unit_test_teardown(test_bulletin_pdf, s_after_each),
+        cmocka_unit_test_teardown(test_compliance_now, s_after_each),
         cmocka_unit_test_teardown(test_bad_input_and_operations, s_after_each),
         cmocka_unit_test_teardown(test_exposed_address_needs_tls_and_users, s_after_each),
         cmocka_unit_test_teardown(test_run_script_starts_both_and_one_interrupt_stops_both,

@@ -489,11 +489,185 @@ test_bulletin_tables_and_revisions(void **state)
     dash_report_figures(view, &ctx, &q, &tables);
     assert_non_null(dash_tables_find(&tables, "channels"));
     dash_tables_free(&tables);
-    /* Compliance comes from the newest bulletin that carries it. */
-    const Dajia__Bulletin *from = NULL;
-    dash_report_compliance(view, &ctx, &from, &tables);
-    assert_non_null(from);
-    assert_non_null(dash_tables_find(&tables, "compliance"));
+    /* A bulletin's compliance is its own: the compliance page waits for the feed's. */
+    dash_report_compliance(view, &ctx, &tables);
+    assert_int_equal(tables.count, 0);
+    assert_null(dash_report_compliance_open(view, &ctx));
+    dash_view_destroy(&view);
+}
+
+// ====================================================================== compliance
+
+#define T_HOUR_MS (3600LL * 1000)
+/* Deadlines: the 10th of the next month, 24:00 in Beijing (16:00 UTC). */
+#define T_SEP_DUE (T_NOV30 - 51 * T_DAY_MS + 16 * T_HOUR_MS)
+#define T_OCT_DUE (T_NOV30 - 20 * T_DAY_MS + 16 * T_HOUR_MS)
+#define T_NOV_DUE (T_NOV30 + 10 * T_DAY_MS + 16 * T_HOUR_MS)
+/* 5 November, 10:00 in Beijing. */
+#define T_NOV5    (T_NOV30 - 25 * T_DAY_MS + 2 * T_HOUR_MS)
+
+/* Applies a ComplianceUpdate of `period` with rows "unit:status[:late]". */
+static dash_view_change_t
+t_apply_compliance(dash_view_t *view, uint64_t seq, const char *period, int64_t deadline,
+                   int64_t produced_at, const char *const *rows, size_t n)
+{
+    Dajia__UnitCompliance u[8], *ptrs[8];
+    char text[8][64];
+    for (size_t i = 0; i < n; i++) {
+        dajia__unit_compliance__init(&u[i]);
+        snprintf(text[i], sizeof text[i], "%s", rows[i]);
+        char *status = strchr(text[i], ':');
+        *status++ = '\0';
+        char *late = strchr(status, ':');
+        if (late)
+            *late = '\0';
+        u[i].unit = text[i];
+        u[i].status = status;
+        u[i].late = late != NULL;
+        u[i].period = (char *)period;
+        u[i].deadline_at = deadline;
+        u[i].events = strcmp(status, "pending") == 0 ? 0 : 2;
+        u[i].first_report_at = u[i].events ? deadline - 3 * T_DAY_MS : 0;
+        u[i].last_report_at = u[i].first_report_at;
+        ptrs[i] = &u[i];
+    }
+    Dajia__ComplianceUpdate up = DAJIA__COMPLIANCE_UPDATE__INIT;
+    up.period = (char *)period;
+    up.deadline_at = deadline;
+    up.units = ptrs;
+    up.n_units = n;
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.feed_seq = seq;
+    item.audience = T_OFFICE;
+    item.produced_at = produced_at;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_COMPLIANCE;
+    item.compliance = &up;
+    dash_view_change_t change = DASH_VIEW_NOTHING;
+    assert_ok(dash_view_apply(view, &item, &change));
+    return change;
+}
+
+/* A view with September (closed), October (open on 5 November) and November. */
+static dash_view_t *
+t_compliance_view(void)
+{
+    dash_view_t *view = dash_view_new();
+    const char *oct[] = {"psb:pending", "msa:on_time", "customs:zero_report:late", "agri:pending"};
+    assert_int_equal(t_apply_compliance(view, 1, "2026-10", T_OCT_DUE, T_NOV5 - T_DAY_MS, oct, 4),
+                     DASH_VIEW_COMPLIANCE);
+    const char *sep[] = {"psb:late:late", "msa:missing", "agri:on_time"};
+    t_apply_compliance(view, 2, "2026-09", T_SEP_DUE, T_NOV5 - T_DAY_MS, sep, 3);
+    const char *nov[] = {"psb:pending", "msa:pending"};
+    t_apply_compliance(view, 3, "2026-11", T_NOV_DUE, T_NOV5 - T_DAY_MS, nov, 2);
+    const char *later[] = {"agri:on_time"}; /* a unit's row replaces the one held */
+    t_apply_compliance(view, 4, "2026-10", T_OCT_DUE, T_NOV5 - 1000, later, 1);
+    return view;
+}
+
+static void
+test_compliance_latest_row_per_month_and_unit_kept_and_exported(void **state)
+{
+    (void)state;
+    dash_view_t *view = t_compliance_view();
+    const dash_compliance_t *const *months;
+    assert_int_equal(dash_view_compliance(view, &months), 3);
+    assert_string_equal(months[0]->period, "2026-10");
+    assert_int_equal(months[0]->deadline_at, T_OCT_DUE);
+    assert_int_equal(months[0]->n_units, 4);
+    assert_string_equal(months[0]->units[3]->unit, "agri"); /* in the order first named */
+    assert_string_equal(months[0]->units[3]->status, "on_time");
+    assert_int_equal(dash_view_compliance_seen(view), T_NOV5 - 1000);
+
+    uint8_t *data = NULL;
+    size_t len = 0;
+    assert_ok(dash_view_export(view, &data, &len));
+    dash_view_t *copy = dash_view_new();
+    assert_ok(dash_view_import(copy, data, len));
+    free(data);
+    assert_int_equal(dash_view_compliance(copy, &months), 3);
+    assert_int_equal(months[0]->n_units, 4);
+    assert_string_equal(months[0]->units[3]->status, "on_time");
+    assert_string_equal(months[2]->period, "2026-11");
+    assert_int_equal(months[2]->deadline_at, T_NOV_DUE);
+    assert_int_equal(dash_view_compliance_seen(copy), T_NOV5 - 1000);
+    assert_int_equal(dash_view_last_seq(copy), 4);
+    dash_view_destroy(&copy);
+    dash_view_destroy(&view);
+}
+
+static void
+test_compliance_page_open_month_then_others(void **state)
+{
+    (void)state;
+    dash_view_t *view = t_compliance_view();
+    /* 5 November: October is open (due on the 10th). */
+    dash_report_ctx_t ctx = {.lang = DAJIA_LANG_ZH, .now_ms = T_NOV5};
+    assert_string_equal(dash_report_compliance_open(view, &ctx)->period, "2026-10");
+    dash_tables_t tables = {0};
+    dash_report_compliance(view, &ctx, &tables);
+    dash_table_t *t = t_table(&tables, "compliance");
+    assert_non_null(strstr(t->title, "2026年10月"));
+    assert_non_null(strstr(t->title, "2026年11月10日24时"));
+    assert_non_null(strstr(t->title, "还有5天截止"));
+    assert_int_equal(t->n_rows, 4);
+    size_t status = t_col(t, "status"), events = t_col(t, "events");
+    const dash_trow_t *psb = t_trow(t, "市公安局");
+    assert_string_equal(psb->cells[status].text, "待报送（还有5天截止）");
+    assert_string_equal(psb->css, "pending");
+    assert_string_equal(psb->id, "compliance-psb");
+    assert_string_equal(psb->cells[t_col(t, "first_report_at")].text, "—");
+    assert_string_equal(psb->cells[t_col(t, "deadline_at")].text, "2026年11月10日24时");
+    assert_string_equal(t_trow(t, "信阳海关")->cells[status].text, "零申报（逾期报送）");
+    const dash_trow_t *msa = t_trow(t, "市市场监管局");
+    assert_string_equal(msa->cells[status].text, "按时报送");
+    assert_int_equal(msa->cells[events].n, 2);
+    assert_string_equal(t_trow(t, "市农业农村局")->css, "on_time");
+    assert_non_null(strstr(t->note, "按时报送2家"));
+    assert_non_null(strstr(t->note, "待报送1家"));
+    /* The other months, the latest deadline first: November, then September. */
+    dash_table_t *h = t_table(&tables, "history");
+    assert_int_equal(h->n_cols, 3);
+    assert_string_equal(h->cols[1].key, "2026-11");
+    assert_string_equal(h->cols[2].key, "2026-09");
+    assert_non_null(strstr(h->cols[2].header, "2026年10月10日24时"));
+    assert_int_equal(h->n_rows, 23); /* every member unit */
+    assert_string_equal(t_trow(h, "市公安局")->cells[2].text, "逾期报送");
+    assert_string_equal(t_trow(h, "市市场监管局")->cells[2].text, "未报送");
+    assert_string_equal(t_trow(h, "市市场监管局")->cells[1].text, "待报送（还有35天截止）");
+    assert_string_equal(t_trow(h, "市财政局")->cells[1].text, "—");
+    dash_tables_free(&tables);
+
+    /* 11 November: October has closed and November is open; a unit still pending in
+       October is missing. */
+    ctx.now_ms = T_OCT_DUE + T_HOUR_MS;
+    assert_string_equal(dash_report_compliance_open(view, &ctx)->period, "2026-11");
+    dash_report_compliance(view, &ctx, &tables);
+    h = t_table(&tables, "history");
+    assert_string_equal(h->cols[1].key, "2026-10");
+    assert_string_equal(t_trow(h, "市公安局")->cells[1].text, "未报送");
+    t = t_table(&tables, "compliance");
+    assert_string_equal(t_trow(t, "市公安局")->css, "pending");
+    dash_tables_free(&tables);
+
+    /* The worker's clock ahead of ours counts as now. */
+    ctx.now_ms = T_NOV5 - 10 * T_DAY_MS;
+    assert_int_equal(dash_report_compliance_now(view, &ctx), T_NOV5 - 1000);
+
+    /* Once every deadline has passed, the latest month is the one shown. */
+    ctx.now_ms = T_NOV_DUE + T_DAY_MS;
+    dash_report_compliance(view, &ctx, &tables);
+    t = t_table(&tables, "compliance");
+    assert_non_null(strstr(t->title, "已截止"));
+    assert_string_equal(t_trow(t, "市公安局")->css, "missing");
+    dash_tables_free(&tables);
+
+    ctx.lang = DAJIA_LANG_EN;
+    ctx.now_ms = T_NOV5;
+    dash_report_compliance(view, &ctx, &tables);
+    t = t_table(&tables, "compliance");
+    assert_string_equal(t_trow(t, "Public Security Bureau")->cells[status].text,
+                        "pending (due in 5 days)");
+    assert_non_null(strstr(t->title, "2026-11-10 24:00"));
     dash_tables_free(&tables);
     dash_view_destroy(&view);
 }
@@ -509,6 +683,8 @@ main(void)
         cmocka_unit_test(test_escalation_filters_and_newest_first),
         cmocka_unit_test(test_open_matters_overdue_first_with_time_to_next),
         cmocka_unit_test(test_bulletin_tables_and_revisions),
+        cmocka_unit_test(test_compliance_latest_row_per_month_and_unit_kept_and_exported),
+        cmocka_unit_test(test_compliance_page_open_month_then_others),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
