@@ -15,6 +15,13 @@
     key's level, a mapping's two spaces in), so a few lines
     of C read it without a YAML library; a scratch file with a keyless service shows the
     check fails where it should.
+
+    The dashboard (issue 11) serves loopback only, as dajia-dash requires without TLS and
+    HTTP users: a dajia-dash service binds a loopback address unless its command gives
+    --tls-cert, --tls-key and --users; one on loopback shares the host's network
+    (network_mode: host), so that the host's 127.0.0.1:7480 is where it serves; and every
+    port any service publishes is on the host's loopback. A scratch file breaking each
+    rule shows the check fails where it should.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -82,7 +89,8 @@ test_compose_file_has_broker_workers_simulator_and_data_volume(void **state)
     (void)state;
     harness_result_t run = s_compose(DAJIA_COMPOSE_FILE, "--services", NULL);
     assert_int_equal(run.status, 0);
-    const char *want[] = {"broker\n", "aggregate\n", "escalate\n", "circulate\n", "simulator\n"};
+    const char *want[] = {"broker\n",    "aggregate\n", "escalate\n",
+                          "circulate\n", "simulator\n", "dashboard\n"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (!strstr(run.out, want[i]))
             fail_msg("no service %.*s in:\n%s", (int)strlen(want[i]) - 1, want[i], run.out);
@@ -98,11 +106,12 @@ test_compose_file_has_broker_workers_simulator_and_data_volume(void **state)
     assert_non_null(strstr(run.out, "dajia-sim"));
 }
 
-/* One service of the resolved file: its command items, volumes and environment, each
-   "\n"-joined. */
+/* One service of the resolved file: its command items, volumes, environment and ports,
+   each "\n"-joined, and its network_mode. */
 typedef struct {
     char name[64];
-    char *command, *volumes, *environment;
+    char *command, *volumes, *environment, *ports;
+    char network[64];
 } s_service_t;
 
 #define S_SERVICES_MAX 16
@@ -140,10 +149,14 @@ s_services(const char *text, s_service_t *out)
             memset(svc, 0, sizeof *svc);
             snprintf(svc->name, sizeof svc->name, "%.*s", (int)wlen - 1, word);
             list = NULL;
+        } else if (svc && indent == 4 && strncmp(word, "network_mode: ", 14) == 0) {
+            snprintf(svc->network, sizeof svc->network, "%.*s", (int)wlen - 14, word + 14);
+            list = NULL;
         } else if (svc && indent == 4 && strncmp(word, "- ", 2) != 0) {
             list = wlen == 8 && strncmp(word, "command:", 8) == 0         ? &svc->command
                    : wlen == 8 && strncmp(word, "volumes:", 8) == 0       ? &svc->volumes
                    : wlen == 12 && strncmp(word, "environment:", 12) == 0 ? &svc->environment
+                   : wlen == 6 && strncmp(word, "ports:", 6) == 0         ? &svc->ports
                                                                           : NULL;
         } else if (list && indent >= 4) {
             if (strncmp(word, "- ", 2) == 0) /* a list item: command, volumes */
@@ -163,6 +176,7 @@ s_services_free(s_service_t *svc, size_t n)
         free(svc[i].command);
         free(svc[i].volumes);
         free(svc[i].environment);
+        free(svc[i].ports);
     }
 }
 
@@ -275,6 +289,147 @@ test_every_service_that_speaks_tcp_uses_the_keys(void **state)
     assert_non_null(strstr(run.out, "condition: service_completed_successfully"));
 }
 
+/* The item after `option` in a "\n"-joined command, into buf; NULL when absent. */
+static const char *
+s_option(const char *command, const char *option, char *buf, size_t size)
+{
+    char *item = harness_autofree(harness_strf("%s\n", option));
+    for (const char *at = command; at && *at; at += strcspn(at, "\n") + 1)
+        if (strncmp(at, item, strlen(item)) == 0) {
+            at += strlen(item);
+            snprintf(buf, size, "%.*s", (int)strcspn(at, "\n"), at);
+            return buf;
+        }
+    return NULL;
+}
+
+/* What is wrong with the dashboards and the published ports of the resolved compose file
+   `text`, one line a problem; "" when nothing is. Sets *dashboards to how many services
+   run dajia-dash. */
+static const char *
+s_dashboard_problems(const char *text, size_t *dashboards)
+{
+    s_service_t svc[S_SERVICES_MAX];
+    size_t n = s_services(text, svc);
+    const char *report = "";
+    *dashboards = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* "127.0.0.1:7400:7400/tcp"; without a host address the long syntax, whose
+           "published: 7480" line is the port opened on every interface. */
+        for (const char *p = svc[i].ports; p && *p; p += strcspn(p, "\n") + 1) {
+            int len = (int)strcspn(p, "\n");
+            if (strncmp(p, "127.0.0.1:", 10) == 0 || strncmp(p, "target: ", 8) == 0 ||
+                strncmp(p, "protocol: ", 10) == 0 || strncmp(p, "mode: ", 6) == 0)
+                continue;
+            report = harness_autofree(
+                harness_strf("%sservice %s publishes a port beyond the host's loopback: %.*s\n",
+                             report, svc[i].name, len, p));
+        }
+        const char *cmd = svc[i].command ? svc[i].command : "";
+        if (strncmp(cmd, "dajia-dash\n", 11) != 0)
+            continue;
+        ++*dashboards;
+        char http[128], buf[256];
+        if (!s_option(cmd, "--http", http, sizeof http))
+            snprintf(http, sizeof http, "127.0.0.1:7480"); /* its default */
+        bool loopback = strncmp(http, "127.", 4) == 0 || strncmp(http, "localhost:", 10) == 0 ||
+                        strncmp(http, "[::1]:", 6) == 0;
+        bool guarded = s_option(cmd, "--tls-cert", buf, sizeof buf) &&
+                       s_option(cmd, "--tls-key", buf, sizeof buf) &&
+                       s_option(cmd, "--users", buf, sizeof buf);
+        if (!loopback && !guarded)
+            report = harness_autofree(
+                harness_strf("%sservice %s: dajia-dash serves %s without TLS and HTTP users\n",
+                             report, svc[i].name, http));
+        if (loopback && strcmp(svc[i].network, "host") != 0)
+            report = harness_autofree(
+                harness_strf("%sservice %s: dajia-dash serves loopback inside its container, "
+                             "where nothing reaches it\n",
+                             report, svc[i].name));
+    }
+    s_services_free(svc, n);
+    return report;
+}
+
+static void
+test_dashboard_serves_the_hosts_loopback_with_the_dashboard_key(void **state)
+{
+    (void)state;
+    harness_result_t run = s_compose(DAJIA_COMPOSE_FILE, NULL, NULL);
+    assert_int_equal(run.status, 0);
+    size_t dashboards = 0;
+    const char *problems = s_dashboard_problems(run.out, &dashboards);
+    if (*problems)
+        fail_msg("%s opens doors:\n%s", DAJIA_COMPOSE_FILE, problems);
+    assert_int_equal(dashboards, 1);
+    s_service_t svc[S_SERVICES_MAX];
+    size_t n = s_services(run.out, svc);
+    const s_service_t *dash = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(svc[i].name, "dashboard") == 0)
+            dash = &svc[i];
+    assert_non_null(dash);
+    char buf[256];
+    /* The public feed with the dashboard key, on the host's 127.0.0.1:7480, from the
+       ports the broker publishes there. */
+    assert_string_equal(s_option(dash->command, "--name", buf, sizeof buf), "dashboard");
+    assert_string_equal(s_option(dash->command, "--http", buf, sizeof buf), "127.0.0.1:7480");
+    assert_string_equal(s_option(dash->command, "--feed", buf, sizeof buf), "tcp://127.0.0.1:7403");
+    assert_string_equal(s_option(dash->command, "--broker", buf, sizeof buf),
+                        "tcp://127.0.0.1:7400");
+    assert_non_null(strstr(run.out, "- 127.0.0.1:7403:7403/tcp"));
+    assert_non_null(strstr(run.out, "- 127.0.0.1:7400:7400/tcp"));
+    /* Its view kept on a volume of its own. */
+    const char *state_dir = s_option(dash->command, "--state", buf, sizeof buf);
+    assert_non_null(state_dir);
+    char volume[64];
+    assert_string_equal(s_volume_on(dash, state_dir, volume, sizeof volume), "dashboard-state");
+    s_services_free(svc, n);
+}
+
+static void
+test_open_dashboards_are_caught(void **state)
+{
+    (void)state;
+    char *dir = harness_autofree(harness_tmpdir_new());
+    assert_non_null(dir);
+    char *file = harness_autofree(harness_strf("%s/docker-compose.yml", dir));
+    FILE *out = fopen(file, "w");
+    assert_non_null(out);
+    fputs("version: \"3.8\"\n"
+          "services:\n"
+          "  wide:\n"
+          "    image: dajia\n"
+          "    command: [dajia-dash, --http, \"0.0.0.0:7480\"]\n"
+          "    ports: [\"7480:7480\"]\n"
+          "  guarded:\n"
+          "    image: dajia\n"
+          "    command: [dajia-dash, --http, \"0.0.0.0:7480\", --tls-cert, /c, --tls-key, /k,\n"
+          "              --users, /u]\n"
+          "    ports: [\"127.0.0.1:7481:7480\"]\n"
+          "  unreachable:\n"
+          "    image: dajia\n"
+          "    command: [dajia-dash]\n"
+          "  host:\n"
+          "    image: dajia\n"
+          "    network_mode: host\n"
+          "    command: [dajia-dash, --http, \"127.0.0.1:7480\"]\n",
+          out);
+    fclose(out);
+    harness_result_t run = s_compose(file, NULL, NULL);
+    harness_rm_rf(dir);
+    assert_int_equal(run.status, 0);
+    size_t dashboards = 0;
+    assert_string_equal(s_dashboard_problems(run.out, &dashboards),
+                        "service unreachable: dajia-dash serves loopback inside its container, "
+                        "where nothing reaches it\n"
+                        "service wide publishes a port beyond the host's loopback: "
+                        "published: 7480\n"
+                        "service wide: dajia-dash serves 0.0.0.0:7480 without TLS and HTTP "
+                        "users\n");
+    assert_int_equal(dashboards, 4);
+}
+
 static void
 test_keyless_service_is_caught(void **state)
 {
@@ -361,6 +516,9 @@ main(void)
                                   s_teardown),
         cmocka_unit_test_teardown(test_every_service_that_speaks_tcp_uses_the_keys, s_teardown),
         cmocka_unit_test_teardown(test_keyless_service_is_caught, s_teardown),
+        cmocka_unit_test_teardown(test_dashboard_serves_the_hosts_loopback_with_the_dashboard_key,
+                                  s_teardown),
+        cmocka_unit_test_teardown(test_open_dashboards_are_caught, s_teardown),
         cmocka_unit_test_teardown(test_broken_compose_file_is_caught, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
