@@ -142,23 +142,97 @@ dash_report_months(const dash_view_t *view, dajia_time_period_t *out, size_t max
 
 // ================================================================= figure tables
 
+/* Sets column `c` of `t` to figure `fig`: its label (money with 万元 after it), keyed by
+   its field name. */
+static void
+s_fig_col(dash_table_t *t, size_t c, const dash_report_ctx_t *ctx, dash_fig_t fig)
+{
+    char head[128];
+    const char *name = dash_fig_name(fig);
+    const char *label = dajia_label_figure(name, ctx->lang, NULL);
+    bool money = dash_fig_is_money(fig);
+    if (money) {
+        snprintf(head, sizeof head, "%s（%s）", label, dajia_label_wan_unit(ctx->lang));
+        label = head;
+    }
+    dash_table_col(t, c, name, label, money ? DASH_COL_FEN : DASH_COL_COUNT);
+}
+
+/* Columns `first`, `first` + 1, ... of `t`: the figures `figs`. */
+static void
+s_fig_cols(dash_table_t *t, size_t first, const dash_report_ctx_t *ctx, const dash_fig_t *figs,
+           size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        s_fig_col(t, first + i, ctx, figs[i]);
+}
+
+/* Row `r`'s cells for the columns s_fig_cols made: the figures `figs` of `v`. */
+static void
+s_fig_cells(dash_table_t *t, size_t r, size_t first, const int64_t v[DASH_FIG_COUNT],
+            const dash_fig_t *figs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dash_table_num(t, r, first + i, v[figs[i]]);
+}
+
+#define S_N(array) (sizeof(array) / sizeof((array)[0]))
+
+/* A column as a table names it, in both languages. */
+typedef struct {
+    const char *key, *zh, *en;
+    dash_col_t kind;
+} s_col_t;
+
+/* A new table with the columns `cols`, or NULL when memory ran out. */
+static dash_table_t *
+s_table(const dash_report_ctx_t *ctx, const char *id, const char *title, const s_col_t *cols,
+        size_t n)
+{
+    dash_table_t *t = dash_table_new(id, title, n);
+    for (size_t c = 0; t && c < n; c++)
+        dash_table_col(t, c, cols[c].key, s_t(ctx, cols[c].zh, cols[c].en), cols[c].kind);
+    return t;
+}
+
+/* Row `r`'s cells `first`, `first` + 1, ...: the texts `texts`. */
+static void
+s_texts(dash_table_t *t, size_t r, size_t first, const char *const *texts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dash_table_text(t, r, first + i, texts[i]);
+}
+
+/* A time as a cell reads it, in Beijing time: its minute, or with `day` its date; "—"
+   when unset. Returns buf or that dash. */
+static const char *
+s_when(const dash_report_ctx_t *ctx, int64_t at, bool day, char *buf, size_t size)
+{
+    if (!at)
+        return "—";
+    return day ? dajia_label_date(at, DAJIA_TIME_BEIJING_MIN, ctx->lang, buf, size)
+               : dajia_label_minute(at, DAJIA_TIME_BEIJING_MIN, ctx->lang, buf, size);
+}
+
+/* The figures a table by unit or category ends with, after those it compares. */
+static const dash_fig_t s_fig_rest[] = {
+    DASH_FIG_FINES_FEN, DASH_FIG_LOSS_RECOVERED_FEN, DASH_FIG_TRANSFERS,    DASH_FIG_DENS,
+    DASH_FIG_ARRESTED,  DASH_FIG_ARRESTS_APPROVED,   DASH_FIG_PROSECUTIONS, DASH_FIG_JUDGMENTS};
+
 /* The columns of a figures table by unit or category. With `ly`, the same month a year
    before and the change against it. */
 static dash_table_t *
 s_fig_table(const dash_report_ctx_t *ctx, const char *id, const char *title, const char *first,
             bool ly, const char *prev_name)
 {
-    dajia_lang_t l = ctx->lang;
     size_t n_cols = ly ? 18 : 15;
     dash_table_t *t = dash_table_new(id, title, n_cols);
     if (!t)
         return NULL;
     char head[128];
     size_t c = 0;
-    const char *wan = dajia_label_wan_unit(l);
     dash_table_col(t, c++, "name", first, DASH_COL_TEXT);
-    dash_table_col(t, c++, "cases_filed", dajia_label_figure("cases_filed", l, NULL),
-                   DASH_COL_COUNT);
+    s_fig_col(t, c++, ctx, DASH_FIG_CASES_FILED);
     snprintf(head, sizeof head, "%s%s", prev_name, s_t(ctx, "立案数", " filed"));
     dash_table_col(t, c++, "cases_filed_prev", head, DASH_COL_COUNT);
     dash_table_col(t, c++, "cases_filed_mom", s_t(ctx, "环比", "Change"), DASH_COL_CHANGE);
@@ -168,25 +242,13 @@ s_fig_table(const dash_report_ctx_t *ctx, const char *id, const char *title, con
         dash_table_col(t, c++, "cases_filed_yoy", s_t(ctx, "同比", "Year on year"),
                        DASH_COL_CHANGE);
     }
-    dash_table_col(t, c++, "cases_closed", dajia_label_figure("cases_closed", l, NULL),
-                   DASH_COL_COUNT);
-    snprintf(head, sizeof head, "%s（%s）", dajia_label_figure("case_value_fen", l, NULL), wan);
-    dash_table_col(t, c++, "case_value_fen", head, DASH_COL_FEN);
+    s_fig_col(t, c++, ctx, DASH_FIG_CASES_CLOSED);
+    s_fig_col(t, c++, ctx, DASH_FIG_CASE_VALUE_FEN);
     dash_table_col(t, c++, "case_value_mom", s_t(ctx, "案值环比", "Value change"), DASH_COL_CHANGE);
     if (ly)
         dash_table_col(t, c++, "case_value_yoy", s_t(ctx, "案值同比", "Value year on year"),
                        DASH_COL_CHANGE);
-    snprintf(head, sizeof head, "%s（%s）", dajia_label_figure("fines_confiscations_fen", l, NULL),
-             wan);
-    dash_table_col(t, c++, "fines_confiscations_fen", head, DASH_COL_FEN);
-    snprintf(head, sizeof head, "%s（%s）", dajia_label_figure("loss_recovered_fen", l, NULL), wan);
-    dash_table_col(t, c++, "loss_recovered_fen", head, DASH_COL_FEN);
-    static const dash_fig_t counts[] = {DASH_FIG_TRANSFERS,    DASH_FIG_DENS,
-                                        DASH_FIG_ARRESTED,     DASH_FIG_ARRESTS_APPROVED,
-                                        DASH_FIG_PROSECUTIONS, DASH_FIG_JUDGMENTS};
-    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
-        dash_table_col(t, c++, dash_fig_name(counts[i]),
-                       dajia_label_figure(dash_fig_name(counts[i]), l, NULL), DASH_COL_COUNT);
+    s_fig_cols(t, c, ctx, s_fig_rest, S_N(s_fig_rest));
     return t;
 }
 
@@ -214,13 +276,7 @@ s_fig_row(dash_table_t *t, const char *name, const char *href, const s_acc_t *a,
     if (ly)
         dash_table_ratio(t, r, c++, a->cur[DASH_FIG_CASE_VALUE_FEN],
                          a->ly[DASH_FIG_CASE_VALUE_FEN]);
-    dash_table_num(t, r, c++, a->cur[DASH_FIG_FINES_FEN]);
-    dash_table_num(t, r, c++, a->cur[DASH_FIG_LOSS_RECOVERED_FEN]);
-    static const dash_fig_t counts[] = {DASH_FIG_TRANSFERS,    DASH_FIG_DENS,
-                                        DASH_FIG_ARRESTED,     DASH_FIG_ARRESTS_APPROVED,
-                                        DASH_FIG_PROSECUTIONS, DASH_FIG_JUDGMENTS};
-    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
-        dash_table_num(t, r, c++, a->cur[counts[i]]);
+    s_fig_cells(t, r, c, a->cur, s_fig_rest, S_N(s_fig_rest));
     if (total)
         dash_table_mark(t, r, true, "total", NULL);
 }
@@ -387,20 +443,14 @@ dash_report_figures(const dash_view_t *view, const dash_report_ctx_t *ctx, const
              s_t(ctx, "按商品类别", "figures by goods category"));
     t = dash_table_new("goods", title, 6);
     if (t) {
-        char head[128];
         dash_table_col(t, 0, "name", s_t(ctx, "商品类别", "Goods category"), DASH_COL_TEXT);
-        dash_table_col(t, 1, "cases_filed", dajia_label_figure("cases_filed", ctx->lang, NULL),
-                       DASH_COL_COUNT);
+        s_fig_col(t, 1, ctx, DASH_FIG_CASES_FILED);
         dash_table_col(t, 2, "cases_filed_share", s_t(ctx, "立案占比", "Share of cases"),
                        DASH_COL_SHARE);
-        snprintf(head, sizeof head, "%s（%s）",
-                 dajia_label_figure("case_value_fen", ctx->lang, NULL),
-                 dajia_label_wan_unit(ctx->lang));
-        dash_table_col(t, 3, "case_value_fen", head, DASH_COL_FEN);
+        s_fig_col(t, 3, ctx, DASH_FIG_CASE_VALUE_FEN);
         dash_table_col(t, 4, "case_value_share", s_t(ctx, "案值占比", "Share of value"),
                        DASH_COL_SHARE);
-        dash_table_col(t, 5, "cases_closed", dajia_label_figure("cases_closed", ctx->lang, NULL),
-                       DASH_COL_COUNT);
+        s_fig_col(t, 5, ctx, DASH_FIG_CASES_CLOSED);
         for (int g = 0; g < S_GOODS_SLOTS; g++) {
             bool any = false;
             for (int f = 0; f < DASH_FIG_COUNT; f++)
@@ -432,31 +482,18 @@ dash_report_figures(const dash_view_t *view, const dash_report_ctx_t *ctx, const
     /* The 12 months up to P, oldest first. */
     snprintf(title, sizeof title, "%s %s", s_t(ctx, "近12个月趋势", "The 12 months up to"),
              ctx->lang == DAJIA_LANG_EN ? period_label : "");
-    t = dash_table_new("trend", title, 5);
+    static const dash_fig_t trend_figs[] = {DASH_FIG_CASES_FILED, DASH_FIG_CASES_CLOSED,
+                                            DASH_FIG_CASE_VALUE_FEN, DASH_FIG_FINES_FEN};
+    t = dash_table_new("trend", title, 1 + S_N(trend_figs));
     if (t) {
-        char head[128];
         dash_table_col(t, 0, "period", s_t(ctx, "月份", "Month"), DASH_COL_TEXT);
-        dash_table_col(t, 1, "cases_filed", dajia_label_figure("cases_filed", ctx->lang, NULL),
-                       DASH_COL_COUNT);
-        dash_table_col(t, 2, "cases_closed", dajia_label_figure("cases_closed", ctx->lang, NULL),
-                       DASH_COL_COUNT);
-        snprintf(head, sizeof head, "%s（%s）",
-                 dajia_label_figure("case_value_fen", ctx->lang, NULL),
-                 dajia_label_wan_unit(ctx->lang));
-        dash_table_col(t, 3, "case_value_fen", head, DASH_COL_FEN);
-        snprintf(head, sizeof head, "%s（%s）",
-                 dajia_label_figure("fines_confiscations_fen", ctx->lang, NULL),
-                 dajia_label_wan_unit(ctx->lang));
-        dash_table_col(t, 4, "fines_confiscations_fen", head, DASH_COL_FEN);
+        s_fig_cols(t, 1, ctx, trend_figs, S_N(trend_figs));
         for (int d = S_TREND_MONTHS - 1; d >= 0; d--) {
             char name[DAJIA_TIME_PERIOD_MAX];
             dajia_time_period_format(s_period_from_num(p - d), name, sizeof name);
             size_t r = dash_table_row(t);
             dash_table_text(t, r, 0, name);
-            dash_table_num(t, r, 1, trend[d][DASH_FIG_CASES_FILED]);
-            dash_table_num(t, r, 2, trend[d][DASH_FIG_CASES_CLOSED]);
-            dash_table_num(t, r, 3, trend[d][DASH_FIG_CASE_VALUE_FEN]);
-            dash_table_num(t, r, 4, trend[d][DASH_FIG_FINES_FEN]);
+            s_fig_cells(t, r, 1, trend[d], trend_figs, S_N(trend_figs));
         }
     }
     dash_tables_add(out, t);
@@ -593,15 +630,11 @@ dash_report_bulletins(const dash_view_t *view, const dash_report_ctx_t *ctx, das
         if (items[i]->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC)
             list[k++] = items[i];
     qsort(list, k, sizeof *list, s_bulletin_cmp);
-    char head[128];
     dash_table_col(t, 0, "period", s_t(ctx, "通报期别", "Period"), DASH_COL_TEXT);
     dash_table_col(t, 1, "revision", s_t(ctx, "版次", "Issue"), DASH_COL_TEXT);
     dash_table_col(t, 2, "produced_at", s_t(ctx, "印发时间", "Issued at"), DASH_COL_TEXT);
-    dash_table_col(t, 3, "cases_filed", dajia_label_figure("cases_filed", ctx->lang, NULL),
-                   DASH_COL_COUNT);
-    snprintf(head, sizeof head, "%s（%s）", dajia_label_figure("case_value_fen", ctx->lang, NULL),
-             dajia_label_wan_unit(ctx->lang));
-    dash_table_col(t, 4, "case_value_fen", head, DASH_COL_FEN);
+    s_fig_col(t, 3, ctx, DASH_FIG_CASES_FILED);
+    s_fig_col(t, 4, ctx, DASH_FIG_CASE_VALUE_FEN);
     dash_table_col(t, 5, "matters", s_t(ctx, "重大事项", "Major matters"), DASH_COL_COUNT);
     for (size_t i = 0; i < k; i++) {
         const Dajia__Bulletin *b = list[i]->bulletin;
@@ -712,47 +745,36 @@ void
 dash_report_bulletin(const Dajia__Bulletin *b, const dash_report_ctx_t *ctx, dash_tables_t *out)
 {
     dajia_lang_t l = ctx->lang;
-    char head[128], when[S_TEXT], when2[S_TEXT];
-    const char *wan = dajia_label_wan_unit(l);
+    char when[S_TEXT], when2[S_TEXT];
     s_bulletin_groups(b, ctx, true, out);
     s_bulletin_groups(b, ctx, false, out);
 
-    dash_table_t *t = dash_table_new("goods", s_t(ctx, "按商品类别", "By goods category"), 4);
+    static const dash_fig_t goods_figs[] = {DASH_FIG_CASES_FILED, DASH_FIG_CASES_CLOSED,
+                                            DASH_FIG_CASE_VALUE_FEN};
+    dash_table_t *t =
+        dash_table_new("goods", s_t(ctx, "按商品类别", "By goods category"), 1 + S_N(goods_figs));
     if (t) {
         dash_table_col(t, 0, "name", s_t(ctx, "商品类别", "Goods category"), DASH_COL_TEXT);
-        dash_table_col(t, 1, "cases_filed", dajia_label_figure("cases_filed", l, NULL),
-                       DASH_COL_COUNT);
-        dash_table_col(t, 2, "cases_closed", dajia_label_figure("cases_closed", l, NULL),
-                       DASH_COL_COUNT);
-        snprintf(head, sizeof head, "%s（%s）", dajia_label_figure("case_value_fen", l, NULL), wan);
-        dash_table_col(t, 3, "case_value_fen", head, DASH_COL_FEN);
+        s_fig_cols(t, 1, ctx, goods_figs, S_N(goods_figs));
         for (size_t i = 0; i < b->n_by_goods; i++) {
             int64_t v[DASH_FIG_COUNT];
             dash_fig_from(b->by_goods[i]->figures, v);
             size_t r = dash_table_row(t);
             dash_table_text(t, r, 0,
                             s_enum(ctx, &dajia__goods_category__descriptor, b->by_goods[i]->goods));
-            dash_table_num(t, r, 1, v[DASH_FIG_CASES_FILED]);
-            dash_table_num(t, r, 2, v[DASH_FIG_CASES_CLOSED]);
-            dash_table_num(t, r, 3, v[DASH_FIG_CASE_VALUE_FEN]);
+            s_fig_cells(t, r, 1, v, goods_figs, S_N(goods_figs));
         }
     }
     dash_tables_add(out, t);
 
-    t = dash_table_new("channels", s_t(ctx, "按流通渠道", "By sales channel"), 6);
+    static const dash_fig_t channel_figs[] = {DASH_FIG_CASES_FILED, DASH_FIG_CASES_CLOSED,
+                                              DASH_FIG_CASE_VALUE_FEN, DASH_FIG_FINES_FEN,
+                                              DASH_FIG_TRANSFERS};
+    t = dash_table_new("channels", s_t(ctx, "按流通渠道", "By sales channel"),
+                       1 + S_N(channel_figs));
     if (t) {
         dash_table_col(t, 0, "name", s_t(ctx, "渠道", "Channel"), DASH_COL_TEXT);
-        dash_table_col(t, 1, "cases_filed", dajia_label_figure("cases_filed", l, NULL),
-                       DASH_COL_COUNT);
-        dash_table_col(t, 2, "cases_closed", dajia_label_figure("cases_closed", l, NULL),
-                       DASH_COL_COUNT);
-        snprintf(head, sizeof head, "%s（%s）", dajia_label_figure("case_value_fen", l, NULL), wan);
-        dash_table_col(t, 3, "case_value_fen", head, DASH_COL_FEN);
-        snprintf(head, sizeof head, "%s（%s）",
-                 dajia_label_figure("fines_confiscations_fen", l, NULL), wan);
-        dash_table_col(t, 4, "fines_confiscations_fen", head, DASH_COL_FEN);
-        dash_table_col(t, 5, "transfers_to_police",
-                       dajia_label_figure("transfers_to_police", l, NULL), DASH_COL_COUNT);
+        s_fig_cols(t, 1, ctx, channel_figs, S_N(channel_figs));
         const struct {
             const char *field;
             const Dajia__Figures *f;
@@ -766,11 +788,7 @@ dash_report_bulletin(const Dajia__Bulletin *b, const dash_report_ctx_t *ctx, das
             dash_fig_from(ch[i].f, v);
             size_t r = dash_table_row(t);
             dash_table_text(t, r, 0, dajia_label_channel(ch[i].field, l));
-            dash_table_num(t, r, 1, v[DASH_FIG_CASES_FILED]);
-            dash_table_num(t, r, 2, v[DASH_FIG_CASES_CLOSED]);
-            dash_table_num(t, r, 3, v[DASH_FIG_CASE_VALUE_FEN]);
-            dash_table_num(t, r, 4, v[DASH_FIG_FINES_FEN]);
-            dash_table_num(t, r, 5, v[DASH_FIG_TRANSFERS]);
+            s_fig_cells(t, r, 1, v, channel_figs, S_N(channel_figs));
         }
         dash_table_note(t, s_t(ctx, "一件案件可涉及多个渠道，各渠道之和可大于合计。",
                                "A case may go through several channels: the channels may add up "
@@ -778,35 +796,27 @@ dash_report_bulletin(const Dajia__Bulletin *b, const dash_report_ctx_t *ctx, das
     }
     dash_tables_add(out, t);
 
-    t = dash_table_new("matters",
-                       s_t(ctx, "重大事项（逾期的在前）", "Major matters (overdue first)"), 7);
+    static const s_col_t matter_cols[] = {
+        {"unit", "单位", "Unit", DASH_COL_TEXT},
+        {"matter_id", "事项编号", "Matter", DASH_COL_TEXT},
+        {"title", "标题", "Title", DASH_COL_TEXT},
+        {"status", "状态", "Status", DASH_COL_TEXT},
+        {"last_progress_at", "最近进展", "Last progress", DASH_COL_TEXT},
+        {"next_update_due_at", "下次报送期限", "Next progress due", DASH_COL_TEXT},
+        {"days_overdue", "逾期天数", "Days overdue", DASH_COL_COUNT}};
+    t = s_table(ctx, "matters", s_t(ctx, "重大事项（逾期的在前）", "Major matters (overdue first)"),
+                matter_cols, S_N(matter_cols));
     if (t) {
-        dash_table_col(t, 0, "unit", s_t(ctx, "单位", "Unit"), DASH_COL_TEXT);
-        dash_table_col(t, 1, "matter_id", s_t(ctx, "事项编号", "Matter"), DASH_COL_TEXT);
-        dash_table_col(t, 2, "title", s_t(ctx, "标题", "Title"), DASH_COL_TEXT);
-        dash_table_col(t, 3, "status", s_t(ctx, "状态", "Status"), DASH_COL_TEXT);
-        dash_table_col(t, 4, "last_progress_at", s_t(ctx, "最近进展", "Last progress"),
-                       DASH_COL_TEXT);
-        dash_table_col(t, 5, "next_update_due_at", s_t(ctx, "下次报送期限", "Next progress due"),
-                       DASH_COL_TEXT);
-        dash_table_col(t, 6, "days_overdue", s_t(ctx, "逾期天数", "Days overdue"), DASH_COL_COUNT);
         for (size_t i = 0; i < b->n_matters; i++) {
             const Dajia__MatterLine *m = b->matters[i];
             size_t r = dash_table_row(t);
-            dash_table_text(t, r, 0, s_member(ctx, m->unit));
-            dash_table_text(t, r, 1, m->matter_id);
-            dash_table_text(t, r, 2, m->title);
-            dash_table_text(t, r, 3, s_enum(ctx, &dajia__matter_status__descriptor, m->status));
-            dash_table_text(t, r, 4,
-                            m->last_progress_at
-                                ? dajia_label_date(m->last_progress_at, DAJIA_TIME_BEIJING_MIN, l,
-                                                   when, sizeof when)
-                                : "—");
-            dash_table_text(t, r, 5,
-                            m->next_update_due_at
-                                ? dajia_label_date(m->next_update_due_at, DAJIA_TIME_BEIJING_MIN, l,
-                                                   when2, sizeof when2)
-                                : "—");
+            const char *cells[] = {s_member(ctx, m->unit),
+                                   m->matter_id,
+                                   m->title,
+                                   s_enum(ctx, &dajia__matter_status__descriptor, m->status),
+                                   s_when(ctx, m->last_progress_at, true, when, sizeof when),
+                                   s_when(ctx, m->next_update_due_at, true, when2, sizeof when2)};
+            s_texts(t, r, 0, cells, S_N(cells));
             dash_table_num(t, r, 6, m->days_overdue);
             if (m->days_overdue > 0)
                 dash_table_mark(t, r, false, "overdue", NULL);
@@ -814,34 +824,31 @@ dash_report_bulletin(const Dajia__Bulletin *b, const dash_report_ctx_t *ctx, das
     }
     dash_tables_add(out, t);
 
-    t = dash_table_new(
-        "dynamics",
+    static const s_col_t dynamics_cols[] = {
+        {"kind", "类型", "Kind", DASH_COL_TEXT},
+        {"unit", "单位", "Unit", DASH_COL_TEXT},
+        {"title", "标题", "Title", DASH_COL_TEXT},
+        {"campaign_tag", "专项行动", "Campaign", DASH_COL_TEXT}};
+    t = s_table(
+        ctx, "dynamics",
         s_t(ctx, "工作动态、专项行动和典型案例", "Campaign progress, work dynamics, typical cases"),
-        4);
-    if (t) {
-        dash_table_col(t, 0, "kind", s_t(ctx, "类型", "Kind"), DASH_COL_TEXT);
-        dash_table_col(t, 1, "unit", s_t(ctx, "单位", "Unit"), DASH_COL_TEXT);
-        dash_table_col(t, 2, "title", s_t(ctx, "标题", "Title"), DASH_COL_TEXT);
-        dash_table_col(t, 3, "campaign_tag", s_t(ctx, "专项行动", "Campaign"), DASH_COL_TEXT);
-        for (size_t i = 0; i < b->n_dynamics; i++) {
-            const Dajia__InfoLine *d = b->dynamics[i];
-            size_t r = dash_table_row(t);
-            dash_table_text(t, r, 0, s_enum(ctx, &dajia__info_kind__descriptor, d->kind));
-            dash_table_text(t, r, 1, s_member(ctx, d->unit));
-            dash_table_text(t, r, 2, d->title);
-            dash_table_text(t, r, 3, d->campaign_tag);
-        }
+        dynamics_cols, S_N(dynamics_cols));
+    for (size_t i = 0; t && i < b->n_dynamics; i++) {
+        const Dajia__InfoLine *d = b->dynamics[i];
+        const char *cells[] = {s_enum(ctx, &dajia__info_kind__descriptor, d->kind),
+                               s_member(ctx, d->unit), d->title, d->campaign_tag};
+        s_texts(t, dash_table_row(t), 0, cells, S_N(cells));
     }
     dash_tables_add(out, t);
 
     char title[160];
     snprintf(title, sizeof title, "%s%s%s", s_t(ctx, "信息报送情况", "Reporting compliance"),
              *b->compliance_period ? " " : "", b->compliance_period);
-    t = dash_table_new("compliance", title, 3);
+    static const s_col_t compliance_cols[] = {{"unit", "单位", "Unit", DASH_COL_TEXT},
+                                              {"status", "报送情况", "Status", DASH_COL_TEXT},
+                                              {"events", "报送条数", "Reports", DASH_COL_COUNT}};
+    t = s_table(ctx, "compliance", title, compliance_cols, S_N(compliance_cols));
     if (t) {
-        dash_table_col(t, 0, "unit", s_t(ctx, "单位", "Unit"), DASH_COL_TEXT);
-        dash_table_col(t, 1, "status", s_t(ctx, "报送情况", "Status"), DASH_COL_TEXT);
-        dash_table_col(t, 2, "events", s_t(ctx, "报送条数", "Reports"), DASH_COL_COUNT);
         for (size_t i = 0; i < b->n_compliance; i++) {
             size_t r = dash_table_row(t);
             dash_table_text(t, r, 0, s_member(ctx, b->compliance[i]->unit));
@@ -910,22 +917,23 @@ void
 dash_report_escalations(const dash_view_t *view, const dash_report_ctx_t *ctx,
                         const dash_escfilter_t *f, size_t limit, dash_tables_t *out)
 {
-    dash_table_t *t = dash_table_new(
-        "escalations", s_t(ctx, "督办事项（最新在前）", "Escalations (newest first)"), 10);
+    static const s_col_t cols[] = {{"escalated_at", "时间", "Time", DASH_COL_TEXT},
+                                   {"rule", "规则", "Rule", DASH_COL_TEXT},
+                                   {"rule_name", "规则说明", "What", DASH_COL_TEXT},
+                                   {"level", "级别", "Level", DASH_COL_TEXT},
+                                   {"unit", "单位", "Unit", DASH_COL_TEXT},
+                                   {"subject", "案件或事项", "Case or matter", DASH_COL_TEXT},
+                                   {"reason", "原因", "Reason", DASH_COL_TEXT},
+                                   {"action", "处理要求", "Action", DASH_COL_TEXT},
+                                   {"due_at", "期限", "Due", DASH_COL_TEXT},
+                                   {"source", "来源事件", "Source event", DASH_COL_TEXT}};
+    dash_table_t *t =
+        s_table(ctx, "escalations", s_t(ctx, "督办事项（最新在前）", "Escalations (newest first)"),
+                cols, S_N(cols));
     if (!t) {
         out->failed = true;
         return;
     }
-    dash_table_col(t, 0, "escalated_at", s_t(ctx, "时间", "Time"), DASH_COL_TEXT);
-    dash_table_col(t, 1, "rule", s_t(ctx, "规则", "Rule"), DASH_COL_TEXT);
-    dash_table_col(t, 2, "rule_name", s_t(ctx, "规则说明", "What"), DASH_COL_TEXT);
-    dash_table_col(t, 3, "level", s_t(ctx, "级别", "Level"), DASH_COL_TEXT);
-    dash_table_col(t, 4, "unit", s_t(ctx, "单位", "Unit"), DASH_COL_TEXT);
-    dash_table_col(t, 5, "subject", s_t(ctx, "案件或事项", "Case or matter"), DASH_COL_TEXT);
-    dash_table_col(t, 6, "reason", s_t(ctx, "原因", "Reason"), DASH_COL_TEXT);
-    dash_table_col(t, 7, "action", s_t(ctx, "处理要求", "Action"), DASH_COL_TEXT);
-    dash_table_col(t, 8, "due_at", s_t(ctx, "期限", "Due"), DASH_COL_TEXT);
-    dash_table_col(t, 9, "source", s_t(ctx, "来源事件", "Source event"), DASH_COL_TEXT);
     const Dajia__FeedItem *const *items;
     size_t n = dash_view_escalations(view, &items);
     size_t shown = 0;
@@ -938,15 +946,9 @@ dash_report_escalations(const dash_view_t *view, const dash_report_ctx_t *ctx,
         s_escalation_cells(items[i], ctx, cells, when, subject, due);
         snprintf(source, sizeof source, "%s #%" PRIu64, e->source_event_id, e->source_log_seq);
         size_t r = dash_table_row(t);
-        dash_table_text(t, r, 0, cells[0]);
-        dash_table_text(t, r, 1, cells[1]);
+        s_texts(t, r, 0, cells, 2);
         dash_table_text(t, r, 2, dash_label_rule(e->rule, ctx->lang));
-        dash_table_text(t, r, 3, cells[2]);
-        dash_table_text(t, r, 4, cells[3]);
-        dash_table_text(t, r, 5, cells[4]);
-        dash_table_text(t, r, 6, cells[5]);
-        dash_table_text(t, r, 7, cells[6]);
-        dash_table_text(t, r, 8, cells[7]);
+        s_texts(t, r, 3, cells + 2, 6);
         dash_table_text(t, r, 9, source);
         dash_table_mark(t, r, false,
                         e->level == DAJIA__SEVERITY__SEVERITY_ESPECIALLY_MAJOR ? "especially"
@@ -1031,9 +1033,20 @@ dash_report_matters(const dash_view_t *view, const dash_report_ctx_t *ctx, dash_
     const Dajia__FeedItem *const *items;
     size_t n = dash_view_matters(view, &items);
     const Dajia__FeedItem **open = calloc(n ? n : 1, sizeof *open);
-    dash_table_t *t = dash_table_new(
-        "matters", s_t(ctx, "未办结的重大事项（逾期的在前）", "Open major matters (overdue first)"),
-        9);
+    static const s_col_t cols[] = {
+        {"days_overdue", "逾期天数", "Days overdue", DASH_COL_COUNT},
+        {"severity", "级别", "Level", DASH_COL_TEXT},
+        {"status", "状态", "Status", DASH_COL_TEXT},
+        {"unit", "单位", "Unit", DASH_COL_TEXT},
+        {"matter_id", "事项编号", "Matter", DASH_COL_TEXT},
+        {"title", "标题", "Title", DASH_COL_TEXT},
+        {"last_progress_at", "最近进展", "Last progress", DASH_COL_TEXT},
+        {"next_update_due_at", "下次进展期限", "Next progress due", DASH_COL_TEXT},
+        {"time_to_next", "距下次进展", "Time to next progress", DASH_COL_TEXT}};
+    dash_table_t *t =
+        s_table(ctx, "matters",
+                s_t(ctx, "未办结的重大事项（逾期的在前）", "Open major matters (overdue first)"),
+                cols, S_N(cols));
     if (!open || !t) {
         free(open);
         dash_table_destroy(&t);
@@ -1048,39 +1061,21 @@ dash_report_matters(const dash_view_t *view, const dash_report_ctx_t *ctx, dash_
             open[k++] = items[i];
     }
     qsort(open, k, sizeof *open, s_matter_cmp);
-    dash_table_col(t, 0, "days_overdue", s_t(ctx, "逾期天数", "Days overdue"), DASH_COL_COUNT);
-    dash_table_col(t, 1, "severity", s_t(ctx, "级别", "Level"), DASH_COL_TEXT);
-    dash_table_col(t, 2, "status", s_t(ctx, "状态", "Status"), DASH_COL_TEXT);
-    dash_table_col(t, 3, "unit", s_t(ctx, "单位", "Unit"), DASH_COL_TEXT);
-    dash_table_col(t, 4, "matter_id", s_t(ctx, "事项编号", "Matter"), DASH_COL_TEXT);
-    dash_table_col(t, 5, "title", s_t(ctx, "标题", "Title"), DASH_COL_TEXT);
-    dash_table_col(t, 6, "last_progress_at", s_t(ctx, "最近进展", "Last progress"), DASH_COL_TEXT);
-    dash_table_col(t, 7, "next_update_due_at", s_t(ctx, "下次进展期限", "Next progress due"),
-                   DASH_COL_TEXT);
-    dash_table_col(t, 8, "time_to_next", s_t(ctx, "距下次进展", "Time to next progress"),
-                   DASH_COL_TEXT);
     for (size_t i = 0; i < k; i++) {
         const Dajia__MatterLine *m = open[i]->matter;
         char last[S_TEXT], next[S_TEXT], left[S_TEXT];
         size_t r = dash_table_row(t);
-        dash_table_num(t, r, 0, m->days_overdue);
-        dash_table_text(t, r, 1, s_enum(ctx, &dajia__severity__descriptor, m->severity));
-        dash_table_text(t, r, 2, s_enum(ctx, &dajia__matter_status__descriptor, m->status));
-        dash_table_text(t, r, 3, s_member(ctx, m->unit));
-        dash_table_text(t, r, 4, m->matter_id);
-        dash_table_text(t, r, 5, m->title);
-        dash_table_text(t, r, 6,
-                        m->last_progress_at
-                            ? dajia_label_minute(m->last_progress_at, DAJIA_TIME_BEIJING_MIN,
-                                                 ctx->lang, last, sizeof last)
-                            : "—");
-        dash_table_text(t, r, 7,
-                        m->next_update_due_at
-                            ? dajia_label_minute(m->next_update_due_at, DAJIA_TIME_BEIJING_MIN,
-                                                 ctx->lang, next, sizeof next)
-                            : "—");
         s_time_to(ctx, m->next_update_due_at, left, sizeof left);
-        dash_table_text(t, r, 8, left);
+        const char *cells[] = {s_enum(ctx, &dajia__severity__descriptor, m->severity),
+                               s_enum(ctx, &dajia__matter_status__descriptor, m->status),
+                               s_member(ctx, m->unit),
+                               m->matter_id,
+                               m->title,
+                               s_when(ctx, m->last_progress_at, false, last, sizeof last),
+                               s_when(ctx, m->next_update_due_at, false, next, sizeof next),
+                               left};
+        dash_table_num(t, r, 0, m->days_overdue);
+        s_texts(t, r, 1, cells, S_N(cells));
         bool overdue =
             m->days_overdue > 0 || (m->next_update_due_at && m->next_update_due_at < ctx->now_ms);
         if (overdue)
@@ -1095,10 +1090,9 @@ dash_report_matters(const dash_view_t *view, const dash_report_ctx_t *ctx, dash_
 /* The state of row `u` at `now`: a unit still pending once the deadline has passed is
    missing (the worker says so too, at its next tick). */
 static const char *
-s_state(const Dajia__UnitCompliance *u, int64_t deadline_at, int64_t now)
+s_state(const dash_unit_compliance_t *u, int64_t deadline_at, int64_t now)
 {
-    const char *status = u->status ? u->status : "";
-    return strcmp(status, "pending") == 0 && now > deadline_at ? "missing" : status;
+    return strcmp(u->status, "pending") == 0 && now > deadline_at ? "missing" : u->status;
 }
 
 /* A deadline as people say it: the end of its last day, "2026年11月10日24时" /
@@ -1132,7 +1126,7 @@ s_due(const dash_report_ctx_t *ctx, int64_t deadline_at, int64_t now, char *buf,
 
 /* A unit's state in words: "待报送（还有5天截止）", "零申报（逾期）", "逾期报送". */
 static const char *
-s_state_words(const dash_report_ctx_t *ctx, const Dajia__UnitCompliance *u, int64_t deadline_at,
+s_state_words(const dash_report_ctx_t *ctx, const dash_unit_compliance_t *u, int64_t deadline_at,
               int64_t now, char *buf, size_t size)
 {
     const char *state = s_state(u, deadline_at, now);
@@ -1148,12 +1142,6 @@ s_state_words(const dash_report_ctx_t *ctx, const Dajia__UnitCompliance *u, int6
     else
         snprintf(buf, size, "%s", word);
     return buf;
-}
-
-static const char *
-s_time_or_dash(const dash_report_ctx_t *ctx, int64_t at, char *buf, size_t size)
-{
-    return at ? dajia_label_minute(at, DAJIA_TIME_BEIJING_MIN, ctx->lang, buf, size) : "—";
 }
 
 /* The months other than `open`, latest deadline first, at most `max`. */
@@ -1215,31 +1203,30 @@ s_compliance_month(const dash_report_ctx_t *ctx, const dash_compliance_t *m, int
                                         : "%s信息报送情况（报送截止时间：%s，%s）",
              period, s_deadline(ctx, m->deadline_at, deadline, sizeof deadline),
              s_due(ctx, m->deadline_at, now, due, sizeof due));
-    dash_table_t *t = dash_table_new("compliance", title, 6);
+    static const s_col_t cols[] = {
+        {"unit", "成员单位", "Member unit", DASH_COL_TEXT},
+        {"status", "报送情况", "Reporting", DASH_COL_TEXT},
+        {"deadline_at", "报送截止时间", "Due by", DASH_COL_TEXT},
+        {"first_report_at", "首次报送时间", "First submitted", DASH_COL_TEXT},
+        {"last_report_at", "最近报送时间", "Last submitted", DASH_COL_TEXT},
+        {"events", "报送条数", "Reports", DASH_COL_COUNT}};
+    dash_table_t *t = s_table(ctx, "compliance", title, cols, S_N(cols));
     if (!t)
         return NULL;
-    dash_table_col(t, 0, "unit", s_t(ctx, "成员单位", "Member unit"), DASH_COL_TEXT);
-    dash_table_col(t, 1, "status", s_t(ctx, "报送情况", "Reporting"), DASH_COL_TEXT);
-    dash_table_col(t, 2, "deadline_at", s_t(ctx, "报送截止时间", "Due by"), DASH_COL_TEXT);
-    dash_table_col(t, 3, "first_report_at", s_t(ctx, "首次报送时间", "First submitted"),
-                   DASH_COL_TEXT);
-    dash_table_col(t, 4, "last_report_at", s_t(ctx, "最近报送时间", "Last submitted"),
-                   DASH_COL_TEXT);
-    dash_table_col(t, 5, "events", s_t(ctx, "报送条数", "Reports"), DASH_COL_COUNT);
     static const char *const order[] = {"on_time", "late", "zero_report", "pending", "missing"};
     int64_t count[5] = {0};
     for (size_t i = 0; i < m->n_units; i++) {
-        const Dajia__UnitCompliance *u = m->units[i];
+        const dash_unit_compliance_t *u = &m->units[i];
         const char *state = s_state(u, m->deadline_at, now);
         char words[2 * S_TEXT], first[S_TEXT], last[S_TEXT], id[DASH_UNIT_MAX + 16];
         for (size_t k = 0; k < 5; k++)
             count[k] += strcmp(state, order[k]) == 0;
+        const char *cells[] = {
+            s_member(ctx, u->unit), s_state_words(ctx, u, m->deadline_at, now, words, sizeof words),
+            deadline, s_when(ctx, u->first_report_at, false, first, sizeof first),
+            s_when(ctx, u->last_report_at, false, last, sizeof last)};
         size_t r = dash_table_row(t);
-        dash_table_text(t, r, 0, s_member(ctx, u->unit));
-        dash_table_text(t, r, 1, s_state_words(ctx, u, m->deadline_at, now, words, sizeof words));
-        dash_table_text(t, r, 2, deadline);
-        dash_table_text(t, r, 3, s_time_or_dash(ctx, u->first_report_at, first, sizeof first));
-        dash_table_text(t, r, 4, s_time_or_dash(ctx, u->last_report_at, last, sizeof last));
+        s_texts(t, r, 0, cells, S_N(cells));
         dash_table_num(t, r, 5, u->events);
         snprintf(id, sizeof id, "compliance-%s", u->unit);
         dash_table_mark(t, r, false, state, id);
@@ -1283,10 +1270,10 @@ s_compliance_history(const dash_report_ctx_t *ctx, const dash_compliance_t *cons
         dash_table_text(t, r, 0, s_member(ctx, members[i].code));
         for (size_t c = 0; c < n; c++) {
             const dash_compliance_t *m = months[c];
-            const Dajia__UnitCompliance *u = NULL;
+            const dash_unit_compliance_t *u = NULL;
             for (size_t j = 0; !u && j < m->n_units; j++)
-                if (strcmp(m->units[j]->unit, members[i].code) == 0)
-                    u = m->units[j];
+                if (strcmp(m->units[j].unit, members[i].code) == 0)
+                    u = &m->units[j];
             char words[2 * S_TEXT];
             dash_table_text(t, r, 1 + c,
                             u ? s_state_words(ctx, u, m->deadline_at, now, words, sizeof words)

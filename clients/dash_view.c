@@ -3,7 +3,9 @@
     Cells live in an array (what the pages walk) with a hash from their key to their
     slot (what an update looks up); a forgotten cell's slot takes the array's last cell.
     Escalations, matters and bulletins are copies of their FeedItems, so the pages read
-    the schema's own fields and the export writes them back as they came.
+    the schema's own fields and the export writes them back as they came. Compliance is
+    kept per month as one plain row per unit (the fields the page shows), which the export
+    writes as one ComplianceUpdate per month.
 */
 #include "dash_view.h"
 
@@ -128,25 +130,9 @@ s_items_free(s_list_t *list)
 static void
 s_month_free(dash_compliance_t *m)
 {
-    for (size_t i = 0; i < m->n_units; i++)
-        dajia__unit_compliance__free_unpacked(m->units[i], NULL);
     free(m->units);
     free(m->period);
     free(m);
-}
-
-/* A copy of `row` of its own (packed and read back, as the feed item copies are). */
-static Dajia__UnitCompliance *
-s_unit_copy(const Dajia__UnitCompliance *row)
-{
-    size_t len = dajia__unit_compliance__get_packed_size(row);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    dajia__unit_compliance__pack(row, buf);
-    Dajia__UnitCompliance *copy = dajia__unit_compliance__unpack(NULL, len, buf);
-    free(buf);
-    return copy;
 }
 
 /* The month `period`, made when new. */
@@ -168,42 +154,51 @@ s_month(dash_view_t *self, const char *period)
     return m;
 }
 
+/* The slot of `unit` in month `m`, made when new; NULL when memory ran out. */
+static dash_unit_compliance_t *
+s_month_unit(dash_compliance_t *m, const char *unit)
+{
+    for (size_t j = 0; j < m->n_units; j++)
+        if (strcmp(m->units[j].unit, unit) == 0)
+            return &m->units[j];
+    if (m->n_units == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 32;
+        dash_unit_compliance_t *grown = realloc(m->units, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        m->units = grown;
+        m->cap = cap;
+    }
+    dash_unit_compliance_t *u = &m->units[m->n_units++];
+    memset(u, 0, sizeof *u);
+    strcpy(u->unit, unit);
+    return u;
+}
+
 /* Folds a ComplianceUpdate in: per unit, its row replaces the one held. */
 static int
 s_compliance_apply(dash_view_t *self, const Dajia__FeedItem *item)
 {
-    const Dajia__ComplianceUpdate *u = item->compliance;
-    dash_compliance_t *m = s_month(self, u->period ? u->period : "");
+    const Dajia__ComplianceUpdate *up = item->compliance;
+    dash_compliance_t *m = s_month(self, up->period ? up->period : "");
     if (!m)
         return -ENOMEM;
-    m->deadline_at = u->deadline_at;
+    m->deadline_at = up->deadline_at;
     if (item->produced_at > self->compliance_seen)
         self->compliance_seen = item->produced_at;
-    for (size_t i = 0; i < u->n_units; i++) {
-        if (!u->units[i]->unit)
-            continue;
-        Dajia__UnitCompliance *copy = s_unit_copy(u->units[i]);
-        if (!copy)
+    for (size_t i = 0; i < up->n_units; i++) {
+        const Dajia__UnitCompliance *row = up->units[i];
+        const char *status = row->status ? row->status : "";
+        if (!row->unit || strlen(row->unit) >= DASH_UNIT_MAX || strlen(status) >= DASH_STATUS_MAX)
+            continue; /* not a row this schema makes: skip it rather than cut it */
+        dash_unit_compliance_t *u = s_month_unit(m, row->unit);
+        if (!u)
             return -ENOMEM;
-        size_t j = 0;
-        while (j < m->n_units && strcmp(m->units[j]->unit, copy->unit) != 0)
-            j++;
-        if (j < m->n_units) {
-            dajia__unit_compliance__free_unpacked(m->units[j], NULL);
-            m->units[j] = copy;
-            continue;
-        }
-        if (m->n_units == m->cap) {
-            size_t cap = m->cap ? m->cap * 2 : 32;
-            Dajia__UnitCompliance **grown = realloc(m->units, cap * sizeof *grown);
-            if (!grown) {
-                dajia__unit_compliance__free_unpacked(copy, NULL);
-                return -ENOMEM;
-            }
-            m->units = grown;
-            m->cap = cap;
-        }
-        m->units[m->n_units++] = copy;
+        strcpy(u->status, status);
+        u->late = row->late;
+        u->first_report_at = row->first_report_at;
+        u->last_report_at = row->last_report_at;
+        u->events = row->events;
     }
     return 0;
 }
@@ -504,8 +499,14 @@ dash_view_export(const dash_view_t *self, uint8_t **data, size_t *len)
     Dajia__FeedItem **items = calloc(n_items, sizeof *items);
     Dajia__FeedItem *comp = calloc(n_months ? n_months : 1, sizeof *comp);
     Dajia__ComplianceUpdate *updates = calloc(n_months ? n_months : 1, sizeof *updates);
+    size_t n_units = 0;
+    for (size_t i = 0; i < n_months; i++)
+        n_units += ((const dash_compliance_t *)self->compliance.items[i])->n_units;
+    Dajia__UnitCompliance *units = calloc(n_units ? n_units : 1, sizeof *units);
+    Dajia__UnitCompliance **unit_ptrs = calloc(n_units ? n_units : 1, sizeof *unit_ptrs);
     int rc = -ENOMEM;
-    if (!rows || !figs || !ptrs[0] || !ptrs[1] || !items || !comp || !updates)
+    if (!rows || !figs || !ptrs[0] || !ptrs[1] || !items || !comp || !updates || !units ||
+        !unit_ptrs)
         goto out;
     for (int a = 0; a < 2; a++) {
         agg[a].audience =
@@ -535,13 +536,27 @@ dash_view_export(const dash_view_t *self, uint8_t **data, size_t *len)
     for (size_t l = 0; l < 3; l++)
         for (size_t i = 0; i < lists[l]->count; i++)
             items[k++] = lists[l]->items[i];
-    for (size_t i = 0; i < n_months; i++) {
+    for (size_t i = 0, u = 0; i < n_months; i++) {
         const dash_compliance_t *m = self->compliance.items[i];
         dajia__feed_item__init(&comp[i]);
         dajia__compliance_update__init(&updates[i]);
         updates[i].period = m->period;
         updates[i].deadline_at = m->deadline_at;
-        updates[i].units = m->units;
+        updates[i].units = &unit_ptrs[u];
+        for (size_t j = 0; j < m->n_units; j++, u++) {
+            const dash_unit_compliance_t *from = &m->units[j];
+            Dajia__UnitCompliance *to = &units[u];
+            dajia__unit_compliance__init(to);
+            to->unit = (char *)from->unit;
+            to->status = (char *)from->status;
+            to->period = m->period;
+            to->deadline_at = m->deadline_at;
+            to->late = from->late;
+            to->first_report_at = from->first_report_at;
+            to->last_report_at = from->last_report_at;
+            to->events = from->events;
+            unit_ptrs[u] = to;
+        }
         updates[i].n_units = m->n_units;
         comp[i].audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
         comp[i].service = "circulate";
@@ -568,6 +583,8 @@ out:
     free(items);
     free(comp);
     free(updates);
+    free(units);
+    free(unit_ptrs);
     return rc;
 }
 

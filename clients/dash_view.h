@@ -123,13 +123,22 @@ dash_view_matters(const dash_view_t *self, const Dajia__FeedItem *const **items)
 size_t
 dash_view_bulletins(const dash_view_t *self, const Dajia__FeedItem *const **items);
 
-/* One month's reporting compliance as the feed last said it. */
+#define DASH_STATUS_MAX 24 /* a compliance status ("zero_report") and its NUL */
+
+/* One unit's reporting for a month, as the latest row of the feed said it. */
+typedef struct {
+    char unit[DASH_UNIT_MAX];
+    char status[DASH_STATUS_MAX]; /* "on_time", "late", "missing", "pending", "zero_report" */
+    bool late;                    /* its first report came after the deadline */
+    int64_t first_report_at, last_report_at, events;
+} dash_unit_compliance_t;
+
+/* One month's reporting compliance. */
 typedef struct {
     char *period;                  /* "YYYY-MM" (the worker's period name) */
     int64_t deadline_at;           /* reports are on time up to this instant */
-    Dajia__UnitCompliance **units; /* the latest row of each unit, in the order first named */
-    size_t n_units;
-    size_t cap;
+    dash_unit_compliance_t *units; /* the units in the order the feed first named them */
+    size_t n_units, cap;
 } dash_compliance_t;
 
 /* The months with compliance, in the order first seen. */

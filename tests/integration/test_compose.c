@@ -74,6 +74,23 @@ s_compose(const char *file, const char *a, const char *b)
     return run;
 }
 
+/* `docker-compose config` (with `a`, may be NULL) of a scratch compose file holding
+   `text`. */
+static harness_result_t
+s_compose_scratch(const char *text, const char *a)
+{
+    char *dir = harness_autofree(harness_tmpdir_new());
+    assert_non_null(dir);
+    char *file = harness_autofree(harness_strf("%s/docker-compose.yml", dir));
+    FILE *out = fopen(file, "w");
+    assert_non_null(out);
+    fputs(text, out);
+    fclose(out);
+    harness_result_t run = s_compose(file, a, NULL);
+    harness_rm_rf(dir);
+    return run;
+}
+
 static void
 test_compose_file_validates(void **state)
 {
@@ -391,33 +408,26 @@ static void
 test_open_dashboards_are_caught(void **state)
 {
     (void)state;
-    char *dir = harness_autofree(harness_tmpdir_new());
-    assert_non_null(dir);
-    char *file = harness_autofree(harness_strf("%s/docker-compose.yml", dir));
-    FILE *out = fopen(file, "w");
-    assert_non_null(out);
-    fputs("version: \"3.8\"\n"
-          "services:\n"
-          "  wide:\n"
-          "    image: dajia\n"
-          "    command: [dajia-dash, --http, \"0.0.0.0:7480\"]\n"
-          "    ports: [\"7480:7480\"]\n"
-          "  guarded:\n"
-          "    image: dajia\n"
-          "    command: [dajia-dash, --http, \"0.0.0.0:7480\", --tls-cert, /c, --tls-key, /k,\n"
-          "              --users, /u]\n"
-          "    ports: [\"127.0.0.1:7481:7480\"]\n"
-          "  unreachable:\n"
-          "    image: dajia\n"
-          "    command: [dajia-dash]\n"
-          "  host:\n"
-          "    image: dajia\n"
-          "    network_mode: host\n"
-          "    command: [dajia-dash, --http, \"127.0.0.1:7480\"]\n",
-          out);
-    fclose(out);
-    harness_result_t run = s_compose(file, NULL, NULL);
-    harness_rm_rf(dir);
+    harness_result_t run = s_compose_scratch(
+        "version: \"3.8\"\n"
+        "services:\n"
+        "  wide:\n"
+        "    image: dajia\n"
+        "    command: [dajia-dash, --http, \"0.0.0.0:7480\"]\n"
+        "    ports: [\"7480:7480\"]\n"
+        "  guarded:\n"
+        "    image: dajia\n"
+        "    command: [dajia-dash, --http, \"0.0.0.0:7480\", --tls-cert, /c, --tls-key, /k,\n"
+        "              --users, /u]\n"
+        "    ports: [\"127.0.0.1:7481:7480\"]\n"
+        "  unreachable:\n"
+        "    image: dajia\n"
+        "    command: [dajia-dash]\n"
+        "  host:\n"
+        "    image: dajia\n"
+        "    network_mode: host\n"
+        "    command: [dajia-dash, --http, \"127.0.0.1:7480\"]\n",
+        NULL);
     assert_int_equal(run.status, 0);
     size_t dashboards = 0;
     assert_string_equal(s_dashboard_problems(run.out, &dashboards),
@@ -434,42 +444,35 @@ static void
 test_keyless_service_is_caught(void **state)
 {
     (void)state;
-    char *dir = harness_autofree(harness_tmpdir_new());
-    assert_non_null(dir);
-    char *file = harness_autofree(harness_strf("%s/docker-compose.yml", dir));
-    FILE *out = fopen(file, "w");
-    assert_non_null(out);
-    fputs("version: \"3.8\"\n"
-          "services:\n"
-          "  keys:\n"
-          "    image: dajia\n"
-          "    command: [dajia-ctl, keys, init, --dir, /k]\n"
-          "    volumes: [\"keys:/k\"]\n"
-          "  broker:\n"
-          "    image: dajia\n"
-          "    command: [dajia-broker, \"--keys=/k\", \"--api=tcp://0.0.0.0:7400\"]\n"
-          "    volumes: [\"keys:/k:ro\"]\n"
-          "  open:\n"
-          "    image: dajia\n"
-          "    command: [dajia-broker, --api, \"tcp://0.0.0.0:7400\", --insecure]\n"
-          "  nowhere:\n"
-          "    image: dajia\n"
-          "    command: [dajia-worker, --broker, \"tcp://broker:7401\", --keys, /k]\n"
-          "  other:\n"
-          "    image: dajia\n"
-          "    environment: {DAJIA_KEYS: /o}\n"
-          "    command: [dajia-sim, --broker, \"tcp://broker:7400\"]\n"
-          "    volumes: [\"other:/o:ro\"]\n"
-          "  quiet:\n"
-          "    image: dajia\n"
-          "    command: [sleep, \"1\"]\n"
-          "volumes:\n"
-          "  keys:\n"
-          "  other:\n",
-          out);
-    fclose(out);
-    harness_result_t run = s_compose(file, NULL, NULL);
-    harness_rm_rf(dir);
+    harness_result_t run = s_compose_scratch(
+        "version: \"3.8\"\n"
+        "services:\n"
+        "  keys:\n"
+        "    image: dajia\n"
+        "    command: [dajia-ctl, keys, init, --dir, /k]\n"
+        "    volumes: [\"keys:/k\"]\n"
+        "  broker:\n"
+        "    image: dajia\n"
+        "    command: [dajia-broker, \"--keys=/k\", \"--api=tcp://0.0.0.0:7400\"]\n"
+        "    volumes: [\"keys:/k:ro\"]\n"
+        "  open:\n"
+        "    image: dajia\n"
+        "    command: [dajia-broker, --api, \"tcp://0.0.0.0:7400\", --insecure]\n"
+        "  nowhere:\n"
+        "    image: dajia\n"
+        "    command: [dajia-worker, --broker, \"tcp://broker:7401\", --keys, /k]\n"
+        "  other:\n"
+        "    image: dajia\n"
+        "    environment: {DAJIA_KEYS: /o}\n"
+        "    command: [dajia-sim, --broker, \"tcp://broker:7400\"]\n"
+        "    volumes: [\"other:/o:ro\"]\n"
+        "  quiet:\n"
+        "    image: dajia\n"
+        "    command: [sleep, \"1\"]\n"
+        "volumes:\n"
+        "  keys:\n"
+        "  other:\n",
+        NULL);
     assert_int_equal(run.status, 0);
     assert_string_equal(s_keys_problems(run.out),
                         "service nowhere: its keys /k are on no volume it mounts\n"
@@ -483,15 +486,8 @@ test_broken_compose_file_is_caught(void **state)
 {
     (void)state;
     /* The check above must be able to fail: a service with an unknown key. */
-    char *dir = harness_autofree(harness_tmpdir_new());
-    assert_non_null(dir);
-    char *file = harness_autofree(harness_strf("%s/docker-compose.yml", dir));
-    FILE *out = fopen(file, "w");
-    assert_non_null(out);
-    fputs("version: \"3.8\"\nservices:\n  broker:\n    image: dajia\n    no_such_key: 1\n", out);
-    fclose(out);
-    harness_result_t run = s_compose(file, "-q", NULL);
-    harness_rm_rf(dir);
+    harness_result_t run = s_compose_scratch(
+        "version: \"3.8\"\nservices:\n  broker:\n    image: dajia\n    no_such_key: 1\n", "-q");
     assert_int_not_equal(run.status, 0);
 }
 

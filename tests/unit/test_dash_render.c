@@ -243,6 +243,49 @@ test_live_event_hub(void **state)
     assert_null(hub);
 }
 
+/* Applies `item` as feed item `seq` of `audience`. */
+static void
+t_apply(dash_view_t *view, Dajia__FeedItem *item, uint64_t seq, Dajia__Audience audience)
+{
+    item->feed_seq = seq;
+    item->audience = audience;
+    assert_ok(dash_view_apply(view, item, NULL));
+}
+
+/* Applies an AggregateUpdate of one row of `unit` and `category` in November 2026. */
+static void
+t_apply_row(dash_view_t *view, uint64_t seq, Dajia__Audience audience, const char *unit,
+            int category, int64_t filed, int64_t value_fen)
+{
+    Dajia__Figures fig = DAJIA__FIGURES__INIT;
+    fig.cases_filed = filed;
+    fig.case_value_fen = value_fen;
+    Dajia__AggregateRow row = DAJIA__AGGREGATE_ROW__INIT;
+    row.period = "2026-11";
+    row.unit = (char *)unit;
+    row.category = (Dajia__CaseCategory)category;
+    row.figures = &fig;
+    Dajia__AggregateRow *rows[] = {&row};
+    Dajia__AggregateUpdate up = DAJIA__AGGREGATE_UPDATE__INIT;
+    up.rows = rows;
+    up.n_rows = 1;
+    Dajia__FeedItem agg = DAJIA__FEED_ITEM__INIT;
+    agg.item_case = DAJIA__FEED_ITEM__ITEM_AGGREGATE;
+    agg.aggregate = &up;
+    t_apply(view, &agg, seq, audience);
+}
+
+/* Renders `path` into `out` (reset first); returns dash_render_page's answer. */
+static int
+t_render(dash_buf_t *out, const dash_page_ctx_t *p, const dash_view_t *view,
+         const dash_report_ctx_t *r, const char *path)
+{
+    dash_query_t q;
+    assert_ok(dash_query_path(path, &q));
+    dash_buf_reset(out);
+    return dash_render_page(out, p, view, r, &q);
+}
+
 /* Whatever the view holds, the public pages are made of public items only. */
 static void
 test_public_pages_hold_no_office_item(void **state)
@@ -256,62 +299,35 @@ test_public_pages_hold_no_office_item(void **state)
     e.case_no = "SECRET-CASE";
     e.reason = "a secret reason";
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
-    item.feed_seq = 1;
-    item.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
     item.item_case = DAJIA__FEED_ITEM__ITEM_ESCALATION;
     item.escalation = &e;
-    assert_ok(dash_view_apply(view, &item, NULL));
+    t_apply(view, &item, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE);
     /* An office-only aggregate row and an office-only bulletin, as a future feed might. */
-    Dajia__Figures fig = DAJIA__FIGURES__INIT;
-    fig.cases_filed = 777777;
-    Dajia__AggregateRow row = DAJIA__AGGREGATE_ROW__INIT;
-    row.period = "2026-11";
-    row.unit = "psb";
-    row.category = DAJIA__CASE_CATEGORY__CASE_CATEGORY_OTHER;
-    row.figures = &fig;
-    Dajia__AggregateRow *rows[] = {&row};
-    Dajia__AggregateUpdate up = DAJIA__AGGREGATE_UPDATE__INIT;
-    up.rows = rows;
-    up.n_rows = 1;
-    Dajia__FeedItem agg = DAJIA__FEED_ITEM__INIT;
-    agg.feed_seq = 2;
-    agg.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
-    agg.item_case = DAJIA__FEED_ITEM__ITEM_AGGREGATE;
-    agg.aggregate = &up;
-    assert_ok(dash_view_apply(view, &agg, NULL));
+    t_apply_row(view, 2, DAJIA__AUDIENCE__AUDIENCE_OFFICE, "psb",
+                DAJIA__CASE_CATEGORY__CASE_CATEGORY_OTHER, 777777, 0);
     Dajia__Bulletin b = DAJIA__BULLETIN__INIT;
     b.period = "2026-10";
     b.markdown = "SECRET-BULLETIN";
     Dajia__FeedItem bi = DAJIA__FEED_ITEM__INIT;
-    bi.feed_seq = 3;
-    bi.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
     bi.item_case = DAJIA__FEED_ITEM__ITEM_BULLETIN;
     bi.bulletin = &b;
-    assert_ok(dash_view_apply(view, &bi, NULL));
+    t_apply(view, &bi, 3, DAJIA__AUDIENCE__AUDIENCE_OFFICE);
 
     dash_page_ctx_t p = {.lang = DAJIA_LANG_ZH, .broker_up = true, .now_ms = T_NOV30};
     dash_report_ctx_t r = {.lang = DAJIA_LANG_ZH, .now_ms = T_NOV30};
     const char *paths[] = {"/figures", "/bulletins"};
+    dash_buf_t out = {0};
     for (size_t i = 0; i < 2; i++) {
-        dash_query_t q;
-        assert_ok(dash_query_path(paths[i], &q));
-        dash_buf_t out = {0};
-        assert_ok(dash_render_page(&out, &p, view, &r, &q));
+        assert_ok(t_render(&out, &p, view, &r, paths[i]));
         assert_null(strstr(out.data, "SECRET"));
         assert_null(strstr(out.data, "777,777"));
         assert_null(strstr(out.data, "/bulletins/2026-10"));    /* the office bulletin: unlisted */
         assert_null(strstr(out.data, "href=\"/escalations\"")); /* show_office is off */
-        dash_buf_reset(&out);
     }
-    dash_query_t q;
-    assert_ok(dash_query_path("/bulletins/2026-10", &q));
-    dash_buf_t out = {0};
-    assert_int_equal(dash_render_page(&out, &p, view, &r, &q), -ENOENT);
-    dash_buf_reset(&out);
+    assert_int_equal(t_render(&out, &p, view, &r, "/bulletins/2026-10"), -ENOENT);
     /* The office page does show it, escaped. */
-    assert_ok(dash_query_path("/escalations", &q));
     p.show_office = true;
-    assert_ok(dash_render_page(&out, &p, view, &r, &q));
+    assert_ok(t_render(&out, &p, view, &r, "/escalations"));
     assert_non_null(strstr(out.data, "id=\"E3:psb/SECRET-CASE\""));
     dash_buf_reset(&out);
     dash_view_destroy(&view);
@@ -330,16 +346,14 @@ test_every_page_says_when_the_broker_is_down(void **state)
     snprintf(p.reason, sizeof p.reason, "no answer from <the broker>");
     dash_report_ctx_t r = {.lang = DAJIA_LANG_ZH, .now_ms = T_NOV30};
     const char *paths[] = {"/figures", "/bulletins", "/escalations", "/matters", "/compliance"};
+    dash_buf_t out = {0};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        dash_query_t q;
-        assert_ok(dash_query_path(paths[i], &q));
-        dash_buf_t out = {0};
-        assert_ok(dash_render_page(&out, &p, view, &r, &q));
+        assert_ok(t_render(&out, &p, view, &r, paths[i]));
         assert_non_null(strstr(out.data, "class=\"banner down\""));
         assert_non_null(strstr(out.data, "no answer from &lt;the broker&gt;"));
         assert_non_null(strstr(out.data, "2026年11月30日 08:00"));
-        dash_buf_reset(&out);
     }
+    dash_buf_reset(&out);
     dash_view_destroy(&view);
 }
 
@@ -348,39 +362,20 @@ test_pages_in_english_by_the_setting(void **state)
 {
     (void)state;
     dash_view_t *view = dash_view_new();
-    Dajia__Figures fig = DAJIA__FIGURES__INIT;
-    fig.cases_filed = 3;
-    fig.case_value_fen = 123456789;
-    Dajia__AggregateRow row = DAJIA__AGGREGATE_ROW__INIT;
-    row.period = "2026-11";
-    row.unit = "psb";
-    row.category = DAJIA__CASE_CATEGORY__CASE_CATEGORY_UNSAFE_FOOD;
-    row.figures = &fig;
-    Dajia__AggregateRow *rows[] = {&row};
-    Dajia__AggregateUpdate up = DAJIA__AGGREGATE_UPDATE__INIT;
-    up.rows = rows;
-    up.n_rows = 1;
-    Dajia__FeedItem agg = DAJIA__FEED_ITEM__INIT;
-    agg.feed_seq = 1;
-    agg.audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
-    agg.item_case = DAJIA__FEED_ITEM__ITEM_AGGREGATE;
-    agg.aggregate = &up;
-    assert_ok(dash_view_apply(view, &agg, NULL));
+    t_apply_row(view, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, "psb",
+                DAJIA__CASE_CATEGORY__CASE_CATEGORY_UNSAFE_FOOD, 3, 123456789);
     dash_page_ctx_t p = {.lang = DAJIA_LANG_EN, .broker_up = true, .now_ms = T_NOV30};
     dash_report_ctx_t r = {.lang = DAJIA_LANG_EN, .now_ms = T_NOV30};
-    dash_query_t q;
-    assert_ok(dash_query_path("/figures", &q));
     dash_buf_t out = {0};
-    assert_ok(dash_render_page(&out, &p, view, &r, &q));
+    assert_ok(t_render(&out, &p, view, &r, "/figures"));
     assert_non_null(strstr(out.data, "<html lang=\"en\">"));
     assert_non_null(strstr(out.data, "Public Security Bureau"));
     assert_non_null(strstr(out.data, "unsafe food"));
     assert_non_null(strstr(out.data, "November 2026"));
     assert_non_null(strstr(out.data, ">123.46<")); /* 万元 in both languages */
     assert_null(strstr(out.data, "市公安局"));
-    dash_buf_reset(&out);
     p.lang = r.lang = DAJIA_LANG_ZH;
-    assert_ok(dash_render_page(&out, &p, view, &r, &q));
+    assert_ok(t_render(&out, &p, view, &r, "/figures"));
     assert_non_null(strstr(out.data, "<html lang=\"zh-CN\">"));
     assert_non_null(strstr(out.data, "市公安局"));
     assert_non_null(strstr(out.data, "不安全食品"));
@@ -397,7 +392,11 @@ test_metrics_in_prometheus_text(void **state)
                         .streams = 3,
                         .stats_json = "{\"received\":10,\"accepted\":8,\"duplicates\":1,"
                                       "\"rejected\":1,\"rejected_by_reason\":{\"unknown_unit\":1},"
-                                      "\"commit_ms\":{\"p50\":0.5,\"p99\":2.0},"
+                                      "\"commit_ms\":{\"p50\":0.5,\"p99\":2.0,"
+                                      "\"bounds\":[0.1,0.25,1000.0],\"buckets\":[1,3,4,5],"
+                                      "\"sum\":1234.5,\"count\":5},"
+                                      "\"workers\":{\"aggregate\":{\"cursor\":8,\"lag\":0},"
+                                      "\"escalate\":{\"cursor\":5,\"lag\":3}},"
                                       "\"log\":{\"last_seq\":8}}"};
     m.requests[dash_metrics_code_slot(200)] = 5;
     m.requests[dash_metrics_code_slot(418)] = 1;
@@ -415,6 +414,26 @@ test_metrics_in_prometheus_text(void **state)
         strstr(b.data, "dajia_broker_rejected_by_reason_total{reason=\"unknown_unit\"} 1\n"));
     assert_non_null(
         strstr(b.data, "dajia_broker_commit_latency_seconds{quantile=\"0.99\"} 0.002\n"));
+    /* The histogram in seconds, its buckets cumulative and +Inf last. */
+    assert_non_null(strstr(b.data, "# TYPE dajia_broker_commit_seconds histogram\n"
+                                   "dajia_broker_commit_seconds_bucket{le=\"0.0001\"} 1\n"
+                                   "dajia_broker_commit_seconds_bucket{le=\"0.00025\"} 3\n"
+                                   "dajia_broker_commit_seconds_bucket{le=\"1\"} 4\n"
+                                   "dajia_broker_commit_seconds_bucket{le=\"+Inf\"} 5\n"
+                                   "dajia_broker_commit_seconds_sum 1.2345\n"
+                                   "dajia_broker_commit_seconds_count 5\n"));
+    assert_non_null(strstr(b.data, "# TYPE dajia_broker_worker_lag gauge\n"
+                                   "dajia_broker_worker_lag{service=\"aggregate\"} 0\n"
+                                   "dajia_broker_worker_lag{service=\"escalate\"} 3\n"));
+    assert_non_null(strstr(b.data, "dajia_broker_worker_cursor{service=\"escalate\"} 5\n"));
+    dash_buf_reset(&b);
+    /* An older broker's STATS without them: said, not invented. */
+    m.stats_json = "{\"accepted\":1,\"commit_ms\":{\"p50\":0.5}}";
+    dash_metrics_write(&b, &m);
+    assert_null(strstr(b.data, "dajia_broker_commit_seconds_bucket"));
+    assert_null(strstr(b.data, "dajia_broker_worker_lag{"));
+    assert_non_null(strstr(b.data, "# the commit latency's histogram: not in the broker's STATS"));
+    assert_non_null(strstr(b.data, "# worker services' lag behind the log: not in"));
     dash_buf_reset(&b);
     m.stats_json = NULL;
     dash_metrics_write(&b, &m);

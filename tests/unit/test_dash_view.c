@@ -46,6 +46,17 @@ t_row(t_row_t *r, const char *period, const char *unit, int cat, int goods, int6
     r->row.figures = &r->fig;
 }
 
+/* Applies `item` as feed item `seq` of `audience`; returns what it changed. */
+static dash_view_change_t
+t_apply_item(dash_view_t *view, Dajia__FeedItem *item, uint64_t seq, Dajia__Audience audience)
+{
+    item->feed_seq = seq;
+    item->audience = audience;
+    dash_view_change_t change = DASH_VIEW_NOTHING;
+    assert_ok(dash_view_apply(view, item, &change));
+    return change;
+}
+
 /* Applies an AggregateUpdate of `n` rows with `seq` and `audience`. */
 static dash_view_change_t
 t_apply_rows(dash_view_t *view, uint64_t seq, Dajia__Audience audience, t_row_t *rows, size_t n)
@@ -57,13 +68,9 @@ t_apply_rows(dash_view_t *view, uint64_t seq, Dajia__Audience audience, t_row_t 
     up.rows = ptrs;
     up.n_rows = n;
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
-    item.feed_seq = seq;
-    item.audience = audience;
     item.item_case = DAJIA__FEED_ITEM__ITEM_AGGREGATE;
     item.aggregate = &up;
-    dash_view_change_t change = DASH_VIEW_NOTHING;
-    assert_ok(dash_view_apply(view, &item, &change));
-    return change;
+    return t_apply_item(view, &item, seq, audience);
 }
 
 static void
@@ -79,11 +86,11 @@ t_apply_escalation(dash_view_t *view, uint64_t seq, const char *id, const char *
     e.reason = "case value is at least 500000 yuan";
     e.escalated_at = T_NOV30;
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
-    item.feed_seq = seq;
-    item.audience = T_OFFICE;
     item.item_case = DAJIA__FEED_ITEM__ITEM_ESCALATION;
     item.escalation = &e;
-    assert_ok(dash_view_apply(view, &item, change));
+    dash_view_change_t what = t_apply_item(view, &item, seq, T_OFFICE);
+    if (change)
+        *change = what;
 }
 
 static void
@@ -99,11 +106,9 @@ t_apply_matter(dash_view_t *view, uint64_t seq, const char *unit, const char *id
     m.days_overdue = overdue;
     m.next_update_due_at = next_due;
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
-    item.feed_seq = seq;
-    item.audience = T_OFFICE;
     item.item_case = DAJIA__FEED_ITEM__ITEM_MATTER;
     item.matter = &m;
-    assert_ok(dash_view_apply(view, &item, NULL));
+    t_apply_item(view, &item, seq, T_OFFICE);
 }
 
 static const dash_row_t *
@@ -537,14 +542,10 @@ t_apply_compliance(dash_view_t *view, uint64_t seq, const char *period, int64_t 
     up.units = ptrs;
     up.n_units = n;
     Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
-    item.feed_seq = seq;
-    item.audience = T_OFFICE;
     item.produced_at = produced_at;
     item.item_case = DAJIA__FEED_ITEM__ITEM_COMPLIANCE;
     item.compliance = &up;
-    dash_view_change_t change = DASH_VIEW_NOTHING;
-    assert_ok(dash_view_apply(view, &item, &change));
-    return change;
+    return t_apply_item(view, &item, seq, T_OFFICE);
 }
 
 /* A view with September (closed), October (open on 5 November) and November. */
@@ -574,8 +575,8 @@ test_compliance_latest_row_per_month_and_unit_kept_and_exported(void **state)
     assert_string_equal(months[0]->period, "2026-10");
     assert_int_equal(months[0]->deadline_at, T_OCT_DUE);
     assert_int_equal(months[0]->n_units, 4);
-    assert_string_equal(months[0]->units[3]->unit, "agri"); /* in the order first named */
-    assert_string_equal(months[0]->units[3]->status, "on_time");
+    assert_string_equal(months[0]->units[3].unit, "agri"); /* in the order first named */
+    assert_string_equal(months[0]->units[3].status, "on_time");
     assert_int_equal(dash_view_compliance_seen(view), T_NOV5 - 1000);
 
     uint8_t *data = NULL;
@@ -586,7 +587,7 @@ test_compliance_latest_row_per_month_and_unit_kept_and_exported(void **state)
     free(data);
     assert_int_equal(dash_view_compliance(copy, &months), 3);
     assert_int_equal(months[0]->n_units, 4);
-    assert_string_equal(months[0]->units[3]->status, "on_time");
+    assert_string_equal(months[0]->units[3].status, "on_time");
     assert_string_equal(months[2]->period, "2026-11");
     assert_int_equal(months[2]->deadline_at, T_NOV_DUE);
     assert_int_equal(dash_view_compliance_seen(copy), T_NOV5 - 1000);
