@@ -573,14 +573,20 @@ s_cmd_outbox(s_options_t *o, int nargs, char **args)
     uint64_t count = 0;
     if (s_open(o, false, &outbox) != 0)
         return S_EXIT_REJECTED;
+    uint64_t kept = 0;
     int rc = outbox ? agent_outbox_walk(outbox, 0, s_print_waiting, &count) : 0;
+    if (rc == 0 && outbox)
+        rc = agent_outbox_kept(outbox, &kept);
     agent_outbox_destroy(&outbox);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
                 dajia_strerror(rc));
         return S_EXIT_REJECTED;
     }
-    printf("%llu event%s waiting\n", (unsigned long long)count, count == 1 ? "" : "s");
+    printf("%llu event%s waiting; %llu stored event%s kept, to send again if the broker is "
+           "restored from a backup\n",
+           (unsigned long long)count, count == 1 ? "" : "s", (unsigned long long)kept,
+           kept == 1 ? "" : "s");
     return S_EXIT_OK;
 }
 

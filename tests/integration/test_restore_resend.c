@@ -213,6 +213,9 @@ test_restored_broker_gets_back_what_the_agents_kept(void **state)
         fail_msg("backup exited %d:\n%s%s", run.status, run.out, run.err);
     for (size_t i = 0; i < S_AGENTS; i++)
         s_submit_round(fx, i, api, 2);
+    run = s_agent(fx, 0, api, "outbox", NULL);
+    assert_non_null(
+        strstr(run.out, S_STR("0 events waiting; %d stored events kept", S_ROUND1 + S_ROUND2)));
 
     harness_record_t *original = NULL;
     size_t original_count = 0;
