@@ -312,11 +312,12 @@ s_finish(s_ui_t *ui, const agent_session_report_t *r, const agent_submit_counts_
     }
     if (r->store_changed)
         fprintf(stderr,
-                S_NAME ": 中心的存储已从备份恢复：本单位已确认的 %llu 个事件按原顺序重新发送，"
-                       "中心只存缺少的 / the broker's store was restored from a backup: "
-                       "resending the %llu acknowledged events this agent keeps, oldest first; "
-                       "the broker stores those it lacks, once, and answers the rest as "
-                       "duplicates\n",
+                S_NAME
+                ": 中心的存储已从备份恢复或已更换：本单位已确认的 %llu 个事件按原顺序重新发送，"
+                "中心只存缺少的 / the broker's store was restored from a backup or replaced: "
+                "resending the %llu acknowledged events this agent keeps, oldest first; "
+                "the broker stores those it lacks, once, and answers the rest as "
+                "duplicates\n",
                 (unsigned long long)r->requeued, (unsigned long long)r->requeued);
     uint64_t local_rejected = counts ? counts->rejected : 0;
     if (counts && counts->read > 0)
