@@ -234,6 +234,7 @@ test_restored_broker_gets_back_what_the_agents_kept(void **state)
     run = s_run(restore_argv);
     if (run.status != 0)
         fail_msg("restore exited %d:\n%s%s", run.status, run.out, run.err);
+    assert_non_null(strstr(run.out, "each unit's agent sends them again"));
     harness_record_t *records = NULL;
     size_t count = 0;
     assert_int_equal(harness_dump(restored, &records, &count), 0);
