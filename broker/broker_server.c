@@ -48,6 +48,7 @@
 #include "broker_dispatch.h"
 #include "broker_feed.h"
 #include "broker_guard.h"
+#include "broker_identity.h"
 #include "broker_peers.h"
 #include "broker_replay.h"
 #include "broker_stats.h"
@@ -141,6 +142,7 @@ struct broker_server_t {
     int api_which;                    /* the api socket's number in `peers` */
     int workers_which;                /* the workers socket's */
     size_t max_connections;           /* broker/max_connections */
+    char store_id[BROKER_ID_TXT];     /* the store's identity, for HELLO */
 };
 
 /* ================================================================ answers */
@@ -246,6 +248,19 @@ s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
              ZMQ_SNDMORE | ZMQ_DONTWAIT);
     zmq_send(self->api_handle, json ? json : "{}", json ? strlen(json) : 2, ZMQ_DONTWAIT);
     free(json);
+}
+
+/* Answers HELLO: the store's identity and the log's last log_seq (broker_identity.h). */
+static void
+s_reply_hello(broker_server_t *self, zmq_msg_t *routing)
+{
+    uint8_t buf[BROKER_IDENTITY_HELLO];
+    size_t len = broker_identity_hello(self->store_id, self->stats.last_seq, buf);
+    if (!s_send_routing(self, routing))
+        return;
+    zmq_send(self->api_handle, DAJIA_API_HELLO_REPLY, DAJIA_API_LEN(DAJIA_API_HELLO_REPLY),
+             ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(self->api_handle, buf, len, ZMQ_DONTWAIT);
 }
 
 /* The ZAP domain whose rules judge a replay: office items, or public ones. */
@@ -710,6 +725,10 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         s_reply_stats(self, &item->routing);
         goto out;
     }
+    if (frames >= 1 && s_frame_is(&command, DAJIA_API_HELLO)) {
+        s_reply_hello(self, &item->routing);
+        goto out;
+    }
     if (frames >= 1 && s_frame_is(&command, DAJIA_API_REPLAY)) {
         s_reply_replay(self, &item->routing, &command,
                        frames == DAJIA_API_FRAMES ? &item->body : NULL, &peer);
@@ -983,6 +1002,12 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
     rc = broker_log_last_seq(self->store, &last_seq);
     if (rc) {
         snprintf(err, errlen, "cannot read the log in %s: %s", data, dajia_strerror(rc));
+        goto out;
+    }
+    rc = broker_identity_load(self->store, self->store_id, sizeof self->store_id);
+    if (rc) {
+        snprintf(err, errlen, "cannot read the store's identity in %s: %s", data,
+                 dajia_strerror(rc));
         goto out;
     }
     self->arena = dajia_arena_new(BROKER_ARENA_BYTES);

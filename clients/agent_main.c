@@ -48,6 +48,7 @@
 #define S_DEFAULT_RESEND_MS  2000
 #define S_MAX_TIMEOUT_S      (7 * 24 * 3600)
 #define S_MAX_RESEND_MS      (3600 * 1000)
+#define S_MAX_KEEP_DAYS      3650
 #define S_STATE_MODE         0700
 #define S_MAX_PROBLEMS       50 /* per-event messages printed before summarising */
 
@@ -61,7 +62,8 @@ enum {
     S_OPT_RESEND,
     S_OPT_KEYS,
     S_OPT_NAME,
-    S_OPT_CLEAR
+    S_OPT_CLEAR,
+    S_OPT_KEEP_DAYS
 };
 
 typedef struct {
@@ -72,6 +74,7 @@ typedef struct {
     int64_t window;
     int64_t timeout_ms;
     int64_t resend_ms;
+    int64_t keep_days; /* acknowledged events are kept this long (agent_outbox.h) */
     bool verbose;
     bool force;       /* keys import: replace other keys */
     const char *keys; /* key directory; NULL: no CURVE */
@@ -138,6 +141,9 @@ s_usage(FILE *out)
             "  --timeout SEC       give up after SEC seconds without an answer (default %d;\n"
             "                      0: only queue, send nothing)\n"
             "  --resend-ms MS      resend an unanswered event after MS (default %d)\n"
+            "  --keep-days N       keep acknowledged events N days (default %d; at most %d\n"
+            "                      events), to send again if the broker is restored from a\n"
+            "                      backup that lacks them\n"
             "  --clear             with `rejected`: empty the list of refused reports\n"
             "  -v, --verbose       log resends and odd replies\n"
             "  -h, --help          show this help\n"
@@ -146,7 +152,8 @@ s_usage(FILE *out)
             "exit status: 0 all stored; 1 some reports refused, or an error; 2 usage error;\n"
             "3 some events still waiting, e.g. the broker did not answer in time or could not\n"
             "store them (3 wins over 1: the refused ones are listed all the same).\n",
-            S_DEFAULT_WINDOW, S_DEFAULT_TIMEOUT_MS / 1000, S_DEFAULT_RESEND_MS);
+            S_DEFAULT_WINDOW, S_DEFAULT_TIMEOUT_MS / 1000, S_DEFAULT_RESEND_MS,
+            AGENT_OUTBOX_KEEP_DAYS, AGENT_OUTBOX_KEEP_MAX);
 }
 
 static int
@@ -303,6 +310,15 @@ s_finish(s_ui_t *ui, const agent_session_report_t *r, const agent_submit_counts_
                 o->unit ? o->unit : "?");
         s_print_units(o->unit ? o->unit : "");
     }
+    if (r->store_changed)
+        fprintf(stderr,
+                S_NAME
+                ": 中心的存储已从备份恢复或已更换：本单位已确认的 %llu 个事件按原顺序重新发送，"
+                "中心只存缺少的 / the broker's store was restored from a backup or replaced: "
+                "resending the %llu acknowledged events this agent keeps, oldest first; "
+                "the broker stores those it lacks, once, and answers the rest as "
+                "duplicates\n",
+                (unsigned long long)r->requeued, (unsigned long long)r->requeued);
     uint64_t local_rejected = counts ? counts->rejected : 0;
     if (counts && counts->read > 0)
         fprintf(stderr,
@@ -380,6 +396,8 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
     int rc = create ? client_mkdir_p(o->state, S_STATE_MODE) : 0;
     if (rc == 0)
         rc = agent_outbox_open(o->state, out);
+    if (rc == 0)
+        agent_outbox_set_retention(*out, o->keep_days * 24 * 3600 * 1000, AGENT_OUTBOX_KEEP_MAX);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot open the outbox in %s: %s\n", o->state,
                 dajia_strerror(rc));
@@ -556,14 +574,20 @@ s_cmd_outbox(s_options_t *o, int nargs, char **args)
     uint64_t count = 0;
     if (s_open(o, false, &outbox) != 0)
         return S_EXIT_REJECTED;
+    uint64_t kept = 0;
     int rc = outbox ? agent_outbox_walk(outbox, 0, s_print_waiting, &count) : 0;
+    if (rc == 0 && outbox)
+        rc = agent_outbox_kept(outbox, &kept);
     agent_outbox_destroy(&outbox);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
                 dajia_strerror(rc));
         return S_EXIT_REJECTED;
     }
-    printf("%llu event%s waiting\n", (unsigned long long)count, count == 1 ? "" : "s");
+    printf("%llu event%s waiting; %llu stored event%s kept, to send again if the broker is "
+           "restored from a backup\n",
+           (unsigned long long)count, count == 1 ? "" : "s", (unsigned long long)kept,
+           kept == 1 ? "" : "s");
     return S_EXIT_OK;
 }
 
@@ -736,6 +760,7 @@ main(int argc, char **argv)
         {"keys", required_argument, NULL, S_OPT_KEYS},
         {"name", required_argument, NULL, S_OPT_NAME},
         {"clear", no_argument, NULL, S_OPT_CLEAR},
+        {"keep-days", required_argument, NULL, S_OPT_KEEP_DAYS},
         {"verbose", no_argument, NULL, 'v'},
         {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
@@ -748,6 +773,7 @@ main(int argc, char **argv)
         .window = S_DEFAULT_WINDOW,
         .timeout_ms = S_DEFAULT_TIMEOUT_MS,
         .resend_ms = S_DEFAULT_RESEND_MS,
+        .keep_days = AGENT_OUTBOX_KEEP_DAYS,
     };
     if (!o.broker || !*o.broker)
         o.broker = S_DEFAULT_BROKER;
@@ -788,6 +814,11 @@ main(int argc, char **argv)
             if (client_parse_int(optarg, 1, S_MAX_RESEND_MS, &o.resend_ms) != 0)
                 return s_usage_error("--resend-ms wants milliseconds (1 or more), not \"%s\"",
                                      optarg);
+            break;
+        case S_OPT_KEEP_DAYS:
+            if (client_parse_int(optarg, 1, S_MAX_KEEP_DAYS, &o.keep_days) != 0)
+                return s_usage_error("--keep-days wants days from 1 to %d, not \"%s\"",
+                                     S_MAX_KEEP_DAYS, optarg);
             break;
         case 'v':
             o.verbose = true;

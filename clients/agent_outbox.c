@@ -17,18 +17,26 @@
 #define S_TABLE_OUTBOX   "outbox"
 #define S_TABLE_INDEX    "index"
 #define S_TABLE_REJECTED "rejected"
+#define S_TABLE_KEPT     "kept"
 #define S_TABLE_META     "meta"
 #define S_META_NEXT_SEQ  "next_seq"
 #define S_META_UNIT      "unit"
+#define S_META_STORE_ID  "store_id"
+#define S_META_ACKED_SEQ "acked_seq"
 
 #define S_OUTBOX_VERSION   1
 #define S_OUTBOX_HEADER    2 /* version, id length */
 #define S_REJECTED_VERSION 1
 #define S_REJECTED_HEADER  24 /* see s_rejection_encode */
 #define S_MAX_UNIT         255
+#define S_KEPT_VERSION     1
+#define S_KEPT_HEADER      17 /* version, acknowledged at (u64), log_seq (u64) */
+#define S_DAY_MS           (24 * 60 * 60 * 1000LL)
 
 struct agent_outbox_t {
     store_t *store;
+    int64_t keep_ms;   /* acknowledged events are kept this long */
+    uint64_t keep_max; /* and at most this many */
 };
 
 typedef enum {
@@ -36,6 +44,7 @@ typedef enum {
     S_OP_DONE,   /* key: event_id */
     S_OP_REJECT, /* key: rejected key, data: rejection record */
     S_OP_FORGET, /* key: a source prefix; every rejection from there goes */
+    S_OP_STORED, /* key: event_id, data: log_seq (u64), acknowledged at (u64) */
 } s_op_kind_t;
 
 typedef struct {
@@ -224,6 +233,23 @@ agent_outbox_batch_done(agent_outbox_batch_t *self, const char *event_id)
 }
 
 int
+agent_outbox_batch_stored(agent_outbox_batch_t *self, const char *event_id, uint64_t log_seq,
+                          int64_t at_ms)
+{
+    if (!s_id_ok(event_id))
+        return -EINVAL;
+    size_t id_len = strlen(event_id);
+    unsigned char *key = NULL, *data = NULL;
+    int rc = s_op_push(self, S_OP_STORED, id_len, 16, &key, &data);
+    if (rc)
+        return rc;
+    memcpy(key, event_id, id_len);
+    s_put_u64(data, log_seq);
+    s_put_u64(data + 8, (uint64_t)at_ms);
+    return 0;
+}
+
+int
 agent_outbox_batch_forget(agent_outbox_batch_t *self, const char *source_prefix)
 {
     size_t len = source_prefix ? strlen(source_prefix) : 0;
@@ -338,6 +364,8 @@ agent_outbox_open(const char *dir, agent_outbox_t **out)
     agent_outbox_t *self = calloc(1, sizeof(agent_outbox_t));
     if (!self)
         return -ENOMEM;
+    self->keep_ms = AGENT_OUTBOX_KEEP_DAYS * S_DAY_MS;
+    self->keep_max = AGENT_OUTBOX_KEEP_MAX;
     int rc = store_open(dir, NULL, &self->store);
     if (rc) {
         free(self);
@@ -428,6 +456,24 @@ agent_outbox_counts(agent_outbox_t *self, uint64_t *waiting, uint64_t *rejected)
 }
 
 int
+agent_outbox_kept(agent_outbox_t *self, uint64_t *kept)
+{
+    store_txn_t *txn = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    if (rc == 0)
+        rc = store_count(txn, S_TABLE_KEPT, kept);
+    store_txn_end(&txn);
+    return rc;
+}
+
+void
+agent_outbox_set_retention(agent_outbox_t *self, int64_t keep_ms, uint64_t keep_max)
+{
+    self->keep_ms = keep_ms > 0 ? keep_ms : 1;
+    self->keep_max = keep_max;
+}
+
+int
 agent_outbox_walk(agent_outbox_t *self, uint64_t after, agent_outbox_event_fn *fn, void *arg)
 {
     store_txn_t *txn = NULL;
@@ -502,8 +548,11 @@ out:
 /* ====================================================================== applying */
 
 typedef struct {
+    const agent_outbox_t *outbox;
     const agent_outbox_batch_t *batch;
     size_t queued;
+    uint64_t acked_seq; /* the highest log_seq of the batch's stored events */
+    int64_t latest_ms;  /* the latest acknowledgement of the batch; 0: none */
 } s_apply_t;
 
 /* Deletes `key` from `table`; a missing key is fine. */
@@ -555,28 +604,142 @@ s_apply_add(store_txn_t *txn, const void *id, size_t id_len, const void *rec, si
     return rc;
 }
 
+/* Finds the waiting event `id`: its outbox key into `key`. STORE_NOTFOUND when it does
+   not wait. */
 static int
-s_apply_done(store_txn_t *txn, const void *id, size_t id_len)
+s_waiting_key(store_txn_t *txn, const void *id, size_t id_len, unsigned char key[8])
 {
     const void *val = NULL;
     size_t vlen = 0;
     int rc = store_get(txn, S_TABLE_INDEX, id, id_len, &val, &vlen);
-    if (rc == STORE_NOTFOUND)
-        return 0; /* not waiting (an ack for a resend) */
-    if (rc)
-        return rc;
-    if (vlen != 8)
+    if (rc == 0 && vlen != 8)
         return AGENT_OUTBOX_BADRECORD;
-    unsigned char key[8];
-    memcpy(key, val, sizeof key); /* val is invalid after the next del */
-    rc = s_del(txn, S_TABLE_OUTBOX, key, sizeof key);
+    if (rc == 0)
+        memcpy(key, val, 8); /* val is invalid after the next put or del */
+    return rc;
+}
+
+/* The event stops waiting: out of the outbox and the index, and (stored now, or
+   refused afresh by a rejection that follows in the batch) out of the rejected list. */
+static int
+s_unwait(store_txn_t *txn, const void *id, size_t id_len, const unsigned char key[8])
+{
+    int rc = s_del(txn, S_TABLE_OUTBOX, key, 8);
     if (rc == 0)
         rc = store_del(txn, S_TABLE_INDEX, id, id_len);
-    /* Stored: an earlier refusal of the same report is settled. (A rejection that
-       follows in the batch puts it back.) */
     if (rc == 0)
         rc = s_del(txn, S_TABLE_REJECTED, id, id_len);
     return rc;
+}
+
+static int
+s_apply_done(store_txn_t *txn, const void *id, size_t id_len)
+{
+    unsigned char key[8];
+    int rc = s_waiting_key(txn, id, id_len, key);
+    if (rc == STORE_NOTFOUND)
+        return 0; /* not waiting (an ack for a resend) */
+    return rc ? rc : s_unwait(txn, id, id_len, key);
+}
+
+/* Moves the waiting event `id` to the kept table, with when and where it was stored. */
+static int
+s_apply_stored(store_txn_t *txn, const void *id, size_t id_len, const unsigned char *data,
+               s_apply_t *ctx)
+{
+    unsigned char key[8];
+    int rc = s_waiting_key(txn, id, id_len, key);
+    if (rc == STORE_NOTFOUND)
+        return 0;
+    const void *val = NULL;
+    size_t vlen = 0;
+    if (rc == 0)
+        rc = store_get(txn, S_TABLE_OUTBOX, key, sizeof key, &val, &vlen);
+    if (rc)
+        return rc == STORE_NOTFOUND ? AGENT_OUTBOX_BADRECORD : rc;
+    unsigned char *kept = malloc(S_KEPT_HEADER + vlen);
+    if (!kept)
+        return -ENOMEM;
+    uint64_t log_seq = s_get_u64(data);
+    int64_t at_ms = (int64_t)s_get_u64(data + 8);
+    kept[0] = S_KEPT_VERSION;
+    memcpy(kept + 1, data + 8, 8);
+    memcpy(kept + 9, data, 8);
+    memcpy(kept + S_KEPT_HEADER, val, vlen);
+    rc = store_put(txn, S_TABLE_KEPT, key, sizeof key, kept, S_KEPT_HEADER + vlen, 0);
+    free(kept);
+    if (rc == 0)
+        rc = s_unwait(txn, id, id_len, key);
+    if (log_seq > ctx->acked_seq)
+        ctx->acked_seq = log_seq;
+    if (at_ms > ctx->latest_ms)
+        ctx->latest_ms = at_ms;
+    return rc;
+}
+
+/* Reads the u64 `name` of the meta table into *value (0 when absent). */
+static int
+s_meta_u64(store_txn_t *txn, const char *name, uint64_t *value)
+{
+    const void *val = NULL;
+    size_t vlen = 0;
+    *value = 0;
+    int rc = store_get(txn, S_TABLE_META, name, strlen(name), &val, &vlen);
+    if (rc == STORE_NOTFOUND)
+        return 0;
+    if (rc == 0 && vlen != 8)
+        return AGENT_OUTBOX_BADRECORD;
+    if (rc == 0)
+        *value = s_get_u64(val);
+    return rc;
+}
+
+static int
+s_meta_put_u64(store_txn_t *txn, const char *name, uint64_t value)
+{
+    unsigned char buf[8];
+    s_put_u64(buf, value);
+    return store_put(txn, S_TABLE_META, name, strlen(name), buf, sizeof buf, 0);
+}
+
+/* The first (oldest) kept event: its key and record, valid until the next put or del.
+   STORE_NOTFOUND when none is kept. (The loops below look again after each change
+   instead of walking a cursor under their own deletes.) */
+static int
+s_kept_first(store_txn_t *txn, const void **k, size_t *kl, const void **v, size_t *vl)
+{
+    store_cursor_t *cursor = NULL;
+    int rc = store_cursor_open(txn, S_TABLE_KEPT, &cursor);
+    if (rc == 0)
+        rc = store_cursor_seek(cursor, NULL, 0, k, kl, v, vl);
+    store_cursor_close(&cursor);
+    if (rc == 0 && (*kl != 8 || *vl < S_KEPT_HEADER || ((const unsigned char *)*v)[0] < 1))
+        rc = AGENT_OUTBOX_BADRECORD;
+    return rc;
+}
+
+/* Prunes the kept events, oldest first: those acknowledged before `now_ms` less the
+   retention, and any beyond the retention's count. */
+static int
+s_prune(store_txn_t *txn, const agent_outbox_t *self, int64_t now_ms)
+{
+    uint64_t count = 0;
+    int rc = store_count(txn, S_TABLE_KEPT, &count);
+    while (rc == 0 && count > 0) {
+        const void *k = NULL, *v = NULL;
+        size_t kl = 0, vl = 0;
+        rc = s_kept_first(txn, &k, &kl, &v, &vl);
+        if (rc)
+            break;
+        int64_t at_ms = (int64_t)s_get_u64((const unsigned char *)v + 1);
+        if (count <= self->keep_max && at_ms >= now_ms - self->keep_ms)
+            break; /* the oldest is young enough: so are the rest, nearly (seq order) */
+        unsigned char key[8];
+        memcpy(key, k, sizeof key);
+        rc = store_del(txn, S_TABLE_KEPT, key, sizeof key);
+        count--;
+    }
+    return rc == STORE_NOTFOUND ? 0 : rc;
 }
 
 /* Deletes every rejection whose source starts with `prefix` (NULL: every one), adding
@@ -649,6 +812,8 @@ s_apply(store_txn_t *txn, void *arg)
     s_apply_t *ctx = arg;
     const agent_outbox_batch_t *b = ctx->batch;
     ctx->queued = 0;
+    ctx->acked_seq = 0;
+    ctx->latest_ms = 0;
 
     uint64_t next_seq = 1;
     const void *val = NULL;
@@ -679,6 +844,9 @@ s_apply(store_txn_t *txn, void *arg)
         case S_OP_FORGET:
             rc = s_delete_rejections(txn, key, op->key_len, NULL);
             break;
+        case S_OP_STORED:
+            rc = s_apply_stored(txn, key, op->key_len, data, ctx);
+            break;
         }
         if (rc)
             return rc;
@@ -689,13 +857,21 @@ s_apply(store_txn_t *txn, void *arg)
         rc = store_put(txn, S_TABLE_META, S_META_NEXT_SEQ, strlen(S_META_NEXT_SEQ), seq, sizeof seq,
                        0);
     }
+    if (rc == 0 && ctx->latest_ms) {
+        uint64_t acked_seq = 0;
+        rc = s_meta_u64(txn, S_META_ACKED_SEQ, &acked_seq);
+        if (rc == 0 && ctx->acked_seq > acked_seq)
+            rc = s_meta_put_u64(txn, S_META_ACKED_SEQ, ctx->acked_seq);
+        if (rc == 0)
+            rc = s_prune(txn, ctx->outbox, ctx->latest_ms);
+    }
     return rc;
 }
 
 int
 agent_outbox_apply(agent_outbox_t *self, const agent_outbox_batch_t *batch, size_t *queued)
 {
-    s_apply_t ctx = {batch, 0};
+    s_apply_t ctx = {self, batch, 0, 0, 0};
     if (batch->nops == 0) {
         if (queued)
             *queued = 0;
@@ -726,5 +902,118 @@ agent_outbox_clear_rejected(agent_outbox_t *self, uint64_t *cleared)
     int rc = store_write(self->store, s_clear, &c);
     if (rc == 0 && cleared)
         *cleared = c.cleared;
+    return rc;
+}
+
+/* ====================================================================== the broker's store */
+
+typedef struct {
+    const char *store_id;
+    uint64_t last_log_seq;
+    agent_outbox_store_check_t result;
+} s_check_t;
+
+/* Every kept event waits again under its own seq, oldest first; one already waiting
+   under the same id (submitted again) stays as it is and the kept copy goes. */
+static int
+s_requeue(store_txn_t *txn, uint64_t *requeued)
+{
+    int rc = 0;
+    while (rc == 0) {
+        const void *k = NULL, *v = NULL;
+        size_t kl = 0, vl = 0;
+        rc = s_kept_first(txn, &k, &kl, &v, &vl);
+        if (rc)
+            break;
+        const unsigned char *rec = (const unsigned char *)v + S_KEPT_HEADER;
+        size_t rec_len = vl - S_KEPT_HEADER;
+        if (rec_len < S_OUTBOX_HEADER || rec_len < (size_t)S_OUTBOX_HEADER + rec[1] + 1)
+            return AGENT_OUTBOX_BADRECORD;
+        unsigned char key[8], *copy = malloc(rec_len);
+        if (!copy)
+            return -ENOMEM;
+        memcpy(key, k, sizeof key);
+        memcpy(copy, rec, rec_len);
+        const char *id = (const char *)copy + S_OUTBOX_HEADER;
+        size_t id_len = copy[1];
+        rc = store_del(txn, S_TABLE_KEPT, key, sizeof key);
+        const void *val = NULL;
+        size_t vlen = 0;
+        int found = rc ? rc : store_get(txn, S_TABLE_INDEX, id, id_len, &val, &vlen);
+        if (found == STORE_NOTFOUND) {
+            rc = store_put(txn, S_TABLE_OUTBOX, key, sizeof key, copy, rec_len, 0);
+            if (rc == 0)
+                rc = store_put(txn, S_TABLE_INDEX, id, id_len, key, sizeof key, 0);
+            if (rc == 0)
+                (*requeued)++;
+        } else if (found)
+            rc = found;
+        free(copy);
+    }
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+static int
+s_check(store_txn_t *txn, void *arg)
+{
+    s_check_t *c = arg;
+    c->result = (agent_outbox_store_check_t){0};
+    const void *val = NULL;
+    size_t vlen = 0;
+    char known[AGENT_OUTBOX_STORE_ID_MAX + 1] = "";
+    int rc = store_get(txn, S_TABLE_META, S_META_STORE_ID, strlen(S_META_STORE_ID), &val, &vlen);
+    if (rc == 0 && vlen <= AGENT_OUTBOX_STORE_ID_MAX)
+        memcpy(known, val, vlen);
+    else if (rc != STORE_NOTFOUND)
+        return rc ? rc : AGENT_OUTBOX_BADRECORD;
+    uint64_t acked_seq = 0;
+    rc = s_meta_u64(txn, S_META_ACKED_SEQ, &acked_seq);
+    if (rc)
+        return rc;
+    bool other = c->store_id[0] && known[0] && strcmp(known, c->store_id) != 0;
+    bool behind = c->last_log_seq < acked_seq; /* it lost what it acknowledged */
+    c->result.first = c->store_id[0] && !known[0];
+    c->result.changed = other || behind;
+    if (c->result.changed) {
+        rc = s_requeue(txn, &c->result.requeued);
+        if (rc == 0)
+            rc = s_meta_put_u64(txn, S_META_ACKED_SEQ, c->last_log_seq);
+    }
+    if (rc == 0 && (c->result.first || other))
+        rc = store_put(txn, S_TABLE_META, S_META_STORE_ID, strlen(S_META_STORE_ID), c->store_id,
+                       strlen(c->store_id), 0);
+    return rc;
+}
+
+int
+agent_outbox_check_store(agent_outbox_t *self, const char *store_id, uint64_t last_log_seq,
+                         agent_outbox_store_check_t *result)
+{
+    if (!store_id || strlen(store_id) > AGENT_OUTBOX_STORE_ID_MAX)
+        return -EINVAL;
+    s_check_t check = {store_id, last_log_seq, {0}};
+    /* Look first: the common case (the same store, not behind) costs no write. */
+    store_txn_t *txn = NULL;
+    int rc = store_read_begin(self->store, &txn);
+    const void *val = NULL;
+    size_t vlen = 0;
+    uint64_t acked_seq = 0;
+    bool same = false;
+    if (rc == 0) {
+        rc = s_meta_u64(txn, S_META_ACKED_SEQ, &acked_seq);
+        int got =
+            store_get(txn, S_TABLE_META, S_META_STORE_ID, strlen(S_META_STORE_ID), &val, &vlen);
+        same =
+            rc == 0 && last_log_seq >= acked_seq &&
+            (store_id[0] ? got == 0 && vlen == strlen(store_id) && memcmp(val, store_id, vlen) == 0
+                         : true);
+    }
+    store_txn_end(&txn);
+    if (rc)
+        return rc;
+    if (!same)
+        rc = store_write(self->store, s_check, &check);
+    if (rc == 0 && result)
+        *result = check.result;
     return rc;
 }

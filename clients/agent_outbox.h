@@ -1,9 +1,16 @@
 /*  agent_outbox: the agent's durable outbox, over store.
 
-    Every event the agent takes is written here before anything is sent, and it leaves
-    only when the broker has answered for it: ACCEPTED or DUPLICATE forget it, REJECTED
-    moves it to the rejected table with the reason. A crash at any point therefore loses
-    nothing; the worst case is a resend, which the broker answers DUPLICATE.
+    Every event the agent takes is written here before anything is sent, and it stops
+    waiting only when the broker has answered for it: ACCEPTED or DUPLICATE move it to
+    the kept table (acknowledged, kept for a while), REJECTED moves it to the rejected
+    table with the reason. A crash at any point therefore loses nothing; the worst case
+    is a resend, which the broker answers DUPLICATE.
+
+    Acknowledged events are kept (AGENT_OUTBOX_KEEP_DAYS, at most AGENT_OUTBOX_KEEP_MAX
+    events, the oldest pruned first) because the broker's store may later be put back
+    from a backup that lacks them: the agent then learns that the store changed
+    (agent_outbox_check_store) and every kept event waits again, to be resent in its
+    original order; the broker stores those it lacks and answers the rest DUPLICATE.
 
     Tables in the store (all private to this module):
       "outbox"    local seq (8-byte big-endian) -> outbox record: version byte, event_id
@@ -14,7 +21,11 @@
                   is submitted
       "rejected"  event_id (or NUL + "FILE:LINE" for input that never became an event)
                   -> rejection record (reason, time, text, where, the original input)
-      "meta"      "next_seq" -> 8-byte big-endian; "unit" -> the unit the state belongs to
+      "kept"      local seq -> kept record: version byte, acknowledged at (unix ms, u64),
+                  the broker's log_seq (u64), then the outbox record as it waited
+      "meta"      "next_seq" -> 8-byte big-endian; "unit" -> the unit the state belongs to;
+                  "store_id" -> the broker's store identity last seen (text);
+                  "acked_seq" -> the highest log_seq the broker acknowledged (u64)
 
     Changes are made through a batch (agent_outbox_batch_t): it collects operations in
     memory and agent_outbox_apply() writes them all in one durable transaction, so a
@@ -32,9 +43,12 @@
 
 #include "dajia_error.h" /* AGENT_OUTBOX_WRONG_UNIT, AGENT_OUTBOX_BADRECORD (-31300 ..) */
 
-#define AGENT_OUTBOX_MAX_ID       255   /* longest event_id the outbox holds */
-#define AGENT_OUTBOX_MAX_TEXT     1024  /* longest reason text or source kept */
-#define AGENT_OUTBOX_MAX_ORIGINAL 65536 /* longest original input kept with a rejection */
+#define AGENT_OUTBOX_MAX_ID       255    /* longest event_id the outbox holds */
+#define AGENT_OUTBOX_MAX_TEXT     1024   /* longest reason text or source kept */
+#define AGENT_OUTBOX_MAX_ORIGINAL 65536  /* longest original input kept with a rejection */
+#define AGENT_OUTBOX_KEEP_DAYS    30     /* acknowledged events are kept this long ... */
+#define AGENT_OUTBOX_KEEP_MAX     200000 /* ... and at most this many of them */
+#define AGENT_OUTBOX_STORE_ID_MAX 64     /* longest broker store identity */
 
 typedef struct agent_outbox_t agent_outbox_t;
 typedef struct agent_outbox_batch_t agent_outbox_batch_t;
@@ -79,6 +93,34 @@ agent_outbox_claim(agent_outbox_t *self, const char *unit, char *owner, size_t s
 /* Counts the events waiting and the rejections kept. Either pointer may be NULL. */
 int
 agent_outbox_counts(agent_outbox_t *self, uint64_t *waiting, uint64_t *rejected);
+
+/* Counts the acknowledged events kept (the kept table). */
+int
+agent_outbox_kept(agent_outbox_t *self, uint64_t *kept);
+
+/* How long acknowledged events are kept (`keep_ms`, > 0) and how many at most
+   (`keep_max`; 0 keeps none). The defaults are AGENT_OUTBOX_KEEP_DAYS and
+   AGENT_OUTBOX_KEEP_MAX. Pruning happens when acknowledgements are applied. */
+void
+agent_outbox_set_retention(agent_outbox_t *self, int64_t keep_ms, uint64_t keep_max);
+
+/* What agent_outbox_check_store found. */
+typedef struct {
+    bool first;        /* no store was recorded yet: this one is now */
+    bool changed;      /* the broker's store is not the one that acknowledged the kept
+                          events (another identity, or its log ends before the highest
+                          log_seq acknowledged): they wait again */
+    uint64_t requeued; /* kept events that wait again (0 unless changed) */
+} agent_outbox_store_check_t;
+
+/* Compares the broker's store, as the broker describes it (`store_id`, "" when it gave
+   none; `last_log_seq`, its log's last log_seq), with the one that acknowledged the
+   kept events. When it changed, every kept event waits again under its own local seq
+   (so in its original order, before anything queued later), the new store is
+   recorded, all in one durable write. Returns 0, -EINVAL or a store code. */
+int
+agent_outbox_check_store(agent_outbox_t *self, const char *store_id, uint64_t last_log_seq,
+                         agent_outbox_store_check_t *result);
 
 /* Called for each waiting event. `event_id` and `data` (the packed Envelope, `len`
    bytes) are valid during the call only. Return 0 to go on, a positive value to stop
@@ -140,10 +182,19 @@ int
 agent_outbox_batch_add(agent_outbox_batch_t *self, const char *event_id, const void *data,
                        size_t len);
 
-/* Forgets the waiting event `event_id` (the broker stored it), and a rejection kept
-   under the same id: the report is stored now. No-op for what is not there. */
+/* Forgets the waiting event `event_id`, and a rejection kept under the same id. No-op
+   for what is not there. (A stored event is settled with agent_outbox_batch_stored.) */
 int
 agent_outbox_batch_done(agent_outbox_batch_t *self, const char *event_id);
+
+/* The broker stored the waiting event `event_id` under `log_seq` (ACCEPTED, or the
+   original log_seq of a DUPLICATE) at `at_ms` (unix ms): it stops waiting and is kept
+   (see the retention above), and a rejection under the same id is dropped: the report
+   is stored now. No-op for an event not waiting. Kept events older than the retention
+   before the latest `at_ms` of the batch are pruned in the same write. */
+int
+agent_outbox_batch_stored(agent_outbox_batch_t *self, const char *event_id, uint64_t log_seq,
+                          int64_t at_ms);
 
 /* Drops every rejection whose source starts with `source_prefix` (1 to
    AGENT_OUTBOX_MAX_TEXT bytes), e.g. "cases.csv:" when that file is read again.

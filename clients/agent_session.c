@@ -11,6 +11,9 @@
     write the batch, release the slots. The socket is a DEALER with ZMQ_IMMEDIATE, so
     nothing queues towards a broker that is not there: a send that would block marks the
     session blocked and the poll waits for POLLOUT, i.e. for the connection.
+
+    Nothing is loaded or sent before the broker has said which store it serves (HELLO):
+    the outbox may then put kept events back, and they must go before what waits now.
 */
 #include "agent_session.h"
 #include "dajia_log.h"
@@ -68,6 +71,8 @@ typedef struct {
     bool blocked;         /* a send would have blocked: wait for POLLOUT */
     size_t retrying;      /* slots in flight that were resent (slot->resent) */
     uint32_t *overdue;    /* nslots entries: the slots a resend turn sends, by seq */
+    bool hello_wait;      /* HELLO asked, not answered yet: nothing else is sent */
+    int64_t hello_sent;   /* monotonic ms of the last HELLO; 0: not sent yet */
     int64_t last_answer;  /* monotonic ms of the last settled group */
     int64_t last_progress;
 } s_session_t;
@@ -205,6 +210,21 @@ s_send(s_session_t *s, const s_slot_t *slot)
     return 0;
 }
 
+/* Asks the broker which store it serves, again after resend_ms without an answer. */
+static void
+s_send_hello(s_session_t *s, int64_t now)
+{
+    if (s->hello_sent && now - s->hello_sent < s->opts->resend_ms)
+        return;
+    if (zmq_send(s->handle, DAJIA_API_HELLO, DAJIA_API_LEN(DAJIA_API_HELLO),
+                 ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        s->blocked = true;
+        return;
+    }
+    zmq_send(s->handle, "", 0, ZMQ_DONTWAIT);
+    s->hello_sent = now;
+}
+
 /* The unit's order (docs/domain.md §4.2, "Order"): the events in flight whose answer is
    overdue are resent first, oldest (lowest outbox seq) first, and nothing new is sent
    while a resent event waits for its answer: a broker that lost them (killed, restarted)
@@ -272,6 +292,18 @@ s_on_unmatched(s_session_t *s, const Dajia__Ack *ack)
 {
     if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED)
         return;
+    if (s->hello_wait) {
+        /* The refusal of the HELLO (an older broker does not know it), or of the
+           connection: either way no store to check; the events get their own answers. */
+        s->hello_wait = false;
+        s->report->store_unchecked = true;
+        if (ack->reason == DAJIA__REASON__REASON_UNKNOWN_COMMAND) {
+            if (s->opts->verbose)
+                dajia_log_debug("the broker does not answer %s: its store is not checked",
+                                DAJIA_API_HELLO);
+            return;
+        }
+    }
     if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
         s->report->storage_unavailable++;
         return;
@@ -313,7 +345,8 @@ s_on_ack(s_session_t *s, const void *data, size_t len, int64_t now)
     switch (ack->status) {
     case DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED:
     case DAJIA__ACK_STATUS__ACK_STATUS_DUPLICATE:
-        rc = agent_outbox_batch_done(s->batch, slot->event_id);
+        /* Kept for a while: a restored broker may need it again (agent_outbox.h). */
+        rc = agent_outbox_batch_stored(s->batch, slot->event_id, ack->log_seq, zclock_time());
         break;
     case DAJIA__ACK_STATUS__ACK_STATUS_REJECTED:
         if (ack->reason == DAJIA__REASON__REASON_STORAGE_UNAVAILABLE) {
@@ -361,6 +394,44 @@ out:
     return rc;
 }
 
+/* The broker's store: the outbox compares it with the one that acknowledged the events
+   it keeps, and puts them back when it changed. Then the events go. */
+static int
+s_on_hello(s_session_t *s, const void *data, size_t len)
+{
+    if (!s->hello_wait)
+        return 0; /* the answer to a HELLO sent again */
+    Dajia__Hello *hello = dajia__hello__unpack(NULL, len, data);
+    if (!hello) {
+        dajia_log_warning_limited("the broker sent a %s that does not decode (%zu bytes); ignored",
+                                  DAJIA_API_HELLO_REPLY, len);
+        return 0;
+    }
+    agent_outbox_store_check_t check;
+    int rc = agent_outbox_check_store(s->outbox, hello->store_id, hello->last_log_seq, &check);
+    if (rc == -EINVAL) {
+        dajia_log_warning_limited("the broker's store identity is too long; not checked");
+        s->report->store_unchecked = true;
+        rc = 0;
+    } else if (rc == 0 && check.changed) {
+        s->report->store_changed = true;
+        s->report->requeued += check.requeued;
+        s->report->total += check.requeued;
+        if (s->opts->verbose)
+            dajia_log_debug("the broker's store %s (log through %llu) is not the one that "
+                            "acknowledged the events kept here: %llu wait again",
+                            hello->store_id, (unsigned long long)hello->last_log_seq,
+                            (unsigned long long)check.requeued);
+    }
+    dajia__hello__free_unpacked(hello, NULL);
+    if (rc == 0) {
+        s->hello_wait = false;
+        s->more = true;
+        s->last_loaded = 0;
+    }
+    return rc;
+}
+
 /* Receives every reply that is ready, without blocking. */
 static int
 s_drain(s_session_t *s, int64_t now)
@@ -395,6 +466,8 @@ s_drain(s_session_t *s, int64_t now)
         }
         if (dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_ACK))
             rc = s_on_ack(s, zmq_msg_data(&body), zmq_msg_size(&body), now);
+        else if (dajia_api_word_is(zmq_msg_data(&cmd), zmq_msg_size(&cmd), DAJIA_API_HELLO_REPLY))
+            rc = s_on_hello(s, zmq_msg_data(&body), zmq_msg_size(&body));
         else if (s->opts->verbose)
             dajia_log_debug("unexpected reply of %zu bytes ignored", zmq_msg_size(&cmd));
     }
@@ -464,15 +537,30 @@ s_connect(s_session_t *s)
     return rc == -ETIMEDOUT || rc == -EINTR ? 0 : rc;
 }
 
+/* How long the session waits without an answer: with nothing waiting, only the store
+   check is at stake, and a broker that is not there must not hold the agent long. */
+static int64_t
+s_give_up_ms(const s_session_t *s)
+{
+    if (s->hello_wait && s->report->total == 0 && s->opts->timeout_ms > AGENT_SESSION_HELLO_IDLE_MS)
+        return AGENT_SESSION_HELLO_IDLE_MS;
+    return s->opts->timeout_ms;
+}
+
 static int64_t
 s_poll_timeout(const s_session_t *s, int64_t now)
 {
     int64_t wait = s->opts->on_progress ? AGENT_SESSION_PROGRESS_MS : S_IDLE_POLL_MS;
-    int64_t give_up = s->last_answer + s->opts->timeout_ms - now;
+    int64_t give_up = s->last_answer + s_give_up_ms(s) - now;
     if (give_up < wait)
         wait = give_up;
     if (!s->blocked && s->inflight.head != S_NONE) {
         int64_t due = s->slots[s->inflight.head].sent_at + s->opts->resend_ms - now;
+        if (due < wait)
+            wait = due;
+    }
+    if (!s->blocked && s->hello_wait) {
+        int64_t due = s->hello_sent + s->opts->resend_ms - now;
         if (due < wait)
             wait = due;
     }
@@ -490,13 +578,17 @@ s_loop(s_session_t *s)
         }
         if (s->report->unit_unknown)
             break;
-        rc = s_load(s);
-        if (rc)
-            break;
-        if (s->pending.count + s->inflight.count + s->settling.count == 0 && !s->more)
-            break; /* everything answered */
         int64_t now = zclock_mono();
-        s_send_all(s, now);
+        if (s->hello_wait)
+            s_send_hello(s, now);
+        else {
+            rc = s_load(s);
+            if (rc)
+                break;
+            if (s->pending.count + s->inflight.count + s->settling.count == 0 && !s->more)
+                break; /* everything answered */
+            s_send_all(s, now);
+        }
 
         zmq_pollitem_t item = {s->handle, 0, ZMQ_POLLIN | (s->blocked ? ZMQ_POLLOUT : 0), 0};
         int n = zmq_poll(&item, 1, (long)s_poll_timeout(s, now));
@@ -518,7 +610,7 @@ s_loop(s_session_t *s)
             s->last_progress = now;
             s->opts->on_progress(s->report, s->opts->arg);
         }
-        if (now - s->last_answer >= s->opts->timeout_ms) {
+        if (now - s->last_answer >= s_give_up_ms(s)) {
             s->report->timed_out = true;
             break;
         }
@@ -540,11 +632,16 @@ agent_session_run(agent_outbox_t *outbox, const agent_session_options_t *options
         .report = report,
         .nslots = options->window,
         .more = true,
+        .hello_wait = true,
     };
+    uint64_t kept = 0;
     int rc = agent_outbox_counts(outbox, &report->total, NULL);
+    if (rc == 0)
+        rc = agent_outbox_kept(outbox, &kept);
     if (rc)
         return rc;
-    if (report->total == 0 || options->timeout_ms == 0) {
+    /* Nothing waits and nothing is kept: nothing a broker could need. */
+    if ((report->total == 0 && kept == 0) || options->timeout_ms == 0) {
         report->waiting = report->total;
         return 0;
     }

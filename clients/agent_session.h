@@ -10,6 +10,14 @@
     outbox is empty, when the broker has settled nothing for `timeout_ms`, or when the
     process is interrupted (SIGINT/SIGTERM, through czmq's zsys_interrupted).
 
+    Before it sends an event it asks the broker which store it serves (HELLO, answered
+    with the store's identity and its last log_seq) and hands that to the outbox
+    (agent_outbox_check_store): when the store is not the one that acknowledged the
+    events the outbox keeps (restored from a backup), they wait again and go first, in
+    their original order. An older broker, which does not know HELLO, is not checked.
+    With nothing waiting the session still asks, when events are kept, but waits for the
+    answer AGENT_SESSION_HELLO_IDLE_MS at most.
+
     A refusal that names no event cannot settle anything; it is counted (the event it
     was about stays waiting and is resent). One that says the unit is not a member ends
     the session at once: no event of the unit can be stored until the broker's
@@ -26,12 +34,14 @@
 
 #include "agent_outbox.h"
 
-#define AGENT_SESSION_WINDOW_MAX  65536
-#define AGENT_SESSION_PROGRESS_MS 100 /* at most this often to on_progress */
-#define AGENT_SESSION_TEXT_MAX    256
+#define AGENT_SESSION_WINDOW_MAX    65536
+#define AGENT_SESSION_PROGRESS_MS   100 /* at most this often to on_progress */
+#define AGENT_SESSION_TEXT_MAX      256
+#define AGENT_SESSION_HELLO_IDLE_MS 5000 /* nothing waits: the store check waits this long */
 
 typedef struct {
-    uint64_t total;               /* events waiting when the session began */
+    uint64_t total;               /* events waiting when the session began, and kept events
+                                     that waited again (store_changed) */
     uint64_t sent;                /* events sent at least once */
     uint64_t accepted;            /* stored now by the broker */
     uint64_t duplicates;          /* the broker had them already */
@@ -42,6 +52,10 @@ typedef struct {
     bool unit_unknown;            /* stopped: the broker said the unit is not a member */
     uint64_t storage_unavailable; /* answers "could not store now" (REASON_STORAGE_UNAVAILABLE):
                                      the events stay and are sent again */
+    bool store_changed;           /* the broker's store went back (restored): the kept
+                                     events waited again and were sent */
+    uint64_t requeued;            /* how many kept events that made wait again */
+    bool store_unchecked;         /* the broker does not answer HELLO (an older one) */
     uint64_t unmatched;           /* refusals that named no event (so none could be settled) */
     int unmatched_reason;         /* the last of those: its Dajia__Reason and text */
     char unmatched_text[AGENT_SESSION_TEXT_MAX];

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent_outbox.h" /* AGENT_OUTBOX_KEEP_DAYS, for restore's last line */
 #include "client_args.h"
 #include "dajia_error.h"
 #include "dajia_log.h"
@@ -226,6 +227,27 @@ s_store_seqs(const char *dir, uint64_t *log_seq, uint64_t *feed_seq)
         rc = s_last_seq(store, DAJIA_TABLE_LOG, log_seq);
     if (rc == 0)
         rc = s_last_seq(store, DAJIA_TABLE_FEED, feed_seq);
+    store_destroy(&store);
+    return rc;
+}
+
+static int
+s_drop_identity_txn(store_txn_t *txn, void *arg)
+{
+    (void)arg;
+    int rc = store_del(txn, DAJIA_TABLE_META, DAJIA_META_STORE_ID, strlen(DAJIA_META_STORE_ID));
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/* Drops the identity of the restored store in `dir`: the broker gives it a new one, and
+   the agents, seeing another store, send again the events it may lack (HELLO). */
+static int
+s_drop_identity(const char *dir)
+{
+    store_t *store = NULL;
+    int rc = store_open(dir, NULL, &store);
+    if (rc == 0)
+        rc = store_write(store, s_drop_identity_txn, NULL);
     store_destroy(&store);
     return rc;
 }
@@ -536,6 +558,10 @@ ctl_restore(const char *program, const char *source, const ctl_backup_dirs_t *di
         if (rc == 0)
             rc = s_copy_tree(src, dirs->keys);
     }
+    if (rc == 0) {
+        what = "give the restored store a new identity";
+        rc = s_drop_identity(dirs->data);
+    }
     /* What the broker will find: the store opens, and holds what the backup said. */
     uint64_t log_seq = 0, feed_seq = 0;
     if (rc == 0) {
@@ -560,9 +586,10 @@ ctl_restore(const char *program, const char *source, const ctl_backup_dirs_t *di
         printf(", its %zu worker store%s into %s", m.nworkers, m.nworkers == 1 ? "" : "s", workers);
     if (dirs->keys)
         printf(", its keys into %s", dirs->keys);
-    printf("\nstart the broker on it; events acknowledged after %s are not in it: have each "
-           "unit submit again what it sent since then (the broker stores what it lacks and "
-           "answers the rest as duplicates)\n",
-           m.made_at);
+    printf("\nstart the broker on it; events acknowledged after %s are not in it: each unit's "
+           "agent sends them again at its next run (`dajia-agent flush`), from what its outbox "
+           "keeps (%d days by default); the broker stores what it lacks and answers the rest "
+           "as duplicates\n",
+           m.made_at, AGENT_OUTBOX_KEEP_DAYS);
     return 0;
 }

@@ -17,9 +17,11 @@
 
     Restore writes into an empty (or missing) broker data directory and workers directory
     (and key directory), then opens the restored store to check it holds what the
-    backup's manifest says. Events acknowledged after the backup are not in it; the
-    agents submit them again and the broker stores each once (README: Backup and
-    restore).
+    backup's manifest says. The restored store loses its identity (meta "store_id",
+    proto/dajia_tables.h), so the broker gives it a new one: the agents see another
+    store (HELLO) and send again the acknowledged events their outboxes keep; the
+    broker stores what it lacks (acknowledged after the backup) and answers the rest as
+    duplicates (README: Backup and restore; docs/design.md, "Restore and resend").
 */
 #ifndef CTL_BACKUP_H
 #define CTL_BACKUP_H

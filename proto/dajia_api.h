@@ -11,6 +11,10 @@
       STATS              ignored (send "")    STATS    the broker's counters, JSON text
       REPLAY             ReplayRequest        FEED     FeedBatch; a refused replay is a
                                                        FeedBatch with its reason set
+      HELLO              ignored (send "")    HELLO    Hello: the store's identity and its
+                                                       last log_seq (an agent asks before
+                                                       it sends; an older broker answers
+                                                       ACK REJECTED, UNKNOWN_COMMAND)
 
     Any request the broker refuses before it knows what to answer with (no command, an
     unknown one, a wrong number of frames for SUBMIT, a role that may not send it, a
@@ -40,11 +44,13 @@
 #define DAJIA_API_SUBMIT "SUBMIT" /* body: a packed Envelope; answered ACK */
 #define DAJIA_API_STATS  "STATS"  /* body: ignored, clients send ""; answered STATS */
 #define DAJIA_API_REPLAY "REPLAY" /* body: a packed ReplayRequest; answered FEED */
+#define DAJIA_API_HELLO  "HELLO"  /* body: ignored, clients send ""; answered HELLO */
 
 /* Replies (broker -> client): the first frame. */
 #define DAJIA_API_ACK         "ACK"   /* body: a packed Ack */
 #define DAJIA_API_STATS_REPLY "STATS" /* body: the counters as a JSON object (text) */
 #define DAJIA_API_FEED        "FEED"  /* body: a packed FeedBatch */
+#define DAJIA_API_HELLO_REPLY "HELLO" /* body: a packed Hello */
 
 /* Frames of every api request and reply: the command word and its body. */
 #define DAJIA_API_FRAMES 2

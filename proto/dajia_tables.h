@@ -17,6 +17,10 @@
       feed_public feed_seq: u64                  nothing (0 bytes): the feed_seq of each
                                                  item of audience PUBLIC, so that a public
                                                  reader reads public items only
+      meta    "store_id"                         the store's identity (text), made by the
+                                                 broker when it first opens the store and
+                                                 dropped by `dajia-ctl restore`, so that a
+                                                 restored store has a new one (HELLO)
 
     feed_public is an index of feed, written in the transaction that stores the item. A
     broker brings it up to date when it starts (items an older broker stored, or that were
@@ -41,6 +45,9 @@
 #define DAJIA_TABLE_FEED        "feed"   /* feed_seq -> FeedItem: every output of the workers */
 #define DAJIA_TABLE_CURSOR      "cursor" /* service (or service + DAJIA_CURSOR_TICK) -> u64 */
 #define DAJIA_TABLE_FEED_PUBLIC "feed_public" /* feed_seq -> nothing: the public items */
+
+#define DAJIA_TABLE_META    "meta"     /* a name -> its value */
+#define DAJIA_META_STORE_ID "store_id" /* meta key: the store's identity (text) */
 
 #define DAJIA_CURSOR_TICK ".tick" /* cursor key "<service>.tick": the last tick stored */
 #define DAJIA_TABLE_U64   8       /* bytes of a u64 key or cursor value */

@@ -115,6 +115,24 @@ s_done(fixture_t *fx, const char *id)
     agent_outbox_batch_clear(fx->batch);
 }
 
+/* The broker stored `id` as `log_seq` at `at_ms`. */
+static void
+s_stored(fixture_t *fx, const char *id, uint64_t log_seq, int64_t at_ms)
+{
+    agent_outbox_batch_clear(fx->batch);
+    assert_ok(agent_outbox_batch_stored(fx->batch, id, log_seq, at_ms));
+    assert_ok(agent_outbox_apply(fx->outbox, fx->batch, NULL));
+    agent_outbox_batch_clear(fx->batch);
+}
+
+static uint64_t
+s_kept(fixture_t *fx)
+{
+    uint64_t kept = 99;
+    assert_ok(agent_outbox_kept(fx->outbox, &kept));
+    return kept;
+}
+
 /* Envelope.unit_seq = `seq` on the wire: tag 14 << 3, then the varint. */
 static size_t
 s_unit_seq_field(uint64_t seq, unsigned char out[11])
@@ -644,6 +662,129 @@ test_clear_rejected_empties_the_list_only(void **state)
     assert_int_equal(cleared, 0);
 }
 
+/* ------------------------------------------------------------------ kept events, restores */
+
+#define S_NOW_MS 1800000000000LL
+#define S_DAY    (24 * 3600 * 1000LL)
+
+static void
+test_stored_event_stops_waiting_and_is_kept(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"a", "b", "c"};
+    s_add(fx, ids, 3);
+    s_stored(fx, "b", 7, S_NOW_MS);
+    s_stored(fx, "never-queued", 8, S_NOW_MS); /* an ack for a resend: harmless */
+    assert_int_equal(s_waiting(fx), 2);
+    assert_int_equal(s_kept(fx), 1);
+    /* Submitted again: it waits again (the broker answers DUPLICATE), once. */
+    const char *again[] = {"b"};
+    assert_int_equal(s_add(fx, again, 1), 1);
+    assert_int_equal(s_waiting(fx), 3);
+}
+
+static void
+test_kept_events_are_pruned_oldest_first_by_age_and_count(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"a", "b", "c", "d", "e"};
+    s_add(fx, ids, 5);
+    agent_outbox_set_retention(fx->outbox, 30 * S_DAY, 3);
+    s_stored(fx, "a", 1, S_NOW_MS - 40 * S_DAY);
+    assert_int_equal(s_kept(fx), 1); /* the newest acknowledgement sets the time */
+    s_stored(fx, "b", 2, S_NOW_MS - 10 * S_DAY);
+    assert_int_equal(s_kept(fx), 2);
+    s_stored(fx, "c", 3, S_NOW_MS); /* "a" is 40 days old now: pruned */
+    assert_int_equal(s_kept(fx), 2);
+    s_stored(fx, "d", 4, S_NOW_MS);
+    s_stored(fx, "e", 5, S_NOW_MS); /* four kept, three allowed: "b" goes */
+    assert_int_equal(s_kept(fx), 3);
+    agent_outbox_store_check_t check;
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-1", 5, &check));
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-2", 0, &check));
+    assert_true(check.changed);
+    assert_int_equal(check.requeued, 3);
+    seen_t seen = {0};
+    s_walk(fx, 0, &seen);
+    assert_int_equal(seen.count, 3);
+    assert_string_equal(seen.id[0], "c");
+    assert_string_equal(seen.id[2], "e");
+}
+
+static void
+test_same_store_keeps_the_kept_events_kept(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"a", "b"};
+    s_add(fx, ids, 2);
+    s_stored(fx, "a", 10, S_NOW_MS);
+    s_stored(fx, "b", 11, S_NOW_MS);
+    agent_outbox_store_check_t check;
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-1", 11, &check));
+    assert_true(check.first);
+    assert_false(check.changed);
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-1", 20, &check));
+    assert_false(check.first);
+    assert_false(check.changed);
+    /* A broker that gives no identity (older) is judged by its log only. */
+    assert_ok(agent_outbox_check_store(fx->outbox, "", 11, &check));
+    assert_false(check.changed);
+    assert_int_equal(s_waiting(fx), 0);
+    assert_int_equal(s_kept(fx), 2);
+}
+
+static void
+test_restored_store_puts_kept_events_back_in_their_order(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"a", "b", "c", "d"};
+    s_add(fx, ids, 4);
+    agent_outbox_store_check_t check;
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-1", 0, &check));
+    s_stored(fx, "c", 3, S_NOW_MS);
+    s_stored(fx, "a", 1, S_NOW_MS);
+    s_stored(fx, "b", 2, S_NOW_MS);
+    const char *later[] = {"e", "b"}; /* "b" submitted again: waits once */
+    assert_int_equal(s_add(fx, later, 2), 2);
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-2", 1, &check));
+    assert_true(check.changed);
+    assert_false(check.first);
+    assert_int_equal(check.requeued, 2); /* a and c; b waits already */
+    assert_int_equal(s_kept(fx), 0);
+    seen_t seen = {0};
+    s_walk(fx, 0, &seen);
+    assert_int_equal(seen.count, 5);
+    const char *order[] = {"a", "c", "d", "e", "b"};
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(seen.id[i], order[i]);
+    assert_int_equal(seen.seq[0], 1); /* the same local seq, so the same unit_seq */
+    assert_string_equal(seen.data[0], "env-a");
+    assert_int_equal(seen.seq[1], 3);
+    /* Stored again by the new store: kept again; the same store later changes nothing. */
+    s_stored(fx, "a", 2, S_NOW_MS);
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-2", 2, &check));
+    assert_false(check.changed);
+    assert_int_equal(s_kept(fx), 1);
+}
+
+static void
+test_store_behind_what_it_acknowledged_puts_kept_events_back(void **state)
+{
+    fixture_t *fx = *state;
+    const char *ids[] = {"a", "b"};
+    s_add(fx, ids, 2);
+    agent_outbox_store_check_t check;
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-1", 0, &check));
+    s_stored(fx, "a", 41, S_NOW_MS);
+    s_stored(fx, "b", 42, S_NOW_MS);
+    /* The same identity, but its log ends before 42: put back from a copy by hand. */
+    assert_ok(agent_outbox_check_store(fx->outbox, "store-1", 41, &check));
+    assert_true(check.changed);
+    assert_int_equal(check.requeued, 2);
+    assert_int_equal(s_waiting(fx), 2);
+    assert_int_equal(agent_outbox_check_store(fx->outbox, NULL, 0, &check), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -667,6 +808,11 @@ main(void)
         T(test_done_drops_a_rejection_of_the_same_event),
         T(test_forget_drops_the_rejections_of_one_file),
         T(test_clear_rejected_empties_the_list_only),
+        T(test_stored_event_stops_waiting_and_is_kept),
+        T(test_kept_events_are_pruned_oldest_first_by_age_and_count),
+        T(test_same_store_keeps_the_kept_events_kept),
+        T(test_restored_store_puts_kept_events_back_in_their_order),
+        T(test_store_behind_what_it_acknowledged_puts_kept_events_back),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
