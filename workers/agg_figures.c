@@ -1800,6 +1800,32 @@ s_event_forget(s_ctx_t *x, const Dajia__Envelope *env)
     return rc;
 }
 
+/* Whether the journal holds event `id` (`held`; also when the name of `id` has no
+   marker: then the journal cannot tell, and the event is taken to be there). */
+static int
+s_journal_holds(s_ctx_t *x, const char *id, bool *held)
+{
+    s_closure_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    s_names_t name = {.count = 0};
+    s_names_add(&name, id, true);
+    *held = true;
+    int rc = name.count ? s_closure_name(c, name.v[0]) : 1;
+    if (rc == 0)
+        rc = s_closure_links(x, c, 0);
+    for (size_t i = 0; rc == 0 && i < c->n_orders; i++) {
+        Dajia__Envelope *env = NULL;
+        rc = s_body_get(x, c->orders[i], NULL, &env);
+        *held = false;
+        if (rc == 0 && env->event_id && strcmp(env->event_id, id) == 0)
+            *held = true, i = c->n_orders;
+        dajia__envelope__free_unpacked(env, NULL);
+    }
+    free(c);
+    return rc == 1 ? 0 : rc;
+}
+
 static int
 s_order_bytes_cmp(const void *a, const void *b)
 {
@@ -1878,17 +1904,25 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
     size_t klen = *id ? s_id_key(key, unit, id) : 0;
     if (!*unit || klen == 0 || (!cr && !correction))
         return 0;
-    /* A repeat counts nothing and is not journaled (the same test as s_apply_one's). */
+    /* A repeat counts nothing and is not journaled (the same test as s_apply_one's) ... */
+    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
     const void *val;
     size_t vlen;
     int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
-    if (rc == 0 && (correction || !cr || vlen < 2 || ((const uint8_t *)val)[0] != S_TAG_ALIAS ||
-                    vlen - 1 >= S_ID_MAX))
+    bool alias = rc == 0 && vlen >= 2 && ((const uint8_t *)val)[0] == S_TAG_ALIAS;
+    if (rc == 0 && (!alias || !cr || vlen - 1 >= S_ID_MAX)) {
         return 0;
+    } else if (rc == 0 && correction) {
+        /* ... but a correction whose id a correction of it, stored first, named is new
+           when the journal does not hold it (the replay then counts it in its place). */
+        bool held = true;
+        rc = s_journal_holds(&x, id, &held);
+        if (rc || held)
+            return rc;
+    }
     if (rc && rc != STORE_NOTFOUND)
         return rc;
 
-    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
     s_names_t names;
     rc = s_names_of(&x, env, cr, &names);
     bool journal = !names.bad, replay = false;

@@ -962,6 +962,22 @@ static const order_case_t s_order_cases[] = {
         .filed = AUG10, .value = 700, .arrested = 1, .useq = 3)},
      {{"2026-08", "msa", .f = {[F_FILED] = 2, [F_VALUE] = 1700, [F_ARR] = 1}},
       {"2026-09", "msa", .f = {[F_ARR] = 3}}}},
+    {"R1, R2, C1 correcting R1, then C2 correcting C1",
+     /* R1 (Aug 10): filed, 1000 fen, 2 arrested. R2 (Sep 10): same value, 4 arrested: +2
+        in Sep. C1 (Oct 10) corrects R1: 1200 fen, 3 arrested: the value R2 carried
+        forward becomes 1200, R1's increase 3. C2 (Oct 20) corrects C1, so R1 again: 1100
+        fen, 2 arrested: the value becomes 1100, R1's increase 3 + (2 - 3) = 2.
+        Aug: filed 1, value 1100, arrested 2. Sep: arrested 2. */
+     {R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "r2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP10, .filed = AUG10,
+        .value = 1000, .arrested = 4, .useq = 2),
+      R(.id = "c1", .unit = "msa", .no = "A", .supersedes = "r1", .stage = FILED, .occ = OCT10,
+        .filed = AUG10, .value = 1200, .arrested = 3, .useq = 3),
+      R(.id = "c2", .unit = "msa", .no = "A", .supersedes = "c1", .stage = FILED, .occ = OCT20,
+        .filed = AUG10, .value = 1100, .arrested = 2, .useq = 4)},
+     {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1100, [F_ARR] = 2}},
+      {"2026-09", "msa", .f = {[F_ARR] = 2}}}},
 };
 
 /* Whether the store holds exactly `cells` (n); if not, says what differs in `why`. */
