@@ -1498,13 +1498,20 @@ s_journal_key(uint8_t buf[S_JKEY_MAX], const char *unit, const char *name,
     return (size_t)(p - buf);
 }
 
+/* What the journal holds of a name (s_name_state). */
+typedef struct {
+    bool complete, has_last;
+    uint8_t last[S_ORDER_BYTES];
+} s_name_state_t;
+
 /* Whether every event of `name` is in the journal (`complete`), and the latest order
    filed under it (`has_last`, `last`). A name without a marker is complete when nothing
    is kept of it yet. */
 static int
-s_name_state(s_ctx_t *x, const char *name, bool *complete, bool *has_last,
-             uint8_t last[S_ORDER_BYTES])
+s_name_state(s_ctx_t *x, const char *name, s_name_state_t *st)
 {
+    bool *complete = &st->complete, *has_last = &st->has_last;
+    uint8_t *last = st->last;
     uint8_t key[S_JKEY_MAX];
     size_t klen = s_journal_key(key, x->unit, name, NULL);
     const void *val;
@@ -1559,11 +1566,11 @@ s_names_forget(s_ctx_t *x, const char (*names)[S_NAME_MAX], size_t n)
 }
 
 /* Keeps `env` at `order`, linked from each of `names`, whose markers move to `order` when
-   it is their latest. Returns 0, 1 when one of the names is not complete (it is not
-   linked), or an error. */
+   it is their latest. `states` (may be NULL: read here) are the names' s_name_state().
+   Returns 0, 1 when one of the names is not complete (it is not linked), or an error. */
 static int
-s_journal_file(s_ctx_t *x, const s_names_t *names, const uint8_t order[S_ORDER_BYTES],
-               const Dajia__Envelope *env)
+s_journal_file(s_ctx_t *x, const s_names_t *names, const s_name_state_t *states,
+               const uint8_t order[S_ORDER_BYTES], const Dajia__Envelope *env)
 {
     uint8_t key[S_JKEY_MAX];
     size_t head = 1;
@@ -1587,14 +1594,17 @@ s_journal_file(s_ctx_t *x, const s_names_t *names, const uint8_t order[S_ORDER_B
     free(buf);
     bool incomplete = false;
     for (size_t i = 0; rc == 0 && i < names->count; i++) {
-        bool complete, has_last;
-        uint8_t last[S_ORDER_BYTES];
-        rc = s_name_state(x, names->v[i], &complete, &has_last, last);
+        s_name_state_t st;
+        if (states)
+            st = states[i];
+        else
+            rc = s_name_state(x, names->v[i], &st);
+        bool complete = rc == 0 && st.complete;
         incomplete = incomplete || !complete;
         klen = s_journal_key(key, x->unit, names->v[i], order);
-        if (rc == 0 && complete)
+        if (complete)
             rc = klen ? store_put(x->txn, x->t->events, key, klen, "1", 1, 0) : -EINVAL;
-        if (rc == 0 && complete && (!has_last || memcmp(order, last, S_ORDER_BYTES) > 0)) {
+        if (rc == 0 && complete && (!st.has_last || memcmp(order, st.last, S_ORDER_BYTES) > 0)) {
             klen = s_journal_key(key, x->unit, names->v[i], NULL);
             rc = store_put(x->txn, x->t->events, key, klen, order, S_ORDER_BYTES, 0);
         }
@@ -1877,7 +1887,7 @@ s_replay(s_ctx_t *x, const s_names_t *names, agg_cell_changed_fn *changed, void 
         if (rc == 0 && (now.bad || filed.bad))
             lost = true;
         else if (rc == 0 && filed.count > count)
-            rc = s_journal_file(x, &filed, c->orders[i], env);
+            rc = s_journal_file(x, &filed, NULL, c->orders[i], env);
         if (rc == 1)
             lost = true, rc = 0;
         if (rc == 0)
@@ -1928,17 +1938,17 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
     bool journal = !names.bad, replay = false;
     uint8_t order[S_ORDER_BYTES];
     s_order_key(&(s_order_t){.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq}, order);
+    s_name_state_t states[S_NAMES_MAX];
     for (size_t i = 0; rc == 0 && i < names.count; i++) {
-        bool complete, has_last;
-        uint8_t last[S_ORDER_BYTES];
-        rc = s_name_state(&x, names.v[i], &complete, &has_last, last);
-        journal = journal && complete;
-        replay = replay || (has_last && memcmp(order, last, S_ORDER_BYTES) < 0);
+        s_name_state_t *st = &states[i];
+        rc = s_name_state(&x, names.v[i], st);
+        journal = journal && st->complete;
+        replay = replay || (st->has_last && memcmp(order, st->last, S_ORDER_BYTES) < 0);
     }
     if (rc == 0 && !journal)
         rc = s_names_forget(&x, names.v, names.count);
     else if (rc == 0)
-        rc = s_journal_file(&x, &names, order, env); /* every name is complete: not 1 */
+        rc = s_journal_file(&x, &names, states, order, env); /* all complete: not 1 */
     if (rc == 0 && journal && replay) {
         rc = s_replay(&x, &names, changed, arg);
         if (rc != 1)
