@@ -1953,6 +1953,7 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
         rc = s_replay(&x, &names, changed, arg);
         if (rc != 1)
             return rc;
+        rc = 0; /* too far to replay: taken as it stands */
     }
     return rc ? rc : s_apply_one(txn, tables, spec, log_seq, env, changed, arg);
 }

@@ -1074,6 +1074,39 @@ test_every_arrival_order_gives_the_unit_order_figures(void **state)
                  failures);
 }
 
+/* docs/domain.md §4.2, "Cost": a case with more events than a replay takes (256) is not
+   replayed: a report stored late is taken on the figures as they stand, which for an
+   older snapshot gives what the unit's order gives, and later reports count as before.
+   msa/A: reports 2..258 (Sep 10, investigating, filed Aug 10, k arrested), then report 1
+   (Aug 10, filed, 1 arrested) stored last: Aug 1 arrested, Sep 257 (the first stored
+   report's increase becomes the rest). Report 259 (Oct 10, 300 arrested): Oct +42. */
+static void
+test_a_case_too_long_to_replay_is_taken_as_it_stands(void **state)
+{
+    fixture_t *fx = *state;
+    char id[16];
+    for (int k = 2; k <= 259; k++) {
+        if (k == 259) {
+            report_t r1 = R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10,
+                            .filed = AUG10, .value = 1000, .arrested = 1, .useq = 1);
+            s_apply(fx, &r1);
+            cell_t cells[] = {
+                {"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 1}},
+                {"2026-09", "msa", .f = {[F_ARR] = 257}}};
+            s_expect_cells(fx, "agg.cells", cells, 2, "report 1 stored last", 258);
+        }
+        snprintf(id, sizeof id, "r%d", k);
+        report_t r = R(.id = id, .unit = "msa", .no = "A", .stage = INVESTIGATING,
+                       .occ = k == 259 ? OCT10 : SEP10, .filed = AUG10, .value = 1000,
+                       .arrested = k == 259 ? 300 : k, .useq = (uint64_t)k);
+        s_apply(fx, &r);
+    }
+    cell_t cells[] = {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 1}},
+                      {"2026-09", "msa", .f = {[F_ARR] = 257}},
+                      {"2026-10", "msa", .f = {[F_ARR] = 42}}};
+    s_expect_cells(fx, "agg.cells", cells, 3, "report 259", 259);
+}
+
 /* Every stage, by name, with and without a transfer linkage: filed or not, and a transfer
    or not. One unit per stage so each lands in its own cell. Hand-worked from the lists
    of docs/domain.md §4.3 ("Filed", "Transfers"): never from the enum's order. */
@@ -1612,6 +1645,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenarios_match_hand_computed_cells),
         cmocka_unit_test(test_every_arrival_order_gives_the_unit_order_figures),
+        cmocka_unit_test_setup_teardown(test_a_case_too_long_to_replay_is_taken_as_it_stands,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_apply_emits_nothing_and_tick_emits_once, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_tick_emits_at_most_once_per_second, s_setup,
