@@ -540,9 +540,42 @@ s_deltas_counters(s_deltas_t *deltas, const agg_period_spec_t *spec, const char 
         x->v[AGG_FIG_DENS + i] += sign * c->v[i];
 }
 
+/* The cells a replay (the journal, below) touches, each with its figures before it: only
+   those that end up different are reported changed. */
+typedef struct {
+    struct s_seen_cell {
+        uint8_t key[AGG_CELL_KEY_MAX];
+        size_t klen;
+        agg_figures_t before;
+    } * v;
+    size_t count, cap;
+} s_seen_t;
+
+static int
+s_seen_add(s_seen_t *seen, const uint8_t *key, size_t klen, const agg_figures_t *before)
+{
+    for (size_t i = 0; i < seen->count; i++)
+        if (seen->v[i].klen == klen && memcmp(seen->v[i].key, key, klen) == 0)
+            return 0;
+    if (seen->count == seen->cap) {
+        size_t cap = seen->cap ? 2 * seen->cap : 16;
+        struct s_seen_cell *v = realloc(seen->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        seen->v = v, seen->cap = cap;
+    }
+    struct s_seen_cell *c = &seen->v[seen->count++];
+    memcpy(c->key, key, klen);
+    c->klen = klen;
+    c->before = *before;
+    return 0;
+}
+
+/* Adds the deltas to their cells, and reports each cell changed (or, `seen` not NULL,
+   records it there). */
 static int
 s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
-               agg_cell_changed_fn *changed, void *arg)
+               agg_cell_changed_fn *changed, void *arg, s_seen_t *seen)
 {
     for (size_t i = 0; i < deltas->count; i++) {
         const s_delta_t *d = &deltas->items[i];
@@ -550,6 +583,8 @@ s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
             continue;
         agg_figures_t figures;
         int rc = agg_cell_get(txn, table, d->key, d->klen, &figures);
+        if (rc == 0 && seen)
+            rc = s_seen_add(seen, d->key, d->klen, &figures);
         if (rc)
             return rc;
         agg_figures_add(&figures, &d->delta);
@@ -562,7 +597,7 @@ s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
             agg_figures_encode(&figures, val);
             rc = store_put(txn, table, d->key, d->klen, val, sizeof val, 0);
         }
-        if (rc == 0 && changed)
+        if (rc == 0 && changed && !seen)
             rc = changed(d->key, d->klen, arg);
         if (rc)
             return rc;
@@ -1023,6 +1058,7 @@ typedef struct {
     const agg_period_spec_t *spec;
     const char *unit;
     s_deltas_t deltas;
+    s_seen_t *seen; /* during a replay */
 } s_ctx_t;
 
 /* Counts `cr` as a report of its case at `order` (its time order->at), recorded under
@@ -1309,7 +1345,8 @@ s_take_place(s_ctx_t *x, const Dajia__Envelope *env, const Dajia__CaseReport *cr
    case in the unit's order (or its case is not journaled: docs/domain.md §4.2, "Order"). */
 static int
 s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
-            uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed, void *arg)
+            uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed, void *arg,
+            s_seen_t *seen)
 {
     const char *unit = env->unit ? env->unit : "";
     const char *id = env->event_id ? env->event_id : "";
@@ -1382,7 +1419,7 @@ out:
         return rc;
     if (x.deltas.overflow)
         return -EOVERFLOW;
-    return s_deltas_apply(txn, tables->cells, &x.deltas, changed, arg);
+    return s_deltas_apply(txn, tables->cells, &x.deltas, changed, arg, seen);
 }
 
 /* ================================================================ the journal
@@ -1725,8 +1762,9 @@ s_closure_gather(s_ctx_t *x, s_closure_t *c)
 static int
 s_flush(s_ctx_t *x, agg_cell_changed_fn *changed, void *arg)
 {
-    int rc = x->deltas.overflow ? -EOVERFLOW
-                                : s_deltas_apply(x->txn, x->t->cells, &x->deltas, changed, arg);
+    int rc = x->deltas.overflow
+                 ? -EOVERFLOW
+                 : s_deltas_apply(x->txn, x->t->cells, &x->deltas, changed, arg, x->seen);
     memset(&x->deltas, 0, sizeof x->deltas);
     return rc;
 }
@@ -1860,6 +1898,8 @@ s_replay(s_ctx_t *x, const s_names_t *names, agg_cell_changed_fn *changed, void 
         rc = rc ? rc : 1;
         goto out;
     }
+    s_seen_t seen = {.count = 0};
+    x->seen = &seen;
     for (size_t i = 0; rc == 0 && i < c->n_names; i++)
         if (c->names[i][0] != S_PSEUDO)
             rc = s_case_retract(x, c->names[i], changed, arg);
@@ -1891,11 +1931,21 @@ s_replay(s_ctx_t *x, const s_names_t *names, agg_cell_changed_fn *changed, void 
         if (rc == 1)
             lost = true, rc = 0;
         if (rc == 0)
-            rc = s_apply_one(x->txn, x->t, x->spec, s_get_u64(c->orders[i] + 9), env, changed, arg);
+            rc = s_apply_one(x->txn, x->t, x->spec, s_get_u64(c->orders[i] + 9), env, NULL, NULL,
+                             &seen);
         dajia__envelope__free_unpacked(env, NULL);
     }
     if (rc == 0 && lost)
         rc = s_names_forget(x, c->names, c->n_names);
+    /* The cells whose figures the replay changed, net. */
+    for (size_t i = 0; rc == 0 && i < seen.count; i++) {
+        agg_figures_t now;
+        rc = agg_cell_get(x->txn, x->t->cells, seen.v[i].key, seen.v[i].klen, &now);
+        if (rc == 0 && changed && memcmp(&now, &seen.v[i].before, sizeof now) != 0)
+            rc = changed(seen.v[i].key, seen.v[i].klen, arg);
+    }
+    x->seen = NULL;
+    free(seen.v);
 out:
     free(c);
     return rc;
@@ -1955,5 +2005,5 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
             return rc;
         rc = 0; /* too far to replay: taken as it stands */
     }
-    return rc ? rc : s_apply_one(txn, tables, spec, log_seq, env, changed, arg);
+    return rc ? rc : s_apply_one(txn, tables, spec, log_seq, env, changed, arg, NULL);
 }

@@ -1315,6 +1315,34 @@ test_stage_move_emits_both_periods(void **state)
     dajia__feed_item__free_unpacked(item, NULL);
 }
 
+/* A report stored late has its case counted again (docs/domain.md §4.2): only the cells
+   whose figures that changes are marked. e1 (Aug 10: filed, 1 arrested) and e3 (Oct 10, 3
+   arrested) are emitted; e2 (Sep 10, 2 arrested) then comes: Sep 1 and Oct 1 arrested
+   (Oct was 2), Aug stays as it was and is not sent again. */
+static void
+test_a_replay_marks_only_the_cells_it_changes(void **state)
+{
+    fixture_t *fx = *state;
+    report_t e1 = R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .occ = AUG10,
+                    .filed = AUG10, .value = 1000, .arrested = 1, .useq = 1);
+    report_t e2 = R(.id = "e2", .unit = "psb", .no = "A", .stage = INVESTIGATING, .occ = SEP10,
+                    .filed = AUG10, .value = 1000, .arrested = 2, .useq = 2);
+    report_t e3 = R(.id = "e3", .unit = "psb", .no = "A", .stage = INVESTIGATING, .occ = OCT10,
+                    .filed = AUG10, .value = 1000, .arrested = 3, .useq = 3);
+    s_apply(fx, &e1);
+    s_apply(fx, &e3);
+    assert_int_equal(s_tick(fx, NOV10), 1);
+    s_apply(fx, &e2);
+    assert_int_equal(s_tick(fx, NOV10 + 1000), 1);
+    Dajia__FeedItem *item = s_item(fx, 0);
+    assert_int_equal(item->aggregate->n_rows, 2);
+    assert_string_equal(item->aggregate->rows[0]->period, "2026-09");
+    assert_int_equal(item->aggregate->rows[0]->figures->suspects_arrested, 1);
+    assert_string_equal(item->aggregate->rows[1]->period, "2026-10");
+    assert_int_equal(item->aggregate->rows[1]->figures->suspects_arrested, 1);
+    dajia__feed_item__free_unpacked(item, NULL);
+}
+
 /* ------------------------------------------------------------------ layout 1 */
 
 static void
@@ -1654,6 +1682,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tick_emits_detained_and_persons_prosecuted, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_stage_move_emits_both_periods, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_replay_marks_only_the_cells_it_changes, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_read_period_returns_only_that_period, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_each_stage_filed_and_transfer, s_setup, s_teardown),
