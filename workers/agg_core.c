@@ -17,7 +17,12 @@
       report's increase becomes the rest, so the months hold what an in-order run puts
       there. A correction stored before the report it supersedes counts on its own until
       that report comes; the report then counts in its place and the correction (the
-      latest, when several) stands in the report's place.
+      latest, when several) stands in the report's place. In general (agg_figures.c, "the
+      journal"), an event stored after a later one of its case, of the report it corrects
+      or of that report's case is not taken on the state as it stands: those cases leave
+      the cells and their events count again in the unit's order, so every arrival order
+      gives the figures of the unit's order. A case from a state written before the
+      journal keeps the two rules above.
     - Identity: a case is unit + case_no: two units with the same case_no are two cases.
     - Dated figures: each lands in the month of the fact it counts, as the case's current
       statement gives it: the facts of its latest report, as corrections changed them. A
@@ -87,7 +92,7 @@
     figures fall back to zero is emitted with zero figures, then forgotten. Big sets are
     split into several AggregateUpdate items of at most AGG_ROWS_PER_UPDATE rows each.
 
-    TABLES: agg.cells, agg.cases, agg.events (layout 4, see agg_figures.c: a state
+    TABLES: agg.cells, agg.cases, agg.events (layout 4 and its journal, see agg_figures.c: a state
     written by an earlier layout is converted as it is read), agg.dirty (cell key -> "1"),
     agg.meta ("through" -> last applied log_seq, "emit_at" -> tick time of the last
     emission), all big-endian.

@@ -17,6 +17,12 @@
               key  unit NUL NUL NUL event_id
               val  the packed Envelope of the latest correction standing, under event_id,
                    for a report that has not come (it takes its place when it does)
+              key  unit NUL NUL NUL NUL NUL order(17)
+              val  names(1) [length(1) name]... packed Envelope: an event of the journal
+              key  unit NUL NUL NUL NUL name
+              val  order(17) of the latest event filed under the name (its marker)
+              key  unit NUL NUL NUL NUL name NUL order(17)
+              val  "1": the event at order touches the name (the journal, below)
       facts   category(1) goods(1) channels(1) flags(1: filed 1, closed 2, transferred 4)
               filed_at value_fen closed_at money_at fines_fen loss_fen transferred_at (8 each)
     A case's facts are its current statement (s_facts_t); `counted` is the sum of the
@@ -534,9 +540,42 @@ s_deltas_counters(s_deltas_t *deltas, const agg_period_spec_t *spec, const char 
         x->v[AGG_FIG_DENS + i] += sign * c->v[i];
 }
 
+/* The cells a replay (the journal, below) touches, each with its figures before it: only
+   those that end up different are reported changed. */
+typedef struct {
+    struct s_seen_cell {
+        uint8_t key[AGG_CELL_KEY_MAX];
+        size_t klen;
+        agg_figures_t before;
+    } * v;
+    size_t count, cap;
+} s_seen_t;
+
+static int
+s_seen_add(s_seen_t *seen, const uint8_t *key, size_t klen, const agg_figures_t *before)
+{
+    for (size_t i = 0; i < seen->count; i++)
+        if (seen->v[i].klen == klen && memcmp(seen->v[i].key, key, klen) == 0)
+            return 0;
+    if (seen->count == seen->cap) {
+        size_t cap = seen->cap ? 2 * seen->cap : 16;
+        struct s_seen_cell *v = realloc(seen->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        seen->v = v, seen->cap = cap;
+    }
+    struct s_seen_cell *c = &seen->v[seen->count++];
+    memcpy(c->key, key, klen);
+    c->klen = klen;
+    c->before = *before;
+    return 0;
+}
+
+/* Adds the deltas to their cells, and reports each cell changed (or, `seen` not NULL,
+   records it there). */
 static int
 s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
-               agg_cell_changed_fn *changed, void *arg)
+               agg_cell_changed_fn *changed, void *arg, s_seen_t *seen)
 {
     for (size_t i = 0; i < deltas->count; i++) {
         const s_delta_t *d = &deltas->items[i];
@@ -544,6 +583,8 @@ s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
             continue;
         agg_figures_t figures;
         int rc = agg_cell_get(txn, table, d->key, d->klen, &figures);
+        if (rc == 0 && seen)
+            rc = s_seen_add(seen, d->key, d->klen, &figures);
         if (rc)
             return rc;
         agg_figures_add(&figures, &d->delta);
@@ -556,7 +597,7 @@ s_deltas_apply(store_txn_t *txn, const char *table, const s_deltas_t *deltas,
             agg_figures_encode(&figures, val);
             rc = store_put(txn, table, d->key, d->klen, val, sizeof val, 0);
         }
-        if (rc == 0 && changed)
+        if (rc == 0 && changed && !seen)
             rc = changed(d->key, d->klen, arg);
         if (rc)
             return rc;
@@ -1017,6 +1058,7 @@ typedef struct {
     const agg_period_spec_t *spec;
     const char *unit;
     s_deltas_t deltas;
+    s_seen_t *seen; /* during a replay */
 } s_ctx_t;
 
 /* Counts `cr` as a report of its case at `order` (its time order->at), recorded under
@@ -1299,10 +1341,12 @@ s_take_place(s_ctx_t *x, const Dajia__Envelope *env, const Dajia__CaseReport *cr
     return rc;
 }
 
-int
-agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
-                        uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,
-                        void *arg)
+/* Applies `env` on the state as it stands: exact when it comes after every event of its
+   case in the unit's order (or its case is not journaled: docs/domain.md §4.2, "Order"). */
+static int
+s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
+            uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed, void *arg,
+            s_seen_t *seen)
 {
     const char *unit = env->unit ? env->unit : "";
     const char *id = env->event_id ? env->event_id : "";
@@ -1375,5 +1419,591 @@ out:
         return rc;
     if (x.deltas.overflow)
         return -EOVERFLOW;
-    return s_deltas_apply(txn, tables->cells, &x.deltas, changed, arg);
+    return s_deltas_apply(txn, tables->cells, &x.deltas, changed, arg, seen);
+}
+
+/* ================================================================ the journal
+
+   docs/domain.md §4.2, "Order". Every case report and correction is kept, packed, under
+   its order (a body), and linked from each name it touches: the case it names, the case
+   of the report it corrects, and two pseudo names (S_PSEUDO then an id: its own, and
+   that of the report it corrects) that tie a report to its corrections whatever case
+   they name. An event that comes before one already filed under one of its names (in the
+   unit's order) is not applied on the state as it stands: the cases of every event linked
+   to it (its closure) are taken out of the cells and applied again from their journal in
+   the unit's order, so their figures are those of an in-order run. A name's marker says
+   that every event of it is in the journal (true of a name first seen with the journal)
+   and holds the latest order filed under it. A closure larger than S_REPLAY_NAMES names
+   or S_REPLAY_EVENTS events, or reaching a name without a marker (a case from before the
+   journal), is not replayed: the event applies on the state as it stands (the rules
+   before the journal) and the names lose their markers. */
+
+#define S_PSEUDO        '\x01'
+#define S_NAME_MAX      (S_ID_MAX + 1) /* a case_no, or S_PSEUDO and an id; with its NUL */
+#define S_NAMES_MAX     6 /* 4 at a time; one refiled by a replay may have gained two */
+#define S_JKEY_MAX      (AGG_UNIT_MAX + 4 + S_NAME_MAX + S_ORDER_BYTES)
+#define S_REPLAY_NAMES  16
+#define S_REPLAY_EVENTS 256
+
+/* The names an event is filed under. `bad`: one cannot be a name (it stays unjournaled). */
+typedef struct {
+    char v[S_NAMES_MAX][S_NAME_MAX];
+    size_t count;
+    bool bad;
+} s_names_t;
+
+/* Adds the name `name` (a case_no, or S_PSEUDO and an id) when new. */
+static void
+s_names_put(s_names_t *n, const char *name)
+{
+    for (size_t i = 0; i < n->count; i++)
+        if (strcmp(n->v[i], name) == 0)
+            return;
+    if (n->count == S_NAMES_MAX || strlen(name) >= S_NAME_MAX) {
+        n->bad = true;
+        return;
+    }
+    snprintf(n->v[n->count++], S_NAME_MAX, "%s", name);
+}
+
+/* Adds case `name`, or (pseudo) the name of id `name`. */
+static void
+s_names_add(s_names_t *n, const char *name, bool pseudo)
+{
+    size_t len = strlen(name), off = pseudo ? 1 : 0;
+    if (len == 0)
+        return;
+    if (len >= S_ID_MAX || (!pseudo && name[0] == S_PSEUDO)) {
+        n->bad = true;
+        return;
+    }
+    char buf[S_NAME_MAX];
+    buf[0] = S_PSEUDO;
+    memcpy(buf + off, name, len + 1);
+    s_names_put(n, buf);
+}
+
+/* The names of `env` (body `cr`, may be NULL): its case, its id, and for a correction the
+   report it corrects (its record's id and case; the id it names when not known). */
+static int
+s_names_of(s_ctx_t *x, const Dajia__Envelope *env, const Dajia__CaseReport *cr, s_names_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (cr)
+        s_names_add(out, cr->case_no, false);
+    s_names_add(out, env->event_id, true);
+    if (!env->supersedes_event_id || !*env->supersedes_event_id)
+        return 0;
+    char root[S_ID_MAX];
+    s_report_t rep;
+    int rc = s_report_get(x->txn, x->t->events, x->unit, env->supersedes_event_id, root, &rep);
+    if (rc == STORE_NOTFOUND) {
+        s_names_add(out, env->supersedes_event_id, true);
+        return 0;
+    }
+    if (rc == 0) {
+        s_names_add(out, root, true);
+        s_names_add(out, rep.case_no, false);
+    }
+    return rc;
+}
+
+/* Key of `name`'s marker ("unit NUL NUL NUL NUL name"), of its link to the event at `order`
+   (marker NUL order) or, `name` NULL, of the body at `order` ("unit NUL NUL NUL NUL NUL
+   order"). A name and an event id are never empty, so these keys meet no other kind.
+   Returns the length, 0 when too long. */
+static size_t
+s_journal_key(uint8_t buf[S_JKEY_MAX], const char *unit, const char *name,
+              const uint8_t order[S_ORDER_BYTES])
+{
+    size_t ulen = strlen(unit), nlen = name ? strlen(name) : 0;
+    if (ulen >= AGG_UNIT_MAX || nlen >= S_NAME_MAX)
+        return 0;
+    uint8_t *p = buf;
+    memcpy(p, unit, ulen);
+    p += ulen;
+    memset(p, 0, 4);
+    p += 4;
+    memcpy(p, name ? name : "", nlen);
+    p += nlen;
+    if (!name || order)
+        *p++ = 0;
+    if (order) {
+        memcpy(p, order, S_ORDER_BYTES);
+        p += S_ORDER_BYTES;
+    }
+    return (size_t)(p - buf);
+}
+
+/* What the journal holds of a name (s_name_state). */
+typedef struct {
+    bool complete, has_last;
+    uint8_t last[S_ORDER_BYTES];
+} s_name_state_t;
+
+/* Whether every event of `name` is in the journal (`complete`), and the latest order
+   filed under it (`has_last`, `last`). A name without a marker is complete when nothing
+   is kept of it yet. */
+static int
+s_name_state(s_ctx_t *x, const char *name, s_name_state_t *st)
+{
+    bool *complete = &st->complete, *has_last = &st->has_last;
+    uint8_t *last = st->last;
+    uint8_t key[S_JKEY_MAX];
+    size_t klen = s_journal_key(key, x->unit, name, NULL);
+    const void *val;
+    size_t vlen;
+    *complete = *has_last = false;
+    int rc = klen ? store_get(x->txn, x->t->events, key, klen, &val, &vlen) : -EINVAL;
+    if (rc == 0) {
+        *complete = true;
+        *has_last = vlen == S_ORDER_BYTES;
+        if (*has_last)
+            memcpy(last, val, S_ORDER_BYTES);
+        return 0;
+    }
+    if (rc != STORE_NOTFOUND)
+        return klen ? rc : 0;
+    uint8_t ckey[S_IKEY_MAX];
+    size_t cklen = s_id_key(ckey, x->unit, name[0] == S_PSEUDO ? name + 1 : name);
+    rc = store_get(x->txn, name[0] == S_PSEUDO ? x->t->events : x->t->cases, ckey, cklen, &val,
+                   &vlen);
+    if (rc != STORE_NOTFOUND || name[0] == S_PSEUDO) {
+        *complete = rc == STORE_NOTFOUND;
+        return rc == STORE_NOTFOUND ? 0 : rc < 0 ? rc : 0;
+    }
+    /* A case without a record may still have reports standing in it. */
+    size_t prefix = 0;
+    cklen = s_order_entry_key(ckey, x->unit, name, &(s_order_t){0}, &prefix);
+    store_cursor_t *cursor = NULL;
+    rc = store_cursor_open(x->txn, x->t->events, &cursor);
+    *complete = rc == STORE_NOTFOUND; /* no table yet */
+    if (rc)
+        return rc == STORE_NOTFOUND ? 0 : rc;
+    const void *k, *v;
+    size_t kl, vl;
+    rc = store_cursor_seek(cursor, ckey, prefix, &k, &kl, &v, &vl);
+    *complete = rc == STORE_NOTFOUND || (rc == 0 && (kl < prefix || memcmp(k, ckey, prefix) != 0));
+    store_cursor_close(&cursor);
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/* Deletes the markers of `names` (n of them): their events are no longer all journaled. */
+static int
+s_names_forget(s_ctx_t *x, const char (*names)[S_NAME_MAX], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t key[S_JKEY_MAX];
+        size_t klen = s_journal_key(key, x->unit, names[i], NULL);
+        int rc = klen ? store_del(x->txn, x->t->events, key, klen) : 0;
+        if (rc && rc != STORE_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+/* Keeps `env` at `order`, linked from each of `names`, whose markers move to `order` when
+   it is their latest. `states` (may be NULL: read here) are the names' s_name_state().
+   Returns 0, 1 when one of the names is not complete (it is not linked), or an error. */
+static int
+s_journal_file(s_ctx_t *x, const s_names_t *names, const s_name_state_t *states,
+               const uint8_t order[S_ORDER_BYTES], const Dajia__Envelope *env)
+{
+    uint8_t key[S_JKEY_MAX];
+    size_t head = 1;
+    for (size_t i = 0; i < names->count; i++)
+        head += 1 + strlen(names->v[i]);
+    size_t size = dajia__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(head + size);
+    if (!buf)
+        return -ENOMEM;
+    uint8_t *p = buf;
+    *p++ = (uint8_t)names->count;
+    for (size_t i = 0; i < names->count; i++) {
+        size_t len = strlen(names->v[i]);
+        *p++ = (uint8_t)len;
+        memcpy(p, names->v[i], len);
+        p += len;
+    }
+    dajia__envelope__pack(env, p);
+    size_t klen = s_journal_key(key, x->unit, NULL, order);
+    int rc = klen ? store_put(x->txn, x->t->events, key, klen, buf, head + size, 0) : -EINVAL;
+    free(buf);
+    bool incomplete = false;
+    for (size_t i = 0; rc == 0 && i < names->count; i++) {
+        s_name_state_t st;
+        if (states)
+            st = states[i];
+        else
+            rc = s_name_state(x, names->v[i], &st);
+        bool complete = rc == 0 && st.complete;
+        incomplete = incomplete || !complete;
+        klen = s_journal_key(key, x->unit, names->v[i], order);
+        if (complete)
+            rc = klen ? store_put(x->txn, x->t->events, key, klen, "1", 1, 0) : -EINVAL;
+        if (rc == 0 && complete && (!st.has_last || memcmp(order, st.last, S_ORDER_BYTES) > 0)) {
+            klen = s_journal_key(key, x->unit, names->v[i], NULL);
+            rc = store_put(x->txn, x->t->events, key, klen, order, S_ORDER_BYTES, 0);
+        }
+    }
+    return rc ? rc : incomplete;
+}
+
+/* Reads the body at `order`: its names into `names` (may be NULL) and, when `env` is not
+   NULL, its envelope (the caller frees it with dajia__envelope__free_unpacked). */
+static int
+s_body_get(s_ctx_t *x, const uint8_t order[S_ORDER_BYTES], s_names_t *names, Dajia__Envelope **env)
+{
+    uint8_t key[S_JKEY_MAX];
+    size_t klen = s_journal_key(key, x->unit, NULL, order);
+    const void *val;
+    size_t vlen;
+    int rc = klen ? store_get(x->txn, x->t->events, key, klen, &val, &vlen) : -EINVAL;
+    if (rc)
+        return rc == STORE_NOTFOUND ? -EINVAL : rc; /* a link always has its body */
+    const uint8_t *p = val, *end = p + vlen;
+    if (vlen == 0 || p[0] > S_NAMES_MAX)
+        return -EINVAL;
+    size_t count = *p++;
+    if (names)
+        memset(names, 0, sizeof *names);
+    for (size_t i = 0; i < count; i++) {
+        if (p >= end || p[0] >= S_NAME_MAX || (size_t)(end - p) < 1u + p[0])
+            return -EINVAL;
+        if (names) {
+            memcpy(names->v[i], p + 1, p[0]);
+            names->v[i][p[0]] = '\0';
+            names->count++;
+        }
+        p += 1 + p[0];
+    }
+    if (env && !(*env = dajia__envelope__unpack(NULL, (size_t)(end - p), p)))
+        return -EINVAL;
+    return 0;
+}
+
+/* The events linked to a set of names, and their names, closed under both. */
+typedef struct {
+    char names[S_REPLAY_NAMES][S_NAME_MAX];
+    size_t n_names;
+    uint8_t orders[S_REPLAY_EVENTS][S_ORDER_BYTES];
+    size_t n_orders;
+} s_closure_t;
+
+/* Adds `name` when new; 1 when the closure is full. */
+static int
+s_closure_name(s_closure_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_names; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return 0;
+    if (c->n_names == S_REPLAY_NAMES)
+        return 1;
+    snprintf(c->names[c->n_names++], S_NAME_MAX, "%s", name);
+    return 0;
+}
+
+/* Adds the events linked to name `i` of the closure; 1 when it is full, or the name has
+   no marker. */
+static int
+s_closure_links(s_ctx_t *x, s_closure_t *c, size_t i)
+{
+    uint8_t key[S_JKEY_MAX];
+    size_t plen = s_journal_key(key, x->unit, c->names[i], NULL);
+    const void *k, *v;
+    size_t kl, vl;
+    int rc = plen ? store_get(x->txn, x->t->events, key, plen, &v, &vl) : 1;
+    if (rc)
+        return rc == STORE_NOTFOUND ? 1 : rc;
+    key[plen++] = 0;
+    store_cursor_t *cursor = NULL;
+    rc = store_cursor_open(x->txn, x->t->events, &cursor);
+    if (rc)
+        return rc;
+    rc = store_cursor_seek(cursor, key, plen, &k, &kl, &v, &vl);
+    while (rc == 0 && kl == plen + S_ORDER_BYTES && memcmp(k, key, plen) == 0) {
+        const uint8_t *order = (const uint8_t *)k + plen;
+        size_t j = 0;
+        while (j < c->n_orders && memcmp(c->orders[j], order, S_ORDER_BYTES) != 0)
+            j++;
+        if (j == c->n_orders) {
+            if (c->n_orders == S_REPLAY_EVENTS) {
+                rc = 1;
+                break;
+            }
+            memcpy(c->orders[c->n_orders++], order, S_ORDER_BYTES);
+        }
+        rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
+    }
+    store_cursor_close(&cursor);
+    return rc == STORE_NOTFOUND ? 0 : rc;
+}
+
+/* Closes `c` (holding the names to start from): 0, 1 when it cannot be replayed. */
+static int
+s_closure_gather(s_ctx_t *x, s_closure_t *c)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < c->n_names; i++) {
+        int rc = s_closure_links(x, c, i);
+        for (; rc == 0 && seen < c->n_orders; seen++) {
+            s_names_t names;
+            rc = s_body_get(x, c->orders[seen], &names, NULL);
+            for (size_t n = 0; rc == 0 && n < names.count; n++)
+                rc = s_closure_name(c, names.v[n]);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Applies and clears the deltas gathered in `x`. */
+static int
+s_flush(s_ctx_t *x, agg_cell_changed_fn *changed, void *arg)
+{
+    int rc = x->deltas.overflow
+                 ? -EOVERFLOW
+                 : s_deltas_apply(x->txn, x->t->cells, &x->deltas, changed, arg, x->seen);
+    memset(&x->deltas, 0, sizeof x->deltas);
+    return rc;
+}
+
+/* Takes case `case_no` out of the cells (its statement's dated figures and each standing
+   report's counter increases) and out of the state. */
+static int
+s_case_retract(s_ctx_t *x, const char *case_no, agg_cell_changed_fn *changed, void *arg)
+{
+    uint8_t key[S_IKEY_MAX];
+    size_t klen = s_id_key(key, x->unit, case_no);
+    s_case_t cs;
+    int rc = klen ? s_case_get(x->txn, x->t->cases, x->spec, key, klen, &cs) : -EINVAL;
+    if (rc == 0) {
+        s_deltas_facts(&x->deltas, x->spec, x->unit, &cs.facts, -1);
+        rc = s_flush(x, changed, arg);
+        if (rc == 0)
+            rc = store_del(x->txn, x->t->cases, key, klen);
+    }
+    if (rc && rc != STORE_NOTFOUND)
+        return rc;
+    size_t prefix = 0;
+    s_order_entry_key(key, x->unit, case_no, &(s_order_t){0}, &prefix);
+    for (;;) {
+        store_cursor_t *cursor = NULL;
+        const void *k, *v;
+        size_t kl, vl;
+        uint8_t ekey[S_IKEY_MAX];
+        char root[S_ID_MAX], id[S_ID_MAX];
+        rc = store_cursor_open(x->txn, x->t->events, &cursor);
+        if (rc)
+            return rc == STORE_NOTFOUND ? 0 : rc;
+        rc = store_cursor_seek(cursor, key, prefix, &k, &kl, &v, &vl);
+        bool more = rc == 0 && kl <= S_IKEY_MAX && kl > prefix && memcmp(k, key, prefix) == 0;
+        if (more && (vl == 0 || vl >= S_ID_MAX))
+            rc = -EINVAL;
+        if (more && rc == 0) {
+            memcpy(ekey, k, kl);
+            memcpy(id, v, vl);
+            id[vl] = '\0';
+        }
+        store_cursor_close(&cursor);
+        if (!more || rc)
+            return rc == STORE_NOTFOUND ? 0 : rc;
+        s_report_t rep;
+        rc = s_report_get(x->txn, x->t->events, x->unit, id, root, &rep);
+        if (rc == 0)
+            s_deltas_counters(&x->deltas, x->spec, x->unit, rep.report_at, &rep.facts, &rep.raised,
+                              -1);
+        if (rc == 0 || rc == STORE_NOTFOUND)
+            rc = s_flush(x, changed, arg);
+        if (rc == 0)
+            rc = store_del(x->txn, x->t->events, ekey, kl);
+        if (rc)
+            return rc;
+    }
+}
+
+/* Deletes what the state holds of event `env` itself: its record, the alias it left
+   under the id it corrects, the body it kept while that report had not come. */
+static int
+s_event_forget(s_ctx_t *x, const Dajia__Envelope *env)
+{
+    uint8_t key[S_IKEY_MAX];
+    const char *ids[2] = {env->event_id, env->supersedes_event_id};
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        size_t klen = ids[i] && *ids[i] ? s_id_key(key, x->unit, ids[i]) : 0;
+        const void *val;
+        size_t vlen;
+        if (klen == 0)
+            continue;
+        rc = store_get(x->txn, x->t->events, key, klen, &val, &vlen);
+        if (rc == 0 && (i == 0 || (vlen && ((const uint8_t *)val)[0] == S_TAG_ALIAS)))
+            rc = store_del(x->txn, x->t->events, key, klen);
+        if (rc == 0 && i == 0 && (klen = s_early_key(key, x->unit, ids[i])) != 0)
+            rc = store_del(x->txn, x->t->events, key, klen);
+        if (rc == STORE_NOTFOUND)
+            rc = 0;
+    }
+    return rc;
+}
+
+/* Whether the journal holds event `id` (`held`; also when the name of `id` has no
+   marker: then the journal cannot tell, and the event is taken to be there). */
+static int
+s_journal_holds(s_ctx_t *x, const char *id, bool *held)
+{
+    s_closure_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    s_names_t name = {.count = 0};
+    s_names_add(&name, id, true);
+    *held = true;
+    int rc = name.count ? s_closure_name(c, name.v[0]) : 1;
+    if (rc == 0)
+        rc = s_closure_links(x, c, 0);
+    for (size_t i = 0; rc == 0 && i < c->n_orders; i++) {
+        Dajia__Envelope *env = NULL;
+        rc = s_body_get(x, c->orders[i], NULL, &env);
+        *held = false;
+        if (rc == 0 && env->event_id && strcmp(env->event_id, id) == 0)
+            *held = true, i = c->n_orders;
+        dajia__envelope__free_unpacked(env, NULL);
+    }
+    free(c);
+    return rc == 1 ? 0 : rc;
+}
+
+static int
+s_order_bytes_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, S_ORDER_BYTES);
+}
+
+/* Applies again, in the unit's order, every event linked to `names` (the closure): its
+   cases leave the cells and the state, then its events apply one by one from the journal.
+   Returns 0, 1 when the closure cannot be replayed (its names then lose their markers and
+   nothing else changed), or an error. */
+static int
+s_replay(s_ctx_t *x, const s_names_t *names, agg_cell_changed_fn *changed, void *arg)
+{
+    s_closure_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    for (size_t i = 0; i < names->count; i++)
+        s_closure_name(c, names->v[i]);
+    int rc = s_closure_gather(x, c);
+    if (rc == 1) {
+        rc = s_names_forget(x, c->names, c->n_names);
+        rc = rc ? rc : 1;
+        goto out;
+    }
+    s_seen_t seen = {.count = 0};
+    x->seen = &seen;
+    for (size_t i = 0; rc == 0 && i < c->n_names; i++)
+        if (c->names[i][0] != S_PSEUDO)
+            rc = s_case_retract(x, c->names[i], changed, arg);
+    qsort(c->orders, c->n_orders, S_ORDER_BYTES, s_order_bytes_cmp);
+    for (size_t i = 0; rc == 0 && i < c->n_orders; i++) {
+        Dajia__Envelope *env = NULL;
+        rc = s_body_get(x, c->orders[i], NULL, &env);
+        if (rc == 0)
+            rc = s_event_forget(x, env);
+        dajia__envelope__free_unpacked(env, NULL);
+    }
+    /* Each event is filed again under the names it has in the unit's order too (a
+       correction stored before its report names that report's case only now), so that a
+       later event before it in that order finds it. */
+    bool lost = false;
+    for (size_t i = 0; rc == 0 && i < c->n_orders; i++) {
+        Dajia__Envelope *env = NULL;
+        s_names_t filed, now;
+        rc = s_body_get(x, c->orders[i], &filed, &env);
+        if (rc == 0)
+            rc = s_names_of(x, env, s_case_report_of(env), &now);
+        size_t count = filed.count;
+        for (size_t n = 0; rc == 0 && n < now.count; n++)
+            s_names_put(&filed, now.v[n]);
+        if (rc == 0 && (now.bad || filed.bad))
+            lost = true;
+        else if (rc == 0 && filed.count > count)
+            rc = s_journal_file(x, &filed, NULL, c->orders[i], env);
+        if (rc == 1)
+            lost = true, rc = 0;
+        if (rc == 0)
+            rc = s_apply_one(x->txn, x->t, x->spec, s_get_u64(c->orders[i] + 9), env, NULL, NULL,
+                             &seen);
+        dajia__envelope__free_unpacked(env, NULL);
+    }
+    if (rc == 0 && lost)
+        rc = s_names_forget(x, c->names, c->n_names);
+    /* The cells whose figures the replay changed, net. */
+    for (size_t i = 0; rc == 0 && i < seen.count; i++) {
+        agg_figures_t now;
+        rc = agg_cell_get(x->txn, x->t->cells, seen.v[i].key, seen.v[i].klen, &now);
+        if (rc == 0 && changed && memcmp(&now, &seen.v[i].before, sizeof now) != 0)
+            rc = changed(seen.v[i].key, seen.v[i].klen, arg);
+    }
+    x->seen = NULL;
+    free(seen.v);
+out:
+    free(c);
+    return rc;
+}
+
+int
+agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
+                        uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,
+                        void *arg)
+{
+    const char *unit = env->unit ? env->unit : "";
+    const char *id = env->event_id ? env->event_id : "";
+    const Dajia__CaseReport *cr = s_case_report_of(env);
+    bool correction = env->supersedes_event_id && *env->supersedes_event_id;
+    uint8_t key[S_KEY_MAX];
+    size_t klen = *id ? s_id_key(key, unit, id) : 0;
+    if (!*unit || klen == 0 || (!cr && !correction))
+        return 0;
+    /* A repeat counts nothing and is not journaled (the same test as s_apply_one's) ... */
+    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
+    const void *val;
+    size_t vlen;
+    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
+    bool alias = rc == 0 && vlen >= 2 && ((const uint8_t *)val)[0] == S_TAG_ALIAS;
+    if (rc == 0 && (!alias || !cr || vlen - 1 >= S_ID_MAX)) {
+        return 0;
+    } else if (rc == 0 && correction) {
+        /* ... but a correction whose id a correction of it, stored first, named is new
+           when the journal does not hold it (the replay then counts it in its place). */
+        bool held = true;
+        rc = s_journal_holds(&x, id, &held);
+        if (rc || held)
+            return rc;
+    }
+    if (rc && rc != STORE_NOTFOUND)
+        return rc;
+
+    s_names_t names;
+    rc = s_names_of(&x, env, cr, &names);
+    bool journal = !names.bad, replay = false;
+    uint8_t order[S_ORDER_BYTES];
+    s_order_key(&(s_order_t){.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq}, order);
+    s_name_state_t states[S_NAMES_MAX];
+    for (size_t i = 0; rc == 0 && i < names.count; i++) {
+        s_name_state_t *st = &states[i];
+        rc = s_name_state(&x, names.v[i], st);
+        journal = journal && st->complete;
+        replay = replay || (st->has_last && memcmp(order, st->last, S_ORDER_BYTES) < 0);
+    }
+    if (rc == 0 && !journal)
+        rc = s_names_forget(&x, names.v, names.count);
+    else if (rc == 0)
+        rc = s_journal_file(&x, &names, states, order, env); /* all complete: not 1 */
+    if (rc == 0 && journal && replay) {
+        rc = s_replay(&x, &names, changed, arg);
+        if (rc != 1)
+            return rc;
+        rc = 0; /* too far to replay: taken as it stands */
+    }
+    return rc ? rc : s_apply_one(txn, tables, spec, log_seq, env, changed, arg, NULL);
 }

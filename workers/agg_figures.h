@@ -15,7 +15,8 @@
         stated: its counter increases in that report's period, and the facts where the
         correction differs from it;
       - reports take effect in their unit's order (Envelope.unit_seq), not in the order
-        they are stored: an older one stored late changes no newer fact.
+        they are stored: an event stored after a later one of its cases has those cases
+        counted again in the unit's order (from a journal kept in the events table).
 
     State lives in three tables whose names the caller chooses (agg_tables_t), so that
     each core keeps its own copy under its own prefix. Records written by earlier versions
@@ -143,8 +144,10 @@ typedef int(agg_cell_changed_fn)(const void *cell_key, size_t klen, void *arg);
    case, and a correction (supersedes_event_id) changes what the report it supersedes
    stated. Other events change nothing (return 0). `changed` may be NULL. The reports of
    a case are taken in their unit's order (env->unit_seq, else occurred_at, then
-   `log_seq`: docs/domain.md §4.2, "Order"), whatever order they come in. Returns 0, a store error,
-   or -EINVAL when stored state is damaged. Deterministic. */
+   `log_seq`: docs/domain.md §4.2, "Order"), whatever order they come in: an event that
+   comes before events already applied has its cases counted again, in that order, from
+   the journal the events table keeps (at most 256 events). Returns 0, a store error,
+   -ENOMEM, or -EINVAL when stored state is damaged. Deterministic. */
 int
 agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_t *spec,
                         uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,

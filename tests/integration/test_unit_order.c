@@ -9,6 +9,9 @@
       - A correction stored before the report it corrects: in order, one agent run
         submits the report, then its correction; out of order, one agent run submits the
         correction, a second run the report.
+      - A report stored after a correction of an earlier report, though the unit made it
+        before that correction: the test submits the three events itself, numbered as the
+        agent would number them, in order (R1, R2, C1) and as R1, C1, R2.
       - A broker killed with SIGKILL while the agent submits several reports of each of
         its cases, then restarted on the same directory and endpoint: the agent resends
         what was not answered and the figures are those of a run with no kill.
@@ -267,7 +270,7 @@ s_total(const fold_t *fold, const char *period, size_t f)
     return sum;
 }
 
-enum { F_FILED = 0, F_CLOSED = 1, F_VALUE = 2, F_ARRESTED = 7 };
+enum { F_FILED = 0, F_CLOSED = 1, F_VALUE = 2, F_FINES = 3, F_ARRESTED = 7 };
 
 /* ================================================================ the reports */
 
@@ -388,6 +391,78 @@ test_correction_stored_before_its_report_counts_as_in_order(void **state)
     }
 }
 
+/* Case ORD-C of msa, in the unit's order: R1 (Aug 10: filed, 1000.00 yuan, 2 arrested),
+   R2 (Sep 10: closed, the value carried forward, fines 500.00, 5 arrested), C1 (Oct 10:
+   corrects R1 to 1500.00 yuan and 3 arrested). */
+typedef struct {
+    const char *id, *supersedes;
+    uint64_t unit_seq;
+    int64_t at, closed_at, value, fines, arrested;
+} s_direct_t;
+
+#define S_AUG10 1786327200000LL /* 2026-08-10 10:00 Beijing */
+#define S_SEP10 1789005600000LL
+#define S_OCT10 1791597600000LL
+
+static const s_direct_t s_direct[] = {
+    {"ord-c1", NULL, 1, S_AUG10, 0, 100000, 0, 2},
+    {"ord-c2", NULL, 2, S_SEP10, S_SEP10, 100000, 50000, 5},
+    {"ord-c3", "ord-c1", 3, S_OCT10, 0, 150000, 0, 3},
+};
+
+/* Submits s_direct[i] as msa's, with its unit_seq, and waits for its acceptance. */
+static void
+s_submit_direct(run_t *run, size_t i)
+{
+    const s_direct_t *d = &s_direct[i];
+    Dajia__Envelope env;
+    Dajia__CaseReport report;
+    harness_envelope_init(&env, &report, "msa", d->id, "ORD-C");
+    env.unit_seq = d->unit_seq;
+    env.occurred_at = d->at;
+    env.supersedes_event_id = (char *)(d->supersedes ? d->supersedes : "");
+    report.stage =
+        d->closed_at ? DAJIA__CASE_STAGE__CASE_STAGE_CLOSED : DAJIA__CASE_STAGE__CASE_STAGE_FILED;
+    report.filed_at = S_AUG10;
+    report.closed_at = d->closed_at;
+    report.case_value_fen = d->value;
+    report.fines_confiscations_fen = d->fines;
+    report.suspects_arrested = d->arrested;
+    assert_int_equal(harness_client_submit(run->client, &env), 0);
+    Dajia__Ack *ack = NULL;
+    assert_int_equal(harness_client_recv_ack(run->client, &ack), 0);
+    Dajia__AckStatus status = ack->status;
+    dajia__ack__free_unpacked(ack, NULL);
+    assert_int_equal(status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
+}
+
+static void
+test_report_stored_after_a_later_correction_counts_as_in_order(void **state)
+{
+    fixture_t *fx = *state;
+    const size_t orders[2][3] = {{0, 1, 2}, {0, 2, 1}};
+    for (size_t r = 0; r < 2; r++) {
+        s_broker_start(&fx->runs[r]);
+        for (size_t i = 0; i < 3; i++)
+            s_submit_direct(&fx->runs[r], orders[r][i]);
+        s_wait_counted(&fx->runs[r], 3);
+    }
+    s_folds_equal(fx);
+    /* By hand: R2 carried R1's value forward, so C1's 1500.00 stands; R1's increase
+       becomes 3 (C1's total) in Aug, R2's stays 5 - 2 = 3 in Sep. Aug: filed, 1500.00,
+       3 arrested. Sep: closed, fines 500.00, 3 arrested. */
+    for (size_t i = 0; i < 2; i++) {
+        const fold_t *fold = &fx->runs[i].fold;
+        assert_int_equal(s_total(fold, "2026-08", F_FILED), 1);
+        assert_int_equal(s_total(fold, "2026-08", F_VALUE), 150000);
+        assert_int_equal(s_total(fold, "2026-08", F_ARRESTED), 3);
+        assert_int_equal(s_total(fold, "2026-09", F_CLOSED), 1);
+        assert_int_equal(s_total(fold, "2026-09", F_FINES), 50000);
+        assert_int_equal(s_total(fold, "2026-09", F_ARRESTED), 3);
+        assert_int_equal(s_total(fold, "2026-09", F_VALUE), 0);
+    }
+}
+
 static int64_t
 s_stats_accepted(harness_client_t *client)
 {
@@ -461,6 +536,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_correction_stored_before_its_report_counts_as_in_order,
                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(
+            test_report_stored_after_a_later_correction_counts_as_in_order, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_broker_killed_mid_stream_counts_as_in_order, s_setup,
                                         s_teardown),
     };

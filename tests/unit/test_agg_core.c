@@ -5,8 +5,10 @@
     The scenario table holds, for every counting rule of agg_core.c (docs/domain.md
     §4.3), a short sequence of reports and the cells (month x unit x category x goods,
     all thirteen figures) expected after given reports, worked out by hand in the comment
-    above each entry. Times are Beijing wall-clock times (UTC+8): the literals below are
-    checked against s_bj() in test_period_names_and_bounds.
+    above each entry. A second table (s_order_cases) holds cases of a few reports and
+    corrections with the cells the unit's order gives, and every order the log could
+    hold them in is run against it. Times are Beijing wall-clock times (UTC+8): the literals below
+   are checked against s_bj() in test_period_names_and_bounds.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -873,6 +875,238 @@ test_scenarios_match_hand_computed_cells(void **state)
         s_run_scenario(&s_scenarios[i]);
 }
 
+/* ------------------------------------------------------------------ every arrival order */
+
+#define MAX_ORDER_EVENTS 4
+
+/* Events of one case in the order the unit made them (unit_seq ascending), and the cells
+   expected once all have come, worked out by hand from that order. */
+typedef struct {
+    const char *name;
+    report_t events[MAX_ORDER_EVENTS];
+    cell_t cells[MAX_CELLS];
+} order_case_t;
+
+static const order_case_t s_order_cases[] = {
+    {"R1, R2, then C1 correcting R1",
+     /* R1 (Aug 10): filed Aug 10, 1000 fen, 2 arrested. R2 (Sep 10): closed Sep 10, value
+        carried forward, fines 500 (dated by the closing), 5 arrested: +3 in Sep. C1 (Oct
+        10) corrects R1: value 1500, 3 arrested. R2 carried the value forward unchanged
+        from R1, so it takes C1's 1500; R2's closing and fines stay. R1's increase becomes
+        2 + (3 - 2) = 3, in R1's month; R2's stays 3.
+        Aug: filed 1, value 1500, arrested 3. Sep: closed 1, fines 500, arrested 3. */
+     {R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = AUG10,
+        .filed = AUG10, .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "r2", .unit = "msa", .no = "A", .stage = CLOSED, .goods = {FOOD}, .occ = SEP10,
+        .filed = AUG10, .closed = SEP10, .value = 1000, .fines = 500, .arrested = 5, .useq = 2),
+      R(.id = "c1", .unit = "msa", .no = "A", .supersedes = "r1", .stage = FILED, .goods = {FOOD},
+        .occ = OCT10, .filed = AUG10, .value = 1500, .arrested = 3, .useq = 3)},
+     {{"2026-08", "msa", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 1500, [F_ARR] = 3}},
+      {"2026-09", "msa", .goods = FOOD, .f = {[F_CLOSED] = 1, [F_FINES] = 500, [F_ARR] = 3}}}},
+    {"R1, R2, then C2 correcting R2",
+     /* R1 and R2 as above. C2 (Oct 10) corrects R2: fines 800, 4 arrested. The case's
+        statement is R2's, so it takes C2's facts: fines 800 in Sep. R2's increase
+        becomes 3 + (4 - 5) = 2, in Sep; R1's stays 2 in Aug.
+        Aug: filed 1, value 1000, arrested 2. Sep: closed 1, fines 800, arrested 2. */
+     {R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .goods = {FOOD}, .occ = AUG10,
+        .filed = AUG10, .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "r2", .unit = "msa", .no = "A", .stage = CLOSED, .goods = {FOOD}, .occ = SEP10,
+        .filed = AUG10, .closed = SEP10, .value = 1000, .fines = 500, .arrested = 5, .useq = 2),
+      R(.id = "c2", .unit = "msa", .no = "A", .supersedes = "r2", .stage = CLOSED, .goods = {FOOD},
+        .occ = OCT10, .filed = AUG10, .closed = SEP10, .value = 1000, .fines = 800, .arrested = 4,
+        .useq = 3)},
+     {{"2026-08", "msa", .goods = FOOD, .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 2}},
+      {"2026-09", "msa", .goods = FOOD, .f = {[F_CLOSED] = 1, [F_FINES] = 800, [F_ARR] = 2}}}},
+    {"R1, R2, then two corrections of R1",
+     /* R1 (Aug 10): filed, 1000 fen, 2 arrested. R2 (Sep 10): investigating, same value,
+        5 arrested: +3 in Sep. C1a (Oct 10) corrects R1: 1200 fen, 3 arrested; C1b (Oct 20)
+        corrects R1 again: 1500 fen, 1 arrested, and replaces C1a's statement. The value
+        was carried forward by R2, so it is C1b's 1500; R1's increase is 2 + (3 - 2) +
+        (1 - 3) = 1 in Aug; R2's stays 3 in Sep.
+        Aug: filed 1, value 1500, arrested 1. Sep: arrested 3. */
+     {R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "r2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP10, .filed = AUG10,
+        .value = 1000, .arrested = 5, .useq = 2),
+      R(.id = "c1a", .unit = "msa", .no = "A", .supersedes = "r1", .stage = FILED, .occ = OCT10,
+        .filed = AUG10, .value = 1200, .arrested = 3, .useq = 3),
+      R(.id = "c1b", .unit = "msa", .no = "A", .supersedes = "r1", .stage = FILED, .occ = OCT20,
+        .filed = AUG10, .value = 1500, .arrested = 1, .useq = 4)},
+     {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500, [F_ARR] = 1}},
+      {"2026-09", "msa", .f = {[F_ARR] = 3}}}},
+    {"R2 moves the filing to another month, then C1 corrects R1",
+     /* R1 (Aug 10): filed Aug 10, 1000 fen, 1 arrested. R2 (Sep 10) states filed Sep 5:
+        the filing and value move to Sep; +1 arrested in Sep. C1 (Oct 10) corrects R1's
+        value to 2000 (filed Aug 10 as R1 said): R2 changed the date, so Sep 5 stays; R2
+        carried the value forward, so it becomes 2000. R1's increase stays 1 in Aug.
+        Aug: arrested 1. Sep: filed 1, value 2000, arrested 1. */
+     {R(.id = "r1", .unit = "psb", .no = "B", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 1, .useq = 1),
+      R(.id = "r2", .unit = "psb", .no = "B", .stage = INVESTIGATING, .occ = SEP10, .filed = SEP05,
+        .value = 1000, .arrested = 2, .useq = 2),
+      R(.id = "c1", .unit = "psb", .no = "B", .supersedes = "r1", .stage = FILED, .occ = OCT10,
+        .filed = AUG10, .value = 2000, .arrested = 1, .useq = 3)},
+     {{"2026-08", "psb", .f = {[F_ARR] = 1}},
+      {"2026-09", "psb", .f = {[F_FILED] = 1, [F_VALUE] = 2000, [F_ARR] = 1}}}},
+    {"R1, R2 of case A, then C1 moving R1 to case B",
+     /* R1 (Aug 10) and R2 (Sep 10) of A: filed Aug 10, 1000 fen; 2 arrested in Aug, +3 in
+        Sep. C1 (Oct 10) corrects R1 as a report of case B (filed Aug 10, 700 fen, 1
+        arrested): R1's 2 arrested leave A; A keeps its statement (R2's); B counts in R1's
+        place and month. One cell holds both cases.
+        Aug: filed 2, value 1700, arrested 1. Sep: arrested 3. */
+     {R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "r2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP10, .filed = AUG10,
+        .value = 1000, .arrested = 5, .useq = 2),
+      R(.id = "c1", .unit = "msa", .no = "B", .supersedes = "r1", .stage = FILED, .occ = OCT10,
+        .filed = AUG10, .value = 700, .arrested = 1, .useq = 3)},
+     {{"2026-08", "msa", .f = {[F_FILED] = 2, [F_VALUE] = 1700, [F_ARR] = 1}},
+      {"2026-09", "msa", .f = {[F_ARR] = 3}}}},
+    {"R1, R2, C1 correcting R1, then C2 correcting C1",
+     /* R1 (Aug 10): filed, 1000 fen, 2 arrested. R2 (Sep 10): same value, 4 arrested: +2
+        in Sep. C1 (Oct 10) corrects R1: 1200 fen, 3 arrested: the value R2 carried
+        forward becomes 1200, R1's increase 3. C2 (Oct 20) corrects C1, so R1 again: 1100
+        fen, 2 arrested: the value becomes 1100, R1's increase 3 + (2 - 3) = 2.
+        Aug: filed 1, value 1100, arrested 2. Sep: arrested 2. */
+     {R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "r2", .unit = "msa", .no = "A", .stage = INVESTIGATING, .occ = SEP10, .filed = AUG10,
+        .value = 1000, .arrested = 4, .useq = 2),
+      R(.id = "c1", .unit = "msa", .no = "A", .supersedes = "r1", .stage = FILED, .occ = OCT10,
+        .filed = AUG10, .value = 1200, .arrested = 3, .useq = 3),
+      R(.id = "c2", .unit = "msa", .no = "A", .supersedes = "c1", .stage = FILED, .occ = OCT20,
+        .filed = AUG10, .value = 1100, .arrested = 2, .useq = 4)},
+     {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1100, [F_ARR] = 2}},
+      {"2026-09", "msa", .f = {[F_ARR] = 2}}}},
+};
+
+/* Whether the store holds exactly `cells` (n); if not, says what differs in `why`. */
+static bool
+s_cells_are(fixture_t *fx, const cell_t *cells, size_t n, char *why, size_t why_size)
+{
+    store_txn_t *txn = NULL;
+    assert_ok(store_read_begin(fx->store, &txn));
+    uint64_t count = 0;
+    int rc = store_count(txn, "agg.cells", &count);
+    if (rc == STORE_NOTFOUND)
+        count = 0;
+    else
+        assert_ok(rc);
+    bool same = count == n;
+    if (!same)
+        snprintf(why, why_size, "%llu cells, expected %zu", (unsigned long long)count, n);
+    for (size_t i = 0; same && i < n; i++) {
+        const cell_t *e = &cells[i];
+        uint8_t key[AGG_CELL_KEY_MAX];
+        size_t klen = agg_cell_key(key, e->period, e->unit, e->category ? e->category : TRADEMARK,
+                                   e->goods, 0);
+        agg_figures_t f;
+        assert_ok(agg_cell_get(txn, "agg.cells", key, klen, &f));
+        for (int j = 0; same && j < AGG_FIG_COUNT; j++)
+            if (f.v[j] != e->f[j]) {
+                snprintf(why, why_size, "%s %s is %lld, expected %lld", e->period,
+                         s_figure_names[j], (long long)f.v[j], (long long)e->f[j]);
+                same = false;
+            }
+    }
+    store_txn_end(&txn);
+    return same;
+}
+
+/* The next permutation of idx[0..n) in lexicographic order; false after the last. */
+static bool
+s_next_permutation(size_t *idx, size_t n)
+{
+    size_t i = n - 1;
+    while (i > 0 && idx[i - 1] >= idx[i])
+        i--;
+    if (i == 0)
+        return false;
+    size_t j = n - 1;
+    while (idx[j] <= idx[i - 1])
+        j--;
+    size_t t = idx[i - 1];
+    idx[i - 1] = idx[j], idx[j] = t;
+    for (size_t a = i, b = n - 1; a < b; a++, b--)
+        t = idx[a], idx[a] = idx[b], idx[b] = t;
+    return true;
+}
+
+/* docs/domain.md §4.2, "Order": for every case of s_order_cases, every order the log can
+   hold its events in (the first being the unit's own) gives the hand-worked cells. All
+   the orders are tried before the test fails, and the message lists those that differ. */
+static void
+test_every_arrival_order_gives_the_unit_order_figures(void **state)
+{
+    (void)state;
+    char failures[2048] = "";
+    size_t failed = 0, runs = 0;
+    for (size_t c = 0; c < sizeof s_order_cases / sizeof s_order_cases[0]; c++) {
+        const order_case_t *oc = &s_order_cases[c];
+        size_t n = 0, cells = 0, idx[MAX_ORDER_EVENTS];
+        while (n < MAX_ORDER_EVENTS && oc->events[n].id)
+            idx[n] = n, n++;
+        while (cells < MAX_CELLS && oc->cells[cells].period)
+            cells++;
+        do {
+            fixture_t *fx = NULL;
+            assert_int_equal(s_setup((void **)&fx), 0);
+            char arrival[64] = "", why[128];
+            for (size_t i = 0; i < n; i++) {
+                s_apply(fx, &oc->events[idx[i]]);
+                size_t len = strlen(arrival);
+                snprintf(arrival + len, sizeof arrival - len, "%s%s", i ? " " : "",
+                         oc->events[idx[i]].id);
+            }
+            runs++;
+            if (!s_cells_are(fx, oc->cells, cells, why, sizeof why)) {
+                print_message("%s: stored %s: %s\n", oc->name, arrival, why);
+                size_t len = strlen(failures);
+                snprintf(failures + len, sizeof failures - len, "\n  %s: stored %s: %s", oc->name,
+                         arrival, why);
+                failed++;
+            }
+            s_teardown((void **)&fx);
+        } while (s_next_permutation(idx, n));
+    }
+    if (failed)
+        fail_msg("%zu of %zu arrival orders differ from the unit's order:%s", failed, runs,
+                 failures);
+}
+
+/* docs/domain.md §4.2, "Cost": a case with more events than a replay takes (256) is not
+   replayed: a report stored late is taken on the figures as they stand, which for an
+   older snapshot gives what the unit's order gives, and later reports count as before.
+   msa/A: reports 2..258 (Sep 10, investigating, filed Aug 10, k arrested), then report 1
+   (Aug 10, filed, 1 arrested) stored last: Aug 1 arrested, Sep 257 (the first stored
+   report's increase becomes the rest). Report 259 (Oct 10, 300 arrested): Oct +42. */
+static void
+test_a_case_too_long_to_replay_is_taken_as_it_stands(void **state)
+{
+    fixture_t *fx = *state;
+    char id[16];
+    for (int k = 2; k <= 259; k++) {
+        if (k == 259) {
+            report_t r1 = R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10,
+                            .filed = AUG10, .value = 1000, .arrested = 1, .useq = 1);
+            s_apply(fx, &r1);
+            cell_t cells[] = {
+                {"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 1}},
+                {"2026-09", "msa", .f = {[F_ARR] = 257}}};
+            s_expect_cells(fx, "agg.cells", cells, 2, "report 1 stored last", 258);
+        }
+        snprintf(id, sizeof id, "r%d", k);
+        report_t r = R(.id = id, .unit = "msa", .no = "A", .stage = INVESTIGATING,
+                       .occ = k == 259 ? OCT10 : SEP10, .filed = AUG10, .value = 1000,
+                       .arrested = k == 259 ? 300 : k, .useq = (uint64_t)k);
+        s_apply(fx, &r);
+    }
+    cell_t cells[] = {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1000, [F_ARR] = 1}},
+                      {"2026-09", "msa", .f = {[F_ARR] = 257}},
+                      {"2026-10", "msa", .f = {[F_ARR] = 42}}};
+    s_expect_cells(fx, "agg.cells", cells, 3, "report 259", 259);
+}
+
 /* Every stage, by name, with and without a transfer linkage: filed or not, and a transfer
    or not. One unit per stage so each lands in its own cell. Hand-worked from the lists
    of docs/domain.md §4.3 ("Filed", "Transfers"): never from the enum's order. */
@@ -1078,6 +1312,34 @@ test_stage_move_emits_both_periods(void **state)
     assert_string_equal(item->aggregate->rows[0]->period, "2026-11");
     assert_int_equal(item->aggregate->rows[0]->figures->cases_closed, 1);
     assert_int_equal(item->aggregate->rows[0]->figures->fines_confiscations_fen, 5000);
+    dajia__feed_item__free_unpacked(item, NULL);
+}
+
+/* A report stored late has its case counted again (docs/domain.md §4.2): only the cells
+   whose figures that changes are marked. e1 (Aug 10: filed, 1 arrested) and e3 (Oct 10, 3
+   arrested) are emitted; e2 (Sep 10, 2 arrested) then comes: Sep 1 and Oct 1 arrested
+   (Oct was 2), Aug stays as it was and is not sent again. */
+static void
+test_a_replay_marks_only_the_cells_it_changes(void **state)
+{
+    fixture_t *fx = *state;
+    report_t e1 = R(.id = "e1", .unit = "psb", .no = "A", .stage = FILED, .occ = AUG10,
+                    .filed = AUG10, .value = 1000, .arrested = 1, .useq = 1);
+    report_t e2 = R(.id = "e2", .unit = "psb", .no = "A", .stage = INVESTIGATING, .occ = SEP10,
+                    .filed = AUG10, .value = 1000, .arrested = 2, .useq = 2);
+    report_t e3 = R(.id = "e3", .unit = "psb", .no = "A", .stage = INVESTIGATING, .occ = OCT10,
+                    .filed = AUG10, .value = 1000, .arrested = 3, .useq = 3);
+    s_apply(fx, &e1);
+    s_apply(fx, &e3);
+    assert_int_equal(s_tick(fx, NOV10), 1);
+    s_apply(fx, &e2);
+    assert_int_equal(s_tick(fx, NOV10 + 1000), 1);
+    Dajia__FeedItem *item = s_item(fx, 0);
+    assert_int_equal(item->aggregate->n_rows, 2);
+    assert_string_equal(item->aggregate->rows[0]->period, "2026-09");
+    assert_int_equal(item->aggregate->rows[0]->figures->suspects_arrested, 1);
+    assert_string_equal(item->aggregate->rows[1]->period, "2026-10");
+    assert_int_equal(item->aggregate->rows[1]->figures->suspects_arrested, 1);
     dajia__feed_item__free_unpacked(item, NULL);
 }
 
@@ -1410,6 +1672,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenarios_match_hand_computed_cells),
+        cmocka_unit_test(test_every_arrival_order_gives_the_unit_order_figures),
+        cmocka_unit_test_setup_teardown(test_a_case_too_long_to_replay_is_taken_as_it_stands,
+                                        s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_apply_emits_nothing_and_tick_emits_once, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_tick_emits_at_most_once_per_second, s_setup,
@@ -1417,6 +1682,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tick_emits_detained_and_persons_prosecuted, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_stage_move_emits_both_periods, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_a_replay_marks_only_the_cells_it_changes, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_read_period_returns_only_that_period, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_each_stage_filed_and_transfer, s_setup, s_teardown),
