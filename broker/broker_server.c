@@ -245,14 +245,6 @@ s_reply_stats(broker_server_t *self, zmq_msg_t *routing)
     free(json);
 }
 
-/* The ZAP domain whose rules judge a replay: office items, or public ones. */
-static const char *
-s_replay_domain(const Dajia__ReplayRequest *req)
-{
-    return req->audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE ? BROKER_AUTH_DOMAIN_OFFICE
-                                                             : BROKER_AUTH_DOMAIN_PUBLIC;
-}
-
 /* Answers a REPLAY at once with a FeedBatch that refuses it. Consumes `routing`. */
 static void
 s_refuse_replay(broker_server_t *self, zmq_msg_t *routing, Dajia__Reason reason, const char *text)
@@ -295,13 +287,11 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *command, zm
                                "ReplayRequest");
         goto out;
     }
-    if (self->auth && !broker_auth_allows(peer->role, s_replay_domain(req), DAJIA_API_REPLAY)) {
-        snprintf(text, sizeof text,
-                 "a certificate of role %s may not replay the %s feed: "
-                 "that needs %s",
-                 peer->role ? peer->role : "(none)", s_replay_domain(req),
-                 broker_auth_needs(s_replay_domain(req), DAJIA_API_REPLAY));
-        s_refuse_replay(self, routing, DAJIA__REASON__REASON_FORBIDDEN, text);
+    broker_replay_request_t job;
+    Dajia__Reason refused = broker_replay_judge(self->auth != NULL, peer->role, peer->unit, req,
+                                                &job, text, sizeof text);
+    if (refused != DAJIA__REASON__REASON_NONE) {
+        s_refuse_replay(self, routing, refused, text);
         goto out;
     }
     int fd = broker_peers_fd(command);
@@ -315,14 +305,7 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *command, zm
                         "one, then ask again");
         goto out;
     }
-    broker_replay_request_t job = {
-        .from = req->from_seq,
-        .max = req->max_items,
-        .audience = req->audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE
-                        ? DAJIA__AUDIENCE__AUDIENCE_OFFICE
-                        : DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
-        .fd = fd,
-    };
+    job.fd = fd;
     if (broker_replay_submit(self->replay, routing, &job) != 0)
         dajia_log_error("could not hand a replay to the replay thread; it goes unanswered");
 out:
