@@ -108,7 +108,7 @@ typedef struct {
    number: nothing in the answer counts items they may not see. Sets `more` and `next`
    when items beyond the batch exist: the reader asks again from next. An unreadable
    stored item is skipped, not an error. Who may read which audience is the caller's
-   to judge (broker_replay_unit_of). Returns 0 or a store code; *out is the caller's. */
+   to judge (broker_replay_judge). Returns 0 or a store code; *out is the caller's. */
 int
 broker_feed_replay_for(store_t *store, uint64_t from, Dajia__Audience audience, const char *unit,
                        uint32_t max, broker_feed_answer_t *out);

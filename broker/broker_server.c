@@ -268,8 +268,9 @@ s_refuse_replay(broker_server_t *self, zmq_msg_t *routing, Dajia__Reason reason,
 
 /* Judges ["REPLAY", ReplayRequest] and hands it to the replay thread, which reads the
    feed log; its answer, ["FEED", FeedBatch], goes out from s_forward_replays. With auth,
-   the audience asked for decides who may: office items the office role, public items
-   the unit, office and dashboard roles. A connection gets one REPLAY at a time
+   the audience asked for decides who may (broker_replay_judge): office items the office
+   role, public items the unit, office and dashboard roles, one unit's items that unit's
+   key and the office role. A connection gets one REPLAY at a time
    (broker_replay.h); one more meanwhile is refused and charged to its reject budget. */
 static void
 s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *command, zmq_msg_t *body,
@@ -1022,7 +1023,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         goto out;
     }
     if (indexed)
-        dajia_log_info("indexed %" PRIu64 " public items of the feed", indexed);
+        dajia_log_info("numbered and indexed %" PRIu64 " public and unit items of the feed",
+                       indexed);
     rc = broker_replay_start(self->store, (uint32_t)replay_budget, &self->replay);
     if (rc == 0)
         rc = broker_peers_new(&self->peers);
