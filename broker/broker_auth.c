@@ -108,6 +108,8 @@ static const struct {
      "the unit, office or dashboard role"},
     {BROKER_AUTH_DOMAIN_PUBLIC, DAJIA_API_REPLAY, S_UNIT | S_OFFICE | S_DASHBOARD,
      "the unit, office or dashboard role"},
+    {BROKER_AUTH_DOMAIN_UNIT, DAJIA_API_REPLAY, S_UNIT | S_OFFICE,
+     "the unit role (its own unit's notices) or the office role"},
     {BROKER_AUTH_DOMAIN_WORKERS, NULL, S_WORKER, "the worker role"},
     {BROKER_AUTH_DOMAIN_WORKERS, "*", S_WORKER, "the worker role"},
 };
@@ -186,6 +188,8 @@ s_domain_words(const char *domain)
         return "the office feed";
     if (strcmp(domain, BROKER_AUTH_DOMAIN_PUBLIC) == 0)
         return "the public feed";
+    if (strcmp(domain, BROKER_AUTH_DOMAIN_UNIT) == 0)
+        return "a unit's notices";
     return "an unknown domain";
 }
 

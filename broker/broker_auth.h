@@ -52,6 +52,8 @@
 #define BROKER_AUTH_DOMAIN_WORKERS "workers" /* worker */
 #define BROKER_AUTH_DOMAIN_OFFICE  "office"  /* office */
 #define BROKER_AUTH_DOMAIN_PUBLIC  "public"  /* unit, office, dashboard */
+/* No socket: the domain that judges a REPLAY of one unit's items (AUDIENCE_UNIT). */
+#define BROKER_AUTH_DOMAIN_UNIT    "unit" /* REPLAY: unit (its own), office */
 
 /* Roles: those of the certificates, and "local", which is never in a certificate: it
    is what NULL-mechanism peers get. */
@@ -119,9 +121,12 @@ broker_auth_trusts(broker_auth_t *self, const char *key);
                 "STATS": admin, office    other commands: no one
        office   connect, "SUBSCRIBE", "REPLAY": office
        public   connect, "SUBSCRIBE", "REPLAY": unit, office, dashboard
+       unit     "REPLAY": unit (its own unit's items: broker_replay_judge), office;
+                no socket has this domain
        workers  connect and any command: worker
    A REPLAY request arrives on the api socket but is judged by the audience it asks
-   for: pass domain "office" for office items and "public" for public ones. Role
+   for: pass domain "office" for office items, "public" for public ones and "unit" for
+   one unit's. Role
    "local" may do everything; NULL roles and unknown domains nothing. */
 bool
 broker_auth_allows(const char *role, const char *domain, const char *command);

@@ -472,9 +472,10 @@ s_publish(broker_dispatch_t *self, const broker_feed_entry_t *e)
     void *office = zsock_resolve(self->office), *pub = zsock_resolve(self->public_feed);
     zmq_send(office, e->topic, strlen(e->topic), ZMQ_SNDMORE);
     zmq_send(office, e->data, e->len, 0);
-    if (e->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC) {
+    if (e->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC && e->public_data) {
+        /* numbered for the public (public_seq), without the feed_seq (broker_feed.h) */
         zmq_send(pub, e->topic, strlen(e->topic), ZMQ_SNDMORE);
-        zmq_send(pub, e->data, e->len, 0);
+        zmq_send(pub, e->public_data, e->public_len, 0);
     }
 }
 

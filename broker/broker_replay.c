@@ -24,9 +24,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "broker_auth.h"
 #include "broker_feed.h"
 #include "broker_tcpinfo.h"
 #include "broker_throttle.h"
+#include "dajia_api.h"
 #include "dajia_error.h"
 
 #define S_FD_CAP   (1 << 20) /* descriptors the gate tracks at most */
@@ -103,8 +105,8 @@ s_serve(broker_replay_t *self, zmq_msg_t *routing, s_job_t *job)
 {
     broker_feed_answer_t answer;
     void *sock = zsock_resolve(self->thread_end);
-    int rc = broker_feed_replay_pack(self->store, job->req.from, job->req.audience, job->req.max,
-                                     &answer);
+    int rc = broker_feed_replay_for(self->store, job->req.from, job->req.audience, job->req.unit,
+                                    job->req.max, &answer);
     zmq_msg_t body;
     if (rc) {
         dajia_log_error("cannot read the feed log for a replay from %" PRIu64 ": %s", job->req.from,
@@ -309,6 +311,65 @@ uint64_t
 broker_replay_waited(const broker_replay_t *self)
 {
     return atomic_load(&((broker_replay_t *)self)->waited);
+}
+
+/* ================================================================ who reads what */
+
+/* The ZAP domain whose rules judge a replay of `audience` (broker_auth_allows). */
+static const char *
+s_domain(Dajia__Audience audience)
+{
+    switch (audience) {
+    case DAJIA__AUDIENCE__AUDIENCE_OFFICE:
+        return BROKER_AUTH_DOMAIN_OFFICE;
+    case DAJIA__AUDIENCE__AUDIENCE_UNIT:
+        return BROKER_AUTH_DOMAIN_UNIT;
+    default:
+        return BROKER_AUTH_DOMAIN_PUBLIC;
+    }
+}
+
+Dajia__Reason
+broker_replay_judge(bool auth, const char *role, const char *peer_unit,
+                    const Dajia__ReplayRequest *req, broker_replay_request_t *job, char *text,
+                    size_t textlen)
+{
+    Dajia__Audience audience = req->audience;
+    if (audience != DAJIA__AUDIENCE__AUDIENCE_OFFICE && audience != DAJIA__AUDIENCE__AUDIENCE_UNIT)
+        audience = DAJIA__AUDIENCE__AUDIENCE_PUBLIC;
+    const char *domain = s_domain(audience);
+    if (auth && !broker_auth_allows(role, domain, DAJIA_API_REPLAY)) {
+        snprintf(text, textlen,
+                 "a certificate of role %s may not replay the %s feed: that needs %s",
+                 role ? role : "(none)", domain, broker_auth_needs(domain, DAJIA_API_REPLAY));
+        return DAJIA__REASON__REASON_FORBIDDEN;
+    }
+    memset(job, 0, sizeof *job);
+    job->from = req->from_seq;
+    job->max = req->max_items;
+    job->audience = audience;
+    job->fd = -1;
+    if (audience != DAJIA__AUDIENCE__AUDIENCE_UNIT)
+        return DAJIA__REASON__REASON_NONE;
+    const char *asked = req->unit ? req->unit : "";
+    const char *unit = asked;
+    if (auth && role && strcmp(role, BROKER_AUTH_ROLE_UNIT) == 0) {
+        /* a unit reads its own notices, whatever it names */
+        if (!peer_unit || !*peer_unit || (*asked && strcmp(asked, peer_unit) != 0)) {
+            snprintf(text, textlen,
+                     "the certificate of unit %s may read its own unit's notices only, not "
+                     "those of %s",
+                     peer_unit && *peer_unit ? peer_unit : "(none)", asked);
+            return DAJIA__REASON__REASON_FORBIDDEN;
+        }
+        unit = peer_unit;
+    }
+    if (!*unit || strlen(unit) >= sizeof job->unit) {
+        snprintf(text, textlen, "a replay of a unit's notices names the unit (the unit field)");
+        return DAJIA__REASON__REASON_MALFORMED;
+    }
+    snprintf(job->unit, sizeof job->unit, "%s", unit);
+    return DAJIA__REASON__REASON_NONE;
 }
 
 /* ================================================================ the gate */

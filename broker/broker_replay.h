@@ -33,6 +33,7 @@
 #include <zmq.h>
 
 #include "dajia.pb-c.h"
+#include "broker_feed.h"
 #include "store.h"
 
 #define BROKER_REPLAY_NICE 5 /* the replay thread yields the CPU to the others */
@@ -48,9 +49,26 @@ typedef enum {
 typedef struct {
     uint64_t from;
     uint32_t max;
-    Dajia__Audience audience; /* OFFICE only for a peer that may read office items */
-    int fd;                   /* the connection's descriptor (broker_peers_fd), or -1 */
+    Dajia__Audience audience;        /* OFFICE only for a peer that may read office items */
+    int fd;                          /* the connection's descriptor (broker_peers_fd), or -1 */
+    char unit[BROKER_FEED_UNIT_MAX]; /* UNIT: whose items (a unit the peer may read) */
 } broker_replay_request_t;
+
+/* Judges the REPLAY `req` of a peer: with `auth` (the api socket has keys), `role` and
+   `peer_unit` are those of its certificate (broker_auth.h). Who reads what:
+       OFFICE   the office role: every item, by feed_seq
+       PUBLIC   (and any other audience asked) the unit, office and dashboard roles:
+                public items, by public_seq
+       UNIT     a unit's certificate: its own unit's items (req->unit empty or its own),
+                by unit_seq; the office role: any unit's, named in req->unit
+   Role "local" may do everything; without keys every peer may, and a UNIT reader names
+   its unit. Fills `job` (all but fd) and returns 0, or returns the refusal's reason
+   (REASON_FORBIDDEN, REASON_MALFORMED for a UNIT request naming no unit) with a
+   sentence in `text`. */
+Dajia__Reason
+broker_replay_judge(bool auth, const char *role, const char *peer_unit,
+                    const Dajia__ReplayRequest *req, broker_replay_request_t *job, char *text,
+                    size_t textlen);
 
 /* An answer the replay thread gave back. */
 typedef struct {

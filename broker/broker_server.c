@@ -263,14 +263,6 @@ s_reply_hello(broker_server_t *self, zmq_msg_t *routing)
     zmq_send(self->api_handle, buf, len, ZMQ_DONTWAIT);
 }
 
-/* The ZAP domain whose rules judge a replay: office items, or public ones. */
-static const char *
-s_replay_domain(const Dajia__ReplayRequest *req)
-{
-    return req->audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE ? BROKER_AUTH_DOMAIN_OFFICE
-                                                             : BROKER_AUTH_DOMAIN_PUBLIC;
-}
-
 /* Answers a REPLAY at once with a FeedBatch that refuses it. Consumes `routing`. */
 static void
 s_refuse_replay(broker_server_t *self, zmq_msg_t *routing, Dajia__Reason reason, const char *text)
@@ -294,8 +286,9 @@ s_refuse_replay(broker_server_t *self, zmq_msg_t *routing, Dajia__Reason reason,
 
 /* Judges ["REPLAY", ReplayRequest] and hands it to the replay thread, which reads the
    feed log; its answer, ["FEED", FeedBatch], goes out from s_forward_replays. With auth,
-   the audience asked for decides who may: office items the office role, public items
-   the unit, office and dashboard roles. A connection gets one REPLAY at a time
+   the audience asked for decides who may (broker_replay_judge): office items the office
+   role, public items the unit, office and dashboard roles, one unit's items that unit's
+   key and the office role. A connection gets one REPLAY at a time
    (broker_replay.h); one more meanwhile is refused and charged to its reject budget. */
 static void
 s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *command, zmq_msg_t *body,
@@ -313,13 +306,11 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *command, zm
                                "ReplayRequest");
         goto out;
     }
-    if (self->auth && !broker_auth_allows(peer->role, s_replay_domain(req), DAJIA_API_REPLAY)) {
-        snprintf(text, sizeof text,
-                 "a certificate of role %s may not replay the %s feed: "
-                 "that needs %s",
-                 peer->role ? peer->role : "(none)", s_replay_domain(req),
-                 broker_auth_needs(s_replay_domain(req), DAJIA_API_REPLAY));
-        s_refuse_replay(self, routing, DAJIA__REASON__REASON_FORBIDDEN, text);
+    broker_replay_request_t job;
+    Dajia__Reason refused = broker_replay_judge(self->auth != NULL, peer->role, peer->unit, req,
+                                                &job, text, sizeof text);
+    if (refused != DAJIA__REASON__REASON_NONE) {
+        s_refuse_replay(self, routing, refused, text);
         goto out;
     }
     int fd = broker_peers_fd(command);
@@ -333,14 +324,7 @@ s_reply_replay(broker_server_t *self, zmq_msg_t *routing, zmq_msg_t *command, zm
                         "one, then ask again");
         goto out;
     }
-    broker_replay_request_t job = {
-        .from = req->from_seq,
-        .max = req->max_items,
-        .audience = req->audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE
-                        ? DAJIA__AUDIENCE__AUDIENCE_OFFICE
-                        : DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
-        .fd = fd,
-    };
+    job.fd = fd;
     if (broker_replay_submit(self->replay, routing, &job) != 0)
         dajia_log_error("could not hand a replay to the replay thread; it goes unanswered");
 out:
@@ -1067,7 +1051,8 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         goto out;
     }
     if (indexed)
-        dajia_log_info("indexed %" PRIu64 " public items of the feed", indexed);
+        dajia_log_info("numbered and indexed %" PRIu64 " public and unit items of the feed",
+                       indexed);
     rc = broker_replay_start(self->store, (uint32_t)replay_budget, &self->replay);
     if (rc == 0)
         rc = broker_peers_new(&self->peers);

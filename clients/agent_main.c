@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "agent_keys.h"
+#include "agent_notices.h"
 #include "agent_outbox.h"
 #include "agent_session.h"
 #include "agent_submit.h"
@@ -117,6 +118,9 @@ s_usage(FILE *out)
             "  rejected         list the reports that were refused, with the reasons\n"
             "                   (--clear: empty the list)\n"
             "  flush            send what waits in the outbox\n"
+            "  notices          print the notices the broker holds for this unit alone (a\n"
+            "                   report of the unit's the workers could not use, and what to\n"
+            "                   do), those since the last run: each is printed once\n"
             "  keys import FILE\n"
             "                   install a key file from the Office (`dajia-ctl keys export\n"
             "                   NAME`; \"-\" reads standard input) in the key directory:\n"
@@ -635,6 +639,38 @@ s_cmd_rejected(s_options_t *o, int nargs, char **args)
 }
 
 static int
+s_cmd_notices(s_options_t *o, int nargs, char **args)
+{
+    (void)nargs;
+    (void)args;
+    if (client_mkdir_p(o->state, S_STATE_MODE) != 0) {
+        fprintf(stderr, S_NAME ": cannot make the state directory %s\n", o->state);
+        return S_EXIT_REJECTED;
+    }
+    /* each wait on the broker: --timeout, at most 30 s (a reader, not an outbox) */
+    int64_t timeout_ms = o->timeout_ms > 0 && o->timeout_ms < 30000 ? o->timeout_ms : 30000;
+    agent_notices_options_t no = {
+        .broker = o->broker,
+        .unit = o->unit,
+        .state_dir = o->state,
+        .cert = o->cert,
+        .broker_key = o->broker_key,
+        .timeout_ms = (int)timeout_ms,
+        .out = stdout,
+    };
+    uint64_t printed = 0;
+    char err[512] = "";
+    int rc = agent_notices_print(&no, &printed, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, S_NAME ": %s\n", err);
+        return S_EXIT_REJECTED;
+    }
+    fprintf(stderr, "%llu new notice%s for %s\n", (unsigned long long)printed,
+            printed == 1 ? "" : "s", o->unit);
+    return S_EXIT_OK;
+}
+
+static int
 s_cmd_template(s_options_t *o, int nargs, char **args)
 {
     (void)o;
@@ -681,6 +717,7 @@ static const s_command_t s_commands[] = {
     {"outbox", "", 0, 0, S_NEEDS_OUTBOX, false, s_cmd_outbox},
     {"rejected", "", 0, 0, S_NEEDS_OUTBOX, false, s_cmd_rejected},
     {"flush", "", 0, 0, S_NEEDS_OUTBOX, true, s_cmd_flush},
+    {"notices", "", 0, 0, S_NEEDS_UNIT, true, s_cmd_notices},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
@@ -840,7 +877,7 @@ main(int argc, char **argv)
     }
     if (optind >= argc)
         return s_usage_error("%s", "no command given (submit, import, template, outbox, rejected, "
-                                   "flush or keys)");
+                                   "flush, notices or keys)");
     const char *name = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;

@@ -180,12 +180,32 @@ s_dealer(dash_follow_t *self)
 
 // ====================================================================== the view
 
+static bool
+s_office(const dash_follow_t *self)
+{
+    return self->o.audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+}
+
+/* The public view is kept as "view.public_seq": its position is a public_seq. A
+   "view.public" (an older dashboard's) counts feed_seq, which a public reader is no
+   longer told: it is removed and the view rebuilt (s_load). */
 static char *
 s_view_path(dash_follow_t *self, bool tmp)
 {
-    return zsys_sprintf("%s/view.%s%s", self->state_dir,
-                        self->o.audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE ? "office" : "public",
+    return zsys_sprintf("%s/view.%s%s", self->state_dir, s_office(self) ? "office" : "public_seq",
                         tmp ? ".tmp" : "");
+}
+
+/* Removes an older dashboard's public view, kept by feed_seq (see s_view_path). */
+static void
+s_drop_old_view(dash_follow_t *self)
+{
+    char *old = s_office(self) ? NULL : zsys_sprintf("%s/view.public", self->state_dir);
+    if (old && unlink(old) == 0)
+        dajia_log_warning("removed %s, kept by an older dashboard in the numbering of the whole "
+                          "feed: the view is rebuilt from the public feed, by public_seq",
+                          old);
+    zstr_free(&old);
 }
 
 /* Writes the view to the state directory (atomically). */
@@ -247,6 +267,7 @@ s_load(dash_follow_t *self, char *err, size_t errlen)
                  dajia_strerror(rc));
         return rc;
     }
+    s_drop_old_view(self);
     char *path = s_view_path(self, false);
     if (!path)
         return -ENOMEM;
@@ -287,8 +308,14 @@ s_on_item(const Dajia__FeedItem *item, void *arg)
 {
     dash_follow_t *self = arg;
     dash_view_change_t change = DASH_VIEW_NOTHING;
+    /* The view counts items by the number of the feed it reads: a public reader's items
+       carry public_seq and no feed_seq (dajia.proto, FeedItem), so its view's position
+       (saved with it, and where the next replay starts) is a public_seq. */
+    Dajia__FeedItem numbered = *item;
+    if (!s_office(self) && item->public_seq)
+        numbered.feed_seq = item->public_seq;
     pthread_rwlock_wrlock(&self->view_lock);
-    int rc = dash_view_apply(self->view, item, &change);
+    int rc = dash_view_apply(self->view, &numbered, &change);
     uint64_t seq = dash_view_last_seq(self->view);
     pthread_rwlock_unlock(&self->view_lock);
     if (rc)

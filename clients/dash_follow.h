@@ -13,11 +13,14 @@
       feed_seq (a REPLAY from the end), and writes the view to the state directory five
       seconds after it last changed, and at stop.
 
-    The state directory keeps the view (dash_view_export) with the feed_seq it reached, in
-    one file per audience ("view.office", "view.public"), written to a temporary file,
-    synced and renamed. At start the view is read back from it and the follower replays
-    only what came since; without it (or with a broker whose newest feed_seq lies below
-    the view's: its data was replaced) the view is rebuilt from a replay of the whole feed.
+    The state directory keeps the view (dash_view_export) with the position it reached, in
+    one file per audience, written to a temporary file, synced and renamed: "view.office"
+    by feed_seq, "view.public_seq" by public_seq (a public reader is told no feed_seq:
+    its items, replays and gaps are numbered among the public items only; an older
+    dashboard's "view.public", by feed_seq, is removed and the view rebuilt). At start the view is
+   read back from it and the follower replays only what came since; without it (or with a broker
+   whose newest feed_seq lies below the view's: its data was replaced) the view is rebuilt from a
+   replay of the whole feed.
 
     The pages read the view between dash_follow_read and dash_follow_done (the read lock).
 */

@@ -28,7 +28,7 @@
 
 struct office_follow_t {
     office_follow_options_t options;
-    char *api, *feed, *state_dir; /* copies of the options' strings */
+    char *api, *feed, *state_dir, *unit; /* copies of the options' strings */
     zsock_t *dealer;
     zsock_t *sub;
     uint64_t last;
@@ -206,7 +206,9 @@ office_follow_new(const office_follow_options_t *options, office_follow_t **out)
     self->api = strdup(options->api);
     self->feed = options->feed ? strdup(options->feed) : NULL;
     self->state_dir = options->state_dir ? strdup(options->state_dir) : NULL;
-    if (!self->api || (options->feed && !self->feed) || (options->state_dir && !self->state_dir))
+    self->unit = strdup(options->unit ? options->unit : "");
+    if (!self->api || (options->feed && !self->feed) || (options->state_dir && !self->state_dir) ||
+        !self->unit)
         goto out;
     self->last = options->from_seq > 1 ? options->from_seq - 1 : 0;
     if (self->state_dir) {
@@ -264,6 +266,7 @@ office_follow_destroy(office_follow_t **self_p)
     free(self->api);
     free(self->feed);
     free(self->state_dir);
+    free(self->unit);
     free(self);
     *self_p = NULL;
 }
@@ -294,6 +297,20 @@ s_save(office_follow_t *self)
     return 0;
 }
 
+/* An item's position in the numbering of what this follower reads (dajia.proto,
+   FeedItem): feed_seq for the Office, unit_seq for a unit reading its notices,
+   public_seq for a public reader (an older broker sends no public_seq: its feed_seq,
+   which its replay takes as the position). */
+static uint64_t
+s_seq(const office_follow_t *self, const Dajia__FeedItem *item)
+{
+    if (self->options.audience == DAJIA__AUDIENCE__AUDIENCE_UNIT)
+        return item->unit_seq;
+    if (self->options.audience == DAJIA__AUDIENCE__AUDIENCE_OFFICE || !item->public_seq)
+        return item->feed_seq;
+    return item->public_seq;
+}
+
 /* Gives `item` to `fn` with the position moving along (see office_follow.h): the
    position is prepared before, and renamed into place the moment `fn` has taken the
    item, so that only a death between the two can deliver it again. `sync`: the
@@ -303,7 +320,7 @@ s_deliver(office_follow_t *self, const Dajia__FeedItem *item, office_follow_fn *
           bool sync)
 {
     if (self->state_dir) {
-        int rc = s_state_prepare(self->state_dir, item->feed_seq, sync);
+        int rc = s_state_prepare(self->state_dir, s_seq(self, item), sync);
         if (rc)
             return s_fail(self, rc, "cannot keep the feed position in %s: %s", self->state_dir,
                           dajia_strerror(rc));
@@ -311,7 +328,7 @@ s_deliver(office_follow_t *self, const Dajia__FeedItem *item, office_follow_fn *
     int rc = fn(item, arg);
     if (rc < 0)
         return rc;
-    self->last = item->feed_seq;
+    self->last = s_seq(self, item);
     if (self->state_dir) {
         int saved = s_state_commit(self->state_dir);
         if (saved)
@@ -329,7 +346,8 @@ s_request(office_follow_t *self, uint64_t from, Dajia__FeedBatch **batch)
     req.from_seq = from;
     req.audience = self->options.audience;
     req.max_items = self->options.batch;
-    uint8_t buf[64]; /* three varints */
+    req.unit = self->unit;
+    uint8_t buf[256]; /* three varints and a unit code */
     size_t len = dajia__replay_request__pack(&req, buf);
     void *raw = zsock_resolve(self->dealer);
     if (zmq_send(raw, DAJIA_API_REPLAY, DAJIA_API_LEN(DAJIA_API_REPLAY), ZMQ_SNDMORE) < 0 ||
@@ -390,7 +408,7 @@ office_follow_catch_up(office_follow_t *self, office_follow_fn *fn, void *arg)
         for (size_t i = 0; i < batch->n_items && rc == 0; i++) {
             const Dajia__FeedItem *item = batch->items[i];
             /* Replayed items come in order; anything at or below `last` is had already. */
-            if (item->feed_seq <= self->last)
+            if (s_seq(self, item) <= self->last)
                 continue;
             rc = s_deliver(self, item, fn, arg, false);
         }
@@ -439,7 +457,7 @@ s_live(office_follow_t *self, office_follow_fn *fn, void *arg)
         dajia_log_warning_limited("skipped a live feed message that does not decode");
         return 0;
     }
-    switch (office_follow_judge(self->last, item->feed_seq)) {
+    switch (office_follow_judge(self->last, s_seq(self, item))) {
     case OFFICE_FOLLOW_DROP:
         break;
     case OFFICE_FOLLOW_NEXT:

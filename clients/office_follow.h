@@ -19,9 +19,9 @@
     read back (a regular file) closes even that window: dajia-office watch checks, for
     the first item it would print, whether its output already ends with that item.
 
-    A follower of the public feed sees feed_seq jump over office-only items; each such
-    jump costs one replay round trip (which brings the item that showed the jump), and no
-    item is missed.
+    A follower of the public feed goes by public_seq instead (its items carry no
+    feed_seq: dajia.proto, FeedItem), which has no gaps: its position, its replays and
+    its gaps are all in public numbers, and say nothing of the office items.
 
     Every wait on the broker is bounded by `timeout_ms`: no answer is OFFICE_FOLLOW_TIMEOUT.
     Sockets belong to the thread that created the follower.
@@ -63,6 +63,7 @@ typedef struct {
     const char *api;          /* the broker's api endpoint (required) */
     const char *feed;         /* its XPUB endpoint; NULL: replay only (no run) */
     Dajia__Audience audience; /* what replay asks for (OFFICE: every item) */
+    const char *unit;         /* UNIT: whose notices (a unit's key reads its own); else NULL */
     const char *state_dir;    /* where feed_seq is kept (created); NULL: nowhere */
     uint64_t from_seq;        /* with no state kept yet: the first item wanted (0 and 1:
                                  from the start) */

@@ -108,6 +108,12 @@ office_print_item(FILE *out, const Dajia__FeedItem *item)
                     item->compliance->units[i]->late ? " (late)" : "");
         fputc('\n', out);
         break;
+    case DAJIA__FEED_ITEM__ITEM_NOTICE: /* the unit's copy of a DQ escalation */
+        fprintf(out, "%s  notice to %s: %s event %s: %.*s\n", /* its first line */
+                office_format_time(item->notice->noticed_at, when, sizeof when), item->notice->unit,
+                item->notice->rule, item->notice->event_id, (int)strcspn(item->notice->text, "\n"),
+                item->notice->text);
+        break;
     default:
         fprintf(out, "%s  item %" PRIu64 " of an unknown kind\n",
                 office_format_time(item->produced_at, when, sizeof when), item->feed_seq);

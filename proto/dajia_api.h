@@ -61,6 +61,7 @@
 #define DAJIA_TOPIC_BULLETIN   "bulletin"   /* FeedItem.bulletin (Bulletin) */
 #define DAJIA_TOPIC_MATTER     "matter"     /* FeedItem.matter (MatterLine) */
 #define DAJIA_TOPIC_COMPLIANCE "compliance" /* FeedItem.compliance (ComplianceUpdate) */
+#define DAJIA_TOPIC_NOTICE     "notice"     /* FeedItem.notice (UnitNotice): office feed only */
 
 /* Frames of every feed message: the topic and a packed FeedItem. */
 #define DAJIA_FEED_FRAMES 2

@@ -257,6 +257,7 @@ static const s_label_t s_audience[] = {
     [S_AUD(UNSPECIFIED)] = {"未注明", "unspecified"},
     [S_AUD(OFFICE)] = {"仅限领导小组办公室", "Office only"},
     [S_AUD(PUBLIC)] = {"公开", "public"},
+    [S_AUD(UNIT)] = {"仅限报送单位与办公室", "the unit and the Office"},
 };
 
 typedef struct {

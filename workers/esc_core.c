@@ -754,10 +754,39 @@ s_apply_matter_report(const s_core_t *core, store_txn_t *txn, const s_esc_t *bas
     return rc ? rc : s_matter_save(txn, key, klen, &rec);
 }
 
-/* DQ1 and DQ2 (docs/domain.md §5.11): a data-quality notice, once per id. */
+/* The unit's copy of a data-quality notice (docs/domain.md §5.11): an item of audience
+   UNIT, which the broker shows the unit that sent the report alone (and the Office). */
+static int
+s_notice_unit(worker_outputs_t *out, const char *id, const s_esc_t *e, const esc_text_t *text,
+              const esc_text_t *fix)
+{
+    Dajia__UnitNotice notice = DAJIA__UNIT_NOTICE__INIT;
+    notice.notice_id = (char *)id;
+    notice.rule = (char *)e->rule;
+    notice.unit = (char *)e->unit;
+    notice.event_id = (char *)(e->event_id ? e->event_id : "");
+    notice.matter_id = (char *)(e->matter_id ? e->matter_id : "");
+    notice.text = (char *)text->text;
+    notice.fix = (char *)fix->text;
+    notice.noticed_at = e->at;
+
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_UNIT;
+    item.unit = (char *)e->unit;
+    item.service = (char *)S_SERVICE;
+    item.source_log_seq = e->item_log_seq;
+    item.produced_at = e->produced_at;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_NOTICE;
+    item.notice = &notice;
+    return worker_outputs_add(out, &item);
+}
+
+/* DQ1 and DQ2 (docs/domain.md §5.11): a data-quality notice, once per id, to the Office
+   (`reason`, an escalation) and to the unit (`unit_text` and `unit_fix`). */
 static int
 s_fire_dq(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, const s_esc_t *base,
-          const char *rule, const char *matter_id, const char *suffix, const char *reason)
+          const char *rule, const char *matter_id, const char *suffix, const char *reason,
+          const esc_text_t *unit_text, const esc_text_t *unit_fix)
 {
     if (!(core->rules & S_RULE_DQ))
         return 0;
@@ -772,6 +801,8 @@ s_fire_dq(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, const s
     if (rc)
         return rc;
     rc = s_fire(core, txn, out, id, &e);
+    if (rc == 1) /* sent to the Office just now: the unit hears of it too, once */
+        rc = s_notice_unit(out, id, &e, unit_text, unit_fix);
     return rc < 0 ? rc : 0;
 }
 
@@ -800,7 +831,9 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
         esc_text_t reason = {.len = 0};
         esc_text_dq2(&core->words, base->unit, p->matter_id, rec.title, p->seq, base->event_id,
                      &reason);
-        return s_fire_dq(core, txn, out, base, "DQ2", p->matter_id, seq, reason.text);
+        esc_text_t text = {.len = 0}, fix = {.len = 0};
+        esc_text_dq2_unit(p->matter_id, rec.title, p->seq, base->event_id, &text, &fix);
+        return s_fire_dq(core, txn, out, base, "DQ2", p->matter_id, seq, reason.text, &text, &fix);
     }
     rec.seq = p->seq;
     if (!found)
@@ -820,7 +853,9 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
         /* No phantom matter: kept aside, untimed and unlisted, until its report comes. */
         esc_text_t reason = {.len = 0};
         esc_text_dq1(&core->words, base->unit, p->matter_id, p->seq, base->event_id, &reason);
-        rc = s_fire_dq(core, txn, out, base, "DQ1", p->matter_id, NULL, reason.text);
+        esc_text_t text = {.len = 0}, fix = {.len = 0};
+        esc_text_dq1_unit(p->matter_id, p->seq, base->event_id, &text, &fix);
+        rc = s_fire_dq(core, txn, out, base, "DQ1", p->matter_id, NULL, reason.text, &text, &fix);
     } else {
         rc = s_emit_matter(out, base->unit, p->matter_id, &rec, base->at, base->item_log_seq,
                            base->produced_at);

@@ -473,3 +473,45 @@ esc_text_dq2(const esc_words_t *w, const char *unit, const char *matter_id, cons
                         esc_text_unit(w, unit), title, S_QUOTE(matter_id), seq, S_QUOTE(event_id));
     s_end(w, t);
 }
+
+/* The unit's own copy of a data-quality notice (docs/domain.md §5.11) is addressed to
+   the unit: it names its report and says what to do, in Chinese first, then English,
+   whatever the Office's language (the unit's liaison reads it, not the Office). */
+void
+esc_text_dq1_unit(const char *matter_id, uint32_t seq, const char *event_id, esc_text_t *text,
+                  esc_text_t *fix)
+{
+    esc_text_append(text,
+                    "本单位报送的事件%.*s是重大事项%.*s的第%" PRIu32 "次进展，但本单位尚未报告"
+                    "该重大事项：该进展已保存，暂不计入。\n"
+                    "Your event %.*s is progress no. %" PRIu32 " on major matter %.*s, which "
+                    "your unit has not reported: it is kept, and counts once the report comes.",
+                    S_QUOTE(event_id), S_QUOTE(matter_id), seq, S_QUOTE(event_id), seq,
+                    S_QUOTE(matter_id));
+    esc_text_append(fix, "请核对事项编号：编号有误的，以正确编号重新报送该进展；编号无误的，请补报"
+                         "该重大事项的报告。\n"
+                         "Check the matter id: if it is wrong, send the progress again with the "
+                         "right one; if it is right, send the major-matter report.");
+}
+
+void
+esc_text_dq2_unit(const char *matter_id, const char *title, uint32_t seq, const char *event_id,
+                  esc_text_t *text, esc_text_t *fix)
+{
+    esc_text_append(text,
+                    "本单位的事件%.*s再次报送重大事项“%s”（%.*s）的第%" PRIu32 "次进展，未注明"
+                    "所更正的事件：该进展未采用，以先前报送的为准。\n"
+                    "Your event %.*s sent progress no. %" PRIu32 " on major matter \"%s\" "
+                    "(%.*s) a second time without naming the event it corrects: it was not "
+                    "applied; the earlier one stands.",
+                    S_QUOTE(event_id), title, S_QUOTE(matter_id), seq, S_QUOTE(event_id), seq,
+                    title, S_QUOTE(matter_id));
+    esc_text_append(fix,
+                    "若是重复报送，无需处理；若要更正先前的第%" PRIu32 "次进展，请重新报送，并在"
+                    "supersedes_event_id（更正的事件）中填写原事件编号；若是新的进展，请使用下"
+                    "一个序号。\n"
+                    "If it was sent twice by mistake, nothing to do; to correct the earlier "
+                    "progress no. %" PRIu32 ", send it again naming the original event in "
+                    "supersedes_event_id; if it is new progress, give it the next number.",
+                    seq, seq);
+}

@@ -128,4 +128,13 @@ void
 esc_text_dq2(const esc_words_t *w, const char *unit, const char *matter_id, const char *title,
              uint32_t seq, const char *event_id, esc_text_t *t);
 
+/* The unit's copies of DQ1 and DQ2: what is wrong with its report (`text`) and what to
+   do about it (`fix`), each in Chinese, a newline, then English. */
+void
+esc_text_dq1_unit(const char *matter_id, uint32_t seq, const char *event_id, esc_text_t *text,
+                  esc_text_t *fix);
+void
+esc_text_dq2_unit(const char *matter_id, const char *title, uint32_t seq, const char *event_id,
+                  esc_text_t *text, esc_text_t *fix);
+
 #endif

@@ -251,7 +251,7 @@ s_replayed(fixture_t *fx)
             0);
         assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
         for (size_t i = 0; i < batch->n_items; i++) {
-            from = batch->items[i]->feed_seq + 1;
+            from = batch->items[i]->public_seq + 1; /* a public reader's position */
             if (batch->items[i]->item_case == DAJIA__FEED_ITEM__ITEM_BULLETIN)
                 list = S_STR("%s%s:%u ", list, batch->items[i]->bulletin->period,
                              batch->items[i]->bulletin->revision);

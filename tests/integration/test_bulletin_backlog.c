@@ -288,7 +288,7 @@ s_collect(fixture_t *fx, size_t k, s_broker_t *br)
                                                    from, 0, &batch),
                              0);
             for (size_t i = 0; i < batch->n_items; i++) {
-                from = batch->items[i]->feed_seq + 1;
+                from = batch->items[i]->public_seq + 1; /* a public reader's position */
                 if (batch->items[i]->item_case != DAJIA__FEED_ITEM__ITEM_BULLETIN || fx->n[k] >= 8)
                     continue;
                 size_t len = dajia__bulletin__get_packed_size(batch->items[i]->bulletin);

@@ -162,20 +162,24 @@ s_reader_pass(s_reader_t *r, zsock_t *sock, uint32_t page)
         if (!ok)
             s_reader_fail(r, "%s: replay from %" PRIu64 " refused: %s", r->name, from,
                           batch->reason_text);
-        if (ok && batch->last_feed_seq != S_LAST_PUBLIC) {
+        if (ok && batch->last_feed_seq != S_PUBLIC) {
             s_reader_fail(r,
-                          "%s: last_feed_seq %" PRIu64 " (the newest public item is %d): "
+                          "%s: last_feed_seq %" PRIu64 " (the newest public item is number %d): "
                           "it counts office items",
-                          r->name, batch->last_feed_seq, S_LAST_PUBLIC);
+                          r->name, batch->last_feed_seq, S_PUBLIC);
             ok = false;
         }
         for (size_t i = 0; ok && i < batch->n_items; i++) {
             const Dajia__FeedItem *item = batch->items[i];
-            uint64_t want = (got + 1) * S_PUBLIC_EVERY;
-            if (item->feed_seq != want || item->audience != DAJIA__AUDIENCE__AUDIENCE_PUBLIC) {
-                s_reader_fail(
-                    r, "%s: item %" PRIu64 " (audience %d) where public item %" PRIu64 " was due",
-                    r->name, item->feed_seq, item->audience, want);
+            /* numbered among the public items, no feed_seq: nothing counts office items */
+            uint64_t want = got + 1;
+            if (item->public_seq != want || item->feed_seq != 0 ||
+                item->source_log_seq != want * S_PUBLIC_EVERY ||
+                item->audience != DAJIA__AUDIENCE__AUDIENCE_PUBLIC) {
+                s_reader_fail(r,
+                              "%s: item %" PRIu64 " (feed_seq %" PRIu64 ", audience %d) where "
+                              "public item %" PRIu64 " was due",
+                              r->name, item->public_seq, item->feed_seq, item->audience, want);
                 ok = false;
             }
             got++;

@@ -192,7 +192,7 @@ s_fold_replay(run_t *run)
                          0);
         for (size_t i = 0; i < batch->n_items; i++) {
             const Dajia__FeedItem *item = batch->items[i];
-            fold->next_seq = item->feed_seq + 1;
+            fold->next_seq = item->public_seq + 1; /* a public reader's position */
             if (item->item_case != DAJIA__FEED_ITEM__ITEM_AGGREGATE)
                 continue;
             for (size_t r = 0; r < item->aggregate->n_rows; r++)

@@ -324,8 +324,10 @@ s_fold_replay(run_t *run)
         assert_int_equal(batch->reason, DAJIA__REASON__REASON_NONE);
         for (size_t i = 0; i < batch->n_items; i++) {
             const Dajia__FeedItem *item = batch->items[i];
-            assert_true(item->feed_seq >= fold->next_seq);
-            fold->next_seq = item->feed_seq + 1;
+            /* a public reader's position: consecutive public numbers, no feed_seq */
+            assert_int_equal(item->public_seq, fold->next_seq);
+            assert_int_equal(item->feed_seq, 0);
+            fold->next_seq = item->public_seq + 1;
             if (item->item_case != DAJIA__FEED_ITEM__ITEM_AGGREGATE)
                 continue;
             fold->updates++;

@@ -163,9 +163,12 @@ test_feed_replay_public_sees_public_items_only(void **state)
     Dajia__FeedBatch *batch = NULL;
     assert_ok(broker_feed_replay(f->store, 0, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
     assert_int_equal(batch->n_items, 3);
-    assert_int_equal(batch->items[0]->feed_seq, 2);
-    assert_int_equal(batch->items[1]->feed_seq, 4);
-    assert_int_equal(batch->items[2]->feed_seq, 6);
+    /* numbered 1, 2, 3 among the public items (feed_seq 2, 4, 6, not shown) */
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(batch->items[i]->public_seq, i + 1);
+        assert_int_equal(batch->items[i]->feed_seq, 0);
+        assert_int_equal(batch->items[i]->source_log_seq, (2 * i + 2) * 10);
+    }
     broker_feed_batch_destroy(&batch);
     /* an unspecified audience is treated as public, never as the office */
     assert_ok(broker_feed_replay(f->store, 0, DAJIA__AUDIENCE__AUDIENCE_UNSPECIFIED, 0, &batch));
@@ -235,17 +238,27 @@ test_feed_replay_public_reveals_no_office_count(void **state)
     assert_int_equal(batch->last_feed_seq, 3);
     assert_false(batch->more);
     broker_feed_batch_destroy(&batch);
-    /* asking past the public items finds nothing, and learns nothing either */
+    /* nor does a public item stored after them show how many lie between */
+    s_append_audience(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC); /* 54 */
     assert_ok(broker_feed_replay(f->store, 4, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 1);
+    assert_int_equal(batch->items[0]->public_seq, 4);
+    assert_int_equal(batch->items[0]->feed_seq, 0);
+    assert_int_equal(batch->last_feed_seq, 4);
+    broker_feed_batch_destroy(&batch);
+    /* asking past the public items finds nothing, and learns nothing either */
+    assert_ok(broker_feed_replay(f->store, 5, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
     assert_int_equal(batch->n_items, 0);
-    assert_int_equal(batch->last_feed_seq, 3);
+    assert_int_equal(batch->last_feed_seq, 4);
     assert_false(batch->more);
     assert_int_equal(batch->next_seq, 0);
     broker_feed_batch_destroy(&batch);
-    /* the office sees it all */
+    /* the office sees it all, by feed_seq, with each public item's number */
     assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 0, &batch));
-    assert_int_equal(batch->last_feed_seq, 53);
-    assert_int_equal(batch->n_items, 53);
+    assert_int_equal(batch->last_feed_seq, 54);
+    assert_int_equal(batch->n_items, 54);
+    assert_int_equal(batch->items[53]->feed_seq, 54);
+    assert_int_equal(batch->items[53]->public_seq, 4);
     broker_feed_batch_destroy(&batch);
 }
 
@@ -264,14 +277,17 @@ test_feed_replay_public_pages_through_the_index(void **state)
         assert_true(pages < 5);
         assert_ok(broker_feed_replay(f->store, from, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 2, &batch));
         for (size_t i = 0; i < batch->n_items; i++) {
-            assert_int_equal(batch->items[i]->feed_seq, 1 + got * 101);
+            /* consecutive, whatever lies between them in the feed */
+            assert_int_equal(batch->items[i]->public_seq, got + 1);
+            assert_int_equal(batch->items[i]->feed_seq, 0);
+            assert_int_equal(batch->items[i]->source_log_seq, (1 + got * 101) * 10);
             assert_int_equal(batch->items[i]->audience, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
             got++;
         }
         bool more = batch->more;
         /* a page of 2 public items reads 2 index keys: next_seq is the next public item */
         if (more)
-            assert_int_equal(batch->next_seq, 1 + got * 101);
+            assert_int_equal(batch->next_seq, got + 1);
         from = batch->next_seq;
         broker_feed_batch_destroy(&batch);
         if (!more)
@@ -323,16 +339,20 @@ test_feed_index_update_indexes_items_written_without_it(void **state)
     assert_int_equal(added, 0);
     assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
     assert_int_equal(batch->n_items, 5);
-    uint64_t want[] = {1, 2, 4, 6, 8};
-    for (size_t i = 0; i < 5; i++)
-        assert_int_equal(batch->items[i]->feed_seq, want[i]);
-    assert_int_equal(batch->last_feed_seq, 8);
+    uint64_t want[] = {1, 2, 4, 6, 8}; /* their feed_seq */
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(batch->items[i]->public_seq, i + 1);
+        assert_int_equal(batch->items[i]->feed_seq, 0);
+        assert_int_equal(batch->items[i]->source_log_seq, want[i] * 10);
+    }
+    assert_int_equal(batch->last_feed_seq, 5);
     broker_feed_batch_destroy(&batch);
     /* and the items appended from now on go on from there */
-    s_append_audience(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
-    assert_ok(broker_feed_replay(f->store, 9, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    s_append_audience(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC); /* feed_seq 9 */
+    assert_ok(broker_feed_replay(f->store, 6, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
     assert_int_equal(batch->n_items, 1);
-    assert_int_equal(batch->items[0]->feed_seq, 9);
+    assert_int_equal(batch->items[0]->public_seq, 6);
+    assert_int_equal(batch->items[0]->source_log_seq, 90);
     broker_feed_batch_destroy(&batch);
 }
 
@@ -389,6 +409,215 @@ test_feed_survives_reopen(void **state)
     broker_feed_batch_destroy(&batch);
 }
 
+/* ====================================================================== numbering */
+
+/* Appends one item for `unit` (AUDIENCE_UNIT, a notice) after the last feed_seq. */
+static void
+s_append_unit(store_t *store, const char *unit)
+{
+    store_txn_t *txn = NULL;
+    uint64_t last = 0;
+    assert_ok(store_read_begin(store, &txn));
+    assert_ok(broker_feed_last_seq(txn, &last));
+    store_txn_end(&txn);
+    Dajia__UnitNotice notice = DAJIA__UNIT_NOTICE__INIT;
+    notice.rule = "DQ1";
+    notice.unit = (char *)unit;
+    Dajia__FeedItem item = DAJIA__FEED_ITEM__INIT;
+    item.audience = DAJIA__AUDIENCE__AUDIENCE_UNIT;
+    item.unit = (char *)unit;
+    item.source_log_seq = (last + 1) * 10;
+    item.item_case = DAJIA__FEED_ITEM__ITEM_NOTICE;
+    item.notice = &notice;
+    uint8_t raw[256];
+    size_t len = dajia__feed_item__pack(&item, raw);
+    broker_feed_entry_t entry = {0};
+    assert_ok(broker_feed_prepare(raw, len, "escalate", last + 1, &entry));
+    assert_string_equal(entry.topic, "notice");
+    s_append_t a = {&entry, 1};
+    assert_ok(store_write(store, s_append, &a));
+    broker_feed_entry_clear(&entry);
+}
+
+/* What the public feed publishes live carries the public number and no feed_seq: the
+   gap between two public items' numbers counts no office item (issue 10). */
+static void
+test_feed_put_numbers_public_items_for_the_public_feed(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t feed_seq = 0;
+    for (uint64_t public_seq = 1; public_seq <= 3; public_seq++) {
+        s_append_audience(f->store, 7, DAJIA__AUDIENCE__AUDIENCE_OFFICE);
+        feed_seq += 8;
+        uint8_t raw[256];
+        size_t len = s_item(raw, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, feed_seq * 10);
+        broker_feed_entry_t entry = {0};
+        assert_ok(broker_feed_prepare(raw, len, "aggregate", feed_seq, &entry));
+        s_append_t a = {&entry, 1};
+        assert_ok(store_write(f->store, s_append, &a));
+        assert_int_equal(entry.public_seq, public_seq);
+        /* live, on the public feed: its number, no feed_seq */
+        assert_non_null(entry.public_data);
+        Dajia__FeedItem *item = dajia__feed_item__unpack(NULL, entry.public_len, entry.public_data);
+        assert_non_null(item);
+        assert_int_equal(item->feed_seq, 0);
+        assert_int_equal(item->public_seq, public_seq);
+        assert_int_equal(item->source_log_seq, feed_seq * 10);
+        dajia__feed_item__free_unpacked(item, NULL);
+        /* as stored (the Office's): both */
+        item = dajia__feed_item__unpack(NULL, entry.len, entry.data);
+        assert_int_equal(item->feed_seq, feed_seq);
+        assert_int_equal(item->public_seq, public_seq);
+        dajia__feed_item__free_unpacked(item, NULL);
+        broker_feed_entry_clear(&entry);
+    }
+    /* an office item has no public form */
+    uint8_t raw[256];
+    size_t len = s_item(raw, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 1);
+    broker_feed_entry_t entry = {0};
+    assert_ok(broker_feed_prepare(raw, len, "escalate", feed_seq + 1, &entry));
+    s_append_t a = {&entry, 1};
+    assert_ok(store_write(f->store, s_append, &a));
+    assert_null(entry.public_data);
+    assert_int_equal(entry.public_seq, 0);
+    broker_feed_entry_clear(&entry);
+}
+
+/* A unit's items: its own numbering, readable by that unit's replay only; the public
+   reader sees none, the Office all. */
+static void
+test_feed_unit_items_are_numbered_and_read_per_unit(void **state)
+{
+    fixture_t *f = *state;
+    s_append_unit(f->store, "msa");                                   /* 1: msa 1 */
+    s_append_audience(f->store, 2, DAJIA__AUDIENCE__AUDIENCE_OFFICE); /* 2, 3 */
+    s_append_unit(f->store, "psb");                                   /* 4: psb 1 */
+    s_append_audience(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC); /* 5 */
+    s_append_unit(f->store, "msa");                                   /* 6: msa 2 */
+    s_append_unit(f->store, "ms");                                    /* 7: ms 1 (a prefix) */
+    Dajia__FeedBatch *batch = NULL;
+    assert_ok(broker_feed_replay_unit(f->store, "msa", 1, 0, &batch));
+    assert_int_equal(batch->n_items, 2);
+    uint64_t want[] = {10, 60};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(batch->items[i]->unit_seq, i + 1);
+        assert_int_equal(batch->items[i]->feed_seq, 0);
+        assert_string_equal(batch->items[i]->unit, "msa");
+        assert_int_equal(batch->items[i]->source_log_seq, want[i]);
+        assert_int_equal(batch->items[i]->item_case, DAJIA__FEED_ITEM__ITEM_NOTICE);
+    }
+    assert_int_equal(batch->last_feed_seq, 2);
+    broker_feed_batch_destroy(&batch);
+    /* paging in the unit's numbering */
+    assert_ok(broker_feed_replay_unit(f->store, "msa", 1, 1, &batch));
+    assert_int_equal(batch->n_items, 1);
+    assert_true(batch->more);
+    assert_int_equal(batch->next_seq, 2);
+    broker_feed_batch_destroy(&batch);
+    assert_ok(broker_feed_replay_unit(f->store, "msa", 3, 0, &batch));
+    assert_int_equal(batch->n_items, 0);
+    assert_int_equal(batch->last_feed_seq, 2);
+    broker_feed_batch_destroy(&batch);
+    assert_ok(broker_feed_replay_unit(f->store, "psb", 1, 0, &batch));
+    assert_int_equal(batch->n_items, 1);
+    assert_string_equal(batch->items[0]->unit, "psb");
+    assert_int_equal(batch->last_feed_seq, 1);
+    broker_feed_batch_destroy(&batch);
+    assert_ok(broker_feed_replay_unit(f->store, "ms", 1, 0, &batch));
+    assert_int_equal(batch->n_items, 1);
+    assert_string_equal(batch->items[0]->unit, "ms");
+    broker_feed_batch_destroy(&batch);
+    /* a unit with none, and no unit at all: nothing, and nothing counted */
+    assert_ok(broker_feed_replay_unit(f->store, "tax", 1, 0, &batch));
+    assert_int_equal(batch->n_items, 0);
+    assert_int_equal(batch->last_feed_seq, 0);
+    broker_feed_batch_destroy(&batch);
+    assert_ok(broker_feed_replay_unit(f->store, "", 1, 0, &batch));
+    assert_int_equal(batch->n_items, 0);
+    broker_feed_batch_destroy(&batch);
+    /* the public reader: the one public item, none of the units' */
+    assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 1);
+    assert_int_equal(batch->items[0]->audience, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
+    assert_int_equal(batch->last_feed_seq, 1);
+    broker_feed_batch_destroy(&batch);
+    /* the Office: everything */
+    assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_OFFICE, 0, &batch));
+    assert_int_equal(batch->n_items, 7);
+    assert_int_equal(batch->items[5]->unit_seq, 2);
+    assert_int_equal(batch->items[5]->feed_seq, 6);
+    broker_feed_batch_destroy(&batch);
+}
+
+typedef struct {
+    uint64_t seq;
+} s_old_key_t;
+
+/* Writes a key of the old public index ("feed_public": feed_seq -> nothing). */
+static int
+s_put_old_index(store_txn_t *txn, void *arg)
+{
+    s_old_key_t *o = arg;
+    unsigned char key[8];
+    store_u64_to_key(o->seq, key);
+    return store_put(txn, "feed_public", key, sizeof key, "", 0, STORE_APPEND);
+}
+
+/* A store an older broker wrote: items with no numbers, its public index keyed by
+   feed_seq. The update numbers every public and unit item from the feed, with no gaps,
+   and what is appended afterwards goes on from there. */
+static void
+test_feed_index_update_numbers_a_store_an_older_broker_wrote(void **state)
+{
+    fixture_t *f = *state;
+    for (uint64_t seq = 1; seq <= 12; seq++) {
+        uint8_t item[256];
+        size_t len = s_item(
+            item, seq % 3 ? DAJIA__AUDIENCE__AUDIENCE_OFFICE : DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
+            seq * 10); /* public: 3, 6, 9, 12 */
+        broker_feed_entry_t entry = {0};
+        assert_ok(broker_feed_prepare(item, len, "aggregate", seq, &entry));
+        s_raw_t raw = {entry.data, entry.len, seq};
+        assert_ok(store_write(f->store, s_put_raw, &raw));
+        broker_feed_entry_clear(&entry);
+        if (seq % 3 == 0) {
+            s_old_key_t old = {seq};
+            assert_ok(store_write(f->store, s_put_old_index, &old));
+        }
+    }
+    uint64_t added = 0;
+    assert_ok(broker_feed_index_update(f->store, &added));
+    assert_int_equal(added, 4);
+    Dajia__FeedBatch *batch = NULL;
+    assert_ok(broker_feed_replay(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(batch->items[i]->public_seq, i + 1);
+        assert_int_equal(batch->items[i]->feed_seq, 0);
+        assert_int_equal(batch->items[i]->source_log_seq, (3 * i + 3) * 10);
+    }
+    assert_int_equal(batch->last_feed_seq, 4);
+    broker_feed_batch_destroy(&batch);
+    /* from a public position, not a feed_seq: from 3 is the third public item */
+    assert_ok(broker_feed_replay(f->store, 3, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 2);
+    assert_int_equal(batch->items[0]->source_log_seq, 90);
+    broker_feed_batch_destroy(&batch);
+    assert_ok(broker_feed_index_update(f->store, &added));
+    assert_int_equal(added, 0);
+    s_append_audience(f->store, 2, DAJIA__AUDIENCE__AUDIENCE_OFFICE); /* 13, 14 */
+    s_append_audience(f->store, 1, DAJIA__AUDIENCE__AUDIENCE_PUBLIC); /* 15: public 5 */
+    s_append_unit(f->store, "msa");                                   /* 16: msa 1 */
+    assert_ok(broker_feed_replay(f->store, 5, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, 0, &batch));
+    assert_int_equal(batch->n_items, 1);
+    assert_int_equal(batch->items[0]->public_seq, 5);
+    assert_int_equal(batch->items[0]->source_log_seq, 150);
+    broker_feed_batch_destroy(&batch);
+    /* after a unit's item, the update starts after it too */
+    assert_ok(broker_feed_index_update(f->store, &added));
+    assert_int_equal(added, 0);
+}
+
 int
 main(void)
 {
@@ -410,6 +639,12 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_feed_replay_of_empty_store_is_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feed_survives_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_put_numbers_public_items_for_the_public_feed,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_feed_unit_items_are_numbered_and_read_per_unit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_feed_index_update_numbers_a_store_an_older_broker_wrote, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

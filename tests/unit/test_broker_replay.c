@@ -138,7 +138,9 @@ test_an_answer_comes_back_to_its_connection(void **state)
         dajia__feed_batch__unpack(NULL, zmq_msg_size(&answer.body), zmq_msg_data(&answer.body));
     assert_non_null(batch);
     assert_int_equal(batch->n_items, 3);
-    assert_int_equal(batch->items[0]->feed_seq, 5);
+    /* a public reader: its own numbering (public_seq), no feed_seq */
+    assert_int_equal(batch->items[0]->public_seq, 5);
+    assert_int_equal(batch->items[0]->feed_seq, 0);
     assert_true(batch->more);
     assert_int_equal(batch->next_seq, 8);
     dajia__feed_batch__free_unpacked(batch, NULL);
@@ -252,10 +254,66 @@ test_an_answer_not_sent_opens_the_gate(void **state)
     close(fds[1]);
 }
 
+/* ====================================================================== who reads what */
+
+static Dajia__Reason
+s_judge(bool auth, const char *role, const char *peer_unit, Dajia__Audience audience,
+        const char *unit, broker_replay_request_t *job)
+{
+    Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
+    req.from_seq = 7;
+    req.audience = audience;
+    req.unit = (char *)unit;
+    char text[200] = "";
+    Dajia__Reason reason = broker_replay_judge(auth, role, peer_unit, &req, job, text, sizeof text);
+    if (reason != DAJIA__REASON__REASON_NONE)
+        assert_true(strlen(text) > 0); /* a refusal says why */
+    return reason;
+}
+
+static void
+test_a_unit_reads_its_own_notices_only(void **state)
+{
+    (void)state;
+    const Dajia__Audience U = DAJIA__AUDIENCE__AUDIENCE_UNIT;
+    broker_replay_request_t job;
+    /* unit A: its own, named or not */
+    assert_int_equal(s_judge(true, "unit", "msa", U, "", &job), DAJIA__REASON__REASON_NONE);
+    assert_string_equal(job.unit, "msa");
+    assert_int_equal(job.audience, U);
+    assert_int_equal(job.from, 7);
+    assert_int_equal(s_judge(true, "unit", "msa", U, "msa", &job), DAJIA__REASON__REASON_NONE);
+    assert_string_equal(job.unit, "msa");
+    /* unit A cannot read unit B's */
+    assert_int_equal(s_judge(true, "unit", "msa", U, "psb", &job), DAJIA__REASON__REASON_FORBIDDEN);
+    /* a public reader (dashboard) cannot read any unit's */
+    assert_int_equal(s_judge(true, "dashboard", NULL, U, "msa", &job),
+                     DAJIA__REASON__REASON_FORBIDDEN);
+    assert_int_equal(s_judge(true, "worker", NULL, U, "msa", &job),
+                     DAJIA__REASON__REASON_FORBIDDEN);
+    /* the office reads any unit's, named */
+    assert_int_equal(s_judge(true, "office", NULL, U, "psb", &job), DAJIA__REASON__REASON_NONE);
+    assert_string_equal(job.unit, "psb");
+    assert_int_equal(s_judge(true, "office", NULL, U, "", &job), DAJIA__REASON__REASON_MALFORMED);
+    /* without keys the unit is named */
+    assert_int_equal(s_judge(false, NULL, NULL, U, "psb", &job), DAJIA__REASON__REASON_NONE);
+    assert_string_equal(job.unit, "psb");
+    /* the other audiences as before: a unit reads public items, not the office's */
+    assert_int_equal(s_judge(true, "unit", "msa", DAJIA__AUDIENCE__AUDIENCE_PUBLIC, "", &job),
+                     DAJIA__REASON__REASON_NONE);
+    assert_int_equal(job.audience, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
+    assert_string_equal(job.unit, "");
+    assert_int_equal(s_judge(true, "unit", "msa", DAJIA__AUDIENCE__AUDIENCE_OFFICE, "", &job),
+                     DAJIA__REASON__REASON_FORBIDDEN);
+    assert_int_equal(s_judge(true, "dashboard", NULL, 99, "", &job), DAJIA__REASON__REASON_NONE);
+    assert_int_equal(job.audience, DAJIA__AUDIENCE__AUDIENCE_PUBLIC);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_a_unit_reads_its_own_notices_only),
         cmocka_unit_test_setup_teardown(test_an_answer_comes_back_to_its_connection, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_over_budget_a_replay_waits_for_the_next_second,

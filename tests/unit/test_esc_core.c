@@ -134,7 +134,11 @@ s_run(fixture_t *fx, call_t *call)
         fx->items[i] = dajia__feed_item__unpack(NULL, len, data);
         assert_non_null(fx->items[i]);
         fx->n_items = i + 1;
-        assert_int_equal(fx->items[i]->audience, DAJIA__AUDIENCE__AUDIENCE_OFFICE);
+        /* the Office's, but for a unit's own notice (DQ1, DQ2: to that unit) */
+        if (fx->items[i]->item_case == DAJIA__FEED_ITEM__ITEM_NOTICE)
+            assert_int_equal(fx->items[i]->audience, DAJIA__AUDIENCE__AUDIENCE_UNIT);
+        else
+            assert_int_equal(fx->items[i]->audience, DAJIA__AUDIENCE__AUDIENCE_OFFICE);
         assert_string_equal(fx->items[i]->service, "escalate");
     }
 }
@@ -207,6 +211,18 @@ s_expect(const fixture_t *fx, const char *escalation_id)
         fail_msg("no escalation %s", escalation_id);
     }
     return e;
+}
+
+/* The item addressed to one unit (AUDIENCE_UNIT) with notice id `id`, or a failure. */
+static const Dajia__FeedItem *
+s_expect_notice(const fixture_t *fx, const char *id)
+{
+    for (size_t i = 0; i < fx->n_items; i++)
+        if (fx->items[i]->item_case == DAJIA__FEED_ITEM__ITEM_NOTICE &&
+            strcmp(fx->items[i]->notice->notice_id, id) == 0)
+            return fx->items[i];
+    fail_msg("no notice %s to the unit", id);
+    return NULL;
 }
 
 static const Dajia__MatterLine *
@@ -977,7 +993,20 @@ test_dq1_progress_for_an_unknown_matter_is_no_phantom(void **state)
     s_progress(&ev, "agri", "MM-7", 1, MSTATUS(BLOCKED), T0);
     ev.env.event_id = "prog-7-1";
     uint64_t seq = s_apply(fx, &ev.env);
-    assert_int_equal(fx->n_items, 1); /* the notice, and no MatterLine */
+    assert_int_equal(fx->n_items, 2); /* the notices (Office, unit), and no MatterLine */
+    /* to the unit alone: its report named, what to do, Chinese first */
+    const Dajia__FeedItem *n = s_expect_notice(fx, "DQ1:agri/MM-7");
+    assert_int_equal(n->audience, DAJIA__AUDIENCE__AUDIENCE_UNIT);
+    assert_string_equal(n->unit, "agri");
+    assert_string_equal(n->notice->unit, "agri");
+    assert_string_equal(n->notice->rule, "DQ1");
+    assert_string_equal(n->notice->event_id, "prog-7-1");
+    assert_string_equal(n->notice->matter_id, "MM-7");
+    assert_int_equal(n->notice->noticed_at, T0);
+    assert_non_null(strstr(n->notice->text, "本单位报送的事件prog-7-1是重大事项MM-7的第1次进展"));
+    assert_true(strstr(n->notice->text, "本单位") < strstr(n->notice->text, "Your event"));
+    assert_non_null(strstr(n->notice->fix, "请补报该重大事项的报告"));
+    assert_non_null(strstr(n->notice->fix, "send the major-matter report"));
     const Dajia__Escalation *e = s_expect(fx, "DQ1:agri/MM-7");
     assert_string_equal(e->rule, "DQ1");
     assert_int_equal(e->level, SEV(MAJOR));
@@ -1030,7 +1059,12 @@ test_dq2_repeated_seq_is_not_applied_unless_a_correction(void **state)
     s_progress(&ev, "agri", "MM-8", 1, MSTATUS(BLOCKED), T0 + 2 * DAY);
     ev.env.event_id = "prog-8-b";
     s_apply(fx, &ev.env);
-    assert_int_equal(fx->n_items, 1);
+    assert_int_equal(fx->n_items, 2);
+    const Dajia__FeedItem *n = s_expect_notice(fx, "DQ2:agri/MM-8:1");
+    assert_string_equal(n->unit, "agri");
+    assert_string_equal(n->notice->event_id, "prog-8-b");
+    assert_non_null(strstr(n->notice->text, "该进展未采用"));
+    assert_non_null(strstr(n->notice->fix, "supersedes_event_id"));
     const Dajia__Escalation *e = s_expect(fx, "DQ2:agri/MM-8:1");
     assert_string_equal(e->reason, "市农业农村局就重大事项“跨省制售假冒化肥案”（MM-8）再次报送第1次"
                                    "进展（事件prog-8-b），未注明所更正的事件：该进展未采用，请核实"

@@ -35,13 +35,16 @@ typedef struct {
     char feed[128];
 } t_endpoints_t;
 
+/* Item `seq` of the feed: an office item, or in mode "public" the public item numbered
+   `seq` as a broker sends it to a public reader (public_seq, no feed_seq). */
 static void
-s_item_init(Dajia__FeedItem *item, Dajia__Escalation *esc, uint64_t seq)
+s_item_init(Dajia__FeedItem *item, Dajia__Escalation *esc, uint64_t seq, bool public_)
 {
     *item = (Dajia__FeedItem)DAJIA__FEED_ITEM__INIT;
     *esc = (Dajia__Escalation)DAJIA__ESCALATION__INIT;
-    item->feed_seq = seq;
-    item->audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
+    item->feed_seq = public_ ? 0 : seq;
+    item->public_seq = public_ ? seq : 0;
+    item->audience = public_ ? DAJIA__AUDIENCE__AUDIENCE_PUBLIC : DAJIA__AUDIENCE__AUDIENCE_OFFICE;
     item->service = "escalate";
     item->item_case = DAJIA__FEED_ITEM__ITEM_ESCALATION;
     item->escalation = esc;
@@ -51,11 +54,11 @@ s_item_init(Dajia__FeedItem *item, Dajia__Escalation *esc, uint64_t seq)
 }
 
 static void
-s_publish(zsock_t *pub, uint64_t seq)
+s_publish(zsock_t *pub, uint64_t seq, bool public_)
 {
     Dajia__FeedItem item;
     Dajia__Escalation esc;
-    s_item_init(&item, &esc, seq);
+    s_item_init(&item, &esc, seq, public_);
     uint8_t buf[256];
     size_t len = dajia__feed_item__pack(&item, buf);
     zsock_send(pub, "sb", "escalation", buf, len);
@@ -97,7 +100,7 @@ s_answer(zsock_t *router, zmsg_t *msg, uint64_t stored, const char *mode)
             for (; seq <= stored && seq < from + T_BATCH; seq++) {
                 if (seq % T_SPARSE)
                     continue;
-                s_item_init(&items[n], &escs[n], seq);
+                s_item_init(&items[n], &escs[n], seq, false);
                 ptrs[n] = &items[n];
                 n++;
             }
@@ -105,7 +108,7 @@ s_answer(zsock_t *router, zmsg_t *msg, uint64_t stored, const char *mode)
             batch.next_seq = batch.more ? seq : 0;
         } else {
             for (uint64_t seq = from; seq <= stored && n < T_BATCH; seq++, n++) {
-                s_item_init(&items[n], &escs[n], seq);
+                s_item_init(&items[n], &escs[n], seq, strcmp(mode, "public") == 0);
                 ptrs[n] = &items[n];
             }
             batch.more = from + n <= stored;
@@ -149,7 +152,7 @@ s_fake_broker(zsock_t *pipe, void *arg)
             else if (!term && streq(cmd, "PUBLISH")) {
                 uint64_t seq = strtoull(value, NULL, 10);
                 stored = seq > stored ? seq : stored;
-                s_publish(pub, seq);
+                s_publish(pub, seq, streq(mode, "public"));
             } else if (!term && streq(cmd, "MODE"))
                 snprintf(mode, sizeof mode, "%s", value);
             zstr_free(&cmd);
@@ -192,6 +195,7 @@ typedef struct {
     size_t n_got;
     size_t stop_after; /* the callback stops after this many (0: never) */
     bool drive;        /* the callback moves the fake along (see the run test) */
+    bool public_;      /* the follower reads the public feed */
 } t_fixture_t;
 
 static int
@@ -221,8 +225,12 @@ s_collect(const Dajia__FeedItem *item, void *arg)
 {
     t_fixture_t *f = arg;
     assert_true(f->n_got < sizeof f->got / sizeof f->got[0]);
-    f->got[f->n_got++] = item->feed_seq;
-    if (f->drive && item->feed_seq == 4) {
+    /* the position in the reader's numbering: a public reader is told no feed_seq */
+    uint64_t seq = f->public_ ? item->public_seq : item->feed_seq;
+    if (f->public_)
+        assert_int_equal(item->feed_seq, 0);
+    f->got[f->n_got++] = seq;
+    if (f->drive && seq == 4) {
         /* Live: 5 is published; 6 is stored but its publication is lost; 7 is published
            (a gap: 6 must come by replay); 5 is published again (a duplicate). */
         s_tell(f->fake, "PUBLISH", 5);
@@ -239,7 +247,8 @@ s_follower(t_fixture_t *f, bool live, int timeout_ms)
     office_follow_options_t o = {
         .api = f->ends.api,
         .feed = live ? f->ends.feed : NULL,
-        .audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE,
+        .audience =
+            f->public_ ? DAJIA__AUDIENCE__AUDIENCE_PUBLIC : DAJIA__AUDIENCE__AUDIENCE_OFFICE,
         .state_dir = f->dir,
         .from_seq = 1,
         .timeout_ms = timeout_ms,
@@ -338,6 +347,29 @@ test_run_fills_gaps_and_drops_duplicates(void **state)
     assert_int_equal(kept, 7);
 }
 
+/* The public reader (the public dashboard's follower) goes by public_seq: the items of a
+   public feed carry no feed_seq, and a public_seq missing live is a gap it replays. */
+static void
+test_public_reader_fills_gaps_by_public_seq(void **state)
+{
+    t_fixture_t *f = *state;
+    zstr_sendx(f->fake, "MODE", "public", NULL);
+    zsock_wait(f->fake);
+    s_tell(f->fake, "STORE", 4);
+    f->public_ = true;
+    f->drive = true;
+    f->stop_after = 7;
+    office_follow_t *follow = s_follower(f, true, T_TIMEOUT);
+    assert_int_equal(office_follow_run(follow, s_collect, f), 1);
+    assert_int_equal(f->n_got, 7);
+    for (size_t i = 0; i < 7; i++)
+        assert_int_equal(f->got[i], i + 1);
+    office_follow_destroy(&follow);
+    uint64_t kept = 0;
+    assert_int_equal(office_follow_state_load(f->dir, &kept), 0);
+    assert_int_equal(kept, 7);
+}
+
 static void
 test_catch_up_goes_on_from_next_seq_through_answers_without_items(void **state)
 {
@@ -419,6 +451,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_catch_up_delivers_everything_once_in_batches, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_run_fills_gaps_and_drops_duplicates, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_public_reader_fills_gaps_by_public_seq, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(
             test_catch_up_goes_on_from_next_seq_through_answers_without_items, s_setup, s_teardown),
