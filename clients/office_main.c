@@ -62,7 +62,44 @@ enum {
     S_OPT_REVISIONS,
 };
 
+/* Which of the commands' own options a command takes (the rest are refused). */
+enum {
+    S_TAKES_WATCH = 1 << 0,    /* --count, --once, --all */
+    S_TAKES_PERIOD = 1 << 1,   /* --period */
+    S_TAKES_BULLETIN = 1 << 2, /* --format, --revisions */
+    S_TAKES_UNIT = 1 << 3,     /* --unit */
+    S_NEEDS_PERIOD = 1 << 4,   /* --period is required */
+};
+
+typedef struct s_options_t s_options_t;
+
+/* A command: its name, the options it takes, and what runs it. */
 typedef struct {
+    const char *name;
+    unsigned takes; /* S_TAKES_*, S_NEEDS_* */
+    int (*run)(const s_options_t *o);
+} s_command_t;
+
+static int
+s_cmd_watch(const s_options_t *o);
+static int
+s_cmd_matters(const s_options_t *o);
+static int
+s_cmd_bulletin(const s_options_t *o);
+static int
+s_cmd_compliance(const s_options_t *o);
+static int
+s_cmd_figures(const s_options_t *o);
+
+static const s_command_t s_commands[] = {
+    {"watch", S_TAKES_WATCH, s_cmd_watch},
+    {"matters", 0, s_cmd_matters},
+    {"bulletin", S_TAKES_PERIOD | S_TAKES_BULLETIN, s_cmd_bulletin},
+    {"compliance", S_TAKES_PERIOD, s_cmd_compliance},
+    {"figures", S_TAKES_PERIOD | S_TAKES_UNIT | S_NEEDS_PERIOD, s_cmd_figures},
+};
+
+struct s_options_t {
     const char *broker;
     const char *office;
     const char *state;
@@ -73,14 +110,14 @@ typedef struct {
     const char *period;
     const char *format;
     int64_t timeout_ms;
-    const char *command;
+    const s_command_t *command;
     const char *keys; /* key directory; NULL: no CURVE */
     const char *name; /* our certificate in it */
     const char *unit; /* figures --unit */
     bool revisions;   /* bulletin --revisions */
     zcert_t *cert;    /* its key pair, loaded by main */
     char broker_key[DAJIA_KEYDIR_KEY_TXT];
-} s_options_t;
+};
 
 static void
 s_usage(FILE *out)
@@ -252,27 +289,29 @@ s_parse(int argc, char **argv, s_options_t *o)
     if (optind >= argc)
         return s_usage_error("a command is needed: watch, matters, bulletin, compliance or "
                              "figures");
-    o->command = argv[optind++];
+    const char *command = argv[optind++];
     if (optind < argc)
         return s_usage_error("unexpected argument \"%s\"", argv[optind]);
-    bool watch = strcmp(o->command, "watch") == 0;
-    bool bulletin = strcmp(o->command, "bulletin") == 0;
-    bool compliance = strcmp(o->command, "compliance") == 0;
-    bool figures = strcmp(o->command, "figures") == 0;
-    if (!watch && !bulletin && !compliance && !figures && strcmp(o->command, "matters") != 0)
-        return s_usage_error("unknown command \"%s\"", o->command);
-    if (!watch && (o->count || o->once || o->all))
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp(command, s_commands[i].name) == 0)
+            o->command = &s_commands[i];
+    if (!o->command)
+        return s_usage_error("unknown command \"%s\"", command);
+    unsigned takes = o->command->takes;
+    if (!(takes & S_TAKES_WATCH) && (o->count || o->once || o->all))
         return s_usage_error("--count, --once and --all belong to watch");
-    if (!bulletin && !compliance && !figures && o->period)
+    if (!(takes & S_TAKES_PERIOD) && o->period)
         return s_usage_error("--period belongs to bulletin, compliance and figures");
-    if (!bulletin && (o->format || o->revisions))
+    if (!(takes & S_TAKES_BULLETIN) && (o->format || o->revisions))
         return s_usage_error("--format and --revisions belong to bulletin");
-    if (!figures && o->unit)
+    if (!(takes & S_TAKES_UNIT) && o->unit)
         return s_usage_error("--unit belongs to figures");
-    if (figures && !o->period)
-        return s_usage_error("figures needs --period YYYY-MM");
+    if ((takes & S_NEEDS_PERIOD) && !o->period)
+        return s_usage_error("%s needs --period YYYY-MM", command);
     if (o->once && o->count)
         return s_usage_error("--once and --count do not go together");
+    if (o->format && strcmp(o->format, "json") == 0)
+        o->json = true; /* bulletin --format json: its JSON, as --json */
     if (!o->broker)
         o->broker = getenv("DAJIA_BROKER");
     if (!o->broker || !*o->broker)
@@ -345,6 +384,42 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
         fprintf(stderr, S_NAME ": cannot start: %s%s%s\n", state ? state : "", state ? ": " : "",
                 dajia_strerror(rc));
     return rc;
+}
+
+/* Says that memory ran out; the exit status for it. */
+static int
+s_no_memory(void)
+{
+    fprintf(stderr, S_NAME ": out of memory\n");
+    return S_EXIT_ERROR;
+}
+
+/* Replays the feed log (the `audience` items) to `fn` with a follower of its own, as
+   every command but watch does. Returns 0 once caught up; else -1 with *status the exit
+   status, after saying why (nothing when interrupted). */
+static int
+s_replay(const s_options_t *o, Dajia__Audience audience, office_follow_fn *fn, void *arg,
+         int *status)
+{
+    office_follow_t *follow = NULL;
+    *status = S_EXIT_ERROR;
+    if (s_follow_new(o, NULL, audience, NULL, &follow))
+        return -1;
+    int rc = office_follow_catch_up(follow, fn, arg);
+    if (rc < 0)
+        *status = rc == -ENOMEM ? s_no_memory() : s_failed(follow, rc);
+    office_follow_destroy(&follow);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The exit status once a command has printed: `rc` is what its printing returned. */
+static int
+s_printed(int rc)
+{
+    if (rc == 0 && fflush(stdout) == 0)
+        return S_EXIT_OK;
+    fprintf(stderr, S_NAME ": %s\n", rc == -ENOMEM ? "out of memory" : "cannot write the output");
+    return S_EXIT_ERROR;
 }
 
 // ====================================================================== watch
@@ -439,29 +514,18 @@ s_matter_item(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_matters(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     office_matters_t *fold = office_matters_new();
-    int status = S_EXIT_ERROR;
-    if (!fold) {
-        fprintf(stderr, S_NAME ": out of memory\n");
-        return S_EXIT_ERROR;
-    }
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_OFFICE, NULL, &follow))
+    int status = fold ? S_EXIT_ERROR : s_no_memory();
+    if (!fold || s_replay(o, DAJIA__AUDIENCE__AUDIENCE_OFFICE, s_matter_item, fold, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_matter_item, fold);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     const Dajia__FeedItem *const *items = NULL;
     size_t n = office_matters_open(fold, &items);
     if (n == (size_t)-1) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
     size_t overdue = 0;
-    rc = 0;
+    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         overdue += items[i]->matter->days_overdue > 0;
         rc = o->json ? office_print_json(stdout, &items[i]->base)
@@ -469,14 +533,8 @@ s_cmd_matters(const s_options_t *o)
     }
     if (rc == 0 && !o->json)
         printf("%zu open major matter%s, %zu overdue\n", n, n == 1 ? "" : "s", overdue);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
-    office_follow_destroy(&follow);
     office_matters_destroy(&fold);
     return status;
 }
@@ -507,20 +565,17 @@ s_bulletin_item(const Dajia__FeedItem *item, void *arg)
 }
 
 static int
+s_cmd_revisions(const s_options_t *o);
+
+static int
 s_cmd_bulletin(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
+    if (o->revisions)
+        return s_cmd_revisions(o);
     s_pick_t pick = {o->period, NULL};
-    int status = S_EXIT_ERROR;
-    bool json = o->json || (o->format && strcmp(o->format, "json") == 0);
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+    int status;
+    if (s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_bulletin_item, &pick, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_bulletin_item, &pick);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     if (!pick.held) {
         if (o->period)
             fprintf(stderr,
@@ -537,7 +592,8 @@ s_cmd_bulletin(const s_options_t *o)
         goto out;
     }
     const Dajia__Bulletin *b = pick.held->bulletin;
-    if (json) {
+    int rc = 0;
+    if (o->json) {
         rc = office_print_json(stdout, &b->base);
     } else {
         size_t len = strlen(b->markdown);
@@ -549,16 +605,10 @@ s_cmd_bulletin(const s_options_t *o)
             fputc('\n', stdout);
         rc = ferror(stdout) ? -EIO : 0;
     }
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
     if (pick.held)
         dajia__feed_item__free_unpacked(pick.held, NULL);
-    office_follow_destroy(&follow);
     return status;
 }
 
@@ -601,29 +651,17 @@ s_latest_period(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_revisions(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     char latest[32] = "";
     s_revs_t revs = {o->period, NULL, 0};
     const Dajia__Bulletin **list = NULL;
-    int status = S_EXIT_ERROR;
-    bool json = o->json || (o->format && strcmp(o->format, "json") == 0);
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
-        goto out;
-    int rc = 0;
+    int status;
     if (!o->period) {
-        rc = office_follow_catch_up(follow, s_latest_period, latest);
-        office_follow_destroy(&follow);
-        revs.period = latest;
-        if (rc >= 0 && s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+        if (s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_latest_period, latest, &status))
             goto out;
+        revs.period = latest;
     }
-    if (rc >= 0)
-        rc = office_follow_catch_up(follow, s_revision_item, &revs);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
+    if (s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_revision_item, &revs, &status))
         goto out;
-    }
     if (!revs.n) {
         fprintf(stderr, S_NAME ": no bulletin for %s yet\n",
                 *revs.period ? revs.period : "any month");
@@ -631,13 +669,13 @@ s_cmd_revisions(const s_options_t *o)
     }
     list = calloc(revs.n, sizeof *list);
     if (!list) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
-    rc = 0;
+    int rc = 0;
     for (size_t i = 0; i < revs.n; i++) {
         list[i] = revs.held[i]->bulletin;
-        if (json && rc == 0) {
+        if (o->json && rc == 0) {
             /* what a revision is, without the bulletin it revises */
             Dajia__Bulletin r = DAJIA__BULLETIN__INIT;
             const Dajia__Bulletin *b = list[i];
@@ -653,20 +691,14 @@ s_cmd_revisions(const s_options_t *o)
             rc = office_print_json(stdout, &r.base);
         }
     }
-    if (!json)
+    if (!o->json)
         rc = office_revisions_print(stdout, list, revs.n, DAJIA_LANG_ZH);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
     for (size_t i = 0; i < revs.n; i++)
         dajia__feed_item__free_unpacked(revs.held[i], NULL);
     free(revs.held);
     free(list);
-    office_follow_destroy(&follow);
     return status;
 }
 
@@ -681,21 +713,10 @@ s_compliance_item(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_compliance(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     office_compliance_t *fold = office_compliance_new();
-    int status = S_EXIT_ERROR;
-    if (!fold) {
-        fprintf(stderr, S_NAME ": out of memory\n");
-        return S_EXIT_ERROR;
-    }
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_OFFICE, NULL, &follow))
+    int status = fold ? S_EXIT_ERROR : s_no_memory();
+    if (!fold || s_replay(o, DAJIA__AUDIENCE__AUDIENCE_OFFICE, s_compliance_item, fold, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_compliance_item, fold);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     /* now: our clock (DAJIA_CLOCK too), but never before what the broker has produced */
     int64_t now = dajia_clock_now_ms();
     if (now < office_compliance_seen(fold))
@@ -705,7 +726,7 @@ s_cmd_compliance(const s_options_t *o)
     int64_t deadline = 0;
     size_t n = period ? office_compliance_rows(fold, period, now, &rows, &deadline) : 0;
     if (n == (size_t)-1) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
     if (n == 0) {
@@ -720,20 +741,14 @@ s_cmd_compliance(const s_options_t *o)
                                    "judging with the first report (or circulate/go_live)\n");
         goto out;
     }
-    rc = 0;
+    int rc = 0;
     if (o->json)
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = office_print_json(stdout, &rows[i]->base);
     else
         rc = office_compliance_print(stdout, period, deadline, now, rows, n, DAJIA_LANG_ZH);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
-    office_follow_destroy(&follow);
     office_compliance_destroy(&fold);
     return status;
 }
@@ -749,41 +764,24 @@ s_figures_item(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_figures(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     office_figures_t *fold = office_figures_new();
-    int status = S_EXIT_ERROR;
-    if (!fold) {
-        fprintf(stderr, S_NAME ": out of memory\n");
-        return S_EXIT_ERROR;
-    }
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+    int status = fold ? S_EXIT_ERROR : s_no_memory();
+    if (!fold || s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_figures_item, fold, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_figures_item, fold);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     const Dajia__AggregateRow *const *rows = NULL;
     size_t n = office_figures_rows(fold, o->period, o->unit, &rows);
     if (n == (size_t)-1) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
-    rc = 0;
+    int rc = 0;
     if (o->json)
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = office_print_json(stdout, &rows[i]->base);
     else
         rc = office_figures_print(stdout, o->period, rows, n, DAJIA_LANG_ZH);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
-    office_follow_destroy(&follow);
     office_figures_destroy(&fold);
     return status;
 }
@@ -805,18 +803,7 @@ main(int argc, char **argv)
             return S_EXIT_ERROR;
         }
     }
-    if (strcmp(o.command, "watch") == 0)
-        status = s_cmd_watch(&o);
-    else if (strcmp(o.command, "matters") == 0)
-        status = s_cmd_matters(&o);
-    else if (strcmp(o.command, "compliance") == 0)
-        status = s_cmd_compliance(&o);
-    else if (strcmp(o.command, "figures") == 0)
-        status = s_cmd_figures(&o);
-    else if (o.revisions)
-        status = s_cmd_revisions(&o);
-    else
-        status = s_cmd_bulletin(&o);
+    status = o.command->run(&o);
     zcert_destroy(&o.cert);
     return status;
 }
