@@ -14,9 +14,7 @@
 */
 #include <czmq.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,7 @@
 #include <unistd.h>
 
 #include "client_args.h"
+#include "client_opts.h"
 #include "dajia_clock.h"
 #include "dajia_log.h"
 #include "dajia_error.h"
@@ -40,24 +39,18 @@
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
 #define S_DEFAULT_OFFICE "tcp://127.0.0.1:7402"
 #define S_DEFAULT_STATE  "./var/office"
-#define S_MAX_TIMEOUT_S  3600
 #define S_MAX_COUNT      1000000000LL
 #define S_PERIOD_LEN     7 /* YYYY-MM */
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
-    S_OPT_BROKER = 256,
-    S_OPT_OFFICE,
-    S_OPT_STATE,
+    S_OPT_OFFICE = CLIENT_OPT_OWN,
     S_OPT_JSON,
     S_OPT_COUNT,
     S_OPT_ONCE,
     S_OPT_ALL,
     S_OPT_PERIOD,
     S_OPT_FORMAT,
-    S_OPT_TIMEOUT,
-    S_OPT_KEYS,
-    S_OPT_NAME,
     S_OPT_UNIT,
     S_OPT_REVISIONS,
 };
@@ -166,21 +159,6 @@ s_usage(FILE *out)
             OFFICE_FOLLOW_TIMEOUT_MS / 1000);
 }
 
-static int
-s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, S_NAME ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
-
 static bool
 s_period_ok(const char *p)
 {
@@ -193,138 +171,117 @@ s_period_ok(const char *p)
     return month >= 1 && month <= 12;
 }
 
+/* Takes one of dajia-office's own options (client_take_fn). */
+static int
+s_take(int opt, const char *arg, void *ctx)
+{
+    s_options_t *o = ctx;
+    switch (opt) {
+    case S_OPT_OFFICE:
+        o->office = arg;
+        break;
+    case S_OPT_UNIT:
+        if (!*arg || strlen(arg) > 64 ||
+            strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._:-") != strlen(arg))
+            return client_usage_error(
+                S_NAME, "--unit: expected a member unit's code like msa, got \"%s\"", arg);
+        o->unit = arg;
+        break;
+    case S_OPT_REVISIONS:
+        o->revisions = true;
+        break;
+    case S_OPT_JSON:
+        o->json = true;
+        break;
+    case S_OPT_COUNT:
+        if (client_parse_int(arg, 1, S_MAX_COUNT, &o->count))
+            return client_usage_error(S_NAME,
+                                      "--count: expected a number of items >= 1, got \"%s\"", arg);
+        break;
+    case S_OPT_ONCE:
+        o->once = true;
+        break;
+    case S_OPT_ALL:
+        o->all = true;
+        break;
+    case S_OPT_PERIOD:
+        if (!s_period_ok(arg))
+            return client_usage_error(S_NAME, "--period: expected a month like 2026-11, got \"%s\"",
+                                      arg);
+        o->period = arg;
+        break;
+    case S_OPT_FORMAT:
+        if (strcmp(arg, "md") != 0 && strcmp(arg, "json") != 0)
+            return client_usage_error(S_NAME, "--format: expected md or json, got \"%s\"", arg);
+        o->format = arg;
+        break;
+    }
+    return 0;
+}
+
 static int
 s_parse(int argc, char **argv, s_options_t *o)
 {
-    static const struct option longopts[] = {
-        {"broker", required_argument, NULL, S_OPT_BROKER},
+    static const struct option own[] = {
         {"office", required_argument, NULL, S_OPT_OFFICE},
-        {"state", required_argument, NULL, S_OPT_STATE},
         {"json", no_argument, NULL, S_OPT_JSON},
         {"count", required_argument, NULL, S_OPT_COUNT},
         {"once", no_argument, NULL, S_OPT_ONCE},
         {"all", no_argument, NULL, S_OPT_ALL},
         {"period", required_argument, NULL, S_OPT_PERIOD},
         {"format", required_argument, NULL, S_OPT_FORMAT},
-        {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
-        {"keys", required_argument, NULL, S_OPT_KEYS},
-        {"name", required_argument, NULL, S_OPT_NAME},
         {"unit", required_argument, NULL, S_OPT_UNIT},
         {"revisions", no_argument, NULL, S_OPT_REVISIONS},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case S_OPT_BROKER:
-            o->broker = optarg;
-            break;
-        case S_OPT_OFFICE:
-            o->office = optarg;
-            break;
-        case S_OPT_STATE:
-            o->state = optarg;
-            break;
-        case S_OPT_KEYS:
-            o->keys = optarg;
-            break;
-        case S_OPT_NAME:
-            o->name = optarg;
-            break;
-        case S_OPT_UNIT:
-            if (!*optarg || strlen(optarg) > 64 ||
-                strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "0123456789._:-") != strlen(optarg))
-                return s_usage_error("--unit: expected a member unit's code like msa, got \"%s\"",
-                                     optarg);
-            o->unit = optarg;
-            break;
-        case S_OPT_REVISIONS:
-            o->revisions = true;
-            break;
-        case S_OPT_JSON:
-            o->json = true;
-            break;
-        case S_OPT_COUNT:
-            if (client_parse_int(optarg, 1, S_MAX_COUNT, &o->count))
-                return s_usage_error("--count: expected a number of items >= 1, got \"%s\"",
-                                     optarg);
-            break;
-        case S_OPT_ONCE:
-            o->once = true;
-            break;
-        case S_OPT_ALL:
-            o->all = true;
-            break;
-        case S_OPT_PERIOD:
-            if (!s_period_ok(optarg))
-                return s_usage_error("--period: expected a month like 2026-11, got \"%s\"", optarg);
-            o->period = optarg;
-            break;
-        case S_OPT_FORMAT:
-            if (strcmp(optarg, "md") != 0 && strcmp(optarg, "json") != 0)
-                return s_usage_error("--format: expected md or json, got \"%s\"", optarg);
-            o->format = optarg;
-            break;
-        case S_OPT_TIMEOUT:
-            if (client_parse_seconds(optarg, S_MAX_TIMEOUT_S, &o->timeout_ms) || o->timeout_ms == 0)
-                return s_usage_error("--timeout: expected seconds > 0, got \"%s\"", optarg);
-            break;
-        case 'h':
-            s_usage(stdout);
-            exit(S_EXIT_OK);
-        case 'V':
-            dajia_version_print(stdout, S_NAME);
-            exit(S_EXIT_OK);
-        case ':':
-            return s_usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind >= argc)
-        return s_usage_error("a command is needed: watch, matters, bulletin, compliance or "
-                             "figures");
-    const char *command = argv[optind++];
-    if (optind < argc)
-        return s_usage_error("unexpected argument \"%s\"", argv[optind]);
+    const client_cli_t cli = {
+        .program = S_NAME,
+        .usage = s_usage,
+        .common = CLIENT_OPT_BROKER | CLIENT_OPT_KEYS | CLIENT_OPT_NAME | CLIENT_OPT_STATE |
+                  CLIENT_OPT_TIMEOUT,
+        .operands = 1,
+        .own = own,
+        .take = s_take,
+        .ctx = o,
+    };
+    client_common_t common = {.timeout_ms = OFFICE_FOLLOW_TIMEOUT_MS};
+    int first = 0;
+    int status = client_opts_parse(&cli, argc, argv, &common, &first);
+    if (status)
+        return status;
+    if (first >= argc)
+        return client_usage_error(S_NAME,
+                                  "a command is needed: watch, matters, bulletin, compliance or "
+                                  "figures");
+    const char *command = argv[first];
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         if (strcmp(command, s_commands[i].name) == 0)
             o->command = &s_commands[i];
     if (!o->command)
-        return s_usage_error("unknown command \"%s\"", command);
+        return client_usage_error(S_NAME, "unknown command \"%s\"", command);
     unsigned takes = o->command->takes;
     if (!(takes & S_TAKES_WATCH) && (o->count || o->once || o->all))
-        return s_usage_error("--count, --once and --all belong to watch");
+        return client_usage_error(S_NAME, "--count, --once and --all belong to watch");
     if (!(takes & S_TAKES_PERIOD) && o->period)
-        return s_usage_error("--period belongs to bulletin, compliance and figures");
+        return client_usage_error(S_NAME, "--period belongs to bulletin, compliance and figures");
     if (!(takes & S_TAKES_BULLETIN) && (o->format || o->revisions))
-        return s_usage_error("--format and --revisions belong to bulletin");
+        return client_usage_error(S_NAME, "--format and --revisions belong to bulletin");
     if (!(takes & S_TAKES_UNIT) && o->unit)
-        return s_usage_error("--unit belongs to figures");
+        return client_usage_error(S_NAME, "--unit belongs to figures");
     if ((takes & S_NEEDS_PERIOD) && !o->period)
-        return s_usage_error("%s needs --period YYYY-MM", command);
+        return client_usage_error(S_NAME, "%s needs --period YYYY-MM", command);
     if (o->once && o->count)
-        return s_usage_error("--once and --count do not go together");
+        return client_usage_error(S_NAME, "--once and --count do not go together");
     if (o->format && strcmp(o->format, "json") == 0)
         o->json = true; /* bulletin --format json: its JSON, as --json */
-    if (!o->broker)
-        o->broker = getenv("DAJIA_BROKER");
-    if (!o->broker || !*o->broker)
-        o->broker = S_DEFAULT_BROKER;
-    if (!o->office)
-        o->office = getenv("DAJIA_OFFICE");
-    if (!o->office || !*o->office)
-        o->office = S_DEFAULT_OFFICE;
-    o->keys = dajia_keydir_pick(o->keys);
-    if (!o->name || !*o->name)
-        o->name = getenv("DAJIA_NAME");
-    if (!o->name || !*o->name)
-        o->name = DAJIA_KEYDIR_OFFICE_NAME;
+    o->broker = client_env(common.broker, "DAJIA_BROKER", S_DEFAULT_BROKER);
+    o->office = client_env(o->office, "DAJIA_OFFICE", S_DEFAULT_OFFICE);
+    o->state = common.state;
+    o->timeout_ms = common.timeout_ms;
+    o->keys = dajia_keydir_pick(common.keys);
+    o->name = client_env(common.name, "DAJIA_NAME", DAJIA_KEYDIR_OFFICE_NAME);
     return 0;
 }
 
@@ -789,20 +746,14 @@ out:
 int
 main(int argc, char **argv)
 {
-    s_options_t o = {.timeout_ms = OFFICE_FOLLOW_TIMEOUT_MS};
+    s_options_t o = {0};
     int status = s_parse(argc, argv, &o);
     if (status)
         return status;
     zsys_init();
     dajia_log_set_ident(S_NAME);
-    if (o.keys) {
-        int rc = dajia_keydir_open(o.keys, o.name, &o.cert, o.broker_key);
-        if (rc) {
-            fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o.name, o.keys,
-                    dajia_strerror(rc));
-            return S_EXIT_ERROR;
-        }
-    }
+    if (o.keys && client_keys_open(S_NAME, o.keys, o.name, &o.cert, o.broker_key))
+        return S_EXIT_ERROR;
     status = o.command->run(&o);
     zcert_destroy(&o.cert);
     return status;
