@@ -20,26 +20,20 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "office_fixture.h"
 
-#ifndef DAJIA_OFFICE_BIN
-#error "DAJIA_OFFICE_BIN must be defined by the build"
-#endif
 #ifndef DAJIA_SIM_BIN
 #error "DAJIA_SIM_BIN must be defined by the build"
 #endif
 
-#define S_STR(...)  ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
-#define S_MAX_SEQS  256
-#define S_WAIT_MS   60000 /* for the workers to turn events into escalations */
-#define S_POLL_MS   50
-#define S_VALUE_FEN (600000LL * 100) /* 600k yuan: E3, a major case */
+#define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
+#define S_MAX_SEQS 256
+#define S_WAIT_MS  60000 /* for the workers to turn events into escalations */
+#define S_POLL_MS  50
 
 typedef struct {
-    char *dir;
-    harness_proc_t *broker;
+    office_fixture_t base; /* the broker */
     harness_client_t *client;
-    char api[256];
-    char *office;
     uint64_t event_no;
 } fixture_t;
 
@@ -50,17 +44,9 @@ s_setup(void **state)
     if (!fx)
         return -1;
     *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
+    if (office_fixture_start(&fx->base) != 0)
         return -1;
-    fx->office = harness_strf("ipc://%s/office.ipc", fx->dir);
-    char *data = harness_autofree(harness_strf("%s/broker", fx->dir));
-    char *pub = harness_autofree(harness_strf("ipc://%s/public.ipc", fx->dir));
-    const char *extra[] = {"--office", fx->office, "--public", pub, NULL};
-    if (harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
-                             sizeof fx->api) != 0)
-        return -1;
-    return harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &fx->client) == 0 ? 0 : -1;
+    return harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->client) == 0 ? 0 : -1;
 }
 
 static int
@@ -70,15 +56,8 @@ s_teardown(void **state)
     if (!fx)
         return 0;
     harness_client_destroy(&fx->client);
-    if (fx->broker)
-        assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->office);
+    office_fixture_stop(&fx->base);
     free(fx);
-    harness_autofree_all();
     return 0;
 }
 
@@ -149,8 +128,7 @@ s_submit_and_wait(fixture_t *fx, const char *tag, size_t count, s_escalations_t 
         Dajia__CaseReport report;
         char *id = S_STR("office-it-%" PRIu64, ++fx->event_no);
         char *case_no = S_STR("%s-%zu", tag, i);
-        harness_envelope_init(&env, &report, "customs", id, case_no);
-        report.case_value_fen = S_VALUE_FEN;
+        office_fixture_case(&env, &report, id, case_no);
         assert_int_equal(harness_client_submit(fx->client, &env), 0);
         Dajia__Ack *ack = NULL;
         assert_int_equal(harness_client_recv_ack(fx->client, &ack), 0);
@@ -205,19 +183,7 @@ s_printed(const char *json_lines, uint64_t *seqs, size_t max)
 static harness_result_t
 s_office(fixture_t *fx, const char *a, const char *b, const char *c, const char *d)
 {
-    char *state = S_STR("%s/office", fx->dir);
-    const char *argv[] = {DAJIA_OFFICE_BIN,
-                          "--broker",
-                          fx->api,
-                          "--office",
-                          fx->office,
-                          "--state",
-                          state,
-                          a,
-                          b,
-                          c,
-                          d,
-                          NULL};
+    const char **argv = office_fixture_argv(&fx->base, NULL, a, b, c, d, NULL);
     harness_opts_t opts = {NULL, true};
     harness_result_t run;
     assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
@@ -269,9 +235,8 @@ test_watch_catches_up_exactly_the_missed_escalations(void **state)
     assert_string_equal(run.out, "");
 
     /* 4. Live: the watcher runs while two more cases come in. */
-    char *state_dir = S_STR("%s/office", fx->dir);
-    const char *argv[] = {DAJIA_OFFICE_BIN, "--broker", fx->api, "--office", fx->office, "--state",
-                          state_dir,        "--json",   "watch", "--count",  "2",        NULL};
+    const char **argv =
+        office_fixture_argv(&fx->base, NULL, "--json", "watch", "--count", "2", NULL);
     harness_proc_t *watcher = NULL;
     assert_int_equal(harness_proc_start(argv, NULL, &watcher), 0);
     s_submit_and_wait(fx, "C", 2, &feed);
@@ -335,7 +300,7 @@ test_sim_load_is_all_accepted_and_a_rerun_all_duplicates(void **state)
        the present, which has moved by the second run. */
     const char *argv[] = {DAJIA_SIM_BIN,
                           "--broker",
-                          fx->api,
+                          fx->base.api,
                           "--count",
                           "500",
                           "--rate",
