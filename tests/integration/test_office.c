@@ -184,11 +184,8 @@ static harness_result_t
 s_office(fixture_t *fx, const char *a, const char *b, const char *c, const char *d)
 {
     const char **argv = office_fixture_argv(&fx->base, NULL, a, b, c, d, NULL);
-    harness_opts_t opts = {NULL, true};
     harness_result_t run;
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     return run;
 }
 
@@ -276,12 +273,9 @@ test_office_errors_are_clear(void **state)
     /* Nobody listens there: an error within the 5 s answer timeout, exit 1. */
     const char *argv[] = {DAJIA_OFFICE_BIN, "--broker", "tcp://127.0.0.1:1", "--timeout", "1",
                           "matters",        NULL};
-    harness_opts_t opts = {NULL, true};
     harness_result_t run;
     int64_t t0 = harness_now_ms();
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "no answer from the broker"));
     assert_true(harness_now_ms() - t0 < 10000);
@@ -310,18 +304,13 @@ test_sim_load_is_all_accepted_and_a_rerun_all_duplicates(void **state)
                           "--start",
                           "2026-11-01T00:00:00+08:00",
                           NULL};
-    harness_opts_t opts = {NULL, true};
     harness_result_t run;
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     if (run.status != 0)
         fail_msg("dajia-sim: exit %d\n%s%s", run.status, run.out, run.err);
     assert_non_null(strstr(run.out, "sent 500 accepted 500 duplicates 0 rejected 0 unanswered 0"));
     /* Same seed: same event ids, so the broker stores nothing twice. */
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "sent 500 accepted 0 duplicates 500 rejected 0"));
 }
