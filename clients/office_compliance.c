@@ -180,9 +180,8 @@ office_compliance_due_in_days(int64_t deadline_at, int64_t now, int32_t offset_m
 
 #define S_W(lang, zh, en) ((lang) == DAJIA_LANG_EN ? (en) : (zh))
 
-/* A deadline: the end of its last day, "2026年11月10日24时" / "2026-11-10 24:00". */
-static const char *
-s_deadline(int64_t at, dajia_lang_t lang, char buf[S_CELL])
+const char *
+office_compliance_deadline_label(int64_t at, dajia_lang_t lang, char buf[DAJIA_LABEL_TEXT_MAX])
 {
     char day[S_CELL - 8];
     int64_t local = at + (int64_t)DAJIA_TIME_BEIJING_MIN * DAJIA_TIME_MS_PER_MIN;
@@ -237,7 +236,7 @@ office_compliance_print(FILE *out, const char *period, int64_t deadline_at, int6
     fprintf(out,
             S_W(lang, "%s信息报送情况（报送截止时间：%s，%s）\n\n",
                 "Reporting for %s (due by %s, %s)\n\n"),
-            title, s_deadline(deadline_at, lang, deadline), state);
+            title, office_compliance_deadline_label(deadline_at, lang, deadline), state);
     fprintf(out, "| %s |\n|---|---|---|---|\n",
             S_W(lang, "成员单位 | 报送情况 | 首次报送时间 | 报送条数",
                 "Member unit | Reporting | First submitted | Reports"));
