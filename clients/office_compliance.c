@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dajia_time.h"
+#include "office_format.h"
 
 #define S_CELL DAJIA_LABEL_TEXT_MAX
 
@@ -70,19 +71,6 @@ s_month(office_compliance_t *self, const char *period, bool create)
     return m;
 }
 
-static Dajia__UnitCompliance *
-s_copy(const Dajia__UnitCompliance *row)
-{
-    size_t len = dajia__unit_compliance__get_packed_size(row);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    dajia__unit_compliance__pack(row, buf);
-    Dajia__UnitCompliance *copy = dajia__unit_compliance__unpack(NULL, len, buf);
-    free(buf);
-    return copy;
-}
-
 int64_t
 office_compliance_seen(const office_compliance_t *self)
 {
@@ -102,7 +90,7 @@ office_compliance_add(office_compliance_t *self, const Dajia__FeedItem *item)
         return -ENOMEM;
     m->deadline_at = u->deadline_at;
     for (size_t i = 0; i < u->n_units; i++) {
-        Dajia__UnitCompliance *copy = s_copy(u->units[i]);
+        Dajia__UnitCompliance *copy = office_message_copy(&u->units[i]->base);
         if (!copy)
             return -ENOMEM;
         size_t j = 0;
