@@ -40,6 +40,17 @@ office_fixture_stop(office_fixture_t *fx);
 const char **
 office_fixture_argv(const office_fixture_t *fx, const char *const *before, ...);
 
+/* The length of a case number office_fixture_escalations() keeps, with its NUL. */
+#define OFFICE_FIXTURE_CASE_NO 64
+
+/* Reads every escalation of the office feed with REPLAY from the start: their feed_seqs
+   into `seqs` and, when `case_nos` is not NULL, their case numbers (at most `max`).
+   Returns how many. A REPLAY answered with an ACK (a broker that lost replay, or refuses
+   it) fails the test. Main thread only. */
+size_t
+office_fixture_escalations(harness_client_t *client, uint64_t *seqs,
+                           char (*case_nos)[OFFICE_FIXTURE_CASE_NO], size_t max);
+
 /* Fills `env` and `report` with a customs case worth an escalation. Borrows the
    strings. */
 void

@@ -65,7 +65,7 @@ s_teardown(void **state)
 
 typedef struct {
     uint64_t seqs[S_MAX_SEQS];
-    char case_nos[S_MAX_SEQS][64];
+    char case_nos[S_MAX_SEQS][OFFICE_FIXTURE_CASE_NO];
     size_t n;
 } s_escalations_t;
 
@@ -74,48 +74,7 @@ static void
 s_feed(fixture_t *fx, s_escalations_t *out)
 {
     memset(out, 0, sizeof *out);
-    uint64_t from = 1;
-    for (;;) {
-        Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
-        req.from_seq = from;
-        req.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
-        uint8_t buf[64];
-        size_t len = dajia__replay_request__pack(&req, buf);
-        const void *data[] = {"REPLAY", buf};
-        size_t lens[] = {6, len};
-        assert_int_equal(harness_client_send(fx->client, 2, data, lens), 0);
-        zmsg_t *reply = NULL;
-        assert_int_equal(harness_client_recv(fx->client, &reply), 0);
-        zframe_t *cmd = zmsg_first(reply);
-        zframe_t *body = zmsg_next(reply);
-        if (zframe_streq(cmd, "ACK")) {
-            Dajia__Ack *ack = dajia__ack__unpack(NULL, zframe_size(body), zframe_data(body));
-            char *why = S_STR("%s", ack && ack->reason_text ? ack->reason_text : "");
-            dajia__ack__free_unpacked(ack, NULL);
-            zmsg_destroy(&reply);
-            fail_msg("REPLAY was answered with an ACK, not a FEED: %s", why);
-        }
-        assert_true(zframe_streq(cmd, "FEED"));
-        Dajia__FeedBatch *batch =
-            dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
-        zmsg_destroy(&reply);
-        assert_non_null(batch);
-        for (size_t i = 0; i < batch->n_items; i++) {
-            const Dajia__FeedItem *item = batch->items[i];
-            from = item->feed_seq + 1;
-            if (item->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
-                continue;
-            assert_true(out->n < S_MAX_SEQS);
-            out->seqs[out->n] = item->feed_seq;
-            snprintf(out->case_nos[out->n], sizeof out->case_nos[0], "%s",
-                     item->escalation->case_no);
-            out->n++;
-        }
-        bool more = batch->more;
-        dajia__feed_batch__free_unpacked(batch, NULL);
-        if (!more)
-            return;
-    }
+    out->n = office_fixture_escalations(fx->client, out->seqs, out->case_nos, S_MAX_SEQS);
 }
 
 /* Submits `count` cases of 600k yuan named "<tag>-<i>" and waits until each has an

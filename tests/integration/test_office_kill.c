@@ -93,30 +93,6 @@ s_submitter(void *arg)
     return NULL;
 }
 
-/* Every escalation's feed_seq in the office feed (REPLAY); returns how many. */
-static size_t
-s_feed(harness_client_t *client, uint64_t *seqs, size_t max)
-{
-    size_t n = 0;
-    uint64_t from = 1;
-    for (;;) {
-        Dajia__FeedBatch *batch = NULL;
-        assert_int_equal(
-            harness_client_replay(client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from, 0, &batch), 0);
-        for (size_t i = 0; i < batch->n_items; i++) {
-            from = batch->items[i]->feed_seq + 1;
-            if (batch->items[i]->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
-                continue;
-            assert_true(n < max);
-            seqs[n++] = batch->items[i]->feed_seq;
-        }
-        bool more = batch->more && batch->n_items > 0;
-        dajia__feed_batch__free_unpacked(batch, NULL);
-        if (!more)
-            return n;
-    }
-}
-
 /* Starts watch with its output appended to `out` (the shell opens it with >>, then
    becomes dajia-office: the pid killed is the watcher's). `mode` "--once", or NULL to
    follow until killed. */
@@ -166,7 +142,8 @@ test_watch_killed_again_and_again_shows_each_escalation_once(void **state)
     uint64_t *feed = harness_autofree(calloc(S_MAX_SEQS, sizeof *feed));
     size_t n_feed = 0;
     int64_t deadline = harness_now_ms() + S_WAIT_MS;
-    while ((n_feed = s_feed(client, feed, S_MAX_SEQS)) < (size_t)accepted) {
+    while ((n_feed = office_fixture_escalations(client, feed, NULL, S_MAX_SEQS)) <
+           (size_t)accepted) {
         if (harness_now_ms() > deadline)
             fail_msg("%zu escalations in the feed for %d cases", n_feed, accepted);
         zclock_sleep(50);
