@@ -11,15 +11,13 @@
 */
 #include <czmq.h>
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "client_args.h"
+#include "client_opts.h"
 #include "dajia_error.h"
 #include "dajia_keydir.h"
 #include "dajia_log.h"
@@ -36,26 +34,19 @@
 #define S_DEFAULT_PUBLIC "tcp://127.0.0.1:7403"
 #define S_DEFAULT_HTTP   "127.0.0.1:7480"
 #define S_DEFAULT_STATE  "./var/dash"
-#define S_MAX_TIMEOUT_S  3600
 #define S_PEM_MAX        (1024 * 1024)
 #define S_MEMBERS_MAX    256
 #define S_SSE_RING       4096
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
-    S_OPT_BROKER = 256,
-    S_OPT_FEED,
+    S_OPT_FEED = CLIENT_OPT_OWN,
     S_OPT_HTTP,
-    S_OPT_KEYS,
-    S_OPT_NAME,
-    S_OPT_STATE,
     S_OPT_NO_STATE,
     S_OPT_USERS,
     S_OPT_TLS_CERT,
     S_OPT_TLS_KEY,
     S_OPT_LANG,
-    S_OPT_CONFIG,
-    S_OPT_TIMEOUT,
 };
 
 typedef struct {
@@ -119,124 +110,81 @@ s_usage(FILE *out)
         "exit status: 0 stopped by a signal; 1 an error at start; 2 usage.\n");
 }
 
+/* Takes one of dajia-dash's own options (client_take_fn). */
 static int
-s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_usage_error(const char *fmt, ...)
+s_take(int opt, const char *arg, void *ctx)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, S_NAME ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
-
-static const char *
-s_env(const char *value, const char *var, const char *fallback)
-{
-    if (value && *value)
-        return value;
-    const char *env = var ? getenv(var) : NULL;
-    return env && *env ? env : fallback;
+    s_options_t *o = ctx;
+    switch (opt) {
+    case S_OPT_FEED:
+        o->feed = arg;
+        break;
+    case S_OPT_HTTP:
+        o->http = arg;
+        break;
+    case S_OPT_NO_STATE:
+        o->no_state = true;
+        break;
+    case S_OPT_USERS:
+        o->users = arg;
+        o->users_given = true;
+        break;
+    case S_OPT_TLS_CERT:
+        o->tls_cert = arg;
+        break;
+    case S_OPT_TLS_KEY:
+        o->tls_key = arg;
+        break;
+    case S_OPT_LANG:
+        if (dajia_lang_parse(arg, &o->lang) != 0)
+            return client_usage_error(S_NAME, "--lang: expected zh or en, got \"%s\"", arg);
+        break;
+    }
+    return 0;
 }
 
 static int
 s_parse(int argc, char **argv, s_options_t *o)
 {
-    static const struct option longopts[] = {
-        {"broker", required_argument, NULL, S_OPT_BROKER},
+    static const struct option own[] = {
         {"feed", required_argument, NULL, S_OPT_FEED},
         {"http", required_argument, NULL, S_OPT_HTTP},
-        {"keys", required_argument, NULL, S_OPT_KEYS},
-        {"name", required_argument, NULL, S_OPT_NAME},
-        {"state", required_argument, NULL, S_OPT_STATE},
         {"no-state", no_argument, NULL, S_OPT_NO_STATE},
         {"users", required_argument, NULL, S_OPT_USERS},
         {"tls-cert", required_argument, NULL, S_OPT_TLS_CERT},
         {"tls-key", required_argument, NULL, S_OPT_TLS_KEY},
         {"lang", required_argument, NULL, S_OPT_LANG},
-        {"config", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":hc:", longopts, NULL)) != -1) {
-        switch (opt) {
-        case S_OPT_BROKER:
-            o->broker = optarg;
-            break;
-        case S_OPT_FEED:
-            o->feed = optarg;
-            break;
-        case S_OPT_HTTP:
-            o->http = optarg;
-            break;
-        case S_OPT_KEYS:
-            o->keys = optarg;
-            break;
-        case S_OPT_NAME:
-            o->name = optarg;
-            break;
-        case S_OPT_STATE:
-            o->state = optarg;
-            break;
-        case S_OPT_NO_STATE:
-            o->no_state = true;
-            break;
-        case S_OPT_USERS:
-            o->users = optarg;
-            o->users_given = true;
-            break;
-        case S_OPT_TLS_CERT:
-            o->tls_cert = optarg;
-            break;
-        case S_OPT_TLS_KEY:
-            o->tls_key = optarg;
-            break;
-        case S_OPT_LANG:
-            if (dajia_lang_parse(optarg, &o->lang) != 0)
-                return s_usage_error("--lang: expected zh or en, got \"%s\"", optarg);
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
-        case S_OPT_TIMEOUT:
-            if (client_parse_seconds(optarg, S_MAX_TIMEOUT_S, &o->timeout_ms) || o->timeout_ms == 0)
-                return s_usage_error("--timeout: expected seconds > 0, got \"%s\"", optarg);
-            break;
-        case 'h':
-            s_usage(stdout);
-            exit(S_EXIT_OK);
-        case 'V':
-            dajia_version_print(stdout, S_NAME);
-            exit(S_EXIT_OK);
-        case ':':
-            return s_usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return s_usage_error("unexpected argument \"%s\"", argv[optind]);
+    const client_cli_t cli = {
+        .program = S_NAME,
+        .usage = s_usage,
+        .common = CLIENT_OPT_BROKER | CLIENT_OPT_KEYS | CLIENT_OPT_NAME | CLIENT_OPT_STATE |
+                  CLIENT_OPT_CONFIG | CLIENT_OPT_TIMEOUT,
+        .own = own,
+        .take = s_take,
+        .ctx = o,
+    };
+    client_common_t common = {.timeout_ms = 2000};
+    int first = 0;
+    int status = client_opts_parse(&cli, argc, argv, &common, &first);
+    if (status)
+        return status;
+    o->state = common.state;
+    o->timeout_ms = common.timeout_ms;
     if (o->no_state && o->state)
-        return s_usage_error("--state and --no-state do not go together");
+        return client_usage_error(S_NAME, "--state and --no-state do not go together");
     if (!o->tls_cert != !o->tls_key)
-        return s_usage_error("--tls-cert and --tls-key go together");
-    o->broker = s_env(o->broker, "DAJIA_BROKER", S_DEFAULT_BROKER);
-    o->http = s_env(o->http, "DAJIA_HTTP", S_DEFAULT_HTTP);
-    o->name = s_env(o->name, "DAJIA_NAME", DAJIA_KEYDIR_DASHBOARD_NAME);
-    o->keys = dajia_keydir_pick(o->keys);
+        return client_usage_error(S_NAME, "--tls-cert and --tls-key go together");
+    o->broker = client_env(common.broker, "DAJIA_BROKER", S_DEFAULT_BROKER);
+    o->http = client_env(o->http, "DAJIA_HTTP", S_DEFAULT_HTTP);
+    o->name = client_env(common.name, "DAJIA_NAME", DAJIA_KEYDIR_DASHBOARD_NAME);
+    o->keys = dajia_keydir_pick(common.keys);
     if (!o->no_state)
-        o->state = s_env(o->state, NULL, S_DEFAULT_STATE);
+        o->state = client_env(o->state, NULL, S_DEFAULT_STATE);
     o->users_given = o->users_given || (getenv("DAJIA_USERS") && *getenv("DAJIA_USERS"));
-    o->users = s_env(o->users, "DAJIA_USERS", DASH_USERS_DEFAULT_FILE);
-    o->config = s_env(o->config, "DAJIA_CONFIG", NULL);
+    o->users = client_env(o->users, "DAJIA_USERS", DASH_USERS_DEFAULT_FILE);
+    o->config = client_env(common.config, "DAJIA_CONFIG", NULL);
     return 0;
 }
 
@@ -318,7 +266,7 @@ s_check_exposure(const s_options_t *o, const dash_users_t *users)
 int
 main(int argc, char **argv)
 {
-    s_options_t o = {.timeout_ms = 2000, .lang = DAJIA_LANG_ZH};
+    s_options_t o = {.lang = DAJIA_LANG_ZH};
     int status = s_parse(argc, argv, &o);
     if (status)
         return status;
@@ -338,20 +286,16 @@ main(int argc, char **argv)
     /* Who we are to the broker. */
     const char *role = o.name;
     if (o.keys) {
-        int rc = dajia_keydir_open(o.keys, o.name, &cert, broker_key);
-        if (rc) {
-            fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o.name, o.keys,
-                    dajia_strerror(rc));
+        if (client_keys_open(S_NAME, o.keys, o.name, &cert, broker_key))
             goto out;
-        }
         role = zcert_meta(cert, DAJIA_KEYDIR_META_ROLE);
         role = role ? role : "";
     }
     bool office = strcmp(role, DAJIA_KEYDIR_ROLE_OFFICE) == 0;
     bool stats = !o.keys || office || strcmp(role, DAJIA_KEYDIR_ROLE_ADMIN) == 0;
     const char *feed = o.feed   ? o.feed
-                       : office ? s_env(NULL, "DAJIA_OFFICE", S_DEFAULT_OFFICE)
-                                : s_env(NULL, "DAJIA_PUBLIC", S_DEFAULT_PUBLIC);
+                       : office ? client_env(NULL, "DAJIA_OFFICE", S_DEFAULT_OFFICE)
+                                : client_env(NULL, "DAJIA_PUBLIC", S_DEFAULT_PUBLIC);
 
     /* Who may look. */
     size_t line = 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dajia_time.h"
+#include "office_format.h"
 
 #define S_CELL DAJIA_LABEL_TEXT_MAX
 
@@ -70,19 +71,6 @@ s_month(office_compliance_t *self, const char *period, bool create)
     return m;
 }
 
-static Dajia__UnitCompliance *
-s_copy(const Dajia__UnitCompliance *row)
-{
-    size_t len = dajia__unit_compliance__get_packed_size(row);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return NULL;
-    dajia__unit_compliance__pack(row, buf);
-    Dajia__UnitCompliance *copy = dajia__unit_compliance__unpack(NULL, len, buf);
-    free(buf);
-    return copy;
-}
-
 int64_t
 office_compliance_seen(const office_compliance_t *self)
 {
@@ -102,7 +90,7 @@ office_compliance_add(office_compliance_t *self, const Dajia__FeedItem *item)
         return -ENOMEM;
     m->deadline_at = u->deadline_at;
     for (size_t i = 0; i < u->n_units; i++) {
-        Dajia__UnitCompliance *copy = s_copy(u->units[i]);
+        Dajia__UnitCompliance *copy = office_message_copy(&u->units[i]->base);
         if (!copy)
             return -ENOMEM;
         size_t j = 0;
@@ -180,9 +168,8 @@ office_compliance_due_in_days(int64_t deadline_at, int64_t now, int32_t offset_m
 
 #define S_W(lang, zh, en) ((lang) == DAJIA_LANG_EN ? (en) : (zh))
 
-/* A deadline: the end of its last day, "2026年11月10日24时" / "2026-11-10 24:00". */
-static const char *
-s_deadline(int64_t at, dajia_lang_t lang, char buf[S_CELL])
+const char *
+office_compliance_deadline_label(int64_t at, dajia_lang_t lang, char buf[DAJIA_LABEL_TEXT_MAX])
 {
     char day[S_CELL - 8];
     int64_t local = at + (int64_t)DAJIA_TIME_BEIJING_MIN * DAJIA_TIME_MS_PER_MIN;
@@ -237,7 +224,7 @@ office_compliance_print(FILE *out, const char *period, int64_t deadline_at, int6
     fprintf(out,
             S_W(lang, "%s信息报送情况（报送截止时间：%s，%s）\n\n",
                 "Reporting for %s (due by %s, %s)\n\n"),
-            title, s_deadline(deadline_at, lang, deadline), state);
+            title, office_compliance_deadline_label(deadline_at, lang, deadline), state);
     fprintf(out, "| %s |\n|---|---|---|---|\n",
             S_W(lang, "成员单位 | 报送情况 | 首次报送时间 | 报送条数",
                 "Member unit | Reporting | First submitted | Reports"));

@@ -58,6 +58,12 @@ office_compliance_rows(office_compliance_t *self, const char *period, int64_t no
 int64_t
 office_compliance_due_in_days(int64_t deadline_at, int64_t now, int32_t offset_min);
 
+/* A deadline as people write it, Beijing time: a local midnight is the end of the day
+   before ("2026年11月10日24时" / "2026-11-10 24:00"), any other instant its minute.
+   Writes `buf` and returns it. */
+const char *
+office_compliance_deadline_label(int64_t at, dajia_lang_t lang, char buf[DAJIA_LABEL_TEXT_MAX]);
+
 /* Prints the month as a table for a person (Chinese labels, member names; English with
    DAJIA_LANG_EN), then a count line. Returns 0 or -EIO. */
 int

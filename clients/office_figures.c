@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "office_format.h"
+
 #define S_CELL DAJIA_LABEL_TEXT_MAX
 
 struct office_figures_t {
@@ -49,13 +51,7 @@ office_figures_add(office_figures_t *self, const Dajia__FeedItem *item)
         return 0;
     for (size_t r = 0; r < item->aggregate->n_rows; r++) {
         const Dajia__AggregateRow *row = item->aggregate->rows[r];
-        size_t len = dajia__aggregate_row__get_packed_size(row);
-        uint8_t *buf = malloc(len ? len : 1);
-        if (!buf)
-            return -ENOMEM;
-        dajia__aggregate_row__pack(row, buf);
-        Dajia__AggregateRow *copy = dajia__aggregate_row__unpack(NULL, len, buf);
-        free(buf);
+        Dajia__AggregateRow *copy = office_message_copy(&row->base);
         if (!copy)
             return -ENOMEM;
         size_t i = 0;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client_args.h"
 #include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
@@ -149,36 +150,6 @@ office_follow_state_save(const char *state_dir, uint64_t seq)
 
 // ====================================================================== setup
 
-/* Creates `path` and its missing parents. Returns 0 or -errno. */
-static int
-s_mkdir_p(const char *path)
-{
-    if (!*path)
-        return -EINVAL;
-    char *copy = strdup(path);
-    if (!copy)
-        return -ENOMEM;
-    int rc = 0;
-    for (char *p = copy + 1; rc == 0; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(copy, 0755) != 0 && errno != EEXIST)
-            rc = -errno;
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    free(copy);
-    struct stat st;
-    if (rc == 0 && stat(path, &st) != 0)
-        rc = -errno;
-    else if (rc == 0 && !S_ISDIR(st.st_mode))
-        rc = -ENOTDIR;
-    return rc;
-}
-
 /* Connects `sock` to `endpoint` the way the options say. Returns 0 or a negative code. */
 static int
 s_connect(office_follow_t *self, zsock_t *sock, const char *endpoint)
@@ -212,7 +183,7 @@ office_follow_new(const office_follow_options_t *options, office_follow_t **out)
         goto out;
     self->last = options->from_seq > 1 ? options->from_seq - 1 : 0;
     if (self->state_dir) {
-        rc = s_mkdir_p(self->state_dir);
+        rc = client_mkdir_p(self->state_dir, 0755);
         if (rc)
             goto out;
         uint64_t kept = 0;

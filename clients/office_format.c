@@ -149,17 +149,23 @@ office_print_json(FILE *out, const ProtobufCMessage *msg)
     return s_written(out);
 }
 
-Dajia__FeedItem *
-office_item_copy(const Dajia__FeedItem *item)
+void *
+office_message_copy(const ProtobufCMessage *msg)
 {
-    size_t len = dajia__feed_item__get_packed_size(item);
+    size_t len = protobuf_c_message_get_packed_size(msg);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return NULL;
-    dajia__feed_item__pack(item, buf);
-    Dajia__FeedItem *copy = dajia__feed_item__unpack(NULL, len, buf);
+    protobuf_c_message_pack(msg, buf);
+    ProtobufCMessage *copy = protobuf_c_message_unpack(msg->descriptor, NULL, len, buf);
     free(buf);
     return copy;
+}
+
+Dajia__FeedItem *
+office_item_copy(const Dajia__FeedItem *item)
+{
+    return office_message_copy(&item->base);
 }
 
 // ====================================================================== matters

@@ -80,7 +80,12 @@ bool
 office_bulletin_better(const Dajia__Bulletin *held, const Dajia__Bulletin *candidate,
                        const char *period);
 
-/* A copy of `item` (pack and unpack), or NULL when memory ran out. Free with
+/* A copy of the message `msg` (pack and unpack), of its type, or NULL when memory ran
+   out. Free with its type's free_unpacked. */
+void *
+office_message_copy(const ProtobufCMessage *msg);
+
+/* A copy of `item` (office_message_copy), or NULL when memory ran out. Free with
    dajia__feed_item__free_unpacked. */
 Dajia__FeedItem *
 office_item_copy(const Dajia__FeedItem *item);

@@ -14,9 +14,7 @@
 */
 #include <czmq.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,7 @@
 #include <unistd.h>
 
 #include "client_args.h"
+#include "client_opts.h"
 #include "dajia_clock.h"
 #include "dajia_log.h"
 #include "dajia_error.h"
@@ -40,29 +39,60 @@
 #define S_DEFAULT_BROKER "tcp://127.0.0.1:7400"
 #define S_DEFAULT_OFFICE "tcp://127.0.0.1:7402"
 #define S_DEFAULT_STATE  "./var/office"
-#define S_MAX_TIMEOUT_S  3600
 #define S_MAX_COUNT      1000000000LL
 #define S_PERIOD_LEN     7 /* YYYY-MM */
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
-    S_OPT_BROKER = 256,
-    S_OPT_OFFICE,
-    S_OPT_STATE,
+    S_OPT_OFFICE = CLIENT_OPT_OWN,
     S_OPT_JSON,
     S_OPT_COUNT,
     S_OPT_ONCE,
     S_OPT_ALL,
     S_OPT_PERIOD,
     S_OPT_FORMAT,
-    S_OPT_TIMEOUT,
-    S_OPT_KEYS,
-    S_OPT_NAME,
     S_OPT_UNIT,
     S_OPT_REVISIONS,
 };
 
+/* Which of the commands' own options a command takes (the rest are refused). */
+enum {
+    S_TAKES_WATCH = 1 << 0,    /* --count, --once, --all */
+    S_TAKES_PERIOD = 1 << 1,   /* --period */
+    S_TAKES_BULLETIN = 1 << 2, /* --format, --revisions */
+    S_TAKES_UNIT = 1 << 3,     /* --unit */
+    S_NEEDS_PERIOD = 1 << 4,   /* --period is required */
+};
+
+typedef struct s_options_t s_options_t;
+
+/* A command: its name, the options it takes, and what runs it. */
 typedef struct {
+    const char *name;
+    unsigned takes; /* S_TAKES_*, S_NEEDS_* */
+    int (*run)(const s_options_t *o);
+} s_command_t;
+
+static int
+s_cmd_watch(const s_options_t *o);
+static int
+s_cmd_matters(const s_options_t *o);
+static int
+s_cmd_bulletin(const s_options_t *o);
+static int
+s_cmd_compliance(const s_options_t *o);
+static int
+s_cmd_figures(const s_options_t *o);
+
+static const s_command_t s_commands[] = {
+    {"watch", S_TAKES_WATCH, s_cmd_watch},
+    {"matters", 0, s_cmd_matters},
+    {"bulletin", S_TAKES_PERIOD | S_TAKES_BULLETIN, s_cmd_bulletin},
+    {"compliance", S_TAKES_PERIOD, s_cmd_compliance},
+    {"figures", S_TAKES_PERIOD | S_TAKES_UNIT | S_NEEDS_PERIOD, s_cmd_figures},
+};
+
+struct s_options_t {
     const char *broker;
     const char *office;
     const char *state;
@@ -73,14 +103,14 @@ typedef struct {
     const char *period;
     const char *format;
     int64_t timeout_ms;
-    const char *command;
+    const s_command_t *command;
     const char *keys; /* key directory; NULL: no CURVE */
     const char *name; /* our certificate in it */
     const char *unit; /* figures --unit */
     bool revisions;   /* bulletin --revisions */
     zcert_t *cert;    /* its key pair, loaded by main */
     char broker_key[DAJIA_KEYDIR_KEY_TXT];
-} s_options_t;
+};
 
 static void
 s_usage(FILE *out)
@@ -129,21 +159,6 @@ s_usage(FILE *out)
             OFFICE_FOLLOW_TIMEOUT_MS / 1000);
 }
 
-static int
-s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, S_NAME ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
-
 static bool
 s_period_ok(const char *p)
 {
@@ -156,136 +171,117 @@ s_period_ok(const char *p)
     return month >= 1 && month <= 12;
 }
 
+/* Takes one of dajia-office's own options (client_take_fn). */
+static int
+s_take(int opt, const char *arg, void *ctx)
+{
+    s_options_t *o = ctx;
+    switch (opt) {
+    case S_OPT_OFFICE:
+        o->office = arg;
+        break;
+    case S_OPT_UNIT:
+        if (!*arg || strlen(arg) > 64 ||
+            strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789._:-") != strlen(arg))
+            return client_usage_error(
+                S_NAME, "--unit: expected a member unit's code like msa, got \"%s\"", arg);
+        o->unit = arg;
+        break;
+    case S_OPT_REVISIONS:
+        o->revisions = true;
+        break;
+    case S_OPT_JSON:
+        o->json = true;
+        break;
+    case S_OPT_COUNT:
+        if (client_parse_int(arg, 1, S_MAX_COUNT, &o->count))
+            return client_usage_error(S_NAME,
+                                      "--count: expected a number of items >= 1, got \"%s\"", arg);
+        break;
+    case S_OPT_ONCE:
+        o->once = true;
+        break;
+    case S_OPT_ALL:
+        o->all = true;
+        break;
+    case S_OPT_PERIOD:
+        if (!s_period_ok(arg))
+            return client_usage_error(S_NAME, "--period: expected a month like 2026-11, got \"%s\"",
+                                      arg);
+        o->period = arg;
+        break;
+    case S_OPT_FORMAT:
+        if (strcmp(arg, "md") != 0 && strcmp(arg, "json") != 0)
+            return client_usage_error(S_NAME, "--format: expected md or json, got \"%s\"", arg);
+        o->format = arg;
+        break;
+    }
+    return 0;
+}
+
 static int
 s_parse(int argc, char **argv, s_options_t *o)
 {
-    static const struct option longopts[] = {
-        {"broker", required_argument, NULL, S_OPT_BROKER},
+    static const struct option own[] = {
         {"office", required_argument, NULL, S_OPT_OFFICE},
-        {"state", required_argument, NULL, S_OPT_STATE},
         {"json", no_argument, NULL, S_OPT_JSON},
         {"count", required_argument, NULL, S_OPT_COUNT},
         {"once", no_argument, NULL, S_OPT_ONCE},
         {"all", no_argument, NULL, S_OPT_ALL},
         {"period", required_argument, NULL, S_OPT_PERIOD},
         {"format", required_argument, NULL, S_OPT_FORMAT},
-        {"timeout", required_argument, NULL, S_OPT_TIMEOUT},
-        {"keys", required_argument, NULL, S_OPT_KEYS},
-        {"name", required_argument, NULL, S_OPT_NAME},
         {"unit", required_argument, NULL, S_OPT_UNIT},
         {"revisions", no_argument, NULL, S_OPT_REVISIONS},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int opt;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case S_OPT_BROKER:
-            o->broker = optarg;
-            break;
-        case S_OPT_OFFICE:
-            o->office = optarg;
-            break;
-        case S_OPT_STATE:
-            o->state = optarg;
-            break;
-        case S_OPT_KEYS:
-            o->keys = optarg;
-            break;
-        case S_OPT_NAME:
-            o->name = optarg;
-            break;
-        case S_OPT_UNIT:
-            if (!*optarg || strlen(optarg) > 64 ||
-                strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                               "0123456789._:-") != strlen(optarg))
-                return s_usage_error("--unit: expected a member unit's code like msa, got \"%s\"",
-                                     optarg);
-            o->unit = optarg;
-            break;
-        case S_OPT_REVISIONS:
-            o->revisions = true;
-            break;
-        case S_OPT_JSON:
-            o->json = true;
-            break;
-        case S_OPT_COUNT:
-            if (client_parse_int(optarg, 1, S_MAX_COUNT, &o->count))
-                return s_usage_error("--count: expected a number of items >= 1, got \"%s\"",
-                                     optarg);
-            break;
-        case S_OPT_ONCE:
-            o->once = true;
-            break;
-        case S_OPT_ALL:
-            o->all = true;
-            break;
-        case S_OPT_PERIOD:
-            if (!s_period_ok(optarg))
-                return s_usage_error("--period: expected a month like 2026-11, got \"%s\"", optarg);
-            o->period = optarg;
-            break;
-        case S_OPT_FORMAT:
-            if (strcmp(optarg, "md") != 0 && strcmp(optarg, "json") != 0)
-                return s_usage_error("--format: expected md or json, got \"%s\"", optarg);
-            o->format = optarg;
-            break;
-        case S_OPT_TIMEOUT:
-            if (client_parse_seconds(optarg, S_MAX_TIMEOUT_S, &o->timeout_ms) || o->timeout_ms == 0)
-                return s_usage_error("--timeout: expected seconds > 0, got \"%s\"", optarg);
-            break;
-        case 'h':
-            s_usage(stdout);
-            exit(S_EXIT_OK);
-        case 'V':
-            dajia_version_print(stdout, S_NAME);
-            exit(S_EXIT_OK);
-        case ':':
-            return s_usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind >= argc)
-        return s_usage_error("a command is needed: watch, matters, bulletin, compliance or "
-                             "figures");
-    o->command = argv[optind++];
-    if (optind < argc)
-        return s_usage_error("unexpected argument \"%s\"", argv[optind]);
-    bool watch = strcmp(o->command, "watch") == 0;
-    bool bulletin = strcmp(o->command, "bulletin") == 0;
-    bool compliance = strcmp(o->command, "compliance") == 0;
-    bool figures = strcmp(o->command, "figures") == 0;
-    if (!watch && !bulletin && !compliance && !figures && strcmp(o->command, "matters") != 0)
-        return s_usage_error("unknown command \"%s\"", o->command);
-    if (!watch && (o->count || o->once || o->all))
-        return s_usage_error("--count, --once and --all belong to watch");
-    if (!bulletin && !compliance && !figures && o->period)
-        return s_usage_error("--period belongs to bulletin, compliance and figures");
-    if (!bulletin && (o->format || o->revisions))
-        return s_usage_error("--format and --revisions belong to bulletin");
-    if (!figures && o->unit)
-        return s_usage_error("--unit belongs to figures");
-    if (figures && !o->period)
-        return s_usage_error("figures needs --period YYYY-MM");
+    const client_cli_t cli = {
+        .program = S_NAME,
+        .usage = s_usage,
+        .common = CLIENT_OPT_BROKER | CLIENT_OPT_KEYS | CLIENT_OPT_NAME | CLIENT_OPT_STATE |
+                  CLIENT_OPT_TIMEOUT,
+        .operands = 1,
+        .own = own,
+        .take = s_take,
+        .ctx = o,
+    };
+    client_common_t common = {.timeout_ms = OFFICE_FOLLOW_TIMEOUT_MS};
+    int first = 0;
+    int status = client_opts_parse(&cli, argc, argv, &common, &first);
+    if (status)
+        return status;
+    if (first >= argc)
+        return client_usage_error(S_NAME,
+                                  "a command is needed: watch, matters, bulletin, compliance or "
+                                  "figures");
+    const char *command = argv[first];
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp(command, s_commands[i].name) == 0)
+            o->command = &s_commands[i];
+    if (!o->command)
+        return client_usage_error(S_NAME, "unknown command \"%s\"", command);
+    unsigned takes = o->command->takes;
+    if (!(takes & S_TAKES_WATCH) && (o->count || o->once || o->all))
+        return client_usage_error(S_NAME, "--count, --once and --all belong to watch");
+    if (!(takes & S_TAKES_PERIOD) && o->period)
+        return client_usage_error(S_NAME, "--period belongs to bulletin, compliance and figures");
+    if (!(takes & S_TAKES_BULLETIN) && (o->format || o->revisions))
+        return client_usage_error(S_NAME, "--format and --revisions belong to bulletin");
+    if (!(takes & S_TAKES_UNIT) && o->unit)
+        return client_usage_error(S_NAME, "--unit belongs to figures");
+    if ((takes & S_NEEDS_PERIOD) && !o->period)
+        return client_usage_error(S_NAME, "%s needs --period YYYY-MM", command);
     if (o->once && o->count)
-        return s_usage_error("--once and --count do not go together");
-    if (!o->broker)
-        o->broker = getenv("DAJIA_BROKER");
-    if (!o->broker || !*o->broker)
-        o->broker = S_DEFAULT_BROKER;
-    if (!o->office)
-        o->office = getenv("DAJIA_OFFICE");
-    if (!o->office || !*o->office)
-        o->office = S_DEFAULT_OFFICE;
-    o->keys = dajia_keydir_pick(o->keys);
-    if (!o->name || !*o->name)
-        o->name = getenv("DAJIA_NAME");
-    if (!o->name || !*o->name)
-        o->name = DAJIA_KEYDIR_OFFICE_NAME;
+        return client_usage_error(S_NAME, "--once and --count do not go together");
+    if (o->format && strcmp(o->format, "json") == 0)
+        o->json = true; /* bulletin --format json: its JSON, as --json */
+    o->broker = client_env(common.broker, "DAJIA_BROKER", S_DEFAULT_BROKER);
+    o->office = client_env(o->office, "DAJIA_OFFICE", S_DEFAULT_OFFICE);
+    o->state = common.state;
+    o->timeout_ms = common.timeout_ms;
+    o->keys = dajia_keydir_pick(common.keys);
+    o->name = client_env(common.name, "DAJIA_NAME", DAJIA_KEYDIR_OFFICE_NAME);
     return 0;
 }
 
@@ -345,6 +341,42 @@ s_follow_new(const s_options_t *o, const char *feed, Dajia__Audience audience, c
         fprintf(stderr, S_NAME ": cannot start: %s%s%s\n", state ? state : "", state ? ": " : "",
                 dajia_strerror(rc));
     return rc;
+}
+
+/* Says that memory ran out; the exit status for it. */
+static int
+s_no_memory(void)
+{
+    fprintf(stderr, S_NAME ": out of memory\n");
+    return S_EXIT_ERROR;
+}
+
+/* Replays the feed log (the `audience` items) to `fn` with a follower of its own, as
+   every command but watch does. Returns 0 once caught up; else -1 with *status the exit
+   status, after saying why (nothing when interrupted). */
+static int
+s_replay(const s_options_t *o, Dajia__Audience audience, office_follow_fn *fn, void *arg,
+         int *status)
+{
+    office_follow_t *follow = NULL;
+    *status = S_EXIT_ERROR;
+    if (s_follow_new(o, NULL, audience, NULL, &follow))
+        return -1;
+    int rc = office_follow_catch_up(follow, fn, arg);
+    if (rc < 0)
+        *status = rc == -ENOMEM ? s_no_memory() : s_failed(follow, rc);
+    office_follow_destroy(&follow);
+    return rc < 0 ? -1 : 0;
+}
+
+/* The exit status once a command has printed: `rc` is what its printing returned. */
+static int
+s_printed(int rc)
+{
+    if (rc == 0 && fflush(stdout) == 0)
+        return S_EXIT_OK;
+    fprintf(stderr, S_NAME ": %s\n", rc == -ENOMEM ? "out of memory" : "cannot write the output");
+    return S_EXIT_ERROR;
 }
 
 // ====================================================================== watch
@@ -439,29 +471,18 @@ s_matter_item(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_matters(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     office_matters_t *fold = office_matters_new();
-    int status = S_EXIT_ERROR;
-    if (!fold) {
-        fprintf(stderr, S_NAME ": out of memory\n");
-        return S_EXIT_ERROR;
-    }
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_OFFICE, NULL, &follow))
+    int status = fold ? S_EXIT_ERROR : s_no_memory();
+    if (!fold || s_replay(o, DAJIA__AUDIENCE__AUDIENCE_OFFICE, s_matter_item, fold, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_matter_item, fold);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     const Dajia__FeedItem *const *items = NULL;
     size_t n = office_matters_open(fold, &items);
     if (n == (size_t)-1) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
     size_t overdue = 0;
-    rc = 0;
+    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         overdue += items[i]->matter->days_overdue > 0;
         rc = o->json ? office_print_json(stdout, &items[i]->base)
@@ -469,14 +490,8 @@ s_cmd_matters(const s_options_t *o)
     }
     if (rc == 0 && !o->json)
         printf("%zu open major matter%s, %zu overdue\n", n, n == 1 ? "" : "s", overdue);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
-    office_follow_destroy(&follow);
     office_matters_destroy(&fold);
     return status;
 }
@@ -507,20 +522,17 @@ s_bulletin_item(const Dajia__FeedItem *item, void *arg)
 }
 
 static int
+s_cmd_revisions(const s_options_t *o);
+
+static int
 s_cmd_bulletin(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
+    if (o->revisions)
+        return s_cmd_revisions(o);
     s_pick_t pick = {o->period, NULL};
-    int status = S_EXIT_ERROR;
-    bool json = o->json || (o->format && strcmp(o->format, "json") == 0);
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+    int status;
+    if (s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_bulletin_item, &pick, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_bulletin_item, &pick);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     if (!pick.held) {
         if (o->period)
             fprintf(stderr,
@@ -537,7 +549,8 @@ s_cmd_bulletin(const s_options_t *o)
         goto out;
     }
     const Dajia__Bulletin *b = pick.held->bulletin;
-    if (json) {
+    int rc = 0;
+    if (o->json) {
         rc = office_print_json(stdout, &b->base);
     } else {
         size_t len = strlen(b->markdown);
@@ -549,16 +562,10 @@ s_cmd_bulletin(const s_options_t *o)
             fputc('\n', stdout);
         rc = ferror(stdout) ? -EIO : 0;
     }
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
     if (pick.held)
         dajia__feed_item__free_unpacked(pick.held, NULL);
-    office_follow_destroy(&follow);
     return status;
 }
 
@@ -601,29 +608,17 @@ s_latest_period(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_revisions(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     char latest[32] = "";
     s_revs_t revs = {o->period, NULL, 0};
     const Dajia__Bulletin **list = NULL;
-    int status = S_EXIT_ERROR;
-    bool json = o->json || (o->format && strcmp(o->format, "json") == 0);
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
-        goto out;
-    int rc = 0;
+    int status;
     if (!o->period) {
-        rc = office_follow_catch_up(follow, s_latest_period, latest);
-        office_follow_destroy(&follow);
-        revs.period = latest;
-        if (rc >= 0 && s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+        if (s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_latest_period, latest, &status))
             goto out;
+        revs.period = latest;
     }
-    if (rc >= 0)
-        rc = office_follow_catch_up(follow, s_revision_item, &revs);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
+    if (s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_revision_item, &revs, &status))
         goto out;
-    }
     if (!revs.n) {
         fprintf(stderr, S_NAME ": no bulletin for %s yet\n",
                 *revs.period ? revs.period : "any month");
@@ -631,13 +626,13 @@ s_cmd_revisions(const s_options_t *o)
     }
     list = calloc(revs.n, sizeof *list);
     if (!list) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
-    rc = 0;
+    int rc = 0;
     for (size_t i = 0; i < revs.n; i++) {
         list[i] = revs.held[i]->bulletin;
-        if (json && rc == 0) {
+        if (o->json && rc == 0) {
             /* what a revision is, without the bulletin it revises */
             Dajia__Bulletin r = DAJIA__BULLETIN__INIT;
             const Dajia__Bulletin *b = list[i];
@@ -653,20 +648,14 @@ s_cmd_revisions(const s_options_t *o)
             rc = office_print_json(stdout, &r.base);
         }
     }
-    if (!json)
+    if (!o->json)
         rc = office_revisions_print(stdout, list, revs.n, DAJIA_LANG_ZH);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
     for (size_t i = 0; i < revs.n; i++)
         dajia__feed_item__free_unpacked(revs.held[i], NULL);
     free(revs.held);
     free(list);
-    office_follow_destroy(&follow);
     return status;
 }
 
@@ -681,21 +670,10 @@ s_compliance_item(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_compliance(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     office_compliance_t *fold = office_compliance_new();
-    int status = S_EXIT_ERROR;
-    if (!fold) {
-        fprintf(stderr, S_NAME ": out of memory\n");
-        return S_EXIT_ERROR;
-    }
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_OFFICE, NULL, &follow))
+    int status = fold ? S_EXIT_ERROR : s_no_memory();
+    if (!fold || s_replay(o, DAJIA__AUDIENCE__AUDIENCE_OFFICE, s_compliance_item, fold, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_compliance_item, fold);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     /* now: our clock (DAJIA_CLOCK too), but never before what the broker has produced */
     int64_t now = dajia_clock_now_ms();
     if (now < office_compliance_seen(fold))
@@ -705,7 +683,7 @@ s_cmd_compliance(const s_options_t *o)
     int64_t deadline = 0;
     size_t n = period ? office_compliance_rows(fold, period, now, &rows, &deadline) : 0;
     if (n == (size_t)-1) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
     if (n == 0) {
@@ -720,20 +698,14 @@ s_cmd_compliance(const s_options_t *o)
                                    "judging with the first report (or circulate/go_live)\n");
         goto out;
     }
-    rc = 0;
+    int rc = 0;
     if (o->json)
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = office_print_json(stdout, &rows[i]->base);
     else
         rc = office_compliance_print(stdout, period, deadline, now, rows, n, DAJIA_LANG_ZH);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
-    office_follow_destroy(&follow);
     office_compliance_destroy(&fold);
     return status;
 }
@@ -749,41 +721,24 @@ s_figures_item(const Dajia__FeedItem *item, void *arg)
 static int
 s_cmd_figures(const s_options_t *o)
 {
-    office_follow_t *follow = NULL;
     office_figures_t *fold = office_figures_new();
-    int status = S_EXIT_ERROR;
-    if (!fold) {
-        fprintf(stderr, S_NAME ": out of memory\n");
-        return S_EXIT_ERROR;
-    }
-    if (s_follow_new(o, NULL, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, NULL, &follow))
+    int status = fold ? S_EXIT_ERROR : s_no_memory();
+    if (!fold || s_replay(o, DAJIA__AUDIENCE__AUDIENCE_PUBLIC, s_figures_item, fold, &status))
         goto out;
-    int rc = office_follow_catch_up(follow, s_figures_item, fold);
-    if (rc < 0) {
-        status = rc == -ENOMEM ? (fprintf(stderr, S_NAME ": out of memory\n"), S_EXIT_ERROR)
-                               : s_failed(follow, rc);
-        goto out;
-    }
     const Dajia__AggregateRow *const *rows = NULL;
     size_t n = office_figures_rows(fold, o->period, o->unit, &rows);
     if (n == (size_t)-1) {
-        fprintf(stderr, S_NAME ": out of memory\n");
+        status = s_no_memory();
         goto out;
     }
-    rc = 0;
+    int rc = 0;
     if (o->json)
         for (size_t i = 0; i < n && rc == 0; i++)
             rc = office_print_json(stdout, &rows[i]->base);
     else
         rc = office_figures_print(stdout, o->period, rows, n, DAJIA_LANG_ZH);
-    if (rc || fflush(stdout) != 0) {
-        fprintf(stderr, S_NAME ": %s\n",
-                rc == -ENOMEM ? "out of memory" : "cannot write the output");
-        goto out;
-    }
-    status = S_EXIT_OK;
+    status = s_printed(rc);
 out:
-    office_follow_destroy(&follow);
     office_figures_destroy(&fold);
     return status;
 }
@@ -791,32 +746,15 @@ out:
 int
 main(int argc, char **argv)
 {
-    s_options_t o = {.timeout_ms = OFFICE_FOLLOW_TIMEOUT_MS};
+    s_options_t o = {0};
     int status = s_parse(argc, argv, &o);
     if (status)
         return status;
     zsys_init();
     dajia_log_set_ident(S_NAME);
-    if (o.keys) {
-        int rc = dajia_keydir_open(o.keys, o.name, &o.cert, o.broker_key);
-        if (rc) {
-            fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o.name, o.keys,
-                    dajia_strerror(rc));
-            return S_EXIT_ERROR;
-        }
-    }
-    if (strcmp(o.command, "watch") == 0)
-        status = s_cmd_watch(&o);
-    else if (strcmp(o.command, "matters") == 0)
-        status = s_cmd_matters(&o);
-    else if (strcmp(o.command, "compliance") == 0)
-        status = s_cmd_compliance(&o);
-    else if (strcmp(o.command, "figures") == 0)
-        status = s_cmd_figures(&o);
-    else if (o.revisions)
-        status = s_cmd_revisions(&o);
-    else
-        status = s_cmd_bulletin(&o);
+    if (o.keys && client_keys_open(S_NAME, o.keys, o.name, &o.cert, o.broker_key))
+        return S_EXIT_ERROR;
+    status = o.command->run(&o);
     zcert_destroy(&o.cert);
     return status;
 }

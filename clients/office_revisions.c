@@ -6,22 +6,10 @@
 #include <string.h>
 
 #include "dajia_time.h"
+#include "office_compliance.h"
 
 #define S_CELL            DAJIA_LABEL_TEXT_MAX
 #define S_W(lang, zh, en) ((lang) == DAJIA_LANG_EN ? (en) : (zh))
-
-/* "2026年11月20日24时" for a local midnight, else the minute. */
-static const char *
-s_instant(int64_t at, dajia_lang_t lang, char buf[S_CELL])
-{
-    char day[S_CELL - 8];
-    int64_t local = at + (int64_t)DAJIA_TIME_BEIJING_MIN * DAJIA_TIME_MS_PER_MIN;
-    if (local % DAJIA_TIME_MS_PER_DAY != 0)
-        return dajia_label_minute(at, DAJIA_TIME_BEIJING_MIN, lang, buf, S_CELL);
-    dajia_label_date(at - 1, DAJIA_TIME_BEIJING_MIN, lang, day, sizeof day);
-    snprintf(buf, S_CELL, "%s%s", day, S_W(lang, "24时", " 24:00"));
-    return buf;
-}
 
 static Dajia__MatterStatus
 s_status_of(const char *name)
@@ -122,7 +110,8 @@ office_revisions_print(FILE *out, const Dajia__Bulletin *const *revs, size_t n, 
                 S_W(lang, "%s第%" PRIu32 "版  %s印发，汇总%s前收到的报送\n",
                     "%sEdition %" PRIu32 ": issued %s, holds what was received by %s\n"),
                 i ? "\n" : "", revision, produced,
-                s_instant(b->cutoff_at ? b->cutoff_at : b->deadline_at, lang, cutoff));
+                office_compliance_deadline_label(b->cutoff_at ? b->cutoff_at : b->deadline_at, lang,
+                                                 cutoff));
         if (revision <= 1)
             continue;
         fprintf(out, "%s", S_W(lang, "  修订内容：\n", "  Changes:\n"));

@@ -15,16 +15,15 @@
 */
 #include <czmq.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client_args.h"
+#include "client_opts.h"
 #include "dajia_log.h"
 #include "dajia_api.h"
 #include "dajia_clock.h"
@@ -52,8 +51,7 @@
 
 enum { S_EXIT_OK = 0, S_EXIT_ERROR = 1, S_EXIT_USAGE = 2 };
 enum {
-    S_OPT_BROKER = 256,
-    S_OPT_UNITS,
+    S_OPT_UNITS = CLIENT_OPT_OWN,
     S_OPT_RATE,
     S_OPT_DURATION,
     S_OPT_SEED,
@@ -61,7 +59,6 @@ enum {
     S_OPT_START,
     S_OPT_DPM,
     S_OPT_WINDOW,
-    S_OPT_KEYS,
     S_OPT_PRINT,
 };
 
@@ -124,21 +121,6 @@ s_usage(FILE *out)
 }
 
 static int
-s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, S_NAME ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
-}
-
-static int
 s_parse_real(const char *text, double min, double max, double *out)
 {
     char *end = NULL;
@@ -161,25 +143,84 @@ s_parse_units(s_options_t *o, const char *text)
         return 0;
     o->units_text = strdup(text);
     if (!o->units_text)
-        return s_usage_error("out of memory");
+        return client_usage_error(S_NAME, "out of memory");
     char *save = NULL;
     for (char *u = strtok_r(o->units_text, ",", &save); u; u = strtok_r(NULL, ",", &save)) {
         if (sim_unit_index(u) < 0)
-            return s_usage_error("--units: \"%s\" is not a member unit", u);
+            return client_usage_error(S_NAME, "--units: \"%s\" is not a member unit", u);
         if (o->unit_count == SIM_UNIT_COUNT)
-            return s_usage_error("--units: a unit is named twice");
+            return client_usage_error(S_NAME, "--units: a unit is named twice");
         o->units[o->unit_count++] = u;
     }
     if (!o->unit_count)
-        return s_usage_error("--units: name at least one unit, or all");
+        return client_usage_error(S_NAME, "--units: name at least one unit, or all");
+    return 0;
+}
+
+/* Takes one of dajia-sim's own options (client_take_fn). */
+static int
+s_take(int opt, const char *arg, void *ctx)
+{
+    s_options_t *o = ctx;
+    int64_t v;
+    long long start = 0;
+    switch (opt) {
+    case S_OPT_UNITS:
+        return s_parse_units(o, arg);
+    case S_OPT_RATE:
+        if (s_parse_real(arg, 0, S_MAX_RATE, &o->rate))
+            return client_usage_error(S_NAME,
+                                      "--rate: expected events per second in (0, %g], got \"%s\"",
+                                      S_MAX_RATE, arg);
+        break;
+    case S_OPT_DURATION:
+        if (client_parse_seconds(arg, S_MAX_DURATION_S, &o->duration_ms) || o->duration_ms == 0)
+            return client_usage_error(S_NAME, "--duration: expected seconds > 0, got \"%s\"", arg);
+        o->duration_set = true;
+        break;
+    case S_OPT_SEED:
+        if (client_parse_int(arg, 0, INT64_MAX, &v))
+            return client_usage_error(S_NAME, "--seed: expected a non-negative integer, got \"%s\"",
+                                      arg);
+        o->seed = (uint64_t)v;
+        break;
+    case S_OPT_COUNT:
+        if (client_parse_int(arg, 1, S_MAX_COUNT, &o->count))
+            return client_usage_error(S_NAME, "--count: expected 1 to %lld events, got \"%s\"",
+                                      S_MAX_COUNT, arg);
+        break;
+    case S_OPT_START:
+        if (dajia_json_parse_time(arg, &start) || start < S_MIN_TIME_MS)
+            return client_usage_error(S_NAME,
+                                      "--start: expected an RFC 3339 time after 2000, e.g. "
+                                      "2026-11-01T00:00:00+08:00, got \"%s\"",
+                                      arg);
+        o->start_ms = start;
+        o->start_set = true;
+        break;
+    case S_OPT_DPM:
+        if (s_parse_real(arg, 0, S_MAX_DPM, &o->dpm))
+            return client_usage_error(S_NAME,
+                                      "--days-per-minute: expected a number in (0, %g], got "
+                                      "\"%s\"",
+                                      S_MAX_DPM, arg);
+        break;
+    case S_OPT_WINDOW:
+        if (client_parse_int(arg, 1, S_MAX_WINDOW, &o->window))
+            return client_usage_error(S_NAME, "--window: expected 1 to %d, got \"%s\"",
+                                      S_MAX_WINDOW, arg);
+        break;
+    case S_OPT_PRINT:
+        o->print = true;
+        break;
+    }
     return 0;
 }
 
 static int
 s_parse(int argc, char **argv, s_options_t *o)
 {
-    static const struct option longopts[] = {
-        {"broker", required_argument, NULL, S_OPT_BROKER},
+    static const struct option own[] = {
         {"units", required_argument, NULL, S_OPT_UNITS},
         {"rate", required_argument, NULL, S_OPT_RATE},
         {"duration", required_argument, NULL, S_OPT_DURATION},
@@ -188,89 +229,28 @@ s_parse(int argc, char **argv, s_options_t *o)
         {"start", required_argument, NULL, S_OPT_START},
         {"days-per-minute", required_argument, NULL, S_OPT_DPM},
         {"window", required_argument, NULL, S_OPT_WINDOW},
-        {"keys", required_argument, NULL, S_OPT_KEYS},
         {"print", no_argument, NULL, S_OPT_PRINT},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int opt, rc;
-    int64_t v;
-    long long start = 0;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case S_OPT_BROKER:
-            o->broker = optarg;
-            break;
-        case S_OPT_UNITS:
-            if ((rc = s_parse_units(o, optarg)) != 0)
-                return rc;
-            break;
-        case S_OPT_RATE:
-            if (s_parse_real(optarg, 0, S_MAX_RATE, &o->rate))
-                return s_usage_error("--rate: expected events per second in (0, %g], got \"%s\"",
-                                     S_MAX_RATE, optarg);
-            break;
-        case S_OPT_DURATION:
-            if (client_parse_seconds(optarg, S_MAX_DURATION_S, &o->duration_ms) ||
-                o->duration_ms == 0)
-                return s_usage_error("--duration: expected seconds > 0, got \"%s\"", optarg);
-            o->duration_set = true;
-            break;
-        case S_OPT_SEED:
-            if (client_parse_int(optarg, 0, INT64_MAX, &v))
-                return s_usage_error("--seed: expected a non-negative integer, got \"%s\"", optarg);
-            o->seed = (uint64_t)v;
-            break;
-        case S_OPT_COUNT:
-            if (client_parse_int(optarg, 1, S_MAX_COUNT, &o->count))
-                return s_usage_error("--count: expected 1 to %lld events, got \"%s\"", S_MAX_COUNT,
-                                     optarg);
-            break;
-        case S_OPT_START:
-            if (dajia_json_parse_time(optarg, &start) || start < S_MIN_TIME_MS)
-                return s_usage_error("--start: expected an RFC 3339 time after 2000, e.g. "
-                                     "2026-11-01T00:00:00+08:00, got \"%s\"",
-                                     optarg);
-            o->start_ms = start;
-            o->start_set = true;
-            break;
-        case S_OPT_DPM:
-            if (s_parse_real(optarg, 0, S_MAX_DPM, &o->dpm))
-                return s_usage_error("--days-per-minute: expected a number in (0, %g], got "
-                                     "\"%s\"",
-                                     S_MAX_DPM, optarg);
-            break;
-        case S_OPT_KEYS:
-            o->keys = optarg;
-            break;
-        case S_OPT_WINDOW:
-            if (client_parse_int(optarg, 1, S_MAX_WINDOW, &o->window))
-                return s_usage_error("--window: expected 1 to %d, got \"%s\"", S_MAX_WINDOW,
-                                     optarg);
-            break;
-        case S_OPT_PRINT:
-            o->print = true;
-            break;
-        case 'h':
-            s_usage(stdout);
-            exit(S_EXIT_OK);
-        case 'V':
-            dajia_version_print(stdout, S_NAME);
-            exit(S_EXIT_OK);
-        case ':':
-            return s_usage_error("%s needs a value", argv[optind - 1]);
-        default:
-            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        return s_usage_error("unexpected argument \"%s\"", argv[optind]);
+    const client_cli_t cli = {
+        .program = S_NAME,
+        .usage = s_usage,
+        .common = CLIENT_OPT_BROKER | CLIENT_OPT_KEYS,
+        .own = own,
+        .take = s_take,
+        .ctx = o,
+    };
+    client_common_t common = {0};
+    int first = 0;
+    int status = client_opts_parse(&cli, argc, argv, &common, &first);
+    if (status)
+        return status;
+    o->broker = common.broker;
+    o->keys = common.keys;
     if (!o->broker)
         o->broker = getenv("DAJIA_BROKER");
     if (!o->print && (!o->broker || !*o->broker))
-        return s_usage_error("--broker is required (or DAJIA_BROKER, or --print)");
+        return client_usage_error(S_NAME, "--broker is required (or DAJIA_BROKER, or --print)");
     return 0;
 }
 
@@ -548,8 +528,9 @@ main(int argc, char **argv)
         int64_t span = (total - 1) * step_ms;
         o.start_ms = dajia_clock_now_ms() - span;
         if (o.start_ms < S_MIN_TIME_MS) {
-            status = s_usage_error("the run spans more event time than there is since 2000; "
-                                   "lower --days-per-minute or --count");
+            status = client_usage_error(S_NAME,
+                                        "the run spans more event time than there is since 2000; "
+                                        "lower --days-per-minute or --count");
             goto out;
         }
     }
@@ -557,7 +538,7 @@ main(int argc, char **argv)
                                o.unit_count};
     int rc = sim_gen_new(&gopts, &gen);
     if (rc) {
-        status = s_usage_error("cannot start the generator: %s", dajia_strerror(rc));
+        status = client_usage_error(S_NAME, "cannot start the generator: %s", dajia_strerror(rc));
         goto out;
     }
     status = o.print ? s_print(gen, total) : s_send(&o, gen, total);

@@ -559,6 +559,15 @@ harness_result_free(harness_result_t *result)
 }
 
 int
+harness_run_autofree(const char *const *argv, harness_result_t *result)
+{
+    int rc = harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, result);
+    harness_autofree(result->out);
+    harness_autofree(result->err);
+    return rc;
+}
+
+int
 harness_broker_start(const char *data_dir, const char *api, const char *const *extra,
                      harness_proc_t **out, char *endpoint, size_t size)
 {

@@ -135,6 +135,12 @@ harness_run(const char *const *argv, const harness_opts_t *opts, int timeout_ms,
 void
 harness_result_free(harness_result_t *result);
 
+/* harness_run() with the inherited environment and HARNESS_RUN_TIMEOUT_MS, the output
+   given to harness_autofree() (so a failed assertion after it leaks nothing). Returns as
+   harness_run(). Main thread only. */
+int
+harness_run_autofree(const char *const *argv, harness_result_t *result);
+
 /* Starts the broker with `--data data_dir --api api` plus `extra` args (NULL-terminated,
    may be NULL) and waits for READY; `endpoint` receives the bound endpoint. Returns 0
    and sets *out, or a negative code after printing the broker's output. */

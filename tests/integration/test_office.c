@@ -20,26 +20,20 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "office_fixture.h"
 
-#ifndef DAJIA_OFFICE_BIN
-#error "DAJIA_OFFICE_BIN must be defined by the build"
-#endif
 #ifndef DAJIA_SIM_BIN
 #error "DAJIA_SIM_BIN must be defined by the build"
 #endif
 
-#define S_STR(...)  ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
-#define S_MAX_SEQS  256
-#define S_WAIT_MS   60000 /* for the workers to turn events into escalations */
-#define S_POLL_MS   50
-#define S_VALUE_FEN (600000LL * 100) /* 600k yuan: E3, a major case */
+#define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
+#define S_MAX_SEQS 256
+#define S_WAIT_MS  60000 /* for the workers to turn events into escalations */
+#define S_POLL_MS  50
 
 typedef struct {
-    char *dir;
-    harness_proc_t *broker;
+    office_fixture_t base; /* the broker */
     harness_client_t *client;
-    char api[256];
-    char *office;
     uint64_t event_no;
 } fixture_t;
 
@@ -50,17 +44,9 @@ s_setup(void **state)
     if (!fx)
         return -1;
     *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
+    if (office_fixture_start(&fx->base) != 0)
         return -1;
-    fx->office = harness_strf("ipc://%s/office.ipc", fx->dir);
-    char *data = harness_autofree(harness_strf("%s/broker", fx->dir));
-    char *pub = harness_autofree(harness_strf("ipc://%s/public.ipc", fx->dir));
-    const char *extra[] = {"--office", fx->office, "--public", pub, NULL};
-    if (harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
-                             sizeof fx->api) != 0)
-        return -1;
-    return harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &fx->client) == 0 ? 0 : -1;
+    return harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->client) == 0 ? 0 : -1;
 }
 
 static int
@@ -70,15 +56,8 @@ s_teardown(void **state)
     if (!fx)
         return 0;
     harness_client_destroy(&fx->client);
-    if (fx->broker)
-        assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->office);
+    office_fixture_stop(&fx->base);
     free(fx);
-    harness_autofree_all();
     return 0;
 }
 
@@ -86,7 +65,7 @@ s_teardown(void **state)
 
 typedef struct {
     uint64_t seqs[S_MAX_SEQS];
-    char case_nos[S_MAX_SEQS][64];
+    char case_nos[S_MAX_SEQS][OFFICE_FIXTURE_CASE_NO];
     size_t n;
 } s_escalations_t;
 
@@ -95,48 +74,7 @@ static void
 s_feed(fixture_t *fx, s_escalations_t *out)
 {
     memset(out, 0, sizeof *out);
-    uint64_t from = 1;
-    for (;;) {
-        Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
-        req.from_seq = from;
-        req.audience = DAJIA__AUDIENCE__AUDIENCE_OFFICE;
-        uint8_t buf[64];
-        size_t len = dajia__replay_request__pack(&req, buf);
-        const void *data[] = {"REPLAY", buf};
-        size_t lens[] = {6, len};
-        assert_int_equal(harness_client_send(fx->client, 2, data, lens), 0);
-        zmsg_t *reply = NULL;
-        assert_int_equal(harness_client_recv(fx->client, &reply), 0);
-        zframe_t *cmd = zmsg_first(reply);
-        zframe_t *body = zmsg_next(reply);
-        if (zframe_streq(cmd, "ACK")) {
-            Dajia__Ack *ack = dajia__ack__unpack(NULL, zframe_size(body), zframe_data(body));
-            char *why = S_STR("%s", ack && ack->reason_text ? ack->reason_text : "");
-            dajia__ack__free_unpacked(ack, NULL);
-            zmsg_destroy(&reply);
-            fail_msg("REPLAY was answered with an ACK, not a FEED: %s", why);
-        }
-        assert_true(zframe_streq(cmd, "FEED"));
-        Dajia__FeedBatch *batch =
-            dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
-        zmsg_destroy(&reply);
-        assert_non_null(batch);
-        for (size_t i = 0; i < batch->n_items; i++) {
-            const Dajia__FeedItem *item = batch->items[i];
-            from = item->feed_seq + 1;
-            if (item->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
-                continue;
-            assert_true(out->n < S_MAX_SEQS);
-            out->seqs[out->n] = item->feed_seq;
-            snprintf(out->case_nos[out->n], sizeof out->case_nos[0], "%s",
-                     item->escalation->case_no);
-            out->n++;
-        }
-        bool more = batch->more;
-        dajia__feed_batch__free_unpacked(batch, NULL);
-        if (!more)
-            return;
-    }
+    out->n = office_fixture_escalations(fx->client, out->seqs, out->case_nos, S_MAX_SEQS);
 }
 
 /* Submits `count` cases of 600k yuan named "<tag>-<i>" and waits until each has an
@@ -149,8 +87,7 @@ s_submit_and_wait(fixture_t *fx, const char *tag, size_t count, s_escalations_t 
         Dajia__CaseReport report;
         char *id = S_STR("office-it-%" PRIu64, ++fx->event_no);
         char *case_no = S_STR("%s-%zu", tag, i);
-        harness_envelope_init(&env, &report, "customs", id, case_no);
-        report.case_value_fen = S_VALUE_FEN;
+        office_fixture_case(&env, &report, id, case_no);
         assert_int_equal(harness_client_submit(fx->client, &env), 0);
         Dajia__Ack *ack = NULL;
         assert_int_equal(harness_client_recv_ack(fx->client, &ack), 0);
@@ -205,24 +142,9 @@ s_printed(const char *json_lines, uint64_t *seqs, size_t max)
 static harness_result_t
 s_office(fixture_t *fx, const char *a, const char *b, const char *c, const char *d)
 {
-    char *state = S_STR("%s/office", fx->dir);
-    const char *argv[] = {DAJIA_OFFICE_BIN,
-                          "--broker",
-                          fx->api,
-                          "--office",
-                          fx->office,
-                          "--state",
-                          state,
-                          a,
-                          b,
-                          c,
-                          d,
-                          NULL};
-    harness_opts_t opts = {NULL, true};
+    const char **argv = office_fixture_argv(&fx->base, NULL, a, b, c, d, NULL);
     harness_result_t run;
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     return run;
 }
 
@@ -269,9 +191,8 @@ test_watch_catches_up_exactly_the_missed_escalations(void **state)
     assert_string_equal(run.out, "");
 
     /* 4. Live: the watcher runs while two more cases come in. */
-    char *state_dir = S_STR("%s/office", fx->dir);
-    const char *argv[] = {DAJIA_OFFICE_BIN, "--broker", fx->api, "--office", fx->office, "--state",
-                          state_dir,        "--json",   "watch", "--count",  "2",        NULL};
+    const char **argv =
+        office_fixture_argv(&fx->base, NULL, "--json", "watch", "--count", "2", NULL);
     harness_proc_t *watcher = NULL;
     assert_int_equal(harness_proc_start(argv, NULL, &watcher), 0);
     s_submit_and_wait(fx, "C", 2, &feed);
@@ -311,12 +232,9 @@ test_office_errors_are_clear(void **state)
     /* Nobody listens there: an error within the 5 s answer timeout, exit 1. */
     const char *argv[] = {DAJIA_OFFICE_BIN, "--broker", "tcp://127.0.0.1:1", "--timeout", "1",
                           "matters",        NULL};
-    harness_opts_t opts = {NULL, true};
     harness_result_t run;
     int64_t t0 = harness_now_ms();
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "no answer from the broker"));
     assert_true(harness_now_ms() - t0 < 10000);
@@ -335,7 +253,7 @@ test_sim_load_is_all_accepted_and_a_rerun_all_duplicates(void **state)
        the present, which has moved by the second run. */
     const char *argv[] = {DAJIA_SIM_BIN,
                           "--broker",
-                          fx->api,
+                          fx->base.api,
                           "--count",
                           "500",
                           "--rate",
@@ -345,18 +263,13 @@ test_sim_load_is_all_accepted_and_a_rerun_all_duplicates(void **state)
                           "--start",
                           "2026-11-01T00:00:00+08:00",
                           NULL};
-    harness_opts_t opts = {NULL, true};
     harness_result_t run;
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     if (run.status != 0)
         fail_msg("dajia-sim: exit %d\n%s%s", run.status, run.out, run.err);
     assert_non_null(strstr(run.out, "sent 500 accepted 500 duplicates 0 rejected 0 unanswered 0"));
     /* Same seed: same event ids, so the broker stores nothing twice. */
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "sent 500 accepted 0 duplicates 500 rejected 0"));
 }

@@ -25,26 +25,19 @@
 #include <cmocka.h>
 
 #include "harness.h"
-
-#ifndef DAJIA_OFFICE_BIN
-#error "DAJIA_OFFICE_BIN must be defined by the build"
-#endif
+#include "office_fixture.h"
 
 #define S_STR(...)    ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 #define S_KILLS       20
 #define S_LIFE_MIN_MS 20
 #define S_LIFE_MAX_MS 300
-#define S_SUBMIT_MS   3                /* between two escalating cases */
-#define S_VALUE_FEN   (600000LL * 100) /* E3: a major case */
+#define S_SUBMIT_MS   3 /* between two escalating cases */
 #define S_MAX_SEQS    20000
 #define S_WAIT_MS     60000
 
 typedef struct {
-    char *dir;
-    harness_proc_t *broker;
+    office_fixture_t base; /* the broker */
     harness_proc_t *watcher;
-    char api[256];
-    char *office;
     atomic_bool stop;
     atomic_int accepted;
 } fixture_t;
@@ -56,15 +49,7 @@ s_setup(void **state)
     if (!fx)
         return -1;
     *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->office = harness_strf("ipc://%s/office.ipc", fx->dir);
-    char *data = harness_autofree(harness_strf("%s/broker", fx->dir));
-    char *pub = harness_autofree(harness_strf("ipc://%s/public.ipc", fx->dir));
-    const char *extra[] = {"--office", fx->office, "--public", pub, NULL};
-    return harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
-                                sizeof fx->api);
+    return office_fixture_start(&fx->base);
 }
 
 static int
@@ -74,15 +59,8 @@ s_teardown(void **state)
     if (!fx)
         return 0;
     harness_proc_destroy(&fx->watcher);
-    if (fx->broker)
-        assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->office);
+    office_fixture_stop(&fx->base);
     free(fx);
-    harness_autofree_all();
     return 0;
 }
 
@@ -94,7 +72,7 @@ s_submitter(void *arg)
 {
     fixture_t *fx = arg;
     harness_client_t *client = NULL;
-    if (harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &client) != 0)
+    if (harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &client) != 0)
         return NULL;
     for (int n = 0; !atomic_load(&fx->stop); n++) {
         char id[32], case_no[32];
@@ -102,8 +80,7 @@ s_submitter(void *arg)
         snprintf(case_no, sizeof case_no, "K-%d", n);
         Dajia__Envelope env;
         Dajia__CaseReport report;
-        harness_envelope_init(&env, &report, "customs", id, case_no);
-        report.case_value_fen = S_VALUE_FEN;
+        office_fixture_case(&env, &report, id, case_no);
         Dajia__Ack *ack = NULL;
         if (harness_client_submit(client, &env) != 0 || harness_client_recv_ack(client, &ack) != 0)
             break;
@@ -116,52 +93,15 @@ s_submitter(void *arg)
     return NULL;
 }
 
-/* Every escalation's feed_seq in the office feed (REPLAY); returns how many. */
-static size_t
-s_feed(harness_client_t *client, uint64_t *seqs, size_t max)
-{
-    size_t n = 0;
-    uint64_t from = 1;
-    for (;;) {
-        Dajia__FeedBatch *batch = NULL;
-        assert_int_equal(
-            harness_client_replay(client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from, 0, &batch), 0);
-        for (size_t i = 0; i < batch->n_items; i++) {
-            from = batch->items[i]->feed_seq + 1;
-            if (batch->items[i]->item_case != DAJIA__FEED_ITEM__ITEM_ESCALATION)
-                continue;
-            assert_true(n < max);
-            seqs[n++] = batch->items[i]->feed_seq;
-        }
-        bool more = batch->more && batch->n_items > 0;
-        dajia__feed_batch__free_unpacked(batch, NULL);
-        if (!more)
-            return n;
-    }
-}
-
 /* Starts watch with its output appended to `out` (the shell opens it with >>, then
    becomes dajia-office: the pid killed is the watcher's). `mode` "--once", or NULL to
    follow until killed. */
 static void
 s_watch_start(fixture_t *fx, const char *out, const char *mode)
 {
-    const char *state = S_STR("%s/office", fx->dir);
-    const char *argv[] = {"/bin/sh",
-                          "-c",
-                          "exec \"$@\" >> \"$0\"",
-                          out,
-                          DAJIA_OFFICE_BIN,
-                          "--broker",
-                          fx->api,
-                          "--office",
-                          fx->office,
-                          "--state",
-                          state,
-                          "--json",
-                          "watch",
-                          mode,
-                          NULL}; /* mode NULL: follow */
+    const char *shell[] = {"/bin/sh", "-c", "exec \"$@\" >> \"$0\"", out, NULL};
+    const char **argv = office_fixture_argv(&fx->base, shell, "--json", "watch", mode,
+                                            NULL); /* mode NULL: follow */
     harness_opts_t opts = {NULL, true};
     assert_int_equal(harness_proc_start(argv, &opts, &fx->watcher), 0);
 }
@@ -177,7 +117,7 @@ static void
 test_watch_killed_again_and_again_shows_each_escalation_once(void **state)
 {
     fixture_t *fx = *state;
-    const char *out = S_STR("%s/shown.jsonl", fx->dir);
+    const char *out = S_STR("%s/shown.jsonl", fx->base.dir);
     zsys_init(); /* before the thread's first socket (harness.h) */
     pthread_t thread;
     assert_int_equal(pthread_create(&thread, NULL, s_submitter, fx), 0);
@@ -198,11 +138,12 @@ test_watch_killed_again_and_again_shows_each_escalation_once(void **state)
 
     /* Every accepted case escalates once; wait for the last ones to reach the feed. */
     harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &client), 0);
+    assert_int_equal(harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &client), 0);
     uint64_t *feed = harness_autofree(calloc(S_MAX_SEQS, sizeof *feed));
     size_t n_feed = 0;
     int64_t deadline = harness_now_ms() + S_WAIT_MS;
-    while ((n_feed = s_feed(client, feed, S_MAX_SEQS)) < (size_t)accepted) {
+    while ((n_feed = office_fixture_escalations(client, feed, NULL, S_MAX_SEQS)) <
+           (size_t)accepted) {
         if (harness_now_ms() > deadline)
             fail_msg("%zu escalations in the feed for %d cases", n_feed, accepted);
         zclock_sleep(50);
