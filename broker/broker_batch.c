@@ -43,12 +43,12 @@ broker_batch_next_item(broker_batch_t *self)
     broker_item_t *item = &self->items[self->count];
     zmq_msg_init(&item->routing);
     zmq_msg_init(&item->body);
-    zmq_msg_init(&item->command);
     item->key_len = item->unit_len = 0;
     item->submitted_at = 0;
     item->status = BROKER_ITEM_PENDING;
     item->log_seq = 0;
     item->deferred = false;
+    item->has_command = false;
     return item;
 }
 
@@ -64,7 +64,9 @@ broker_batch_reset(broker_batch_t *self)
     for (size_t i = 0; i < self->count; i++) {
         zmq_msg_close(&self->items[i].routing);
         zmq_msg_close(&self->items[i].body);
-        zmq_msg_close(&self->items[i].command);
+        if (self->items[i].has_command)
+            zmq_msg_close(&self->items[i].command);
+        self->items[i].has_command = false;
     }
     self->count = 0;
     self->rc = 0;

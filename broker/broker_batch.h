@@ -41,7 +41,8 @@ typedef struct {
        judges fill the key, or set the status REJECTED, before the batch is applied. Its
        command frame is kept for who sent it (the metadata auth attached). */
     bool deferred;
-    zmq_msg_t command;
+    bool has_command;  /* `command` holds a message (only deferred items have one) */
+    zmq_msg_t command; /* uninitialised without has_command */
 } broker_item_t;
 
 typedef struct {

@@ -832,7 +832,9 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         s_reject(self, &item->routing, NULL, &verdict);
     } else if (self->judge_threads) {
         /* Judged by the judges before the commit (broker_judge.h). */
+        zmq_msg_init(&item->command);
         zmq_msg_move(&item->command, &command);
+        item->has_command = true;
         item->deferred = true;
         kept = true;
     } else if (s_take_event(self, item, &peer) == 0) {
@@ -845,7 +847,6 @@ out:
     } else {
         zmq_msg_close(&item->routing);
         zmq_msg_close(&item->body);
-        zmq_msg_close(&item->command);
     }
     return 0;
 }
