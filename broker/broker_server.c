@@ -8,6 +8,13 @@
     thousands, with no timer anywhere. A full batch stops reads from the api socket
     until the writer is free again: that is the broker's back-pressure.
 
+    Who judges the events (broker/judge_threads, broker_judge.h): by default not this
+    loop. It reads a SUBMIT, checks who sent it, and keeps it in the batch unjudged; the
+    writer judges the batch (with helper threads when there are more judges) before its
+    commit, and this loop answers the refused ones with the batch. With judge_threads 0
+    it judges each event as it reads it. The judging itself (s_judge) answers nobody and
+    reads only what does not change while the broker runs, so either may run it.
+
     With a key directory (broker/keys) every tcp socket is a CURVE server behind the
     broker's ZAP handler (broker_auth.h), which attaches the peer's role, unit and key to
     each message. Each request is then judged on its first frame: a role that may do the
