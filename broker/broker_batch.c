@@ -47,6 +47,8 @@ broker_batch_next_item(broker_batch_t *self)
     item->submitted_at = 0;
     item->status = BROKER_ITEM_PENDING;
     item->log_seq = 0;
+    item->deferred = false;
+    item->has_command = false;
     return item;
 }
 
@@ -62,6 +64,9 @@ broker_batch_reset(broker_batch_t *self)
     for (size_t i = 0; i < self->count; i++) {
         zmq_msg_close(&self->items[i].routing);
         zmq_msg_close(&self->items[i].body);
+        if (self->items[i].has_command)
+            zmq_msg_close(&self->items[i].command);
+        self->items[i].has_command = false;
     }
     self->count = 0;
     self->rc = 0;
@@ -121,6 +126,8 @@ broker_batch_rollback(broker_batch_t *self, broker_dedup_t *dedup)
 {
     for (size_t i = 0; i < self->count; i++) {
         broker_item_t *item = &self->items[i];
+        if (item->status == BROKER_ITEM_REJECTED)
+            continue;
         if (item->status == BROKER_ITEM_ACCEPTED)
             broker_dedup_remove(dedup, item->hash, item->log_seq);
         item->status = BROKER_ITEM_PENDING;
@@ -139,11 +146,15 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, broker_dedup_t *dedup
     size_t record_cap = 0;
     int rc = 0;
     for (size_t i = 0; i < self->count; i++) {
+        if (self->items[i].status == BROKER_ITEM_REJECTED)
+            continue;
         self->items[i].hash = broker_dedup_hash(dedup, self->items[i].key, self->items[i].key_len);
         broker_dedup_prefetch(dedup, self->items[i].hash);
     }
     for (size_t i = 0; i < self->count; i++) {
         broker_item_t *item = &self->items[i];
+        if (item->status == BROKER_ITEM_REJECTED)
+            continue;
         uint64_t earlier = 0;
         rc = broker_dedup_lookup(dedup, txn, item->key, item->key_len, item->hash, &earlier);
         if (rc == 0) {

@@ -10,6 +10,7 @@
 #ifndef BROKER_BATCH_H
 #define BROKER_BATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <zmq.h>
@@ -23,6 +24,7 @@ typedef enum {
     BROKER_ITEM_PENDING = 0,
     BROKER_ITEM_ACCEPTED,
     BROKER_ITEM_DUPLICATE,
+    BROKER_ITEM_REJECTED, /* refused by the judges (broker_judge.h); not stored */
 } broker_item_status_t;
 
 typedef struct {
@@ -35,13 +37,20 @@ typedef struct {
     broker_item_status_t status;
     uint64_t log_seq;
     uint64_t hash; /* the key's in the dedup index (set by apply) */
+    /* A SUBMIT read but not yet judged (broker/judge_threads > 0, broker_judge.h): the
+       judges fill the key, or set the status REJECTED, before the batch is applied. Its
+       command frame is kept for who sent it (the metadata auth attached). */
+    bool deferred;
+    bool has_command;  /* `command` holds a message (only deferred items have one) */
+    zmq_msg_t command; /* uninitialised without has_command */
 } broker_item_t;
 
 typedef struct {
     broker_item_t *items;
     size_t count;
     size_t capacity;
-    int64_t received_at; /* when the api thread handed the batch over */
+    int64_t received_at; /* when the api thread handed the batch over; also the "now" its
+                            deferred items are judged at */
     /* Filled by the writer: */
     int rc;             /* 0, or the store's error: nothing of the batch stored */
     uint64_t commit_us; /* time in store_write, sync included */
@@ -83,7 +92,8 @@ struct broker_dedup_t;
 
 /* Writes the batch into the log in `txn`: looks each event up in `dedup`, appends the
    new ones with log_seq from `first_seq` on (*next_seq: the one after the last) and
-   enters them in `dedup`. Sets each item's status and log_seq. Runs again from the start
+   enters them in `dedup`. Sets each item's status and log_seq; REJECTED items are
+   left as they are. Runs again from the start
    if the store retries the transaction: it first takes back what an earlier run
    entered. When the transaction is not committed in the end, the caller takes back the
    entries with broker_batch_rollback. */
@@ -92,7 +102,7 @@ broker_batch_apply(broker_batch_t *self, store_txn_t *txn, struct broker_dedup_t
                    uint64_t first_seq, uint64_t *next_seq);
 
 /* Removes from `dedup` what broker_batch_apply entered, and marks the items PENDING
-   again: for a transaction that was aborted or failed to commit. */
+   again (REJECTED ones stay so): for a transaction that was aborted or failed to commit. */
 void
 broker_batch_rollback(broker_batch_t *self, struct broker_dedup_t *dedup);
 

@@ -58,6 +58,10 @@ static const broker_config_key_t s_keys[] = {
     {"broker/max_connections", "DAJIA_MAX_CONNECTIONS", "max-connections", "256",
      "connections at once on the api and on each feed; one more is closed at once "
      "(1 to 65536)"},
+    {"broker/judge_threads", "DAJIA_JUDGE_THREADS", "judge-threads", "1",
+     "who judges the events: N (1 to 64): off the api thread, the writer and N - 1 helper "
+     "threads, a batch at a time before its commit (more than 1 only pays with idle cores); "
+     "0: the api thread, each event as it reads it"},
     {"broker/keys", "DAJIA_KEYS", "keys", "",
      "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
      "none (anyone who reaches an endpoint may use it)"},

@@ -12,10 +12,13 @@
     it committed (broker_dedup_file_append), after the commit and after the batch is
     handed back for its acks, so a commit never waits for it and there is no checkpoint
     to write in one go. The entries go in 4 KiB chunks, each with its first log_seq, its
-    count and a checksum keyed by the seed; a chunk is rewritten whole until it is full.
+    count and a checksum keyed by the seed; a chunk is written when it is full, and the
+    one being filled every BROKER_DEDUP_FILE_WRITE_MS and at each sync.
     The file is made whole (temporary file, fdatasync, rename, directory fsync) when the
     log is indexed from its start, synced every BROKER_DEDUP_FILE_SYNC_MS while appends
-    come, and synced when the broker stops.
+    come, and synced when the broker stops. A killed broker's file lacks at most the
+    last BROKER_DEDUP_FILE_WRITE_MS of entries, a machine's crash the last
+    BROKER_DEDUP_FILE_SYNC_MS: the next start reads them from the log.
 
     The rules at start (docs/design.md §4 has the format):
       - only the chunks that follow one another from log_seq 1, each with its checksum
@@ -42,8 +45,9 @@
 #include "broker_dedup.h"
 #include "store.h"
 
-#define BROKER_DEDUP_FILE_NAME    "dedup.index" /* in the broker's data directory */
-#define BROKER_DEDUP_FILE_SYNC_MS 10000         /* appends are synced at least this often */
+#define BROKER_DEDUP_FILE_NAME     "dedup.index" /* in the broker's data directory */
+#define BROKER_DEDUP_FILE_SYNC_MS  10000         /* appends are synced at least this often */
+#define BROKER_DEDUP_FILE_WRITE_MS 100           /* the chunk being filled is written this often */
 
 typedef struct broker_dedup_file_t broker_dedup_file_t;
 

@@ -8,6 +8,13 @@
     thousands, with no timer anywhere. A full batch stops reads from the api socket
     until the writer is free again: that is the broker's back-pressure.
 
+    Who judges the events (broker/judge_threads, broker_judge.h): by default not this
+    loop. It reads a SUBMIT, checks who sent it, and keeps it in the batch unjudged; the
+    writer judges the batch (with helper threads when there are more judges) before its
+    commit, and this loop answers the refused ones with the batch. With judge_threads 0
+    it judges each event as it reads it. The judging itself (s_judge) answers nobody and
+    reads only what does not change while the broker runs, so either may run it.
+
     With a key directory (broker/keys) every tcp socket is a CURVE server behind the
     broker's ZAP handler (broker_auth.h), which attaches the peer's role, unit and key to
     each message. Each request is then judged on its first frame: a role that may do the
@@ -49,6 +56,7 @@
 #include "broker_feed.h"
 #include "broker_guard.h"
 #include "broker_identity.h"
+#include "broker_judge.h"
 #include "broker_peers.h"
 #include "broker_replay.h"
 #include "broker_stats.h"
@@ -143,6 +151,7 @@ struct broker_server_t {
     int workers_which;                /* the workers socket's */
     size_t max_connections;           /* broker/max_connections */
     char store_id[BROKER_ID_TXT];     /* the store's identity, for HELLO */
+    size_t judge_threads;             /* broker/judge_threads; 0: this thread judges */
 };
 
 /* ================================================================ answers */
@@ -193,9 +202,10 @@ s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id, Daji
 /* Is the connection of `routing` over its reject budget this second? If so the request
    is dropped: the first one of the second is answered with a notice, the rest not at
    all. Returns true when the request was dealt with (the caller only closes its
-   frames). */
+   frames). `read_now`: the request was just read (else it was counted as received when
+   it was, and the judges refused it since: broker_judge.h). */
 static bool
-s_throttled(broker_server_t *self, zmq_msg_t *routing)
+s_throttled_as(broker_server_t *self, zmq_msg_t *routing, bool read_now)
 {
     if (!self->throttle)
         return false;
@@ -204,12 +214,19 @@ s_throttled(broker_server_t *self, zmq_msg_t *routing)
         self->throttle, zmq_msg_data(routing), zmq_msg_size(routing), text, sizeof text);
     if (verdict == BROKER_THROTTLE_PASS)
         return false;
-    self->stats.received++;
+    if (read_now)
+        self->stats.received++;
     self->stats.throttled++;
     if (verdict == BROKER_THROTTLE_NOTICE)
         s_send_ack(self, routing, NULL, DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, 0,
                    DAJIA__REASON__REASON_FORBIDDEN, text, 0);
     return true;
+}
+
+static bool
+s_throttled(broker_server_t *self, zmq_msg_t *routing)
+{
+    return s_throttled_as(self, routing, true);
 }
 
 /* ================================================================ rejections */
@@ -352,6 +369,9 @@ s_forward_replays(broker_server_t *self)
     }
 }
 
+static void
+s_answer_refused(broker_server_t *self, broker_item_t *item, int64_t judged_at);
+
 /* Answers every event of a batch the writer gave back. */
 static void
 s_answer_batch(broker_server_t *self, broker_batch_t *batch)
@@ -377,6 +397,10 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
     }
     for (size_t i = 0; i < batch->count; i++) {
         broker_item_t *item = &batch->items[i];
+        if (item->status == BROKER_ITEM_REJECTED) {
+            s_answer_refused(self, item, batch->received_at);
+            continue;
+        }
         size_t id_len;
         const char *event_id = broker_item_event_id(item, &id_len);
         if (batch->rc) {
@@ -489,18 +513,33 @@ s_log_mismatch(broker_server_t *self, const s_peer_t *peer, const char *claimed)
                       peer->unit, peer->key ? peer->key : "(none)", claimed, self->mismatches);
 }
 
+/* What judging an event found: kept, or why not. Judging itself answers nobody (it may
+   run on a judge thread, broker_judge.h); the api thread answers from this. */
+typedef enum {
+    S_JUDGED_OK,
+    S_JUDGED_REJECT,       /* verdict, event_id */
+    S_JUDGED_REJECT_NAMED, /* verdict; the id is read again from the body */
+    S_JUDGED_MISMATCH,     /* unit and event_id: the event claims another unit */
+} s_judged_kind_t;
+
+typedef struct {
+    s_judged_kind_t kind;
+    dajia_verdict_t verdict;
+    char unit[DAJIA_MAX_ID + 1];
+    char event_id[DAJIA_MAX_ID + 1];
+} s_judged_t;
+
 /* Fills the item's key from an accepted event's unit and event_id. Validation bounds
-   both by DAJIA_MAX_ID, so the length check is defence in depth: on failure the client
-   is answered and -1 returned (the item's routing is consumed). */
+   both by DAJIA_MAX_ID, so the length check is defence in depth. */
 static int
-s_set_key(broker_server_t *self, broker_item_t *item, const char *unit, size_t unit_len,
-          const char *event_id, size_t id_len)
+s_set_key(broker_item_t *item, const char *unit, size_t unit_len, const char *event_id,
+          size_t id_len, s_judged_t *judged)
 {
     if (unit_len + id_len + 2 > BROKER_KEY_MAX) {
-        dajia_verdict_t verdict;
-        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_STRING_TOO_LONG,
+        judged->kind = S_JUDGED_REJECT;
+        judged->event_id[0] = '\0';
+        dajia_verdict_set(&judged->verdict, DAJIA__REASON__REASON_STRING_TOO_LONG,
                           "unit and event_id together are too long");
-        s_reject(self, &item->routing, NULL, &verdict);
         return -1;
     }
     memcpy(item->key, unit, unit_len);
@@ -512,17 +551,15 @@ s_set_key(broker_server_t *self, broker_item_t *item, const char *unit, size_t u
     return 0;
 }
 
-/* Refuses an event of another unit than the sender's certificate. */
-static void
-s_reject_mismatch(broker_server_t *self, broker_item_t *item, const s_peer_t *peer,
-                  const char *unit, const char *event_id)
+/* An event of another unit than the sender's certificate. */
+static int
+s_judged_mismatch(s_judged_t *judged, const char *unit, size_t unit_len, const char *event_id,
+                  size_t id_len)
 {
-    dajia_verdict_t verdict;
-    s_log_mismatch(self, peer, unit);
-    dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNIT_MISMATCH,
-                      "this certificate is unit %s's; it cannot submit events of unit %s",
-                      peer->unit, unit);
-    s_reject(self, &item->routing, event_id, &verdict);
+    judged->kind = S_JUDGED_MISMATCH;
+    snprintf(judged->unit, sizeof judged->unit, "%.*s", (int)unit_len, unit);
+    snprintf(judged->event_id, sizeof judged->event_id, "%.*s", (int)id_len, event_id);
+    return -1;
 }
 
 /* May `peer` set an event's submitted_at, the time its unit first submitted it? The
@@ -541,76 +578,145 @@ s_may_date_submission(const broker_server_t *self, const s_peer_t *peer)
 }
 
 /* Keeps an accepted event's submitted_at (0: none) for its log record, or refuses it
-   from a peer that may not set it. Returns 0, or -1 after answering the client (the
-   item's routing is consumed). */
+   from a peer that may not set it. */
 static int
-s_take_submitted_at(broker_server_t *self, broker_item_t *item, const s_peer_t *peer,
-                    int64_t submitted_at, const char *event_id)
+s_take_submitted_at(const broker_server_t *self, broker_item_t *item, const s_peer_t *peer,
+                    int64_t submitted_at, const char *event_id, size_t id_len, s_judged_t *judged)
 {
     if (submitted_at && !s_may_date_submission(self, peer)) {
-        dajia_verdict_t verdict;
-        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_FORBIDDEN,
+        judged->kind = S_JUDGED_REJECT;
+        snprintf(judged->event_id, sizeof judged->event_id, "%.*s", (int)id_len, event_id);
+        dajia_verdict_set(&judged->verdict, DAJIA__REASON__REASON_FORBIDDEN,
                           "submitted_at is for the Office's import of history: a certificate "
                           "of role %s may not set it; leave it out (the broker records when it "
                           "received the event)",
                           peer->role ? peer->role : "(none)");
-        s_reject(self, &item->routing, event_id, &verdict);
         return -1;
     }
     item->submitted_at = submitted_at;
     return 0;
 }
 
-/* Validates the event in item->body, sent by `peer`; on success fills the item's key
-   and returns 0. On failure answers the client and returns -1 (the item's routing is
-   consumed). A unit certificate may only submit its own unit's events.
+/* Judges the event in item->body, sent by `peer`, at `now_ms`: 0 with the item's key
+   filled, or -1 with why in `judged`. A unit certificate may only submit its own unit's
+   events. Reads only what does not change while the broker runs, and writes only the
+   item and `arena` (the caller resets it): judge threads call it at once.
 
    Nearly every event is a good one, and dajia_wire_accept says so from its bytes
    without unpacking it. Whatever the fast path cannot vouch for is decoded in full
    (into the arena), which gives the verdict and its sentence. */
 static int
-s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
+s_judge(const broker_server_t *self, broker_item_t *item, const s_peer_t *peer, int64_t now_ms,
+        dajia_arena_t *arena, s_judged_t *judged)
 {
-    dajia_verdict_t verdict;
     Dajia__Envelope *env = NULL;
     const void *data = zmq_msg_data(&item->body);
     size_t size = zmq_msg_size(&item->body);
-    int rc = -1;
     dajia_wire_keys_t keys;
-    if (dajia_wire_accept(data, size, &self->limits, self->now_ms, s_unit_known, self->config,
-                          &keys)) {
+    if (dajia_wire_accept(data, size, &self->limits, now_ms, s_unit_known, self->config, &keys)) {
         if (peer->unit && (strlen(peer->unit) != keys.unit_len ||
-                           memcmp(peer->unit, keys.unit, keys.unit_len) != 0)) {
-            char unit[DAJIA_MAX_ID + 1], event_id[DAJIA_MAX_ID + 1];
-            snprintf(unit, sizeof unit, "%.*s", (int)keys.unit_len, keys.unit);
-            snprintf(event_id, sizeof event_id, "%.*s", (int)keys.event_id_len, keys.event_id);
-            s_reject_mismatch(self, item, peer, unit, event_id);
+                           memcmp(peer->unit, keys.unit, keys.unit_len) != 0))
+            return s_judged_mismatch(judged, keys.unit, keys.unit_len, keys.event_id,
+                                     keys.event_id_len);
+        if (s_take_submitted_at(self, item, peer, keys.submitted_at, keys.event_id,
+                                keys.event_id_len, judged))
             return -1;
-        }
-        if (keys.submitted_at) {
-            char event_id[DAJIA_MAX_ID + 1];
-            snprintf(event_id, sizeof event_id, "%.*s", (int)keys.event_id_len, keys.event_id);
-            if (s_take_submitted_at(self, item, peer, keys.submitted_at, event_id))
-                return -1;
-        }
-        return s_set_key(self, item, keys.unit, keys.unit_len, keys.event_id, keys.event_id_len);
+        return s_set_key(item, keys.unit, keys.unit_len, keys.event_id, keys.event_id_len, judged);
     }
-    if (dajia_envelope_decode_with(data, size, &self->limits, self->now_ms, s_unit_known,
-                                   self->config, dajia_arena_allocator(self->arena), &env,
-                                   &verdict) != 0) {
-        s_reject_named(self, item, &verdict);
-        goto out;
+    if (dajia_envelope_decode_with(data, size, &self->limits, now_ms, s_unit_known, self->config,
+                                   dajia_arena_allocator(arena), &env, &judged->verdict) != 0) {
+        judged->kind = S_JUDGED_REJECT_NAMED;
+        return -1;
     }
-    if (peer->unit && strcmp(peer->unit, env->unit) != 0) {
-        s_reject_mismatch(self, item, peer, env->unit, env->event_id);
-        goto out;
+    if (peer->unit && strcmp(peer->unit, env->unit) != 0)
+        return s_judged_mismatch(judged, env->unit, strlen(env->unit), env->event_id,
+                                 strlen(env->event_id));
+    if (s_take_submitted_at(self, item, peer, env->submitted_at, env->event_id,
+                            strlen(env->event_id), judged))
+        return -1;
+    return s_set_key(item, env->unit, strlen(env->unit), env->event_id, strlen(env->event_id),
+                     judged);
+}
+
+/* Answers an event judging refused (consumes the item's routing). */
+static void
+s_answer_judged(broker_server_t *self, broker_item_t *item, const s_peer_t *peer,
+                const s_judged_t *judged)
+{
+    dajia_verdict_t verdict;
+    switch (judged->kind) {
+    case S_JUDGED_REJECT_NAMED:
+        s_reject_named(self, item, &judged->verdict);
+        break;
+    case S_JUDGED_MISMATCH:
+        s_log_mismatch(self, peer, judged->unit);
+        dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNIT_MISMATCH,
+                          "this certificate is unit %s's; it cannot submit events of unit %s",
+                          peer->unit, judged->unit);
+        s_reject(self, &item->routing, judged->event_id, &verdict);
+        break;
+    case S_JUDGED_REJECT:
+    default:
+        s_reject(self, &item->routing, judged->event_id, &judged->verdict);
+        break;
     }
-    if (s_take_submitted_at(self, item, peer, env->submitted_at, env->event_id))
-        goto out;
-    rc = s_set_key(self, item, env->unit, strlen(env->unit), env->event_id, strlen(env->event_id));
-out:
+}
+
+/* Who sent a request, from the metadata auth attached to its command frame; with no
+   auth, nobody in particular (every check passes). */
+static void
+s_peer_read(const broker_server_t *self, zmq_msg_t *command, s_peer_t *peer)
+{
+    peer->role = self->auth ? zmq_msg_gets(command, BROKER_AUTH_PROP_ROLE) : NULL;
+    peer->unit = self->auth ? zmq_msg_gets(command, BROKER_AUTH_PROP_UNIT) : NULL;
+    peer->key = self->auth ? zmq_msg_gets(command, BROKER_AUTH_PROP_KEY) : NULL;
+}
+
+/* Judges the event of `item` on the api thread as it is read: 0 when it is kept, -1
+   after answering the client (the item's routing is consumed). */
+static int
+s_take_event(broker_server_t *self, broker_item_t *item, const s_peer_t *peer)
+{
+    s_judged_t judged;
+    int rc = s_judge(self, item, peer, self->now_ms, self->arena, &judged);
+    if (rc)
+        s_answer_judged(self, item, peer, &judged);
     dajia_arena_reset(self->arena);
     return rc;
+}
+
+/* Judges a deferred event on a judge thread (broker_judge_fn). */
+static int
+s_judge_deferred(broker_item_t *item, int64_t now_ms, dajia_arena_t *arena, void *arg)
+{
+    const broker_server_t *self = arg;
+    s_peer_t peer;
+    s_judged_t judged;
+    s_peer_read(self, &item->command, &peer);
+    return s_judge(self, item, &peer, now_ms, arena, &judged);
+}
+
+/* Answers an event the judges refused: judged again here, at the same time and on the
+   same bytes, for the reason's sentence (refusals are rare; the judges keep none). The
+   reject budget is applied here as well as when the request was read: a connection's
+   refusals are charged only now, so a flood read before the first of them was charged
+   is answered only up to the budget, like one judged as it was read. */
+static void
+s_answer_refused(broker_server_t *self, broker_item_t *item, int64_t judged_at)
+{
+    s_peer_t peer;
+    s_judged_t judged;
+    if (s_throttled_as(self, &item->routing, false))
+        return;
+    s_peer_read(self, &item->command, &peer);
+    if (s_judge(self, item, &peer, judged_at, self->arena, &judged) == 0) {
+        judged.kind = S_JUDGED_REJECT; /* cannot happen: the same judgement twice */
+        judged.event_id[0] = '\0';
+        dajia_verdict_set(&judged.verdict, DAJIA__REASON__REASON_MALFORMED, "%s",
+                          dajia_reason_text(DAJIA__REASON__REASON_MALFORMED));
+    }
+    dajia_arena_reset(self->arena);
+    s_answer_judged(self, item, &peer, &judged);
 }
 
 /* Is `key` still trusted? One lookup per key and drain: requests from one connection
@@ -737,6 +843,13 @@ s_read_request(broker_server_t *self, broker_item_t *item)
                           "this one had %d",
                           frames);
         s_reject(self, &item->routing, NULL, &verdict);
+    } else if (self->judge_threads) {
+        /* Judged by the judges before the commit (broker_judge.h). */
+        zmq_msg_init(&item->command);
+        zmq_msg_move(&item->command, &command);
+        item->has_command = true;
+        item->deferred = true;
+        kept = true;
     } else if (s_take_event(self, item, &peer) == 0) {
         kept = true;
     }
@@ -919,10 +1032,11 @@ s_memory_ceiling(const broker_server_t *self, size_t max_message, size_t batch_m
         external_workers
             ? BROKER_WORKERS_CONN * ((uint64_t)BROKER_WORKERS_IN_MAX + BROKER_CONN_OVERHEAD)
             : 0;
-    /* the replay thread builds one answer at a time */
+    /* the replay thread builds one answer at a time; each judge decodes into its arena */
     uint64_t replay = BROKER_FEED_REPLAY_BYTES + BROKER_CEILING_ITEM;
+    uint64_t judges = (uint64_t)self->judge_threads * BROKER_ARENA_BYTES;
     return BROKER_MEMORY_BASE + batches + conns * api + 2 * conns * reader + items + workers +
-           replay + BROKER_DECODE_OVERSHOOT;
+           replay + judges + BROKER_DECODE_OVERSHOOT;
 }
 
 int
@@ -948,8 +1062,14 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         broker_config_size(config, "limits/max_future", &max_future, err, errlen) ||
         broker_config_size(config, "broker/reject_budget", &reject_budget, err, errlen) ||
         broker_config_size(config, "broker/replay_budget", &replay_budget, err, errlen) ||
-        broker_config_size(config, "broker/max_connections", &self->max_connections, err, errlen))
+        broker_config_size(config, "broker/max_connections", &self->max_connections, err, errlen) ||
+        broker_config_size(config, "broker/judge_threads", &self->judge_threads, err, errlen))
         goto out;
+    if (self->judge_threads > BROKER_JUDGE_THREADS_MAX) {
+        snprintf(err, errlen, "broker/judge_threads must lie between 0 and %d",
+                 BROKER_JUDGE_THREADS_MAX);
+        goto out;
+    }
     if (reject_budget > UINT32_MAX || replay_budget > UINT32_MAX) {
         snprintf(err, errlen, "broker/%s must be at most %" PRIu32 " a second",
                  reject_budget > UINT32_MAX ? "reject_budget" : "replay_budget", UINT32_MAX);
@@ -1035,9 +1155,15 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
                    broker_dedup_count(dedup), zclock_mono() - began,
                    broker_dedup_bytes(dedup) >> 20, made.from_file, made.scanned);
     self->stats.index_bytes = broker_dedup_bytes(dedup);
-    rc = broker_writer_start(self->store, last_seq, &dedup, &dedup_file, &self->writer);
+    broker_judge_t *judge = NULL;
+    rc = self->judge_threads ? broker_judge_new(self->judge_threads, s_judge_deferred, self,
+                                                BROKER_ARENA_BYTES, &judge)
+                             : 0;
+    if (rc == 0)
+        rc = broker_writer_start(self->store, last_seq, &dedup, &dedup_file, &judge, &self->writer);
     broker_dedup_destroy(&dedup); /* only when the writer did not take them */
     broker_dedup_file_destroy(&dedup_file);
+    broker_judge_destroy(&judge);
     if (rc) {
         snprintf(err, errlen, "cannot start the writer thread: %s", dajia_strerror(rc));
         goto out;

@@ -19,6 +19,7 @@ struct broker_writer_t {
     store_t *store;
     broker_dedup_t *dedup;     /* owned; writer thread only once started */
     broker_dedup_file_t *file; /* owned, may be NULL; writer thread only once started */
+    broker_judge_t *judge;     /* owned, may be NULL; writer thread only once started */
     uint64_t *added;           /* writer thread: the hashes of the last batch's new records */
     size_t added_count, added_cap;
     uint64_t added_first; /* the log_seq of added[0] */
@@ -128,6 +129,8 @@ s_thread(void *arg)
         broker_batch_t *batch = s_recv_ptr(self->back);
         if (!batch)
             break; /* NULL: stop */
+        if (self->judge)
+            broker_judge_batch(self->judge, batch);
         s_commit(self, batch);
         if (s_send_ptr(self->back, batch) != 0)
             break;
@@ -152,7 +155,7 @@ s_start_thread(broker_writer_t *self)
 
 int
 broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
-                    broker_dedup_file_t **file, broker_writer_t **out)
+                    broker_dedup_file_t **file, broker_judge_t **judge, broker_writer_t **out)
 {
     broker_writer_t *self = calloc(1, sizeof *self);
     if (!self)
@@ -161,6 +164,7 @@ broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
     self->last_seq = last_seq;
     self->dedup = *dedup;
     self->file = file ? *file : NULL;
+    self->judge = judge ? *judge : NULL;
     self->front = zsys_create_pipe(&self->back);
     int rc = self->front ? s_start_thread(self) : -ENOMEM;
     if (rc) {
@@ -172,6 +176,8 @@ broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
     *dedup = NULL;
     if (file)
         *file = NULL;
+    if (judge)
+        *judge = NULL;
     self->started = true;
     *out = self;
     return 0;
@@ -191,6 +197,7 @@ broker_writer_destroy(broker_writer_t **self_p)
     }
     zsock_destroy(&self->front);
     zsock_destroy(&self->back);
+    broker_judge_destroy(&self->judge);
     broker_dedup_destroy(&self->dedup);
     broker_dedup_file_destroy(&self->file); /* synced: a clean stop leaves it whole */
     free(self->added);

@@ -2,11 +2,12 @@
 
     The api thread keeps receiving and validating while the writer commits (and waits for
     the disk's sync), so a slow fsync never stalls the socket: whatever arrives meanwhile
-    forms the next batch. At most one batch is at the writer at a time; the api thread
-    hands it over with broker_writer_submit() and learns it is done when the writer's
-    socket becomes readable, then takes it back with broker_writer_take(). Once a batch
-    is handed back, the writer appends its new keys to the dedup index's file
-    (broker_dedup_file.h), while the api thread answers.
+    forms the next batch. With a pool of judges (broker_judge.h) the writer has the
+    batch's deferred events judged first, then commits it. At most one batch is at the writer at a
+   time; the api thread hands it over with broker_writer_submit() and learns it is done when the
+   writer's socket becomes readable, then takes it back with broker_writer_take(). Once a batch is
+   handed back, the writer appends its new keys to the dedup index's file (broker_dedup_file.h),
+   while the api thread answers.
 */
 #ifndef BROKER_WRITER_H
 #define BROKER_WRITER_H
@@ -16,17 +17,20 @@
 #include "broker_batch.h"
 #include "broker_dedup.h"
 #include "broker_dedup_file.h"
+#include "broker_judge.h"
 #include "store.h"
 
 typedef struct broker_writer_t broker_writer_t;
 
 /* Starts the writer thread on `store` (borrowed: must outlive the writer), appending
    after `last_seq`, with `*dedup` the index of the log's keys and `*file` its file
-   (broker_dedup_file_open; *file may be NULL: no file). On success the writer owns both
-   (*dedup and *file become NULL) and *out is set; on failure they stay the caller's. */
+   (broker_dedup_file_open; *file may be NULL: no file), and `*judge` the judges of
+   deferred events (judge or *judge may be NULL: every event comes judged). On success
+   the writer owns the three (they become NULL) and *out is set; on failure they stay the
+   caller's. */
 int
 broker_writer_start(store_t *store, uint64_t last_seq, broker_dedup_t **dedup,
-                    broker_dedup_file_t **file, broker_writer_t **out);
+                    broker_dedup_file_t **file, broker_judge_t **judge, broker_writer_t **out);
 
 /* Stops the thread (after the batch it holds, if any), syncs the index's file and frees
    the writer. Accepts NULL, sets *self_p to NULL. A batch not taken back is destroyed. */
