@@ -833,7 +833,7 @@ s_read_request(broker_server_t *self, broker_item_t *item)
     } else if (!s_frame_is(&command, DAJIA_API_SUBMIT)) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNKNOWN_COMMAND,
                           "unknown command (%zu bytes); the broker knows " DAJIA_API_SUBMIT
-                          ", " DAJIA_API_STATS " and " DAJIA_API_REPLAY,
+                          ", " DAJIA_API_STATS ", " DAJIA_API_REPLAY " and " DAJIA_API_HELLO,
                           zmq_msg_size(&command));
         s_reject(self, &item->routing, NULL, &verdict);
     } else if (frames != DAJIA_API_FRAMES) {
