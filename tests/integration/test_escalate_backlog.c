@@ -316,12 +316,23 @@ s_wait_source(fixture_t *fx, uint64_t source)
     }
 }
 
-/* Waits for `count` escalations, then a while longer, and keeps what the feed holds. */
+/* The escalate worker's lag behind the log (STATS), or -1 when STATS does not answer. */
+static int64_t
+s_escalate_lag(fixture_t *fx)
+{
+    char *json = harness_client_stats(fx->client);
+    int64_t lag = json ? harness_json_u64(json, "workers/escalate/lag") : -1;
+    free(json);
+    return lag;
+}
+
+/* Waits for `count` escalations and for the escalate worker to have applied the whole
+   log, then a while longer, and keeps what the feed holds. */
 static void
 s_settle(fixture_t *fx, int run)
 {
     int64_t deadline = harness_now_ms() + S_WAIT_MS;
-    while (s_read_feed(fx, 0, -1).escalations < S_EXPECTED) {
+    while (s_read_feed(fx, 0, -1).escalations < S_EXPECTED || s_escalate_lag(fx) != 0) {
         if (harness_now_ms() > deadline)
             break; /* the comparison below says what is missing */
         zclock_sleep(200);
