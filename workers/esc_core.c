@@ -806,6 +806,59 @@ s_fire_dq(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, const s
     return rc < 0 ? rc : 0;
 }
 
+static bool
+s_accounted_has(const esc_matter_t *rec, const char *event_id)
+{
+    for (uint8_t i = 0; i < rec->n_accounted; i++)
+        if (strcmp(rec->accounted[i], event_id) == 0)
+            return true;
+    return false;
+}
+
+/* Keeps `event_id` as accounted for at the matter's seq; the oldest entry goes when full
+   (a chain of corrections longer than that stored backwards: docs/domain.md §5.8). */
+static void
+s_accounted_add(esc_matter_t *rec, const char *event_id)
+{
+    if (!*event_id || strlen(event_id) > ESC_MAX_ID || s_accounted_has(rec, event_id))
+        return;
+    if (rec->n_accounted == ESC_ACCOUNTED_MAX) {
+        memmove(rec->accounted[0], rec->accounted[1],
+                (ESC_ACCOUNTED_MAX - 1) * sizeof rec->accounted[0]);
+        rec->n_accounted--;
+    }
+    snprintf(rec->accounted[rec->n_accounted++], sizeof rec->accounted[0], "%s", event_id);
+}
+
+/* A progress stored after a correction of itself (docs/domain.md §5.8): the correction
+   already stands in its place, so it is no repeat and changes nothing the correction
+   stated; a status the corrections left unstated is its own, as in the unit's order. */
+static int
+s_progress_accounted(const s_core_t *core, store_txn_t *txn, const s_esc_t *base,
+                     const Dajia__Envelope *env, const uint8_t *key, size_t klen, esc_matter_t *rec,
+                     worker_outputs_t *out)
+{
+    const Dajia__MajorMatterProgress *p = env->matter_progress;
+    s_accounted_add(rec, env->supersedes_event_id);
+    bool restated = !rec->stated && p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED &&
+                    p->status != rec->status;
+    if (p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
+        rec->stated = 1;
+    if (restated) {
+        rec->status = (uint8_t)p->status;
+        int64_t due = 0;
+        if (!s_matter_finished(rec))
+            due = rec->due_at ? rec->due_at : rec->last_progress_at + s_matter_interval(core, rec);
+        int rc = due == rec->due_at ? 0 : s_matter_schedule(core, txn, key, klen, rec, due);
+        if (!rc && rec->reported)
+            rc = s_emit_matter(out, base->unit, p->matter_id, rec, base->at, base->item_log_seq,
+                               base->produced_at);
+        if (rc)
+            return rc;
+    }
+    return s_matter_save(txn, key, klen, rec);
+}
+
 static int
 s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *base,
                         const Dajia__Envelope *env, worker_outputs_t *out)
@@ -822,8 +875,11 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
         return rc;
     if (found && p->seq < rec.seq)
         return 0; /* older than what we have (stored out of the unit's order): nothing */
+    bool same_seq = found && p->seq == rec.seq;
+    if (same_seq && s_accounted_has(&rec, base->event_id))
+        return s_progress_accounted(core, txn, base, env, key, klen, &rec, out);
     bool reported = found && rec.reported;
-    if (reported && p->seq == rec.seq && !*env->supersedes_event_id) {
+    if (reported && same_seq && !*env->supersedes_event_id) {
         /* The same number again, not as a correction: which one the unit meant is its
            to say; the first stands and the Office hears of it. */
         char seq[16];
@@ -835,11 +891,18 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
         esc_text_dq2_unit(p->matter_id, rec.title, p->seq, base->event_id, &text, &fix);
         return s_fire_dq(core, txn, out, base, "DQ2", p->matter_id, seq, reason.text, &text, &fix);
     }
+    if (!same_seq) {
+        rec.n_accounted = 0;
+        rec.stated = 0;
+    }
+    s_accounted_add(&rec, env->supersedes_event_id);
     rec.seq = p->seq;
     if (!found)
         rec.severity = S_SEVERITY_MAJOR; /* until the report says */
-    if (p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
+    if (p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED) {
         rec.status = (uint8_t)p->status;
+        rec.stated = 1;
+    }
     rec.last_progress_at = base->at;
     s_matter_source(&rec, base);
     int64_t due = 0;

@@ -147,7 +147,7 @@ size_t
 esc_matter_encode(const esc_matter_t *rec, uint8_t buf[ESC_MATTER_RECORD_MAX])
 {
     s_writer_t w = {buf};
-    s_put_u8(&w, ESC_STATE_VERSION);
+    s_put_u8(&w, ESC_MATTER_VERSION);
     s_put_u8(&w, rec->severity);
     s_put_u8(&w, rec->type);
     s_put_u8(&w, rec->status);
@@ -161,6 +161,11 @@ esc_matter_encode(const esc_matter_t *rec, uint8_t buf[ESC_MATTER_RECORD_MAX])
     s_put_u64(&w, rec->source_log_seq);
     s_put_str8(&w, rec->source_event_id, ESC_MAX_ID);
     s_put_str16(&w, rec->title, ESC_MAX_TITLE);
+    s_put_u8(&w, rec->stated);
+    uint8_t n = rec->n_accounted < ESC_ACCOUNTED_MAX ? rec->n_accounted : ESC_ACCOUNTED_MAX;
+    s_put_u8(&w, n);
+    for (uint8_t i = 0; i < n; i++)
+        s_put_str8(&w, rec->accounted[i], ESC_MAX_ID);
     return (size_t)(w.p - buf);
 }
 
@@ -169,7 +174,8 @@ esc_matter_decode(const void *data, size_t len, esc_matter_t *rec)
 {
     memset(rec, 0, sizeof *rec);
     s_reader_t r = {data, (const uint8_t *)data + len, 0};
-    if (s_get_u(&r, 1) != ESC_STATE_VERSION)
+    uint64_t version = s_get_u(&r, 1);
+    if (version != 1 && version != ESC_MATTER_VERSION)
         goto out;
     rec->severity = (uint8_t)s_get_u(&r, 1);
     rec->type = (uint8_t)s_get_u(&r, 1);
@@ -184,6 +190,14 @@ esc_matter_decode(const void *data, size_t len, esc_matter_t *rec)
     rec->source_log_seq = s_get_u(&r, 8);
     s_get_str(&r, 1, rec->source_event_id, ESC_MAX_ID);
     s_get_str(&r, 2, rec->title, ESC_MAX_TITLE);
+    if (version == ESC_MATTER_VERSION) {
+        rec->stated = (uint8_t)s_get_u(&r, 1);
+        rec->n_accounted = (uint8_t)s_get_u(&r, 1);
+        if (rec->n_accounted > ESC_ACCOUNTED_MAX)
+            goto out;
+        for (uint8_t i = 0; i < rec->n_accounted; i++)
+            s_get_str(&r, 1, rec->accounted[i], ESC_MAX_ID);
+    }
     if (r.bad)
         goto out;
     return 0;
