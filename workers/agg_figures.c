@@ -19,7 +19,7 @@
                    for a report that has not come (it takes its place when it does)
               key  unit NUL NUL NUL NUL NUL order(17)
               val  names(1) [length(1) name]... packed Envelope: an event of the journal
-              key  unit NUL NUL NUL NUL name
+              key  unit NUL NUL NUL NUL name   (name: 'c' case_no, or 'e' event_id)
               val  order(17) of the latest event filed under the name (its marker)
               key  unit NUL NUL NUL NUL name NUL order(17)
               val  "1": the event at order touches the name (the journal, below)
@@ -1426,20 +1426,22 @@ out:
 
    docs/domain.md §4.2, "Order". Every case report and correction is kept, packed, under
    its order (a body), and linked from each name it touches: the case it names, the case
-   of the report it corrects, and two pseudo names (S_PSEUDO then an id: its own, and
-   that of the report it corrects) that tie a report to its corrections whatever case
-   they name. An event that comes before one already filed under one of its names (in the
-   unit's order) is not applied on the state as it stands: the cases of every event linked
-   to it (its closure) are taken out of the cells and applied again from their journal in
-   the unit's order, so their figures are those of an in-order run. A name's marker says
-   that every event of it is in the journal (true of a name first seen with the journal)
-   and holds the latest order filed under it. A closure larger than S_REPLAY_NAMES names
-   or S_REPLAY_EVENTS events, or reaching a name without a marker (a case from before the
-   journal), is not replayed: the event applies on the state as it stands (the rules
-   before the journal) and the names lose their markers. */
+   of the report it corrects, and two event names (its own id, and that of the report it
+   corrects) that tie a report to its corrections whatever case they name. A name is a
+   kind byte (S_NAME_CASE, S_NAME_EVENT) then the id, so no case_no the broker accepts
+   (any text without NUL) can be taken for an event's name. An event that comes before one already
+   filed under one of its names (in the unit's order) is not applied on the state as it stands: the
+   cases of every event linked to it (its closure) are taken out of the cells and applied again from
+   their journal in the unit's order, so their figures are those of an in-order run. A name's marker
+   says that every event of it is in the journal (true of a name first seen with the journal) and
+   holds the latest order filed under it. A closure larger than S_REPLAY_NAMES names or
+   S_REPLAY_EVENTS events, or reaching a name without a marker (a case from before the journal), is
+   not replayed: the event applies on the state as it stands (the rules before the journal) and the
+   names lose their markers. */
 
-#define S_PSEUDO        '\x01'
-#define S_NAME_MAX      (S_ID_MAX + 1) /* a case_no, or S_PSEUDO and an id; with its NUL */
+#define S_NAME_CASE     'c'
+#define S_NAME_EVENT    'e'
+#define S_NAME_MAX      (S_ID_MAX + 1) /* a kind byte and an id, with its NUL */
 #define S_NAMES_MAX     6 /* 4 at a time; one refiled by a replay may have gained two */
 #define S_JKEY_MAX      (AGG_UNIT_MAX + 4 + S_NAME_MAX + S_ORDER_BYTES)
 #define S_REPLAY_NAMES  16
@@ -1452,7 +1454,7 @@ typedef struct {
     bool bad;
 } s_names_t;
 
-/* Adds the name `name` (a case_no, or S_PSEUDO and an id) when new. */
+/* Adds the name `name` (a kind byte and an id) when new. */
 static void
 s_names_put(s_names_t *n, const char *name)
 {
@@ -1466,20 +1468,20 @@ s_names_put(s_names_t *n, const char *name)
     snprintf(n->v[n->count++], S_NAME_MAX, "%s", name);
 }
 
-/* Adds case `name`, or (pseudo) the name of id `name`. */
+/* Adds the name of case `id`, or (`event`) of event `id`. */
 static void
-s_names_add(s_names_t *n, const char *name, bool pseudo)
+s_names_add(s_names_t *n, const char *id, bool event)
 {
-    size_t len = strlen(name), off = pseudo ? 1 : 0;
+    size_t len = strlen(id);
     if (len == 0)
         return;
-    if (len >= S_ID_MAX || (!pseudo && name[0] == S_PSEUDO)) {
+    if (len >= S_ID_MAX) {
         n->bad = true;
         return;
     }
     char buf[S_NAME_MAX];
-    buf[0] = S_PSEUDO;
-    memcpy(buf + off, name, len + 1);
+    buf[0] = event ? S_NAME_EVENT : S_NAME_CASE;
+    memcpy(buf + 1, id, len + 1);
     s_names_put(n, buf);
 }
 
@@ -1565,16 +1567,16 @@ s_name_state(s_ctx_t *x, const char *name, s_name_state_t *st)
     if (rc != STORE_NOTFOUND)
         return klen ? rc : 0;
     uint8_t ckey[S_IKEY_MAX];
-    size_t cklen = s_id_key(ckey, x->unit, name[0] == S_PSEUDO ? name + 1 : name);
-    rc = store_get(x->txn, name[0] == S_PSEUDO ? x->t->events : x->t->cases, ckey, cklen, &val,
-                   &vlen);
-    if (rc != STORE_NOTFOUND || name[0] == S_PSEUDO) {
+    bool event = name[0] == S_NAME_EVENT;
+    size_t cklen = s_id_key(ckey, x->unit, name + 1);
+    rc = store_get(x->txn, event ? x->t->events : x->t->cases, ckey, cklen, &val, &vlen);
+    if (rc != STORE_NOTFOUND || event) {
         *complete = rc == STORE_NOTFOUND;
         return rc == STORE_NOTFOUND ? 0 : rc < 0 ? rc : 0;
     }
     /* A case without a record may still have reports standing in it. */
     size_t prefix = 0;
-    cklen = s_order_entry_key(ckey, x->unit, name, &(s_order_t){0}, &prefix);
+    cklen = s_order_entry_key(ckey, x->unit, name + 1, &(s_order_t){0}, &prefix);
     store_cursor_t *cursor = NULL;
     rc = store_cursor_open(x->txn, x->t->events, &cursor);
     *complete = rc == STORE_NOTFOUND; /* no table yet */
@@ -1901,8 +1903,8 @@ s_replay(s_ctx_t *x, const s_names_t *names, agg_cell_changed_fn *changed, void 
     s_seen_t seen = {.count = 0};
     x->seen = &seen;
     for (size_t i = 0; rc == 0 && i < c->n_names; i++)
-        if (c->names[i][0] != S_PSEUDO)
-            rc = s_case_retract(x, c->names[i], changed, arg);
+        if (c->names[i][0] == S_NAME_CASE)
+            rc = s_case_retract(x, c->names[i] + 1, changed, arg);
     qsort(c->orders, c->n_orders, S_ORDER_BYTES, s_order_bytes_cmp);
     for (size_t i = 0; rc == 0 && i < c->n_orders; i++) {
         Dajia__Envelope *env = NULL;
@@ -1970,11 +1972,12 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
     size_t vlen;
     int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
     bool alias = rc == 0 && vlen >= 2 && ((const uint8_t *)val)[0] == S_TAG_ALIAS;
-    if (rc == 0 && (!alias || !cr || vlen - 1 >= S_ID_MAX)) {
+    if (rc == 0 && (!alias || vlen - 1 >= S_ID_MAX)) {
         return 0;
     } else if (rc == 0 && correction) {
         /* ... but a correction whose id a correction of it, stored first, named is new
-           when the journal does not hold it (the replay then counts it in its place). */
+           when the journal does not hold it (the replay then counts it in its place),
+           with a case report or without one (a withdrawal). */
         bool held = true;
         rc = s_journal_holds(&x, id, &held);
         if (rc || held)
