@@ -60,6 +60,7 @@
 */
 #include "agg_figures.h"
 #include "dajia_time.h"
+#include "worker_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -255,15 +256,10 @@ agg_figures_read_period(store_txn_t *txn, const char *table, const char *period,
     if (plen >= AGG_PERIOD_MAX)
         return -EINVAL;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, table, &cursor);
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
     agg_cell_t cell;
-    rc = store_cursor_seek(cursor, period, plen + 1, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, table, period, plen + 1, &cursor, &k, &kl, &v, &vl);
     while (rc == 0) {
         if (kl <= plen || memcmp(k, period, plen + 1) != 0)
             break;
@@ -1028,12 +1024,9 @@ s_successor(store_txn_t *txn, const char *table, const char *unit, const char *c
     if (klen == 0)
         return STORE_NOTFOUND;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, table, &cursor);
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, key, klen, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, table, key, klen, &cursor, &k, &kl, &v, &vl);
     if (rc == 0 && (kl != klen || memcmp(k, key, prefix) != 0 || vl == 0 || vl >= S_ID_MAX))
         rc = STORE_NOTFOUND;
     if (rc == 0) {
@@ -1578,13 +1571,10 @@ s_name_state(s_ctx_t *x, const char *name, s_name_state_t *st)
     size_t prefix = 0;
     cklen = s_order_entry_key(ckey, x->unit, name + 1, &(s_order_t){0}, &prefix);
     store_cursor_t *cursor = NULL;
-    rc = store_cursor_open(x->txn, x->t->events, &cursor);
-    *complete = rc == STORE_NOTFOUND; /* no table yet */
-    if (rc)
-        return rc == STORE_NOTFOUND ? 0 : rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, ckey, prefix, &k, &kl, &v, &vl);
+    rc = worker_store_seek(x->txn, x->t->events, ckey, prefix, &cursor, &k, &kl, &v, &vl);
+    /* STORE_NOTFOUND: no table yet, or no report standing in the case */
     *complete = rc == STORE_NOTFOUND || (rc == 0 && (kl < prefix || memcmp(k, ckey, prefix) != 0));
     store_cursor_close(&cursor);
     return rc == STORE_NOTFOUND ? 0 : rc;
@@ -1719,10 +1709,7 @@ s_closure_links(s_ctx_t *x, s_closure_t *c, size_t i)
         return rc == STORE_NOTFOUND ? 1 : rc;
     key[plen++] = 0;
     store_cursor_t *cursor = NULL;
-    rc = store_cursor_open(x->txn, x->t->events, &cursor);
-    if (rc)
-        return rc;
-    rc = store_cursor_seek(cursor, key, plen, &k, &kl, &v, &vl);
+    rc = worker_store_seek(x->txn, x->t->events, key, plen, &cursor, &k, &kl, &v, &vl);
     while (rc == 0 && kl == plen + S_ORDER_BYTES && memcmp(k, key, plen) == 0) {
         const uint8_t *order = (const uint8_t *)k + plen;
         size_t j = 0;
@@ -1796,10 +1783,7 @@ s_case_retract(s_ctx_t *x, const char *case_no, agg_cell_changed_fn *changed, vo
         size_t kl, vl;
         uint8_t ekey[S_IKEY_MAX];
         char root[S_ID_MAX], id[S_ID_MAX];
-        rc = store_cursor_open(x->txn, x->t->events, &cursor);
-        if (rc)
-            return rc == STORE_NOTFOUND ? 0 : rc;
-        rc = store_cursor_seek(cursor, key, prefix, &k, &kl, &v, &vl);
+        rc = worker_store_seek(x->txn, x->t->events, key, prefix, &cursor, &k, &kl, &v, &vl);
         bool more = rc == 0 && kl <= S_IKEY_MAX && kl > prefix && memcmp(k, key, prefix) == 0;
         if (more && (vl == 0 || vl >= S_ID_MAX))
             rc = -EINVAL;

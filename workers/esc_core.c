@@ -25,6 +25,7 @@
 #include "esc_state.h"
 #include "esc_text.h"
 #include "worker_core.h"
+#include "worker_store.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1065,12 +1066,10 @@ s_due_collect(s_scope_t *scope, s_due_t *from, s_due_t *due, size_t *count, bool
     *count = 0;
     *more = false;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(scope->txn, ESC_TABLE_TIMERS, &cursor);
-    if (rc)
-        return rc == STORE_NOTFOUND ? 0 : rc;
     const void *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
-    rc = store_cursor_seek(cursor, from->key, from->len, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(scope->txn, ESC_TABLE_TIMERS, from->key, from->len, &cursor, &k, &kl,
+                               &v, &vl);
     if (rc == 0 && from->len && kl == from->len && memcmp(k, from->key, kl) == 0)
         rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
     while (rc == 0) {
