@@ -1334,6 +1334,49 @@ s_take_place(s_ctx_t *x, const Dajia__Envelope *env, const Dajia__CaseReport *cr
     return rc;
 }
 
+/* An event as s_apply_one and agg_figures_apply_event see it: its unit, id and body,
+   whether it is a correction, its key, and what the events table holds under its id. */
+typedef struct {
+    const char *unit, *id;
+    const Dajia__CaseReport *cr;
+    bool correction;
+    uint8_t key[S_KEY_MAX];
+    size_t klen;
+    bool held;           /* a record is kept under its id: a repeat, or ... */
+    bool alias;          /* ... an alias a correction of it stored first left */
+    char root[S_ID_MAX]; /* alias: the id the alias names */
+} s_event_t;
+
+/* Reads `env` into *ev. Returns 0, 1 when it counts nothing (no unit or id, or neither a
+   case report nor a correction), or an error. */
+static int
+s_event_read(store_txn_t *txn, const agg_tables_t *tables, const Dajia__Envelope *env,
+             s_event_t *ev)
+{
+    ev->unit = env->unit ? env->unit : "";
+    ev->id = env->event_id ? env->event_id : "";
+    ev->cr = s_case_report_of(env);
+    ev->correction = env->supersedes_event_id && *env->supersedes_event_id;
+    ev->klen = *ev->id ? s_id_key(ev->key, ev->unit, ev->id) : 0;
+    ev->held = ev->alias = false;
+    ev->root[0] = '\0';
+    if (!*ev->unit || ev->klen == 0 || (!ev->cr && !ev->correction))
+        return 1;
+    const void *val;
+    size_t vlen;
+    int rc = store_get(txn, tables->events, ev->key, ev->klen, &val, &vlen);
+    if (rc)
+        return rc == STORE_NOTFOUND ? 0 : rc;
+    const uint8_t *p = val;
+    ev->held = true;
+    ev->alias = vlen >= 2 && p[0] == S_TAG_ALIAS && vlen - 1 < S_ID_MAX;
+    if (ev->alias) {
+        memcpy(ev->root, p + 1, vlen - 1);
+        ev->root[vlen - 1] = '\0';
+    }
+    return 0;
+}
+
 /* Applies `env` on the state as it stands: exact when it comes after every event of its
    case in the unit's order (or its case is not journaled: docs/domain.md §4.2, "Order"). */
 static int
@@ -1341,16 +1384,11 @@ s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_
             uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed, void *arg,
             s_seen_t *seen)
 {
-    const char *unit = env->unit ? env->unit : "";
-    const char *id = env->event_id ? env->event_id : "";
-    const Dajia__CaseReport *cr = s_case_report_of(env);
-    bool correction = env->supersedes_event_id && *env->supersedes_event_id;
-    uint8_t key[S_KEY_MAX];
-    size_t klen = *id ? s_id_key(key, unit, id) : 0;
-    if (!*unit || klen == 0 || (!cr && !correction))
-        return 0;
-
-    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
+    s_event_t ev;
+    int rc = s_event_read(txn, tables, env, &ev);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = ev.unit};
     s_report_t rep;
     char root_id[S_ID_MAX];
     /* docs/domain.md §4.2, "Order": a report that a correction stored before it already
@@ -1358,35 +1396,29 @@ s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_
        a repeat of a report counts nothing. */
     const void *val;
     size_t vlen;
-    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
-    if (rc == 0) {
-        if (correction || !cr || vlen < 2 || ((const uint8_t *)val)[0] != S_TAG_ALIAS ||
-            vlen - 1 >= S_ID_MAX)
+    if (ev.held) {
+        if (ev.correction || !ev.cr || !ev.alias)
             return 0;
-        memcpy(root_id, (const uint8_t *)val + 1, vlen - 1);
-        root_id[vlen - 1] = '\0';
-        rc = s_take_place(&x, env, cr, log_seq, root_id);
+        rc = s_take_place(&x, env, ev.cr, log_seq, ev.root);
         if (rc == STORE_NOTFOUND)
             return 0;
         goto out;
     }
-    if (rc != STORE_NOTFOUND)
-        return rc;
 
     s_order_t order = {.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq};
-    if (correction) {
-        rc = s_report_get(txn, tables->events, unit, env->supersedes_event_id, root_id, &rep);
+    if (ev.correction) {
+        rc = s_report_get(txn, tables->events, ev.unit, env->supersedes_event_id, root_id, &rep);
         if (rc == 0) {
             uint8_t root_key[S_KEY_MAX], ekey[S_IKEY_MAX];
-            size_t rklen = s_id_key(root_key, unit, root_id);
-            rc = s_correct(&x, &rep, root_id, env, cr);
+            size_t rklen = s_id_key(root_key, ev.unit, root_id);
+            rc = s_correct(&x, &rep, root_id, env, ev.cr);
             if (rc == 0)
                 rc = s_report_put(txn, tables->events, root_key, rklen, &rep);
             if (rc == 0)
-                rc = s_alias_put(txn, tables->events, key, klen, root_id);
+                rc = s_alias_put(txn, tables->events, ev.key, ev.klen, root_id);
             /* A correction standing in for a report that has not come: the report will
                take its place with the latest correction. */
-            size_t eklen = s_early_key(ekey, unit, root_id);
+            size_t eklen = s_early_key(ekey, ev.unit, root_id);
             if (rc == 0 && eklen && store_get(txn, tables->events, ekey, eklen, &val, &vlen) == 0)
                 rc = s_early_put(&x, root_id, env);
             goto out;
@@ -1396,17 +1428,17 @@ s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_
         /* Not a case report we know: the correction counts as a report of its own, until
            the report it supersedes comes (its body is kept for then). */
         uint8_t skey[S_KEY_MAX];
-        size_t sklen = s_id_key(skey, unit, env->supersedes_event_id);
-        rc = sklen ? s_alias_put(txn, tables->events, skey, sklen, id) : 0;
-        if (rc || !cr)
+        size_t sklen = s_id_key(skey, ev.unit, env->supersedes_event_id);
+        rc = sklen ? s_alias_put(txn, tables->events, skey, sklen, ev.id) : 0;
+        if (rc || !ev.cr)
             return rc;
-        rc = s_early_put(&x, id, env);
+        rc = s_early_put(&x, ev.id, env);
         if (rc)
             return rc;
     }
-    rc = s_count_report(&x, cr, &order, id, &rep);
+    rc = s_count_report(&x, ev.cr, &order, ev.id, &rep);
     if (rc == 0)
-        rc = s_report_put(txn, tables->events, key, klen, &rep);
+        rc = s_report_put(txn, tables->events, ev.key, ev.klen, &rep);
 out:
     if (rc)
         return rc;
@@ -1942,36 +1974,26 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
                         uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,
                         void *arg)
 {
-    const char *unit = env->unit ? env->unit : "";
-    const char *id = env->event_id ? env->event_id : "";
-    const Dajia__CaseReport *cr = s_case_report_of(env);
-    bool correction = env->supersedes_event_id && *env->supersedes_event_id;
-    uint8_t key[S_KEY_MAX];
-    size_t klen = *id ? s_id_key(key, unit, id) : 0;
-    if (!*unit || klen == 0 || (!cr && !correction))
-        return 0;
+    s_event_t ev;
+    int rc = s_event_read(txn, tables, env, &ev);
+    if (rc)
+        return rc == 1 ? 0 : rc;
     /* A repeat counts nothing and is not journaled (the same test as s_apply_one's) ... */
-    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
-    const void *val;
-    size_t vlen;
-    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
-    bool alias = rc == 0 && vlen >= 2 && ((const uint8_t *)val)[0] == S_TAG_ALIAS;
-    if (rc == 0 && (!alias || vlen - 1 >= S_ID_MAX)) {
+    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = ev.unit};
+    if (ev.held && !ev.alias) {
         return 0;
-    } else if (rc == 0 && correction) {
+    } else if (ev.held && ev.correction) {
         /* ... but a correction whose id a correction of it, stored first, named is new
            when the journal does not hold it (the replay then counts it in its place),
            with a case report or without one (a withdrawal). */
         bool held = true;
-        rc = s_journal_holds(&x, id, &held);
+        rc = s_journal_holds(&x, ev.id, &held);
         if (rc || held)
             return rc;
     }
-    if (rc && rc != STORE_NOTFOUND)
-        return rc;
 
     s_names_t names;
-    rc = s_names_of(&x, env, cr, &names);
+    rc = s_names_of(&x, env, ev.cr, &names);
     bool journal = !names.bad, replay = false;
     uint8_t order[S_ORDER_BYTES];
     s_order_key(&(s_order_t){.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq}, order);
