@@ -299,29 +299,6 @@ typedef struct {
     int64_t transferred_at;
 } s_facts_t;
 
-/* docs/domain.md §4.3, "Filed": the stages only a filed case reaches, named one by one.
-   The enum's order is not the lifecycle: handed_to_other_agency comes after closed, yet a
-   clue can be handed over without ever being filed (s_facts_resolve handles that stage);
-   clue, revoked, unspecified and any value added later are not filed. */
-static bool
-s_stage_is_filed(Dajia__CaseStage stage)
-{
-    switch (stage) {
-    case DAJIA__CASE_STAGE__CASE_STAGE_FILED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_INVESTIGATING:
-    case DAJIA__CASE_STAGE__CASE_STAGE_PENALTY_DECIDED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_CLOSED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_CRIMINAL_INVESTIGATION:
-    case DAJIA__CASE_STAGE__CASE_STAGE_ARREST_APPROVED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_PROSECUTED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_IN_TRIAL:
-    case DAJIA__CASE_STAGE__CASE_STAGE_JUDGMENT_EFFECTIVE:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* docs/domain.md §4.3, "Transfers": the stages of a case the criminal justice organs
    themselves handle (police, procuratorate, court). Such a case's linkage (police_filed:
    the police filed what it received) says it was received, not that this unit sent it. */
@@ -337,6 +314,25 @@ s_stage_is_criminal(Dajia__CaseStage stage)
         return true;
     default:
         return false;
+    }
+}
+
+/* docs/domain.md §4.3, "Filed": the stages only a filed case reaches, named one by one
+   (with those of s_stage_is_criminal). The enum's order is not the lifecycle:
+   handed_to_other_agency comes after closed, yet a clue can be handed over without ever
+   being filed (s_facts_resolve handles that stage); clue, revoked, unspecified and any
+   value added later are not filed. */
+static bool
+s_stage_is_filed(Dajia__CaseStage stage)
+{
+    switch (stage) {
+    case DAJIA__CASE_STAGE__CASE_STAGE_FILED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_INVESTIGATING:
+    case DAJIA__CASE_STAGE__CASE_STAGE_PENALTY_DECIDED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_CLOSED:
+        return true;
+    default:
+        return s_stage_is_criminal(stage);
     }
 }
 
@@ -1479,18 +1475,27 @@ typedef struct {
     bool bad;
 } s_names_t;
 
-/* Adds the name `name` (a kind byte and an id) when new. */
+/* Adds `name` (a kind byte and an id) to the set v[0..*count) of at most `max` names
+   when it is not there yet. Returns 0, or 1 when it is new and the set is full or the
+   name too long. */
+static int
+s_name_set_add(char (*v)[S_NAME_MAX], size_t *count, size_t max, const char *name)
+{
+    for (size_t i = 0; i < *count; i++)
+        if (strcmp(v[i], name) == 0)
+            return 0;
+    if (*count == max || strlen(name) >= S_NAME_MAX)
+        return 1;
+    snprintf(v[(*count)++], S_NAME_MAX, "%s", name);
+    return 0;
+}
+
+/* Adds the name `name` when new; one that does not fit makes the names bad. */
 static void
 s_names_put(s_names_t *n, const char *name)
 {
-    for (size_t i = 0; i < n->count; i++)
-        if (strcmp(n->v[i], name) == 0)
-            return;
-    if (n->count == S_NAMES_MAX || strlen(name) >= S_NAME_MAX) {
+    if (s_name_set_add(n->v, &n->count, S_NAMES_MAX, name))
         n->bad = true;
-        return;
-    }
-    snprintf(n->v[n->count++], S_NAME_MAX, "%s", name);
 }
 
 /* Adds the name of case `id`, or (`event`) of event `id`. */
@@ -1718,13 +1723,7 @@ typedef struct {
 static int
 s_closure_name(s_closure_t *c, const char *name)
 {
-    for (size_t i = 0; i < c->n_names; i++)
-        if (strcmp(c->names[i], name) == 0)
-            return 0;
-    if (c->n_names == S_REPLAY_NAMES)
-        return 1;
-    snprintf(c->names[c->n_names++], S_NAME_MAX, "%s", name);
-    return 0;
+    return s_name_set_add(c->names, &c->n_names, S_REPLAY_NAMES, name);
 }
 
 /* Adds the events linked to name `i` of the closure; 1 when it is full, or the name has
