@@ -309,17 +309,28 @@ s_fire_leveled(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, co
 
 /* ================================================================ records */
 
+/* The bytes under `key` in `table`: *val NULL (and *found false; `found` may be NULL)
+   when there are none, which the esc_*_decode functions read as no record. */
+static int
+s_record_get(store_txn_t *txn, const char *table, const void *key, size_t klen, const void **val,
+             size_t *vlen, bool *found)
+{
+    int rc = store_get(txn, table, key, klen, val, vlen);
+    if (found)
+        *found = rc == 0;
+    if (rc != STORE_NOTFOUND)
+        return rc;
+    *val = NULL;
+    *vlen = 0;
+    return 0;
+}
+
 static int
 s_case_load(store_txn_t *txn, const uint8_t *key, size_t klen, esc_case_t *rec, bool *found)
 {
-    const void *val = NULL;
-    size_t vlen = 0;
-    int rc = store_get(txn, ESC_TABLE_CASES, key, klen, &val, &vlen);
-    *found = rc == 0;
-    if (rc == STORE_NOTFOUND) {
-        memset(rec, 0, sizeof *rec);
-        return 0;
-    }
+    const void *val;
+    size_t vlen;
+    int rc = s_record_get(txn, ESC_TABLE_CASES, key, klen, &val, &vlen, found);
     return rc ? rc : esc_case_decode(val, vlen, rec);
 }
 
@@ -334,14 +345,9 @@ s_case_save(store_txn_t *txn, const uint8_t *key, size_t klen, const esc_case_t 
 static int
 s_matter_load(store_txn_t *txn, const uint8_t *key, size_t klen, esc_matter_t *rec, bool *found)
 {
-    const void *val = NULL;
-    size_t vlen = 0;
-    int rc = store_get(txn, ESC_TABLE_MATTERS, key, klen, &val, &vlen);
-    *found = rc == 0;
-    if (rc == STORE_NOTFOUND) {
-        memset(rec, 0, sizeof *rec);
-        return 0;
-    }
+    const void *val;
+    size_t vlen;
+    int rc = s_record_get(txn, ESC_TABLE_MATTERS, key, klen, &val, &vlen, found);
     return rc ? rc : esc_matter_decode(val, vlen, rec);
 }
 
@@ -374,13 +380,9 @@ s_timer_del(store_txn_t *txn, int64_t due_at, char kind, const uint8_t *key, siz
 static int
 s_unit_load(store_txn_t *txn, const char *unit, esc_unit_t *rec)
 {
-    const void *val = NULL;
-    size_t vlen = 0;
-    int rc = store_get(txn, ESC_TABLE_UNITS, unit, strlen(unit), &val, &vlen);
-    if (rc == STORE_NOTFOUND) {
-        memset(rec, 0, sizeof *rec);
-        return 0;
-    }
+    const void *val;
+    size_t vlen;
+    int rc = s_record_get(txn, ESC_TABLE_UNITS, unit, strlen(unit), &val, &vlen, NULL);
     return rc ? rc : esc_unit_decode(val, vlen, rec);
 }
 

@@ -103,7 +103,7 @@ size_t
 esc_unit_encode(const esc_unit_t *rec, uint8_t buf[ESC_UNIT_RECORD_MAX]);
 
 /* Decodes `len` bytes into *rec. Returns 0, or -EBADMSG when the bytes are not a record
-   of a version we know (*rec is then zeroed). */
+   of a version we know (*rec is then zeroed). `data` NULL is no record: *rec zeroed, 0. */
 int
 esc_case_decode(const void *data, size_t len, esc_case_t *rec);
 int
