@@ -99,6 +99,7 @@
 */
 #include "agg_figures.h"
 #include "worker_core.h"
+#include "worker_store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -125,27 +126,13 @@ typedef struct {
 static int
 s_meta_get(store_txn_t *txn, const char *key, uint64_t *value, bool *found)
 {
-    const void *val;
-    size_t vlen;
-    int rc = store_get(txn, s_meta, key, strlen(key), &val, &vlen);
-    *found = false;
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
-    if (vlen != 8)
-        return -EINVAL;
-    *value = store_key_to_u64(val);
-    *found = true;
-    return 0;
+    return worker_store_u64_get(txn, s_meta, key, value, found);
 }
 
 static int
 s_meta_put(store_txn_t *txn, const char *key, uint64_t value)
 {
-    unsigned char val[8];
-    store_u64_to_key(value, val);
-    return store_put(txn, s_meta, key, strlen(key), val, sizeof val, 0);
+    return worker_store_u64_put(txn, s_meta, key, value);
 }
 
 static int
@@ -208,14 +195,9 @@ s_chunk_collect(store_txn_t *txn, s_chunk_t *chunk)
 {
     store_cursor_t *cursor = NULL;
     chunk->count = 0;
-    int rc = store_cursor_open(txn, s_dirty, &cursor);
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, s_dirty, NULL, 0, &cursor, &k, &kl, &v, &vl);
     while (rc == 0 && chunk->count < AGG_ROWS_PER_UPDATE) {
         size_t i = chunk->count;
         if (kl > AGG_CELL_KEY_MAX || agg_cell_key_parse(k, kl, &chunk->cells[i]) != 0) {

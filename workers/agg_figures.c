@@ -19,7 +19,7 @@
                    for a report that has not come (it takes its place when it does)
               key  unit NUL NUL NUL NUL NUL order(17)
               val  names(1) [length(1) name]... packed Envelope: an event of the journal
-              key  unit NUL NUL NUL NUL name
+              key  unit NUL NUL NUL NUL name   (name: 'c' case_no, or 'e' event_id)
               val  order(17) of the latest event filed under the name (its marker)
               key  unit NUL NUL NUL NUL name NUL order(17)
               val  "1": the event at order touches the name (the journal, below)
@@ -60,6 +60,7 @@
 */
 #include "agg_figures.h"
 #include "dajia_time.h"
+#include "worker_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -255,15 +256,10 @@ agg_figures_read_period(store_txn_t *txn, const char *table, const char *period,
     if (plen >= AGG_PERIOD_MAX)
         return -EINVAL;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, table, &cursor);
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
     agg_cell_t cell;
-    rc = store_cursor_seek(cursor, period, plen + 1, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, table, period, plen + 1, &cursor, &k, &kl, &v, &vl);
     while (rc == 0) {
         if (kl <= plen || memcmp(k, period, plen + 1) != 0)
             break;
@@ -303,29 +299,6 @@ typedef struct {
     int64_t transferred_at;
 } s_facts_t;
 
-/* docs/domain.md §4.3, "Filed": the stages only a filed case reaches, named one by one.
-   The enum's order is not the lifecycle: handed_to_other_agency comes after closed, yet a
-   clue can be handed over without ever being filed (s_facts_resolve handles that stage);
-   clue, revoked, unspecified and any value added later are not filed. */
-static bool
-s_stage_is_filed(Dajia__CaseStage stage)
-{
-    switch (stage) {
-    case DAJIA__CASE_STAGE__CASE_STAGE_FILED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_INVESTIGATING:
-    case DAJIA__CASE_STAGE__CASE_STAGE_PENALTY_DECIDED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_CLOSED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_CRIMINAL_INVESTIGATION:
-    case DAJIA__CASE_STAGE__CASE_STAGE_ARREST_APPROVED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_PROSECUTED:
-    case DAJIA__CASE_STAGE__CASE_STAGE_IN_TRIAL:
-    case DAJIA__CASE_STAGE__CASE_STAGE_JUDGMENT_EFFECTIVE:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* docs/domain.md §4.3, "Transfers": the stages of a case the criminal justice organs
    themselves handle (police, procuratorate, court). Such a case's linkage (police_filed:
    the police filed what it received) says it was received, not that this unit sent it. */
@@ -341,6 +314,25 @@ s_stage_is_criminal(Dajia__CaseStage stage)
         return true;
     default:
         return false;
+    }
+}
+
+/* docs/domain.md §4.3, "Filed": the stages only a filed case reaches, named one by one
+   (with those of s_stage_is_criminal). The enum's order is not the lifecycle:
+   handed_to_other_agency comes after closed, yet a clue can be handed over without ever
+   being filed (s_facts_resolve handles that stage); clue, revoked, unspecified and any
+   value added later are not filed. */
+static bool
+s_stage_is_filed(Dajia__CaseStage stage)
+{
+    switch (stage) {
+    case DAJIA__CASE_STAGE__CASE_STAGE_FILED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_INVESTIGATING:
+    case DAJIA__CASE_STAGE__CASE_STAGE_PENALTY_DECIDED:
+    case DAJIA__CASE_STAGE__CASE_STAGE_CLOSED:
+        return true;
+    default:
+        return s_stage_is_criminal(stage);
     }
 }
 
@@ -1028,12 +1020,9 @@ s_successor(store_txn_t *txn, const char *table, const char *unit, const char *c
     if (klen == 0)
         return STORE_NOTFOUND;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, table, &cursor);
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, key, klen, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, table, key, klen, &cursor, &k, &kl, &v, &vl);
     if (rc == 0 && (kl != klen || memcmp(k, key, prefix) != 0 || vl == 0 || vl >= S_ID_MAX))
         rc = STORE_NOTFOUND;
     if (rc == 0) {
@@ -1341,6 +1330,49 @@ s_take_place(s_ctx_t *x, const Dajia__Envelope *env, const Dajia__CaseReport *cr
     return rc;
 }
 
+/* An event as s_apply_one and agg_figures_apply_event see it: its unit, id and body,
+   whether it is a correction, its key, and what the events table holds under its id. */
+typedef struct {
+    const char *unit, *id;
+    const Dajia__CaseReport *cr;
+    bool correction;
+    uint8_t key[S_KEY_MAX];
+    size_t klen;
+    bool held;           /* a record is kept under its id: a repeat, or ... */
+    bool alias;          /* ... an alias a correction of it stored first left */
+    char root[S_ID_MAX]; /* alias: the id the alias names */
+} s_event_t;
+
+/* Reads `env` into *ev. Returns 0, 1 when it counts nothing (no unit or id, or neither a
+   case report nor a correction), or an error. */
+static int
+s_event_read(store_txn_t *txn, const agg_tables_t *tables, const Dajia__Envelope *env,
+             s_event_t *ev)
+{
+    ev->unit = env->unit ? env->unit : "";
+    ev->id = env->event_id ? env->event_id : "";
+    ev->cr = s_case_report_of(env);
+    ev->correction = env->supersedes_event_id && *env->supersedes_event_id;
+    ev->klen = *ev->id ? s_id_key(ev->key, ev->unit, ev->id) : 0;
+    ev->held = ev->alias = false;
+    ev->root[0] = '\0';
+    if (!*ev->unit || ev->klen == 0 || (!ev->cr && !ev->correction))
+        return 1;
+    const void *val;
+    size_t vlen;
+    int rc = store_get(txn, tables->events, ev->key, ev->klen, &val, &vlen);
+    if (rc)
+        return rc == STORE_NOTFOUND ? 0 : rc;
+    const uint8_t *p = val;
+    ev->held = true;
+    ev->alias = vlen >= 2 && p[0] == S_TAG_ALIAS && vlen - 1 < S_ID_MAX;
+    if (ev->alias) {
+        memcpy(ev->root, p + 1, vlen - 1);
+        ev->root[vlen - 1] = '\0';
+    }
+    return 0;
+}
+
 /* Applies `env` on the state as it stands: exact when it comes after every event of its
    case in the unit's order (or its case is not journaled: docs/domain.md §4.2, "Order"). */
 static int
@@ -1348,16 +1380,11 @@ s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_
             uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed, void *arg,
             s_seen_t *seen)
 {
-    const char *unit = env->unit ? env->unit : "";
-    const char *id = env->event_id ? env->event_id : "";
-    const Dajia__CaseReport *cr = s_case_report_of(env);
-    bool correction = env->supersedes_event_id && *env->supersedes_event_id;
-    uint8_t key[S_KEY_MAX];
-    size_t klen = *id ? s_id_key(key, unit, id) : 0;
-    if (!*unit || klen == 0 || (!cr && !correction))
-        return 0;
-
-    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
+    s_event_t ev;
+    int rc = s_event_read(txn, tables, env, &ev);
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = ev.unit};
     s_report_t rep;
     char root_id[S_ID_MAX];
     /* docs/domain.md §4.2, "Order": a report that a correction stored before it already
@@ -1365,35 +1392,29 @@ s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_
        a repeat of a report counts nothing. */
     const void *val;
     size_t vlen;
-    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
-    if (rc == 0) {
-        if (correction || !cr || vlen < 2 || ((const uint8_t *)val)[0] != S_TAG_ALIAS ||
-            vlen - 1 >= S_ID_MAX)
+    if (ev.held) {
+        if (ev.correction || !ev.cr || !ev.alias)
             return 0;
-        memcpy(root_id, (const uint8_t *)val + 1, vlen - 1);
-        root_id[vlen - 1] = '\0';
-        rc = s_take_place(&x, env, cr, log_seq, root_id);
+        rc = s_take_place(&x, env, ev.cr, log_seq, ev.root);
         if (rc == STORE_NOTFOUND)
             return 0;
         goto out;
     }
-    if (rc != STORE_NOTFOUND)
-        return rc;
 
     s_order_t order = {.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq};
-    if (correction) {
-        rc = s_report_get(txn, tables->events, unit, env->supersedes_event_id, root_id, &rep);
+    if (ev.correction) {
+        rc = s_report_get(txn, tables->events, ev.unit, env->supersedes_event_id, root_id, &rep);
         if (rc == 0) {
             uint8_t root_key[S_KEY_MAX], ekey[S_IKEY_MAX];
-            size_t rklen = s_id_key(root_key, unit, root_id);
-            rc = s_correct(&x, &rep, root_id, env, cr);
+            size_t rklen = s_id_key(root_key, ev.unit, root_id);
+            rc = s_correct(&x, &rep, root_id, env, ev.cr);
             if (rc == 0)
                 rc = s_report_put(txn, tables->events, root_key, rklen, &rep);
             if (rc == 0)
-                rc = s_alias_put(txn, tables->events, key, klen, root_id);
+                rc = s_alias_put(txn, tables->events, ev.key, ev.klen, root_id);
             /* A correction standing in for a report that has not come: the report will
                take its place with the latest correction. */
-            size_t eklen = s_early_key(ekey, unit, root_id);
+            size_t eklen = s_early_key(ekey, ev.unit, root_id);
             if (rc == 0 && eklen && store_get(txn, tables->events, ekey, eklen, &val, &vlen) == 0)
                 rc = s_early_put(&x, root_id, env);
             goto out;
@@ -1403,17 +1424,17 @@ s_apply_one(store_txn_t *txn, const agg_tables_t *tables, const agg_period_spec_
         /* Not a case report we know: the correction counts as a report of its own, until
            the report it supersedes comes (its body is kept for then). */
         uint8_t skey[S_KEY_MAX];
-        size_t sklen = s_id_key(skey, unit, env->supersedes_event_id);
-        rc = sklen ? s_alias_put(txn, tables->events, skey, sklen, id) : 0;
-        if (rc || !cr)
+        size_t sklen = s_id_key(skey, ev.unit, env->supersedes_event_id);
+        rc = sklen ? s_alias_put(txn, tables->events, skey, sklen, ev.id) : 0;
+        if (rc || !ev.cr)
             return rc;
-        rc = s_early_put(&x, id, env);
+        rc = s_early_put(&x, ev.id, env);
         if (rc)
             return rc;
     }
-    rc = s_count_report(&x, cr, &order, id, &rep);
+    rc = s_count_report(&x, ev.cr, &order, ev.id, &rep);
     if (rc == 0)
-        rc = s_report_put(txn, tables->events, key, klen, &rep);
+        rc = s_report_put(txn, tables->events, ev.key, ev.klen, &rep);
 out:
     if (rc)
         return rc;
@@ -1426,20 +1447,22 @@ out:
 
    docs/domain.md §4.2, "Order". Every case report and correction is kept, packed, under
    its order (a body), and linked from each name it touches: the case it names, the case
-   of the report it corrects, and two pseudo names (S_PSEUDO then an id: its own, and
-   that of the report it corrects) that tie a report to its corrections whatever case
-   they name. An event that comes before one already filed under one of its names (in the
-   unit's order) is not applied on the state as it stands: the cases of every event linked
-   to it (its closure) are taken out of the cells and applied again from their journal in
-   the unit's order, so their figures are those of an in-order run. A name's marker says
-   that every event of it is in the journal (true of a name first seen with the journal)
-   and holds the latest order filed under it. A closure larger than S_REPLAY_NAMES names
-   or S_REPLAY_EVENTS events, or reaching a name without a marker (a case from before the
-   journal), is not replayed: the event applies on the state as it stands (the rules
-   before the journal) and the names lose their markers. */
+   of the report it corrects, and two event names (its own id, and that of the report it
+   corrects) that tie a report to its corrections whatever case they name. A name is a
+   kind byte (S_NAME_CASE, S_NAME_EVENT) then the id, so no case_no the broker accepts
+   (any text without NUL) can be taken for an event's name. An event that comes before one already
+   filed under one of its names (in the unit's order) is not applied on the state as it stands: the
+   cases of every event linked to it (its closure) are taken out of the cells and applied again from
+   their journal in the unit's order, so their figures are those of an in-order run. A name's marker
+   says that every event of it is in the journal (true of a name first seen with the journal) and
+   holds the latest order filed under it. A closure larger than S_REPLAY_NAMES names or
+   S_REPLAY_EVENTS events, or reaching a name without a marker (a case from before the journal), is
+   not replayed: the event applies on the state as it stands (the rules before the journal) and the
+   names lose their markers. */
 
-#define S_PSEUDO        '\x01'
-#define S_NAME_MAX      (S_ID_MAX + 1) /* a case_no, or S_PSEUDO and an id; with its NUL */
+#define S_NAME_CASE     'c'
+#define S_NAME_EVENT    'e'
+#define S_NAME_MAX      (S_ID_MAX + 1) /* a kind byte and an id, with its NUL */
 #define S_NAMES_MAX     6 /* 4 at a time; one refiled by a replay may have gained two */
 #define S_JKEY_MAX      (AGG_UNIT_MAX + 4 + S_NAME_MAX + S_ORDER_BYTES)
 #define S_REPLAY_NAMES  16
@@ -1452,34 +1475,43 @@ typedef struct {
     bool bad;
 } s_names_t;
 
-/* Adds the name `name` (a case_no, or S_PSEUDO and an id) when new. */
+/* Adds `name` (a kind byte and an id) to the set v[0..*count) of at most `max` names
+   when it is not there yet. Returns 0, or 1 when it is new and the set is full or the
+   name too long. */
+static int
+s_name_set_add(char (*v)[S_NAME_MAX], size_t *count, size_t max, const char *name)
+{
+    for (size_t i = 0; i < *count; i++)
+        if (strcmp(v[i], name) == 0)
+            return 0;
+    if (*count == max || strlen(name) >= S_NAME_MAX)
+        return 1;
+    snprintf(v[(*count)++], S_NAME_MAX, "%s", name);
+    return 0;
+}
+
+/* Adds the name `name` when new; one that does not fit makes the names bad. */
 static void
 s_names_put(s_names_t *n, const char *name)
 {
-    for (size_t i = 0; i < n->count; i++)
-        if (strcmp(n->v[i], name) == 0)
-            return;
-    if (n->count == S_NAMES_MAX || strlen(name) >= S_NAME_MAX) {
+    if (s_name_set_add(n->v, &n->count, S_NAMES_MAX, name))
         n->bad = true;
-        return;
-    }
-    snprintf(n->v[n->count++], S_NAME_MAX, "%s", name);
 }
 
-/* Adds case `name`, or (pseudo) the name of id `name`. */
+/* Adds the name of case `id`, or (`event`) of event `id`. */
 static void
-s_names_add(s_names_t *n, const char *name, bool pseudo)
+s_names_add(s_names_t *n, const char *id, bool event)
 {
-    size_t len = strlen(name), off = pseudo ? 1 : 0;
+    size_t len = strlen(id);
     if (len == 0)
         return;
-    if (len >= S_ID_MAX || (!pseudo && name[0] == S_PSEUDO)) {
+    if (len >= S_ID_MAX) {
         n->bad = true;
         return;
     }
     char buf[S_NAME_MAX];
-    buf[0] = S_PSEUDO;
-    memcpy(buf + off, name, len + 1);
+    buf[0] = event ? S_NAME_EVENT : S_NAME_CASE;
+    memcpy(buf + 1, id, len + 1);
     s_names_put(n, buf);
 }
 
@@ -1565,24 +1597,21 @@ s_name_state(s_ctx_t *x, const char *name, s_name_state_t *st)
     if (rc != STORE_NOTFOUND)
         return klen ? rc : 0;
     uint8_t ckey[S_IKEY_MAX];
-    size_t cklen = s_id_key(ckey, x->unit, name[0] == S_PSEUDO ? name + 1 : name);
-    rc = store_get(x->txn, name[0] == S_PSEUDO ? x->t->events : x->t->cases, ckey, cklen, &val,
-                   &vlen);
-    if (rc != STORE_NOTFOUND || name[0] == S_PSEUDO) {
+    bool event = name[0] == S_NAME_EVENT;
+    size_t cklen = s_id_key(ckey, x->unit, name + 1);
+    rc = store_get(x->txn, event ? x->t->events : x->t->cases, ckey, cklen, &val, &vlen);
+    if (rc != STORE_NOTFOUND || event) {
         *complete = rc == STORE_NOTFOUND;
         return rc == STORE_NOTFOUND ? 0 : rc < 0 ? rc : 0;
     }
     /* A case without a record may still have reports standing in it. */
     size_t prefix = 0;
-    cklen = s_order_entry_key(ckey, x->unit, name, &(s_order_t){0}, &prefix);
+    cklen = s_order_entry_key(ckey, x->unit, name + 1, &(s_order_t){0}, &prefix);
     store_cursor_t *cursor = NULL;
-    rc = store_cursor_open(x->txn, x->t->events, &cursor);
-    *complete = rc == STORE_NOTFOUND; /* no table yet */
-    if (rc)
-        return rc == STORE_NOTFOUND ? 0 : rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, ckey, prefix, &k, &kl, &v, &vl);
+    rc = worker_store_seek(x->txn, x->t->events, ckey, prefix, &cursor, &k, &kl, &v, &vl);
+    /* STORE_NOTFOUND: no table yet, or no report standing in the case */
     *complete = rc == STORE_NOTFOUND || (rc == 0 && (kl < prefix || memcmp(k, ckey, prefix) != 0));
     store_cursor_close(&cursor);
     return rc == STORE_NOTFOUND ? 0 : rc;
@@ -1694,13 +1723,7 @@ typedef struct {
 static int
 s_closure_name(s_closure_t *c, const char *name)
 {
-    for (size_t i = 0; i < c->n_names; i++)
-        if (strcmp(c->names[i], name) == 0)
-            return 0;
-    if (c->n_names == S_REPLAY_NAMES)
-        return 1;
-    snprintf(c->names[c->n_names++], S_NAME_MAX, "%s", name);
-    return 0;
+    return s_name_set_add(c->names, &c->n_names, S_REPLAY_NAMES, name);
 }
 
 /* Adds the events linked to name `i` of the closure; 1 when it is full, or the name has
@@ -1717,10 +1740,7 @@ s_closure_links(s_ctx_t *x, s_closure_t *c, size_t i)
         return rc == STORE_NOTFOUND ? 1 : rc;
     key[plen++] = 0;
     store_cursor_t *cursor = NULL;
-    rc = store_cursor_open(x->txn, x->t->events, &cursor);
-    if (rc)
-        return rc;
-    rc = store_cursor_seek(cursor, key, plen, &k, &kl, &v, &vl);
+    rc = worker_store_seek(x->txn, x->t->events, key, plen, &cursor, &k, &kl, &v, &vl);
     while (rc == 0 && kl == plen + S_ORDER_BYTES && memcmp(k, key, plen) == 0) {
         const uint8_t *order = (const uint8_t *)k + plen;
         size_t j = 0;
@@ -1794,10 +1814,7 @@ s_case_retract(s_ctx_t *x, const char *case_no, agg_cell_changed_fn *changed, vo
         size_t kl, vl;
         uint8_t ekey[S_IKEY_MAX];
         char root[S_ID_MAX], id[S_ID_MAX];
-        rc = store_cursor_open(x->txn, x->t->events, &cursor);
-        if (rc)
-            return rc == STORE_NOTFOUND ? 0 : rc;
-        rc = store_cursor_seek(cursor, key, prefix, &k, &kl, &v, &vl);
+        rc = worker_store_seek(x->txn, x->t->events, key, prefix, &cursor, &k, &kl, &v, &vl);
         bool more = rc == 0 && kl <= S_IKEY_MAX && kl > prefix && memcmp(k, key, prefix) == 0;
         if (more && (vl == 0 || vl >= S_ID_MAX))
             rc = -EINVAL;
@@ -1901,8 +1918,8 @@ s_replay(s_ctx_t *x, const s_names_t *names, agg_cell_changed_fn *changed, void 
     s_seen_t seen = {.count = 0};
     x->seen = &seen;
     for (size_t i = 0; rc == 0 && i < c->n_names; i++)
-        if (c->names[i][0] != S_PSEUDO)
-            rc = s_case_retract(x, c->names[i], changed, arg);
+        if (c->names[i][0] == S_NAME_CASE)
+            rc = s_case_retract(x, c->names[i] + 1, changed, arg);
     qsort(c->orders, c->n_orders, S_ORDER_BYTES, s_order_bytes_cmp);
     for (size_t i = 0; rc == 0 && i < c->n_orders; i++) {
         Dajia__Envelope *env = NULL;
@@ -1956,35 +1973,26 @@ agg_figures_apply_event(store_txn_t *txn, const agg_tables_t *tables, const agg_
                         uint64_t log_seq, const Dajia__Envelope *env, agg_cell_changed_fn *changed,
                         void *arg)
 {
-    const char *unit = env->unit ? env->unit : "";
-    const char *id = env->event_id ? env->event_id : "";
-    const Dajia__CaseReport *cr = s_case_report_of(env);
-    bool correction = env->supersedes_event_id && *env->supersedes_event_id;
-    uint8_t key[S_KEY_MAX];
-    size_t klen = *id ? s_id_key(key, unit, id) : 0;
-    if (!*unit || klen == 0 || (!cr && !correction))
-        return 0;
+    s_event_t ev;
+    int rc = s_event_read(txn, tables, env, &ev);
+    if (rc)
+        return rc == 1 ? 0 : rc;
     /* A repeat counts nothing and is not journaled (the same test as s_apply_one's) ... */
-    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = unit};
-    const void *val;
-    size_t vlen;
-    int rc = store_get(txn, tables->events, key, klen, &val, &vlen);
-    bool alias = rc == 0 && vlen >= 2 && ((const uint8_t *)val)[0] == S_TAG_ALIAS;
-    if (rc == 0 && (!alias || !cr || vlen - 1 >= S_ID_MAX)) {
+    s_ctx_t x = {.txn = txn, .t = tables, .spec = spec, .unit = ev.unit};
+    if (ev.held && !ev.alias) {
         return 0;
-    } else if (rc == 0 && correction) {
+    } else if (ev.held && ev.correction) {
         /* ... but a correction whose id a correction of it, stored first, named is new
-           when the journal does not hold it (the replay then counts it in its place). */
+           when the journal does not hold it (the replay then counts it in its place),
+           with a case report or without one (a withdrawal). */
         bool held = true;
-        rc = s_journal_holds(&x, id, &held);
+        rc = s_journal_holds(&x, ev.id, &held);
         if (rc || held)
             return rc;
     }
-    if (rc && rc != STORE_NOTFOUND)
-        return rc;
 
     s_names_t names;
-    rc = s_names_of(&x, env, cr, &names);
+    rc = s_names_of(&x, env, ev.cr, &names);
     bool journal = !names.bad, replay = false;
     uint8_t order[S_ORDER_BYTES];
     s_order_key(&(s_order_t){.seq = env->unit_seq, .at = env->occurred_at, .log = log_seq}, order);

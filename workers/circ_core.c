@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "dajia_log.h"
+#include "worker_store.h"
 
 #define CIRC_MAX_PER_CALL       16
 #define S_DEFAULT_DEADLINE_DAY  10
@@ -300,26 +301,17 @@ s_create(const worker_settings_t *settings, void **core)
 static int
 s_meta_get(store_txn_t *txn, const char *key, int64_t *value, bool *found)
 {
-    const void *val;
-    size_t vlen;
-    int rc = store_get(txn, CIRC_TABLE_META, key, strlen(key), &val, &vlen);
-    *found = rc == 0;
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
-    if (vlen != 8)
-        return -EINVAL;
-    *value = (int64_t)store_key_to_u64(val);
-    return 0;
+    uint64_t u = 0;
+    int rc = worker_store_u64_get(txn, CIRC_TABLE_META, key, &u, found);
+    if (*found)
+        *value = (int64_t)u;
+    return rc;
 }
 
 static int
 s_meta_put(store_txn_t *txn, const char *key, int64_t value)
 {
-    uint8_t val[8];
-    store_u64_to_key((uint64_t)value, val);
-    return store_put(txn, CIRC_TABLE_META, key, strlen(key), val, 8, 0);
+    return worker_store_u64_put(txn, CIRC_TABLE_META, key, (uint64_t)value);
 }
 
 /* Where the months stand: the first judged, the first without a bulletin, the last
@@ -530,14 +522,10 @@ s_take_sources(store_txn_t *txn, const char *period, Dajia__Bulletin *b)
     size_t plen = strlen(period);
     for (;;) {
         store_cursor_t *cursor = NULL;
-        int rc = store_cursor_open(txn, CIRC_TABLE_SOURCES, &cursor);
-        if (rc == STORE_NOTFOUND)
-            return 0;
-        if (rc)
-            return rc;
         const void *k, *v;
         size_t kl, vl;
-        rc = store_cursor_seek(cursor, period, plen + 1, &k, &kl, &v, &vl);
+        int rc =
+            worker_store_seek(txn, CIRC_TABLE_SOURCES, period, plen + 1, &cursor, &k, &kl, &v, &vl);
         uint8_t key[AGG_PERIOD_MAX + 8];
         bool mine = rc == 0 && kl == plen + 9 && memcmp(k, period, plen + 1) == 0;
         Dajia__BulletinSource *s = mine ? dajia__bulletin_source__unpack(NULL, vl, v) : NULL;
@@ -606,16 +594,11 @@ s_revisions(const circ_config_t *cfg, store_txn_t *txn, int64_t now, uint64_t lo
 {
     for (int n = 0; n < CIRC_MAX_PER_CALL; n++) {
         store_cursor_t *cursor = NULL;
-        int rc = store_cursor_open(txn, CIRC_TABLE_PENDING, &cursor);
-        if (rc == STORE_NOTFOUND)
-            return 0;
-        if (rc)
-            return rc;
         const void *k, *v;
         size_t kl, vl;
         char period[AGG_PERIOD_MAX] = "";
         int64_t due = 0;
-        rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+        int rc = worker_store_seek(txn, CIRC_TABLE_PENDING, NULL, 0, &cursor, &k, &kl, &v, &vl);
         while (rc == 0 && !*period) {
             if (vl != 8 || kl >= AGG_PERIOD_MAX) {
                 rc = -EINVAL;

@@ -17,6 +17,7 @@
     read as a report opened at its last progress, with the status it had.
 */
 #include "circ_core.h"
+#include "worker_store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -177,14 +178,9 @@ static int
 s_entries_walk(store_txn_t *txn, const uint8_t *prefix, size_t plen, s_entry_fn *fn, void *arg)
 {
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, CIRC_TABLE_PROGRESS, &cursor);
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, prefix, plen, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, CIRC_TABLE_PROGRESS, prefix, plen, &cursor, &k, &kl, &v, &vl);
     while (rc == 0 && kl == plen + 4 && memcmp(k, prefix, plen) == 0) {
         s_entry_t e;
         rc = s_entry_decode(k, kl, v, vl, &e);
@@ -365,14 +361,9 @@ circ_matters_read(store_txn_t *txn, const circ_config_t *cfg, int64_t start_ms, 
     *count = 0;
     size_t cap = 0;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, CIRC_TABLE_MATTERS, &cursor);
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, CIRC_TABLE_MATTERS, NULL, 0, &cursor, &k, &kl, &v, &vl);
     while (rc == 0) {
         s_report_t r;
         bool listed = false;

@@ -12,6 +12,7 @@
     month, unit and info_id (a correction with the same info_id replaces the item).
 */
 #include "circ_core.h"
+#include "worker_store.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -190,14 +191,9 @@ circ_info_read(store_txn_t *txn, const char *name, Dajia__InfoLine ***items, siz
     *count = 0;
     size_t plen = strlen(name), cap = 0;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(txn, CIRC_TABLE_INFO, &cursor);
-    if (rc == STORE_NOTFOUND)
-        return 0;
-    if (rc)
-        return rc;
     const void *k, *v;
     size_t kl, vl;
-    rc = store_cursor_seek(cursor, name, plen + 1, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(txn, CIRC_TABLE_INFO, name, plen + 1, &cursor, &k, &kl, &v, &vl);
     while (rc == 0 && kl > plen && memcmp(k, name, plen + 1) == 0) {
         if (*count == cap) {
             size_t ncap = cap ? cap * 2 : 16;

@@ -25,6 +25,7 @@
 #include "esc_state.h"
 #include "esc_text.h"
 #include "worker_core.h"
+#include "worker_store.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -308,17 +309,28 @@ s_fire_leveled(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, co
 
 /* ================================================================ records */
 
+/* The bytes under `key` in `table`: *val NULL (and *found false; `found` may be NULL)
+   when there are none, which the esc_*_decode functions read as no record. */
+static int
+s_record_get(store_txn_t *txn, const char *table, const void *key, size_t klen, const void **val,
+             size_t *vlen, bool *found)
+{
+    int rc = store_get(txn, table, key, klen, val, vlen);
+    if (found)
+        *found = rc == 0;
+    if (rc != STORE_NOTFOUND)
+        return rc;
+    *val = NULL;
+    *vlen = 0;
+    return 0;
+}
+
 static int
 s_case_load(store_txn_t *txn, const uint8_t *key, size_t klen, esc_case_t *rec, bool *found)
 {
-    const void *val = NULL;
-    size_t vlen = 0;
-    int rc = store_get(txn, ESC_TABLE_CASES, key, klen, &val, &vlen);
-    *found = rc == 0;
-    if (rc == STORE_NOTFOUND) {
-        memset(rec, 0, sizeof *rec);
-        return 0;
-    }
+    const void *val;
+    size_t vlen;
+    int rc = s_record_get(txn, ESC_TABLE_CASES, key, klen, &val, &vlen, found);
     return rc ? rc : esc_case_decode(val, vlen, rec);
 }
 
@@ -333,14 +345,9 @@ s_case_save(store_txn_t *txn, const uint8_t *key, size_t klen, const esc_case_t 
 static int
 s_matter_load(store_txn_t *txn, const uint8_t *key, size_t klen, esc_matter_t *rec, bool *found)
 {
-    const void *val = NULL;
-    size_t vlen = 0;
-    int rc = store_get(txn, ESC_TABLE_MATTERS, key, klen, &val, &vlen);
-    *found = rc == 0;
-    if (rc == STORE_NOTFOUND) {
-        memset(rec, 0, sizeof *rec);
-        return 0;
-    }
+    const void *val;
+    size_t vlen;
+    int rc = s_record_get(txn, ESC_TABLE_MATTERS, key, klen, &val, &vlen, found);
     return rc ? rc : esc_matter_decode(val, vlen, rec);
 }
 
@@ -373,13 +380,9 @@ s_timer_del(store_txn_t *txn, int64_t due_at, char kind, const uint8_t *key, siz
 static int
 s_unit_load(store_txn_t *txn, const char *unit, esc_unit_t *rec)
 {
-    const void *val = NULL;
-    size_t vlen = 0;
-    int rc = store_get(txn, ESC_TABLE_UNITS, unit, strlen(unit), &val, &vlen);
-    if (rc == STORE_NOTFOUND) {
-        memset(rec, 0, sizeof *rec);
-        return 0;
-    }
+    const void *val;
+    size_t vlen;
+    int rc = s_record_get(txn, ESC_TABLE_UNITS, unit, strlen(unit), &val, &vlen, NULL);
     return rc ? rc : esc_unit_decode(val, vlen, rec);
 }
 
@@ -806,6 +809,59 @@ s_fire_dq(const s_core_t *core, store_txn_t *txn, worker_outputs_t *out, const s
     return rc < 0 ? rc : 0;
 }
 
+static bool
+s_accounted_has(const esc_matter_t *rec, const char *event_id)
+{
+    for (uint8_t i = 0; i < rec->n_accounted; i++)
+        if (strcmp(rec->accounted[i], event_id) == 0)
+            return true;
+    return false;
+}
+
+/* Keeps `event_id` as accounted for at the matter's seq; the oldest entry goes when full
+   (a chain of corrections longer than that stored backwards: docs/domain.md §5.8). */
+static void
+s_accounted_add(esc_matter_t *rec, const char *event_id)
+{
+    if (!*event_id || strlen(event_id) > ESC_MAX_ID || s_accounted_has(rec, event_id))
+        return;
+    if (rec->n_accounted == ESC_ACCOUNTED_MAX) {
+        memmove(rec->accounted[0], rec->accounted[1],
+                (ESC_ACCOUNTED_MAX - 1) * sizeof rec->accounted[0]);
+        rec->n_accounted--;
+    }
+    snprintf(rec->accounted[rec->n_accounted++], sizeof rec->accounted[0], "%s", event_id);
+}
+
+/* A progress stored after a correction of itself (docs/domain.md §5.8): the correction
+   already stands in its place, so it is no repeat and changes nothing the correction
+   stated; a status the corrections left unstated is its own, as in the unit's order. */
+static int
+s_progress_accounted(const s_core_t *core, store_txn_t *txn, const s_esc_t *base,
+                     const Dajia__Envelope *env, const uint8_t *key, size_t klen, esc_matter_t *rec,
+                     worker_outputs_t *out)
+{
+    const Dajia__MajorMatterProgress *p = env->matter_progress;
+    s_accounted_add(rec, env->supersedes_event_id);
+    bool restated = !rec->stated && p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED &&
+                    p->status != rec->status;
+    if (p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
+        rec->stated = 1;
+    if (restated) {
+        rec->status = (uint8_t)p->status;
+        int64_t due = 0;
+        if (!s_matter_finished(rec))
+            due = rec->due_at ? rec->due_at : rec->last_progress_at + s_matter_interval(core, rec);
+        int rc = due == rec->due_at ? 0 : s_matter_schedule(core, txn, key, klen, rec, due);
+        if (!rc && rec->reported)
+            rc = s_emit_matter(out, base->unit, p->matter_id, rec, base->at, base->item_log_seq,
+                               base->produced_at);
+        if (rc)
+            return rc;
+    }
+    return s_matter_save(txn, key, klen, rec);
+}
+
 static int
 s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *base,
                         const Dajia__Envelope *env, worker_outputs_t *out)
@@ -822,8 +878,11 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
         return rc;
     if (found && p->seq < rec.seq)
         return 0; /* older than what we have (stored out of the unit's order): nothing */
+    bool same_seq = found && p->seq == rec.seq;
+    if (same_seq && s_accounted_has(&rec, base->event_id))
+        return s_progress_accounted(core, txn, base, env, key, klen, &rec, out);
     bool reported = found && rec.reported;
-    if (reported && p->seq == rec.seq && !*env->supersedes_event_id) {
+    if (reported && same_seq && !*env->supersedes_event_id) {
         /* The same number again, not as a correction: which one the unit meant is its
            to say; the first stands and the Office hears of it. */
         char seq[16];
@@ -835,11 +894,18 @@ s_apply_matter_progress(const s_core_t *core, store_txn_t *txn, const s_esc_t *b
         esc_text_dq2_unit(p->matter_id, rec.title, p->seq, base->event_id, &text, &fix);
         return s_fire_dq(core, txn, out, base, "DQ2", p->matter_id, seq, reason.text, &text, &fix);
     }
+    if (!same_seq) {
+        rec.n_accounted = 0;
+        rec.stated = 0;
+    }
+    s_accounted_add(&rec, env->supersedes_event_id);
     rec.seq = p->seq;
     if (!found)
         rec.severity = S_SEVERITY_MAJOR; /* until the report says */
-    if (p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED)
+    if (p->status != DAJIA__MATTER_STATUS__MATTER_STATUS_UNSPECIFIED) {
         rec.status = (uint8_t)p->status;
+        rec.stated = 1;
+    }
     rec.last_progress_at = base->at;
     s_matter_source(&rec, base);
     int64_t due = 0;
@@ -1002,12 +1068,10 @@ s_due_collect(s_scope_t *scope, s_due_t *from, s_due_t *due, size_t *count, bool
     *count = 0;
     *more = false;
     store_cursor_t *cursor = NULL;
-    int rc = store_cursor_open(scope->txn, ESC_TABLE_TIMERS, &cursor);
-    if (rc)
-        return rc == STORE_NOTFOUND ? 0 : rc;
     const void *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
-    rc = store_cursor_seek(cursor, from->key, from->len, &k, &kl, &v, &vl);
+    int rc = worker_store_seek(scope->txn, ESC_TABLE_TIMERS, from->key, from->len, &cursor, &k, &kl,
+                               &v, &vl);
     if (rc == 0 && from->len && kl == from->len && memcmp(k, from->key, kl) == 0)
         rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
     while (rc == 0) {

@@ -104,6 +104,27 @@ s_get_str(s_reader_t *r, size_t len_bytes, char *out, size_t max)
     out[at ? len : 0] = '\0';
 }
 
+/* Starts decoding `len` bytes at `data` into `rec` (`size` bytes), which is zeroed.
+   Returns false when there is no record to read (data NULL). */
+static bool
+s_reader_open(s_reader_t *r, const void *data, size_t len, void *rec, size_t size)
+{
+    memset(rec, 0, size);
+    *r = (s_reader_t){data, (const uint8_t *)data + len, 0};
+    return data != NULL;
+}
+
+/* Ends decoding into `rec`: 0, or -EBADMSG with `rec` zeroed when the bytes were not a
+   record of a version we know. */
+static int
+s_reader_close(const s_reader_t *r, void *rec, size_t size)
+{
+    if (!r->bad)
+        return 0;
+    memset(rec, 0, size);
+    return -EBADMSG;
+}
+
 /* ================================================================ records */
 
 size_t
@@ -124,10 +145,11 @@ esc_case_encode(const esc_case_t *rec, uint8_t buf[ESC_CASE_RECORD_MAX])
 int
 esc_case_decode(const void *data, size_t len, esc_case_t *rec)
 {
-    memset(rec, 0, sizeof *rec);
-    s_reader_t r = {data, (const uint8_t *)data + len, 0};
+    s_reader_t r;
+    if (!s_reader_open(&r, data, len, rec, sizeof *rec))
+        return 0;
     if (s_get_u(&r, 1) != ESC_STATE_VERSION)
-        goto out;
+        r.bad = 1;
     rec->linkage = (uint8_t)s_get_u(&r, 1);
     rec->concluded = (uint8_t)s_get_u(&r, 1);
     rec->e4_mask = (uint16_t)s_get_u(&r, 2);
@@ -135,19 +157,14 @@ esc_case_decode(const void *data, size_t len, esc_case_t *rec)
     rec->deadline_at = (int64_t)s_get_u(&r, 8);
     rec->source_log_seq = s_get_u(&r, 8);
     s_get_str(&r, 1, rec->source_event_id, ESC_MAX_ID);
-    if (r.bad)
-        goto out;
-    return 0;
-out:
-    memset(rec, 0, sizeof *rec);
-    return -EBADMSG;
+    return s_reader_close(&r, rec, sizeof *rec);
 }
 
 size_t
 esc_matter_encode(const esc_matter_t *rec, uint8_t buf[ESC_MATTER_RECORD_MAX])
 {
     s_writer_t w = {buf};
-    s_put_u8(&w, ESC_STATE_VERSION);
+    s_put_u8(&w, ESC_MATTER_VERSION);
     s_put_u8(&w, rec->severity);
     s_put_u8(&w, rec->type);
     s_put_u8(&w, rec->status);
@@ -161,16 +178,23 @@ esc_matter_encode(const esc_matter_t *rec, uint8_t buf[ESC_MATTER_RECORD_MAX])
     s_put_u64(&w, rec->source_log_seq);
     s_put_str8(&w, rec->source_event_id, ESC_MAX_ID);
     s_put_str16(&w, rec->title, ESC_MAX_TITLE);
+    s_put_u8(&w, rec->stated);
+    uint8_t n = rec->n_accounted < ESC_ACCOUNTED_MAX ? rec->n_accounted : ESC_ACCOUNTED_MAX;
+    s_put_u8(&w, n);
+    for (uint8_t i = 0; i < n; i++)
+        s_put_str8(&w, rec->accounted[i], ESC_MAX_ID);
     return (size_t)(w.p - buf);
 }
 
 int
 esc_matter_decode(const void *data, size_t len, esc_matter_t *rec)
 {
-    memset(rec, 0, sizeof *rec);
-    s_reader_t r = {data, (const uint8_t *)data + len, 0};
-    if (s_get_u(&r, 1) != ESC_STATE_VERSION)
-        goto out;
+    s_reader_t r;
+    if (!s_reader_open(&r, data, len, rec, sizeof *rec))
+        return 0;
+    uint64_t version = s_get_u(&r, 1);
+    if (version != 1 && version != ESC_MATTER_VERSION)
+        r.bad = 1;
     rec->severity = (uint8_t)s_get_u(&r, 1);
     rec->type = (uint8_t)s_get_u(&r, 1);
     rec->status = (uint8_t)s_get_u(&r, 1);
@@ -184,12 +208,15 @@ esc_matter_decode(const void *data, size_t len, esc_matter_t *rec)
     rec->source_log_seq = s_get_u(&r, 8);
     s_get_str(&r, 1, rec->source_event_id, ESC_MAX_ID);
     s_get_str(&r, 2, rec->title, ESC_MAX_TITLE);
-    if (r.bad)
-        goto out;
-    return 0;
-out:
-    memset(rec, 0, sizeof *rec);
-    return -EBADMSG;
+    if (version == ESC_MATTER_VERSION) {
+        rec->stated = (uint8_t)s_get_u(&r, 1);
+        rec->n_accounted = (uint8_t)s_get_u(&r, 1);
+        if (rec->n_accounted > ESC_ACCOUNTED_MAX)
+            r.bad = 1;
+        for (uint8_t i = 0; !r.bad && i < rec->n_accounted; i++)
+            s_get_str(&r, 1, rec->accounted[i], ESC_MAX_ID);
+    }
+    return s_reader_close(&r, rec, sizeof *rec);
 }
 
 size_t
@@ -204,17 +231,13 @@ esc_unit_encode(const esc_unit_t *rec, uint8_t buf[ESC_UNIT_RECORD_MAX])
 int
 esc_unit_decode(const void *data, size_t len, esc_unit_t *rec)
 {
-    memset(rec, 0, sizeof *rec);
-    s_reader_t r = {data, (const uint8_t *)data + len, 0};
+    s_reader_t r;
+    if (!s_reader_open(&r, data, len, rec, sizeof *rec))
+        return 0;
     if (s_get_u(&r, 1) != ESC_STATE_VERSION)
-        goto out;
+        r.bad = 1;
     rec->received_at = (int64_t)s_get_u(&r, 8);
-    if (r.bad)
-        goto out;
-    return 0;
-out:
-    memset(rec, 0, sizeof *rec);
-    return -EBADMSG;
+    return s_reader_close(&r, rec, sizeof *rec);
 }
 
 /* ================================================================ keys */

@@ -33,9 +33,14 @@
 #define ESC_TIMER_CASE   'C'
 #define ESC_TIMER_MATTER 'M'
 
-#define ESC_MAX_ID        DAJIA_MAX_ID /* unit, case_no, matter_id, event_id */
-#define ESC_MAX_TITLE     200          /* bytes of a matter title we keep */
-#define ESC_STATE_VERSION 1
+#define ESC_MAX_ID         DAJIA_MAX_ID /* unit, case_no, matter_id, event_id */
+#define ESC_MAX_TITLE      200          /* bytes of a matter title we keep */
+#define ESC_STATE_VERSION  1
+/* esc.matters records: 2 adds `stated` and `accounted`; a version 1 record reads with
+   neither (nothing accounted for). */
+#define ESC_MATTER_VERSION 2
+/* Event ids a matter keeps as accounted for at its seq (docs/domain.md §5.8). */
+#define ESC_ACCOUNTED_MAX  4
 
 /* unit "\0" key: the key of esc.cases and esc.matters. */
 #define ESC_KEY_MAX       (2 * ESC_MAX_ID + 1)
@@ -61,6 +66,9 @@ typedef struct {
     uint8_t stage;            /* overdue steps already fired for due_at, 0..3 */
     uint8_t reported;         /* a MajorMatterReport was seen; 0: only progress (no timer,
                                  no MatterLine: docs/domain.md §5.11) */
+    uint8_t stated;           /* the progress standing at `seq` (or one it stands in for,
+                                 applied) stated a status */
+    uint8_t n_accounted;      /* entries of `accounted` in use */
     uint32_t seq;             /* last progress seq applied */
     int32_t interval_days;    /* from the report, 0: the configured default */
     int64_t last_progress_at; /* report or last progress */
@@ -69,6 +77,10 @@ typedef struct {
     uint64_t source_log_seq;  /* the last event about the matter */
     char source_event_id[ESC_MAX_ID + 1];
     char title[ESC_MAX_TITLE + 1];
+    /* The progress events of `seq` that the one standing stands in for: those its
+       corrections name (supersedes_event_id), oldest first. One of them stored late is
+       already accounted for: no repeat (docs/domain.md §5.8). */
+    char accounted[ESC_ACCOUNTED_MAX][ESC_MAX_ID + 1];
 } esc_matter_t;
 
 /* A member unit's receipt clock. */
@@ -76,9 +88,11 @@ typedef struct {
     int64_t received_at; /* the latest received_at of its events */
 } esc_unit_t;
 
-#define ESC_CASE_RECORD_MAX   (1 + 1 + 1 + 2 + 8 + 8 + 8 + 1 + ESC_MAX_ID)
-#define ESC_UNIT_RECORD_MAX   (1 + 8)
-#define ESC_MATTER_RECORD_MAX (1 + 5 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + ESC_MAX_ID + 2 + ESC_MAX_TITLE)
+#define ESC_CASE_RECORD_MAX (1 + 1 + 1 + 2 + 8 + 8 + 8 + 1 + ESC_MAX_ID)
+#define ESC_UNIT_RECORD_MAX (1 + 8)
+#define ESC_MATTER_RECORD_MAX                                                                      \
+    (1 + 5 + 4 + 4 + 8 + 8 + 8 + 8 + 1 + ESC_MAX_ID + 2 + ESC_MAX_TITLE + 2 +                      \
+     ESC_ACCOUNTED_MAX * (1 + ESC_MAX_ID))
 
 /* Encodes `rec` into `buf`; returns the length. */
 size_t
@@ -89,7 +103,7 @@ size_t
 esc_unit_encode(const esc_unit_t *rec, uint8_t buf[ESC_UNIT_RECORD_MAX]);
 
 /* Decodes `len` bytes into *rec. Returns 0, or -EBADMSG when the bytes are not a record
-   of a version we know (*rec is then zeroed). */
+   of a version we know (*rec is then zeroed). `data` NULL is no record: *rec zeroed, 0. */
 int
 esc_case_decode(const void *data, size_t len, esc_case_t *rec);
 int

@@ -14,6 +14,7 @@
 
 #include "dajia_error.h"
 #include "store.h"
+#include "worker_store.h"
 #include "dajia_worker_protocol.h"
 
 #define SHELL_KEY_APPLIED  "applied"
@@ -120,14 +121,6 @@ s_outputs_encode(const worker_outputs_t *out, size_t *len)
     }
     *len = total;
     return buf;
-}
-
-static int
-s_put_u64(store_txn_t *txn, const char *table, const char *key, uint64_t value)
-{
-    unsigned char v[8];
-    store_u64_to_key(value, v);
-    return store_put(txn, table, key, strlen(key), v, sizeof v, 0);
 }
 
 /* Deletes the entries of `table` (keys u64) up to `confirmed`, at most SHELL_PRUNE_MAX;
@@ -254,9 +247,10 @@ s_write_events(store_txn_t *txn, void *arg)
     }
     int rc = 0;
     if (b->last != self->last_applied)
-        rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, b->last);
+        rc = worker_store_u64_put(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_APPLIED, b->last);
     if (rc == 0 && b->clock != self->clock)
-        rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK, (uint64_t)b->clock);
+        rc = worker_store_u64_put(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK,
+                                  (uint64_t)b->clock);
     if (rc == 0)
         rc = s_prune(self, txn, b);
     return rc;
@@ -425,11 +419,12 @@ s_write_tick(store_txn_t *txn, void *arg)
         rc = store_put(txn, WORKER_SHELL_TABLE_TICKS, key, sizeof key, buf, len, 0);
         free(buf);
         if (rc == 0)
-            rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_TICK, tick_no);
+            rc = worker_store_u64_put(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_TICK, tick_no);
         /* The clock is stored with what it fired; a tick that fired nothing writes
            nothing, so an idle worker does not sync its store every second. */
         if (rc == 0)
-            rc = s_put_u64(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK, (uint64_t)b->clock);
+            rc = worker_store_u64_put(txn, WORKER_SHELL_TABLE_STATE, SHELL_KEY_CLOCK,
+                                      (uint64_t)b->clock);
         if (rc == 0)
             b->tick_no = tick_no;
     }
@@ -482,14 +477,13 @@ s_resend_ticks(worker_shell_t *self)
     store_txn_t *txn = NULL;
     store_cursor_t *cursor = NULL;
     int rc = store_read_begin(self->store, &txn);
-    if (rc == 0)
-        rc = store_cursor_open(txn, WORKER_SHELL_TABLE_TICKS, &cursor);
     unsigned char key[8];
     store_u64_to_key(self->tick_confirmed + 1, key);
     const void *k, *v;
     size_t kl, vl;
     if (rc == 0)
-        rc = store_cursor_seek(cursor, key, sizeof key, &k, &kl, &v, &vl);
+        rc = worker_store_seek(txn, WORKER_SHELL_TABLE_TICKS, key, sizeof key, &cursor, &k, &kl, &v,
+                               &vl);
     void *sock = zsock_resolve(self->dealer);
     size_t sent = 0;
     for (; rc == 0 && sent < SHELL_RESEND_MAX; rc = store_cursor_next(cursor, &k, &kl, &v, &vl)) {

@@ -962,6 +962,40 @@ static const order_case_t s_order_cases[] = {
         .filed = AUG10, .value = 700, .arrested = 1, .useq = 3)},
      {{"2026-08", "msa", .f = {[F_FILED] = 2, [F_VALUE] = 1700, [F_ARR] = 1}},
       {"2026-09", "msa", .f = {[F_ARR] = 3}}}},
+    {"R1, W withdrawing R1, then C correcting W",
+     /* R1 (Aug 10): filed Aug 10, 1000 fen, 2 arrested. W (Oct 10) corrects R1 with no
+        case report: R1 is withdrawn. C (Oct 20) corrects W, so R1 again: filed Aug 10,
+        1500 fen, 3 arrested, in R1's place. Aug: filed 1, value 1500, arrested 3. */
+     {R(.id = "r1", .unit = "msa", .no = "A", .stage = FILED, .occ = AUG10, .filed = AUG10,
+        .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "w", .unit = "msa", .supersedes = "r1", .not_case = true, .occ = OCT10, .useq = 2),
+      R(.id = "c", .unit = "msa", .no = "A", .supersedes = "w", .stage = FILED, .occ = OCT20,
+        .filed = AUG10, .value = 1500, .arrested = 3, .useq = 3)},
+     {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500, [F_ARR] = 3}}}},
+    {"R1, R2, then two corrections of R1, case number starting with byte 0x01",
+     /* As "R1, R2, then two corrections of R1": a case_no the broker accepts (any text
+        without NUL) is journaled like any other. */
+     {R(.id = "r1", .unit = "msa",
+        .no = "\x01"
+              "A",
+        .stage = FILED, .occ = AUG10, .filed = AUG10, .value = 1000, .arrested = 2, .useq = 1),
+      R(.id = "r2", .unit = "msa",
+        .no = "\x01"
+              "A",
+        .stage = INVESTIGATING, .occ = SEP10, .filed = AUG10, .value = 1000, .arrested = 5,
+        .useq = 2),
+      R(.id = "c1a", .unit = "msa",
+        .no = "\x01"
+              "A",
+        .supersedes = "r1", .stage = FILED, .occ = OCT10, .filed = AUG10, .value = 1200,
+        .arrested = 3, .useq = 3),
+      R(.id = "c1b", .unit = "msa",
+        .no = "\x01"
+              "A",
+        .supersedes = "r1", .stage = FILED, .occ = OCT20, .filed = AUG10, .value = 1500,
+        .arrested = 1, .useq = 4)},
+     {{"2026-08", "msa", .f = {[F_FILED] = 1, [F_VALUE] = 1500, [F_ARR] = 1}},
+      {"2026-09", "msa", .f = {[F_ARR] = 3}}}},
     {"R1, R2, C1 correcting R1, then C2 correcting C1",
      /* R1 (Aug 10): filed, 1000 fen, 2 arrested. R2 (Sep 10): same value, 4 arrested: +2
         in Sep. C1 (Oct 10) corrects R1: 1200 fen, 3 arrested: the value R2 carried

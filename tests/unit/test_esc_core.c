@@ -1467,6 +1467,31 @@ s_run_stream(fixture_t *fx, s_stream_event_t *events, size_t n, bool live, int64
     qsort(run->matters, run->n_matters, sizeof(char *), s_cmp_str);
 }
 
+/* Starts again on an empty store with a new core (the settings stay). */
+static void
+s_fresh(fixture_t *fx)
+{
+    worker_escalate.destroy(&fx->core);
+    assert_ok(test_util_store_remove(&fx->store, fx->dir));
+    assert_ok(test_util_store_make(fx->dir, sizeof fx->dir, "esc", &fx->store));
+    assert_ok(worker_escalate.create(fx->settings, &fx->core));
+    fx->next_seq = 1;
+}
+
+/* Fails unless two runs sent the same escalations and left the same matter lines. */
+static void
+s_runs_equal(const s_run_t *a, const s_run_t *b)
+{
+    for (size_t i = 0; a->n_escalations != b->n_escalations && i < b->n_escalations; i++)
+        print_message("got: %s\n", b->escalations[i]);
+    assert_int_equal(b->n_escalations, a->n_escalations);
+    for (size_t i = 0; i < a->n_escalations; i++)
+        assert_string_equal(b->escalations[i], a->escalations[i]);
+    assert_int_equal(b->n_matters, a->n_matters);
+    for (size_t i = 0; i < a->n_matters; i++)
+        assert_string_equal(b->matters[i], a->matters[i]);
+}
+
 static void
 test_backlog_gives_the_same_escalations_as_live(void **state)
 {
@@ -1478,11 +1503,7 @@ test_backlog_gives_the_same_escalations_as_live(void **state)
     s_run_stream(fx, events, n, true, end, &live);
 
     /* A fresh worker, the same stream as a backlog at the end. */
-    worker_escalate.destroy(&fx->core);
-    assert_ok(test_util_store_remove(&fx->store, fx->dir));
-    assert_ok(test_util_store_make(fx->dir, sizeof fx->dir, "esc", &fx->store));
-    assert_ok(worker_escalate.create(fx->settings, &fx->core));
-    fx->next_seq = 1;
+    s_fresh(fx);
     s_run_stream(fx, events, n, false, end, &backlog);
 
     /* By hand: MM for MM-A and MM-B; MM-B's progress due T0 + 16 d never comes (1, 7
@@ -1512,6 +1533,59 @@ test_backlog_gives_the_same_escalations_as_live(void **state)
         assert_string_equal(backlog.matters[i], live.matters[i]);
     s_run_free(&live);
     s_run_free(&backlog);
+}
+
+/* docs/domain.md §5.8: a progress and its corrections, made in the unit's order N, C1
+   (corrects N), C2 (corrects C1), give the same escalations and matter state whatever
+   order they are stored in, and a progress stored after a correction of itself is no
+   repeat (no DQ2). N says in progress, C1 blocked, C2 states no status (C1's stays). */
+static void
+test_progress_stored_after_its_correction_is_no_repeat(void **state)
+{
+    fixture_t *fx = *state;
+    const int64_t end = T0 + 40 * DAY;
+    s_stream_event_t made[4];
+    s_matter(&made[0].ev, "agri", "MM-C", SEV(MAJOR), T0);
+    made[0].at = T0;
+    s_progress(&made[1].ev, "agri", "MM-C", 1, MSTATUS(IN_PROGRESS), T0 + DAY);
+    made[1].at = T0 + DAY;
+    s_progress(&made[2].ev, "agri", "MM-C", 1, MSTATUS(BLOCKED), T0 + 2 * DAY);
+    made[2].ev.env.supersedes_event_id = made[1].ev.event_id;
+    made[2].at = T0 + 2 * DAY;
+    s_progress(&made[3].ev, "agri", "MM-C", 1, MSTATUS(UNSPECIFIED), T0 + 3 * DAY);
+    made[3].ev.env.supersedes_event_id = made[2].ev.event_id;
+    made[3].at = T0 + 3 * DAY;
+
+    /* Stored orders: the unit's, the corrections first (newest first, then oldest
+       first), and one correction before N. */
+    static const size_t orders[][4] = {{0, 1, 2, 3}, {0, 3, 2, 1}, {0, 2, 3, 1}, {0, 2, 1, 3}};
+    s_run_t runs[4];
+    memset(runs, 0, sizeof runs);
+    for (size_t o = 0; o < 4; o++) {
+        if (o)
+            s_fresh(fx);
+        s_stream_event_t stored[4];
+        for (size_t i = 0; i < 4; i++)
+            stored[i] = made[orders[o][i]];
+        s_run_stream(fx, stored, 4, true, end, &runs[o]);
+    }
+
+    /* By hand, in the unit's order: MM; C2 (T0 + 3 d) stands, blocked, next due
+       T0 + 18 d, never reported: the steps at 1, 7 and 15 days past it; no DQ2. */
+    const char *expected[] = {"MM:agri/MM-C", "OVERDUE-15D:agri/MM-C", "OVERDUE-1D:agri/MM-C",
+                              "OVERDUE-7D:agri/MM-C"};
+    assert_int_equal(runs[0].n_escalations, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(strncmp(runs[0].escalations[i], expected[i], strlen(expected[i])), 0);
+    char line[128];
+    snprintf(line, sizeof line, "agri/MM-C|%d|%lld|%lld|", (int)MSTATUS(BLOCKED),
+             (long long)(T0 + 3 * DAY), (long long)(T0 + 18 * DAY));
+    assert_int_equal(runs[0].n_matters, 1);
+    assert_int_equal(strncmp(runs[0].matters[0], line, strlen(line)), 0);
+    for (size_t o = 1; o < 4; o++)
+        s_runs_equal(&runs[0], &runs[o]);
+    for (size_t o = 0; o < 4; o++)
+        s_run_free(&runs[o]);
 }
 
 /* ================================================================ state */
@@ -1609,6 +1683,7 @@ main(void)
         TEST(test_deadline_follows_settings),
         TEST(test_a_unit_sending_is_judged_on_its_own_time_until_quiet),
         TEST(test_backlog_gives_the_same_escalations_as_live),
+        TEST(test_progress_stored_after_its_correction_is_no_repeat),
         TEST(test_state_survives_store_reopen),
         TEST(test_tick_on_an_empty_store_and_other_bodies_output_nothing),
     };

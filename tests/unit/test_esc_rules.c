@@ -2,6 +2,7 @@
     functions: thresholds at and just below their boundaries, the E2 goods and flags
     combinations, each E4 trigger, the E5 prosecution thresholds per category, and the
     words (yuan, times) reasons are written with. Money is in fen: 1 yuan = 100 fen.
+    Also the layout of a major matter's record (workers/esc_state), both versions.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +10,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "esc_rules.h"
+#include "esc_state.h"
 #include "test_util.h"
 
 #define CAT(name)   DAJIA__CASE_CATEGORY__CASE_CATEGORY_##name
@@ -514,6 +517,57 @@ test_clip_utf8_never_cuts_a_character(void **state)
     assert_int_equal(esc_clip_utf8(text, 0), 0);
 }
 
+/* ------------------------------------------------------------------ state layout */
+
+/* A matter record keeps the event ids accounted for at its seq (docs/domain.md §5.8);
+   one written before them (version 1) reads with none; no bytes read as no record. */
+static void
+test_matter_record_versions(void **state)
+{
+    (void)state;
+    esc_matter_t rec = {.severity = SEV(MAJOR),
+                        .status = 2,
+                        .stated = 1,
+                        .seq = 3,
+                        .due_at = 1793577600000LL,
+                        .n_accounted = 2};
+    strcpy(rec.source_event_id, "p-3b");
+    strcpy(rec.title, "案");
+    strcpy(rec.accounted[0], "p-3");
+    strcpy(rec.accounted[1], "p-3a");
+    uint8_t buf[ESC_MATTER_RECORD_MAX];
+    size_t len = esc_matter_encode(&rec, buf);
+    esc_matter_t back;
+    assert_ok(esc_matter_decode(buf, len, &back));
+    assert_int_equal(back.seq, 3);
+    assert_int_equal(back.stated, 1);
+    assert_int_equal(back.n_accounted, 2);
+    assert_string_equal(back.accounted[1], "p-3a");
+    assert_string_equal(back.title, "案");
+    assert_int_equal(back.due_at, 1793577600000LL);
+
+    /* Version 1: the same fields up to the title, and nothing after it. */
+    uint8_t v1[ESC_MATTER_RECORD_MAX];
+    size_t v1_len = len - 2 - (1 + 3) - (1 + 4);
+    memcpy(v1, buf, v1_len);
+    v1[0] = 1;
+    assert_ok(esc_matter_decode(v1, v1_len, &back));
+    assert_int_equal(back.seq, 3);
+    assert_string_equal(back.source_event_id, "p-3b");
+    assert_string_equal(back.title, "案");
+    assert_int_equal(back.n_accounted, 0);
+    assert_int_equal(back.stated, 0);
+
+    /* More accounted ids than a record holds, an unknown version, no record. */
+    buf[len - (1 + 3) - (1 + 4) - 1] = ESC_ACCOUNTED_MAX + 1;
+    assert_int_equal(esc_matter_decode(buf, len, &back), -EBADMSG);
+    assert_int_equal(back.seq, 0);
+    v1[0] = 9;
+    assert_int_equal(esc_matter_decode(v1, v1_len, &back), -EBADMSG);
+    assert_ok(esc_matter_decode(NULL, 0, &back));
+    assert_int_equal(back.seq, 0);
+}
+
 int
 main(void)
 {
@@ -527,6 +581,7 @@ main(void)
         cmocka_unit_test(test_e1_statuses_and_deadline_table),
         cmocka_unit_test(test_matter_intervals_by_type_severity_report_and_settings),
         cmocka_unit_test(test_clip_utf8_never_cuts_a_character),
+        cmocka_unit_test(test_matter_record_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
