@@ -56,8 +56,8 @@ static const broker_config_key_t s_keys[] = {
      "REPLAYs a second one connection is served; past it the next waits for the next "
      "second (0: no limit)"},
     {"broker/max_connections", "DAJIA_MAX_CONNECTIONS", "max-connections", "256",
-     "connections at once on the api and on each feed; one more is closed at once "
-     "(1 to 65536)"},
+     "connections at once on the api and on each feed (1 to 65536); past it the api "
+     "closes its idlest connection, a feed the new one"},
     {"broker/keys", "DAJIA_KEYS", "keys", "",
      "key directory (dajia-ctl keys init): CURVE and roles on every tcp endpoint; empty: "
      "none (anyone who reaches an endpoint may use it)"},
