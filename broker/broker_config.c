@@ -56,8 +56,8 @@ static const broker_config_key_t s_keys[] = {
      "REPLAYs a second one connection is served; past it the next waits for the next "
      "second (0: no limit)"},
     {"broker/max_connections", "DAJIA_MAX_CONNECTIONS", "max-connections", "256",
-     "connections at once on the api and on each feed; one more is closed at once "
-     "(1 to 65536)"},
+     "connections at once on the api and on each feed (1 to 65536); past it the api "
+     "closes its idlest connection, a feed the new one"},
     {"broker/judge_threads", "DAJIA_JUDGE_THREADS", "judge-threads", "1",
      "who judges the events: N (1 to 64): off the api thread, the writer and N - 1 helper "
      "threads, a batch at a time before its commit (more than 1 only pays with idle cores); "
