@@ -48,6 +48,7 @@
 #include <malloc.h>
 #include <string.h>
 
+#include "broker_ack.h"
 #include "broker_auth.h"
 #include "broker_batch.h"
 #include "broker_dedup.h"
@@ -173,51 +174,6 @@ s_send_routing(broker_server_t *self, zmq_msg_t *routing)
     return false;
 }
 
-/* Appends `v` as a protobuf varint at `p`; returns the byte after it. */
-static uint8_t *
-s_varint_put(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
-/* Packs an Ack with no reason (an accepted or duplicate event: every ack but the rare
-   refusal) into `buf`, the same bytes dajia__ack__pack makes (fields in order, proto3's
-   zero values left out) without its walk over the descriptor, twice, once an event.
-   Returns the length, or 0 when the event id is too long for the buffer. */
-static size_t
-s_ack_pack_plain(uint8_t *buf, size_t cap, const char *event_id, Dajia__AckStatus status,
-                 uint64_t log_seq, int64_t received_at)
-{
-    size_t id_len = strlen(event_id);
-    if (id_len + 3 * 11 + 10 > cap)
-        return 0;
-    uint8_t *p = buf;
-    if (id_len) {
-        *p++ = 0x0a; /* 1: event_id, length-delimited */
-        p = s_varint_put(p, id_len);
-        memcpy(p, event_id, id_len);
-        p += id_len;
-    }
-    if (status) {
-        *p++ = 0x10; /* 2: status, varint */
-        p = s_varint_put(p, (uint64_t)status);
-    }
-    if (log_seq) {
-        *p++ = 0x18; /* 3: log_seq, varint */
-        p = s_varint_put(p, log_seq);
-    }
-    if (received_at) {
-        *p++ = 0x30; /* 6: received_at, varint (an int64: two's complement) */
-        p = s_varint_put(p, (uint64_t)received_at);
-    }
-    return (size_t)(p - buf);
-}
-
 /* Sends [routing][ACK][Ack] and consumes `routing` (closed even when sending fails:
    a client that went away simply misses its answer and resends). */
 static void
@@ -234,7 +190,7 @@ s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id, Daji
     uint8_t buf[BROKER_ACK_MAX];
     size_t len = 0;
     if (reason == DAJIA__REASON__REASON_NONE && !*ack.reason_text)
-        len = s_ack_pack_plain(buf, sizeof buf, ack.event_id, status, log_seq, received_at);
+        len = broker_ack_pack_plain(buf, sizeof buf, ack.event_id, status, log_seq, received_at);
     if (!len) {
         len = dajia__ack__get_packed_size(&ack);
         if (len > sizeof buf) {
