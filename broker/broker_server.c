@@ -48,6 +48,7 @@
 #include <malloc.h>
 #include <string.h>
 
+#include "broker_ack.h"
 #include "broker_auth.h"
 #include "broker_batch.h"
 #include "broker_dedup.h"
@@ -103,7 +104,8 @@
 #define BROKER_MMAP_THRESHOLD  (128 << 10)
 #define BROKER_LINGER_MS       2000
 #define BROKER_POLL_MS         1000
-#define BROKER_ACK_MAX         512 /* an encoded Ack, reason text included */
+#define BROKER_ACK_MAX         512         /* an encoded Ack, reason text included */
+#define BROKER_CREDIT_RUN      (64u << 10) /* bytes of one connection credited at once */
 #define BROKER_WIRE_CAP_MIN    (1u << 20)
 #define BROKER_ARENA_BYTES     (256u << 10) /* an unpacked event of the largest size fits */
 #define BROKER_KEY_TXT         41           /* a Z85 CURVE key and its NUL */
@@ -152,6 +154,8 @@ struct broker_server_t {
     size_t max_connections;           /* broker/max_connections */
     char store_id[BROKER_ID_TXT];     /* the store's identity, for HELLO */
     size_t judge_threads;             /* broker/judge_threads; 0: this thread judges */
+    int credit_fd;                    /* the connection whose credit waits, or -1 */
+    size_t credit_bytes;              /* what waits to be credited to it */
 };
 
 /* ================================================================ answers */
@@ -184,12 +188,17 @@ s_send_ack(broker_server_t *self, zmq_msg_t *routing, const char *event_id, Daji
     ack.reason_text = (char *)(text ? text : "");
     ack.received_at = received_at;
     uint8_t buf[BROKER_ACK_MAX];
-    size_t len = dajia__ack__get_packed_size(&ack);
-    if (len > sizeof buf) {
-        ack.reason_text = (char *)dajia_reason_text(reason);
+    size_t len = 0;
+    if (reason == DAJIA__REASON__REASON_NONE && !*ack.reason_text)
+        len = broker_ack_pack_plain(buf, sizeof buf, ack.event_id, status, log_seq, received_at);
+    if (!len) {
         len = dajia__ack__get_packed_size(&ack);
+        if (len > sizeof buf) {
+            ack.reason_text = (char *)dajia_reason_text(reason);
+            len = dajia__ack__get_packed_size(&ack);
+        }
+        dajia__ack__pack(&ack, buf);
     }
-    dajia__ack__pack(&ack, buf);
     if (!s_send_routing(self, routing))
         return;
     zmq_send(self->api_handle, DAJIA_API_ACK, DAJIA_API_LEN(DAJIA_API_ACK),
@@ -763,6 +772,30 @@ s_peer_judge(broker_server_t *self, zmq_msg_t *command, s_peer_t *peer, dajia_ve
     return true;
 }
 
+/* Hands what waits to be credited to broker_peers. */
+static void
+s_credit_flush(broker_server_t *self)
+{
+    if (self->credit_bytes)
+        broker_peers_credit(self->peers, self->credit_fd, self->credit_bytes);
+    self->credit_fd = -1;
+    self->credit_bytes = 0;
+}
+
+/* Credits `wire` bytes read from connection `fd`. Requests come in runs from one
+   connection: a run is credited at once when the next request is another's, when it
+   reaches BROKER_CREDIT_RUN, or at the end of the drain (broker_peers_credit reads the
+   clock and writes two atomics: once a run, not once a request). Meanwhile the
+   connection counts as holding at most BROKER_CREDIT_RUN bytes more than it does. */
+static void
+s_credit(broker_server_t *self, int fd, size_t wire)
+{
+    if (fd != self->credit_fd || self->credit_bytes >= BROKER_CREDIT_RUN)
+        s_credit_flush(self);
+    self->credit_fd = fd;
+    self->credit_bytes += wire;
+}
+
 /* Reads one request (all its frames) into `item` and either keeps it in the batch (a
    valid SUBMIT) or answers it at once. Returns 0 when a request was read, -1 when the
    socket had nothing more (or failed). */
@@ -799,7 +832,7 @@ s_read_request(broker_server_t *self, broker_item_t *item)
     }
     /* What was read is no longer held: broker_peers bounds the rest. */
     if (frames >= 1)
-        broker_peers_credit(self->peers, broker_peers_fd(&command), wire);
+        s_credit(self, broker_peers_fd(&command), wire);
 
     dajia_verdict_t verdict;
     bool kept = false;
@@ -811,15 +844,17 @@ s_read_request(broker_server_t *self, broker_item_t *item)
         s_reject(self, &item->routing, NULL, &verdict);
         goto out;
     }
-    if (frames >= 1 && s_frame_is(&command, DAJIA_API_STATS)) {
+    /* SUBMIT first: nearly every request is one. */
+    bool submit = frames >= 1 && s_frame_is(&command, DAJIA_API_SUBMIT);
+    if (!submit && frames >= 1 && s_frame_is(&command, DAJIA_API_STATS)) {
         s_reply_stats(self, &item->routing);
         goto out;
     }
-    if (frames >= 1 && s_frame_is(&command, DAJIA_API_HELLO)) {
+    if (!submit && frames >= 1 && s_frame_is(&command, DAJIA_API_HELLO)) {
         s_reply_hello(self, &item->routing);
         goto out;
     }
-    if (frames >= 1 && s_frame_is(&command, DAJIA_API_REPLAY)) {
+    if (!submit && frames >= 1 && s_frame_is(&command, DAJIA_API_REPLAY)) {
         s_reply_replay(self, &item->routing, &command,
                        frames == DAJIA_API_FRAMES ? &item->body : NULL, &peer);
         goto out;
@@ -830,7 +865,7 @@ s_read_request(broker_server_t *self, broker_item_t *item)
                           "the request has no command: send two frames, \"" DAJIA_API_SUBMIT
                           "\" and the event");
         s_reject(self, &item->routing, NULL, &verdict);
-    } else if (!s_frame_is(&command, DAJIA_API_SUBMIT)) {
+    } else if (!submit) {
         dajia_verdict_set(&verdict, DAJIA__REASON__REASON_UNKNOWN_COMMAND,
                           "unknown command (%zu bytes); the broker knows " DAJIA_API_SUBMIT
                           ", " DAJIA_API_STATS ", " DAJIA_API_REPLAY " and " DAJIA_API_HELLO,
@@ -884,6 +919,7 @@ s_drain(broker_server_t *self)
             break;
         }
     }
+    s_credit_flush(self);
 }
 
 /* ================================================================ lifecycle */
@@ -1047,6 +1083,7 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    self->credit_fd = -1;
     self->config = config;
     /* Large blocks (a replay answer, a big frame) are mapped and unmapped whole, so that
        memory a flood made the broker take goes back to the system when it is over (glibc
