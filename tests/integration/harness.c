@@ -959,3 +959,109 @@ harness_envelope_init(Dajia__Envelope *env, Dajia__CaseReport *report, const cha
     env->body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
     env->case_report = report;
 }
+
+/* ================================================================== fixtures */
+
+int
+harness_fixture_init(harness_fixture_t *fx)
+{
+    fx->dir = harness_tmpdir_new();
+    if (!fx->dir)
+        return -1;
+    fx->keys = harness_strf("%s/keys", fx->dir);
+    fx->data = harness_strf("%s/broker", fx->dir);
+    return 0;
+}
+
+int
+harness_fixture_setup(void **state)
+{
+    harness_fixture_t *fx = calloc(1, sizeof *fx);
+    *state = fx;
+    return fx ? harness_fixture_init(fx) : -1;
+}
+
+int
+harness_fixture_setup_keys(void **state, const char *units)
+{
+    if (harness_fixture_setup(state) != 0)
+        return -1;
+    harness_fixture_t *fx = *state;
+    return harness_keys_init(fx->keys, units);
+}
+
+int
+harness_fixture_setup_keyed_broker(void **state, const char *units)
+{
+    if (harness_fixture_setup_keys(state, units) != 0)
+        return -1;
+    harness_fixture_t *fx = *state;
+    const char *extra[] = {"--keys", fx->keys, NULL};
+    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
+                                sizeof fx->api);
+}
+
+void
+harness_fixture_clear(harness_fixture_t *fx)
+{
+    if (!fx)
+        return;
+    harness_proc_destroy(&fx->broker);
+    if (fx->dir)
+        harness_rm_rf(fx->dir);
+    free(fx->dir);
+    free(fx->keys);
+    free(fx->data);
+    fx->dir = fx->keys = fx->data = NULL;
+}
+
+int
+harness_fixture_teardown(void **state)
+{
+    harness_fixture_t *fx = *state;
+    harness_fixture_clear(fx);
+    free(fx);
+    *state = NULL;
+    harness_autofree_all();
+    return 0;
+}
+
+int
+harness_run_env_autofree(const char *const *argv, const char *const *env, harness_result_t *result)
+{
+    harness_opts_t opts = {env, true};
+    int rc = harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, result);
+    harness_autofree(result->out);
+    harness_autofree(result->err);
+    return rc;
+}
+
+int
+harness_keys_init(const char *keys, const char *units)
+{
+    const char *argv[] = {DAJIA_CTL_BIN, "keys", "init", "--dir", keys, "--units", units, NULL};
+    harness_result_t run;
+    if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
+        return -1;
+    int status = run.status;
+    if (status != 0)
+        fprintf(stderr, "keys init failed (%d): %s", status, run.err);
+    harness_result_free(&run);
+    return status == 0 ? 0 : -1;
+}
+
+int64_t
+harness_client_accepted(harness_client_t *client)
+{
+    char *json = harness_client_stats(client);
+    int64_t accepted = json ? harness_json_u64(json, "accepted") : -1;
+    free(json);
+    return accepted;
+}
+
+void
+harness_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}

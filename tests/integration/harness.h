@@ -276,4 +276,65 @@ harness_envelope_init(Dajia__Envelope *env, Dajia__CaseReport *report, const cha
 int64_t
 harness_now_ms(void);
 
+/* ============================================================== fixtures */
+
+/* What most integration tests keep between setup and teardown: a fresh temporary
+   directory, the paths of a key directory ("<dir>/keys") and of a broker's data
+   ("<dir>/broker") in it (neither created), and the broker a test starts there with
+   the endpoint it reported. A test with more to keep embeds one or copies the fields. */
+typedef struct {
+    char *dir;
+    char *keys;
+    char *data;
+    harness_proc_t *broker;
+    char api[256];
+} harness_fixture_t;
+
+/* Fills a zeroed fixture (one a test embeds in its own): the directory and the paths.
+   Returns 0, or -1 when the directory cannot be made. */
+int
+harness_fixture_init(harness_fixture_t *fx);
+
+/* A cmocka setup: a new harness_fixture_t with its directory in *state. Returns 0, or
+   -1 (*state may then hold a part-made fixture for harness_fixture_teardown). */
+int
+harness_fixture_setup(void **state);
+
+/* harness_fixture_setup(), then `dajia-ctl keys init` for `units` (comma-separated)
+   into fx->keys. Returns 0, or -1 after printing why. */
+int
+harness_fixture_setup_keys(void **state, const char *units);
+
+/* harness_fixture_setup_keys(), then the broker on fx->data with --keys fx->keys,
+   READY waited for (harness_broker_start). Returns 0 or a negative code. */
+int
+harness_fixture_setup_keyed_broker(void **state, const char *units);
+
+/* Kills the fixture's broker if it still runs, removes its directory, frees its
+   strings (not the fixture itself) and clears them. Accepts NULL. */
+void
+harness_fixture_clear(harness_fixture_t *fx);
+
+/* A cmocka teardown: harness_fixture_clear(), free(), harness_autofree_all(). Returns 0;
+   accepts a NULL *state. */
+int
+harness_fixture_teardown(void **state);
+
+/* harness_run_autofree() with `env` as harness_opts_t.env (NULL: inherit as is). */
+int
+harness_run_env_autofree(const char *const *argv, const char *const *env, harness_result_t *result);
+
+/* Runs `dajia-ctl keys init --dir keys --units units` to completion. Returns 0, or -1
+   after printing its exit status and stderr. */
+int
+harness_keys_init(const char *keys, const char *units);
+
+/* The broker's "accepted" counter, from STATS; -1 on timeout or an unreadable answer. */
+int64_t
+harness_client_accepted(harness_client_t *client);
+
+/* Sleeps `ms` milliseconds: the pause of a polling loop. */
+void
+harness_sleep_ms(int ms);
+
 #endif

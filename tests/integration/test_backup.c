@@ -42,8 +42,7 @@
 static const char *const s_units[S_AGENTS] = {"psb", "customs", "msa"};
 
 typedef struct {
-    char *dir;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory and the broker */
     harness_proc_t *agents[S_AGENTS];
 } fixture_t;
 
@@ -59,25 +58,17 @@ static int
 s_setup(void **state)
 {
     fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
     *state = fx;
-    fx->dir = harness_tmpdir_new();
-    return fx->dir ? 0 : -1;
+    return fx ? harness_fixture_init(&fx->base) : -1;
 }
 
 static int
 s_teardown(void **state)
 {
     fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    for (size_t i = 0; i < S_AGENTS; i++)
+    for (size_t i = 0; fx && i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
+    harness_fixture_clear(fx ? &fx->base : NULL);
     free(fx);
     harness_autofree_all();
     return 0;
@@ -87,9 +78,7 @@ static harness_result_t
 s_run(const char *const *argv)
 {
     harness_result_t run;
-    assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     return run;
 }
 
@@ -99,7 +88,7 @@ s_round_file(fixture_t *fx, size_t i, int round)
 {
     static const uint64_t first[] = {0, 1, 1 + S_ROUND1, 1 + S_ROUND1 + S_ROUND2};
     static const uint64_t count[] = {0, S_ROUND1, S_ROUND2, S_ROUND3};
-    char *path = S_STR("%s/%s-%d.jsonl", fx->dir, s_units[i], round);
+    char *path = S_STR("%s/%s-%d.jsonl", fx->base.dir, s_units[i], round);
     if (access(path, F_OK) != 0)
         assert_int_equal(harness_write_cases(path, s_units[i], "BK", S_STR("%s-bk-", s_units[i]),
                                              first[round], count[round]),
@@ -118,7 +107,7 @@ s_agent_start(fixture_t *fx, size_t i, const char *api, const char *window,
                             "--unit",
                             s_units[i],
                             "--state",
-                            S_STR("%s/agent-%s", fx->dir, s_units[i]),
+                            S_STR("%s/agent-%s", fx->base.dir, s_units[i]),
                             "--window",
                             window,
                             "--timeout",
@@ -202,11 +191,11 @@ static void
 test_backup_while_submitting_restore_and_resend(void **state)
 {
     fixture_t *fx = *state;
-    char *data = S_STR("%s/var/broker", fx->dir);
-    char *backup = S_STR("%s/backups/first", fx->dir);
+    char *data = S_STR("%s/var/broker", fx->base.dir);
+    char *backup = S_STR("%s/backups/first", fx->base.dir);
     char api[256];
-    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->dir), NULL, &fx->broker,
-                                          api, sizeof api),
+    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->base.dir), NULL,
+                                          &fx->base.broker, api, sizeof api),
                      0);
 
     /* Round 1, then something on the feed, so the backup has a feed to keep. */
@@ -244,8 +233,8 @@ test_backup_while_submitting_restore_and_resend(void **state)
     assert_int_equal(original_count, S_TOTAL);
     s_feed_t *original_feed = harness_autofree(calloc(1, sizeof *original_feed));
     s_feed_read(api, original_feed);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
+    harness_proc_destroy(&fx->base.broker);
 
     uint64_t backup_log = 0, backup_feed = 0;
     s_manifest(backup, &backup_log, &backup_feed);
@@ -258,7 +247,7 @@ test_backup_while_submitting_restore_and_resend(void **state)
     assert_true(backup_feed <= original_feed->count);
 
     /* Restore into a new place; never over something. */
-    char *restored = S_STR("%s/restored/broker", fx->dir);
+    char *restored = S_STR("%s/restored/broker", fx->base.dir);
     const char *restore_argv[] = {DAJIA_CTL_BIN, "restore", backup, "--data", restored, NULL};
     run = s_run(restore_argv);
     if (run.status != 0)
@@ -282,8 +271,8 @@ test_backup_while_submitting_restore_and_resend(void **state)
     }
 
     /* A broker on it serves the same feed up to the backup's feed_seq. */
-    assert_int_equal(harness_broker_start(restored, S_STR("ipc://%s/api2", fx->dir), NULL,
-                                          &fx->broker, api, sizeof api),
+    assert_int_equal(harness_broker_start(restored, S_STR("ipc://%s/api2", fx->base.dir), NULL,
+                                          &fx->base.broker, api, sizeof api),
                      0);
     s_feed_read(api, feed);
     assert_true(feed->count >= backup_feed);
@@ -315,22 +304,22 @@ test_backup_while_submitting_restore_and_resend(void **state)
     s_feed_read(api, feed);
     for (size_t k = 0; k < feed->count; k++)
         assert_int_equal(feed->seq[k], k + 1);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 static void
 test_backup_keeps_the_keys_private_and_refuses_a_used_directory(void **state)
 {
     fixture_t *fx = *state;
-    char *keys = S_STR("%s/keys", fx->dir);
-    char *data = S_STR("%s/var/broker", fx->dir);
+    char *keys = S_STR("%s/keys", fx->base.dir);
+    char *data = S_STR("%s/var/broker", fx->base.dir);
     const char *init[] = {DAJIA_CTL_BIN, "keys", "init", "--dir", keys, "--units", "psb", NULL};
     assert_int_equal(s_run(init).status, 0);
     char api[256];
-    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->dir), NULL, &fx->broker,
-                                          api, sizeof api),
+    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->base.dir), NULL,
+                                          &fx->base.broker, api, sizeof api),
                      0);
-    char *backup = S_STR("%s/backup", fx->dir);
+    char *backup = S_STR("%s/backup", fx->base.dir);
     const char *argv[] = {DAJIA_CTL_BIN, "--data", data, "backup", backup, "--keys", keys, NULL};
     harness_result_t run = s_run(argv);
     if (run.status != 0)
@@ -347,18 +336,18 @@ test_backup_keeps_the_keys_private_and_refuses_a_used_directory(void **state)
     run = s_run(argv);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "not empty"));
-    char *empty = S_STR("%s/empty", fx->dir);
+    char *empty = S_STR("%s/empty", fx->base.dir);
     assert_int_equal(mkdir(empty, 0700), 0);
     const char *restore[] = {
-        DAJIA_CTL_BIN, "restore", empty, "--data", S_STR("%s/r/broker", fx->dir), NULL};
+        DAJIA_CTL_BIN, "restore", empty, "--data", S_STR("%s/r/broker", fx->base.dir), NULL};
     run = s_run(restore);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "not a dajia backup"));
 
     /* The keys come back where asked, as private as they were. */
-    char *keys2 = S_STR("%s/r/keys", fx->dir);
+    char *keys2 = S_STR("%s/r/keys", fx->base.dir);
     const char *restore_keys[] = {
-        DAJIA_CTL_BIN, "restore", backup, "--data", S_STR("%s/r/broker", fx->dir),
+        DAJIA_CTL_BIN, "restore", backup, "--data", S_STR("%s/r/broker", fx->base.dir),
         "--keys",      keys2,     NULL};
     run = s_run(restore_keys);
     if (run.status != 0)
@@ -369,7 +358,7 @@ test_backup_keeps_the_keys_private_and_refuses_a_used_directory(void **state)
     run = s_run(list);
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "psb"));
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 int

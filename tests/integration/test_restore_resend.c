@@ -41,10 +41,8 @@
 
 static const char *const s_units[S_AGENTS] = {"psb", "customs"};
 
-typedef struct {
-    char *dir;
-    harness_proc_t *broker;
-} fixture_t;
+/* The directory and the broker a test starts there. */
+typedef harness_fixture_t fixture_t;
 
 typedef struct {
     size_t count;
@@ -53,39 +51,11 @@ typedef struct {
     size_t len[S_MAX_ITEMS];
 } s_feed_t;
 
-static int
-s_setup(void **state)
-{
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    return fx->dir ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx);
-    harness_autofree_all();
-    return 0;
-}
-
 static harness_result_t
 s_run(const char *const *argv)
 {
     harness_result_t run;
-    assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     return run;
 }
 
@@ -311,7 +281,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restored_broker_gets_back_what_the_agents_kept,
-                                        s_setup, s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
     };
     return cmocka_run_group_tests_name("integration.restore_resend", tests, NULL, NULL);
 }
