@@ -36,12 +36,12 @@
 #define S_AGENT_EVENTS    (S_AGENTS * S_EVENTS_PER_UNIT)
 #define S_RAW_UNIT        "court"
 #define S_RAW_MAX         100000
-#define S_RAW_RESEND_MS   500       /* the raw client resends an unanswered event */
-#define S_KILL_AFTER      1000      /* accepted events before the kill */
-#define S_RAW_BEFORE_KILL 5         /* raw acks before the kill */
-#define S_RAW_AFTER       5         /* raw acks after the restart before it stops */
-#define S_PROGRESS_MS     120000    /* how long progress may take to show (ASan, load) */
-#define S_POLL_NS         10000000L /* 10 ms between polls of STATS */
+#define S_RAW_RESEND_MS   500    /* the raw client resends an unanswered event */
+#define S_KILL_AFTER      1000   /* accepted events before the kill */
+#define S_RAW_BEFORE_KILL 5      /* raw acks before the kill */
+#define S_RAW_AFTER       5      /* raw acks after the restart before it stops */
+#define S_PROGRESS_MS     120000 /* how long progress may take to show (ASan, load) */
+#define S_POLL_MS         10     /* between polls of STATS */
 #define S_WAIT_MS         240000
 
 enum { S_RAW_RUN, S_RAW_FINISH, S_RAW_ABORT };
@@ -216,22 +216,6 @@ s_assert_raw_acks_kept(raw_t *raw, size_t acked, const harness_record_t *sorted,
     }
 }
 
-static int64_t
-s_stats_accepted(harness_client_t *client)
-{
-    char *json = harness_client_stats(client);
-    int64_t accepted = json ? harness_json_u64(json, "accepted") : -1;
-    free(json);
-    return accepted;
-}
-
-static void
-s_poll_pause(void)
-{
-    struct timespec ts = {0, S_POLL_NS};
-    nanosleep(&ts, NULL);
-}
-
 /* ------------------------------------------------------------------ the test */
 
 static void
@@ -273,7 +257,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     clock_gettime(CLOCK_MONOTONIC, &start);
     int64_t accepted = 0;
     while (true) {
-        accepted = s_stats_accepted(probe);
+        accepted = harness_client_accepted(probe);
         assert_true(accepted >= 0);
         if (accepted >= S_KILL_AFTER && s_raw_acked(raw) >= S_RAW_BEFORE_KILL)
             break;
@@ -284,7 +268,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
         if ((now.tv_sec - start.tv_sec) * 1000 > S_PROGRESS_MS)
             fail_msg("no progress: %lld accepted, %zu raw acks", (long long)accepted,
                      s_raw_acked(raw));
-        s_poll_pause();
+        harness_sleep_ms(S_POLL_MS);
     }
     harness_client_destroy(&fx->probe);
 
@@ -321,7 +305,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((now.tv_sec - start.tv_sec) * 1000 > S_PROGRESS_MS)
             fail_msg("the raw client got no ack after the restart");
-        s_poll_pause();
+        harness_sleep_ms(S_POLL_MS);
     }
     atomic_store(&raw->mode, S_RAW_FINISH);
     pthread_join(fx->raw_thread, NULL);

@@ -41,7 +41,7 @@
 #define S_WINDOW          100 /* events in flight when sending again */
 #define S_PROGRESS_MS     120000
 #define S_WAIT_MS         240000
-#define S_POLL_NS         10000000L
+#define S_POLL_MS         10
 #define S_INDEX           "dedup.index"
 
 static const char *const s_units[S_AGENTS] = {"psb", "customs", "tax"};
@@ -122,22 +122,6 @@ s_from_file(harness_proc_t *broker)
     while (at > err && at[-1] >= '0' && at[-1] <= '9')
         at--;
     return strtoll(at, NULL, 10);
-}
-
-static int64_t
-s_accepted(harness_client_t *client)
-{
-    char *json = harness_client_stats(client);
-    int64_t accepted = json ? harness_json_u64(json, "accepted") : -1;
-    free(json);
-    return accepted;
-}
-
-static void
-s_pause(void)
-{
-    struct timespec ts = {0, S_POLL_NS};
-    nanosleep(&ts, NULL);
 }
 
 static int64_t
@@ -234,13 +218,13 @@ test_killed_while_writing_the_index_it_still_answers_right(void **state)
             int64_t target = accepted + S_STEP_MIN + rand() % S_STEP_SPREAD;
             int64_t start = s_mono_ms();
             while (accepted < target && accepted < (int64_t)S_AGENTS * S_EVENTS_PER_UNIT) {
-                int64_t now = s_accepted(fx->client);
+                int64_t now = harness_client_accepted(fx->client);
                 if (now >= 0)
                     accepted = now;
                 if (s_mono_ms() - start > S_PROGRESS_MS)
                     fail_msg("no progress: %lld accepted", (long long)accepted);
                 assert_true(harness_proc_running(fx->broker));
-                s_pause();
+                harness_sleep_ms(S_POLL_MS);
             }
             if (s_from_file(fx->broker) > 0)
                 fx->loaded_starts++;
