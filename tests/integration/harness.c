@@ -1065,3 +1065,68 @@ harness_sleep_ms(int ms)
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
+
+int
+harness_feed_read(const char *api, uint32_t batch, harness_feed_t *feed)
+{
+    harness_client_t *client = NULL;
+    int rc = harness_client_new(api, HARNESS_RECV_TIMEOUT_MS, &client);
+    if (rc != 0) {
+        fprintf(stderr, "harness: no client for %s: %s\n", api, dajia_strerror(rc));
+        return rc;
+    }
+    feed->count = 0;
+    uint64_t from = 1;
+    for (bool more = true; more && rc == 0;) {
+        Dajia__FeedBatch *got = NULL;
+        rc = harness_client_replay(client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from, batch, &got);
+        if (rc != 0) {
+            fprintf(stderr, "harness: REPLAY from %" PRIu64 " failed: %s\n", from,
+                    dajia_strerror(rc));
+            break;
+        }
+        if (got->reason != 0) {
+            fprintf(stderr, "harness: REPLAY from %" PRIu64 " refused (reason %d)\n", from,
+                    (int)got->reason);
+            rc = -EPERM;
+        }
+        for (size_t k = 0; rc == 0 && k < got->n_items; k++) {
+            if (feed->count >= HARNESS_FEED_MAX) {
+                fprintf(stderr, "harness: the feed holds more than %d items\n", HARNESS_FEED_MAX);
+                rc = -EOVERFLOW;
+                break;
+            }
+            Dajia__FeedItem *item = got->items[k];
+            size_t len = dajia__feed_item__get_packed_size(item);
+            char *bytes = harness_autofree(malloc(len ? len : 1));
+            if (!bytes)
+                abort();
+            dajia__feed_item__pack(item, (uint8_t *)bytes);
+            feed->seq[feed->count] = item->feed_seq;
+            feed->packed[feed->count] = bytes;
+            feed->len[feed->count] = len;
+            feed->count++;
+            from = item->feed_seq + 1;
+        }
+        more = got->more && got->n_items > 0;
+        dajia__feed_batch__free_unpacked(got, NULL);
+    }
+    harness_client_destroy(&client);
+    return rc;
+}
+
+int
+harness_feed_wait(const char *api, uint32_t batch, harness_feed_t *feed, size_t than,
+                  int timeout_ms)
+{
+    int64_t deadline = harness_now_ms() + timeout_ms;
+    do {
+        int rc = harness_feed_read(api, batch, feed);
+        if (rc != 0)
+            return rc;
+        if (feed->count > than)
+            return 0;
+        harness_sleep_ms(100);
+    } while (harness_now_ms() < deadline);
+    return -ETIMEDOUT;
+}

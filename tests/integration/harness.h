@@ -337,4 +337,27 @@ harness_client_accepted(harness_client_t *client);
 void
 harness_sleep_ms(int ms);
 
+/* The office feed as REPLAY gives it: each item packed, in feed_seq order. Large: allocate
+   it (calloc), never on the stack. */
+#define HARNESS_FEED_MAX 100000
+typedef struct {
+    size_t count;
+    uint64_t seq[HARNESS_FEED_MAX];
+    char *packed[HARNESS_FEED_MAX]; /* given to harness_autofree() */
+    size_t len[HARNESS_FEED_MAX];
+} harness_feed_t;
+
+/* Reads every item of the broker's office feed at `api` into *feed (replacing what it
+   held), `batch` items a REPLAY. Returns 0, or after printing why: a client or REPLAY
+   error, -EPERM when the broker refuses a batch, -EOVERFLOW past HARNESS_FEED_MAX. Main
+   thread only. */
+int
+harness_feed_read(const char *api, uint32_t batch, harness_feed_t *feed);
+
+/* Reads the feed again every 100 ms until it holds more than `than` items, for at most
+   `timeout_ms`. Returns 0, -ETIMEDOUT, or a harness_feed_read() error. */
+int
+harness_feed_wait(const char *api, uint32_t batch, harness_feed_t *feed, size_t than,
+                  int timeout_ms);
+
 #endif

@@ -36,7 +36,6 @@
 #define S_ROUND3     100 /* after it */
 #define S_TOTAL      (S_AGENTS * (S_ROUND1 + S_ROUND2 + S_ROUND3))
 #define S_FEED_MS    30000 /* for the workers' first outputs to reach the feed */
-#define S_MAX_ITEMS  100000
 #define S_BATCH_ITEM 1000
 
 static const char *const s_units[S_AGENTS] = {"psb", "customs", "msa"};
@@ -45,14 +44,6 @@ typedef struct {
     harness_fixture_t base; /* the directory and the broker */
     harness_proc_t *agents[S_AGENTS];
 } fixture_t;
-
-/* The feed as REPLAY gives it: each item packed, by feed_seq. */
-typedef struct {
-    size_t count;
-    uint64_t seq[S_MAX_ITEMS];
-    char *packed[S_MAX_ITEMS];
-    size_t len[S_MAX_ITEMS];
-} s_feed_t;
 
 static int
 s_setup(void **state)
@@ -130,50 +121,14 @@ s_agents_wait(fixture_t *fx)
             fail_msg("agent %s exited %d", s_units[i], harness_proc_status(fx->agents[i]));
 }
 
-/* Every feed item the broker at `api` holds. */
-static void
-s_feed_read(const char *api, s_feed_t *feed)
-{
-    harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(api, HARNESS_RECV_TIMEOUT_MS, &client), 0);
-    feed->count = 0;
-    uint64_t from = 1;
-    for (bool more = true; more;) {
-        Dajia__FeedBatch *batch = NULL;
-        assert_int_equal(harness_client_replay(client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from,
-                                               S_BATCH_ITEM, &batch),
-                         0);
-        assert_int_equal(batch->reason, 0);
-        for (size_t k = 0; k < batch->n_items; k++) {
-            assert_true(feed->count < S_MAX_ITEMS);
-            Dajia__FeedItem *item = batch->items[k];
-            size_t len = dajia__feed_item__get_packed_size(item);
-            char *bytes = harness_autofree(malloc(len ? len : 1));
-            dajia__feed_item__pack(item, (uint8_t *)bytes);
-            feed->seq[feed->count] = item->feed_seq;
-            feed->packed[feed->count] = bytes;
-            feed->len[feed->count] = len;
-            feed->count++;
-            from = item->feed_seq + 1;
-        }
-        more = batch->more && batch->n_items > 0;
-        dajia__feed_batch__free_unpacked(batch, NULL);
-    }
-    harness_client_destroy(&client);
-}
-
 /* Waits until the broker's feed holds something. */
 static void
-s_feed_wait(const char *api, s_feed_t *feed)
+s_feed_wait(const char *api, harness_feed_t *feed)
 {
-    int64_t deadline = harness_now_ms() + S_FEED_MS;
-    do {
-        s_feed_read(api, feed);
-        if (feed->count > 0)
-            return;
-        usleep(100 * 1000);
-    } while (harness_now_ms() < deadline);
-    fail_msg("no feed item within %d ms", S_FEED_MS);
+    int rc = harness_feed_wait(api, S_BATCH_ITEM, feed, 0, S_FEED_MS);
+    if (rc == -ETIMEDOUT)
+        fail_msg("no feed item within %d ms", S_FEED_MS);
+    assert_int_equal(rc, 0);
 }
 
 /* log_seq and feed_seq of the backup in `dir`, from its manifest. */
@@ -204,7 +159,7 @@ test_backup_while_submitting_restore_and_resend(void **state)
         s_agent_start(fx, i, api, "128", files);
     }
     s_agents_wait(fx);
-    s_feed_t *feed = harness_autofree(calloc(1, sizeof *feed));
+    harness_feed_t *feed = harness_autofree(calloc(1, sizeof *feed));
     s_feed_wait(api, feed);
 
     /* Round 2 with a window of one (a commit per event), and the backup meanwhile. */
@@ -231,8 +186,8 @@ test_backup_while_submitting_restore_and_resend(void **state)
     assert_int_equal(harness_dump(data, &original, &original_count), 0);
     harness_autofree(original);
     assert_int_equal(original_count, S_TOTAL);
-    s_feed_t *original_feed = harness_autofree(calloc(1, sizeof *original_feed));
-    s_feed_read(api, original_feed);
+    harness_feed_t *original_feed = harness_autofree(calloc(1, sizeof *original_feed));
+    assert_int_equal(harness_feed_read(api, S_BATCH_ITEM, original_feed), 0);
     assert_int_equal(harness_proc_stop(fx->base.broker), 0);
     harness_proc_destroy(&fx->base.broker);
 
@@ -274,7 +229,7 @@ test_backup_while_submitting_restore_and_resend(void **state)
     assert_int_equal(harness_broker_start(restored, S_STR("ipc://%s/api2", fx->base.dir), NULL,
                                           &fx->base.broker, api, sizeof api),
                      0);
-    s_feed_read(api, feed);
+    assert_int_equal(harness_feed_read(api, S_BATCH_ITEM, feed), 0);
     assert_true(feed->count >= backup_feed);
     for (size_t k = 0; k < backup_feed; k++) {
         assert_int_equal(feed->seq[k], original_feed->seq[k]);
@@ -301,7 +256,7 @@ test_backup_while_submitting_restore_and_resend(void **state)
             fail_msg("%s/%s is missing after the resend", original[k].unit, original[k].event_id);
 
     /* The feed goes on from the backup's feed_seq, without a gap. */
-    s_feed_read(api, feed);
+    assert_int_equal(harness_feed_read(api, S_BATCH_ITEM, feed), 0);
     for (size_t k = 0; k < feed->count; k++)
         assert_int_equal(feed->seq[k], k + 1);
     assert_int_equal(harness_proc_stop(fx->base.broker), 0);
