@@ -997,6 +997,12 @@ harness_fixture_setup_keyed_broker(void **state, const char *units)
         return -1;
     harness_fixture_t *fx = *state;
     const char *extra[] = {"--keys", fx->keys, NULL};
+    return harness_fixture_start_broker(fx, extra);
+}
+
+int
+harness_fixture_start_broker(harness_fixture_t *fx, const char *const *extra)
+{
     return harness_broker_start(fx->data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
                                 sizeof fx->api);
 }

@@ -310,6 +310,12 @@ harness_fixture_setup_keys(void **state, const char *units);
 int
 harness_fixture_setup_keyed_broker(void **state, const char *units);
 
+/* Starts the broker on fx->data at "tcp://127.0.0.1:*" with `extra` args (may be NULL)
+   and waits for READY, as harness_broker_start() does; fx->api receives the endpoint.
+   Returns 0 or a negative code. */
+int
+harness_fixture_start_broker(harness_fixture_t *fx, const char *const *extra);
+
 /* Kills the fixture's broker if it still runs, removes its directory, frees its
    strings (not the fixture itself) and clears them. Accepts NULL. */
 void

@@ -50,8 +50,7 @@ s_setup(void **state)
         harness_keys_init(fx->base.keys, "msa,psb") != 0)
         return -1;
     const char *broker[] = {"--keys", fx->base.keys, NULL};
-    return harness_broker_start(fx->base.data, "tcp://127.0.0.1:*", broker, &fx->base.broker,
-                                fx->base.api, sizeof fx->base.api);
+    return harness_fixture_start_broker(&fx->base, broker);
 }
 
 /* A broker without keys: every peer is trusted, as for everything else. */
@@ -62,8 +61,7 @@ s_setup_no_keys(void **state)
     *state = fx;
     if (!fx || harness_fixture_init(&fx->base) != 0)
         return -1;
-    return harness_broker_start(fx->base.data, "tcp://127.0.0.1:*", NULL, &fx->base.broker,
-                                fx->base.api, sizeof fx->base.api);
+    return harness_fixture_start_broker(&fx->base, NULL);
 }
 
 static int
