@@ -62,12 +62,9 @@ typedef struct {
 } raw_t;
 
 typedef struct {
-    char *dir;
-    char *data;
-    char *api;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory, the broker; base.api: the endpoint it reported */
+    char *api;              /* the endpoint it is started on */
     harness_proc_t *agents[S_AGENTS];
-    char endpoint[256];
     harness_client_t *probe; /* asks STATS while the test waits for progress */
     raw_t *raw;
     pthread_t raw_thread;
@@ -78,19 +75,17 @@ static int
 s_setup(void **state)
 {
     fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
     *state = fx;
-    fx->dir = harness_tmpdir_new();
+    if (!fx || harness_fixture_init(&fx->base) != 0)
+        return -1;
     fx->raw = calloc(1, sizeof *fx->raw);
-    if (!fx->dir || !fx->raw)
+    if (!fx->raw)
         return -1;
     pthread_mutex_init(&fx->raw->lock, NULL);
-    fx->data = harness_strf("%s/broker", fx->dir);
     /* A fixed endpoint, so the restarted broker is where the clients left it. */
-    fx->api = harness_strf("ipc://%s/api", fx->dir);
-    return harness_broker_start(fx->data, fx->api, NULL, &fx->broker, fx->endpoint,
-                                sizeof fx->endpoint);
+    fx->api = harness_strf("ipc://%s/api", fx->base.dir);
+    return harness_broker_start(fx->base.data, fx->api, NULL, &fx->base.broker, fx->base.api,
+                                sizeof fx->base.api);
 }
 
 static int
@@ -107,15 +102,11 @@ s_teardown(void **state)
     }
     for (size_t i = 0; i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_proc_destroy(&fx->broker);
+    harness_fixture_clear(&fx->base);
     if (fx->raw) {
         pthread_mutex_destroy(&fx->raw->lock);
         free(fx->raw);
     }
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
     free(fx->api);
     free(fx);
     harness_autofree_all();
@@ -227,8 +218,8 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
 
     char *files[S_AGENTS], *states[S_AGENTS], *prefixes[S_AGENTS];
     for (size_t i = 0; i < S_AGENTS; i++) {
-        files[i] = S_STR("%s/%s.jsonl", fx->dir, s_units[i]);
-        states[i] = S_STR("%s/agent-%s", fx->dir, s_units[i]);
+        files[i] = S_STR("%s/%s.jsonl", fx->base.dir, s_units[i]);
+        states[i] = S_STR("%s/agent-%s", fx->base.dir, s_units[i]);
         prefixes[i] = S_STR("crash-%s-", s_units[i]);
         assert_int_equal(
             harness_write_cases(files[i], s_units[i], "CRASH", prefixes[i], 1, S_EVENTS_PER_UNIT),
@@ -251,7 +242,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     }
 
     /* Wait for progress (not for time): enough stored, and some raw acks in hand. */
-    assert_int_equal(harness_client_new(fx->endpoint, HARNESS_RECV_TIMEOUT_MS, &fx->probe), 0);
+    assert_int_equal(harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->probe), 0);
     harness_client_t *probe = fx->probe;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -262,7 +253,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
         if (accepted >= S_KILL_AFTER && s_raw_acked(raw) >= S_RAW_BEFORE_KILL)
             break;
         assert_false(atomic_load(&raw->failed));
-        assert_true(harness_proc_running(fx->broker));
+        assert_true(harness_proc_running(fx->base.broker));
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((now.tv_sec - start.tv_sec) * 1000 > S_PROGRESS_MS)
@@ -272,7 +263,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     }
     harness_client_destroy(&fx->probe);
 
-    assert_int_equal(harness_proc_kill(fx->broker), 128 + SIGKILL);
+    assert_int_equal(harness_proc_kill(fx->base.broker), 128 + SIGKILL);
     size_t acked_before = s_raw_acked(raw);
     size_t agents_done = 0;
     for (size_t i = 0; i < S_AGENTS; i++)
@@ -284,7 +275,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     /* Before anything writes again: every acked event is on disk at its log_seq. */
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(harness_check_log(records, count), 0);
     harness_records_sort(records, count);
@@ -292,10 +283,11 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     print_message("the log held %zu events at the kill\n", count);
 
     /* Same directory, same endpoint: everyone reconnects by themselves. */
-    harness_proc_destroy(&fx->broker);
+    harness_proc_destroy(&fx->base.broker);
     char endpoint[256];
-    assert_int_equal(
-        harness_broker_start(fx->data, fx->api, NULL, &fx->broker, endpoint, sizeof endpoint), 0);
+    assert_int_equal(harness_broker_start(fx->base.data, fx->api, NULL, &fx->base.broker, endpoint,
+                                          sizeof endpoint),
+                     0);
     assert_string_equal(endpoint, fx->api);
 
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -321,7 +313,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
                      harness_proc_status(fx->agents[i]), harness_proc_stdout(fx->agents[i]));
 
     /* The end: every event exactly once, no gap, every ack honoured. */
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(harness_check_log(records, count), 0);
     assert_int_equal(count, S_AGENT_EVENTS + raw->acked);
@@ -336,7 +328,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     }
     s_assert_raw_acks_kept(raw, raw->acked, records, count, "at the end");
 
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 int
