@@ -973,12 +973,18 @@ harness_fixture_init(harness_fixture_t *fx)
     return 0;
 }
 
+void *
+harness_fixture_new(void **state, size_t size)
+{
+    harness_fixture_t *fx = calloc(1, size);
+    *state = fx;
+    return fx && harness_fixture_init(fx) == 0 ? fx : NULL;
+}
+
 int
 harness_fixture_setup(void **state)
 {
-    harness_fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    return fx ? harness_fixture_init(fx) : -1;
+    return harness_fixture_new(state, sizeof(harness_fixture_t)) ? 0 : -1;
 }
 
 int

@@ -295,6 +295,12 @@ typedef struct {
 int
 harness_fixture_init(harness_fixture_t *fx);
 
+/* A new zeroed fixture of `size` bytes whose first member is a harness_fixture_t,
+   filled by harness_fixture_init() and put into *state for harness_fixture_teardown.
+   Returns it, or NULL (*state may then hold a part-made one). */
+void *
+harness_fixture_new(void **state, size_t size);
+
 /* A cmocka setup: a new harness_fixture_t with its directory in *state. Returns 0, or
    -1 (*state may then hold a part-made fixture for harness_fixture_teardown). */
 int
@@ -322,7 +328,8 @@ void
 harness_fixture_clear(harness_fixture_t *fx);
 
 /* A cmocka teardown: harness_fixture_clear(), free(), harness_autofree_all(). Returns 0;
-   accepts a NULL *state. */
+   accepts a NULL *state. *state may be a test's own fixture that begins with a
+   harness_fixture_t (harness_fixture_new), once the test has freed its other members. */
 int
 harness_fixture_teardown(void **state);
 

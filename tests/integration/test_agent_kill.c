@@ -43,9 +43,8 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx)
         return -1;
     fx->file = harness_strf("%s/cases.jsonl", fx->base.dir);
     fx->state = harness_strf("%s/agent", fx->base.dir);
@@ -60,12 +59,9 @@ s_teardown(void **state)
         return 0;
     harness_client_destroy(&fx->probe);
     harness_proc_destroy(&fx->agent);
-    harness_fixture_clear(&fx->base);
     free(fx->file);
     free(fx->state);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* Runs an agent command to completion; its texts live until the teardown. */

@@ -118,9 +118,8 @@ s_start_with_feeds(fixture_t *fx)
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx)
         return -1;
     return harness_keys_init(fx->base.keys, S_UNITS);
 }
@@ -149,9 +148,7 @@ s_teardown(void **state)
                     harness_proc_stderr(fx->base.broker));
         assert_int_equal(status, 0);
     }
-    harness_fixture_clear(&fx->base);
-    free(fx);
-    harness_autofree_all();
+    harness_fixture_teardown(state);
     assert_int_equal(worker_status, 0);
     return 0;
 }

@@ -48,9 +48,7 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    return fx ? harness_fixture_init(&fx->base) : -1;
+    return harness_fixture_new(state, sizeof(fixture_t)) ? 0 : -1;
 }
 
 static int
@@ -59,10 +57,7 @@ s_teardown(void **state)
     fixture_t *fx = *state;
     for (size_t i = 0; fx && i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_fixture_clear(fx ? &fx->base : NULL);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 static harness_result_t

@@ -57,10 +57,8 @@ typedef struct {
 static int
 s_setup_with(void **state, const char *const *extra)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0 ||
-        harness_fixture_start_broker(&fx->base, extra) != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx || harness_fixture_start_broker(&fx->base, extra) != 0)
         return -1;
     return harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->client);
 }
@@ -85,12 +83,9 @@ s_teardown(void **state)
     if (!fx)
         return 0;
     harness_client_destroy(&fx->client);
-    harness_fixture_clear(&fx->base);
     free(fx->packed);
     free(fx->big);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* Packs `env` into the fixture's buffer (valid until the next call; the teardown frees

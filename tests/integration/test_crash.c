@@ -74,9 +74,8 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx)
         return -1;
     fx->raw = calloc(1, sizeof *fx->raw);
     if (!fx->raw)
@@ -102,15 +101,12 @@ s_teardown(void **state)
     }
     for (size_t i = 0; i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_fixture_clear(&fx->base);
     if (fx->raw) {
         pthread_mutex_destroy(&fx->raw->lock);
         free(fx->raw);
     }
     free(fx->api);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* ------------------------------------------------------------------ raw client */

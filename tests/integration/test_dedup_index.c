@@ -57,9 +57,8 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx)
         return -1;
     fx->api = harness_strf("ipc://%s/api", fx->base.dir);
     zsys_init();
@@ -75,11 +74,8 @@ s_teardown(void **state)
     harness_client_destroy(&fx->client);
     for (size_t i = 0; i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_fixture_clear(&fx->base);
     free(fx->api);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* ------------------------------------------------------------------ the broker */

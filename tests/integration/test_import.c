@@ -44,10 +44,8 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0 ||
-        harness_keys_init(fx->base.keys, "msa,psb") != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx || harness_keys_init(fx->base.keys, "msa,psb") != 0)
         return -1;
     const char *broker[] = {"--keys", fx->base.keys, NULL};
     return harness_fixture_start_broker(&fx->base, broker);
@@ -57,9 +55,8 @@ s_setup(void **state)
 static int
 s_setup_no_keys(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx)
         return -1;
     return harness_fixture_start_broker(&fx->base, NULL);
 }
@@ -70,10 +67,7 @@ s_teardown(void **state)
     fixture_t *fx = *state;
     for (size_t i = 0; fx && i < fx->nsocks; i++)
         zsock_destroy(&fx->socks[i]);
-    harness_fixture_clear(fx ? &fx->base : NULL);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* A DEALER with certificate `name` of the key directory, connected to the api once the

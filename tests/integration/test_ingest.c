@@ -35,9 +35,8 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    *state = fx;
-    if (!fx || harness_fixture_init(&fx->base) != 0)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx)
         return -1;
     return harness_fixture_start_broker(&fx->base, NULL);
 }
@@ -48,10 +47,7 @@ s_teardown(void **state)
     fixture_t *fx = *state;
     for (size_t i = 0; fx && i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_fixture_clear(fx ? &fx->base : NULL);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 static char *
