@@ -959,3 +959,186 @@ harness_envelope_init(Dajia__Envelope *env, Dajia__CaseReport *report, const cha
     env->body_case = DAJIA__ENVELOPE__BODY_CASE_REPORT;
     env->case_report = report;
 }
+
+/* ================================================================== fixtures */
+
+int
+harness_fixture_init(harness_fixture_t *fx)
+{
+    fx->dir = harness_tmpdir_new();
+    if (!fx->dir)
+        return -1;
+    fx->keys = harness_strf("%s/keys", fx->dir);
+    fx->data = harness_strf("%s/broker", fx->dir);
+    return 0;
+}
+
+void *
+harness_fixture_new(void **state, size_t size)
+{
+    harness_fixture_t *fx = calloc(1, size);
+    *state = fx;
+    return fx && harness_fixture_init(fx) == 0 ? fx : NULL;
+}
+
+int
+harness_fixture_setup(void **state)
+{
+    return harness_fixture_new(state, sizeof(harness_fixture_t)) ? 0 : -1;
+}
+
+int
+harness_fixture_setup_keys(void **state, const char *units)
+{
+    if (harness_fixture_setup(state) != 0)
+        return -1;
+    harness_fixture_t *fx = *state;
+    return harness_keys_init(fx->keys, units);
+}
+
+int
+harness_fixture_setup_keyed_broker(void **state, const char *units)
+{
+    if (harness_fixture_setup_keys(state, units) != 0)
+        return -1;
+    harness_fixture_t *fx = *state;
+    const char *extra[] = {"--keys", fx->keys, NULL};
+    return harness_fixture_start_broker(fx, extra);
+}
+
+int
+harness_fixture_start_broker(harness_fixture_t *fx, const char *const *extra)
+{
+    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
+                                sizeof fx->api);
+}
+
+void
+harness_fixture_clear(harness_fixture_t *fx)
+{
+    if (!fx)
+        return;
+    harness_proc_destroy(&fx->broker);
+    if (fx->dir)
+        harness_rm_rf(fx->dir);
+    free(fx->dir);
+    free(fx->keys);
+    free(fx->data);
+    fx->dir = fx->keys = fx->data = NULL;
+}
+
+int
+harness_fixture_teardown(void **state)
+{
+    harness_fixture_t *fx = *state;
+    harness_fixture_clear(fx);
+    free(fx);
+    *state = NULL;
+    harness_autofree_all();
+    return 0;
+}
+
+int
+harness_run_env_autofree(const char *const *argv, const char *const *env, harness_result_t *result)
+{
+    harness_opts_t opts = {env, true};
+    int rc = harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, result);
+    harness_autofree(result->out);
+    harness_autofree(result->err);
+    return rc;
+}
+
+int
+harness_keys_init(const char *keys, const char *units)
+{
+    const char *argv[] = {DAJIA_CTL_BIN, "keys", "init", "--dir", keys, "--units", units, NULL};
+    harness_result_t run;
+    if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
+        return -1;
+    int status = run.status;
+    if (status != 0)
+        fprintf(stderr, "keys init failed (%d): %s", status, run.err);
+    harness_result_free(&run);
+    return status == 0 ? 0 : -1;
+}
+
+int64_t
+harness_client_accepted(harness_client_t *client)
+{
+    char *json = harness_client_stats(client);
+    int64_t accepted = json ? harness_json_u64(json, "accepted") : -1;
+    free(json);
+    return accepted;
+}
+
+void
+harness_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int
+harness_feed_read(const char *api, uint32_t batch, harness_feed_t *feed)
+{
+    harness_client_t *client = NULL;
+    int rc = harness_client_new(api, HARNESS_RECV_TIMEOUT_MS, &client);
+    if (rc != 0) {
+        fprintf(stderr, "harness: no client for %s: %s\n", api, dajia_strerror(rc));
+        return rc;
+    }
+    feed->count = 0;
+    uint64_t from = 1;
+    for (bool more = true; more && rc == 0;) {
+        Dajia__FeedBatch *got = NULL;
+        rc = harness_client_replay(client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from, batch, &got);
+        if (rc != 0) {
+            fprintf(stderr, "harness: REPLAY from %" PRIu64 " failed: %s\n", from,
+                    dajia_strerror(rc));
+            break;
+        }
+        if (got->reason != 0) {
+            fprintf(stderr, "harness: REPLAY from %" PRIu64 " refused (reason %d)\n", from,
+                    (int)got->reason);
+            rc = -EPERM;
+        }
+        for (size_t k = 0; rc == 0 && k < got->n_items; k++) {
+            if (feed->count >= HARNESS_FEED_MAX) {
+                fprintf(stderr, "harness: the feed holds more than %d items\n", HARNESS_FEED_MAX);
+                rc = -EOVERFLOW;
+                break;
+            }
+            Dajia__FeedItem *item = got->items[k];
+            size_t len = dajia__feed_item__get_packed_size(item);
+            char *bytes = harness_autofree(malloc(len ? len : 1));
+            if (!bytes)
+                abort();
+            dajia__feed_item__pack(item, (uint8_t *)bytes);
+            feed->seq[feed->count] = item->feed_seq;
+            feed->packed[feed->count] = bytes;
+            feed->len[feed->count] = len;
+            feed->count++;
+            from = item->feed_seq + 1;
+        }
+        more = got->more && got->n_items > 0;
+        dajia__feed_batch__free_unpacked(got, NULL);
+    }
+    harness_client_destroy(&client);
+    return rc;
+}
+
+int
+harness_feed_wait(const char *api, uint32_t batch, harness_feed_t *feed, size_t than,
+                  int timeout_ms)
+{
+    int64_t deadline = harness_now_ms() + timeout_ms;
+    do {
+        int rc = harness_feed_read(api, batch, feed);
+        if (rc != 0)
+            return rc;
+        if (feed->count > than)
+            return 0;
+        harness_sleep_ms(100);
+    } while (harness_now_ms() < deadline);
+    return -ETIMEDOUT;
+}

@@ -276,4 +276,101 @@ harness_envelope_init(Dajia__Envelope *env, Dajia__CaseReport *report, const cha
 int64_t
 harness_now_ms(void);
 
+/* ============================================================== fixtures */
+
+/* What most integration tests keep between setup and teardown: a fresh temporary
+   directory, the paths of a key directory ("<dir>/keys") and of a broker's data
+   ("<dir>/broker") in it (neither created), and the broker a test starts there with
+   the endpoint it reported. A test with more to keep embeds one or copies the fields. */
+typedef struct {
+    char *dir;
+    char *keys;
+    char *data;
+    harness_proc_t *broker;
+    char api[256];
+} harness_fixture_t;
+
+/* Fills a zeroed fixture (one a test embeds in its own): the directory and the paths.
+   Returns 0, or -1 when the directory cannot be made. */
+int
+harness_fixture_init(harness_fixture_t *fx);
+
+/* A new zeroed fixture of `size` bytes whose first member is a harness_fixture_t,
+   filled by harness_fixture_init() and put into *state for harness_fixture_teardown.
+   Returns it, or NULL (*state may then hold a part-made one). */
+void *
+harness_fixture_new(void **state, size_t size);
+
+/* A cmocka setup: a new harness_fixture_t with its directory in *state. Returns 0, or
+   -1 (*state may then hold a part-made fixture for harness_fixture_teardown). */
+int
+harness_fixture_setup(void **state);
+
+/* harness_fixture_setup(), then `dajia-ctl keys init` for `units` (comma-separated)
+   into fx->keys. Returns 0, or -1 after printing why. */
+int
+harness_fixture_setup_keys(void **state, const char *units);
+
+/* harness_fixture_setup_keys(), then the broker on fx->data with --keys fx->keys,
+   READY waited for (harness_broker_start). Returns 0 or a negative code. */
+int
+harness_fixture_setup_keyed_broker(void **state, const char *units);
+
+/* Starts the broker on fx->data at "tcp://127.0.0.1:*" with `extra` args (may be NULL)
+   and waits for READY, as harness_broker_start() does; fx->api receives the endpoint.
+   Returns 0 or a negative code. */
+int
+harness_fixture_start_broker(harness_fixture_t *fx, const char *const *extra);
+
+/* Kills the fixture's broker if it still runs, removes its directory, frees its
+   strings (not the fixture itself) and clears them. Accepts NULL. */
+void
+harness_fixture_clear(harness_fixture_t *fx);
+
+/* A cmocka teardown: harness_fixture_clear(), free(), harness_autofree_all(). Returns 0;
+   accepts a NULL *state. *state may be a test's own fixture that begins with a
+   harness_fixture_t (harness_fixture_new), once the test has freed its other members. */
+int
+harness_fixture_teardown(void **state);
+
+/* harness_run_autofree() with `env` as harness_opts_t.env (NULL: inherit as is). */
+int
+harness_run_env_autofree(const char *const *argv, const char *const *env, harness_result_t *result);
+
+/* Runs `dajia-ctl keys init --dir keys --units units` to completion. Returns 0, or -1
+   after printing its exit status and stderr. */
+int
+harness_keys_init(const char *keys, const char *units);
+
+/* The broker's "accepted" counter, from STATS; -1 on timeout or an unreadable answer. */
+int64_t
+harness_client_accepted(harness_client_t *client);
+
+/* Sleeps `ms` milliseconds: the pause of a polling loop. */
+void
+harness_sleep_ms(int ms);
+
+/* The office feed as REPLAY gives it: each item packed, in feed_seq order. Large: allocate
+   it (calloc), never on the stack. */
+#define HARNESS_FEED_MAX 100000
+typedef struct {
+    size_t count;
+    uint64_t seq[HARNESS_FEED_MAX];
+    char *packed[HARNESS_FEED_MAX]; /* given to harness_autofree() */
+    size_t len[HARNESS_FEED_MAX];
+} harness_feed_t;
+
+/* Reads every item of the broker's office feed at `api` into *feed (replacing what it
+   held), `batch` items a REPLAY. Returns 0, or after printing why: a client or REPLAY
+   error, -EPERM when the broker refuses a batch, -EOVERFLOW past HARNESS_FEED_MAX. Main
+   thread only. */
+int
+harness_feed_read(const char *api, uint32_t batch, harness_feed_t *feed);
+
+/* Reads the feed again every 100 ms until it holds more than `than` items, for at most
+   `timeout_ms`. Returns 0, -ETIMEDOUT, or a harness_feed_read() error. */
+int
+harness_feed_wait(const char *api, uint32_t batch, harness_feed_t *feed, size_t than,
+                  int timeout_ms);
+
 #endif

@@ -33,31 +33,22 @@
 #define S_WAIT_MS     240000
 
 typedef struct {
-    char *dir;
-    char *data;
+    harness_fixture_t base; /* the directory, the broker and its endpoint (api) */
     char *file;
     char *state;
-    harness_proc_t *broker;
     harness_proc_t *agent;
     harness_client_t *probe; /* asks STATS while the test waits for progress */
-    char endpoint[256];
 } fixture_t;
 
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
     if (!fx)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    fx->file = harness_strf("%s/cases.jsonl", fx->dir);
-    fx->state = harness_strf("%s/agent", fx->dir);
-    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker, fx->endpoint,
-                                sizeof fx->endpoint);
+    fx->file = harness_strf("%s/cases.jsonl", fx->base.dir);
+    fx->state = harness_strf("%s/agent", fx->base.dir);
+    return harness_fixture_start_broker(&fx->base, NULL);
 }
 
 static int
@@ -68,23 +59,16 @@ s_teardown(void **state)
         return 0;
     harness_client_destroy(&fx->probe);
     harness_proc_destroy(&fx->agent);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
     free(fx->file);
     free(fx->state);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* Runs an agent command to completion; its texts live until the teardown. */
 static harness_result_t
 s_agent(const fixture_t *fx, const char *command, const char *file)
 {
-    const char *argv[] = {DAJIA_AGENT_BIN, "--broker",  fx->endpoint, "--unit", S_UNIT, "--state",
+    const char *argv[] = {DAJIA_AGENT_BIN, "--broker",  fx->base.api, "--unit", S_UNIT, "--state",
                           fx->state,       "--timeout", "120",        command,  file,   NULL};
     harness_result_t run;
     assert_int_equal(harness_run(argv, NULL, S_WAIT_MS, &run), 0);
@@ -100,7 +84,7 @@ s_mark_log(const fixture_t *fx, bool *seen)
 {
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(harness_check_log(records, count), 0);
     for (size_t i = 0; i < count; i++) {
@@ -148,12 +132,12 @@ test_agent_kill_outbox_keeps_unacked_and_rerun_stores_every_event_once(void **st
 {
     fixture_t *fx = *state;
     assert_int_equal(harness_write_cases(fx->file, S_UNIT, "AK", S_ID_PREFIX, 1, S_EVENTS), 0);
-    const char *argv[] = {DAJIA_AGENT_BIN, "--broker",  fx->endpoint, "--unit", S_UNIT,   "--state",
+    const char *argv[] = {DAJIA_AGENT_BIN, "--broker",  fx->base.api, "--unit", S_UNIT,   "--state",
                           fx->state,       "--timeout", "120",        "submit", fx->file, NULL};
     assert_int_equal(harness_proc_start(argv, NULL, &fx->agent), 0);
 
     /* Kill it once the broker shows that part of the file is through. */
-    assert_int_equal(harness_client_new(fx->endpoint, HARNESS_RECV_TIMEOUT_MS, &fx->probe), 0);
+    assert_int_equal(harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->probe), 0);
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
     int64_t accepted = 0;
@@ -221,7 +205,7 @@ test_agent_kill_outbox_keeps_unacked_and_rerun_stores_every_event_once(void **st
     memset(in_outbox, 0, (S_EVENTS + 1) * sizeof(bool));
     assert_int_equal(s_mark_outbox(fx, in_outbox), 0);
 
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 int

@@ -53,11 +53,7 @@
 typedef enum { S_ADMITTED, S_REFUSED, S_NO_ANSWER } s_handshake_t;
 
 typedef struct {
-    char *dir;
-    char *keys;
-    char *data;
-    harness_proc_t *broker;
-    char api[256];
+    harness_fixture_t base; /* the directories and the broker */
     char office[64];
     char public_[64];
     char workers[64];
@@ -73,7 +69,7 @@ typedef struct {
 static void
 s_ready_endpoint(fixture_t *fx, const char *name, char *buf, size_t size)
 {
-    const char *out = harness_proc_stdout(fx->broker);
+    const char *out = harness_proc_stdout(fx->base.broker);
     const char *line = strstr(out, "READY ");
     char *token = S_STR(" %s=", name);
     const char *at = line ? strstr(line, token) : NULL;
@@ -91,18 +87,19 @@ s_ready_endpoint(fixture_t *fx, const char *name, char *buf, size_t size)
 static void
 s_start(fixture_t *fx, const char *const *extra)
 {
-    const char *argv[24] = {DAJIA_BROKER_BIN,    "--data", fx->data, "--api",
-                            "tcp://127.0.0.1:*", "--keys", fx->keys};
+    const char *argv[24] = {DAJIA_BROKER_BIN,    "--data", fx->base.data, "--api",
+                            "tcp://127.0.0.1:*", "--keys", fx->base.keys};
     size_t n = 7;
     for (size_t i = 0; extra && extra[i] && n < 23; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
     harness_opts_t opts = {.capture_stderr = true};
-    assert_int_equal(harness_proc_start(argv, &opts, &fx->broker), 0);
-    int rc = harness_proc_wait_ready(fx->broker, HARNESS_READY_TIMEOUT_MS, fx->api, sizeof fx->api);
+    assert_int_equal(harness_proc_start(argv, &opts, &fx->base.broker), 0);
+    int rc = harness_proc_wait_ready(fx->base.broker, HARNESS_READY_TIMEOUT_MS, fx->base.api,
+                                     sizeof fx->base.api);
     if (rc != 0) {
-        char *why = S_STR("%s", harness_proc_stderr(fx->broker));
-        harness_proc_destroy(&fx->broker);
+        char *why = S_STR("%s", harness_proc_stderr(fx->base.broker));
+        harness_proc_destroy(&fx->base.broker);
         fail_msg("the broker did not start (%s); stderr:\n%s", strerror(-rc), why);
     }
 }
@@ -121,25 +118,10 @@ s_start_with_feeds(fixture_t *fx)
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
     if (!fx)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->keys = harness_strf("%s/keys", fx->dir);
-    fx->data = harness_strf("%s/broker", fx->dir);
-    const char *argv[] = {DAJIA_CTL_BIN, "keys",    "init",  "--dir",
-                          fx->keys,      "--units", S_UNITS, NULL};
-    harness_result_t run;
-    if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
-        return -1;
-    int status = run.status;
-    if (status != 0)
-        fprintf(stderr, "keys init failed (%d): %s", status, run.err);
-    harness_result_free(&run);
-    return status == 0 ? 0 : -1;
+    return harness_keys_init(fx->base.keys, S_UNITS);
 }
 
 static int
@@ -159,21 +141,14 @@ s_teardown(void **state)
         harness_proc_destroy(&fx->worker);
         worker_status = status;
     }
-    if (fx->broker) {
-        int status = harness_proc_stop(fx->broker);
+    if (fx->base.broker) {
+        int status = harness_proc_stop(fx->base.broker);
         if (status != 0)
             fprintf(stderr, "the broker exited with %d; stderr:\n%s\n", status,
-                    harness_proc_stderr(fx->broker));
+                    harness_proc_stderr(fx->base.broker));
         assert_int_equal(status, 0);
     }
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->keys);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
+    harness_fixture_teardown(state);
     assert_int_equal(worker_status, 0);
     return 0;
 }
@@ -187,10 +162,10 @@ static zsock_t *
 s_socket(fixture_t *fx, int type, const char *name, zcert_t *cert)
 {
     zcert_t *own = cert   ? zcert_dup(cert)
-                   : name ? zcert_load(S_STR("%s/secret/%s.cert_secret", fx->keys, name))
+                   : name ? zcert_load(S_STR("%s/secret/%s.cert_secret", fx->base.keys, name))
                           : zcert_new();
     assert_non_null(own);
-    zcert_t *broker = zcert_load(S_STR("%s/broker.cert", fx->keys));
+    zcert_t *broker = zcert_load(S_STR("%s/broker.cert", fx->base.keys));
     assert_non_null(broker);
     zsock_t *sock = zsock_new(type);
     assert_non_null(sock);
@@ -263,7 +238,7 @@ s_client(fixture_t *fx, int type, const char *name, const char *endpoint, s_hand
                  expect == S_ADMITTED  ? "admitted"
                  : expect == S_REFUSED ? "refused"
                                        : "silent",
-                 harness_proc_stderr(fx->broker));
+                 harness_proc_stderr(fx->base.broker));
     return sock;
 }
 
@@ -325,7 +300,7 @@ s_event_id(fixture_t *fx, const char *tag)
 static char *
 s_stats(fixture_t *fx, const char *name)
 {
-    zsock_t *sock = s_client(fx, ZMQ_DEALER, name, fx->api, S_ADMITTED);
+    zsock_t *sock = s_client(fx, ZMQ_DEALER, name, fx->base.api, S_ADMITTED);
     zmsg_t *reply = s_request(sock, "STATS", "", 0, HARNESS_RECV_TIMEOUT_MS);
     assert_non_null(reply);
     zframe_t *cmd = zmsg_first(reply), *body = zmsg_next(reply);
@@ -350,7 +325,7 @@ s_stored(fixture_t *fx, const char *unit, const char *event_id)
 {
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     bool found = false;
     for (size_t i = 0; i < count && !found; i++)
         found = strcmp(records[i].event_id, event_id) == 0 &&
@@ -363,7 +338,7 @@ s_stored(fixture_t *fx, const char *unit, const char *event_id)
 static const char *
 s_key_of(fixture_t *fx, const char *name)
 {
-    zcert_t *cert = zcert_load(S_STR("%s/public/%s.cert", fx->keys, name));
+    zcert_t *cert = zcert_load(S_STR("%s/public/%s.cert", fx->base.keys, name));
     assert_non_null(cert);
     char *key = S_STR("%s", zcert_public_txt(cert));
     zcert_destroy(&cert);
@@ -373,7 +348,7 @@ s_key_of(fixture_t *fx, const char *name)
 static void
 s_ctl_keys(fixture_t *fx, const char *command, const char *arg)
 {
-    const char *argv[] = {DAJIA_CTL_BIN, "keys", command, arg, "--dir", fx->keys, NULL};
+    const char *argv[] = {DAJIA_CTL_BIN, "keys", command, arg, "--dir", fx->base.keys, NULL};
     harness_result_t run;
     assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
     if (run.status != 0)
@@ -388,7 +363,7 @@ test_unit_submitting_as_itself_is_accepted(void **state)
 {
     fixture_t *fx = *state;
     s_start(fx, NULL);
-    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
+    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->base.api, S_ADMITTED);
     char *id = s_event_id(fx, "own");
     Dajia__Ack *ack = s_submit(customs, "customs", id, 0, HARNESS_RECV_TIMEOUT_MS);
     assert_non_null(ack);
@@ -402,7 +377,7 @@ test_unit_submitting_as_another_unit_is_rejected_and_not_stored(void **state)
 {
     fixture_t *fx = *state;
     s_start(fx, NULL);
-    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
+    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->base.api, S_ADMITTED);
     char *id = s_event_id(fx, "impostor");
     Dajia__Ack *ack = s_submit(customs, "psb", id, 0, HARNESS_RECV_TIMEOUT_MS);
     assert_non_null(ack);
@@ -418,11 +393,11 @@ test_unit_submitting_as_another_unit_is_rejected_and_not_stored(void **state)
     assert_int_equal(harness_json_u64(json, "accepted"), 0);
     int64_t deadline = harness_now_ms() + HARNESS_RECV_TIMEOUT_MS;
     const char *key = s_key_of(fx, "customs");
-    while (!strstr(harness_proc_stderr(fx->broker), key) && harness_now_ms() < deadline) {
-        harness_proc_running(fx->broker); /* reads what the broker wrote */
+    while (!strstr(harness_proc_stderr(fx->base.broker), key) && harness_now_ms() < deadline) {
+        harness_proc_running(fx->base.broker); /* reads what the broker wrote */
         zclock_sleep(20);
     }
-    assert_non_null(strstr(harness_proc_stderr(fx->broker), key));
+    assert_non_null(strstr(harness_proc_stderr(fx->base.broker), key));
 }
 
 static void
@@ -430,7 +405,7 @@ test_unknown_key_cannot_connect_and_reaches_nothing(void **state)
 {
     fixture_t *fx = *state;
     s_start(fx, NULL);
-    zsock_t *stranger = s_client(fx, ZMQ_DEALER, NULL, fx->api, S_REFUSED);
+    zsock_t *stranger = s_client(fx, ZMQ_DEALER, NULL, fx->base.api, S_REFUSED);
     Dajia__Ack *ack = s_submit(stranger, "customs", s_event_id(fx, "stranger"), 0, S_SILENCE_MS);
     assert_null(ack);
     char *json = s_stats(fx, "admin");
@@ -445,23 +420,23 @@ test_revoked_unit_is_refused_after_revoke(void **state)
     fixture_t *fx = *state;
     s_start(fx, NULL);
     /* Keep psb's key pair: the revoke deletes its secret file. */
-    zcert_t *psb = zcert_load(S_STR("%s/secret/psb.cert_secret", fx->keys));
+    zcert_t *psb = zcert_load(S_STR("%s/secret/psb.cert_secret", fx->base.keys));
     assert_non_null(psb);
     zsock_t *before = s_socket(fx, ZMQ_DEALER, NULL, psb);
-    assert_int_equal(s_connect(before, fx->api), S_ADMITTED);
+    assert_int_equal(s_connect(before, fx->base.api), S_ADMITTED);
     char *id = s_event_id(fx, "before");
     Dajia__Ack *ack = s_submit(before, "psb", id, 0, HARNESS_RECV_TIMEOUT_MS);
     assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
     dajia__ack__free_unpacked(ack, NULL);
 
     s_ctl_keys(fx, "revoke", "psb");
-    assert_int_equal(kill(harness_proc_pid(fx->broker), SIGHUP), 0);
+    assert_int_equal(kill(harness_proc_pid(fx->base.broker), SIGHUP), 0);
     /* A new connection with the revoked key is refused (SIGHUP, or the watch). */
     int64_t deadline = harness_now_ms() + S_REVOKE_MS;
     s_handshake_t got = S_ADMITTED;
     while (got != S_REFUSED && harness_now_ms() < deadline) {
         zsock_t *sock = s_socket(fx, ZMQ_DEALER, NULL, psb);
-        got = s_connect(sock, fx->api);
+        got = s_connect(sock, fx->base.api);
         zsock_destroy(&sock);
         fx->nsocks--;
         if (got != S_REFUSED)
@@ -469,7 +444,7 @@ test_revoked_unit_is_refused_after_revoke(void **state)
     }
     zcert_destroy(&psb);
     assert_int_equal(got, S_REFUSED);
-    assert_true(harness_proc_running(fx->broker)); /* SIGHUP reloads; it does not kill */
+    assert_true(harness_proc_running(fx->base.broker)); /* SIGHUP reloads; it does not kill */
 
     /* The connection made before the revoke stores nothing more either. */
     char *after = s_event_id(fx, "after");
@@ -482,7 +457,7 @@ test_revoked_unit_is_refused_after_revoke(void **state)
     assert_false(s_stored(fx, NULL, after));
     assert_true(s_stored(fx, "psb", id));
     /* Other units go on. */
-    zsock_t *tax = s_client(fx, ZMQ_DEALER, "tax", fx->api, S_ADMITTED);
+    zsock_t *tax = s_client(fx, ZMQ_DEALER, "tax", fx->base.api, S_ADMITTED);
     ack = s_submit(tax, "tax", s_event_id(fx, "tax"), 0, HARNESS_RECV_TIMEOUT_MS);
     assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
     dajia__ack__free_unpacked(ack, NULL);
@@ -495,7 +470,7 @@ test_dashboard_submitting_is_refused(void **state)
 {
     fixture_t *fx = *state;
     s_start(fx, NULL);
-    zsock_t *dash = s_client(fx, ZMQ_DEALER, "dashboard", fx->api, S_ADMITTED);
+    zsock_t *dash = s_client(fx, ZMQ_DEALER, "dashboard", fx->base.api, S_ADMITTED);
     char *id = s_event_id(fx, "dash");
     Dajia__Ack *ack = s_submit(dash, "customs", id, 0, HARNESS_RECV_TIMEOUT_MS);
     assert_non_null(ack);
@@ -504,7 +479,7 @@ test_dashboard_submitting_is_refused(void **state)
     dajia__ack__free_unpacked(ack, NULL);
     assert_false(s_stored(fx, NULL, id));
     /* The office may (the import of history: test_import.c), for any member unit. */
-    zsock_t *office = s_client(fx, ZMQ_DEALER, "office", fx->api, S_ADMITTED);
+    zsock_t *office = s_client(fx, ZMQ_DEALER, "office", fx->base.api, S_ADMITTED);
     ack = s_submit(office, "customs", s_event_id(fx, "office"), 0, HARNESS_RECV_TIMEOUT_MS);
     assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
     dajia__ack__free_unpacked(ack, NULL);
@@ -526,7 +501,7 @@ test_stats_is_for_admin_and_office_only(void **state)
 static bool
 s_replay_refused(fixture_t *fx, const char *name, Dajia__Audience audience)
 {
-    zsock_t *sock = s_client(fx, ZMQ_DEALER, name, fx->api, S_ADMITTED);
+    zsock_t *sock = s_client(fx, ZMQ_DEALER, name, fx->base.api, S_ADMITTED);
     Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
     req.from_seq = 1;
     req.audience = audience;
@@ -570,7 +545,7 @@ test_unit_on_the_office_feed_receives_nothing_and_replay_is_refused(void **state
     s_client(fx, ZMQ_SUB, "worker-aggregate", fx->public_, S_REFUSED);
 
     /* A major case: the escalation goes out on the office feed. */
-    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
+    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->base.api, S_ADMITTED);
     Dajia__Ack *ack =
         s_submit(customs, "customs", s_event_id(fx, "major"), S_VALUE_FEN, HARNESS_RECV_TIMEOUT_MS);
     assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
@@ -607,7 +582,7 @@ test_worker_socket_refuses_other_roles(void **state)
     s_client(fx, ZMQ_DEALER, NULL, fx->workers, S_REFUSED);
     s_client(fx, ZMQ_DEALER, "worker-escalate", fx->workers, S_ADMITTED);
     /* And a worker key is no client of the api. */
-    s_client(fx, ZMQ_DEALER, "worker-escalate", fx->api, S_REFUSED);
+    s_client(fx, ZMQ_DEALER, "worker-escalate", fx->base.api, S_REFUSED);
 }
 
 /* ====================================================================== the agent */
@@ -618,17 +593,17 @@ test_agent_with_its_certificate_submits_as_its_unit(void **state)
     fixture_t *fx = *state;
     harness_result_t run;
     s_start(fx, NULL);
-    char *file = S_STR("%s/tax.jsonl", fx->dir);
+    char *file = S_STR("%s/tax.jsonl", fx->base.dir);
     assert_int_equal(harness_write_cases(file, "tax", "agent", "auth-agent-", 1, 3), 0);
     const char *argv[] = {DAJIA_AGENT_BIN,
                           "--broker",
-                          fx->api,
+                          fx->base.api,
                           "--keys",
-                          fx->keys,
+                          fx->base.keys,
                           "--name",
                           "tax",
                           "--state",
-                          S_STR("%s/agent-tax", fx->dir),
+                          S_STR("%s/agent-tax", fx->base.dir),
                           "--timeout",
                           "60",
                           "submit",
@@ -643,18 +618,18 @@ test_agent_with_its_certificate_submits_as_its_unit(void **state)
 
     /* A key pair the broker does not know (from another key directory, beside this
        broker's public key): the agent says it was refused instead of waiting. */
-    char *other = S_STR("%s/other-keys", fx->dir);
+    char *other = S_STR("%s/other-keys", fx->base.dir);
     const char *init[] = {DAJIA_CTL_BIN, "keys", "init", "--units", "psb", "--dir", other, NULL};
     assert_int_equal(harness_run(init, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
     assert_int_equal(run.status, 0);
     harness_result_free(&run);
-    char *copy = S_STR("cp '%s/broker.cert' '%s/broker.cert'", fx->keys, other);
+    char *copy = S_STR("cp '%s/broker.cert' '%s/broker.cert'", fx->base.keys, other);
     assert_int_equal(system(copy), 0);
-    char *psb_file = S_STR("%s/psb.jsonl", fx->dir);
+    char *psb_file = S_STR("%s/psb.jsonl", fx->base.dir);
     assert_int_equal(harness_write_cases(psb_file, "psb", "agent", "auth-psb-", 1, 1), 0);
-    const char *refused[] = {DAJIA_AGENT_BIN, "--broker", fx->api,
+    const char *refused[] = {DAJIA_AGENT_BIN, "--broker", fx->base.api,
                              "--keys",        other,      "--name",
-                             "psb",           "--state",  S_STR("%s/agent-psb", fx->dir),
+                             "psb",           "--state",  S_STR("%s/agent-psb", fx->base.dir),
                              "--timeout",     "10",       "submit",
                              psb_file,        NULL};
     assert_int_equal(harness_run(refused, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
@@ -738,7 +713,7 @@ s_watched_client(fixture_t *fx, int type, const char *name, const char *endpoint
     assert_int_equal(zsock_connect(sock, "%s", endpoint), 0);
     if (!s_await(*watch, ZMQ_EVENT_HANDSHAKE_SUCCEEDED, S_HANDSHAKE_MS))
         fail_msg("certificate %s was not admitted on %s; broker stderr:\n%s", name, endpoint,
-                 harness_proc_stderr(fx->broker));
+                 harness_proc_stderr(fx->base.broker));
     return sock;
 }
 
@@ -746,8 +721,8 @@ s_watched_client(fixture_t *fx, int type, const char *name, const char *endpoint
 static void
 s_ctl_keys_add(fixture_t *fx, const char *role, const char *name)
 {
-    const char *argv[] = {DAJIA_CTL_BIN, "keys", "add",   "--role", role,
-                          "--name",      name,   "--dir", fx->keys, NULL};
+    const char *argv[] = {DAJIA_CTL_BIN, "keys", "add",   "--role",      role,
+                          "--name",      name,   "--dir", fx->base.keys, NULL};
     harness_result_t run;
     assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
     if (run.status != 0)
@@ -760,7 +735,7 @@ static void
 s_revoke(fixture_t *fx, const char *name)
 {
     s_ctl_keys(fx, "revoke", name);
-    assert_int_equal(kill(harness_proc_pid(fx->broker), SIGHUP), 0);
+    assert_int_equal(kill(harness_proc_pid(fx->base.broker), SIGHUP), 0);
 }
 
 /* Has the broker said, in plain words, that it closes the connections? */
@@ -769,12 +744,12 @@ s_assert_closing_logged(fixture_t *fx)
 {
     int64_t deadline = harness_now_ms() + HARNESS_RECV_TIMEOUT_MS;
     const char *line = "revoked; closing the";
-    while (!strstr(harness_proc_stderr(fx->broker), line) && harness_now_ms() < deadline) {
-        harness_proc_running(fx->broker); /* reads what the broker wrote */
+    while (!strstr(harness_proc_stderr(fx->base.broker), line) && harness_now_ms() < deadline) {
+        harness_proc_running(fx->base.broker); /* reads what the broker wrote */
         zclock_sleep(20);
     }
-    if (!strstr(harness_proc_stderr(fx->broker), line))
-        fail_msg("the broker did not log \"%s\":\n%s", line, harness_proc_stderr(fx->broker));
+    if (!strstr(harness_proc_stderr(fx->base.broker), line))
+        fail_msg("the broker did not log \"%s\":\n%s", line, harness_proc_stderr(fx->base.broker));
 }
 
 /* Submits a case of customs (a major one when `major`) and asserts it was accepted.
@@ -800,7 +775,7 @@ test_revoked_subscriber_is_cut_off_and_the_others_go_on(void **state)
     zsock_t *gone = s_watched_client(fx, ZMQ_SUB, "dashboard", fx->public_, &gone_watch);
     zsock_t *kept = s_watched_client(fx, ZMQ_SUB, "dashboard-2", fx->public_, &kept_watch);
     zsock_t *office = s_watched_client(fx, ZMQ_SUB, "office", fx->office, &office_watch);
-    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
+    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->base.api, S_ADMITTED);
 
     /* Before: both dashboards get the aggregate a case makes (in-process workers). */
     s_submit_case(fx, customs, false);
@@ -816,7 +791,7 @@ test_revoked_subscriber_is_cut_off_and_the_others_go_on(void **state)
        libzmq connects it again by itself. */
     if (!s_await(gone_watch, ZMQ_EVENT_DISCONNECTED, S_REVOKE_MS))
         fail_msg("the revoked dashboard's subscription is still open; broker stderr:\n%s",
-                 harness_proc_stderr(fx->broker));
+                 harness_proc_stderr(fx->base.broker));
     assert_true(s_await(gone_watch, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, S_REVOKE_MS));
     s_assert_closing_logged(fx);
     /* What came before the close may still be queued; nothing can come after it. */
@@ -980,11 +955,11 @@ test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one(void **state)
                           "--broker",
                           fx->workers,
                           "--keys",
-                          fx->keys,
+                          fx->base.keys,
                           "--name",
                           "worker-escalate",
                           "--state",
-                          S_STR("%s/worker-escalate", fx->dir),
+                          S_STR("%s/worker-escalate", fx->base.dir),
                           NULL};
     harness_opts_t opts = {.capture_stderr = true};
     assert_int_equal(harness_proc_start(argv, &opts, &fx->worker), 0);
@@ -1001,14 +976,14 @@ test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one(void **state)
     }
 
     /* A major case goes to the rogue, which keeps it in flight (no DONE). */
-    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->api, S_ADMITTED);
+    zsock_t *customs = s_client(fx, ZMQ_DEALER, "customs", fx->base.api, S_ADMITTED);
     uint64_t first = s_submit_case(fx, customs, true);
     assert_true(s_worker_await_event(rogue, HARNESS_RECV_TIMEOUT_MS));
 
     s_revoke(fx, "worker-rogue");
     if (!s_await(rogue_watch, ZMQ_EVENT_DISCONNECTED, S_REVOKE_MS))
         fail_msg("the revoked worker's connection is still open; broker stderr:\n%s",
-                 harness_proc_stderr(fx->broker));
+                 harness_proc_stderr(fx->base.broker));
     assert_true(s_await(rogue_watch, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, S_REVOKE_MS));
     s_assert_closing_logged(fx);
     s_drain(rogue); /* sent before the close */
@@ -1019,7 +994,7 @@ test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one(void **state)
     for (int i = 0; i < 2; i++)
         last = s_submit_case(fx, customs, true);
     assert_int_equal(last, first + 2);
-    zsock_t *office = s_client(fx, ZMQ_DEALER, "office", fx->api, S_ADMITTED);
+    zsock_t *office = s_client(fx, ZMQ_DEALER, "office", fx->base.api, S_ADMITTED);
     unsigned *count = harness_autofree(calloc(last + 1, sizeof *count));
     assert_non_null(count);
     size_t dupes = 0;
@@ -1039,7 +1014,7 @@ test_revoked_worker_is_cut_off_and_its_events_go_to_the_honest_one(void **state)
         fail_msg("escalations of log_seq %" PRIu64 "..%" PRIu64 ": %u, %u, %u; worker "
                  "stderr:\n%s\nbroker stderr:\n%s",
                  first, last, count[first], count[first + 1], count[last],
-                 harness_proc_stderr(fx->worker), harness_proc_stderr(fx->broker));
+                 harness_proc_stderr(fx->worker), harness_proc_stderr(fx->base.broker));
     assert_null(zpoller_wait(poller, S_SILENCE_MS));
     zpoller_destroy(&poller);
     s_escalations(office, last, count, &dupes);

@@ -36,60 +36,35 @@
 #define S_ROUND3     100 /* after it */
 #define S_TOTAL      (S_AGENTS * (S_ROUND1 + S_ROUND2 + S_ROUND3))
 #define S_FEED_MS    30000 /* for the workers' first outputs to reach the feed */
-#define S_MAX_ITEMS  100000
 #define S_BATCH_ITEM 1000
 
 static const char *const s_units[S_AGENTS] = {"psb", "customs", "msa"};
 
 typedef struct {
-    char *dir;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory and the broker */
     harness_proc_t *agents[S_AGENTS];
 } fixture_t;
-
-/* The feed as REPLAY gives it: each item packed, by feed_seq. */
-typedef struct {
-    size_t count;
-    uint64_t seq[S_MAX_ITEMS];
-    char *packed[S_MAX_ITEMS];
-    size_t len[S_MAX_ITEMS];
-} s_feed_t;
 
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    return fx->dir ? 0 : -1;
+    return harness_fixture_new(state, sizeof(fixture_t)) ? 0 : -1;
 }
 
 static int
 s_teardown(void **state)
 {
     fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    for (size_t i = 0; i < S_AGENTS; i++)
+    for (size_t i = 0; fx && i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 static harness_result_t
 s_run(const char *const *argv)
 {
     harness_result_t run;
-    assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     return run;
 }
 
@@ -99,7 +74,7 @@ s_round_file(fixture_t *fx, size_t i, int round)
 {
     static const uint64_t first[] = {0, 1, 1 + S_ROUND1, 1 + S_ROUND1 + S_ROUND2};
     static const uint64_t count[] = {0, S_ROUND1, S_ROUND2, S_ROUND3};
-    char *path = S_STR("%s/%s-%d.jsonl", fx->dir, s_units[i], round);
+    char *path = S_STR("%s/%s-%d.jsonl", fx->base.dir, s_units[i], round);
     if (access(path, F_OK) != 0)
         assert_int_equal(harness_write_cases(path, s_units[i], "BK", S_STR("%s-bk-", s_units[i]),
                                              first[round], count[round]),
@@ -118,7 +93,7 @@ s_agent_start(fixture_t *fx, size_t i, const char *api, const char *window,
                             "--unit",
                             s_units[i],
                             "--state",
-                            S_STR("%s/agent-%s", fx->dir, s_units[i]),
+                            S_STR("%s/agent-%s", fx->base.dir, s_units[i]),
                             "--window",
                             window,
                             "--timeout",
@@ -141,50 +116,14 @@ s_agents_wait(fixture_t *fx)
             fail_msg("agent %s exited %d", s_units[i], harness_proc_status(fx->agents[i]));
 }
 
-/* Every feed item the broker at `api` holds. */
-static void
-s_feed_read(const char *api, s_feed_t *feed)
-{
-    harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(api, HARNESS_RECV_TIMEOUT_MS, &client), 0);
-    feed->count = 0;
-    uint64_t from = 1;
-    for (bool more = true; more;) {
-        Dajia__FeedBatch *batch = NULL;
-        assert_int_equal(harness_client_replay(client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from,
-                                               S_BATCH_ITEM, &batch),
-                         0);
-        assert_int_equal(batch->reason, 0);
-        for (size_t k = 0; k < batch->n_items; k++) {
-            assert_true(feed->count < S_MAX_ITEMS);
-            Dajia__FeedItem *item = batch->items[k];
-            size_t len = dajia__feed_item__get_packed_size(item);
-            char *bytes = harness_autofree(malloc(len ? len : 1));
-            dajia__feed_item__pack(item, (uint8_t *)bytes);
-            feed->seq[feed->count] = item->feed_seq;
-            feed->packed[feed->count] = bytes;
-            feed->len[feed->count] = len;
-            feed->count++;
-            from = item->feed_seq + 1;
-        }
-        more = batch->more && batch->n_items > 0;
-        dajia__feed_batch__free_unpacked(batch, NULL);
-    }
-    harness_client_destroy(&client);
-}
-
 /* Waits until the broker's feed holds something. */
 static void
-s_feed_wait(const char *api, s_feed_t *feed)
+s_feed_wait(const char *api, harness_feed_t *feed)
 {
-    int64_t deadline = harness_now_ms() + S_FEED_MS;
-    do {
-        s_feed_read(api, feed);
-        if (feed->count > 0)
-            return;
-        usleep(100 * 1000);
-    } while (harness_now_ms() < deadline);
-    fail_msg("no feed item within %d ms", S_FEED_MS);
+    int rc = harness_feed_wait(api, S_BATCH_ITEM, feed, 0, S_FEED_MS);
+    if (rc == -ETIMEDOUT)
+        fail_msg("no feed item within %d ms", S_FEED_MS);
+    assert_int_equal(rc, 0);
 }
 
 /* log_seq and feed_seq of the backup in `dir`, from its manifest. */
@@ -202,11 +141,11 @@ static void
 test_backup_while_submitting_restore_and_resend(void **state)
 {
     fixture_t *fx = *state;
-    char *data = S_STR("%s/var/broker", fx->dir);
-    char *backup = S_STR("%s/backups/first", fx->dir);
+    char *data = S_STR("%s/var/broker", fx->base.dir);
+    char *backup = S_STR("%s/backups/first", fx->base.dir);
     char api[256];
-    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->dir), NULL, &fx->broker,
-                                          api, sizeof api),
+    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->base.dir), NULL,
+                                          &fx->base.broker, api, sizeof api),
                      0);
 
     /* Round 1, then something on the feed, so the backup has a feed to keep. */
@@ -215,7 +154,7 @@ test_backup_while_submitting_restore_and_resend(void **state)
         s_agent_start(fx, i, api, "128", files);
     }
     s_agents_wait(fx);
-    s_feed_t *feed = harness_autofree(calloc(1, sizeof *feed));
+    harness_feed_t *feed = harness_autofree(calloc(1, sizeof *feed));
     s_feed_wait(api, feed);
 
     /* Round 2 with a window of one (a commit per event), and the backup meanwhile. */
@@ -242,10 +181,10 @@ test_backup_while_submitting_restore_and_resend(void **state)
     assert_int_equal(harness_dump(data, &original, &original_count), 0);
     harness_autofree(original);
     assert_int_equal(original_count, S_TOTAL);
-    s_feed_t *original_feed = harness_autofree(calloc(1, sizeof *original_feed));
-    s_feed_read(api, original_feed);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
+    harness_feed_t *original_feed = harness_autofree(calloc(1, sizeof *original_feed));
+    assert_int_equal(harness_feed_read(api, S_BATCH_ITEM, original_feed), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
+    harness_proc_destroy(&fx->base.broker);
 
     uint64_t backup_log = 0, backup_feed = 0;
     s_manifest(backup, &backup_log, &backup_feed);
@@ -258,7 +197,7 @@ test_backup_while_submitting_restore_and_resend(void **state)
     assert_true(backup_feed <= original_feed->count);
 
     /* Restore into a new place; never over something. */
-    char *restored = S_STR("%s/restored/broker", fx->dir);
+    char *restored = S_STR("%s/restored/broker", fx->base.dir);
     const char *restore_argv[] = {DAJIA_CTL_BIN, "restore", backup, "--data", restored, NULL};
     run = s_run(restore_argv);
     if (run.status != 0)
@@ -282,10 +221,10 @@ test_backup_while_submitting_restore_and_resend(void **state)
     }
 
     /* A broker on it serves the same feed up to the backup's feed_seq. */
-    assert_int_equal(harness_broker_start(restored, S_STR("ipc://%s/api2", fx->dir), NULL,
-                                          &fx->broker, api, sizeof api),
+    assert_int_equal(harness_broker_start(restored, S_STR("ipc://%s/api2", fx->base.dir), NULL,
+                                          &fx->base.broker, api, sizeof api),
                      0);
-    s_feed_read(api, feed);
+    assert_int_equal(harness_feed_read(api, S_BATCH_ITEM, feed), 0);
     assert_true(feed->count >= backup_feed);
     for (size_t k = 0; k < backup_feed; k++) {
         assert_int_equal(feed->seq[k], original_feed->seq[k]);
@@ -312,25 +251,25 @@ test_backup_while_submitting_restore_and_resend(void **state)
             fail_msg("%s/%s is missing after the resend", original[k].unit, original[k].event_id);
 
     /* The feed goes on from the backup's feed_seq, without a gap. */
-    s_feed_read(api, feed);
+    assert_int_equal(harness_feed_read(api, S_BATCH_ITEM, feed), 0);
     for (size_t k = 0; k < feed->count; k++)
         assert_int_equal(feed->seq[k], k + 1);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 static void
 test_backup_keeps_the_keys_private_and_refuses_a_used_directory(void **state)
 {
     fixture_t *fx = *state;
-    char *keys = S_STR("%s/keys", fx->dir);
-    char *data = S_STR("%s/var/broker", fx->dir);
+    char *keys = S_STR("%s/keys", fx->base.dir);
+    char *data = S_STR("%s/var/broker", fx->base.dir);
     const char *init[] = {DAJIA_CTL_BIN, "keys", "init", "--dir", keys, "--units", "psb", NULL};
     assert_int_equal(s_run(init).status, 0);
     char api[256];
-    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->dir), NULL, &fx->broker,
-                                          api, sizeof api),
+    assert_int_equal(harness_broker_start(data, S_STR("ipc://%s/api", fx->base.dir), NULL,
+                                          &fx->base.broker, api, sizeof api),
                      0);
-    char *backup = S_STR("%s/backup", fx->dir);
+    char *backup = S_STR("%s/backup", fx->base.dir);
     const char *argv[] = {DAJIA_CTL_BIN, "--data", data, "backup", backup, "--keys", keys, NULL};
     harness_result_t run = s_run(argv);
     if (run.status != 0)
@@ -347,18 +286,18 @@ test_backup_keeps_the_keys_private_and_refuses_a_used_directory(void **state)
     run = s_run(argv);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "not empty"));
-    char *empty = S_STR("%s/empty", fx->dir);
+    char *empty = S_STR("%s/empty", fx->base.dir);
     assert_int_equal(mkdir(empty, 0700), 0);
     const char *restore[] = {
-        DAJIA_CTL_BIN, "restore", empty, "--data", S_STR("%s/r/broker", fx->dir), NULL};
+        DAJIA_CTL_BIN, "restore", empty, "--data", S_STR("%s/r/broker", fx->base.dir), NULL};
     run = s_run(restore);
     assert_int_equal(run.status, 1);
     assert_non_null(strstr(run.err, "not a dajia backup"));
 
     /* The keys come back where asked, as private as they were. */
-    char *keys2 = S_STR("%s/r/keys", fx->dir);
+    char *keys2 = S_STR("%s/r/keys", fx->base.dir);
     const char *restore_keys[] = {
-        DAJIA_CTL_BIN, "restore", backup, "--data", S_STR("%s/r/broker", fx->dir),
+        DAJIA_CTL_BIN, "restore", backup, "--data", S_STR("%s/r/broker", fx->base.dir),
         "--keys",      keys2,     NULL};
     run = s_run(restore_keys);
     if (run.status != 0)
@@ -369,7 +308,7 @@ test_backup_keeps_the_keys_private_and_refuses_a_used_directory(void **state)
     run = s_run(list);
     assert_int_equal(run.status, 0);
     assert_non_null(strstr(run.out, "psb"));
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 int

@@ -48,30 +48,19 @@
 #define S_THROTTLE_TEXT   "too many rejected requests"
 
 typedef struct {
-    char *dir;
-    char *data;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory, the broker and its endpoint (api) */
     harness_client_t *client;
     uint8_t *packed; /* the last s_pack() */
     uint8_t *big;    /* large frames */
-    char endpoint[256];
 } fixture_t;
 
 static int
 s_setup_with(void **state, const char *const *extra)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx || harness_fixture_start_broker(&fx->base, extra) != 0)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    if (harness_broker_start(fx->data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->endpoint,
-                             sizeof fx->endpoint) != 0)
-        return -1;
-    return harness_client_new(fx->endpoint, HARNESS_RECV_TIMEOUT_MS, &fx->client);
+    return harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->client);
 }
 
 static int
@@ -94,16 +83,9 @@ s_teardown(void **state)
     if (!fx)
         return 0;
     harness_client_destroy(&fx->client);
-    harness_proc_destroy(&fx->broker);
     free(fx->packed);
     free(fx->big);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* Packs `env` into the fixture's buffer (valid until the next call; the teardown frees
@@ -913,7 +895,7 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
 
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(count, 1);
     assert_int_equal(records[0].log_seq, 1);
@@ -921,17 +903,17 @@ test_bad_input_each_request_rejected_with_reason_and_nothing_stored(void **state
     assert_string_equal(records[0].event_id, "before-1");
 
     /* --- the broker is unharmed: it stores the next valid event right after --- */
-    assert_true(harness_proc_running(fx->broker));
+    assert_true(harness_proc_running(fx->base.broker));
     harness_envelope_init(&env, &report, "psb", "after-1", "PSB-AFTER-1");
     s_expect_accepted(fx->client, &env, "after-1", 2);
     records = NULL;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(count, 2);
     assert_int_equal(harness_check_log(records, count), 0);
     assert_string_equal(records[1].event_id, "after-1");
 
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 static void
@@ -941,7 +923,7 @@ test_bad_input_oversized_wire_frame_costs_only_that_connection(void **state)
     /* A frame past the broker's wire cap makes libzmq drop that peer; the broker itself
        must carry on serving others. */
     harness_client_t *rude = NULL;
-    assert_int_equal(harness_client_new(fx->endpoint, 1000, &rude), 0);
+    assert_int_equal(harness_client_new(fx->base.api, 1000, &rude), 0);
     fx->big = calloc(1, S_OVER_WIRE_LEN);
     assert_non_null(fx->big);
     const void *frames[] = {"SUBMIT", fx->big};
@@ -962,8 +944,8 @@ test_bad_input_oversized_wire_frame_costs_only_that_connection(void **state)
     assert_int_equal(status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
     assert_true(same_id);
 
-    assert_true(harness_proc_running(fx->broker));
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_true(harness_proc_running(fx->base.broker));
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 /* What a flooding connection got back. */
@@ -1011,7 +993,7 @@ test_bad_input_reject_flood_is_throttled_while_others_flow(void **state)
 {
     fixture_t *fx = *state;
     harness_client_t *flooder = NULL;
-    assert_int_equal(harness_client_new(fx->endpoint, S_FLOOD_RECV_MS, &flooder), 0);
+    assert_int_equal(harness_client_new(fx->base.api, S_FLOOD_RECV_MS, &flooder), 0);
 
     /* The flood and the steady events interleaved: one valid event every
        S_FLOOD / S_STEADY bad requests, on another connection. */
@@ -1072,19 +1054,19 @@ test_bad_input_reject_flood_is_throttled_while_others_flow(void **state)
 
     /* The throttle lasts the second: the flooder's connection is served again later. */
     harness_client_t *again = NULL;
-    assert_int_equal(harness_client_new(fx->endpoint, HARNESS_RECV_TIMEOUT_MS, &again), 0);
+    assert_int_equal(harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &again), 0);
     harness_envelope_init(&env, &report, "customs", "after-flood-1", "CUS-AFTER-1");
     s_expect_accepted(again, &env, "after-flood-1", S_STEADY + 1);
     harness_client_destroy(&again);
 
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(count, S_STEADY + 1);
     assert_int_equal(harness_check_log(records, count), 0);
-    assert_true(harness_proc_running(fx->broker));
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_true(harness_proc_running(fx->base.broker));
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 /* ======================================================= member codes and the region */
@@ -1175,10 +1157,10 @@ test_bad_input_unit_codes_and_region_refused_with_the_field_named(void **state)
     assert_int_equal(harness_json_u64(stats, "rejected_by_reason/not_a_member"), 2);
     assert_int_equal(harness_json_u64(stats, "rejected_by_reason/bad_region"), 2);
     assert_int_equal(harness_json_u64(stats, "log/last_seq"), 2);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(count, 2);
     assert_string_equal(records[0].event_id, "involved-ok");
@@ -1207,7 +1189,7 @@ test_bad_input_region_follows_the_setting(void **state)
     env.region = "420102";
     s_expect_refused_naming(fx, &env, DAJIA__REASON__REASON_BAD_REGION,
                             "six digits beginning with 41");
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 static void
@@ -1215,7 +1197,7 @@ test_bad_input_reject_budget_zero_answers_every_reject(void **state)
 {
     fixture_t *fx = *state;
     harness_client_t *flooder = NULL;
-    assert_int_equal(harness_client_new(fx->endpoint, S_FLOOD_RECV_MS, &flooder), 0);
+    assert_int_equal(harness_client_new(fx->base.api, S_FLOOD_RECV_MS, &flooder), 0);
     int rc = 0;
     for (size_t i = 0; i < S_FLOOD_NO_BUDGET && rc == 0; i++)
         rc = s_send_garbage(flooder, i);
@@ -1231,7 +1213,7 @@ test_bad_input_reject_budget_zero_answers_every_reject(void **state)
     assert_non_null(stats);
     assert_int_equal(harness_json_u64(stats, "throttled"), 0);
     assert_int_equal(harness_json_u64(stats, "rejected"), S_FLOOD_NO_BUDGET);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 int

@@ -47,10 +47,8 @@
 /* A string that lives until the teardown. */
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
-typedef struct {
-    char *dir;
-    harness_proc_t *broker;
-} fixture_t;
+/* The directory and the broker a test starts there. */
+typedef harness_fixture_t fixture_t;
 
 /* Every program the project installs, with the name its texts must give. */
 static const struct {
@@ -63,32 +61,6 @@ static const struct {
     {DAJIA_BENCH_BIN, "dajia-bench"},   {DAJIA_DASH_BIN, "dajia-dash"},
 };
 #define S_PROGRAMS (sizeof s_programs / sizeof s_programs[0])
-
-static int
-s_setup(void **state)
-{
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    return fx->dir ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx);
-    harness_autofree_all();
-    return 0;
-}
 
 static bool
 s_contains_nocase(const char *text, const char *word)
@@ -104,11 +76,8 @@ s_contains_nocase(const char *text, const char *word)
 static harness_result_t
 s_run(const char *const *argv, const char *const *env)
 {
-    harness_opts_t opts = {env, true};
     harness_result_t run;
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_env_autofree(argv, env, &run), 0);
     return run;
 }
 
@@ -435,21 +404,22 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_cli_help_prints_usage_and_exits_zero, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_help_prints_usage_and_exits_zero,
+                                        harness_fixture_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cli_version_names_program_version_and_revision,
-                                        s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_cli_bad_flag_exits_two_with_message, s_setup,
-                                        s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_bad_flag_exits_two_with_message,
+                                        harness_fixture_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cli_print_config_shows_file_env_and_flag_overrides,
-                                        s_setup, s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cli_bad_worker_settings_stop_the_start_naming_the_key,
-                                        s_setup, s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cli_agent_exit_one_when_broker_rejects_and_lists_it,
-                                        s_setup, s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_cli_agent_exit_three_when_unreachable_then_flush_sends,
-                                        s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_cli_agent_usage_errors_exit_two, s_setup, s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_cli_agent_usage_errors_exit_two, harness_fixture_setup,
+                                        harness_fixture_teardown),
     };
     return cmocka_run_group_tests_name("integration.cli", tests, NULL, NULL);
 }

@@ -36,12 +36,12 @@
 #define S_AGENT_EVENTS    (S_AGENTS * S_EVENTS_PER_UNIT)
 #define S_RAW_UNIT        "court"
 #define S_RAW_MAX         100000
-#define S_RAW_RESEND_MS   500       /* the raw client resends an unanswered event */
-#define S_KILL_AFTER      1000      /* accepted events before the kill */
-#define S_RAW_BEFORE_KILL 5         /* raw acks before the kill */
-#define S_RAW_AFTER       5         /* raw acks after the restart before it stops */
-#define S_PROGRESS_MS     120000    /* how long progress may take to show (ASan, load) */
-#define S_POLL_NS         10000000L /* 10 ms between polls of STATS */
+#define S_RAW_RESEND_MS   500    /* the raw client resends an unanswered event */
+#define S_KILL_AFTER      1000   /* accepted events before the kill */
+#define S_RAW_BEFORE_KILL 5      /* raw acks before the kill */
+#define S_RAW_AFTER       5      /* raw acks after the restart before it stops */
+#define S_PROGRESS_MS     120000 /* how long progress may take to show (ASan, load) */
+#define S_POLL_MS         10     /* between polls of STATS */
 #define S_WAIT_MS         240000
 
 enum { S_RAW_RUN, S_RAW_FINISH, S_RAW_ABORT };
@@ -62,12 +62,9 @@ typedef struct {
 } raw_t;
 
 typedef struct {
-    char *dir;
-    char *data;
-    char *api;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory, the broker; base.api: the endpoint it reported */
+    char *api;              /* the endpoint it is started on */
     harness_proc_t *agents[S_AGENTS];
-    char endpoint[256];
     harness_client_t *probe; /* asks STATS while the test waits for progress */
     raw_t *raw;
     pthread_t raw_thread;
@@ -77,20 +74,17 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
     if (!fx)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
     fx->raw = calloc(1, sizeof *fx->raw);
-    if (!fx->dir || !fx->raw)
+    if (!fx->raw)
         return -1;
     pthread_mutex_init(&fx->raw->lock, NULL);
-    fx->data = harness_strf("%s/broker", fx->dir);
     /* A fixed endpoint, so the restarted broker is where the clients left it. */
-    fx->api = harness_strf("ipc://%s/api", fx->dir);
-    return harness_broker_start(fx->data, fx->api, NULL, &fx->broker, fx->endpoint,
-                                sizeof fx->endpoint);
+    fx->api = harness_strf("ipc://%s/api", fx->base.dir);
+    return harness_broker_start(fx->base.data, fx->api, NULL, &fx->base.broker, fx->base.api,
+                                sizeof fx->base.api);
 }
 
 static int
@@ -107,19 +101,12 @@ s_teardown(void **state)
     }
     for (size_t i = 0; i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_proc_destroy(&fx->broker);
     if (fx->raw) {
         pthread_mutex_destroy(&fx->raw->lock);
         free(fx->raw);
     }
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
     free(fx->api);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* ------------------------------------------------------------------ raw client */
@@ -216,22 +203,6 @@ s_assert_raw_acks_kept(raw_t *raw, size_t acked, const harness_record_t *sorted,
     }
 }
 
-static int64_t
-s_stats_accepted(harness_client_t *client)
-{
-    char *json = harness_client_stats(client);
-    int64_t accepted = json ? harness_json_u64(json, "accepted") : -1;
-    free(json);
-    return accepted;
-}
-
-static void
-s_poll_pause(void)
-{
-    struct timespec ts = {0, S_POLL_NS};
-    nanosleep(&ts, NULL);
-}
-
 /* ------------------------------------------------------------------ the test */
 
 static void
@@ -243,8 +214,8 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
 
     char *files[S_AGENTS], *states[S_AGENTS], *prefixes[S_AGENTS];
     for (size_t i = 0; i < S_AGENTS; i++) {
-        files[i] = S_STR("%s/%s.jsonl", fx->dir, s_units[i]);
-        states[i] = S_STR("%s/agent-%s", fx->dir, s_units[i]);
+        files[i] = S_STR("%s/%s.jsonl", fx->base.dir, s_units[i]);
+        states[i] = S_STR("%s/agent-%s", fx->base.dir, s_units[i]);
         prefixes[i] = S_STR("crash-%s-", s_units[i]);
         assert_int_equal(
             harness_write_cases(files[i], s_units[i], "CRASH", prefixes[i], 1, S_EVENTS_PER_UNIT),
@@ -267,28 +238,28 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     }
 
     /* Wait for progress (not for time): enough stored, and some raw acks in hand. */
-    assert_int_equal(harness_client_new(fx->endpoint, HARNESS_RECV_TIMEOUT_MS, &fx->probe), 0);
+    assert_int_equal(harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->probe), 0);
     harness_client_t *probe = fx->probe;
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     int64_t accepted = 0;
     while (true) {
-        accepted = s_stats_accepted(probe);
+        accepted = harness_client_accepted(probe);
         assert_true(accepted >= 0);
         if (accepted >= S_KILL_AFTER && s_raw_acked(raw) >= S_RAW_BEFORE_KILL)
             break;
         assert_false(atomic_load(&raw->failed));
-        assert_true(harness_proc_running(fx->broker));
+        assert_true(harness_proc_running(fx->base.broker));
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((now.tv_sec - start.tv_sec) * 1000 > S_PROGRESS_MS)
             fail_msg("no progress: %lld accepted, %zu raw acks", (long long)accepted,
                      s_raw_acked(raw));
-        s_poll_pause();
+        harness_sleep_ms(S_POLL_MS);
     }
     harness_client_destroy(&fx->probe);
 
-    assert_int_equal(harness_proc_kill(fx->broker), 128 + SIGKILL);
+    assert_int_equal(harness_proc_kill(fx->base.broker), 128 + SIGKILL);
     size_t acked_before = s_raw_acked(raw);
     size_t agents_done = 0;
     for (size_t i = 0; i < S_AGENTS; i++)
@@ -300,7 +271,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     /* Before anything writes again: every acked event is on disk at its log_seq. */
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(harness_check_log(records, count), 0);
     harness_records_sort(records, count);
@@ -308,10 +279,11 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     print_message("the log held %zu events at the kill\n", count);
 
     /* Same directory, same endpoint: everyone reconnects by themselves. */
-    harness_proc_destroy(&fx->broker);
+    harness_proc_destroy(&fx->base.broker);
     char endpoint[256];
-    assert_int_equal(
-        harness_broker_start(fx->data, fx->api, NULL, &fx->broker, endpoint, sizeof endpoint), 0);
+    assert_int_equal(harness_broker_start(fx->base.data, fx->api, NULL, &fx->base.broker, endpoint,
+                                          sizeof endpoint),
+                     0);
     assert_string_equal(endpoint, fx->api);
 
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -321,7 +293,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
         clock_gettime(CLOCK_MONOTONIC, &now);
         if ((now.tv_sec - start.tv_sec) * 1000 > S_PROGRESS_MS)
             fail_msg("the raw client got no ack after the restart");
-        s_poll_pause();
+        harness_sleep_ms(S_POLL_MS);
     }
     atomic_store(&raw->mode, S_RAW_FINISH);
     pthread_join(fx->raw_thread, NULL);
@@ -337,7 +309,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
                      harness_proc_status(fx->agents[i]), harness_proc_stdout(fx->agents[i]));
 
     /* The end: every event exactly once, no gap, every ack honoured. */
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(harness_check_log(records, count), 0);
     assert_int_equal(count, S_AGENT_EVENTS + raw->acked);
@@ -352,7 +324,7 @@ test_crash_broker_killed_mid_submission_loses_no_ack_and_stores_once(void **stat
     }
     s_assert_raw_acks_kept(raw, raw->acked, records, count, "at the end");
 
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 int

@@ -41,16 +41,14 @@
 #define S_WINDOW          100 /* events in flight when sending again */
 #define S_PROGRESS_MS     120000
 #define S_WAIT_MS         240000
-#define S_POLL_NS         10000000L
+#define S_POLL_MS         10
 #define S_INDEX           "dedup.index"
 
 static const char *const s_units[S_AGENTS] = {"psb", "customs", "tax"};
 
 typedef struct {
-    char *dir;
-    char *data;
-    char *api;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory, the broker's data and the broker */
+    char *api;              /* the same after every restart */
     harness_proc_t *agents[S_AGENTS];
     harness_client_t *client;
     int loaded_starts; /* starts that took entries from the file */
@@ -59,15 +57,10 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
     if (!fx)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    fx->api = harness_strf("ipc://%s/api", fx->dir); /* the same after every restart */
+    fx->api = harness_strf("ipc://%s/api", fx->base.dir);
     zsys_init();
     return 0;
 }
@@ -81,15 +74,8 @@ s_teardown(void **state)
     harness_client_destroy(&fx->client);
     for (size_t i = 0; i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
     free(fx->api);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* ------------------------------------------------------------------ the broker */
@@ -122,22 +108,6 @@ s_from_file(harness_proc_t *broker)
     while (at > err && at[-1] >= '0' && at[-1] <= '9')
         at--;
     return strtoll(at, NULL, 10);
-}
-
-static int64_t
-s_accepted(harness_client_t *client)
-{
-    char *json = harness_client_stats(client);
-    int64_t accepted = json ? harness_json_u64(json, "accepted") : -1;
-    free(json);
-    return accepted;
-}
-
-static void
-s_pause(void)
-{
-    struct timespec ts = {0, S_POLL_NS};
-    nanosleep(&ts, NULL);
 }
 
 static int64_t
@@ -211,11 +181,11 @@ test_killed_while_writing_the_index_it_still_answers_right(void **state)
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
     srand(seed);
     print_message("random seed %u\n", seed);
-    fx->broker = s_broker_start(fx->data, fx->api);
+    fx->base.broker = s_broker_start(fx->base.data, fx->api);
     char *prefixes[S_AGENTS];
     for (size_t i = 0; i < S_AGENTS; i++) {
-        char *file = S_STR("%s/%s.jsonl", fx->dir, s_units[i]);
-        char *agent_state = S_STR("%s/agent-%s", fx->dir, s_units[i]);
+        char *file = S_STR("%s/%s.jsonl", fx->base.dir, s_units[i]);
+        char *agent_state = S_STR("%s/agent-%s", fx->base.dir, s_units[i]);
         prefixes[i] = S_STR("idx-%s-", s_units[i]);
         assert_int_equal(
             harness_write_cases(file, s_units[i], "IDX", prefixes[i], 1, S_EVENTS_PER_UNIT), 0);
@@ -234,34 +204,35 @@ test_killed_while_writing_the_index_it_still_answers_right(void **state)
             int64_t target = accepted + S_STEP_MIN + rand() % S_STEP_SPREAD;
             int64_t start = s_mono_ms();
             while (accepted < target && accepted < (int64_t)S_AGENTS * S_EVENTS_PER_UNIT) {
-                int64_t now = s_accepted(fx->client);
+                int64_t now = harness_client_accepted(fx->client);
                 if (now >= 0)
                     accepted = now;
                 if (s_mono_ms() - start > S_PROGRESS_MS)
                     fail_msg("no progress: %lld accepted", (long long)accepted);
-                assert_true(harness_proc_running(fx->broker));
-                s_pause();
+                assert_true(harness_proc_running(fx->base.broker));
+                harness_sleep_ms(S_POLL_MS);
             }
-            if (s_from_file(fx->broker) > 0)
+            if (s_from_file(fx->base.broker) > 0)
                 fx->loaded_starts++;
-            assert_int_equal(harness_proc_kill(fx->broker), 128 + SIGKILL);
-            harness_proc_destroy(&fx->broker);
+            assert_int_equal(harness_proc_kill(fx->base.broker), 128 + SIGKILL);
+            harness_proc_destroy(&fx->base.broker);
             accepted = 0; /* STATS count from each start */
         } else {
             /* Starting with no file: a kill while it reads the log and writes one (the
                broker serving now is killed first: two on one log is not a case). */
-            assert_int_equal(harness_proc_kill(fx->broker), 128 + SIGKILL);
-            harness_proc_destroy(&fx->broker);
-            unlink(S_STR("%s/%s", fx->data, S_INDEX));
-            const char *argv[] = {DAJIA_BROKER_BIN, "--data", fx->data, "--api", fx->api, NULL};
+            assert_int_equal(harness_proc_kill(fx->base.broker), 128 + SIGKILL);
+            harness_proc_destroy(&fx->base.broker);
+            unlink(S_STR("%s/%s", fx->base.data, S_INDEX));
+            const char *argv[] = {DAJIA_BROKER_BIN, "--data", fx->base.data,
+                                  "--api",          fx->api,  NULL};
             harness_opts_t opts = {NULL, true};
-            assert_int_equal(harness_proc_start(argv, &opts, &fx->broker), 0);
+            assert_int_equal(harness_proc_start(argv, &opts, &fx->base.broker), 0);
             struct timespec ts = {0, (long)(rand() % S_START_KILL_MS) * 1000000L};
             nanosleep(&ts, NULL);
-            harness_proc_kill(fx->broker); /* it may have ended already: no status asked */
-            harness_proc_destroy(&fx->broker);
+            harness_proc_kill(fx->base.broker); /* it may have ended already: no status asked */
+            harness_proc_destroy(&fx->base.broker);
         }
-        fx->broker = s_broker_start(fx->data, fx->api);
+        fx->base.broker = s_broker_start(fx->base.data, fx->api);
     }
     print_message("%d of %d starts after a kill while serving took entries from the file\n",
                   fx->loaded_starts, S_KILLS - 1);
@@ -278,17 +249,17 @@ test_killed_while_writing_the_index_it_still_answers_right(void **state)
        after a clean stop. */
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(harness_check_log(records, count), 0);
     assert_int_equal(count, (size_t)S_AGENTS * S_EVENTS_PER_UNIT);
     s_assert_log_is_answered(fx->client, records, count, 7);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
-    fx->broker = s_broker_start(fx->data, fx->api);
-    assert_int_equal(s_from_file(fx->broker), (long long)count);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
+    harness_proc_destroy(&fx->base.broker);
+    fx->base.broker = s_broker_start(fx->base.data, fx->api);
+    assert_int_equal(s_from_file(fx->base.broker), (long long)count);
     s_assert_log_is_answered(fx->client, records + 1, count - 1, 5);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 /* ------------------------------------------------------------------ 2: bad files */
@@ -351,12 +322,12 @@ s_cp(const char *from, const char *to)
 static void
 s_start(fixture_t *fx, const char *expect_line)
 {
-    fx->broker = s_broker_start(fx->data, fx->api);
+    fx->base.broker = s_broker_start(fx->base.data, fx->api);
     if (expect_line) {
-        harness_proc_running(fx->broker);
-        if (!strstr(harness_proc_stderr(fx->broker), expect_line))
+        harness_proc_running(fx->base.broker);
+        if (!strstr(harness_proc_stderr(fx->base.broker), expect_line))
             fail_msg("the broker's log does not say \"%s\":\n%s", expect_line,
-                     harness_proc_stderr(fx->broker));
+                     harness_proc_stderr(fx->base.broker));
     }
     assert_int_equal(harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &fx->client), 0);
 }
@@ -365,8 +336,8 @@ static void
 s_stop(fixture_t *fx)
 {
     harness_client_destroy(&fx->client);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
+    harness_proc_destroy(&fx->base.broker);
 }
 
 static void
@@ -376,14 +347,14 @@ test_a_cut_foreign_or_stale_index_file_gives_no_wrong_answer(void **state)
     size_t total = S_FIRST + S_SECOND + 3 * S_MORE;
     char **ids = s_ids("bad-file-", total);
     uint64_t *seqs = harness_autofree(calloc(total, sizeof *seqs));
-    char *index = S_STR("%s/%s", fx->data, S_INDEX);
-    char *older = S_STR("%s/older.mdb", fx->dir);
+    char *index = S_STR("%s/%s", fx->base.data, S_INDEX);
+    char *older = S_STR("%s/older.mdb", fx->base.dir);
 
     /* A log of S_FIRST events, copied; then S_SECOND more: the file covers them all. */
     s_start(fx, NULL);
     s_expect(fx->client, ids, seqs, 0, S_FIRST, 0, "first events");
     s_stop(fx);
-    s_cp(S_STR("%s/data.mdb", fx->data), older);
+    s_cp(S_STR("%s/data.mdb", fx->base.data), older);
     s_start(fx, " from the index file");
     s_expect(fx->client, ids, seqs, 0, S_FIRST + S_SECOND, S_FIRST, "more events");
     s_stop(fx);
@@ -399,12 +370,12 @@ test_a_cut_foreign_or_stale_index_file_gives_no_wrong_answer(void **state)
     /* Another log's file, of fewer events than ours (more would be a file newer than
        the log, the case below): that broker's events are others than ours. Its workers
        keep their state beside its data, not beside ours. */
-    char *other = S_STR("%s/other/broker", fx->dir);
+    char *other = S_STR("%s/other/broker", fx->base.dir);
     size_t other_count = stored - 100;
     char **other_ids = s_ids("other-log-", other_count);
     uint64_t *other_seqs = harness_autofree(calloc(other_count, sizeof *other_seqs));
-    fx->broker = s_broker_start(other, S_STR("ipc://%s/other-api", fx->dir));
-    assert_int_equal(harness_client_new(S_STR("ipc://%s/other-api", fx->dir),
+    fx->base.broker = s_broker_start(other, S_STR("ipc://%s/other-api", fx->base.dir));
+    assert_int_equal(harness_client_new(S_STR("ipc://%s/other-api", fx->base.dir),
                                         HARNESS_RECV_TIMEOUT_MS, &fx->client),
                      0);
     s_expect(fx->client, other_ids, other_seqs, 0, other_count, 0, "the other log");
@@ -417,7 +388,7 @@ test_a_cut_foreign_or_stale_index_file_gives_no_wrong_answer(void **state)
 
     /* The log put back from its copy of S_FIRST events, the file left newer: the events
        after the copy are not in the log, and are new again. */
-    s_cp(older, S_STR("%s/data.mdb", fx->data));
+    s_cp(older, S_STR("%s/data.mdb", fx->base.data));
     s_start(fx, "older copy");
     s_expect(fx->client, ids, seqs, 0, S_FIRST, S_FIRST, "the log put back");
     int *status = calloc(stored - S_FIRST, sizeof *status);
@@ -437,7 +408,7 @@ test_a_cut_foreign_or_stale_index_file_gives_no_wrong_answer(void **state)
     /* The log in the end: every event once. */
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(harness_check_log(records, count), 0);
     assert_int_equal(count, stored);

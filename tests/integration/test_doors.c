@@ -25,51 +25,12 @@
 #define S_REFUSAL_MS 20000 /* a refused broker exits at once; an old one would serve on */
 #define S_ARGS_MAX   24
 
-typedef struct {
-    char *dir;
-    char *keys;
-    char *data;
-    harness_proc_t *broker;
-} fixture_t;
+typedef harness_fixture_t fixture_t;
 
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->keys = harness_strf("%s/keys", fx->dir);
-    fx->data = harness_strf("%s/broker", fx->dir);
-    const char *argv[] = {DAJIA_CTL_BIN, "keys", "init", "--dir", fx->keys, "--units", "psb", NULL};
-    harness_result_t run;
-    if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
-        return -1;
-    int status = run.status;
-    if (status != 0)
-        fprintf(stderr, "keys init failed (%d): %s", status, run.err);
-    harness_result_free(&run);
-    return status == 0 ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->keys);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_setup_keys(state, "psb");
 }
 
 /* Runs the broker with `args` (NULL-terminated) after --data, and `env`, expecting it
@@ -197,13 +158,13 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_without_keys_every_endpoint_beyond_loopback_is_refused,
-                                        s_setup, s_teardown),
+                                        s_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_with_keys_an_abstract_ipc_endpoint_is_refused, s_setup,
-                                        s_teardown),
+                                        harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_insecure_opens_it_with_a_warning_at_every_start,
-                                        s_setup, s_teardown),
+                                        s_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(test_loopback_and_ipc_paths_start_without_a_word, s_setup,
-                                        s_teardown),
+                                        harness_fixture_teardown),
     };
     return cmocka_run_group_tests_name("integration.doors", tests, NULL, NULL);
 }

@@ -36,11 +36,7 @@
 #define S_MAX_SOCKS    4
 
 typedef struct {
-    char *dir;
-    char *keys;
-    char *data;
-    harness_proc_t *broker;
-    char api[256];
+    harness_fixture_t base; /* the directories and the broker */
     zsock_t *socks[S_MAX_SOCKS];
     size_t nsocks;
 } fixture_t;
@@ -48,64 +44,30 @@ typedef struct {
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
+    if (!fx || harness_keys_init(fx->base.keys, "msa,psb") != 0)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->keys = harness_strf("%s/keys", fx->dir);
-    fx->data = harness_strf("%s/broker", fx->dir);
-    const char *argv[] = {DAJIA_CTL_BIN, "keys",    "init",    "--dir",
-                          fx->keys,      "--units", "msa,psb", NULL};
-    harness_result_t run;
-    if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
-        return -1;
-    int status = run.status;
-    if (status != 0)
-        fprintf(stderr, "keys init failed (%d): %s", status, run.err);
-    harness_result_free(&run);
-    if (status != 0)
-        return -1;
-    const char *broker[] = {"--keys", fx->keys, NULL};
-    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", broker, &fx->broker, fx->api,
-                                sizeof fx->api);
+    const char *broker[] = {"--keys", fx->base.keys, NULL};
+    return harness_fixture_start_broker(&fx->base, broker);
 }
 
 /* A broker without keys: every peer is trusted, as for everything else. */
 static int
 s_setup_no_keys(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
     if (!fx)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker, fx->api,
-                                sizeof fx->api);
+    return harness_fixture_start_broker(&fx->base, NULL);
 }
 
 static int
 s_teardown(void **state)
 {
     fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    for (size_t i = 0; i < fx->nsocks; i++)
+    for (size_t i = 0; fx && i < fx->nsocks; i++)
         zsock_destroy(&fx->socks[i]);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->keys);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 /* A DEALER with certificate `name` of the key directory, connected to the api once the
@@ -115,8 +77,8 @@ s_client(fixture_t *fx, const char *name)
 {
     zcert_t *own = NULL;
     char broker_key[DAJIA_KEYDIR_KEY_TXT];
-    assert_int_equal(dajia_keydir_load(fx->keys, name, &own), 0);
-    assert_int_equal(dajia_keydir_broker_key(fx->keys, broker_key), 0);
+    assert_int_equal(dajia_keydir_load(fx->base.keys, name, &own), 0);
+    assert_int_equal(dajia_keydir_broker_key(fx->base.keys, broker_key), 0);
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     assert_non_null(sock);
     assert_true(fx->nsocks < S_MAX_SOCKS);
@@ -126,7 +88,7 @@ s_client(fixture_t *fx, const char *name)
     zsock_set_sndtimeo(sock, HARNESS_RECV_TIMEOUT_MS);
     assert_int_equal(dajia_keydir_apply(sock, own, broker_key), 0);
     zcert_destroy(&own);
-    int rc = dajia_keydir_connect(sock, fx->api, S_HANDSHAKE_MS);
+    int rc = dajia_keydir_connect(sock, fx->base.api, S_HANDSHAKE_MS);
     if (rc != 0)
         fail_msg("certificate %s was not admitted (%d)", name, rc);
     return sock;
@@ -210,8 +172,8 @@ s_dumped_submitted_at(const char *dump, const char *unit, const char *event_id)
 static char *
 s_dump(fixture_t *fx)
 {
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
-    const char *argv[] = {DAJIA_CTL_BIN, "--data", fx->data, "dump", NULL};
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
+    const char *argv[] = {DAJIA_CTL_BIN, "--data", fx->base.data, "dump", NULL};
     harness_result_t run;
     assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
     char *dump = harness_autofree(run.out);
@@ -273,7 +235,7 @@ test_import_without_keys_every_peer_is_trusted(void **state)
     fx->socks[fx->nsocks++] = sock;
     zsock_set_linger(sock, 0);
     zsock_set_rcvtimeo(sock, HARNESS_RECV_TIMEOUT_MS);
-    assert_int_equal(zsock_connect(sock, "%s", fx->api), 0);
+    assert_int_equal(zsock_connect(sock, "%s", fx->base.api), 0);
     s_expect_status(s_submit(sock, "tax", "tax-history-1", last_year),
                     DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED, DAJIA__REASON__REASON_NONE, NULL);
     assert_int_equal(s_dumped_submitted_at(s_dump(fx), "tax", "tax-history-1"), last_year);

@@ -28,56 +28,38 @@
 static const char *const s_units[S_AGENTS] = {"psb", "customs", "msa", "tax"};
 
 typedef struct {
-    char *dir;
-    char *data;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory, the broker and its endpoint (api) */
     harness_proc_t *agents[S_AGENTS];
-    char endpoint[256];
 } fixture_t;
 
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
     if (!fx)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker, fx->endpoint,
-                                sizeof fx->endpoint);
+    return harness_fixture_start_broker(&fx->base, NULL);
 }
 
 static int
 s_teardown(void **state)
 {
     fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    for (size_t i = 0; i < S_AGENTS; i++)
+    for (size_t i = 0; fx && i < S_AGENTS; i++)
         harness_proc_destroy(&fx->agents[i]);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 static char *
 s_file(const fixture_t *fx, size_t unit)
 {
-    return S_STR("%s/%s.jsonl", fx->dir, s_units[unit]);
+    return S_STR("%s/%s.jsonl", fx->base.dir, s_units[unit]);
 }
 
 static char *
 s_state(const fixture_t *fx, size_t unit)
 {
-    return S_STR("%s/agent-%s", fx->dir, s_units[unit]);
+    return S_STR("%s/agent-%s", fx->base.dir, s_units[unit]);
 }
 
 static void
@@ -93,7 +75,7 @@ s_assert_exit(harness_proc_t *proc, int expected, const char *what)
 static char *
 s_ctl_stats(const fixture_t *fx)
 {
-    const char *argv[] = {DAJIA_CTL_BIN, "--broker", fx->endpoint, "stats", NULL};
+    const char *argv[] = {DAJIA_CTL_BIN, "--broker", fx->base.api, "stats", NULL};
     harness_result_t run;
     assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
     harness_autofree(run.out);
@@ -114,7 +96,7 @@ test_ingest_four_agents_store_every_event_once(void **state)
 
     /* Four agents at once, each its own unit, state and file. */
     for (size_t i = 0; i < S_AGENTS; i++) {
-        const char *argv[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint,   "--unit",
+        const char *argv[] = {DAJIA_AGENT_BIN, "--broker", fx->base.api,   "--unit",
                               s_units[i],      "--state",  s_state(fx, i), "--timeout",
                               S_AGENT_TIMEOUT, "submit",   s_file(fx, i),  NULL};
         assert_int_equal(harness_proc_start(argv, NULL, &fx->agents[i]), 0);
@@ -126,7 +108,7 @@ test_ingest_four_agents_store_every_event_once(void **state)
     /* The log: 10,000 records, log_seq 1..10,000, every (unit, event_id) once. */
     harness_record_t *records = NULL;
     size_t count = 0;
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(count, S_EVENTS);
     assert_int_equal(harness_check_log(records, count), 0);
@@ -158,7 +140,7 @@ test_ingest_four_agents_store_every_event_once(void **state)
     /* The same file again: the agent derives the same ids, the broker answers DUPLICATE
        for each, and nothing new is stored. */
     harness_proc_destroy(&fx->agents[0]);
-    const char *again[] = {DAJIA_AGENT_BIN, "--broker", fx->endpoint,   "--unit",
+    const char *again[] = {DAJIA_AGENT_BIN, "--broker", fx->base.api,   "--unit",
                            s_units[0],      "--state",  s_state(fx, 0), "--timeout",
                            S_AGENT_TIMEOUT, "submit",   s_file(fx, 0),  NULL};
     harness_result_t run;
@@ -168,7 +150,7 @@ test_ingest_four_agents_store_every_event_once(void **state)
     if (run.status != 0)
         fail_msg("second submission exited %d: %s%s", run.status, run.out, run.err);
 
-    assert_int_equal(harness_dump(fx->data, &records, &count), 0);
+    assert_int_equal(harness_dump(fx->base.data, &records, &count), 0);
     harness_autofree(records);
     assert_int_equal(count, S_EVENTS);
     assert_int_equal(harness_check_log(records, count), 0);
@@ -179,7 +161,7 @@ test_ingest_four_agents_store_every_event_once(void **state)
     assert_int_equal(harness_json_u64(stats, "duplicates"), S_EVENTS_PER_UNIT);
     assert_int_equal(harness_json_u64(stats, "log/last_seq"), S_EVENTS);
 
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 int

@@ -49,43 +49,14 @@ static const char *const s_programs[] = {
 };
 #define S_PROGRAMS (sizeof s_programs / sizeof s_programs[0])
 
-typedef struct {
-    char *root;
-} fixture_t;
-
-static int
-s_setup(void **state)
-{
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->root = harness_tmpdir_new();
-    return fx->root ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    if (fx->root)
-        harness_rm_rf(fx->root);
-    free(fx->root);
-    free(fx);
-    harness_autofree_all();
-    return 0;
-}
+/* The directory installed into. */
+typedef harness_fixture_t fixture_t;
 
 static harness_result_t
 s_run(const char *const *argv, const char *const *env)
 {
-    harness_opts_t opts = {env, true};
     harness_result_t run;
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_env_autofree(argv, env, &run), 0);
     return run;
 }
 
@@ -115,7 +86,7 @@ s_install(const fixture_t *fx)
 {
     const char *argv[] = {DAJIA_CMAKE_COMMAND, "--install", DAJIA_BUILD_DIR,
                           "--prefix",          "/usr",      NULL};
-    const char *env[] = {S_STR("DESTDIR=%s", fx->root), NULL};
+    const char *env[] = {S_STR("DESTDIR=%s", fx->dir), NULL};
     harness_result_t run = s_run(argv, env);
     if (run.status != 0)
         fail_msg("cmake --install exited %d:\n%s%s", run.status, run.out, run.err);
@@ -134,34 +105,33 @@ test_install_programs_config_and_docs(void **state)
     fixture_t *fx = *state;
     s_install(fx);
     for (size_t i = 0; i < S_PROGRAMS && s_programs[i]; i++) {
-        char *path = S_STR("%s/usr/bin/%s", fx->root, s_programs[i]);
+        char *path = S_STR("%s/usr/bin/%s", fx->dir, s_programs[i]);
         if (access(path, X_OK) != 0)
             fail_msg("%s is not installed as a program: %s", path, strerror(errno));
     }
-    const char *version[] = {S_STR("%s/usr/bin/dajia-agent", fx->root), "--version", NULL};
+    const char *version[] = {S_STR("%s/usr/bin/dajia-agent", fx->dir), "--version", NULL};
     harness_result_t run = s_run(version, NULL);
     assert_int_equal(run.status, 0);
     s_contains("dajia-agent --version", run.out,
                "dajia-agent " DAJIA_PROJECT_VERSION " (revision ");
 
     /* The configuration: an installed system's paths, and the installed broker reads it. */
-    char *conf_path = S_STR("%s/etc/dajia/dajia.conf", fx->root);
+    char *conf_path = S_STR("%s/etc/dajia/dajia.conf", fx->dir);
     char *conf = s_read(conf_path);
     s_contains("dajia.conf", conf, "data = \"/var/lib/dajia/broker\"");
     s_contains("dajia.conf", conf, "keys = \"/etc/dajia/keys\"");
-    const char *check[] = {S_STR("%s/usr/bin/dajia-broker", fx->root), "-c", conf_path,
+    const char *check[] = {S_STR("%s/usr/bin/dajia-broker", fx->dir), "-c", conf_path,
                            "--print-config", NULL};
     run = s_run(check, NULL);
     if (run.status != 0)
         fail_msg("the installed broker does not read the installed dajia.conf:\n%s", run.err);
     s_contains("--print-config", run.out, "/var/lib/dajia/broker");
 
-    s_contains("README.md", s_read(S_STR("%s/usr/share/doc/dajia/README.md", fx->root)),
+    s_contains("README.md", s_read(S_STR("%s/usr/share/doc/dajia/README.md", fx->dir)),
                "## Install");
-    s_read(S_STR("%s/usr/share/doc/dajia/docs/domain.md", fx->root));
-    s_contains("sysusers.d", s_read(S_STR("%s/usr/lib/sysusers.d/dajia.conf", fx->root)),
-               "u dajia");
-    s_contains("tmpfiles.d", s_read(S_STR("%s/usr/lib/tmpfiles.d/dajia.conf", fx->root)),
+    s_read(S_STR("%s/usr/share/doc/dajia/docs/domain.md", fx->dir));
+    s_contains("sysusers.d", s_read(S_STR("%s/usr/lib/sysusers.d/dajia.conf", fx->dir)), "u dajia");
+    s_contains("tmpfiles.d", s_read(S_STR("%s/usr/lib/tmpfiles.d/dajia.conf", fx->dir)),
                "d /etc/dajia/keys 0700 dajia dajia");
 
     /* Installing again keeps what the administrator changed. */
@@ -182,7 +152,7 @@ test_install_man_pages_render(void **state)
     const char *env[] = {"MANPAGER=cat", "PAGER=cat", "MANWIDTH=80", "LC_ALL=C.UTF-8", NULL};
     for (size_t i = 0; i < S_PROGRAMS && s_programs[i]; i++) {
         const char *argv[] = {"man", "-l",
-                              S_STR("%s/usr/share/man/man1/%s.1", fx->root, s_programs[i]), NULL};
+                              S_STR("%s/usr/share/man/man1/%s.1", fx->dir, s_programs[i]), NULL};
         harness_result_t run = s_run(argv, env);
         if (run.status != 0 || !strstr(run.out, "NAME") || !strstr(run.out, "SEE ALSO") ||
             !strstr(run.out, s_programs[i]))
@@ -193,7 +163,7 @@ test_install_man_pages_render(void **state)
                               "PAGER=cat",
                               "MANWIDTH=80",
                               "LC_ALL=C.UTF-8",
-                              S_STR("MANPATH=%s/usr/share/man", fx->root),
+                              S_STR("MANPATH=%s/usr/share/man", fx->dir),
                               NULL};
     const char *argv[] = {"man", "dajia-agent", NULL};
     harness_result_t run = s_run(argv, env_path);
@@ -208,7 +178,7 @@ test_install_units_pass_systemd_analyze_verify(void **state)
 {
     fixture_t *fx = *state;
     s_install(fx);
-    char *units = S_STR("%s/usr/lib/systemd/system", fx->root);
+    char *units = S_STR("%s/usr/lib/systemd/system", fx->dir);
     char *broker = s_read(S_STR("%s/dajia-broker.service", units));
     s_contains("dajia-broker.service", broker,
                "ExecStart=/usr/bin/dajia-broker -c "
@@ -230,12 +200,12 @@ test_install_units_pass_systemd_analyze_verify(void **state)
     harness_result_t run = s_sh(S_STR("cp -n " S_SYSTEMD_UNITS "/*.target " S_SYSTEMD_UNITS
                                       "/*.slice '%s'/ && ln -s usr/bin '%s/bin' && cp "
                                       "/bin/kill '%s/usr/bin/kill'",
-                                      units, fx->root, fx->root));
+                                      units, fx->dir, fx->dir));
     if (run.status != 0)
         fail_msg("cannot prepare the root for systemd-analyze:\n%s", run.err);
     const char *argv[] = {"systemd-analyze",
                           "verify",
-                          S_STR("--root=%s", fx->root),
+                          S_STR("--root=%s", fx->dir),
                           "--man=no",
                           "/usr/lib/systemd/system/dajia-broker.service",
                           "/usr/lib/systemd/system/dajia-worker@.service",
@@ -252,10 +222,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_install_programs_config_and_docs, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_install_man_pages_render, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_install_units_pass_systemd_analyze_verify, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_install_programs_config_and_docs,
+                                        harness_fixture_setup, harness_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_install_man_pages_render, harness_fixture_setup,
+                                        harness_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_install_units_pass_systemd_analyze_verify,
+                                        harness_fixture_setup, harness_fixture_teardown),
     };
     return cmocka_run_group_tests_name("integration.install", tests, NULL, NULL);
 }

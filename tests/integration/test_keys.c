@@ -30,53 +30,14 @@
 
 #define S_LOG_MS 20000 /* for a log line the broker writes within milliseconds */
 
-typedef struct {
-    char *dir;
-    char *keys; /* the Office's key directory */
-    char *data;
-    harness_proc_t *broker;
-    char api[256];
-} fixture_t;
-
-static int
-s_setup(void **state)
-{
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->keys = harness_strf("%s/keys", fx->dir);
-    fx->data = harness_strf("%s/broker", fx->dir);
-    return 0;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->keys);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
-    return 0;
-}
+/* keys: the Office's key directory. */
+typedef harness_fixture_t fixture_t;
 
 static harness_result_t
 s_run(const char *const *argv)
 {
     harness_result_t run;
-    assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     return run;
 }
 
@@ -255,11 +216,12 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_keys_export_import_then_report_with_no_flag, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_keys_export_refuses_a_terminal, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_keys_broker_logs_a_client_without_a_key, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_keys_export_import_then_report_with_no_flag,
+                                        harness_fixture_setup, harness_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_keys_export_refuses_a_terminal, harness_fixture_setup,
+                                        harness_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_keys_broker_logs_a_client_without_a_key,
+                                        harness_fixture_setup, harness_fixture_teardown),
     };
     return cmocka_run_group_tests_name("integration.keys", tests, NULL, NULL);
 }

@@ -25,36 +25,8 @@
 /* A string that lives until the teardown. */
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
-typedef struct {
-    char *dir;
-    harness_proc_t *broker;
-} fixture_t;
-
-static int
-s_setup(void **state)
-{
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    return fx->dir ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx);
-    harness_autofree_all();
-    return 0;
-}
+/* The directory and the broker a test starts there. */
+typedef harness_fixture_t fixture_t;
 
 /* No key directory may be found by accident: not from the environment. */
 static const char *const s_no_keys_env[] = {"DAJIA_KEYS", "DAJIA_UNIT", "DAJIA_BROKER", NULL};
@@ -68,11 +40,8 @@ s_run_in(const char *dir, const char *const *argv)
     for (size_t i = 0; argv[i]; i++)
         command = S_STR("%s '%s'", command, argv[i]);
     const char *sh[] = {"/bin/sh", "-c", command, NULL};
-    harness_opts_t opts = {s_no_keys_env, true};
     harness_result_t run;
-    assert_int_equal(harness_run(sh, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_env_autofree(sh, s_no_keys_env, &run), 0);
     return run;
 }
 
@@ -320,7 +289,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown(name, s_setup, s_teardown)
+#define T(name)                                                                                    \
+    cmocka_unit_test_setup_teardown(name, harness_fixture_setup, harness_fixture_teardown)
         T(test_liaison_no_key_says_where_it_looked_before_connecting),
         T(test_liaison_storage_unavailable_says_events_wait_safely),
         T(test_liaison_gbk_spreadsheet_stored_and_refusals_counted),

@@ -25,35 +25,14 @@
 #define S_UNITS    "customs,psb"
 #define S_WAIT_MS  30000
 
-typedef struct {
-    char *dir, *keys, *data;
-    char api[128];
-    harness_proc_t *broker;
-} fixture_t;
+typedef harness_fixture_t fixture_t;
 
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
+    if (harness_fixture_setup_keys(state, S_UNITS) != 0)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->keys = harness_strf("%s/keys", fx->dir);
-    fx->data = harness_strf("%s/broker", fx->dir);
-    const char *init[] = {DAJIA_CTL_BIN, "keys",    "init",  "--dir",
-                          fx->keys,      "--units", S_UNITS, NULL};
-    harness_result_t run;
-    if (harness_run(init, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
-        return -1;
-    int status = run.status;
-    if (status != 0)
-        fprintf(stderr, "keys init failed (%d): %s", status, run.err);
-    harness_result_free(&run);
-    if (status != 0)
-        return -1;
+    fixture_t *fx = *state;
     const char *argv[] = {DAJIA_BROKER_BIN,    "--data", fx->data, "--api",
                           "tcp://127.0.0.1:*", "--keys", fx->keys, NULL};
     harness_opts_t opts = {.capture_stderr = true};
@@ -72,14 +51,7 @@ s_teardown(void **state)
     if (status != 0)
         fprintf(stderr, "the broker exited with %d; stderr:\n%s\n", status,
                 harness_proc_stderr(fx->broker));
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->keys);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
+    harness_fixture_teardown(state);
     return status == 0 ? 0 : -1;
 }
 

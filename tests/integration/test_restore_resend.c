@@ -29,63 +29,25 @@
 
 #define S_STR(...) ((char *)harness_autofree(harness_strf(__VA_ARGS__)))
 
-#define S_AGENTS    2
-#define S_ROUND1    150 /* events per agent before the backup */
-#define S_ROUND2    100 /* after it: acknowledged, then lost by the restore */
-#define S_ROUND3    20  /* new events after the restore */
-#define S_BEFORE    (S_AGENTS * S_ROUND1)
-#define S_TOTAL     (S_AGENTS * (S_ROUND1 + S_ROUND2))
-#define S_FEED_MS   30000 /* for the workers' outputs to reach the feed */
-#define S_MAX_ITEMS 100000
-#define S_BATCH     1000
+#define S_AGENTS  2
+#define S_ROUND1  150 /* events per agent before the backup */
+#define S_ROUND2  100 /* after it: acknowledged, then lost by the restore */
+#define S_ROUND3  20  /* new events after the restore */
+#define S_BEFORE  (S_AGENTS * S_ROUND1)
+#define S_TOTAL   (S_AGENTS * (S_ROUND1 + S_ROUND2))
+#define S_FEED_MS 30000 /* for the workers' outputs to reach the feed */
+#define S_BATCH   1000
 
 static const char *const s_units[S_AGENTS] = {"psb", "customs"};
 
-typedef struct {
-    char *dir;
-    harness_proc_t *broker;
-} fixture_t;
-
-typedef struct {
-    size_t count;
-    uint64_t seq[S_MAX_ITEMS];
-    char *packed[S_MAX_ITEMS];
-    size_t len[S_MAX_ITEMS];
-} s_feed_t;
-
-static int
-s_setup(void **state)
-{
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    return fx->dir ? 0 : -1;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx);
-    harness_autofree_all();
-    return 0;
-}
+/* The directory and the broker a test starts there. */
+typedef harness_fixture_t fixture_t;
 
 static harness_result_t
 s_run(const char *const *argv)
 {
     harness_result_t run;
-    assert_int_equal(harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    harness_autofree(run.out);
-    harness_autofree(run.err);
+    assert_int_equal(harness_run_autofree(argv, &run), 0);
     return run;
 }
 
@@ -125,50 +87,14 @@ s_submit_round(fixture_t *fx, size_t i, const char *api, int round)
     s_agent(fx, i, api, "submit", path);
 }
 
-/* Every feed item the broker at `api` holds, packed, by feed_seq. */
-static void
-s_feed_read(const char *api, s_feed_t *feed)
-{
-    harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(api, HARNESS_RECV_TIMEOUT_MS, &client), 0);
-    feed->count = 0;
-    uint64_t from = 1;
-    for (bool more = true; more;) {
-        Dajia__FeedBatch *batch = NULL;
-        assert_int_equal(
-            harness_client_replay(client, DAJIA__AUDIENCE__AUDIENCE_OFFICE, from, S_BATCH, &batch),
-            0);
-        assert_int_equal(batch->reason, 0);
-        for (size_t k = 0; k < batch->n_items; k++) {
-            assert_true(feed->count < S_MAX_ITEMS);
-            Dajia__FeedItem *item = batch->items[k];
-            size_t len = dajia__feed_item__get_packed_size(item);
-            char *bytes = harness_autofree(malloc(len ? len : 1));
-            dajia__feed_item__pack(item, (uint8_t *)bytes);
-            feed->seq[feed->count] = item->feed_seq;
-            feed->packed[feed->count] = bytes;
-            feed->len[feed->count] = len;
-            feed->count++;
-            from = item->feed_seq + 1;
-        }
-        more = batch->more && batch->n_items > 0;
-        dajia__feed_batch__free_unpacked(batch, NULL);
-    }
-    harness_client_destroy(&client);
-}
-
 /* Waits until the feed holds more than `than` items. */
 static void
-s_feed_wait(const char *api, s_feed_t *feed, size_t than)
+s_feed_wait(const char *api, harness_feed_t *feed, size_t than)
 {
-    int64_t deadline = harness_now_ms() + S_FEED_MS;
-    do {
-        s_feed_read(api, feed);
-        if (feed->count > than)
-            return;
-        usleep(100 * 1000);
-    } while (harness_now_ms() < deadline);
-    fail_msg("the feed did not grow past %zu items within %d ms", than, S_FEED_MS);
+    int rc = harness_feed_wait(api, S_BATCH, feed, than, S_FEED_MS);
+    if (rc == -ETIMEDOUT)
+        fail_msg("the feed did not grow past %zu items within %d ms", than, S_FEED_MS);
+    assert_int_equal(rc, 0);
 }
 
 /* The broker's counter `name`. */
@@ -204,7 +130,7 @@ test_restored_broker_gets_back_what_the_agents_kept(void **state)
                      0);
     for (size_t i = 0; i < S_AGENTS; i++)
         s_submit_round(fx, i, api, 1);
-    s_feed_t *original_feed = harness_autofree(calloc(1, sizeof *original_feed));
+    harness_feed_t *original_feed = harness_autofree(calloc(1, sizeof *original_feed));
     s_feed_wait(api, original_feed, 0);
 
     const char *backup_argv[] = {DAJIA_CTL_BIN, "--data", data, "backup", backup, NULL};
@@ -222,7 +148,7 @@ test_restored_broker_gets_back_what_the_agents_kept(void **state)
     assert_int_equal(harness_dump(data, &original, &original_count), 0);
     harness_autofree(original);
     assert_int_equal(original_count, S_TOTAL);
-    s_feed_read(api, original_feed);
+    assert_int_equal(harness_feed_read(api, S_BATCH, original_feed), 0);
     assert_int_equal(harness_proc_stop(fx->broker), 0);
     harness_proc_destroy(&fx->broker);
 
@@ -243,8 +169,8 @@ test_restored_broker_gets_back_what_the_agents_kept(void **state)
     assert_int_equal(harness_broker_start(restored, S_STR("ipc://%s/api2", fx->dir), NULL,
                                           &fx->broker, api, sizeof api),
                      0);
-    s_feed_t *feed = harness_autofree(calloc(1, sizeof *feed));
-    s_feed_read(api, feed);
+    harness_feed_t *feed = harness_autofree(calloc(1, sizeof *feed));
+    assert_int_equal(harness_feed_read(api, S_BATCH, feed), 0);
     size_t backup_feed = feed->count;
     assert_true(backup_feed >= 1);
     assert_true(backup_feed <= original_feed->count);
@@ -311,7 +237,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_restored_broker_gets_back_what_the_agents_kept,
-                                        s_setup, s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
     };
     return cmocka_run_group_tests_name("integration.restore_resend", tests, NULL, NULL);
 }
