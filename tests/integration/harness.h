@@ -17,6 +17,10 @@
     Data: temporary directories (mkdtemp) removed recursively, JSON Lines event files the
     agent reads, and the broker's log as `dajia-ctl dump` prints it.
 
+    Fixtures (the last section): harness_fixture_t, a temporary directory with a key
+    directory and a broker, set up and torn down in one call; a test's own fixture struct
+    embeds it as its first member.
+
     Nothing here opens LMDB: the tests read the log through dajia-ctl, in a child.
 */
 #ifndef HARNESS_H
