@@ -348,11 +348,13 @@ s_write_all(int fd, const char *text, size_t len)
     return 0;
 }
 
-/* Writes `text` as `dir`/`file` with `mode`, never replacing an existing file: into
-   a temporary name first, synced, then linked into place (link fails on an existing
-   target, where rename would replace it). Returns 0, DAJIA_KEYDIR_EXISTS or -errno. */
+/* Writes `text` as `dir`/`file` with `mode`: into a temporary name first, synced, then
+   put into place. `replace` false: linked, which fails on an existing target, so an
+   existing file is never replaced; true: renamed, replacing what is there, so a reader
+   sees the old file or the new. Returns 0, DAJIA_KEYDIR_EXISTS (not `replace`) or
+   -errno. */
 static int
-s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
+s_write_file(const char *dir, const char *file, const char *text, mode_t mode, bool replace)
 {
     char tmp[PATH_MAX], path[PATH_MAX];
     int rc = s_path(path, sizeof path, dir, NULL, file, NULL);
@@ -373,9 +375,12 @@ s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
         rc = -errno;
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
-    if (rc == 0 && link(tmp, path) != 0)
+    if (rc == 0 && replace && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc == 0 && !replace && link(tmp, path) != 0)
         rc = errno == EEXIST ? DAJIA_KEYDIR_EXISTS : -errno;
-    unlink(tmp);
+    if (rc || !replace)
+        unlink(tmp); /* a failure, or the link's second name */
     if (rc == 0)
         rc = s_fsync_dir(dir);
     return rc;
@@ -416,11 +421,11 @@ s_make_client(const char *dir, const char *name, const char *role, const char *u
         goto out;
     }
     snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_SECRET_EXT, name);
-    rc = s_write_new(secret_dir, file, sec_text, S_SECRET_MODE);
+    rc = s_write_file(secret_dir, file, sec_text, S_SECRET_MODE, false);
     if (rc)
         goto out;
     snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_CERT_EXT, name);
-    rc = s_write_new(public_dir, file, pub_text, S_PUBLIC_MODE);
+    rc = s_write_file(public_dir, file, pub_text, S_PUBLIC_MODE, false);
     if (rc) {
         /* Take back the secret of a key nobody will trust. */
         char path[PATH_MAX];
@@ -572,9 +577,9 @@ dajia_keydir_init(const char *dir, const char *const *units, size_t count)
         rc = -ENOMEM;
         goto out;
     }
-    rc = s_write_new(dir, DAJIA_KEYDIR_BROKER_SECRET, sec_text, S_SECRET_MODE);
+    rc = s_write_file(dir, DAJIA_KEYDIR_BROKER_SECRET, sec_text, S_SECRET_MODE, false);
     if (rc == 0)
-        rc = s_write_new(dir, DAJIA_KEYDIR_BROKER_CERT, pub_text, S_PUBLIC_MODE);
+        rc = s_write_file(dir, DAJIA_KEYDIR_BROKER_CERT, pub_text, S_PUBLIC_MODE, false);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = s_make_client(dir, plan[i].name, plan[i].role, plan[i].unit, NULL);
 out:
@@ -816,39 +821,6 @@ dajia_keydir_list(const char *dir, dajia_keydir_entry_t **entries, size_t *count
 
 /* ====================================================================== key files */
 
-/* Writes `text` as `dir`/`file` with `mode`, replacing what is there: a temporary name
-   first, synced, then renamed into place, so a reader sees the old file or the new. */
-static int
-s_write_replace(const char *dir, const char *file, const char *text, mode_t mode)
-{
-    char tmp[PATH_MAX], path[PATH_MAX];
-    int rc = s_path(path, sizeof path, dir, NULL, file, NULL);
-    if (rc == 0) {
-        int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, file);
-        rc = n < 0 || (size_t)n >= sizeof tmp ? -ENAMETOOLONG : 0;
-    }
-    if (rc)
-        return rc;
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0)
-        return -errno;
-    rc = s_write_all(fd, text, strlen(text));
-    if (rc == 0 && fchmod(fd, mode) != 0)
-        rc = -errno;
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc)
-        unlink(tmp);
-    else
-        rc = s_fsync_dir(dir);
-    return rc;
-}
-
 /* Clears the secret key in `root` (zconfig keeps its own copy) before it is freed. */
 static void
 s_config_forget(zconfig_t *root)
@@ -1002,9 +974,9 @@ dajia_keydir_import(const char *dir, const char *text, bool replace, dajia_keydi
         rc = s_mkdir(secret_dir);
     snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_SECRET_EXT, own.name);
     if (rc == 0 && !own_same)
-        rc = s_write_replace(secret_dir, file, sec_text, S_SECRET_MODE);
+        rc = s_write_file(secret_dir, file, sec_text, S_SECRET_MODE, true);
     if (rc == 0 && !broker_same)
-        rc = s_write_replace(dir, DAJIA_KEYDIR_BROKER_CERT, broker_text, S_PUBLIC_MODE);
+        rc = s_write_file(dir, DAJIA_KEYDIR_BROKER_CERT, broker_text, S_PUBLIC_MODE, true);
     if (rc == 0 && out) {
         memset(out, 0, sizeof *out);
         s_copy(out->name, sizeof out->name, own.name);
