@@ -166,6 +166,17 @@ s_copy(char *dst, size_t size, const char *src)
     return 0;
 }
 
+/* Sets `entry` to `cert`'s name, role, unit and public key (not revoked, not damaged). */
+static void
+s_entry_set(dajia_keydir_entry_t *entry, const s_cert_t *cert)
+{
+    memset(entry, 0, sizeof *entry);
+    s_copy(entry->name, sizeof entry->name, cert->name);
+    s_copy(entry->role, sizeof entry->role, cert->role);
+    s_copy(entry->unit, sizeof entry->unit, cert->unit);
+    s_copy(entry->public_txt, sizeof entry->public_txt, cert->public_txt);
+}
+
 /* Reads the whole file at `path` (at most S_CERT_MAX bytes) into a new string, and
    its mode into *mode. */
 static int
@@ -433,13 +444,8 @@ s_make_client(const char *dir, const char *name, const char *role, const char *u
             unlink(path);
         goto out;
     }
-    if (out) {
-        memset(out, 0, sizeof *out);
-        s_copy(out->name, sizeof out->name, cert.name);
-        s_copy(out->role, sizeof out->role, cert.role);
-        s_copy(out->unit, sizeof out->unit, cert.unit);
-        s_copy(out->public_txt, sizeof out->public_txt, cert.public_txt);
-    }
+    if (out)
+        s_entry_set(out, &cert);
 out:
     free(pub_text);
     if (sec_text) {
@@ -895,13 +901,8 @@ dajia_keydir_export(const char *dir, const char *name, char **text, dajia_keydir
     *text = zconfig_str_save(root);
     if (!*text)
         rc = -ENOMEM;
-    else if (out) {
-        memset(out, 0, sizeof *out);
-        s_copy(out->name, sizeof out->name, own.name);
-        s_copy(out->role, sizeof out->role, own.role);
-        s_copy(out->unit, sizeof out->unit, own.unit);
-        s_copy(out->public_txt, sizeof out->public_txt, own.public_txt);
-    }
+    else if (out)
+        s_entry_set(out, &own);
 out:
     if (root) {
         s_config_forget(root);
@@ -977,13 +978,8 @@ dajia_keydir_import(const char *dir, const char *text, bool replace, dajia_keydi
         rc = s_write_file(secret_dir, file, sec_text, S_SECRET_MODE, true);
     if (rc == 0 && !broker_same)
         rc = s_write_file(dir, DAJIA_KEYDIR_BROKER_CERT, broker_text, S_PUBLIC_MODE, true);
-    if (rc == 0 && out) {
-        memset(out, 0, sizeof *out);
-        s_copy(out->name, sizeof out->name, own.name);
-        s_copy(out->role, sizeof out->role, own.role);
-        s_copy(out->unit, sizeof out->unit, own.unit);
-        s_copy(out->public_txt, sizeof out->public_txt, own.public_txt);
-    }
+    if (rc == 0 && out)
+        s_entry_set(out, &own);
 out:
     if (root) {
         s_config_forget(root);
