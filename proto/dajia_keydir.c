@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dajia_fs.h"
+
 #define S_DIR_MODE      0700
 #define S_SECRET_MODE   0600
 #define S_PUBLIC_MODE   0644  /* inside a 0700 directory all the same */
@@ -108,38 +110,6 @@ s_mkdir(const char *path)
     if (stat(path, &st) != 0)
         return -errno;
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
-/* Creates `path` and its missing parents, 0700. */
-static int
-s_mkdir_p(const char *path)
-{
-    char copy[PATH_MAX];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof copy)
-        return len ? -ENAMETOOLONG : -EINVAL;
-    memcpy(copy, path, len + 1);
-    for (char *p = copy + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0; /* each parent in turn; an existing one is fine */
-        int rc = mkdir(copy, S_DIR_MODE) != 0 && errno != EEXIST ? -errno : 0;
-        *p = '/';
-        if (rc)
-            return rc;
-    }
-    return s_mkdir(copy);
-}
-
-static int
-s_fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
 }
 
 /* ====================================================================== reading */
@@ -393,7 +363,7 @@ s_write_file(const char *dir, const char *file, const char *text, mode_t mode, b
     if (rc || !replace)
         unlink(tmp); /* a failure, or the link's second name */
     if (rc == 0)
-        rc = s_fsync_dir(dir);
+        rc = dajia_fs_sync_dir(dir);
     return rc;
 }
 
@@ -568,7 +538,7 @@ dajia_keydir_init(const char *dir, const char *const *units, size_t count)
         rc = s_keypair(&broker);
     if (rc)
         goto out;
-    rc = s_mkdir_p(dir);
+    rc = dajia_fs_mkdir_p(dir, S_DIR_MODE);
     if (rc == 0 && chmod(dir, S_DIR_MODE) != 0)
         rc = -errno;
     if (rc == 0)
@@ -695,9 +665,9 @@ dajia_keydir_revoke(const char *dir, const char *name, dajia_keydir_entry_t *out
     if (unlink(sec) != 0 && errno != ENOENT)
         rc = -errno;
     /* Durable before we say it is done: public/ first, where the broker looks. */
-    int sync_rc = s_fsync_dir(public_dir);
+    int sync_rc = dajia_fs_sync_dir(public_dir);
     if (sync_rc == 0)
-        sync_rc = s_fsync_dir(revoked_dir);
+        sync_rc = dajia_fs_sync_dir(revoked_dir);
     if (rc == 0)
         rc = sync_rc;
     if (out) {
@@ -970,7 +940,7 @@ dajia_keydir_import(const char *dir, const char *text, bool replace, dajia_keydi
         rc = -ENOMEM;
         goto out;
     }
-    rc = s_mkdir_p(dir);
+    rc = dajia_fs_mkdir_p(dir, S_DIR_MODE);
     if (rc == 0)
         rc = s_mkdir(secret_dir);
     snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_SECRET_EXT, own.name);
