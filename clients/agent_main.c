@@ -372,6 +372,15 @@ s_finish(s_ui_t *ui, const agent_session_report_t *r, const agent_submit_counts_
 
 /* ====================================================================== commands */
 
+/* Says that the outbox in the state directory could not be opened, read, written...
+   (`verb`), and why. */
+static void
+s_outbox_error(const s_options_t *o, const char *verb, int rc)
+{
+    fprintf(stderr, S_NAME ": cannot %s the outbox in %s: %s\n", verb, o->state,
+            dajia_strerror(rc));
+}
+
 /* Opens the outbox in the state directory (creating it when `create`). Sets *out to
    NULL, and returns 0, when the directory does not exist and `create` is false. */
 static int
@@ -387,8 +396,7 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
     if (rc == 0)
         agent_outbox_set_retention(*out, o->keep_days * 24 * 3600 * 1000, AGENT_OUTBOX_KEEP_MAX);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot open the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "open", rc);
         return rc;
     }
     if (!o->unit)
@@ -399,7 +407,7 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
         fprintf(stderr, S_NAME ": %s holds the outbox of unit \"%s\", not \"%s\"\n", o->state,
                 owner, o->unit);
     else if (rc)
-        fprintf(stderr, S_NAME ": cannot use the outbox in %s: %s\n", o->state, dajia_strerror(rc));
+        s_outbox_error(o, "use", rc);
     if (rc)
         agent_outbox_destroy(out);
     return rc;
@@ -442,8 +450,7 @@ s_run_session(s_ui_t *ui, agent_outbox_t *outbox, agent_session_report_t *report
         fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n", o->broker);
     } else if (rc) {
         s_clear_progress(ui);
-        fprintf(stderr, S_NAME ": cannot update the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "update", rc);
     }
     return rc;
 }
@@ -497,8 +504,7 @@ s_cmd_submit(s_options_t *o, int nfiles, char **files)
     if (submit)
         agent_submit_counts(submit, &counts);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot write the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "write", rc);
         failed = true;
     }
     if (o->verbose)
@@ -568,8 +574,7 @@ s_cmd_outbox(s_options_t *o, int nargs, char **args)
         rc = agent_outbox_kept(outbox, &kept);
     agent_outbox_destroy(&outbox);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "read", rc);
         return S_EXIT_REJECTED;
     }
     printf("%llu event%s waiting; %llu stored event%s kept, to send again if the broker is "
@@ -610,8 +615,7 @@ s_cmd_rejected(s_options_t *o, int nargs, char **args)
         rc = outbox ? agent_outbox_walk_rejected(outbox, s_print_rejected, &count) : 0;
     agent_outbox_destroy(&outbox);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot %s the outbox in %s: %s\n", o->clear ? "update" : "read",
-                o->state, dajia_strerror(rc));
+        s_outbox_error(o, o->clear ? "update" : "read", rc);
         return S_EXIT_REJECTED;
     }
     if (o->clear)
