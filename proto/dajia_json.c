@@ -1460,6 +1460,9 @@ s_write_value(s_out_t *out, const ProtobufCFieldDescriptor *field, const void *v
     s_put(out, "null", 4);
 }
 
+_Static_assert(sizeof(protobuf_c_boolean) == sizeof(uint32_t) && sizeof(int) == sizeof(uint32_t),
+               "s_is_default reads bools and enums as 32-bit words");
+
 /* Whether a field without presence holds its default (proto3 leaves it out). */
 static bool
 s_is_default(const ProtobufCFieldDescriptor *field, const void *value)
@@ -1469,7 +1472,9 @@ s_is_default(const ProtobufCFieldDescriptor *field, const void *value)
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: {
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_BOOL:   /* a protobuf_c_boolean, an int */
+    case PROTOBUF_C_TYPE_ENUM: { /* an int */
         uint32_t v;
         memcpy(&v, value, sizeof v);
         return v == 0;
@@ -1492,16 +1497,6 @@ s_is_default(const ProtobufCFieldDescriptor *field, const void *value)
         double v;
         memcpy(&v, value, sizeof v);
         return v == 0 && !signbit(v);
-    }
-    case PROTOBUF_C_TYPE_BOOL: {
-        protobuf_c_boolean v;
-        memcpy(&v, value, sizeof v);
-        return !v;
-    }
-    case PROTOBUF_C_TYPE_ENUM: {
-        int v;
-        memcpy(&v, value, sizeof v);
-        return v == 0;
     }
     case PROTOBUF_C_TYPE_STRING: {
         const char *v;
