@@ -17,7 +17,6 @@
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +32,13 @@
 #include "agent_template.h"
 #include "agent_vocab.h"
 #include "client_args.h"
+#include "client_opts.h"
 #include "dajia_log.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 #include "dajia_suggest.h"
-#include "dajia_version.h"
 
 #define S_NAME               "dajia-agent"
 #define S_DEFAULT_BROKER     "tcp://127.0.0.1:7400"
@@ -158,21 +157,6 @@ s_usage(FILE *out)
             "store them (3 wins over 1: the refused ones are listed all the same).\n",
             S_DEFAULT_WINDOW, S_DEFAULT_TIMEOUT_MS / 1000, S_DEFAULT_RESEND_MS,
             AGENT_OUTBOX_KEEP_DAYS, AGENT_OUTBOX_KEEP_MAX);
-}
-
-static int
-s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, S_NAME ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
 }
 
 /* ====================================================================== ui */
@@ -388,6 +372,15 @@ s_finish(s_ui_t *ui, const agent_session_report_t *r, const agent_submit_counts_
 
 /* ====================================================================== commands */
 
+/* Says that the outbox in the state directory could not be opened, read, written...
+   (`verb`), and why. */
+static void
+s_outbox_error(const s_options_t *o, const char *verb, int rc)
+{
+    fprintf(stderr, S_NAME ": cannot %s the outbox in %s: %s\n", verb, o->state,
+            dajia_strerror(rc));
+}
+
 /* Opens the outbox in the state directory (creating it when `create`). Sets *out to
    NULL, and returns 0, when the directory does not exist and `create` is false. */
 static int
@@ -403,8 +396,7 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
     if (rc == 0)
         agent_outbox_set_retention(*out, o->keep_days * 24 * 3600 * 1000, AGENT_OUTBOX_KEEP_MAX);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot open the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "open", rc);
         return rc;
     }
     if (!o->unit)
@@ -415,7 +407,7 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
         fprintf(stderr, S_NAME ": %s holds the outbox of unit \"%s\", not \"%s\"\n", o->state,
                 owner, o->unit);
     else if (rc)
-        fprintf(stderr, S_NAME ": cannot use the outbox in %s: %s\n", o->state, dajia_strerror(rc));
+        s_outbox_error(o, "use", rc);
     if (rc)
         agent_outbox_destroy(out);
     return rc;
@@ -458,8 +450,7 @@ s_run_session(s_ui_t *ui, agent_outbox_t *outbox, agent_session_report_t *report
         fprintf(stderr, S_NAME ": cannot connect to \"%s\": not a valid endpoint\n", o->broker);
     } else if (rc) {
         s_clear_progress(ui);
-        fprintf(stderr, S_NAME ": cannot update the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "update", rc);
     }
     return rc;
 }
@@ -513,8 +504,7 @@ s_cmd_submit(s_options_t *o, int nfiles, char **files)
     if (submit)
         agent_submit_counts(submit, &counts);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot write the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "write", rc);
         failed = true;
     }
     if (o->verbose)
@@ -584,8 +574,7 @@ s_cmd_outbox(s_options_t *o, int nargs, char **args)
         rc = agent_outbox_kept(outbox, &kept);
     agent_outbox_destroy(&outbox);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot read the outbox in %s: %s\n", o->state,
-                dajia_strerror(rc));
+        s_outbox_error(o, "read", rc);
         return S_EXIT_REJECTED;
     }
     printf("%llu event%s waiting; %llu stored event%s kept, to send again if the broker is "
@@ -626,8 +615,7 @@ s_cmd_rejected(s_options_t *o, int nargs, char **args)
         rc = outbox ? agent_outbox_walk_rejected(outbox, s_print_rejected, &count) : 0;
     agent_outbox_destroy(&outbox);
     if (rc) {
-        fprintf(stderr, S_NAME ": cannot %s the outbox in %s: %s\n", o->clear ? "update" : "read",
-                o->state, dajia_strerror(rc));
+        s_outbox_error(o, o->clear ? "update" : "read", rc);
         return S_EXIT_REJECTED;
     }
     if (o->clear)
@@ -740,7 +728,8 @@ static int
 s_load_cert(s_options_t *o)
 {
     if (!o->name)
-        return s_usage_error("%s", "which certificate? give --name NAME (or --unit CODE)");
+        return client_usage_error(S_NAME, "%s",
+                                  "which certificate? give --name NAME (or --unit CODE)");
     int rc = dajia_keydir_open(o->keys, o->name, &o->cert, o->broker_key);
     if (rc) {
         fprintf(stderr, S_NAME ": cannot use certificate \"%s\" of %s: %s\n", o->name, o->keys,
@@ -841,21 +830,23 @@ main(int argc, char **argv)
             break;
         case S_OPT_WINDOW:
             if (client_parse_int(optarg, 1, AGENT_SESSION_WINDOW_MAX, &o.window) != 0)
-                return s_usage_error("--window wants a number from 1 to 65536, not \"%s\"", optarg);
+                return client_usage_error(
+                    S_NAME, "--window wants a number from 1 to 65536, not \"%s\"", optarg);
             break;
         case S_OPT_TIMEOUT:
             if (client_parse_seconds(optarg, S_MAX_TIMEOUT_S, &o.timeout_ms) != 0)
-                return s_usage_error("--timeout wants seconds (0 or more), not \"%s\"", optarg);
+                return client_usage_error(S_NAME, "--timeout wants seconds (0 or more), not \"%s\"",
+                                          optarg);
             break;
         case S_OPT_RESEND:
             if (client_parse_int(optarg, 1, S_MAX_RESEND_MS, &o.resend_ms) != 0)
-                return s_usage_error("--resend-ms wants milliseconds (1 or more), not \"%s\"",
-                                     optarg);
+                return client_usage_error(
+                    S_NAME, "--resend-ms wants milliseconds (1 or more), not \"%s\"", optarg);
             break;
         case S_OPT_KEEP_DAYS:
             if (client_parse_int(optarg, 1, S_MAX_KEEP_DAYS, &o.keep_days) != 0)
-                return s_usage_error("--keep-days wants days from 1 to %d, not \"%s\"",
-                                     S_MAX_KEEP_DAYS, optarg);
+                return client_usage_error(S_NAME, "--keep-days wants days from 1 to %d, not \"%s\"",
+                                          S_MAX_KEEP_DAYS, optarg);
             break;
         case 'v':
             o.verbose = true;
@@ -863,32 +854,26 @@ main(int argc, char **argv)
         case 'f':
             o.force = true;
             break;
-        case 'h':
-            s_usage(stdout);
-            return S_EXIT_OK;
-        case 'V':
-            dajia_version_print(stdout, S_NAME);
-            return S_EXIT_OK;
-        case ':':
-            return s_usage_error("option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
+        default: /* -h, --version, and what is wrong */
+            return client_opts_fallback(S_NAME, c, argv, s_usage);
         }
     }
     if (optind >= argc)
-        return s_usage_error("%s", "no command given (submit, import, template, outbox, rejected, "
-                                   "flush, notices or keys)");
+        return client_usage_error(S_NAME, "%s",
+                                  "no command given (submit, import, template, outbox, rejected, "
+                                  "flush, notices or keys)");
     const char *name = argv[optind++];
     int nargs = argc - optind;
     char **args = argv + optind;
 
     if (strcmp(name, "keys") == 0) {
         if (nargs < 1 || strcmp(args[0], "import") != 0)
-            return s_usage_error("%s", "keys wants import FILE");
+            return client_usage_error(S_NAME, "%s", "keys wants import FILE");
         if (nargs != 2)
-            return s_usage_error("%s", nargs < 2 ? "keys import wants the key FILE (\"-\" for "
-                                                   "standard input)"
-                                                 : "keys import takes one FILE");
+            return client_usage_error(S_NAME, "%s",
+                                      nargs < 2 ? "keys import wants the key FILE (\"-\" for "
+                                                  "standard input)"
+                                                : "keys import takes one FILE");
         const char *env_keys = getenv(DAJIA_KEYDIR_ENV);
         const char *dir = o.keys && *o.keys       ? o.keys
                           : env_keys && *env_keys ? env_keys
@@ -897,7 +882,7 @@ main(int argc, char **argv)
         return agent_keys_import(S_NAME, dir, args[1], o.force);
     }
     if (o.force)
-        return s_usage_error("%s", "--force goes with keys import");
+        return client_usage_error(S_NAME, "%s", "--force goes with keys import");
     const s_command_t *command = s_command_find(name);
     if (!command) {
         dajia_suggest_t near;
@@ -906,19 +891,19 @@ main(int argc, char **argv)
             dajia_suggest_add(&near, s_commands[i].name);
         dajia_suggest_add(&near, "keys");
         if (dajia_suggest_best(&near))
-            return s_usage_error("unknown command \"%s\"; did you mean %s?", name,
-                                 dajia_suggest_best(&near));
-        return s_usage_error("unknown command \"%s\"", name);
+            return client_usage_error(S_NAME, "unknown command \"%s\"; did you mean %s?", name,
+                                      dajia_suggest_best(&near));
+        return client_usage_error(S_NAME, "unknown command \"%s\"", name);
     }
     if (nargs < command->min_args)
-        return s_usage_error("%s needs %s%s", name, command->args,
-                             strcmp(command->args, "FILE...") == 0
-                                 ? " (at least one FILE; \"-\" for standard input)"
-                                 : "");
+        return client_usage_error(S_NAME, "%s needs %s%s", name, command->args,
+                                  strcmp(command->args, "FILE...") == 0
+                                      ? " (at least one FILE; \"-\" for standard input)"
+                                      : "");
     if (command->max_args >= 0 && nargs > command->max_args)
-        return s_usage_error("unexpected argument \"%s\"", args[command->max_args]);
+        return client_usage_error(S_NAME, "unexpected argument \"%s\"", args[command->max_args]);
     if (o.clear && command->run != s_cmd_rejected)
-        return s_usage_error("%s", "--clear goes with the rejected command only");
+        return client_usage_error(S_NAME, "%s", "--clear goes with the rejected command only");
     if (command->needs == S_NEEDS_NOTHING)
         return command->run(&o, nargs, args);
 
@@ -936,7 +921,7 @@ main(int argc, char **argv)
             return status;
     }
     if (!o.unit && (command->needs == S_NEEDS_UNIT || !o.state))
-        return s_usage_error("%s", "which unit? give --unit CODE or set DAJIA_UNIT");
+        return client_usage_error(S_NAME, "%s", "which unit? give --unit CODE or set DAJIA_UNIT");
     if (!o.state) {
         snprintf(o.state_buf, sizeof o.state_buf, S_DEFAULT_STATE_FMT, o.unit);
         o.state = o.state_buf;

@@ -473,34 +473,28 @@ agent_outbox_set_retention(agent_outbox_t *self, int64_t keep_ms, uint64_t keep_
     self->keep_max = keep_max;
 }
 
-int
-agent_outbox_walk(agent_outbox_t *self, uint64_t after, agent_outbox_event_fn *fn, void *arg)
+/* One record of a walk (key, value); returns 0 to go on, > 0 to stop, < 0 an error. */
+typedef int(s_row_fn)(const void *k, size_t kl, const void *v, size_t vl, void *arg);
+
+/* Calls `row` for the records of `table` from key `start` on (NULL: from the first), in
+   one read transaction. Returns 0 (also when `row` stopped the walk) or row's error. */
+static int
+s_walk(agent_outbox_t *self, const char *table, const void *start, size_t start_len, s_row_fn *row,
+       void *arg)
 {
     store_txn_t *txn = NULL;
     store_cursor_t *cursor = NULL;
-    if (after == UINT64_MAX)
-        return 0;
     int rc = store_read_begin(self->store, &txn);
     if (rc)
         goto out;
-    rc = store_cursor_open(txn, S_TABLE_OUTBOX, &cursor);
+    rc = store_cursor_open(txn, table, &cursor);
     if (rc)
         goto out;
-    unsigned char start[8];
-    store_u64_to_key(after + 1, start);
     const void *k = NULL, *v = NULL;
     size_t kl = 0, vl = 0;
-    rc = store_cursor_seek(cursor, start, sizeof start, &k, &kl, &v, &vl);
+    rc = store_cursor_seek(cursor, start, start_len, &k, &kl, &v, &vl);
     while (rc == 0) {
-        const unsigned char *rec = v;
-        if (kl != 8 || vl < S_OUTBOX_HEADER || rec[0] < S_OUTBOX_VERSION ||
-            vl < (size_t)S_OUTBOX_HEADER + rec[1] + 1 || rec[S_OUTBOX_HEADER + rec[1]] != 0) {
-            rc = AGENT_OUTBOX_BADRECORD;
-            goto out;
-        }
-        size_t skip = (size_t)S_OUTBOX_HEADER + rec[1] + 1;
-        rc = fn(store_key_to_u64(k), (const char *)rec + S_OUTBOX_HEADER, rec + skip, vl - skip,
-                arg);
+        rc = row(k, kl, v, vl, arg);
         if (rc)
             break;
         rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
@@ -513,36 +507,56 @@ out:
     return rc;
 }
 
+typedef struct {
+    agent_outbox_event_fn *fn;
+    void *arg;
+} s_event_walk_t;
+
+static int
+s_event_row(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+    s_event_walk_t *walk = arg;
+    const unsigned char *rec = v;
+    if (kl != 8 || vl < S_OUTBOX_HEADER || rec[0] < S_OUTBOX_VERSION ||
+        vl < (size_t)S_OUTBOX_HEADER + rec[1] + 1 || rec[S_OUTBOX_HEADER + rec[1]] != 0)
+        return AGENT_OUTBOX_BADRECORD;
+    size_t skip = (size_t)S_OUTBOX_HEADER + rec[1] + 1;
+    return walk->fn(store_key_to_u64(k), (const char *)rec + S_OUTBOX_HEADER, rec + skip, vl - skip,
+                    walk->arg);
+}
+
+int
+agent_outbox_walk(agent_outbox_t *self, uint64_t after, agent_outbox_event_fn *fn, void *arg)
+{
+    if (after == UINT64_MAX)
+        return 0;
+    unsigned char start[8];
+    store_u64_to_key(after + 1, start);
+    s_event_walk_t walk = {fn, arg};
+    return s_walk(self, S_TABLE_OUTBOX, start, sizeof start, s_event_row, &walk);
+}
+
+typedef struct {
+    agent_outbox_rejection_fn *fn;
+    void *arg;
+} s_rejection_walk_t;
+
+static int
+s_rejection_row(const void *k, size_t kl, const void *v, size_t vl, void *arg)
+{
+    (void)k;
+    (void)kl;
+    s_rejection_walk_t *walk = arg;
+    agent_rejection_t r;
+    int rc = s_rejection_decode(v, vl, &r);
+    return rc ? rc : walk->fn(&r, walk->arg);
+}
+
 int
 agent_outbox_walk_rejected(agent_outbox_t *self, agent_outbox_rejection_fn *fn, void *arg)
 {
-    store_txn_t *txn = NULL;
-    store_cursor_t *cursor = NULL;
-    int rc = store_read_begin(self->store, &txn);
-    if (rc)
-        goto out;
-    rc = store_cursor_open(txn, S_TABLE_REJECTED, &cursor);
-    if (rc)
-        goto out;
-    const void *k = NULL, *v = NULL;
-    size_t kl = 0, vl = 0;
-    rc = store_cursor_seek(cursor, NULL, 0, &k, &kl, &v, &vl);
-    while (rc == 0) {
-        agent_rejection_t r;
-        rc = s_rejection_decode(v, vl, &r);
-        if (rc)
-            goto out;
-        rc = fn(&r, arg);
-        if (rc)
-            break;
-        rc = store_cursor_next(cursor, &k, &kl, &v, &vl);
-    }
-out:
-    store_cursor_close(&cursor);
-    store_txn_end(&txn);
-    if (rc == STORE_NOTFOUND || rc > 0)
-        rc = 0;
-    return rc;
+    s_rejection_walk_t walk = {fn, arg};
+    return s_walk(self, S_TABLE_REJECTED, NULL, 0, s_rejection_row, &walk);
 }
 
 /* ====================================================================== applying */

@@ -45,6 +45,21 @@ s_starts(const char *data, size_t len, const char *magic, size_t n)
     return len >= n && memcmp(data, magic, n) == 0;
 }
 
+/* Files people send for a report that are no text at all, known by their first bytes. */
+static const struct {
+    const char *magic;
+    size_t magic_len;
+    const char *why;
+} s_foreign[] = {
+    {"PK\x03\x04", 4,
+     "is a zip archive, most likely an Excel workbook (.xlsx), which the agent does not "
+     "read; " S_HOW_TO_SAVE},
+    {"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8,
+     "is an old Office file, most likely an Excel workbook (.xls), which the agent does not "
+     "read; " S_HOW_TO_SAVE},
+    {"%PDF", 4, "is a PDF document; the agent reads reports as JSON or CSV text (docs/fields.md)"},
+};
+
 /* Line and column (in bytes) of byte `at`. */
 static void
 s_where(const char *data, size_t at, long *line, long *column)
@@ -136,26 +151,11 @@ agent_text_decode(const char *data, size_t len, char **out, size_t *out_len,
     size_t bad = 0;
     int rc;
     *encoding = AGENT_TEXT_UTF8;
-    if (s_starts(data, len, "PK\x03\x04", 4)) {
-        snprintf(why, AGENT_TEXT_WHY_MAX,
-                 "is a zip archive, most likely an Excel workbook (.xlsx), which the agent does "
-                 "not read; %s",
-                 S_HOW_TO_SAVE);
-        return -1;
-    }
-    if (s_starts(data, len, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", 8)) {
-        snprintf(why, AGENT_TEXT_WHY_MAX,
-                 "is an old Office file, most likely an Excel workbook (.xls), which the agent "
-                 "does not read; %s",
-                 S_HOW_TO_SAVE);
-        return -1;
-    }
-    if (s_starts(data, len, "%PDF", 4)) {
-        snprintf(why, AGENT_TEXT_WHY_MAX,
-                 "is a PDF document; the agent reads reports as JSON or CSV text "
-                 "(docs/fields.md)");
-        return -1;
-    }
+    for (size_t i = 0; i < sizeof s_foreign / sizeof s_foreign[0]; i++)
+        if (s_starts(data, len, s_foreign[i].magic, s_foreign[i].magic_len)) {
+            snprintf(why, AGENT_TEXT_WHY_MAX, "%s", s_foreign[i].why);
+            return -1;
+        }
     const char *from = NULL;
     size_t skip = 0;
     if (s_starts(data, len, "\xEF\xBB\xBF", 3)) {

@@ -5,7 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "dajia_fs.h"
 
 #define S_MAX_UNIT 64
 
@@ -51,31 +53,5 @@ client_unit_ok(const char *unit)
 int
 client_mkdir_p(const char *path, unsigned mode)
 {
-    if (!path || !*path)
-        return -EINVAL;
-    char *copy = strdup(path);
-    if (!copy)
-        return -ENOMEM;
-    int rc = 0;
-    /* Each parent in turn; an existing one is fine. */
-    for (char *p = copy + 1; rc == 0; p++) {
-        if (*p != '/' && *p != 0)
-            continue;
-        char saved = *p;
-        *p = 0;
-        if (mkdir(copy, (mode_t)mode) != 0 && errno != EEXIST)
-            rc = -errno;
-        *p = saved;
-        if (saved == 0)
-            break;
-    }
-    free(copy);
-    if (rc == 0) {
-        struct stat st;
-        if (stat(path, &st) != 0)
-            rc = -errno;
-        else if (!S_ISDIR(st.st_mode))
-            rc = -ENOTDIR;
-    }
-    return rc;
+    return dajia_fs_mkdir_p(path, (mode_t)mode);
 }

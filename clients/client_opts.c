@@ -44,6 +44,23 @@ client_usage_error(const char *program, const char *fmt, ...)
     return CLIENT_EXIT_USAGE;
 }
 
+int
+client_opts_fallback(const char *program, int opt, char **argv, void (*usage)(FILE *out))
+{
+    switch (opt) {
+    case 'h':
+        usage(stdout);
+        return 0;
+    case 'V':
+        dajia_version_print(stdout, program);
+        return 0;
+    case ':':
+        return client_usage_error(program, "option \"%s\" needs a value", argv[optind - 1]);
+    default:
+        return client_usage_error(program, "unknown option \"%s\"", argv[optind - 1]);
+    }
+}
+
 /* Takes one option: a common one, or the program's own through cli->take. Returns 0 or
    an exit status after saying why. */
 static int

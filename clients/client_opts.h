@@ -4,7 +4,9 @@
     Each program names the common options it takes (--broker, --keys, --name, --state,
     -c/--config, --timeout) and adds its own; client_opts_parse runs getopt over both,
     answers -h/--help and --version, and says a usage error the same way in every program:
-    "PROGRAM: what is wrong" then "PROGRAM: try `PROGRAM --help`", exit status 2. */
+    "PROGRAM: what is wrong" then "PROGRAM: try `PROGRAM --help`", exit status 2.
+    dajia-agent and dajia-ctl run getopt themselves but share the usage error and
+    client_opts_fallback. */
 #ifndef CLIENT_OPTS_H
 #define CLIENT_OPTS_H
 
@@ -67,6 +69,13 @@ client_opts_parse(const client_cli_t *cli, int argc, char **argv, client_common_
 /* Says a usage error as above. Returns CLIENT_EXIT_USAGE. */
 int
 client_usage_error(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The getopt values a program running getopt itself (with opterr 0 and a leading ':' in
+   its short options) answers like every other: 'h' prints `usage` and 'V' the version,
+   both returning 0; ':' says "option \"--x\" needs a value" and any other value "unknown
+   option \"--x\"", returning CLIENT_EXIT_USAGE (client_usage_error). */
+int
+client_opts_fallback(const char *program, int opt, char **argv, void (*usage)(FILE *out));
 
 /* `value` when given and not empty, else $`var` when set and not empty (`var` NULL: no
    variable), else `fallback`. Borrowed. */

@@ -23,6 +23,7 @@
 #include "agent_outbox.h" /* AGENT_OUTBOX_KEEP_DAYS, for restore's last line */
 #include "client_args.h"
 #include "dajia_error.h"
+#include "dajia_fs.h"
 #include "dajia_log.h"
 #include "dajia_tables.h"
 #include "dajia_version.h"
@@ -77,17 +78,6 @@ s_vacant(const char *path)
             break;
         }
     closedir(dir);
-    return rc;
-}
-
-static int
-s_fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
     return rc;
 }
 
@@ -161,7 +151,7 @@ s_copy_tree(const char *src, const char *dst)
     if (rc == 0 && errno)
         rc = -errno;
     closedir(dir);
-    return rc == 0 ? s_fsync_dir(dst) : rc;
+    return rc == 0 ? dajia_fs_sync_dir(dst) : rc;
 }
 
 /* The names of the subdirectories of `dir` that hold a store, sorted. A missing `dir`
@@ -321,7 +311,7 @@ s_manifest_write(const char *target, const char *data, const char *workers, cons
     free(text);
     if (rc == 0 && rename(tmp, path) != 0)
         rc = -errno;
-    return rc == 0 ? s_fsync_dir(target) : rc;
+    return rc == 0 ? dajia_fs_sync_dir(target) : rc;
 }
 
 /* Reads the manifest of the backup in `source`. */
@@ -494,7 +484,7 @@ s_restore_store(const char *source, const char *sub, const char *dir)
         rc = s_join(dst, sizeof dst, dir, S_DATA_FILE);
     if (rc == 0)
         rc = s_copy_file(src, dst, S_FILE_MODE);
-    return rc == 0 ? s_fsync_dir(dir) : rc;
+    return rc == 0 ? dajia_fs_sync_dir(dir) : rc;
 }
 
 /* Refuses a target that holds something. */

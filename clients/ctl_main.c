@@ -18,7 +18,6 @@
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "client_args.h"
+#include "client_opts.h"
 #include "ctl_backup.h"
 #include "dajia_log.h"
 #include "dajia_api.h"
@@ -37,7 +37,6 @@
 #include "dajia_json.h"
 #include "dajia_keydir.h"
 #include "dajia_tables.h"
-#include "dajia_version.h"
 #include "dash_users.h"
 #include "store.h"
 
@@ -162,21 +161,6 @@ s_usage(FILE *out)
             "exit status: 0 done; 1 an error (broker not answering, unreadable data, a\n"
             "certificate that exists already or does not exist); 2 usage.\n",
             S_DEFAULT_TIMEOUT_MS / 1000);
-}
-
-static int
-s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
-s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, S_NAME ": ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n" S_NAME ": try `" S_NAME " --help`\n");
-    va_end(ap);
-    return S_EXIT_USAGE;
 }
 
 /* ====================================================================== stats */
@@ -463,9 +447,10 @@ s_keys_init(const s_options_t *o)
         }
         int n = s_split_units(o->units, &copy, units, S_MAX_UNITS);
         if (n < 0) {
-            status = s_usage_error("--units wants unit codes separated by commas (at most "
-                                   "%d), not \"%s\"",
-                                   S_MAX_UNITS, o->units);
+            status = client_usage_error(S_NAME,
+                                        "--units wants unit codes separated by commas (at most "
+                                        "%d), not \"%s\"",
+                                        S_MAX_UNITS, o->units);
             goto out;
         }
         count = (size_t)n;
@@ -497,8 +482,9 @@ static int
 s_keys_add(const s_options_t *o)
 {
     if (!o->role)
-        return s_usage_error("%s", "keys add needs --role (unit, office, dashboard, worker "
-                                   "or admin)");
+        return client_usage_error(S_NAME, "%s",
+                                  "keys add needs --role (unit, office, dashboard, worker "
+                                  "or admin)");
     dajia_keydir_entry_t made;
     int rc = dajia_keydir_add(o->keys, o->role, o->unit, o->name, &made);
     if (rc == DAJIA_KEYDIR_EXISTS) {
@@ -639,21 +625,22 @@ static int
 s_cmd_keys(const s_options_t *o, int argc, char **argv)
 {
     if (argc < 1)
-        return s_usage_error("%s", "keys wants init, add, revoke or list");
+        return client_usage_error(S_NAME, "%s", "keys wants init, add, revoke or list");
     const char *sub = argv[0];
     bool is_revoke = strcmp(sub, "revoke") == 0, is_export = strcmp(sub, "export") == 0;
     bool named = is_revoke || is_export;
     if (named && argc < 2)
-        return s_usage_error("keys %s wants the NAME of a certificate", sub);
+        return client_usage_error(S_NAME, "keys %s wants the NAME of a certificate", sub);
     if (argc > (named ? 2 : 1))
-        return s_usage_error("unexpected argument \"%s\"", argv[named ? 2 : 1]);
+        return client_usage_error(S_NAME, "unexpected argument \"%s\"", argv[named ? 2 : 1]);
     if (o->force && !is_export)
-        return s_usage_error("--force goes with keys export, not keys %s", sub);
+        return client_usage_error(S_NAME, "--force goes with keys export, not keys %s", sub);
     bool is_add = strcmp(sub, "add") == 0, is_init = strcmp(sub, "init") == 0;
     if (!is_add && (o->role || o->unit || o->name))
-        return s_usage_error("--role, --unit and --name go with keys add, not keys %s", sub);
+        return client_usage_error(S_NAME, "--role, --unit and --name go with keys add, not keys %s",
+                                  sub);
     if (!is_init && o->units)
-        return s_usage_error("--units goes with keys init, not keys %s", sub);
+        return client_usage_error(S_NAME, "--units goes with keys init, not keys %s", sub);
     if (is_init)
         return s_keys_init(o);
     if (is_add)
@@ -664,7 +651,8 @@ s_cmd_keys(const s_options_t *o, int argc, char **argv)
         return s_keys_export(o, argv[1]);
     if (strcmp(sub, "list") == 0)
         return s_keys_list(o);
-    return s_usage_error("unknown keys command \"%s\" (init, add, revoke, list or export)", sub);
+    return client_usage_error(
+        S_NAME, "unknown keys command \"%s\" (init, add, revoke, list or export)", sub);
 }
 
 /* ====================================================================== users */
@@ -700,11 +688,11 @@ s_cmd_users(const s_options_t *o, int argc, char **argv)
 {
     const char *file = o->users;
     if (argc < 1)
-        return s_usage_error("%s", "users wants add, remove or list");
+        return client_usage_error(S_NAME, "%s", "users wants add, remove or list");
     const char *sub = argv[0];
     if (strcmp(sub, "list") == 0) {
         if (argc != 1 || o->role)
-            return s_usage_error("%s", "users list takes no argument");
+            return client_usage_error(S_NAME, "%s", "users list takes no argument");
         dash_users_t *users = NULL;
         int rc = dash_users_load(file, false, &users, NULL);
         if (rc) {
@@ -720,11 +708,11 @@ s_cmd_users(const s_options_t *o, int argc, char **argv)
         return S_EXIT_OK;
     }
     if (argc != 2)
-        return s_usage_error("users %s wants the NAME of one user", sub);
+        return client_usage_error(S_NAME, "users %s wants the NAME of one user", sub);
     const char *name = argv[1];
     if (strcmp(sub, "remove") == 0) {
         if (o->role)
-            return s_usage_error("%s", "--role goes with users add");
+            return client_usage_error(S_NAME, "%s", "--role goes with users add");
         int rc = dash_users_remove(file, name);
         if (rc) {
             fprintf(stderr, S_NAME ": cannot remove \"%s\" from %s: %s\n", name, file,
@@ -735,12 +723,14 @@ s_cmd_users(const s_options_t *o, int argc, char **argv)
         return S_EXIT_OK;
     }
     if (strcmp(sub, "add") != 0)
-        return s_usage_error("unknown users command \"%s\" (add, remove or list)", sub);
+        return client_usage_error(S_NAME, "unknown users command \"%s\" (add, remove or list)",
+                                  sub);
     dash_role_t role;
     if (!o->role || dash_role_parse(o->role, &role) != 0)
-        return s_usage_error("%s", "users add needs --role office or --role viewer");
+        return client_usage_error(S_NAME, "%s", "users add needs --role office or --role viewer");
     if (!dash_users_name_ok(name))
-        return s_usage_error("\"%s\" is not a user name (1 to 32 of a-z A-Z 0-9 . _ -)", name);
+        return client_usage_error(S_NAME,
+                                  "\"%s\" is not a user name (1 to 32 of a-z A-Z 0-9 . _ -)", name);
     char password[DASH_USERS_PASSWORD_MAX + 2], again[DASH_USERS_PASSWORD_MAX + 2];
     int status = S_EXIT_ERROR;
     if (s_read_secret("password: ", password, sizeof password) != 0) {
@@ -820,17 +810,19 @@ main(int argc, char **argv)
             break;
         case S_OPT_FROM:
             if (client_parse_int(optarg, 1, INT64_MAX, &o.from) != 0)
-                return s_usage_error("--from wants a log_seq (1 or more), not \"%s\"", optarg);
+                return client_usage_error(S_NAME, "--from wants a log_seq (1 or more), not \"%s\"",
+                                          optarg);
             from_given = true;
             break;
         case S_OPT_TIMEOUT:
             if (client_parse_seconds(optarg, S_MAX_TIMEOUT_S, &o.timeout_ms) != 0 ||
                 o.timeout_ms == 0)
-                return s_usage_error("--timeout wants seconds (more than 0), not \"%s\"", optarg);
+                return client_usage_error(
+                    S_NAME, "--timeout wants seconds (more than 0), not \"%s\"", optarg);
             break;
         case S_OPT_DIR:
             if (!*optarg)
-                return s_usage_error("%s", "--dir wants a directory");
+                return client_usage_error(S_NAME, "%s", "--dir wants a directory");
             o.keys = optarg;
             dir_given = true;
             break;
@@ -859,70 +851,67 @@ main(int argc, char **argv)
             o.users = optarg;
             file_given = true;
             break;
-        case 'h':
-            s_usage(stdout);
-            return S_EXIT_OK;
-        case 'V':
-            dajia_version_print(stdout, S_NAME);
-            return S_EXIT_OK;
-        case ':':
-            return s_usage_error("option \"%s\" needs a value", argv[optind - 1]);
-        default:
-            return s_usage_error("unknown option \"%s\"", argv[optind - 1]);
+        default: /* -h, --version, and what is wrong */
+            return client_opts_fallback(S_NAME, c, argv, s_usage);
         }
     }
     if (optind >= argc)
-        return s_usage_error("%s", "no command given (stats, dump, backup, restore, keys or "
-                                   "users)");
+        return client_usage_error(S_NAME, "%s",
+                                  "no command given (stats, dump, backup, restore, keys or "
+                                  "users)");
     const char *command = argv[optind++];
     dajia_log_set_ident(S_NAME);
     if (strcmp(command, "users") == 0) {
         if (o.client_keys || dir_given || from_given || o.units || o.unit || o.name || o.force ||
             o.worker_state)
-            return s_usage_error("%s", "users commands take --file and --role only");
+            return client_usage_error(S_NAME, "%s", "users commands take --file and --role only");
         return s_cmd_users(&o, argc - optind, argv + optind);
     }
     if (file_given)
-        return s_usage_error("--file goes with users, not %s", command);
+        return client_usage_error(S_NAME, "--file goes with users, not %s", command);
     if (strcmp(command, "keys") == 0) {
         if (o.client_keys)
-            return s_usage_error("%s", "keys commands take --dir DIR, not --keys");
+            return client_usage_error(S_NAME, "%s", "keys commands take --dir DIR, not --keys");
         if (from_given)
-            return s_usage_error("%s", "--from goes with dump, not keys");
+            return client_usage_error(S_NAME, "%s", "--from goes with dump, not keys");
         return s_cmd_keys(&o, argc - optind, argv + optind);
     }
     bool backup = strcmp(command, "backup") == 0, restore = strcmp(command, "restore") == 0;
     if (backup || restore) {
         if (optind >= argc)
-            return s_usage_error("%s wants the backup's DIR", command);
+            return client_usage_error(S_NAME, "%s wants the backup's DIR", command);
         if (optind + 1 < argc)
-            return s_usage_error("unexpected argument \"%s\"", argv[optind + 1]);
+            return client_usage_error(S_NAME, "unexpected argument \"%s\"", argv[optind + 1]);
         if (from_given || dir_given || o.units || o.role || o.unit || o.name || o.force)
-            return s_usage_error("%s takes --data, --worker-state and --keys only", command);
+            return client_usage_error(S_NAME, "%s takes --data, --worker-state and --keys only",
+                                      command);
         const char *state = o.worker_state ? o.worker_state : getenv("DAJIA_WORKER_STATE");
         ctl_backup_dirs_t dirs = {.data = o.data, .worker_state = state, .keys = o.client_keys};
         return backup ? ctl_backup(S_NAME, argv[optind], &dirs)
                       : ctl_restore(S_NAME, argv[optind], &dirs);
     }
     if (o.worker_state)
-        return s_usage_error("--worker-state goes with backup and restore, not %s", command);
+        return client_usage_error(S_NAME, "--worker-state goes with backup and restore, not %s",
+                                  command);
     if (optind < argc)
-        return s_usage_error("unexpected argument \"%s\"", argv[optind]);
+        return client_usage_error(S_NAME, "unexpected argument \"%s\"", argv[optind]);
     bool stats = strcmp(command, "stats") == 0;
     if (o.force)
-        return s_usage_error("--force goes with keys export, not %s", command);
+        return client_usage_error(S_NAME, "--force goes with keys export, not %s", command);
     if (dir_given || o.units || o.role || o.unit || (o.name && !stats))
-        return s_usage_error("--dir, --units, --role, --unit and --name go with keys, not "
-                             "%s",
-                             command);
+        return client_usage_error(S_NAME,
+                                  "--dir, --units, --role, --unit and --name go with keys, not "
+                                  "%s",
+                                  command);
     if (o.client_keys && !stats)
-        return s_usage_error("--keys goes with stats, not %s (keys commands take --dir)", command);
+        return client_usage_error(
+            S_NAME, "--keys goes with stats, not %s (keys commands take --dir)", command);
     if (stats) {
         if (from_given)
-            return s_usage_error("%s", "--from goes with dump, not stats");
+            return client_usage_error(S_NAME, "%s", "--from goes with dump, not stats");
         return s_cmd_stats(&o);
     }
     if (strcmp(command, "dump") == 0)
         return s_cmd_dump(&o);
-    return s_usage_error("unknown command \"%s\"", command);
+    return client_usage_error(S_NAME, "unknown command \"%s\"", command);
 }

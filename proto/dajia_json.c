@@ -77,6 +77,20 @@
 
 // ============================================================ small helpers
 
+/* JSON's two-character escapes, one table for reading and writing: the byte
+   s_esc_raw[k] stands in the text as a backslash and s_esc_letter[k]. */
+static const char s_esc_raw[] = "\"\\\b\f\n\r\t";
+static const char s_esc_letter[] = "\"\\bfnrt";
+
+/* `c` looked up in `from`, given as the byte at the same place in `to`; -1 when `from`
+   does not hold it. */
+static int
+s_esc_swap(const char *from, const char *to, char c)
+{
+    const char *hit = c ? strchr(from, c) : NULL;
+    return hit ? (unsigned char)to[hit - from] : -1;
+}
+
 static bool
 s_is_time_field(const ProtobufCFieldDescriptor *field)
 {
@@ -318,23 +332,7 @@ s_scan_string(const char *text, size_t len, size_t i, const char *want, bool *ma
                 return S_NOT_FOUND;
             char e = text[i++];
             unsigned cp = 0;
-            switch (e) {
-            case 'b':
-                cp = '\b';
-                break;
-            case 'f':
-                cp = '\f';
-                break;
-            case 'n':
-                cp = '\n';
-                break;
-            case 'r':
-                cp = '\r';
-                break;
-            case 't':
-                cp = '\t';
-                break;
-            case 'u':
+            if (e == 'u') {
                 if (s_hex4(text, len, i, &cp))
                     return S_NOT_FOUND;
                 i += 4;
@@ -346,10 +344,9 @@ s_scan_string(const char *text, size_t len, size_t i, const char *want, bool *ma
                         i += 6;
                     }
                 }
-                break;
-            default:
-                cp = (unsigned char)e;
-                break;
+            } else {
+                int raw = s_esc_swap(s_esc_letter, s_esc_raw, e);
+                cp = raw >= 0 ? (unsigned)raw : (unsigned char)e;
             }
             if (cp < 0x80)
                 bytes[n++] = (unsigned char)cp;
@@ -1296,36 +1293,15 @@ s_put_string(s_out_t *out, const char *text, size_t n)
         }
         s_put(out, (const char *)p + i - run, run);
         run = 0;
-        switch (c) {
-        case '"':
-            s_put(out, "\\\"", 2);
-            break;
-        case '\\':
-            s_put(out, "\\\\", 2);
-            break;
-        case '\n':
-            s_put(out, "\\n", 2);
-            break;
-        case '\r':
-            s_put(out, "\\r", 2);
-            break;
-        case '\t':
-            s_put(out, "\\t", 2);
-            break;
-        case '\b':
-            s_put(out, "\\b", 2);
-            break;
-        case '\f':
-            s_put(out, "\\f", 2);
-            break;
-        default:
-            if (c < 0x20) {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0F]};
-                s_put(out, esc, sizeof esc);
-            } else
-                s_put(out, "\xEF\xBF\xBD", 3); /* U+FFFD for a byte that is not UTF-8 */
-            break;
-        }
+        int letter = s_esc_swap(s_esc_raw, s_esc_letter, (char)c);
+        if (letter >= 0) {
+            char esc[2] = {'\\', (char)letter};
+            s_put(out, esc, sizeof esc);
+        } else if (c < 0x20) {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0x0F]};
+            s_put(out, esc, sizeof esc);
+        } else
+            s_put(out, "\xEF\xBF\xBD", 3); /* U+FFFD for a byte that is not UTF-8 */
         i++;
     }
     s_put(out, (const char *)p + n - run, run);
@@ -1484,6 +1460,9 @@ s_write_value(s_out_t *out, const ProtobufCFieldDescriptor *field, const void *v
     s_put(out, "null", 4);
 }
 
+_Static_assert(sizeof(protobuf_c_boolean) == sizeof(uint32_t) && sizeof(int) == sizeof(uint32_t),
+               "s_is_default reads bools and enums as 32-bit words");
+
 /* Whether a field without presence holds its default (proto3 leaves it out). */
 static bool
 s_is_default(const ProtobufCFieldDescriptor *field, const void *value)
@@ -1493,7 +1472,9 @@ s_is_default(const ProtobufCFieldDescriptor *field, const void *value)
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SFIXED32:
     case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32: {
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_BOOL:   /* a protobuf_c_boolean, an int */
+    case PROTOBUF_C_TYPE_ENUM: { /* an int */
         uint32_t v;
         memcpy(&v, value, sizeof v);
         return v == 0;
@@ -1516,16 +1497,6 @@ s_is_default(const ProtobufCFieldDescriptor *field, const void *value)
         double v;
         memcpy(&v, value, sizeof v);
         return v == 0 && !signbit(v);
-    }
-    case PROTOBUF_C_TYPE_BOOL: {
-        protobuf_c_boolean v;
-        memcpy(&v, value, sizeof v);
-        return !v;
-    }
-    case PROTOBUF_C_TYPE_ENUM: {
-        int v;
-        memcpy(&v, value, sizeof v);
-        return v == 0;
     }
     case PROTOBUF_C_TYPE_STRING: {
         const char *v;

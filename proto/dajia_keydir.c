@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dajia_fs.h"
+
 #define S_DIR_MODE      0700
 #define S_SECRET_MODE   0600
 #define S_PUBLIC_MODE   0644  /* inside a 0700 directory all the same */
@@ -110,38 +112,6 @@ s_mkdir(const char *path)
     return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 }
 
-/* Creates `path` and its missing parents, 0700. */
-static int
-s_mkdir_p(const char *path)
-{
-    char copy[PATH_MAX];
-    size_t len = strlen(path);
-    if (len == 0 || len >= sizeof copy)
-        return len ? -ENAMETOOLONG : -EINVAL;
-    memcpy(copy, path, len + 1);
-    for (char *p = copy + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0; /* each parent in turn; an existing one is fine */
-        int rc = mkdir(copy, S_DIR_MODE) != 0 && errno != EEXIST ? -errno : 0;
-        *p = '/';
-        if (rc)
-            return rc;
-    }
-    return s_mkdir(copy);
-}
-
-static int
-s_fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
-}
-
 /* ====================================================================== reading */
 
 static bool
@@ -164,6 +134,17 @@ s_copy(char *dst, size_t size, const char *src)
         return -1;
     memcpy(dst, src ? src : "", len + 1);
     return 0;
+}
+
+/* Sets `entry` to `cert`'s name, role, unit and public key (not revoked, not damaged). */
+static void
+s_entry_set(dajia_keydir_entry_t *entry, const s_cert_t *cert)
+{
+    memset(entry, 0, sizeof *entry);
+    s_copy(entry->name, sizeof entry->name, cert->name);
+    s_copy(entry->role, sizeof entry->role, cert->role);
+    s_copy(entry->unit, sizeof entry->unit, cert->unit);
+    s_copy(entry->public_txt, sizeof entry->public_txt, cert->public_txt);
 }
 
 /* Reads the whole file at `path` (at most S_CERT_MAX bytes) into a new string, and
@@ -348,11 +329,13 @@ s_write_all(int fd, const char *text, size_t len)
     return 0;
 }
 
-/* Writes `text` as `dir`/`file` with `mode`, never replacing an existing file: into
-   a temporary name first, synced, then linked into place (link fails on an existing
-   target, where rename would replace it). Returns 0, DAJIA_KEYDIR_EXISTS or -errno. */
+/* Writes `text` as `dir`/`file` with `mode`: into a temporary name first, synced, then
+   put into place. `replace` false: linked, which fails on an existing target, so an
+   existing file is never replaced; true: renamed, replacing what is there, so a reader
+   sees the old file or the new. Returns 0, DAJIA_KEYDIR_EXISTS (not `replace`) or
+   -errno. */
 static int
-s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
+s_write_file(const char *dir, const char *file, const char *text, mode_t mode, bool replace)
 {
     char tmp[PATH_MAX], path[PATH_MAX];
     int rc = s_path(path, sizeof path, dir, NULL, file, NULL);
@@ -373,11 +356,14 @@ s_write_new(const char *dir, const char *file, const char *text, mode_t mode)
         rc = -errno;
     if (close(fd) != 0 && rc == 0)
         rc = -errno;
-    if (rc == 0 && link(tmp, path) != 0)
+    if (rc == 0 && replace && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc == 0 && !replace && link(tmp, path) != 0)
         rc = errno == EEXIST ? DAJIA_KEYDIR_EXISTS : -errno;
-    unlink(tmp);
+    if (rc || !replace)
+        unlink(tmp); /* a failure, or the link's second name */
     if (rc == 0)
-        rc = s_fsync_dir(dir);
+        rc = dajia_fs_sync_dir(dir);
     return rc;
 }
 
@@ -416,11 +402,11 @@ s_make_client(const char *dir, const char *name, const char *role, const char *u
         goto out;
     }
     snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_SECRET_EXT, name);
-    rc = s_write_new(secret_dir, file, sec_text, S_SECRET_MODE);
+    rc = s_write_file(secret_dir, file, sec_text, S_SECRET_MODE, false);
     if (rc)
         goto out;
     snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_CERT_EXT, name);
-    rc = s_write_new(public_dir, file, pub_text, S_PUBLIC_MODE);
+    rc = s_write_file(public_dir, file, pub_text, S_PUBLIC_MODE, false);
     if (rc) {
         /* Take back the secret of a key nobody will trust. */
         char path[PATH_MAX];
@@ -428,13 +414,8 @@ s_make_client(const char *dir, const char *name, const char *role, const char *u
             unlink(path);
         goto out;
     }
-    if (out) {
-        memset(out, 0, sizeof *out);
-        s_copy(out->name, sizeof out->name, cert.name);
-        s_copy(out->role, sizeof out->role, cert.role);
-        s_copy(out->unit, sizeof out->unit, cert.unit);
-        s_copy(out->public_txt, sizeof out->public_txt, cert.public_txt);
-    }
+    if (out)
+        s_entry_set(out, &cert);
 out:
     free(pub_text);
     if (sec_text) {
@@ -557,7 +538,7 @@ dajia_keydir_init(const char *dir, const char *const *units, size_t count)
         rc = s_keypair(&broker);
     if (rc)
         goto out;
-    rc = s_mkdir_p(dir);
+    rc = dajia_fs_mkdir_p(dir, S_DIR_MODE);
     if (rc == 0 && chmod(dir, S_DIR_MODE) != 0)
         rc = -errno;
     if (rc == 0)
@@ -572,9 +553,9 @@ dajia_keydir_init(const char *dir, const char *const *units, size_t count)
         rc = -ENOMEM;
         goto out;
     }
-    rc = s_write_new(dir, DAJIA_KEYDIR_BROKER_SECRET, sec_text, S_SECRET_MODE);
+    rc = s_write_file(dir, DAJIA_KEYDIR_BROKER_SECRET, sec_text, S_SECRET_MODE, false);
     if (rc == 0)
-        rc = s_write_new(dir, DAJIA_KEYDIR_BROKER_CERT, pub_text, S_PUBLIC_MODE);
+        rc = s_write_file(dir, DAJIA_KEYDIR_BROKER_CERT, pub_text, S_PUBLIC_MODE, false);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = s_make_client(dir, plan[i].name, plan[i].role, plan[i].unit, NULL);
 out:
@@ -684,9 +665,9 @@ dajia_keydir_revoke(const char *dir, const char *name, dajia_keydir_entry_t *out
     if (unlink(sec) != 0 && errno != ENOENT)
         rc = -errno;
     /* Durable before we say it is done: public/ first, where the broker looks. */
-    int sync_rc = s_fsync_dir(public_dir);
+    int sync_rc = dajia_fs_sync_dir(public_dir);
     if (sync_rc == 0)
-        sync_rc = s_fsync_dir(revoked_dir);
+        sync_rc = dajia_fs_sync_dir(revoked_dir);
     if (rc == 0)
         rc = sync_rc;
     if (out) {
@@ -816,39 +797,6 @@ dajia_keydir_list(const char *dir, dajia_keydir_entry_t **entries, size_t *count
 
 /* ====================================================================== key files */
 
-/* Writes `text` as `dir`/`file` with `mode`, replacing what is there: a temporary name
-   first, synced, then renamed into place, so a reader sees the old file or the new. */
-static int
-s_write_replace(const char *dir, const char *file, const char *text, mode_t mode)
-{
-    char tmp[PATH_MAX], path[PATH_MAX];
-    int rc = s_path(path, sizeof path, dir, NULL, file, NULL);
-    if (rc == 0) {
-        int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, file);
-        rc = n < 0 || (size_t)n >= sizeof tmp ? -ENAMETOOLONG : 0;
-    }
-    if (rc)
-        return rc;
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0)
-        return -errno;
-    rc = s_write_all(fd, text, strlen(text));
-    if (rc == 0 && fchmod(fd, mode) != 0)
-        rc = -errno;
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc)
-        unlink(tmp);
-    else
-        rc = s_fsync_dir(dir);
-    return rc;
-}
-
 /* Clears the secret key in `root` (zconfig keeps its own copy) before it is freed. */
 static void
 s_config_forget(zconfig_t *root)
@@ -923,13 +871,8 @@ dajia_keydir_export(const char *dir, const char *name, char **text, dajia_keydir
     *text = zconfig_str_save(root);
     if (!*text)
         rc = -ENOMEM;
-    else if (out) {
-        memset(out, 0, sizeof *out);
-        s_copy(out->name, sizeof out->name, own.name);
-        s_copy(out->role, sizeof out->role, own.role);
-        s_copy(out->unit, sizeof out->unit, own.unit);
-        s_copy(out->public_txt, sizeof out->public_txt, own.public_txt);
-    }
+    else if (out)
+        s_entry_set(out, &own);
 out:
     if (root) {
         s_config_forget(root);
@@ -997,21 +940,16 @@ dajia_keydir_import(const char *dir, const char *text, bool replace, dajia_keydi
         rc = -ENOMEM;
         goto out;
     }
-    rc = s_mkdir_p(dir);
+    rc = dajia_fs_mkdir_p(dir, S_DIR_MODE);
     if (rc == 0)
         rc = s_mkdir(secret_dir);
     snprintf(file, sizeof file, "%s" DAJIA_KEYDIR_SECRET_EXT, own.name);
     if (rc == 0 && !own_same)
-        rc = s_write_replace(secret_dir, file, sec_text, S_SECRET_MODE);
+        rc = s_write_file(secret_dir, file, sec_text, S_SECRET_MODE, true);
     if (rc == 0 && !broker_same)
-        rc = s_write_replace(dir, DAJIA_KEYDIR_BROKER_CERT, broker_text, S_PUBLIC_MODE);
-    if (rc == 0 && out) {
-        memset(out, 0, sizeof *out);
-        s_copy(out->name, sizeof out->name, own.name);
-        s_copy(out->role, sizeof out->role, own.role);
-        s_copy(out->unit, sizeof out->unit, own.unit);
-        s_copy(out->public_txt, sizeof out->public_txt, own.public_txt);
-    }
+        rc = s_write_file(dir, DAJIA_KEYDIR_BROKER_CERT, broker_text, S_PUBLIC_MODE, true);
+    if (rc == 0 && out)
+        s_entry_set(out, &own);
 out:
     if (root) {
         s_config_forget(root);
