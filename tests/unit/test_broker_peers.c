@@ -21,6 +21,10 @@
 #define S_MESSAGE  (100u << 10)
 #define S_WAIT_MS  3000
 #define S_MAX_CONN 2
+#define S_RECV_MS  10000 /* the longest a message may take to arrive */
+/* What separates two moments of activity: the watcher reads the connections' events
+   every few ms, far less than this even on a loaded machine under a sanitizer. */
+#define S_IDLE_MS  250
 
 typedef struct {
     broker_peers_t *peers;
@@ -37,6 +41,8 @@ s_setup_with(void **state, bool evicts_idle)
     if (!f || broker_peers_new(&f->peers) != 0)
         return -1;
     f->router = zsock_new(ZMQ_ROUTER);
+    if (f->router) /* every read has a deadline: a message that never comes fails the test */
+        zsock_set_rcvtimeo(f->router, S_RECV_MS);
     broker_peers_socket_t opts = {.name = "the test's router",
                                   .credited = true,
                                   .in_max = S_IN_MAX,
@@ -193,24 +199,23 @@ test_evicting_closes_the_idlest(void **state)
     /* two connections, the first credited (active) after the second came */
     s_dealer(f, 0);
     zstr_send(f->dealers[0], "first");
-    zclock_sleep(50);
+    zclock_sleep(S_IDLE_MS);
     s_dealer(f, 1);
     zstr_send(f->dealers[1], "second");
-    zclock_sleep(50);
+    zclock_sleep(S_IDLE_MS);
     for (int i = 0; i < 2; i++)
         s_read_and_credit(f); /* both credited once; the first came first */
     zstr_send(f->dealers[0], "again");
-    zclock_sleep(50);
+    zclock_sleep(S_IDLE_MS);
     s_read_and_credit(f); /* now the first is the more recently active */
     s_dealer(f, 2);
     zstr_send(f->dealers[2], "third");
     assert_true(s_wait_for(broker_peers_refused, f->peers, 1));
-    zclock_sleep(100);
+    zclock_sleep(2 * S_IDLE_MS);
     /* the second (idlest) was closed: its messages no longer come; the others do */
     zstr_send(f->dealers[0], "still here");
     /* both arrive (on a loaded machine an earlier message may come first: skip it) */
     bool third = false, still = false;
-    zsock_set_rcvtimeo(f->router, 2000);
     for (int n = 0; n < 8 && !(third && still); n++) {
         zmsg_t *msg = zmsg_recv(f->router);
         assert_non_null(msg);
