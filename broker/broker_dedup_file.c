@@ -30,6 +30,7 @@
 
 #include "broker_batch.h"
 #include "dajia_error.h"
+#include "dajia_fs.h"
 #include "dajia_log.h"
 #include "dajia_tables.h"
 
@@ -595,12 +596,7 @@ s_sync_dir(const char *path)
         snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
     else
         return -ENAMETOOLONG;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) == 0 ? 0 : -errno;
-    close(fd);
-    return rc;
+    return dajia_fs_sync_dir(dir);
 }
 
 /* The file was loaded: cut what follows its good chunks, take up its last chunk, and

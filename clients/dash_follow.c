@@ -19,10 +19,10 @@
 
 #include "dajia_api.h"
 #include "dajia_error.h"
+#include "dajia_fs.h"
 #include "dajia_keydir.h"
 #include "dajia_log.h"
 #include "dash_buf.h"
-#include "client_args.h"
 #include "office_follow.h"
 
 #define S_TIMEOUT_MS      2000
@@ -261,7 +261,7 @@ s_load(dash_follow_t *self, char *err, size_t errlen)
 {
     if (!self->state_dir)
         return 0;
-    int rc = client_mkdir_p(self->state_dir, 0700);
+    int rc = dajia_fs_mkdir_p(self->state_dir, 0700);
     if (rc) {
         snprintf(err, errlen, "cannot make the state directory %s: %s", self->state_dir,
                  dajia_strerror(rc));

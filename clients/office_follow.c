@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "client_args.h"
 #include "dajia_api.h"
 #include "dajia_codec.h"
 #include "dajia_error.h"
+#include "dajia_fs.h"
 
 #define S_ERROR_MAX 512
 #define S_STATE_MAX 32 /* "18446744073709551615\n" and room */
@@ -183,7 +183,7 @@ office_follow_new(const office_follow_options_t *options, office_follow_t **out)
         goto out;
     self->last = options->from_seq > 1 ? options->from_seq - 1 : 0;
     if (self->state_dir) {
-        rc = client_mkdir_p(self->state_dir, 0755);
+        rc = dajia_fs_mkdir_p(self->state_dir, 0755);
         if (rc)
             goto out;
         uint64_t kept = 0;

@@ -1,6 +1,8 @@
 /*  dajia_fs: the directory steps that make a written file durable, shared by the key
-    directory and the command-line tools: creating a directory with its parents, and
-    syncing a directory so that a name just linked or renamed into it survives a crash. */
+    directory, the command-line tools, the store's copy and the broker's dedup file
+    (a library of its own that needs only libc, so the store can link it): creating a
+    directory with its parents, and syncing a directory so that a name just linked or
+    renamed into it survives a crash. */
 #ifndef DAJIA_FS_H
 #define DAJIA_FS_H
 

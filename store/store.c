@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dajia_fs.h"
+
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 #define STORE_DEFAULT_READERS  126
 #define STORE_MIN_MAP_PAGES    16 /* a new environment needs a few pages before any data */
@@ -982,15 +984,15 @@ store_cursor_last(store_cursor_t *cursor, const void **k, size_t *kl, const void
 
 /* ------------------------------------------------------------------ copying */
 
-/* fsync of `path` (a file or a directory). */
+/* fsync of the copy's file `path`, which also gets the store's file mode. */
 static int
-s_fsync_path(const char *path, bool dir)
+s_fsync_file(const char *path)
 {
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return -errno;
     int rc = fsync(fd) == 0 ? 0 : -errno;
-    if (rc == 0 && !dir && fchmod(fd, STORE_FILE_MODE) != 0) /* LMDB makes it 0666 & umask */
+    if (rc == 0 && fchmod(fd, STORE_FILE_MODE) != 0) /* LMDB makes it 0666 & umask */
         rc = -errno;
     close(fd);
     return rc;
@@ -1029,9 +1031,9 @@ store_copy(store_t *self, const char *target)
         rc = STORE_ERROR;
     }
     if (rc == 0)
-        rc = s_fsync_path(path, false);
+        rc = s_fsync_file(path);
     if (rc == 0)
-        rc = s_fsync_path(target, true);
+        rc = dajia_fs_sync_dir(target);
     else if (rc != -EEXIST)
         unlink(path); /* no half copy that looks like a store */
     return rc;
