@@ -2,23 +2,9 @@
 #include "bench_ack.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <string.h>
 
-static bool
-s_varint(const uint8_t **p, const uint8_t *end, uint64_t *value)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t byte = *(*p)++;
-        v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *value = v;
-            return true;
-        }
-    }
-    return false;
-}
+#include "bench_wire.h"
 
 int
 bench_ack_parse(const uint8_t *data, size_t len, bench_ack_t *ack)
@@ -26,43 +12,19 @@ bench_ack_parse(const uint8_t *data, size_t len, bench_ack_t *ack)
     const uint8_t *p = data, *end = data + len;
     memset(ack, 0, sizeof *ack);
     while (p < end) {
-        uint64_t tag, v;
-        if (!s_varint(&p, end, &tag))
+        bench_wire_field_t f;
+        if (bench_wire_next(&p, end, &f) != 0)
             return -EBADMSG;
-        uint64_t field = tag >> 3;
-        switch (tag & 7) {
-        case 0:
-            if (!s_varint(&p, end, &v))
-                return -EBADMSG;
-            if (field == 2)
-                ack->status = v;
-            else if (field == 4)
-                ack->reason = v;
-            break;
-        case 1:
-            if (end - p < 8)
-                return -EBADMSG;
-            p += 8;
-            break;
-        case 2:
-            if (!s_varint(&p, end, &v) || v > (uint64_t)(end - p))
-                return -EBADMSG;
-            if (field == 1) {
-                ack->event_id = p;
-                ack->event_id_len = (size_t)v;
-            } else if (field == 5) {
-                ack->reason_text = p;
-                ack->reason_text_len = (size_t)v;
-            }
-            p += v;
-            break;
-        case 5:
-            if (end - p < 4)
-                return -EBADMSG;
-            p += 4;
-            break;
-        default:
-            return -EBADMSG;
+        if (f.type == 0 && f.number == 2)
+            ack->status = f.value;
+        else if (f.type == 0 && f.number == 4)
+            ack->reason = f.value;
+        else if (f.type == 2 && f.number == 1) {
+            ack->event_id = f.bytes;
+            ack->event_id_len = f.len;
+        } else if (f.type == 2 && f.number == 5) {
+            ack->reason_text = f.bytes;
+            ack->reason_text_len = f.len;
         }
     }
     return 0;

@@ -18,6 +18,7 @@
 
 #include "dajia_api.h"
 #include "dajia_error.h"
+#include "bench_wire.h"
 #include "store.h"
 
 #define BASELINE_TABLE   "log"
@@ -44,22 +45,6 @@ typedef struct {
     uint64_t accepted, batches;
 } s_server_t;
 
-/* Reads a varint at *p (< end); returns false when there is none. */
-static bool
-s_varint(const uint8_t **p, const uint8_t *end, uint64_t *value)
-{
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t byte = *(*p)++;
-        v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *value = v;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* The envelope's field 1 (event_id): a walk over the tags, skipping other fields, no
    more. Sets *id (NULL when absent) and *len. */
 static void
@@ -68,34 +53,11 @@ s_event_id(const uint8_t *p, size_t size, const uint8_t **id, size_t *len)
     const uint8_t *end = p + size;
     *id = NULL;
     *len = 0;
-    uint64_t tag, v;
-    while (p < end && s_varint(&p, end, &tag)) {
-        switch (tag & 7) {
-        case 0:
-            if (!s_varint(&p, end, &v))
-                return;
-            break;
-        case 1:
-            if (end - p < 8)
-                return;
-            p += 8;
-            break;
-        case 5:
-            if (end - p < 4)
-                return;
-            p += 4;
-            break;
-        case 2:
-            if (!s_varint(&p, end, &v) || v > (uint64_t)(end - p))
-                return;
-            if (tag >> 3 == 1) {
-                *id = p;
-                *len = (size_t)v;
-                return;
-            }
-            p += v;
-            break;
-        default:
+    bench_wire_field_t f;
+    while (p < end && bench_wire_next(&p, end, &f) == 0) {
+        if (f.type == 2 && f.number == 1) {
+            *id = f.bytes;
+            *len = f.len;
             return;
         }
     }
