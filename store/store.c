@@ -259,6 +259,28 @@ s_adopt_map_size(store_t *self)
     return rc;
 }
 
+/* Runs `op` (an LMDB call, returning an LMDB code) inside the gate, again as long as
+   another process grew the map under it (MDB_MAP_RESIZED: its size is adopted first), at
+   most STORE_BEGIN_TRIES times. Returns op's result as a code, the gate's or the
+   adoption's failure, or `exhausted` when every try met a grown map. */
+static int
+s_gated_retry(store_t *self, int (*op)(store_t *self, void *arg), void *arg, int exhausted)
+{
+    for (int tries = 0; tries < STORE_BEGIN_TRIES; tries++) {
+        int rc = s_gate_enter(self);
+        if (rc)
+            return rc;
+        int mrc = op(self, arg);
+        s_gate_leave(self);
+        if (mrc != MDB_MAP_RESIZED)
+            return s_from_mdb(mrc);
+        rc = s_adopt_map_size(self);
+        if (rc)
+            return rc;
+    }
+    return exhausted;
+}
+
 /* Doubles the map, up to max_map_size. Caller holds write_lock and has no write
    transaction open. `wait` false (growth ahead of need): skip if readers are inside or the
    map cannot grow, and return 0. Returns STORE_FULL if the map is at its cap, or already
@@ -768,6 +790,13 @@ store_del(store_txn_t *txn, const char *table, const void *key, size_t klen)
 
 /* ------------------------------------------------------------------ reading */
 
+static int
+s_tables_scan_op(store_t *self, void *arg)
+{
+    (void)arg;
+    return s_tables_scan(self);
+}
+
 /* A snapshot holds a table this store has no handle for yet. The writer of this process
    publishes its new tables right after its commit, under table_lock: wait for it. A
    read-only store opens the tables another process created. */
@@ -775,21 +804,7 @@ static int
 s_tables_catch_up(store_t *self)
 {
     pthread_mutex_lock(&self->table_lock);
-    int rc = 0;
-    for (int tries = 0; self->read_only && tries < STORE_BEGIN_TRIES; tries++) {
-        rc = s_gate_enter(self);
-        if (rc)
-            break;
-        int mrc = s_tables_scan(self);
-        s_gate_leave(self);
-        if (mrc != MDB_MAP_RESIZED) {
-            rc = s_from_mdb(mrc);
-            break;
-        }
-        rc = s_adopt_map_size(self);
-        if (rc)
-            break;
-    }
+    int rc = self->read_only ? s_gated_retry(self, s_tables_scan_op, NULL, 0) : 0;
     pthread_mutex_unlock(&self->table_lock);
     return rc;
 }
@@ -998,6 +1013,24 @@ s_fsync_file(const char *path)
     return rc;
 }
 
+/* What store_copy copies: into directory `target`, the file `path` there. */
+typedef struct {
+    const char *target;
+    const char *path;
+} s_copy_t;
+
+static int
+s_copy_op(store_t *self, void *arg)
+{
+    s_copy_t *copy = arg;
+    int mrc = mdb_env_copy2(self->env, copy->target, MDB_CP_COMPACT);
+    /* Another process grew the map before the copy's transaction began: the copy starts
+       again (the file was made before the transaction failed). */
+    if (mrc == MDB_MAP_RESIZED)
+        unlink(copy->path);
+    return mrc;
+}
+
 int
 store_copy(store_t *self, const char *target)
 {
@@ -1009,27 +1042,9 @@ store_copy(store_t *self, const char *target)
         return -ENAMETOOLONG;
     if (access(path, F_OK) == 0)
         return -EEXIST;
-    int rc = STORE_ERROR;
-    for (int tries = 0; tries < STORE_BEGIN_TRIES; tries++) {
-        /* The copy's read transaction counts as a reader: growth of the map by this
-           process waits for it, as for any other. */
-        rc = s_gate_enter(self);
-        if (rc)
-            break;
-        int mrc = mdb_env_copy2(self->env, target, MDB_CP_COMPACT);
-        s_gate_leave(self);
-        if (mrc != MDB_MAP_RESIZED) {
-            rc = s_from_mdb(mrc);
-            break;
-        }
-        /* Another process grew the map before the copy's transaction began: adopt its
-           size and start again (the file was made before the transaction failed). */
-        unlink(path);
-        rc = s_adopt_map_size(self);
-        if (rc)
-            break;
-        rc = STORE_ERROR;
-    }
+    /* The copy's read transaction counts as a reader: growth of the map by this process
+       waits for it, as for any other. */
+    int rc = s_gated_retry(self, s_copy_op, &(s_copy_t){target, path}, STORE_ERROR);
     if (rc == 0)
         rc = s_fsync_file(path);
     if (rc == 0)
