@@ -1142,3 +1142,19 @@ harness_feed_wait(const char *api, uint32_t batch, harness_feed_t *feed, size_t 
     } while (harness_now_ms() < deadline);
     return -ETIMEDOUT;
 }
+
+int
+harness_ready_field(const harness_proc_t *proc, const char *key, char *out, size_t size)
+{
+    const char *line = strstr(harness_proc_stdout(proc), "READY ");
+    const char *at = line ? strstr(line, key) : NULL;
+    if (!at)
+        return -ENOENT;
+    at += strlen(key);
+    size_t len = strcspn(at, " \n");
+    if (len >= size)
+        return -ENAMETOOLONG;
+    memcpy(out, at, len);
+    out[len] = '\0';
+    return 0;
+}

@@ -46,21 +46,6 @@ typedef struct {
 
 /* ================================================================ plumbing */
 
-/* Copies the value of `key=` in the broker's READY line. */
-static void
-s_ready_field(fixture_t *fx, const char *key, char *out, size_t size)
-{
-    const char *line = strstr(harness_proc_stdout(fx->base.broker), "READY ");
-    assert_non_null(line);
-    const char *at = strstr(line, key);
-    assert_non_null(at);
-    at += strlen(key);
-    size_t len = strcspn(at, " \n");
-    assert_true(len < size);
-    memcpy(out, at, len);
-    out[len] = '\0';
-}
-
 static int
 s_start(fixture_t *fx, bool external)
 {
@@ -68,8 +53,11 @@ s_start(fixture_t *fx, bool external)
     int rc = harness_fixture_start_broker(&fx->base, external ? extra : NULL);
     if (rc)
         return rc;
-    s_ready_field(fx, "office=", fx->office, sizeof fx->office);
-    s_ready_field(fx, "workers=", fx->workers_endpoint, sizeof fx->workers_endpoint);
+    assert_int_equal(harness_ready_field(fx->base.broker, "office=", fx->office, sizeof fx->office),
+                     0);
+    assert_int_equal(harness_ready_field(fx->base.broker, "workers=", fx->workers_endpoint,
+                                         sizeof fx->workers_endpoint),
+                     0);
     if (harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->client))
         return -1;
     fx->sub = zsock_new_sub(fx->office, "");

@@ -143,21 +143,6 @@ s_event(size_t i, Dajia__Envelope *env, Dajia__CaseReport *report, Dajia__GoodsC
 
 /* ================================================================ plumbing */
 
-/* Copies the value of `key` in the broker's READY line. */
-static void
-s_ready_field(run_t *run, const char *key, char *out, size_t size)
-{
-    const char *line = strstr(harness_proc_stdout(run->base.broker), "READY ");
-    assert_non_null(line);
-    const char *at = strstr(line, key);
-    assert_non_null(at);
-    at += strlen(key);
-    size_t len = strcspn(at, " \n");
-    assert_true(len < size);
-    memcpy(out, at, len);
-    out[len] = '\0';
-}
-
 static void
 s_worker_bin(fixture_t *fx)
 {
@@ -206,7 +191,9 @@ s_broker_start(run_t *run)
 {
     const char *extra[] = {"--external-workers", "--workers", "tcp://127.0.0.1:*", NULL};
     assert_int_equal(harness_fixture_start_broker(&run->base, extra), 0);
-    s_ready_field(run, "workers=", run->workers_endpoint, sizeof run->workers_endpoint);
+    assert_int_equal(harness_ready_field(run->base.broker, "workers=", run->workers_endpoint,
+                                         sizeof run->workers_endpoint),
+                     0);
     assert_int_equal(harness_client_new(run->base.api, HARNESS_RECV_TIMEOUT_MS, &run->client), 0);
 }
 
