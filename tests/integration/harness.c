@@ -391,6 +391,18 @@ out:
     return 0;
 }
 
+/* Copies `at` up to the first of `stop` into `out`: 0, or -ENAMETOOLONG. */
+static int
+s_copy_value(const char *at, const char *stop, char *out, size_t size)
+{
+    size_t len = strcspn(at, stop);
+    if (len >= size)
+        return -ENAMETOOLONG;
+    memcpy(out, at, len);
+    out[len] = '\0';
+    return 0;
+}
+
 /* Finds "READY ... api=<endpoint>" at the start of a complete line of `text`. */
 static int
 s_find_ready(const char *text, char *endpoint, size_t size)
@@ -400,15 +412,8 @@ s_find_ready(const char *text, char *endpoint, size_t size)
     while ((nl = strchr(line, '\n'))) {
         if (strncmp(line, "READY ", 6) == 0) {
             const char *api = strstr(line, "api=");
-            if (api && api < nl) {
-                api += 4;
-                size_t len = strcspn(api, " \t\r\n");
-                if (len >= size)
-                    return -ENAMETOOLONG;
-                memcpy(endpoint, api, len);
-                endpoint[len] = '\0';
-                return 0;
-            }
+            if (api && api < nl)
+                return s_copy_value(api + 4, " \t\r\n", endpoint, size);
         }
         line = nl + 1;
     }
@@ -1141,4 +1146,14 @@ harness_feed_wait(const char *api, uint32_t batch, harness_feed_t *feed, size_t 
         harness_sleep_ms(100);
     } while (harness_now_ms() < deadline);
     return -ETIMEDOUT;
+}
+
+int
+harness_ready_field(const harness_proc_t *proc, const char *key, char *out, size_t size)
+{
+    const char *line = strstr(harness_proc_stdout(proc), "READY ");
+    const char *at = line ? strstr(line, key) : NULL;
+    if (!at)
+        return -ENOENT;
+    return s_copy_value(at + strlen(key), " \n", out, size);
 }

@@ -377,4 +377,10 @@ int
 harness_feed_wait(const char *api, uint32_t batch, harness_feed_t *feed, size_t than,
                   int timeout_ms);
 
+/* Copies the value after `key` (as "workers=") in the READY line the child printed, up
+   to the next space or newline, into `out`. Returns 0, -ENOENT when there is no READY
+   line or no `key` after it, -ENAMETOOLONG when the value does not fit. */
+int
+harness_ready_field(const harness_proc_t *proc, const char *key, char *out, size_t size);
+
 #endif

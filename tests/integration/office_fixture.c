@@ -14,20 +14,21 @@
 
 #define S_MAX_ARGS 32
 
+/* The office feed's endpoint in the fixture's directory; freed by harness_autofree_all(). */
+static const char *
+s_office(const office_fixture_t *fx)
+{
+    return harness_autofree(harness_strf("ipc://%s/office.ipc", fx->dir));
+}
+
 int
 office_fixture_start(office_fixture_t *fx)
 {
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
+    if (harness_fixture_init(fx) != 0)
         return -1;
-    fx->office = harness_strf("ipc://%s/office.ipc", fx->dir);
-    char *data = harness_autofree(harness_strf("%s/broker", fx->dir));
-    char *pub = harness_autofree(harness_strf("ipc://%s/public.ipc", fx->dir));
-    const char *extra[] = {"--office", fx->office, "--public", pub, NULL};
-    return harness_broker_start(data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
-                                sizeof fx->api) == 0
-               ? 0
-               : -1;
+    const char *extra[] = {"--office", s_office(fx), "--public",
+                           harness_autofree(harness_strf("ipc://%s/public.ipc", fx->dir)), NULL};
+    return harness_fixture_start_broker(fx, extra) == 0 ? 0 : -1;
 }
 
 void
@@ -35,13 +36,7 @@ office_fixture_stop(office_fixture_t *fx)
 {
     if (fx->broker)
         assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    fx->dir = NULL;
-    free(fx->office);
-    fx->office = NULL;
+    harness_fixture_clear(fx);
     harness_autofree_all();
 }
 
@@ -55,7 +50,7 @@ office_fixture_argv(const office_fixture_t *fx, const char *const *before, ...)
         argv[n] = before[n];
     const char *state = harness_autofree(harness_strf("%s/office", fx->dir));
     const char *ours[] = {DAJIA_OFFICE_BIN, "--broker", fx->api, "--office",
-                          fx->office,       "--state",  state};
+                          s_office(fx),     "--state",  state};
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
         argv[n++] = ours[i];
     va_list ap;

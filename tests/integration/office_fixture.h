@@ -16,21 +16,18 @@
 /* 600,000 yuan: a case worth an escalation (E3, a major case). */
 #define OFFICE_FIXTURE_VALUE_FEN (600000LL * 100)
 
-typedef struct {
-    char *dir;              /* the temporary directory (owned) */
-    harness_proc_t *broker; /* owned */
-    char api[256];          /* the broker's api endpoint */
-    char *office;           /* its office feed's endpoint (owned) */
-} office_fixture_t;
+/* The shared harness fixture: dir, data (the broker's), broker and api. The office feed's
+   endpoint is "ipc://<dir>/office.ipc", the public feed's "ipc://<dir>/public.ipc". */
+typedef harness_fixture_t office_fixture_t;
 
 /* Makes the directory and starts the broker in `fx` (zeroed by the caller). Returns 0,
    or -1 (what a cmocka setup returns); office_fixture_stop() cleans up either way. */
 int
 office_fixture_start(office_fixture_t *fx);
 
-/* Stops the broker, asserting that it stopped cleanly, removes the directory, frees
-   what `fx` holds and what was given to harness_autofree(). For a teardown: takes a
-   fixture that was started only in part. */
+/* Stops the broker, asserting that it stopped cleanly, then harness_fixture_clear() and
+   harness_autofree_all(). For a teardown: takes a fixture that was started only in
+   part. */
 void
 office_fixture_stop(office_fixture_t *fx);
 

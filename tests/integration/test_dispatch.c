@@ -32,11 +32,8 @@
 #define S_FEED_MAX     8192
 
 typedef struct {
-    char *dir;
-    char *data;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory, the broker on base.data, its endpoint base.api */
     harness_proc_t *workers[2];
-    char api[256];
     char office[256];
     char workers_endpoint[256];
     harness_client_t *client;
@@ -49,32 +46,19 @@ typedef struct {
 
 /* ================================================================ plumbing */
 
-/* Copies the value of `key=` in the broker's READY line. */
-static void
-s_ready_field(fixture_t *fx, const char *key, char *out, size_t size)
-{
-    const char *line = strstr(harness_proc_stdout(fx->broker), "READY ");
-    assert_non_null(line);
-    const char *at = strstr(line, key);
-    assert_non_null(at);
-    at += strlen(key);
-    size_t len = strcspn(at, " \n");
-    assert_true(len < size);
-    memcpy(out, at, len);
-    out[len] = '\0';
-}
-
 static int
 s_start(fixture_t *fx, bool external)
 {
     const char *extra[] = {"--external-workers", "--workers", "tcp://127.0.0.1:*", NULL};
-    int rc = harness_broker_start(fx->data, "tcp://127.0.0.1:*", external ? extra : NULL,
-                                  &fx->broker, fx->api, sizeof fx->api);
+    int rc = harness_fixture_start_broker(&fx->base, external ? extra : NULL);
     if (rc)
         return rc;
-    s_ready_field(fx, "office=", fx->office, sizeof fx->office);
-    s_ready_field(fx, "workers=", fx->workers_endpoint, sizeof fx->workers_endpoint);
-    if (harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &fx->client))
+    assert_int_equal(harness_ready_field(fx->base.broker, "office=", fx->office, sizeof fx->office),
+                     0);
+    assert_int_equal(harness_ready_field(fx->base.broker, "workers=", fx->workers_endpoint,
+                                         sizeof fx->workers_endpoint),
+                     0);
+    if (harness_client_new(fx->base.api, HARNESS_RECV_TIMEOUT_MS, &fx->client))
         return -1;
     fx->sub = zsock_new_sub(fx->office, "");
     return fx->sub ? 0 : -1;
@@ -83,15 +67,7 @@ s_start(fixture_t *fx, bool external)
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    return 0;
+    return harness_fixture_new(state, sizeof(fixture_t)) ? 0 : -1;
 }
 
 static int
@@ -104,16 +80,9 @@ s_teardown(void **state)
     harness_client_destroy(&fx->client);
     for (size_t i = 0; i < 2; i++)
         harness_proc_destroy(&fx->workers[i]);
-    harness_proc_destroy(&fx->broker);
     for (size_t i = 0; i < fx->count; i++)
         zchunk_destroy(&fx->items[i]);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
-    return 0;
+    return harness_fixture_teardown(state);
 }
 
 static void
@@ -366,7 +335,7 @@ test_dispatch_in_process_escalations_reach_office_feed_in_order(void **state)
     s_follow(fx, S_EVENTS);
     assert_true(fx->live > 0); /* publication works, not only replay */
     s_check_replay_matches(fx);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 static void
@@ -379,8 +348,8 @@ test_dispatch_feed_and_cursors_survive_broker_restart(void **state)
     size_t before = fx->count;
     zsock_destroy(&fx->sub);
     harness_client_destroy(&fx->client);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
+    harness_proc_destroy(&fx->base.broker);
     /* same data: the workers resume where they were, nothing is escalated again */
     assert_int_equal(s_start(fx, false), 0);
     s_submit(fx, S_EVENTS / 2, S_EVENTS / 2);
@@ -394,7 +363,7 @@ test_dispatch_worker_killed_midstream_loses_and_repeats_nothing(void **state)
 {
     fixture_t *fx = *state;
     assert_int_equal(s_start(fx, true), 0);
-    char *esc_state = S_STR("%s/escalate", fx->dir);
+    char *esc_state = S_STR("%s/escalate", fx->base.dir);
     fx->workers[0] = s_worker_start(fx, "escalate", esc_state);
     s_submit(fx, 0, S_STREAM);
     /* let part of the stream through, then kill -9 the worker */
@@ -409,7 +378,7 @@ test_dispatch_worker_killed_midstream_loses_and_repeats_nothing(void **state)
     s_follow(fx, 2 * S_STREAM);
     s_check_replay_matches(fx);
     assert_int_equal(harness_proc_stop(fx->workers[1]), 0);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 static void
@@ -430,8 +399,8 @@ test_dispatch_tick_outputs_stored_once_per_tick_number(void **state)
     /* the tick number is durable: after a restart 2 is still known, 3 is taken */
     zsock_destroy(&fx->sub);
     harness_client_destroy(&fx->client);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
-    harness_proc_destroy(&fx->broker);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
+    harness_proc_destroy(&fx->base.broker);
     assert_int_equal(s_start(fx, true), 0);
     worker = s_fake_worker(fx);
     s_fake_wait_tick(worker, 2);
@@ -440,7 +409,7 @@ test_dispatch_tick_outputs_stored_once_per_tick_number(void **state)
     s_fake_wait_tick(worker, 3);
     s_feed_is(fx, ids, 3);
     zsock_destroy(&worker);
-    assert_int_equal(harness_proc_stop(fx->broker), 0);
+    assert_int_equal(harness_proc_stop(fx->base.broker), 0);
 }
 
 static void

@@ -57,9 +57,8 @@
 #endif
 
 typedef struct {
-    char *dir, *data;
-    harness_proc_t *broker;
-    char api[256], office[128], public_[128];
+    harness_fixture_t base; /* the directory, the broker on base.data, its endpoint base.api */
+    char office[128], public_[128];
     uint64_t ceiling; /* bytes the broker may hold, as it says, index included */
     uint64_t limit;   /* the same, allowing for a sanitizer */
     uint64_t event_no;
@@ -69,7 +68,7 @@ typedef struct {
 static void
 s_ready_endpoint(fixture_t *fx, const char *name, char *buf, size_t size)
 {
-    const char *line = strstr(harness_proc_stdout(fx->broker), "READY ");
+    const char *line = strstr(harness_proc_stdout(fx->base.broker), "READY ");
     char token[32];
     snprintf(token, sizeof token, " %s=", name);
     const char *at = line ? strstr(line, token) : NULL;
@@ -85,7 +84,7 @@ static char *
 s_stats(fixture_t *fx)
 {
     harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(fx->api, S_TIMEOUT_MS, &client), 0);
+    assert_int_equal(harness_client_new(fx->base.api, S_TIMEOUT_MS, &client), 0);
     char *json = harness_client_stats(client);
     harness_client_destroy(&client);
     assert_non_null(json);
@@ -96,8 +95,8 @@ s_stats(fixture_t *fx)
 static void
 s_check_memory(fixture_t *fx, const char *after)
 {
-    uint64_t peak = load_proc_memory(harness_proc_pid(fx->broker), "VmHWM");
-    uint64_t now = load_proc_memory(harness_proc_pid(fx->broker), "VmRSS");
+    uint64_t peak = load_proc_memory(harness_proc_pid(fx->base.broker), "VmHWM");
+    uint64_t now = load_proc_memory(harness_proc_pid(fx->base.broker), "VmRSS");
     printf("# after %s: broker memory %.1f MB now, %.1f MB at its peak (ceiling %.1f MB)\n", after,
            (double)now / S_MB, (double)peak / S_MB, (double)fx->ceiling / S_MB);
     assert_true(peak > 0);
@@ -112,7 +111,7 @@ static void
 s_check_honest(fixture_t *fx)
 {
     harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(fx->api, S_TIMEOUT_MS, &client), 0);
+    assert_int_equal(harness_client_new(fx->base.api, S_TIMEOUT_MS, &client), 0);
     char id[64], case_no[64];
     snprintf(id, sizeof id, "honest-%" PRIu64, fx->event_no);
     snprintf(case_no, sizeof case_no, "customs-honest-%" PRIu64, fx->event_no++);
@@ -154,15 +153,10 @@ s_never_ending(int fd, uint64_t frame, uint64_t limit)
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
+    fixture_t *fx = harness_fixture_new(state, sizeof *fx);
     if (!fx)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    int rc = load_feed_write(fx->data, S_FEED, 0, S_PADDING);
+    int rc = load_feed_write(fx->base.data, S_FEED, 0, S_PADDING);
     if (rc) {
         fprintf(stderr, "cannot write the feed: %d\n", rc);
         return -1;
@@ -180,8 +174,7 @@ s_setup(void **state)
                            "--public",
                            "tcp://127.0.0.1:*",
                            NULL};
-    rc = harness_broker_start(fx->data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
-                              sizeof fx->api);
+    rc = harness_fixture_start_broker(&fx->base, extra);
     if (rc)
         return -1;
     s_ready_endpoint(fx, "office", fx->office, sizeof fx->office);
@@ -206,16 +199,10 @@ s_teardown(void **state)
     fixture_t *fx = *state;
     if (!fx)
         return 0;
-    int status = fx->broker ? harness_proc_stop(fx->broker) : 0;
+    int status = fx->base.broker ? harness_proc_stop(fx->base.broker) : 0;
     if (status != 0)
         fprintf(stderr, "the broker exited with %d\n", status);
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
+    harness_fixture_teardown(state);
     return status == 0 ? 0 : -1;
 }
 
@@ -226,7 +213,7 @@ test_a_reader_that_never_reads_holds_one_answer(void **state)
 {
     fixture_t *fx = *state;
     /* A tiny receive window, and no reads at all. */
-    int fd = load_zmtp_connect(fx->api, "DEALER", 4096, S_TIMEOUT_MS);
+    int fd = load_zmtp_connect(fx->base.api, "DEALER", 4096, S_TIMEOUT_MS);
     assert_true(fd >= 0);
     Dajia__ReplayRequest req = DAJIA__REPLAY_REQUEST__INIT;
     req.from_seq = 1;
@@ -267,7 +254,7 @@ static void
 test_an_unfinished_multipart_submit_is_cut_off(void **state)
 {
     fixture_t *fx = *state;
-    int fd = load_zmtp_connect(fx->api, "DEALER", 0, S_TIMEOUT_MS);
+    int fd = load_zmtp_connect(fx->base.api, "DEALER", 0, S_TIMEOUT_MS);
     assert_true(fd >= 0);
     assert_int_equal(load_zmtp_send_frame(fd, "SUBMIT", 6, true), 0);
     uint64_t limit = fx->limit + (64u << 20);
@@ -334,7 +321,7 @@ test_idle_connections_do_not_lock_out_honest_peers(void **state)
     int api[S_IDLE_CONN], feed[S_IDLE_CONN];
     int opened = 0;
     for (int i = 0; i < S_IDLE_CONN; i++) {
-        api[i] = load_zmtp_connect(fx->api, "DEALER", 0, S_TIMEOUT_MS);
+        api[i] = load_zmtp_connect(fx->base.api, "DEALER", 0, S_TIMEOUT_MS);
         feed[i] = load_zmtp_connect(fx->public_, "SUB", 0, S_TIMEOUT_MS);
         opened += (api[i] >= 0) + (feed[i] >= 0);
     }

@@ -60,11 +60,8 @@
 /* For every reader's first whole pass: slow on a loaded machine under a sanitizer. */
 #define S_PASS_WAIT_MS 120000
 
-typedef struct {
-    char *dir, *keys, *data;
-    harness_proc_t *broker;
-    char api[256];
-} fixture_t;
+/* The directory, its key directory (keys), the broker on data and its endpoint (api). */
+typedef harness_fixture_t fixture_t;
 
 typedef struct {
     fixture_t *fx;
@@ -291,26 +288,9 @@ s_agent(zsock_t *agent, uint64_t *event_no, int duration_ms, s_latencies_t *lat)
 static int
 s_setup(void **state)
 {
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
+    if (harness_fixture_setup_keys(state, S_UNITS) != 0)
         return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->keys = harness_strf("%s/keys", fx->dir);
-    fx->data = harness_strf("%s/broker", fx->dir);
-    const char *argv[] = {DAJIA_CTL_BIN, "keys",    "init",  "--dir",
-                          fx->keys,      "--units", S_UNITS, NULL};
-    harness_result_t run;
-    if (harness_run(argv, NULL, HARNESS_RUN_TIMEOUT_MS, &run) != 0)
-        return -1;
-    int status = run.status;
-    if (status != 0)
-        fprintf(stderr, "keys init failed (%d): %s", status, run.err);
-    harness_result_free(&run);
-    if (status != 0)
-        return -1;
+    fixture_t *fx = *state;
     int64_t t0 = zclock_mono();
     int rc = load_feed_write(fx->data, S_FEED, S_PUBLIC_EVERY, S_PADDING);
     if (rc) {
@@ -320,8 +300,7 @@ s_setup(void **state)
     printf("# wrote a feed of %d items in %" PRId64 " ms\n", S_FEED, zclock_mono() - t0);
     /* No workers: the agent's events would add items to the feed; it stays as written. */
     const char *extra[] = {"--keys", fx->keys, "--external-workers", NULL};
-    return harness_broker_start(fx->data, "tcp://127.0.0.1:*", extra, &fx->broker, fx->api,
-                                sizeof fx->api);
+    return harness_fixture_start_broker(fx, extra);
 }
 
 static int
@@ -331,14 +310,7 @@ s_teardown(void **state)
     if (!fx)
         return 0;
     int status = fx->broker ? harness_proc_stop(fx->broker) : 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->keys);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
+    harness_fixture_teardown(state);
     return status == 0 ? 0 : -1;
 }
 

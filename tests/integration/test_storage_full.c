@@ -31,42 +31,8 @@
 #define S_MAX_EVENTS 40000 /* far more than the small map can hold */
 #define S_RECV_MS    10000
 
-typedef struct {
-    char *dir;
-    char *data;
-    harness_proc_t *broker;
-    char endpoint[256];
-} fixture_t;
-
-static int
-s_setup(void **state)
-{
-    fixture_t *fx = calloc(1, sizeof *fx);
-    if (!fx)
-        return -1;
-    *state = fx;
-    fx->dir = harness_tmpdir_new();
-    if (!fx->dir)
-        return -1;
-    fx->data = harness_strf("%s/broker", fx->dir);
-    return 0;
-}
-
-static int
-s_teardown(void **state)
-{
-    fixture_t *fx = *state;
-    if (!fx)
-        return 0;
-    harness_proc_destroy(&fx->broker);
-    if (fx->dir)
-        harness_rm_rf(fx->dir);
-    free(fx->dir);
-    free(fx->data);
-    free(fx);
-    harness_autofree_all();
-    return 0;
-}
+/* The temporary directory, the broker on <dir>/broker and the endpoint it reported. */
+typedef harness_fixture_t fixture_t;
 
 /* Submits event `n` and returns its ack (caller frees). */
 static Dajia__Ack *
@@ -93,11 +59,9 @@ test_storage_full_refuses_clearly_keeps_acked_and_recovers(void **state)
 {
     fixture_t *fx = *state;
     const char *const small[] = {"--map-size", "64k", "--max-map-size", "256k", NULL};
-    assert_int_equal(harness_broker_start(fx->data, "tcp://127.0.0.1:*", small, &fx->broker,
-                                          fx->endpoint, sizeof fx->endpoint),
-                     0);
+    assert_int_equal(harness_fixture_start_broker(fx, small), 0);
     harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(fx->endpoint, S_RECV_MS, &client), 0);
+    assert_int_equal(harness_client_new(fx->api, S_RECV_MS, &client), 0);
 
     /* Fill it: every ack is ACCEPTED until the first "storage unavailable". */
     uint64_t *seqs = calloc(S_MAX_EVENTS, sizeof *seqs);
@@ -152,10 +116,8 @@ test_storage_full_refuses_clearly_keeps_acked_and_recovers(void **state)
     free(records);
 
     /* Room again (no cap): the refused event is stored, the old ones are duplicates. */
-    assert_int_equal(harness_broker_start(fx->data, "tcp://127.0.0.1:*", NULL, &fx->broker,
-                                          fx->endpoint, sizeof fx->endpoint),
-                     0);
-    assert_int_equal(harness_client_new(fx->endpoint, S_RECV_MS, &client), 0);
+    assert_int_equal(harness_fixture_start_broker(fx, NULL), 0);
+    assert_int_equal(harness_client_new(fx->api, S_RECV_MS, &client), 0);
     Dajia__Ack *ack = s_submit(client, full_at);
     assert_int_equal(ack->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
     assert_int_equal(ack->log_seq, (uint64_t)accepted + 1);
@@ -300,8 +262,7 @@ test_dispatcher_waits_quietly_while_the_store_is_full_then_catches_up(void **sta
     const char *argv[] = {DAJIA_BROKER_BIN, "--data", fx->data, "--api", "tcp://127.0.0.1:*", NULL};
     harness_opts_t opts = {NULL, true};
     assert_int_equal(harness_proc_start(argv, &opts, &fx->broker), 0);
-    if (harness_proc_wait_ready(fx->broker, HARNESS_READY_TIMEOUT_MS, fx->endpoint,
-                                sizeof fx->endpoint) != 0)
+    if (harness_proc_wait_ready(fx->broker, HARNESS_READY_TIMEOUT_MS, fx->api, sizeof fx->api) != 0)
         fail_msg("no READY: %s", harness_proc_stderr(fx->broker));
     pid_t pid = harness_proc_pid(fx->broker);
     struct stat st;
@@ -310,7 +271,7 @@ test_dispatcher_waits_quietly_while_the_store_is_full_then_catches_up(void **sta
 
     /* Escalating cases until the api says the store is full. */
     harness_client_t *client = NULL;
-    assert_int_equal(harness_client_new(fx->endpoint, S_RECV_MS, &client), 0);
+    assert_int_equal(harness_client_new(fx->api, S_RECV_MS, &client), 0);
     int accepted = 0, refused = -1;
     for (int n = 0; n < S_MAX_EVENTS && refused < 0; n++) {
         uint64_t seq = 0;
@@ -370,10 +331,10 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_storage_full_refuses_clearly_keeps_acked_and_recovers,
-                                        s_setup, s_teardown),
+                                        harness_fixture_setup, harness_fixture_teardown),
         cmocka_unit_test_setup_teardown(
-            test_dispatcher_waits_quietly_while_the_store_is_full_then_catches_up, s_setup,
-            s_teardown),
+            test_dispatcher_waits_quietly_while_the_store_is_full_then_catches_up,
+            harness_fixture_setup, harness_fixture_teardown),
     };
     return cmocka_run_group_tests_name("storage_full", tests, NULL, NULL);
 }

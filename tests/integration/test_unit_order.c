@@ -53,8 +53,8 @@ typedef struct {
 } fold_t;
 
 typedef struct {
-    char *dir, *data, *api, *state;
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory and the broker on base.data */
+    char *api, *state;      /* the broker's ipc endpoint; the agent's state directory */
     harness_client_t *client;
     fold_t fold;
 } run_t;
@@ -74,11 +74,10 @@ s_setup(void **state)
     *state = fx;
     for (size_t i = 0; i < 2; i++) {
         run_t *run = &fx->runs[i];
-        if (!(run->dir = harness_tmpdir_new()))
+        if (harness_fixture_init(&run->base) != 0)
             return -1;
-        run->data = harness_strf("%s/broker", run->dir);
-        run->api = harness_strf("ipc://%s/api", run->dir);
-        run->state = harness_strf("%s/agent", run->dir);
+        run->api = harness_strf("ipc://%s/api", run->base.dir);
+        run->state = harness_strf("%s/agent", run->base.dir);
         run->fold.next_seq = 1;
     }
     return 0;
@@ -91,11 +90,7 @@ s_teardown(void **state)
     for (size_t i = 0; fx && i < 2; i++) {
         run_t *run = &fx->runs[i];
         harness_client_destroy(&run->client);
-        harness_proc_destroy(&run->broker);
-        if (run->dir)
-            harness_rm_rf(run->dir);
-        free(run->dir);
-        free(run->data);
+        harness_fixture_clear(&run->base);
         free(run->api);
         free(run->state);
     }
@@ -108,9 +103,9 @@ static void
 s_broker_start(run_t *run)
 {
     char endpoint[256];
-    assert_int_equal(
-        harness_broker_start(run->data, run->api, NULL, &run->broker, endpoint, sizeof endpoint),
-        0);
+    assert_int_equal(harness_broker_start(run->base.data, run->api, NULL, &run->base.broker,
+                                          endpoint, sizeof endpoint),
+                     0);
     assert_string_equal(endpoint, run->api);
     if (!run->client)
         assert_int_equal(harness_client_new(run->api, HARNESS_RECV_TIMEOUT_MS, &run->client), 0);
@@ -346,7 +341,7 @@ test_correction_stored_before_its_report_counts_as_in_order(void **state)
     fixture_t *fx = *state;
     run_t *in = &fx->runs[0], *out = &fx->runs[1];
 
-    const char *all = harness_autofree(harness_strf("%s/all.jsonl", in->dir));
+    const char *all = harness_autofree(harness_strf("%s/all.jsonl", in->base.dir));
     FILE *file = s_open(all);
     fputs(s_report_a, file);
     fputs(s_reports_b, file);
@@ -357,8 +352,8 @@ test_correction_stored_before_its_report_counts_as_in_order(void **state)
     s_wait_counted(in, 4);
 
     /* Out of order: the correction alone first, then the report it corrects. */
-    const char *first = harness_autofree(harness_strf("%s/first.jsonl", out->dir));
-    const char *then = harness_autofree(harness_strf("%s/then.jsonl", out->dir));
+    const char *first = harness_autofree(harness_strf("%s/first.jsonl", out->base.dir));
+    const char *then = harness_autofree(harness_strf("%s/then.jsonl", out->base.dir));
     file = s_open(first);
     fputs(s_correction_a, file);
     s_close(file);
@@ -478,7 +473,7 @@ test_broker_killed_mid_stream_counts_as_in_order(void **state)
     fixture_t *fx = *state;
     const char *files[2];
     for (size_t i = 0; i < 2; i++) {
-        files[i] = harness_autofree(harness_strf("%s/cases.jsonl", fx->runs[i].dir));
+        files[i] = harness_autofree(harness_strf("%s/cases.jsonl", fx->runs[i].base.dir));
         FILE *file = s_open(files[i]);
         /* Report r of every case, then report r + 1 of every case: the reports of a case
            are spread over the stream. */
@@ -503,10 +498,10 @@ test_broker_killed_mid_stream_counts_as_in_order(void **state)
             fail_msg("no progress before the kill: %lld accepted", (long long)accepted);
         zclock_sleep(5); /* polling the broker's counters */
     }
-    assert_int_equal(harness_proc_kill(out->broker), 128 + SIGKILL);
+    assert_int_equal(harness_proc_kill(out->base.broker), 128 + SIGKILL);
     print_message("killed the broker after %lld of %d accepted\n", (long long)accepted,
                   S_KILL_EVENTS);
-    harness_proc_destroy(&out->broker);
+    harness_proc_destroy(&out->base.broker);
     s_broker_start(out);
     s_agent_finish(&agent);
     s_wait_counted(out, S_KILL_EVENTS);

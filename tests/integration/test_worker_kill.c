@@ -70,13 +70,10 @@ typedef struct {
 } fold_t;
 
 typedef struct {
-    char *dir;
-    char *data;
-    char *state; /* the aggregate worker's state directory */
-    harness_proc_t *broker;
+    harness_fixture_t base; /* the directory, the broker on base.data, its endpoint base.api */
+    char *state;            /* the aggregate worker's state directory */
     harness_proc_t *workers[2];
     harness_client_t *client;
-    char api[256];
     char workers_endpoint[256];
     fold_t fold;
 } run_t;
@@ -146,21 +143,6 @@ s_event(size_t i, Dajia__Envelope *env, Dajia__CaseReport *report, Dajia__GoodsC
 
 /* ================================================================ plumbing */
 
-/* Copies the value of `key` in the broker's READY line. */
-static void
-s_ready_field(run_t *run, const char *key, char *out, size_t size)
-{
-    const char *line = strstr(harness_proc_stdout(run->broker), "READY ");
-    assert_non_null(line);
-    const char *at = strstr(line, key);
-    assert_non_null(at);
-    at += strlen(key);
-    size_t len = strcspn(at, " \n");
-    assert_true(len < size);
-    memcpy(out, at, len);
-    out[len] = '\0';
-}
-
 static void
 s_worker_bin(fixture_t *fx)
 {
@@ -177,11 +159,9 @@ s_setup(void **state)
     s_worker_bin(fx);
     for (size_t i = 0; i < 2; i++) {
         run_t *run = &fx->runs[i];
-        run->dir = harness_tmpdir_new();
-        if (!run->dir)
+        if (harness_fixture_init(&run->base) != 0)
             return -1;
-        run->data = harness_strf("%s/broker", run->dir);
-        run->state = harness_strf("%s/aggregate", run->dir);
+        run->state = harness_strf("%s/aggregate", run->base.dir);
         run->fold.next_seq = 1;
     }
     return 0;
@@ -198,11 +178,7 @@ s_teardown(void **state)
         harness_client_destroy(&run->client);
         for (size_t w = 0; w < 2; w++)
             harness_proc_destroy(&run->workers[w]);
-        harness_proc_destroy(&run->broker);
-        if (run->dir)
-            harness_rm_rf(run->dir);
-        free(run->dir);
-        free(run->data);
+        harness_fixture_clear(&run->base);
         free(run->state);
     }
     free(fx);
@@ -214,11 +190,11 @@ static void
 s_broker_start(run_t *run)
 {
     const char *extra[] = {"--external-workers", "--workers", "tcp://127.0.0.1:*", NULL};
-    assert_int_equal(harness_broker_start(run->data, "tcp://127.0.0.1:*", extra, &run->broker,
-                                          run->api, sizeof run->api),
+    assert_int_equal(harness_fixture_start_broker(&run->base, extra), 0);
+    assert_int_equal(harness_ready_field(run->base.broker, "workers=", run->workers_endpoint,
+                                         sizeof run->workers_endpoint),
                      0);
-    s_ready_field(run, "workers=", run->workers_endpoint, sizeof run->workers_endpoint);
-    assert_int_equal(harness_client_new(run->api, HARNESS_RECV_TIMEOUT_MS, &run->client), 0);
+    assert_int_equal(harness_client_new(run->base.api, HARNESS_RECV_TIMEOUT_MS, &run->client), 0);
 }
 
 static harness_proc_t *
@@ -447,8 +423,8 @@ test_worker_kill_replacement_aggregate_equals_uncrashed_run(void **state)
 
     assert_int_equal(harness_proc_stop(a->workers[1]), 0);
     assert_int_equal(harness_proc_stop(b->workers[0]), 0);
-    assert_int_equal(harness_proc_stop(a->broker), 0);
-    assert_int_equal(harness_proc_stop(b->broker), 0);
+    assert_int_equal(harness_proc_stop(a->base.broker), 0);
+    assert_int_equal(harness_proc_stop(b->base.broker), 0);
 }
 
 int
