@@ -35,6 +35,7 @@
 #include "client_opts.h"
 #include "dajia_log.h"
 #include "dajia_codec.h"
+#include "dajia_fs.h"
 #include "dajia_error.h"
 #include "dajia_json.h"
 #include "dajia_keydir.h"
@@ -390,7 +391,7 @@ s_open(const s_options_t *o, bool create, agent_outbox_t **out)
     struct stat st;
     if (!create && stat(o->state, &st) != 0 && errno == ENOENT)
         return 0;
-    int rc = create ? client_mkdir_p(o->state, S_STATE_MODE) : 0;
+    int rc = create ? dajia_fs_mkdir_p(o->state, S_STATE_MODE) : 0;
     if (rc == 0)
         rc = agent_outbox_open(o->state, out);
     if (rc == 0)
@@ -631,7 +632,7 @@ s_cmd_notices(s_options_t *o, int nargs, char **args)
 {
     (void)nargs;
     (void)args;
-    if (client_mkdir_p(o->state, S_STATE_MODE) != 0) {
+    if (dajia_fs_mkdir_p(o->state, S_STATE_MODE) != 0) {
         fprintf(stderr, S_NAME ": cannot make the state directory %s\n", o->state);
         return S_EXIT_REJECTED;
     }

@@ -1,4 +1,4 @@
-/*  client_args: number, unit and directory helpers for dajia-agent and dajia-ctl. */
+/*  client_args: number and unit helpers for the clients (directories: dajia_fs). */
 #include "client_args.h"
 
 #include <errno.h>
@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
-
-#include "dajia_fs.h"
 
 #define S_MAX_UNIT 64
 
@@ -48,10 +46,4 @@ client_unit_ok(const char *unit)
     return strspn(unit, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") ==
                len &&
            strcmp(unit, ".") != 0 && strcmp(unit, "..") != 0;
-}
-
-int
-client_mkdir_p(const char *path, unsigned mode)
-{
-    return dajia_fs_mkdir_p(path, (mode_t)mode);
 }

@@ -19,9 +19,4 @@ client_parse_seconds(const char *text, int64_t max_s, int64_t *out_ms);
 bool
 client_unit_ok(const char *unit);
 
-/* Creates directory `path` and its missing parents with `mode`, as dajia_fs_mkdir_p.
-   Returns 0 or -errno. */
-int
-client_mkdir_p(const char *path, unsigned mode);
-
 #endif

@@ -402,7 +402,7 @@ ctl_backup(const char *program, const char *target, const ctl_backup_dirs_t *dir
                 target);
         return 1;
     }
-    rc = rc < 0 ? rc : client_mkdir_p(target, S_DIR_MODE);
+    rc = rc < 0 ? rc : dajia_fs_mkdir_p(target, S_DIR_MODE);
     if (rc == 0 && chmod(target, S_DIR_MODE) != 0)
         rc = -errno;
     if (rc == 0)
@@ -479,7 +479,7 @@ s_restore_store(const char *source, const char *sub, const char *dir)
     int n = snprintf(src, sizeof src, "%s/%s/" S_DATA_FILE, source, sub);
     if (n < 0 || (size_t)n >= sizeof src)
         return -ENAMETOOLONG;
-    int rc = client_mkdir_p(dir, S_DIR_MODE);
+    int rc = dajia_fs_mkdir_p(dir, S_DIR_MODE);
     if (rc == 0)
         rc = s_join(dst, sizeof dst, dir, S_DATA_FILE);
     if (rc == 0)
@@ -544,7 +544,7 @@ ctl_restore(const char *program, const char *source, const ctl_backup_dirs_t *di
         what = "restore the key directory";
         rc = s_join(src, sizeof src, source, S_KEYS_SUB);
         if (rc == 0)
-            rc = client_mkdir_p(dirs->keys, S_DIR_MODE);
+            rc = dajia_fs_mkdir_p(dirs->keys, S_DIR_MODE);
         if (rc == 0)
             rc = s_copy_tree(src, dirs->keys);
     }
