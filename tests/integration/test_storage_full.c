@@ -143,9 +143,10 @@ test_storage_full_refuses_clearly_keeps_acked_and_recovers(void **state)
 #else
 #define S_WATCH_CPU_MS 400
 #endif
-#define S_WATCH_LINES 16  /* lines in the window: the workers come and go */
-#define S_TOTAL_LINES 100 /* lines in the whole test */
-#define S_RECOVER_MS  30000
+#define S_WATCH_LINES     16    /* lines in the window: the workers come and go */
+#define S_TOTAL_LINES     100   /* lines in the whole test */
+#define S_QUIET_WITHIN_MS 30000 /* a quiet window must come within this */
+#define S_RECOVER_MS      30000
 
 /* utime + stime of process `pid` (every thread), in ms. */
 static int64_t
@@ -284,21 +285,31 @@ test_dispatcher_waits_quietly_while_the_store_is_full_then_catches_up(void **sta
     assert_true(refused > 0);
     assert_true(accepted > 10);
 
-    /* The store refuses; the dispatcher holds outputs it cannot store. It waits. */
+    /* The store refuses; the dispatcher holds outputs it cannot store. It waits. The
+       workers may still be applying what was accepted (slowly, on a loaded machine),
+       which is work, not waiting: the test looks for a quiet window within
+       S_QUIET_WITHIN_MS. A dispatcher that spins, or logs on every try, has none. */
     s_pause(fx->broker, S_SETTLE_MS);
-    size_t lines_before = s_lines(harness_proc_stderr(fx->broker));
-    int64_t cpu_before = s_cpu_ms(pid);
-    s_pause(fx->broker, S_WATCH_MS);
-    int64_t cpu = s_cpu_ms(pid) - cpu_before;
-    size_t lines = s_lines(harness_proc_stderr(fx->broker)) - lines_before;
-    fprintf(stderr,
-            "store full: %d events accepted; over %d ms the broker used %" PRId64
-            " ms of CPU and wrote %zu log lines (%zu in all so far)\n",
-            accepted, S_WATCH_MS, cpu, lines, s_lines(harness_proc_stderr(fx->broker)));
-    if (cpu > S_WATCH_CPU_MS || lines > S_WATCH_LINES)
-        fail_msg("the broker does not wait while its store is full: %" PRId64 " ms of CPU and "
-                 "%zu lines in %d ms; the end of its log:\n%s",
-                 cpu, lines, S_WATCH_MS, s_tail(harness_proc_stderr(fx->broker)));
+    int64_t quiet_by = harness_now_ms() + S_QUIET_WITHIN_MS;
+    int64_t cpu = 0;
+    size_t lines = 0;
+    bool quiet = false;
+    while (!quiet) {
+        size_t lines_before = s_lines(harness_proc_stderr(fx->broker));
+        int64_t cpu_before = s_cpu_ms(pid);
+        s_pause(fx->broker, S_WATCH_MS);
+        cpu = s_cpu_ms(pid) - cpu_before;
+        lines = s_lines(harness_proc_stderr(fx->broker)) - lines_before;
+        fprintf(stderr,
+                "store full: %d events accepted; over %d ms the broker used %" PRId64
+                " ms of CPU and wrote %zu log lines (%zu in all so far)\n",
+                accepted, S_WATCH_MS, cpu, lines, s_lines(harness_proc_stderr(fx->broker)));
+        quiet = cpu <= S_WATCH_CPU_MS && lines <= S_WATCH_LINES;
+        if (!quiet && harness_now_ms() > quiet_by)
+            fail_msg("the broker does not wait while its store is full: %" PRId64
+                     " ms of CPU and %zu lines in the last %d ms; the end of its log:\n%s",
+                     cpu, lines, S_WATCH_MS, s_tail(harness_proc_stderr(fx->broker)));
+    }
 
     /* Room again: the refused event is stored, and every escalation reaches the feed. */
     s_file_limit(pid, RLIM_INFINITY);
