@@ -120,7 +120,9 @@ typedef struct {
     pthread_t thread; /* the fuzzer's */
     /* What is checked already. */
     uint64_t feed_checked;
-    uint64_t office_seen, public_seen; /* the last feed_seq each SUB had; 0: none yet */
+    uint64_t office_seen, public_seen; /* the last feed_seq (office) or public_seq (public)
+                                          each SUB had; 0: none yet */
+    uint64_t public_feed_seen;         /* the feed_seq of the last public item seen */
     uint64_t inputs;                   /* since this dispatcher started */
 } s_fuzz_t;
 
@@ -499,7 +501,24 @@ s_stored_item(store_txn_t *txn, uint64_t feed_seq, const void **data, size_t *le
     return dajia__feed_item__unpack(NULL, *len, *data);
 }
 
-/* Checks one message of a feed; returns its item (the caller frees it). */
+/* The feed_seq of the public item numbered `public_seq`, through the public index. */
+static uint64_t
+s_public_feed_seq(store_txn_t *txn, uint64_t public_seq)
+{
+    unsigned char key[8];
+    store_u64_to_key(public_seq, key);
+    const void *data;
+    size_t len;
+    int rc = store_get(txn, DAJIA_TABLE_FEED_PUBLIC_SEQ, key, sizeof key, &data, &len);
+    FUZZ_CHECK(rc == 0 && len == DAJIA_TABLE_U64,
+               "public item %" PRIu64 " was published but is not indexed: %s", public_seq,
+               dajia_strerror(rc));
+    return store_key_to_u64(data);
+}
+
+/* Checks one message of a feed; returns its item (the caller frees it). The office feed
+   sends items as stored, numbered by feed_seq; the public feed sends public items only,
+   numbered by public_seq without gaps, with feed_seq 0 (docs: proto/dajia_tables.h). */
 static Dajia__FeedItem *
 s_published(zmsg_t *msg, bool office)
 {
@@ -511,26 +530,46 @@ s_published(zmsg_t *msg, bool office)
     FUZZ_CHECK(zframe_streq(topic, broker_feed_topic(item->item_case)),
                "the %s feed published item %" PRIu64 " under topic \"%.*s\"", feed, item->feed_seq,
                (int)zframe_size(topic), (const char *)zframe_data(topic));
-    uint64_t seq = item->feed_seq, *seen = office ? &s_fuzz.office_seen : &s_fuzz.public_seen;
+    uint64_t seq = office ? item->feed_seq : item->public_seq;
+    uint64_t *seen = office ? &s_fuzz.office_seen : &s_fuzz.public_seen;
     if (office)
         FUZZ_CHECK(!*seen || seq == *seen + 1,
                    "the office feed went from item %" PRIu64 " to %" PRIu64, *seen, seq);
     else
-        FUZZ_CHECK(item->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC && (!*seen || seq > *seen),
-                   "the public feed published item %" PRIu64 " (audience %d) after %" PRIu64, seq,
-                   (int)item->audience, *seen);
+        FUZZ_CHECK(item->audience == DAJIA__AUDIENCE__AUDIENCE_PUBLIC && item->feed_seq == 0 &&
+                       (!*seen || seq == *seen + 1),
+                   "the public feed published public item %" PRIu64
+                   " (audience %d, feed_seq %" PRIu64 ") after %" PRIu64,
+                   seq, (int)item->audience, item->feed_seq, *seen);
 
-    /* Stored before it was published, with the same bytes; nothing public left out. */
+    /* Stored before it was published, with the same bytes (a public item: but for its
+       feed_seq); nothing public left out. */
     store_txn_t *txn = NULL;
     int rc = store_read_begin(s_fuzz.store, &txn);
     FUZZ_CHECK(rc == 0, "cannot read the store: %s", dajia_strerror(rc));
+    uint64_t feed_seq = office ? seq : s_public_feed_seq(txn, seq);
     const void *data;
     size_t len;
-    Dajia__FeedItem *stored = s_stored_item(txn, seq, &data, &len);
-    FUZZ_CHECK(len == zframe_size(body) && memcmp(data, zframe_data(body), len) == 0,
+    Dajia__FeedItem *stored = s_stored_item(txn, feed_seq, &data, &len);
+    FUZZ_CHECK(stored, "stored feed item %" PRIu64 " does not unpack", feed_seq);
+    uint8_t *expect = (uint8_t *)data;
+    if (!office) {
+        FUZZ_CHECK(stored->public_seq == seq,
+                   "stored feed item %" PRIu64 " has public_seq %" PRIu64 ", published as %" PRIu64,
+                   feed_seq, stored->public_seq, seq);
+        stored->feed_seq = 0;
+        len = dajia__feed_item__get_packed_size(stored);
+        expect = malloc(len ? len : 1);
+        FUZZ_CHECK(expect, "out of memory");
+        dajia__feed_item__pack(stored, expect);
+    }
+    FUZZ_CHECK(len == zframe_size(body) && memcmp(expect, zframe_data(body), len) == 0,
                "the %s feed published item %" PRIu64 " otherwise than it is stored", feed, seq);
+    if (!office)
+        free(expect);
     dajia__feed_item__free_unpacked(stored, NULL);
-    for (uint64_t s = *seen + 1; !office && *seen && s < seq; s++) {
+    uint64_t *public_feed = &s_fuzz.public_feed_seen;
+    for (uint64_t s = *public_feed + 1; !office && *public_feed && s < feed_seq; s++) {
         Dajia__FeedItem *skipped = s_stored_item(txn, s, &data, &len);
         FUZZ_CHECK(skipped, "stored feed item %" PRIu64 " does not unpack", s);
         FUZZ_CHECK(skipped->audience != DAJIA__AUDIENCE__AUDIENCE_PUBLIC,
@@ -539,6 +578,8 @@ s_published(zmsg_t *msg, bool office)
     }
     store_txn_end(&txn);
     *seen = seq;
+    if (!office)
+        *public_feed = feed_seq;
     return item;
 }
 
@@ -724,7 +765,7 @@ s_start(void)
         peers[i]->applied = 0;
         peers[i]->beat_at = zclock_mono();
     }
-    s_fuzz.feed_checked = s_fuzz.office_seen = s_fuzz.public_seen = 0;
+    s_fuzz.feed_checked = s_fuzz.office_seen = s_fuzz.public_seen = s_fuzz.public_feed_seen = 0;
     s_fuzz.inputs = 0;
     s_fuzz.due = s_fuzz.tick_due = 1;
     s_fuzz.tick_known = false;
