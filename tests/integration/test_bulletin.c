@@ -67,20 +67,6 @@ typedef struct {
 
 // ================================================================ plumbing
 
-static void
-s_ready_field(fixture_t *fx, const char *key, char *out, size_t size)
-{
-    const char *line = strstr(harness_proc_stdout(fx->broker), "READY ");
-    assert_non_null(line);
-    const char *at = strstr(line, key);
-    assert_non_null(at);
-    at += strlen(key);
-    size_t len = strcspn(at, " \n");
-    assert_true(len < size);
-    memcpy(out, at, len);
-    out[len] = '\0';
-}
-
 static int
 s_setup(void **state)
 {
@@ -134,7 +120,8 @@ s_start(fixture_t *fx, const char *clock)
     int rc = harness_proc_wait_ready(fx->broker, HARNESS_READY_TIMEOUT_MS, fx->api, sizeof fx->api);
     if (rc)
         fail_msg("the broker gave no READY line (%d): %s", rc, harness_proc_stdout(fx->broker));
-    s_ready_field(fx, "public=", fx->public_feed, sizeof fx->public_feed);
+    assert_int_equal(
+        harness_ready_field(fx->broker, "public=", fx->public_feed, sizeof fx->public_feed), 0);
     assert_int_equal(harness_client_new(fx->api, HARNESS_RECV_TIMEOUT_MS, &fx->client), 0);
     fx->sub = zsock_new_sub(fx->public_feed, "bulletin");
     assert_non_null(fx->sub);

@@ -116,20 +116,6 @@ s_teardown(void **state)
     return 0;
 }
 
-static void
-s_ready_field(harness_proc_t *proc, const char *key, char *out, size_t size)
-{
-    const char *line = strstr(harness_proc_stdout(proc), "READY ");
-    assert_non_null(line);
-    const char *at = strstr(line, key);
-    assert_non_null(at);
-    at += strlen(key);
-    size_t len = strcspn(at, " \n");
-    assert_true(len < size);
-    memcpy(out, at, len);
-    out[len] = '\0';
-}
-
 /* Starts the broker at `clock` (unix ms; on the same data as before). */
 static void
 s_broker_start(s_broker_t *br, int64_t clock)
@@ -152,7 +138,8 @@ s_broker_start(s_broker_t *br, int64_t clock)
     if (rc)
         fail_msg("the broker gave no READY line (%d): %s", rc, harness_proc_stdout(br->broker));
     if (br->external)
-        s_ready_field(br->broker, "workers=", br->workers, sizeof br->workers);
+        assert_int_equal(
+            harness_ready_field(br->broker, "workers=", br->workers, sizeof br->workers), 0);
     assert_int_equal(harness_client_new(br->api, HARNESS_RECV_TIMEOUT_MS, &br->client), 0);
 }
 
