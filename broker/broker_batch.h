@@ -49,8 +49,8 @@ typedef struct {
     broker_item_t *items;
     size_t count;
     size_t capacity;
-    int64_t received_at; /* when the api thread handed the batch over; also the "now" its
-                            deferred items are judged at */
+    int64_t received_at; /* when the writer took the batch for its commit; also the "now"
+                            its deferred items are judged at */
     /* Filled by the writer: */
     int rc;             /* 0, or the store's error: nothing of the batch stored */
     uint64_t commit_us; /* time in store_write, sync included */

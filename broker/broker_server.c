@@ -1,12 +1,13 @@
 /*  broker_server: the api ROUTER, validation, and group commit through the writer.
 
-    The loop polls two sockets: the api ROUTER and the writer's pipe. Whenever the api
-    has messages ready it drains them (as many as the batch being filled can hold);
-    whenever the writer is idle and events wait, the batch goes to the writer; whenever
-    the writer gives a batch back, every event in it is acknowledged. So under light
-    load a batch is one event (lowest latency), and under heavy load one sync covers
-    thousands, with no timer anywhere. A full batch stops reads from the api socket
-    until the writer is free again: that is the broker's back-pressure.
+    The loop polls the api ROUTER, the writer's socket and the replay thread's pipe.
+    Whenever the api has messages ready it reads them into the writer's open batch (as
+    many as there is room for, broker_writer.h); the writer takes that batch the moment
+    its last commit is done; whenever the writer gives a batch back, every event in it is
+    acknowledged. So under light load a batch is one event (lowest latency), and under
+    heavy load one sync covers thousands, with no timer anywhere. Without room (a full
+    batch, or 2 x batch_max events read and unanswered) the loop stops reading from the
+    api socket until the writer makes some: that is the broker's back-pressure.
 
     Who judges the events (broker/judge_threads, broker_judge.h): by default not this
     loop. It reads a SUBMIT, checks who sent it, and keeps it in the batch unjudged; the
@@ -76,6 +77,7 @@
                                    answers all its events at once) */
 #define BROKER_API_RCVHWM   128 /* requests waiting per peer: an agent's window */
 #define BROKER_API_IN_WIRES 4   /* a peer may make the api hold this many largest frames */
+#define BROKER_FILL_CHUNK   32  /* requests read into the open batch at a time */
 #define BROKER_FEED_SNDHWM                                                                         \
     1000 /* items queued per feed reader; past it a reader that                                    \
             does not keep up loses items and replays them */
@@ -131,9 +133,8 @@ struct broker_server_t {
     zsock_t *api;
     void *api_handle; /* zsock_resolve(api), for the hot path */
     char *endpoint;
-    broker_batch_t *fill;     /* being filled by the api */
-    broker_batch_t *spare[2]; /* empty batches: two while none is at the writer, one
-                                 while one is (three in all: fill, writer, spare) */
+    broker_batch_t *fill; /* the writer's open batch, between fill_begin and fill_end */
+    size_t batch_max;     /* broker/batch_max */
     dajia_limits_t limits;
     char region[DAJIA_REGION_PREFIX_MAX + 1]; /* broker/region, for limits.region_prefix */
     broker_stats_t stats;
@@ -430,37 +431,20 @@ s_answer_batch(broker_server_t *self, broker_batch_t *batch)
                        : DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED,
                    item->log_seq, DAJIA__REASON__REASON_NONE, "", batch->received_at);
     }
-    broker_batch_reset(batch);
 }
 
 /* ================================================================ batches */
 
-/* If the writer is idle and events wait, hands them over. */
+/* Answers the batches the writer finished (waiting for each with `wait`, until the
+   writer's end), and gives them back. */
 static void
-s_flush(broker_server_t *self)
+s_collect(broker_server_t *self, bool wait)
 {
-    if (broker_writer_busy(self->writer) || self->fill->count == 0)
-        return;
-    self->fill->received_at = dajia_clock_now_ms();
-    if (broker_writer_submit(self->writer, self->fill) != 0)
-        return;
-    int last = self->spare[1] ? 1 : 0;
-    self->fill = self->spare[last];
-    self->spare[last] = NULL;
-}
-
-/* Takes the finished batch back from the writer and answers it. What arrived meanwhile
-   goes to the writer first, so that the next commit and its sync run while this
-   batch's acks are sent, not after. */
-static void
-s_collect(broker_server_t *self)
-{
-    broker_batch_t *done = broker_writer_take(self->writer);
-    if (!done)
-        return;
-    s_flush(self);
-    s_answer_batch(self, done);
-    self->spare[self->spare[0] ? 1 : 0] = done;
+    broker_batch_t *done;
+    while ((done = broker_writer_take(self->writer, wait)) != NULL) {
+        s_answer_batch(self, done);
+        broker_writer_give(self->writer, done);
+    }
 }
 
 /* ================================================================ requests */
@@ -910,14 +894,29 @@ s_drain(broker_server_t *self)
     /* At most a batch's worth of reads, full or not: a flood of requests that are all
        answered at once (rejects, throttled ones) must not keep the loop from committing
        and answering the events it holds. */
-    size_t reads = self->fill->capacity;
-    broker_item_t *item;
-    while (reads-- > 0 && (item = broker_batch_next_item(self->fill)) != NULL) {
-        if (s_read_request(self, item) != 0) {
-            zmq_msg_close(&item->routing);
-            zmq_msg_close(&item->body);
-            break;
+    size_t reads = self->batch_max;
+    bool more = true;
+    while (more && reads > 0) {
+        /* A few requests at a time into the writer's open batch, so that the writer,
+           done with a commit, never waits long for it. */
+        size_t room;
+        self->fill = broker_writer_fill_begin(self->writer, &room);
+        size_t chunk = room < BROKER_FILL_CHUNK ? room : BROKER_FILL_CHUNK;
+        if (chunk > reads)
+            chunk = reads;
+        more = chunk > 0;
+        broker_item_t *item;
+        for (size_t i = 0; i < chunk && (item = broker_batch_next_item(self->fill)) != NULL; i++) {
+            reads--;
+            if (s_read_request(self, item) != 0) {
+                zmq_msg_close(&item->routing);
+                zmq_msg_close(&item->body);
+                more = false;
+                break;
+            }
         }
+        broker_writer_fill_end(self->writer);
+        self->fill = NULL;
     }
     s_credit_flush(self);
 }
@@ -1152,11 +1151,9 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
         goto out;
     }
     self->arena = dajia_arena_new(BROKER_ARENA_BYTES);
-    self->fill = broker_batch_new(batch_max);
-    self->spare[0] = broker_batch_new(batch_max);
-    self->spare[1] = broker_batch_new(batch_max);
-    if (!self->fill || !self->spare[0] || !self->spare[1] || !self->arena) {
-        snprintf(err, errlen, "out of memory for batches of %zu events", batch_max);
+    self->batch_max = batch_max;
+    if (!self->arena) {
+        snprintf(err, errlen, "out of memory for the decoder's arena");
         goto out;
     }
     /* The ZAP handler before any guarded socket: without one libzmq admits every key. */
@@ -1197,12 +1194,14 @@ broker_server_new(broker_config_t *config, broker_server_t **out, char *err, siz
                                                 BROKER_ARENA_BYTES, &judge)
                              : 0;
     if (rc == 0)
-        rc = broker_writer_start(self->store, last_seq, &dedup, &dedup_file, &judge, &self->writer);
+        rc = broker_writer_start(self->store, last_seq, batch_max, &dedup, &dedup_file, &judge,
+                                 &self->writer);
     broker_dedup_destroy(&dedup); /* only when the writer did not take them */
     broker_dedup_file_destroy(&dedup_file);
     broker_judge_destroy(&judge);
     if (rc) {
-        snprintf(err, errlen, "cannot start the writer thread: %s", dajia_strerror(rc));
+        snprintf(err, errlen, "cannot start the writer thread (batches of %zu events): %s",
+                 batch_max, dajia_strerror(rc));
         goto out;
     }
     /* The public index before anything appends to the feed (broker_feed.h). */
@@ -1290,9 +1289,6 @@ broker_server_destroy(broker_server_t **self_p)
     broker_writer_destroy(&self->writer);
     zsock_destroy(&self->api);
     broker_peers_destroy(&self->peers); /* after every socket it watches is closed */
-    broker_batch_destroy(&self->fill);
-    broker_batch_destroy(&self->spare[0]);
-    broker_batch_destroy(&self->spare[1]);
     dajia_arena_destroy(&self->arena);
     store_destroy(&self->store);
     broker_auth_destroy(&self->auth); /* after every socket it guards is closed */
@@ -1356,8 +1352,8 @@ broker_server_run(broker_server_t *self)
             {broker_replay_handle(self->replay), 0, ZMQ_POLLIN, 0},
             {self->api_handle, 0, ZMQ_POLLIN, 0},
         };
-        /* With the batch full, only the writer can make room: stop reading. */
-        int count = self->fill->count < self->fill->capacity ? 3 : 2;
+        /* Without room, only the writer can make some: stop reading. */
+        int count = broker_writer_room(self->writer) > 0 ? 3 : 2;
         int rc = zmq_poll(items, count, BROKER_POLL_MS);
         if (rc < 0) {
             if (zmq_errno() == EINTR)
@@ -1366,17 +1362,15 @@ broker_server_run(broker_server_t *self)
             return -1;
         }
         if (items[0].revents & ZMQ_POLLIN)
-            s_collect(self);
+            s_collect(self, false);
         if (items[1].revents & ZMQ_POLLIN)
             s_forward_replays(self);
         if (count > 2 && (items[2].revents & ZMQ_POLLIN))
             s_drain(self);
-        s_flush(self);
     }
     /* Interrupted: nothing more is read; what was read is committed and answered. */
-    s_collect(self);
-    s_flush(self);
-    s_collect(self);
+    broker_writer_stop(self->writer);
+    s_collect(self, true);
     dajia_log_info("stopped with the log at seq %" PRIu64, self->stats.last_seq);
     return 0;
 }
