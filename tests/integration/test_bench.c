@@ -6,7 +6,7 @@
     only that the bench stores every event it sends, exactly once (every send answered
     ACCEPTED, none rejected, duplicated or left unanswered), measures something, exits
     0, and removes the broker's (and the reference's) temporary data directory when it
-    is done.
+    is done; and that bench/cpu-per-event.sh reports each thread's CPU time.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,6 +166,53 @@ test_bench_compare_runs_the_reference_then_the_broker(void **state)
     json_decref(report);
 }
 
+/* bench/cpu-per-event.sh against `server` (the broker, or "reference"): one line with
+   the CPU time per event of the server in all, of the bench, and of each thread
+   (libzmq's I/O thread among them), each above zero, and nothing left in TMPDIR. */
+static void
+s_cpu_script(const char *server)
+{
+    char *dir = harness_tmpdir_new();
+    assert_non_null(dir);
+    const char *argv[] = {
+        "sh", DAJIA_CPU_SCRIPT, DAJIA_BENCH_BIN, server,     "--agents", "3", "--window",
+        "4",  "--duration",     "0.5",           "--warmup", "0.2",      NULL};
+    char *tmpdir = harness_strf("TMPDIR=%s", dir);
+    const char *env[] = {tmpdir, NULL};
+    harness_opts_t opts = {env, true};
+    harness_result_t run;
+    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
+    if (run.status != 0)
+        fail_msg("cpu-per-event.sh exited %d:\n%s\n%s", run.status, run.out, run.err);
+    double server_us = 0, bench_us = 0, io_us = 0;
+    if (sscanf(run.out, "server=%lf bench=%lf", &server_us, &bench_us) != 2)
+        fail_msg("no figures in:\n%s", run.out);
+    const char *io = strstr(run.out, "ZMQbg/IO/0=");
+    if (!io || sscanf(io, "ZMQbg/IO/0=%lf", &io_us) != 1)
+        fail_msg("no I/O thread in:\n%s", run.out);
+    assert_true(server_us > 0 && bench_us > 0 && io_us > 0);
+    assert_true(io_us <= server_us);
+    harness_result_free(&run);
+    free(tmpdir);
+    assert_int_equal(s_entries(dir), 0);
+    harness_rm_rf(dir);
+    free(dir);
+}
+
+static void
+test_bench_cpu_script_measures_the_broker_thread_by_thread(void **state)
+{
+    (void)state;
+    s_cpu_script(DAJIA_BROKER_BIN);
+}
+
+static void
+test_bench_cpu_script_measures_the_reference(void **state)
+{
+    (void)state;
+    s_cpu_script("reference");
+}
+
 int
 main(void)
 {
@@ -175,6 +222,8 @@ main(void)
         cmocka_unit_test(test_bench_threads_beyond_the_agents_are_not_started),
         cmocka_unit_test(test_bench_baseline_acknowledges_every_event_it_is_sent),
         cmocka_unit_test(test_bench_compare_runs_the_reference_then_the_broker),
+        cmocka_unit_test(test_bench_cpu_script_measures_the_broker_thread_by_thread),
+        cmocka_unit_test(test_bench_cpu_script_measures_the_reference),
     };
     return cmocka_run_group_tests_name("bench", tests, NULL, NULL);
 }
