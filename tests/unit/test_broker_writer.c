@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <czmq.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +25,11 @@
 #include "store.h"
 #include "test_util.h"
 
-#define TEST_UNIT       "psb"
-#define TEST_POLL_MS    5000 /* "becomes readable": a generous bound, never waited out */
-#define TEST_MANY       20000
-#define TEST_CHUNK_MAX  32
-#define TEST_ID_MAX     32
+#define TEST_UNIT      "psb"
+#define TEST_POLL_MS   5000 /* "becomes readable": a generous bound, never waited out */
+#define TEST_MANY      20000
+#define TEST_CHUNK_MAX 32
+#define TEST_ID_MAX    32
 
 typedef struct {
     char dir[TEST_UTIL_DIR_MAX];
@@ -40,7 +41,25 @@ typedef struct {
     uint64_t *seq;
     size_t seen, seen_cap;
     size_t batches;
+    broker_batch_t *kept[2]; /* taken and not given back yet (s_take_kept) */
+    bool deferred;           /* s_fill adds events for the judges */
 } fixture_t;
+
+/* A gate the judge may be made to wait at: the test holds the writer inside a commit. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool open;
+} s_gate = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, true};
+
+static void
+s_gate_set(bool open)
+{
+    pthread_mutex_lock(&s_gate.lock);
+    s_gate.open = open;
+    pthread_cond_broadcast(&s_gate.cond);
+    pthread_mutex_unlock(&s_gate.lock);
+}
 
 static int
 setup(void **state)
@@ -56,6 +75,12 @@ static int
 teardown(void **state)
 {
     fixture_t *fx = *state;
+    s_gate_set(true);
+    /* After a failure, what the test kept goes back first: the writer may need it to
+       commit what is open before it ends. */
+    for (size_t i = 0; i < 2; i++)
+        if (fx->kept[i])
+            broker_writer_give(fx->writer, fx->kept[i]);
     broker_writer_destroy(&fx->writer);
     int rc = test_util_store_remove(&fx->store, fx->dir);
     free(fx->ids);
@@ -73,8 +98,8 @@ s_start(fixture_t *fx, uint64_t last_seq, size_t batch_max, broker_dedup_t *dedu
     if (!dedup)
         dedup = broker_dedup_new(0);
     assert_non_null(dedup);
-    assert_ok(broker_writer_start(fx->store, last_seq, batch_max, &dedup, NULL, judge,
-                                  &fx->writer));
+    assert_ok(
+        broker_writer_start(fx->store, last_seq, batch_max, &dedup, NULL, judge, &fx->writer));
     assert_null(dedup);
     assert_non_null(fx->writer);
 }
@@ -135,7 +160,7 @@ s_fill_as(fixture_t *fx, const char *prefix, size_t first, size_t count, size_t 
             add = first + count - n;
         for (size_t i = 0; i < add; i++, n++) {
             s_id(id, prefix, n);
-            s_add(open, TEST_UNIT, id, false);
+            s_add(open, TEST_UNIT, id, fx->deferred);
         }
         broker_writer_fill_end(fx->writer);
         if (room == 0 && may_take)
@@ -153,45 +178,44 @@ s_fill(fixture_t *fx, const char *prefix, size_t first, size_t count, size_t chu
 }
 
 /* The event id of `item`: from its key, or from its body when it has none (refused by
-   the judges). */
+   the judges); "?" when neither holds one. */
 static void
 s_item_id(const broker_item_t *item, char *id)
 {
-    if (item->key_len > 0) {
-        size_t len = 0;
-        const char *key_id = broker_item_event_id(item, &len);
-        assert_true(len < TEST_ID_MAX);
+    size_t len = 0;
+    const char *key_id = item->key_len > 0 ? broker_item_event_id(item, &len) : NULL;
+    if (key_id && len < TEST_ID_MAX) {
         memcpy(id, key_id, len);
         id[len] = '\0';
         return;
     }
-    assert_int_equal(item->status, BROKER_ITEM_REJECTED);
     Dajia__Envelope *env = dajia__envelope__unpack(NULL, zmq_msg_size((zmq_msg_t *)&item->body),
                                                    zmq_msg_data((zmq_msg_t *)&item->body));
-    assert_non_null(env);
-    snprintf(id, TEST_ID_MAX, "%s", env->event_id);
+    snprintf(id, TEST_ID_MAX, "%s", env && !key_id ? env->event_id : "?");
     dajia__envelope__free_unpacked(env, NULL);
 }
 
-/* Notes what `batch` came back with, then gives it back unless `keep`. */
+/* Notes what `batch` came back with and gives it back unless `keep`, then checks it:
+   a failed check leaves no batch away from the writer but the kept ones. */
 static void
 s_seen(fixture_t *fx, broker_batch_t *batch, bool keep)
 {
     assert_non_null(batch);
-    assert_int_equal(batch->rc, 0);
-    assert_true(batch->count > 0);
+    int rc = batch->rc;
+    size_t count = batch->count, deferred = 0;
+    uint64_t last = 0, batch_last = batch->last_seq;
     fx->batches++;
-    if (fx->seen + batch->count > fx->seen_cap) {
-        fx->seen_cap = (fx->seen + batch->count) * 2;
+    if (fx->seen + count > fx->seen_cap) {
+        fx->seen_cap = (fx->seen + count) * 2;
         fx->ids = realloc(fx->ids, fx->seen_cap * sizeof *fx->ids);
         fx->status = realloc(fx->status, fx->seen_cap * sizeof *fx->status);
         fx->seq = realloc(fx->seq, fx->seen_cap * sizeof *fx->seq);
-        assert_true(fx->ids && fx->status && fx->seq);
+        if (!fx->ids || !fx->status || !fx->seq)
+            abort();
     }
-    uint64_t last = 0;
-    for (size_t i = 0; i < batch->count; i++) {
+    for (size_t i = 0; i < count; i++) {
         const broker_item_t *item = &batch->items[i];
-        assert_false(item->deferred);
+        deferred += item->deferred;
         s_item_id(item, fx->ids[fx->seen]);
         fx->status[fx->seen] = item->status;
         fx->seq[fx->seen] = item->log_seq;
@@ -199,10 +223,13 @@ s_seen(fixture_t *fx, broker_batch_t *batch, bool keep)
             last = item->log_seq;
         fx->seen++;
     }
-    if (last)
-        assert_int_equal(batch->last_seq, last);
     if (!keep)
         broker_writer_give(fx->writer, batch);
+    assert_int_equal(rc, 0);
+    assert_true(count > 0);
+    assert_int_equal(deferred, 0);
+    if (last)
+        assert_int_equal(batch_last, last);
 }
 
 /* Takes batches, waiting, until `count` more events came back (each given back). */
@@ -247,8 +274,7 @@ s_check_log(fixture_t *fx, uint64_t seq, size_t count, const char *prefix, size_
         Dajia__LogRecord *rec = dajia__log_record__unpack(NULL, vlen, val);
         assert_non_null(rec);
         assert_int_equal(rec->log_seq, seq + i);
-        Dajia__Envelope *env =
-            dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
+        Dajia__Envelope *env = dajia__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
         assert_non_null(env);
         s_id(id, prefix, first + i);
         assert_string_equal(env->unit, TEST_UNIT);
@@ -339,9 +365,22 @@ s_take_kept(fixture_t *fx, size_t count)
 {
     broker_batch_t *batch = broker_writer_take(fx->writer, true);
     assert_non_null(batch);
+    size_t i = fx->kept[0] ? 1 : 0;
+    assert_null(fx->kept[i]);
+    fx->kept[i] = batch;
     assert_int_equal(batch->count, count);
     s_seen(fx, batch, true);
     return batch;
+}
+
+/* Gives back a batch from s_take_kept: answered. */
+static void
+s_give_kept(fixture_t *fx, broker_batch_t *batch)
+{
+    size_t i = fx->kept[0] == batch ? 0 : 1;
+    assert_ptr_equal(fx->kept[i], batch);
+    fx->kept[i] = NULL;
+    broker_writer_give(fx->writer, batch);
 }
 
 static void
@@ -364,7 +403,7 @@ test_room_holds_two_batches_unanswered_at_most(void **state)
     assert_false(s_readable(fx, 0));
 
     /* A answered: the writer takes C, and says so on its socket. */
-    broker_writer_give(fx->writer, a);
+    s_give_kept(fx, a);
     assert_true(s_readable(fx, TEST_POLL_MS));
     assert_int_equal(broker_writer_room(fx->writer), 2); /* 2 + 4 held */
 
@@ -376,13 +415,13 @@ test_room_holds_two_batches_unanswered_at_most(void **state)
     assert_false(s_readable(fx, 0));
 
     /* B answered: the writer takes D, and wakes the poller again. */
-    broker_writer_give(fx->writer, b);
+    s_give_kept(fx, b);
     assert_true(s_readable(fx, TEST_POLL_MS));
     assert_int_equal(broker_writer_room(fx->writer), 2); /* 4 + 2 held */
-    broker_writer_give(fx->writer, c);
+    s_give_kept(fx, c);
     assert_int_equal(broker_writer_room(fx->writer), 4); /* 2 held */
     broker_batch_t *d = s_take_kept(fx, 2);
-    broker_writer_give(fx->writer, d);
+    s_give_kept(fx, d);
     assert_int_equal(broker_writer_room(fx->writer), 4);
 
     /* Two full batches unanswered: no room though the open batch is empty. */
@@ -391,9 +430,9 @@ test_room_holds_two_batches_unanswered_at_most(void **state)
     s_fill(fx, "e", 14, 4, 4);
     broker_batch_t *f = s_take_kept(fx, 4);
     assert_int_equal(broker_writer_room(fx->writer), 0);
-    broker_writer_give(fx->writer, e);
+    s_give_kept(fx, e);
     assert_int_equal(broker_writer_room(fx->writer), 4);
-    broker_writer_give(fx->writer, f);
+    s_give_kept(fx, f);
     assert_int_equal(broker_writer_room(fx->writer), 4);
 
     s_check(fx, 0, 18, "e", 0, BROKER_ITEM_ACCEPTED, 1);
@@ -402,7 +441,7 @@ test_room_holds_two_batches_unanswered_at_most(void **state)
 }
 
 /* When room() says 0 because the open batch is full, the writer's socket becomes
-   readable once the writer takes it, before any batch is done. */
+   readable: the writer took the batch (and says so), or is done with it already. */
 static void
 test_no_room_then_the_socket_wakes(void **state)
 {
@@ -528,8 +567,7 @@ test_many_events_in_chunks_of_any_size(void **state)
     assert_int_equal(fx->seen, TEST_MANY);
     s_check(fx, 0, TEST_MANY, "e", 0, BROKER_ITEM_ACCEPTED, 1);
     assert_int_equal(s_last_seq(fx), TEST_MANY);
-    print_message("%zu events in %zu batches; no room %zu times\n", fx->seen, fx->batches,
-                  no_room);
+    print_message("%zu events in %zu batches; no room %zu times\n", fx->seen, fx->batches, no_room);
 }
 
 /* ================================================================ judges */
@@ -606,12 +644,58 @@ test_judges_refuse_and_the_refused_take_no_seq(void **state)
     assert_int_equal(fx->status[count + 2], BROKER_ITEM_REJECTED);
 }
 
+/* The judge of s_judge, waiting at the gate first. */
+static int
+s_judge_gated(broker_item_t *item, int64_t now_ms, dajia_arena_t *arena, void *arg)
+{
+    pthread_mutex_lock(&s_gate.lock);
+    while (!s_gate.open)
+        pthread_cond_wait(&s_gate.cond, &s_gate.lock);
+    pthread_mutex_unlock(&s_gate.lock);
+    return s_judge(item, now_ms, arena, arg);
+}
+
+/* The writer takes the full open batch while no batch can be done (it is held judging
+   it): what wakes the poller is the token saying there is room again. */
+static void
+test_no_room_then_a_token_wakes_the_poller(void **state)
+{
+    fixture_t *fx = *state;
+    broker_judge_t *judge = NULL;
+    assert_ok(broker_judge_new(1, s_judge_gated, NULL, 4096, &judge));
+    s_start(fx, 0, 4, NULL, &judge);
+    /* A and B, judged already, taken and kept: no empty batch is left to the writer. */
+    s_fill(fx, "e", 0, 2, 2);
+    broker_batch_t *a = s_take_kept(fx, 2);
+    s_fill(fx, "e", 2, 2, 2);
+    broker_batch_t *b = s_take_kept(fx, 2);
+    /* C, for the judges, fills the open batch: no room. */
+    s_gate_set(false);
+    fx->deferred = true;
+    s_fill(fx, "e", 4, 4, 4);
+    assert_int_equal(broker_writer_room(fx->writer), 0);
+    assert_false(s_readable(fx, 0));
+
+    /* A answered: the writer takes C and stays at the gate. */
+    s_give_kept(fx, a);
+    assert_true(s_readable(fx, TEST_POLL_MS));
+    assert_null(broker_writer_take(fx->writer, false)); /* the token, swallowed */
+    assert_false(s_readable(fx, 0));
+    assert_int_equal(broker_writer_room(fx->writer), 2); /* 2 + 4 held */
+
+    s_gate_set(true);
+    s_take_events(fx, 4);
+    s_give_kept(fx, b);
+    s_check(fx, 0, 8, "e", 0, BROKER_ITEM_ACCEPTED, 1);
+    s_check_log(fx, 1, 8, "e", 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_events_come_back_in_order_with_consecutive_seqs,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_come_back_in_order_with_consecutive_seqs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_seqs_follow_the_last_seq_given, setup, teardown),
         cmocka_unit_test_setup_teardown(test_room_holds_two_batches_unanswered_at_most, setup,
                                         teardown),
@@ -622,6 +706,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_destroy_with_batches_never_taken, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_events_in_chunks_of_any_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judges_refuse_and_the_refused_take_no_seq, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_no_room_then_a_token_wakes_the_poller, setup,
                                         teardown),
     };
     return cmocka_run_group_tests_name("broker_writer", tests, NULL, NULL);
