@@ -68,16 +68,17 @@ s_send_ptr(zsock_t *sock, void *ptr)
     return rc == (int)sizeof ptr ? 0 : -1;
 }
 
-/* The next pointer, or NULL when none came (`flags` ZMQ_DONTWAIT and none is there). */
-static void *
-s_recv_ptr(zsock_t *sock, int flags)
+/* Receives the next pointer into *ptr. Returns false when none came (`flags`
+   ZMQ_DONTWAIT and none is there): a NULL that came is the writer's end, not that. */
+static bool
+s_recv_ptr(zsock_t *sock, int flags, void **ptr)
 {
-    void *ptr = NULL;
     int rc;
+    *ptr = NULL;
     do
-        rc = zmq_recv(zsock_resolve(sock), &ptr, sizeof ptr, flags);
+        rc = zmq_recv(zsock_resolve(sock), ptr, sizeof *ptr, flags);
     while (rc < 0 && errno == EINTR);
-    return rc == (int)sizeof ptr ? ptr : NULL;
+    return rc == (int)sizeof *ptr;
 }
 
 typedef struct {
@@ -354,10 +355,12 @@ broker_batch_t *
 broker_writer_take(broker_writer_t *self, bool wait)
 {
     while (!self->ended) {
-        void *ptr = s_recv_ptr(self->front, wait ? 0 : ZMQ_DONTWAIT);
+        void *ptr;
+        bool came = s_recv_ptr(self->front, wait ? 0 : ZMQ_DONTWAIT, &ptr);
         if (ptr == WRITER_ROOM)
             continue;
-        if (!ptr && wait)
+        /* The end, also when a take without waiting read it: nothing more comes. */
+        if (!ptr && (came || wait))
             self->ended = true;
         return ptr;
     }
