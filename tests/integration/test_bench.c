@@ -61,35 +61,46 @@ s_check_run(json_t *report, const char *who)
     assert_int_equal(s_int(report, "stalled_agents"), 0);
 }
 
-/* Runs the bench with `args` (NULL-terminated), its TMPDIR a fresh directory, and
-   returns its JSON report (the caller frees it with json_decref) once the bench exited
-   0 and left the directory empty. */
-static json_t *
-s_bench_run(const char *const *args)
+/* Runs `argv` (NULL-terminated) with its TMPDIR a fresh directory, and returns what it
+   printed (the caller frees it) once it exited 0 and left the directory empty: the
+   servers' data went with them. */
+static char *
+s_run_clean(const char *const *argv)
 {
     char *dir = harness_tmpdir_new();
     assert_non_null(dir);
-    const char *argv[24] = {DAJIA_BENCH_BIN, "--json", "--duration", "0.5", "--warmup", "0.2"};
-    size_t n = 6;
-    for (size_t i = 0; args[i] && n < sizeof argv / sizeof argv[0] - 1; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
     char *tmpdir = harness_strf("TMPDIR=%s", dir);
     const char *env[] = {tmpdir, NULL};
     harness_opts_t opts = {env, true};
     harness_result_t run;
     assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
     if (run.status != 0)
-        fail_msg("dajia-bench exited %d:\n%s\n%s", run.status, run.out, run.err);
-    json_error_t error;
-    json_t *report = json_loads(run.out, 0, &error);
-    if (!report)
-        fail_msg("the report is not JSON (%s):\n%s", error.text, run.out);
+        fail_msg("%s exited %d:\n%s\n%s", argv[0], run.status, run.out, run.err);
+    char *out = harness_strf("%s", run.out);
     harness_result_free(&run);
     free(tmpdir);
-    assert_int_equal(s_entries(dir), 0); /* the servers' data went with them */
+    assert_int_equal(s_entries(dir), 0);
     harness_rm_rf(dir);
     free(dir);
+    return out;
+}
+
+/* Runs the bench with `args` (NULL-terminated) as s_run_clean does, and returns its JSON
+   report (the caller frees it with json_decref). */
+static json_t *
+s_bench_run(const char *const *args)
+{
+    const char *argv[24] = {DAJIA_BENCH_BIN, "--json", "--duration", "0.5", "--warmup", "0.2"};
+    size_t n = 6;
+    for (size_t i = 0; args[i] && n < sizeof argv / sizeof argv[0] - 1; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char *out = s_run_clean(argv);
+    json_error_t error;
+    json_t *report = json_loads(out, 0, &error);
+    if (!report)
+        fail_msg("the report is not JSON (%s):\n%s", error.text, out);
+    free(out);
     return report;
 }
 
@@ -172,31 +183,19 @@ test_bench_compare_runs_the_reference_then_the_broker(void **state)
 static void
 s_cpu_script(const char *server)
 {
-    char *dir = harness_tmpdir_new();
-    assert_non_null(dir);
     const char *argv[] = {
         "sh", DAJIA_CPU_SCRIPT, DAJIA_BENCH_BIN, server,     "--agents", "3", "--window",
         "4",  "--duration",     "0.5",           "--warmup", "0.2",      NULL};
-    char *tmpdir = harness_strf("TMPDIR=%s", dir);
-    const char *env[] = {tmpdir, NULL};
-    harness_opts_t opts = {env, true};
-    harness_result_t run;
-    assert_int_equal(harness_run(argv, &opts, HARNESS_RUN_TIMEOUT_MS, &run), 0);
-    if (run.status != 0)
-        fail_msg("cpu-per-event.sh exited %d:\n%s\n%s", run.status, run.out, run.err);
+    char *out = s_run_clean(argv);
     double server_us = 0, bench_us = 0, io_us = 0;
-    if (sscanf(run.out, "server=%lf bench=%lf", &server_us, &bench_us) != 2)
-        fail_msg("no figures in:\n%s", run.out);
-    const char *io = strstr(run.out, "ZMQbg/IO/0=");
+    if (sscanf(out, "server=%lf bench=%lf", &server_us, &bench_us) != 2)
+        fail_msg("no figures in:\n%s", out);
+    const char *io = strstr(out, "ZMQbg/IO/0=");
     if (!io || sscanf(io, "ZMQbg/IO/0=%lf", &io_us) != 1)
-        fail_msg("no I/O thread in:\n%s", run.out);
+        fail_msg("no I/O thread in:\n%s", out);
     assert_true(server_us > 0 && bench_us > 0 && io_us > 0);
     assert_true(io_us <= server_us);
-    harness_result_free(&run);
-    free(tmpdir);
-    assert_int_equal(s_entries(dir), 0);
-    harness_rm_rf(dir);
-    free(dir);
+    free(out);
 }
 
 static void
