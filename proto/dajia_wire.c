@@ -68,10 +68,12 @@ typedef struct {
     const ProtobufCFieldDescriptor *field;
     s_kind_t kind;
     bool repeated;
-    bool member;           /* of a oneof */
-    bool members;          /* S_KIND_STRING: a list of member codes (dajia_rules_member_list) */
-    size_t text_limit;     /* S_KIND_STRING */
-    const s_schema_t *sub; /* S_KIND_MESSAGE */
+    bool member;            /* of a oneof */
+    bool members;           /* S_KIND_STRING: a list of member codes (dajia_rules_member_list) */
+    size_t text_limit;      /* S_KIND_STRING */
+    uint64_t enum_below_64; /* S_KIND_ENUM: bit v set when v < 64 is one of its values */
+    bool enum_above_63;     /* S_KIND_ENUM: it has values of 64 and more */
+    const s_schema_t *sub;  /* S_KIND_MESSAGE */
 } s_field_t;
 
 struct s_schema_t {
@@ -157,6 +159,17 @@ s_compile(const ProtobufCMessageDescriptor *desc, int depth)
         if (f->kind == S_KIND_STRING) {
             f->text_limit = dajia_rules_text_limit(field->name);
             f->members = f->repeated && dajia_rules_member_list(field->name);
+        }
+        if (f->kind == S_KIND_ENUM) {
+            /* The values of the enum, looked up once here instead of at every event. */
+            const ProtobufCEnumDescriptor *e = field->descriptor;
+            for (unsigned v = 0; v < e->n_values; v++) {
+                int value = e->values[v].value;
+                if (value >= 0 && value < 64)
+                    f->enum_below_64 |= (uint64_t)1 << value;
+                else if (value >= 64)
+                    f->enum_above_63 = true;
+            }
         }
         if (f->kind == S_KIND_MESSAGE && !(f->sub = s_compile(field->descriptor, depth + 1)))
             return NULL;
@@ -289,7 +302,11 @@ s_number_ok(const s_walk_t *self, const s_field_t *f, uint64_t v, size_t bytes)
     case S_KIND_UINT32:
         return bytes <= S_VARINT32_MAX && v <= UINT32_MAX;
     case S_KIND_ENUM:
-        return bytes <= S_VARINT32_MAX && v <= INT32_MAX &&
+        if (bytes > S_VARINT32_MAX)
+            return false;
+        if (v < 64)
+            return (f->enum_below_64 >> v) & 1;
+        return f->enum_above_63 && v <= INT32_MAX &&
                protobuf_c_enum_descriptor_get_value(f->field->descriptor, (int)v) != NULL;
     case S_KIND_INT64: /* at most 9 bytes: below 2^63, so never negative */
     case S_KIND_ANY64:
