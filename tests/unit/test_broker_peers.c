@@ -19,7 +19,7 @@
 
 #define S_IN_MAX   (256u << 10)
 #define S_MESSAGE  (100u << 10)
-#define S_WAIT_MS  3000
+#define S_WAIT_MS  10000 /* the longest the guard may take to act: a wait ends as it does */
 #define S_MAX_CONN 2
 #define S_RECV_MS  10000 /* the longest a message may take to arrive */
 /* What separates two moments of activity: the watcher reads the connections' events
