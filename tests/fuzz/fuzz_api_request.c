@@ -9,6 +9,8 @@
       - every request gets exactly one answer, within S_RECV_TIMEOUT_MS: the broker
         neither dies nor hangs nor stays silent;
       - STATS is answered with JSON whose counters equal the answers given so far;
+      - HELLO, with any number of frames, is answered HELLO with a Hello: the same
+        store_id for as long as this broker runs, and the last log_seq acknowledged;
       - anything but a two-frame SUBMIT is REJECTED with BAD_FRAMES or UNKNOWN_COMMAND
         (a command the broker has since learned may answer in its own way, but an ACK
         it sends must still be a well-formed refusal);
@@ -81,6 +83,7 @@ typedef struct {
     char region[DAJIA_REGION_PREFIX_MAX + 1]; /* broker/region, for limits.region_prefix */
     zhashx_t *stored;                         /* "unit\nevent_id" -> log_seq (uintptr_t) */
     uint64_t last_seq;
+    char store_id[DAJIA_MAX_ID + 1]; /* what the first HELLO said; "" before */
     s_counts_t counts;
     uint64_t inputs;
 } s_fuzz_t;
@@ -175,6 +178,7 @@ s_start(void)
     s_fuzz.stored = zhashx_new();
     FUZZ_CHECK(s_fuzz.stored, "out of memory");
     s_fuzz.last_seq = 0;
+    s_fuzz.store_id[0] = '\0';
     memset(&s_fuzz.counts, 0, sizeof s_fuzz.counts);
 }
 
@@ -492,7 +496,30 @@ s_check_replay(const s_request_t *req, const Dajia__FeedBatch *batch)
     dajia__replay_request__free_unpacked(ask, NULL);
 }
 
-/* A request that is not SUBMIT or STATS. */
+/* HELLO: the store's identity, the same for as long as this broker runs (a fresh
+   directory is a new store), and the last log_seq this client was told of. */
+static void
+s_check_hello(zmsg_t *reply)
+{
+    FUZZ_CHECK(s_frame_eq(zmsg_first(reply), "HELLO"), "HELLO answered otherwise");
+    zframe_t *body = zmsg_last(reply);
+    Dajia__Hello *hello = dajia__hello__unpack(NULL, zframe_size(body), zframe_data(body));
+    FUZZ_CHECK(hello, "a HELLO answer that does not decode");
+    size_t len = strlen(hello->store_id);
+    FUZZ_CHECK(len > 0 && len <= DAJIA_MAX_ID && fuzz_utf8_valid(hello->store_id, len),
+               "a HELLO without a store_id, or with one no id may be");
+    if (!s_fuzz.store_id[0])
+        memcpy(s_fuzz.store_id, hello->store_id, len + 1);
+    FUZZ_CHECK(strcmp(s_fuzz.store_id, hello->store_id) == 0,
+               "the store_id changed from %s to %s while the broker ran", s_fuzz.store_id,
+               hello->store_id);
+    FUZZ_CHECK(hello->last_log_seq == s_fuzz.last_seq,
+               "HELLO says last_log_seq %" PRIu64 ", the last ack said %" PRIu64,
+               hello->last_log_seq, s_fuzz.last_seq);
+    dajia__hello__free_unpacked(hello, NULL);
+}
+
+/* A request that is not SUBMIT, STATS or HELLO. */
 static void
 s_check_other(const s_request_t *req, zmsg_t *reply)
 {
@@ -552,6 +579,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (s_frame_is(&req, 0, "STATS")) {
         FUZZ_CHECK(s_frame_eq(zmsg_first(reply), "STATS"), "STATS answered otherwise");
         s_check_stats(zmsg_last(reply));
+    } else if (s_frame_is(&req, 0, "HELLO")) {
+        s_check_hello(reply);
     } else {
         s_fuzz.counts.requests++;
         if (req.count == 2 && s_frame_is(&req, 0, "SUBMIT")) {

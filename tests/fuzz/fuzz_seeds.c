@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 
 #include "dajia.pb-c.h"
+#include "dajia_api.h"
 #include "dajia_json.h"
 #include "fuzz_util.h"
 
@@ -348,7 +349,8 @@ s_write_dict(void)
 static void
 s_write_api_dict(void)
 {
-    static const char *const words[] = {"SUBMIT", "STATS", "REPLAY", FUZZ_MEMBERS};
+    static const char *const words[] = {DAJIA_API_SUBMIT, DAJIA_API_STATS, DAJIA_API_REPLAY,
+                                        DAJIA_API_HELLO, FUZZ_MEMBERS};
     char path[S_PATH_MAX];
     snprintf(path, sizeof path, "%s/fuzz_api_request.dict", s_dir);
     FILE *dict = fopen(path, "w");
@@ -379,6 +381,8 @@ s_request_edges(void)
     free(packed);
     s_write_request("stats.req", 2, "STATS", (size_t)5, "", (size_t)0);
     s_write_request("stats-one-frame.req", 1, "STATS", (size_t)5);
+    s_write_request("hello.req", 2, "HELLO", (size_t)5, "", (size_t)0);
+    s_write_request("hello-one-frame.req", 1, "HELLO", (size_t)5);
     s_write_request("unknown-command.req", 2, "DELETE", (size_t)6, "x", (size_t)1);
     s_write_request("empty-command.req", 2, "", (size_t)0, "x", (size_t)1);
     s_write_request("submit-alone.req", 1, "SUBMIT", (size_t)6);
