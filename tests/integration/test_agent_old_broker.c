@@ -40,32 +40,38 @@
 #define S_POLL_MS   1000 /* the fake broker's longest wait before it looks at its pipe */
 #define S_ID_PREFIX S_UNIT "-ob-"
 /* What an older broker answered a word it did not know (broker_server.c, before HELLO). */
-#define S_OLD_REFUSAL                                                                           \
-    "unknown command (5 bytes); the broker knows " DAJIA_API_SUBMIT ", " DAJIA_API_STATS          \
+#define S_OLD_REFUSAL                                                                              \
+    "unknown command (5 bytes); the broker knows " DAJIA_API_SUBMIT ", " DAJIA_API_STATS           \
     " and " DAJIA_API_REPLAY
 /* What the agent says with -v when it goes on without the store check (agent_session.c). */
-#define S_UNCHECKED "the broker does not answer " DAJIA_API_HELLO ": its store is not checked"
-/* --timeout for a run that must end with everything stored: far beyond any wait. */
-#define S_LONG_TIMEOUT "120"
+#define S_UNCHECKED     "the broker does not answer " DAJIA_API_HELLO ": its store is not checked"
+/* --timeout for a run that must end with everything stored: far beyond any wait, and
+   within HARNESS_RUN_TIMEOUT_MS, so that an agent that waits it out says so itself. */
+#define S_LONG_TIMEOUT  "90"
+/* --resend-ms that no answer's delay reaches: every event is sent exactly once. */
+#define S_NO_RESEND     "60000"
+/* A flush with nothing waiting gives up on a silent broker after
+   AGENT_SESSION_HELLO_IDLE_MS (5 s); well before this, and before S_LONG_TIMEOUT. */
+#define S_IDLE_BOUND_MS 60000
 
 /* One request the fake broker received. */
 typedef struct {
-    bool hello;                        /* HELLO, else SUBMIT */
-    bool answered;                     /* it was answered (at once or later) */
-    char event_id[HARNESS_ID_MAX];     /* a SUBMIT's */
-    Dajia__AckStatus status;           /* a SUBMIT's answer */
-    uint64_t log_seq;                  /* idem */
+    bool hello;                    /* HELLO, else SUBMIT */
+    bool answered;                 /* it was answered (at once or later) */
+    char event_id[HARNESS_ID_MAX]; /* a SUBMIT's */
+    Dajia__AckStatus status;       /* a SUBMIT's answer */
+    uint64_t log_seq;              /* idem */
 } s_request_t;
 
-/* The older broker: what it does (set by the test between runs) and what it saw. Every
-   field is under `lock`: the actor thread writes, the test reads. */
+/* The older broker: what it does (set by the test between runs) and what it saw, both
+   under `lock` (the actor thread writes, the test reads). */
 typedef struct {
     pthread_mutex_t lock;
     char endpoint[256];
-    unsigned hello_silent;  /* HELLOs still to leave unanswered */
-    bool hold_hello;        /* answer a HELLO only when the next one comes */
-    bool submit_silent;     /* leave SUBMITs unanswered */
-    uint64_t last_seq;      /* the log's last log_seq */
+    unsigned hello_silent; /* HELLOs still to leave unanswered */
+    bool hold_hello;       /* answer a HELLO only when the next one comes */
+    bool submit_silent;    /* leave SUBMITs unanswered */
+    uint64_t last_seq;     /* the log's last log_seq */
     s_request_t seen[S_SEEN_MAX];
     size_t count;
     zactor_t *actor;
@@ -280,11 +286,12 @@ s_teardown(void **state)
 /* Runs dajia-agent [-v] --timeout `timeout` --resend-ms `resend` `command` [file]
    against the fake broker, without keys. Returns its run; the caller checks `status`. */
 static harness_result_t
-s_agent(fixture_t *fx, bool verbose, const char *timeout, const char *resend,
-        const char *command, const char *file)
+s_agent(fixture_t *fx, bool verbose, const char *timeout, const char *resend, const char *command,
+        const char *file)
 {
-    const char *argv[16] = {DAJIA_AGENT_BIN, "--broker", fx->broker.endpoint, "--unit", S_UNIT,
-                            "--state", fx->state, "--timeout", timeout, "--resend-ms", resend};
+    const char *argv[16] = {
+        DAJIA_AGENT_BIN, "--broker", fx->broker.endpoint, "--unit", S_UNIT, "--state", fx->state,
+        "--timeout",     timeout,    "--resend-ms",       resend};
     size_t argc = 11;
     if (verbose)
         argv[argc++] = "-v";
@@ -311,8 +318,8 @@ s_events(fixture_t *fx, uint64_t first)
 static void
 s_expect_summary(const harness_result_t *run, unsigned accepted, unsigned waiting)
 {
-    const char *line = S_STR("%u stored (%u new, 0 duplicates), 0 rejected, %u waiting",
-                             accepted, accepted, waiting);
+    const char *line = S_STR("%u stored (%u new, 0 duplicates), 0 rejected, %u waiting", accepted,
+                             accepted, waiting);
     if (!strstr(run->err, line))
         fail_msg("the agent did not say \"%s\"", line);
     /* Nothing about a restored store, nor a refusal of a send: there was neither. */
@@ -349,7 +356,8 @@ s_expect_exact(fixture_t *fx, size_t from, size_t hellos, uint64_t first, size_t
     for (size_t k = 0; k < count; k++) {
         const s_request_t *r = &seen[hellos + k];
         assert_false(r->hello);
-        assert_string_equal(r->event_id, S_STR(S_ID_PREFIX "%llu", (unsigned long long)(first + k)));
+        assert_string_equal(r->event_id,
+                            S_STR(S_ID_PREFIX "%llu", (unsigned long long)(first + k)));
         assert_int_equal(r->status, DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED);
         assert_int_equal(r->log_seq, seq + k);
     }
@@ -393,7 +401,8 @@ static void
 test_agent_goes_on_without_the_store_check(void **state)
 {
     fixture_t *fx = *state;
-    harness_result_t run = s_agent(fx, false, S_LONG_TIMEOUT, "60000", "submit", s_events(fx, 1));
+    harness_result_t run =
+        s_agent(fx, false, S_LONG_TIMEOUT, S_NO_RESEND, "submit", s_events(fx, 1));
     assert_int_equal(run.status, 0);
     s_expect_summary(&run, S_EVENTS, 0);
     /* Without -v it says nothing of the store check. */
@@ -402,13 +411,13 @@ test_agent_goes_on_without_the_store_check(void **state)
     s_expect_outbox(fx, 0, S_EVENTS);
 
     /* Nothing waits, events are kept: it asks, is refused, and ends; -v says why. */
-    run = s_agent(fx, true, S_LONG_TIMEOUT, "60000", "flush", NULL);
+    run = s_agent(fx, true, S_LONG_TIMEOUT, S_NO_RESEND, "flush", NULL);
     assert_int_equal(run.status, 0);
     s_expect_summary(&run, 0, 0);
     assert_non_null(strstr(run.err, S_UNCHECKED));
     at = s_expect_exact(fx, at, 1, 0, 0, 0);
 
-    run = s_agent(fx, true, S_LONG_TIMEOUT, "60000", "submit", s_events(fx, 1 + S_EVENTS));
+    run = s_agent(fx, true, S_LONG_TIMEOUT, S_NO_RESEND, "submit", s_events(fx, 1 + S_EVENTS));
     assert_int_equal(run.status, 0);
     s_expect_summary(&run, S_EVENTS, 0);
     assert_non_null(strstr(run.err, S_UNCHECKED));
@@ -454,7 +463,7 @@ test_agent_waits_out_a_silent_hello(void **state)
     int64_t took = harness_now_ms() - started;
     assert_int_equal(run.status, 0);
     s_expect_summary(&run, 0, 0);
-    if (took >= 60000)
+    if (took >= S_IDLE_BOUND_MS)
         fail_msg("a flush with nothing waiting waited %lld ms for a silent broker",
                  (long long)took);
     size_t n = s_seen(&fx->broker, at, seen);
@@ -500,8 +509,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_agent_goes_on_without_the_store_check, s_setup,
                                         s_teardown),
-        cmocka_unit_test_setup_teardown(test_agent_waits_out_a_silent_hello, s_setup,
-                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_agent_waits_out_a_silent_hello, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_agent_takes_a_late_refusal_for_the_hello, s_setup,
                                         s_teardown),
     };
