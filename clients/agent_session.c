@@ -292,6 +292,11 @@ s_on_unmatched(s_session_t *s, const Dajia__Ack *ack)
 {
     if (ack->status != DAJIA__ACK_STATUS__ACK_STATUS_REJECTED)
         return;
+    /* An older broker's answer to a HELLO sent again, after its first refusal: the agent
+       sends no other word such a broker does not know, so no event was refused. */
+    if (!s->hello_wait && s->report->store_unchecked &&
+        ack->reason == DAJIA__REASON__REASON_UNKNOWN_COMMAND)
+        return;
     if (s->hello_wait) {
         /* The refusal of the HELLO (an older broker does not know it), or of the
            connection: either way no store to check; the events get their own answers. */
