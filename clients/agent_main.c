@@ -333,8 +333,10 @@ s_finish(s_ui_t *ui, const agent_session_report_t *r, const agent_submit_counts_
             (unsigned long long)r->waiting);
     if (r->waiting > 0) {
         const char *when = "to send them";
-        bool answered =
-            r->accepted || r->duplicates || r->rejected || r->unmatched || r->storage_unavailable;
+        /* The broker said something, so the connection was not dropped for want of a key
+           (an older broker's refusal of HELLO counts). */
+        bool answered = r->accepted || r->duplicates || r->rejected || r->unmatched ||
+                        r->storage_unavailable || r->store_unchecked;
         if (r->interrupted)
             fprintf(stderr, S_NAME ": interrupted\n");
         else if (r->unit_unknown)

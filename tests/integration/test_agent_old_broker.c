@@ -45,6 +45,8 @@
     " and " DAJIA_API_REPLAY
 /* What the agent says with -v when it goes on without the store check (agent_session.c). */
 #define S_UNCHECKED     "the broker does not answer " DAJIA_API_HELLO ": its store is not checked"
+/* The agent's hint when nothing at all answered a keyless agent (agent_main.c). */
+#define S_NO_KEY        "this agent has no key (CURVE)"
 /* --timeout for a run that must end with everything stored: far beyond any wait, and
    within HARNESS_RUN_TIMEOUT_MS, so that an agent that waits it out says so itself. */
 #define S_LONG_TIMEOUT  "90"
@@ -439,6 +441,8 @@ test_agent_waits_out_a_silent_hello(void **state)
     s_expect_summary(&run, 0, S_EVENTS);
     assert_non_null(strstr(run.err, S_STR("no answer from the broker at %s", fx->broker.endpoint)));
     assert_non_null(strstr(run.err, S_STR("%d events still waiting in the outbox", S_EVENTS)));
+    /* Nothing answered: a broker that uses keys would have dropped a keyless agent so. */
+    assert_non_null(strstr(run.err, S_NO_KEY));
     size_t at = s_seen_count(&fx->broker);
     s_request_t *seen = harness_autofree(calloc(S_SEEN_MAX, sizeof *seen));
     assert_int_equal(s_seen(&fx->broker, 0, seen), at);
@@ -487,6 +491,8 @@ test_agent_takes_a_late_refusal_for_the_hello(void **state)
     s_expect_summary(&run, 0, S_EVENTS);
     assert_non_null(strstr(run.err, S_STR("no answer from the broker at %s", fx->broker.endpoint)));
     assert_non_null(strstr(run.err, S_UNCHECKED));
+    /* The broker answered (the HELLO): the connection was not dropped for want of a key. */
+    assert_null(strstr(run.err, S_NO_KEY));
     size_t at = s_seen_count(&fx->broker);
     s_request_t *seen = harness_autofree(calloc(S_SEEN_MAX, sizeof *seen));
     assert_int_equal(s_seen(&fx->broker, 0, seen), at);
