@@ -45,6 +45,7 @@
 
 #include "broker_config.h"
 #include "broker_server.h"
+#include "dajia_api.h"
 #include "dajia_clock.h"
 #include "dajia_codec.h"
 #include "fuzz_util.h"
@@ -190,7 +191,7 @@ s_stop(void)
         return;
     zsys_interrupted = 1;
     /* The loop notices at its next wakeup; a request makes that now. */
-    zstr_sendm(s_fuzz.client, "STATS");
+    zstr_sendm(s_fuzz.client, DAJIA_API_STATS);
     zstr_send(s_fuzz.client, "");
     pthread_join(s_fuzz.thread, NULL);
     zsys_interrupted = 0;
@@ -501,7 +502,7 @@ s_check_replay(const s_request_t *req, const Dajia__FeedBatch *batch)
 static void
 s_check_hello(zmsg_t *reply)
 {
-    FUZZ_CHECK(s_frame_eq(zmsg_first(reply), "HELLO"), "HELLO answered otherwise");
+    FUZZ_CHECK(s_frame_eq(zmsg_first(reply), DAJIA_API_HELLO_REPLY), "HELLO answered otherwise");
     zframe_t *body = zmsg_last(reply);
     Dajia__Hello *hello = dajia__hello__unpack(NULL, zframe_size(body), zframe_data(body));
     FUZZ_CHECK(hello, "a HELLO answer that does not decode");
@@ -524,26 +525,26 @@ static void
 s_check_other(const s_request_t *req, zmsg_t *reply)
 {
     zframe_t *kind = zmsg_first(reply);
-    if (s_frame_eq(kind, "FEED")) {
+    if (s_frame_eq(kind, DAJIA_API_FEED)) {
         /* REPLAY, once the broker has feeds: the batch must decode. */
         zframe_t *body = zmsg_last(reply);
         Dajia__FeedBatch *batch =
             dajia__feed_batch__unpack(NULL, zframe_size(body), zframe_data(body));
         FUZZ_CHECK(batch, "a FEED answer that does not decode");
-        FUZZ_CHECK(s_frame_is(req, 0, "REPLAY"), "FEED in answer to something else");
+        FUZZ_CHECK(s_frame_is(req, 0, DAJIA_API_REPLAY), "FEED in answer to something else");
         s_check_replay(req, batch);
         dajia__feed_batch__free_unpacked(batch, NULL);
         return;
     }
-    FUZZ_CHECK(s_frame_eq(kind, "ACK"), "an answer that is neither ACK, STATS nor FEED");
+    FUZZ_CHECK(s_frame_eq(kind, DAJIA_API_ACK), "an answer that is neither ACK, STATS nor FEED");
     Dajia__Ack *ack = s_ack(reply);
     FUZZ_CHECK(ack->status == DAJIA__ACK_STATUS__ACK_STATUS_REJECTED, "a bad request was %s",
                ack->status == DAJIA__ACK_STATUS__ACK_STATUS_ACCEPTED ? "accepted" : "a duplicate");
-    bool known = s_frame_is(req, 0, "SUBMIT") || s_frame_is(req, 0, "REPLAY");
+    bool known = s_frame_is(req, 0, DAJIA_API_SUBMIT) || s_frame_is(req, 0, DAJIA_API_REPLAY);
     Dajia__Reason want = (req->size[0] == 0 || known) ? DAJIA__REASON__REASON_BAD_FRAMES
                                                       : DAJIA__REASON__REASON_UNKNOWN_COMMAND;
     /* A command the broker learned later may refuse for reasons of its own. */
-    if (!s_frame_is(req, 0, "REPLAY"))
+    if (!s_frame_is(req, 0, DAJIA_API_REPLAY))
         FUZZ_CHECK(ack->reason == want, "answered %s, expected %s", dajia_reason_name(ack->reason),
                    dajia_reason_name(want));
     dajia__ack__free_unpacked(ack, NULL);
@@ -553,12 +554,12 @@ static void
 s_stats(void)
 {
     s_request_t req = {.count = 2};
-    req.data[0] = (const uint8_t *)"STATS";
-    req.size[0] = 5;
+    req.data[0] = (const uint8_t *)DAJIA_API_STATS;
+    req.size[0] = DAJIA_API_LEN(DAJIA_API_STATS);
     req.data[1] = (const uint8_t *)"";
     s_send(&req);
     zmsg_t *reply = s_answer();
-    FUZZ_CHECK(s_frame_eq(zmsg_first(reply), "STATS"), "STATS answered otherwise");
+    FUZZ_CHECK(s_frame_eq(zmsg_first(reply), DAJIA_API_STATS_REPLY), "STATS answered otherwise");
     s_check_stats(zmsg_last(reply));
     zmsg_destroy(&reply);
 }
@@ -576,15 +577,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     zmsg_t *reply = s_answer();
     int64_t t1 = dajia_clock_now_ms();
 
-    if (s_frame_is(&req, 0, "STATS")) {
-        FUZZ_CHECK(s_frame_eq(zmsg_first(reply), "STATS"), "STATS answered otherwise");
+    if (s_frame_is(&req, 0, DAJIA_API_STATS)) {
+        FUZZ_CHECK(s_frame_eq(zmsg_first(reply), DAJIA_API_STATS_REPLY),
+                   "STATS answered otherwise");
         s_check_stats(zmsg_last(reply));
-    } else if (s_frame_is(&req, 0, "HELLO")) {
+    } else if (s_frame_is(&req, 0, DAJIA_API_HELLO)) {
         s_check_hello(reply);
     } else {
         s_fuzz.counts.requests++;
-        if (req.count == 2 && s_frame_is(&req, 0, "SUBMIT")) {
-            FUZZ_CHECK(s_frame_eq(zmsg_first(reply), "ACK"), "SUBMIT answered otherwise");
+        if (req.count == 2 && s_frame_is(&req, 0, DAJIA_API_SUBMIT)) {
+            FUZZ_CHECK(s_frame_eq(zmsg_first(reply), DAJIA_API_ACK), "SUBMIT answered otherwise");
             Dajia__Ack *ack = s_ack(reply);
             s_check_submit(&req, t0, t1, ack);
             dajia__ack__free_unpacked(ack, NULL);
